@@ -1,0 +1,1 @@
+"""Moving encrypted envelopes between devices: folder file, Wi-Fi peers, the account server."""

@@ -1,0 +1,78 @@
+"""The scripting interface (CLI.md): `strongroom COMMAND …`; no command starts the TUI.
+
+Never imports Textual (fast start; tests/test_cli_imports.py enforces it). Each area of
+commands lives in `tui/commands/<area>.py` with a `register(subparsers)` function; handlers
+take (args, ctx) and return an exit code. Errors become one line on stderr and the exit code
+of CLI.md, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .context import EXIT_USAGE, CliError, Context, exit_code_for
+
+#: Command areas, each a module with register(subparsers). Order = order in --help.
+COMMAND_MODULES = [
+    "tui.commands.account",
+    "tui.commands.records",
+    "tui.commands.kitcmd",
+    "tui.commands.backupcmd",
+    "tui.commands.tools",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{self.prog}: {message} (see `{self.prog} --help`)", EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="strongroom",
+        description="Strongroom: a password manager for the terminal. With no command, starts the app.",
+    )
+    parser.add_argument("--home", help="this device's data folder (env STRONGROOM_HOME; default: the platform's user data dir)")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the Account Password from the first line of stdin (a new password from the second)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # an area not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if not getattr(args, "command", None):
+            from .launch import run_app
+
+            return run_app(args)
+        ctx = Context.from_args(args)
+        code = int(args.func(args, ctx))
+    except CliError as exc:
+        print(exc.message, file=sys.stderr)
+        code = exc.code
+    except KeyboardInterrupt:
+        print("strongroom: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the edge: every error becomes one clear line
+        code, message = exit_code_for(exc)
+        print(f"strongroom: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

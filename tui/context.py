@@ -1,0 +1,111 @@
+"""What every CLI handler needs: the home folder, passwords, the vault, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vault.vault import Vault
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_AUTH, EXIT_SYNC = 0, 1, 2, 3, 4
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def exit_code_for(exc: BaseException) -> tuple[int, str]:
+    """Map an error from vault/ or sync/ to (exit code, one-line message)."""
+    from sync.errors import SyncError
+    from vault import errors as e
+
+    if isinstance(exc, e.AmbiguousError):
+        lines = "; ".join(f"{rid} {title}" for rid, title in exc.candidates[:20])
+        return EXIT_USAGE, f"{exc} — candidates: {lines}"
+    if isinstance(exc, e.NotFoundError):
+        return EXIT_NO_MATCH, str(exc)
+    if isinstance(exc, e.WrongPasswordError | e.KitError | e.EpochChangedError | e.GenerationChangedError
+                  | e.KdfParamsError | e.TamperError | e.LockedError):
+        return EXIT_AUTH, str(exc)
+    if isinstance(exc, SyncError):
+        return EXIT_SYNC, str(exc)
+    if isinstance(exc, e.VaultError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_USAGE, f"cannot access{where}: {exc.strerror or exc}"
+    return 70, f"internal error ({type(exc).__name__}); please report it"
+
+
+@dataclass
+class Context:
+    home: Path
+    password_stdin: bool
+    _stdin_lines: list[str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        from vault.vault import default_home
+
+        home = Path(args.home).expanduser() if args.home else default_home()
+        return cls(home=home, password_stdin=bool(args.password_stdin))
+
+    # -- secrets ----------------------------------------------------------------------------
+    def _stdin_line(self, index: int) -> str | None:
+        if self._stdin_lines is None:
+            self._stdin_lines = sys.stdin.read().splitlines() if self.password_stdin else []
+        return self._stdin_lines[index] if index < len(self._stdin_lines) else None
+
+    def password(self, prompt: str = "Account Password: ") -> str:
+        """--password-stdin line 1, else STRONGROOM_PASSWORD, else a hidden prompt on a TTY."""
+        return self._secret(0, "STRONGROOM_PASSWORD", prompt, "--password-stdin or STRONGROOM_PASSWORD")
+
+    def new_password(self, prompt: str = "New Account Password: ") -> str:
+        pw = self._secret(1, "STRONGROOM_NEW_PASSWORD", prompt,
+                          "a second line with --password-stdin or STRONGROOM_NEW_PASSWORD")
+        if sys.stdin.isatty() and not self.password_stdin and "STRONGROOM_NEW_PASSWORD" not in os.environ:
+            import getpass
+
+            if getpass.getpass("Repeat the new password: ") != pw:
+                raise CliError("the two passwords differ; nothing was changed", EXIT_USAGE)
+        return pw
+
+    def _secret(self, index: int, env: str, prompt: str, how: str) -> str:
+        if self.password_stdin:
+            line = self._stdin_line(index)
+            if line is not None:
+                return line
+        if env in os.environ:
+            return os.environ[env]
+        if sys.stdin.isatty():
+            import getpass
+
+            return getpass.getpass(prompt)
+        raise CliError(f"strongroom: no password given: use {how}, or run in a terminal", EXIT_USAGE)
+
+    # -- the vault --------------------------------------------------------------------------
+    def open_vault(self) -> Vault:
+        from vault.vault import Vault
+
+        return Vault.open(self.home)
+
+    def unlocked_vault(self) -> Vault:
+        """Open and unlock (one KDF run) with the password from stdin/env/prompt."""
+        vault = self.open_vault()
+        vault.unlock(self.password())
+        return vault
+
+    # -- output -----------------------------------------------------------------------------
+    @staticmethod
+    def print_json(obj: Any) -> None:
+        json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")

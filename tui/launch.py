@@ -1,0 +1,20 @@
+"""Start the full-screen app (imported only when no command is given)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vault.vault import default_home
+
+    home = Path(args.home).expanduser() if args.home else default_home()
+    try:
+        from .app import StrongroomApp
+    except ModuleNotFoundError:
+        print("strongroom: the terminal app is not built yet; see `strongroom --help` for commands")
+        return 2
+    StrongroomApp(home=home).run()
+    return 0

@@ -1,0 +1,133 @@
+"""Envelopes: one encrypted version of one record, with the metadata merge needs.
+
+Bytes: magic "SRE" | version u8 | header length u16 | canonical JSON header | nonce ‖ ct ‖ tag.
+The header (id, version vector, hybrid-logical-clock time, writer device, deleted flag) is the
+AEAD associated data together with the account id, so a ciphertext cannot move to another
+record, version or account unnoticed. The sync layers handle envelopes only.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from .crypto import Sealer, associated_data
+from .errors import FormatError, UnsupportedVersionError
+from .records import Record
+
+MAGIC = b"SRE"
+VERSION = 1
+MAX_ENVELOPE = 16 * 1024 * 1024
+
+VersionVector = Mapping[str, int]
+
+
+def vv_key(vv: VersionVector) -> str:
+    """Canonical text of a version vector (sorted, compact): its identity in stores and sets."""
+    return json.dumps(dict(sorted(vv.items())), separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Envelope:
+    record_id: str
+    vv_text: str
+    hlc: int
+    device: str
+    deleted: bool
+    ciphertext: bytes
+
+    @cached_property
+    def vv(self) -> dict[str, int]:
+        return dict(json.loads(self.vv_text))
+
+    def header(self) -> bytes:
+        return json.dumps(
+            {"id": self.record_id, "vv": json.loads(self.vv_text), "hlc": self.hlc, "dev": self.device,
+             "del": int(self.deleted)},
+            separators=(",", ":"), sort_keys=True,
+        ).encode()
+
+    def to_bytes(self) -> bytes:
+        h = self.header()
+        return MAGIC + bytes([VERSION]) + struct.pack(">H", len(h)) + h + self.ciphertext
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Envelope:
+        if len(data) > MAX_ENVELOPE:
+            raise FormatError("record envelope is too large")
+        if len(data) < 6 or data[:3] != MAGIC:
+            raise FormatError("not a Strongroom record envelope")
+        if data[3] != VERSION:
+            raise UnsupportedVersionError(f"record envelope version {data[3]} is not supported; update Strongroom")
+        (hlen,) = struct.unpack_from(">H", data, 4)
+        if 6 + hlen > len(data):
+            raise FormatError("record envelope is truncated")
+        try:
+            h = json.loads(data[6 : 6 + hlen])
+            vv = {str(k): int(v) for k, v in h["vv"].items()}
+            if any(v < 0 for v in vv.values()) or not isinstance(h["id"], str) or not h["id"]:
+                raise ValueError
+            env = cls(h["id"], vv_key(vv), int(h["hlc"]), str(h["dev"]), bool(h["del"]), data[6 + hlen :])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise FormatError("record envelope header is malformed") from exc
+        if env.header() != data[6 : 6 + hlen]:
+            raise FormatError("record envelope header is not canonical")
+        return env
+
+
+def record_ad(account_id: str, header: bytes) -> bytes:
+    return associated_data("strongroom/record", account_id, header)
+
+
+class RecordCipher:
+    """Seals and opens records for one account with the records sub-key of VK."""
+
+    def __init__(self, account_id: str, record_key: bytes) -> None:
+        self.account_id = account_id
+        self._sealer = Sealer(record_key)
+
+    def __repr__(self) -> str:
+        return f"RecordCipher({self.account_id!r}, <key hidden>)"
+
+    def seal(self, record: Record | None, record_id: str, vv: VersionVector, hlc: int, device: str) -> Envelope:
+        """Encrypt a record version; `None` makes a tombstone."""
+        stub = Envelope(record_id, vv_key(vv), hlc, device, record is None, b"")
+        plaintext = record.to_json() if record is not None else b"{}"
+        return Envelope(stub.record_id, stub.vv_text, hlc, device, stub.deleted,
+                        self._sealer.seal(plaintext, record_ad(self.account_id, stub.header())))
+
+    def open(self, env: Envelope) -> Record | None:
+        """Decrypt; None for a tombstone. Raises TamperError/FormatError on bad data."""
+        plaintext = self._sealer.open(env.ciphertext, record_ad(self.account_id, env.header()), "record")
+        if env.deleted:
+            return None
+        record = Record.from_json(plaintext)
+        if record.id != env.record_id:
+            raise FormatError("record id inside the envelope does not match its header")
+        return record
+
+
+def pack_envelopes(envs: Iterator[Envelope] | list[Envelope]) -> bytes:
+    """u32-length-prefixed concatenation, the body of backups and sync files."""
+    out = bytearray()
+    for env in envs:
+        raw = env.to_bytes()
+        out += struct.pack(">I", len(raw)) + raw
+    return bytes(out)
+
+
+def unpack_envelopes(data: bytes) -> list[Envelope]:
+    envs, pos = [], 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            raise FormatError("envelope list is truncated")
+        (n,) = struct.unpack_from(">I", data, pos)
+        pos += 4
+        if n > MAX_ENVELOPE or pos + n > len(data):
+            raise FormatError("envelope list is truncated or corrupt")
+        envs.append(Envelope.from_bytes(data[pos : pos + n]))
+        pos += n
+    return envs

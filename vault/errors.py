@@ -1,0 +1,91 @@
+"""One exception family for the vault layer.
+
+Messages are written for a person and never contain secrets; the CLI and TUI show them as-is.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class VaultError(Exception):
+    """Base of every error raised by `vault/`."""
+
+
+class FormatError(VaultError):
+    """Bytes that are not a well-formed Strongroom structure (wrong magic, truncated, …)."""
+
+
+class UnsupportedVersionError(FormatError):
+    """A known structure with a format version this build cannot read."""
+
+
+class TamperError(VaultError):
+    """Authenticated decryption failed: the data was changed, swapped or the key is wrong."""
+
+
+class KdfParamsError(VaultError):
+    """Key-derivation parameters outside the allowed floor/ceiling (refused before any KDF)."""
+
+
+class WrongPasswordError(VaultError):
+    """The Account Password did not open this account's keys."""
+
+
+class NoAccountError(VaultError):
+    """No account exists on this device yet."""
+
+
+class AccountExistsError(VaultError):
+    """An account already exists on this device."""
+
+
+class LockedError(VaultError):
+    """The vault is locked; unlock first."""
+
+
+class NotFoundError(VaultError):
+    """No record matched."""
+
+
+class AmbiguousError(VaultError):
+    """A query matched several records; `candidates` holds (id, title) pairs."""
+
+    def __init__(self, message: str, candidates: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class InvalidInputError(VaultError):
+    """A value the user gave is not acceptable (unknown template, bad field, …)."""
+
+
+class KitReason(enum.Enum):
+    """Why an Authentication Kit was rejected; the CLI prints the value, the TUI shows it."""
+
+    OTHER_ACCOUNT = "this Kit belongs to a different account"
+    OUTDATED = "this Kit is outdated: it was made before the last password change"
+    BEFORE_RESET = "this Kit was issued before an account reset"
+    NEWER = "this Kit is newer than this device's keys: sync this device or sign in again"
+    NOT_STRONGROOM = "this is not a Strongroom code"
+    TYPO = "the typed code has a typo (its check characters do not match)"
+    NO_QR = "no QR code was found in the image"
+    UNREADABLE = "the file could not be read as an image or PDF"
+    WRONG_PASSWORD = "the Account Password does not open this Kit"
+
+
+class KitError(VaultError):
+    """An Authentication Kit that cannot be used, with the exact reason."""
+
+    def __init__(self, reason: KitReason, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"Invalid Authentication Kit: {reason.value}" + (f" ({detail})" if detail else ""))
+
+
+class EpochChangedError(VaultError):
+    """The account's password was changed on another device; the new password is needed."""
+
+
+class GenerationChangedError(VaultError):
+    """The account was reset elsewhere; this device must sign in again."""

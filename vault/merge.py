@@ -1,0 +1,87 @@
+"""The merge engine: every record is a set of versions with version vectors.
+
+Merge = union, then drop every version dominated by another (decided from vectors alone, so
+pruning dominated versions is always safe). Several survivors = a conflict: the winner is
+chosen deterministically (live before tombstone, then highest hybrid-logical-clock time, then
+device id, then ciphertext bytes) and the others stay until a local edit dominates them all.
+A delete is a tombstone version, so an edit concurrent with a delete survives.
+Used by the local store, backups and every sync method.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .envelope import Envelope, VersionVector, vv_key
+
+
+def dominates(a: VersionVector, b: VersionVector) -> bool:
+    """True when `a` has seen everything `b` has, and more."""
+    if a == b:
+        return False
+    return all(a.get(k, 0) >= v for k, v in b.items())
+
+
+def concurrent(a: VersionVector, b: VersionVector) -> bool:
+    return a != b and not dominates(a, b) and not dominates(b, a)
+
+
+def survivors(versions: Iterable[Envelope]) -> list[Envelope]:
+    """Union then dominance; identical vectors keep one deterministic copy. Sorted winner-first."""
+    by_vv: dict[str, Envelope] = {}
+    for env in versions:
+        cur = by_vv.get(env.vv_text)
+        if cur is None or _tiebreak(env) > _tiebreak(cur):
+            by_vv[env.vv_text] = env
+    cands = list(by_vv.values())
+    kept = [e for e in cands if not any(dominates(o.vv, e.vv) for o in cands if o is not e)]
+    kept.sort(key=_rank, reverse=True)
+    return kept
+
+
+def _tiebreak(env: Envelope) -> tuple[int, str, bytes]:
+    return (env.hlc, env.device, env.ciphertext)
+
+
+def _rank(env: Envelope) -> tuple[bool, int, str, bytes]:
+    return (not env.deleted, env.hlc, env.device, env.ciphertext)
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """The merged view of one record id."""
+
+    winner: Envelope
+    others: tuple[Envelope, ...]
+
+    @property
+    def deleted(self) -> bool:
+        return self.winner.deleted
+
+    @property
+    def conflict(self) -> bool:
+        """Concurrent live versions that nobody has resolved yet."""
+        return sum(1 for e in self.others if not e.deleted) > 0 and not self.winner.deleted
+
+
+def state(versions: Iterable[Envelope]) -> RecordState:
+    kept = survivors(versions)
+    return RecordState(kept[0], tuple(kept[1:]))
+
+
+def next_version(current: Iterable[Envelope], device: str, wall_ms: int | None = None) -> tuple[dict[str, int], int]:
+    """Vector and HLC time for a local write that supersedes every current version."""
+    vv: dict[str, int] = {}
+    hlc = 0
+    for env in current:
+        hlc = max(hlc, env.hlc)
+        for k, v in env.vv.items():
+            vv[k] = max(vv.get(k, 0), v)
+    vv[device] = vv.get(device, 0) + 1
+    wall = int(time.time() * 1000) if wall_ms is None else wall_ms
+    return dict(sorted(vv.items())), max(wall, hlc + 1)
+
+
+__all__ = ["RecordState", "concurrent", "dominates", "next_version", "state", "survivors", "vv_key"]

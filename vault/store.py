@@ -1,0 +1,129 @@
+"""The local store: one SQLite file per device, one row per envelope version.
+
+Only ids and sync metadata (version vectors, clock, device, deleted flag) are in clear; every
+title, field, URL and tag is inside the ciphertext. WAL + synchronous=FULL: a kill at any
+moment leaves every committed change readable. Saving one record touches one record's rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .envelope import Envelope
+from .errors import FormatError, UnsupportedVersionError
+from .merge import survivors
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    record_id TEXT NOT NULL,
+    vv TEXT NOT NULL,
+    hlc INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (record_id, vv)
+);
+CREATE INDEX IF NOT EXISTS versions_seq ON versions (seq);
+"""
+_COLS = "record_id, vv, hlc, device, deleted, body"
+
+
+def _row(r: tuple[str, str, int, str, int, bytes]) -> Envelope:
+    return Envelope(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise UnsupportedVersionError(f"{path} was written by a newer Strongroom (store schema {version})")
+            self._db.executescript(_SCHEMA)
+            if version == 0:
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise FormatError(f"{path} is not a readable Strongroom store ({exc})") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def set_meta(self, key: str, value: bytes, db: sqlite3.Connection | None = None) -> None:
+        (db or self._db).execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- versions ---------------------------------------------------------------------------
+    def versions(self, record_id: str) -> list[Envelope]:
+        return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions WHERE record_id=?", (record_id,))]
+
+    def all_versions(self) -> list[Envelope]:
+        return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions")]
+
+    def grouped(self) -> dict[str, list[Envelope]]:
+        out: dict[str, list[Envelope]] = {}
+        for env in self.all_versions():
+            out.setdefault(env.record_id, []).append(env)
+        return out
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(DISTINCT record_id) FROM versions").fetchone()[0])
+
+    def max_seq(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM versions").fetchone()[0])
+
+    def changes_since(self, seq: int) -> list[Envelope]:
+        """Versions stored after local sequence `seq` (for incremental sync)."""
+        return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions WHERE seq>? ORDER BY seq", (seq,))]
+
+    def apply(self, incoming: Iterable[Envelope]) -> list[str]:
+        """Merge envelopes into the store in one transaction; returns ids whose state changed."""
+        groups: dict[str, list[Envelope]] = {}
+        for env in incoming:
+            groups.setdefault(env.record_id, []).append(env)
+        changed: list[str] = []
+        with self.transaction() as db:
+            seq = self.max_seq()
+            for rid, new in groups.items():
+                existing = self.versions(rid)
+                kept = survivors(existing + new)
+                have = {(e.vv_text, e.ciphertext) for e in existing}
+                keep = {(e.vv_text, e.ciphertext) for e in kept}
+                if have == keep:
+                    continue
+                for e in existing:
+                    if (e.vv_text, e.ciphertext) not in keep:
+                        db.execute("DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text))
+                for e in kept:
+                    if (e.vv_text, e.ciphertext) not in have:
+                        seq += 1
+                        db.execute(
+                            "INSERT OR REPLACE INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
+                        )
+                changed.append(rid)
+        return changed

@@ -1,0 +1,318 @@
+"""`Vault`: one device's account and records, the single entry point for the CLI, TUI and sync."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import keys as keymod
+from .envelope import Envelope, RecordCipher
+from .errors import (
+    AccountExistsError,
+    AmbiguousError,
+    FormatError,
+    LockedError,
+    NoAccountError,
+    NotFoundError,
+    TamperError,
+    VaultError,
+)
+from .kdf import KdfParams
+from .keys import KeySlot, UnlockedKeys
+from .merge import RecordState, next_version, state
+from .records import DECRYPTION_ERROR, Record, revise, with_history_of
+
+DB_NAME = "vault.db"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One line of the record list (decrypted, in memory only)."""
+
+    id: str
+    title: str
+    type: str
+    username: str | None
+    url: str | None
+    tags: tuple[str, ...]
+    favorite: bool
+    modified: float
+    conflict: bool
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A record as shown: the winner, and the concurrent versions while in conflict."""
+
+    record: Record
+    conflict: bool
+    others: tuple[Record, ...]
+
+
+class Vault:
+    def __init__(self, home: Path, store: Any, slot: KeySlot, device: str) -> None:
+        from .store import Store
+
+        self.home = home
+        self.store: Store = store
+        self.slot = slot
+        self.device = device
+        self._keys: UnlockedKeys | None = None
+        self._cipher: RecordCipher | None = None
+
+    def __repr__(self) -> str:
+        return f"Vault(home={str(self.home)!r}, account={self.slot.account_id!r}, unlocked={self.unlocked})"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @staticmethod
+    def exists(home: Path) -> bool:
+        path = home / DB_NAME
+        if not path.exists():
+            return False
+        from .store import Store
+
+        store = Store(path)
+        try:
+            return store.get_meta("slot") is not None
+        finally:
+            store.close()
+
+    @classmethod
+    def _store_for(cls, home: Path) -> Any:
+        from .store import Store
+
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return Store(home / DB_NAME)
+
+    @classmethod
+    def create(cls, home: Path, email: str, password: str, hint: str = "", params: KdfParams | None = None) -> Vault:
+        """Sign up on this device: new account, unlocked at once."""
+        if cls.exists(home):
+            raise AccountExistsError(f"an account already exists in {home}")
+        slot, keys = keymod.create_account(email, password, hint, params)
+        return cls.adopt(home, slot, keys, [])
+
+    @classmethod
+    def adopt(cls, home: Path, slot: KeySlot, keys: UnlockedKeys, envelopes: Iterable[Envelope]) -> Vault:
+        """Link this device to an account (sign-up, or sign-in from a sync source)."""
+        if cls.exists(home):
+            raise AccountExistsError(f"an account already exists in {home}")
+        store = cls._store_for(home)
+        device = secrets.token_hex(4)
+        with store.transaction() as db:
+            store.set_meta("slot", slot.to_bytes(), db)
+            store.set_meta("device", device.encode(), db)
+        vault = cls(home, store, slot, device)
+        vault._set_keys(keys)
+        vault.apply(envelopes)
+        return vault
+
+    @classmethod
+    def open(cls, home: Path) -> Vault:
+        """Open this device's vault, locked."""
+        if not (home / DB_NAME).exists():
+            raise NoAccountError(f"no account on this device ({home}); sign up or sign in first")
+        store = cls._store_for(home)
+        raw, device = store.get_meta("slot"), store.get_meta("device")
+        if raw is None or device is None:
+            store.close()
+            raise NoAccountError(f"no account on this device ({home}); sign up or sign in first")
+        return cls(home, store, KeySlot.from_bytes(raw), device.decode())
+
+    def close(self) -> None:
+        self.lock()
+        self.store.close()
+
+    @property
+    def unlocked(self) -> bool:
+        return self._keys is not None
+
+    @property
+    def keys(self) -> UnlockedKeys:
+        if self._keys is None:
+            raise LockedError("the vault is locked")
+        return self._keys
+
+    @property
+    def cipher(self) -> RecordCipher:
+        if self._cipher is None:
+            raise LockedError("the vault is locked")
+        return self._cipher
+
+    def _set_keys(self, keys: UnlockedKeys) -> None:
+        self._keys = keys
+        self._cipher = RecordCipher(keys.account_id, keys.subkey("records"))
+
+    def unlock(self, password: str) -> None:
+        """One KDF run; WrongPasswordError if the password is not this account's."""
+        self._set_keys(keymod.unlock(self.slot, password))
+
+    def unlock_with_keys(self, keys: UnlockedKeys) -> None:
+        """Adopt keys unlocked elsewhere (the agent); they must belong to this account and epoch."""
+        if (keys.account_id, keys.generation, keys.epoch) != (self.slot.account_id, self.slot.generation, self.slot.epoch):
+            raise LockedError("those keys are not this device's current keys")
+        self._set_keys(keys)
+
+    def lock(self) -> None:
+        self._keys = None
+        self._cipher = None
+
+    # -- settings (not secret: auto-lock, clipboard seconds, sync method) --------------------
+    def settings(self) -> dict[str, Any]:
+        raw = self.store.get_meta("settings")
+        return dict(json.loads(raw)) if raw else {}
+
+    def update_settings(self, **values: Any) -> dict[str, Any]:
+        current = self.settings() | values
+        self.store.set_meta("settings", json.dumps(current, sort_keys=True).encode())
+        return current
+
+    # -- account changes --------------------------------------------------------------------
+    def change_password(self, new_password: str) -> KeySlot:
+        """New salt, epoch + 1, new Kit; records are not re-encrypted."""
+        slot, keys = keymod.change_password(self.slot, self.keys, new_password)
+        self.replace_slot(slot, keys)
+        return slot
+
+    def rotate_account_key(self, password: str) -> KeySlot:
+        slot, keys = keymod.rotate_account_key(self.slot, self.keys, password)
+        self.replace_slot(slot, keys)
+        return slot
+
+    def replace_slot(self, slot: KeySlot, keys: UnlockedKeys | None) -> None:
+        """Store a new key slot (after a password change here or on another device)."""
+        self.store.set_meta("slot", slot.to_bytes())
+        self.slot = slot
+        if keys is not None:
+            self._set_keys(keys)
+        else:
+            self.lock()
+
+    # -- records ----------------------------------------------------------------------------
+    def apply(self, envelopes: Iterable[Envelope]) -> list[str]:
+        """Merge envelopes from anywhere (sync, backup restore) into the store."""
+        return self.store.apply(envelopes)
+
+    def states(self) -> dict[str, RecordState]:
+        return {rid: state(vs) for rid, vs in self.store.grouped().items()}
+
+    def _open(self, env: Envelope) -> Record | None:
+        return self.cipher.open(env)
+
+    def _summary(self, rid: str, st: RecordState) -> Summary | None:
+        try:
+            rec = self._open(st.winner)
+        except (TamperError, FormatError):
+            return Summary(rid, DECRYPTION_ERROR, "unknown", None, None, (), False, st.winner.hlc / 1000, False, True)
+        if rec is None:
+            return None
+        return Summary(rid, rec.display_title, rec.type, rec.username, rec.url, rec.tags, rec.favorite,
+                       rec.modified, st.conflict)
+
+    def summaries(self) -> list[Summary]:
+        """Every live record, decrypted; an undecryptable one appears as `<decryption error>`."""
+        if self._cipher is None:
+            raise LockedError("the vault is locked")
+        out = []
+        for rid, st in self.states().items():
+            s = self._summary(rid, st)
+            if s is not None:
+                out.append(s)
+        return out
+
+    def detail(self, record_id: str) -> Detail:
+        st = self._state(record_id)
+        try:
+            rec = self._open(st.winner)
+        except (TamperError, FormatError) as exc:
+            raise VaultError(f"record {record_id} cannot be decrypted ({exc})") from exc
+        if rec is None:
+            raise NotFoundError(f"no record with id {record_id}")
+        others = []
+        for env in st.others:
+            try:
+                other = self._open(env)
+            except (TamperError, FormatError):
+                continue
+            if other is not None:
+                others.append(other)
+        return Detail(rec, st.conflict, tuple(others))
+
+    def record(self, record_id: str) -> Record:
+        return self.detail(record_id).record
+
+    def _state(self, record_id: str) -> RecordState:
+        versions = self.store.versions(record_id)
+        if not versions:
+            raise NotFoundError(f"no record with id {record_id}")
+        return state(versions)
+
+    def find(self, query: str) -> str:
+        """Id of the one record matching: an exact id, else a case-insensitive title substring."""
+        items = self.summaries()
+        if any(s.id == query for s in items):
+            return query
+        low = query.lower()
+        exact = [s for s in items if s.title.lower() == low]
+        hits = exact or [s for s in items if low in s.title.lower()]
+        if not hits:
+            raise NotFoundError(f"no record matches {query!r}")
+        if len(hits) > 1:
+            raise AmbiguousError(f"{len(hits)} records match {query!r}; use an id or a longer title",
+                                 [(s.id, s.title) for s in hits])
+        return hits[0].id
+
+    def _write(self, record_id: str, record: Record | None) -> None:
+        current = self.store.versions(record_id)
+        vv, hlc = next_version(current, self.device)
+        self.store.apply([self.cipher.seal(record, record_id, vv, hlc, self.device)])
+
+    def add(self, record: Record) -> Record:
+        if self.store.versions(record.id):
+            raise VaultError(f"a record with id {record.id} already exists")
+        self._write(record.id, record)
+        return record
+
+    def update(self, record: Record) -> Record:
+        """Save a new version that supersedes every current one (this also resolves conflicts).
+
+        Replaced secrets and the values of unresolved concurrent versions go to the history.
+        """
+        detail = self.detail(record.id)
+        new = revise(detail.record, record)
+        for other in detail.others:
+            new = with_history_of(new, other)
+        self._write(record.id, new)
+        return new
+
+    def delete(self, record_id: str) -> None:
+        self._state(record_id)
+        self._write(record_id, None)
+
+    def restore_record(self, record: Record) -> None:
+        """Bring a record back over a tombstone, or add a version from elsewhere to history."""
+        try:
+            detail = self.detail(record.id)
+        except NotFoundError:
+            self._write(record.id, replace(record))
+            return
+        if detail.record == record:
+            return
+        merged = with_history_of(detail.record, record)
+        if merged != detail.record:
+            self._write(record.id, merged)
+
+
+def default_home() -> Path:
+    env = os.environ.get("STRONGROOM_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("strongroom", appauthor=False))
