@@ -95,7 +95,7 @@ def argon2id_full(
 
     No parameter check: this exists so the RFC's own (tiny) vectors run through the library.
     """
-    ffi, lib = low_level.ffi, low_level.lib
+    ffi, lib = low_level.ffi, low_level.lib  # type: ignore[attr-defined]
     out = ffi.new("uint8_t[]", length)
     keep = [ffi.new("uint8_t[]", password), ffi.new("uint8_t[]", salt),
             ffi.new("uint8_t[]", secret or b"\0"), ffi.new("uint8_t[]", ad or b"\0")]

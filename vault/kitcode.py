@@ -119,7 +119,7 @@ class KitPayload:
 def normalize_typed(code: str) -> str:
     """Forgive separators, case and the look-alikes 0/O, 1/I, 8/B (base32 has no 0, 1, 8)."""
     text = re.sub(r"[\s\-_.]", "", code).upper()
-    return text.translate(str.maketrans({"0": "O", "1": "I", "8": "B"}))
+    return text.translate(str.maketrans("018", "OIB"))
 
 
 def _luhn32(text: str) -> str:

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (record_id, vv)
 );
 CREATE INDEX IF NOT EXISTS versions_seq ON versions (seq);
+CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 _COLS = "record_id, vv, hlc, device, deleted, body"
 
@@ -93,7 +94,20 @@ class Store:
         return int(self._db.execute("SELECT COUNT(DISTINCT record_id) FROM versions").fetchone()[0])
 
     def max_seq(self) -> int:
-        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM versions").fetchone()[0])
+        """The local change counter: strictly increases with every stored version."""
+        raw = self.get_meta("seq")
+        return int(raw) if raw else 0
+
+    def changed_ids_since(self, seq: int) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT record_id FROM versions WHERE seq>?", (seq,))]
+
+    # -- derived, rebuildable data (e.g. the encrypted summary index) -----------------------
+    def get_cache(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM cache WHERE key=?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def set_cache(self, key: str, value: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)", (key, value))
 
     def changes_since(self, seq: int) -> list[Envelope]:
         """Versions stored after local sequence `seq` (for incremental sync)."""
@@ -126,4 +140,5 @@ class Store:
                             (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
                         )
                 changed.append(rid)
+            self.set_meta("seq", str(seq).encode(), db)
         return changed

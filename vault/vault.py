@@ -22,28 +22,13 @@ from .errors import (
     TamperError,
     VaultError,
 )
+from .index import Summary, SummaryIndex
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, next_version, state
-from .records import DECRYPTION_ERROR, Record, revise, with_history_of
+from .records import Record, revise, with_history_of
 
 DB_NAME = "vault.db"
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One line of the record list (decrypted, in memory only)."""
-
-    id: str
-    title: str
-    type: str
-    username: str | None
-    url: str | None
-    tags: tuple[str, ...]
-    favorite: bool
-    modified: float
-    conflict: bool
-    error: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +50,7 @@ class Vault:
         self.device = device
         self._keys: UnlockedKeys | None = None
         self._cipher: RecordCipher | None = None
+        self._index: SummaryIndex | None = None
 
     def __repr__(self) -> str:
         return f"Vault(home={str(self.home)!r}, account={self.slot.account_id!r}, unlocked={self.unlocked})"
@@ -148,6 +134,7 @@ class Vault:
     def _set_keys(self, keys: UnlockedKeys) -> None:
         self._keys = keys
         self._cipher = RecordCipher(keys.account_id, keys.subkey("records"))
+        self._index = SummaryIndex(self.store, self._cipher, keys.subkey("index"))
 
     def unlock(self, password: str) -> None:
         """One KDF run; WrongPasswordError if the password is not this account's."""
@@ -162,6 +149,7 @@ class Vault:
     def lock(self) -> None:
         self._keys = None
         self._cipher = None
+        self._index = None
 
     # -- settings (not secret: auto-lock, clipboard seconds, sync method) --------------------
     def settings(self) -> dict[str, Any]:
@@ -205,26 +193,15 @@ class Vault:
     def _open(self, env: Envelope) -> Record | None:
         return self.cipher.open(env)
 
-    def _summary(self, rid: str, st: RecordState) -> Summary | None:
-        try:
-            rec = self._open(st.winner)
-        except (TamperError, FormatError):
-            return Summary(rid, DECRYPTION_ERROR, "unknown", None, None, (), False, st.winner.hlc / 1000, False, True)
-        if rec is None:
-            return None
-        return Summary(rid, rec.display_title, rec.type, rec.username, rec.url, rec.tags, rec.favorite,
-                       rec.modified, st.conflict)
-
     def summaries(self) -> list[Summary]:
-        """Every live record, decrypted; an undecryptable one appears as `<decryption error>`."""
-        if self._cipher is None:
+        """Every live record, decrypted; an undecryptable one appears as `<decryption error>`.
+
+        Served from the encrypted summary index, so only records changed since it was last
+        written are decrypted.
+        """
+        if self._index is None:
             raise LockedError("the vault is locked")
-        out = []
-        for rid, st in self.states().items():
-            s = self._summary(rid, st)
-            if s is not None:
-                out.append(s)
-        return out
+        return list(self._index.rows().values())
 
     def detail(self, record_id: str) -> Detail:
         st = self._state(record_id)

@@ -1,0 +1,111 @@
+"""The encrypted summary index: list rows of every live record in one AEAD blob.
+
+Listing 100,000 records by decrypting each envelope costs seconds; this index costs one
+decryption and one `marshal.loads`. It is a cache: refreshed incrementally from the store's
+change sequence (only records changed since the index was written are decrypted), rewritten
+lazily when that delta grows, and rebuilt from scratch when missing, stale or damaged.
+`marshal` is safe here because the bytes are authenticated under a VK sub-key we wrote them with.
+"""
+
+from __future__ import annotations
+
+import marshal
+import sys
+from typing import Any, NamedTuple
+
+from .crypto import Sealer, associated_data
+from .envelope import RecordCipher
+from .errors import FormatError, TamperError
+from .merge import RecordState, state
+from .records import DECRYPTION_ERROR
+
+INDEX_VERSION = 1
+CACHE_KEY = "summary-index"
+#: Rewrite the stored index once this many records changed since it was written.
+REWRITE_AFTER = 64
+_FORMAT_TAG = f"strongroom-index-{INDEX_VERSION}-marshal-{marshal.version}-py{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+class Summary(NamedTuple):
+    """One line of the record list (decrypted, in memory only)."""
+
+    id: str
+    title: str
+    type: str
+    username: str | None
+    url: str | None
+    tags: tuple[str, ...]
+    favorite: bool
+    modified: float
+    conflict: bool
+    error: bool = False
+
+
+def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None:
+    """The list row for one record state; None when deleted; a placeholder when undecryptable."""
+    try:
+        rec = cipher.open(st.winner)
+    except (TamperError, FormatError):
+        return Summary(rid, DECRYPTION_ERROR, "unknown", None, None, (), False, st.winner.hlc / 1000, False, True)
+    if rec is None:
+        return None
+    return Summary(rid, rec.display_title, rec.type, rec.username, rec.url, rec.tags, rec.favorite,
+                   rec.modified, st.conflict)
+
+
+class SummaryIndex:
+    def __init__(self, store: Any, cipher: RecordCipher, key: bytes) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._sealer = Sealer(key)
+        self._ad = associated_data("strongroom/index", cipher.account_id, _FORMAT_TAG)
+        self._rows: dict[str, Summary] | None = None
+        self._seq = 0
+        self._stored_seq = 0
+
+    def rows(self) -> dict[str, Summary]:
+        """Current rows by record id (refreshed with whatever changed since the last call)."""
+        if self._rows is None:
+            self._rows, self._seq = self._load()
+            self._stored_seq = self._seq
+        head = self._store.max_seq()
+        if head != self._seq:
+            ids = self._store.changed_ids_since(self._seq) if self._seq else None
+            self._refresh(ids)
+            self._seq = head
+        if self._rows and (self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0):
+            self._save()
+        return self._rows
+
+    def _load(self) -> tuple[dict[str, Summary], int]:
+        blob = self._store.get_cache(CACHE_KEY)
+        if not blob:
+            return {}, 0
+        try:
+            seq, raw_rows = marshal.loads(self._sealer.open(blob, self._ad, "summary index"))
+            return {r[0]: Summary._make(r) for r in raw_rows}, int(seq)
+        except (TamperError, ValueError, TypeError, EOFError):
+            return {}, 0  # damaged or from another build: rebuild
+
+    def _refresh(self, ids: list[str] | None) -> None:
+        assert self._rows is not None
+        if ids is None:  # full rebuild
+            self._rows = {}
+            for rid, versions in self._store.grouped().items():
+                s = summarize(rid, state(versions), self._cipher)
+                if s is not None:
+                    self._rows[rid] = s
+            return
+        for rid in ids:
+            versions = self._store.versions(rid)
+            s = summarize(rid, state(versions), self._cipher) if versions else None
+            if s is None:
+                self._rows.pop(rid, None)
+            else:
+                self._rows[rid] = s
+
+    def _save(self) -> None:
+        assert self._rows is not None
+        payload = marshal.dumps((self._seq, [tuple(r) for r in self._rows.values()]))
+        self._store.set_cache(CACHE_KEY, self._sealer.seal(payload, self._ad))
+        self._stored_seq = self._seq
