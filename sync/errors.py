@@ -13,3 +13,15 @@ class ObsoleteSyncFileError(SyncError):
 
 class SourceUnavailableError(SyncError):
     """Folder missing, server or peer unreachable."""
+
+
+class NotASyncFileError(SyncError):
+    """Truncated, garbage or tampered bytes where a data.mssb file was expected."""
+
+
+class ForeignSyncFileError(SyncError):
+    """A well-formed sync file that belongs to another account."""
+
+
+class SyncFileVersionError(SyncError):
+    """A sync file written by a newer Strongroom (unknown format version)."""

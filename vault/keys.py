@@ -128,6 +128,15 @@ def wrap(
     return kit, wrapped_vk, _two_secret(k_pw, ak, account_id, "auth")
 
 
+def seal_kit(account_id: str, generation: int, epoch: int, params: KdfParams, salt: bytes, ak: bytes, k_pw: bytes) -> KitPayload:
+    """The Kit for a known AK and K_pw (deterministic: the same bytes `wrap` made for this salt).
+
+    Lets a device that holds AK follow a password change made elsewhere (sync/mssb.py).
+    """
+    unsigned = KitPayload(account_id, generation, epoch, params, salt, b"")
+    return KitPayload(account_id, generation, epoch, params, salt, Sealer(_qr_key(k_pw)).seal_fixed(ak, unsigned.header()))
+
+
 def create_account(email: str, password: str, hint: str = "", params: KdfParams | None = None) -> tuple[KeySlot, UnlockedKeys]:
     """New account id, Account Key and Vault Key, all made here; generation 1, epoch 1."""
     account_id = new_account_id()
