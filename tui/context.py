@@ -33,6 +33,8 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, f"{exc} — candidates: {lines}"
     if isinstance(exc, e.NotFoundError):
         return EXIT_NO_MATCH, str(exc)
+    if isinstance(exc, e.KitError) and exc.reason is e.KitReason.UNREADABLE:
+        return EXIT_USAGE, str(exc)  # an unreadable file is bad input; a readable non-Kit is exit 3
     if isinstance(exc, e.WrongPasswordError | e.KitError | e.EpochChangedError | e.GenerationChangedError
                   | e.KdfParamsError | e.TamperError | e.LockedError):
         return EXIT_AUTH, str(exc)

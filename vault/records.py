@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import FormatError
+from .errors import FormatError, InvalidInputError
 from .templates import FieldKind, template
 
 NO_TITLE = "No Title"
@@ -125,7 +125,7 @@ def new_record(type_key: str, title: str, values: dict[str, str] | None = None, 
     values = {k.lower(): v for k, v in (values or {}).items()}
     fields = [Field(s.name, s.kind, values.pop(s.name)) for s in tpl.fields if s.name in values]
     if values:
-        raise ValueError(f"fields not in the {tpl.label} template: {', '.join(values)}")
+        raise InvalidInputError(f"fields not in the {tpl.label} template: {', '.join(values)}")
     t = now()
     return Record(new_record_id(), tpl.key, title, tuple(fields) + extra, notes, normalize_tags(tags), favorite, t, t)
 

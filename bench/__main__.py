@@ -1,0 +1,27 @@
+"""Run benchmarks: `python3 -m bench` (all) or `python3 -m bench core tui …`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUITES = ["core", "tui", "sync", "server", "wifi", "imports"]
+
+
+def main(argv: list[str]) -> int:
+    names = argv or SUITES
+    for name in names:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bench.{name}":
+                print(f"[{name}] not built yet")
+                continue
+            raise
+        print(f"== {name} ==", flush=True)
+        module.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

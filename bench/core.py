@@ -1,0 +1,80 @@
+"""Issue 2 numbers, with the production KDF: `get` on 10,000 records, one save, CLI start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import report, timed
+
+RECORDS = 10_000
+PASSWORD = "bench password 1"
+
+
+def _cli() -> list[str]:
+    exe = shutil.which("strongroom")
+    return [exe] if exe else [sys.executable, "-m", "tui.cli"]
+
+
+def build_vault(home: Path, n: int) -> None:
+    """A vault of n login records, written in one transaction (setup, not measured)."""
+    from vault import kdf
+    from vault.merge import next_version
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    vault = Vault.create(home, "bench@example.com", PASSWORD, params=kdf.PRODUCTION)
+    envs = []
+    for i in range(n):
+        rec = new_record("login", f"Record {i:05d}", {"username": f"user{i}", "password": f"pw-{i}-secret",
+                                                     "url": f"https://site{i}.example"}, tags=("bench",))
+        vv, hlc = next_version([], vault.device)
+        envs.append(vault.cipher.seal(rec, rec.id, vv, hlc, vault.device))
+    vault.apply(envs)
+    vault.summaries()  # write the summary index once, as the first unlock would
+    vault.close()
+
+
+def run() -> None:
+    from vault import kdf
+
+    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
+        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        build_vault(home, RECORDS)
+        salt = os.urandom(16)
+        kdf_times = timed(lambda: kdf.derive_password_key(PASSWORD, salt, kdf.PRODUCTION), 5)
+        report("Argon2id production (64 MiB, t=3, p=4)", kdf_times)
+
+        env = dict(os.environ, STRONGROOM_HOME=str(home), STRONGROOM_PASSWORD=PASSWORD)
+
+        def get() -> None:
+            subprocess.run([*_cli(), "get", "Record 05000", "--field", "password"], env=env, check=True,
+                           capture_output=True)
+
+        get_times = timed(get, 5)
+        report("strongroom get (10,000 records), whole process", get_times)
+        import statistics
+
+        extra = (statistics.median(get_times) - statistics.median(kdf_times)) * 1000
+        print(f"{'  … of which beyond the KDF':<58} median {extra:8.1f} ms   (budget 100 ms)"
+              f"{'  OK' if extra <= 100 else '  OVER'}", flush=True)
+
+        from vault.records import new_record
+        from vault.vault import Vault
+
+        vault = Vault.open(home)
+        vault.unlock(PASSWORD)
+        vault.summaries()
+        counter = iter(range(10**6))
+        save = timed(lambda: vault.add(new_record("login", f"New {next(counter)}", {"password": "x-y-z"})), 50)
+        report("save one record into 10,000 (vault.add)", save, 20)
+        vault.close()
+
+        help_times = timed(lambda: subprocess.run([*_cli(), "--help"], check=True, capture_output=True), 10)
+        report("strongroom --help (CLI start)", help_times, 150)

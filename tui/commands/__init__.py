@@ -1,0 +1,1 @@
+"""CLI command areas; each module has `register(subparsers)` (see tui/cli.py)."""

@@ -1,0 +1,113 @@
+"""Account commands: signup, passwd, lock."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from .kitfiles import note_kit_written, write_kit_dir
+
+MIN_PASSWORD = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("signup", help="create the account on this device and write the Authentication Kit",
+                       description="Create the account. The Account Password comes from STRONGROOM_NEW_PASSWORD "
+                                   "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt. Prints the Account ID.")
+    p.add_argument("--email", required=True, metavar="E")
+    p.add_argument("--hint", default="", metavar="H", help="a password hint (stored encrypted on the server only if you use one)")
+    p.add_argument("--kit-dir", metavar="D", help="where to write the Kit PNG and PDF (default: current folder)")
+    p.add_argument("--server", metavar="URL", help="create the account on this account server")
+    p.add_argument("--json", action="store_true", help="print {account_id, email, kit} as JSON")
+    p.set_defaults(func=cmd_signup)
+
+    p = sub.add_parser("passwd", help="change the Account Password; writes the new Kit",
+                       description="Change the Account Password: current password first (line 1 / "
+                                   "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
+                                   "Every older Kit stops working.")
+    p.add_argument("--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)")
+    p.set_defaults(func=cmd_passwd)
+
+    p = sub.add_parser("lock", help="forget any unlocked state on this device")
+    p.set_defaults(func=cmd_lock)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise CliError(f"strongroom: the Account Password must have at least {MIN_PASSWORD} characters", EXIT_USAGE)
+    if password != password.strip():
+        raise CliError("strongroom: the Account Password must not start or end with a space", EXIT_USAGE)
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise CliError(f"strongroom: {email!r} is not an email address", EXIT_USAGE)
+    return email
+
+
+def signup_password(ctx: Context) -> str:
+    """Sign-up takes the 'new password' channel, falling back to the plain one."""
+    import os
+
+    if ctx.password_stdin:
+        line2 = ctx._stdin_line(1)
+        return line2 if line2 is not None else ctx.password()
+    if "STRONGROOM_NEW_PASSWORD" in os.environ:
+        return os.environ["STRONGROOM_NEW_PASSWORD"]
+    if "STRONGROOM_PASSWORD" in os.environ:
+        return os.environ["STRONGROOM_PASSWORD"]
+    return ctx.new_password("Choose an Account Password: ")
+
+
+def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.vault import Vault
+
+    email = check_email(args.email)
+    if Vault.exists(ctx.home):
+        raise CliError(f"strongroom: this device already has an account (home {ctx.home}); "
+                       "use another --home for a second one", EXIT_USAGE)
+    if args.kit_dir:
+        from pathlib import Path
+
+        if not Path(args.kit_dir).expanduser().is_dir():
+            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
+    password = signup_password(ctx)
+    check_new_password(password)
+    if args.server:
+        from .remote import signup_on_server
+
+        vault = signup_on_server(ctx, args.server, email, password, args.hint)
+    else:
+        vault = Vault.create(ctx.home, email, password, hint=args.hint)
+    written = write_kit_dir(vault.slot, args.kit_dir)
+    if args.json:
+        ctx.print_json({"account_id": vault.slot.account_id, "email": vault.slot.email,
+                        "kit": [str(p) for p in written]})
+    else:
+        print(vault.slot.account_id)
+        note_kit_written(written)
+    return EXIT_OK
+
+
+def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
+    vault = ctx.unlocked_vault()
+    new = ctx.new_password()
+    check_new_password(new)
+    slot = vault.change_password(new)
+    written = write_kit_dir(slot, args.kit_dir)
+    print("Account Password changed. Older Authentication Kits no longer work.", file=sys.stderr)
+    note_kit_written(written)
+    return EXIT_OK
+
+
+def cmd_lock(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        from .agentcmd import forget_agent
+    except ImportError:
+        return EXIT_OK  # no agent built: nothing is kept unlocked between commands
+    forget_agent(ctx)
+    return EXIT_OK

@@ -1,0 +1,46 @@
+"""Pieces several command areas share: `--field NAME=VALUE` parsing and the JSON shapes of CLI.md."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..context import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from vault.index import Summary
+    from vault.records import Record
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """`["username=ann", "url=https://x"]` → {"username": "ann", ...}; names lower-cased."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"strongroom: --field expects NAME=VALUE, got {item!r}", EXIT_USAGE)
+        out[name.strip().lower()] = value
+    return out
+
+
+def iso_or_none(ts: float) -> str | None:
+    from vault.records import iso
+
+    return iso(ts) if ts else None
+
+
+def summary_json(s: Summary) -> dict[str, Any]:
+    return {"id": s.id, "title": s.title, "type": s.type, "username": s.username, "url": s.url,
+            "tags": list(s.tags), "favorite": s.favorite, "modified": iso_or_none(s.modified),
+            "conflict": s.conflict}
+
+
+def record_json(r: Record, conflict: bool) -> dict[str, Any]:
+    return {
+        "id": r.id, "title": r.display_title, "type": r.type,
+        "fields": [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in r.fields],
+        "notes": r.notes, "tags": list(r.tags), "favorite": r.favorite,
+        "created": iso_or_none(r.created), "modified": iso_or_none(r.modified), "conflict": conflict,
+        "history": [{"modified": iso_or_none(h.modified),
+                     "fields": [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in h.fields]}
+                    for h in r.history],
+    }

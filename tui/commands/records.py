@@ -1,0 +1,229 @@
+"""Record commands: ls, get, add, edit, rm."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from ..context import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
+from .common import parse_assignments, record_json, summary_json
+
+if TYPE_CHECKING:
+    from vault.records import Record
+
+MASK = "••••••••"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("ls", help="list records (title, type, username, id)",
+                       description="List records. QUERY filters by title (case-insensitive substring).")
+    p.add_argument("query", nargs="?", metavar="QUERY")
+    p.add_argument("--type", metavar="T", help="only records of this template (login, credit-card, …)")
+    p.add_argument("--tag", metavar="T", help="only records with this tag")
+    p.add_argument("--favorites", action="store_true", help="only favourites")
+    p.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("get", help="show one record, or one field's value alone",
+                       description="Show one record. QUERY is an id or part of a title.")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--field", metavar="NAME", help="print only this field's value (e.g. password)")
+    p.add_argument("--reveal", action="store_true", help="show concealed values in the text view")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout (values included)")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("add", help="add a record of a template; prints its id",
+                       description="Add a record. TYPE is a template: login, credit-card, bank-account, "
+                                   "email-account, identity, note, password, software-licence, wifi, passport, "
+                                   "drivers-licence, membership, insurance, custom.")
+    p.add_argument("type", metavar="TYPE")
+    p.add_argument("--title", required=True, metavar="T")
+    p.add_argument("--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)")
+    p.add_argument("--tag", action="append", metavar="T", help="a tag (repeatable)")
+    p.add_argument("--notes", metavar="TEXT")
+    p.add_argument("--favorite", action="store_true")
+    p.add_argument("--generate-password", action="store_true", help="fill the password field with a new password")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("edit", help="change fields of a record", description="Change a record.")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--field", action="append", metavar="NAME=VALUE", help="set a field (repeatable; empty value removes it)")
+    p.add_argument("--title", metavar="T")
+    p.add_argument("--tag", action="append", metavar="T", help="replace the tags (repeatable)")
+    p.add_argument("--notes", metavar="TEXT")
+    fav = p.add_mutually_exclusive_group()
+    fav.add_argument("--favorite", dest="favorite", action="store_const", const=True)
+    fav.add_argument("--no-favorite", dest="favorite", action="store_const", const=False)
+    p.add_argument("--generate-password", action="store_true", help="replace the password with a new one")
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("rm", help="delete a record (a tombstone that syncs)", description="Delete a record.")
+    p.add_argument("query", metavar="QUERY")
+    p.set_defaults(func=cmd_rm)
+
+
+def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.templates import template
+
+    vault = ctx.unlocked_vault()
+    rows = vault.summaries()
+    if args.type:
+        key = template(args.type).key
+        rows = [s for s in rows if s.type == key]
+    if args.tag:
+        tag = args.tag.lower()
+        rows = [s for s in rows if tag in (t.lower() for t in s.tags)]
+    if args.favorites:
+        rows = [s for s in rows if s.favorite]
+    if args.query:
+        q = args.query.lower()
+        rows = [s for s in rows if q in s.title.lower() or s.id == args.query]
+    rows.sort(key=lambda s: (s.title.lower(), s.id))
+    if args.json:
+        ctx.print_json([summary_json(s) for s in rows])
+        return EXIT_OK
+    width = max((len(s.title) for s in rows), default=5)
+    for s in rows:
+        flag = " (conflict)" if s.conflict else ""
+        print(f"{s.title:<{min(width, 40)}}  {s.type:<16}  {s.username or '':<24}  {s.id}{flag}")
+    return EXIT_OK
+
+
+def _field_value(record: Record, name: str) -> str | None:
+    value = record.value(name)
+    if value is not None:
+        return value
+    pseudo = {"title": record.display_title, "notes": record.notes, "tags": ",".join(record.tags),
+              "type": record.type, "id": record.id}
+    return pseudo.get(name.lower())
+
+
+def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
+    vault = ctx.unlocked_vault()
+    detail = vault.detail(vault.find(args.query))
+    rec = detail.record
+    if args.field:
+        value = _field_value(rec, args.field)
+        if value is None:
+            names = ", ".join(f.name for f in rec.fields) or "none"
+            print(f"strongroom: {rec.display_title!r} has no field {args.field!r} (its fields: {names})", file=sys.stderr)
+            return EXIT_NO_MATCH
+        print(value)
+        return EXIT_OK
+    if args.json:
+        ctx.print_json(record_json(rec, detail.conflict))
+        return EXIT_OK
+    from vault.templates import template
+
+    tpl = template(rec.type)
+    print(f"{rec.display_title}  ({tpl.label}, id {rec.id})")
+    for f in rec.fields:
+        spec = tpl.spec(f.name)
+        label = spec.label if spec else f.name
+        shown = MASK if f.kind.concealed and not args.reveal and f.value else f.value
+        print(f"  {label}: {shown}")
+    if rec.tags:
+        print(f"  Tags: {', '.join(rec.tags)}")
+    if rec.notes:
+        print("  Notes: " + rec.notes.replace("\n", "\n         "))
+    if detail.conflict:
+        print(f"  In conflict: {len(detail.others)} other version(s) kept in history")
+    return EXIT_OK
+
+
+def _generated_password() -> str:
+    from vault.generator import generate_password
+
+    return str(generate_password())
+
+
+def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
+    """Set/remove fields; names must belong to the record's template (any name for `custom`)."""
+    from dataclasses import replace
+
+    from vault.records import Field
+    from vault.templates import FieldKind, template
+    from vault.totp import parse_totp
+
+    tpl = template(rec.type)
+    fields = list(rec.fields)
+    for name, value in values.items():
+        spec = tpl.spec(name)
+        if spec is None and tpl.key != "custom":
+            allowed = ", ".join(s.name for s in tpl.fields) or "none (use --notes)"
+            raise CliError(f"strongroom: a {tpl.label} has no field {name!r}; its fields: {allowed}", EXIT_USAGE)
+        kind = spec.kind if spec else (FieldKind.SECRET if "password" in name else FieldKind.TEXT)
+        if kind is FieldKind.TOTP and value:
+            parse_totp(value)  # a bad secret is refused now, not when the code is needed
+        idx = next((i for i, f in enumerate(fields) if f.name.lower() == name), None)
+        if not value:
+            if idx is not None:
+                del fields[idx]
+            continue
+        new = Field(spec.name if spec else name, kind, value)
+        if idx is None:
+            fields.append(new)
+        else:
+            fields[idx] = new
+    if tpl.fields:
+        order = {s.name: i for i, s in enumerate(tpl.fields)}
+        fields.sort(key=lambda f: order.get(f.name, len(order)))
+    return replace(rec, fields=tuple(fields))
+
+
+def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.records import new_record
+    from vault.templates import template
+
+    tpl = template(args.type)  # unknown template → exit 2 before asking for a password
+    values = parse_assignments(args.field)
+    if args.generate_password:
+        if tpl.spec("password") is None and tpl.key != "custom":
+            raise CliError(f"strongroom: a {tpl.label} has no password field to generate", EXIT_USAGE)
+        values["password"] = _generated_password()
+    if not args.title.strip():
+        raise CliError("strongroom: --title must not be empty", EXIT_USAGE)
+    rec = new_record(tpl.key, args.title.strip(), notes=args.notes or "", tags=tuple(args.tag or ()),
+                     favorite=args.favorite)
+    rec = _apply_fields(rec, values)
+    vault = ctx.unlocked_vault()
+    vault.add(rec)
+    print(rec.id)
+    return EXIT_OK
+
+
+def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
+    from dataclasses import replace
+
+    values = parse_assignments(args.field)
+    if args.generate_password:
+        values["password"] = _generated_password()
+    if not values and args.title is None and args.tag is None and args.notes is None and args.favorite is None:
+        raise CliError("strongroom: nothing to change: give --field NAME=VALUE, --title, --tag, --notes or --favorite",
+                       EXIT_USAGE)
+    vault = ctx.unlocked_vault()
+    rec = vault.record(vault.find(args.query))
+    new = _apply_fields(rec, values)
+    if args.title is not None:
+        if not args.title.strip():
+            raise CliError("strongroom: --title must not be empty", EXIT_USAGE)
+        new = replace(new, title=args.title.strip())
+    if args.tag is not None:
+        new = replace(new, tags=tuple(args.tag))
+    if args.notes is not None:
+        new = replace(new, notes=args.notes)
+    if args.favorite is not None:
+        new = replace(new, favorite=args.favorite)
+    vault.update(new)
+    print(rec.id)
+    return EXIT_OK
+
+
+def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
+    vault = ctx.unlocked_vault()
+    rid = vault.find(args.query)
+    title = vault.record(rid).display_title
+    vault.delete(rid)
+    print(f"deleted {title} ({rid})")
+    return EXIT_OK
