@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--pdf", metavar="F", help="save the printable PDF page")
     p.add_argument("--code", action="store_true", help="print the typed code")
     p.add_argument("--terminal", action="store_true", help="draw the QR code in the terminal")
-    p.add_argument("--email", action="store_true", help="email the Kit to the account's address")
+    p.add_argument("--email", action="store_true",
+                   help="email the Kit to the account's address (SMTP from env STRONGROOM_SMTP, else saved in HOME/outbox)")
     p.add_argument("--check", metavar="FILE", help="check a Kit PNG/JPG/PDF against this account (exit 0 or 3)")
     p.set_defaults(func=cmd_kit)
 

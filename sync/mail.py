@@ -1,0 +1,70 @@
+"""Delivering email: by SMTP when a URL is configured, else as .eml files in an outbox folder.
+
+SMTP URLs: `smtp://[user:pass@]host[:port]` (plain, STARTTLS when the server offers it),
+`smtps://…` (implicit TLS). The outbox keeps things working with no mail server at all.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import SourceUnavailableError, SyncError
+
+
+class MailError(SyncError):
+    """Email could not be handed to the SMTP server or written to the outbox."""
+
+
+def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailError(f"not an SMTP URL: {parts.scheme}://{parts.hostname or ''} (use smtp://host:port or smtps://…)")
+    port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    try:
+        client: smtplib.SMTP
+        if parts.scheme == "smtps":
+            client = smtplib.SMTP_SSL(parts.hostname, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(parts.hostname, port, timeout=timeout)
+        with client:
+            client.ehlo()
+            if parts.scheme == "smtp" and client.has_extn("starttls"):
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SourceUnavailableError(f"cannot send email through {parts.hostname}:{port}: {exc}") from None
+
+
+def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
+    """Write the message as an .eml file (owner-only), atomically; returns its path."""
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.eml"
+        path = outbox / name
+        tmp = outbox / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(msg.as_bytes())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise MailError(f"cannot write email to the outbox {outbox}: {exc.strerror or exc}") from None
+    return path
+
+
+def deliver(msg: EmailMessage, smtp_url: str | None, outbox: Path) -> str:
+    """Send by SMTP if configured, else into the outbox; returns where it went, for the user."""
+    if smtp_url:
+        send_smtp(msg, smtp_url)
+        return f"sent to {msg['To']}"
+    return f"saved to {write_outbox(msg, outbox)} (no SMTP server configured)"

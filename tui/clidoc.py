@@ -1,0 +1,59 @@
+"""Generate docs/cli.md from the real parser, so the reference never drifts from the code.
+
+`python3 -m tui.clidoc > docs/cli.md`; tests/test_clidoc.py fails when they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli import build_parser
+
+HEADER = """# strongroom command-line reference
+
+Generated from the parser by `python3 -m tui.clidoc > docs/cli.md`; do not edit by hand.
+`strongroom` with no command starts the terminal app.
+
+## Passwords without a terminal
+`--password-stdin` reads the Account Password from the first line of stdin (a new password,
+for `signup` and `passwd`, from the second); else `STRONGROOM_PASSWORD` (and
+`STRONGROOM_NEW_PASSWORD`); else a hidden prompt on a terminal; with none of these, exit 2.
+`backup restore` reads the backup's password from `STRONGROOM_BACKUP_PASSWORD` or a prompt.
+
+## Exit codes
+| code | meaning |
+| --- | --- |
+| 0 | done |
+| 1 | nothing matched (get/rm/edit/totp found no record, or no such field) |
+| 2 | usage or bad input (unknown flag, unreadable file, malformed import, ambiguous query) |
+| 3 | authentication: wrong password, invalid Kit (with the reason), password changed or account reset elsewhere |
+| 4 | sync: server or peer unreachable, folder missing, obsolete sync file |
+
+Errors are one line on stderr; `--json` read commands print one JSON document on stdout.
+"""
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    out: list[tuple[str, argparse.ArgumentParser]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out.append((name, sub))
+    return out
+
+
+def render() -> str:
+    parser = build_parser()
+    parts = [HEADER, "## strongroom\n", "```", parser.format_help().rstrip(), "```\n"]
+    for name, sub in _subcommands(parser):
+        parts += [f"## strongroom {name}\n", "```", sub.format_help().rstrip(), "```\n"]
+        for sub_name, nested in _subcommands(sub):
+            parts += [f"### strongroom {name} {sub_name}\n", "```", nested.format_help().rstrip(), "```\n"]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("COLUMNS", "100")
+    print(render(), end="")
