@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .context import EXIT_USAGE, CliError, Context, exit_code_for
 
@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "tui.commands.kitcmd",
     "tui.commands.backupcmd",
     "tui.commands.tools",
+    "tui.commands.agentcmd",
 ]
 
 
@@ -50,16 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], Context] = Context.from_args,
+            *, allow_app: bool = True) -> int:
+    """Parse and run one command; every error becomes one line on stderr and an exit code."""
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
         if not getattr(args, "command", None):
+            if not allow_app:
+                raise CliError("strongroom: no command given", EXIT_USAGE)
             from .launch import run_app
 
             return run_app(args)
-        ctx = Context.from_args(args)
+        ctx = make_context(args)
         code = int(args.func(args, ctx))
     except CliError as exc:
         print(exc.message, file=sys.stderr)
@@ -70,6 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes one clear line
         code, message = exit_code_for(exc)
         print(f"strongroom: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    from .agentwire import try_agent
+
+    code = try_agent(args_list)
+    if code is None:
+        code = execute(args_list)
     sys.stdout.flush()
     return code
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -16,12 +15,14 @@ from .errors import (
     AccountExistsError,
     AmbiguousError,
     FormatError,
+    InvalidInputError,
     LockedError,
     NoAccountError,
     NotFoundError,
     TamperError,
     VaultError,
 )
+from .home import default_home as default_home
 from .index import Summary, SummaryIndex
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
@@ -232,6 +233,8 @@ class Vault:
 
     def find(self, query: str) -> str:
         """Id of the one record matching: an exact id, else a case-insensitive title substring."""
+        if not query.strip():
+            raise InvalidInputError("give a record id or part of a title")
         items = self.summaries()
         if any(s.id == query for s in items):
             return query
@@ -284,12 +287,3 @@ class Vault:
         merged = with_history_of(detail.record, record)
         if merged != detail.record:
             self._write(record.id, merged)
-
-
-def default_home() -> Path:
-    env = os.environ.get("STRONGROOM_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("strongroom", appauthor=False))

@@ -1,0 +1,158 @@
+"""The agent's wire: where its socket lives and how one request/answer is framed.
+
+Stdlib only: the CLI's fast path imports this and nothing of vault/ (start in a few ms).
+A frame is a 4-byte big-endian length and a JSON object; every request carries `"v": 1`.
+Requests over MAX_FRAME bytes are refused without being read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+VERSION = 1
+MAX_FRAME = 1 << 20
+_LEN = struct.Struct(">I")
+
+#: Commands the agent answers for the CLI (they need the vault unlocked and touch no local path).
+AGENT_COMMANDS = frozenset({"ls", "get", "add", "edit", "rm", "totp", "audit"})
+
+
+class WireError(Exception):
+    """A malformed, oversized or truncated frame."""
+
+
+def runtime_dir() -> Path:
+    """Private (0700) per-user folder for agent sockets."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and os.path.isdir(base):
+        folder = Path(base) / "strongroom"
+    else:
+        folder = Path("/tmp") / f"strongroom-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = folder.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise WireError(f"{folder} is not a private folder of this user; remove it and try again")
+    return folder
+
+
+def socket_path(home: Path) -> Path:
+    """One agent per device home."""
+    digest = hashlib.sha256(str(home.expanduser().resolve()).encode()).hexdigest()[:20]
+    return runtime_dir() / f"agent-{digest}.sock"
+
+
+def send(sock: socket.socket, obj: dict[str, Any]) -> None:
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    if len(data) > MAX_FRAME:
+        raise WireError("message too large")
+    sock.sendall(_LEN.pack(len(data)) + data)
+
+
+def _exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise WireError("connection closed mid-message")
+        buf += chunk
+    return bytes(buf)
+
+
+def recv(sock: socket.socket) -> dict[str, Any]:
+    (n,) = _LEN.unpack(_exact(sock, _LEN.size))
+    if n > MAX_FRAME:
+        raise WireError(f"message of {n} bytes is over the {MAX_FRAME}-byte limit")
+    try:
+        obj = json.loads(_exact(sock, n))
+    except ValueError:
+        raise WireError("message is not JSON") from None
+    if not isinstance(obj, dict):
+        raise WireError("message is not a JSON object")
+    return obj
+
+
+def call(home: Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+    """One request to this home's agent; None when no agent is listening."""
+    path = socket_path(home)
+    if not path.exists():
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None
+    with sock:
+        send(sock, {"v": VERSION, **request})
+        return recv(sock)
+
+
+def _home_of(argv: list[str]) -> Path | None:
+    """--home from argv, else STRONGROOM_HOME, else the platform default (as the CLI resolves it)."""
+    for i, arg in enumerate(argv):
+        if arg == "--home" and i + 1 < len(argv):
+            return Path(argv[i + 1]).expanduser()
+        if arg.startswith("--home="):
+            return Path(arg.split("=", 1)[1]).expanduser()
+    env = os.environ.get("STRONGROOM_HOME")
+    if env:
+        return Path(env).expanduser()
+    return None
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command word: the first argument that is not a global option."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--home":
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg
+    return None
+
+
+def try_agent(argv: list[str]) -> int | None:
+    """Answer a CLI call through a running, unlocked agent; None = run it in this process.
+
+    Gives the exit code after writing the agent's stdout/stderr. If the agent runs but its unlock
+    expired and no password is at hand (no env, no stdin flag, no terminal), says so: exit 3.
+    """
+    if not hasattr(socket, "AF_UNIX") or "-h" in argv or "--help" in argv:
+        return None
+    if command_of(argv) not in AGENT_COMMANDS:
+        return None
+    home = _home_of(argv)
+    if home is None:
+        from vault.home import default_home
+
+        home = default_home()
+    try:
+        answer = call(home, {"op": "run", "argv": argv})
+    except (OSError, WireError):
+        return None
+    if answer is None:
+        return None
+    if answer.get("locked"):
+        password_at_hand = ("--password-stdin" in argv or "STRONGROOM_PASSWORD" in os.environ
+                            or sys.stdin.isatty())
+        if password_at_hand:
+            return None
+        print("strongroom: the unlock has expired (`strongroom unlock` again, or give the password)",
+              file=sys.stderr)
+        return 3
+    sys.stdout.write(str(answer.get("out", "")))
+    sys.stderr.write(str(answer.get("err", "")))
+    return int(answer.get("code", 70))
