@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["core", "tui", "sync", "server", "wifi", "imports"]
+SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports"]
 
 
 def main(argv: list[str]) -> int:

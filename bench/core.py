@@ -16,6 +16,10 @@ PASSWORD = "bench password 1"
 
 
 def _cli() -> list[str]:
+    """The installed console script next to this interpreter (not a version-manager shim)."""
+    beside = Path(sys.executable).with_name("strongroom")
+    if beside.exists():
+        return [str(beside)]
     exe = shutil.which("strongroom")
     return [exe] if exe else [sys.executable, "-m", "tui.cli"]
 

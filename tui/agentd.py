@@ -37,6 +37,7 @@ class Agent:
         self.vault: Vault | None = None
         self.last_use = time.monotonic()
         self.running = True
+        self._parser: argparse.ArgumentParser | None = None
 
     # -- state --------------------------------------------------------------------------
     def forget(self) -> None:
@@ -109,7 +110,10 @@ class Agent:
         return {"ok": True, "code": 0}
 
     def _run(self, argv: list[str]) -> dict[str, Any]:
-        from .cli import execute
+        from .cli import build_parser, execute
+
+        if self._parser is None:
+            self._parser = build_parser()
 
         vault = self._current_vault()
         if vault is None:
@@ -134,7 +138,7 @@ class Agent:
             return ctx
 
         with redirect_stdout(out), redirect_stderr(err):
-            code = execute(argv, make_context, allow_app=False)
+            code = execute(argv, make_context, allow_app=False, parser=self._parser)
         return {"code": code, "out": out.getvalue(), "err": err.getvalue()}
 
 
@@ -147,20 +151,27 @@ def _peer_uid(conn: socket.socket) -> int | None:
     return int(getpeereid()[0]) if getpeereid else None
 
 
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def serve(home: Path, timeout: float) -> int:
     path = socket_path(home)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        probe.connect(str(path))
+        probe.connect(path)
         return 0  # another agent already serves this home
     except OSError:
-        path.unlink(missing_ok=True)
+        _unlink(path)
     finally:
         probe.close()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
-        server.bind(str(path))
+        server.bind(path)
     finally:
         os.umask(old_umask)
     os.chmod(path, 0o600)
@@ -192,7 +203,7 @@ def serve(home: Path, timeout: float) -> int:
     finally:
         agent.forget()
         server.close()
-        path.unlink(missing_ok=True)
+        _unlink(path)
     return 0
 
 

@@ -13,7 +13,6 @@ import os
 import socket
 import struct
 import sys
-from pathlib import Path
 from typing import Any
 
 VERSION = 1
@@ -28,24 +27,25 @@ class WireError(Exception):
     """A malformed, oversized or truncated frame."""
 
 
-def runtime_dir() -> Path:
-    """Private (0700) per-user folder for agent sockets."""
+def runtime_dir() -> str:
+    """Private (0700) per-user folder for agent sockets (os.path, not pathlib: fast import)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     if base and os.path.isdir(base):
-        folder = Path(base) / "strongroom"
+        folder = os.path.join(base, "strongroom")
     else:
-        folder = Path("/tmp") / f"strongroom-{os.getuid()}"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = folder.stat()
+        folder = os.path.join("/tmp", f"strongroom-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    st = os.stat(folder)
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
         raise WireError(f"{folder} is not a private folder of this user; remove it and try again")
     return folder
 
 
-def socket_path(home: Path) -> Path:
+def socket_path(home: str | os.PathLike[str]) -> str:
     """One agent per device home."""
-    digest = hashlib.sha256(str(home.expanduser().resolve()).encode()).hexdigest()[:20]
-    return runtime_dir() / f"agent-{digest}.sock"
+    resolved = os.path.realpath(os.path.expanduser(os.fspath(home)))
+    digest = hashlib.sha256(resolved.encode()).hexdigest()[:20]
+    return os.path.join(runtime_dir(), f"agent-{digest}.sock")
 
 
 def send(sock: socket.socket, obj: dict[str, Any]) -> None:
@@ -78,15 +78,15 @@ def recv(sock: socket.socket) -> dict[str, Any]:
     return obj
 
 
-def call(home: Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+def call(home: str | os.PathLike[str], request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
     """One request to this home's agent; None when no agent is listening."""
     path = socket_path(home)
-    if not path.exists():
+    if not os.path.exists(path):
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        sock.connect(str(path))
+        sock.connect(path)
     except OSError:
         sock.close()
         return None
@@ -95,16 +95,16 @@ def call(home: Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str
         return recv(sock)
 
 
-def _home_of(argv: list[str]) -> Path | None:
+def _home_of(argv: list[str]) -> str | None:
     """--home from argv, else STRONGROOM_HOME, else the platform default (as the CLI resolves it)."""
     for i, arg in enumerate(argv):
         if arg == "--home" and i + 1 < len(argv):
-            return Path(argv[i + 1]).expanduser()
+            return os.path.expanduser(argv[i + 1])
         if arg.startswith("--home="):
-            return Path(arg.split("=", 1)[1]).expanduser()
+            return os.path.expanduser(arg.split("=", 1)[1])
     env = os.environ.get("STRONGROOM_HOME")
     if env:
-        return Path(env).expanduser()
+        return os.path.expanduser(env)
     return None
 
 
@@ -134,7 +134,7 @@ def try_agent(argv: list[str]) -> int | None:
         return None
     if command_of(argv) not in AGENT_COMMANDS:
         return None
-    home = _home_of(argv)
+    home: str | os.PathLike[str] | None = _home_of(argv)
     if home is None:
         from vault.home import default_home
 

@@ -52,10 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], Context] = Context.from_args,
-            *, allow_app: bool = True) -> int:
+            *, allow_app: bool = True, parser: argparse.ArgumentParser | None = None) -> int:
     """Parse and run one command; every error becomes one line on stderr and an exit code."""
     try:
-        parser = build_parser()
+        parser = parser or build_parser()
         args = parser.parse_args(args_list)
         if not getattr(args, "command", None):
             if not allow_app:
@@ -77,11 +77,13 @@ def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], C
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, agent: bool = True) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    from .agentwire import try_agent
+    code = None
+    if agent:
+        from .agentwire import try_agent
 
-    code = try_agent(args_list)
+        code = try_agent(args_list)
     if code is None:
         code = execute(args_list)
     sys.stdout.flush()

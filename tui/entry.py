@@ -1,0 +1,24 @@
+"""The `strongroom` console script: try the unlock agent first, with as few imports as possible.
+
+Only when no agent answers does the full CLI (argparse, vault/, …) load.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    from .agentwire import try_agent
+
+    code = try_agent(sys.argv[1:])
+    if code is not None:
+        sys.stdout.flush()
+        return code
+    from .cli import main as full_main
+
+    return full_main(agent=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
