@@ -48,7 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # an area not built yet
             raise
         module.register(sub)
+    for command in sub.choices.values():
+        _accept_globals_after(command)
     return parser
+
+
+def _accept_globals_after(parser: argparse.ArgumentParser) -> None:
+    """Let --home/--password-stdin also follow the command (`strongroom get X --password-stdin`)."""
+    parser.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _accept_globals_after(nested)
 
 
 def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], Context] = Context.from_args,

@@ -1,0 +1,149 @@
+"""The unlock agent: type the password once, then commands work without it until the timeout."""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vault.records import new_record
+from vault.vault import Vault
+
+PASSWORD = "agent test password"
+
+
+def _env(tmp_path: Path, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    return env | extra
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+
+
+@pytest.fixture
+def vault_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    v = Vault.create(home, "ann@example.com", PASSWORD)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"}))
+    v.close()
+    return home
+
+
+@pytest.fixture
+def agent_env(tmp_path: Path, vault_home: Path):  # type: ignore[no-untyped-def]
+    env = _env(tmp_path, vault_home)
+    yield env
+    _cli(env, "lock")
+
+
+def _socket(env: dict[str, str]) -> Path:
+    socks = list((Path(env["XDG_RUNTIME_DIR"]) / "strongroom").glob("agent-*.sock"))
+    assert len(socks) == 1
+    return socks[0]
+
+
+def _agent_pid(env: dict[str, str]) -> int:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(str(_socket(env)))
+    raw = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    s.close()
+    return int(struct.unpack("3i", raw)[0])
+
+
+def test_unlock_once_then_many_gets_without_password(agent_env: dict[str, str]) -> None:
+    r = _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock", "--timeout", "5m")
+    assert r.returncode == 0, r.stderr
+    for _ in range(100):
+        r = _cli(agent_env, "get", "GitHub", "--field", "password")
+        assert (r.returncode, r.stdout) == (0, "gh-secret-1\n"), r.stderr
+    rid = _cli(agent_env, "add", "note", "--title", "Via agent").stdout.strip()
+    assert _cli(agent_env, "get", rid, "--field", "title").stdout == "Via agent\n"
+    r = _cli(agent_env, "get", "nothing")
+    assert r.returncode == 1 and "no record" in r.stderr
+    _cli(agent_env, "lock")
+    r = _cli(agent_env, "get", "GitHub")
+    assert r.returncode == 2 and "password" in r.stderr  # no agent, no password: asks again
+
+
+def test_wrong_password_does_not_unlock(agent_env: dict[str, str]) -> None:
+    r = _cli(agent_env | {"STRONGROOM_PASSWORD": "not it at all"}, "unlock")
+    assert r.returncode == 3 and "wrong" in r.stderr.lower()
+    r = _cli(agent_env, "get", "GitHub")
+    assert r.returncode != 0
+
+
+def test_idle_timeout_forgets_the_keys(agent_env: dict[str, str]) -> None:
+    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock", "--timeout", "2s").returncode == 0
+    assert _cli(agent_env, "get", "GitHub", "--field", "password").returncode == 0
+    time.sleep(3.5)
+    r = _cli(agent_env, "get", "GitHub", "--field", "password")
+    assert r.returncode == 3 and "expired" in r.stderr
+    r = _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "get", "GitHub", "--field", "password")
+    assert r.stdout == "gh-secret-1\n"  # with the password it works without the agent
+
+
+def test_malformed_and_oversized_requests_are_refused(agent_env: dict[str, str]) -> None:
+    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
+    path = str(_socket(agent_env))
+    for payload in (struct.pack(">I", 50) + b"{not json" + b" " * 41,
+                    struct.pack(">I", 1 << 30),
+                    struct.pack(">I", 2) + b"[]",
+                    struct.pack(">I", 20) + b'{"v": 9, "op": "run"}'[:20]):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        answer = s.recv(1 << 16)
+        s.close()
+        assert b"code" in answer or answer == b""
+    r = _cli(agent_env, "get", "GitHub", "--field", "password")
+    assert r.stdout == "gh-secret-1\n"
+
+
+def test_no_secret_in_environment_argv_or_disk(agent_env: dict[str, str], vault_home: Path) -> None:
+    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
+    pid = _agent_pid(agent_env)
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    assert PASSWORD.encode() not in environ and PASSWORD.encode() not in cmdline
+    for f in Path(agent_env["XDG_RUNTIME_DIR"]).rglob("*"):
+        if f.is_file():
+            assert PASSWORD.encode() not in f.read_bytes()
+    sock = _socket(agent_env)
+    assert sock.stat().st_mode & 0o777 == 0o600
+    assert sock.parent.stat().st_mode & 0o777 == 0o700
+    os.kill(pid, 9)  # killing the agent loses nothing
+    time.sleep(0.2)
+    r = _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "get", "GitHub", "--field", "password")
+    assert r.stdout == "gh-secret-1\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges to another user")
+def test_another_user_cannot_use_the_socket(agent_env: dict[str, str]) -> None:
+    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
+    path = str(_socket(agent_env))
+    code = (
+        "import os, socket, struct, sys\n"
+        "os.setgid(65534); os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n"
+        f"    s.connect({path!r})\n"
+        "    s.sendall(struct.pack('>I', 16) + b'{\"v\":1,\"op\":\"x\"}')\n"
+        "    print('ANSWER', s.recv(100))\n"
+        "except OSError as e:\n"
+        "    print('DENIED', e.errno)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert "DENIED" in r.stdout or "ANSWER b''" in r.stdout, r.stdout + r.stderr

@@ -1,0 +1,214 @@
+"""The Authentication Kit as files and drawings: PNG, printable PDF, terminal QR; and reading one back.
+
+Rendering always uses dark modules on a light background (an inverted code does not scan). Reading
+goes by content, not file name: PNG/JPEG/any Pillow image → zbar; PDF → each page rendered with
+pdfium, then zbar; a text file → the QR text or the typed code. Every failure is a KitError with the
+exact reason (unreadable file / no QR / not a Strongroom code / typo).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import KitError, KitReason
+from .kitcode import KitPayload
+
+QUIET = 2  # modules of light border around the terminal drawing (4 in files)
+MAX_KIT_FILE = 50 * 1024 * 1024
+_PDF_SCALE = 3.0
+_MAX_PDF_PAGES = 10
+
+
+def _qr(payload: KitPayload) -> Any:
+    import segno
+
+    return segno.make(payload.to_qr_text(), error="m", micro=False)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def png_bytes(payload: KitPayload, scale: int = 8) -> bytes:
+    buf = io.BytesIO()
+    _qr(payload).save(buf, kind="png", scale=scale, border=4, dark="black", light="white")
+    return buf.getvalue()
+
+
+def render_png(payload: KitPayload, path: Path) -> None:
+    """The QR code alone, big enough to scan from a screen or a print."""
+    _write_private(path, png_bytes(payload))
+
+
+def render_pdf(payload: KitPayload, path: Path, *, email: str, account_id: str, created: datetime) -> None:
+    """A printable A4 page: QR, typed code, email, account id, date and what to do with it."""
+    _write_private(path, pdf_bytes(payload, email=email, account_id=account_id, created=created))
+
+
+def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: datetime) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title("Strongroom Authentication Kit")
+    pdf.set_creator("Strongroom")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 22)
+    pdf.cell(0, 14, "Strongroom Authentication Kit", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    pdf.cell(0, 7, f"Email: {email}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, f"Account ID: {account_id}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, f"Made on: {created:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.image(io.BytesIO(png_bytes(payload)), x=pdf.l_margin, w=80)
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 7, "Code (type it if you cannot scan the QR code):", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Courier", "", 11)
+    groups = payload.to_typed_code().split("-")
+    for i in range(0, len(groups), 6):
+        pdf.cell(0, 6, "-".join(groups[i : i + 6]), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(0, 5, (
+        "Keep this page somewhere safe, away from your devices. To sign in to your Strongroom account "
+        "on a new device you need two things: your Account Password and this Kit (scan or load the QR "
+        "code, or type the code above).\n\n"
+        "The Kit alone cannot open your vault, and your password alone cannot either. When you change "
+        "your Account Password, a new Kit is made and this one stops working: replace this page then.\n\n"
+        "Write your Account Password here only if this page is kept as safely as the password itself:"
+    ))
+    pdf.ln(6)
+    pdf.cell(0, 8, "Account Password: ______________________________________", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def render_terminal(payload: KitPayload) -> list[str]:
+    """The QR matrix with half blocks, two module rows per line; '█' = dark over dark.
+
+    Characters are drawn as dark-on-light cells: the caller must paint them with a dark foreground
+    on a light background, whatever the theme. Fits 80×24 (version 5: 41 modules → 21 lines).
+    """
+    rows = [[bool(v) for v in row] for row in _qr(payload).matrix_iter(scale=1, border=QUIET)]
+    if len(rows) % 2:
+        rows.append([False] * len(rows[0]))
+    glyph = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
+    return ["".join(glyph[(top, bottom)] for top, bottom in zip(rows[i], rows[i + 1], strict=True))
+            for i in range(0, len(rows), 2)]
+
+
+def render_terminal_ansi(payload: KitPayload) -> str:
+    """render_terminal with explicit black-on-white colours for a plain terminal."""
+    return "\n".join(f"\x1b[30;107m{line}\x1b[0m" for line in render_terminal(payload))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+# -- reading -----------------------------------------------------------------------------------
+def read_kit_text(text: str) -> KitPayload:
+    """A typed code (with check characters) or the raw QR text."""
+    stripped = text.strip()
+    if "-" in stripped or " " in stripped:
+        return KitPayload.from_typed_code(stripped)
+    try:
+        return KitPayload.from_qr_text(stripped)
+    except KitError:
+        return KitPayload.from_typed_code(stripped)
+
+
+def read_kit_file(path: Path) -> KitPayload:
+    """The Kit in a PNG/JPEG/other image, a PDF, or a text file holding the code."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_KIT_FILE:
+            raise KitError(KitReason.UNREADABLE, f"{path} is {size // 2**20} MB, far too big for a Kit")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KitError(KitReason.UNREADABLE, f"no file at {path}") from None
+    except IsADirectoryError:
+        raise KitError(KitReason.UNREADABLE, f"{path} is a folder") from None
+    except OSError as exc:
+        raise KitError(KitReason.UNREADABLE, f"cannot read {path}: {exc.strerror or exc}") from None
+    return read_kit_bytes(data, str(path))
+
+
+def read_kit_bytes(data: bytes, name: str = "the file") -> KitPayload:
+    if data.startswith(b"%PDF-"):
+        texts = _decode_pdf(data, name)
+    elif _looks_like_text(data):
+        return read_kit_text(data.decode("ascii"))
+    else:
+        texts = _decode_image_bytes(data, name)
+    if not texts:
+        raise KitError(KitReason.NO_QR, f"in {name}; export the Kit again as PNG or PDF, or type its code")
+    last: KitError | None = None
+    for text in texts:
+        try:
+            return KitPayload.from_qr_text(text)
+        except KitError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _looks_like_text(data: bytes) -> bool:
+    if not data or len(data) > 4096:
+        return False
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return text.strip() != "" and all(c.isprintable() or c in "\r\n\t" for c in text)
+
+
+def _decode_image_bytes(data: bytes, name: str) -> list[str]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return decode_image(img)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise KitError(KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__})") from None
+
+
+def decode_image(img: Any) -> list[str]:
+    """Texts of every QR code zbar finds in a Pillow image (also tried inverted and enlarged)."""
+    from PIL import ImageOps
+    from pyzbar import pyzbar
+
+    gray = img.convert("L")
+    attempts = [gray]
+    if max(gray.size) < 400:
+        attempts.append(gray.resize((gray.width * 4, gray.height * 4), 0))
+    attempts.append(ImageOps.invert(gray))
+    for attempt in attempts:
+        found = [s.data.decode("ascii", "replace") for s in pyzbar.decode(attempt) if s.type == "QRCODE"]
+        if found:
+            return found
+    return []
+
+
+def _decode_pdf(data: bytes, name: str) -> list[str]:
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise KitError(KitReason.UNREADABLE, f"{name} is a damaged PDF ({exc})") from None
+    try:
+        for index in range(min(len(doc), _MAX_PDF_PAGES)):
+            page = doc[index]
+            bitmap = page.render(scale=_PDF_SCALE)
+            found = decode_image(bitmap.to_pil())
+            if found:
+                return found
+    finally:
+        doc.close()
+    return []
