@@ -214,3 +214,23 @@ def test_kit_outputs(account: tuple[Cli, str], tmp_path: Path) -> None:
     cli.ok("kit", "--png", str(tmp_path / "k.png"), "--pdf", str(tmp_path / "k.pdf"))
     assert (tmp_path / "k.png").stat().st_size > 0 and (tmp_path / "k.pdf").stat().st_size > 0
     assert_error(cli.run("kit", "--code", password="nope nope nope"), 3)
+
+
+def test_backup_create_and_restore(account: tuple[Cli, str], tmp_path: Path) -> None:
+    cli, _ = account
+    cli.ok("add", "login", "--title", "Saved", "--field", "password=p-1-p")
+    file = tmp_path / "vault.srbk"
+    cli.ok("backup", "create", str(file))
+    assert_error(cli.run("backup", "create", str(file)), 2, "--force")
+    cli.ok("rm", "Saved")
+    cli.ok("passwd", "--password-stdin", password=None, stdin=f"{PASSWORD}\n{NEW_PASSWORD}\n")
+    r = cli.run("backup", "restore", str(file), password=NEW_PASSWORD)  # the current password does not open it
+    assert_error(r, 3, "in force when it was made")
+    cli.ok("backup", "restore", str(file), password=NEW_PASSWORD, env={"STRONGROOM_BACKUP_PASSWORD": PASSWORD})
+    assert cli.ok("get", "Saved", "--field", "password", password=NEW_PASSWORD) == "p-1-p\n"
+    fresh = Cli(tmp_path / "fresh-home", tmp_path)
+    fresh.ok("backup", "restore", str(file), password=PASSWORD)
+    assert fresh.ok("get", "Saved", "--field", "password") == "p-1-p\n"
+    assert_error(cli.run("backup", "restore", str(tmp_path / "nope.srbk"), password=NEW_PASSWORD), 2, "no backup")
+    (tmp_path / "junk.srbk").write_bytes(b"not a backup at all")
+    assert_error(cli.run("backup", "restore", str(tmp_path / "junk.srbk"), password=NEW_PASSWORD), 2, "not a Strongroom")

@@ -1,0 +1,74 @@
+"""`backup create FILE` / `backup restore FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("backup", help="encrypted backup: create FILE / restore FILE",
+                       description="Encrypted backups. A backup opens only with the Account Password in force "
+                                   "when it was made (restore reads it from STRONGROOM_BACKUP_PASSWORD or a prompt; "
+                                   "without either, the current password is tried).")
+    bsub = p.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
+    c = bsub.add_parser("create", help="write an encrypted backup of every record to FILE")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    c.set_defaults(func=cmd_create)
+    r = bsub.add_parser("restore", help="bring back records from FILE (deleted or missing ones return; newer edits are kept)")
+    r.add_argument("file", metavar="FILE")
+    r.set_defaults(func=cmd_restore)
+
+
+def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.backup import create_backup
+
+    path = Path(args.file).expanduser()
+    if path.exists() and not args.force:
+        raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
+    if not path.parent.is_dir():
+        raise CliError(f"strongroom: the folder {path.parent} does not exist", EXIT_USAGE)
+    vault = ctx.unlocked_vault()
+    create_backup(vault, path)
+    print(f"Backup written to {path} ({len(vault.summaries())} records). It opens with the current "
+          "Account Password.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _backup_password(ctx: Context, fallback: str) -> str:
+    env = os.environ.get("STRONGROOM_BACKUP_PASSWORD")
+    if env is not None:
+        return env
+    if sys.stdin.isatty() and not ctx.password_stdin:
+        import getpass
+
+        typed = getpass.getpass("Password in force when the backup was made (Enter = current): ")
+        return typed or fallback
+    return fallback
+
+
+def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.backup import restore_backup, restore_into_new_home
+    from vault.vault import Vault
+
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise CliError(f"strongroom: no backup file at {path}", EXIT_USAGE)
+    if not Vault.exists(ctx.home):
+        backup_password = os.environ.get("STRONGROOM_BACKUP_PASSWORD") or ctx.password(
+            "Password in force when the backup was made: ")
+        _, count = restore_into_new_home(ctx.home, path, backup_password)
+        print(f"Restored {count} record(s) into a new vault at {ctx.home}.", file=sys.stderr)
+        return EXIT_OK
+    password = ctx.password()
+    vault = ctx.open_vault()
+    vault.unlock(password)
+    report = restore_backup(vault, path, _backup_password(ctx, password))
+    print(f"Restored {report.restored} record(s); {report.kept_newer} edited since the backup kept their newer "
+          f"version (the backup's is in their history); {report.unchanged} unchanged.", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,178 @@
+"""Encrypted backups: one self-contained file that opens only with the password in force when made.
+
+A sealed container (`vault/container.py`) with magic `SRBK`, version 1. The public header holds
+the account id, generation, epoch, creation time, record count and the *key slot as it was*
+(Kit payload + VK wrapped under K_unlock), so restoring needs that password and nothing else —
+not this device, not the current Kit. The body is every stored version (`pack_envelopes`) sealed
+under VK's "backup" sub-key; the header is associated data, so any edited byte fails.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import keys as keymod
+from .container import Container, open_container, parse_container, seal_container
+from .envelope import Envelope, RecordCipher, pack_envelopes, unpack_envelopes
+from .errors import (
+    FormatError,
+    InvalidInputError,
+    KitError,
+    NotFoundError,
+    TamperError,
+    WrongPasswordError,
+)
+from .keys import KeySlot, UnlockedKeys
+from .records import Record, with_history_of
+
+MAGIC = b"SRBK"
+VERSION = 1
+WHAT = "backup"
+SUBKEY = "backup"
+MAX_BACKUP = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class BackupHeader:
+    account_id: str
+    generation: int
+    epoch: int
+    created: float
+    count: int
+    slot: KeySlot
+
+    def to_obj(self) -> dict[str, Any]:
+        return {"account": self.account_id, "gen": self.generation, "epoch": self.epoch,
+                "created": self.created, "count": self.count, "slot": self.slot.to_bytes().decode()}
+
+    @classmethod
+    def from_obj(cls, o: dict[str, Any]) -> BackupHeader:
+        try:
+            slot = KeySlot.from_bytes(str(o["slot"]).encode())
+            h = cls(str(o["account"]), int(o["gen"]), int(o["epoch"]), float(o["created"]), int(o["count"]), slot)
+        except (KeyError, TypeError, ValueError, KitError) as exc:
+            raise FormatError("the backup's header is damaged") from exc
+        if (h.account_id, h.generation, h.epoch) != (slot.account_id, slot.generation, slot.epoch):
+            raise FormatError("the backup's header is inconsistent (edited?)")
+        return h
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    restored: int
+    kept_newer: int
+    unchanged: int
+
+
+def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float) -> bytes:
+    live = len({e.record_id for e in envelopes if not e.deleted})
+    header = BackupHeader(slot.account_id, slot.generation, slot.epoch, created, live, slot)
+    return seal_container(MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY))
+
+
+def create_backup(vault: Any, path: Path) -> None:
+    """Write every stored version atomically (temp + fsync + rename), owner-only."""
+    data = encode_backup(vault.slot, vault.keys, vault.store.all_versions(), time.time())
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def parse_backup(data: bytes) -> tuple[BackupHeader, Container]:
+    """The public part (no password needed): which account, when, how many records."""
+    c = parse_container(data, MAGIC, VERSION, WHAT)
+    return BackupHeader.from_obj(c.header), c
+
+
+def open_backup(data: bytes, password: str) -> tuple[BackupHeader, UnlockedKeys, list[Envelope]]:
+    header, c = parse_backup(data)
+    try:
+        keys = keymod.unlock(header.slot, password)
+    except WrongPasswordError:
+        made = time.strftime("%Y-%m-%d %H:%M", time.gmtime(header.created))
+        raise WrongPasswordError(
+            f"wrong password for this backup: it opens with the Account Password in force when it was made "
+            f"({made} UTC)") from None
+    except KitError:
+        raise TamperError("the backup's keys are damaged") from None
+    body = open_container(c, keys.subkey(SUBKEY), WHAT)
+    return header, keys, unpack_envelopes(body)
+
+
+def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, list[Envelope]]:
+    try:
+        if path.stat().st_size > MAX_BACKUP:
+            raise FormatError(f"{path} is too large to be a Strongroom backup")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"no backup file at {path}") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a folder, not a backup file") from None
+    return open_backup(data, password)
+
+
+def backup_records(header: BackupHeader, keys: UnlockedKeys, envelopes: list[Envelope]) -> list[Record]:
+    """The live records of a backup (each record's winning version)."""
+    from .merge import state
+
+    cipher = RecordCipher(header.account_id, keys.subkey("records"))
+    by_id: dict[str, list[Envelope]] = {}
+    for env in envelopes:
+        by_id.setdefault(env.record_id, []).append(env)
+    out = []
+    for versions in by_id.values():
+        rec = cipher.open(state(versions).winner)
+        if rec is not None:
+            out.append(rec)
+    return out
+
+
+def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Any, int]:
+    """A device with no account yet: becomes the backup's account with its records (key slot as it
+    was when the backup was made; a later sync brings any newer password)."""
+    from .vault import Vault
+
+    header, keys, envelopes = read_backup(path, password)
+    vault = Vault.adopt(home, header.slot, keys, envelopes)
+    return vault, header.count
+
+
+def restore_backup(vault: Any, path: Path, password: str) -> RestoreReport:
+    """Bring back what the vault lacks or deleted; where both changed, the newer version stays current
+    and the other one goes to the record's history. One record at a time, each its own transaction."""
+    header, keys, envelopes = read_backup(path, password)
+    if header.account_id != vault.slot.account_id:
+        raise InvalidInputError(f"this backup belongs to account {header.account_id}, not to this account "
+                                f"({vault.slot.account_id})")
+    restored = kept = unchanged = 0
+    for rec in backup_records(header, keys, envelopes):
+        try:
+            current = vault.record(rec.id)
+        except NotFoundError:
+            vault.restore_record(rec)
+            restored += 1
+            continue
+        if current == rec:
+            unchanged += 1
+        elif rec.modified > current.modified:
+            vault.update(replace(rec, history=current.history))  # current's secrets → history
+            kept += 1
+        else:
+            merged = with_history_of(current, rec)
+            if merged != current:
+                vault.update(merged)
+            kept += 1
+    return RestoreReport(restored, kept, unchanged)
