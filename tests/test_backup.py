@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from vault import backup
-from vault.errors import FormatError, InvalidInputError, TamperError, UnsupportedVersionError, VaultError, WrongPasswordError
+from vault.errors import (
+    FormatError,
+    InvalidInputError,
+    TamperError,
+    UnsupportedVersionError,
+    VaultError,
+    WrongPasswordError,
+)
 from vault.records import new_record
 from vault.vault import Vault
 
