@@ -23,9 +23,10 @@ KEY_LEN = 32
 ZERO_NONCE = bytes(NONCE_LEN)
 
 
-def hkdf(ikm: bytes, info: str, *, salt: bytes | None = None, length: int = KEY_LEN) -> bytes:
+def hkdf(ikm: bytes, info: str | bytes, *, salt: bytes | None = None, length: int = KEY_LEN) -> bytes:
     """HKDF-SHA256 (RFC 5869); `info` names the purpose so sub-keys never collide."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info.encode()).derive(ikm)
+    raw_info = info.encode() if isinstance(info, str) else info
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=raw_info).derive(ikm)
 
 
 def associated_data(namespace: str, *parts: bytes | str | int) -> bytes:

@@ -158,6 +158,11 @@ def open_account_key(kit: KitPayload, password: str) -> tuple[bytes, bytes]:
 
 
 def open_vault_key(kit: KitPayload, ak: bytes, k_pw: bytes, wrapped_vk: bytes) -> UnlockedKeys:
+    """VK from AK and K_pw. KitError(OTHER_ACCOUNT) if they do not fit `wrapped_vk`.
+
+    What a failure means depends on where AK and `wrapped_vk` came from, so callers that know
+    better translate it (`unlock`: damaged key slot; sync: wrong new password).
+    """
     acct = kit.account_id
     try:
         vk = Sealer(_two_secret(k_pw, ak, acct, "unlock")).open(
@@ -171,7 +176,13 @@ def open_vault_key(kit: KitPayload, ak: bytes, k_pw: bytes, wrapped_vk: bytes) -
 def unlock(slot: KeySlot, password: str) -> UnlockedKeys:
     """One Argon2id run, then AK and VK; a wrong password raises WrongPasswordError."""
     ak, k_pw = open_account_key(slot.kit, password)
-    return open_vault_key(slot.kit, ak, k_pw, slot.wrapped_vk)
+    try:
+        return open_vault_key(slot.kit, ak, k_pw, slot.wrapped_vk)
+    except KitError:
+        # The password opened this slot's own Kit, so a VK that will not open is damaged data,
+        # not a foreign Kit.
+        raise TamperError("this device's key slot is damaged: the Vault Key does not open "
+                          "(restore from a backup or sign in again with your Kit)") from None
 
 
 def check_kit_against(kit: KitPayload, account_id: str, generation: int, epoch: int) -> None:
