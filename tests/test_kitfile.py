@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 from datetime import UTC, datetime
@@ -13,7 +14,15 @@ from PIL import Image, ImageDraw
 from vault import keys as keymod
 from vault.errors import KitError, KitReason
 from vault.kitcode import KitPayload
-from vault.kitfile import read_kit_file, read_kit_text, render_pdf, render_png, render_terminal
+from vault.kitfile import (
+    decode_image,
+    read_kit_file,
+    read_kit_text,
+    render_pdf,
+    render_png,
+    render_terminal,
+    render_terminal_ansi,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +34,10 @@ def kit() -> KitPayload:
 def _reason(path: Path) -> KitReason:
     with pytest.raises(KitError) as e:
         read_kit_file(path)
+    message = str(e.value)
+    assert message.startswith("Invalid Authentication Kit: ") and e.value.reason.value in message
+    # a person is told what to do next, and no Kit material leaks into the message
+    assert any(hint in message for hint in ("check the path", "export the Kit again", "give the Kit", "use the QR code"))
     return e.value.reason
 
 
@@ -57,11 +70,51 @@ def _rasterise(lines: list[str], cell: int = 6) -> Image.Image:
 
 
 def test_terminal_drawing_decodes_and_fits_80x24(kit: KitPayload) -> None:
-    from vault.kitfile import decode_image
+    import segno
 
+    qr = segno.make(kit.to_qr_text(), error="m", micro=False)
+    assert (qr.version, qr.mode, qr.error) == (5, "alphanumeric", "M")
     lines = render_terminal(kit)
-    assert len(lines) <= 21 and max(len(line) for line in lines) <= 80
+    # measured: version 5 = 37 modules + 2×2 quiet zone = 41 → 21 lines × 41 columns (DESIGN: 21 rows)
+    assert len(lines) == 21 and {len(line) for line in lines} == {41}
+    assert set("".join(lines)) <= set(" ▀▄█")
+    assert lines[0].strip() == "" and lines[-1].strip() == ""  # quiet zone top and bottom
+    assert all(line[:2] == "  " and line[-2:] == "  " for line in lines)  # and both sides
     assert decode_image(_rasterise(lines)) == [kit.to_qr_text()]
+    ansi = render_terminal_ansi(kit).split("\n")
+    assert len(ansi) == 21
+    assert all(row == f"\x1b[30;107m{line}\x1b[0m" for row, line in zip(ansi, lines, strict=True))
+
+
+def test_reading_goes_by_content_not_name(kit: KitPayload, tmp_path: Path) -> None:
+    render_pdf(kit, tmp_path / "k.pdf", email="kit@example.com", account_id=kit.account_id,
+               created=datetime(2026, 11, 22, tzinfo=UTC))
+    (tmp_path / "looks-like.png").write_bytes((tmp_path / "k.pdf").read_bytes())
+    assert read_kit_file(tmp_path / "looks-like.png") == kit
+    render_png(kit, tmp_path / "k.png")
+    # light-on-dark (a phone's dark-mode screenshot) and a small image still decode
+    inverted = Image.open(tmp_path / "k.png").convert("L").point(lambda v: 255 - v)
+    inverted.save(tmp_path / "inverted.dat", format="PNG")
+    assert read_kit_file(tmp_path / "inverted.dat") == kit
+    small = Image.open(tmp_path / "k.png").convert("L")
+    small.resize((small.width // 4, small.height // 4), Image.Resampling.NEAREST).save(tmp_path / "small.gif")
+    assert read_kit_file(tmp_path / "small.gif") == kit
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + kit.to_typed_code().encode() + b"\r\n")
+    assert read_kit_file(tmp_path / "bom.txt") == kit
+
+
+def test_pdf_with_the_qr_on_a_later_page(kit: KitPayload, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    render_png(kit, tmp_path / "k.png")
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("Helvetica", "", 12)
+    doc.cell(0, 10, "cover page")
+    doc.add_page()
+    doc.image(str(tmp_path / "k.png"), x=20, y=20, w=60)
+    doc.output(str(tmp_path / "two.pdf"))
+    assert read_kit_file(tmp_path / "two.pdf") == kit
 
 
 def test_images_without_a_kit_say_why(kit: KitPayload, tmp_path: Path) -> None:
@@ -92,6 +145,14 @@ def test_images_without_a_kit_say_why(kit: KitPayload, tmp_path: Path) -> None:
     segno.make("https://example.com/not-a-kit").save(buf, kind="png", scale=6)
     (tmp_path / "other.png").write_bytes(buf.getvalue())
     assert _reason(tmp_path / "other.png") is KitReason.NOT_STRONGROOM
+    # a QR that starts like ours but with a future format version: still NOT_STRONGROOM, with the version
+    future = base64.b32encode(b"SR\x09" + bytes(65)).decode().rstrip("=")
+    buf = io.BytesIO()
+    segno.make(future, error="m").save(buf, kind="png", scale=6)
+    (tmp_path / "future.png").write_bytes(buf.getvalue())
+    with pytest.raises(KitError) as e:
+        read_kit_file(tmp_path / "future.png")
+    assert e.value.reason is KitReason.NOT_STRONGROOM and "version 9" in str(e.value)
 
 
 def test_typed_code_and_text_files(kit: KitPayload, tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ from .kitcode import KitPayload
 QUIET = 2  # modules of light border around the terminal drawing (4 in files)
 MAX_KIT_FILE = 50 * 1024 * 1024
 _PDF_SCALE = 3.0
+_MAX_PDF_PIXELS = 5000  # longest side of a rendered PDF page: a poster-sized page stays cheap
 _MAX_PDF_PAGES = 10
+_AGAIN = "scan or export the Kit again as PNG or PDF, or type the code printed under the QR code"
 
 
 def _qr(payload: KitPayload) -> Any:
@@ -87,7 +89,7 @@ def render_terminal(payload: KitPayload) -> list[str]:
     """The QR matrix with half blocks, two module rows per line; '█' = dark over dark.
 
     Characters are drawn as dark-on-light cells: the caller must paint them with a dark foreground
-    on a light background, whatever the theme. Fits 80×24 (version 5: 41 modules → 21 lines).
+    on a light background, whatever the theme. Fits 80×24: version 5 is 37 modules, plus the quiet zone 41 → 21 lines of 41 characters.
     """
     rows = [[bool(v) for v in row] for row in _qr(payload).matrix_iter(scale=1, border=QUIET)]
     if len(rows) % 2:
@@ -130,41 +132,47 @@ def read_kit_file(path: Path) -> KitPayload:
             raise KitError(KitReason.UNREADABLE, f"{path} is {size // 2**20} MB, far too big for a Kit")
         data = path.read_bytes()
     except FileNotFoundError:
-        raise KitError(KitReason.UNREADABLE, f"no file at {path}") from None
+        raise KitError(KitReason.UNREADABLE, f"no file at {path}; check the path") from None
     except IsADirectoryError:
-        raise KitError(KitReason.UNREADABLE, f"{path} is a folder") from None
+        raise KitError(KitReason.UNREADABLE, f"{path} is a folder; give the Kit's PNG, JPEG or PDF file") from None
     except OSError as exc:
-        raise KitError(KitReason.UNREADABLE, f"cannot read {path}: {exc.strerror or exc}") from None
+        raise KitError(KitReason.UNREADABLE, f"cannot read {path}: {exc.strerror or exc}; {_AGAIN}") from None
     return read_kit_bytes(data, str(path))
 
 
 def read_kit_bytes(data: bytes, name: str = "the file") -> KitPayload:
+    """Decide by content (magic bytes), never by file name: PDF, short text, else an image."""
     if data.startswith(b"%PDF-"):
         texts = _decode_pdf(data, name)
-    elif _looks_like_text(data):
-        return read_kit_text(data.decode("ascii"))
+    elif (text := _as_text(data)) is not None:
+        return read_kit_text(text)
     else:
         texts = _decode_image_bytes(data, name)
     if not texts:
-        raise KitError(KitReason.NO_QR, f"in {name}; export the Kit again as PNG or PDF, or type its code")
+        raise KitError(KitReason.NO_QR, f"in {name}; {_AGAIN}")
     last: KitError | None = None
-    for text in texts:
+    for qr_text in texts:
         try:
-            return KitPayload.from_qr_text(text)
+            return KitPayload.from_qr_text(qr_text)
         except KitError as exc:
             last = exc
     assert last is not None
-    raise last
+    detail = f"{last.detail}; " if last.detail else ""
+    raise KitError(last.reason, f"the QR code in {name} holds something else; {detail}"
+                                "use the QR code of your Strongroom Authentication Kit") from None
 
 
-def _looks_like_text(data: bytes) -> bool:
+def _as_text(data: bytes) -> str | None:
+    """A short printable text file (a saved typed code), else None; a UTF-8 BOM is allowed."""
     if not data or len(data) > 4096:
-        return False
+        return None
     try:
-        text = data.decode("ascii")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return False
-    return text.strip() != "" and all(c.isprintable() or c in "\r\n\t" for c in text)
+        return None
+    if text.strip() == "" or not all(c.isprintable() or c in "\r\n\t" for c in text):
+        return None
+    return text
 
 
 def _decode_image_bytes(data: bytes, name: str) -> list[str]:
@@ -175,7 +183,7 @@ def _decode_image_bytes(data: bytes, name: str) -> list[str]:
             img.load()
             return decode_image(img)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise KitError(KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__})") from None
+        raise KitError(KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__}); {_AGAIN}") from None
 
 
 def decode_image(img: Any) -> list[str]:
@@ -201,12 +209,17 @@ def _decode_pdf(data: bytes, name: str) -> list[str]:
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        raise KitError(KitReason.UNREADABLE, f"{name} is a damaged PDF ({exc})") from None
+        raise KitError(KitReason.UNREADABLE, f"{name} is a damaged or locked PDF ({exc}); {_AGAIN}") from None
     try:
         for index in range(min(len(doc), _MAX_PDF_PAGES)):
             page = doc[index]
-            bitmap = page.render(scale=_PDF_SCALE)
-            found = decode_image(bitmap.to_pil())
+            width, height = page.get_size()
+            scale = min(_PDF_SCALE, _MAX_PDF_PIXELS / max(width, height, 1.0))
+            try:
+                image = page.render(scale=scale).to_pil()
+            except pdfium.PdfiumError as exc:
+                raise KitError(KitReason.UNREADABLE, f"page {index + 1} of {name} cannot be drawn ({exc}); {_AGAIN}") from None
+            found = decode_image(image)
             if found:
                 return found
     finally:
