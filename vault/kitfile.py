@@ -9,7 +9,7 @@ exact reason (unreadable file / no QR / not a Strongroom code / typo).
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: date
     pdf.set_font("Helvetica", "", 11)
     pdf.cell(0, 7, f"Email: {email}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, f"Account ID: {account_id}", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"Made on: {created:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
+    made = created.astimezone(UTC) if created.tzinfo else created  # a naive time is taken as UTC
+    pdf.cell(0, 7, f"Made on: {made:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.image(io.BytesIO(png_bytes(payload)), x=pdf.l_margin, w=80)
     pdf.ln(4)
