@@ -170,3 +170,22 @@ def test_typed_code_and_text_files(kit: KitPayload, tmp_path: Path) -> None:
     with pytest.raises(KitError) as e:
         read_kit_text("hello world")
     assert e.value.reason in (KitReason.TYPO, KitReason.NOT_STRONGROOM)
+
+
+def test_pdf_page_says_what_it_is(kit: KitPayload, tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    render_pdf(kit, tmp_path / "k.pdf", email="kit@example.com", account_id=kit.account_id,
+               created=datetime(2026, 11, 22, 9, 30, tzinfo=UTC))
+    doc = pdfium.PdfDocument(tmp_path / "k.pdf")
+    assert len(doc) == 1
+    width, height = doc[0].get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    text = doc[0].get_textpage().get_text_range()
+    doc.close()
+    for expected in ("Strongroom Authentication Kit", "kit@example.com", kit.account_id, "2026-11-22 09:30 UTC",
+                     "Account Password", "somewhere safe", "new device", "change your Account"):
+        assert expected in text
+    flat = "".join(c for c in text if c.isalnum())
+    assert kit.to_typed_code().replace("-", "") in flat  # printed in lines of six groups
+    assert read_kit_text(" ".join(line for line in text.splitlines() if line.count("-") >= 3)) == kit
