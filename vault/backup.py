@@ -25,10 +25,12 @@ from .errors import (
     KitError,
     NotFoundError,
     TamperError,
+    VaultError,
     WrongPasswordError,
 )
 from .keys import KeySlot, UnlockedKeys
-from .records import Record, with_history_of
+from .merge import next_version, state
+from .records import HistoryEntry, Record
 
 MAGIC = b"SRBK"
 VERSION = 1
@@ -64,9 +66,13 @@ class BackupHeader:
 
 @dataclass(frozen=True)
 class RestoreReport:
+    """What a restore did: records brought back, records edited on both sides (newer kept, the other
+    version in history), records already as in the backup, and backup records that were undecryptable."""
+
     restored: int
     kept_newer: int
     unchanged: int
+    skipped: int = 0
 
 
 def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float) -> bytes:
@@ -75,9 +81,11 @@ def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], 
     return seal_container(MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY))
 
 
-def create_backup(vault: Any, path: Path) -> None:
-    """Write every stored version atomically (temp + fsync + rename), owner-only."""
-    data = encode_backup(vault.slot, vault.keys, vault.store.all_versions(), time.time())
+def create_backup(vault: Any, path: Path) -> int:
+    """Write every stored version atomically (temp + fsync + rename + folder fsync), owner-only, so a
+    crash leaves either the old file or the complete new one. Returns the number of live records."""
+    envelopes = vault.store.all_versions()
+    data = encode_backup(vault.slot, vault.keys, envelopes, time.time())
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -86,9 +94,27 @@ def create_backup(vault: Any, path: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write the backup to {path}: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
             tmp.unlink()
+    return len({e.record_id for e in envelopes if not e.deleted})
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); best effort where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def parse_backup(data: bytes) -> tuple[BackupHeader, Container]:
@@ -121,23 +147,34 @@ def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, 
         raise InvalidInputError(f"no backup file at {path}") from None
     except IsADirectoryError:
         raise InvalidInputError(f"{path} is a folder, not a backup file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read the backup {path}: {exc.strerror or exc}") from None
     return open_backup(data, password)
 
 
 def backup_records(header: BackupHeader, keys: UnlockedKeys, envelopes: list[Envelope]) -> list[Record]:
-    """The live records of a backup (each record's winning version)."""
-    from .merge import state
+    """The live records of a backup (each record's winning version); see `_backup_records`."""
+    return _backup_records(header, keys, envelopes)[0]
 
+
+def _backup_records(header: BackupHeader, keys: UnlockedKeys,
+                    envelopes: list[Envelope]) -> tuple[list[Record], int]:
+    """Live records plus how many could not be decrypted (damaged before the backup was made:
+    the file as a whole is authenticated, so these are skipped rather than failing the restore)."""
     cipher = RecordCipher(header.account_id, keys.subkey("records"))
     by_id: dict[str, list[Envelope]] = {}
     for env in envelopes:
         by_id.setdefault(env.record_id, []).append(env)
-    out = []
+    out, bad = [], 0
     for versions in by_id.values():
-        rec = cipher.open(state(versions).winner)
+        try:
+            rec = cipher.open(state(versions).winner)
+        except (TamperError, FormatError):
+            bad += 1
+            continue
         if rec is not None:
             out.append(rec)
-    return out
+    return out, bad
 
 
 def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Any, int]:
@@ -150,29 +187,65 @@ def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Any, i
     return vault, header.count
 
 
+def _put(vault: Any, record: Record) -> None:
+    """Store `record` exactly as given, as the next version of its id (dominating every current one).
+
+    `Vault.update` would re-stamp it and rebuild its history from the current version only; a restore
+    needs the history to hold *both* sides.
+    """
+    vv, hlc = next_version(vault.store.versions(record.id), vault.device)
+    vault.apply([vault.cipher.seal(record, record.id, vv, hlc, vault.device)])
+
+
+def _combine(current: Record, old: Record) -> Record | None:
+    """The record after restoring `old` (the backup's version) over `current`; None = nothing to do.
+
+    The newer of the two (by last edit) stays current; the other one's differing fields go to history,
+    and the backup's own history entries are kept too. Entries already present are not added again,
+    so restoring the same backup twice changes nothing.
+    """
+    newer, other = (old, current) if old.modified > current.modified else (current, old)
+    history = list(current.history)
+    history += [h for h in old.history if h not in current.history]
+    history.sort(key=lambda h: h.modified)
+    diff = tuple(f for f in other.fields if newer.value(f.name) != f.value)
+    if diff and HistoryEntry(other.modified, diff) not in history:
+        history.append(HistoryEntry(other.modified, diff))
+    merged = replace(newer, history=tuple(history))
+    return None if merged == current else merged
+
+
+def _content(rec: Record) -> Record:
+    """What a person sees as the record, without its history and edit time."""
+    return replace(rec, history=(), modified=0.0)
+
+
 def restore_backup(vault: Any, path: Path, password: str) -> RestoreReport:
     """Bring back what the vault lacks or deleted; where both changed, the newer version stays current
-    and the other one goes to the record's history. One record at a time, each its own transaction."""
+    and the other one goes to the record's history. One record at a time, each its own transaction, so
+    an interrupted restore can simply be run again (it is idempotent)."""
     header, keys, envelopes = read_backup(path, password)
     if header.account_id != vault.slot.account_id:
         raise InvalidInputError(f"this backup belongs to account {header.account_id}, not to this account "
                                 f"({vault.slot.account_id})")
+    records, skipped = _backup_records(header, keys, envelopes)
     restored = kept = unchanged = 0
-    for rec in backup_records(header, keys, envelopes):
+    for rec in records:
         try:
             current = vault.record(rec.id)
-        except NotFoundError:
-            vault.restore_record(rec)
+        except NotFoundError:  # never here, or deleted since: it comes back
+            _put(vault, rec)
             restored += 1
             continue
-        if current == rec:
+        except VaultError:  # this device's copy is undecryptable: the backup's good copy wins
+            _put(vault, rec)
+            restored += 1
+            continue
+        merged = _combine(current, rec)
+        if merged is not None:
+            _put(vault, merged)
+        if _content(current) == _content(rec):
             unchanged += 1
-        elif rec.modified > current.modified:
-            vault.update(replace(rec, history=current.history))  # current's secrets → history
-            kept += 1
         else:
-            merged = with_history_of(current, rec)
-            if merged != current:
-                vault.update(merged)
             kept += 1
-    return RestoreReport(restored, kept, unchanged)
+    return RestoreReport(restored, kept, unchanged, skipped)
