@@ -7,6 +7,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +21,7 @@ PASSWORD = "agent test password"
 
 def _env(tmp_path: Path, home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime = Path(tempfile.mkdtemp(prefix="sr-", dir="/tmp"))  # short: sun_path is ~104 bytes
     env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
     return env | extra
 

@@ -27,10 +27,13 @@ class WireError(Exception):
     """A malformed, oversized or truncated frame."""
 
 
+MAX_SOCKET_PATH = 100  # sun_path holds 104-108 bytes depending on the system
+
+
 def runtime_dir() -> str:
     """Private (0700) per-user folder for agent sockets (os.path, not pathlib: fast import)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
-    if base and os.path.isdir(base):
+    if base and os.path.isdir(base) and len(base) < MAX_SOCKET_PATH - 40:
         folder = os.path.join(base, "strongroom")
     else:
         folder = os.path.join("/tmp", f"strongroom-{os.getuid()}")
