@@ -29,6 +29,7 @@ _HEADER = struct.Struct(">2sB7sHHIBB16s")
 EAK_LEN = 32
 PAYLOAD_LEN = _HEADER.size + EAK_LEN
 GROUP = 5
+TYPED_LEN = -(-PAYLOAD_LEN * 8 // 5) + 2  # base32 characters + 2 check characters
 
 
 def pack_account_id(account_id: str) -> bytes:
@@ -111,6 +112,12 @@ class KitPayload:
         if len(text) < 3 or not re.fullmatch(f"[{ALPHABET}]+", text):
             raise KitError(KitReason.NOT_STRONGROOM, "a code contains only letters A-Z and digits 2-7")
         body, check = text[:-2], text[-2:]
+        expected = TYPED_LEN
+        if abs(len(text) - expected) > 3:
+            raise KitError(KitReason.NOT_STRONGROOM, f"a Kit code has {expected} characters, this has {len(text)}")
+        if len(text) != expected:
+            raise KitError(KitReason.TYPO, f"a Kit code has {expected} characters, this has {len(text)}: "
+                                           "a character is missing or doubled")
         if _check_chars(body) != check:
             raise KitError(KitReason.TYPO)
         return cls.from_qr_text(body)
