@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from vault.envelope import Envelope
 from vault.errors import (
     FormatError,
     InvalidInputError,
+    KdfParamsError,
     TamperError,
     UnsupportedVersionError,
     VaultError,
@@ -64,20 +68,69 @@ def test_no_plaintext_in_the_backup(vault: Vault, tmp_path: Path) -> None:
 
 
 def test_every_flipped_byte_is_detected(vault: Vault, tmp_path: Path) -> None:
+    """Each single-bit change anywhere gives a typed error; "wrong password" only inside the key slot
+    (a changed salt or Kit is indistinguishable from a wrong password, by design of the AEAD)."""
     path = tmp_path / "b.srbk"
     backup.create_backup(vault, path)
     data = path.read_bytes()
-    step = max(1, len(data) // 300)
-    for i in list(range(0, len(data), step)) + [len(data) - 1]:
+    header, container = backup.parse_backup(data)
+    slot_start = data.index(b'"slot":"')
+    slot_end = len(container.prefix)
+    seen: set[type] = set()
+    for i in range(len(data)):
         flipped = bytearray(data)
         flipped[i] ^= 0x01
-        with pytest.raises(VaultError):
+        with pytest.raises(VaultError) as err:
             backup.open_backup(bytes(flipped), PW)
-    for bad in (data[:-1], data[: len(data) // 2], data[:10], data + b"\x00", b"", b"SRBK"):
+        seen.add(err.type)
+        if slot_start <= i < slot_end:
+            assert err.type in (FormatError, TamperError, WrongPasswordError, KdfParamsError), (i, err.value)
+        else:
+            assert err.type in (FormatError, UnsupportedVersionError, TamperError), (i, err.value)
+        assert PW not in str(err.value)
+    assert {FormatError, TamperError, UnsupportedVersionError} <= seen
+
+
+def test_truncated_appended_and_foreign_files(vault: Vault, tmp_path: Path) -> None:
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    data = path.read_bytes()
+    for bad in (data[:-1], data[:-16], data[: len(data) // 2], data[:10], data + b"\x00", data + data,
+                b"", b"SRBK", b"SRBK\x01\xff\xff\xff\xff", b"PK\x03\x04 a zip file"):
         with pytest.raises((FormatError, TamperError)):
             backup.open_backup(bad, PW)
-    with pytest.raises(UnsupportedVersionError):
+    with pytest.raises(UnsupportedVersionError, match="version 2"):
         backup.open_backup(data[:4] + b"\x02" + data[5:], PW)
+    with pytest.raises(InvalidInputError, match="no backup file"):
+        backup.read_backup(tmp_path / "missing.srbk", PW)
+    with pytest.raises(InvalidInputError, match="folder"):
+        backup.read_backup(tmp_path, PW)
+
+
+def test_public_header_needs_no_password(vault: Vault, tmp_path: Path) -> None:
+    path = tmp_path / "b.srbk"
+    before = time.time()
+    assert backup.create_backup(vault, path) == 2
+    header, _ = backup.parse_backup(path.read_bytes())
+    assert header.account_id == vault.slot.account_id and header.count == 2
+    assert (header.generation, header.epoch) == (vault.slot.generation, vault.slot.epoch)
+    assert before - 1 <= header.created <= time.time() + 1
+    assert header.slot == vault.slot
+
+
+def test_failed_write_leaves_nothing_behind(vault: Vault, tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "keep").write_text("x")
+    with pytest.raises(InvalidInputError, match="cannot write the backup"):
+        backup.create_backup(vault, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "taken"]
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    first = path.read_bytes()
+    backup.create_backup(vault, path)  # overwrite in place: still one complete file
+    assert path.read_bytes() != first and backup.open_backup(path.read_bytes(), PW)[0].count == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.srbk", "home", "taken"]
 
 
 def test_only_the_password_in_force_opens_it(vault: Vault, tmp_path: Path) -> None:
@@ -86,8 +139,15 @@ def test_only_the_password_in_force_opens_it(vault: Vault, tmp_path: Path) -> No
     vault.change_password("a brand new password")
     with pytest.raises(WrongPasswordError, match="in force when it was made"):
         backup.restore_backup(vault, path, "a brand new password")
+    with pytest.raises(WrongPasswordError, match="in force when it was made"):
+        backup.read_backup(path, "a brand new password")
     report = backup.restore_backup(vault, path, PW)
-    assert report.unchanged == 2
+    assert report == backup.RestoreReport(0, 0, 2, 0)
+    after = tmp_path / "after.srbk"
+    backup.create_backup(vault, after)
+    with pytest.raises(WrongPasswordError):
+        backup.read_backup(after, PW)
+    assert backup.read_backup(after, "a brand new password")[0].count == 2
 
 
 def test_deleted_come_back_and_newer_edits_are_kept(vault: Vault, tmp_path: Path) -> None:
@@ -103,8 +163,10 @@ def test_deleted_come_back_and_newer_edits_are_kept(vault: Vault, tmp_path: Path
     gh = vault.record(gh_id)
     assert gh.value("password") == "gh-2"
     assert any(f.value == "gh-1" for h in gh.history for f in h.fields)
+    stored = sorted(e.to_bytes() for e in vault.store.all_versions())
     again = backup.restore_backup(vault, path, PW)
-    assert again.restored == 0
+    assert again == backup.RestoreReport(0, 1, 1, 0)
+    assert sorted(e.to_bytes() for e in vault.store.all_versions()) == stored  # idempotent: nothing written
 
 
 def test_backup_of_another_account_is_refused(vault: Vault, tmp_path: Path) -> None:
@@ -157,3 +219,74 @@ def test_golden_layout() -> None:
     assert (header.account_id, header.generation, header.epoch, header.count, header.created) == (
         "ABCDEFGH23", 1, 2, 1, 1700000000.5)
     assert header.slot == GOLDEN_SLOT and container.prefix == prefix
+
+
+def _set_password(rec_vault: Vault, record_id: str, value: str) -> None:
+    rec = rec_vault.record(record_id)
+    rec_vault.update(replace(rec, fields=tuple(replace(f, value=value) if f.name == "password" else f
+                                               for f in rec.fields)))
+
+
+def test_restore_into_an_empty_vault_of_the_same_account(vault: Vault, tmp_path: Path) -> None:
+    """Another device of the account, with nothing in it yet (signed in from the key slot)."""
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    fresh = Vault.adopt(tmp_path / "fresh", vault.slot, vault.keys, [])
+    assert fresh.summaries() == []
+    assert backup.restore_backup(fresh, path, PW) == backup.RestoreReport(2, 0, 0, 0)
+    assert _titles(fresh) == ["Diary", "GitHub"]
+    assert fresh.record(fresh.find("GitHub")).value("password") == "gh-1"
+
+
+def test_backup_newer_than_the_vault_becomes_current(vault: Vault, tmp_path: Path) -> None:
+    """A device that missed an edit: the backup's (newer) version wins, the device's goes to history."""
+    other = Vault.adopt(tmp_path / "other", vault.slot, vault.keys, vault.store.all_versions())
+    gh_id = vault.find("GitHub")
+    time.sleep(0.01)
+    _set_password(vault, gh_id, "gh-2")
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    assert backup.restore_backup(other, path, PW) == backup.RestoreReport(0, 1, 1, 0)
+    gh = other.record(gh_id)
+    assert gh.value("password") == "gh-2"
+    assert [f.value for h in gh.history for f in h.fields].count("gh-1") == 1
+    stored = sorted(e.to_bytes() for e in other.store.all_versions())
+    assert backup.restore_backup(other, path, PW) == backup.RestoreReport(0, 0, 2, 0)
+    assert sorted(e.to_bytes() for e in other.store.all_versions()) == stored
+
+
+def test_edits_on_both_sides_keep_every_value(vault: Vault, tmp_path: Path) -> None:
+    gh_id = vault.find("GitHub")
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    rec = vault.record(gh_id)
+    vault.update(replace(rec, fields=tuple(replace(f, value="ann2") if f.name == "username" else f
+                                           for f in rec.fields)))
+    report = backup.restore_backup(vault, path, PW)
+    assert report.kept_newer == 1
+    gh = vault.record(gh_id)
+    assert gh.value("username") == "ann2"
+    assert any(f.name == "username" and f.value == "ann" for h in gh.history for f in h.fields)
+
+
+def test_undecryptable_records(vault: Vault, tmp_path: Path) -> None:
+    """A damaged copy on this device is replaced by the backup's; a damaged one in the backup is skipped."""
+    gh_id = vault.find("GitHub")
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    (cur,) = vault.store.versions(gh_id)
+    vv_text = json.dumps({**cur.vv, "zz": 9}, sort_keys=True, separators=(",", ":"))
+    vault.apply([Envelope(gh_id, vv_text, cur.hlc + 1, "zz", False, os.urandom(len(cur.ciphertext)))])
+    with pytest.raises(VaultError, match="cannot be decrypted"):
+        vault.record(gh_id)
+    assert backup.restore_backup(vault, path, PW).restored == 1
+    assert vault.record(gh_id).value("password") == "gh-1"
+
+    envs = vault.store.all_versions()
+    damaged = [replace(e, ciphertext=bytes(len(e.ciphertext))) if e.record_id == gh_id else e for e in envs]
+    data = backup.encode_backup(vault.slot, vault.keys, damaged, time.time())
+    bad_path = tmp_path / "damaged.srbk"
+    bad_path.write_bytes(data)
+    fresh = Vault.adopt(tmp_path / "fresh", vault.slot, vault.keys, [])
+    assert backup.restore_backup(fresh, bad_path, PW) == backup.RestoreReport(1, 0, 0, 1)
+    assert _titles(fresh) == ["Diary"]

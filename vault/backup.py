@@ -57,7 +57,8 @@ class BackupHeader:
         try:
             slot = KeySlot.from_bytes(str(o["slot"]).encode())
             h = cls(str(o["account"]), int(o["gen"]), int(o["epoch"]), float(o["created"]), int(o["count"]), slot)
-        except (KeyError, TypeError, ValueError, KitError) as exc:
+        except (KeyError, TypeError, ValueError, KitError, FormatError) as exc:
+            # FormatError includes an odd key-slot version: inside a v1 backup that is damage, too
             raise FormatError("the backup's header is damaged") from exc
         if (h.account_id, h.generation, h.epoch) != (slot.account_id, slot.generation, slot.epoch):
             raise FormatError("the backup's header is inconsistent (edited?)")
