@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vault import backup
-from vault.envelope import Envelope
+import pytest
+
+from vault import backup, crypto, kdf
+from vault import keys as keymod
+from vault.container import open_container, parse_container, seal_container
+from vault.envelope import Envelope, RecordCipher
 from vault.kdf import KdfParams
 from vault.kitcode import KitPayload
+from vault.records import Field, Record
+from vault.templates import FieldKind
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -53,3 +59,82 @@ def test_backup_v1_file_still_opens() -> None:
     (rec,) = backup.backup_records(header, keys, envelopes)
     assert (rec.id, rec.title, rec.value("password"), rec.notes, rec.tags, rec.favorite, rec.created) == (
         "00000000000000aa", "Golden", "au-79", "shiny", ("metal",), True, 1700000000.0)
+
+
+@pytest.fixture
+def fixed_nonce(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every seal uses nonce 00 01 … 0b, so sealed bytes are reproducible."""
+    monkeypatch.setattr(crypto, "_fresh_nonce", lambda: bytes(range(12)))
+
+
+GOLDEN_RECORD = Record("00000000000000aa", "login", "Golden",
+                       (Field("username", FieldKind.TEXT, "ada"), Field("password", FieldKind.SECRET, "au-79")),
+                       "shiny", ("metal",), True, 1700000000.0, 1700000001.5)
+SEALED_ENVELOPE = (
+    "53524501004e7b2264656c223a302c22646576223a226431222c22686c63223a313730303030303030303132332c2269"
+    "64223a2230303030303030303030303030306161222c227676223a7b226431223a327d7d000102030405060708090a0b"
+    "3c20bf7fe7dfe02bbd71a7bb81d9485db3e6b704c01a3e5e144591fc6d0c2288237cc19bc6af30b456d01699e4e20a02"
+    "cc1e0fe13eb3cdf813b54c3b22b8aecc854fa308bdb04b043e78881a8af77aca14a8a80617410e44a6dfeead0b83cee2"
+    "b99c7bca8632ad79ec794a906457400a97505b89be9809b8239023a8f1c4542cc83a69a8cdf5e7717c802fd21fe017e0"
+    "5b9197545933ce66ae398901d8e89d9ce6f2b2378addf64f9053edcaefb0b68bade0fa0ea9c6518654e8f0f741f587c3"
+    "237da4cf21ffbeeb0d0d8e9bc2bac70070c83a7fa8498be38ca66709")
+SEALED_TOMBSTONE = (
+    "53524501004e7b2264656c223a312c22646576223a226431222c22686c63223a313730303030303030303939392c2269"
+    "64223a2230303030303030303030303030306161222c227676223a7b226431223a337d7d000102030405060708090a0b"
+    "3c7f1b5fac14ddfe5ee59d27fb1746d5bbb2")
+
+
+def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
+    """Record JSON, associated data (account id + header) and nonce placement, all pinned."""
+    assert GOLDEN_RECORD.to_json() == (
+        b'{"id":"00000000000000aa","type":"login","title":"Golden","f":[["username","text","ada"],'
+        b'["password","secret","au-79"]],"notes":"shiny","tags":["metal"],"fav":true,"c":1700000000.0,'
+        b'"m":1700000001.5,"h":[]}')
+    cipher = RecordCipher("X3BWSY7TEA", bytes(range(32)))
+    live = cipher.seal(GOLDEN_RECORD, GOLDEN_RECORD.id, {"d1": 2}, 1700000000123, "d1")
+    assert live.to_bytes().hex() == SEALED_ENVELOPE
+    tomb = cipher.seal(None, GOLDEN_RECORD.id, {"d1": 3}, 1700000000999, "d1")
+    assert tomb.to_bytes().hex() == SEALED_TOMBSTONE
+    assert cipher.open(Envelope.from_bytes(bytes.fromhex(SEALED_ENVELOPE))) == GOLDEN_RECORD
+    assert cipher.open(Envelope.from_bytes(bytes.fromhex(SEALED_TOMBSTONE))) is None
+
+
+CONTAINER = ("5352585801000000117b2261223a312c2262223a2274776f227d000102030405060708090a0b"
+             "206dba7fa08be279e225eec0819c55222afffeab9f92468c1d0515")
+
+
+def test_container_layout(fixed_nonce: None) -> None:
+    """magic | version | u32 header length | canonical JSON header | nonce ‖ body ‖ tag."""
+    raw = seal_container(b"SRXX", 1, {"b": "two", "a": 1}, b"golden body", bytes(range(32)))
+    assert raw.hex() == CONTAINER
+    assert raw[:9] == b"SRXX\x01\x00\x00\x00\x11" and raw[9:26] == b'{"a":1,"b":"two"}'
+    c = parse_container(bytes.fromhex(CONTAINER), b"SRXX", 1, "test file")
+    assert (c.magic, c.version, c.header, c.prefix) == (b"SRXX", 1, {"a": 1, "b": "two"}, raw[:26])
+    assert open_container(c, bytes(range(32)), "test file") == b"golden body"
+
+
+def test_kit_derivation_chain() -> None:
+    """Argon2id (test profile) → HKDF "qr-wrap" → AES-GCM zero nonce over the header: pinned Kit bytes."""
+    salt, ak = bytes(range(16)), bytes(range(200, 216))
+    k_pw = kdf.derive_password_key("correct horse", salt, kdf.TEST_PROFILE)
+    assert k_pw.hex() == "856ed52e94f434343fde91d4da3d84c3ea38770127c6b972edca8218005de2bf"
+    kit = keymod.seal_kit("X3BWSY7TEA", 1, 1, kdf.TEST_PROFILE, salt, ak, k_pw)
+    assert kit.to_bytes().hex() == (
+        "53520102fb0da58fcc8000010001000001000101000102030405060708090a0b0c0d0e0f"
+        "a03c306f6b6b7e73fcd1c53614153470003200c4ba2afdae614b6fc5ab04a03f")
+    assert keymod.open_account_key(kit, "correct horse") == (ak, k_pw)
+
+
+def test_golden_backup_keys_and_slot() -> None:
+    """The sub-key and server-auth derivations from a fixed account (the golden backup's)."""
+    data = (GOLDEN / "backup-v1.srbk").read_bytes()
+    header, keys, _ = backup.open_backup(data, "golden password")
+    assert keys.ak.hex() == "36a6baa5b9bcc285c3266b2d5040520e"
+    assert keys.vk.hex() == "81475b5c5cb2c1e2892834bac966614641bfe9d6f9182c42c7e37bbe82d6e8a1"
+    assert keys.x_auth.hex() == "8c55e5185f86e85c89bbc3e7d9c7c14ea9c9fd46404488cc7bee974c51da3790"
+    assert keys.subkey("records").hex() == "272f046e332848470b4fe7aa7d4ec7a06240dce3bf84b85260eedcde5258cddd"
+    assert header.slot.to_bytes() == (
+        b'{"email": "golden@example.com", "hint": "", "kit": "KNJACAX3BWSY7TEAAAAQAAIAAAAQAAIBSCXO6JEZN2HE7H43PK3KVZUV'
+        b'4CRQ6WQZMM2QV77CGIMQ7LZOPFUEBJYMLEREB3UXPRBJCU33YYJZK", "v": 1, "wvk": "PeAH83f896iLfsg3QdnVU8NfasBLXZgo'
+        b'WpVYQ0YIjQmwyUt3N9/V7dbCoIOUicAALeDgqrdmHLXECJuv"}')
+    assert keymod.KeySlot.from_bytes(header.slot.to_bytes()) == header.slot

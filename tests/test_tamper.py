@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from argon2 import low_level as argon2_low_level
 
+from vault import backup
 from vault import keys as keymod
+from vault.container import encode_header, open_container, parse_container, seal_container
 from vault.envelope import Envelope, RecordCipher
 from vault.errors import (
     FormatError,
+    KdfParamsError,
     KitError,
     TamperError,
     UnsupportedVersionError,
-    VaultError,
     WrongPasswordError,
 )
+from vault.kdf import KdfParams
 from vault.kitcode import KitPayload
 from vault.records import new_record
 
@@ -34,7 +40,9 @@ def test_every_byte_of_the_kit_payload_matters(account: tuple[keymod.KeySlot, ke
     for i in range(len(raw)):
         bad = bytearray(raw)
         bad[i] ^= 0x04
-        with pytest.raises(VaultError):
+        # magic/version → KitError; account id, generation, epoch → their AD fails (WrongPassword: the
+        # Kit no longer opens); KDF cost → refused; salt/EAK → cannot be told from a wrong password.
+        with pytest.raises((KitError, KdfParamsError, WrongPasswordError)):
             kit = KitPayload.from_bytes(bytes(bad))
             keymod.unlock(replace(slot, kit=kit), PW)
     for cut in (raw[:-1], raw + b"\x00", raw[:3], b""):
@@ -103,3 +111,114 @@ def test_damaged_local_store_row_shows_decryption_error(tmp_path: Path) -> None:
     titles = sorted(s.title for s in v.summaries())
     assert titles == sorted(["Fine", DECRYPTION_ERROR])
     assert v.record(v.find("Fine")).title == "Fine"
+
+
+KEY = bytes(range(32))
+
+
+def test_every_byte_of_a_container_matters() -> None:
+    raw = seal_container(b"SRXX", 1, {"account": "X3BWSY7TEA", "gen": 1}, b"secret body" * 5, KEY)
+    for i in range(len(raw)):
+        bad = bytearray(raw)
+        bad[i] ^= 0x01
+        with pytest.raises((FormatError, TamperError, UnsupportedVersionError)):
+            open_container(parse_container(bytes(bad), b"SRXX", 1, "test file"), KEY, "test file")
+    for cut in (raw[:-1], raw[:-16], raw + b"\x00", raw + raw, raw[:8], b""):
+        with pytest.raises((FormatError, TamperError)):
+            open_container(parse_container(cut, b"SRXX", 1, "test file"), KEY, "test file")
+
+
+@pytest.fixture(scope="module")
+def backup_bytes(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> bytes:
+    slot, keys = account
+    cipher = RecordCipher(keys.account_id, keys.subkey("records"))
+    rec = new_record("login", "Backed up", {"password": "p"})
+    return backup.encode_backup(slot, keys, [cipher.seal(rec, rec.id, {"d": 1}, 1, "d")], 1700000000.0)
+
+
+def test_every_byte_of_a_backup_matters(backup_bytes: bytes) -> None:
+    """Header bytes (including the Kit and KDF cost inside it) and body bytes: all typed failures."""
+    assert backup.open_backup(backup_bytes, PW)[0].count == 1
+    body_start = len(parse_container(backup_bytes, backup.MAGIC, backup.VERSION, "backup").prefix)
+    seen: set[type[BaseException]] = set()
+    for i in range(len(backup_bytes)):
+        bad = bytearray(backup_bytes)
+        bad[i] ^= 0x01
+        # A damaged salt or EAK inside the header's Kit cannot be told from a wrong password without
+        # the password (nothing authenticates them before the KDF), so WrongPasswordError is allowed there.
+        allowed = (TamperError,) if i >= body_start else (
+            FormatError, TamperError, KitError, KdfParamsError, WrongPasswordError)
+        with pytest.raises(allowed) as e:
+            backup.open_backup(bytes(bad), PW)
+        seen.add(e.type)
+    assert {FormatError, TamperError, KdfParamsError, WrongPasswordError} <= seen
+    for cut in (backup_bytes[:-1], backup_bytes + b"\x00", backup_bytes[:40]):
+        with pytest.raises((FormatError, TamperError)):
+            backup.open_backup(cut, PW)
+
+
+def _with_header(data: bytes, header: dict[str, Any]) -> bytes:
+    """Re-frame a container with an edited (but canonical) header, keeping the old sealed body."""
+    c = parse_container(data, backup.MAGIC, backup.VERSION, "backup")
+    h = encode_header(header)
+    return backup.MAGIC + bytes([backup.VERSION]) + struct.pack(">I", len(h)) + h + c.sealed_body
+
+
+@pytest.mark.parametrize("params", [KdfParams(8 * 1024, 1, 1), KdfParams(19 * 1024, 1, 1), KdfParams(4 * 1024 * 1024, 3, 4),
+                                    KdfParams(65536, 100, 4)])
+def test_backup_header_with_weakened_kdf_cost_is_refused_before_any_kdf(
+        backup_bytes: bytes, params: KdfParams, monkeypatch: pytest.MonkeyPatch) -> None:
+    header = parse_container(backup_bytes, backup.MAGIC, backup.VERSION, "backup").header
+    slot = keymod.KeySlot.from_bytes(header["slot"].encode())
+    forged = replace(slot, kit=replace(slot.kit, params=params))
+    data = _with_header(backup_bytes, header | {"slot": forged.to_bytes().decode()})
+    calls: list[object] = []
+
+    def spy(*args: object, **kw: object) -> bytes:
+        calls.append(args)
+        return b"\0" * 32
+
+    monkeypatch.setattr(argon2_low_level, "hash_secret_raw", spy)
+    with pytest.raises(KdfParamsError):
+        backup.open_backup(data, PW)
+    assert not calls, "Argon2id ran on refused parameters"
+
+
+def test_records_cannot_move_between_vaults(tmp_path: Path) -> None:
+    """A version copied from account A's store into account B's: B shows a decryption error, never A's data."""
+    from vault.records import DECRYPTION_ERROR
+    from vault.vault import Vault
+
+    a = Vault.create(tmp_path / "a", "a@example.com", PW)
+    b = Vault.create(tmp_path / "b", "b@example.com", PW)
+    moved = a.add(new_record("note", "From A"))
+    b.add(new_record("note", "B's own"))
+    b.apply([e for e in a.store.all_versions() if e.record_id == moved.id])
+    assert sorted(s.title for s in b.summaries()) == sorted(["B's own", DECRYPTION_ERROR])
+    with pytest.raises(TamperError):
+        b.record(moved.id)
+    a.close()
+    b.close()
+
+
+def test_damaged_key_slot_is_tamper_not_a_foreign_kit(tmp_path: Path) -> None:
+    """The password opens this device's Kit but the wrapped VK is damaged → TamperError (was KitError)."""
+    import sqlite3
+
+    from vault.vault import Vault
+
+    Vault.create(tmp_path / "h", "d@example.com", PW).close()
+    db = sqlite3.connect(tmp_path / "h" / "vault.db")
+    slot = keymod.KeySlot.from_bytes(db.execute("SELECT value FROM meta WHERE key='slot'").fetchone()[0])
+    wvk = bytearray(slot.wrapped_vk)
+    wvk[-1] ^= 0x80
+    db.execute("UPDATE meta SET value=? WHERE key='slot'", (replace(slot, wrapped_vk=bytes(wvk)).to_bytes(),))
+    db.commit()
+    db.close()
+    v = Vault.open(tmp_path / "h")
+    with pytest.raises(TamperError) as e:
+        v.unlock(PW)
+    assert "damaged" in str(e.value)
+    with pytest.raises(WrongPasswordError):
+        v.unlock(PW + "!")
+    v.close()

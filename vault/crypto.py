@@ -43,6 +43,11 @@ def associated_data(namespace: str, *parts: bytes | str | int) -> bytes:
     return bytes(out)
 
 
+def _fresh_nonce() -> bytes:
+    """96 random bits per seal; a module-level seam so golden-vector tests can pin the bytes."""
+    return os.urandom(NONCE_LEN)
+
+
 class Sealer:
     """AES-256-GCM under one key; holds the cipher object so bulk work avoids re-keying."""
 
@@ -58,7 +63,7 @@ class Sealer:
 
     def seal(self, plaintext: bytes, ad: bytes) -> bytes:
         """nonce ‖ ciphertext ‖ tag, with a fresh random nonce."""
-        nonce = os.urandom(NONCE_LEN)
+        nonce = _fresh_nonce()
         return nonce + self._aead.encrypt(nonce, plaintext, ad)
 
     def open(self, sealed: bytes, ad: bytes, what: str = "data") -> bytes:

@@ -209,7 +209,8 @@ class Vault:
         try:
             rec = self._open(st.winner)
         except (TamperError, FormatError) as exc:
-            raise VaultError(f"record {record_id} cannot be decrypted ({exc})") from exc
+            # Keep the type: callers (and tests) tell damaged data from other failures by it.
+            raise type(exc)(f"record {record_id} cannot be decrypted ({exc})") from exc
         if rec is None:
             raise NotFoundError(f"no record with id {record_id}")
         others = []
