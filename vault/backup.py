@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,11 @@ from .errors import (
     FormatError,
     InvalidInputError,
     KitError,
-    NotFoundError,
     TamperError,
-    VaultError,
     WrongPasswordError,
 )
 from .keys import KeySlot, UnlockedKeys
-from .merge import next_version, state
+from .merge import RecordState, next_version, state
 from .records import HistoryEntry, Record
 
 MAGIC = b"SRBK"
@@ -154,22 +153,25 @@ def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, 
 
 
 def backup_records(header: BackupHeader, keys: UnlockedKeys, envelopes: list[Envelope]) -> list[Record]:
-    """The live records of a backup (each record's winning version); see `_backup_records`."""
-    return _backup_records(header, keys, envelopes)[0]
+    """The live records of a backup (each record's winning version); undecryptable ones are left out."""
+    return _open_all(header, keys, _winners(envelopes).values())[0]
 
 
-def _backup_records(header: BackupHeader, keys: UnlockedKeys,
-                    envelopes: list[Envelope]) -> tuple[list[Record], int]:
-    """Live records plus how many could not be decrypted (damaged before the backup was made:
-    the file as a whole is authenticated, so these are skipped rather than failing the restore)."""
-    cipher = RecordCipher(header.account_id, keys.subkey("records"))
+def _winners(envelopes: list[Envelope]) -> dict[str, Envelope]:
     by_id: dict[str, list[Envelope]] = {}
     for env in envelopes:
         by_id.setdefault(env.record_id, []).append(env)
+    return {rid: state(versions).winner for rid, versions in by_id.items()}
+
+
+def _open_all(header: BackupHeader, keys: UnlockedKeys, winners: Iterable[Envelope]) -> tuple[list[Record], int]:
+    """Live records plus how many could not be decrypted (damaged before the backup was made:
+    the file as a whole is authenticated, so these are skipped rather than failing the restore)."""
+    cipher = RecordCipher(header.account_id, keys.subkey("records"))
     out, bad = [], 0
-    for versions in by_id.values():
+    for env in winners:
         try:
-            rec = cipher.open(state(versions).winner)
+            rec = cipher.open(env)
         except (TamperError, FormatError):
             bad += 1
             continue
@@ -188,14 +190,16 @@ def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Any, i
     return vault, header.count
 
 
-def _put(vault: Any, record: Record) -> None:
-    """Store `record` exactly as given, as the next version of its id (dominating every current one).
+def _next(vault: Any, st: RecordState | None, record: Record) -> Envelope:
+    """`record` sealed exactly as given, as the next version of its id (dominating every current one).
 
     `Vault.update` would re-stamp it and rebuild its history from the current version only; a restore
     needs the history to hold *both* sides.
     """
-    vv, hlc = next_version(vault.store.versions(record.id), vault.device)
-    vault.apply([vault.cipher.seal(record, record.id, vv, hlc, vault.device)])
+    current = [st.winner, *st.others] if st is not None else []
+    vv, hlc = next_version(current, vault.device)
+    sealed: Envelope = vault.cipher.seal(record, record.id, vv, hlc, vault.device)
+    return sealed
 
 
 def _combine(current: Record, old: Record) -> Record | None:
@@ -223,30 +227,38 @@ def _content(rec: Record) -> Record:
 
 def restore_backup(vault: Any, path: Path, password: str) -> RestoreReport:
     """Bring back what the vault lacks or deleted; where both changed, the newer version stays current
-    and the other one goes to the record's history. One record at a time, each its own transaction, so
-    an interrupted restore can simply be run again (it is idempotent)."""
+    and the other one goes to the record's history. Everything is written in one transaction (all or
+    nothing), and running it again changes nothing."""
     header, keys, envelopes = read_backup(path, password)
     if header.account_id != vault.slot.account_id:
         raise InvalidInputError(f"this backup belongs to account {header.account_id}, not to this account "
                                 f"({vault.slot.account_id})")
-    records, skipped = _backup_records(header, keys, envelopes)
-    restored = kept = unchanged = 0
+    states: dict[str, RecordState] = vault.states()
+    winners = _winners(envelopes)
+    # the very same version is current here (the usual case on the device that made the backup): no
+    # need to decrypt either side
+    same = {rid for rid, env in winners.items() if rid in states and states[rid].winner == env}
+    records, skipped = _open_all(header, keys, (env for rid, env in winners.items() if rid not in same))
+    writes: list[Envelope] = []
+    restored = kept = 0
+    unchanged = sum(1 for rid in same if not winners[rid].deleted)
     for rec in records:
+        st = states.get(rec.id)
         try:
-            current = vault.record(rec.id)
-        except NotFoundError:  # never here, or deleted since: it comes back
-            _put(vault, rec)
-            restored += 1
-            continue
-        except VaultError:  # this device's copy is undecryptable: the backup's good copy wins
-            _put(vault, rec)
+            current = vault.cipher.open(st.winner) if st is not None else None
+        except (TamperError, FormatError):  # this device's copy is undecryptable: the backup's good one wins
+            current = None
+        if current is None:  # never here, deleted since, or undecryptable: it comes back
+            writes.append(_next(vault, st, rec))
             restored += 1
             continue
         merged = _combine(current, rec)
         if merged is not None:
-            _put(vault, merged)
+            writes.append(_next(vault, st, merged))
         if _content(current) == _content(rec):
             unchanged += 1
         else:
             kept += 1
+    if writes:
+        vault.apply(writes)
     return RestoreReport(restored, kept, unchanged, skipped)
