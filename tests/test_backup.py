@@ -290,3 +290,26 @@ def test_undecryptable_records(vault: Vault, tmp_path: Path) -> None:
     fresh = Vault.adopt(tmp_path / "fresh", vault.slot, vault.keys, [])
     assert backup.restore_backup(fresh, bad_path, PW) == backup.RestoreReport(1, 0, 0, 1)
     assert _titles(fresh) == ["Diary"]
+
+
+def test_records_deleted_before_the_backup_stay_deleted(vault: Vault, tmp_path: Path) -> None:
+    vault.delete(vault.find("Diary"))
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    header, _ = backup.parse_backup(path.read_bytes())
+    assert header.count == 1 and header.params == vault.slot.kit.params and header.salt == vault.slot.kit.salt
+    fresh = Vault.adopt(tmp_path / "fresh", vault.slot, vault.keys, [])
+    assert backup.restore_backup(fresh, path, PW) == backup.RestoreReport(1, 0, 0, 0)
+    assert _titles(fresh) == ["GitHub"]
+    new_home, count = backup.restore_into_new_home(tmp_path / "new", path, PW)
+    assert count == 1 and _titles(new_home) == ["GitHub"]
+
+
+def test_backup_survives_an_account_key_rotation(vault: Vault, tmp_path: Path) -> None:
+    """Rotating the Account Key (same password) keeps VK: the older backup still restores."""
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    vault.delete(vault.find("Diary"))
+    vault.rotate_account_key(PW)
+    assert backup.restore_backup(vault, path, PW) == backup.RestoreReport(1, 0, 1, 0)
+    assert _titles(vault) == ["Diary", "GitHub"]

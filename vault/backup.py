@@ -27,9 +27,11 @@ from .errors import (
     TamperError,
     WrongPasswordError,
 )
+from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, next_version, state
 from .records import HistoryEntry, Record
+from .vault import Vault
 
 MAGIC = b"SRBK"
 VERSION = 1
@@ -40,12 +42,26 @@ MAX_BACKUP = 2 * 1024**3
 
 @dataclass(frozen=True)
 class BackupHeader:
+    """The public part: readable without the password, bound to the body as associated data.
+
+    The KDF parameters and salt are not separate fields: they travel inside the slot's Kit payload,
+    which is exactly what `keys.unlock` needs, so there is one source of truth for them.
+    """
+
     account_id: str
     generation: int
     epoch: int
     created: float
     count: int
     slot: KeySlot
+
+    @property
+    def params(self) -> KdfParams:
+        return self.slot.kit.params
+
+    @property
+    def salt(self) -> bytes:
+        return self.slot.kit.salt
 
     def to_obj(self) -> dict[str, Any]:
         return {"account": self.account_id, "gen": self.generation, "epoch": self.epoch,
@@ -81,7 +97,7 @@ def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], 
     return seal_container(MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY))
 
 
-def create_backup(vault: Any, path: Path) -> int:
+def create_backup(vault: Vault, path: Path) -> int:
     """Write every stored version atomically (temp + fsync + rename + folder fsync), owner-only, so a
     crash leaves either the old file or the complete new one. Returns the number of live records."""
     envelopes = vault.store.all_versions()
@@ -180,17 +196,15 @@ def _open_all(header: BackupHeader, keys: UnlockedKeys, winners: Iterable[Envelo
     return out, bad
 
 
-def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Any, int]:
+def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Vault, int]:
     """A device with no account yet: becomes the backup's account with its records (key slot as it
     was when the backup was made; a later sync brings any newer password)."""
-    from .vault import Vault
-
     header, keys, envelopes = read_backup(path, password)
     vault = Vault.adopt(home, header.slot, keys, envelopes)
     return vault, header.count
 
 
-def _next(vault: Any, st: RecordState | None, record: Record) -> Envelope:
+def _next(vault: Vault, st: RecordState | None, record: Record) -> Envelope:
     """`record` sealed exactly as given, as the next version of its id (dominating every current one).
 
     `Vault.update` would re-stamp it and rebuild its history from the current version only; a restore
@@ -198,8 +212,7 @@ def _next(vault: Any, st: RecordState | None, record: Record) -> Envelope:
     """
     current = [st.winner, *st.others] if st is not None else []
     vv, hlc = next_version(current, vault.device)
-    sealed: Envelope = vault.cipher.seal(record, record.id, vv, hlc, vault.device)
-    return sealed
+    return vault.cipher.seal(record, record.id, vv, hlc, vault.device)
 
 
 def _combine(current: Record, old: Record) -> Record | None:
@@ -225,7 +238,7 @@ def _content(rec: Record) -> Record:
     return replace(rec, history=(), modified=0.0)
 
 
-def restore_backup(vault: Any, path: Path, password: str) -> RestoreReport:
+def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
     """Bring back what the vault lacks or deleted; where both changed, the newer version stays current
     and the other one goes to the record's history. Everything is written in one transaction (all or
     nothing), and running it again changes nothing."""
