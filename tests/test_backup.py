@@ -313,3 +313,24 @@ def test_backup_survives_an_account_key_rotation(vault: Vault, tmp_path: Path) -
     vault.rotate_account_key(PW)
     assert backup.restore_backup(vault, path, PW) == backup.RestoreReport(1, 0, 1, 0)
     assert _titles(vault) == ["Diary", "GitHub"]
+
+
+def _with_kit_params(data: bytes, params: KdfParams) -> bytes:
+    """The backup with its key slot's KDF cost rewritten and the header re-encoded canonically."""
+    header, container = backup.parse_backup(data)
+    slot = replace(header.slot, kit=replace(header.slot.kit, params=params))
+    obj = replace(header, slot=slot).to_obj()
+    hbytes = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    return b"SRBK\x01" + len(hbytes).to_bytes(4, "big") + hbytes + container.sealed_body
+
+
+@pytest.mark.parametrize("params", [KdfParams(8192, 1, 1), KdfParams(4 * 1024 * 1024, 3, 4), KdfParams(65536, 50, 4)])
+def test_kdf_cost_outside_floor_or_ceiling_is_refused_before_any_kdf(
+        vault: Vault, tmp_path: Path, params: KdfParams) -> None:
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    bad = _with_kit_params(path.read_bytes(), params)
+    start = time.perf_counter()
+    with pytest.raises(KdfParamsError, match="refusing key-derivation cost"):
+        backup.open_backup(bad, PW)
+    assert time.perf_counter() - start < 0.5

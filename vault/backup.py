@@ -98,8 +98,9 @@ def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], 
 
 
 def create_backup(vault: Vault, path: Path) -> int:
-    """Write every stored version atomically (temp + fsync + rename + folder fsync), owner-only, so a
-    crash leaves either the old file or the complete new one. Returns the number of live records."""
+    """Write every stored version atomically (temp + fsync + read back and verify + rename + folder
+    fsync), owner-only, so a crash leaves either the old file or the complete new one. Returns the
+    number of live records."""
     envelopes = vault.store.all_versions()
     data = encode_backup(vault.slot, vault.keys, envelopes, time.time())
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -109,6 +110,7 @@ def create_backup(vault: Vault, path: Path) -> int:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        _verify(tmp.read_bytes(), data, vault.keys)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except OSError as exc:
@@ -117,6 +119,15 @@ def create_backup(vault: Vault, path: Path) -> int:
         if tmp.exists():
             tmp.unlink()
     return len({e.record_id for e in envelopes if not e.deleted})
+
+
+def _verify(written: bytes, data: bytes, keys: UnlockedKeys) -> None:
+    """Re-read and open the file before it replaces anything: a bad write must never replace a good
+    backup (the KeePassXC lesson, DESIGN "data.mssb")."""
+    if written != data:
+        raise InvalidInputError("the backup did not read back as written (disk or file system error); "
+                                "nothing was replaced")
+    open_container(parse_backup(written)[1], keys.subkey(SUBKEY), WHAT)
 
 
 def _fsync_dir(folder: Path) -> None:
