@@ -222,3 +222,48 @@ def test_damaged_key_slot_is_tamper_not_a_foreign_kit(tmp_path: Path) -> None:
     with pytest.raises(WrongPasswordError):
         v.unlock(PW + "!")
     v.close()
+
+
+def test_typed_code_typos_are_caught_before_any_kdf(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+    """Every single-character substitution and every adjacent transposition → KitError(TYPO)."""
+    from vault.errors import KitReason
+    from vault.kitcode import ALPHABET, normalize_typed
+
+    slot, _ = account
+    text = normalize_typed(slot.kit.to_typed_code())
+    for i, ch in enumerate(text):
+        for other in ALPHABET:
+            if other == ch:
+                continue
+            with pytest.raises(KitError) as e:
+                KitPayload.from_typed_code(text[:i] + other + text[i + 1:])
+            assert e.value.reason in (KitReason.TYPO, KitReason.NOT_STRONGROOM)
+    for i in range(len(text) - 1):
+        if text[i] != text[i + 1]:
+            with pytest.raises(KitError) as e:
+                KitPayload.from_typed_code(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+            assert e.value.reason in (KitReason.TYPO, KitReason.NOT_STRONGROOM)
+    for cut in (text[:-1], text[1:], text + "A", text[:-5]):
+        with pytest.raises(KitError):
+            KitPayload.from_typed_code(cut)
+
+
+def test_qr_text_edits_are_typed(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+    slot, _ = account
+    text = slot.kit.to_qr_text()
+    for i in range(len(text)):
+        for other in ("B", "Q", "7"):
+            if other == text[i]:
+                continue
+            try:
+                kit = KitPayload.from_qr_text(text[:i] + other + text[i + 1:])
+            except KitError:
+                continue
+            if kit == slot.kit:  # only the last character's unused low bit changed: same 68 bytes
+                assert i == len(text) - 1
+                continue
+            with pytest.raises((KdfParamsError, WrongPasswordError)):
+                keymod.unlock(replace(slot, kit=kit), PW)
+    for bad in (text[:-1], text + "A", text[:-8], text + "AAAAAAAA", "", "hello world", text.replace("A", "0")):
+        with pytest.raises(KitError):
+            KitPayload.from_qr_text(bad)
