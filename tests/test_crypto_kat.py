@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vault import crypto
 from vault.crypto import Sealer, associated_data, hkdf
 from vault.errors import TamperError
 
@@ -48,3 +49,32 @@ def test_aes_gcm_test_case_15_opens_through_our_wrapper() -> None:
 def test_associated_data_is_unambiguous() -> None:
     assert associated_data("ns", "ab", "c") != associated_data("ns", "a", "bc")
     assert associated_data("ns", 1) == b"\x00\x00\x00\x02ns\x00\x00\x00\x08" + (1).to_bytes(8, "big")
+
+
+KEY15 = H("feffe9928665731c6d6a8f9467308308" * 2)
+IV15 = H("cafebabefacedbaddecaf888")
+P15 = H("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+        "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255")
+C15 = H("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+        "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad")
+
+
+@pytest.mark.parametrize(("plain", "ad", "ct", "tag"), [
+    (P15, b"", C15, "b094dac5d93471bdec1a502270e3cc6c"),  # test case 15
+    (P15[:60], H("feedfacedeadbeeffeedfacedeadbeefabaddad2"), C15[:60], "76fc6ece0f4e1768cddf8853bb2d551b"),  # 16
+])
+def test_aes_gcm_test_cases_15_16_through_seal(plain: bytes, ad: bytes, ct: bytes, tag: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The random-nonce path (`Sealer.seal`), with the nonce pinned through its seam."""
+    monkeypatch.setattr(crypto, "_fresh_nonce", lambda: IV15)
+    sealed = Sealer(KEY15).seal(plain, ad)
+    assert sealed == IV15 + ct + H(tag)
+    assert Sealer(KEY15).open(sealed, ad) == plain
+    with pytest.raises(TamperError):
+        Sealer(KEY15).open(sealed, ad + b"\x00")
+
+
+def test_seal_draws_a_fresh_nonce_each_time() -> None:
+    sealer = Sealer(bytes(32))
+    nonces = {sealer.seal(b"same", b"")[:12] for _ in range(1000)}
+    assert len(nonces) == 1000
