@@ -1,15 +1,15 @@
-"""Run benchmarks: `python3 -m bench` (all) or `python3 -m bench core tui …`."""
+"""Run benchmarks: `python3 -m bench` (all) or `python3 -m bench core tui …`; `--quick` where supported."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports"]
+SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "peers"]
 
 
 def main(argv: list[str]) -> int:
-    names = argv or SUITES
+    names = [a for a in argv if not a.startswith("-") and not a.isdigit()] or SUITES
     for name in names:
         try:
             module = importlib.import_module(f"bench.{name}")

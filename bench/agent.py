@@ -15,6 +15,9 @@ from bench.core import PASSWORD, RECORDS, _cli, build_vault
 def run() -> None:
     if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
         raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    from bench.common import ensure_bytecode
+
+    ensure_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         build_vault(home, RECORDS)

@@ -1,0 +1,256 @@
+"""Issue 8: Strongroom side by side with keepassxc-cli, pykeepass and pass, whole-process runs.
+
+`python3 -m bench peers` (1,000 / 10,000 / 100,000 records) or `python3 -m bench peers --quick`
+(1,000 records, 2 runs; what CI runs so this never rots). Every tool gets the same records (title,
+username, password, URL, ~100-character notes) and, where it has one, the same Argon2id cost
+(64 MiB, t = 3, p = 4; pass uses gpg's own key protection instead). Tools are measured alternately
+in one run; each row gives the median and the spread (min–max) of wall time and the process's peak
+memory, and the ratio Strongroom / peer. Peers missing from the machine are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.core import PASSWORD, _cli
+
+NOTES = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt "
+         "ut labore et")
+
+
+def title(i: int) -> str:
+    return f"Entry {i:06d}"
+
+
+def records(n: int) -> list[tuple[str, str, str, str, str]]:
+    return [(title(i), f"user{i}@example.com", f"pw-{i:06d}-Xq9!", f"https://site{i}.example.com/login", NOTES)
+            for i in range(n)]
+
+
+@dataclass
+class Tool:
+    name: str
+    ops: dict[str, Callable[[int], list[str] | Callable[[], None]]] = field(default_factory=dict)
+    stdin: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0
+
+
+LAUNCHER = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvpe(sys.argv[2], sys.argv[2:], os.environ)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - t0
+os.write(int(sys.argv[1]), f"{elapsed} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
+def run_once(argv: list[str], stdin: str, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one whole process.
+
+    A small `python -S` launcher forks and execs the tool and reports its wall time and
+    ru_maxrss: a child forked from this (large) benchmark process would inherit our peak RSS.
+    """
+    read_fd, write_fd = os.pipe()
+    try:
+        proc = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(write_fd), *argv], input=stdin.encode(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, pass_fds=(write_fd,))
+    finally:
+        os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        report = f.read().decode().split()
+    if proc.returncode != 0 or len(report) != 3 or report[2] != "0":
+        raise RuntimeError(f"{argv[:4]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
+    return float(report[0]), int(report[1]) / 1024
+
+
+# -- building equivalent vaults -----------------------------------------------------------------
+def build_strongroom(home: Path, n: int) -> None:
+    from vault import kdf
+    from vault.merge import next_version
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    vault = Vault.create(home, "bench@example.com", PASSWORD, params=kdf.PRODUCTION)
+    envs = []
+    for t, user, pw, url, notes in records(n):
+        rec = new_record("login", t, {"username": user, "password": pw, "url": url}, notes=notes)
+        vv, hlc = next_version([], vault.device)
+        envs.append(vault.cipher.seal(rec, rec.id, vv, hlc, vault.device))
+    vault.apply(envs)
+    vault.summaries()
+    vault.close()
+
+
+def build_kdbx(path: Path, n: int) -> bool:
+    try:
+        from pykeepass import create_database
+    except ImportError:
+        return False
+    kp = create_database(str(path), password=PASSWORD)
+    params = kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
+    params["$UUID"].value = bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")  # Argon2id
+    params["M"].value, params["I"].value, params["P"].value = 64 * 1024 * 1024, 3, 4
+    for t, user, pw, url, notes in records(n):
+        kp.add_entry(kp.root_group, t, user, pw, url=url, notes=notes)
+    kp.save()
+    return True
+
+
+def build_pass(store: Path, gnupg: Path, n: int) -> dict[str, str] | None:
+    if not (shutil.which("pass") and shutil.which("gpg")):
+        return None
+    gnupg.mkdir(mode=0o700)
+    env = dict(os.environ, GNUPGHOME=str(gnupg), PASSWORD_STORE_DIR=str(store))
+    spec = "%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n" \
+           "Name-Real: Bench\nName-Email: bench@example.com\nExpire-Date: 0\n%commit\n"
+    subprocess.run(["gpg", "--batch", "--gen-key"], input=spec.encode(), env=env, check=True, capture_output=True)
+    subprocess.run(["pass", "init", "bench@example.com"], env=env, check=True, capture_output=True)
+    for t, user, pw, url, notes in records(n):
+        subprocess.run(["pass", "insert", "-m", "-f", t.replace(" ", "")], env=env, check=True, capture_output=True,
+                       input=f"{pw}\nusername: {user}\nurl: {url}\n{notes}\n".encode())
+    return env
+
+
+# -- the table ----------------------------------------------------------------------------------
+def measure(sizes: list[int], repeats: int) -> list[tuple[str, int, str, Sample]]:
+    rows: list[tuple[str, int, str, Sample]] = []
+    for n in sizes:
+        rows += measure_size(n, repeats)
+    return rows
+
+
+def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
+    rows: list[tuple[str, int, str, Sample]] = []
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        print(f"[peers] building {n:,} records for each tool …", flush=True)
+        home = base / "strongroom"
+        build_strongroom(home, n)
+        sr_env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+        sr_env |= {"STRONGROOM_HOME": str(home), "STRONGROOM_PASSWORD": PASSWORD}
+        kdbx = base / "db.kdbx"
+        has_kdbx = build_kdbx(kdbx, n)
+        has_kxc = has_kdbx and shutil.which("keepassxc-cli") is not None
+        pass_env = build_pass(base / "pass", base / "gnupg", n) if n <= 1000 else None
+        target = title(n // 2)
+        query = title(n // 2)[:-1]  # ~10 matches
+        counter = iter(range(10**9))
+        kx = ["keepassxc-cli"]
+
+        def pk(code: str) -> list[str]:
+            return [py, "-c", "from pykeepass import PyKeePass as P\n"
+                    f"kp = P({str(kdbx)!r}, password={PASSWORD!r})\n" + code]
+
+        ops: dict[str, dict[str, tuple[Callable[[], list[str]], str, dict[str, str]]]] = {
+            "unlock only": {
+                "strongroom": (lambda: [*_cli(), "kit", "--code"], "", sr_env),
+                "keepassxc-cli": (lambda: [*kx, "db-info", "-q", str(kdbx)], PASSWORD + "\n", {}),
+                "pykeepass": (lambda: pk("pass"), "", {}),
+            },
+            "show one entry": {
+                "strongroom": (lambda: [*_cli(), "get", target, "--field", "password"], "", sr_env),
+                "keepassxc-cli": (lambda: [*kx, "show", "-q", "-s", str(kdbx), target], PASSWORD + "\n", {}),
+                "pykeepass": (lambda: pk(f"print(kp.find_entries(title={target!r}, first=True).password)"), "", {}),
+                "pass": (lambda: ["pass", "show", target.replace(" ", "")], "", pass_env or {}),
+            },
+            "search": {
+                "strongroom": (lambda: [*_cli(), "ls", query], "", sr_env),
+                "keepassxc-cli": (lambda: [*kx, "search", "-q", str(kdbx), query], PASSWORD + "\n", {}),
+                "pykeepass": (lambda: pk(f"print(len(kp.find_entries(title={query!r} + '.*', regex=True)))"), "", {}),
+                "pass": (lambda: ["pass", "grep", "-c", query[-5:]], "", pass_env or {}),
+            },
+            "add one entry": {
+                "strongroom": (lambda: [*_cli(), "add", "login", "--title", f"New {next(counter)}",
+                                        "--field", "username=new", "--field", "password=new-pw-1"], "", sr_env),
+                "keepassxc-cli": (lambda: [*kx, "add", "-q", "-u", "new", "-p", str(kdbx), f"New {next(counter)}"],
+                                  f"{PASSWORD}\nnew-pw-1\n", {}),
+                "pykeepass": (lambda: pk(f"kp.add_entry(kp.root_group, 'New {next(counter)}', 'new', 'new-pw-1')\n"
+                                         "kp.save()"), "", {}),
+                "pass": (lambda: ["pass", "insert", "-m", "-f", f"New{next(counter)}"], "new-pw-1\n", pass_env or {}),
+            },
+            "export": {
+                "strongroom": (lambda: [*_cli(), "export", "--format", "json", "--yes", str(base / "out.json")], "", sr_env),
+                "keepassxc-cli": (lambda: [*kx, "export", "-q", "-f", "csv", str(kdbx)], PASSWORD + "\n", {}),
+            },
+        }
+        for op, tools in ops.items():
+            available = {t: v for t, v in tools.items()
+                         if (t != "keepassxc-cli" or has_kxc) and (t != "pykeepass" or has_kdbx)
+                         and (t != "pass" or pass_env)}
+            samples = {t: Sample() for t in available}
+            for _ in range(repeats):
+                for tool, (argv, stdin, env) in available.items():
+                    try:
+                        secs, mb = run_once(argv(), stdin, {**os.environ, **env} if tool != "strongroom" else env)
+                    except RuntimeError as exc:
+                        print(f"[peers] {op} / {tool}: {exc}", flush=True)
+                        samples.pop(tool, None)
+                        available = {k: v for k, v in available.items() if k != tool}
+                        break
+                    samples[tool].seconds.append(secs)
+                    samples[tool].peak_mb = max(samples[tool].peak_mb, mb)
+            for tool, sample in samples.items():
+                if sample.seconds:
+                    rows.append((op, n, tool, sample))
+        # Strongroom only: through the unlock agent.
+        subprocess.run([*_cli(), "unlock", "--timeout", "10m"], env=sr_env, check=True, capture_output=True)
+        agent_env = {k: v for k, v in sr_env.items() if k != "STRONGROOM_PASSWORD"}
+        sample = Sample()
+        for _ in range(max(repeats, 5)):
+            secs, mb = run_once([*_cli(), "get", target, "--field", "password"], "", agent_env)
+            sample.seconds.append(secs)
+            sample.peak_mb = max(sample.peak_mb, mb)
+        subprocess.run([*_cli(), "lock"], env=agent_env, capture_output=True)
+        rows.append(("show one entry (agent)", n, "strongroom", sample))
+    return rows
+
+
+
+
+def print_table(rows: list[tuple[str, int, str, Sample]]) -> None:
+    ours = {(op, n): s for op, n, tool, s in rows if tool == "strongroom"}
+    print(f"{'operation':<24}{'records':>9}  {'tool':<14}{'median':>10}{'spread (min–max)':>22}{'peak MB':>9}"
+          f"{'ours/peer':>11}")
+    for op, n, tool, s in rows:
+        med = statistics.median(s.seconds)
+        ratio = ""
+        if tool != "strongroom" and (op, n) in ours:
+            ratio = f"{statistics.median(ours[(op, n)].seconds) / med:.2f}×"
+        spread = f"{min(s.seconds) * 1000:.0f}–{max(s.seconds) * 1000:.0f} ms"
+        print(f"{op:<24}{n:>9,}  {tool:<14}{med * 1000:>8.0f} ms{spread:>22}{s.peak_mb:>9.0f}{ratio:>11}", flush=True)
+
+
+def run(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in args
+    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
+        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    sizes = [1000] if quick else [1000, 10_000, 100_000]
+    for s in args:
+        if s.isdigit():
+            sizes = [int(s)] if sizes == [1000, 10_000, 100_000] or quick is False else sizes + [int(s)]
+    from bench.common import ensure_bytecode
+
+    ensure_bytecode()
+    print_table(measure(sizes, 2 if quick else 5))
