@@ -26,6 +26,10 @@ NOTES = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmo
          "ut labore et")
 
 
+#: Which tools to run (env STRONGROOM_BENCH_TOOLS, comma-separated); default all that are installed.
+TOOLS = frozenset(os.environ.get("STRONGROOM_BENCH_TOOLS", "strongroom,keepassxc-cli,pykeepass,pass").split(","))
+
+
 def title(i: int) -> str:
     return f"Entry {i:06d}"
 
@@ -150,9 +154,9 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
         sr_env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
         sr_env |= {"STRONGROOM_HOME": str(home), "STRONGROOM_PASSWORD": PASSWORD}
         kdbx = base / "db.kdbx"
-        has_kdbx = build_kdbx(kdbx, n)
+        has_kdbx = bool(TOOLS & {"keepassxc-cli", "pykeepass"}) and build_kdbx(kdbx, n)
         has_kxc = has_kdbx and shutil.which("keepassxc-cli") is not None
-        pass_env = build_pass(base / "pass", base / "gnupg", n) if n <= 1000 else None
+        pass_env = build_pass(base / "pass", base / "gnupg", n) if n <= 1000 and "pass" in TOOLS else None
         target = title(n // 2)
         query = title(n // 2)[:-1]  # ~10 matches
         counter = iter(range(10**9))
@@ -197,7 +201,7 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
         for op, tools in ops.items():
             available = {t: v for t, v in tools.items()
                          if (t != "keepassxc-cli" or has_kxc) and (t != "pykeepass" or has_kdbx)
-                         and (t != "pass" or pass_env)}
+                         and (t != "pass" or pass_env) and t in TOOLS}
             samples = {t: Sample() for t in available}
             for _ in range(repeats):
                 for tool, (argv, stdin, env) in available.items():

@@ -1,0 +1,20 @@
+"""The benchmarks keep running (`--quick`, our side only): a smoke test, not a timing assertion."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_peer_bench_runs_and_prints_the_table() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env["STRONGROOM_BENCH_TOOLS"] = "strongroom"
+    r = subprocess.run([sys.executable, "-m", "bench", "peers", "--quick"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for op in ("unlock only", "show one entry", "search", "add one entry", "show one entry (agent)"):
+        assert op in r.stdout
