@@ -70,5 +70,7 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     vault.unlock(password)
     report = restore_backup(vault, path, _backup_password(ctx, password))
     print(f"Restored {report.restored} record(s); {report.kept_newer} edited since the backup kept their newer "
-          f"version (the backup's is in their history); {report.unchanged} unchanged.", file=sys.stderr)
+          f"version (the backup's is in their history); {report.unchanged} unchanged."
+          + (f" {report.skipped} record(s) in the backup could not be decrypted and were skipped." if report.skipped else ""),
+          file=sys.stderr)
     return EXIT_OK
