@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import struct
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 VERSION = 1
 MAX_FRAME = 1 << 20
@@ -86,6 +88,8 @@ def call(home: str | os.PathLike[str], request: dict[str, Any], timeout: float =
     path = socket_path(home)
     if not os.path.exists(path):
         return None
+    import socket  # only when an agent may be listening: keeps the no-agent start cheap
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
@@ -133,7 +137,7 @@ def try_agent(argv: list[str]) -> int | None:
     Gives the exit code after writing the agent's stdout/stderr. If the agent runs but its unlock
     expired and no password is at hand (no env, no stdin flag, no terminal), says so: exit 3.
     """
-    if not hasattr(socket, "AF_UNIX") or "-h" in argv or "--help" in argv:
+    if os.name != "posix" or "-h" in argv or "--help" in argv:
         return None
     if command_of(argv) not in AGENT_COMMANDS:
         return None

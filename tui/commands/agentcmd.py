@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -33,6 +32,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _start_agent(ctx: Context, timeout: float) -> None:
+    import subprocess
+
     from ..agentwire import call
 
     subprocess.Popen([sys.executable, "-m", "tui.agentd", "--home", str(ctx.home), "--timeout", str(timeout)],
