@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "tui.commands.kitcmd",
     "tui.commands.backupcmd",
     "tui.commands.tools",
+    "tui.commands.synccmd",
     "tui.commands.agentcmd",
 ]
 

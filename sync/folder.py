@@ -1,0 +1,174 @@
+"""Folder sync (Dropbox, iCloud Drive, Syncthing, a network share): one data.mssb per account.
+
+`FolderSync(vault, folder).sync_now()` reads `<folder>/<AccountID>/data.mssb` if present, merges
+it (and any conflicted copies the folder's client made) into the local store, then writes the
+union back atomically — only when the file lacks something we hold. `bootstrap_from_folder`
+makes a new device from the file alone, given the Account Password and the Kit.
+
+Rules (DESIGN.md "data.mssb"): a file of an older generation is obsolete — renamed aside, never
+merged; a newer generation or epoch means the account was reset / the password changed elsewhere
+(typed errors, the user decides); an iCloud placeholder `.data.mssb.icloud` means "not
+downloaded yet", so nothing is written over it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vault import keys as keymod
+from vault.envelope import Envelope
+from vault.errors import KitError, WrongPasswordError
+from vault.kdf import normalize_email
+from vault.keys import KeySlot
+from vault.kitcode import KitPayload
+
+from . import mssb
+from .errors import ObsoleteSyncFileError, SourceUnavailableError, SyncError
+
+#: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
+CONFLICT_COPY = re.compile(r"^data[ .(_-].*(conflict|conflicted).*\.mssb$", re.IGNORECASE)
+PLACEHOLDER = ".data.mssb.icloud"
+SEQ_KEY = "sync.folder.seq"
+
+
+@dataclass
+class FolderReport:
+    received: int = 0  # records whose state changed here
+    wrote: bool = False
+    merged_copies: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    waiting_for_download: bool = False
+
+
+def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
+    return {(e.record_id, e.vv_text) for e in envs}
+
+
+class FolderSync:
+    def __init__(self, vault: Any, folder: Path) -> None:
+        self.vault = vault
+        self.folder = folder
+
+    @property
+    def account_dir(self) -> Path:
+        return mssb.account_dir(self.folder, self.vault.slot.account_id)
+
+    @property
+    def path(self) -> Path:
+        return mssb.file_path(self.folder, self.vault.slot.account_id)
+
+    def _check_folder(self) -> None:
+        if not self.folder.is_dir():
+            raise SourceUnavailableError(
+                f"the sync folder {self.folder} is missing (not mounted, moved or deleted?); "
+                "reconnect it or choose another with `strongroom sync folder DIR`")
+
+    def _read(self, path: Path) -> tuple[mssb.MssbHeader, list[Envelope]] | None:
+        data = mssb.read_bytes(path)
+        if data is None:
+            return None
+        header, container = mssb.parse(data, path.name)
+        slot: KeySlot = self.vault.slot
+        mssb.check_for(header, slot.account_id, slot.generation, slot.epoch, path.name)
+        return header, mssb.decrypt(container, self.vault.keys, path.name)
+
+    def sync_now(self) -> FolderReport:
+        self._check_folder()
+        report = FolderReport()
+        self.account_dir.mkdir(exist_ok=True)
+        if not self.path.exists() and (self.account_dir / PLACEHOLDER).exists():
+            report.waiting_for_download = True
+            return report
+        theirs: list[Envelope] = []
+        seq = int(self.vault.store.get_meta(SEQ_KEY) or b"0")
+        for _ in range(3):  # merge, write; if someone replaced the file meanwhile, merge again
+            before = mssb.read_bytes(self.path)
+            try:
+                got = self._read(self.path)
+            except ObsoleteSyncFileError:
+                old_generation = mssb.parse(before or b"")[0].generation
+                report.retired.append(mssb.retire_obsolete(self.path, old_generation).name)
+                got = None
+            if got is not None:
+                header, theirs = got
+                seq = max(seq, header.seq)
+                report.received += len(self.vault.apply(theirs))
+            self._merge_copies(report)
+            ours = self.vault.store.all_versions()
+            if got is not None and _versions_key(ours) <= _versions_key(theirs) \
+                    and header.epoch == self.vault.slot.epoch:
+                break  # the file already holds everything we have
+            if mssb.read_bytes(self.path) != before:
+                continue
+            seq += 1
+            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq), self.vault.keys, ours)
+            mssb.write_atomic(self.path, data, lambda b: self._verify(b))
+            report.wrote = True
+            break
+        self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
+        self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
+        return report
+
+    def _verify(self, data: bytes) -> None:
+        header, container = mssb.parse(data)
+        mssb.decrypt(container, self.vault.keys)
+
+    def _merge_copies(self, report: FolderReport) -> None:
+        for copy in sorted(self.account_dir.iterdir()):
+            if copy.name == mssb.FILE_NAME or not CONFLICT_COPY.match(copy.name):
+                continue
+            try:
+                got = self._read(copy)
+            except SyncError:
+                got = None  # foreign, obsolete or damaged: set aside, never merged
+            if got is not None:
+                report.received += len(self.vault.apply(got[1]))
+                report.merged_copies.append(copy.name)
+            target = copy.with_name(f"{copy.name}.merged")
+            n = 1
+            while target.exists():
+                n += 1
+                target = copy.with_name(f"{copy.name}.merged-{n}")
+            copy.rename(target)
+            report.retired.append(target.name)
+
+
+def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, kit: KitPayload | None) -> Any:
+    """A new device from the folder's data.mssb alone: Account Password + Kit → VK → every record.
+
+    Without a Kit, the folder's `account.key` (opt-in, the iCloud behaviour) stands in for it.
+    """
+    from vault.vault import Vault
+
+    if not folder.is_dir():
+        raise SourceUnavailableError(f"the sync folder {folder} does not exist")
+    if kit is None:
+        candidates = [p.parent for p in folder.glob(f"*/{mssb.ACCOUNT_KEY_NAME}")]
+        if len(candidates) != 1:
+            raise SourceUnavailableError("give your Authentication Kit (--kit FILE or --code CODE): this folder "
+                                         "holds no account key to sign in with")
+        kit = mssb._kit_from_folder(candidates[0])
+        if kit is None:
+            raise SourceUnavailableError("the folder's account key is unreadable; give your Kit instead")
+    path = mssb.file_path(folder, kit.account_id)
+    data = mssb.read_bytes(path)
+    if data is None:
+        raise SourceUnavailableError(f"no sync file for account {kit.account_id} in {folder} "
+                                     f"(expected {path}); is this the right folder, and has it finished syncing?")
+    header, container = mssb.parse(data)
+    keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
+    ak, k_pw = keymod.open_account_key(kit, password)
+    try:
+        keys = keymod.open_vault_key(kit, ak, k_pw, header.wrapped_vk)
+    except KitError:
+        raise WrongPasswordError("this Kit and password do not open the folder's sync file") from None
+    envelopes = mssb.decrypt(container, keys)
+    slot = KeySlot(normalize_email(email), kit, header.wrapped_vk, "")
+    vault = Vault.adopt(home, slot, keys, envelopes)
+    vault.update_settings(sync={"method": "folder", "folder": str(folder.resolve())})
+    vault.store.set_meta(SEQ_KEY, str(header.seq).encode())
+    return vault

@@ -1,0 +1,268 @@
+"""data.mssb: the folder sync file, one per account at `<folder>/<AccountID>/data.mssb`.
+
+A `vault.container` with magic b"MSSB", version 1. The public header says who may read it
+(account id, generation, epoch), who wrote it (device, write sequence) and how to get VK from
+the Account Password and the Kit (KDF params, salt, VK wrapped under K_unlock); it holds no EAK
+unless the user opted in (then `account.key` sits next to it, see sync/folder.py). The body is
+`pack_envelopes(all versions)` sealed with VK's "data.mssb" sub-key; the header is associated
+data, so editing any header byte fails authentication. Spec: docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vault import kdf
+from vault import keys as keymod
+from vault.container import Container, parse_container, seal_container
+from vault.crypto import Sealer
+from vault.envelope import Envelope, pack_envelopes, unpack_envelopes
+from vault.errors import (
+    EpochChangedError,
+    FormatError,
+    GenerationChangedError,
+    KitError,
+    LockedError,
+    TamperError,
+    UnsupportedVersionError,
+    WrongPasswordError,
+)
+from vault.kdf import KdfParams
+from vault.keys import KeySlot, UnlockedKeys
+from vault.kitcode import KitPayload
+
+from .errors import (
+    ForeignSyncFileError,
+    NotASyncFileError,
+    ObsoleteSyncFileError,
+    SourceUnavailableError,
+    SyncFileVersionError,
+)
+
+MAGIC = b"MSSB"
+VERSION = 1
+FILE_NAME = "data.mssb"
+WHAT = "sync file (data.mssb)"
+SUBKEY = "data.mssb"
+
+
+@dataclass(frozen=True)
+class MssbHeader:
+    """The public, authenticated header of a data.mssb file (no secrets)."""
+
+    account_id: str
+    generation: int
+    epoch: int
+    device: str
+    seq: int
+    params: KdfParams
+    salt: bytes
+    wrapped_vk: bytes
+    account_key_in_folder: bool = False
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "account": self.account_id, "gen": self.generation, "epoch": self.epoch,
+            "device": self.device, "seq": self.seq,
+            "kdf": {"m": self.params.m_kib, "t": self.params.t, "p": self.params.p},
+            "salt": base64.b64encode(self.salt).decode(), "wvk": base64.b64encode(self.wrapped_vk).decode(),
+            "akf": self.account_key_in_folder,
+        }
+
+    @classmethod
+    def from_obj(cls, o: dict[str, Any]) -> MssbHeader:
+        try:
+            k = o["kdf"]
+            h = cls(str(o["account"]), int(o["gen"]), int(o["epoch"]), str(o["device"]), int(o["seq"]),
+                    KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
+                    base64.b64decode(o["salt"], validate=True), base64.b64decode(o["wvk"], validate=True),
+                    bool(o.get("akf", False)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NotASyncFileError(f"this {WHAT} has a damaged header") from exc
+        if h.generation < 1 or h.epoch < 1 or len(h.salt) != kdf.SALT_LEN:
+            raise NotASyncFileError(f"this {WHAT} has a damaged header")
+        return h
+
+    def unsigned_kit(self) -> KitPayload:
+        """The Kit's public part as this file describes it (no EAK)."""
+        return KitPayload(self.account_id, self.generation, self.epoch, self.params, self.salt, b"")
+
+
+def account_dir(folder: Path, account_id: str) -> Path:
+    return folder / account_id
+
+
+def file_path(folder: Path, account_id: str) -> Path:
+    return account_dir(folder, account_id) / FILE_NAME
+
+
+def digest(data: bytes) -> str:
+    """Content hash used to recognise our own writes and duplicate events."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def header_for(slot: KeySlot, device: str, seq: int, account_key_in_folder: bool = False) -> MssbHeader:
+    k = slot.kit
+    return MssbHeader(k.account_id, k.generation, k.epoch, device, seq, k.params, k.salt, slot.wrapped_vk,
+                      account_key_in_folder)
+
+
+def encode(header: MssbHeader, keys: UnlockedKeys, envelopes: list[Envelope]) -> bytes:
+    """Seal all versions under the file's header."""
+    return seal_container(MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY))
+
+
+def parse(data: bytes, name: str = FILE_NAME) -> tuple[MssbHeader, Container]:
+    """Split and check the public part (no key needed); typed SyncError on bad bytes."""
+    try:
+        c = parse_container(data, MAGIC, VERSION, WHAT)
+    except UnsupportedVersionError as exc:
+        if data[len(MAGIC)] > VERSION:
+            raise SyncFileVersionError(f"{name} was written by a newer Strongroom ({exc}); update Strongroom") from None
+        raise NotASyncFileError(f"{name} is damaged ({exc})") from None
+    except FormatError as exc:
+        raise NotASyncFileError(f"{name} is not a Strongroom sync file ({exc})") from None
+    return MssbHeader.from_obj(c.header), c
+
+
+def check_for(header: MssbHeader, account_id: str, generation: int, epoch: int, name: str = FILE_NAME) -> None:
+    """Can a device on (account, generation, epoch) merge this file? Raise the exact reason if not."""
+    if header.account_id != account_id:
+        raise ForeignSyncFileError(f"{name} belongs to account {header.account_id}, not to this account ({account_id})")
+    if header.generation < generation:
+        raise ObsoleteSyncFileError(
+            f"{name} is obsolete: it was written before the account was reset (generation {header.generation})")
+    if header.generation > generation:
+        raise GenerationChangedError(
+            "the account was reset on another device: sign in again with the new password and Kit")
+    if header.epoch > epoch:
+        raise EpochChangedError(
+            "the Account Password was changed on another device: enter the new password to keep syncing")
+
+
+def decrypt(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -> list[Envelope]:
+    """Open and unpack the body; a changed byte anywhere is NotASyncFileError."""
+    try:
+        body = Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, container.prefix, WHAT)
+        return unpack_envelopes(body)
+    except TamperError:
+        raise NotASyncFileError(f"{name} is damaged or was changed by someone else (authentication failed)") from None
+    except FormatError as exc:
+        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SourceUnavailableError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None]) -> None:
+    """Temp file in the same folder + fsync, re-read and verify, then rename and fsync the folder.
+
+    A save that does not read back as a good file never replaces the old one.
+    """
+    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        verify(tmp.read_bytes())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SourceUnavailableError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on folders
+    finally:
+        os.close(fd)
+
+
+def retire_obsolete(path: Path, generation: int) -> Path:
+    """Rename an obsolete file aside (never merged, never deleted)."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = path.with_name(f"data.obsolete-{generation}-{stamp}.mssb")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"data.obsolete-{generation}-{stamp}-{n}.mssb")
+    os.replace(path, target)
+    return target
+
+
+def adopt_new_epoch(vault: Any, path: Path, new_password: str, kit: KitPayload | None = None) -> KeySlot:
+    """Follow a password change made on another device: VK from the file's slot, new local slot.
+
+    Needs this account's AK: from the unlocked vault, else from `kit` (the new Kit) or an
+    `account.key` next to the file. Raises WrongPasswordError if `new_password` does not fit.
+    """
+    data = read_bytes(path)
+    if data is None:
+        raise SourceUnavailableError(f"no sync file at {path}")
+    header, container = parse(data)
+    slot: KeySlot = vault.slot
+    if header.account_id != slot.account_id:
+        raise ForeignSyncFileError(f"{FILE_NAME} belongs to account {header.account_id}")
+    if header.generation != slot.generation:
+        check_for(header, slot.account_id, slot.generation, slot.epoch)
+    if kit is None and not vault.unlocked:
+        kit = _kit_from_folder(path.parent)
+    if kit is not None:
+        keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
+        ak, k_pw = keymod.open_account_key(kit, new_password)
+    elif vault.unlocked:
+        ak = vault.keys.ak
+        k_pw = kdf.derive_password_key(new_password, header.salt, header.params)
+    else:
+        raise LockedError("unlock with the previous password (or give the new Kit) to adopt the new password")
+    try:
+        keys = keymod.open_vault_key(header.unsigned_kit(), ak, k_pw, header.wrapped_vk)
+    except KitError:
+        raise WrongPasswordError("the new Account Password does not open this account's sync file") from None
+    decrypt(container, keys)  # the file really is this account's
+    new_kit = keymod.seal_kit(header.account_id, header.generation, header.epoch, header.params, header.salt, ak, k_pw)
+    new_slot = KeySlot(slot.email, new_kit, header.wrapped_vk, slot.hint)
+    vault.replace_slot(new_slot, keys)
+    return new_slot
+
+
+ACCOUNT_KEY_NAME = "account.key"
+
+
+def _kit_from_folder(account_folder: Path) -> KitPayload | None:
+    raw = read_bytes(account_folder / ACCOUNT_KEY_NAME)
+    if raw is None:
+        return None
+    try:
+        return KitPayload.from_qr_text(raw.decode("ascii", "replace"))
+    except KitError:
+        return None

@@ -1,0 +1,214 @@
+"""Sync commands: `sync folder|none|now|status|serve` and `signin` (link a new device)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("signin", help="link this device to an existing account (Kit + password + a sync source)",
+                       description="Link a new device: email, Account Password, the Kit (a PNG/JPG/PDF of its QR code, "
+                                   "or its typed code) and where the vault comes from.")
+    p.add_argument("--email", required=True, metavar="E")
+    kit = p.add_mutually_exclusive_group()
+    kit.add_argument("--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)")
+    kit.add_argument("--code", metavar="CODE", help="the Kit's typed code")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--folder", metavar="DIR", help="the Dropbox/iCloud/… folder holding <AccountID>/data.mssb")
+    src.add_argument("--server", metavar="URL", help="the account server")
+    src.add_argument("--wifi", action="store_true", help="a device of this account on the same network")
+    p.add_argument("--interface", action="append", metavar="ADDR", help="with --wifi: address(es) to use")
+    p.set_defaults(func=cmd_signin)
+
+    p = sub.add_parser("sync", help="choose the sync method, sync now, show status, or serve",
+                       description="Sync: `sync folder DIR`, `sync wifi`, `sync cloud URL`, `sync none`, "
+                                   "`sync now`, `sync status`, `sync serve`.")
+    ssub = p.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    f = ssub.add_parser("folder", help="sync through <DIR>/<AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
+    f.add_argument("dir", metavar="DIR")
+    f.set_defaults(func=cmd_sync_folder)
+    w = ssub.add_parser("wifi", help="sync with devices of this account on the same network")
+    w.add_argument("--interface", action="append", metavar="ADDR", help="address(es) to announce and listen on")
+    w.set_defaults(func=cmd_sync_wifi)
+    c = ssub.add_parser("cloud", help="sync through the account server at URL")
+    c.add_argument("url", metavar="URL")
+    c.set_defaults(func=cmd_sync_cloud)
+    n = ssub.add_parser("none", help="local only")
+    n.set_defaults(func=cmd_sync_none)
+    now = ssub.add_parser("now", help="sync once with the chosen method")
+    now.set_defaults(func=cmd_sync_now)
+    st = ssub.add_parser("status", help="method, last sync, pending changes, conflicts")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_sync_status)
+    sv = ssub.add_parser("serve", help="stay running: watch the folder / stay reachable (Ctrl-C stops)")
+    sv.set_defaults(func=cmd_sync_serve)
+
+
+def _read_kit(args: argparse.Namespace) -> object:
+    from vault.kitfile import read_kit_file, read_kit_text
+
+    if args.kit:
+        return read_kit_file(Path(args.kit).expanduser())
+    if args.code:
+        return read_kit_text(args.code)
+    return None
+
+
+def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.vault import Vault
+
+    from .account import check_email
+
+    email = check_email(args.email)
+    if Vault.exists(ctx.home):
+        raise CliError(f"strongroom: this device already has an account (home {ctx.home}); use another --home",
+                       EXIT_USAGE)
+    kit = _read_kit(args)  # a bad Kit is reported before the password is asked for
+    if args.folder:
+        from sync.folder import bootstrap_from_folder
+
+        folder = Path(args.folder).expanduser()
+        vault = bootstrap_from_folder(ctx.home, folder, email, ctx.password(), kit)  # type: ignore[arg-type]
+    elif args.server:
+        from .remote import signin_on_server
+
+        vault = signin_on_server(ctx, args.server, email, kit)
+    else:
+        from .remote import signin_over_wifi
+
+        vault = signin_over_wifi(ctx, email, kit, args.interface or [])
+    count = len(vault.summaries())
+    print(f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import configure, sync_now
+
+    folder = Path(args.dir).expanduser().resolve()
+    if not folder.is_dir():
+        raise CliError(f"strongroom: the folder {folder} does not exist", EXIT_USAGE)
+    vault = ctx.unlocked_vault()
+    configure(vault, "folder", folder=str(folder))
+    outcome = sync_now(vault)
+    print(f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}: {outcome.detail}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import configure
+
+    vault = ctx.unlocked_vault()
+    configure(vault, "wifi", interfaces=args.interface or [])
+    print("Wi-Fi sync chosen; run `strongroom sync serve` (or keep the app open) to stay reachable.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sync_cloud(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import configure
+
+    vault = ctx.unlocked_vault()
+    configure(vault, "cloud", server=args.url)
+    print(f"Cloud sync through {args.url} chosen.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sync_none(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import configure
+
+    vault = ctx.unlocked_vault()
+    configure(vault, "none")
+    print("This device now syncs with nothing (local only).", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import sync_now
+    from vault.errors import EpochChangedError
+
+    vault = ctx.unlocked_vault()
+    try:
+        outcome = sync_now(vault)
+    except EpochChangedError:
+        import os
+
+        new = os.environ.get("STRONGROOM_NEW_PASSWORD") or (ctx._stdin_line(1) if ctx.password_stdin else None)
+        if not new:
+            raise
+        _adopt_new_password(vault, new)
+        outcome = sync_now(vault)
+        print("Adopted the Account Password changed on another device.", file=sys.stderr)
+    print(f"Synced ({outcome.method}): {outcome.detail}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _adopt_new_password(vault: object, new_password: str) -> None:
+    from sync import mssb
+    from sync.engine import config
+
+    cfg = config(vault)
+    if cfg.get("method") != "folder":
+        raise CliError("strongroom: the password changed on another device; sign in again with the new password",
+                       3)
+    mssb.adopt_new_epoch(vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password)  # type: ignore[attr-defined]
+
+
+def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import status
+
+    vault = ctx.unlocked_vault()
+    st = status(vault)
+    if args.json:
+        ctx.print_json(st)
+        return EXIT_OK
+    where = st["folder"] or st["server"] or ""
+    print(f"Method: {st['method']}{' (' + where + ')' if where else ''}")
+    print(f"Last sync: {st['last_sync'] or 'never'}")
+    print(f"Changes not yet synced: {st['pending_changes']}")
+    print(f"Records in conflict: {len(st['conflicts'])}")
+    for c in st["conflicts"]:
+        print(f"  {c['title']} ({c['id']})")
+    return EXIT_OK
+
+
+def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.engine import config
+
+    vault = ctx.unlocked_vault()
+    cfg = config(vault)
+    if cfg["method"] != "folder":
+        raise CliError(f"strongroom: `sync serve` needs a sync method that serves (folder here; chosen: {cfg['method']})",
+                       EXIT_USAGE)
+    from sync.folder import FolderSync
+    from sync.watch import FolderWatcher
+
+    def said(report: object) -> None:
+        print(f"synced: {report}", file=sys.stderr, flush=True)
+
+    def failed(exc: Exception) -> None:
+        from ..context import exit_code_for
+
+        print(f"strongroom: sync failed: {exit_code_for(exc)[1]}", file=sys.stderr, flush=True)
+
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    watcher = FolderWatcher(FolderSync(vault, Path(cfg["folder"])), said, failed)
+    watcher.start()
+    print(f"Watching {cfg['folder']} (Ctrl-C stops).", file=sys.stderr, flush=True)
+    try:
+        watcher.run_once()
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+    return EXIT_OK
