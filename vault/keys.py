@@ -185,6 +185,14 @@ def unlock(slot: KeySlot, password: str) -> UnlockedKeys:
                           "(restore from a backup or sign in again with your Kit)") from None
 
 
+def auth_secret(kit: KitPayload, ak: bytes, k_pw: bytes) -> bytes:
+    """x_auth for a Kit opened with the password (`open_account_key`), before any VK is known.
+
+    A new device proves to a Wi-Fi peer that it holds both secrets with a key derived from this.
+    """
+    return _two_secret(k_pw, ak, kit.account_id, "auth")
+
+
 def check_kit_against(kit: KitPayload, account_id: str, generation: int, epoch: int) -> None:
     """Raise the exact KitError reason if this Kit is not the current one for the account."""
     if kit.account_id != account_id:

@@ -1,0 +1,238 @@
+"""What two authenticated peers say to each other inside the channel.
+
+MEMBER session (both devices hold VK), driven by the client:
+
+    both      STATE  {"gen", "epoch", "name"}          refuse on a different generation/epoch
+    (ahead)   SLOT   key slot bytes                    only to a peer on an older epoch
+    C → S     SUMMARY* SUMMARY_END                     record id → version-vector texts it holds
+    S → C     SUMMARY* SUMMARY_END ENVS* ENVS_END      the server's summary + what the client lacks
+    C → S     ENVS* ENVS_END                           what the server lacks
+    S → C     DONE {"applied": n}
+
+BOOTSTRAP session (new device with Account Password + Kit):
+
+    S → C     STATE, SLOT (Kit + VK wrapped under K_unlock), ENVS* ENVS_END
+    C → S     DONE
+
+Everything handed over opens only with the Account Password and the Kit. Incoming envelopes are
+checked with this account's record key before they are merged; one that does not open is
+skipped and counted, never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from vault.envelope import Envelope, RecordCipher, pack_envelopes, unpack_envelopes
+from vault.errors import EpochChangedError, FormatError, GenerationChangedError, VaultError
+from vault.keys import KeySlot
+from vault.merge import dominates
+
+from .channel import Channel, ChannelError, WifiError
+
+log = logging.getLogger("sync.wifi")
+
+STATE = 1
+SUMMARY = 2
+SUMMARY_END = 3
+ENVS = 4
+ENVS_END = 5
+SLOT = 6
+DONE = 7
+
+#: Split summaries and envelope batches so no frame gets near MAX_FRAME.
+SUMMARY_CHUNK = 512 * 1024
+ENVS_CHUNK = 4 * 1024 * 1024
+
+Summary = dict[str, set[str]]
+
+
+class PasswordChangedElsewhereError(EpochChangedError, WifiError):
+    """The peer is on a newer epoch: the Account Password was changed on another device."""
+
+
+class PeerOnOldPasswordError(WifiError):
+    """The peer is on an older epoch: it needs the new Account Password before it can sync."""
+
+
+class AccountResetElsewhereError(GenerationChangedError, WifiError):
+    """The peer is on a newer generation: the account was reset on another device."""
+
+
+class PeerBeforeResetError(WifiError):
+    """The peer is on an older generation: it still holds the account as it was before a reset."""
+
+
+@dataclass(frozen=True)
+class PeerState:
+    generation: int
+    epoch: int
+    name: str
+
+
+def state_body(generation: int, epoch: int, name: str) -> bytes:
+    return json.dumps({"gen": generation, "epoch": epoch, "name": name}, sort_keys=True).encode()
+
+
+def parse_state(body: bytes) -> PeerState:
+    try:
+        obj = json.loads(body)
+        gen, epoch, name = obj["gen"], obj["epoch"], obj["name"]
+        if not (isinstance(gen, int) and isinstance(epoch, int) and isinstance(name, str)) or len(name) > 128:
+            raise ValueError
+        return PeerState(gen, epoch, name)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ChannelError("malformed state message") from exc
+
+
+def refusal(mine: tuple[int, int], theirs: PeerState) -> WifiError | None:
+    """The error this side reports when the two devices are on different account keys."""
+    gen, epoch = mine
+    if theirs.generation > gen:
+        return AccountResetElsewhereError(
+            "account reset elsewhere: this account was reset on another device; sign in again "
+            "with the new password and Kit")
+    if theirs.generation < gen:
+        return PeerBeforeResetError(
+            "the other device still holds this account as it was before the account reset; sign "
+            "it in again with the new password and Kit")
+    if theirs.epoch > epoch:
+        return PasswordChangedElsewhereError(
+            "password changed on another device: enter the new Account Password to keep syncing")
+    if theirs.epoch < epoch:
+        return PeerOnOldPasswordError(
+            "the other device is still on the old Account Password: enter the new password there")
+    return None
+
+
+async def expect(ch: Channel, msg_type: int) -> bytes:
+    got, body = await ch.recv()
+    if got != msg_type:
+        raise ChannelError(f"unexpected message {got} (expected {msg_type})")
+    return body
+
+
+# -- summaries -----------------------------------------------------------------------------
+def summary_of(envelopes: Iterable[Envelope]) -> Summary:
+    out: Summary = {}
+    for env in envelopes:
+        out.setdefault(env.record_id, set()).add(env.vv_text)
+    return out
+
+
+async def send_summary(ch: Channel, summary: Summary) -> None:
+    chunk: list[list[Any]] = []
+    size = 0
+    for rid, vvs in summary.items():
+        entry = [rid, sorted(vvs)]
+        chunk.append(entry)
+        size += len(rid) + sum(len(v) + 3 for v in vvs) + 8
+        if size >= SUMMARY_CHUNK:
+            await ch.send(SUMMARY, json.dumps(chunk, separators=(",", ":")).encode())
+            chunk, size = [], 0
+    if chunk:
+        await ch.send(SUMMARY, json.dumps(chunk, separators=(",", ":")).encode())
+    await ch.send(SUMMARY_END)
+
+
+async def recv_summary(ch: Channel) -> Summary:
+    out: Summary = {}
+    while True:
+        msg_type, body = await ch.recv()
+        if msg_type == SUMMARY_END:
+            return out
+        if msg_type != SUMMARY:
+            raise ChannelError(f"unexpected message {msg_type} in a summary")
+        try:
+            for rid, vvs in json.loads(body):
+                if not isinstance(rid, str) or not isinstance(vvs, list) or not all(isinstance(v, str) for v in vvs):
+                    raise ValueError
+                out.setdefault(rid, set()).update(vvs)
+        except (ValueError, TypeError) as exc:
+            raise ChannelError("malformed summary") from exc
+
+
+def lacking(mine: Iterable[Envelope], theirs: Summary) -> list[Envelope]:
+    """My versions the peer neither holds nor has superseded."""
+    out: list[Envelope] = []
+    parsed: dict[str, list[dict[str, int]]] = {}
+    for env in mine:
+        have = theirs.get(env.record_id)
+        if have is None:
+            out.append(env)
+            continue
+        if env.vv_text in have:
+            continue
+        vvs = parsed.get(env.record_id)
+        if vvs is None:
+            vvs = []
+            for text in have:
+                try:
+                    vvs.append({str(k): int(v) for k, v in json.loads(text).items()})
+                except (ValueError, TypeError, AttributeError):
+                    continue  # a peer's odd vector text only means we send a little more
+            parsed[env.record_id] = vvs
+        if not any(dominates(vv, env.vv) for vv in vvs):
+            out.append(env)
+    return out
+
+
+# -- envelopes ----------------------------------------------------------------------------
+async def send_envelopes(ch: Channel, envelopes: list[Envelope]) -> None:
+    batch: list[Envelope] = []
+    size = 0
+    for env in envelopes:
+        n = len(env.ciphertext) + 256
+        if batch and size + n > ENVS_CHUNK:
+            await ch.send(ENVS, pack_envelopes(batch))
+            batch, size = [], 0
+        batch.append(env)
+        size += n
+    if batch:
+        await ch.send(ENVS, pack_envelopes(batch))
+    await ch.send(ENVS_END, json.dumps({"count": len(envelopes)}).encode())
+
+
+async def recv_envelopes(ch: Channel) -> list[Envelope]:
+    out: list[Envelope] = []
+    while True:
+        msg_type, body = await ch.recv()
+        if msg_type == ENVS_END:
+            try:
+                count = json.loads(body)["count"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ChannelError("malformed end of envelopes") from exc
+            if count != len(out):
+                raise ChannelError(f"peer announced {count} envelopes but sent {len(out)}")
+            return out
+        if msg_type != ENVS:
+            raise ChannelError(f"unexpected message {msg_type} among envelopes")
+        try:
+            out.extend(unpack_envelopes(body))
+        except VaultError as exc:
+            raise ChannelError(f"malformed envelope batch ({exc})") from None
+
+
+def authentic(cipher: RecordCipher, envelopes: list[Envelope]) -> tuple[list[Envelope], int]:
+    """Envelopes that open with this account's record key, and how many did not."""
+    good: list[Envelope] = []
+    bad = 0
+    for env in envelopes:
+        try:
+            cipher.open(env)
+        except (VaultError, ValueError, KeyError, TypeError):
+            bad += 1
+            continue
+        good.append(env)
+    return good, bad
+
+
+def parse_slot(body: bytes) -> KeySlot:
+    try:
+        return KeySlot.from_bytes(body)
+    except FormatError as exc:
+        raise ChannelError(f"malformed key slot ({exc})") from None

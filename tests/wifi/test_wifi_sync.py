@@ -1,0 +1,91 @@
+"""Two and three devices of one account find each other on loopback mDNS and sync."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from wifihelp import LOOPBACK, add_notes, device_like, titles
+
+from sync.wifi import WifiPeer
+from vault.records import new_record
+from vault.vault import Vault
+
+
+async def test_two_peers_discover_and_sync(account: Vault, tmp_path: Path) -> None:
+    a = account
+    b = device_like(a, tmp_path / "b")
+    add_notes(a, "A", 3)
+    add_notes(b, "B", 2)
+    changed: list[str] = []
+    async with WifiPeer(a, LOOPBACK) as pa, WifiPeer(b, LOOPBACK, on_change=changed.extend) as pb:
+        report = await pb.sync_with_all(timeout=5.0, expect=1)
+        assert [r.ok for r in report.results] == [True], report.errors
+        assert report.received == 3 and report.sent == 2
+        assert titles(a) == titles(b) == ["A 0000", "A 0001", "A 0002", "B 0000", "B 0001"]
+        assert len(changed) == 3
+        # both sides list each other with a last sync time
+        assert [p.last_sync is not None for p in pb.peers()] == [True]
+        await asyncio.sleep(0.3)
+        assert pa.peers() and pa.peers()[0].last_sync is not None
+        # a second round moves nothing
+        again = await pa.sync_with_all(timeout=5.0, expect=1)
+        assert again.received == 0 and again.sent == 0
+    b.close()
+
+
+async def test_edit_and_delete_propagate(account: Vault, tmp_path: Path) -> None:
+    a = account
+    b = device_like(a, tmp_path / "b")
+    rec = a.add(new_record("login", "GitHub", {"password": "one"}))
+    async with WifiPeer(a, LOOPBACK) as pa, WifiPeer(b, LOOPBACK):
+        await pa.sync_with_all(timeout=5.0, expect=1)
+        edited = b.record(rec.id)
+        assert edited.value("password") == "one"
+        b.update(replace(edited, fields=tuple(replace(f, value="two") if f.name == "password" else f
+                                              for f in edited.fields)))
+        gone = a.add(new_record("note", "to delete"))
+        await pa.sync_with_all(timeout=5.0, expect=1)
+        b.delete(gone.id)
+        await pa.sync_with_all(timeout=5.0, expect=1)
+    assert a.record(rec.id).value("password") == "two"
+    assert titles(a) == titles(b) == ["GitHub"]
+    b.close()
+
+
+async def test_three_devices_converge_after_random_edits(account: Vault, tmp_path: Path) -> None:
+    rng = random.Random(6)
+    devices = [account, device_like(account, tmp_path / "b"), device_like(account, tmp_path / "c")]
+    ids: list[str] = []
+    peers = [WifiPeer(v, LOOPBACK) for v in devices]
+    for p in peers:
+        await p.start()
+    try:
+        for step in range(12):
+            v = rng.choice(devices)
+            live = [s.id for s in v.summaries()]
+            action = rng.random()
+            if action < 0.5 or not live:
+                ids.append(v.add(new_record("note", f"n{step}", notes=f"body {step}")).id)
+            elif action < 0.8:
+                r = v.record(rng.choice(live))
+                v.update(replace(r, title=f"{r.title}+{step}"))
+            else:
+                v.delete(rng.choice(live))
+            if rng.random() < 0.5:
+                await rng.choice(peers).sync_with_all(timeout=5.0, expect=2)
+        # a full round in a fixed order converges everything
+        for p in peers:
+            await p.sync_with_all(timeout=5.0, expect=2)
+        for p in peers:
+            await p.sync_with_all(timeout=5.0, expect=2)
+    finally:
+        for p in peers:
+            await p.stop()
+    states = [{rid: sorted(e.vv_text for e in vs) for rid, vs in v.store.grouped().items()} for v in devices]
+    assert states[0] == states[1] == states[2]
+    assert titles(devices[0]) == titles(devices[1]) == titles(devices[2])
+    for v in devices[1:]:
+        v.close()
