@@ -1,0 +1,205 @@
+"""The Strongroom terminal app: keyboard only, safe over SSH.
+
+The app holds at most one unlocked Vault; locking forgets its keys and drops every screen that
+showed secrets. Slow work runs in thread workers (see screens/account.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+
+from vault.vault import Vault
+
+DEFAULT_AUTO_LOCK_MIN = 5
+DEFAULT_CLIPBOARD_SECONDS = 30
+
+
+class StrongroomCommands(Provider):
+    """Every app action in the command palette (ctrl+p)."""
+
+    async def search(self, query: str) -> Hits:
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        for name, help_text, callback in app.palette_commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class StrongroomApp(App[None]):
+    TITLE = "Strongroom"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {StrongroomCommands}
+    BINDINGS = [
+        Binding("ctrl+l", "lock", "Lock", priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(self, home: Path, kit_dir: Path | None = None) -> None:
+        super().__init__()
+        self.home = home
+        self.kit_dir = kit_dir or Path.cwd()
+        self.vault: Vault | None = None
+        self._locked: Vault | None = None
+        self._last_input = time.monotonic()
+        self._copied: str | None = None
+
+    # -- account state ----------------------------------------------------------------------
+    def has_account(self) -> bool:
+        return Vault.exists(self.home)
+
+    def locked_vault(self) -> Vault:
+        if self._locked is None:
+            self._locked = Vault.open(self.home)
+        return self._locked
+
+    def settings(self) -> dict[str, Any]:
+        return self.vault.settings() if self.vault else {}
+
+    def on_mount(self) -> None:
+        from .screens.account import LockScreen, WelcomeScreen
+
+        self.push_screen(LockScreen() if self.has_account() else WelcomeScreen())
+        self.set_interval(1.0, self._check_idle)
+
+    def save_kit_files(self, vault: Vault) -> list[Path]:
+        """PNG + PDF of the Kit into kit_dir (the folder the app was started from)."""
+        from vault.kitfile import render_pdf, render_png
+
+        base = self.kit_dir / f"Strongroom-Authentication-Kit-{vault.slot.account_id}"
+        png, pdf = base.with_suffix(".png"), base.with_suffix(".pdf")
+        render_png(vault.slot.kit, png)
+        render_pdf(vault.slot.kit, pdf, email=vault.slot.email, account_id=vault.slot.account_id,
+                   created=datetime.now(UTC))
+        return [png, pdf]
+
+    # -- locking ----------------------------------------------------------------------------
+    def action_lock(self) -> None:
+        if self.vault is None:
+            return
+        from .screens.account import LockScreen
+
+        self.vault.lock()
+        self._locked = self.vault
+        self.vault = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LockScreen())
+        self._clear_clipboard(force=True)
+
+    def on_key(self) -> None:
+        self._last_input = time.monotonic()
+
+    def _check_idle(self) -> None:
+        if self.vault is None:
+            return
+        minutes = float(self.settings().get("auto_lock_minutes", DEFAULT_AUTO_LOCK_MIN))
+        if minutes > 0 and time.monotonic() - self._last_input > minutes * 60:
+            self.action_lock()
+            self.notify("Locked after being idle.")
+
+    # -- clipboard ---------------------------------------------------------------------------
+    def copy_secret(self, value: str, what: str) -> None:
+        """OSC 52 (works over SSH) plus a local clipboard tool where one exists; auto-cleared."""
+        self.copy_to_clipboard(value)
+        _local_clipboard(value)
+        self._copied = value
+        seconds = float(self.settings().get("clipboard_seconds", DEFAULT_CLIPBOARD_SECONDS))
+        self.notify(f"Copied the {what}; the clipboard clears in {seconds:.0f} s.")
+        if seconds > 0:
+            self.set_timer(seconds, partial(self._clear_clipboard_if, value))
+
+    def _clear_clipboard_if(self, value: str) -> None:
+        if self._copied == value:  # only if it still holds our value
+            self._clear_clipboard(force=True)
+
+    def _clear_clipboard(self, force: bool = False) -> None:
+        if self._copied is not None and force:
+            self.copy_to_clipboard("")
+            _local_clipboard("")
+            self._copied = None
+
+    # -- palette, help ------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands minus "Screenshot", which would write revealed secrets to disk."""
+        for cmd in super().get_system_commands(screen):
+            if "screenshot" not in cmd.title.lower():
+                yield cmd
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = [("Help: keys", "Every key binding", self.action_help)]
+        if self.vault is not None:
+            from .screens.account import KitScreen
+            from .screens.records import EditRecordScreen, SecurityCenterScreen
+
+            vault = self.vault
+            cmds += [
+                ("Lock", "Forget the keys now", self.action_lock),
+                ("New record", "Add a record", lambda: self.push_screen(EditRecordScreen(None))),
+                ("Security Center", "Weak, reused and old passwords", lambda: self.push_screen(SecurityCenterScreen())),
+                ("Show Authentication Kit", "QR code and typed code",
+                 lambda: self.push_screen(KitScreen(vault.slot.kit, []))),
+                ("Save Authentication Kit", "PNG and PDF into the current folder", self._save_kit),
+                ("Sync now", "Sync with the chosen method", self._sync_now),
+                ("Theme: terminal colours (SSH)", "ansi-dark", lambda: setattr(self, "theme", "textual-ansi")),
+            ]
+        return cmds
+
+    def _save_kit(self) -> None:
+        assert self.vault is not None
+        paths = self.save_kit_files(self.vault)
+        self.notify("Saved " + ", ".join(str(p) for p in paths))
+
+    def _sync_now(self) -> None:
+        from sync.engine import sync_now
+
+        from .context import exit_code_for
+
+        assert self.vault is not None
+        try:
+            outcome = sync_now(self.vault)
+        except Exception as exc:  # noqa: BLE001 - shown as a notification
+            self.notify(exit_code_for(exc)[1], severity="error")
+            return
+        self.notify(f"Synced: {outcome.detail}")
+        if hasattr(self.screen, "reload"):
+            self.screen.reload()
+
+    def action_help(self) -> None:
+        from .screens.records import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+
+def _local_clipboard(value: str) -> None:
+    """pbcopy / wl-copy / xclip / xsel when a local display exists (not over plain SSH)."""
+    if sys.platform == "darwin":
+        tools = [["pbcopy"]]
+    elif os.environ.get("WAYLAND_DISPLAY"):
+        tools = [["wl-copy"]]
+    elif os.environ.get("DISPLAY"):
+        tools = [["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"]]
+    else:
+        return
+    for tool in tools:
+        if shutil.which(tool[0]):
+            try:
+                subprocess.run(tool, input=value.encode(), timeout=2, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            return

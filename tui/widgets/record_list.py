@@ -1,0 +1,92 @@
+"""The record list: a virtual list that renders only the visible rows (fast at 100,000 records).
+
+Built like toolong's log view: a ScrollView whose virtual height is the row count, and
+`render_line` that draws one row on demand. Built-in lists take seconds at this size.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from vault.index import Summary
+
+NORMAL = Style()
+CURSOR = Style(reverse=True, bold=True)
+CONFLICT = Style(color="yellow")
+
+
+class RecordList(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("enter", "open", "Open", show=False),
+    ]
+    cursor: reactive[int] = reactive(0)
+
+    class Opened(Message):
+        def __init__(self, record_id: str) -> None:
+            super().__init__()
+            self.record_id = record_id
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.rows: list[Summary] = []
+
+    def set_rows(self, rows: list[Summary]) -> None:
+        self.rows = rows
+        self.virtual_size = Size(max(self.size.width, 1), len(rows))
+        self.cursor = min(self.cursor, max(len(rows) - 1, 0))
+        self.refresh()
+
+    @property
+    def current(self) -> Summary | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = y + int(self.scroll_offset.y)
+        if index >= len(self.rows):
+            return Strip.blank(width)
+        s = self.rows[index]
+        star = "★" if s.favorite else " "
+        flag = " ⚠ conflict" if s.conflict else ""
+        text = f" {star} {s.title[:40]:<40}  {s.type:<16}  {(s.username or '')[:28]:<28}{flag}"
+        style = CURSOR if index == self.cursor and self.has_focus else (
+            Style(bold=True) if index == self.cursor else (CONFLICT if s.conflict else NORMAL))
+        return Strip([Segment(text[:width].ljust(width), style)], width)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False)
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_move(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(self.size.height - 1, 1))
+
+    def action_jump(self, where: int) -> None:
+        if self.rows:
+            self.cursor = 0 if where == 0 else len(self.rows) - 1
+
+    def action_open(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Opened(self.current.id))
