@@ -1,0 +1,109 @@
+"""Regenerate screenshots/*.svg from the real app: `python3 screenshots/make_screenshots.py`.
+
+Drives StrongroomApp headless with the keyboard (as the snapshot tests do) on a demo vault in a
+temporary folder, and saves one SVG per screen with `App.save_screenshot`. No secrets of yours
+are involved: the demo vault and its password are made up here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("STRONGROOM_INSECURE_TEST_KDF", "1")  # demo vault only: keys made fast
+
+from tui.app import StrongroomApp  # noqa: E402
+from tui.screens.account import KitScreen  # noqa: E402
+from vault.records import new_record  # noqa: E402
+from vault.vault import Vault  # noqa: E402
+
+PW = "demo password for screenshots"
+SIZE = (100, 30)
+OUT = ROOT / "screenshots"
+
+
+def demo_vault(home: Path) -> None:
+    v = Vault.create(home, "ann@example.com", PW)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "correct-horse-42",
+                                         "url": "https://github.com", "totp": "JBSWY3DPEHPK3PXP"},
+                     tags=("work",), favorite=True))
+    v.add(new_record("login", "Gmail", {"username": "ann@gmail.com", "password": "hunter2"}))
+    v.add(new_record("login", "Bank of Example", {"username": "ann.e", "password": "hunter2"}))
+    v.add(new_record("credit-card", "Visa", {"cardholder": "Ann Example", "number": "4111 1111 1111 1111"}))
+    v.add(new_record("note", "Door codes", notes="front 1234, garage 9876"))
+    v.close()
+
+
+async def shoot(name: str, home: Path, steps: Callable[[Any], Awaitable[None]]) -> None:
+    app = StrongroomApp(home=home, kit_dir=home.parent)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        await steps(pilot)
+        await pilot.pause(0.5)
+        app.save_screenshot(str(OUT / f"{name}.svg"))
+    print(f"screenshots/{name}.svg")
+
+
+async def typed(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def unlocked(pilot: Any) -> None:
+    await typed(pilot, PW)
+    await pilot.press("enter")
+    await pilot.pause(0.5)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, home = Path(tmp) / "empty", Path(tmp) / "home"
+        demo_vault(home)
+
+        async def nothing(p: Any) -> None:
+            return None
+
+        async def press(*keys: str) -> Callable[[Any], Awaitable[None]]:
+            async def go(p: Any) -> None:
+                await unlocked(p)
+                for k in keys:
+                    await p.press(k)
+                    await p.pause(0.3)
+            return go
+
+        await shoot("welcome", empty, nothing)
+
+        async def signup(p: Any) -> None:
+            await p.press("u")
+            await p.pause(0.2)
+            await typed(p, "ann@example.com")
+            await p.press("tab")
+            await typed(p, "a long passphrase")
+
+        await shoot("sign-up", empty, signup)
+        await shoot("sign-in", empty, lambda p: p.press("i"))
+        await shoot("lock", home, nothing)
+        await shoot("record-list", home, await press())
+        await shoot("search", home, await press("slash", "g", "m"))
+        await shoot("record-view", home, await press("down", "enter"))
+        await shoot("record-edit", home, await press("down", "enter", "e"))
+        await shoot("security-center", home, await press("s"))
+        await shoot("help", home, await press("question_mark"))
+
+        async def kit(p: Any) -> None:
+            await unlocked(p)
+            v = p.app.vault
+            p.app.push_screen(KitScreen(v.slot.kit, [home.parent / f"Strongroom-Authentication-Kit-{v.slot.account_id}.pdf"]))
+
+        await shoot("kit", home, kit)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

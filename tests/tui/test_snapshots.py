@@ -1,0 +1,122 @@
+"""Snapshots of every screen (pytest-textual-snapshot, 100×30). Data is fixed so screens are stable:
+records with fixed times, a fixed Kit payload. Update with `pytest tests/tui --snapshot-update`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.app import StrongroomApp
+from vault.kdf import KdfParams
+from vault.kitcode import KitPayload
+from vault.records import Field, Record
+from vault.templates import FieldKind
+from vault.vault import Vault
+
+PW = "snapshot password"
+SIZE = (100, 30)
+T0 = 1_700_000_000.0
+KIT = KitPayload("ABCDEFGH23", 1, 1, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132)))
+
+
+def _rec(rid: str, type_: str, title: str, fields: list[tuple[str, FieldKind, str]], **kw: Any) -> Record:
+    return Record(rid, type_, title, tuple(Field(n, k, v) for n, k, v in fields), created=T0, modified=T0, **kw)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    v = Vault.create(h, "ann@example.com", PW)
+    S, T, U = FieldKind.SECRET, FieldKind.TEXT, FieldKind.URL
+    v.add(_rec("0000000000000001", "login", "GitHub", [("username", T, "ann"), ("password", S, "hunter2"),
+                                                        ("url", U, "https://github.com")], tags=("work",), favorite=True))
+    v.add(_rec("0000000000000002", "login", "Gmail", [("username", T, "ann@gmail.com"), ("password", S, "hunter2")]))
+    v.add(_rec("0000000000000003", "credit-card", "Visa", [("cardholder", T, "Ann Example"),
+                                                           ("number", FieldKind.NUMBER, "4111 1111 1111 1111")]))
+    v.add(_rec("0000000000000004", "note", "Door codes", [], notes="front 1234"))
+    v.close()
+    return h
+
+
+async def _unlocked(pilot: Any) -> None:
+    for ch in PW:
+        await pilot.press(ch if ch != " " else "space")
+    await pilot.press("enter")
+    from tui.screens.records import RecordListScreen
+
+    for _ in range(100):
+        if isinstance(pilot.app.screen, RecordListScreen):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), terminal_size=SIZE)
+
+
+def test_sign_up(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), press=["u"], terminal_size=SIZE)
+
+
+def test_sign_in(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), press=["i"], terminal_size=SIZE)
+
+
+def test_lock(snap_compare: Any, home: Path) -> None:
+    assert snap_compare(StrongroomApp(home=home), terminal_size=SIZE)
+
+
+def test_record_list(snap_compare: Any, home: Path) -> None:
+    assert snap_compare(StrongroomApp(home=home), run_before=_unlocked, terminal_size=SIZE)
+
+
+def test_record_view(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
+def test_record_edit(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause(0.1)
+        await pilot.press("e")
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
+def test_security_center(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("s")
+        await pilot.pause(1.0)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
+def test_help(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
+def test_kit(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        from tui.screens.account import KitScreen
+
+        await _unlocked(pilot)
+        pilot.app.push_screen(KitScreen(KIT, [Path("/home/ann/Strongroom-Authentication-Kit-ABCDEFGH23.pdf")]))
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
