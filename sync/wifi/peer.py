@@ -220,7 +220,7 @@ class WifiPeer:
         tasks: dict[str, asyncio.Task[PeerResult]] = {}
         while True:
             for name, found in list(self._discovery.found.items()):
-                if name not in tasks:
+                if name not in tasks and name != self.name:
                     tasks[name] = asyncio.ensure_future(self._sync_found(found))
             if expect is not None and sum(1 for t in tasks.values() if t.done()) >= expect:
                 break
