@@ -127,10 +127,10 @@ def run() -> None:
                         f, t = asyncio.run(_first_byte(a, b, fresh))
                         found.append(f)
                         byte.append(t)
-                    who = "both start together" if fresh else "peer already serving"
-                    report(f"discovery → found, {label} mDNS timings, {who}", found)
+                    who = "both start" if fresh else "peer serving"
+                    report(f"discovery → peer found ({label} mDNS, {who})", found)
                     budget = 1000 if patched else 3000
-                    report(f"discovery → first byte, {label} mDNS timings, {who}", byte, budget)
+                    report(f"discovery → first byte ({label} mDNS, {who})", byte, budget)
 
         # 1,000 new records from A to an empty B (one session, discovery excluded)
         c = Vault.adopt(root / "c", a.slot, a.keys, [])
@@ -142,7 +142,7 @@ def run() -> None:
             assert received == 1000 and sent == 0
             times.append(dt)
             d.close()
-        report("sync 1,000 new records A → empty B (one session)", times, 1000)
+        report("sync 1,000 new records A → empty B", times, 1000)
 
         # 10,000 shared records, then 500 edited on each side: 1,000 changed records both ways
         _bulk(a, 9000, "Base")
@@ -154,7 +154,7 @@ def run() -> None:
             dt, received, sent = asyncio.run(_sync_once(a, c))
             assert received >= 500 and sent >= 500, (received, sent)
             times.append(dt)
-        report("sync 500 + 500 edits both ways, 10,000-record vaults", times, 1000)
+        report("sync 500+500 edits both ways (10,000 records)", times, 1000)
         print(f"  (median {statistics.median(times) * 1000:.0f} ms includes summaries of all 10,000 records)")
         for v in (a, b, c):
             v.close()

@@ -131,8 +131,10 @@ class Discovery:
             log.warning("could not announce this device on the network: %s", type(exc).__name__)
             return
         if info.name != self.name:  # renamed after a collision
+            taken, self.name = self.name, info.name
             self.found.pop(info.name, None)
-            self.name = info.name
+            if taken is not None:  # the name we gave up belongs to another device: look at it now
+                self._schedule_resolve(zc.zeroconf, SERVICE_TYPE, taken)
         self.announced.set()
 
     async def update(self, properties: dict[str, str]) -> None:
@@ -173,6 +175,9 @@ class Discovery:
         if state_change is ServiceStateChange.Removed:
             self.found.pop(name, None)
             return
+        self._schedule_resolve(zeroconf, service_type, name)
+
+    def _schedule_resolve(self, zeroconf: object, service_type: str, name: str) -> None:
         task = asyncio.ensure_future(self._resolve(zeroconf, service_type, name))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

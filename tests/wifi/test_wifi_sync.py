@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from wifihelp import LOOPBACK, add_notes, device_like, titles
 
 from sync.wifi import WifiPeer
@@ -89,3 +90,50 @@ async def test_three_devices_converge_after_random_edits(account: Vault, tmp_pat
     assert titles(devices[0]) == titles(devices[1]) == titles(devices[2])
     for v in devices[1:]:
         v.close()
+
+
+async def test_name_collision_is_resolved_and_peers_still_sync(account: Vault, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import zeroconf._core as core
+
+    from sync.wifi import discovery
+
+    # Probing at the library's real pace: on one host the answer to a probe (a unicast reply to
+    # port 5353) may reach another process's socket, so the conflict is found through the
+    # browser's multicast answers, which need a few tens of milliseconds.
+    monkeypatch.setattr(core, "_CHECK_TIME", 250)
+    monkeypatch.setattr(discovery.secrets, "token_hex", lambda n=8: "c0ffee")
+    a = account
+    b = device_like(a, tmp_path / "b")
+    add_notes(a, "Same name", 1)
+    async with WifiPeer(a, LOOPBACK) as pa:
+        assert pa._discovery is not None
+        await asyncio.wait_for(pa._discovery.announced.wait(), 5)
+        await asyncio.sleep(1.0)  # past the responder's duplicate-question window of A's own browse
+        async with WifiPeer(b, LOOPBACK) as pb:
+            assert pb._discovery is not None
+            await asyncio.wait_for(pb._discovery.announced.wait(), 5)
+            assert pa.name != pb.name and "c0ffee" in pa.name
+            report = await pb.sync_with_all(timeout=5.0, expect=1)
+            assert report.errors == [] and report.received == 1
+            assert [p.name for p in pb.peers()] == [pa.name]
+    b.close()
+
+
+def test_tags_are_opaque_daily_and_accepted_around_midnight(account: Vault) -> None:
+    from sync.wifi.discovery import day_number, kit_tag, member_tag, tags_around
+
+    keys = account.keys
+    lan = keys.subkey("lan")
+    now = 1_800_000_000.0
+    day = day_number(now)
+    today = member_tag(lan, day)
+    assert len(today) == 16 and int(today, 16) >= 0
+    assert member_tag(lan, day + 1) != today != kit_tag(keys.ak, keys.account_id, day)
+    around = tags_around(lambda d: member_tag(lan, d), now)
+    assert today in around and member_tag(lan, day - 1) in around and member_tag(lan, day + 2) not in around
+    # the Kit tag is the same for every device of the account and survives a password change
+    before = kit_tag(keys.ak, keys.account_id, day)
+    account.change_password("another password")
+    assert kit_tag(account.keys.ak, account.keys.account_id, day) == before
+    assert member_tag(account.keys.subkey("lan"), day) == today
