@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -102,8 +103,11 @@ class StrongroomApp(App[None]):
         self.push_screen(LockScreen())
         self._clear_clipboard(force=True)
 
-    def on_key(self) -> None:
-        self._last_input = time.monotonic()
+    async def on_event(self, event: events.Event) -> None:
+        """Every key counts as activity, also those an Input consumes (App.on_key never sees them)."""
+        if isinstance(event, events.Key):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
 
     def _check_idle(self) -> None:
         if self.vault is None:
