@@ -14,7 +14,7 @@ from typing import Any
 
 from vault import keys as keymod
 from vault.envelope import Envelope, RecordCipher
-from vault.errors import KitError, VaultError, WrongPasswordError
+from vault.errors import AccountExistsError, KitError, VaultError, WrongPasswordError
 from vault.kdf import normalize_email
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
@@ -393,10 +393,14 @@ async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPaylo
 
     The peer hands over its key slot (the Kit's EAK and VK wrapped under K_unlock) and every
     record envelope; none of it opens without this Account Password and this Kit. Raises
-    WrongPasswordError / KdfParamsError before any network use if the Kit does not open.
+    AccountExistsError, or WrongPasswordError / KdfParamsError (the Kit does not open), before
+    any network use. The new slot keeps the account's email and hint as the peer holds them;
+    `email` is used only if the peer's slot has none.
     """
     from vault.vault import Vault
 
+    if Vault.exists(home):
+        raise AccountExistsError(f"an account already exists in {home}")
     kit = kit_payload
     ak, k_pw = await asyncio.to_thread(keymod.open_account_key, kit, password)
     key = bootstrap_key(keymod.auth_secret(kit, ak, k_pw))

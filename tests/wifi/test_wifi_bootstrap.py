@@ -14,7 +14,7 @@ from wifihelp import LOOPBACK, PW, add_notes, device_like, titles
 
 from sync.errors import SourceUnavailableError
 from sync.wifi import PeerAuthError, WifiPeer, bootstrap
-from vault.errors import WrongPasswordError
+from vault.errors import AccountExistsError, WrongPasswordError
 from vault.vault import Vault
 
 
@@ -43,7 +43,9 @@ async def test_bootstrap_new_home_from_a_peer(account: Vault, tmp_path: Path) ->
 async def test_bootstrap_refusals(account: Vault, tmp_path: Path) -> None:
     a = account
     old_kit = a.slot.kit
-    # wrong password: refused before any network use
+    # an account already here, or a wrong password: refused before any network use
+    with pytest.raises(AccountExistsError):
+        await bootstrap(a.home, "ann@example.com", PW, old_kit, LOOPBACK, timeout=0.5)
     with pytest.raises(WrongPasswordError):
         await bootstrap(tmp_path / "w", "ann@example.com", "not it", old_kit, LOOPBACK, timeout=0.5)
     # nobody there
