@@ -252,10 +252,11 @@ class LockScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _unlock(self, password: str) -> Any:
         app: StrongroomApp = self.app  # type: ignore[assignment]
+        from ..search import SearchIndex
+
         vault = app.locked_vault()
         vault.unlock(password)
-        vault.summaries()  # load the list before the first paint
-        return vault
+        return vault, SearchIndex(vault.summaries())  # the list is ready before the first paint
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
@@ -263,8 +264,9 @@ class LockScreen(Screen[None]):
             from .records import RecordListScreen
 
             app: StrongroomApp = self.app  # type: ignore[assignment]
-            app.vault = event.worker.result
-            app.switch_screen(RecordListScreen())
+            result: Any = event.worker.result
+            app.vault, index = result
+            app.switch_screen(RecordListScreen(index))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             field.disabled = False
             field.value = ""

@@ -18,6 +18,7 @@ from vault.index import Summary
 from vault.records import Field, Record, iso, new_record
 from vault.templates import TEMPLATES, FieldKind, template
 
+from ..search import SearchIndex
 from ..widgets.record_list import RecordList
 
 if TYPE_CHECKING:
@@ -27,24 +28,8 @@ MASK = "••••••••••"
 
 
 def filter_rows(rows: list[Summary], query: str, *, favorites: bool = False) -> list[Summary]:
-    """Substring matches (title, username, url, tags) first, then fuzzy title matches (rapidfuzz)."""
-    pool = [s for s in rows if s.favorite] if favorites else rows
-    q = query.strip().lower()
-    if not q:
-        return sorted(pool, key=lambda s: s.title.lower())
-    hits = [s for s in pool if q in s.title.lower() or q in (s.username or "").lower()
-            or q in (s.url or "").lower() or any(q == t.lower() for t in s.tags)]
-    if len(hits) < 20 and len(q) >= 3:
-        from rapidfuzz import fuzz, process
-
-        seen = {s.id for s in hits}
-        titles = [s.title for s in pool]
-        for _, _score, i in process.extract(q, titles, scorer=fuzz.partial_ratio, limit=50, score_cutoff=80):
-            if pool[i].id not in seen:
-                hits.append(pool[i])
-                seen.add(pool[i].id)
-        return hits
-    return sorted(hits, key=lambda s: s.title.lower())
+    """One-off search (Security Center, tests); the list screen keeps a SearchIndex instead."""
+    return SearchIndex(rows).search(query, favorites=favorites)
 
 
 class RecordListScreen(Screen[None]):
@@ -58,10 +43,13 @@ class RecordListScreen(Screen[None]):
         Binding("escape", "clear_search", "Clear", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, index: SearchIndex | None = None) -> None:
+        """`index`: built off the UI thread by the unlock worker, so the first paint is immediate."""
         super().__init__()
         self.favorites_only = False
-        self.all_rows: list[Summary] = []
+        self.all_rows: list[Summary] = list(index.rows) if index else []
+        self.index = index or SearchIndex([])
+        self._prebuilt = index is not None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,18 +60,24 @@ class RecordListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        if self._prebuilt:
+            self._prebuilt = False
+            self._apply(self.index.rows)
+        else:
+            self.reload()
         self.query_one(RecordList).focus()
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        if not self._prebuilt:
+            self.reload()
 
     def reload(self) -> None:
         app: StrongroomApp = self.app  # type: ignore[assignment]
         if app.vault is None or not app.vault.unlocked:
             return
         self.all_rows = app.vault.summaries()
-        self._apply(filter_rows(self.all_rows, self.query_one("#search", Input).value, favorites=self.favorites_only))
+        self.index = SearchIndex(self.all_rows)
+        self._apply(self.index.search(self.query_one("#search", Input).value, favorites=self.favorites_only))
 
     def _apply(self, rows: list[Summary]) -> None:
         self.query_one(RecordList).set_rows(rows)
@@ -104,7 +98,7 @@ class RecordListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _filter(self, query: str, favorites: bool) -> list[Summary]:
-        return filter_rows(self.all_rows, query, favorites=favorites)
+        return self.index.search(query, favorites=favorites)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "search" and event.state is WorkerState.SUCCESS:
