@@ -54,6 +54,8 @@ def sync_now(vault: Any) -> SyncOutcome:
         if r.waiting_for_download:
             bits = ["the sync file is not downloaded yet (iCloud placeholder); try again shortly"]
         return SyncOutcome("folder", r.received, r.wrote, "; ".join(bits))
+    if method == "wifi":
+        return _wifi_now(vault, list(cfg.get("interfaces") or []))
     if method == "none":
         raise NoSyncMethodError("this device syncs with nothing; choose a method with `strongroom sync folder DIR`, "
                                 "`sync wifi` or `sync cloud URL`")
@@ -75,3 +77,37 @@ def status(vault: Any) -> dict[str, Any]:
         "pending_changes": len(pending),
         "conflicts": [{"id": s.id, "title": s.title} for s in conflicts],
     }
+
+
+def wifi_interfaces(configured: list[str]) -> list[str]:
+    from .wifi import lan_addresses
+
+    interfaces = configured or lan_addresses()
+    if not interfaces:
+        raise SyncError("no network interface to use for Wi-Fi sync; give one with --interface ADDR")
+    return interfaces
+
+
+def _wifi_now(vault: Any, configured: list[str], timeout: float = 3.0) -> SyncOutcome:
+    """Announce, find every peer of this account within `timeout`, sync with each."""
+    import asyncio
+
+    from .errors import SourceUnavailableError
+    from .wifi import PasswordChangedElsewhereError, WifiPeer
+
+    async def go() -> Any:
+        async with WifiPeer(vault, wifi_interfaces(configured)) as peer:
+            return await peer.sync_with_all(timeout=timeout)
+
+    report = asyncio.run(go())
+    for err in report.errors:
+        if isinstance(err, PasswordChangedElsewhereError):
+            raise err
+    if not report.results:
+        raise SourceUnavailableError(f"no device of this account answered on the network within {timeout:.0f} s; "
+                                     "is another device running `strongroom sync serve` or the app?")
+    ok = len(report.synced)
+    detail = f"{ok} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
+    if report.errors:
+        detail += "; " + "; ".join(str(e) for e in report.errors[:3])
+    return SyncOutcome("wifi", report.received, report.sent > 0, detail)

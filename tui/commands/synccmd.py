@@ -181,9 +181,10 @@ def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
 
     vault = ctx.unlocked_vault()
     cfg = config(vault)
+    if cfg["method"] == "wifi":
+        return _serve_wifi(vault, list(cfg.get("interfaces") or []))
     if cfg["method"] != "folder":
-        raise CliError(f"strongroom: `sync serve` needs a sync method that serves (folder here; chosen: {cfg['method']})",
-                       EXIT_USAGE)
+        raise CliError(f"strongroom: `sync serve` needs folder or Wi-Fi sync (chosen: {cfg['method']})", EXIT_USAGE)
     from sync.folder import FolderSync
     from sync.watch import FolderWatcher
 
@@ -211,4 +212,29 @@ def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
         pass
     finally:
         watcher.stop()
+    return EXIT_OK
+
+
+def _serve_wifi(vault: object, interfaces: list[str]) -> int:
+    """Stay announced and reachable for devices of this account until Ctrl-C / SIGTERM."""
+    import asyncio
+    import signal
+
+    from sync.engine import wifi_interfaces
+    from sync.wifi import WifiPeer
+
+    addrs = wifi_interfaces(interfaces)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with WifiPeer(vault, addrs) as peer:
+            print(f"Reachable for Wi-Fi sync on {', '.join(addrs)} (Ctrl-C stops).", file=sys.stderr, flush=True)
+            report = await peer.sync_with_all(timeout=3.0)
+            print(f"synced with {len(report.synced)} peer(s) at start", file=sys.stderr, flush=True)
+            await stop.wait()
+
+    asyncio.run(serve())
     return EXIT_OK

@@ -1,0 +1,51 @@
+"""Wi-Fi sync through the CLI, as a person would: one device serves, a new one signs in from it over
+real zeroconf + TCP on 127.0.0.1 only, then changes flow with `sync now`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PW = "wifi cli password"
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "STRONGROOM_PASSWORD": PW}
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=90, cwd=home.parent)
+
+
+def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    account = cli(a, "signup", "--email", "w@example.com").stdout.strip()
+    assert cli(a, "add", "login", "--title", "Shared", "--field", "password=s1").returncode == 0
+    assert cli(a, "sync", "wifi", "--interface", "127.0.0.1").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(a), "STRONGROOM_PASSWORD": PW}
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve"], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        assert "Reachable" in server.stderr.readline()
+        kit = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
+        r = cli(b, "signin", "--email", "w@example.com", "--kit", str(kit), "--wifi", "--interface", "127.0.0.1")
+        assert r.returncode == 0, r.stderr
+        assert cli(b, "get", "Shared", "--field", "password").stdout == "s1\n"
+        assert cli(b, "add", "note", "--title", "From B").returncode == 0
+        r = cli(b, "sync", "now")
+        assert r.returncode == 0 and "1 peer(s) synced" in r.stderr, r.stderr
+        assert cli(a, "get", "From B", "--field", "title").stdout == "From B\n"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    assert server.returncode == 0
+    time.sleep(0.2)
+    r = cli(b, "sync", "now")  # nobody serves any more
+    assert r.returncode == 4 and "no device of this account answered" in r.stderr
+    r = cli(tmp_path / "c", "signin", "--email", "w@example.com", "--wifi", "--interface", "127.0.0.1")
+    assert r.returncode == 2 and "Authentication Kit" in r.stderr
