@@ -1,0 +1,116 @@
+"""Sign in on a new device from the sync folder, keys only: every rejection reason shown plainly,
+then a good Kit (typed code or the Kit's PNG) opens the account's records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual import events
+from textual.widgets import Input
+
+from sync.folder import FolderSync
+from tui.app import StrongroomApp
+from tui.screens.account import SignInScreen, WelcomeScreen
+from tui.screens.records import RecordListScreen
+from tui.widgets.record_list import RecordList
+from vault.kitcode import KitPayload
+from vault.kitfile import render_png
+from vault.records import new_record
+from vault.vault import Vault
+
+PW = "sign in password"
+EMAIL = "ann@example.com"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A sync folder holding the account's data.mssb, written by its first device."""
+    f = tmp_path / "Dropbox"
+    f.mkdir()
+    first = Vault.create(tmp_path / "first", EMAIL, PW)
+    first.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
+    FolderSync(first, f).sync_now()
+    (tmp_path / "kit.txt").write_text(first.slot.kit.to_typed_code())
+    render_png(first.slot.kit, tmp_path / "kit.png")
+    first.close()
+    return f
+
+
+def _kit(tmp_path: Path) -> KitPayload:
+    return KitPayload.from_typed_code((tmp_path / "kit.txt").read_text())
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def _paste(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """What a terminal sends for a paste (bracketed paste), as people enter a long code or path."""
+    pilot.app.focused.post_message(events.Paste(text))
+    await pilot.pause()
+
+
+async def _sign_in(pilot, app: StrongroomApp, folder: Path, password: str, kit: str) -> str:  # type: ignore[no-untyped-def]
+    """Fill the form with keys only; the message shown, or '' once the record list opens."""
+    if not isinstance(app.screen, SignInScreen):
+        await pilot.press("i")
+    screen = app.screen
+    assert isinstance(screen, SignInScreen)
+    for selector, text in (("#email", EMAIL), ("#password", password), ("#kit", kit), ("#folder", str(folder))):
+        field = screen.query_one(selector, Input)
+        if field.value == text:
+            continue  # kept from the previous attempt, as a person would
+        field.focus()
+        await pilot.press("end", "ctrl+u")  # clear what an earlier attempt left
+        if selector in ("#kit", "#folder"):
+            await _paste(pilot, text)
+        else:
+            await _type(pilot, text)
+    await pilot.press("ctrl+s")
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if isinstance(app.screen, RecordListScreen):
+            return ""
+        msg = str(screen.query_one("#message").render())
+        if msg and "Checking" not in msg:
+            return msg
+    raise AssertionError("sign-in neither failed nor succeeded")
+
+
+async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_path: Path, folder: Path) -> None:
+    app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
+    code = _kit(tmp_path).to_typed_code()
+    other = Vault.create(tmp_path / "other", "bob@example.com", "bob password 1").slot.kit.to_typed_code()
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n not really an image")
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, WelcomeScreen)
+        msg = await _sign_in(pilot, app, folder, PW, str(tmp_path / "garbage.png"))
+        assert "could not be read" in msg or "no qr" in msg.lower()
+        msg = await _sign_in(pilot, app, folder, PW, str(tmp_path / "missing.pdf"))
+        assert "no file at" in msg
+        typo = code[:-1] + ("A" if code[-1] != "A" else "B")
+        assert "typo" in (await _sign_in(pilot, app, folder, PW, typo))
+        assert "no sync file for account" in (await _sign_in(pilot, app, folder, PW, other))
+        assert "password" in (await _sign_in(pilot, app, folder, "not the password", code)).lower()
+        assert await _sign_in(pilot, app, folder, PW, code) == ""
+        rows = app.screen.query_one(RecordList).rows
+        assert [r.title for r in rows] == ["GitHub"]
+        assert app.vault is not None and app.vault.slot.email == EMAIL
+
+
+async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(tmp_path: Path, folder: Path) -> None:
+    old_png = tmp_path / "old-kit.png"
+    (tmp_path / "kit.png").rename(old_png)
+    first = Vault.open(tmp_path / "first")
+    first.unlock(PW)
+    first.change_password("new sign in password")
+    FolderSync(first, folder).sync_now()
+    render_png(first.slot.kit, tmp_path / "kit.png")
+    first.close()
+    app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "outdated" in await _sign_in(pilot, app, folder, PW, str(old_png))
+        assert await _sign_in(pilot, app, folder, "new sign in password", str(tmp_path / "kit.png")) == ""
+        assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
