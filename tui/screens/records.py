@@ -278,6 +278,20 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+def extra_fields(rec: Record) -> list[Field]:
+    """The record's fields that its template's form has no row for (custom or repeated ones)."""
+    names = {spec.name.lower() for spec in template(rec.type).fields}
+    seen: set[str] = set()
+    extras = []
+    for f in rec.fields:
+        low = f.name.lower()  # Record.value() matches names case-insensitively
+        if low in names and low not in seen:
+            seen.add(low)
+        else:
+            extras.append(f)
+    return extras
+
+
 class EditRecordScreen(Screen[None]):
     """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field."""
 
@@ -308,6 +322,9 @@ class EditRecordScreen(Screen[None]):
                 yield Label(spec.label)
                 yield Input(value=(rec.value(spec.name) or "") if rec else "", id=f"f-{spec.name}",
                             password=spec.kind.concealed)
+            for i, extra in enumerate(extra_fields(rec) if rec else []):
+                yield Label(extra.name)
+                yield Input(value=extra.value, id=f"x-{i}", password=extra.kind.concealed)
             yield Label("Tags (comma separated)")
             yield Input(value=", ".join(rec.tags) if rec else "", id="tags")
             yield Label("Notes")
@@ -360,6 +377,9 @@ class EditRecordScreen(Screen[None]):
         tags = tuple(t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip())
         notes = self.query_one("#notes", TextArea).text
         fields = tuple(Field(s.name, s.kind, values[s.name]) for s in tpl.fields if values[s.name])
+        if rec is not None:  # fields beyond the template (imports, older versions) are kept
+            extras = (replace(f, value=self.query_one(f"#x-{i}", Input).value) for i, f in enumerate(extra_fields(rec)))
+            fields += tuple(f for f in extras if f.value)
         if rec is None:
             new = new_record(tpl.key, title, notes=notes, tags=tags)
             app.vault.add(replace(new, fields=fields))
