@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import InvalidInputError
 
+BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+MIN_SECRET_BYTES = 5
 ALGORITHMS = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
 
 
@@ -29,15 +31,20 @@ class TotpSpec:
 
 
 def _secret(text: str) -> bytes:
+    """Decode a base32 secret as people paste it: any case, spaces or dashes, padding optional."""
     cleaned = "".join(text.split()).replace("-", "").upper().rstrip("=")
     if not cleaned:
         raise InvalidInputError("the one-time password secret is empty")
+    if any(c not in BASE32_ALPHABET for c in cleaned):
+        raise InvalidInputError("the one-time password secret is not base32 (letters A-Z and digits 2-7)")
+    if len(cleaned) % 8 in (1, 3, 6):
+        raise InvalidInputError("the one-time password secret is not valid base32: characters are missing or extra")
     try:
         raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except (binascii.Error, ValueError):
-        raise InvalidInputError("the one-time password secret is not base32 (letters A-Z and digits 2-7)") from None
-    if len(raw) < 5:
-        raise InvalidInputError("the one-time password secret is too short")
+        raise InvalidInputError("the one-time password secret is not valid base32") from None
+    if len(raw) < MIN_SECRET_BYTES:
+        raise InvalidInputError(f"the one-time password secret is too short (under {MIN_SECRET_BYTES} bytes)")
     return raw
 
 
@@ -66,6 +73,7 @@ def parse_totp(value: str) -> TotpSpec:
 
 
 def hotp(secret: bytes, counter: int, digits: int = 6, algorithm: str = "SHA1") -> str:
+    """RFC 4226 HOTP: HMAC of the big-endian counter, dynamically truncated to `digits`."""
     mac = hmac.new(secret, struct.pack(">Q", counter), ALGORITHMS[algorithm]).digest()
     offset = mac[-1] & 0x0F
     code = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
@@ -73,8 +81,10 @@ def hotp(secret: bytes, counter: int, digits: int = 6, algorithm: str = "SHA1") 
 
 
 def totp_code(spec: TotpSpec, at: float) -> str:
+    """The code valid at Unix time `at` (RFC 6238: counter = floor(at / period))."""
     return hotp(spec.secret, int(at // spec.period), spec.digits, spec.algorithm)
 
 
 def seconds_left(spec: TotpSpec, at: float) -> int:
+    """Whole seconds until the code changes (period..1), for the countdown."""
     return spec.period - int(at) % spec.period
