@@ -20,6 +20,7 @@ from vault.templates import TEMPLATES, FieldKind, template
 
 from ..search import SearchIndex
 from ..widgets.record_list import RecordList
+from ..widgets.safe_text import printable
 
 if TYPE_CHECKING:
     from ..app import StrongroomApp
@@ -179,34 +180,40 @@ class RecordDetailScreen(Screen[None]):
             pass
 
     def render_record(self) -> None:
-        from rich.markup import escape
+        """Built as Text, never as markup: record data may hold '[' (a password) or escapes."""
+        from rich.text import Text
 
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
         detail = app.vault.detail(self.record_id)
         rec = detail.record
         tpl = template(rec.type)
-        lines = [f"[b]{escape(rec.display_title)}[/b]{'  ★' if rec.favorite else ''}   [dim]{tpl.label}[/dim]", ""]
+        out = Text()
+        out.append(printable(rec.display_title), style="bold")
+        out.append(f"{'  ★' if rec.favorite else ''}   ")
+        out.append(tpl.label, style="dim")
+        out.append("\n\n")
         for f in rec.fields:
             if f.kind is FieldKind.TOTP:
                 continue
             spec = tpl.spec(f.name)
             shown = f.value if (self.revealed or not f.kind.concealed) else MASK
-            lines.append(f"{(spec.label if spec else f.name):>18}: {escape(shown)}")
+            out.append(f"{printable(spec.label if spec else f.name):>18}: {printable(shown)}\n")
         if rec.tags:
-            lines.append(f"{'Tags':>18}: {escape(', '.join(rec.tags))}")
+            out.append(f"{'Tags':>18}: {printable(', '.join(rec.tags))}\n")
         if rec.notes:
-            lines += ["", escape(rec.notes)]
-        lines += ["", f"[dim]Created {iso(rec.created)} · modified {iso(rec.modified)}[/dim]"]
+            out.append(f"\n{printable(rec.notes, multiline=True)}\n")
+        out.append(f"\nCreated {iso(rec.created)} · modified {iso(rec.modified)}", style="dim")
         if detail.conflict:
-            lines.append(f"[yellow]In conflict: {len(detail.others)} other version(s) — edit to resolve; "
-                         "their values are kept in history.[/yellow]")
+            out.append(f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
+                       "their values are kept in history.", style="yellow")
         if rec.history:
-            lines += ["", "[b]History of changed secrets[/b]"]
+            out.append("\n\n")
+            out.append("History of changed secrets", style="bold")
             for h in rec.history[-5:]:
                 vals = ", ".join(f"{f.name}={f.value if self.revealed else MASK}" for f in h.fields)
-                lines.append(f"  {iso(h.modified)}  {escape(vals)}")
-        self.query_one("#detail", Static).update("\n".join(lines))
+                out.append(f"\n  {iso(h.modified)}  {printable(vals)}")
+        self.query_one("#detail", Static).update(out)
 
     def render_totp(self) -> None:
         from vault.totp import parse_totp, seconds_left, totp_code
@@ -323,7 +330,7 @@ class EditRecordScreen(Screen[None]):
                 yield Input(value=(rec.value(spec.name) or "") if rec else "", id=f"f-{spec.name}",
                             password=spec.kind.concealed)
             for i, extra in enumerate(extra_fields(rec) if rec else []):
-                yield Label(extra.name)
+                yield Label(printable(extra.name), markup=False)
                 yield Input(value=extra.value, id=f"x-{i}", password=extra.kind.concealed)
             yield Label("Tags (comma separated)")
             yield Input(value=", ".join(rec.tags) if rec else "", id="tags")

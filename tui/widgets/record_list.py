@@ -6,6 +6,7 @@ Built like toolong's log view: a ScrollView whose virtual height is the row coun
 
 from __future__ import annotations
 
+from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -17,9 +18,16 @@ from textual.strip import Strip
 
 from vault.index import Summary
 
+from .safe_text import printable
+
 NORMAL = Style()
 CURSOR = Style(reverse=True, bold=True)
 CONFLICT = Style(color="yellow")
+
+
+def cells(text: str, width: int) -> str:
+    """Exactly `width` terminal cells (wide CJK/emoji characters count double), control codes removed."""
+    return set_cell_size(printable(text), width)
 
 
 class RecordList(ScrollView, can_focus=True):
@@ -61,10 +69,10 @@ class RecordList(ScrollView, can_focus=True):
         s = self.rows[index]
         star = "★" if s.favorite else " "
         flag = " ⚠ conflict" if s.conflict else ""
-        text = f" {star} {s.title[:40]:<40}  {s.type:<16}  {(s.username or '')[:28]:<28}{flag}"
+        text = (f" {star} {cells(s.title, 40)}  {cells(s.type, 16)}  {cells(s.username or '', 28)}{flag}")
         style = CURSOR if index == self.cursor and self.has_focus else (
             Style(bold=True) if index == self.cursor else (CONFLICT if s.conflict else NORMAL))
-        return Strip([Segment(text[:width].ljust(width), style)], width)
+        return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def watch_cursor(self, old: int, new: int) -> None:
         self.scroll_to_region(Region(0, new, 1, 1), animate=False)
