@@ -170,3 +170,23 @@ def test_many_records_with_shared_passwords_are_cheap() -> None:
     report = audit(records, NOW)
     assert time.perf_counter() - t < 5
     assert report.checked == 500 and len(report.weak) == 250 and len(report.reused) == 2
+
+
+@pytest.mark.parametrize("length", [72, 73, 100, 101, 10_000])
+def test_strength_of_long_passwords(length: int) -> None:
+    """zxcvbn refuses over 72 characters by default; estimate examines the first 100 and stays fast."""
+    t = time.perf_counter()
+    s = estimate(("Zq8!" * 3000)[:length])
+    assert time.perf_counter() - t < 2
+    assert 0 <= s.score <= 4 and s.guesses_log10 > 0
+
+
+def test_strength_labels_and_advice() -> None:
+    empty = estimate("")
+    assert (empty.score, empty.label) == (0, "very weak") and empty.suggestions
+    weak = estimate("password")
+    assert weak.score == 0 and weak.label == "very weak" and weak.warning
+    strong = estimate("correct-horse-battery-staple-Zq8!")
+    assert strong.score == 4 and strong.label == "very strong"
+    assert strong.crack_time_display == strong.crack_time and "centur" in strong.crack_time_display
+    assert "qwertyuiop" not in repr(estimate("qwertyuiop"))
