@@ -1,0 +1,396 @@
+"""Cloud sync client: talks to the account server (sync/server) over HTTP with httpx.
+
+What leaves the device: the email, an SRP verifier of x_auth (sign-up, password change), SRP
+ephemerals and proofs, KDF salt/cost, the Vault Key wrapped under K_unlock, and envelopes
+(ids, version vectors, device ids and ciphertext). Never P, K_pw, AK, EAK, VK or a plaintext field;
+tests/server/test_capture.py records every request body and proves it.
+
+API for the CLI/TUI:
+
+    client = CloudClient(url)
+    session = client.signup(slot, keys, device_id, device_name)       # after vault.keys.create_account
+    slot, keys, session = client.signin_with_kit(email, password, kit, device_id, device_name)
+    CloudSync(vault, client, session).sync_now(progress=...)          # push queue, then pull
+    client.change_password(session, new_slot, new_keys)              # after vault.keys.change_password
+    follow_password_change(vault, client, new_password, kit=None)      # another device changed it
+
+The queue of unsent changes is the local store itself: everything after the sequence number the
+server last acknowledged (kept in the store), so it survives offline use and restarts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from vault import kdf
+from vault import keys as keymod
+from vault.envelope import Envelope
+from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
+from vault.kdf import KdfParams
+from vault.keys import KeySlot, UnlockedKeys
+from vault.kitcode import KitPayload
+
+from .errors import SourceUnavailableError, SyncError
+from .server import srp6a
+
+PUSH_BATCH_BYTES = 2 * 1024 * 1024
+TOKEN_META = "cloud_token"
+PUSHED_META = "cloud_pushed_seq"
+REV_META = "cloud_rev"
+
+
+class CloudError(SyncError):
+    """The server refused a request; `code` is the server's machine-readable reason."""
+
+    def __init__(self, message: str, code: str = "", status: int = 0, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.extra = extra or {}
+
+
+class CloudAuthError(CloudError):
+    """Sign-in failed, or this device's session is gone (signed out, expired): sign in again."""
+
+
+class CloudPasswordChangedError(CloudAuthError):
+    """The Account Password was changed on another device: ask for the new one."""
+
+
+class CloudAccountResetError(CloudAuthError):
+    """The account was reset: keep local data as a backup, sign in again with the new password."""
+
+
+class CloudRateLimitedError(CloudError):
+    """Too many attempts; `retry_after` seconds to wait."""
+
+
+class CloudServerUnavailableError(SourceUnavailableError):
+    """The server cannot be reached or answered with a server error."""
+
+
+_CODES: dict[str, type[CloudError]] = {
+    "signin_failed": CloudAuthError, "unauthorized": CloudAuthError, "session_expired": CloudAuthError,
+    "password_changed": CloudPasswordChangedError, "stale_keys": CloudPasswordChangedError,
+    "account_reset": CloudAccountResetError, "rate_limited": CloudRateLimitedError,
+}
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _unb64(v: Any) -> bytes:
+    try:
+        return base64.b64decode(str(v), validate=True)
+    except (binascii.Error, ValueError):
+        raise CloudError("the server sent malformed data") from None
+
+
+@dataclass(frozen=True)
+class CloudSession:
+    """A signed-in device. The token grants access to ciphertext only; still never shown."""
+
+    token: str = field(repr=False)
+    account_id: str
+    email: str
+    device_id: str
+    generation: int
+    epoch: int
+    plan: str = "free"
+
+    def __repr__(self) -> str:
+        return (f"CloudSession(account_id={self.account_id!r}, device_id={self.device_id!r}, "
+                f"generation={self.generation}, epoch={self.epoch}, <token hidden>)")
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What the server returns after SRP: the session and the key material to open VK."""
+
+    session: CloudSession
+    wrapped_vk: bytes
+    kdf: KdfParams
+    kdf_salt: bytes
+    revision: int
+
+
+def credentials(email: str, slot: KeySlot, x_auth: bytes) -> dict[str, Any]:
+    """The upload for sign-up, password change or reset setup: verifier + wrapped VK, nothing that decrypts."""
+    srp_salt, verifier = srp6a.new_verifier(kdf.normalize_email(email), x_auth)
+    p = slot.kit.params
+    return {"srp_salt": _b64(srp_salt), "verifier": _b64(verifier), "kdf": {"m": p.m_kib, "t": p.t, "p": p.p},
+            "kdf_salt": _b64(slot.kit.salt), "wrapped_vk": _b64(slot.wrapped_vk)}
+
+
+class CloudClient:
+    """HTTP calls to one server. `capture` (tests) receives every request body sent."""
+
+    def __init__(self, url: str, timeout: float = 30.0, capture: Callable[[str, bytes], None] | None = None) -> None:
+        self.url = url.rstrip("/")
+        hooks: dict[str, list[Callable[..., Any]]] = {}
+        if capture is not None:
+            def hook(request: httpx.Request) -> None:
+                capture(str(request.url), request.read())
+            hooks["request"] = [hook]
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, event_hooks=hooks)
+
+    def __repr__(self) -> str:
+        return f"CloudClient({self.url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CloudClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ----------------------------------------------------------------------------
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            resp = self._http.request(method, path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise CloudServerUnavailableError(f"cannot reach the server {self.url}: {exc.__class__.__name__}") from None
+        if resp.status_code >= 500:
+            raise CloudServerUnavailableError(f"the server {self.url} failed ({resp.status_code}); try again later")
+        try:
+            data = resp.json()
+        except ValueError:
+            raise CloudError(f"the server {self.url} sent an unexpected answer ({resp.status_code})") from None
+        if resp.status_code >= 400:
+            code = str(data.get("error", "")) if isinstance(data, dict) else ""
+            message = str(data.get("message", "request refused")) if isinstance(data, dict) else "request refused"
+            cls = _CODES.get(code, CloudError)
+            raise cls(message, code, resp.status_code, data if isinstance(data, dict) else {})
+        return data
+
+    # -- accounts -----------------------------------------------------------------------------
+    def prelogin(self, email: str) -> tuple[KdfParams, bytes]:
+        d = self.call("POST", "/v1/prelogin", {"email": kdf.normalize_email(email)})
+        k = d["kdf"]
+        return KdfParams(int(k["m"]), int(k["t"]), int(k["p"])), _unb64(d["kdf_salt"])
+
+    def signup(self, slot: KeySlot, keys: UnlockedKeys, device_id: str, device_name: str) -> CloudSession:
+        """Create the account on the server (keys made on this device), then sign in."""
+        self.call("POST", "/v1/signup", {"email": slot.email, "account_id": slot.account_id, "hint": slot.hint,
+                                          "credentials": credentials(slot.email, slot, keys.x_auth)})
+        return self.signin(slot.email, keys.x_auth, device_id, device_name).session
+
+    def signin(self, email: str, x_auth: bytes, device_id: str, device_name: str) -> SignIn:
+        """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session."""
+        email = kdf.normalize_email(email)
+        login = srp6a.ClientLogin(email, x_auth)
+        ch = self.call("POST", "/v1/signin/start", {"email": email, "A": _b64(login.a_pub)})
+        proof = login.proof(_unb64(ch["srp_salt"]), _unb64(ch["B"]))
+        if proof is None:
+            raise CloudError("the server's sign-in challenge is invalid")
+        d = self.call("POST", "/v1/signin/finish", {"email": email, "challenge": ch["challenge"], "M": _b64(proof),
+                                                    "device_id": device_id, "device_name": device_name})
+        if not login.server_is_genuine(_unb64(d["M2"])):
+            raise CloudAuthError("the server could not prove it holds this account's verifier; not trusting it")
+        k = d["kdf"]
+        session = CloudSession(str(d["token"]), str(d["account_id"]), str(d["email"]), device_id,
+                               int(d["generation"]), int(d["epoch"]), str(d.get("plan", "free")))
+        return SignIn(session, _unb64(d["wrapped_vk"]), KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
+                      _unb64(d["kdf_salt"]), int(d["revision"]))
+
+    def signin_with_kit(self, email: str, password: str, kit: KitPayload, device_id: str,
+                        device_name: str) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
+        """A new device: password + Kit → x_auth → SRP → wrapped VK → keys and a key slot."""
+        params, salt = self.prelogin(email)
+        if salt != kit.salt:
+            raise KitError(KitReason.OUTDATED, "the server has newer keys: use the latest Kit, or this is not "
+                           "this account's Kit")
+        ak, k_pw = keymod.open_account_key(kit, password)
+        signed = self.signin(email, keymod.auth_secret(kit, ak, k_pw), device_id, device_name)
+        s = signed.session
+        keymod.check_kit_against(kit, s.account_id, s.generation, s.epoch)
+        keys = keymod.open_vault_key(kit, ak, k_pw, signed.wrapped_vk)
+        return KeySlot(s.email, kit, signed.wrapped_vk), keys, s
+
+    def signout(self, session: CloudSession) -> None:
+        self.call("POST", "/v1/signout", {}, session.token)
+
+    def status(self, session: CloudSession) -> dict[str, Any]:
+        return dict(self.call("GET", "/v1/account", None, session.token))
+
+    def devices(self, session: CloudSession) -> list[dict[str, Any]]:
+        return list(self.call("GET", "/v1/devices", None, session.token)["devices"])
+
+    def signout_device(self, session: CloudSession, device_id: str) -> None:
+        self.call("DELETE", f"/v1/devices/{device_id}", None, session.token)
+
+    def change_password(self, session: CloudSession, new_slot: KeySlot, new_keys: UnlockedKeys) -> CloudSession:
+        """Swap verifier + wrapped VK + epoch in one server operation (after vault.keys.change_password)."""
+        self.call("POST", "/v1/password", {"epoch": session.epoch, "new_epoch": new_keys.epoch,
+                                           "credentials": credentials(session.email, new_slot, new_keys.x_auth)},
+                  session.token)
+        return CloudSession(session.token, session.account_id, session.email, session.device_id,
+                            session.generation, new_keys.epoch, session.plan)
+
+    def request_hint(self, email: str) -> None:
+        self.call("POST", "/v1/hint", {"email": kdf.normalize_email(email)})
+
+    def request_reset(self, email: str) -> None:
+        self.call("POST", "/v1/reset/request", {"email": kdf.normalize_email(email)})
+
+    def complete_reset(self, email: str, code: str, password: str, hint: str, device_id: str,
+                       device_name: str) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
+        """After the reset page: new AK and VK made here for the new generation, then sign in."""
+        email = kdf.normalize_email(email)
+        info = self.call("POST", "/v1/reset/setup-info", {"email": email, "code": code})
+        account_id, generation = str(info["account_id"]), int(info["generation"])
+        slot, keys = keymod.create_account(email, password, hint)
+        # Same account id and the server's new generation: re-wrap fresh keys for them.
+        kit, wvk, x_auth = keymod.wrap(password, keys.ak, keys.vk, account_id, generation, 1, slot.kit.params)
+        slot = KeySlot(email, kit, wvk, hint)
+        self.call("POST", "/v1/reset/complete", {"email": email, "code": code, "generation": generation,
+                                                 "credentials": credentials(email, slot, x_auth)})
+        signed = self.signin(email, x_auth, device_id, device_name)
+        return slot, UnlockedKeys(account_id, generation, 1, keys.ak, keys.vk, x_auth), signed.session
+
+    # -- sync -----------------------------------------------------------------------------------
+    def push(self, session: CloudSession, envelopes: list[Envelope]) -> int:
+        """Upload envelopes in batches; returns the server revision after the last batch."""
+        rev = 0
+        for batch in _batches(envelopes):
+            d = self.call("POST", "/v1/sync/push", {"generation": session.generation, "epoch": session.epoch,
+                                                    "envelopes": [_b64(e.to_bytes()) for e in batch]}, session.token)
+            rev = int(d["revision"])
+        return rev
+
+    def pull(self, session: CloudSession, since: int, limit: int = 2000) -> Iterator[tuple[list[Envelope], int, int]]:
+        """Pages of (envelopes, cursor after this page, server revision) changed after `since`."""
+        while True:
+            d = self.call("POST", "/v1/sync/pull", {"generation": session.generation, "since": since, "limit": limit},
+                          session.token)
+            try:
+                envs = [Envelope.from_bytes(_unb64(e)) for e in d["envelopes"]]
+            except VaultError as exc:
+                raise CloudError(f"the server sent a damaged record envelope: {exc}") from None
+            since = int(d["next"])
+            yield envs, since, int(d["revision"])
+            if not d["more"]:
+                return
+
+
+def _batches(envs: list[Envelope]) -> Iterator[list[Envelope]]:
+    batch: list[Envelope] = []
+    size = 0
+    for env in envs:
+        n = len(env.ciphertext) * 4 // 3 + 200
+        if batch and size + n > PUSH_BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(env)
+        size += n
+    if batch or not envs:
+        yield batch
+
+
+@dataclass(frozen=True)
+class CloudReport:
+    received: int
+    sent: int
+    revision: int
+
+
+class CloudSync:
+    """One device's cloud sync: push everything after the acknowledged sequence, then pull."""
+
+    def __init__(self, vault: Any, client: CloudClient, session: CloudSession | None = None) -> None:
+        self.vault = vault
+        self.client = client
+        self.session = session or load_session(vault)
+
+    def sync_now(self, progress: Callable[[int, int], None] | None = None) -> CloudReport:
+        """`progress(done, total)` is called per downloaded page (first sync of a large vault)."""
+        store = self.vault.store
+        s = self.session
+        if (s.account_id, s.generation) != (self.vault.slot.account_id, self.vault.slot.generation):
+            raise CloudAccountResetError("this device's keys belong to another generation of the account",
+                                         "account_reset")
+        pushed = int(store.get_meta(PUSHED_META) or b"0")
+        top = store.max_seq()
+        pending = store.changes_since(pushed)
+        if pending:
+            self.client.push(s, pending)
+        store.set_meta(PUSHED_META, str(top).encode())
+        since = int(store.get_meta(REV_META) or b"0")
+        received = 0
+        for envs, cursor, revision in self.client.pull(s, since):
+            before = store.max_seq()
+            received += len(self.vault.apply(envs))
+            if before == int(store.get_meta(PUSHED_META) or b"0"):
+                store.set_meta(PUSHED_META, str(store.max_seq()).encode())  # don't echo what we just got
+            store.set_meta(REV_META, str(cursor).encode())
+            since = cursor
+            if progress is not None:
+                progress(cursor, revision)
+        self.vault.update_settings(last_sync=time.time(), last_sync_seq=store.max_seq())
+        return CloudReport(received, len(pending), since)
+
+
+def save_session(vault: Any, session: CloudSession) -> None:
+    """Remember the session in the device's store (it grants access to ciphertext only)."""
+    import json
+
+    vault.store.set_meta(TOKEN_META, json.dumps({
+        "token": session.token, "account_id": session.account_id, "email": session.email,
+        "device_id": session.device_id, "generation": session.generation, "epoch": session.epoch,
+        "plan": session.plan}).encode())
+
+
+def load_session(vault: Any) -> CloudSession:
+    import json
+
+    raw = vault.store.get_meta(TOKEN_META)
+    if raw is None:
+        raise CloudAuthError("this device is not signed in to a server; sign in with --server first", "unauthorized")
+    d = json.loads(raw)
+    return CloudSession(d["token"], d["account_id"], d["email"], d["device_id"], int(d["generation"]),
+                        int(d["epoch"]), d.get("plan", "free"))
+
+
+def follow_password_change(vault: Any, client: CloudClient, new_password: str,
+                           kit: KitPayload | None = None) -> CloudSession:
+    """Another device changed the password: sign in with the new one, open the new wrapped VK.
+
+    Needs AK: from the unlocked vault, else from `kit` (the new Kit). The old session is replaced.
+    """
+    slot: KeySlot = vault.slot
+    params, salt = client.prelogin(slot.email)
+    if kit is not None:
+        ak, k_pw = keymod.open_account_key(kit, new_password)
+    elif vault.unlocked:
+        ak, k_pw = vault.keys.ak, kdf.derive_password_key(new_password, salt, params)
+    else:
+        raise SyncError("unlock with the previous password (or give the new Kit) to adopt the new password")
+    provisional = keymod.seal_kit(slot.account_id, slot.generation, slot.epoch, params, salt, ak, k_pw)
+    try:
+        signed = client.signin(slot.email, keymod.auth_secret(provisional, ak, k_pw), vault.device,
+                               _device_name(vault))
+    except CloudAuthError:
+        raise WrongPasswordError("the new Account Password was not accepted by the server") from None
+    s = signed.session
+    new_kit = keymod.seal_kit(s.account_id, s.generation, s.epoch, params, salt, ak, k_pw)
+    keys = keymod.open_vault_key(new_kit, ak, k_pw, signed.wrapped_vk)
+    vault.replace_slot(KeySlot(slot.email, new_kit, signed.wrapped_vk, slot.hint), keys)
+    save_session(vault, s)
+    return s
+
+
+def _device_name(vault: Any) -> str:
+    import platform
+
+    return str(vault.settings().get("device_name") or platform.node() or "device")[:100]

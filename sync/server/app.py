@@ -1,0 +1,327 @@
+"""The HTTP face of the account server: a Starlette ASGI app over AccountService.
+
+JSON in and out, bytes as base64; every failure is `{"error": code, "message": text}` with a
+4xx status (see errors.py), never a stack trace. Database work runs in the thread pool so the
+event loop keeps answering. Bodies are size-limited before they are read in full.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vault.kdf import KdfParams
+
+from . import pages
+from .errors import ApiError, BadRequestError, TooLargeError, UnauthorizedError
+from .service import AccountService, Credentials, ServerConfig
+from .storage import Session
+
+API = "/v1"
+
+
+# -- request parsing ------------------------------------------------------------------------
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        obj = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("the request body is not JSON") from None
+    if not isinstance(obj, dict):
+        raise BadRequestError("the request body must be a JSON object")
+    return obj
+
+
+def _str(d: dict[str, Any], key: str, max_len: int = 1000, default: str | None = None) -> str:
+    v = d.get(key, default)
+    if not isinstance(v, str):
+        raise BadRequestError(f"'{key}' must be a string")
+    if len(v) > max_len:
+        raise BadRequestError(f"'{key}' is too long")
+    return v
+
+
+def _int(d: dict[str, Any], key: str, default: int | None = None) -> int:
+    v = d.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**62:
+        raise BadRequestError(f"'{key}' must be a non-negative integer")
+    return v
+
+
+def _b64(d: dict[str, Any], key: str, max_len: int = 4096) -> bytes:
+    v = _str(d, key, max_len * 2)
+    try:
+        out = base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestError(f"'{key}' must be base64") from None
+    if len(out) > max_len:
+        raise BadRequestError(f"'{key}' is too long")
+    return out
+
+
+def _creds(d: dict[str, Any]) -> Credentials:
+    c = d.get("credentials")
+    if not isinstance(c, dict):
+        raise BadRequestError("'credentials' must be an object")
+    k = c.get("kdf")
+    if not isinstance(k, dict):
+        raise BadRequestError("'credentials.kdf' must be an object")
+    return Credentials(_b64(c, "srp_salt", 64), _b64(c, "verifier", 1024),
+                       KdfParams(_int(k, "m"), _int(k, "t"), _int(k, "p")), _b64(c, "kdf_salt", 64),
+                       _b64(c, "wrapped_vk", 1024))
+
+
+def b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, bytes):
+        return b64(obj)
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def _json(obj: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(_jsonable(obj), status_code=status)
+
+
+# -- the app --------------------------------------------------------------------------------
+class ServerApp:
+    """Routes bound to one AccountService; `asgi` is what uvicorn serves."""
+
+    def __init__(self, config: ServerConfig, service: AccountService | None = None) -> None:
+        self.config = config
+        self.service = service or AccountService(config)
+        routes = [
+            Route(f"{API}/health", self.health, methods=["GET"]),
+            Route(f"{API}/signup", self.signup, methods=["POST"]),
+            Route(f"{API}/prelogin", self.prelogin, methods=["POST"]),
+            Route(f"{API}/signin/start", self.signin_start, methods=["POST"]),
+            Route(f"{API}/signin/finish", self.signin_finish, methods=["POST"]),
+            Route(f"{API}/signout", self.signout, methods=["POST"]),
+            Route(f"{API}/account", self.account, methods=["GET"]),
+            Route(f"{API}/account/keys", self.keys, methods=["GET"]),
+            Route(f"{API}/password", self.password, methods=["POST"]),
+            Route(f"{API}/devices", self.devices, methods=["GET"]),
+            Route(f"{API}/devices/{{device_id}}", self.device_signout, methods=["DELETE"]),
+            Route(f"{API}/sync/push", self.push, methods=["POST"]),
+            Route(f"{API}/sync/pull", self.pull, methods=["POST"]),
+            Route(f"{API}/hint", self.hint, methods=["POST"]),
+            Route(f"{API}/reset/request", self.reset_request, methods=["POST"]),
+            Route(f"{API}/reset/setup-info", self.setup_info, methods=["POST"]),
+            Route(f"{API}/reset/complete", self.reset_complete, methods=["POST"]),
+            Route("/reset/{token}", self.reset_page, methods=["GET"]),
+            Route("/reset/{token}", self.reset_confirm, methods=["POST"]),
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+        ]
+        self.starlette = Starlette(routes=routes, exception_handlers={ApiError: self._api_error,
+                                                                      Exception: self._crash})
+        self.asgi: ASGIApp = BodyLimit(self.starlette, config.max_body, config.max_small_body,
+                                       large_paths=(f"{API}/sync/push",))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+    async def _api_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if request.url.path.startswith("/reset/"):
+            return HTMLResponse(pages.error_page(exc.message), status_code=exc.status)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": "internal", "message": "the server failed; try again later"}, status_code=500)
+
+    def _address(self, request: Request) -> str:
+        if self.config.trust_proxy:
+            fwd = request.headers.get("x-forwarded-for", "")
+            if fwd:
+                return fwd.split(",")[0].strip()
+        return request.client.host if request.client else "unknown"
+
+    async def _session(self, request: Request) -> tuple[Session, str]:
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            raise UnauthorizedError("sign in first")
+        token = auth[7:].strip()
+        return await run_in_threadpool(self.service.session, token), token
+
+    # -- endpoints ----------------------------------------------------------------------------
+    async def health(self, request: Request) -> Response:
+        return _json({"ok": True, "schema": await run_in_threadpool(self.service.db.schema_version)})
+
+    async def openapi(self, request: Request) -> Response:
+        from .openapi import spec
+
+        return _json(spec())
+
+    async def signup(self, request: Request) -> Response:
+        d = await _body(request)
+        await run_in_threadpool(self.service.signup, _str(d, "email", 254), _str(d, "account_id", 10),
+                                _str(d, "hint", 200, ""), _creds(d), self._address(request))
+        return _json({"ok": True}, 201)
+
+    async def prelogin(self, request: Request) -> Response:
+        d = await _body(request)
+        return _json(await run_in_threadpool(self.service.prelogin, _str(d, "email", 254)))
+
+    async def signin_start(self, request: Request) -> Response:
+        d = await _body(request)
+        return _json(await run_in_threadpool(self.service.signin_start, _str(d, "email", 254),
+                                             _b64(d, "A", 512), self._address(request)))
+
+    async def signin_finish(self, request: Request) -> Response:
+        d = await _body(request)
+        r = await run_in_threadpool(self.service.signin_finish, _str(d, "email", 254), _str(d, "challenge", 100),
+                                    _b64(d, "M", 64), _str(d, "device_id", 64), _str(d, "device_name", 100))
+        return _json({"token": r.token, "M2": r.server_proof, "account_id": r.account_id, "email": r.email,
+                      "generation": r.generation, "epoch": r.epoch, "wrapped_vk": r.wrapped_vk,
+                      "kdf": {"m": r.kdf.m_kib, "t": r.kdf.t, "p": r.kdf.p}, "kdf_salt": r.kdf_salt,
+                      "revision": r.revision, "plan": r.plan})
+
+    async def signout(self, request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        await run_in_threadpool(self.service.signout, auth[7:].strip())
+        return _json({"ok": True})
+
+    async def account(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        return _json(await run_in_threadpool(self.service.status, s))
+
+    async def keys(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        return _json(await run_in_threadpool(self.service.keys, s))
+
+    async def password(self, request: Request) -> Response:
+        s, token = await self._session(request)
+        d = await _body(request)
+        epoch = await run_in_threadpool(self.service.change_password, s, token, _int(d, "epoch"),
+                                        _int(d, "new_epoch"), _creds(d))
+        return _json({"epoch": epoch})
+
+    async def devices(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        devs = await run_in_threadpool(self.service.devices, s)
+        return _json({"devices": [{"device_id": d.device_id, "name": d.name, "created": d.created,
+                                   "last_seen": d.last_seen, "this": d.device_id == s.device_id} for d in devs]})
+
+    async def device_signout(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        await run_in_threadpool(self.service.signout_device, s, str(request.path_params["device_id"]))
+        return _json({"ok": True})
+
+    async def push(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        d = await _body(request)
+        envs = d.get("envelopes")
+        if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
+            raise BadRequestError("'envelopes' must be a list of base64 strings")
+        blobs = [_b64({"e": e}, "e", 16 * 1024 * 1024) for e in envs]
+        return _json(await run_in_threadpool(self.service.push, s, _int(d, "generation"), _int(d, "epoch"), blobs))
+
+    async def pull(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        d = await _body(request)
+        r = await run_in_threadpool(self.service.pull, s, _int(d, "generation"), _int(d, "since"),
+                                    _int(d, "limit", 2000))
+        return _json({"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more})
+
+    async def hint(self, request: Request) -> Response:
+        d = await _body(request)
+        await run_in_threadpool(self.service.request_hint, _str(d, "email", 254), self._address(request))
+        return _json({"ok": True, "message": "if an account uses this email, its hint is on the way"}, 202)
+
+    async def reset_request(self, request: Request) -> Response:
+        d = await _body(request)
+        await run_in_threadpool(self.service.request_reset, _str(d, "email", 254), self._address(request))
+        return _json({"ok": True, "message": "if an account uses this email, a reset link is on the way"}, 202)
+
+    async def setup_info(self, request: Request) -> Response:
+        d = await _body(request)
+        return _json(await run_in_threadpool(self.service.setup_info, _str(d, "email", 254), _str(d, "code", 64),
+                                             self._address(request)))
+
+    async def reset_complete(self, request: Request) -> Response:
+        d = await _body(request)
+        await run_in_threadpool(self.service.complete_reset, _str(d, "email", 254), _str(d, "code", 64),
+                                _int(d, "generation"), _creds(d), self._address(request))
+        return _json({"ok": True})
+
+    async def reset_page(self, request: Request) -> Response:
+        token = str(request.path_params["token"])[:200]
+        acct = await run_in_threadpool(self.service.reset_link, token)
+        return HTMLResponse(pages.confirm_page(acct.email, html.escape(token)))
+
+    async def reset_confirm(self, request: Request) -> Response:
+        token = str(request.path_params["token"])[:200]
+        form = await request.form()
+        if form.get("confirm") != "wipe":
+            acct = await run_in_threadpool(self.service.reset_link, token)
+            return HTMLResponse(pages.confirm_page(acct.email, html.escape(token), missing_confirm=True),
+                                status_code=400)
+        acct, code = await run_in_threadpool(self.service.confirm_reset, token)
+        return HTMLResponse(pages.done_page(acct.email, code))
+
+
+class BodyLimit:
+    """Refuse bodies over the limit (413) from Content-Length or while streaming, before parsing."""
+
+    def __init__(self, app: ASGIApp, large: int, small: int, large_paths: tuple[str, ...]) -> None:
+        self.app, self.large, self.small, self.large_paths = app, large, small, large_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.large if scope["path"] in self.large_paths else self.small
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _refuse(send, limit)
+                    return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:  # the app's ApiError handler answers 413
+                    raise TooLargeError(f"the request body is larger than {limit} bytes")
+            return msg
+
+        await self.app(scope, limited, send)
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    err = TooLargeError(f"the request body is larger than {limit} bytes")
+    body = json.dumps(err.body()).encode()
+    await send({"type": "http.response.start", "status": err.status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(config: ServerConfig) -> ServerApp:
+    return ServerApp(config)

@@ -1,0 +1,62 @@
+"""Running the server: `serve` for `strongroom server`, `ServerThread` for tests and benchmarks.
+
+uvicorn serves the ASGI app; TLS comes from its certificate options (or a reverse proxy in
+front, see docs/server.md). `ServerThread` binds 127.0.0.1 on a random free port first, so a
+test never races another for a port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from .app import ServerApp
+from .service import ServerConfig
+
+
+def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8470, *, ssl_certfile: str | None = None,
+          ssl_keyfile: str | None = None, workers_log_level: str = "info") -> None:
+    """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
+    app = ServerApp(config)
+    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                log_level=workers_log_level, proxy_headers=config.trust_proxy, server_header=False)
+
+
+class ServerThread:
+    """A real server on 127.0.0.1:<random port> in a background thread (`with` starts and stops it)."""
+
+    def __init__(self, config: ServerConfig, app: ServerApp | None = None) -> None:
+        self.app = app or ServerApp(config)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", server_header=False,
+                                                     backlog=2048, timeout_keep_alive=30))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+        self.app.service.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

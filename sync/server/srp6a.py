@@ -1,0 +1,72 @@
+"""SRP-6a glue shared by the server and the client: SHA-256, RFC 5054 4096-bit group and padding.
+
+identity = normalised email, password = x_auth (32 bytes from the two-secret derivation), so the
+verifier is useless without both the Account Password and the Account Key. The server keeps its
+ephemeral secret `b` in the database between the two steps (stateless app nodes); it is 32 bytes
+as the `srp` package's OpenSSL backend requires. Imports only `srp`, so clients stay light.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import srp
+
+srp.rfc5054_enable(True)
+
+HASH = srp.SHA256
+GROUP = srp.NG_4096
+SALT_LEN = 16
+B_SECRET_LEN = 32 if getattr(srp, "_mod", None) is getattr(srp, "_ctsrp", object()) else 256
+#: Size of A, B and the verifier in the 4096-bit group.
+GROUP_BYTES = 512
+
+
+def new_verifier(email: str, x_auth: bytes) -> tuple[bytes, bytes]:
+    """(salt, verifier) for sign-up and password changes; made on the device."""
+    salt, verifier = srp.create_salted_verification_key(email, x_auth, hash_alg=HASH, ng_type=GROUP, salt_len=SALT_LEN)
+    return bytes(salt), bytes(verifier)
+
+
+def new_server_secret() -> bytes:
+    return secrets.token_bytes(B_SECRET_LEN)
+
+
+def _verifier(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes) -> Any:
+    return srp.Verifier(email, salt, verifier, a_pub, hash_alg=HASH, ng_type=GROUP, bytes_b=b_secret)
+
+
+def server_challenge(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes) -> bytes | None:
+    """B for the client's A, or None when A fails the SRP-6a safety check (A mod N = 0)."""
+    _, b_pub = _verifier(email, salt, verifier, a_pub, b_secret).get_challenge()
+    return bytes(b_pub) if b_pub is not None else None
+
+
+def server_verify(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes, proof: bytes) -> bytes | None:
+    """H_AMK (the server's proof) when the client's proof M is right, else None."""
+    ver = _verifier(email, salt, verifier, a_pub, b_secret)
+    h_amk = ver.verify_session(proof)
+    return bytes(h_amk) if h_amk is not None and ver.authenticated() else None
+
+
+class ClientLogin:
+    """The device's side of one sign-in; `repr` never shows x_auth."""
+
+    def __init__(self, email: str, x_auth: bytes) -> None:
+        self._user = srp.User(email, x_auth, hash_alg=HASH, ng_type=GROUP)
+        _, a_pub = self._user.start_authentication()
+        self.a_pub: bytes = bytes(a_pub)
+
+    def __repr__(self) -> str:
+        return "ClientLogin(<secret hidden>)"
+
+    def proof(self, salt: bytes, b_pub: bytes) -> bytes | None:
+        """M for the server's challenge, or None if B fails the safety check."""
+        m = self._user.process_challenge(salt, b_pub)
+        return bytes(m) if m is not None else None
+
+    def server_is_genuine(self, h_amk: bytes) -> bool:
+        """Mutual authentication: the server proved it holds our verifier."""
+        self._user.verify_session(h_amk)
+        return bool(self._user.authenticated())

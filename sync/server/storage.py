@@ -1,0 +1,375 @@
+"""Server storage: one schema, versioned migrations, SQLite by default and PostgreSQL by URL.
+
+App nodes keep no state of their own (sessions, SRP challenges, rate-limit counters and reset
+tokens all live here), so several nodes can share one PostgreSQL behind a load balancer.
+Nothing stored can decrypt anything: accounts hold an SRP verifier of `x_auth`, the KDF salt
+and cost, and the Vault Key wrapped under K_unlock; envelopes are the devices' ciphertexts.
+Tokens (sessions, reset links, setup codes) are stored only as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import AccountExistsError, StorageError
+
+#: Each migration is a list of statements; `{blob}`, `{bigint}` are filled per dialect.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE accounts (
+            account_id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            srp_salt {blob},
+            verifier {blob},
+            kdf_m INTEGER NOT NULL,
+            kdf_t INTEGER NOT NULL,
+            kdf_p INTEGER NOT NULL,
+            kdf_salt {blob},
+            wrapped_vk {blob},
+            revision {bigint} NOT NULL,
+            created {bigint} NOT NULL
+        )""",
+        """CREATE TABLE devices (
+            account_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created {bigint} NOT NULL,
+            last_seen {bigint} NOT NULL,
+            PRIMARY KEY (account_id, device_id)
+        )""",
+        """CREATE TABLE sessions (
+            token_hash {blob} PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            created {bigint} NOT NULL,
+            expires {bigint} NOT NULL
+        )""",
+        "CREATE INDEX sessions_account ON sessions (account_id, device_id)",
+        """CREATE TABLE envelopes (
+            account_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            vv TEXT NOT NULL,
+            rev {bigint} NOT NULL,
+            body {blob} NOT NULL,
+            PRIMARY KEY (account_id, record_id, vv)
+        )""",
+        "CREATE INDEX envelopes_rev ON envelopes (account_id, rev)",
+        """CREATE TABLE srp_challenges (
+            challenge_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            epoch INTEGER NOT NULL,
+            bytes_a {blob} NOT NULL,
+            bytes_b {blob} NOT NULL,
+            expires {bigint} NOT NULL
+        )""",
+        """CREATE TABLE tokens (
+            token_hash {blob} PRIMARY KEY,
+            kind TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            expires {bigint} NOT NULL,
+            used INTEGER NOT NULL
+        )""",
+        """CREATE TABLE server_meta (
+            key TEXT PRIMARY KEY,
+            value {blob} NOT NULL
+        )""",
+        """CREATE TABLE rate_counts (
+            bucket TEXT NOT NULL,
+            win {bigint} NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (bucket, win)
+        )""",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def token_hash(token: str) -> bytes:
+    """Tokens are stored hashed, so a database dump holds no usable session or link."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    email: str
+    hint: str
+    plan: str
+    generation: int
+    epoch: int
+    srp_salt: bytes | None
+    verifier: bytes | None
+    kdf_m: int
+    kdf_t: int
+    kdf_p: int
+    kdf_salt: bytes | None
+    wrapped_vk: bytes | None
+    revision: int
+    created: int
+
+    def __repr__(self) -> str:
+        return (f"Account({self.account_id!r}, generation={self.generation}, epoch={self.epoch}, "
+                f"revision={self.revision}, <key material hidden>)")
+
+    @property
+    def has_keys(self) -> bool:
+        """False after a reset until the owner sets a new password from the app."""
+        return self.verifier is not None and self.wrapped_vk is not None
+
+
+_ACCOUNT_COLS = ("account_id, email, hint, plan, generation, epoch, srp_salt, verifier, kdf_m, kdf_t, "
+                 "kdf_p, kdf_salt, wrapped_vk, revision, created")
+
+
+def _account(row: Sequence[Any] | None) -> Account | None:
+    if row is None:
+        return None
+    r = list(row)
+    for i in (6, 7, 11, 12):
+        r[i] = bytes(r[i]) if r[i] is not None else None
+    return Account(*r)
+
+
+@dataclass(frozen=True)
+class Session:
+    account_id: str
+    device_id: str
+    generation: int
+    epoch: int
+    expires: int
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    name: str
+    created: int
+    last_seen: int
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Tx:
+    """One transaction: `?` placeholders everywhere, translated for PostgreSQL."""
+
+    def __init__(self, cur: Cursor, pg: bool) -> None:
+        self._cur = cur
+        self._pg = pg
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._cur.execute(sql.replace("?", "%s") if self._pg else sql, tuple(params))
+        return int(self._cur.rowcount)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.run(sql, params)
+        return self._cur.fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.run(sql, params)
+        return list(self._cur.fetchall())
+
+    def lock_account(self, account_id: str) -> Account | None:
+        """The account row, locked until the transaction ends (SQLite: the whole write lock)."""
+        suffix = " FOR UPDATE" if self._pg else ""
+        return _account(self.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?{suffix}", (account_id,)))
+
+
+class Storage:
+    """The server's database. `Storage.open(url)` picks SQLite (path) or PostgreSQL (URL)."""
+
+    def __init__(self, target: str, schema: str | None = None, *, migrate: bool = True) -> None:
+        self.pg = target.startswith(("postgres://", "postgresql://"))
+        self.target = target
+        self.schema = schema
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._guard = threading.Lock()
+        if schema is not None and not schema.replace("_", "").isalnum():
+            raise StorageError("a schema name may hold only letters, digits and underscores")
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def open(cls, target: str | Path, schema: str | None = None) -> Storage:
+        return cls(str(target), schema)
+
+    def __repr__(self) -> str:
+        return f"Storage({'postgresql' if self.pg else 'sqlite'}, schema={self.schema!r})"
+
+    # -- connections ------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        if self.pg:
+            import psycopg
+
+            try:
+                conn = psycopg.connect(self.target, autocommit=False, connect_timeout=5)
+            except psycopg.Error as exc:
+                raise StorageError(f"cannot reach the PostgreSQL database: {exc.__class__.__name__}") from None
+            if self.schema:
+                with conn.cursor() as cur:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                    cur.execute(f'SET search_path TO "{self.schema}"')
+                conn.commit()
+            return conn
+        path = Path(self.target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            lite.execute("PRAGMA journal_mode=WAL")
+            lite.execute("PRAGMA synchronous=NORMAL")
+            lite.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{path} is not a usable server database ({exc})") from None
+        return lite
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._guard:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def tx(self, write: bool = True) -> Iterator[Tx]:
+        """One transaction. SQLite writers take the write lock at once (no upgrade deadlocks)."""
+        conn = self._conn()
+        if self.pg:
+            import psycopg
+
+            try:
+                with conn.cursor() as cur:
+                    yield Tx(cur, True)
+                conn.commit()
+            except psycopg.OperationalError as exc:
+                conn.rollback()
+                raise StorageError(f"database error: {exc.__class__.__name__}") from None
+            except BaseException:
+                conn.rollback()
+                raise
+            return
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield Tx(cur, False)
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    # -- migrations -------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.tx() as t:
+            return self._version(t)
+
+    def _version(self, t: Tx) -> int:
+        t.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied {bigint} NOT NULL)"
+              .format(bigint="BIGINT"))
+        row = t.one("SELECT MAX(version) FROM schema_migrations")
+        return int(row[0] or 0)
+
+    def migrate(self) -> int:
+        """Apply every migration not yet applied, each in one transaction; returns the version."""
+        blob = "BYTEA" if self.pg else "BLOB"
+        with self.tx() as t:
+            if self.pg:
+                t.run("SELECT pg_advisory_xact_lock(?)", (0x5752_0001,))
+            current = self._version(t)
+            if current > SCHEMA_VERSION:
+                raise StorageError(f"the server database has schema {current}, newer than this build "
+                                   f"({SCHEMA_VERSION}); update Strongroom")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[version - 1]:
+                    t.run(stmt.format(blob=blob, bigint="BIGINT"))
+                t.run("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)", (version, int(time.time())))
+        return SCHEMA_VERSION
+
+    # -- accounts ---------------------------------------------------------------------------
+    def create_account(self, a: Account) -> None:
+        with self.tx() as t:
+            if t.one("SELECT 1 FROM accounts WHERE email=? OR account_id=?", (a.email, a.account_id)):
+                raise AccountExistsError("an account with this email already exists")
+            t.run(f"INSERT INTO accounts ({_ACCOUNT_COLS}) VALUES ({', '.join('?' * 15)})",
+                  (a.account_id, a.email, a.hint, a.plan, a.generation, a.epoch, a.srp_salt, a.verifier,
+                   a.kdf_m, a.kdf_t, a.kdf_p, a.kdf_salt, a.wrapped_vk, a.revision, a.created))
+
+    def account_by_email(self, email: str) -> Account | None:
+        with self.tx(write=False) as t:
+            return _account(t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE email=?", (email,)))
+
+    def account(self, account_id: str) -> Account | None:
+        with self.tx(write=False) as t:
+            return _account(t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,)))
+
+    def server_secret(self) -> bytes:
+        """A random secret made once per deployment and shared by every app node (fake params)."""
+        with self.tx() as t:
+            row = t.one("SELECT value FROM server_meta WHERE key='secret'")
+            if row is None:
+                import secrets
+
+                value = secrets.token_bytes(32)
+                t.run("INSERT INTO server_meta (key, value) VALUES ('secret', ?)", (value,))
+                return value
+            return bytes(row[0])
+
+    # -- rate limits ------------------------------------------------------------------------
+    def hit(self, bucket: str, window_s: int, now: float | None = None) -> int:
+        """Count one event in the current fixed window of `bucket`; returns the count so far."""
+        win = int((time.time() if now is None else now) // window_s)
+        with self.tx() as t:
+            t.run("DELETE FROM rate_counts WHERE bucket=? AND win<?", (bucket, win))
+            t.run("INSERT INTO rate_counts (bucket, win, count) VALUES (?, ?, 1) "
+                  "ON CONFLICT (bucket, win) DO UPDATE SET count = rate_counts.count + 1", (bucket, win))
+            row = t.one("SELECT count FROM rate_counts WHERE bucket=? AND win=?", (bucket, win))
+        return int(row[0])
+
+    # -- dumps (tests, admin) ---------------------------------------------------------------
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table: what an attacker with the database would hold."""
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        with self.tx() as t:
+            for table in ("accounts", "devices", "sessions", "envelopes", "srp_challenges", "tokens",
+                          "rate_counts", "server_meta", "schema_migrations"):
+                out[table] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                              for r in t.all(f"SELECT * FROM {table}")]
+        return out
+
+    def drop_schema(self) -> None:
+        """PostgreSQL tests: remove this run's schema."""
+        if self.pg and self.schema:
+            with self.tx() as t:
+                t.run(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+        self.close()

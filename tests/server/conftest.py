@@ -1,0 +1,68 @@
+"""Fixtures: a real account server on 127.0.0.1 (random port), on SQLite and on PostgreSQL.
+
+PostgreSQL runs when the machine's server on 127.0.0.1:5432 answers (or STRONGROOM_TEST_PG
+names another URL); each test gets its own schema, dropped afterwards, so runs never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync.server.runner import ServerThread
+from sync.server.service import Limit, Limits, ServerConfig
+from sync.server.storage import Storage
+
+PG_URL = os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason to skip."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+        return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set STRONGROOM_TEST_PG"
+    return None
+
+
+_PG_SKIP = pg_available()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
+    """(database, schema) for one backend."""
+    if request.param == "postgres":
+        if _PG_SKIP:
+            pytest.skip(_PG_SKIP)
+        schema = f"t_{secrets.token_hex(6)}"
+        yield PG_URL, schema
+        Storage(PG_URL, schema, migrate=False).drop_schema()
+    else:
+        yield str(tmp_path / "server.db"), None
+
+
+def make_config(db_target: tuple[str, str | None], tmp_path: Path, **kw: object) -> ServerConfig:
+    database, schema = db_target
+    limits = kw.pop("limits", Limits(signin_account=Limit(50, 900), signin_address=Limit(500, 900),
+                                     email_account=Limit(20, 3600), email_address=Limit(100, 3600),
+                                     signup_address=Limit(500, 3600)))
+    return ServerConfig(database=database, pg_schema=schema, outbox=tmp_path / "outbox", limits=limits,  # type: ignore[arg-type]
+                        **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def config(db_target: tuple[str, str | None], tmp_path: Path) -> ServerConfig:
+    return make_config(db_target, tmp_path)
+
+
+@pytest.fixture
+def server(config: ServerConfig) -> Iterator[ServerThread]:
+    with ServerThread(config) as srv:
+        yield srv
