@@ -13,6 +13,7 @@ import html
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -269,8 +270,8 @@ class ServerApp:
 
     async def reset_confirm(self, request: Request) -> Response:
         token = str(request.path_params["token"])[:200]
-        form = await request.form()
-        if form.get("confirm") != "wipe":
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+        if form.get("confirm") != ["wipe"]:
             acct = await run_in_threadpool(self.service.reset_link, token)
             return HTMLResponse(pages.confirm_page(acct.email, html.escape(token), missing_confirm=True),
                                 status_code=400)

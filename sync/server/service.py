@@ -441,7 +441,7 @@ class AccountService:
             gen = acct.generation + 1
             t.run("UPDATE tokens SET used=1 WHERE account_id=? AND kind='reset'", (acct.account_id,))
             t.run("DELETE FROM envelopes WHERE account_id=?", (acct.account_id,))
-            t.run("DELETE FROM sessions WHERE account_id=?", (acct.account_id,))
+            # Sessions stay (they now fail with "account reset", which devices must be told); devices go.
             t.run("DELETE FROM devices WHERE account_id=?", (acct.account_id,))
             t.run("DELETE FROM srp_challenges WHERE account_id=?", (acct.account_id,))
             t.run("UPDATE accounts SET generation=?, epoch=1, srp_salt=NULL, verifier=NULL, kdf_salt=NULL, "
