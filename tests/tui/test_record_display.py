@@ -89,3 +89,31 @@ async def test_odd_names_and_escapes_in_a_record_are_shown_as_text(home: Path) -
         await pilot.press("e")
         await pilot.pause(0.2)
         assert isinstance(app.screen, EditRecordScreen)  # the odd field name did not break the form
+
+
+async def test_a_title_with_a_closing_tag_can_be_edited_and_deleted(home: Path) -> None:
+    v = Vault.create(home, "ann@example.com", PW)
+    v.add(new_record("login", "Bank [/b]", {"username": "ann"}))
+    v.close()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for ch in PW:
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(app.screen, RecordListScreen):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("enter", "e")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+s")  # the "Saved “Bank [/b]”" notification
+        await pilot.pause(0.2)
+        await pilot.press("d")  # the confirmation quotes the title
+        await pilot.pause(0.2)
+        assert "Bank [/b]" in str(app.screen.query_one("Static").render())
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RecordListScreen) and app.is_running
+    v = Vault.open(home)
+    v.unlock(PW)
+    assert v.summaries() == []

@@ -88,8 +88,8 @@ async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_pat
         assert isinstance(app.screen, WelcomeScreen)
         msg = await _sign_in(pilot, app, folder, PW, str(tmp_path / "garbage.png"))
         assert "could not be read" in msg or "no qr" in msg.lower()
-        msg = await _sign_in(pilot, app, folder, PW, str(tmp_path / "missing.pdf"))
-        assert "no file at" in msg
+        msg = await _sign_in(pilot, app, folder, PW, str(tmp_path / "[/b]" / "missing.pdf"))
+        assert "no file at" in msg and "[/b]" in msg  # shown as text, not read as markup
         typo = code[:-1] + ("A" if code[-1] != "A" else "B")
         assert "typo" in (await _sign_in(pilot, app, folder, PW, typo))
         assert "no sync file for account" in (await _sign_in(pilot, app, folder, PW, other))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -134,7 +135,7 @@ class SignUpScreen(Screen[None]):
             app.switch_screen(KitScreen(vault.slot.kit, paths, first_time=True))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#create", Button).disabled = False
-            self.query_one("#message", Static).update(f"[red]{error_text(event.worker.error)}[/red]")
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
 
 
 class KitScreen(Screen[None]):
@@ -157,7 +158,8 @@ class KitScreen(Screen[None]):
                 yield Static("Scan or save this code. With your Account Password it signs in a new device; "
                              "neither works alone. Keep it somewhere safe.")
                 yield Static(f"Code:\n{self.kit.to_typed_code()}", id="code")
-                yield Static("Saved:\n" + "\n".join(str(p) for p in self.paths) if self.paths else "")
+                yield Static("Saved:\n" + "\n".join(str(p) for p in self.paths) if self.paths else "",
+                             markup=False)  # a folder name may hold '['
                 if self.first_time:
                     yield Static("[b]Press y once your Kit is stored safely.[/b]")
         yield Footer()
@@ -221,7 +223,7 @@ class SignInScreen(Screen[None]):
             app.vault = event.worker.result
             app.switch_screen(RecordListScreen())
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.query_one("#message", Static).update(f"[red]{error_text(event.worker.error)}[/red]")
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
 
 
 class LockScreen(Screen[None]):
@@ -271,4 +273,4 @@ class LockScreen(Screen[None]):
             field.disabled = False
             field.value = ""
             field.focus()
-            self.query_one("#message", Static).update(f"[red]{error_text(event.worker.error)}[/red]")
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))

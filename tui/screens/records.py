@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -181,8 +182,6 @@ class RecordDetailScreen(Screen[None]):
 
     def render_record(self) -> None:
         """Built as Text, never as markup: record data may hold '[' (a password) or escapes."""
-        from rich.text import Text
-
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
         detail = app.vault.detail(self.record_id)
@@ -267,7 +266,7 @@ class RecordDetailScreen(Screen[None]):
                 self.notify("Record deleted.")
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmScreen(f"Delete “{self.record.display_title}”? (y/n)"), done)
+        self.app.push_screen(ConfirmScreen(f"Delete “{printable(self.record.display_title)}”? (y/n)"), done)
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -279,7 +278,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.question)
+            yield Static(self.question, markup=False)  # it quotes record titles
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -346,7 +345,7 @@ class EditRecordScreen(Screen[None]):
         try:
             key = template(event.value).key
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.query_one("#message", Static).update(f"[red]{exc}[/red]")
+            self.query_one("#message", Static).update(Text(str(exc), style="red"))
             return
         self.app.switch_screen(EditRecordScreen(None, key))
 
@@ -379,7 +378,7 @@ class EditRecordScreen(Screen[None]):
             try:
                 parse_totp(totp)
             except Exception as exc:  # noqa: BLE001 - shown to the user
-                self.query_one("#message", Static).update(f"[red]{exc}[/red]")
+                self.query_one("#message", Static).update(Text(str(exc), style="red"))
                 return
         tags = tuple(t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip())
         notes = self.query_one("#notes", TextArea).text
@@ -390,10 +389,10 @@ class EditRecordScreen(Screen[None]):
         if rec is None:
             new = new_record(tpl.key, title, notes=notes, tags=tags)
             app.vault.add(replace(new, fields=fields))
-            self.notify(f"Added “{title}”.")
+            self.notify(f"Added “{printable(title)}”.", markup=False)
         else:
             app.vault.update(replace(rec, title=title, fields=fields, tags=tags, notes=notes))
-            self.notify(f"Saved “{title}”.")
+            self.notify(f"Saved “{printable(title)}”.", markup=False)
         self.app.pop_screen()
 
 
