@@ -141,7 +141,7 @@ class SignUpScreen(Screen[None]):
 class KitScreen(Screen[None]):
     """The Authentication Kit: QR (dark on light), typed code, where the files are."""
 
-    BINDINGS = [Binding("y", "done", "I stored my Kit safely"), Binding("escape", "done", "Close")]
+    BINDINGS = [Binding("y", "done", "I stored my Kit safely"), Binding("escape", "close", "Close")]
 
     def __init__(self, kit: Any, paths: list[Path], *, first_time: bool = False) -> None:
         super().__init__()
@@ -163,6 +163,13 @@ class KitScreen(Screen[None]):
                 if self.first_time:
                     yield Static("[b]Press y once your Kit is stored safely.[/b]")
         yield Footer()
+
+    def action_close(self) -> None:
+        """Right after sign-up, only y (the acknowledgement) leaves: Esc must not skip it."""
+        if self.first_time:
+            self.notify("Keep your Kit safe first (the saved files or the code), then press y.", severity="warning")
+        else:
+            self.app.pop_screen()
 
     def action_done(self) -> None:
         if self.first_time:
