@@ -156,11 +156,17 @@ class ServerApp:
         return request.client.host if request.client else "unknown"
 
     async def _session(self, request: Request) -> tuple[Session, str]:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise UnauthorizedError("sign in first")
-        token = auth[7:].strip()
+        token = _token(request)
         return await run_in_threadpool(self.service.session, token), token
+
+    async def _authed(self, request: Request, op: Callable[..., Any], *args: Any) -> Any:
+        """Check the session and run `op(session, *args)` in one trip to the thread pool."""
+        token = _token(request)
+
+        def both() -> Any:
+            return op(self.service.session(token), *args)
+
+        return await run_in_threadpool(both)
 
     # -- endpoints ----------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
@@ -227,19 +233,19 @@ class ServerApp:
         return _json({"ok": True})
 
     async def push(self, request: Request) -> Response:
-        s, _ = await self._session(request)
+        _token(request)
         d = await _body(request)
         envs = d.get("envelopes")
         if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
             raise BadRequestError("'envelopes' must be a list of base64 strings")
         blobs = [_b64({"e": e}, "e", 16 * 1024 * 1024) for e in envs]
-        return _json(await run_in_threadpool(self.service.push, s, _int(d, "generation"), _int(d, "epoch"), blobs))
+        return _json(await self._authed(request, self.service.push, _int(d, "generation"), _int(d, "epoch"), blobs))
 
     async def pull(self, request: Request) -> Response:
-        s, _ = await self._session(request)
+        _token(request)
         d = await _body(request)
-        r = await run_in_threadpool(self.service.pull, s, _int(d, "generation"), _int(d, "since"),
-                                    _int(d, "limit", 2000))
+        r = await self._authed(request, self.service.pull, _int(d, "generation"), _int(d, "since"),
+                               _int(d, "limit", 2000))
         return _json({"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more})
 
     async def hint(self, request: Request) -> Response:
@@ -277,6 +283,13 @@ class ServerApp:
                                 status_code=400)
         acct, code = await run_in_threadpool(self.service.confirm_reset, token)
         return HTMLResponse(pages.done_page(acct.email, code))
+
+
+def _token(request: Request) -> str:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        raise UnauthorizedError("sign in first")
+    return auth[7:].strip()
 
 
 class BodyLimit:

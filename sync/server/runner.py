@@ -19,11 +19,11 @@ from .service import ServerConfig
 
 
 def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8470, *, ssl_certfile: str | None = None,
-          ssl_keyfile: str | None = None, workers_log_level: str = "info") -> None:
+          ssl_keyfile: str | None = None, log_level: str = "info") -> None:
     """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
     app = ServerApp(config)
     uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level=workers_log_level, proxy_headers=config.trust_proxy, server_header=False)
+                log_level=log_level, proxy_headers=config.trust_proxy, server_header=False)
 
 
 class ServerThread:
@@ -35,10 +35,11 @@ class ServerThread:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
+        self._sock.close()  # uvicorn binds the port itself (a socket handed over answered keep-alive requests 40 ms late)
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", server_header=False,
-                                                     backlog=2048, timeout_keep_alive=30))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                     server_header=False, backlog=2048, timeout_keep_alive=30))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> ServerThread:
         self._thread.start()
@@ -52,7 +53,6 @@ class ServerThread:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._sock.close()
         self.app.service.close()
 
     def __enter__(self) -> ServerThread:

@@ -60,6 +60,12 @@ class Limits:
     email_address: Limit = Limit(20, 3600)
     signup_address: Limit = Limit(20, 3600)
 
+    def scaled(self, factor: int) -> Limits:
+        """Every count multiplied (benchmarks that drive hundreds of accounts from one address)."""
+        return Limits(*(Limit(lim.count * factor, lim.window_s) for lim in
+                        (self.signin_account, self.signin_address, self.email_account, self.email_address,
+                         self.signup_address)))
+
 
 @dataclass(frozen=True)
 class ServerConfig:
