@@ -152,6 +152,7 @@ class RecordDetailScreen(Screen[None]):
         super().__init__()
         self.record_id = record_id
         self.revealed = False
+        self.failed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -166,19 +167,32 @@ class RecordDetailScreen(Screen[None]):
         assert app.vault is not None
         return app.vault.record(self.record_id)
 
+    def _shown(self) -> bool:
+        """Render; a damaged record (listed as <decryption error>) is explained and the screen closes."""
+        from vault.errors import NotFoundError, VaultError
+
+        if self.failed:
+            return False
+        try:
+            self.render_record()
+        except NotFoundError:  # deleted meanwhile (here, or by a sync): keep what is shown
+            return False
+        except VaultError as exc:
+            self.failed = True
+            self.notify(f"This record cannot be shown: {exc}", severity="error", markup=False)
+            self.app.pop_screen()
+            return False
+        return True
+
     def on_mount(self) -> None:
-        self.render_record()
+        if not self._shown():
+            return
         if any(f.kind is FieldKind.TOTP and f.value for f in self.record.fields):
             self.set_interval(1.0, self.render_totp)
             self.render_totp()
 
     def on_screen_resume(self) -> None:
-        from vault.errors import NotFoundError
-
-        try:
-            self.render_record()
-        except NotFoundError:  # deleted meanwhile (here, or by a sync)
-            pass
+        self._shown()
 
     def render_record(self) -> None:
         """Built as Text, never as markup: record data may hold '[' (a password) or escapes."""
