@@ -26,7 +26,9 @@ GROUP_BYTES = 512
 def new_verifier(email: str, x_auth: bytes) -> tuple[bytes, bytes]:
     """(salt, verifier) for sign-up and password changes; made on the device."""
     salt, verifier = srp.create_salted_verification_key(email, x_auth, hash_alg=HASH, ng_type=GROUP, salt_len=SALT_LEN)
-    return bytes(salt), bytes(verifier)
+    # The library returns the salt as a big number's bytes, so 1 in 256 salts loses a leading zero
+    # byte; pad it back (the library reads salts as numbers, so both sides compute the same x).
+    return bytes(salt).rjust(SALT_LEN, b"\0"), bytes(verifier)
 
 
 def new_server_secret() -> bytes:
