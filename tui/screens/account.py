@@ -141,7 +141,7 @@ class SignUpScreen(Screen[None]):
 class KitScreen(Screen[None]):
     """The Authentication Kit: QR (dark on light), typed code, where the files are."""
 
-    BINDINGS = [Binding("y", "done", "I stored my Kit safely"), Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("y", "done", "I stored my Kit safely"), Binding("escape", "close", "Close", show=False)]
 
     def __init__(self, kit: Any, paths: list[Path], *, first_time: bool = False) -> None:
         super().__init__()
