@@ -260,6 +260,23 @@ class Vault:
         self._write(record.id, record)
         return record
 
+    def add_many(self, records: list[Record]) -> list[Record]:
+        """Add new records in one store transaction (import): all of them, or none on error.
+
+        An id with live versions is refused; one with only a tombstone is brought back.
+        """
+        envelopes = []
+        seen: set[str] = set()
+        for record in records:
+            current = self.store.versions(record.id)
+            if record.id in seen or any(not e.deleted for e in current):
+                raise VaultError(f"a record with id {record.id} already exists")
+            seen.add(record.id)
+            vv, hlc = next_version(current, self.device)
+            envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
+        self.store.apply(envelopes)
+        return records
+
     def update(self, record: Record) -> Record:
         """Save a new version that supersedes every current one (this also resolves conflicts).
 

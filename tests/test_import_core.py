@@ -1,0 +1,143 @@
+"""Import core: one transaction, duplicates, strongroom-json round trip, export files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from vault.errors import FormatError, InvalidInputError, VaultError
+from vault.export import export_records, render, vault_records
+from vault.importers import FORMATS, import_report, read_file, read_stream
+from vault.records import Field, HistoryEntry, new_record
+from vault.templates import FieldKind
+from vault.vault import Vault
+
+DATA = Path(__file__).parent / "data" / "import"
+PASSWORD = "import test password"
+
+
+@pytest.fixture
+def vault(home: Path) -> Vault:
+    return Vault.create(home, "ann@example.com", PASSWORD)
+
+
+def _all(vault: Vault) -> dict[str, object]:
+    recs, damaged = vault_records(vault)
+    assert damaged == 0
+    return {r.id: r for r in recs}
+
+
+def test_every_cli_format_has_a_reader() -> None:
+    assert set(FORMATS) <= {"strongroom-json", "msecure-csv", "1password-csv", "bitwarden-json", "bitwarden-csv",
+                            "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"}
+
+
+def test_import_then_reimport_adds_nothing(vault: Vault) -> None:
+    report = read_file("bitwarden-json", DATA / "bitwarden.json")
+    first = import_report(vault, report)
+    assert len(first.added) == len(report.records) > 0
+    before = vault.store.all_versions()
+    again = import_report(vault, read_file("bitwarden-json", DATA / "bitwarden.json"))
+    assert again.added == []
+    assert len(again.duplicates) == len(report.records)
+    assert vault.store.all_versions() == before
+
+
+def test_duplicates_inside_one_file_are_imported_once(vault: Vault) -> None:
+    report = read_file("chrome-csv", DATA / "chrome.csv")
+    result = import_report(vault, report)
+    titles = sorted(r.title for r in result.added)
+    assert titles.count("Example dup") == 1
+    assert [p.where for p in result.duplicates] == ["line 9"]
+    assert "earlier" in result.duplicates[0].reason
+
+
+def test_one_transaction_nothing_on_failure(vault: Vault) -> None:
+    """A record that cannot be added (an id already live) rolls back the whole batch."""
+    existing = vault.add(new_record("login", "Kept", {"username": "a"}))
+    batch = [new_record("note", f"n{i}") for i in range(5)] + [replace(existing, title="clash")]
+    before = vault.store.all_versions()
+    with pytest.raises(VaultError):
+        vault.add_many(batch)
+    assert vault.store.all_versions() == before
+
+
+def test_add_many_brings_back_a_tombstone(vault: Vault) -> None:
+    rec = vault.add(new_record("login", "Gone", {"username": "a"}))
+    vault.delete(rec.id)
+    vault.add_many([rec])
+    assert vault.record(rec.id).title == "Gone"
+
+
+def _rich_records() -> list:  # type: ignore[type-arg]
+    a = new_record("login", "Émile 🔐 مرحبا", {"username": "émile", "password": "p,\"w\"\nx", "url": "https://e.x",
+                                                "totp": "otpauth://totp/X:e?secret=JBSWY3DPEHPK3PXP&issuer=X"},
+                   notes="multi\nline, notes " + "ü" * 5000, tags=("Work", "家"), favorite=True,
+                   extra=(Field("PIN code", FieldKind.PIN, "0042"), Field("memo", FieldKind.TEXT, "")))
+    a = replace(a, created=1600000000.123, modified=1700000000.456,
+                history=(HistoryEntry(1650000000.5, (Field("password", FieldKind.SECRET, "old"),)),))
+    b = new_record("credit-card", "", {"number": "4111 1111 1111 1111", "cvv": "123", "expiry": "04/2029"})
+    c = new_record("custom", "Anything", extra=(Field("k", FieldKind.TOTP, "JBSWY3DPEHPK3PXP"),))
+    return [a, b, c]
+
+
+def test_strongroom_json_round_trip_is_exact(vault: Vault, tmp_path: Path) -> None:
+    recs = _rich_records()
+    vault.add_many(recs)
+    out = export_records(vault_records(vault)[0], "json", tmp_path / "out.json")
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    other = Vault.create(tmp_path / "other", "ann@example.com", PASSWORD)
+    result = import_report(other, read_file("strongroom-json", out))
+    assert len(result.added) == 3 and not result.problems
+    assert _all(other) == _all(vault) == {r.id: r for r in recs}
+    # and re-importing into the source vault adds nothing
+    assert import_report(vault, read_file("strongroom-json", out)).added == []
+
+
+def test_export_replaces_a_world_readable_file_with_a_private_one(vault: Vault, tmp_path: Path) -> None:
+    target = tmp_path / "export.csv"
+    target.write_text("old")
+    target.chmod(0o644)
+    vault.add_many(_rich_records())
+    export_records(vault_records(vault)[0], "csv", target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("id,type,title,username,password,url,totp")
+    assert "PIN code: 0042" in text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_render_refuses_unknown_format() -> None:
+    with pytest.raises(InvalidInputError):
+        render([], "xml")
+
+
+def test_unknown_import_format_and_folder() -> None:
+    with pytest.raises(InvalidInputError, match="chrome-csv"):
+        read_stream("lastpass", io.BytesIO(b""))
+    with pytest.raises(InvalidInputError, match="folder"):
+        read_file("chrome-csv", DATA)
+
+
+def test_strongroom_json_bad_records_are_skipped_with_reasons() -> None:
+    good = {"id": "a1", "type": "note", "title": "ok", "fields": [], "notes": "", "tags": [], "favorite": False,
+            "created": 1.0, "modified": 2.0, "history": []}
+    doc = {"format": "strongroom-json", "version": 1, "records": [
+        good, dict(good, type="spaceship"), dict(good, id="b", created="yesterday"), good, 7,
+        dict(good, id="c", fields=[{"name": "x", "kind": "weird", "value": "1"}])]}
+    report = read_stream("strongroom-json", io.BytesIO(json.dumps(doc).encode()))
+    assert [r.id for r in report.records] == ["a1"]
+    reasons = [str(p) for p in report.problems]
+    assert "record 2" in reasons[0] and "spaceship" in reasons[0]
+    assert "record 3" in reasons[1] and "created" in reasons[1]
+    assert "second record with id a1" in reasons[2]
+    assert "record 5" in reasons[3]
+    assert "kind" in reasons[4]
+    with pytest.raises(FormatError, match="version"):
+        read_stream("strongroom-json", io.BytesIO(json.dumps(dict(doc, version=9)).encode()))

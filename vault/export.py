@@ -1,0 +1,105 @@
+"""Plaintext export: strongroom-json (exact, re-importable) or CSV (for people and spreadsheets).
+
+The file is written owner-only (0600) from its first byte: a temporary file in the target's
+folder, created 0600, then renamed over the target, so no other user ever sees a partial or
+readable copy.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import FormatError, InvalidInputError, TamperError
+from .importers.strongroom_json import FORMAT, VERSION, record_to_obj
+from .merge import state
+from .records import Record, iso
+
+if TYPE_CHECKING:
+    from .vault import Vault
+
+FORMATS = ("json", "csv")
+CSV_COLUMNS = ["id", "type", "title", "username", "password", "url", "totp", "notes", "tags", "favorite",
+               "created", "modified", "fields"]
+_MAIN = {"username", "password", "url", "totp"}
+
+
+def to_json(records: Iterable[Record]) -> str:
+    """The strongroom-json document (records sorted by title, then id)."""
+    doc = {"format": FORMAT, "version": VERSION, "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "records": [record_to_obj(r) for r in _sorted(records)]}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_csv(records: Iterable[Record]) -> str:
+    """One row per record; fields beyond username/password/url/totp as `name: value` lines."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in _sorted(records):
+        extra = "\n".join(f"{f.name}: {f.value}" for f in r.fields if f.name.lower() not in _MAIN)
+        writer.writerow([r.id, r.type, r.title, r.value("username") or "", r.value("password") or "",
+                         r.value("url") or "", r.value("totp") or "", r.notes, ", ".join(r.tags),
+                         "1" if r.favorite else "", iso(r.created), iso(r.modified), extra])
+    return out.getvalue()
+
+
+def _sorted(records: Iterable[Record]) -> list[Record]:
+    return sorted(records, key=lambda r: (r.title.casefold(), r.id))
+
+
+def vault_records(vault: Vault) -> tuple[list[Record], int]:
+    """Every live record (the current winner of each), and how many could not be decrypted."""
+    out: list[Record] = []
+    damaged = 0
+    for versions in vault.store.grouped().values():
+        winner = state(versions).winner
+        if winner.deleted:
+            continue
+        try:
+            rec = vault.cipher.open(winner)
+        except (TamperError, FormatError):
+            damaged += 1
+            continue
+        if rec is not None:
+            out.append(rec)
+    return out, damaged
+
+
+def render(records: Iterable[Record], fmt: str) -> str:
+    if fmt == "json":
+        return to_json(records)
+    if fmt == "csv":
+        return to_csv(records)
+    raise InvalidInputError(f"unknown export format {fmt!r}; choose csv or json")
+
+
+def write_private(path: Path, data: str) -> Path:
+    """Write `data` to `path` with mode 0600 (atomically replacing any file there)."""
+    path = path.expanduser().absolute()
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder; give a file name")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_records(records: Iterable[Record], fmt: str, path: Path) -> Path:
+    """Render and write; returns the absolute path written."""
+    return write_private(path, render(records, fmt))

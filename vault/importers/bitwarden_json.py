@@ -1,0 +1,125 @@
+"""Bitwarden JSON export (unencrypted; personal vault or organisation).
+
+Shape: {"encrypted": false, "folders": [{id, name}], "collections": [{id, name}]?, "items":
+[{type: 1 login | 2 secure note | 3 card | 4 identity | 5 SSH key, name, notes, favorite,
+folderId, collectionIds, fields: [{name, value, type: 0 text | 1 hidden | 2 boolean | 3
+linked}], login: {uris: [{uri}], username, password, totp}, card: {...}, identity: {...},
+passwordHistory: [{lastUsedDate, password}], creationDate, revisionDate}]}.
+Parsed with json.load: the whole document is in memory (fine up to the 256 MiB cap).
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from ..errors import FormatError
+from ..records import Field, HistoryEntry
+from ..templates import FieldKind
+from .common import Draft, ImportReport, build, iso_time, load_json, text
+
+WHAT = "Bitwarden JSON export"
+_TYPES = {1: "login", 2: "note", 3: "credit-card", 4: "identity", 5: "custom"}
+
+
+def read(stream: IO[bytes]) -> ImportReport:
+    doc = load_json(stream, WHAT)
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise FormatError(f"this is not a {WHAT}: there is no \"items\" list")
+    if doc.get("encrypted") is True or doc.get("passwordProtected") is True:
+        raise FormatError("this Bitwarden export is encrypted; export again choosing the unencrypted .json format")
+    names = {}
+    for group in ("folders", "collections"):
+        for f in doc.get(group) or ():
+            if isinstance(f, dict) and f.get("id") is not None:
+                names[str(f["id"])] = text(f.get("name"))
+    report = ImportReport("bitwarden-json")
+    for i, item in enumerate(doc["items"], 1):
+        where = f"item {i}"
+        if not isinstance(item, dict):
+            report.skip(where, "not a JSON object")
+            continue
+        kind = item.get("type")
+        if kind not in _TYPES:
+            report.skip(where, f"unknown Bitwarden item type {kind!r}")
+            continue
+        draft = Draft(_TYPES[kind], text(item.get("name")), notes=text(item.get("notes")),
+                      favorite=item.get("favorite") is True,
+                      created=iso_time(text(item.get("creationDate"))),
+                      modified=iso_time(text(item.get("revisionDate"))))
+        if item.get("folderId") is not None:
+            draft.tags.append(names.get(str(item["folderId"]), ""))
+        for cid in item.get("collectionIds") or ():
+            draft.tags.append(names.get(str(cid), ""))
+        try:
+            _fill(draft, kind, item)
+        except (TypeError, AttributeError, ValueError):
+            report.skip(where, "malformed item (a field has the wrong JSON type)")
+            continue
+        build(draft, report, where)
+    return report
+
+
+def _obj(item: dict[str, Any], key: str) -> dict[str, Any]:
+    value = item.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(key)
+    return value
+
+
+def _fill(draft: Draft, kind: int, item: dict[str, Any]) -> None:
+    if kind == 1:
+        login = _obj(item, "login")
+        uris = [text(u.get("uri")) for u in login.get("uris") or () if isinstance(u, dict)]
+        uris = [u for u in uris if u.strip()]
+        if uris:
+            draft.set("url", uris[0])
+        for n, u in enumerate(uris[1:], 2):
+            draft.add_extra(f"url {n}", u, FieldKind.URL)
+        draft.set("username", text(login.get("username")))
+        draft.set("password", text(login.get("password")))
+        draft.totp = text(login.get("totp"))
+        for h in item.get("passwordHistory") or ():
+            pw, when = text(h.get("password")), iso_time(text(h.get("lastUsedDate")))
+            if pw and when is not None:
+                draft.history.append(HistoryEntry(when, (Field("password", FieldKind.SECRET, pw),)))
+    elif kind == 3:
+        card = _obj(item, "card")
+        draft.set("cardholder", text(card.get("cardholderName")))
+        draft.set("number", text(card.get("number")))
+        month, year = text(card.get("expMonth")).strip(), text(card.get("expYear")).strip()
+        if month or year:
+            draft.set("expiry", f"{month.zfill(2)}/{year}" if month and year else month or year)
+        draft.set("cvv", text(card.get("code")))
+        draft.set("issuer", text(card.get("brand")))
+    elif kind == 4:
+        ident = _obj(item, "identity")
+        draft.set("first-name", text(ident.get("firstName")))
+        draft.set("last-name", text(ident.get("lastName")))
+        draft.set("email", text(ident.get("email")))
+        draft.set("phone", text(ident.get("phone")))
+        lines = [text(ident.get(k)) for k in ("address1", "address2", "address3")]
+        city = " ".join(p for p in (text(ident.get("postalCode")), text(ident.get("city"))) if p.strip())
+        lines += [city, text(ident.get("state")), text(ident.get("country"))]
+        draft.set("address", "\n".join(p for p in lines if p.strip()))
+        for key, label in (("title", "title"), ("middleName", "middle name"), ("company", "company"),
+                           ("username", "username"), ("passportNumber", "passport number"),
+                           ("licenseNumber", "licence number")):
+            draft.add_extra(label, text(ident.get(key)))
+        draft.add_extra("social security number", text(ident.get("ssn")), FieldKind.SECRET)
+    elif kind == 5:
+        ssh = _obj(item, "sshKey")
+        draft.add_extra("private key", text(ssh.get("privateKey")), FieldKind.SECRET)
+        draft.add_extra("public key", text(ssh.get("publicKey")))
+        draft.add_extra("fingerprint", text(ssh.get("keyFingerprint")))
+    for f in item.get("fields") or ():
+        if not isinstance(f, dict) or f.get("type") == 3:
+            continue  # linked fields point at another field; nothing to keep
+        kind_ = FieldKind.SECRET if f.get("type") == 1 else FieldKind.TEXT
+        value = text(f.get("value")) if f.get("type") != 2 else ("true" if truthy_bw(f.get("value")) else "false")
+        draft.add_extra(text(f.get("name")), value, kind_)
+
+
+def truthy_bw(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"

@@ -1,0 +1,359 @@
+"""What every import reader shares: the report, record building, bounded CSV/JSON reading.
+
+Readers take a binary stream and return an `ImportReport` (records + problems), or raise
+`FormatError` when the file as a whole is not the format asked for (wrong format, truncated,
+garbage, XML with entities): then nothing is imported at all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from ..errors import FormatError, InvalidInputError, VaultError
+from ..records import Field, HistoryEntry, Record, new_record
+from ..templates import FieldKind, template
+from ..totp import parse_totp
+
+#: One CSV line (or one field, when quoted) may not exceed this: a garbage file without
+#: newlines is refused after reading this much, not after reading all of it.
+MAX_LINE_CHARS = 16 * 1024 * 1024
+#: JSON exports are parsed with json.load (whole document in memory): above this, refused.
+MAX_JSON_BYTES = 256 * 1024 * 1024
+
+csv.field_size_limit(MAX_LINE_CHARS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One row/record that was skipped (or imported with a caveat), and why, for a person."""
+
+    where: str
+    reason: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}" + ("" if self.skipped else " (imported)")
+
+
+@dataclass
+class ImportReport:
+    """What a reader found: the records it could build and the problems it met."""
+
+    format: str
+    records: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: Where each record came from ("line 12", "item 3"), parallel to `records`.
+    sources: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"ImportReport(format={self.format!r}, records={len(self.records)}, problems={len(self.problems)})"
+
+    def counts(self) -> dict[str, int]:
+        """Records per template, for the preview."""
+        out: dict[str, int] = {}
+        for r in self.records:
+            out[r.type] = out.get(r.type, 0) + 1
+        return dict(sorted(out.items()))
+
+    def add(self, record: Record, where: str) -> None:
+        self.records.append(record)
+        self.sources.append(where)
+
+    def skip(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(where, reason))
+
+    def note(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(where, reason, skipped=False))
+
+
+Reader = Callable[[IO[bytes]], ImportReport]
+
+
+# -- text streams ----------------------------------------------------------------------------
+def text_stream(stream: IO[bytes], what: str) -> Iterator[str]:
+    """Lines of UTF-8 text (BOM dropped), each at most MAX_LINE_CHARS; FormatError otherwise.
+
+    Lines are read one at a time, so a large file is never held as one string.
+    """
+    reader = codecs.getreader("utf-8-sig")(stream, "strict")
+    number = 0
+    while True:
+        try:
+            line = reader.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError:
+            raise FormatError(f"this is not a {what}: line {number + 1} is not UTF-8 text") from None
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise FormatError(f"this is not a {what}: line {number} is longer than 16 MiB")
+        if "\x00" in line:
+            raise FormatError(f"this is not a {what}: line {number} contains binary data (NUL bytes)")
+        yield line
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One CSV record: its first line number and its cells."""
+
+    line: int
+    cells: list[str]
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}"
+
+
+def csv_rows(stream: IO[bytes], what: str) -> Iterator[CsvRow]:
+    """Rows of a CSV file (quoted newlines/commas/quotes handled); blank lines skipped.
+
+    A quote left open at the end (a truncated file) is a FormatError.
+    """
+    reader = csv.reader(text_stream(stream, what), strict=True)
+    start = 1
+    try:
+        for cells in reader:
+            row = CsvRow(start, cells)
+            start = reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            yield row
+    except csv.Error as exc:
+        raise FormatError(f"this is not a readable {what} (near line {reader.line_num}: {exc}); "
+                          "is the file complete?") from None
+
+
+class Columns:
+    """A CSV header: finds columns by any of several names, case-insensitively."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.names = [h.strip() for h in header]
+        self._index: dict[str, int] = {}
+        for i, h in enumerate(self.names):
+            self._index.setdefault(h.lower(), i)
+
+    def has(self, *names: str) -> bool:
+        return any(n.lower() in self._index for n in names)
+
+    def get(self, cells: list[str], *names: str) -> str:
+        for n in names:
+            i = self._index.get(n.lower())
+            if i is not None and i < len(cells):
+                return cells[i]
+        return ""
+
+    def others(self, cells: list[str], known: set[str]) -> list[tuple[str, str]]:
+        """(column, value) of non-empty cells in columns this format does not map."""
+        low = {k.lower() for k in known}
+        return [(n, cells[i]) for i, n in enumerate(self.names)
+                if i < len(cells) and n.lower() not in low and cells[i].strip()]
+
+
+def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...]) -> tuple[Columns, Iterator[CsvRow]]:
+    """Read the header, check the required columns, return the rest of the rows.
+
+    Rows shorter than the header in the middle are left to the reader (a skipped row); the
+    last row short is a truncated file (FormatError).
+    """
+    rows = csv_rows(stream, what)
+    try:
+        first = next(rows)
+    except StopIteration:
+        raise FormatError(f"this is not a {what}: the file is empty") from None
+    cols = Columns(first.cells)
+    missing = [r for r in required if not cols.has(*r.split("|"))]
+    if missing:
+        found = ", ".join(cols.names[:12]) or "nothing"
+        raise FormatError(f"this is not a {what}: the header lacks {', '.join(m.split('|')[0] for m in missing)} "
+                          f"(found: {found[:200]})")
+    width = len(cols.names)
+
+    def body() -> Iterator[CsvRow]:
+        pending: CsvRow | None = None
+        for row in rows:
+            if pending is not None:
+                yield pending
+            pending = row
+        if pending is not None:
+            if len(pending.cells) < width:
+                raise FormatError(f"this {what} ends in the middle of a row ({pending.where} has "
+                                  f"{len(pending.cells)} of {width} columns): is the file truncated?")
+            yield pending
+
+    return cols, body()
+
+
+def load_json(stream: IO[bytes], what: str) -> Any:
+    """Parse a whole JSON document (json.load: the document is held in memory, up to 256 MiB)."""
+    head = stream.read(MAX_JSON_BYTES + 1)
+    if len(head) > MAX_JSON_BYTES:
+        raise FormatError(f"this {what} is larger than 256 MiB; split it or export fewer items")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] not in (b"{", b"["):
+        raise FormatError(f"this is not a {what}: it does not start with a JSON object")
+    try:
+        return json.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FormatError(f"this is not a {what}: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"this is not a valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                          " (is the file complete?)") from None
+    except RecursionError:
+        raise FormatError(f"this is not a valid {what}: nested too deeply") from None
+
+
+# -- values ----------------------------------------------------------------------------------
+def text(value: Any) -> str:
+    """A JSON value as text: strings as-is, numbers printed, null/absent empty."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else ""
+    return str(value)
+
+
+def truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "y", "x", "on")
+
+
+def host_of(url: str) -> str:
+    """The host of a URL for a title (`https://mail.example.com/x` → `mail.example.com`)."""
+    try:
+        parts = urlsplit(url.strip() if "://" in url else "//" + url.strip())
+        return parts.hostname or url.strip()
+    except ValueError:
+        return url.strip()
+
+
+def iso_time(value: str) -> float | None:
+    """ISO 8601 (`Z` or offset, optional fraction) → Unix seconds (ms precision); None if not."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        return round(dt.timestamp(), 3)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def unix_ms(value: str) -> float | None:
+    try:
+        ms = int(value.strip())
+    except ValueError:
+        return None
+    return ms / 1000 if 0 < ms < 10**14 else None
+
+
+def split_tags(value: str, seps: str = ",;") -> list[str]:
+    out = [value]
+    for sep in seps:
+        out = [p for part in out for p in part.split(sep)]
+    return [t.strip() for t in out if t.strip()]
+
+
+# -- building records ------------------------------------------------------------------------
+@dataclass
+class Draft:
+    """A record being assembled from a source row; `build` makes the Record (or says why not)."""
+
+    type: str = "login"
+    title: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    extra: list[Field] = field(default_factory=list)
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+    favorite: bool = False
+    created: float | None = None
+    modified: float | None = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    totp: str = ""
+
+    def __repr__(self) -> str:
+        return f"Draft(type={self.type!r})"
+
+    def set(self, name: str, value: str) -> None:
+        if value.strip():
+            self.values[name] = value
+
+    def add_extra(self, name: str, value: str, kind: FieldKind = FieldKind.TEXT) -> None:
+        """A field the template has no slot for (custom fields, unknown columns)."""
+        if value.strip():
+            self.extra.append(Field(name.strip() or "field", kind, value))
+
+
+def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
+    """Turn a draft into a Record (template fields in order, TOTP checked, times kept) and add it.
+
+    Returns None (and records a skipped problem) when the entry has nothing in it.
+    """
+    tpl = template(draft.type)
+    values: dict[str, str] = {}
+    extra = list(draft.extra)
+    for name, value in draft.values.items():
+        if not value.strip():
+            continue
+        spec = tpl.spec(name)
+        if spec is None:
+            kind = FieldKind.SECRET if "password" in name.lower() else FieldKind.TEXT
+            extra.append(Field(name, kind, value))
+        else:
+            values[spec.name] = value
+    if draft.totp.strip():
+        secret = draft.totp.strip()
+        try:
+            parse_totp(secret)
+        except VaultError as exc:
+            extra.append(Field("one-time password (not recognised)", FieldKind.SECRET, secret))
+            report.note(where, f"TOTP secret not recognised ({exc}); kept as a concealed field")
+        else:
+            if tpl.spec("totp") is not None:
+                values["totp"] = secret
+            else:
+                extra.append(Field("totp", FieldKind.TOTP, secret))
+    if not (values or extra or draft.notes.strip() or draft.title.strip()):
+        report.skip(where, "empty entry (no title, fields or notes)")
+        return None
+    if not values and not extra and tpl.key == "login":
+        tpl = template("note")  # a login with nothing but notes is a secure note
+    try:
+        rec = new_record(tpl.key, draft.title.strip(), values, notes=draft.notes, tags=tuple(draft.tags),
+                         favorite=draft.favorite, extra=tuple(extra))
+    except InvalidInputError as exc:
+        report.skip(where, str(exc))
+        return None
+    created = draft.created if draft.created is not None else draft.modified
+    modified = draft.modified if draft.modified is not None else created
+    if created is not None and modified is not None:
+        rec = replace(rec, created=min(created, modified), modified=modified)
+    if draft.history:
+        rec = replace(rec, history=tuple(sorted(draft.history, key=lambda h: h.modified)))
+    report.add(rec, where)
+    return rec
+
+
+def fingerprint(record: Record) -> str:
+    """How a duplicate is recognised: same type, title, fields and notes (see docs/design.md → Import).
+
+    Title and field names compare case-insensitively and trimmed; values and notes compare
+    trimmed. Ids, tags, favourite and times do not count.
+    """
+    parts = [record.type, record.title.strip().casefold()]
+    parts += sorted(f"{f.name.strip().casefold()}={f.value.strip()}" for f in record.fields)
+    parts.append(record.notes.strip())
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
