@@ -23,11 +23,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pg-schema", help="PostgreSQL schema to use (default: the URL's search_path)")
     ap.add_argument("--rate-limit-scale", type=int, default=1,
                     help="multiply every rate limit (benchmarks with hundreds of clients on one address)")
+    ap.add_argument("--threads", type=int, default=40, help="worker threads (= database connections) per process")
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     scheme = "https" if a.ssl_certfile else "http"
     cfg = ServerConfig(database=a.database, base_url=a.base_url or f"{scheme}://{a.host}:{a.port}", smtp_url=a.smtp,
-                       outbox=a.outbox, trust_proxy=a.trust_proxy, pg_schema=a.pg_schema,
+                       outbox=a.outbox, trust_proxy=a.trust_proxy, pg_schema=a.pg_schema, threads=a.threads,
                        limits=Limits().scaled(a.rate_limit_scale))
     serve(cfg, a.host, a.port, ssl_certfile=a.ssl_certfile, ssl_keyfile=a.ssl_keyfile, log_level=a.log_level)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import html
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -131,9 +132,18 @@ class ServerApp:
             Route("/openapi.json", self.openapi, methods=["GET"]),
         ]
         self.starlette = Starlette(routes=routes, exception_handlers={ApiError: self._api_error,
-                                                                      Exception: self._crash})
+                                                                      Exception: self._crash},
+                                   lifespan=self._lifespan)
         self.asgi: ASGIApp = BodyLimit(self.starlette, config.max_body, config.max_small_body,
                                        large_paths=(f"{API}/sync/push",))
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Size the worker-thread pool (each thread holds one database connection)."""
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.config.threads
+        yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -159,12 +169,13 @@ class ServerApp:
         token = _token(request)
         return await run_in_threadpool(self.service.session, token), token
 
-    async def _authed(self, request: Request, op: Callable[..., Any], *args: Any) -> Any:
-        """Check the session and run `op(session, *args)` in one trip to the thread pool."""
+    async def _authed(self, request: Request, op: Callable[..., Any], *args: Any, write: bool = False) -> Any:
+        """Check the session and run `op(session, *args)` in one transaction, one trip to the thread pool."""
         token = _token(request)
 
         def both() -> Any:
-            return op(self.service.session(token), *args)
+            with self.service.db.tx(write=write):
+                return op(self.service.session(token), *args)
 
         return await run_in_threadpool(both)
 
@@ -239,7 +250,8 @@ class ServerApp:
         if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
             raise BadRequestError("'envelopes' must be a list of base64 strings")
         blobs = [_b64({"e": e}, "e", 16 * 1024 * 1024) for e in envs]
-        return _json(await self._authed(request, self.service.push, _int(d, "generation"), _int(d, "epoch"), blobs))
+        return _json(await self._authed(request, self.service.push, _int(d, "generation"), _int(d, "epoch"), blobs,
+                                       write=True))
 
     async def pull(self, request: Request) -> Response:
         _token(request)
@@ -297,6 +309,14 @@ class BodyLimit:
 
     def __init__(self, app: ASGIApp, large: int, small: int, large_paths: tuple[str, ...]) -> None:
         self.app, self.large, self.small, self.large_paths = app, large, small, large_paths
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Size the worker-thread pool (each thread holds one database connection)."""
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.config.threads
+        yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -49,7 +49,8 @@ class Server:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "sync.server", "--database", database, "--port", str(self.port),
-                "--outbox", str(tmp / "outbox"), "--rate-limit-scale", "1000", "--log-level", "warning"]
+                "--outbox", str(tmp / "outbox"), "--rate-limit-scale", "1000", "--log-level", "warning",
+                "--threads", os.environ.get("BENCH_THREADS", "40")]
         if pg_schema:
             args += ["--pg-schema", pg_schema]
         self.proc = subprocess.Popen(args, env=os.environ.copy())

@@ -83,6 +83,7 @@ class ServerConfig:
     max_body: int = 8 * 1024 * 1024
     max_small_body: int = 64 * 1024
     trust_proxy: bool = False
+    threads: int = 40
     limits: Limits = field(default_factory=Limits)
 
 
@@ -343,24 +344,30 @@ class AccountService:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, generation, epoch)
             rev = acct.revision
+            existing: dict[str, list[Envelope]] = {}
+            ids = list(groups)
+            for i in range(0, len(ids), 500):  # one query per 500 records, not one per record
+                chunk = ids[i:i + 500]
+                for r in t.all(f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
+                               [s.account_id, *chunk]):
+                    env = Envelope.from_bytes(bytes(r[0]))
+                    existing.setdefault(env.record_id, []).append(env)
+            drop: list[tuple[str, str, str]] = []
+            add: list[tuple[str, str, str, int, bytes]] = []
             for rid, new in groups.items():
-                existing = [Envelope.from_bytes(bytes(r[0])) for r in
-                            t.all("SELECT body FROM envelopes WHERE account_id=? AND record_id=?", (s.account_id, rid))]
-                kept = survivors(existing + new)
-                have = {(e.vv_text, e.ciphertext) for e in existing}
+                old = existing.get(rid, [])
+                kept = survivors(old + new)
+                have = {(e.vv_text, e.ciphertext) for e in old}
                 keep = {(e.vv_text, e.ciphertext) for e in kept}
-                for e in existing:
-                    if (e.vv_text, e.ciphertext) not in keep:
-                        t.run("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?",
-                              (s.account_id, rid, e.vv_text))
+                drop += [(s.account_id, rid, e.vv_text) for e in old if (e.vv_text, e.ciphertext) not in keep]
                 for e in kept:
                     if (e.vv_text, e.ciphertext) not in have:
                         rev += 1
-                        stored += 1
-                        t.run("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?",
-                              (s.account_id, rid, e.vv_text))
-                        t.run("INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
-                              (s.account_id, rid, e.vv_text, rev, e.to_bytes()))
+                        drop.append((s.account_id, rid, e.vv_text))
+                        add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
+            stored = len(add)
+            t.many("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?", drop)
+            t.many("INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)", add)
             if rev != acct.revision:
                 t.run("UPDATE accounts SET revision=? WHERE account_id=?", (rev, s.account_id))
         return {"revision": rev, "stored": stored}

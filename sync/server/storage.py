@@ -165,6 +165,7 @@ class Device:
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     @property
@@ -174,9 +175,14 @@ class Cursor(Protocol):
 class Tx:
     """One transaction: `?` placeholders everywhere, translated for PostgreSQL."""
 
-    def __init__(self, cur: Cursor, pg: bool) -> None:
+    def __init__(self, cur: Cursor, pg: bool, write: bool = True) -> None:
         self._cur = cur
         self._pg = pg
+        self.write = write
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cur.executemany(sql.replace("?", "%s") if self._pg else sql, [tuple(r) for r in rows])
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self._cur.execute(sql.replace("?", "%s") if self._pg else sql, tuple(params))
@@ -266,14 +272,27 @@ class Storage:
 
     @contextmanager
     def tx(self, write: bool = True) -> Iterator[Tx]:
-        """One transaction. SQLite writers take the write lock at once (no upgrade deadlocks)."""
+        """One transaction. SQLite writers take the write lock at once (no upgrade deadlocks).
+
+        Re-entrant per thread: a `tx` opened inside another joins it (one commit per request).
+        """
+        outer: Tx | None = getattr(self._local, "tx", None)
+        if outer is not None:
+            if write and not outer.write:
+                raise StorageError("internal: a write inside a read transaction")
+            yield outer
+            return
         conn = self._conn()
         if self.pg:
             import psycopg
 
             try:
                 with conn.cursor() as cur:
-                    yield Tx(cur, True)
+                    self._local.tx = Tx(cur, True, write)
+                    try:
+                        yield self._local.tx
+                    finally:
+                        self._local.tx = None
                 conn.commit()
             except psycopg.OperationalError as exc:
                 conn.rollback()
@@ -288,17 +307,20 @@ class Storage:
         with lock:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            self._local.tx = Tx(cur, False, write)
             try:
-                yield Tx(cur, False)
+                yield self._local.tx
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            finally:
+                self._local.tx = None
             cur.execute("COMMIT")
 
     # -- migrations -------------------------------------------------------------------------
     def schema_version(self) -> int:
-        with self.tx() as t:
-            return self._version(t)
+        with self.tx(write=False) as t:
+            return int(t.one("SELECT MAX(version) FROM schema_migrations")[0] or 0)
 
     def _version(self, t: Tx) -> int:
         t.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied {bigint} NOT NULL)"
