@@ -310,14 +310,6 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, large: int, small: int, large_paths: tuple[str, ...]) -> None:
         self.app, self.large, self.small, self.large_paths = app, large, small, large_paths
 
-    @contextlib.asynccontextmanager
-    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        """Size the worker-thread pool (each thread holds one database connection)."""
-        import anyio.to_thread
-
-        anyio.to_thread.current_default_thread_limiter().total_tokens = self.config.threads
-        yield
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
