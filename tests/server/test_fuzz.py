@@ -79,3 +79,9 @@ def test_openapi_served(fuzz_server: tuple[httpx.Client, str], tmp_path: Path) -
     http, _ = fuzz_server
     spec = http.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
+    # every JSON endpoint the fuzzer drives is described, and docs/openapi.json is current
+    assert set(ENDPOINTS) <= set(spec["paths"])
+    from sync.server.openapi import dumps
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+    assert doc.read_text() == dumps(), "run `python -m sync.server.openapi docs/openapi.json`"
