@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "tui.commands.records",
     "tui.commands.kitcmd",
     "tui.commands.backupcmd",
+    "tui.commands.transfer",
     "tui.commands.tools",
     "tui.commands.synccmd",
     "tui.commands.agentcmd",

@@ -7,16 +7,26 @@ from typing import IO
 
 from ..errors import FormatError, InvalidInputError
 from . import (
+    bitwarden_csv,
     bitwarden_json,
     chrome_csv,
     firefox_csv,
+    keepass_csv,
+    keepass_xml,
+    msecure_csv,
+    onepassword_csv,
     strongroom_json,
 )
 from .common import ImportReport, Reader
 
 FORMATS: dict[str, Reader] = {
     "strongroom-json": strongroom_json.read,
+    "msecure-csv": msecure_csv.read,
+    "1password-csv": onepassword_csv.read,
     "bitwarden-json": bitwarden_json.read,
+    "bitwarden-csv": bitwarden_csv.read,
+    "keepass-csv": keepass_csv.read,
+    "keepass-xml": keepass_xml.read,
     "chrome-csv": chrome_csv.read,
     "firefox-csv": firefox_csv.read,
 }

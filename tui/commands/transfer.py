@@ -1,0 +1,105 @@
+"""`import FORMAT FILE` and `export --format csv|json FILE --yes`.
+
+Import parses the whole file before asking for the password: a malformed file is refused
+(exit 2) having touched nothing. Export writes plaintext, so it needs --yes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+
+IMPORT_FORMATS = ["strongroom-json", "msecure-csv", "1password-csv", "bitwarden-json", "bitwarden-csv",
+                  "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"]
+SHOWN_PROBLEMS = 50
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("import", help="import another manager's export (or a strongroom-json export)",
+                       description="Import records from FILE. FORMAT: " + ", ".join(IMPORT_FORMATS) + ". "
+                                   "Everything valid is added in one step; rows that cannot be read are listed "
+                                   "with their line or item number. Entries already in the vault (same type, "
+                                   "title, fields and notes) are not added again.")
+    p.add_argument("format", metavar="FORMAT", choices=IMPORT_FORMATS)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="show what would be imported; change nothing")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="write every record to a plaintext file (needs --yes)",
+                       description="Export every record as plaintext: json (strongroom-json, re-importable "
+                                   "exactly) or csv. The file is readable only by you (mode 0600), but anyone "
+                                   "who gets it sees every password: delete it when done.")
+    p.add_argument("--format", required=True, choices=["csv", "json"], help="csv or json (strongroom-json)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--yes", action="store_true", help="confirm writing passwords in plain text")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.errors import FormatError
+    from vault.importers import import_report, read_file
+    from vault.importers.apply import plan
+
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise CliError(f"strongroom: no file at {path}", EXIT_USAGE)
+    try:
+        report = read_file(args.format, path)
+    except FormatError as exc:
+        raise CliError(f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE) from None
+    vault = ctx.unlocked_vault()
+    result = plan(vault, report) if args.dry_run else import_report(vault, report)
+    counts: dict[str, int] = {}
+    for r in result.added:
+        counts[r.type] = counts.get(r.type, 0) + 1
+    if args.json:
+        ctx.print_json({"format": report.format, "dry_run": args.dry_run, "imported": len(result.added),
+                        "types": dict(sorted(counts.items())),
+                        "duplicates": [{"where": p.where, "reason": p.reason} for p in result.duplicates],
+                        "problems": [{"where": p.where, "reason": p.reason, "skipped": p.skipped}
+                                     for p in result.problems]})
+        return EXIT_OK
+    verb = "Would import" if args.dry_run else "Imported"
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    print(f"{verb} {len(result.added)} record(s) from {path.name} ({args.format})" + (f": {kinds}" if kinds else ""))
+    if result.duplicates:
+        print(f"{len(result.duplicates)} already in the vault or repeated in the file, not added again.")
+    skipped = [p for p in result.problems if p.skipped]
+    noted = [p for p in result.problems if not p.skipped]
+    if skipped:
+        print(f"{len(skipped)} skipped:")
+        for p in skipped[:SHOWN_PROBLEMS]:
+            print(f"  {p.where}: {p.reason}")
+    if noted:
+        print(f"{len(noted)} imported with a caveat:")
+        for p in noted[:SHOWN_PROBLEMS]:
+            print(f"  {p.where}: {p.reason}")
+    if len(skipped) > SHOWN_PROBLEMS or len(noted) > SHOWN_PROBLEMS:
+        print("  … (use --json for the full list)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    from vault.export import export_records, vault_records
+
+    if not args.yes:
+        raise CliError("strongroom: export writes every password in plain text; add --yes to confirm", EXIT_USAGE)
+    path = Path(args.file).expanduser()
+    if path.is_dir():
+        raise CliError(f"strongroom: {path} is a folder; give a file name", EXIT_USAGE)
+    if not path.absolute().parent.is_dir():
+        raise CliError(f"strongroom: the folder {path.absolute().parent} does not exist", EXIT_USAGE)
+    if path.exists() and not args.force:
+        raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
+    vault = ctx.unlocked_vault()
+    records, damaged = vault_records(vault)
+    written = export_records(records, args.format, path)
+    print(f"Exported {len(records)} record(s) to {written} ({'strongroom-json' if args.format == 'json' else 'CSV'}, "
+          "plain text, readable only by you). Delete it when you no longer need it.")
+    if damaged:
+        print(f"{damaged} record(s) could not be decrypted and were left out.")
+    return EXIT_OK
