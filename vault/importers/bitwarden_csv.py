@@ -16,7 +16,7 @@ KNOWN = {"folder", "collections", "favorite", "type", "name", "notes", "fields",
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("name", "type", "login_username", "login_password"))
+    cols, rows = header_rows(stream, WHAT, ("name", "type", "login_username", "login_password"), "bitwarden-csv")
     report = ImportReport("bitwarden-csv")
     for row in rows:
         c = row.cells

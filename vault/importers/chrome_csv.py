@@ -11,7 +11,7 @@ KNOWN = {"name", "url", "username", "password", "note"}
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("url", "username", "password"))
+    cols, rows = header_rows(stream, WHAT, ("name", "url", "username", "password"), "chrome-csv")
     report = ImportReport("chrome-csv")
     for row in rows:
         c = row.cells

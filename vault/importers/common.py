@@ -10,7 +10,9 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,6 +66,11 @@ class ImportReport:
         return dict(sorted(out.items()))
 
     def add(self, record: Record, where: str) -> None:
+        try:
+            record.to_json()  # what sealing will do: unpaired surrogates (JSON "\\ud800") cannot be stored
+        except UnicodeEncodeError:
+            self.skip(where, "contains invalid Unicode text (an unpaired surrogate escape)")
+            return
         self.records.append(record)
         self.sources.append(where)
 
@@ -157,8 +164,26 @@ class Columns:
                 if i < len(cells) and n.lower() not in low and cells[i].strip()]
 
 
-def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...]) -> tuple[Columns, Iterator[CsvRow]]:
+#: Header columns that only one manager writes: (format, any of these columns).
+SIGNATURES = [("bitwarden-csv", ("login_username", "login_password", "login_uri")),
+              ("keepass-csv", ("Group",)),
+              ("firefox-csv", ("guid", "httpRealm", "formActionOrigin", "timePasswordChanged")),
+              ("1password-csv", ("OTPAuth", "Archived"))]
+
+
+def guess_csv(cols: Columns) -> str | None:
+    """Which manager wrote a CSV with this header, when a column gives it away."""
+    for fmt, names in SIGNATURES:
+        if cols.has(*names):
+            return fmt
+    return None
+
+
+def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...],
+                fmt: str = "") -> tuple[Columns, Iterator[CsvRow]]:
     """Read the header, check the required columns, return the rest of the rows.
+
+    A header with another manager's tell-tale columns is refused, naming the right format.
 
     Rows shorter than the header in the middle are left to the reader (a skipped row); the
     last row short is a truncated file (FormatError).
@@ -174,6 +199,9 @@ def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...]) -> tupl
         found = ", ".join(cols.names[:12]) or "nothing"
         raise FormatError(f"this is not a {what}: the header lacks {', '.join(m.split('|')[0] for m in missing)} "
                           f"(found: {found[:200]})")
+    other = guess_csv(cols)
+    if fmt and other and other != fmt:
+        raise FormatError(f"this is not a {what}: it looks like a {other} export (import it as {other})")
     width = len(cols.names)
 
     def body() -> Iterator[CsvRow]:
@@ -192,13 +220,24 @@ def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...]) -> tupl
 
 
 def load_json(stream: IO[bytes], what: str) -> Any:
-    """Parse a whole JSON document (json.load: the document is held in memory, up to 256 MiB)."""
-    head = stream.read(MAX_JSON_BYTES + 1)
-    if len(head) > MAX_JSON_BYTES:
-        raise FormatError(f"this {what} is larger than 256 MiB; split it or export fewer items")
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:1] not in (b"{", b"["):
+    """Parse a whole JSON document (json.load: the document is held in memory, up to 256 MiB).
+
+    The first bytes are checked before the rest is read, so a large non-JSON file is refused
+    at once.
+    """
+    head = stream.read(64 * 1024)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
         raise FormatError(f"this is not a {what}: it does not start with a JSON object")
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        size = 0
+    if size > MAX_JSON_BYTES:
+        raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
+    data = head + stream.read(MAX_JSON_BYTES + 1 - len(head))
+    if len(data) > MAX_JSON_BYTES:
+        raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
+    text = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return json.loads(text.decode("utf-8"))
     except UnicodeDecodeError:

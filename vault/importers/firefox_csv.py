@@ -13,7 +13,7 @@ KNOWN = {"url", "username", "password", "httpRealm", "formActionOrigin", "guid",
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("url", "username", "password", "guid|formActionOrigin|httpRealm"))
+    cols, rows = header_rows(stream, WHAT, ("url", "username", "password", "guid|formActionOrigin|httpRealm"), "firefox-csv")
     report = ImportReport("firefox-csv")
     for row in rows:
         c = row.cells

@@ -19,7 +19,7 @@ def group_tag(path: str) -> str:
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("Group", "Title", "Username", "Password", "URL"))
+    cols, rows = header_rows(stream, WHAT, ("Group", "Title", "Username", "Password", "URL"), "keepass-csv")
     report = ImportReport("keepass-csv")
     for row in rows:
         c = row.cells

@@ -15,7 +15,7 @@ KNOWN = {*TITLE, *URL, *USER, *PASS, *OTP, *NOTES, "Favorite", "Archived", "Tags
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("Title", "Username", "Password", "Url|URL|website"))
+    cols, rows = header_rows(stream, WHAT, ("Title", "Username", "Password", "Url|URL|website"), "1password-csv")
     report = ImportReport("1password-csv")
     for row in rows:
         c = row.cells
