@@ -30,7 +30,7 @@ from . import mssb
 from .errors import ObsoleteSyncFileError, SourceUnavailableError, SyncError
 
 #: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
-CONFLICT_COPY = re.compile(r"^data[ .(_-].*(conflict|conflicted).*\.mssb$", re.IGNORECASE)
+CONFLICT_COPY = re.compile(r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE)
 PLACEHOLDER = ".data.mssb.icloud"
 SEQ_KEY = "sync.folder.seq"
 
@@ -67,34 +67,38 @@ class FolderSync:
                 f"the sync folder {self.folder} is missing (not mounted, moved or deleted?); "
                 "reconnect it or choose another with `strongroom sync folder DIR`")
 
-    def _read(self, path: Path) -> tuple[mssb.MssbHeader, list[Envelope]] | None:
+    def _read(self, path: Path) -> tuple[bytes, mssb.MssbHeader, list[Envelope]] | None:
+        """(bytes, header, versions) of one file, authenticated for this account; None if absent."""
         data = mssb.read_bytes(path)
         if data is None:
             return None
-        header, container = mssb.parse(data, path.name)
-        slot: KeySlot = self.vault.slot
-        mssb.check_for(header, slot.account_id, slot.generation, slot.epoch, path.name)
-        return header, mssb.decrypt(container, self.vault.keys, path.name)
+        header, envelopes = mssb.read_for(data, self.vault.keys, path.name)
+        return data, header, envelopes
 
     def sync_now(self) -> FolderReport:
+        """Merge the folder's file (and conflicted copies) into the store, then write the union.
+
+        Raises SourceUnavailableError (folder gone), NotASyncFileError (damaged/tampered),
+        ForeignSyncFileError, SyncFileVersionError, FolderPasswordChangedError or
+        FolderAccountResetError; in every case the local vault and the bad file are untouched.
+        """
         self._check_folder()
         report = FolderReport()
         self.account_dir.mkdir(exist_ok=True)
         if not self.path.exists() and (self.account_dir / PLACEHOLDER).exists():
             report.waiting_for_download = True
             return report
-        theirs: list[Envelope] = []
         seq = int(self.vault.store.get_meta(SEQ_KEY) or b"0")
-        for _ in range(3):  # merge, write; if someone replaced the file meanwhile, merge again
-            before = mssb.read_bytes(self.path)
+        for attempt in range(5):  # merge, write; if someone replaced the file meanwhile, merge again
             try:
                 got = self._read(self.path)
             except ObsoleteSyncFileError:
-                old_generation = mssb.parse(before or b"")[0].generation
-                report.retired.append(mssb.retire_obsolete(self.path, old_generation).name)
+                old = mssb.read_bytes(self.path) or b""
+                report.retired.append(mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name)
                 got = None
+            before = got[0] if got is not None else None
             if got is not None:
-                header, theirs = got
+                _, header, theirs = got
                 seq = max(seq, header.seq)
                 report.received += len(self.vault.apply(theirs))
             self._merge_copies(report)
@@ -102,11 +106,14 @@ class FolderSync:
             if got is not None and _versions_key(ours) <= _versions_key(theirs) \
                     and header.epoch == self.vault.slot.epoch:
                 break  # the file already holds everything we have
-            if mssb.read_bytes(self.path) != before:
+            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours)
+            try:
+                mssb.write_atomic(self.path, data, self._verify, expected=before)
+            except mssb.FileChangedWhileWritingError:
+                if attempt == 4:
+                    raise
                 continue
             seq += 1
-            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq), self.vault.keys, ours)
-            mssb.write_atomic(self.path, data, lambda b: self._verify(b))
             report.wrote = True
             break
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
@@ -114,8 +121,8 @@ class FolderSync:
         return report
 
     def _verify(self, data: bytes) -> None:
-        header, container = mssb.parse(data)
-        mssb.decrypt(container, self.vault.keys)
+        """The temp file must read back as a good file of ours before it replaces anything."""
+        mssb.read_for(data, self.vault.keys)
 
     def _merge_copies(self, report: FolderReport) -> None:
         for copy in sorted(self.account_dir.iterdir()):
@@ -123,17 +130,22 @@ class FolderSync:
                 continue
             try:
                 got = self._read(copy)
+                suffix = "merged"
             except SyncError:
-                got = None  # foreign, obsolete or damaged: set aside, never merged
+                got = None  # foreign, obsolete, damaged or newer: set aside for the user, never merged
+                suffix = "not-merged"
             if got is not None:
-                report.received += len(self.vault.apply(got[1]))
+                report.received += len(self.vault.apply(got[2]))
                 report.merged_copies.append(copy.name)
-            target = copy.with_name(f"{copy.name}.merged")
+            target = copy.with_name(f"{copy.name}.{suffix}")
             n = 1
             while target.exists():
                 n += 1
-                target = copy.with_name(f"{copy.name}.merged-{n}")
-            copy.rename(target)
+                target = copy.with_name(f"{copy.name}.{suffix}-{n}")
+            try:
+                copy.rename(target)
+            except FileNotFoundError:
+                continue  # another device retired it first
             report.retired.append(target.name)
 
 

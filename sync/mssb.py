@@ -44,6 +44,7 @@ from .errors import (
     NotASyncFileError,
     ObsoleteSyncFileError,
     SourceUnavailableError,
+    SyncError,
     SyncFileVersionError,
 )
 
@@ -52,6 +53,21 @@ VERSION = 1
 FILE_NAME = "data.mssb"
 WHAT = "sync file (data.mssb)"
 SUBKEY = "data.mssb"
+
+
+class FolderPasswordChangedError(EpochChangedError, SyncError):
+    """The file is this account's, authenticated, but sealed after a password change elsewhere.
+
+    Also a vault EpochChangedError, so callers that ask for the new password keep working."""
+
+
+class FolderAccountResetError(GenerationChangedError, SyncError):
+    """The file claims a newer generation (the account was reset elsewhere); it cannot be
+    authenticated with this device's keys, so it is left alone and the user signs in again."""
+
+
+class FileChangedWhileWritingError(SyncError):
+    """Another device replaced data.mssb while we were writing ours: merge again, then retry."""
 
 
 @dataclass(frozen=True)
@@ -141,11 +157,26 @@ def check_for(header: MssbHeader, account_id: str, generation: int, epoch: int, 
         raise ObsoleteSyncFileError(
             f"{name} is obsolete: it was written before the account was reset (generation {header.generation})")
     if header.generation > generation:
-        raise GenerationChangedError(
+        raise FolderAccountResetError(
             "the account was reset on another device: sign in again with the new password and Kit")
     if header.epoch > epoch:
-        raise EpochChangedError(
+        raise FolderPasswordChangedError(
             "the Account Password was changed on another device: enter the new password to keep syncing")
+
+
+def read_for(data: bytes, keys: UnlockedKeys, name: str = FILE_NAME) -> tuple[MssbHeader, list[Envelope]]:
+    """Parse, check and open a file for the unlocked account `keys` belongs to.
+
+    Authenticates before trusting the epoch (VK survives a password change, so a newer-epoch
+    file of this generation still opens): a flipped header byte is NotASyncFileError, never a
+    false "password changed elsewhere". Obsolete / newer generations cannot be authenticated
+    with our VK and are reported from the header alone.
+    """
+    header, container = parse(data, name)
+    check_for(header, keys.account_id, keys.generation, 2**62, name)
+    envelopes = decrypt(container, keys, name)
+    check_for(header, keys.account_id, keys.generation, keys.epoch, name)
+    return header, envelopes
 
 
 def decrypt(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -> list[Envelope]:
@@ -169,10 +200,16 @@ def read_bytes(path: Path) -> bytes | None:
         raise SourceUnavailableError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None]) -> None:
+_ANY = b"\0any"
+
+
+def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None], expected: bytes | None = _ANY) -> None:
     """Temp file in the same folder + fsync, re-read and verify, then rename and fsync the folder.
 
-    A save that does not read back as a good file never replaces the old one.
+    A save that does not read back as a good file never replaces the old one. With `expected`
+    (the bytes read before merging, None = no file), the target is re-read just before the
+    rename; if another writer replaced it meanwhile, FileChangedWhileWritingError is raised and
+    nothing is replaced, so the caller merges their write instead of overwriting it.
     """
     tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
     try:
@@ -185,6 +222,8 @@ def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None]) -> No
         finally:
             os.close(fd)
         verify(tmp.read_bytes())
+        if expected != _ANY and read_bytes(path) != expected:
+            raise FileChangedWhileWritingError(f"{path.name} was replaced by another device while saving")
         os.replace(tmp, path)
     except OSError as exc:
         raise SourceUnavailableError(f"cannot write {path}: {exc.strerror or exc}") from None
