@@ -194,14 +194,14 @@ def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...],
     except StopIteration:
         raise FormatError(f"this is not a {what}: the file is empty") from None
     cols = Columns(first.cells)
+    other = guess_csv(cols)
+    if fmt and other and other != fmt:
+        raise FormatError(f"this is not a {what}: it looks like a {other} export (import it as {other})")
     missing = [r for r in required if not cols.has(*r.split("|"))]
     if missing:
         found = ", ".join(cols.names[:12]) or "nothing"
         raise FormatError(f"this is not a {what}: the header lacks {', '.join(m.split('|')[0] for m in missing)} "
                           f"(found: {found[:200]})")
-    other = guess_csv(cols)
-    if fmt and other and other != fmt:
-        raise FormatError(f"this is not a {what}: it looks like a {other} export (import it as {other})")
     width = len(cols.names)
 
     def body() -> Iterator[CsvRow]:

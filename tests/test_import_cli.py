@@ -1,0 +1,96 @@
+"""`strongroom import` / `strongroom export` end to end in subprocesses: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PASSWORD = "import cli password"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data" / "import"
+
+
+class Cli:
+    def __init__(self, home: Path, cwd: Path) -> None:
+        self.home, self.cwd = home, cwd
+
+    def run(self, *args: str, password: str | None = PASSWORD) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+        env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(self.home),
+                "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")}
+        if password is not None:
+            env["STRONGROOM_PASSWORD"] = password
+        return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=self.cwd, env=env, input="",
+                              capture_output=True, text=True, timeout=60)
+
+    def ok(self, *args: str) -> str:
+        r = self.run(*args)
+        assert r.returncode == 0, f"{args} → {r.returncode}: {r.stderr}"
+        return r.stdout
+
+
+def _one_error_line(r: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for w in words:
+        assert w.lower() in lines[0].lower(), lines[0]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    c = Cli(tmp_path / "home", tmp_path)
+    c.ok("signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path))
+    return c
+
+
+def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> None:
+    out = cli.ok("import", "bitwarden-json", str(DATA / "bitwarden.json"))
+    assert out.startswith("Imported 7 record(s) from bitwarden.json (bitwarden-json)")
+    assert "item 8: unknown Bitwarden item type 99" in out
+    assert "p@ss" not in out  # no secret in the report
+    again = json.loads(cli.ok("import", "bitwarden-json", str(DATA / "bitwarden.json"), "--json"))
+    assert again["imported"] == 0 and len(again["duplicates"]) == 7
+    dry = json.loads(cli.ok("import", "chrome-csv", str(DATA / "chrome.csv"), "--dry-run", "--json"))
+    assert dry["imported"] == 4 and dry["dry_run"]
+    assert len(json.loads(cli.ok("ls", "--json"))) == 7
+
+    target = tmp_path / "out.json"
+    _one_error_line(cli.run("export", "--format", "json", str(target)), 2, "--yes", "plain text")
+    assert not target.exists()
+    said = cli.ok("export", "--format", "json", str(target), "--yes")
+    assert str(target) in said and "7 record(s)" in said
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    _one_error_line(cli.run("export", "--format", "json", str(target), "--yes"), 2, "exists", "--force")
+    cli.ok("export", "--format", "csv", str(tmp_path / "out.csv"), "--yes")
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o600
+
+    fresh = Cli(tmp_path / "home2", tmp_path)
+    (tmp_path / "kit2").mkdir()
+    fresh.ok("signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path / "kit2"))
+    assert fresh.ok("import", "strongroom-json", str(target)).startswith("Imported 7 record(s)")
+    original = {r["id"]: r for r in json.loads(cli.ok("ls", "--json"))}
+    copied = {r["id"]: r for r in json.loads(fresh.ok("ls", "--json"))}
+    assert original == copied
+
+
+def test_bad_files_exit_2_and_change_nothing(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("import", "keepass-xml", str(DATA / "keepass.xml"))
+    before = cli.ok("ls", "--json")
+    truncated = tmp_path / "t.json"
+    truncated.write_bytes((DATA / "bitwarden.json").read_bytes()[:500])
+    _one_error_line(cli.run("import", "bitwarden-json", str(truncated), password=None), 2,
+                    "cannot import", "complete", "nothing was imported")
+    _one_error_line(cli.run("import", "keepass-xml", str(DATA / "chrome.csv"), password=None), 2, "not XML")
+    _one_error_line(cli.run("import", "chrome-csv", str(DATA / "keepass.csv"), password=None), 2,
+                    "keepass-csv")
+    _one_error_line(cli.run("import", "chrome-csv", str(tmp_path / "missing.csv"), password=None), 2, "no file")
+    _one_error_line(cli.run("import", "lastpass-csv", str(DATA / "chrome.csv"), password=None), 2, "invalid choice")
+    _one_error_line(cli.run("import", "chrome-csv", str(DATA / "chrome.csv"), password="wrong password!"), 3)
+    assert cli.ok("ls", "--json") == before
