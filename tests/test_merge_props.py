@@ -118,3 +118,87 @@ def test_merge_is_idempotent_commutative_associative(a: list[Envelope], b: list[
         assert _content(s1) == _content(s2) == _key(_merge(a, b, c))
         s1.close()
         s2.close()
+
+
+# -- the same properties end to end: real Vaults on their own homes, one shared folder, real
+# data.mssb files, Dropbox-style conflicted copies written by a device that was offline --------
+
+FOLDER_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(["add", "edit", "delete"]), st.integers(0, 2), st.integers(0, 2)),
+        st.tuples(st.sampled_from(["sync", "offline-copy"]), st.integers(0, 2), st.just(0)),
+        st.tuples(st.just("ghost"), st.just(3), st.integers(0, 2)),
+    ),
+    min_size=1, max_size=25,
+)
+
+
+def _folder_devices(tmp: Path) -> tuple[Path, list[object]]:
+    from sync.folder import FolderSync, bootstrap_from_folder
+    from vault.vault import Vault
+
+    folder = tmp / "Dropbox"
+    folder.mkdir()
+    first = Vault.create(tmp / "dev0", "p@example.com", "property password")
+    FolderSync(first, folder).sync_now()
+    rest = [bootstrap_from_folder(tmp / f"dev{i}", folder, "p@example.com", "property password", first.slot.kit)
+            for i in (1, 2, 3)]
+    return folder, [first, *rest]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FOLDER_OPS)
+def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int, int]]) -> None:
+    import dataclasses
+
+    from sync import mssb
+    from sync.folder import FolderSync
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, devs = _folder_devices(Path(tmp))
+        vaults: list[Vault] = [d for d in devs if isinstance(d, Vault)]
+        ids = ["%016x" % (i + 1) for i in range(3)]
+        ever: set[tuple[str, str, bytes]] = set()
+        for n, (op, d, r) in enumerate(ops_list):
+            v = vaults[d]
+            rid = ids[r]
+            alive = rid in {s.id for s in v.summaries()}
+            if op == "add" and not v.store.versions(rid):
+                v.add(dataclasses.replace(new_record("note", f"{rid} by {d}"), id=rid))
+            elif op == "edit" and alive:
+                v.update(dataclasses.replace(v.record(rid), title=f"{rid} edit {n} by {d}"))
+            elif op == "delete" and alive:
+                v.delete(rid)
+            elif op == "sync":
+                FolderSync(v, folder).sync_now()
+            elif op in ("offline-copy", "ghost"):  # what Dropbox keeps when this device wrote while offline
+                if op == "ghost":  # device 3 only ever reaches the folder through conflicted copies
+                    path = mssb.file_path(folder, v.slot.account_id)
+                    v.apply(mssb.read_for(path.read_bytes(), v.keys)[1])
+                    if rid in {s.id for s in v.summaries()}:
+                        v.update(dataclasses.replace(v.record(rid), title=f"{rid} ghost edit {n}"))
+                    elif not v.store.versions(rid):
+                        v.add(dataclasses.replace(new_record("note", f"{rid} by ghost"), id=rid))
+                data = mssb.encode(mssb.header_for(v.slot, v.device, 1), v.keys, v.store.all_versions())
+                (mssb.account_dir(folder, v.slot.account_id) / f"data (dev{d}'s conflicted copy {n}).mssb").write_bytes(data)
+            ever |= {(e.record_id, e.vv_text, e.ciphertext) for e in v.store.all_versions()}
+        vaults, ghost = vaults[:3], vaults[3]
+        for _ in range(2):
+            for v in vaults:
+                FolderSync(v, folder).sync_now()
+        contents = {_content(v.store) for v in vaults}
+        assert len(contents) == 1, "devices did not converge through the folder"
+        views = [sorted((s.id, s.title) for s in v.summaries()) for v in vaults]
+        assert views[0] == views[1] == views[2]
+        kept = vaults[0].store.all_versions()
+        for rid, vv_text, body in ever:  # no write silently lost
+            vv = Envelope(rid, vv_text, 0, "", False, b"").vv
+            assert any(k.ciphertext == body or dominates(k.vv, vv) for k in kept if k.record_id == rid)
+        account_dir = mssb.account_dir(folder, vaults[0].slot.account_id)
+        assert not [p for p in account_dir.iterdir() if p.name.endswith(").mssb")], "copies not retired"
+        _, in_file = mssb.read_for((account_dir / mssb.FILE_NAME).read_bytes(), vaults[0].keys)
+        assert _key(in_file) == _content(vaults[0].store)
+        for v in [*vaults, ghost]:
+            v.close()
