@@ -28,22 +28,27 @@ def _content(store: Store) -> frozenset[tuple[str, str, bytes]]:
     return frozenset((e.record_id, e.vv_text, e.ciphertext) for e in store.all_versions())
 
 
+def _ints(op: tuple[object, ...]) -> list[int]:
+    """The integer arguments of a generated operation (a bool counts as 0/1)."""
+    return [int(x) for x in op[1:] if isinstance(x, int)]
+
+
 def _run(ops_list: list[tuple[object, ...]], folder: Path) -> tuple[list[Store], list[Envelope]]:
     stores = [Store(folder / f"{d}.db") for d in DEVICES]
     written: list[Envelope] = []
     base = 1_700_000_000_000
     for n, op in enumerate(ops_list):
         if op[0] == "write":
-            _, dev, rec, deleted, skew = op
-            rid = RECORDS[int(rec)]  # type: ignore[call-overload]
-            store = stores[int(dev)]  # type: ignore[call-overload]
-            vv, hlc = next_version(store.versions(rid), DEVICES[int(dev)], wall_ms=base + n * 1000 + int(skew))  # type: ignore[call-overload]
-            env = Envelope(rid, vv_key(vv), hlc, DEVICES[int(dev)], bool(deleted), f"{n}".encode() * 4)
+            dev, rec, deleted, skew = _ints(op)
+            rid = RECORDS[rec]
+            store = stores[dev]
+            vv, hlc = next_version(store.versions(rid), DEVICES[dev], wall_ms=base + n * 1000 + skew)
+            env = Envelope(rid, vv_key(vv), hlc, DEVICES[dev], bool(deleted), f"{n}".encode() * 4)
             store.apply([env])
             written.append(env)
         else:
-            _, i, j = op
-            a, b = stores[int(i)], stores[int(j)]  # type: ignore[call-overload]
+            i, j = _ints(op)
+            a, b = stores[i], stores[j]
             a.apply(b.all_versions())
             b.apply(a.all_versions())
     return stores, written
