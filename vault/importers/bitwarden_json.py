@@ -29,9 +29,10 @@ def read(stream: IO[bytes]) -> ImportReport:
         raise FormatError("this Bitwarden export is encrypted; export again choosing the unencrypted .json format")
     names = {}
     for group in ("folders", "collections"):
-        for f in doc.get(group) or ():
+        listed = doc.get(group)
+        for f in listed if isinstance(listed, list) else ():
             if isinstance(f, dict) and f.get("id") is not None:
-                names[str(f["id"])] = text(f.get("name"))
+                names[text(f["id"])] = text(f.get("name"))
     report = ImportReport("bitwarden-json")
     for i, item in enumerate(doc["items"], 1):
         where = f"item {i}"
@@ -39,18 +40,19 @@ def read(stream: IO[bytes]) -> ImportReport:
             report.skip(where, "not a JSON object")
             continue
         kind = item.get("type")
-        if kind not in _TYPES:
-            report.skip(where, f"unknown Bitwarden item type {kind!r}")
+        if isinstance(kind, bool) or not isinstance(kind, int) or kind not in _TYPES:
+            shown = repr(kind) if isinstance(kind, int | str) and len(str(kind)) < 20 else "(not a number)"
+            report.skip(where, f"unknown Bitwarden item type {shown}")
             continue
-        draft = Draft(_TYPES[kind], text(item.get("name")), notes=text(item.get("notes")),
-                      favorite=item.get("favorite") is True,
-                      created=iso_time(text(item.get("creationDate"))),
-                      modified=iso_time(text(item.get("revisionDate"))))
-        if item.get("folderId") is not None:
-            draft.tags.append(names.get(str(item["folderId"]), ""))
-        for cid in item.get("collectionIds") or ():
-            draft.tags.append(names.get(str(cid), ""))
         try:
+            draft = Draft(_TYPES[kind], text(item.get("name")), notes=text(item.get("notes")),
+                          favorite=item.get("favorite") is True,
+                          created=iso_time(text(item.get("creationDate"))),
+                          modified=iso_time(text(item.get("revisionDate"))))
+            if item.get("folderId") is not None:
+                draft.tags.append(names.get(text(item["folderId"]), ""))
+            for cid in item.get("collectionIds") or ():
+                draft.tags.append(names.get(text(cid), ""))
             _fill(draft, kind, item)
         except (TypeError, AttributeError, ValueError):
             report.skip(where, "malformed item (a field has the wrong JSON type)")

@@ -70,8 +70,8 @@ def read(stream: IO[bytes]) -> ImportReport:
                               "(they can expand without bound); KeePass never writes them") from None
         line = getattr(exc, "position", (0, 0))[0]
         raise FormatError(f"this is not a valid {WHAT}: malformed XML near line {line} (is the file complete?)") from None
-    except UnicodeDecodeError:
-        raise FormatError(f"this is not a {WHAT}: it is not UTF-8 text") from None
+    except (UnicodeDecodeError, LookupError):
+        raise FormatError(f"this is not a {WHAT}: its text encoding is unknown or broken") from None
     return report
 
 
