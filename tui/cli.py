@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "tui.commands.transfer",
     "tui.commands.tools",
     "tui.commands.synccmd",
+    "tui.commands.servercmd",
     "tui.commands.agentcmd",
 ]
 
