@@ -175,3 +175,14 @@ def test_every_record_is_well_formed(fmt: str, name: str) -> None:
         pw = rec.value("password")
         if pw and len(pw) > 3:
             assert pw not in repr(rec) and pw not in repr(report)
+
+
+def test_a_malformed_otpauth_uri_is_kept_not_fatal() -> None:
+    import io
+
+    from vault.importers import read_stream
+
+    data = b"Title,Url,Username,Password,OTPAuth\nX,https://x,u,p,otpauth://[totp/x?secret=JBSWY3DPEHPK3PXP\n"
+    report = read_stream("1password-csv", io.BytesIO(data))
+    assert report.records[0].value("one-time password (not recognised)") is not None
+    assert report.problems[0].where == "line 2" and not report.problems[0].skipped

@@ -357,7 +357,7 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
         secret = draft.totp.strip()
         try:
             parse_totp(secret)
-        except VaultError as exc:
+        except (VaultError, ValueError) as exc:  # ValueError: urlsplit on "otpauth://[" (vault/totp.py)
             extra.append(Field("one-time password (not recognised)", FieldKind.SECRET, secret))
             report.note(where, f"TOTP secret not recognised ({exc}); kept as a concealed field")
         else:
