@@ -7,7 +7,7 @@ garbage, XML with entities): then nothing is imported at all.
 
 from __future__ import annotations
 
-import codecs
+import contextlib
 import csv
 import hashlib
 import io
@@ -88,23 +88,28 @@ Reader = Callable[[IO[bytes]], ImportReport]
 def text_stream(stream: IO[bytes], what: str) -> Iterator[str]:
     """Lines of UTF-8 text (BOM dropped), each at most MAX_LINE_CHARS; FormatError otherwise.
 
-    Lines are read one at a time, so a large file is never held as one string.
+    Lines are read one at a time, so a large file is never held as one string. Only \\n, \\r
+    and \\r\\n end a line (newline=""), as the csv module needs.
     """
-    reader = codecs.getreader("utf-8-sig")(stream, "strict")
+    reader = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
     number = 0
-    while True:
-        try:
-            line = reader.readline(MAX_LINE_CHARS + 1)
-        except UnicodeDecodeError:
-            raise FormatError(f"this is not a {what}: line {number + 1} is not UTF-8 text") from None
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_LINE_CHARS:
-            raise FormatError(f"this is not a {what}: line {number} is longer than 16 MiB")
-        if "\x00" in line:
-            raise FormatError(f"this is not a {what}: line {number} contains binary data (NUL bytes)")
-        yield line
+    try:
+        while True:
+            try:
+                line = reader.readline(MAX_LINE_CHARS + 1)
+            except UnicodeDecodeError:
+                raise FormatError(f"this is not a {what}: line {number + 1} is not UTF-8 text") from None
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise FormatError(f"this is not a {what}: line {number} is longer than 16 MiB")
+            if "\x00" in line:
+                raise FormatError(f"this is not a {what}: line {number} contains binary data (NUL bytes)")
+            yield line
+    finally:
+        with contextlib.suppress(ValueError):  # already closed by the caller
+            reader.detach()  # leave the caller's stream open
 
 
 @dataclass(frozen=True)
@@ -234,9 +239,14 @@ def load_json(stream: IO[bytes], what: str) -> Any:
         size = 0
     if size > MAX_JSON_BYTES:
         raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
-    data = head + stream.read(MAX_JSON_BYTES + 1 - len(head))
-    if len(data) > MAX_JSON_BYTES:
-        raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
+    chunks, total = [head], len(head)
+    while chunk := stream.read(1024 * 1024):  # read(n) with a huge n would allocate n bytes up front
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_JSON_BYTES:
+            raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
+    data = b"".join(chunks)
+    del chunks
     text = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return json.loads(text.decode("utf-8"))
