@@ -141,3 +141,24 @@ def test_strongroom_json_bad_records_are_skipped_with_reasons() -> None:
     assert "kind" in reasons[4]
     with pytest.raises(FormatError, match="version"):
         read_stream("strongroom-json", io.BytesIO(json.dumps(dict(doc, version=9)).encode()))
+
+
+def test_csv_export_reads_back_cell_for_cell(vault: Vault) -> None:
+    import csv
+
+    recs = _rich_records()
+    vault.add_many(recs)
+    rows = list(csv.DictReader(io.StringIO(render(vault_records(vault)[0], "csv"), newline="")))
+    by_id = {r["id"]: r for r in rows}
+    a = by_id[recs[0].id]
+    assert a["password"] == "p,\"w\"\nx" and a["title"] == "Émile 🔐 مرحبا" and a["tags"] == "Work, 家"
+    assert a["favorite"] == "1" and a["created"] == "2020-09-13T12:26:40Z" and a["notes"] == recs[0].notes
+    assert a["totp"].startswith("otpauth://") and a["fields"] == "PIN code: 0042\nmemo: "
+    assert by_id[recs[1].id]["fields"] == "number: 4111 1111 1111 1111\nexpiry: 04/2029\ncvv: 123"
+
+
+def test_import_report_counts_and_sources_line_up() -> None:
+    report = read_file("msecure-csv", DATA / "msecure.csv")
+    assert len(report.sources) == len(report.records)
+    assert report.counts()["login"] == 3
+    assert "records=" in repr(report) and "bitpassword" not in repr(report)
