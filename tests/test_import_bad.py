@@ -21,7 +21,7 @@ from vault.vault import Vault
 
 DATA = Path(__file__).parent / "data" / "import"
 FIXTURES = {"strongroom-json": None, "bitwarden-json": "bitwarden.json", "bitwarden-csv": "bitwarden.csv",
-            "1password-csv": "1password.csv", "keepass-csv": "keepass.csv", "keepass-xml": "keepass.xml",
+            "1password-csv": "1password.csv", "1password-1pux": "1password.1pux", "keepass-csv": "keepass.csv", "keepass-xml": "keepass.xml",
             "chrome-csv": "chrome.csv", "firefox-csv": "firefox.csv", "msecure-csv": "msecure.csv"}
 SAMPLES = {fmt: (DATA / name).read_bytes() for fmt, name in FIXTURES.items() if name}
 
@@ -55,11 +55,11 @@ def test_wrong_format_is_refused(fmt: str, other: str) -> None:
     assert "this" in str(info.value) and "export" in str(info.value) or "CSV" in str(info.value)
 
 
-@pytest.mark.parametrize("fmt", ["bitwarden-json", "keepass-xml"])
-def test_truncated_json_and_xml(fmt: str) -> None:
+@pytest.mark.parametrize("fmt", ["bitwarden-json", "keepass-xml", "1password-1pux"])
+def test_truncated_json_xml_and_zip(fmt: str) -> None:
     data = SAMPLES[fmt].rstrip()
     for cut in (len(data) // 3, len(data) // 2, len(data) - 1):
-        with pytest.raises(FormatError, match="complete|valid"):
+        with pytest.raises(FormatError, match="complete|valid|truncated"):
             _read(fmt, data[:cut])
 
 
@@ -86,6 +86,25 @@ def test_xml_bomb_and_external_entities_are_refused() -> None:
     for doc in (BOMB, EXTERNAL):
         with pytest.raises(FormatError, match="entities"):
             _read("keepass-xml", doc)
+
+
+def test_1pux_zip_bomb_and_missing_data(tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = tmp_path / "bomb.1pux"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("export.data", "w", force_zip64=True) as member:
+            block = b" " * (1024 * 1024)
+            for _ in range(257):
+                member.write(block)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    with pytest.raises(FormatError, match="256 MiB"):
+        read_file("1password-1pux", bomb)
+    empty = tmp_path / "empty.1pux"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("export.attributes", "{}")
+    with pytest.raises(FormatError, match="no export.data"):
+        read_file("1password-1pux", empty)
 
 
 def test_other_xml_is_not_keepass() -> None:

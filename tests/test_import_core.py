@@ -34,7 +34,7 @@ def _all(vault: Vault) -> dict[str, object]:
 
 
 def test_every_cli_format_has_a_reader() -> None:
-    assert set(FORMATS) == {"strongroom-json", "msecure-csv", "1password-csv", "bitwarden-json", "bitwarden-csv",
+    assert set(FORMATS) == {"strongroom-json", "msecure-csv", "1password-csv", "1password-1pux", "bitwarden-json", "bitwarden-csv",
                             "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"}
 
 

@@ -155,8 +155,28 @@ def test_msecure_csv() -> None:
     assert _problems(report) == ["line 9: only 1 cells; an mSecure row has at least 4"]
 
 
+def test_1password_1pux() -> None:
+    """A 1PUX zip (export.data beside it as 1password-1pux.export.data.json, for reading)."""
+    report = read_file("1password-1pux", DATA / "1password.1pux")
+    gh, card, note, wifi, key, alarm = report.records
+    assert gh.title == "GitHub" and gh.favorite and gh.tags == ("Personal", "dev", "work")
+    assert (gh.value("username"), gh.value("password")) == ("ann@example.com", 'p@ss, "w"\nline')
+    assert parse_totp(gh.value("totp") or "").issuer == "GitHub" and gh.value("url 2") == "https://gist.github.com"
+    assert _kinds(gh)["Recovery codes"] is FieldKind.SECRET and gh.field("remember") is None
+    assert gh.created == 1600000000.0 and gh.modified == 1700000000.0
+    assert [h.fields[0].value for h in gh.history] == ["older-pass"]
+    assert (card.type, card.value("number"), card.value("expiry"), card.value("cvv"), card.value("issuer")) == \
+        ("credit-card", "4111111111111111", "04/2029", "123", "First Bank")
+    assert note.type == "note" and note.tags == ("Personal", "1Password archive")
+    assert (wifi.type, wifi.value("ssid"), wifi.value("password")) == ("wifi", "home-net", "wifi-pass")
+    assert _kinds(key)["private key"] is FieldKind.SECRET
+    assert alarm.type == "password" and alarm.tags == ("Shared 家族",)
+    assert _problems(report) == ["item 6: not a JSON object", "item 7: empty entry (no title, fields or notes)"]
+
+
 @pytest.mark.parametrize("fmt,name", [("bitwarden-json", "bitwarden.json"), ("bitwarden-csv", "bitwarden.csv"),
-                                      ("1password-csv", "1password.csv"), ("keepass-csv", "keepass.csv"),
+                                      ("1password-csv", "1password.csv"), ("1password-1pux", "1password.1pux"),
+                                      ("keepass-csv", "keepass.csv"),
                                       ("keepass-xml", "keepass.xml"), ("chrome-csv", "chrome.csv"),
                                       ("firefox-csv", "firefox.csv"), ("msecure-csv", "msecure.csv")])
 def test_every_record_is_well_formed(fmt: str, name: str) -> None:

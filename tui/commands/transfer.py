@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
 
-IMPORT_FORMATS = ["strongroom-json", "msecure-csv", "1password-csv", "bitwarden-json", "bitwarden-csv",
+IMPORT_FORMATS = ["strongroom-json", "msecure-csv", "1password-csv", "1password-1pux", "bitwarden-json", "bitwarden-csv",
                   "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"]
 SHOWN_PROBLEMS = 50
 

@@ -14,6 +14,7 @@ from . import (
     keepass_csv,
     keepass_xml,
     msecure_csv,
+    onepassword_1pux,
     onepassword_csv,
     strongroom_json,
 )
@@ -23,6 +24,7 @@ FORMATS: dict[str, Reader] = {
     "strongroom-json": strongroom_json.read,
     "msecure-csv": msecure_csv.read,
     "1password-csv": onepassword_csv.read,
+    "1password-1pux": onepassword_1pux.read,
     "bitwarden-json": bitwarden_json.read,
     "bitwarden-csv": bitwarden_csv.read,
     "keepass-csv": keepass_csv.read,

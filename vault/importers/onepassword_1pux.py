@@ -1,0 +1,184 @@
+"""1Password 1PUX export: a zip whose `export.data` is JSON — accounts → vaults → items, each
+with categoryUuid ("001" login, "002" card, …), overview {title, url, urls, tags}, details
+{loginFields [{designation, value}], notesPlain, sections [{title, fields [{id, title, value:
+{string | concealed | totp | email | phone | url | date | monthYear | address | …}}]}],
+passwordHistory [{value, time}]}, createdAt/updatedAt (Unix seconds), favIndex, state.
+
+The zip is read member by member with a size cap (a zip bomb stops at 256 MiB of output);
+attachments (files/) are not imported. Vault names become tags.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from typing import IO, Any
+
+from ..errors import FormatError
+from ..records import Field, HistoryEntry
+from ..templates import FieldKind, template
+from .common import MAX_JSON_BYTES, Draft, ImportReport, build, load_json, text
+
+WHAT = "1Password 1PUX export"
+CATEGORIES = {"001": "login", "002": "credit-card", "003": "note", "004": "identity", "005": "password",
+              "100": "software-licence", "101": "bank-account", "103": "drivers-licence", "105": "membership",
+              "106": "passport", "109": "wifi", "111": "email-account"}
+#: 1Password section field ids → our template field names (looked up in the item's template).
+FIELD_IDS = {"cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "expiry": "expiry", "pin": "pin",
+             "bank": "issuer", "bankName": "bank", "owner": "holder", "accountNo": "number",
+             "routingNo": "routing", "swift": "swift", "iban": "iban", "telephonePin": "pin",
+             "firstname": "first-name", "lastname": "last-name", "email": "email", "defphone": "phone",
+             "address": "address", "birthdate": "birthday", "reg_code": "licence-key",
+             "product_version": "version", "reg_email": "email", "order_date": "purchased",
+             "network_name": "ssid", "wireless_password": "password", "wireless_security": "security",
+             "pop_username": "username", "pop_server": "imap", "smtp_server": "smtp", "pop_password": "password",
+             "fullname": "full-name", "number": "number", "issuing_country": "country", "issue_date": "issued",
+             "expiry_date": "expires", "state": "region", "org_name": "organisation",
+             "membership_no": "member-id"}
+
+
+def _value(v: Any) -> tuple[str, FieldKind]:
+    """A section field's value as text and the kind it suggests."""
+    if not isinstance(v, dict) or not v:
+        return "", FieldKind.TEXT
+    key, raw = next(iter(v.items()))
+    if key == "concealed":
+        return text(raw), FieldKind.SECRET
+    if key == "totp":
+        return text(raw), FieldKind.TOTP
+    if key == "email" and isinstance(raw, dict):
+        return text(raw.get("email_address")), FieldKind.EMAIL
+    if key == "address" and isinstance(raw, dict):
+        parts = [text(raw.get(k)) for k in ("street", "city", "state", "zip", "country")]
+        return "\n".join(p for p in parts if p.strip()), FieldKind.NOTE
+    if key == "monthYear" and isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+        return f"{raw % 100:02d}/{raw // 100}", FieldKind.DATE
+    if key == "date" and isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 10**11:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(raw, UTC).strftime("%Y-%m-%d"), FieldKind.DATE
+    if key == "sshKey" and isinstance(raw, dict):
+        return text(raw.get("privateKey")), FieldKind.SECRET
+    if key == "url":
+        return text(raw), FieldKind.URL
+    if key == "phone":
+        return text(raw), FieldKind.PHONE
+    return text(raw), FieldKind.TEXT
+
+
+def _export_data(stream: IO[bytes]) -> bytes:
+    try:
+        with zipfile.ZipFile(stream) as zf:
+            try:
+                info = zf.getinfo("export.data")
+            except KeyError:
+                raise FormatError(f"this is not a {WHAT}: the zip has no export.data") from None
+            if info.file_size > MAX_JSON_BYTES:
+                raise FormatError(f"this {WHAT} is larger than 256 MiB once unpacked")
+            out = io.BytesIO()
+            with zf.open(info) as member:
+                while chunk := member.read(1024 * 1024):
+                    out.write(chunk)
+                    if out.tell() > MAX_JSON_BYTES:
+                        raise FormatError(f"this {WHAT} is larger than 256 MiB once unpacked")
+            return out.getvalue()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            OSError, ValueError) as exc:  # RuntimeError: an encrypted member
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(f"this is not a readable {WHAT} (a damaged or truncated zip file)") from None
+
+
+def read(stream: IO[bytes]) -> ImportReport:
+    doc = load_json(io.BytesIO(_export_data(stream)), WHAT)
+    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
+        raise FormatError(f"this is not a {WHAT}: export.data has no \"accounts\" list")
+    report = ImportReport("1password-1pux")
+    n = 0
+    for account in doc["accounts"]:
+        vaults = account.get("vaults") if isinstance(account, dict) else None
+        for vault in vaults if isinstance(vaults, list) else ():
+            if not isinstance(vault, dict):
+                continue
+            attrs = vault.get("attrs")
+            vault_name = text(attrs.get("name")) if isinstance(attrs, dict) else ""
+            items = vault.get("items")
+            for item in items if isinstance(items, list) else ():
+                n += 1
+                where = f"item {n}"
+                if not isinstance(item, dict):
+                    report.skip(where, "not a JSON object")
+                    continue
+                try:
+                    draft = _item(item, vault_name, report, where)
+                except (TypeError, AttributeError, ValueError):
+                    report.skip(where, "malformed item (a field has the wrong JSON type)")
+                    continue
+                if draft is not None:
+                    build(draft, report, where)
+    return report
+
+
+def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: str) -> Draft | None:
+    state = text(item.get("state")) or "active"
+    if state not in ("active", "archived"):
+        report.skip(where, f"a {state} item (only active and archived items are imported)")
+        return None
+    overview = item.get("overview") or {}
+    details = item.get("details") or {}
+    if not isinstance(overview, dict) or not isinstance(details, dict):
+        raise TypeError("overview/details")
+    category = text(item.get("categoryUuid"))
+    type_key = CATEGORIES.get(category, "custom")
+    tpl = template(type_key)
+    created, updated = item.get("createdAt"), item.get("updatedAt")
+    draft = Draft(type_key, text(overview.get("title")), notes=text(details.get("notesPlain")),
+                  favorite=isinstance(item.get("favIndex"), int) and item["favIndex"] > 0,
+                  created=float(created) if isinstance(created, int | float) and 0 < created < 1e11 else None,
+                  modified=float(updated) if isinstance(updated, int | float) and 0 < updated < 1e11 else None)
+    draft.tags.append(vault_name)
+    draft.tags += [text(t) for t in overview.get("tags") or ()]
+    if state == "archived":
+        draft.tags.append("1Password archive")
+    urls = [text(u.get("url")) for u in overview.get("urls") or () if isinstance(u, dict)]
+    urls = [u for u in urls if u.strip()] or [text(overview.get("url"))]
+    if tpl.spec("url") is not None and urls[0].strip():
+        draft.set("url", urls[0])
+        urls = urls[1:]
+    for i, u in enumerate(urls, 2):
+        draft.add_extra(f"url {i}" if tpl.spec("url") else "url", u, FieldKind.URL)
+    if text(details.get("password")):
+        draft.set("password", text(details["password"]))
+    for lf in details.get("loginFields") or ():
+        if not isinstance(lf, dict):
+            continue
+        designation = text(lf.get("designation"))
+        value = lf.get("value")
+        value = text(value.get("email_address") or value.get("string")) if isinstance(value, dict) else text(value)
+        if designation in ("username", "password") and designation not in draft.values:
+            draft.set(designation, value)
+        elif value.strip() and lf.get("fieldType") not in ("C", "B", "I"):  # checkboxes/buttons: form noise
+            draft.add_extra(text(lf.get("name")) or "field",
+                            value, FieldKind.SECRET if lf.get("fieldType") == "P" else FieldKind.TEXT)
+    for section in details.get("sections") or ():
+        if not isinstance(section, dict):
+            continue
+        for f in section.get("fields") or ():
+            if not isinstance(f, dict):
+                continue
+            value, kind = _value(f.get("value"))
+            if not value.strip():
+                continue
+            ours = FIELD_IDS.get(text(f.get("id")))
+            if kind is FieldKind.TOTP and not draft.totp:
+                draft.totp = value
+            elif ours and tpl.spec(ours) is not None and ours not in draft.values:
+                draft.set(ours, value)
+            else:
+                draft.add_extra(text(f.get("title")) or text(f.get("id")) or "field", value, kind)
+    for h in details.get("passwordHistory") or ():
+        if isinstance(h, dict) and text(h.get("value")) and isinstance(h.get("time"), int):
+            draft.history.append(HistoryEntry(float(h["time"]), (Field("password", FieldKind.SECRET,
+                                                                       text(h["value"])),)))
+    return draft
