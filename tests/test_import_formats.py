@@ -152,7 +152,7 @@ def test_msecure_csv() -> None:
     assert titles["Router"].type == "wifi" and titles["Router"].value("ssid") == "home-net"
     gadget = titles["Gadget"]
     assert gadget.type == "custom" and gadget.tags == ("Frequent Flyer",) and gadget.value("Member ID") == "FF123"
-    assert _problems(report) == ["line 9: only 1 cells; an mSecure row has at least 4"]
+    assert _problems(report) == ["line 9: only 1 cell; an mSecure row has at least 4"]
 
 
 def test_1password_1pux() -> None:

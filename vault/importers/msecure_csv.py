@@ -61,7 +61,8 @@ def read(stream: IO[bytes]) -> ImportReport:
                 raise FormatError(f"this is not an {WHAT}: its rows should start with 'Title|id,Record Type,…' "
                                   "(mSecure writes no header)")
         if len(row.cells) < 4:
-            report.skip(row.where, f"only {len(row.cells)} cells; an mSecure row has at least 4")
+            n = len(row.cells)
+            report.skip(row.where, f"only {n} cell{'' if n == 1 else 's'}; an mSecure row has at least 4")
             continue
         title, _, _ = row.cells[0].rpartition("|") if "|" in row.cells[0] else (row.cells[0], "", "")
         kind = row.cells[1].strip()
