@@ -10,12 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vault.errors import FormatError, InvalidInputError, VaultError
 from vault.export import export_records, render, vault_records
 from vault.importers import FORMATS, import_report, read_file, read_stream
-from vault.records import Field, HistoryEntry, new_record
-from vault.templates import FieldKind
+from vault.records import Field, HistoryEntry, Record, new_record, normalize_tags
+from vault.templates import TEMPLATES, FieldKind
 from vault.vault import Vault
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -162,3 +164,20 @@ def test_import_report_counts_and_sources_line_up() -> None:
     assert len(report.sources) == len(report.records)
     assert report.counts()["login"] == 3
     assert "records=" in repr(report) and "bitpassword" not in repr(report)
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+_FIELDS = st.lists(st.builds(Field, _TEXT, st.sampled_from(list(FieldKind)), _TEXT), max_size=5).map(tuple)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.builds(
+    Record, id=st.text("0123456789abcdef", min_size=1, max_size=16), type=st.sampled_from(sorted(TEMPLATES)),
+    title=_TEXT, fields=_FIELDS, notes=_TEXT, tags=st.lists(_TEXT, max_size=3).map(normalize_tags),
+    favorite=st.booleans(), created=st.floats(0, 4e9), modified=st.floats(0, 4e9),
+    history=st.lists(st.builds(HistoryEntry, st.floats(0, 4e9), _FIELDS), max_size=2).map(tuple)),
+    max_size=6, unique_by=lambda r: r.id))
+def test_strongroom_json_round_trips_any_records(records: list[Record]) -> None:
+    report = read_stream("strongroom-json", io.BytesIO(render(records, "json").encode()))
+    assert not report.problems
+    assert sorted(report.records, key=lambda r: r.id) == sorted(records, key=lambda r: r.id)
