@@ -42,6 +42,12 @@ class FolderReport:
     merged_copies: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     waiting_for_download: bool = False
+    #: sha256 of the data.mssb content this sync fully merged (or wrote); None if none. The
+    #: watcher compares against it: hashing the file afterwards could record another
+    #: device's newer write as already merged.
+    file_digest: str | None = None
+    #: the local change counter covered by what was written or found in the file.
+    local_seq: int = 0
 
 
 def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
@@ -102,9 +108,11 @@ class FolderSync:
                 seq = max(seq, header.seq)
                 report.received += len(self.vault.apply(theirs))
             self._merge_copies(report)
+            report.local_seq = self.vault.store.max_seq()  # before the snapshot: ours covers it
             ours = self.vault.store.all_versions()
             if got is not None and _versions_key(ours) <= _versions_key(theirs) \
                     and header.epoch == self.vault.slot.epoch:
+                report.file_digest = mssb.digest(got[0])
                 break  # the file already holds everything we have
             data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours)
             try:
@@ -115,6 +123,7 @@ class FolderSync:
                 continue
             seq += 1
             report.wrote = True
+            report.file_digest = mssb.digest(data)
             break
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())

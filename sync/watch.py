@@ -1,8 +1,23 @@
 """Watching the sync folder: react when another device replaces data.mssb, and push local changes.
 
-Watches the account folder (not the file: an atomic replace arrives as a *moved* event onto
-data.mssb), debounces bursts, ignores events that leave the content hash unchanged (our own
-writes included), and rescans periodically because watchers miss events on some file systems.
+Watches the account folder, not the file: sync clients and our own writer replace data.mssb
+atomically (temp + rename), which arrives as a *moved* event onto data.mssb, and a watch on the
+old file would be lost with its inode. Bursts are debounced (quiet for DEBOUNCE seconds, at
+most MAX_DEBOUNCE), events that leave the content hash unchanged (our own writes included) do
+nothing, and the folder is rescanned every RESCAN seconds because watchers miss events on some
+file systems (network shares, FUSE). Where inotify/FSEvents cannot start (watch limit, odd file
+system), watchdog's polling observer is used instead.
+
+API (used by `strongroom sync serve` and the TUI):
+
+    w = FolderWatcher(FolderSync(vault, folder), on_sync=..., on_error=..., on_change=...)
+    w.start_background()   # observer + worker thread; or start() then run() to block
+    ...
+    w.stop()
+
+`on_sync(report)` follows every sync, `on_change(report)` only those that changed records here
+(refresh the record list; from the TUI wrap it in `app.call_from_thread`), `on_error(exc)` gets
+SyncError / VaultError instances and the watcher keeps running. Callbacks run on the worker thread.
 """
 
 from __future__ import annotations
@@ -17,21 +32,32 @@ from . import mssb
 from .folder import CONFLICT_COPY, FolderReport, FolderSync
 
 DEBOUNCE = 0.3
+MAX_DEBOUNCE = 2.0
 RESCAN = 30.0
 LOCAL_POLL = 1.0
+
+
+def _relevant(name: str) -> bool:
+    return name == mssb.FILE_NAME or bool(CONFLICT_COPY.match(name))
 
 
 class FolderWatcher:
     """Runs FolderSync.sync_now when the folder's file changes or this device's store changes."""
 
     def __init__(self, sync: FolderSync, on_sync: Callable[[FolderReport], None] | None = None,
-                 on_error: Callable[[Exception], None] | None = None) -> None:
+                 on_error: Callable[[Exception], None] | None = None,
+                 on_change: Callable[[FolderReport], None] | None = None, rescan: float = RESCAN) -> None:
         self.sync = sync
         self.on_sync = on_sync
         self.on_error = on_error
+        self.on_change = on_change
+        self.rescan = rescan
+        self.polling = False  # True when the native observer could not start
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: Any = None
+        self._thread: threading.Thread | None = None
+        self._last_event = 0.0
         self._last_hash: str | None = None
         self._last_seq = -1
 
@@ -39,22 +65,47 @@ class FolderWatcher:
         data = mssb.read_bytes(self.sync.path)
         return mssb.digest(data) if data is not None else None
 
+    def _copies_waiting(self) -> bool:
+        try:
+            return any(CONFLICT_COPY.match(p.name) for p in self.sync.account_dir.iterdir())
+        except OSError:
+            return False
+
+    def _event(self, *paths: str) -> None:
+        if any(_relevant(Path(p).name) for p in paths if p):
+            self._last_event = time.monotonic()
+            self._wake.set()
+
     def start(self) -> None:
+        """Start the observer on the account folder (created if missing)."""
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
 
         watcher = self
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                names = {Path(str(event.src_path)).name, Path(str(getattr(event, "dest_path", "") or "")).name}
-                if mssb.FILE_NAME in names or any(CONFLICT_COPY.match(n) for n in names if n):
-                    watcher._wake.set()
+                watcher._event(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
 
         self.sync.account_dir.mkdir(parents=True, exist_ok=True)
-        self._observer = Observer()
-        self._observer.schedule(Handler(), str(self.sync.account_dir), recursive=False)
-        self._observer.start()
+        for kind in (Observer, PollingObserver):
+            observer = kind()
+            try:
+                observer.schedule(Handler(), str(self.sync.account_dir), recursive=False)
+                observer.start()
+            except OSError:  # inotify watch/instance limit, unsupported file system
+                continue
+            self._observer = observer
+            self.polling = kind is PollingObserver
+            return
+
+    def start_background(self) -> None:
+        """start() plus a daemon worker thread running run(); a first sync happens at once."""
+        self.start()
+        self._wake.set()
+        self._thread = threading.Thread(target=self.run, name="strongroom-folder-watch", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -62,19 +113,34 @@ class FolderWatcher:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
     def run_once(self) -> FolderReport | None:
-        """Sync if the file or the local store changed since the last run."""
+        """Sync if the file or the local store changed since the last run, or copies wait."""
         file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
-        if file_hash == self._last_hash and seq == self._last_seq:
+        if file_hash == self._last_hash and seq == self._last_seq and not self._copies_waiting():
             return None
         report = self.sync.sync_now()
-        self._last_hash = self._file_hash()
-        self._last_seq = self.sync.vault.store.max_seq()
+        # What this sync really merged, not the file as it is now (another device may have
+        # replaced it meanwhile: then the hashes differ and the next pass merges that too).
+        self._last_hash = report.file_digest
+        self._last_seq = report.local_seq
         if self.on_sync:
             self.on_sync(report)
+        if self.on_change and report.received:
+            self.on_change(report)
         return report
+
+    def _settle(self) -> None:
+        """Wait until events stop for DEBOUNCE (a sync client writes in several steps)."""
+        started = time.monotonic()
+        while not self._stop.is_set() and time.monotonic() - started < MAX_DEBOUNCE:
+            quiet = time.monotonic() - self._last_event
+            if quiet >= DEBOUNCE:
+                return
+            time.sleep(DEBOUNCE - quiet)
 
     def run(self) -> None:
         """Block until stop(): event-driven, plus local-change polling and a periodic rescan."""
@@ -84,10 +150,10 @@ class FolderWatcher:
             if self._stop.is_set():
                 break
             if woke:
-                time.sleep(DEBOUNCE)  # let a burst of events settle
+                self._settle()
                 self._wake.clear()
             try:
-                if woke or time.monotonic() - last_rescan > RESCAN or \
+                if woke or time.monotonic() - last_rescan > self.rescan or \
                         self.sync.vault.store.max_seq() != self._last_seq:
                     last_rescan = time.monotonic()
                     self.run_once()

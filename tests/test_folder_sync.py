@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,170 @@ def test_icloud_placeholder_is_not_overwritten(tmp_path: Path) -> None:
     (folder / a.slot.account_id / ".data.mssb.icloud").write_bytes(b"placeholder")
     report = FolderSync(a, folder).sync_now()
     assert report.waiting_for_download and not (folder / a.slot.account_id / mssb.FILE_NAME).exists()
+
+
+# -- real watchdog events, two devices with watchers on, writers in other processes ------------
+
+def _wait_until(check: object, timeout: float = 10.0) -> float:
+    """Seconds until check() is true (fails the test after `timeout`)."""
+    start = time.monotonic()
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() - start < timeout, "timed out waiting"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def _pair(tmp_path: Path) -> tuple[Path, Vault, Vault]:
+    from sync.folder import bootstrap_from_folder
+
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    a = Vault.create(tmp_path / "a", "w@example.com", PW)
+    a.add(new_record("login", "Shared", {"password": "v0"}))
+    FolderSync(a, folder).sync_now()
+    b = bootstrap_from_folder(tmp_path / "b", folder, "w@example.com", PW, a.slot.kit)
+    return folder, a, b
+
+
+def _titles(v: Vault) -> set[str]:
+    return {s.title for s in v.summaries()}
+
+
+def test_another_process_replacing_the_file_is_merged_within_the_debounce(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    b.add(new_record("note", "From another process"))
+    staged = tmp_path / "staged.mssb"
+    staged.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 50), b.keys, b.store.all_versions()))
+    changes: list[object] = []
+    errors: list[Exception] = []
+    w = FolderWatcher(FolderSync(a, folder), on_change=changes.append, on_error=errors.append)
+    w.start_background()
+    try:
+        _wait_until(lambda: w._last_seq >= 0)  # first sync done
+        assert not w.polling
+        target = mssb.file_path(folder, a.slot.account_id)
+        script = ("import os, shutil, sys; tmp = sys.argv[2] + '.part'; shutil.copyfile(sys.argv[1], tmp); "
+                  "os.replace(tmp, sys.argv[2])")
+        subprocess.run([sys.executable, "-c", script, str(staged), str(target)], check=True, timeout=30)
+        took = _wait_until(lambda: "From another process" in _titles(a))
+    finally:
+        w.stop()
+    assert not errors and changes and took < 2.0, took
+    # The watcher wrote back nothing new (the file already had everything) and the file is good.
+    _, envs = mssb.read_for(target.read_bytes(), a.keys)
+    assert {e.vv_text for e in envs} >= {e.vv_text for e in a.store.all_versions()}
+
+
+def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    a.add(new_record("note", "Doomed"))
+    FolderSync(a, folder).sync_now()
+    FolderSync(b, folder).sync_now()
+    rid = a.find("Shared")
+    doomed = a.find("Doomed")
+    # Offline on both: the same record edited twice, and delete (A) vs edit (B).
+    for v, value in ((a, "from-a"), (b, "from-b")):
+        v.update(replace(v.record(rid), fields=new_record("login", "x", {"password": value}).fields))
+    a.delete(doomed)
+    b.update(replace(b.record(doomed), notes="edited on B"))
+    errors: list[Exception] = []
+    watchers = [FolderWatcher(FolderSync(v, folder), on_error=errors.append) for v in (a, b)]
+    for w in watchers:
+        w.start_background()
+    try:
+        def converged() -> bool:
+            da, db = a.detail(rid), b.detail(rid)
+            return da.conflict and db.conflict and doomed in {s.id for s in a.summaries()} \
+                and {s.id for s in a.summaries()} == {s.id for s in b.summaries()}
+        _wait_until(lambda: converged() or bool(errors), timeout=15)
+    finally:
+        for w in watchers:
+            w.stop()
+    assert not errors, [repr(e) for e in errors]
+    for v in (a, b):
+        d = v.detail(rid)
+        values = {d.record.value("password")} | {o.value("password") for o in d.others}
+        assert values == {"from-a", "from-b"}
+        assert v.record(doomed).notes == "edited on B"
+    assert a.detail(rid).record.value("password") == b.detail(rid).record.value("password")
+
+
+def test_watcher_merges_and_retires_a_dropbox_conflicted_copy(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    b.add(new_record("note", "Only in the copy"))
+    copy = mssb.account_dir(folder, a.slot.account_id) / "data (Bob's conflicted copy 2026-11-22).mssb"
+    w = FolderWatcher(FolderSync(a, folder))
+    w.start_background()
+    try:
+        _wait_until(lambda: w._last_seq >= 0)
+        copy.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions()))
+        _wait_until(lambda: "Only in the copy" in _titles(a) and not copy.exists())
+    finally:
+        w.stop()
+    assert copy.with_name(copy.name + ".merged").exists()
+
+
+def test_syncthing_copies_merged_damaged_copies_set_aside(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    b.add(new_record("note", "Syncthing copy"))
+    adir = mssb.account_dir(folder, a.slot.account_id)
+    good = adir / "data.sync-conflict-20261122-101010-ABCDEFG.mssb"
+    good.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions()))
+    bad = adir / "data (conflicted copy 2).mssb"
+    bad.write_bytes(b"MSSB garbage")
+    report = FolderSync(a, folder).sync_now()
+    assert report.merged_copies == [good.name] and "Syncthing copy" in _titles(a)
+    assert (adir / (bad.name + ".not-merged")).read_bytes() == b"MSSB garbage"  # left for the user
+    assert not good.exists() and not bad.exists()
+
+
+def test_local_changes_are_pushed_by_the_watcher(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    w = FolderWatcher(FolderSync(a, folder))
+    w.start_background()
+    try:
+        _wait_until(lambda: w._last_seq >= 0)
+        a.add(new_record("note", "Pushed"))
+        path = mssb.file_path(folder, a.slot.account_id)
+        _wait_until(lambda: any(e.record_id == a.find("Pushed") for e in mssb.read_for(path.read_bytes(), b.keys)[1]))
+    finally:
+        w.stop()
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from sync.folder import FolderSync
+from vault.records import new_record
+from vault.vault import Vault
+v = Vault.open(Path(sys.argv[1])); v.unlock(sys.argv[3])
+s = FolderSync(v, Path(sys.argv[2]))
+for i in range(10000):
+    v.add(new_record("note", f"n{i}"))
+    s.sync_now()
+    print(f"n{i}", flush=True)
+"""
+
+
+def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_reported_save(tmp_path: Path) -> None:
+    import random
+    import signal
+
+    folder, a, b = _pair(tmp_path)
+    a.close()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")},
+           "STRONGROOM_INSECURE_TEST_KDF": "1"}
+    path = mssb.file_path(folder, b.slot.account_id)
+    rng = random.Random(4)
+    for round_ in range(4):
+        p = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "a"), str(folder), PW], env=env,
+                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+        assert p.stdout is not None
+        first = p.stdout.readline()  # the writer is running
+        time.sleep(rng.uniform(0.0, 0.4))
+        p.send_signal(signal.SIGKILL)
+        out, _ = p.communicate(timeout=30)
+        reported = {first.strip(), *out.split()} - {""}
+        _, envs = mssb.read_for(path.read_bytes(), b.keys)  # always a good file
+        b.apply(envs)
+        assert reported <= _titles(b), f"round {round_}: a reported save is missing"
