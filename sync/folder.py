@@ -33,6 +33,7 @@ from .errors import ObsoleteSyncFileError, SourceUnavailableError, SyncError
 CONFLICT_COPY = re.compile(r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE)
 PLACEHOLDER = ".data.mssb.icloud"
 SEQ_KEY = "sync.folder.seq"
+STALE_TEMP = 3600.0  # seconds: a temp file this old is left by a writer that was killed
 
 
 @dataclass
@@ -95,6 +96,7 @@ class FolderSync:
             report.waiting_for_download = True
             return report
         seq = int(self.vault.store.get_meta(SEQ_KEY) or b"0")
+        self._remove_stale_temps()
         for attempt in range(5):  # merge, write; if someone replaced the file meanwhile, merge again
             try:
                 got = self._read(self.path)
@@ -128,6 +130,16 @@ class FolderSync:
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
         return report
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files of writers killed mid-save (encrypted, never the real file): tidy up."""
+        now = time.time()
+        for tmp in self.account_dir.glob(f".{mssb.FILE_NAME}.tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TEMP:
+                    tmp.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove
 
     def _verify(self, data: bytes) -> None:
         """The temp file must read back as a good file of ours before it replaces anything."""

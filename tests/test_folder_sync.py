@@ -20,11 +20,12 @@ from vault.records import new_record
 from vault.vault import Vault
 
 PW = "folder sync password"
+REPO = Path(__file__).resolve().parent.parent  # the code under test, even while the editable install is rebuilt
 
 
 def cli(home: Path, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    full |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home)} | env
+    full |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "PYTHONPATH": str(REPO)} | env
     if password:
         full["STRONGROOM_PASSWORD"] = password
     return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=full, capture_output=True, text=True,
@@ -338,12 +339,12 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
     folder, a, b = _pair(tmp_path)
     a.close()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")},
-           "STRONGROOM_INSECURE_TEST_KDF": "1"}
+           "STRONGROOM_INSECURE_TEST_KDF": "1", "PYTHONPATH": str(REPO)}
     path = mssb.file_path(folder, b.slot.account_id)
     rng = random.Random(4)
     for round_ in range(4):
         p = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "a"), str(folder), PW], env=env,
-                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+                             stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert p.stdout is not None
         first = p.stdout.readline()  # the writer is running
         time.sleep(rng.uniform(0.0, 0.4))
@@ -353,3 +354,8 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
         _, envs = mssb.read_for(path.read_bytes(), b.keys)  # always a good file
         b.apply(envs)
         assert reported <= _titles(b), f"round {round_}: a reported save is missing"
+    temps = list(path.parent.glob(".data.mssb.tmp-*"))
+    for t in temps:  # a killed writer may leave its temp file; it is removed once stale
+        os.utime(t, (time.time() - 7200, time.time() - 7200))
+    FolderSync(b, folder).sync_now()
+    assert not list(path.parent.glob(".data.mssb.tmp-*"))
