@@ -59,6 +59,7 @@ class FolderSync:
     def __init__(self, vault: Any, folder: Path) -> None:
         self.vault = vault
         self.folder = folder
+        self.codec = mssb.Codec()  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
 
     @property
     def account_dir(self) -> Path:
@@ -79,8 +80,16 @@ class FolderSync:
         data = mssb.read_bytes(path)
         if data is None:
             return None
-        header, envelopes = mssb.read_for(data, self.vault.keys, path.name)
+        header, envelopes = mssb.read_for(data, self.vault.keys, path.name, self.codec)
         return data, header, envelopes
+
+    def _apply_new(self, envelopes: list[Envelope], held: set[tuple[str, str, bytes]]) -> int:
+        """Merge only versions this store does not hold yet (the rest would change nothing)."""
+        new = [e for e in envelopes if (e.record_id, e.vv_text, e.ciphertext) not in held]
+        if not new:
+            return 0
+        held.update((e.record_id, e.vv_text, e.ciphertext) for e in new)
+        return len(self.vault.apply(new))
 
     def sync_now(self) -> FolderReport:
         """Merge the folder's file (and conflicted copies) into the store, then write the union.
@@ -105,18 +114,25 @@ class FolderSync:
                 report.retired.append(mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name)
                 got = None
             before = got[0] if got is not None else None
+            report.local_seq = self.vault.store.max_seq()  # before the snapshot: ours covers it
+            ours = self.vault.store.all_versions()
+            held = {(e.record_id, e.vv_text, e.ciphertext) for e in ours}
+            applied = 0
             if got is not None:
                 _, header, theirs = got
                 seq = max(seq, header.seq)
-                report.received += len(self.vault.apply(theirs))
-            self._merge_copies(report)
-            report.local_seq = self.vault.store.max_seq()  # before the snapshot: ours covers it
-            ours = self.vault.store.all_versions()
+                applied += self._apply_new(theirs, held)
+            applied += self._merge_copies(report, held)
+            report.received += applied
+            if applied:
+                report.local_seq = self.vault.store.max_seq()
+                ours = self.vault.store.all_versions()
             if got is not None and _versions_key(ours) <= _versions_key(theirs) \
                     and header.epoch == self.vault.slot.epoch:
                 report.file_digest = mssb.digest(got[0])
                 break  # the file already holds everything we have
-            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours)
+            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours,
+                               self.codec)
             try:
                 mssb.write_atomic(self.path, data, self._verify, expected=before)
             except mssb.FileChangedWhileWritingError:
@@ -143,9 +159,11 @@ class FolderSync:
 
     def _verify(self, data: bytes) -> None:
         """The temp file must read back as a good file of ours before it replaces anything."""
-        mssb.read_for(data, self.vault.keys)
+        mssb.read_for(data, self.vault.keys, codec=self.codec)
 
-    def _merge_copies(self, report: FolderReport) -> None:
+    def _merge_copies(self, report: FolderReport, held: set[tuple[str, str, bytes]]) -> int:
+        """Merge conflicted copies, then rename them aside; returns records changed here."""
+        changed = 0
         for copy in sorted(self.account_dir.iterdir()):
             if copy.name == mssb.FILE_NAME or not CONFLICT_COPY.match(copy.name):
                 continue
@@ -156,7 +174,7 @@ class FolderSync:
                 got = None  # foreign, obsolete, damaged or newer: set aside for the user, never merged
                 suffix = "not-merged"
             if got is not None:
-                report.received += len(self.vault.apply(got[2]))
+                changed += self._apply_new(got[2], held)
                 report.merged_copies.append(copy.name)
             target = copy.with_name(f"{copy.name}.{suffix}")
             n = 1
@@ -168,6 +186,7 @@ class FolderSync:
             except FileNotFoundError:
                 continue  # another device retired it first
             report.retired.append(target.name)
+        return changed
 
 
 def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, kit: KitPayload | None) -> Any:

@@ -181,3 +181,20 @@ def test_envelopes_survive_pack_for_large_files(vault: Vault) -> None:
     vault.apply(many)
     _, envs = mssb.read_for(_encode(vault), vault.keys)
     assert len(envs) == len(vault.store.all_versions()) >= 2002
+
+
+def test_codec_matches_the_vault_format_and_reuses_parses(vault: Vault) -> None:
+    from vault.envelope import pack_envelopes, unpack_envelopes
+
+    codec = mssb.Codec()
+    envs = vault.store.all_versions()
+    body = codec.pack(envs)
+    assert body == pack_envelopes(envs) == codec.pack(envs)
+    assert codec.unpack(body) == unpack_envelopes(body) == envs
+    again = codec.unpack(body)
+    assert all(x is y for x, y in zip(again, envs, strict=True))  # the earlier objects, no re-parse
+    for bad in (body[:-1], body + b"\0\0", body[:3]):
+        with pytest.raises(Exception) as fresh:
+            unpack_envelopes(bad)
+        with pytest.raises(type(fresh.value)):
+            codec.unpack(bad)

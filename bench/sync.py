@@ -1,0 +1,84 @@
+"""Folder sync at 10,000 records: data.mssb write, merge of two copies that differ in 1%,
+and how long a change on one device takes to show on another with the watcher on.
+
+Run: python -m bench sync  (cheap KDF: the figures are sync work, not sign-in cost).
+Targets (issue 4): write < 300 ms, 1% merge < 300 ms, visible on the other device < 2 s.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+os.environ.setdefault("STRONGROOM_INSECURE_TEST_KDF", "1")
+
+from sync import mssb  # noqa: E402
+from sync.folder import FolderSync, bootstrap_from_folder  # noqa: E402
+from sync.watch import FolderWatcher  # noqa: E402
+from vault.records import new_record  # noqa: E402
+from vault.vault import Vault  # noqa: E402
+
+N = 10_000
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, (time.perf_counter() - start) * 1000
+
+
+def run() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    folder = tmp / "Dropbox"
+    folder.mkdir()
+    a = Vault.create(tmp / "a", "bench@example.com", "bench password")
+    a.add_many([new_record("login", f"Site {i}", {"username": f"user{i}", "password": f"pw-{i}-xxxxxxxxxxxx",
+                                                   "url": f"https://s{i}.example.com"}) for i in range(N)])
+    sa = FolderSync(a, folder)
+    _, first = timed(sa.sync_now)
+    versions = a.store.all_versions()
+    header = mssb.header_for(a.slot, a.device, 99)
+    data, enc = timed(lambda: mssb.encode(header, a.keys, versions))
+    _, write = timed(lambda: mssb.write_atomic(tmp / "x.mssb", data, lambda d: None))
+    _, read = timed(lambda: mssb.read_for(data, a.keys))
+    print(f"{N} records, data.mssb {sa.path.stat().st_size / 1e6:.2f} MB")
+    print(f"  first sync_now (encode + verified atomic write): {first:.0f} ms")
+    print(f"  cold encode {enc:.0f} ms, atomic write + fsync {write:.0f} ms, cold read + decrypt {read:.0f} ms")
+
+    b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", "bench password", a.slot.kit)
+    ids = [s.id for s in b.summaries()]
+    for rid in ids[: N // 100]:
+        b.update(replace(b.record(rid), notes="changed on b"))
+    for rid in ids[-(N // 100):]:
+        a.update(replace(a.record(rid), notes="changed on a"))
+    FolderSync(b, folder).sync_now()
+    report, merge = timed(sa.sync_now)
+    print(f"  merge a copy differing in 1% (+1% local), write back: {merge:.0f} ms "
+          f"({report.received} records received)")
+    _, cold_merge = timed(FolderSync(a, folder).sync_now)
+    print(f"  same in a fresh process (no parse memory), nothing new: {cold_merge:.0f} ms")
+
+    seen = threading.Event()
+    watcher = FolderWatcher(FolderSync(b, folder), on_change=lambda r: seen.set())
+    watcher.start_background()
+    time.sleep(2.5)
+    for k in range(3):
+        seen.clear()
+        rid = ids[k]
+        a.update(replace(a.record(rid), notes=f"live {k}"))
+        start = time.perf_counter()
+        sa.sync_now()
+        seen.wait(10)
+        print(f"  change on A visible on B (A writes, B's watcher merges): {(time.perf_counter() - start) * 1000:.0f} ms")
+    watcher.stop()
+
+
+if __name__ == "__main__":
+    run()
