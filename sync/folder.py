@@ -5,10 +5,29 @@ it (and any conflicted copies the folder's client made) into the local store, th
 union back atomically — only when the file lacks something we hold. `bootstrap_from_folder`
 makes a new device from the file alone, given the Account Password and the Kit.
 
+API for the CLI / TUI (the vault must be unlocked):
+
+    sync = FolderSync(vault, Path(folder))   # keep one per device: it remembers parsed envelopes
+    report = sync.sync_now()                 # FolderReport: received, wrote, merged_copies,
+                                             # retired, waiting_for_download, file_digest
+    vault = bootstrap_from_folder(home, folder, email, password, kit)   # kit=None: account.key
+    FolderWatcher(sync, on_change=...)       # live updates: sync/watch.py
+    mssb.adopt_new_epoch(vault, path, new_password)   # after FolderPasswordChangedError
+
+Errors (all SyncError; the local vault and the bad file are left untouched): SourceUnavailable-
+Error (folder missing/unreadable), NotASyncFileError (truncated, garbage, tampered),
+ForeignSyncFileError, SyncFileVersionError (newer Strongroom), mssb.FolderPasswordChangedError
+(also vault EpochChangedError: ask for the new password), mssb.FolderAccountResetError (also
+GenerationChangedError: sign in again). An obsolete file (older generation) is not an error:
+it is renamed `data.obsolete-<gen>-<time>.mssb` and reported in `retired`.
+
 Rules (DESIGN.md "data.mssb"): a file of an older generation is obsolete — renamed aside, never
 merged; a newer generation or epoch means the account was reset / the password changed elsewhere
 (typed errors, the user decides); an iCloud placeholder `.data.mssb.icloud` means "not
-downloaded yet", so nothing is written over it.
+downloaded yet", so nothing is written over it. Conflicted copies (`data (… conflicted copy
+…).mssb`, `data.sync-conflict-….mssb`, iCloud's `data 2.mssb`) are merged and renamed
+`….merged`; unreadable or foreign ones are renamed `….not-merged` for the user to inspect.
+If another device replaces data.mssb while we save, we merge its write and save again.
 """
 
 from __future__ import annotations
