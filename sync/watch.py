@@ -46,13 +46,17 @@ class FolderWatcher:
 
     def __init__(self, sync: FolderSync, on_sync: Callable[[FolderReport], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None,
-                 on_change: Callable[[FolderReport], None] | None = None, rescan: float = RESCAN) -> None:
+                 on_change: Callable[[FolderReport], None] | None = None, rescan: float = RESCAN,
+                 poll: bool = False) -> None:
+        """`poll=True` stats the folder instead of using inotify/FSEvents: for network shares,
+        where the kernel never hears about writes made by other machines."""
         self.sync = sync
         self.on_sync = on_sync
         self.on_error = on_error
         self.on_change = on_change
         self.rescan = rescan
-        self.polling = False  # True when the native observer could not start
+        self._poll = poll
+        self.polling = False  # True when polling (asked for, or the native observer could not start)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: Any = None
@@ -89,7 +93,7 @@ class FolderWatcher:
                 watcher._event(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
 
         self.sync.account_dir.mkdir(parents=True, exist_ok=True)
-        for kind in (Observer, PollingObserver):
+        for kind in ((PollingObserver,) if self._poll else (Observer, PollingObserver)):
             observer = kind()
             try:
                 observer.schedule(Handler(), str(self.sync.account_dir), recursive=False)

@@ -359,3 +359,44 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
         os.utime(t, (time.time() - 7200, time.time() - 7200))
     FolderSync(b, folder).sync_now()
     assert not list(path.parent.glob(".data.mssb.tmp-*"))
+
+
+def test_polling_watcher_for_network_shares(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    w = FolderWatcher(FolderSync(a, folder), poll=True)
+    w.start_background()
+    try:
+        assert w.polling
+        _wait_until(lambda: w._last_seq >= 0)
+        b.add(new_record("note", "Seen by polling"))
+        FolderSync(b, folder).sync_now()
+        _wait_until(lambda: "Seen by polling" in _titles(a))
+    finally:
+        w.stop()
+
+
+def test_password_changed_on_another_device_is_adopted(tmp_path: Path) -> None:
+    from sync.mssb import FolderPasswordChangedError
+    from vault.errors import WrongPasswordError
+
+    folder, a, b = _pair(tmp_path)
+    a.change_password("the new password 123")
+    a.add(new_record("note", "After the change"))
+    FolderSync(a, folder).sync_now()  # the file now carries epoch 2
+    path = mssb.file_path(folder, a.slot.account_id)
+    before = path.read_bytes()
+    with pytest.raises(FolderPasswordChangedError):
+        FolderSync(b, folder).sync_now()
+    assert path.read_bytes() == before and "After the change" not in _titles(b)
+    with pytest.raises(WrongPasswordError):
+        mssb.adopt_new_epoch(b, path, "not the new password")
+    assert b.slot.epoch == 1
+    mssb.adopt_new_epoch(b, path, "the new password 123")
+    assert b.slot.epoch == a.slot.epoch == 2
+    FolderSync(b, folder).sync_now()
+    assert "After the change" in _titles(b)
+    home_b = b.home
+    b.close()
+    again = Vault.open(home_b)
+    again.unlock("the new password 123")
+    assert "After the change" in _titles(again)
