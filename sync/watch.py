@@ -10,7 +10,8 @@ system), watchdog's polling observer is used instead.
 
 API (used by `strongroom sync serve` and the TUI):
 
-    w = FolderWatcher(FolderSync(vault, folder), on_sync=..., on_error=..., on_change=...)
+    w = FolderWatcher(FolderSync(vault, folder), on_sync=..., on_error=..., on_change=...,
+                      own_connection=True)   # whenever the UI thread keeps using `vault`
     w.start_background()   # observer + worker thread; or start() then run() to block
     ...
     w.stop()
@@ -47,10 +48,20 @@ class FolderWatcher:
     def __init__(self, sync: FolderSync, on_sync: Callable[[FolderReport], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None,
                  on_change: Callable[[FolderReport], None] | None = None, rescan: float = RESCAN,
-                 poll: bool = False) -> None:
+                 poll: bool = False, own_connection: bool = False) -> None:
         """`poll=True` stats the folder instead of using inotify/FSEvents: for network shares,
-        where the kernel never hears about writes made by other machines."""
+        where the kernel never hears about writes made by other machines.
+
+        `own_connection=True` (use it whenever another thread, e.g. the UI, keeps using the same
+        Vault): syncs run on a second Vault of the same home with its own SQLite connection,
+        unlocked with the main vault's keys and re-opened when its key slot changes (password
+        changed here). One connection shared by two threads fails with "cannot start a
+        transaction within a transaction". The main vault sees the merged records through its
+        store's change counter; while it is locked, syncs fail with LockedError (to on_error).
+        """
         self.sync = sync
+        self._main = sync.vault if own_connection else None
+        self._private: Any = None
         self.on_sync = on_sync
         self.on_error = on_error
         self.on_change = on_change
@@ -119,9 +130,28 @@ class FolderWatcher:
             self._observer.join(timeout=5)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
+        if self._private is not None and (self._thread is None or not self._thread.is_alive()):
+            self._private.close()
+            self._private = None
+
+    def _use_private_connection(self) -> None:
+        """Point self.sync at a Vault with its own connection, current with the main one's slot."""
+        from vault.vault import Vault
+
+        main = self._main
+        if main is None:
+            return
+        keys = main.keys  # LockedError while the main vault is locked: nothing to sync with
+        if self._private is None or self._private.slot != main.slot:
+            if self._private is not None:
+                self._private.close()
+            self._private = Vault.open(main.home)
+            self._private.unlock_with_keys(keys)
+            self.sync = FolderSync(self._private, self.sync.folder)
 
     def run_once(self) -> FolderReport | None:
         """Sync if the file or the local store changed since the last run, or copies wait."""
+        self._use_private_connection()
         file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
         if file_hash == self._last_hash and seq == self._last_seq and not self._copies_waiting():

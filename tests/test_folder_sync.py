@@ -400,3 +400,32 @@ def test_password_changed_on_another_device_is_adopted(tmp_path: Path) -> None:
     again = Vault.open(home_b)
     again.unlock("the new password 123")
     assert "After the change" in _titles(again)
+
+
+def test_watcher_on_its_own_connection_while_the_ui_thread_keeps_writing(tmp_path: Path) -> None:
+    folder, a, b = _pair(tmp_path)
+    errors: list[Exception] = []
+    w = FolderWatcher(FolderSync(a, folder), on_error=errors.append, own_connection=True)
+    w.start_background()
+    try:
+        sb, end = FolderSync(b, folder), time.monotonic() + 2.5
+        b_titles: set[str] = set()
+        while time.monotonic() < end:  # the "UI thread" saves while the watcher merges B's writes
+            a.add(new_record("note", "A"))
+            if len(b_titles) < 40:
+                b_titles.add(f"B {len(b_titles)}")
+                b.add(new_record("note", f"B {len(b_titles) - 1}"))
+                sb.sync_now()
+        a.change_password("changed while watching")  # the watcher follows the new key slot
+        a.add(new_record("note", "After passwd"))
+        path = mssb.file_path(folder, a.slot.account_id)
+
+        def a_all_in_file() -> bool:
+            held = {e.vv_text for e in a.store.all_versions()}
+            return b_titles <= _titles(a) and \
+                held <= {e.vv_text for e in mssb.read_for(path.read_bytes(), a.keys)[1]}
+        _wait_until(a_all_in_file, timeout=15)
+    finally:
+        w.stop()
+    assert not errors, [repr(e) for e in errors]
+    assert mssb.parse(path.read_bytes())[0].epoch == 2
