@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from ..widgets.kit_qr import KitQR
 from ..widgets.secret_input import SecretInput
+from ..widgets.strength_meter import StrengthMeter
 
 if TYPE_CHECKING:
     from ..app import StrongroomApp
@@ -74,7 +75,7 @@ class SignUpScreen(Screen[None]):
             yield Input(placeholder="you@example.com", id="email")
             yield Label("Account Password (at least 8 characters)")
             yield SecretInput(id="password")
-            yield Static("", id="strength")
+            yield StrengthMeter(id="strength")
             yield Label("Repeat the Account Password")
             yield SecretInput(id="repeat")
             yield Label("Hint (optional; never the password itself)")
@@ -88,14 +89,7 @@ class SignUpScreen(Screen[None]):
 
     @on(Input.Changed, "#password")
     def _strength(self, event: Input.Changed) -> None:
-        from vault.strength import estimate
-
-        if not event.value:
-            self.query_one("#strength", Static).update("")
-            return
-        s = estimate(event.value)
-        bar = "█" * (s.score + 1) + "░" * (4 - s.score)
-        self.query_one("#strength", Static).update(f"Strength: {bar} {s.label}  {s.warning}")
+        self.query_one("#strength", StrengthMeter).show(event.value)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#create")
