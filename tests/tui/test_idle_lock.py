@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,10 @@ async def test_typing_into_a_form_field_keeps_the_app_unlocked(vault_home: Path)
             await pilot.pause(0.05)
         await pilot.press("tab")  # into a text field
         assert isinstance(app.focused, Input)
-        app._last_input = 0.0  # long ago
+        long_ago = time.monotonic() - 3600  # not 0.0: monotonic() counts from boot, which may be minutes ago
+        app._last_input = long_ago
         await pilot.press("a")
-        assert app._last_input > 0.0, "a key typed into an Input must reset the idle timer"
+        assert app._last_input > long_ago, "a key typed into an Input must reset the idle timer"
         app._check_idle()
         assert isinstance(app.screen, EditRecordScreen) and app.vault is not None
 
@@ -54,7 +56,7 @@ async def test_idle_time_locks_and_forgets_the_keys(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=(100, 30)) as pilot:
         await _unlocked(pilot, app)
-        app._last_input = 0.0
+        app._last_input = time.monotonic() - 3600
         app._check_idle()
         await pilot.pause(0.1)
         assert isinstance(app.screen, LockScreen) and app.vault is None
