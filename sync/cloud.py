@@ -25,13 +25,13 @@ import binascii
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from vault import kdf
 from vault import keys as keymod
+from vault.backup import keep_as_backup  # noqa: F401  (moved to vault/backup.py; the folder sync uses it too)
 from vault.envelope import Envelope
 from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
 from vault.kdf import KdfParams
@@ -395,33 +395,3 @@ def _device_name(vault: Any) -> str:
     import platform
 
     return str(vault.settings().get("device_name") or platform.node() or "device")[:100]
-
-
-def keep_as_backup(vault: Any, folder: Path | None = None) -> Path:
-    """A device that meets an account reset keeps what it held, encrypted (PRODUCT.md #7).
-
-    Unlocked: a backup file (restores with the password in force before the reset). Locked: a
-    copy of the device's encrypted store. Returns the path written.
-    """
-    folder = folder or Path(vault.home) / "backups"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    gen = vault.slot.generation
-    if vault.unlocked:
-        from vault.backup import create_backup
-
-        path = folder / f"before-reset-gen{gen}-{stamp}.srbk"
-        create_backup(vault, path)
-        return path
-    import sqlite3
-
-    path = folder / f"before-reset-gen{gen}-{stamp}.db"
-    src = sqlite3.connect(vault.store.path)
-    dst = sqlite3.connect(path)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    path.chmod(0o600)
-    return path

@@ -40,18 +40,19 @@ from typing import Any
 
 from vault import keys as keymod
 from vault.envelope import Envelope
-from vault.errors import KitError, WrongPasswordError
+from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
 from vault.kdf import normalize_email
 from vault.keys import KeySlot
 from vault.kitcode import KitPayload
 
-from . import mssb
+from . import folderkey, mssb
 from .errors import ObsoleteSyncFileError, SourceUnavailableError, SyncError
 
 #: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
 CONFLICT_COPY = re.compile(r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE)
 PLACEHOLDER = ".data.mssb.icloud"
 SEQ_KEY = "sync.folder.seq"
+RESET_BACKUP_KEY = "sync.folder.reset_backup"
 STALE_TEMP = 3600.0  # seconds: a temp file this old is left by a writer that was killed
 
 
@@ -68,6 +69,8 @@ class FolderReport:
     file_digest: str | None = None
     #: the local change counter covered by what was written or found in the file.
     local_seq: int = 0
+    #: the saved account key was re-saved (newer Kit here) or removed (from before a reset).
+    account_key_updated: bool = False
 
 
 def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
@@ -128,6 +131,8 @@ class FolderSync:
         for attempt in range(5):  # merge, write; if someone replaced the file meanwhile, merge again
             try:
                 got = self._read(self.path)
+            except mssb.FolderAccountResetError:
+                raise self._reset_elsewhere() from None
             except ObsoleteSyncFileError:
                 old = mssb.read_bytes(self.path) or b""
                 report.retired.append(mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name)
@@ -163,8 +168,54 @@ class FolderSync:
             report.file_digest = mssb.digest(data)
             break
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
+        report.account_key_updated = folderkey.refresh(self.folder, self.vault.slot.kit)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
         return report
+
+    # -- the saved account key (opt-in; see sync/folderkey.py for the trade-off) ----------------
+    @property
+    def account_key_saved(self) -> bool:
+        """Is the Encrypted Account Key saved in this folder (new devices need no Kit)?"""
+        return folderkey.path_for(self.folder, self.vault.slot.account_id).exists()
+
+    def save_account_key(self, on: bool) -> bool:
+        """Turn the setting on (save the current Encrypted Account Key) or off (delete it).
+
+        Returns True if the folder changed. The setting is the file itself, so it holds for every
+        device of the account.
+        """
+        self._check_folder()
+        if on:
+            if self.account_key_saved and not folderkey.refresh(self.folder, self.vault.slot.kit):
+                return False
+            folderkey.save(self.folder, self.vault.slot.kit)
+            return True
+        return folderkey.remove(self.folder, self.vault.slot.account_id)
+
+    # -- an account reset made on another device ------------------------------------------------
+    def _reset_elsewhere(self) -> mssb.FolderAccountResetError:
+        """Keep this device's records as an encrypted backup (once per state), then say what to do.
+
+        The newer file is left exactly as it is; nothing is merged into or out of it.
+        """
+        kept = self._keep_before_reset()
+        return mssb.FolderAccountResetError(
+            f"the account was reset on another device, so this device can no longer sync. Its records are kept "
+            f"in the encrypted backup {kept} (it opens with the password you used before the reset). Sign in "
+            "again with the new password and Kit: `strongroom signin --email E --kit FILE --folder DIR`")
+
+    def _keep_before_reset(self) -> Path:
+        from vault.backup import keep_as_backup
+
+        state = f"{self.vault.slot.generation}:{self.vault.store.max_seq()}"
+        raw = self.vault.store.get_meta(RESET_BACKUP_KEY)
+        if raw:
+            seen, _, where = raw.decode().partition(" ")
+            if seen == state and Path(where).exists():
+                return Path(where)  # a watcher meets the reset on every event: one backup is enough
+        kept = keep_as_backup(self.vault)
+        self.vault.store.set_meta(RESET_BACKUP_KEY, f"{state} {kept}".encode())
+        return kept
 
     def _remove_stale_temps(self) -> None:
         """Temp files of writers killed mid-save (encrypted, never the real file): tidy up."""
@@ -211,28 +262,19 @@ class FolderSync:
 def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, kit: KitPayload | None) -> Any:
     """A new device from the folder's data.mssb alone: Account Password + Kit → VK → every record.
 
-    Without a Kit, the folder's `account.key` (opt-in, the iCloud behaviour) stands in for it.
+    Without a Kit, the folder's saved account key (`account.key`, opt-in: the iCloud behaviour)
+    stands in for it; NoSavedAccountKeyError when there is none.
     """
     from vault.vault import Vault
 
     if not folder.is_dir():
         raise SourceUnavailableError(f"the sync folder {folder} does not exist")
     if kit is None:
-        candidates = [p.parent for p in folder.glob(f"*/{mssb.ACCOUNT_KEY_NAME}")]
-        if len(candidates) != 1:
-            raise SourceUnavailableError("give your Authentication Kit (--kit FILE or --code CODE): this folder "
-                                         "holds no account key to sign in with")
-        kit = mssb._kit_from_folder(candidates[0])
-        if kit is None:
-            raise SourceUnavailableError("the folder's account key is unreadable; give your Kit instead")
-    path = mssb.file_path(folder, kit.account_id)
-    data = mssb.read_bytes(path)
-    if data is None:
-        raise SourceUnavailableError(f"no sync file for account {kit.account_id} in {folder} "
-                                     f"(expected {path}); is this the right folder, and has it finished syncing?")
-    header, container = mssb.parse(data)
-    keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
-    ak, k_pw = keymod.open_account_key(kit, password)
+        kit, header, container, ak, k_pw = _open_with_saved_key(folder, password)
+    else:
+        header, container = _sync_file_for(folder, kit)
+        keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
+        ak, k_pw = keymod.open_account_key(kit, password)
     try:
         keys = keymod.open_vault_key(kit, ak, k_pw, header.wrapped_vk)
     except KitError:
@@ -243,3 +285,50 @@ def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, k
     vault.update_settings(sync={"method": "folder", "folder": str(folder.resolve())})
     vault.store.set_meta(SEQ_KEY, str(header.seq).encode())
     return vault
+
+
+def _sync_file_for(folder: Path, kit: KitPayload) -> tuple[mssb.MssbHeader, Any]:
+    path = mssb.file_path(folder, kit.account_id)
+    data = mssb.read_bytes(path)
+    if data is None:
+        raise SourceUnavailableError(f"no sync file for account {kit.account_id} in {folder} "
+                                     f"(expected {path}); is this the right folder, and has it finished syncing?")
+    return mssb.parse(data)
+
+
+_SAVED_KEY_STALE = {
+    KitReason.OUTDATED: "the account key saved in the folder is from before the last password change and no "
+                        "device has re-saved it yet; sync a signed-in device first, or give your current Kit",
+    KitReason.BEFORE_RESET: "the account key saved in the folder is from before an account reset; give your new Kit",
+    KitReason.NEWER: "the folder's sync file is older than its saved account key; wait until the folder has "
+                     "finished syncing, then try again",
+}
+
+
+def _open_with_saved_key(folder: Path, password: str) -> tuple[KitPayload, mssb.MssbHeader, Any, bytes, bytes]:
+    """Sign in with the folder's saved key: try each account that saved one (usually exactly one)."""
+    paths = folderkey.find(folder)
+    if not paths:
+        raise folderkey.NoSavedAccountKeyError(
+            f"the folder {folder} holds no saved account key, so your Authentication Kit is needed: give "
+            "--kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with the password alone "
+            "next time, run `strongroom sync folder DIR --store-key` on a device that is signed in.")
+    failures: list[Exception] = []
+    for path in paths:
+        try:
+            kit = folderkey.read(path)
+            if kit is None:
+                raise folderkey.NoSavedAccountKeyError(f"{path} disappeared while signing in; try again")
+            header, container = _sync_file_for(folder, kit)
+            try:
+                keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
+            except KitError as exc:
+                raise KitError(exc.reason, _SAVED_KEY_STALE.get(exc.reason, exc.detail)) from None
+            ak, k_pw = folderkey.open_account_key(kit, password)
+            return kit, header, container, ak, k_pw
+        except (SyncError, VaultError) as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]
+    raise WrongPasswordError(f"none of the {len(paths)} account keys saved in {folder} opens with this password; "
+                             "check the password, or give your Kit (--kit FILE or --code CODE)")

@@ -3,7 +3,7 @@
 A `vault.container` with magic b"MSSB", version 1. The public header says who may read it
 (account id, generation, epoch), who wrote it (device, write sequence) and how to get VK from
 the Account Password and the Kit (KDF params, salt, VK wrapped under K_unlock); it holds no EAK
-unless the user opted in (then `account.key` sits next to it, see sync/folder.py). The body is
+unless the user opted in (then `account.key` sits next to it, see sync/folderkey.py). The body is
 `pack_envelopes(all versions)` sealed with VK's "data.mssb" sub-key; the header is associated
 data, so editing any header byte fails authentication. Spec: docs/formats.md.
 """
@@ -336,7 +336,12 @@ def adopt_new_epoch(vault: Any, path: Path, new_password: str, kit: KitPayload |
     if header.generation != slot.generation:
         check_for(header, slot.account_id, slot.generation, slot.epoch)
     if kit is None and not vault.unlocked:
-        kit = _kit_from_folder(path.parent)
+        from . import folderkey
+
+        try:
+            kit = folderkey.read(path.parent / folderkey.FILE_NAME)
+        except folderkey.DamagedAccountKeyError:
+            kit = None
     if kit is not None:
         keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
         ak, k_pw = keymod.open_account_key(kit, new_password)
@@ -355,15 +360,3 @@ def adopt_new_epoch(vault: Any, path: Path, new_password: str, kit: KitPayload |
     vault.replace_slot(new_slot, keys)
     return new_slot
 
-
-ACCOUNT_KEY_NAME = "account.key"
-
-
-def _kit_from_folder(account_folder: Path) -> KitPayload | None:
-    raw = read_bytes(account_folder / ACCOUNT_KEY_NAME)
-    if raw is None:
-        return None
-    try:
-        return KitPayload.from_qr_text(raw.decode("ascii", "replace"))
-    except KitError:
-        return None

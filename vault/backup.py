@@ -286,3 +286,34 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
     if writes:
         vault.apply(writes)
     return RestoreReport(restored, kept, unchanged, skipped)
+
+
+def keep_as_backup(vault: Vault, folder: Path | None = None) -> Path:
+    """A device that meets an account reset keeps what it held, encrypted (PRODUCT.md #7).
+
+    Used by every sync method (cloud, folder). Unlocked: a backup file (restores with the password
+    in force before the reset). Locked: a copy of the device's encrypted store. Never replaces an
+    earlier file. Returns the path written.
+    """
+    folder = folder or Path(vault.home) / "backups"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stem = f"before-reset-gen{vault.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}"
+    suffix = ".srbk" if vault.unlocked else ".db"
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    if vault.unlocked:
+        create_backup(vault, path)
+        return path
+    import sqlite3
+
+    src = sqlite3.connect(vault.store.path)
+    dst = sqlite3.connect(path)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    path.chmod(0o600)
+    return path
