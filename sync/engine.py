@@ -76,7 +76,17 @@ def status(vault: Any) -> dict[str, Any]:
         "last_sync": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last else None,
         "pending_changes": len(pending),
         "conflicts": [{"id": s.id, "title": s.title} for s in conflicts],
+        "account_key_in_folder": _account_key_saved(vault, cfg),
     }
+
+
+def _account_key_saved(vault: Any, cfg: dict[str, Any]) -> bool | None:
+    """Folder sync only: is the Encrypted Account Key saved next to data.mssb (sync/folderkey.py)?"""
+    if cfg.get("method") != "folder":
+        return None
+    from .folderkey import path_for
+
+    return path_for(Path(cfg["folder"]), vault.slot.account_id).exists()
 
 
 def wifi_interfaces(configured: list[str]) -> list[str]:

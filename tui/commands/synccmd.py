@@ -12,7 +12,9 @@ from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("signin", help="link this device to an existing account (Kit + password + a sync source)",
                        description="Link a new device: email, Account Password, the Kit (a PNG/JPG/PDF of its QR code, "
-                                   "or its typed code) and where the vault comes from.")
+                                   "or its typed code) and where the vault comes from. With --folder, the Kit may be "
+                                   "left out when a signed-in device saved the account key there "
+                                   "(`sync folder DIR --store-key`).")
     p.add_argument("--email", required=True, metavar="E")
     kit = p.add_mutually_exclusive_group()
     kit.add_argument("--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)")
@@ -28,8 +30,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Sync: `sync folder DIR`, `sync wifi`, `sync cloud URL`, `sync none`, "
                                    "`sync now`, `sync status`, `sync serve`.")
     ssub = p.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
-    f = ssub.add_parser("folder", help="sync through <DIR>/<AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
+    f = ssub.add_parser("folder", help="sync through <DIR>/<AccountID>/data.mssb (Dropbox, iCloud Drive, …)",
+                        description="Sync through <DIR>/<AccountID>/data.mssb. --store-key saves the Encrypted "
+                                    "Account Key next to it (account.key) so that a new device signs in with the "
+                                    "email and Account Password alone, without the Authentication Kit. Only the "
+                                    "password opens it, but whoever can read the folder (the provider, or anyone "
+                                    "who gets into that account) then holds everything needed to guess your "
+                                    "password offline: the Kit no longer protects you. Off by default; "
+                                    "--no-store-key deletes it.")
     f.add_argument("dir", metavar="DIR")
+    f.add_argument("--store-key", action=argparse.BooleanOptionalAction, default=None,
+                   help="save the Encrypted Account Key in the folder so a new device signs in with the password "
+                        "alone (no Kit); --no-store-key deletes it. The folder's provider can then try to guess "
+                        "your password offline. Without either flag the current choice stays (off by default).")
     f.set_defaults(func=cmd_sync_folder)
     w = ssub.add_parser("wifi", help="sync with devices of this account on the same network")
     w.add_argument("--interface", action="append", metavar="ADDR", help="address(es) to announce and listen on")
@@ -72,6 +85,8 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
         from sync.folder import bootstrap_from_folder
 
         folder = Path(args.folder).expanduser()
+        if kit is None:
+            _check_saved_key(folder)  # before the password is asked for
         vault = bootstrap_from_folder(ctx.home, folder, email, ctx.password(), kit)  # type: ignore[arg-type]
     elif args.server:
         from .remote import signin_on_server
@@ -87,8 +102,20 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
+def _check_saved_key(folder: Path) -> None:
+    """No Kit given: the folder must hold a saved account key, else say what to give instead."""
+    from sync.folderkey import find
+
+    if folder.is_dir() and not find(folder):
+        raise CliError(f"strongroom: the folder {folder} holds no saved account key, so your Authentication Kit "
+                       "is needed: add --kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with "
+                       "the password alone, first run `strongroom sync folder DIR --store-key` on a signed-in "
+                       "device.", EXIT_USAGE)
+
+
 def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
     from sync.engine import configure, sync_now
+    from sync.folder import FolderSync
 
     folder = Path(args.dir).expanduser().resolve()
     if not folder.is_dir():
@@ -97,6 +124,14 @@ def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
     configure(vault, "folder", folder=str(folder))
     outcome = sync_now(vault)
     print(f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}: {outcome.detail}.", file=sys.stderr)
+    if args.store_key is not None:
+        FolderSync(vault, folder).save_account_key(args.store_key)
+        if args.store_key:
+            print("The Encrypted Account Key is saved in the folder: a new device signs in with the email and "
+                  "password alone. Anyone who can read the folder can now try to guess your password offline; "
+                  "turn it off with --no-store-key.", file=sys.stderr)
+        else:
+            print("No account key is saved in the folder: new devices need the Authentication Kit.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -170,6 +205,9 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
     print(f"Method: {st['method']}{' (' + where + ')' if where else ''}")
     print(f"Last sync: {st['last_sync'] or 'never'}")
     print(f"Changes not yet synced: {st['pending_changes']}")
+    if st.get("account_key_in_folder") is not None:
+        print("Account key saved in the folder: " + ("yes (new devices sign in without the Kit)"
+                                                      if st["account_key_in_folder"] else "no (new devices need the Kit)"))
     print(f"Records in conflict: {len(st['conflicts'])}")
     for c in st["conflicts"]:
         print(f"  {c['title']} ({c['id']})")
