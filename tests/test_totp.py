@@ -88,6 +88,8 @@ def test_seconds_left_counts_down_within_the_period() -> None:
     ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=4", "unsupported"),
     ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=0", "unsupported"),
     ("otpauth://totp/x?secret=%21%21", "base32"),
+    ("otpauth://[", "not a valid URI"),
+    ("otpauth://[totp/x?secret=JBSWY3DPEHPK3PXP", "not a valid URI"),
 ])
 def test_bad_input_is_refused_clearly(value: str, words: str) -> None:
     with pytest.raises(InvalidInputError, match=words):

@@ -49,14 +49,22 @@ def _secret(text: str) -> bytes:
 
 
 def parse_totp(value: str) -> TotpSpec:
-    """A bare base32 secret (spaces, case, missing padding forgiven) or an otpauth://totp/ URI."""
+    """A bare base32 secret (spaces, case, missing padding forgiven) or an otpauth://totp/ URI.
+
+    Anything unusable raises InvalidInputError (the vault family) with a reason for a person,
+    never a bare ValueError, and never quoting the secret.
+    """
     value = value.strip()
     if not value.lower().startswith("otpauth://"):
         return TotpSpec(_secret(value))
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        query = parse_qs(parts.query)
+    except ValueError:  # urlsplit refuses e.g. "otpauth://[" (an unclosed IPv6 bracket)
+        raise InvalidInputError("the otpauth:// link is not a valid URI") from None
     if parts.netloc.lower() != "totp":
         raise InvalidInputError(f"only time-based codes are supported (otpauth://totp/…), not {parts.netloc!r}")
-    q = {k.lower(): v[0] for k, v in parse_qs(parts.query).items()}
+    q = {k.lower(): v[0] for k, v in query.items()}
     if "secret" not in q:
         raise InvalidInputError("the otpauth:// link has no secret")
     algorithm = q.get("algorithm", "SHA1").upper()

@@ -367,7 +367,7 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
         secret = draft.totp.strip()
         try:
             parse_totp(secret)
-        except (VaultError, ValueError) as exc:  # ValueError: urlsplit on "otpauth://[" (vault/totp.py)
+        except VaultError as exc:
             extra.append(Field("one-time password (not recognised)", FieldKind.SECRET, secret))
             report.note(where, f"TOTP secret not recognised ({exc}); kept as a concealed field")
         else:
