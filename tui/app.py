@@ -160,9 +160,23 @@ class StrongroomApp(App[None]):
                  lambda: self.push_screen(KitScreen(vault.slot.kit, []))),
                 ("Save Authentication Kit", "PNG and PDF into the current folder", self._save_kit),
                 ("Sync now", "Sync with the chosen method", self._sync_now),
+                ("Import…", "Records from another manager's export (preview first)", self.action_import_records),
+                ("Export…", "Every record to a plaintext CSV or strongroom-json file", self.action_export_records),
                 ("Theme: terminal colours (SSH)", "ansi-dark", lambda: setattr(self, "theme", "textual-ansi")),
             ]
         return cmds
+
+    def action_import_records(self) -> None:
+        from .screens.importer import ImportScreen
+
+        if self.vault is not None:
+            self.push_screen(ImportScreen())
+
+    def action_export_records(self) -> None:
+        from .screens.importer import ExportScreen
+
+        if self.vault is not None:
+            self.push_screen(ExportScreen(self.kit_dir))
 
     def _save_kit(self) -> None:
         assert self.vault is not None

@@ -12,6 +12,7 @@ import io
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,3 +104,43 @@ def write_private(path: Path, data: str) -> Path:
 def export_records(records: Iterable[Record], fmt: str, path: Path) -> Path:
     """Render and write; returns the absolute path written."""
     return write_private(path, render(records, fmt))
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """What an export wrote, and the sentence the CLI prints and the TUI notifies."""
+
+    path: Path
+    format: str
+    count: int
+    damaged: int
+
+    def message(self) -> str:
+        kind = "strongroom-json" if self.format == "json" else "CSV"
+        text = (f"Exported {self.count} record(s) to {self.path} ({kind}, plain text, readable only by you). "
+                "Delete it when you no longer need it.")
+        if self.damaged:
+            text += f"\n{self.damaged} record(s) could not be decrypted and were left out."
+        return text
+
+
+def check_target(path: Path) -> Path:
+    """The absolute file to write, or InvalidInputError when it is a folder or its folder is missing.
+
+    Whether an existing file may be replaced is the caller's question (CLI --force, TUI modal).
+    """
+    path = path.expanduser().absolute()
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise InvalidInputError(f"the folder {path.parent} does not exist")
+    return path
+
+
+def export_vault(vault: Vault, fmt: str, path: Path) -> ExportOutcome:
+    """Every live record of `vault` to `path` (0600): one piece for `strongroom export` and the TUI."""
+    target = check_target(path)
+    if fmt not in FORMATS:  # refused before anything is decrypted
+        raise InvalidInputError(f"unknown export format {fmt!r}; choose csv or json")
+    records, damaged = vault_records(vault)
+    return ExportOutcome(export_records(records, fmt, target), fmt, len(records), damaged)

@@ -84,22 +84,17 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
-    from vault.export import export_records, vault_records
+    from vault.errors import InvalidInputError
+    from vault.export import check_target, export_vault
 
     if not args.yes:
         raise CliError("strongroom: export writes every password in plain text; add --yes to confirm", EXIT_USAGE)
     path = Path(args.file).expanduser()
-    if path.is_dir():
-        raise CliError(f"strongroom: {path} is a folder; give a file name", EXIT_USAGE)
-    if not path.absolute().parent.is_dir():
-        raise CliError(f"strongroom: the folder {path.absolute().parent} does not exist", EXIT_USAGE)
-    if path.exists() and not args.force:
+    try:
+        target = check_target(path)
+    except InvalidInputError as exc:
+        raise CliError(f"strongroom: {exc}", EXIT_USAGE) from None
+    if target.exists() and not args.force:
         raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
-    vault = ctx.unlocked_vault()
-    records, damaged = vault_records(vault)
-    written = export_records(records, args.format, path)
-    print(f"Exported {len(records)} record(s) to {written} ({'strongroom-json' if args.format == 'json' else 'CSV'}, "
-          "plain text, readable only by you). Delete it when you no longer need it.")
-    if damaged:
-        print(f"{damaged} record(s) could not be decrypted and were left out.")
+    print(export_vault(ctx.unlocked_vault(), args.format, target).message())
     return EXIT_OK

@@ -40,6 +40,7 @@ class RecordListScreen(Screen[None]):
         Binding("n", "new", "New"),
         Binding("f", "favorites", "Favourites"),
         Binding("s", "security", "Security Center"),
+        Binding("i", "app.import_records", "Import"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
         Binding("escape", "clear_search", "Clear", show=False),

@@ -1,0 +1,236 @@
+"""The import and export screens driven with the keyboard only (Pilot), on real vault files.
+
+Import: file (with completion) → format (guessed) → preview → ctrl+s; re-import skips all;
+a truncated file or Esc leaves the vault unchanged. Export: format → path → plaintext
+confirmation → a 0600 file that imports again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.app import StrongroomApp
+from tui.screens.importer import ExportScreen, ImportScreen, PlaintextConfirmScreen
+from tui.screens.records import RecordListScreen
+from tui.widgets.path_input import PathInput
+from tui.widgets.record_list import RecordList
+from vault.importers import import_report, read_file
+from vault.records import new_record
+from vault.vault import Vault
+
+PW = "import test password"
+SIZE = (100, 30)
+DATA = Path(__file__).resolve().parents[1] / "data" / "import"
+BITWARDEN_NEW = 7  # every readable entry of the fixture (the two "Fastmail" logins differ in username)
+
+
+@pytest.fixture
+def vault_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    v = Vault.create(home, "ann@example.com", PW)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
+    v.close()
+    return home
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder the app was started from, holding the export files (typed as short relative paths)."""
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    shutil.copy(DATA / "bitwarden.json", work / "bw.json")
+    monkeypatch.chdir(work)
+    return work
+
+
+def _titles(home: Path) -> list[str]:
+    v = Vault.open(home)
+    v.unlock(PW)
+    try:
+        return sorted(s.title for s in v.summaries())
+    finally:
+        v.close()
+
+
+async def _type(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def _until(pilot: Any, check: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out; on {type(pilot.app.screen).__name__}")
+
+
+async def _open_import(pilot: Any, app: StrongroomApp) -> ImportScreen:
+    await _until(pilot, lambda: type(app.screen).__name__ == "LockScreen")
+    await _type(pilot, PW)
+    await pilot.press("enter")
+    await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+    await pilot.press("i")
+    await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
+    return app.screen  # type: ignore[return-value]
+
+
+def _text(screen: Any, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def _preview(pilot: Any, app: StrongroomApp, name: str) -> ImportScreen:
+    """Type the file name, Enter (format guessed), Enter (read); wait for the preview or an error."""
+    screen = await _open_import(pilot, app)
+    await _type(pilot, name)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+    await pilot.press("enter")
+    await _until(pilot, lambda: screen.preview is not None or "Cannot import" in _text(screen, "#import-status"))
+    return screen
+
+
+async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_home: Path, workdir: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "bw.json")
+        assert "Bitwarden (JSON" in _text(screen, "#guess")  # guessed from the file
+        shown = _text(screen, "#preview-text")
+        assert "Read 7 entries" in shown and f"New, will be imported: {BITWARDEN_NEW}" in shown
+        assert "Login 3" in shown and "Credit Card 1" in shown
+        assert "item 8: unknown Bitwarden item type 99" in shown  # problems with their item numbers
+        assert "Fastmail" in shown and "fm-password" not in shown  # titles, never passwords
+        assert _titles(vault_home) == ["GitHub"]  # a preview changes nothing
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await _until(pilot, lambda: len(app.screen.query_one(RecordList).rows) == 1 + BITWARDEN_NEW)
+    titles = _titles(vault_home)
+    assert len(titles) == 1 + BITWARDEN_NEW and "Visa" in titles and "Server key" in titles
+
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "bw.json")
+        shown = _text(screen, "#preview-text")
+        assert "New, will be imported: 0" in shown and "skipped: 7" in shown
+        assert "already in this vault" in shown
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+    assert len(_titles(vault_home)) == 1 + BITWARDEN_NEW
+
+
+async def test_truncated_file_is_refused_by_name_and_vault_unchanged(vault_home: Path, workdir: Path) -> None:
+    data = (DATA / "bitwarden.json").read_bytes()
+    (workdir / "cut.json").write_bytes(data[: len(data) * 2 // 3])
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "cut.json")
+        status = _text(screen, "#import-status")
+        assert "Cannot import cut.json" in status and "is the file complete" in status
+        assert "Nothing was imported" in status and screen.preview is None
+        await pilot.press("ctrl+s")  # nothing to confirm
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+    assert _titles(vault_home) == ["GitHub"]
+
+
+async def test_wrong_format_is_named(vault_home: Path, workdir: Path) -> None:
+    shutil.copy(DATA / "chrome.csv", workdir / "c.csv")
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot, app)
+        await _type(pilot, "c.csv")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        await pilot.press("home", "enter")  # strongroom-json, the first format, for a Chrome CSV
+        await _until(pilot, lambda: "Cannot import" in _text(screen, "#import-status"))
+        assert "not a" in _text(screen, "#import-status")
+    assert _titles(vault_home) == ["GitHub"]
+
+
+async def test_escape_on_the_preview_changes_nothing(vault_home: Path, workdir: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "bw.json")
+        assert screen.preview is not None
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        assert len(app.screen.query_one(RecordList).rows) == 1
+    assert _titles(vault_home) == ["GitHub"]
+
+
+async def test_tab_completes_a_folder(vault_home: Path, workdir: Path) -> None:
+    (workdir / "data" / "export.csv").write_text("x")
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot, app)
+        field = screen.query_one("#file", PathInput)
+        await _type(pilot, "da")
+        await _until(pilot, lambda: field._suggestion == "data/")
+        await pilot.press("tab")
+        assert field.value == "data/" and field.has_focus
+        await _until(pilot, lambda: field._suggestion == "data/export.csv")
+        await pilot.press("tab")
+        assert field.value == "data/export.csv"
+        await pilot.press("tab")  # nothing left to complete: tab moves on
+        assert not field.has_focus
+
+
+async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: Path, workdir: Path) -> None:
+    app = StrongroomApp(home=vault_home, kit_dir=workdir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_import(pilot, app)
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await pilot.press("ctrl+p")
+        await _type(pilot, "Export")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.press("enter")  # json, the first format
+        field = app.screen.query_one("#export-path", PathInput)
+        assert field.has_focus and field.value.startswith(str(workdir)) and field.value.endswith(".json")
+        field.value = ""
+        await _type(pilot, "out.json")
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
+        assert "NOT encrypted" in _text(app.screen, "#dialog Static")
+        assert not (workdir / "out.json").exists()  # nothing before the answer
+        await pilot.press("y")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        assert any(str(workdir / "out.json") in str(n.message) for n in app._notifications)
+    out = workdir / "out.json"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    other = Vault.create(workdir / "other", "bob@example.com", PW)
+    result = import_report(other, read_file("strongroom-json", out))
+    assert [r.title for r in result.added] == ["GitHub"] and result.added[0].value("password") == "gh-secret"
+    other.close()
+
+
+async def test_export_no_writes_nothing(vault_home: Path, workdir: Path) -> None:
+    app = StrongroomApp(home=vault_home, kit_dir=workdir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_import(pilot, app)
+        app.action_export_records()
+        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.press("down", "enter")  # csv
+        field = app.screen.query_one("#export-path", PathInput)
+        assert field.value.endswith(".csv")
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
+        await pilot.press("n")
+        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert "nothing was written" in _text(app.screen, "#export-status")
+    assert list(workdir.glob("strongroom-export-*")) == []
+
+
+def test_import_preview_snapshot(snap_compare: Any, vault_home: Path, workdir: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _preview(pilot, pilot.app, "bw.json")
+        await pilot.pause(0.3)
+
+    assert snap_compare(StrongroomApp(home=vault_home), run_before=run, terminal_size=SIZE)

@@ -1,0 +1,508 @@
+"""Import another manager's export (file → format → preview → confirm) and export to plaintext.
+
+Both screens only gather choices and show results: reading, duplicate checking, the one-
+transaction import and writing the export run in thread workers that never touch widgets
+(progress arrives as messages), so a 10,000-record file never freezes the screen. The engine
+is `vault.importers` / `vault.export`, the same code the CLI runs.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from vault.export import ExportOutcome
+from vault.importers import FORMATS, ImportReport, ImportResult
+from vault.templates import template
+
+from ..widgets.path_input import PathInput
+from ..widgets.safe_text import printable
+
+if TYPE_CHECKING:
+    from ..app import StrongroomApp
+
+#: What each format (the CLI's names) is, as a person would recognise the source.
+LABELS = {
+    "strongroom-json": "Strongroom (JSON export)",
+    "msecure-csv": "mSecure 5/6 (CSV)",
+    "1password-csv": "1Password (CSV)",
+    "1password-1pux": "1Password (1PUX)",
+    "bitwarden-json": "Bitwarden (JSON, unencrypted)",
+    "bitwarden-csv": "Bitwarden (CSV)",
+    "keepass-csv": "KeePassXC (CSV)",
+    "keepass-xml": "KeePass 2 (XML)",
+    "chrome-csv": "Chrome / Edge (CSV)",
+    "firefox-csv": "Firefox (CSV)",
+}
+SHOWN_RECORDS = 10
+SHOWN_PROBLEMS = 20
+PROGRESS_EVERY_S = 0.05
+
+
+class ImportCancelled(Exception):
+    """The screen was closed while its file was being read."""
+
+
+class _CountingFile(io.FileIO):
+    """A file that reports how many bytes the reader has taken (for the progress bar)."""
+
+    def __init__(self, path: Path, on_read: Callable[[int], None]) -> None:
+        super().__init__(path, "rb")
+        self.done = 0
+        self._on_read = on_read
+
+    def readinto(self, buffer: Any) -> int | None:
+        n = super().readinto(buffer)
+        if n:
+            self.done += n
+            self._on_read(self.done)
+        return n
+
+
+def read_with_progress(fmt: str, path: Path, on_read: Callable[[int], None]) -> ImportReport:
+    """`vault.importers.read_stream` over a file whose reads are counted; same errors as read_file."""
+    from vault.errors import InvalidInputError
+    from vault.importers import read_stream
+
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder, not an export file")
+    with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
+        return read_stream(fmt, stream)
+
+
+@dataclass
+class Preview:
+    """A parsed file and what importing it now would do."""
+
+    path: Path
+    report: ImportReport
+    plan: ImportResult
+
+
+def type_counts(records: Any) -> str:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.type] = counts.get(r.type, 0) + 1
+    return ", ".join(f"{template(k).label} {n:,}" for k, n in sorted(counts.items()))
+
+
+def preview_text(preview: Preview) -> Text:
+    """The preview as Text (never markup: titles come from the file). Titles and usernames only."""
+    report, plan = preview.report, preview.plan
+    out = Text()
+    out.append(f"{printable(preview.path.name)}", style="bold")
+    out.append(f"  ({LABELS.get(report.format, report.format)})\n\n")
+    out.append(f"Read {len(report.records):,} entr{'y' if len(report.records) == 1 else 'ies'}")
+    out.append(f": {type_counts(report.records)}\n" if report.records else "\n")
+    out.append(f"New, will be imported: {len(plan.added):,}", style="bold green" if plan.added else "bold")
+    out.append(f" ({type_counts(plan.added)})\n" if plan.added else "\n")
+    if plan.duplicates:
+        out.append(f"Already in the vault or repeated in the file, skipped: {len(plan.duplicates):,}\n", style="yellow")
+    skipped = [p for p in plan.problems if p.skipped]
+    noted = [p for p in plan.problems if not p.skipped]
+    if skipped:
+        out.append(f"Cannot be imported, skipped: {len(skipped):,}\n", style="red")
+    if noted:
+        out.append(f"Imported with a caveat: {len(noted):,}\n", style="yellow")
+    shown = plan.added or report.records
+    if shown:
+        out.append("\nFirst records" + ("" if plan.added else " (all already in the vault)") + ":\n", style="bold")
+        for rec in shown[:SHOWN_RECORDS]:
+            out.append(f"  {printable(rec.display_title)[:40]:<40}", style="bold" if plan.added else "dim")
+            out.append(f"  {printable(rec.username or '')[:30]:<30}  {template(rec.type).label}\n", style="dim")
+        if len(shown) > SHOWN_RECORDS:
+            out.append(f"  … and {len(shown) - SHOWN_RECORDS:,} more\n", style="dim")
+    for title, items, style in (("Duplicates (not added again)", plan.duplicates, "yellow"),
+                                ("Skipped", skipped, "red"), ("Imported with a caveat", noted, "yellow")):
+        if not items:
+            continue
+        out.append(f"\n{title}:\n", style=f"bold {style}")
+        for p in items[:SHOWN_PROBLEMS]:
+            out.append(f"  {printable(p.where)}: {printable(p.reason)}\n")
+        if len(items) > SHOWN_PROBLEMS:
+            out.append(f"  … and {len(items) - SHOWN_PROBLEMS:,} more (`strongroom import --dry-run --json` "
+                       "lists them all)\n", style="dim")
+    return out
+
+
+def failure_text(path: Path, exc: BaseException) -> str:
+    """A refused file, said plainly: what is wrong and that nothing changed."""
+    from vault.errors import VaultError
+
+    if isinstance(exc, VaultError):
+        reason = str(exc)
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    else:
+        reason = f"unexpected error ({type(exc).__name__})"
+    return f"Cannot import {path.name}: {reason}. Nothing was imported."
+
+
+class ImportScreen(Screen[None]):
+    """File (with completion) and format, then a preview; ctrl+s imports, Esc leaves with nothing changed."""
+
+    DEFAULT_CSS = """
+    ImportScreen #import-form { padding: 0 2; height: auto; }
+    ImportScreen #import-form Label { margin-top: 1; }
+    ImportScreen #format { height: auto; max-height: 12; }
+    ImportScreen #guess { color: $text-muted; height: auto; }
+    ImportScreen #import-status { padding: 0 2; height: auto; margin-top: 1; }
+    ImportScreen #import-progress { padding: 0 2; }
+    ImportScreen #import-preview { padding: 0 2; height: 1fr; }
+    ImportScreen #import-actions { height: auto; padding: 0 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "confirm", "Import"),
+                Binding("ctrl+l", "app.lock", "Lock")]
+
+    class Progress(Message):
+        """From the reading worker: a phase, and bytes done of total (None: no measure)."""
+
+        def __init__(self, phase: str, done: int | None, total: int | None) -> None:
+            super().__init__()
+            self.phase, self.done, self.total = phase, done, total
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preview: Preview | None = None
+        self.busy = False  # importing: the vault is being written, Esc waits
+        self.guessed: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="import-form"):
+            yield Static("Import records from another password manager's export. Nothing changes until you "
+                         "confirm the preview.", markup=False)
+            yield Label("File (tab completes; Enter when done)")
+            yield PathInput(placeholder="~/Downloads/bitwarden_export.json", id="file")
+            yield Static("", id="guess", markup=False)
+            yield Label("Format (Enter reads the file)")
+            yield OptionList(*(Option(f"{LABELS.get(f, f):<32} {f}", id=f) for f in FORMATS), id="format")
+        yield Static("", id="import-status", markup=False)
+        yield ProgressBar(id="import-progress", show_eta=False)
+        with VerticalScroll(id="import-preview"):
+            yield Static("", id="preview-text")
+        with Vertical(id="import-actions"):
+            yield Button("Import (ctrl+s)", id="do-import", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Import"
+        for wid in ("#import-progress", "#import-preview", "#import-actions"):
+            self.query_one(wid).display = False
+        self.query_one("#file", PathInput).focus()
+
+    # -- choosing ---------------------------------------------------------------------------
+    def _path(self) -> Path:
+        return Path(self.query_one("#file", PathInput).value.strip()).expanduser()
+
+    def _status(self, text: str, style: str = "") -> None:
+        self.query_one("#import-status", Static).update(Text(text, style=style))
+
+    @on(PathInput.Submitted, "#file")
+    def _file_chosen(self) -> None:
+        from vault.importers.sniff import guess_format
+
+        path = self._path()
+        if not str(path).strip() or not path.is_file():
+            what = "a folder" if path.is_dir() else "no file"
+            self._status(f"There is {what} at {path}: give the export file.", "red")
+            return
+        self._status("")
+        guess = guess_format(path)
+        options = self.query_one("#format", OptionList)
+        if guess in FORMATS:
+            self.guessed = guess
+            options.highlighted = list(FORMATS).index(guess)
+            self.query_one("#guess", Static).update(f"This looks like a {LABELS.get(guess, guess)} export: "
+                                                    "Enter reads it as that.")
+        else:
+            self.guessed = None
+            self.query_one("#guess", Static).update("Pick the manager that made this file.")
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#format")
+    def _format_chosen(self, event: OptionList.OptionSelected) -> None:
+        path = self._path()
+        if not path.is_file():
+            self._status("Give the export file first (a path above).", "red")
+            self.query_one("#file", PathInput).focus()
+            return
+        fmt = event.option.id or ""
+        self.preview = None
+        self.query_one("#import-preview").display = False
+        self.query_one("#import-actions").display = False
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=max(path.stat().st_size, 1), progress=0)
+        bar.display = True
+        self._status(f"Reading {path.name} as {LABELS.get(fmt, fmt)}…")
+        self._read(fmt, path)
+
+    # -- reading (worker) -------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="import-read", exit_on_error=False)
+    def _read(self, fmt: str, path: Path) -> Preview:
+        from vault.importers.apply import plan
+
+        worker = get_current_worker()
+        total = path.stat().st_size
+        last = [0.0]
+
+        def on_read(done: int) -> None:
+            if worker.is_cancelled:
+                raise ImportCancelled
+            now = time.monotonic()
+            if done >= total:
+                self.post_message(self.Progress("Building records…", None, None))
+            elif now - last[0] >= PROGRESS_EVERY_S:
+                last[0] = now
+                self.post_message(self.Progress(f"Reading {path.name}…", done, total))
+
+        report = read_with_progress(fmt, path, on_read)
+        if worker.is_cancelled:
+            raise ImportCancelled
+        self.post_message(self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None))
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        assert app.vault is not None
+        return Preview(path, report, plan(app.vault, report))
+
+    def on_import_screen_progress(self, event: ImportScreen.Progress) -> None:
+        if self.preview is not None:
+            return
+        bar = self.query_one("#import-progress", ProgressBar)
+        if event.total is None or event.done is None:
+            bar.update(total=None)
+        else:
+            bar.update(total=event.total, progress=event.done)
+        self._status(event.phase)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "import-read":
+            self._read_finished(event.worker, event.state)
+        elif event.worker.group == "import-apply":
+            self._apply_finished(event.worker, event.state)
+
+    def _read_finished(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#import-progress").display = False
+        if state is WorkerState.ERROR:
+            if isinstance(worker.error, ImportCancelled):
+                return
+            message = failure_text(self._path(), worker.error or Exception())
+            self._status(message, "red")
+            self.notify(message, severity="error", markup=False)
+            self.query_one("#format", OptionList).focus()
+            return
+        preview: Preview = worker.result  # type: ignore[assignment]
+        self.preview = preview
+        self.query_one("#import-form").display = False
+        self.query_one("#preview-text", Static).update(preview_text(preview))
+        self.query_one("#import-preview").display = True
+        added = len(preview.plan.added)
+        button = self.query_one("#do-import", Button)
+        button.label = f"Import {added:,} record{'' if added == 1 else 's'} (ctrl+s)" if added else "Close (nothing new)"
+        self.query_one("#import-actions").display = True
+        self._status("Nothing changes until you press ctrl+s (or Enter on the button); Esc cancels.")
+        button.focus()
+
+    # -- importing (worker) -----------------------------------------------------------------
+    @on(Button.Pressed, "#do-import")
+    def action_confirm(self) -> None:
+        if self.preview is None or self.busy:
+            return
+        if not self.preview.plan.added:
+            self.notify("Nothing imported: every entry is already in the vault or was skipped.")
+            self.dismiss()
+            return
+        self.busy = True
+        self.query_one("#do-import", Button).disabled = True
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=None)
+        bar.display = True
+        self._status(f"Importing {len(self.preview.plan.added):,} records in one step…")
+        self._apply(self.preview.report)
+
+    @work(thread=True, exclusive=True, group="import-apply", exit_on_error=False)
+    def _apply(self, report: ImportReport) -> ImportResult:
+        """Planned again inside the import: a sync may have added records since the preview."""
+        from vault.importers import import_report
+
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        assert app.vault is not None
+        return import_report(app.vault, report)
+
+    def _apply_finished(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.busy = False
+        self.query_one("#import-progress").display = False
+        if state is WorkerState.ERROR:
+            message = failure_text(self._path(), worker.error or Exception())
+            self._status(message, "red")
+            self.notify(message, severity="error", markup=False)
+            return
+        result: ImportResult = worker.result  # type: ignore[assignment]
+        skipped = len([p for p in result.problems if p.skipped])
+        parts = [f"Imported {len(result.added):,} record{'' if len(result.added) == 1 else 's'}"]
+        if result.duplicates:
+            parts.append(f"{len(result.duplicates):,} already there")
+        if skipped:
+            parts.append(f"{skipped:,} skipped")
+        self.notify(", ".join(parts) + ".", markup=False)
+        self.dismiss()
+
+    def action_cancel(self) -> None:
+        if self.busy:
+            self.notify("Importing: one moment, it finishes or changes nothing.", severity="warning")
+            return
+        for worker in self.workers:
+            worker.cancel()
+        self.notify("Import cancelled: nothing changed.")
+        self.dismiss()
+
+
+# -- export ---------------------------------------------------------------------------------
+EXPORT_FORMATS = {"json": "strongroom-json: every field, tag and TOTP secret; re-importable exactly",
+                  "csv": "CSV: for spreadsheets and other managers"}
+
+
+def default_export_path(folder: Path, fmt: str) -> Path:
+    return folder / f"strongroom-export-{date.today().isoformat()}.{fmt}"
+
+
+class PlaintextConfirmScreen(ModalScreen[bool]):
+    """The one question before passwords leave the vault unencrypted: y writes, n/Esc does not."""
+
+    DEFAULT_CSS = """
+    PlaintextConfirmScreen { align: center middle; }
+    PlaintextConfirmScreen #dialog { width: 76; height: auto; border: thick $error; background: $surface;
+                                     padding: 1 2; }
+    """
+    BINDINGS = [Binding("y", "answer(True)", "Yes, write it"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, path: Path, replaces: bool) -> None:
+        super().__init__()
+        self.path = path
+        self.replaces = replaces
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("This export is NOT encrypted.\n\n", style="bold red")
+        text.append("Every password, one-time password secret and note will be written in plain text to\n\n")
+        text.append(f"  {printable(str(self.path))}\n\n", style="bold")
+        if self.replaces:
+            text.append("It replaces the file already there.\n\n", style="yellow")
+        text.append("The file is readable only by you (mode 0600), but anyone who gets a copy can read "
+                    "everything in it. Delete it when you no longer need it.\n\nWrite it? (y/n)")
+        with Vertical(id="dialog"):
+            yield Static(text)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ExportScreen(Screen[None]):
+    """Format and file; a modal says plainly that it is plaintext before anything is written."""
+
+    DEFAULT_CSS = """
+    ExportScreen #export-form { padding: 0 2; height: auto; }
+    ExportScreen #export-form Label { margin-top: 1; }
+    ExportScreen #export-format { height: auto; }
+    ExportScreen #export-status { padding: 0 2; height: auto; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+l", "app.lock", "Lock")]
+
+    def __init__(self, folder: Path | None = None) -> None:
+        super().__init__()
+        self.folder = folder or Path.cwd()
+        self.format = "json"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="export-form"):
+            yield Static("Export every record to a file, unencrypted: for moving to another manager or "
+                         "keeping a copy you can read without Strongroom.", markup=False)
+            yield Label("Format (Enter picks)")
+            yield OptionList(*(Option(f"{k:<5} {v}", id=k) for k, v in EXPORT_FORMATS.items()), id="export-format")
+            yield Label("File (tab completes; Enter writes after a confirmation)")
+            yield PathInput(str(default_export_path(self.folder, self.format)), id="export-path")
+        yield Static("", id="export-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Export"
+        self.query_one("#export-format", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#export-format")
+    def _format_chosen(self, event: OptionList.OptionSelected) -> None:
+        new = event.option.id or "json"
+        field = self.query_one("#export-path", PathInput)
+        old_suffix = f".{self.format}"
+        if field.value.endswith(old_suffix):  # keep the extension in step with the format
+            field.value = field.value[: -len(old_suffix)] + f".{new}"
+        self.format = new
+        field.focus()
+        field.cursor_position = len(field.value)
+
+    @on(PathInput.Submitted, "#export-path")
+    def _path_chosen(self) -> None:
+        from vault.errors import InvalidInputError
+        from vault.export import check_target
+
+        raw = self.query_one("#export-path", PathInput).value.strip()
+        if not raw:
+            self._status("Give a file name to write.", "red")
+            return
+        try:
+            target = check_target(Path(raw))
+        except InvalidInputError as exc:
+            self._status(f"Cannot export there: {exc}.", "red")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._status(f"Writing {target}…")
+                self._export(self.format, target)
+            else:
+                self._status("Not exported: nothing was written.")
+
+        self.app.push_screen(PlaintextConfirmScreen(target, target.exists()), answered)
+
+    def _status(self, text: str, style: str = "") -> None:
+        self.query_one("#export-status", Static).update(Text(text, style=style))
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, fmt: str, target: Path) -> ExportOutcome:
+        from vault.export import export_vault
+
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        assert app.vault is not None
+        return export_vault(app.vault, fmt, target)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export":
+            return
+        if event.state is WorkerState.ERROR:
+            exc = event.worker.error
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._status(f"Not exported: {reason}.", "red")
+            self.notify(f"Not exported: {reason}.", severity="error", markup=False)
+        elif event.state is WorkerState.SUCCESS:
+            outcome: ExportOutcome = event.worker.result  # type: ignore[assignment]
+            self.notify(outcome.message(), markup=False, timeout=10)
+            self.dismiss()
