@@ -197,10 +197,28 @@ def test_device_meeting_a_reset_keeps_a_backup_and_never_touches_the_newer_file(
     assert cli(a, "sync", "now").returncode == 3
     assert sorted((a / "backups").glob("before-reset-*")) == kept
     assert path.read_bytes() == newer
-    # After signing in again on generation 2, the kept records come back from the backup.
-    c_home = c.home
+    # Signing in again on this same device: a wrong password changes nothing; the right one links it to
+    # the new generation, the old store kept aside; the kept records come back from the backup.
+    code = c.slot.kit.to_typed_code()
     c.close()
-    r = cli(c_home, "backup", "restore", str(kept[0]), password=NEW_PW, STRONGROOM_BACKUP_PASSWORD=PW)
+    r = cli(a, "signin", "--email", EMAIL, "--code", code, "--folder", str(folder), password="not the new one")
+    assert r.returncode == 3 and "wrong Account Password" in r.stderr
+    assert "Bank" in ok(a, "ls")  # still the old vault, untouched
+    ok(a, "signin", "--email", EMAIL, "--code", code, "--folder", str(folder), password=NEW_PW)
+    assert {d["title"] for d in json.loads(ok(a, "ls", "--json", password=NEW_PW))} == {"After the reset"}
+    assert sorted((a / "backups").glob("replaced-gen1-*.db"))
+    r = cli(a, "backup", "restore", str(kept[0]), password=NEW_PW, STRONGROOM_BACKUP_PASSWORD=PW)
     assert r.returncode == 0, r.stderr
-    titles = {d["title"] for d in json.loads(ok(c_home, "ls", "--json", password=NEW_PW))}
+    titles = {d["title"] for d in json.loads(ok(a, "ls", "--json", password=NEW_PW))}
     assert titles == {"After the reset", "Bank", "Written just before the reset"}
+    ok(a, "sync", "now", password=NEW_PW)  # and it syncs through the folder again
+    ok(tmp_path / "c", "sync", "folder", str(folder), password=NEW_PW)
+    assert "Bank" in {d["title"] for d in json.loads(ok(tmp_path / "c", "ls", "--json", password=NEW_PW))}
+
+
+def test_signin_on_a_device_with_an_account_is_still_refused(device_a: tuple[Path, Path, str],
+                                                            tmp_path: Path) -> None:
+    a, folder, account = device_a
+    r = cli(a, "signin", "--email", EMAIL, "--kit", str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
+            "--folder", str(folder))
+    assert r.returncode == 2 and "already has an account" in r.stderr

@@ -77,17 +77,23 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     from .account import check_email
 
     email = check_email(args.email)
+    again = False
     if Vault.exists(ctx.home):
-        raise CliError(f"strongroom: this device already has an account (home {ctx.home}); use another --home",
-                       EXIT_USAGE)
+        from sync.folder import reset_backup_of
+
+        again = bool(args.folder) and reset_backup_of(ctx.home) is not None  # the account was reset elsewhere
+        if not again:
+            raise CliError(f"strongroom: this device already has an account (home {ctx.home}); use another --home",
+                           EXIT_USAGE)
     kit = _read_kit(args)  # a bad Kit is reported before the password is asked for
     if args.folder:
-        from sync.folder import bootstrap_from_folder
+        from sync.folder import bootstrap_from_folder, sign_in_again
 
         folder = Path(args.folder).expanduser()
         if kit is None:
             _check_saved_key(folder)  # before the password is asked for
-        vault = bootstrap_from_folder(ctx.home, folder, email, ctx.password(), kit)  # type: ignore[arg-type]
+        link = sign_in_again if again else bootstrap_from_folder
+        vault = link(ctx.home, folder, email, ctx.password(), kit)  # type: ignore[arg-type]
     elif args.server:
         from .remote import signin_on_server
 
