@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "peers"]
+SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "import_screen", "peers"]
 
 
 def main(argv: list[str]) -> int:

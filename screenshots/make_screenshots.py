@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -96,6 +97,21 @@ async def main() -> None:
         await shoot("record-edit", home, await press("down", "enter", "e"))
         await shoot("security-center", home, await press("s"))
         await shoot("help", home, await press("question_mark"))
+
+        export = Path(tmp) / "bitwarden_export.json"
+        shutil.copy(ROOT / "tests" / "data" / "import" / "bitwarden.json", export)
+
+        async def import_preview(p: Any) -> None:
+            await unlocked(p)
+            await p.press("i")
+            await p.pause(0.3)
+            await typed(p, str(export))
+            await p.press("enter")
+            await p.pause(0.3)
+            await p.press("enter")  # the format guessed from the file
+            await p.pause(1.0)
+
+        await shoot("import-preview", home, import_preview)
 
         async def kit(p: Any) -> None:
             await unlocked(p)

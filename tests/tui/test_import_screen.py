@@ -7,13 +7,16 @@ confirmation → a 0600 file that imports again.
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import ProgressBar
 
+from bench.imports import bitwarden_doc
 from tui.app import StrongroomApp
 from tui.screens.importer import ExportScreen, ImportScreen, PlaintextConfirmScreen
 from tui.screens.records import RecordListScreen
@@ -121,6 +124,31 @@ async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_ho
         await pilot.press("ctrl+s")
         await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
     assert len(_titles(vault_home)) == 1 + BITWARDEN_NEW
+
+
+async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(vault_home: Path, workdir: Path) -> None:
+    n = 2_000
+    (workdir / "big.json").write_text(json.dumps(bitwarden_doc(n)), encoding="utf-8")
+    app = StrongroomApp(home=vault_home)
+    ticks: list[bool] = []  # each: was the progress bar showing
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot, app)
+        await _type(pilot, "big.json")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        bar = screen.query_one("#import-progress", ProgressBar)
+        app.set_interval(0.01, lambda: ticks.append(bar.display))
+        await pilot.press("enter")
+        await _until(pilot, lambda: screen.preview is not None)
+        assert len(ticks) >= 5, "the screen stalled while the file was read"
+        assert any(ticks) and not bar.display  # shown while reading, gone with the preview
+        assert f"New, will be imported: {n:,}" in _text(screen, "#preview-text")
+        before = len(ticks)
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        assert len(ticks) - before >= 5, "the screen stalled while the records were added"
+        assert len(app.screen.query_one(RecordList).rows) == n + 1
+    assert len(_titles(vault_home)) == n + 1
 
 
 async def test_truncated_file_is_refused_by_name_and_vault_unchanged(vault_home: Path, workdir: Path) -> None:

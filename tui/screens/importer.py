@@ -344,7 +344,9 @@ class ImportScreen(Screen[None]):
 
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
-        return import_report(app.vault, report)
+        result = import_report(app.vault, report)
+        app.vault.summaries()  # decrypt the new rows into the summary index here, not when the list repaints
+        return result
 
     def _apply_finished(self, worker: Worker[Any], state: WorkerState) -> None:
         if state not in (WorkerState.SUCCESS, WorkerState.ERROR):
