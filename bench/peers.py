@@ -233,17 +233,82 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
 
 
 
-def print_table(rows: list[tuple[str, int, str, Sample]]) -> None:
+def table_rows(rows: list[tuple[str, int, str, Sample]]) -> list[tuple[str, ...]]:
+    """One row per (operation, size, tool): median, spread, peak MB and ours/peer measured in the same run."""
     ours = {(op, n): s for op, n, tool, s in rows if tool == "strongroom"}
-    print(f"{'operation':<24}{'records':>9}  {'tool':<14}{'median':>10}{'spread (min–max)':>22}{'peak MB':>9}"
-          f"{'ours/peer':>11}")
+    out: list[tuple[str, ...]] = []
     for op, n, tool, s in rows:
         med = statistics.median(s.seconds)
         ratio = ""
         if tool != "strongroom" and (op, n) in ours:
             ratio = f"{statistics.median(ours[(op, n)].seconds) / med:.2f}×"
         spread = f"{min(s.seconds) * 1000:.0f}–{max(s.seconds) * 1000:.0f} ms"
-        print(f"{op:<24}{n:>9,}  {tool:<14}{med * 1000:>8.0f} ms{spread:>22}{s.peak_mb:>9.0f}{ratio:>11}", flush=True)
+        out.append((op, f"{n:,}", tool, f"{med * 1000:.0f} ms", spread, f"{s.peak_mb:.0f}", ratio))
+    return out
+
+
+def print_table(rows: list[tuple[str, int, str, Sample]]) -> None:
+    print(f"{'operation':<24}{'records':>9}  {'tool':<14}{'median':>10}{'spread (min–max)':>22}{'peak MB':>9}"
+          f"{'ours/peer':>11}")
+    for op, n, tool, med, spread, mb, ratio in table_rows(rows):
+        print(f"{op:<24}{n:>9}  {tool:<14}{med:>11}{spread:>22}{mb:>9}{ratio:>11}", flush=True)
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    return out.splitlines()[0] if out else "not installed"
+
+
+def _pass_version() -> str:
+    import re
+
+    if not shutil.which("pass"):
+        return "not installed"
+    out = subprocess.run(["pass", "version"], capture_output=True, text=True, timeout=10).stdout
+    found = re.search(r"v(\d+(?:\.\d+)+)", out)
+    return found.group(1) if found else "unknown version"
+
+
+def environment(load_before: tuple[float, float, float]) -> list[str]:
+    """What a reader needs to reproduce the table: machine, versions, parameters, load."""
+    import importlib.metadata
+    import platform
+    import time
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    try:
+        pkp = importlib.metadata.version("pykeepass")
+    except importlib.metadata.PackageNotFoundError:
+        pkp = "not installed"
+    rev = _first_line(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short", "HEAD"])
+    load_after = os.getloadavg()
+    return [
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Strongroom at commit {rev}",
+        f"- Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- Load average (1 min) before / after the run: {load_before[0]:.1f} / {load_after[0]:.1f}",
+        f"- Python {platform.python_version()}; keepassxc-cli {_first_line(['keepassxc-cli', '--version'])}; "
+        f"pykeepass {pkp}; pass {_pass_version()}; "
+        f"{_first_line(['gpg', '--version'])}",
+        "- Argon2id for Strongroom and the KDBX4 file: 64 MiB, t = 3, p = 4 (pass: gpg's own key protection, "
+        "warm gpg-agent, 1,000 entries only because `pass grep` decrypts every file)",
+        "- Whole-process wall time (fork + exec to exit) and peak RSS of that process; tools alternate run by run",
+    ]
+
+
+def write_markdown(path: Path, rows: list[tuple[str, int, str, Sample]], env_lines: list[str], repeats: int) -> None:
+    head = ["# Benchmarks: Strongroom beside keepassxc-cli, pykeepass and pass", "",
+            "Written by `python3 -m bench peers --markdown docs/benchmarks.md` (do not edit by hand). "
+            f"Each figure is the median of {repeats} whole-process runs; ours/peer < 1 means Strongroom is faster.",
+            "", *env_lines, "",
+            "| operation | records | tool | median | spread (min–max) | peak MB | ours/peer |",
+            "|---|---:|---|---:|---:|---:|---:|"]
+    body = ["| " + " | ".join(r) + " |" for r in table_rows(rows)]
+    path.write_text("\n".join(head + body) + "\n", encoding="utf-8")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -255,7 +320,14 @@ def run(argv: list[str] | None = None) -> None:
     for s in args:
         if s.isdigit():
             sizes = [int(s)] if sizes == [1000, 10_000, 100_000] or quick is False else sizes + [int(s)]
+    markdown = Path(args[args.index("--markdown") + 1]) if "--markdown" in args[:-1] else None
     from bench.common import ensure_bytecode
 
     ensure_bytecode()
-    print_table(measure(sizes, 2 if quick else 5))
+    load_before = os.getloadavg()
+    repeats = 2 if quick else 5
+    rows = measure(sizes, repeats)
+    print_table(rows)
+    if markdown is not None:
+        write_markdown(markdown, rows, environment(load_before), repeats)
+        print(f"[peers] wrote {markdown}")
