@@ -33,7 +33,14 @@ from vault import kdf
 from vault import keys as keymod
 from vault.backup import keep_as_backup  # noqa: F401  (moved to vault/backup.py; the folder sync uses it too)
 from vault.envelope import Envelope
-from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
+from vault.errors import (
+    EpochChangedError,
+    GenerationChangedError,
+    KitError,
+    KitReason,
+    VaultError,
+    WrongPasswordError,
+)
 from vault.kdf import KdfParams
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
@@ -61,11 +68,13 @@ class CloudAuthError(CloudError):
     """Sign-in failed, or this device's session is gone (signed out, expired): sign in again."""
 
 
-class CloudPasswordChangedError(CloudAuthError):
-    """The Account Password was changed on another device: ask for the new one."""
+class CloudPasswordChangedError(CloudAuthError, EpochChangedError):
+    """The Account Password was changed on another device: ask for the new one.
+
+    Also a vault EpochChangedError (like the folder and Wi-Fi ones), so one handler asks for it."""
 
 
-class CloudAccountResetError(CloudAuthError):
+class CloudAccountResetError(CloudAuthError, GenerationChangedError):
     """The account was reset: keep local data as a backup, sign in again with the new password."""
 
 
@@ -182,10 +191,23 @@ class CloudClient:
         return KdfParams(int(k["m"]), int(k["t"]), int(k["p"])), _unb64(d["kdf_salt"])
 
     def signup(self, slot: KeySlot, keys: UnlockedKeys, device_id: str, device_name: str) -> CloudSession:
-        """Create the account on the server (keys made on this device), then sign in."""
+        """Create the account on the server (keys made on this device), then sign in.
+
+        The server starts every account at epoch 1; a local account whose password was already
+        changed (epoch N, `sync cloud URL` on an older account) is brought to epoch N with the same
+        credentials, so its Kits and sessions agree with the server.
+        """
+        creds = credentials(slot.email, slot, keys.x_auth)
         self.call("POST", "/v1/signup", {"email": slot.email, "account_id": slot.account_id, "hint": slot.hint,
-                                          "credentials": credentials(slot.email, slot, keys.x_auth)})
-        return self.signin(slot.email, keys.x_auth, device_id, device_name).session
+                                          "credentials": creds})
+        session = self.signin(slot.email, keys.x_auth, device_id, device_name).session
+        for epoch in range(session.epoch, keys.epoch):
+            self.call("POST", "/v1/password", {"epoch": epoch, "new_epoch": epoch + 1, "credentials": creds},
+                      session.token)
+        if keys.epoch != session.epoch:
+            session = CloudSession(session.token, session.account_id, session.email, session.device_id,
+                                   session.generation, keys.epoch, session.plan)
+        return session
 
     def signin(self, email: str, x_auth: bytes, device_id: str, device_name: str) -> SignIn:
         """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session."""
@@ -210,8 +232,8 @@ class CloudClient:
         """A new device: password + Kit → x_auth → SRP → wrapped VK → keys and a key slot."""
         params, salt = self.prelogin(email)
         if salt != kit.salt:
-            raise KitError(KitReason.OUTDATED, "the server has newer keys: use the latest Kit, or this is not "
-                           "this account's Kit")
+            raise KitError(KitReason.OUTDATED, "the server holds newer keys for this email, made by a password "
+                           "change or an account reset: use the latest Kit (or this is not this account's Kit)")
         ak, k_pw = keymod.open_account_key(kit, password)
         signed = self.signin(email, keymod.auth_secret(kit, ak, k_pw), device_id, device_name)
         s = signed.session
@@ -379,7 +401,11 @@ def follow_password_change(vault: Any, client: CloudClient, new_password: str,
         raise SyncError("unlock with the previous password (or give the new Kit) to adopt the new password")
     provisional = keymod.seal_kit(slot.account_id, slot.generation, slot.epoch, params, salt, ak, k_pw)
     try:
-        signed = client.signin(slot.email, keymod.auth_secret(provisional, ak, k_pw), vault.device,
+        device = load_session(vault).device_id  # the same device on the server, not a new one
+    except CloudAuthError:
+        device = vault.device
+    try:
+        signed = client.signin(slot.email, keymod.auth_secret(provisional, ak, k_pw), device,
                                _device_name(vault))
     except CloudAuthError:
         raise WrongPasswordError("the new Account Password was not accepted by the server") from None

@@ -7,7 +7,8 @@ The choice lives in the vault's (non-secret) settings: `{"sync": {"method": "non
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,14 @@ def configure(vault: Any, method: str, **options: Any) -> dict[str, Any]:
     return cfg
 
 
-def sync_now(vault: Any) -> SyncOutcome:
+def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> SyncOutcome:
+    """Sync once with the chosen method. `progress(done, total)` reports a long cloud download.
+
+    Errors: NoSyncMethodError; SourceUnavailableError (unreachable); a vault EpochChangedError when
+    the password was changed on another device (ask for it, then `adopt_new_password`); a vault
+    GenerationChangedError when the account was reset (cloud: the records are first kept as an
+    encrypted backup, and the message names it and says how to sign in again).
+    """
     cfg = config(vault)
     method = cfg.get("method", "none")
     if method == "folder":
@@ -56,6 +64,8 @@ def sync_now(vault: Any) -> SyncOutcome:
         return SyncOutcome("folder", r.received, r.wrote, "; ".join(bits))
     if method == "wifi":
         return _wifi_now(vault, list(cfg.get("interfaces") or []))
+    if method == "cloud":
+        return _cloud_now(vault, str(cfg.get("server", "")), progress)
     if method == "none":
         raise NoSyncMethodError("this device syncs with nothing; choose a method with `strongroom sync folder DIR`, "
                                 "`sync wifi` or `sync cloud URL`")
@@ -67,7 +77,12 @@ def status(vault: Any) -> dict[str, Any]:
     cfg = config(vault)
     settings = vault.settings()
     last = settings.get("last_sync")
-    pending = vault.store.changed_ids_since(int(settings.get("last_sync_seq", 0))) if cfg["method"] != "none" else []
+    since = int(settings.get("last_sync_seq", 0))
+    if cfg["method"] == "cloud":  # the queue: everything after what the server acknowledged
+        from .cloud import PUSHED_META
+
+        since = int(vault.store.get_meta(PUSHED_META) or b"0")
+    pending = vault.store.changed_ids_since(since) if cfg["method"] != "none" else []
     conflicts = [s for s in vault.summaries() if s.conflict]
     return {
         "method": cfg["method"],
@@ -121,3 +136,63 @@ def _wifi_now(vault: Any, configured: list[str], timeout: float = 3.0) -> SyncOu
     if report.errors:
         detail += "; " + "; ".join(str(e) for e in report.errors[:3])
     return SyncOutcome("wifi", report.received, report.sent > 0, detail)
+
+
+def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None) -> SyncOutcome:
+    from .cloud import CloudAccountResetError, CloudClient, CloudSync
+    from .cloudlink import meet_reset, reset_error
+
+    with CloudClient(url) as client:
+        try:
+            r = CloudSync(vault, client).sync_now(progress)
+        except CloudAccountResetError:
+            raise reset_error(vault, url, meet_reset(vault)) from None
+    detail = f"{r.received} record(s) updated here, {r.sent} change(s) sent to {url}"
+    return SyncOutcome("cloud", r.received, r.sent > 0, detail)
+
+
+def change_password(vault: Any, new_password: str, hint: str | None = None) -> Any:
+    """Change the Account Password of an unlocked vault; returns the new KeySlot (write its Kit).
+
+    Cloud: the server swaps verifier + wrapped Vault Key + epoch in one operation first, then this
+    device stores the new key slot (a crash in between is healed by `adopt_new_password`). If the
+    server cannot be reached or refuses, nothing changes anywhere. Other methods: local only; the
+    next folder/Wi-Fi sync carries the new epoch. `hint` replaces the local password hint.
+    """
+    from vault import keys as keymod
+
+    new_slot, new_keys = keymod.change_password(vault.slot, vault.keys, new_password)
+    if hint is not None:
+        new_slot = replace(new_slot, hint=hint)
+    cfg = config(vault)
+    if cfg.get("method") == "cloud":
+        from .cloud import CloudClient, load_session, save_session
+
+        with CloudClient(str(cfg.get("server", ""))) as client:
+            session = client.change_password(load_session(vault), new_slot, new_keys)
+        save_session(vault, session)
+    vault.replace_slot(new_slot, new_keys)
+    return new_slot
+
+
+def adopt_new_password(vault: Any, new_password: str, kit: Any = None) -> None:
+    """After EpochChangedError from `sync_now`: take the password changed on another device.
+
+    The vault must be unlocked with the previous password (or `kit`, the new Kit, given). Raises
+    WrongPasswordError if `new_password` is not the account's new one; nothing changes then.
+    """
+    cfg = config(vault)
+    method = cfg.get("method")
+    if method == "cloud":
+        from .cloud import CloudClient, follow_password_change
+
+        with CloudClient(str(cfg.get("server", ""))) as client:
+            follow_password_change(vault, client, new_password, kit)
+        return
+    if method == "folder":
+        from . import mssb
+
+        mssb.adopt_new_epoch(vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password, kit)
+        return
+    raise SyncError(f"the {method} sync method cannot take a new password here; sign in again with the new "
+                    "password and Kit")

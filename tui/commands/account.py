@@ -1,4 +1,4 @@
-"""Account commands: signup, passwd, lock."""
+"""Account commands: signup, passwd, reset, lock."""
 
 from __future__ import annotations
 
@@ -29,7 +29,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                    "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
                                    "Every older Kit stops working.")
     p.add_argument("--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)")
+    p.add_argument("--hint", metavar="H", help="a new password hint (default: keep the current one)")
     p.set_defaults(func=cmd_passwd)
+
+    p = sub.add_parser("reset", help="ask the account server for the account-reset email",
+                       description="Only for someone locked out of every device. Asks the server at URL to email "
+                                   "a single-use reset link to E. The page behind the link explains what a reset "
+                                   "wipes (every record in the cloud, the password, every older Kit) and keeps "
+                                   "(the account and its plan), and asks for confirmation; it then shows a setup "
+                                   "code for `strongroom signin --email E --server URL --reset-code CODE`, which "
+                                   "chooses the new password. Devices that meet the reset keep their records as "
+                                   "an encrypted backup file.")
+    p.add_argument("--email", required=True, metavar="E")
+    p.add_argument("--server", required=True, metavar="URL", help="the account server")
+    p.set_defaults(func=cmd_reset)
 
     p = sub.add_parser("lock", help="forget any unlocked state on this device")
     p.set_defaults(func=cmd_lock)
@@ -94,13 +107,43 @@ def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
+    """On a cloud device the server swaps the password first (one atomic operation), then this device."""
+    from sync.engine import change_password, config
+
+    from .remote import server_errors
+
+    if args.kit_dir:
+        from pathlib import Path
+
+        if not Path(args.kit_dir).expanduser().is_dir():
+            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
     vault = ctx.unlocked_vault()
     new = ctx.new_password()
     check_new_password(new)
-    slot = vault.change_password(new)
+    cfg = config(vault)
+    with server_errors(str(cfg.get("server") or "")):
+        slot = change_password(vault, new, args.hint)
     written = write_kit_dir(slot, args.kit_dir)
     print("Account Password changed. Older Authentication Kits no longer work.", file=sys.stderr)
+    if cfg.get("method") == "cloud":
+        print("Your other devices will ask for the new password when they next sync.", file=sys.stderr)
     note_kit_written(written)
+    return EXIT_OK
+
+
+def cmd_reset(args: argparse.Namespace, ctx: Context) -> int:
+    from sync.cloud import CloudClient
+
+    from .remote import server_errors
+
+    email = check_email(args.email)
+    url = args.server.rstrip("/")
+    with server_errors(url), CloudClient(url) as client:
+        client.request_reset(email)
+    print(f"If {email} has an account on {url}, a reset email is on its way. A reset wipes every record in the "
+          "cloud and the password; use it only if no device of yours still opens (on one that does, change the "
+          "password instead). The emailed link explains the rest; after you confirm, the page shows a setup "
+          f"code: then run `strongroom signin --email {email} --server {url} --reset-code CODE`.", file=sys.stderr)
     return EXIT_OK
 
 

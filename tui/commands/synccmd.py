@@ -19,11 +19,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kit = p.add_mutually_exclusive_group()
     kit.add_argument("--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)")
     kit.add_argument("--code", metavar="CODE", help="the Kit's typed code")
+    kit.add_argument("--reset-code", metavar="CODE",
+                     help="with --server, after an account reset: the setup code shown by the reset page; the new "
+                          "Account Password is chosen now (STRONGROOM_NEW_PASSWORD, the second --password-stdin "
+                          "line, or a prompt) and a new Kit is written")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--folder", metavar="DIR", help="the Dropbox/iCloud/… folder holding <AccountID>/data.mssb")
     src.add_argument("--server", metavar="URL", help="the account server")
     src.add_argument("--wifi", action="store_true", help="a device of this account on the same network")
     p.add_argument("--interface", action="append", metavar="ADDR", help="with --wifi: address(es) to use")
+    p.add_argument("--kit-dir", metavar="D", help="with --reset-code: where to write the new Kit (default: current folder)")
+    p.add_argument("--hint", default="", metavar="H", help="with --reset-code: a hint for the new password")
     p.set_defaults(func=cmd_signin)
 
     p = sub.add_parser("sync", help="choose the sync method, sync now, show status, or serve",
@@ -47,7 +53,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     w = ssub.add_parser("wifi", help="sync with devices of this account on the same network")
     w.add_argument("--interface", action="append", metavar="ADDR", help="address(es) to announce and listen on")
     w.set_defaults(func=cmd_sync_wifi)
-    c = ssub.add_parser("cloud", help="sync through the account server at URL")
+    c = ssub.add_parser("cloud", help="sync through the account server at URL",
+                        description="Move this device's account to the account server at URL, as a 1Password or "
+                                    "Bitwarden user moves a local vault into their account: if the server already "
+                                    "holds this account (another device moved it first), this device signs in with "
+                                    "its own keys and both sets of records are merged; if the server does not know "
+                                    "the email, the account is created there with this device's keys (the same "
+                                    "Account Key, Kit and password) and every record is uploaded. An email the "
+                                    "server holds with other keys is refused (exit 3) and nothing is overwritten.")
     c.add_argument("url", metavar="URL")
     c.set_defaults(func=cmd_sync_cloud)
     n = ssub.add_parser("none", help="local only")
@@ -77,16 +90,30 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     from .account import check_email
 
     email = check_email(args.email)
+    if args.reset_code and not args.server:
+        raise CliError("strongroom: --reset-code needs --server URL (the server that reset the account)", EXIT_USAGE)
     again = False
     if Vault.exists(ctx.home):
         from sync.folder import reset_backup_of
 
-        again = bool(args.folder) and reset_backup_of(ctx.home) is not None  # the account was reset elsewhere
-        if not again:
+        from .remote import home_met_reset
+
+        # A device that met an account reset signs in again in place (its records kept as a backup
+        # first); the folder/cloud code refuses unless the account really is a newer generation.
+        again = bool(args.folder) and reset_backup_of(ctx.home) is not None
+        if not (again or (args.server and home_met_reset(ctx.home))):
             raise CliError(f"strongroom: this device already has an account (home {ctx.home}); use another --home",
                            EXIT_USAGE)
     kit = _read_kit(args)  # a bad Kit is reported before the password is asked for
-    if args.folder:
+    if args.reset_code:
+        from .kitfiles import note_kit_written, write_kit_dir
+        from .remote import signin_after_reset
+
+        if args.kit_dir and not Path(args.kit_dir).expanduser().is_dir():
+            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
+        vault = signin_after_reset(ctx, args.server, email, args.reset_code, args.hint)
+        note_kit_written(write_kit_dir(vault.slot, args.kit_dir))
+    elif args.folder:
         from sync.folder import bootstrap_from_folder, sign_in_again
 
         folder = Path(args.folder).expanduser()
@@ -151,11 +178,16 @@ def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_cloud(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import configure
+    from sync.cloudlink import link_existing
+
+    from .remote import download_progress, server_errors
 
     vault = ctx.unlocked_vault()
-    configure(vault, "cloud", server=args.url)
-    print(f"Cloud sync through {args.url} chosen.", file=sys.stderr)
+    url = args.url.rstrip("/")
+    with server_errors(url):
+        session = link_existing(vault, url, download_progress())
+    print(f"Cloud sync through {url} chosen: account {session.account_id} ({session.email}) is on the server "
+          f"and in sync; `strongroom sync now` syncs again.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -169,34 +201,38 @@ def cmd_sync_none(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import sync_now
+    from sync.engine import adopt_new_password, config, sync_now
     from vault.errors import EpochChangedError
 
-    vault = ctx.unlocked_vault()
-    try:
-        outcome = sync_now(vault)
-    except EpochChangedError:
-        import os
+    from .remote import download_progress, server_errors
 
-        new = os.environ.get("STRONGROOM_NEW_PASSWORD") or (ctx._stdin_line(1) if ctx.password_stdin else None)
-        if not new:
-            raise
-        _adopt_new_password(vault, new)
-        outcome = sync_now(vault)
-        print("Adopted the Account Password changed on another device.", file=sys.stderr)
+    vault = ctx.unlocked_vault()
+    url = str(config(vault).get("server") or "")
+    with server_errors(url):
+        try:
+            outcome = sync_now(vault, download_progress())
+        except EpochChangedError:
+            new = _new_password_for_sync(ctx)
+            adopt_new_password(vault, new)
+            print("Adopted the Account Password changed on another device; unlock with it from now on.",
+                  file=sys.stderr)
+            outcome = sync_now(vault, download_progress())
     print(f"Synced ({outcome.method}): {outcome.detail}.", file=sys.stderr)
     return EXIT_OK
 
 
-def _adopt_new_password(vault: object, new_password: str) -> None:
-    from sync import mssb
-    from sync.engine import config
+def _new_password_for_sync(ctx: Context) -> str:
+    """The password changed on another device: STRONGROOM_NEW_PASSWORD, the second --password-stdin
+    line, or a prompt on a terminal; with none, exit 3 saying how to give it."""
+    from ..context import EXIT_AUTH
 
-    cfg = config(vault)
-    if cfg.get("method") != "folder":
-        raise CliError("strongroom: the password changed on another device; sign in again with the new password",
-                       3)
-    mssb.adopt_new_epoch(vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password)  # type: ignore[attr-defined]
+    try:
+        return ctx._secret(1, "STRONGROOM_NEW_PASSWORD",
+                           "The Account Password was changed on another device. New Account Password: ", "")
+    except CliError:
+        raise CliError("strongroom: the Account Password was changed on another device; run `strongroom sync now` "
+                       "again with the previous password as usual and the new one in STRONGROOM_NEW_PASSWORD (or "
+                       "the second --password-stdin line); nothing on this device was lost", EXIT_AUTH) from None
 
 
 def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:

@@ -1,0 +1,208 @@
+"""This device and the account server: sign up, sign in, switch to cloud, meet a reset.
+
+The steps a person takes with the "cloud" sync method, as one function each, shared by the CLI
+(tui/commands/remote.py) and the TUI; no UI here. `sync/cloud.py` speaks the protocol;
+`sync/engine.py` dispatches `sync now`, status and password changes. Every function leaves the
+device either linked (session saved, sync method "cloud") or as it was.
+
+    signup(home, url, email, password, hint)            -> Vault   # new account, here and on the server
+    signin(home, url, email, password, kit, progress)   -> Vault   # new device: downloads the vault
+    signin_after_reset(home, url, email, code, new_password, hint, progress) -> Vault
+    link_existing(vault, url)                            -> CloudSession  # `sync cloud URL`
+    meet_reset(vault)                                    -> Path   # backup kept, once
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vault.errors import AccountExistsError, KitError, KitReason
+from vault.kitcode import KitPayload
+from vault.vault import DB_NAME, Vault
+
+from .cloud import (
+    PUSHED_META,
+    REV_META,
+    CloudAccountResetError,
+    CloudAuthError,
+    CloudClient,
+    CloudError,
+    CloudSession,
+    CloudSync,
+    keep_as_backup,
+    save_session,
+)
+from .engine import configure
+
+#: `progress(done, total)`: server revisions downloaded so far, out of the server's revision.
+Progress = Callable[[int, int], None]
+
+RESET_SETTING = "cloud_reset"
+
+
+class AccountOnServerError(CloudAuthError):
+    """`sync cloud URL`: the server holds another account for this email (or this one after a
+    password change or reset elsewhere), which this device's keys do not open."""
+
+
+def device_name() -> str:
+    """What the server's device list and "new device signed in" email call this device."""
+    return (platform.node() or "device")[:100]
+
+
+def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> Vault:
+    """A new account made on this device and created on the server; sync method set to cloud.
+
+    If the server refuses (email taken, unreachable), nothing is left behind on the device.
+    """
+    vault = Vault.create(home, email, password, hint=hint)
+    try:
+        with CloudClient(url) as client:
+            session = client.signup(vault.slot, vault.keys, vault.device, device_name())
+    except BaseException:
+        vault.close()
+        _remove_store(home)
+        raise
+    save_session(vault, session)
+    configure(vault, "cloud", server=url)
+    return vault
+
+
+def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
+           progress: Progress | None = None) -> Vault:
+    """Link a new device (or one that met an account reset) and download the vault."""
+    with CloudClient(url) as client:
+        try:
+            slot, keys, session = client.signin_with_kit(email, password, kit, secrets.token_hex(4), device_name())
+        except KitError as exc:
+            if exc.reason is KitReason.OUTDATED and _reset_met_at(home, kit.account_id) >= kit.generation:
+                raise KitError(KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made "
+                               "after it") from None
+            raise
+        _make_room(home, slot.account_id, slot.generation)
+        vault = Vault.adopt(home, slot, keys, [])
+        return _first_sync(vault, client, session, url, progress)
+
+
+def signin_after_reset(home: Path, url: str, email: str, code: str, new_password: str, hint: str = "",
+                       progress: Progress | None = None) -> Vault:
+    """The setup code from the reset page: new keys for the new generation, made here."""
+    with CloudClient(url) as client:
+        slot, keys, session = client.complete_reset(email, code, new_password, hint, secrets.token_hex(4),
+                                                    device_name())
+        _make_room(home, slot.account_id, slot.generation)
+        vault = Vault.adopt(home, slot, keys, [])
+        return _first_sync(vault, client, session, url, progress)
+
+
+def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> CloudSession:
+    """`sync cloud URL` on an unlocked device: use the server's copy of this account, or create it.
+
+    What a 1Password/Bitwarden user expects when moving a local vault to an account: if the server
+    already holds this account (another device moved it first), sign in with this device's keys and
+    merge both; if the email is unknown there, create the account with this device's keys (the same
+    Account Key, Kit and password) and upload everything. The server holding the email with other
+    keys is refused (AccountOnServerError): nothing is overwritten.
+    """
+    slot = vault.slot
+    if slot.generation != 1:
+        raise AccountOnServerError("this account was reset before; sign in on the server with "
+                                   "`strongroom signin --server URL` from the reset's new Kit instead")
+    with CloudClient(url) as client:
+        _, salt = client.prelogin(slot.email)
+        if salt == slot.kit.salt:  # the server holds this account's current keys
+            session = client.signin(slot.email, vault.keys.x_auth, vault.device, device_name()).session
+        else:
+            try:
+                session = client.signup(slot, vault.keys, vault.device, device_name())
+            except CloudError as exc:
+                if exc.code != "account_exists":
+                    raise
+                raise AccountOnServerError(
+                    f"the server {url} already has an account for {slot.email} that this device's keys do "
+                    "not open (another account, or this one after a password change or reset on another "
+                    "device); sign in to it from a new --home with `strongroom signin --server`") from None
+        if session.account_id != slot.account_id:
+            raise AccountOnServerError(f"the server's account for {slot.email} is {session.account_id}, "
+                                       f"not this device's {slot.account_id}")
+        vault.store.set_meta(PUSHED_META, b"0")  # a new server: everything is pending, nothing seen
+        vault.store.set_meta(REV_META, b"0")
+        save_session(vault, session)
+        configure(vault, "cloud", server=url)
+        CloudSync(vault, client, session).sync_now(progress)
+    return session
+
+
+def meet_reset(vault: Vault) -> Path:
+    """The account was reset on the server: keep what this device holds as an encrypted backup
+    (once; later calls return the same file) and remember it, so `signin` may replace this vault."""
+    done = vault.settings().get(RESET_SETTING) or {}
+    if done.get("generation") == vault.slot.generation and Path(done.get("backup", "")).is_file():
+        return Path(done["backup"])
+    path = keep_as_backup(vault)
+    vault.update_settings(**{RESET_SETTING: {"generation": vault.slot.generation, "backup": str(path),
+                                             "at": time.time()}})
+    return path
+
+
+def reset_error(vault: Vault, url: str, backup: Path) -> CloudAccountResetError:
+    """The one message a device that met a reset shows (CLI exit 3, TUI notification)."""
+    return CloudAccountResetError(
+        f"the account was reset on the server, so this device can no longer sync; its records are kept in the "
+        f"encrypted backup {backup} (restores with your previous password); sign in again with the new "
+        f"password: strongroom signin --email {vault.slot.email} --server {url} --kit NEW-KIT "
+        "(or --reset-code CODE from the reset page)", "account_reset")
+
+
+def _first_sync(vault: Vault, client: CloudClient, session: CloudSession, url: str,
+                progress: Progress | None) -> Vault:
+    save_session(vault, session)
+    configure(vault, "cloud", server=url)
+    CloudSync(vault, client, session).sync_now(progress)
+    return vault
+
+
+def _make_room(home: Path, account_id: str, generation: int) -> None:
+    """An empty home, or one whose vault is this account before a reset: set that one aside (its
+    records are kept as a backup first), so the new generation can be linked in its place."""
+    if not Vault.exists(home):
+        return
+    old = Vault.open(home)
+    try:
+        if old.slot.account_id != account_id or old.slot.generation >= generation:
+            raise AccountExistsError(f"this device already has an account (home {home}); use another --home")
+        meet_reset(old)
+    finally:
+        old.close()
+    aside = home / "backups" / f"replaced-gen{old.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}.{DB_NAME}"
+    for suffix in ("", "-wal", "-shm"):
+        src = home / f"{DB_NAME}{suffix}"
+        if src.exists():
+            src.replace(aside.with_name(aside.name + suffix))
+
+
+def _reset_met_at(home: Path, account_id: str) -> int:
+    """The generation of this account at which this home's vault met a reset (0: none)."""
+    if not Vault.exists(home):
+        return 0
+    vault = Vault.open(home)
+    try:
+        mark = vault.settings().get(RESET_SETTING) or {}
+        return int(mark.get("generation", 0)) if vault.slot.account_id == account_id else 0
+    finally:
+        vault.close()
+
+
+def _remove_store(home: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (home / f"{DB_NAME}{suffix}").unlink()
+
+
+__all__ = ["AccountOnServerError", "Progress", "device_name", "link_existing", "meet_reset", "reset_error",
+           "signin", "signin_after_reset", "signup"]

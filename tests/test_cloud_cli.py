@@ -1,0 +1,378 @@
+"""Cloud sync from the command line, as a person or a script uses it (CLI.md, PRODUCT.md #6, #7).
+
+A real account server runs in its own process on 127.0.0.1 (random port), on SQLite through
+`strongroom server`, and on PostgreSQL when one is reachable (skipped with the reason otherwise).
+Each device is its own --home folder driven through `python -m tui.cli` subprocesses.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent  # the code under test, even while the editable install is rebuilt
+PW = "correct horse battery staple"
+NEW_PW = "tr0ub4dor & three more words"
+RESET_PW = "a brand new password after the reset"
+EMAIL = "ann@example.com"
+PG_URL = os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    return env | {"STRONGROOM_INSECURE_TEST_KDF": "1", "PYTHONPATH": str(REPO)} | extra
+
+
+def _pg_skip() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+        return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set STRONGROOM_TEST_PG"
+    return None
+
+
+_PG_SKIP = _pg_skip()
+
+
+@dataclass
+class Server:
+    url: str
+    outbox: Path
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def _start(cmd: list[str], url: str, cwd: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=cwd)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start within 30 s")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """`strongroom server` on SQLite; the same server on PostgreSQL in a schema of its own."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    outbox = tmp_path / "outbox"
+    common = ["--port", str(port), "--outbox", str(outbox), "--base-url", url]
+    schema = None
+    if request.param == "postgres":
+        if _PG_SKIP:
+            pytest.skip(_PG_SKIP)
+        schema = f"t_{secrets.token_hex(6)}"
+        cmd = [sys.executable, "-m", "sync.server", "--database", PG_URL, "--pg-schema", schema, *common]
+    else:
+        cmd = [sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), *common]
+    proc = _start(cmd, url, tmp_path)
+    try:
+        yield Server(url, outbox)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        if proc.stderr:
+            proc.stderr.close()
+        if schema:
+            from sync.server.storage import Storage
+
+            Storage(PG_URL, schema, migrate=False).drop_schema()
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start([sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), "--port",
+                   str(port), "--outbox", str(tmp_path / "outbox"), "--base-url", url], url, tmp_path)
+    try:
+        yield Server(url, tmp_path / "outbox")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+class Device:
+    """One device: a --home folder, used through the CLI."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        home.parent.mkdir(parents=True, exist_ok=True)
+
+    def run(self, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
+        full = _env(STRONGROOM_HOME=str(self.home), **env)
+        if password is not None:
+            full["STRONGROOM_PASSWORD"] = password
+        return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=full, capture_output=True, text=True,
+                              timeout=120, cwd=self.home.parent)
+
+    def ok(self, *args: str, **kw: str) -> str:
+        r = self.run(*args, **kw)  # type: ignore[arg-type]
+        assert r.returncode == 0, f"{args} → {r.returncode}: {r.stderr}"
+        assert "Traceback" not in r.stderr
+        return r.stdout
+
+    def json(self, *args: str, **kw: str) -> object:
+        return json.loads(self.ok(*args, "--json", **kw))
+
+    def password_of(self, query: str, **kw: str) -> str:
+        return self.ok("get", query, "--field", "password", **kw).strip()
+
+
+def one_error(r: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """Exit `code`, one line on stderr holding every word, no traceback."""
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert w.lower() in lines[0].lower(), lines[0]
+    return lines[0]
+
+
+def kit_png(folder: Path) -> Path:
+    pngs = sorted(folder.glob("Strongroom-Authentication-Kit-*.png"), key=lambda p: p.stat().st_mtime)
+    assert pngs, f"no Kit in {folder}"
+    return pngs[-1]
+
+
+def reset_link(outbox: Path) -> str:
+    for path in sorted(outbox.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes())
+        if "reset requested" not in str(msg["Subject"]):
+            continue
+        part = msg.get_payload()[0] if msg.is_multipart() else msg  # type: ignore[index]
+        text = part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        m = re.search(r"(http://\S+/reset/\S+)", text)
+        assert m, text
+        return m.group(1)
+    raise AssertionError(f"no reset email in {outbox}")
+
+
+def test_two_devices_sign_up_sign_in_sync_and_change_password(server: Server, tmp_path: Path) -> None:
+    a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
+    kits = tmp_path / "kits"
+    kits.mkdir()
+
+    account_id = a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url).strip()
+    assert re.fullmatch(r"[0-9A-Z]{10}", account_id), account_id
+    png = kits / f"Strongroom-Authentication-Kit-{account_id}.png"
+    assert png.is_file() and png.with_suffix(".pdf").is_file()
+    st = a.json("sync", "status")
+    assert st["method"] == "cloud" and st["server"] == server.url  # type: ignore[index]
+
+    a.ok("add", "login", "--title", "GitHub", "--field", "username=ann", "--field", "password=first")
+    assert a.json("sync", "status")["pending_changes"] == 1  # type: ignore[index]
+    a.ok("sync", "now")
+    st = a.json("sync", "status")
+    assert st["pending_changes"] == 0 and st["last_sync"]  # type: ignore[index]
+
+    # a second device: email + password + the Kit's PNG; the vault comes down from the server
+    b.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", server.url)
+    assert b.password_of("GitHub") == "first"
+    assert b.json("sync", "status")["method"] == "cloud"  # type: ignore[index]
+    text = a.ok("sync", "status")
+    assert server.url in text and "Last sync:" in text and "Changes not yet synced: 0" in text
+
+    # concurrent edits on both devices converge; the losing edit stays in the record's history
+    a.ok("edit", "GitHub", "--field", "password=from-a")
+    b.ok("edit", "GitHub", "--field", "password=from-b")
+    b.ok("add", "note", "--title", "Only on B")
+    a.ok("add", "note", "--title", "Only on A")
+    for dev in (a, b, a):
+        dev.ok("sync", "now")
+    rec_a, rec_b = a.json("get", "GitHub"), b.json("get", "GitHub")
+    assert rec_a == rec_b and rec_a["conflict"]  # type: ignore[index]
+    conflicts = a.json("sync", "status")["conflicts"]  # type: ignore[index]
+    assert [c["title"] for c in conflicts] == ["GitHub"]
+    # resolving = a new edit on either device; both concurrent values stay in the history everywhere
+    b.ok("edit", "GitHub", "--field", "password=resolved")
+    for dev in (b, a):
+        dev.ok("sync", "now")
+    rec_a, rec_b = a.json("get", "GitHub"), b.json("get", "GitHub")
+    assert rec_a == rec_b and not rec_a["conflict"]  # type: ignore[index]
+    history = {f["value"] for h in rec_a["history"] for f in h["fields"] if f["name"] == "password"}  # type: ignore[index]
+    assert {"from-a", "from-b"} <= history
+    titles = {r["title"] for r in a.json("ls")}  # type: ignore[union-attr]
+    assert titles == {r["title"] for r in b.json("ls")} == {"GitHub", "Only on A", "Only on B"}  # type: ignore[union-attr]
+
+    # A changes the password: the server swaps it atomically; A keeps syncing with the new one
+    old_png = tmp_path / "old-kit.png"
+    old_png.write_bytes(png.read_bytes())
+    a.ok("passwd", "--kit-dir", str(kits), STRONGROOM_NEW_PASSWORD=NEW_PW)
+    a.ok("add", "note", "--title", "After the change", password=NEW_PW)
+    a.ok("sync", "now", password=NEW_PW)
+    # B, still on the old password, is told plainly (exit 3) and loses nothing
+    one_error(b.run("sync", "now"), 3, "password was changed on another device", "STRONGROOM_NEW_PASSWORD")
+    one_error(b.run("sync", "now", STRONGROOM_NEW_PASSWORD="not the new one"), 3, "new account password")
+    assert b.password_of("GitHub") == "resolved"  # the old password still opens B
+    # B adopts the new password and syncs
+    r = b.run("sync", "now", STRONGROOM_NEW_PASSWORD=NEW_PW)
+    assert r.returncode == 0, r.stderr
+    assert "adopted" in r.stderr.lower()
+    assert "After the change" in {x["title"] for x in b.json("ls", password=NEW_PW)}  # type: ignore[union-attr]
+    one_error(b.run("ls"), 3, "wrong")  # the old password no longer opens B
+    # the old Kit is refused on a new device, the new one works
+    c = Device(tmp_path / "c" / "home")
+    one_error(c.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url, password=NEW_PW),
+              3, "password change")
+    one_error(c.run("ls", password=NEW_PW), 2, "no account")
+    c.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", server.url, password=NEW_PW)  # the new Kit
+    assert len(c.json("ls", password=NEW_PW)) == 4  # type: ignore[arg-type]
+
+
+def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) -> None:
+    a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
+    kits, new_kits = tmp_path / "kits", tmp_path / "new-kits"
+    kits.mkdir()
+    new_kits.mkdir()
+    account_id = a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url).strip()
+    old_png = kits / f"Strongroom-Authentication-Kit-{account_id}.png"
+    a.ok("add", "login", "--title", "Mail", "--field", "password=kept-safe")
+    a.ok("sync", "now")
+    b.ok("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url)
+    b.ok("add", "note", "--title", "Written on B")
+    b.ok("sync", "now")
+
+    # locked out of every device: ask for the reset email (works from any home, no account needed)
+    helper = Device(tmp_path / "elsewhere" / "home")
+    r = helper.run("reset", "--email", EMAIL, "--server", server.url, password=None)
+    assert r.returncode == 0, r.stderr
+    assert "--reset-code" in r.stderr
+    assert helper.run("reset", "--email", "nobody@example.com", "--server", server.url).returncode == 0
+    link = reset_link(server.outbox)
+    page = httpx.get(link)
+    assert page.status_code == 200 and "wipes" in page.text
+    done = httpx.post(link, data={"confirm": "wipe"})
+    code_m = re.search(r'id="setup-code">([^<]+)<', done.text)
+    assert done.status_code == 200 and code_m
+    code = code_m.group(1)
+
+    # A meets the reset: exit 3, told plainly, its records kept in an encrypted backup file
+    line = one_error(a.run("sync", "now"), 3, "reset", "backup", "sign in again")
+    backup = Path(re.search(r"backup (\S+\.srbk)", line).group(1))  # type: ignore[union-attr]
+    assert backup.is_file()
+    assert b"kept-safe" not in backup.read_bytes()
+    again = one_error(a.run("sync", "now"), 3, "reset")
+    assert str(backup) in again  # one backup, not one per attempt
+
+    # the new password is chosen on A with the setup code; a new Kit is written
+    a.ok("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code, "--kit-dir", str(new_kits),
+         STRONGROOM_NEW_PASSWORD=RESET_PW, password=None)
+    new_png = kit_png(new_kits)
+    assert a.json("ls", password=RESET_PW) == []  # the cloud data is gone ...
+    a.ok("backup", "restore", str(backup), password=RESET_PW, STRONGROOM_BACKUP_PASSWORD=PW)  # ... nothing is lost
+    assert a.password_of("Mail", password=RESET_PW) == "kept-safe"
+    a.ok("sync", "now", password=RESET_PW)
+    # only a vault of an older generation of the account is replaced in place
+    one_error(a.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW),
+              2, "already has an account")
+    assert a.password_of("Mail", password=RESET_PW) == "kept-safe"
+
+    # B meets the reset too: backup kept, then signs in again in place with the new Kit
+    line = one_error(b.run("sync", "now"), 3, "reset", "backup", "--kit")
+    b_backup = Path(re.search(r"backup (\S+\.srbk)", line).group(1))  # type: ignore[union-attr]
+    assert b_backup.is_file()
+    one_error(b.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url, password=RESET_PW),
+              3, "reset")
+    b.ok("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    assert b.password_of("Mail", password=RESET_PW) == "kept-safe"
+    # what only B held is in B's backup, restorable with the old password
+    assert "Written on B" not in {x["title"] for x in b.json("ls", password=RESET_PW)}  # type: ignore[union-attr]
+    b.ok("backup", "restore", str(b_backup), password=RESET_PW, STRONGROOM_BACKUP_PASSWORD=PW)
+    b.ok("sync", "now", password=RESET_PW)
+    a.ok("sync", "now", password=RESET_PW)
+    assert "Written on B" in {x["title"] for x in a.json("ls", password=RESET_PW)}  # type: ignore[union-attr]
+    # the setup code works once
+    d = Device(tmp_path / "d" / "home")
+    one_error(d.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code,
+                    STRONGROOM_NEW_PASSWORD=RESET_PW), 3, "setup code")
+
+
+def test_sync_cloud_moves_a_local_account_and_shows_download_progress(sqlite_server: Server, tmp_path: Path) -> None:
+    """A local account (password already changed once, 2,100 records) moves to the server; a new device
+    downloads it with progress on stderr. A second local account with the same email is refused."""
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    os.environ["STRONGROOM_INSECURE_TEST_KDF"] = "1"
+    url = sqlite_server.url
+    a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
+    kits = tmp_path / "kits"
+    kits.mkdir()
+    a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits))
+    a.ok("passwd", "--kit-dir", str(kits), STRONGROOM_NEW_PASSWORD=NEW_PW)
+    vault = Vault.open(a.home)
+    vault.unlock(NEW_PW)
+    vault.add_many([new_record("note", f"Note {i}", {}) for i in range(2100)])
+    vault.close()
+
+    r = a.run("sync", "cloud", url, password=NEW_PW)
+    assert r.returncode == 0, r.stderr
+    assert "cloud sync" in r.stderr.lower()
+    assert a.json("sync", "status", password=NEW_PW)["pending_changes"] == 0  # type: ignore[index]
+    r = b.run("signin", "--email", EMAIL, "--kit", str(kit_png(kits)), "--server", url, password=NEW_PW)
+    assert r.returncode == 0, r.stderr
+    assert "Downloading the vault" in r.stderr and "(100%)" in r.stderr
+    assert "2100 record(s)" in r.stderr
+    # running it again on A signs in to the account it already has there (no second account)
+    a.ok("sync", "cloud", url, password=NEW_PW)
+
+    other = Device(tmp_path / "other" / "home")
+    other.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path))
+    one_error(other.run("sync", "cloud", url), 3, "already has an account", EMAIL)
+    assert other.json("sync", "status")["method"] == "none"  # type: ignore[index]
+
+
+def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Path) -> None:
+    a = Device(tmp_path / "a" / "home")
+    closed = f"http://127.0.0.1:{_free_port()}"
+    one_error(a.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", closed), 4, "cannot reach")
+    one_error(a.run("ls"), 2, "no account")  # nothing half-made on the device
+    a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url)
+    b = Device(tmp_path / "b" / "home")
+    one_error(b.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url), 2,
+              "signin")
+    one_error(b.run("ls"), 2, "no account")
+    png = kit_png(tmp_path)
+    one_error(b.run("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url,
+                    password="wrong password!"), 3, "wrong")
+    one_error(b.run("signin", "--email", EMAIL, "--server", sqlite_server.url), 2, "--kit")
+    # a change waits in the queue (pending) until the next sync sends it
+    cfg_closed = a.run("add", "note", "--title", "Queued")
+    assert cfg_closed.returncode == 0
+    assert a.json("sync", "status")["pending_changes"] == 1  # type: ignore[index]
+    a.ok("sync", "now")
+    b.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url)
+    assert [x["title"] for x in b.json("ls")] == ["Queued"]  # type: ignore[index]
