@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from vault.backup import keep_as_backup
 from vault.errors import AccountExistsError, KitError, KitReason
 from vault.kitcode import KitPayload
 from vault.vault import DB_NAME, Vault
@@ -34,7 +35,6 @@ from .cloud import (
     CloudError,
     CloudSession,
     CloudSync,
-    keep_as_backup,
     save_session,
 )
 from .engine import configure
