@@ -1,36 +1,189 @@
-"""Incremental record search: rows sorted once, one lowercase haystack per row, and narrowing —
-a query that extends the previous one only scans the previous hits (how people type)."""
+"""Record search, filters and sort for the list, fast at 100,000 records.
+
+Rows are sorted by title once; each row has one lowercase haystack (title, username, URL, tags).
+A query that extends the previous one only scans the previous hits (how people type). Results
+come in two steps: `matches` (exact title, then title prefix, then contains — a bisect and one
+substring scan, a few ms) and `fuzzy` (rapidfuzz over the titles, for typos), which the list
+appends after the first step is already on screen.
+"""
 
 from __future__ import annotations
 
-from vault.index import Summary
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-FUZZY_BELOW = 20  # fewer substring hits than this: add fuzzy title matches (rapidfuzz)
+from vault.index import Summary, title_key
+from vault.templates import TEMPLATES
+
+from .widgets.safe_text import printable
+
+#: Fuzzy title matches are added when the plain matches are fewer than this.
+FUZZY_BELOW = 50
+FUZZY_LIMIT = 50
+FUZZY_CUTOFF = 80
+#: Sort keys and how the list's header names them.
+SORTS = {"title": "title", "modified": "recently changed", "type": "type"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows besides the search text."""
+
+    favorites: bool = False
+    type: str | None = None  # a template key
+    tag: str | None = None
+    sort: str = "title"
+
+    @property
+    def narrowing(self) -> bool:
+        """True when some rows may be hidden (sort hides none)."""
+        return self.favorites or self.type is not None or self.tag is not None
+
+    def describe(self) -> str:
+        """For the header: 'Login · tag work · favourites · by recently changed'."""
+        parts = []
+        if self.type is not None:
+            parts.append(type_label(self.type))
+        if self.tag is not None:
+            parts.append(f"tagged “{printable(self.tag)}”")
+        if self.favorites:
+            parts.append("favourites")
+        if self.sort != "title":
+            parts.append(f"by {SORTS[self.sort]}")
+        return " · ".join(parts)
+
+
+def type_label(key: str) -> str:
+    tpl = TEMPLATES.get(key)
+    return tpl.label if tpl else key
+
+
+def next_sort(sort: str) -> str:
+    keys = list(SORTS)
+    return keys[(keys.index(sort) + 1) % len(keys)]
 
 
 class SearchIndex:
-    def __init__(self, rows: list[Summary]) -> None:
-        self.rows = sorted(rows, key=lambda s: (s.title.lower(), s.id))
-        self.hay = [f"{s.title}\n{s.username or ''}\n{s.url or ''}\n{' '.join(s.tags)}".lower() for s in self.rows]
-        self._last: tuple[str, bool, list[int]] | None = None
+    def __init__(self, rows: Sequence[Summary]) -> None:
+        self.rows = sorted(rows, key=title_key)  # nearly free: the vault keeps them in this order
+        self.low = [s.title.lower() for s in self.rows]  # sorted too: prefix hits are one bisect
+        self.hay = [f"{low}\n{s.username or ''}\n{s.url or ''}\n{' '.join(s.tags)}".lower()
+                    for low, s in zip(self.low, self.rows, strict=True)]
+        self._orders: dict[str, list[int]] = {}
+        self._masks: dict[Filters, bytearray] = {}
+        self._last: tuple[str, list[int]] | None = None
 
-    def search(self, query: str, *, favorites: bool = False) -> list[Summary]:
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    # -- filters and sort ---------------------------------------------------------------------
+    def order(self, sort: str) -> Sequence[int]:
+        """Row positions in the given sort order (computed once per sort)."""
+        if sort == "title":
+            return range(len(self.rows))
+        if sort not in self._orders:
+            rows = self.rows
+            if sort == "modified":
+                self._orders[sort] = sorted(range(len(rows)), key=lambda i: -rows[i].modified)
+            elif sort == "type":  # stable: titles stay in order within a type
+                self._orders[sort] = sorted(range(len(rows)), key=lambda i: type_label(rows[i].type).lower())
+            else:
+                raise ValueError(f"unknown sort {sort!r}")
+        return self._orders[sort]
+
+    def _mask(self, f: Filters) -> bytearray | None:
+        """1 for each row the filters let through; None when they let everything through."""
+        if not f.narrowing:
+            return None
+        key = Filters(f.favorites, f.type, f.tag)
+        if key not in self._masks:
+            if len(self._masks) > 8:
+                self._masks.clear()
+            self._masks[key] = bytearray(
+                (not f.favorites or s.favorite) and (f.type is None or s.type == f.type)
+                and (f.tag is None or f.tag in s.tags) for s in self.rows)
+        return self._masks[key]
+
+    def _ordered(self, hits: Sequence[int], f: Filters) -> list[int]:
+        """`hits` (title order) kept by the filters, in the chosen sort order."""
+        mask = self._mask(f)
+        if mask is not None:
+            hits = [i for i in hits if mask[i]]
+        if f.sort == "title":
+            return list(hits)
+        if len(hits) < len(self.rows) // 8:
+            rank = self._rank(f.sort)
+            return sorted(hits, key=rank.__getitem__)
+        keep = bytearray(len(self.rows))
+        for i in hits:
+            keep[i] = 1
+        return [i for i in self.order(f.sort) if keep[i]]
+
+    def _rank(self, sort: str) -> list[int]:
+        key = "rank-" + sort
+        if key not in self._orders:
+            rank = [0] * len(self.rows)
+            for pos, i in enumerate(self.order(sort)):
+                rank[i] = pos
+            self._orders[key] = rank
+        return self._orders[key]
+
+    # -- search ---------------------------------------------------------------------------------
+    def matches(self, query: str, f: Filters = Filters()) -> list[Summary]:
+        """Exact title matches first, then titles starting with the query, then rows containing it
+        anywhere (title, username, URL, tags); each group in the chosen sort order."""
         q = query.strip().lower()
+        rows = self.rows
         if not q:
-            return [s for s in self.rows if s.favorite] if favorites else self.rows
-        candidates: range | list[int] = range(len(self.rows))
-        if self._last and self._last[1] == favorites and q.startswith(self._last[0]):
-            candidates = self._last[2]
-        hay, rows = self.hay, self.rows
-        hits = [i for i in candidates if q in hay[i] and (not favorites or rows[i].favorite)]
-        self._last = (q, favorites, hits)
-        out = [rows[i] for i in hits]
-        if len(out) < FUZZY_BELOW and len(q) >= 3:
-            from rapidfuzz import fuzz, process
+            if not f.narrowing and f.sort == "title":
+                return rows
+            return [rows[i] for i in self._ordered(self.order(f.sort), f)]
+        lo = bisect_left(self.low, q)
+        exact_hi = bisect_right(self.low, q, lo)
+        hi = bisect_left(self.low, q + "\U0010ffff", exact_hi)
+        candidates: Sequence[int] = range(len(rows))
+        if self._last and q.startswith(self._last[0]):
+            candidates = self._last[1]
+        hay = self.hay
+        hits = [i for i in candidates if q in hay[i]]
+        self._last = (q, hits)
+        rest = [i for i in hits if i < lo or i >= hi]
+        out = []
+        for group in (range(lo, exact_hi), range(exact_hi, hi), rest):
+            out += self._ordered(group, f)
+        return [rows[i] for i in out]
 
-            seen = set(hits)
-            titles = [s.title for s in rows]
-            for _, _score, i in process.extract(q, titles, scorer=fuzz.partial_ratio, limit=50, score_cutoff=85):
-                if i not in seen and (not favorites or rows[i].favorite):
-                    out.append(rows[i])
-        return out
+    def fuzzy(self, query: str, f: Filters, shown: Sequence[Summary]) -> list[Summary]:
+        """Titles close to the query (typos), best first, that `matches` did not already give;
+        empty when there are plenty of plain matches or the query is too short to judge."""
+        q = query.strip().lower()
+        if len(q) < 3 or len(shown) >= FUZZY_BELOW:
+            return []
+        from rapidfuzz import fuzz, process
+
+        seen = {s.id for s in shown}
+        mask = self._mask(f)
+        out = []
+        for _, _score, i in process.extract(q, self.low, scorer=fuzz.partial_ratio, limit=FUZZY_LIMIT + len(seen),
+                                            score_cutoff=FUZZY_CUTOFF):
+            if self.rows[i].id not in seen and (mask is None or mask[i]):
+                out.append(self.rows[i])
+        return out[:FUZZY_LIMIT]
+
+    def search(self, query: str, f: Filters = Filters()) -> list[Summary]:
+        """Both steps at once (Security Center, tests, one-off callers)."""
+        first = self.matches(query, f)
+        return first + self.fuzzy(query, f, first)
+
+    # -- what the filter pickers offer ------------------------------------------------------------
+    def type_counts(self) -> list[tuple[str, int]]:
+        """(template key, records) by label."""
+        counts = Counter(s.type for s in self.rows)
+        return sorted(counts.items(), key=lambda kv: type_label(kv[0]).lower())
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """(tag, records) by tag, case-insensitive."""
+        counts = Counter(t for s in self.rows for t in s.tags)
+        return sorted(counts.items(), key=lambda kv: (kv[0].lower(), kv[0]))

@@ -5,6 +5,9 @@ decryption and one `marshal.loads`. It is a cache: refreshed incrementally from 
 change sequence (only records changed since the index was written are decrypted), rewritten
 lazily when that delta grows, and rebuilt from scratch when missing, stale or damaged.
 `marshal` is safe here because the bytes are authenticated under a VK sub-key we wrote them with.
+
+Next to it sits a small *head*: the first `HEAD_ROWS` rows in title order, so a list can paint its
+first screenful right after unlock (≈ 5 ms) while the 100,000-row index loads in the background.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from .records import DECRYPTION_ERROR
 
 INDEX_VERSION = 1
 CACHE_KEY = "summary-index"
+HEAD_KEY = "summary-head"
+#: Rows kept in the head: more than any terminal shows at once.
+HEAD_ROWS = 200
 #: Rewrite the stored index once this many records changed since it was written.
 REWRITE_AFTER = 64
 _FORMAT_TAG = f"strongroom-index-{INDEX_VERSION}-marshal-{marshal.version}-py{sys.version_info[0]}.{sys.version_info[1]}"
@@ -41,6 +47,18 @@ class Summary(NamedTuple):
     error: bool = False
 
 
+def title_key(s: Summary) -> tuple[str, str]:
+    """The list's default order: title, case-insensitive; the id breaks ties so it is total."""
+    return s.title.lower(), s.id
+
+
+class Head(NamedTuple):
+    """The first rows of the list in title order; `total` is None when it is not known exactly."""
+
+    rows: list[Summary]
+    total: int | None
+
+
 def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None:
     """The list row for one record state; None when deleted; a placeholder when undecryptable."""
     try:
@@ -59,6 +77,7 @@ class SummaryIndex:
         self._cipher = cipher
         self._sealer = Sealer(key)
         self._ad = associated_data("strongroom/index", cipher.account_id, _FORMAT_TAG)
+        self._head_ad = associated_data("strongroom/index-head", cipher.account_id, _FORMAT_TAG)
         self._rows: dict[str, Summary] | None = None
         self._seq = 0
         self._stored_seq = 0
@@ -76,6 +95,39 @@ class SummaryIndex:
         if self._rows and (self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0):
             self._save()
         return self._rows
+
+    def head(self) -> Head | None:
+        """The first rows in title order from the small stored head, brought up to date with what
+        changed since it was written; None when there is none or too much changed (load all)."""
+        blob = self._store.get_cache(HEAD_KEY)
+        if not blob:
+            return None
+        try:
+            seq, total, raw_rows = marshal.loads(self._sealer.open(blob, self._head_ad, "summary head"))
+            rows = [Summary._make(r) for r in raw_rows]
+            seq, total = int(seq), int(total)
+        except (TamperError, ValueError, TypeError, EOFError):
+            return None
+        current = self._store.max_seq()
+        if current == seq:
+            return Head(rows, total)
+        ids = self._store.changed_ids_since(seq)
+        if len(ids) > REWRITE_AFTER:
+            return None
+        # Records outside the head were all after its last row; a changed one may now sort before
+        # it, so the rows up to that last row are exact. Past it, something may be missing.
+        boundary = title_key(rows[-1]) if len(rows) >= HEAD_ROWS else None
+        by_id = {r.id: r for r in rows}
+        for rid in ids:
+            by_id.pop(rid, None)
+            versions = self._store.versions(rid)
+            s = summarize(rid, state(versions), self._cipher) if versions else None
+            if s is not None:
+                by_id[rid] = s
+        fresh = sorted(by_id.values(), key=title_key)
+        if boundary is None:
+            return Head(fresh, len(fresh))
+        return Head([r for r in fresh if title_key(r) <= boundary], None)
 
     def _load(self) -> tuple[dict[str, Summary], int]:
         blob = self._store.get_cache(CACHE_KEY)
@@ -105,7 +157,12 @@ class SummaryIndex:
                 self._rows[rid] = s
 
     def _save(self) -> None:
+        """Rows go out in title order: the list's sort of the loaded rows is then nearly free."""
         assert self._rows is not None
-        payload = marshal.dumps((self._seq, [tuple(r) for r in self._rows.values()]))
+        ordered = sorted(self._rows.values(), key=title_key)
+        self._rows = {r.id: r for r in ordered}
+        payload = marshal.dumps((self._seq, [tuple(r) for r in ordered]))
         self._store.set_cache(CACHE_KEY, self._sealer.seal(payload, self._ad))
+        head = marshal.dumps((self._seq, len(ordered), [tuple(r) for r in ordered[:HEAD_ROWS]]))
+        self._store.set_cache(HEAD_KEY, self._sealer.seal(head, self._head_ad))
         self._stored_seq = self._seq

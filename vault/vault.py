@@ -23,7 +23,7 @@ from .errors import (
     VaultError,
 )
 from .home import default_home as default_home
-from .index import Summary, SummaryIndex
+from .index import Head, Summary, SummaryIndex
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, next_version, state
@@ -203,6 +203,13 @@ class Vault:
         if self._index is None:
             raise LockedError("the vault is locked")
         return list(self._index.rows().values())
+
+    def summary_head(self) -> Head | None:
+        """The first rows of the list in title order, read from a small blob (≈ 5 ms at any size):
+        a screen paints them at once and loads `summaries()` after. None: call `summaries()`."""
+        if self._index is None:
+            raise LockedError("the vault is locked")
+        return self._index.head()
 
     def detail(self, record_id: str) -> Detail:
         st = self._state(record_id)

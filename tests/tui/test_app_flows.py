@@ -42,6 +42,15 @@ async def _wait_for(pilot, app: StrongroomApp, screen_type: type, tries: int = 1
     raise AssertionError(f"expected {screen_type.__name__}, on {type(app.screen).__name__}")
 
 
+async def _titles_become(pilot, lst: RecordList, titles: list[str]) -> bool:  # type: ignore[no-untyped-def]
+    """The list reloads in a worker after an edit: wait (up to 5 s) for it to show `titles`."""
+    for _ in range(100):
+        if [r.title for r in lst.rows] == titles:
+            return True
+        await pilot.pause(0.05)
+    return False
+
+
 async def _unlock(pilot, app: StrongroomApp, password: str = PW) -> None:  # type: ignore[no-untyped-def]
     await _wait_for(pilot, app, LockScreen)
     await _type(pilot, password)
@@ -88,7 +97,7 @@ async def test_wrong_password_then_unlock_and_search(vault_home: Path) -> None:
         await pilot.press("enter")
         await _wait_for(pilot, app, RecordListScreen)
         lst = app.screen.query_one(RecordList)
-        assert [r.title for r in lst.rows] == ["Door codes", "GitHub", "Gmail"]
+        assert await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
         await pilot.press("slash")
         await _type(pilot, "gmail")
         for _ in range(50):
@@ -104,7 +113,7 @@ async def test_wrong_password_then_unlock_and_search(vault_home: Path) -> None:
             await pilot.pause(0.05)
             if not lst.rows:
                 break
-        assert "Nothing matches" in str(app.screen.query_one("#empty").render())
+        assert "No records match “nothing-like-this”" in str(app.screen.query_one("#empty").render())
 
 
 async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) -> None:
@@ -149,15 +158,14 @@ async def test_add_record_and_delete_with_confirmation(vault_home: Path) -> None
         await pilot.press("ctrl+s")
         await _wait_for(pilot, app, RecordListScreen)
         lst = app.screen.query_one(RecordList)
-        assert [r.title for r in lst.rows] == ["Bank", "Door codes", "GitHub", "Gmail"]
+        assert await _titles_become(pilot, lst, ["Bank", "Door codes", "GitHub", "Gmail"])
         await pilot.press("home", "enter")
         await _wait_for(pilot, app, RecordDetailScreen)
         await pilot.press("d", "n")
         assert isinstance(app.screen, RecordDetailScreen)
         await pilot.press("d", "y")
         await _wait_for(pilot, app, RecordListScreen)
-        await pilot.pause(0.1)
-        assert [r.title for r in lst.rows] == ["Door codes", "GitHub", "Gmail"]
+        assert await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
 
 
 async def test_screenshot_command_is_removed(vault_home: Path) -> None:

@@ -79,6 +79,16 @@ async def _sign_in(pilot, app: StrongroomApp, folder: Path, password: str, kit: 
     raise AssertionError("sign-in neither failed nor succeeded")
 
 
+async def _titles(pilot, app: StrongroomApp) -> list[str]:  # type: ignore[no-untyped-def]
+    """The list's titles once it has loaded them (it loads in a worker after its first paint)."""
+    lst = app.screen.query_one(RecordList)
+    for _ in range(100):
+        if lst.rows:
+            break
+        await pilot.pause(0.05)
+    return [r.title for r in lst.rows]
+
+
 async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_path: Path, folder: Path) -> None:
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     code = _kit(tmp_path).to_typed_code()
@@ -95,8 +105,7 @@ async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_pat
         assert "no sync file for account" in (await _sign_in(pilot, app, folder, PW, other))
         assert "password" in (await _sign_in(pilot, app, folder, "not the password", code)).lower()
         assert await _sign_in(pilot, app, folder, PW, code) == ""
-        rows = app.screen.query_one(RecordList).rows
-        assert [r.title for r in rows] == ["GitHub"]
+        assert await _titles(pilot, app) == ["GitHub"]
         assert app.vault is not None and app.vault.slot.email == EMAIL
 
 
@@ -113,4 +122,4 @@ async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(tmp_path: Path, f
     async with app.run_test(size=(100, 30)) as pilot:
         assert "outdated" in await _sign_in(pilot, app, folder, PW, str(old_png))
         assert await _sign_in(pilot, app, folder, "new sign in password", str(tmp_path / "kit.png")) == ""
-        assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
+        assert await _titles(pilot, app) == ["GitHub"]

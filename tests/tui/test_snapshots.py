@@ -73,6 +73,17 @@ def test_record_list(snap_compare: Any, home: Path) -> None:
     assert snap_compare(StrongroomApp(home=home), run_before=_unlocked, terminal_size=SIZE)
 
 
+def test_record_list_filtered(snap_compare: Any, home: Path) -> None:
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("t", "down", "down", "enter")  # Login (after All types, Credit Card)
+        await pilot.pause(0.3)
+        await pilot.press("o")  # by recently changed: same times, so title order within
+        await pilot.pause(0.3)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
 def test_record_view(snap_compare: Any, home: Path) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)

@@ -255,11 +255,9 @@ class LockScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _unlock(self, password: str) -> Any:
         app: StrongroomApp = self.app  # type: ignore[assignment]
-        from ..search import SearchIndex
-
         vault = app.locked_vault()
         vault.unlock(password)
-        return vault, SearchIndex(vault.summaries())  # the list is ready before the first paint
+        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
@@ -268,8 +266,8 @@ class LockScreen(Screen[None]):
 
             app: StrongroomApp = self.app  # type: ignore[assignment]
             result: Any = event.worker.result
-            app.vault, index = result
-            app.switch_screen(RecordListScreen(index))
+            app.vault, head = result
+            app.switch_screen(RecordListScreen(head))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             field.disabled = False
             field.value = ""

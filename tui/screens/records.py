@@ -11,19 +11,23 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from vault.index import Summary
+from vault.index import Head, Summary
 from vault.records import Field, Record, iso, new_record
 from vault.templates import TEMPLATES, FieldKind, template
 
-from ..search import SearchIndex
+from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.record_list import RecordList
 from ..widgets.safe_text import printable
+from .filters import ListCommands, PickScreen
 
 if TYPE_CHECKING:
+    from vault.vault import Vault
+
     from ..app import StrongroomApp
 
 MASK = "••••••••••"
@@ -31,28 +35,72 @@ MASK = "••••••••••"
 
 def filter_rows(rows: list[Summary], query: str, *, favorites: bool = False) -> list[Summary]:
     """One-off search (Security Center, tests); the list screen keeps a SearchIndex instead."""
-    return SearchIndex(rows).search(query, favorites=favorites)
+    return SearchIndex(rows).search(query, Filters(favorites=favorites))
+
+
+def empty_message(query: str, filters: Filters, total: int) -> str:
+    """What an empty list says, naming what hides the records and the key that shows them again."""
+    if not total:
+        return "No records yet. Press n to add your first one."
+    q = query.strip()
+    if not q and filters == Filters(favorites=True, sort=filters.sort):
+        return "No favourites yet: press * on a record to make it one. f shows every record."
+    what = f"{type_label(filters.type)} records" if filters.type else "records"
+    if filters.tag is not None:
+        what += f" tagged “{printable(filters.tag)}”"
+    if filters.favorites:
+        what += " among your favourites"
+    hints = (["Esc clears the search"] if q else []) + (["x clears the filters"] if filters.narrowing else [])
+    text = f"No {what} match “{printable(q)}”." if q else f"No {what}."
+    return f"{text} {' · '.join(hints)}."
 
 
 class RecordListScreen(Screen[None]):
+    """The virtual record list: search, filters (type, tag, favourites), sort, counts.
+
+    It paints the first screenful from the vault's small summary head, then loads every row and
+    builds the search index in a worker; searches run in a worker too, so typing never waits.
+    """
+
+    COMMANDS = {ListCommands}
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("n", "new", "New"),
         Binding("f", "favorites", "Favourites"),
-        Binding("s", "security", "Security Center"),
+        Binding("t", "pick_type", "Type"),
+        Binding("g", "pick_tag", "Tag", show=False),
+        Binding("o", "cycle_sort", "Sort", show=False),
+        Binding("x", "clear_filters", "Clear filters", show=False),
+        Binding("s", "security", "Security"),
         Binding("i", "app.import_records", "Import"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
         Binding("escape", "clear_search", "Clear", show=False),
     ]
 
-    def __init__(self, index: SearchIndex | None = None) -> None:
-        """`index`: built off the UI thread by the unlock worker, so the first paint is immediate."""
+    class Loaded(Message):
+        def __init__(self, index: SearchIndex) -> None:
+            super().__init__()
+            self.index = index
+
+    class Results(Message):
+        """Rows for one (index, query, filters); `similar_from`: where fuzzy matches start."""
+
+        def __init__(self, key: tuple[Any, ...], rows: list[Summary], similar_from: int | None) -> None:
+            super().__init__()
+            self.key = key
+            self.rows = rows
+            self.similar_from = similar_from
+
+    def __init__(self, head: Head | None = None) -> None:
+        """`head`: the first rows, read by the unlock worker, so the first paint needs no full load."""
         super().__init__()
-        self.favorites_only = False
-        self.all_rows: list[Summary] = list(index.rows) if index else []
-        self.index = index or SearchIndex([])
-        self._prebuilt = index is not None
+        self.head = head
+        self.index: SearchIndex | None = None
+        self.filters = Filters()
+        self.query_text = ""
+        self.results_for: tuple[str, Filters] | None = None  # what the list shows now
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,50 +111,101 @@ class RecordListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self._prebuilt:
-            self._prebuilt = False
-            self._apply(self.index.rows)
-        else:
-            self.reload()
+        if self.head is not None:
+            self.query_one(RecordList).set_rows(self.head.rows)
+            self.results_for = ("", Filters())
+        self._show_loading()
         self.query_one(RecordList).focus()
+        self.reload()
 
     def on_screen_resume(self) -> None:
-        if not self._prebuilt:
+        if self._shown_once:  # back from a record or a dialog: show what changed
             self.reload()
+        self._shown_once = True
 
+    def type_name(self, key: str) -> str:
+        return type_label(key)
+
+    # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
+        """Read every row again (after an edit or a sync), off the UI thread."""
         app: StrongroomApp = self.app  # type: ignore[assignment]
-        if app.vault is None or not app.vault.unlocked:
-            return
-        self.all_rows = app.vault.summaries()
-        self.index = SearchIndex(self.all_rows)
-        self._apply(self.index.search(self.query_one("#search", Input).value, favorites=self.favorites_only))
+        if app.vault is not None and app.vault.unlocked:
+            self._load(app.vault)
 
-    def _apply(self, rows: list[Summary]) -> None:
-        self.query_one(RecordList).set_rows(rows)
-        total = len(self.all_rows)
-        fav = " · favourites" if self.favorites_only else ""
-        self.query_one("#counts", Static).update(f" {len(rows):,} of {total:,} records{fav}")
-        empty = self.query_one("#empty", Static)
-        if not total:
-            empty.update("No records yet. Press n to add your first one.")
-        elif not rows:
-            empty.update("Nothing matches your search. Esc clears it.")
-        else:
-            empty.update("")
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, vault: Vault) -> None:
+        self.post_message(self.Loaded(SearchIndex(vault.summaries())))
 
-    @on(Input.Changed, "#search")
-    def _search(self, event: Input.Changed) -> None:
-        self._filter(event.value, self.favorites_only)
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.index = event.index
+        self._refresh()
+
+    def _show_loading(self) -> None:
+        total = self.head.total if self.head else None
+        self.query_one("#counts", Static).update(
+            f" {total:,} records · loading…" if total is not None else " Loading records…")
+
+    # -- searching and filtering --------------------------------------------------------------
+    def _refresh(self) -> None:
+        if self.index is not None:
+            self._search(self.index, self.query_text, self.filters)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _filter(self, query: str, favorites: bool) -> list[Summary]:
-        return self.index.search(query, favorites=favorites)
+    def _search(self, index: SearchIndex, query: str, filters: Filters) -> None:
+        worker = get_current_worker()
+        key = (index, query, filters)
+        first = index.matches(query, filters)
+        if worker.is_cancelled:
+            return
+        self.post_message(self.Results(key, first, None))
+        similar = index.fuzzy(query, filters, first)
+        if similar and not worker.is_cancelled:
+            self.post_message(self.Results(key, first + similar, len(first)))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "search" and event.state is WorkerState.SUCCESS:
-            rows: Any = event.worker.result
-            self._apply(rows)
+    @on(Results)
+    def _results(self, event: Results) -> None:
+        if event.key != (self.index, self.query_text, self.filters):
+            return  # the query or the filters changed meanwhile
+        lst = self.query_one(RecordList)
+        current = lst.current
+        same = self.results_for == (self.query_text, self.filters)
+        lst.set_rows(event.rows, similar_from=event.similar_from)
+        if not same:
+            lst.cursor = 0
+        elif current is not None and (lst.current is None or lst.current.id != current.id):
+            lst.cursor = next((i for i, r in enumerate(event.rows) if r.id == current.id), lst.cursor)
+        self.results_for = (self.query_text, self.filters)
+        self._show_counts(event.rows, event.similar_from)
+
+    def _show_counts(self, rows: list[Summary], similar_from: int | None) -> None:
+        assert self.index is not None
+        total = len(self.index)
+        similar = f" ({len(rows) - similar_from:,} similar)" if similar_from is not None else ""
+        what = self.filters.describe()
+        self.query_one("#counts", Static).update(
+            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")))
+        empty = self.query_one("#empty", Static)
+        empty.update(Text(empty_message(self.query_text, self.filters, total)) if not rows else "")
+
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self._refresh()
+
+    def _set_filters(self, filters: Filters) -> None:
+        self.filters = filters
+        self._refresh()
+
+    def set_type(self, key: str | None) -> None:
+        self._set_filters(replace(self.filters, type=key))
+
+    def set_tag(self, tag: str | None) -> None:
+        self._set_filters(replace(self.filters, tag=tag))
+
+    def sort_by(self, sort: str) -> None:
+        self._set_filters(replace(self.filters, sort=sort))
 
     @on(Input.Submitted, "#search")
     def _to_list(self) -> None:
@@ -124,8 +223,32 @@ class RecordListScreen(Screen[None]):
         self.query_one(RecordList).focus()
 
     def action_favorites(self) -> None:
-        self.favorites_only = not self.favorites_only
-        self._filter(self.query_one("#search", Input).value, self.favorites_only)
+        self._set_filters(replace(self.filters, favorites=not self.filters.favorites))
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by(next_sort(self.filters.sort))  # the header names the order
+
+    def action_clear_filters(self) -> None:
+        self._set_filters(Filters())
+
+    def action_pick_type(self) -> None:
+        if self.index is None:
+            self.notify("Still loading the records…")
+            return
+        choices = [(key, type_label(key), n) for key, n in self.index.type_counts()]
+        self.app.push_screen(PickScreen("Show records of type", "All types", choices, self.filters.type),
+                             lambda key: self.set_type(key or None) if key is not None else None)
+
+    def action_pick_tag(self) -> None:
+        if self.index is None:
+            self.notify("Still loading the records…")
+            return
+        choices = [(tag, tag, n) for tag, n in self.index.tag_counts()]
+        if not choices:
+            self.notify("No record has a tag yet (edit a record to add some).")
+            return
+        self.app.push_screen(PickScreen("Show records tagged", "All tags", choices, self.filters.tag),
+                             lambda tag: self.set_tag(tag or None) if tag is not None else None)
 
     def action_new(self) -> None:
         self.app.push_screen(EditRecordScreen(None))
@@ -464,7 +587,8 @@ class HelpScreen(ModalScreen[None]):
 HELP = """[b]Strongroom keys[/b]
 
 [b]Everywhere[/b]   ctrl+p command palette · ctrl+l lock · ? help · ctrl+q quit
-[b]List[/b]         / search · ↑↓ PgUp PgDn Home End move · Enter open · n new · f favourites · s Security Center
+[b]List[/b]         / search (Esc clears) · ↑↓ PgUp PgDn Home End move · Enter open · n new · i import · s Security Center
+[b]Filter[/b]       f favourites · t type · g tag · x clear filters · o sort (title, recently changed, type)
 [b]Record[/b]       r reveal · c copy password · u copy username · o copy one-time code · e edit · * favourite · d delete · Esc back
 [b]Edit[/b]         ctrl+s save · ctrl+g generate a password · Esc cancel
 [b]Kit[/b]          y confirm it is stored safely

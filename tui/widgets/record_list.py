@@ -23,6 +23,7 @@ from .safe_text import printable
 NORMAL = Style()
 CURSOR = Style(reverse=True, bold=True)
 CONFLICT = Style(color="yellow")
+SIMILAR = Style(dim=True)
 
 
 def cells(text: str, width: int) -> str:
@@ -50,9 +51,12 @@ class RecordList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.rows: list[Summary] = []
+        self.similar_from: int | None = None
 
-    def set_rows(self, rows: list[Summary]) -> None:
+    def set_rows(self, rows: list[Summary], *, similar_from: int | None = None) -> None:
+        """`similar_from`: rows from there on are fuzzy matches, drawn dim and marked ≈."""
         self.rows = rows
+        self.similar_from = similar_from
         self.virtual_size = Size(max(self.size.width, 1), len(rows))
         self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         self.refresh()
@@ -67,11 +71,13 @@ class RecordList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width)
         s = self.rows[index]
-        star = "★" if s.favorite else " "
+        similar = self.similar_from is not None and index >= self.similar_from
+        star = "★" if s.favorite else ("≈" if similar else " ")
         flag = " ⚠ conflict" if s.conflict else ""
         text = (f" {star} {cells(s.title, 40)}  {cells(s.type, 16)}  {cells(s.username or '', 28)}{flag}")
         style = CURSOR if index == self.cursor and self.has_focus else (
-            Style(bold=True) if index == self.cursor else (CONFLICT if s.conflict else NORMAL))
+            Style(bold=True) if index == self.cursor else (
+                CONFLICT if s.conflict else (SIMILAR if similar else NORMAL)))
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def watch_cursor(self, old: int, new: int) -> None:

@@ -1,0 +1,89 @@
+"""The record list's filter picker (type, tag) and its command-palette entries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+
+from ..search import SORTS
+from ..widgets.safe_text import printable
+
+if TYPE_CHECKING:
+    from .records import RecordListScreen
+
+
+class PickScreen(ModalScreen[str | None]):
+    """Choose one value with ↑↓ and Enter. Dismisses with the value, "" for the first choice
+    ("all"), or None on Esc (keep the current filter)."""
+
+    DEFAULT_CSS = """
+    PickScreen { align: center middle; }
+    PickScreen OptionList { height: auto; max-height: 20; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, everything: str, choices: list[tuple[str, str, int]], current: str | None) -> None:
+        """`choices`: (value, label, records). Labels are user data: shown as text, never markup."""
+        super().__init__()
+        self.title_text = title
+        self.values = [""] + [value for value, _, _ in choices]
+        self.prompts = [Text(everything)] + [Text(f"{printable(label)}  ({n:,})") for _, label, n in choices]
+        self.current = current or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield OptionList(*self.prompts, id="choices")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = self.values.index(self.current) if self.current in self.values else 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.values[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ListCommands(Provider):
+    """Filters and sort of the record list in the command palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, str, Any]]:
+        screen: RecordListScreen = self.screen  # type: ignore[assignment]
+        cmds: list[tuple[str, str, Any]] = [
+            ("Filter by type…", "Show one kind of record (t)", screen.action_pick_type),
+            ("Filter by tag…", "Show records with one tag (g)", screen.action_pick_tag),
+            ("Favourites only", "Show only favourites, or all again (f)", screen.action_favorites),
+            ("Clear filters", "Show every record (x)", screen.action_clear_filters),
+        ]
+        for key, name in SORTS.items():
+            cmds.append((f"Sort by {name}", "Order of the record list (o cycles)", lambda k=key: screen.sort_by(k)))
+        index = screen.index
+        if index is not None:
+            for key, n in index.type_counts():
+                cmds.append((f"Show type: {screen.type_name(key)}", f"{n:,} records", lambda k=key: screen.set_type(k)))
+            for tag, n in index.tag_counts()[:500]:
+                cmds.append((f"Show tag: {printable(tag)}", f"{n:,} records", lambda t=tag: screen.set_tag(t)))
+        return cmds
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands()[:4 + len(SORTS)]:
+            yield DiscoveryHit(Text(name), callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
