@@ -34,13 +34,21 @@ def summary_json(s: Summary) -> dict[str, Any]:
             "conflict": s.conflict}
 
 
-def record_json(r: Record, conflict: bool) -> dict[str, Any]:
+def _fields_json(fields: Any) -> list[dict[str, Any]]:
+    return [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in fields]
+
+
+def record_json(r: Record, conflict: bool, others: tuple[Record, ...] = ()) -> dict[str, Any]:
+    """`get --json`. While in conflict, the concurrent versions that did not win come first in
+    `history` (marked `"conflicting": true`), so a script sees every value until it is resolved."""
+    history = [{"modified": iso_or_none(o.modified), "fields": _fields_json(o.fields), "conflicting": True}
+               for o in others]
+    history += [{"modified": iso_or_none(h.modified), "fields": _fields_json(h.fields), "conflicting": False}
+                for h in r.history]
     return {
         "id": r.id, "title": r.display_title, "type": r.type,
-        "fields": [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in r.fields],
+        "fields": _fields_json(r.fields),
         "notes": r.notes, "tags": list(r.tags), "favorite": r.favorite,
         "created": iso_or_none(r.created), "modified": iso_or_none(r.modified), "conflict": conflict,
-        "history": [{"modified": iso_or_none(h.modified),
-                     "fields": [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in h.fields]}
-                    for h in r.history],
+        "history": history,
     }

@@ -112,7 +112,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         print(value)
         return EXIT_OK
     if args.json:
-        ctx.print_json(record_json(rec, detail.conflict))
+        ctx.print_json(record_json(rec, detail.conflict, detail.others))
         return EXIT_OK
     from vault.templates import template
 
