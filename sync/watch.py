@@ -75,6 +75,7 @@ class FolderWatcher:
         self._last_event = 0.0
         self._last_hash: str | None = None
         self._last_seq = -1
+        self._last_slot: Any = None
 
     def _file_hash(self) -> str | None:
         data = mssb.read_bytes(self.sync.path)
@@ -149,14 +150,21 @@ class FolderWatcher:
             self._private.unlock_with_keys(keys)
             self.sync = FolderSync(self._private, self.sync.folder)
 
+    def _slot(self) -> Any:
+        """This device's key slot now (a password change here must reach the file too)."""
+        return (self._main or self.sync.vault).slot
+
     def run_once(self) -> FolderReport | None:
-        """Sync if the file or the local store changed since the last run, or copies wait."""
+        """Sync if the file, the local store or the key slot changed since the last run, or copies wait."""
         self._use_private_connection()
+        slot = self.sync.vault.slot
         file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
-        if file_hash == self._last_hash and seq == self._last_seq and not self._copies_waiting():
+        if file_hash == self._last_hash and seq == self._last_seq and slot == self._last_slot \
+                and not self._copies_waiting():
             return None
         report = self.sync.sync_now()
+        self._last_slot = slot  # the slot this sync wrote with; a change meanwhile shows next time
         # What this sync really merged, not the file as it is now (another device may have
         # replaced it meanwhile: then the hashes differ and the next pass merges that too).
         self._last_hash = report.file_digest
@@ -188,7 +196,7 @@ class FolderWatcher:
                 self._wake.clear()
             try:
                 if woke or time.monotonic() - last_rescan > self.rescan or \
-                        self.sync.vault.store.max_seq() != self._last_seq:
+                        self.sync.vault.store.max_seq() != self._last_seq or self._slot() != self._last_slot:
                     last_rescan = time.monotonic()
                     self.run_once()
             except Exception as exc:  # noqa: BLE001 - reported, the watcher keeps running

@@ -420,12 +420,28 @@ def test_watcher_on_its_own_connection_while_the_ui_thread_keeps_writing(tmp_pat
         a.add(new_record("note", "After passwd"))
         path = mssb.file_path(folder, a.slot.account_id)
 
-        def a_all_in_file() -> bool:
+        def a_all_in_file() -> bool:  # every version, under the new password (epoch 2)
             held = {e.vv_text for e in a.store.all_versions()}
-            return b_titles <= _titles(a) and \
-                held <= {e.vv_text for e in mssb.read_for(path.read_bytes(), a.keys)[1]}
+            header, in_file = mssb.read_for(path.read_bytes(), a.keys)
+            return b_titles <= _titles(a) and held <= {e.vv_text for e in in_file} and header.epoch == 2
         _wait_until(a_all_in_file, timeout=15)
     finally:
         w.stop()
     assert not errors, [repr(e) for e in errors]
     assert mssb.parse(path.read_bytes())[0].epoch == 2
+
+
+def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(tmp_path: Path) -> None:
+    """A new key slot alone (no record saved since) must reach the file, or other devices and a saved
+    account key would keep the old password."""
+    folder, a, _ = _pair(tmp_path)
+    for own in (False, True):
+        w = FolderWatcher(FolderSync(a, folder), own_connection=own)
+        w.run_once()
+        assert w.run_once() is None  # nothing changed: nothing to do
+        epoch = a.slot.epoch
+        a.change_password(f"changed again {own}")
+        report = w.run_once()
+        assert report is not None and report.wrote
+        assert mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
+        w.stop()
