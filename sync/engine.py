@@ -2,6 +2,15 @@
 
 The choice lives in the vault's (non-secret) settings: `{"sync": {"method": "none"|"folder"|"wifi"|
 "cloud", …}}`. Each method's own module does the moving; this module only dispatches.
+
+For the CLI and the TUI (vault unlocked; run these in a worker thread, they do network/file IO):
+
+    sync_now(vault, progress=None) -> SyncOutcome      # progress(done, total): a long cloud download
+    status(vault) -> dict                              # method, server/folder, last_sync, pending, conflicts
+    change_password(vault, new_password, hint=None) -> KeySlot   # cloud: on the server first; write its Kit
+    adopt_new_password(vault, new_password, kit=None)  # after EpochChangedError from sync_now
+
+Signing up/in through the account server: `sync/cloudlink.py`.
 """
 
 from __future__ import annotations
@@ -194,5 +203,7 @@ def adopt_new_password(vault: Any, new_password: str, kit: Any = None) -> None:
 
         mssb.adopt_new_epoch(vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password, kit)
         return
-    raise SyncError(f"the {method} sync method cannot take a new password here; sign in again with the new "
-                    "password and Kit")
+    from vault.errors import EpochChangedError
+
+    raise EpochChangedError(f"the password was changed on another device, and {method} sync cannot take it here; "
+                            "sign in again on a new --home with the new password and Kit")

@@ -355,6 +355,18 @@ def test_sync_cloud_moves_a_local_account_and_shows_download_progress(sqlite_ser
     assert other.json("sync", "status")["method"] == "none"  # type: ignore[index]
 
 
+def _point_at(home: Path, url: str) -> None:
+    """The device's server address, as if the network changed (the session is kept)."""
+    from sync.engine import configure
+    from vault.vault import Vault
+
+    vault = Vault.open(home)
+    try:
+        configure(vault, "cloud", server=url)
+    finally:
+        vault.close()
+
+
 def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Path) -> None:
     a = Device(tmp_path / "a" / "home")
     closed = f"http://127.0.0.1:{_free_port()}"
@@ -369,10 +381,17 @@ def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Pat
     one_error(b.run("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url,
                     password="wrong password!"), 3, "wrong")
     one_error(b.run("signin", "--email", EMAIL, "--server", sqlite_server.url), 2, "--kit")
-    # a change waits in the queue (pending) until the next sync sends it
-    cfg_closed = a.run("add", "note", "--title", "Queued")
-    assert cfg_closed.returncode == 0
+    # offline (the server unreachable): the change waits in the queue, and a password change is
+    # refused as a whole (the server must swap it first): the old password and Kit keep working
+    _point_at(a.home, closed)
+    a.ok("add", "note", "--title", "Queued")
+    one_error(a.run("sync", "now"), 4, "cannot reach")
+    kit_before = png.read_bytes()
+    one_error(a.run("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW), 4, "cannot reach")
+    assert png.read_bytes() == kit_before
     assert a.json("sync", "status")["pending_changes"] == 1  # type: ignore[index]
+    _point_at(a.home, sqlite_server.url)
     a.ok("sync", "now")
+    assert a.json("sync", "status")["pending_changes"] == 0  # type: ignore[index]
     b.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url)
     assert [x["title"] for x in b.json("ls")] == ["Queued"]  # type: ignore[index]
