@@ -44,7 +44,7 @@ def server_errors(url: str) -> Iterator[None]:
     except (EpochChangedError, GenerationChangedError):
         raise
     except CloudAuthError as exc:
-        raise CliError(f"strongroom: the server {url} refused: {exc}", EXIT_AUTH) from None
+        raise CliError(f"strongroom: {exc} (server {url})", EXIT_AUTH) from None
     except CloudError as exc:
         if exc.code == "account_exists":
             raise CliError(f"strongroom: {exc}; sign in instead with `strongroom signin --server {url}`",
