@@ -120,6 +120,19 @@ async def main() -> None:
 
         await shoot("kit", home, kit)
 
+        async def sync_settings(p: Any) -> None:  # last: it turns folder sync on in the demo vault
+            folder = Path(tmp) / "Dropbox" / "Strongroom"
+            folder.mkdir(parents=True)
+            await unlocked(p)
+            await p.press("y")
+            await p.pause(0.3)
+            await p.press("f")
+            await typed(p, str(folder))
+            await p.press("enter")
+            await p.pause(1.0)
+
+        await shoot("sync", home, sync_settings)
+
 
 if __name__ == "__main__":
     asyncio.run(main())

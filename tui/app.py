@@ -25,6 +25,8 @@ from textual.screen import Screen
 
 from vault.vault import Vault
 
+from .sync_runtime import SyncActivity, SyncRuntime
+
 DEFAULT_AUTO_LOCK_MIN = 5
 DEFAULT_CLIPBOARD_SECONDS = 30
 
@@ -55,12 +57,29 @@ class StrongroomApp(App[None]):
         super().__init__()
         self.home = home
         self.kit_dir = kit_dir or Path.cwd()
-        self.vault: Vault | None = None
+        self.sync_runtime = SyncRuntime(self)
+        self._vault: Vault | None = None
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
         self._copied: str | None = None
 
     # -- account state ----------------------------------------------------------------------
+    @property
+    def vault(self) -> Vault | None:
+        return self._vault
+
+    @vault.setter
+    def vault(self, vault: Vault | None) -> None:
+        """Every unlock and lock goes through here: background sync runs only while unlocked."""
+        self._vault = vault
+        self.sync_runtime.follow(vault)
+
+    def on_sync_activity(self, message: SyncActivity) -> None:
+        self.sync_runtime.handle(message)
+
+    def on_unmount(self) -> None:
+        self.sync_runtime.stop(wait=True)
+
     def has_account(self) -> bool:
         return Vault.exists(self.home)
 
@@ -95,6 +114,7 @@ class StrongroomApp(App[None]):
             return
         from .screens.account import LockScreen
 
+        self.sync_runtime.stop()
         self.vault.lock()
         self._locked = self.vault
         self.vault = None
@@ -159,9 +179,10 @@ class StrongroomApp(App[None]):
                 ("Show Authentication Kit", "QR code and typed code",
                  lambda: self.push_screen(KitScreen(vault.slot.kit, []))),
                 ("Save Authentication Kit", "PNG and PDF into the current folder", self._save_kit),
-                ("Sync now", "Sync with the chosen method", self._sync_now),
                 ("Import…", "Records from another manager's export (preview first)", self.action_import_records),
                 ("Export…", "Every record to a plaintext CSV or strongroom-json file", self.action_export_records),
+                ("Sync now", "Sync with the chosen method (ctrl+r)", self.action_sync_now),
+                ("Sync settings", "Method, last sync, conflicts, Wi-Fi peers (y)", self.action_sync_settings),
                 ("Theme: terminal colours (SSH)", "ansi-dark", lambda: setattr(self, "theme", "textual-ansi")),
             ]
         return cmds
@@ -183,20 +204,15 @@ class StrongroomApp(App[None]):
         paths = self.save_kit_files(self.vault)
         self.notify("Saved " + ", ".join(str(p) for p in paths))
 
-    def _sync_now(self) -> None:
-        from sync.engine import sync_now
+    def action_sync_now(self) -> None:
+        if self.vault is not None:
+            self.sync_runtime.sync_now()
 
-        from .context import exit_code_for
+    def action_sync_settings(self) -> None:
+        from .screens.sync import SyncScreen
 
-        assert self.vault is not None
-        try:
-            outcome = sync_now(self.vault)
-        except Exception as exc:  # noqa: BLE001 - shown as a notification
-            self.notify(exit_code_for(exc)[1], severity="error")
-            return
-        self.notify(f"Synced: {outcome.detail}")
-        if hasattr(self.screen, "reload"):
-            self.screen.reload()
+        if self.vault is not None and not isinstance(self.screen, SyncScreen):
+            self.push_screen(SyncScreen())
 
     def action_help(self) -> None:
         from .screens.records import HelpScreen

@@ -73,6 +73,7 @@ class RecordListScreen(Screen[None]):
         Binding("x", "clear_filters", "Clear filters", show=False),
         Binding("s", "security", "Security"),
         Binding("i", "app.import_records", "Import"),
+        Binding("ctrl+r", "app.sync_now", "Sync now", show=False), Binding("y", "app.sync_settings", "Sync", show=False),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
         Binding("escape", "clear_search", "Clear", show=False),

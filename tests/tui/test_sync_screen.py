@@ -1,0 +1,278 @@
+"""Sync inside the app, driven with keys: the Sync screen, live folder updates from another
+device, the manual sync key, Wi-Fi peers on loopback, and lock stopping background sync.
+
+The other device is a second real Vault home of the same account writing the real folder
+(real watchdog events) or a real WifiPeer bound to 127.0.0.1 only (zeroconf timings shortened
+here only, as in tests/wifi/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.engine import config, configure
+from sync.folder import FolderSync
+from tui.app import StrongroomApp
+from tui.screens.account import LockScreen
+from tui.screens.records import RecordListScreen
+from tui.screens.sync import SyncScreen
+from tui.widgets.record_list import RecordList
+from vault.records import Field, Record, new_record
+from vault.templates import FieldKind
+from vault.vault import Vault
+
+PW = "tui sync password"
+SIZE = (100, 30)
+LOOPBACK = ["127.0.0.1"]
+
+
+@pytest.fixture
+def fast_mdns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zeroconf._core as core
+
+    monkeypatch.setattr(core, "_CHECK_TIME", 10)
+    monkeypatch.setattr(core, "_REGISTER_TIME", 10)
+    monkeypatch.setattr(core, "_UNREGISTER_TIME", 10)
+
+
+@pytest.fixture
+def devices(tmp_path: Path) -> Iterator[tuple[Path, Vault]]:
+    """This device's home (one record, locked on disk) and another device of the account, open."""
+    home = tmp_path / "home"
+    a = Vault.create(home, "ann@example.com", PW)
+    a.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
+    other = Vault.adopt(tmp_path / "laptop", a.slot, a.keys, [])
+    a.close()
+    yield home, other
+    other.close()
+
+
+async def _type(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def _until(pilot: Any, check: Any, seconds: float = 10.0, what: str = "") -> float:
+    """Wait (keeping the app running) until check() holds; returns the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if check():
+            return time.monotonic() - start
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what or check}")
+
+
+async def _unlock(pilot: Any, app: StrongroomApp) -> None:
+    await _until(pilot, lambda: isinstance(app.screen, LockScreen), what="the lock screen")
+    await _type(pilot, PW)
+    await pilot.press("enter")
+    await _until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the record list")
+
+
+def _titles(app: StrongroomApp) -> list[str]:
+    screen = next(s for s in app.screen_stack if isinstance(s, RecordListScreen))
+    return [r.title for r in screen.query_one(RecordList).rows]
+
+
+def _notes(app: StrongroomApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def _screen_text(app: StrongroomApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def _watch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "strongroom-folder-watch" and t.is_alive()]
+
+
+def _write_from(other: Vault, folder: Path, title: str) -> None:
+    """The other device adds a record and syncs through the folder (its own atomic write)."""
+    other.add(new_record("note", title, notes="written elsewhere"))
+    FolderSync(other, folder).sync_now()
+
+
+async def test_folder_chosen_in_the_screen_then_another_devices_record_appears_live(
+        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("y")
+        await _until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
+        assert "None" in _screen_text(app, "#sync-status")
+        await pilot.press("f")
+        await _type(pilot, str(folder))
+        await pilot.press("enter")
+        assert "Syncing through" in _screen_text(app, "#message")
+        data = folder / other.slot.account_id / "data.mssb"
+        await _until(pilot, data.exists, what="this device's first write of data.mssb")
+        await _until(pilot, lambda: "Folder" in _screen_text(app, "#sync-status")
+                     and "never" not in _screen_text(app, "#sync-status"), what="the last sync time")
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+
+        await asyncio.to_thread(_write_from, other, folder, "From the laptop")
+        took = await _until(pilot, lambda: "From the laptop" in _titles(app), seconds=5.0,
+                            what="the other device's record in the list")
+        assert _titles(app) == ["From the laptop", "GitHub"]
+        print(f"another device's record listed {took:.2f} s after its write")
+        # and this device's records reached the other device through the same file
+        FolderSync(other, folder).sync_now()
+        assert sorted(s.title for s in other.summaries()) == ["From the laptop", "GitHub"]
+
+
+async def test_bad_folder_path_is_refused_with_a_clear_message(devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    home, _ = devices
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("y")
+        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        cases = [(str(tmp_path / "no" / "such" / "folder"), "does not exist"),
+                 (str(a_file), "is a file, not a folder"),
+                 ("Dropbox/Strongroom", "full path"),
+                 ("", "Type the sync folder's path")]
+        await pilot.press("f")
+        for typed, expected in cases:  # the cursor stays in the field to correct it
+            await pilot.press("ctrl+a", "ctrl+k")
+            await _type(pilot, typed)
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            assert expected in _screen_text(app, "#message"), typed
+        await pilot.press("escape", "w")
+        await _type(pilot, "my-laptop")
+        await pilot.press("enter")
+        assert "is not an IP address" in _screen_text(app, "#message")
+        await pilot.press("escape", "c")
+        await _type(pilot, "sync.example.com")
+        await pilot.press("enter")
+        assert "account server's address" in _screen_text(app, "#message")
+        assert config(app.vault)["method"] == "none"  # nothing was changed
+        assert not app.sync_runtime.running
+
+
+async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
+        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: any("syncs with nothing" in n for n in _notes(app)), what="the no-method hint")
+        await pilot.press("y", "f")
+        await _type(pilot, str(folder))
+        await pilot.press("enter", "escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: any(n.startswith("Synced:") for n in _notes(app)), what="the sync outcome")
+        assert (folder / other.slot.account_id / "data.mssb").exists()
+
+        folder.rename(tmp_path / "Dropbox-unplugged")  # the share goes away
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: any("Sync failed" in n and "is missing" in n for n in _notes(app)),
+                     what="a clear error for the missing folder")
+        assert isinstance(app.screen, RecordListScreen) and _titles(app) == ["GitHub"]  # nothing lost
+
+
+async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    setup = Vault.open(home)
+    setup.unlock(PW)
+    configure(setup, "folder", folder=str(folder))
+    setup.close()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await _until(pilot, lambda: bool(_watch_threads()), what="the folder watcher")
+        await _until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
+        await pilot.press("ctrl+l")
+        await _until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await _until(pilot, lambda: not _watch_threads(), seconds=5.0, what="the watcher to stop")
+        assert not app.sync_runtime.running
+
+        await asyncio.to_thread(_write_from, other, folder, "Written while locked")
+        await pilot.pause(1.5)  # a running watcher merges within ~1 s
+        probe = Vault.open(home)
+        try:
+            assert probe.store.count() == 1  # nothing was merged while locked
+        finally:
+            probe.close()
+
+        await _type(pilot, PW)
+        await pilot.press("enter")
+        await _until(pilot, lambda: "Written while locked" in (_titles(app) if isinstance(app.screen, RecordListScreen)
+                                                                else []), seconds=5.0, what="the merge after unlock")
+
+
+async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_mdns: None) -> None:
+    from sync.wifi import WifiPeer
+
+    home, other = devices
+    other.add(new_record("note", "From the phone"))
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot, WifiPeer(other, LOOPBACK) as phone:
+        await _unlock(pilot, app)
+        await pilot.press("y")
+        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        await pilot.press("w")
+        await _type(pilot, "127.0.0.1")
+        await pilot.press("enter")
+        short = phone.name.split(".")[0]
+        await _until(pilot, lambda: short[:24] in _screen_text(app, "#peers")
+                     and "last sync never" not in _screen_text(app, "#peers"), seconds=10.0,
+                     what="the phone listed with a last sync time")
+        assert "reachable" in _screen_text(app, "#sync-status")
+        assert sorted(s.title for s in other.summaries()) == ["From the phone", "GitHub"]
+        await pilot.press("escape")
+        await _until(pilot, lambda: "From the phone" in _titles(app), seconds=5.0)
+        await pilot.press("ctrl+l")
+        await _until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
+                                            for t in threading.enumerate()), seconds=5.0)
+
+
+T0 = 1_700_000_000.0
+
+
+def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    """Method none, one record in conflict (edited on two devices before they synced)."""
+    from dataclasses import replace
+
+    home = tmp_path / "home"
+    a = Vault.create(home, "ann@example.com", "snapshot password")
+    rec = a.add(Record("0000000000000001", "login", "GitHub", (Field("username", FieldKind.TEXT, "ann"),),
+                       created=T0, modified=T0))
+    b = Vault.adopt(tmp_path / "b", a.slot, a.keys, a.store.all_versions())
+    a.update(replace(rec, title="GitHub (work)"))
+    b.update(replace(b.record(rec.id), title="GitHub (home)"))
+    a.apply(b.store.all_versions())
+    a.add(Record("0000000000000002", "note", "Door codes", (), created=T0, modified=T0))
+    a.close()
+    b.close()
+
+    async def run(pilot: Any) -> None:
+        await _type(pilot, "snapshot password")
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, RecordListScreen):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("y")
+        await pilot.pause(0.3)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)

@@ -1,0 +1,272 @@
+"""The Sync screen: how this device syncs, how current it is, conflicts, Wi-Fi peers; change it.
+
+Keyboard only: f / w / c put the cursor in the folder, Wi-Fi interfaces or server field (Enter
+applies), x makes the device local-only, s (or ctrl+r) syncs now, Enter on a conflict opens the
+record. Choosing a method restarts the app's background sync (tui/sync_runtime.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from ..widgets.record_list import RecordList
+from ..widgets.safe_text import printable
+
+if TYPE_CHECKING:
+    from ..app import StrongroomApp
+
+METHOD_NAMES = {"none": "None (this device only)", "folder": "Folder", "wifi": "Wi-Fi", "cloud": "Cloud"}
+
+
+class SyncConfigError(ValueError):
+    """What the user typed cannot be used as a sync setting (shown under the fields)."""
+
+
+def check_folder(text: str) -> Path:
+    """An existing folder this user can write in, as an absolute path."""
+    if not text.strip():
+        raise SyncConfigError("Type the sync folder's path, for example ~/Dropbox/Strongroom.")
+    path = Path(text.strip()).expanduser()
+    if not path.is_absolute():
+        raise SyncConfigError(f"Give the full path of the folder (starting with / or ~), not “{text.strip()}”.")
+    path = path.resolve()
+    if not path.exists():
+        raise SyncConfigError(f"The folder {path} does not exist. Create it (or start Dropbox/iCloud Drive) first.")
+    if not path.is_dir():
+        raise SyncConfigError(f"{path} is a file, not a folder.")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SyncConfigError(f"Strongroom may not write in {path}; choose a folder you can write in.")
+    return path
+
+
+def check_interfaces(text: str) -> list[str]:
+    """IP addresses separated by commas or spaces; none means every LAN address."""
+    addresses = [a for a in text.replace(",", " ").split() if a]
+    for a in addresses:
+        try:
+            ipaddress.ip_address(a)
+        except ValueError:
+            raise SyncConfigError(f"“{a}” is not an IP address; give this device's addresses "
+                                  "(e.g. 192.168.1.20), or leave the field empty for every LAN address.") from None
+    return addresses
+
+
+def check_server(text: str) -> str:
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SyncConfigError("Give the account server's address, for example https://sync.example.com.")
+    return url
+
+
+def ago(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def when(stamp: float | None, now: float) -> str:
+    if not stamp:
+        return "never"
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(stamp))} ({ago(max(0.0, now - stamp))})"
+
+
+class SyncScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("s,ctrl+r", "app.sync_now", "Sync now"),
+        Binding("f", "edit('folder')", "Folder"),
+        Binding("w", "edit('wifi')", "Wi-Fi"),
+        Binding("c", "edit('cloud')", "Cloud"),
+        Binding("x", "local_only", "Local only"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="sync"):
+            yield Static("", id="sync-status")
+            yield Static("", id="conflicts-title")
+            yield RecordList(id="conflicts")
+            yield Static("", id="peers")
+            yield Static("[b]Choose how this device syncs[/b] (Enter applies)", id="choose")
+            with Horizontal(classes="method"):
+                yield Label("f  Folder")
+                yield Input(placeholder="~/Dropbox/Strongroom (a folder Dropbox, iCloud Drive, … syncs)",
+                            id="folder")
+            with Horizontal(classes="method"):
+                yield Label("w  Wi-Fi")
+                yield Input(placeholder="this device's addresses; empty = every LAN address", id="wifi")
+            with Horizontal(classes="method"):
+                yield Label("c  Cloud")
+                yield Input(placeholder="https://sync.example.com (the account server)", id="cloud")
+            yield Label("x  Local only (sync with nothing)")
+            yield Static("", id="message")
+        yield Footer()
+
+    @property
+    def strongroom(self) -> StrongroomApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        from sync.engine import config
+
+        vault = self.strongroom.vault
+        if vault is not None:
+            cfg = config(vault)
+            self.query_one("#folder", Input).value = str(cfg.get("folder") or "")
+            self.query_one("#wifi", Input).value = ", ".join(cfg.get("interfaces") or [])
+            self.query_one("#cloud", Input).value = str(cfg.get("server") or "")
+        self.sync_changed()
+        self.query_one("#conflicts", RecordList).focus()
+        self.set_interval(1.0, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.sync_changed()
+
+    # -- showing ---------------------------------------------------------------------------------
+    def sync_changed(self) -> None:
+        """Status and conflicts again (called by the sync runtime after each background sync)."""
+        from sync.engine import status
+
+        vault = self.strongroom.vault
+        if vault is None or not vault.unlocked:
+            return
+        st = status(vault)
+        self._status = st
+        conflicts = [s for s in vault.summaries() if s.conflict]
+        self.query_one("#conflicts", RecordList).set_rows(conflicts)
+        self.query_one("#conflicts-title", Static).update(
+            Text.assemble(("Conflicts: ", "bold"), f"{len(conflicts)}",
+                          " — Enter opens the record; edit it to resolve" if conflicts else " — none"))
+        self.query_one("#conflicts", RecordList).display = bool(conflicts)
+        self._tick()
+
+    def _tick(self) -> None:
+        """Last sync ("12 s ago") and the Wi-Fi peers move on their own: redrawn every second."""
+        vault = self.strongroom.vault
+        if vault is None or not vault.unlocked or not hasattr(self, "_status"):
+            return
+        st = self._status
+        runtime = self.strongroom.sync_runtime
+        now = time.time()
+        method = st["method"]
+        out = Text()
+        out.append("Method          ", style="bold")
+        out.append(METHOD_NAMES.get(method, method))
+        where = st.get("folder") or st.get("server")
+        if method == "wifi":
+            where = ", ".join(vault.settings().get("sync", {}).get("interfaces") or []) or "every LAN address"
+        if where:
+            out.append(f" — {printable(str(where))}")
+        if runtime.live:
+            out.append(f"\n                {runtime.live}", style="dim")
+        out.append("\nLast sync       ", style="bold")
+        out.append(when(vault.settings().get("last_sync"), now))
+        out.append("\nNot yet synced  ", style="bold")
+        out.append("—" if method == "none" else f"{st['pending_changes']} change(s)")
+        if runtime.progress is not None:
+            done, total = runtime.progress
+            out.append("\nFirst sync      ", style="bold")
+            out.append(f"{done:,} of {total:,}" if total else "in progress…")
+        if runtime.last_error:
+            out.append("\nProblem         ", style="bold red")
+            out.append(runtime.last_error, style="red")
+        self.query_one("#sync-status", Static).update(out)
+        self.query_one("#peers", Static).update(self._peers_text(method, now))
+
+    def _peers_text(self, method: str, now: float) -> Text:
+        if method != "wifi":
+            return Text()
+        peers = self.strongroom.sync_runtime.peers()
+        out = Text("Wi-Fi peers", style="bold")
+        if not peers:
+            out.append("\n  none found yet (other devices of this account need the app open, or "
+                       "`strongroom sync serve`)", style="dim")
+        for p in peers:
+            out.append(f"\n  {printable(p.name.split('.')[0])[:24]:<24} {p.address:<16} last sync {when(p.last_sync, now)}")
+            if p.last_error:
+                out.append(f"  {printable(p.last_error)[:60]}", style="red")
+        return out
+
+    def _say(self, message: str, error: bool = False) -> None:
+        self.query_one("#message", Static).update(Text(message, style="red" if error else ""))
+
+    # -- choosing --------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#conflicts", RecordList).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_edit(self, field: str) -> None:
+        self.query_one(f"#{field}", Input).focus()
+
+    def action_local_only(self) -> None:
+        self._choose("none", {}, "This device now syncs with nothing (local only). Your records stay here.")
+
+    @on(Input.Submitted, "#folder")
+    def _folder(self, event: Input.Submitted) -> None:
+        try:
+            folder = check_folder(event.value)
+        except SyncConfigError as exc:
+            self._say(str(exc), error=True)
+            return
+        vault = self.strongroom.vault
+        assert vault is not None
+        self._choose("folder", {"folder": str(folder)},
+                     f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}; changes from other "
+                     "devices appear here as they arrive.")
+
+    @on(Input.Submitted, "#wifi")
+    def _wifi(self, event: Input.Submitted) -> None:
+        try:
+            interfaces = check_interfaces(event.value)
+        except SyncConfigError as exc:
+            self._say(str(exc), error=True)
+            return
+        self._choose("wifi", {"interfaces": interfaces},
+                     "Wi-Fi sync on: this device is reachable for your other devices while the app is unlocked.")
+
+    @on(Input.Submitted, "#cloud")
+    def _cloud(self, event: Input.Submitted) -> None:
+        try:
+            url = check_server(event.value)
+        except SyncConfigError as exc:
+            self._say(str(exc), error=True)
+            return
+        self._choose("cloud", {"server": url}, f"Cloud sync through {url}: changes sync as you make them.")
+
+    def _choose(self, method: str, options: dict[str, Any], message: str) -> None:
+        from sync.engine import configure
+
+        app = self.strongroom
+        assert app.vault is not None
+        configure(app.vault, method, **options)
+        app.sync_runtime.restart()
+        self._say(message)
+        self.query_one("#conflicts", RecordList).focus()
+        self.sync_changed()
+
+    @on(RecordList.Opened)
+    def _open(self, event: RecordList.Opened) -> None:
+        from .records import RecordDetailScreen
+
+        self.app.push_screen(RecordDetailScreen(event.record_id))
