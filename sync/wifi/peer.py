@@ -388,14 +388,16 @@ async def _connect(address: str, port: int, mode: int, key: bytes) -> Channel:
 
 # -- a new device ---------------------------------------------------------------------------
 async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPayload,
-                    interfaces: list[str], timeout: float = 5.0) -> Any:
+                    interfaces: list[str], timeout: float = 5.0,
+                    progress: Callable[[str], None] | None = None) -> Any:
     """Create this device's vault from a peer of the account found on the LAN.
 
     The peer hands over its key slot (the Kit's EAK and VK wrapped under K_unlock) and every
     record envelope; none of it opens without this Account Password and this Kit. Raises
     AccountExistsError, or WrongPasswordError / KdfParamsError (the Kit does not open), before
     any network use. The new slot keeps the account's email and hint as the peer holds them;
-    `email` is used only if the peer's slot has none.
+    `email` is used only if the peer's slot has none. `progress` (optional) is told, in words,
+    when the search starts and when a device was found (the TUI shows it).
     """
     from vault.vault import Vault
 
@@ -404,6 +406,8 @@ async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPaylo
     kit = kit_payload
     ak, k_pw = await asyncio.to_thread(keymod.open_account_key, kit, password)
     key = bootstrap_key(keymod.auth_secret(kit, ak, k_pw))
+    if progress:
+        progress(f"Looking for a device of this account on {', '.join(interfaces)} (up to {timeout:g} s)…")
     wanted = tags_around(lambda d: kit_tag(ak, kit.account_id, d))
     discovery = Discovery(interfaces, lambda props: props.get("kt", "") in wanted)
     loop = asyncio.get_running_loop()
@@ -417,6 +421,8 @@ async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPaylo
             for found in fresh:
                 tried.add(found.name)
                 for address in found.addresses:
+                    if progress:
+                        progress(f"Found a device at {address}; downloading the vault…")
                     try:
                         slot, keys, envelopes = await _fetch(address, found.port, key, kit, ak, k_pw)
                     except (SyncError, VaultError) as exc:

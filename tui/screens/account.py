@@ -15,10 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from ..widgets.kit_qr import KitQR
+from ..widgets.path_input import PathInput
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
 
@@ -44,7 +45,9 @@ class WelcomeScreen(Screen[None]):
                 "[b]Sign up[/b] (u) — new to Strongroom: create your account on this device. You choose an "
                 "Account Password; the device makes a secret Account Key and gives you your Authentication Kit.\n\n"
                 "[b]Sign in[/b] (i) — you already have an account on another device: you need your Account "
-                "Password and your Authentication Kit (its QR code as PNG/JPG/PDF, or its typed code).")
+                "Password, your Authentication Kit (its QR code as PNG/JPG/PDF, or its typed code) and one place "
+                "that holds your vault: your sync folder, another device of yours on this network, or your "
+                "account server.")
             with Horizontal():
                 yield Button("Sign up", id="signup", variant="primary")
                 yield Button("Sign in", id="signin")
@@ -174,8 +177,38 @@ class KitScreen(Screen[None]):
             self.app.pop_screen()
 
 
+KIT_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".txt")
+SOURCES = ("folder", "wifi", "server")
+
+
+class SourceChoice(RadioSet):
+    """Where the vault comes from; the arrow keys choose at once (no space needed)."""
+
+    def action_next_button(self) -> None:
+        super().action_next_button()
+        self.action_toggle_button()
+
+    def action_previous_button(self) -> None:
+        super().action_previous_button()
+        self.action_toggle_button()
+
+
 class SignInScreen(Screen[None]):
+    """Link this device to an account: email, password, Kit, and a source for the vault.
+
+    The sources are the CLI's (`signin --folder/--wifi/--server`) with the same backends; the
+    key derivation and the network run in a thread worker that reports its progress here.
+    """
+
+    DEFAULT_CSS = """
+    SignInScreen #source { layout: horizontal; margin-bottom: 1; }
+    SignInScreen #source RadioButton { width: auto; margin-right: 3; }
+    SignInScreen .source { height: auto; }
+    SignInScreen .hint { color: $text-muted; }
+    """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+s", "submit", "Sign in")]
+    wifi_timeout = 5.0
+    """Seconds to look for a device of the account on the network (the CLI's `signin --wifi` too)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -184,47 +217,120 @@ class SignInScreen(Screen[None]):
             yield Input(id="email")
             yield Label("Account Password")
             yield SecretInput(id="password")
-            yield Label("Authentication Kit: path to its PNG/JPG/PDF, or its typed code")
-            yield Input(placeholder="~/Downloads/Strongroom-Authentication-Kit-….pdf or KNJAC-…", id="kit")
-            yield Label("Sync folder holding <AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
-            yield Input(placeholder="~/Dropbox/Strongroom", id="folder")
+            yield Label("Authentication Kit: path to its PNG/JPG/PDF (tab completes), or its typed code")
+            yield PathInput(placeholder="~/Downloads/Strongroom-Authentication-Kit-….pdf or KNJAC-…", id="kit",
+                            suffixes=KIT_SUFFIXES)
+            yield Label("Where your vault comes from (←/→ to choose)")
+            with SourceChoice(id="source", compact=True):
+                yield RadioButton("Sync folder", value=True, id="src-folder")
+                yield RadioButton("Wi-Fi: a device of this account", id="src-wifi")
+                yield RadioButton("Account server", id="src-server")
+            with Vertical(id="via-folder", classes="source"):
+                yield Label("Sync folder holding <AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
+                yield PathInput(placeholder="~/Dropbox/Strongroom", id="folder", dirs_only=True)
+            with Vertical(id="via-wifi", classes="source"):
+                yield Label("Network address to use (optional; default: this machine's LAN addresses)")
+                yield Input(placeholder="e.g. 192.168.1.20", id="interface")
+                yield Static("Unlock Strongroom on another device of this account on the same network, "
+                             "with Wi-Fi sync on.", classes="hint")
+            with Vertical(id="via-server", classes="source"):
+                yield Label("Account server URL")
+                yield Input(placeholder="https://strongroom.example.com", id="server")
             yield Static("", id="message")
             yield Button("Sign in (ctrl+s)", id="go", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._show_source("folder")
         self.query_one("#email", Input).focus()
+
+    @property
+    def source(self) -> str:
+        index = self.query_one(SourceChoice).pressed_index
+        return SOURCES[index] if index >= 0 else "folder"
+
+    @on(RadioSet.Changed, "#source")
+    def _source_changed(self) -> None:
+        self._show_source(self.source)
+
+    def _show_source(self, source: str) -> None:
+        for name in SOURCES:
+            self.query_one(f"#via-{name}").display = name == source
+
+    def _say(self, text: str | Text) -> None:
+        self.query_one("#message", Static).update(text)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def action_submit(self) -> None:
-        values = {k: self.query_one(f"#{k}", Input).value.strip() for k in ("email", "kit", "folder")}
+        if self.query_one("#go", Button).disabled:
+            return  # a sign-in is already running
+        values = {k: self.query_one(f"#{k}", Input).value.strip()
+                  for k in ("email", "kit", "folder", "interface", "server")}
         password = self.query_one("#password", SecretInput).value
-        if not values["email"] or not password or not values["kit"] or not values["folder"]:
-            self.query_one("#message", Static).update("[red]Fill in email, password, Kit and sync folder.[/red]")
+        source = self.source
+        where = {"folder": values["folder"], "wifi": values["interface"], "server": values["server"]}[source]
+        missing = [name for name, value in (("email", values["email"]), ("password", password),
+                                            ("Kit", values["kit"] or source == "folder"),
+                                            ({"folder": "sync folder", "server": "server URL"}.get(source, ""),
+                                             where or source == "wifi"))
+                   if not value]
+        if missing:
+            self._say(Text(f"Fill in {', '.join(missing)}.", style="red"))
             return
-        self.query_one("#message", Static).update("Checking your Kit and password…")
-        self._signin(values["email"], password, values["kit"], values["folder"])
+        self._say("Checking your Kit and password…")
+        self.query_one("#go", Button).disabled = True
+        self._signin(values["email"], password, values["kit"], source, where)
+
+    def _progress(self, text: str) -> None:
+        """Called from the worker thread: show how far the sign-in got."""
+        self.app.call_from_thread(self._say, Text(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _signin(self, email: str, password: str, kit_text: str, folder: str) -> Any:
-        from sync.folder import bootstrap_from_folder
+    def _signin(self, email: str, password: str, kit_text: str, source: str, where: str) -> Any:
         from vault.kitfile import read_kit_file, read_kit_text
 
-        path = Path(kit_text).expanduser()
-        kit = read_kit_file(path) if path.exists() or "/" in kit_text or "." in kit_text else read_kit_text(kit_text)
+        kit = None
+        if kit_text:
+            path = Path(kit_text).expanduser()
+            looks_like_file = path.exists() or "/" in kit_text or "." in kit_text
+            kit = read_kit_file(path) if looks_like_file else read_kit_text(kit_text)
         app: StrongroomApp = self.app  # type: ignore[assignment]
-        return bootstrap_from_folder(app.home, Path(folder).expanduser(), email, password, kit)
+        if source == "wifi":
+            vault = self._from_wifi(app.home, email, password, kit, where)
+        else:
+            from sync.folder import bootstrap_from_folder
+
+            vault = bootstrap_from_folder(app.home, Path(where).expanduser(), email, password, kit)
+        from ..search import SearchIndex
+
+        return vault, SearchIndex(vault.summaries())  # the list is ready before the first paint
+
+    def _from_wifi(self, home: Path, email: str, password: str, kit: Any, addresses: str) -> Any:
+        """A device of the account on the LAN hands over the vault (runs in the worker thread)."""
+        import asyncio
+
+        from sync.errors import SourceUnavailableError
+        from sync.wifi import bootstrap, lan_addresses
+
+        interfaces = [a.strip() for a in addresses.replace(",", " ").split()] or lan_addresses()
+        if not interfaces:
+            raise SourceUnavailableError("this machine has no network address to look for devices on; "
+                                         "type the address of its Wi-Fi or LAN interface")
+        return asyncio.run(bootstrap(home, email, password, kit, interfaces, timeout=self.wifi_timeout,
+                                     progress=self._progress))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
             from .records import RecordListScreen
 
             app: StrongroomApp = self.app  # type: ignore[assignment]
-            app.vault = event.worker.result
-            app.switch_screen(RecordListScreen())
+            result: Any = event.worker.result
+            app.vault, index = result
+            app.switch_screen(RecordListScreen(index))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#go", Button).disabled = False
+            self._say(Text(error_text(event.worker.error), style="red"))
 
 
 class LockScreen(Screen[None]):
