@@ -88,3 +88,4 @@ async def test_missing_fields_are_named(tmp_path: Path) -> None:
         assert msg == "Fill in Kit."
         msg, _ = await fill_and_submit(pilot, app, "server", {"#kit": "KNJAC"})
         assert msg == "Fill in server URL."
+        assert not (tmp_path / "new-device").exists()

@@ -298,6 +298,11 @@ class SignInScreen(Screen[None]):
         app: StrongroomApp = self.app  # type: ignore[assignment]
         if source == "wifi":
             vault = self._from_wifi(app.home, email, password, kit, where)
+        elif source == "server":
+            from sync.errors import SourceUnavailableError
+
+            raise SourceUnavailableError("signing in through an account server is not available in this build "
+                                         "yet; use your sync folder or another device on this network")
         else:
             from sync.folder import bootstrap_from_folder
 
