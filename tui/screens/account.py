@@ -307,9 +307,7 @@ class SignInScreen(Screen[None]):
             from sync.folder import bootstrap_from_folder
 
             vault = bootstrap_from_folder(app.home, Path(where).expanduser(), email, password, kit)
-        from ..search import SearchIndex
-
-        return vault, SearchIndex(vault.summaries())  # the list is ready before the first paint
+        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
 
     def _from_wifi(self, home: Path, email: str, password: str, kit: Any, addresses: str) -> Any:
         """A device of the account on the LAN hands over the vault (runs in the worker thread)."""
@@ -331,8 +329,8 @@ class SignInScreen(Screen[None]):
 
             app: StrongroomApp = self.app  # type: ignore[assignment]
             result: Any = event.worker.result
-            app.vault, index = result
-            app.switch_screen(RecordListScreen(index))
+            app.vault, head = result
+            app.switch_screen(RecordListScreen(head))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#go", Button).disabled = False
             self._say(Text(error_text(event.worker.error), style="red"))
