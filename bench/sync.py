@@ -51,6 +51,15 @@ def run() -> None:
     print(f"{N} records, data.mssb {sa.path.stat().st_size / 1e6:.2f} MB")
     print(f"  first sync_now (encode + verified atomic write): {first:.0f} ms")
     print(f"  cold encode {enc:.0f} ms, atomic write + fsync {write:.0f} ms, cold read + decrypt {read:.0f} ms")
+    steady = []
+    for k in range(3):
+        rid = a.summaries()[k].id
+        a.update(replace(a.record(rid), notes=f"local {k}"))
+        report, ms = timed(sa.sync_now)
+        assert report.wrote
+        steady.append(ms)
+    print("  write data.mssb after a local change (read, merge, encode, verified atomic write): "
+          + ", ".join(f"{ms:.0f}" for ms in steady) + " ms")
 
     b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", "bench password", a.slot.kit)
     ids = [s.id for s in b.summaries()]

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from vault.keys import KeySlot
 from vault.kitcode import KitPayload
 
 from . import folderkey, mssb
-from .errors import ObsoleteSyncFileError, SourceUnavailableError, SyncError
+from .errors import NotASyncFileError, ObsoleteSyncFileError, SourceUnavailableError, SyncError
 
 #: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
 CONFLICT_COPY = re.compile(r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE)
@@ -86,6 +87,8 @@ class FolderSync:
         self.vault = vault
         self.folder = folder
         self.codec = mssb.Codec()  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
+        self._snapshot: dict[str, list[Envelope]] | None = None  # this store's versions, by record
+        self._snapshot_seq = -1
 
     @property
     def account_dir(self) -> Path:
@@ -142,8 +145,7 @@ class FolderSync:
                 report.retired.append(mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name)
                 got = None
             before = got[0] if got is not None else None
-            report.local_seq = self.vault.store.max_seq()  # before the snapshot: ours covers it
-            ours = self.vault.store.all_versions()
+            report.local_seq, ours = self._ours()
             held = {(e.record_id, e.vv_text, e.ciphertext) for e in ours}
             applied = 0
             if got is not None:
@@ -153,8 +155,7 @@ class FolderSync:
             applied += self._merge_copies(report, held)
             report.received += applied
             if applied:
-                report.local_seq = self.vault.store.max_seq()
-                ours = self.vault.store.all_versions()
+                report.local_seq, ours = self._ours()
             if got is not None and _versions_key(ours) <= _versions_key(theirs) \
                     and header.epoch == self.vault.slot.epoch:
                 report.file_digest = mssb.digest(got[0])
@@ -162,7 +163,7 @@ class FolderSync:
             data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours,
                                self.codec)
             try:
-                mssb.write_atomic(self.path, data, self._verify, expected=before)
+                mssb.write_atomic(self.path, data, partial(self._verify, data), expected=before)
             except mssb.FileChangedWhileWritingError:
                 if attempt == 4:
                     raise
@@ -231,9 +232,33 @@ class FolderSync:
             except OSError:
                 pass  # gone already, or not ours to remove
 
-    def _verify(self, data: bytes) -> None:
-        """The temp file must read back as a good file of ours before it replaces anything."""
-        mssb.read_for(data, self.vault.keys, codec=self.codec)
+    def _verify(self, data: bytes, written: bytes) -> None:
+        """The temp file must read back as exactly what we sealed, and open as a file of ours,
+        before it replaces anything (no need to split the body again: it is the bytes we packed)."""
+        if written != data:
+            raise NotASyncFileError("the sync file did not read back as written (disk or file system error); "
+                                    "the previous file was kept")
+        header, container = mssb.parse(written)
+        mssb.check_for(header, self.vault.keys.account_id, self.vault.keys.generation, self.vault.keys.epoch)
+        mssb.open_body(container, self.vault.keys)
+
+    def _ours(self) -> tuple[int, list[Envelope]]:
+        """(local change counter, every stored version), re-reading only records changed since the
+        last call: every store change bumps the counter, so a 10,000-record store is not rebuilt
+        into objects on every sync. The counter is read first, so the snapshot covers it."""
+        store = self.vault.store
+        seq = store.max_seq()
+        if self._snapshot is None:
+            self._snapshot = store.grouped()
+        elif seq != self._snapshot_seq:
+            for rid in store.changed_ids_since(self._snapshot_seq):
+                versions = store.versions(rid)
+                if versions:
+                    self._snapshot[rid] = versions
+                else:
+                    self._snapshot.pop(rid, None)
+        self._snapshot_seq = seq
+        return seq, [e for versions in self._snapshot.values() for e in versions]
 
     def _merge_copies(self, report: FolderReport, held: set[tuple[str, str, bytes]]) -> int:
         """Merge conflicted copies, then rename them aside; returns records changed here."""

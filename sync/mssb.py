@@ -240,14 +240,20 @@ def read_for(data: bytes, keys: UnlockedKeys, name: str = FILE_NAME,
     return header, envelopes
 
 
+def open_body(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -> bytes:
+    """Authenticate and decrypt the body; a changed byte anywhere is NotASyncFileError."""
+    try:
+        return Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, container.prefix, WHAT)
+    except TamperError:
+        raise NotASyncFileError(f"{name} is damaged or was changed by someone else (authentication failed)") from None
+
+
 def decrypt(container: Container, keys: UnlockedKeys, name: str = FILE_NAME,
             codec: Codec | None = None) -> list[Envelope]:
     """Open and unpack the body; a changed byte anywhere is NotASyncFileError."""
+    body = open_body(container, keys, name)
     try:
-        body = Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, container.prefix, WHAT)
         return (codec or Codec()).unpack(body)
-    except TamperError:
-        raise NotASyncFileError(f"{name} is damaged or was changed by someone else (authentication failed)") from None
     except FormatError as exc:
         raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
 

@@ -445,3 +445,27 @@ def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(t
         assert report is not None and report.wrote
         assert mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
         w.stop()
+
+
+def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewhere(tmp_path: Path) -> None:
+    """FolderSync re-reads only records changed since its last sync: edits through another
+    connection (the UI while a watcher syncs), superseded versions and merged ones must all show."""
+    folder, a, b = _pair(tmp_path)
+    s = FolderSync(a, folder)
+    s.sync_now()
+    other = Vault.open(a.home)
+    other.unlock_with_keys(a.keys)
+    rid = other.summaries()[0].id
+    other.update(replace(other.record(rid), notes="edited through another connection"))  # old version dropped
+    other.add(new_record("note", "Added through another connection"))
+    b.add(new_record("note", "From B"))
+    FolderSync(b, folder).sync_now()
+    for step in range(2):
+        s.sync_now()
+        _, in_file = mssb.read_for(s.path.read_bytes(), a.keys)
+        assert {(e.record_id, e.vv_text, e.ciphertext) for e in in_file} == \
+            {(e.record_id, e.vv_text, e.ciphertext) for e in a.store.all_versions()}
+        if step == 0:
+            other.delete(other.find("From B"))  # a tombstone supersedes the merged version
+    assert _titles(a) == {"Shared", "Added through another connection"}
+    other.close()

@@ -153,8 +153,8 @@ class RacingSync(FolderSync):
         super().__init__(vault, folder)
         self.other: FolderSync | None = other
 
-    def _verify(self, data: bytes) -> None:
-        super()._verify(data)
+    def _verify(self, data: bytes, written: bytes) -> None:
+        super()._verify(data, written)
         if self.other is not None:
             other, self.other = self.other, None
             other.sync_now()
