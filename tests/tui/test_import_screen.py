@@ -180,6 +180,22 @@ async def test_wrong_format_is_named(vault_home: Path, workdir: Path) -> None:
     assert _titles(vault_home) == ["GitHub"]
 
 
+async def test_no_file_or_a_folder_is_said_before_reading(vault_home: Path, workdir: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot, app)
+        await pilot.press("enter")
+        assert "Type the path" in _text(screen, "#import-status")
+        await _type(pilot, "nope.json")
+        await pilot.press("enter")
+        assert "There is no file at" in _text(screen, "#import-status")
+        await pilot.press("ctrl+u")  # clear the field
+        await _type(pilot, "data")
+        await pilot.press("enter")
+        assert "There is a folder at" in _text(screen, "#import-status")
+        assert screen.query_one("#file", PathInput).has_focus and screen.preview is None
+
+
 async def test_escape_on_the_preview_changes_nothing(vault_home: Path, workdir: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
@@ -222,7 +238,7 @@ async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: 
         await pilot.press("enter")  # json, the first format
         field = app.screen.query_one("#export-path", PathInput)
         assert field.has_focus and field.value.startswith(str(workdir)) and field.value.endswith(".json")
-        field.value = ""
+        await pilot.press("ctrl+u")  # clear the default name
         await _type(pilot, "out.json")
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))

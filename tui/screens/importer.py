@@ -218,8 +218,11 @@ class ImportScreen(Screen[None]):
     def _file_chosen(self) -> None:
         from vault.importers.sniff import guess_format
 
+        if not self.query_one("#file", PathInput).value.strip():
+            self._status("Type the path of the export file (tab completes).", "red")
+            return
         path = self._path()
-        if not str(path).strip() or not path.is_file():
+        if not path.is_file():
             what = "a folder" if path.is_dir() else "no file"
             self._status(f"There is {what} at {path}: give the export file.", "red")
             return
