@@ -282,9 +282,7 @@ def test_import_preview_snapshot(snap_compare: Any, vault_home: Path, workdir: P
 
 def test_export_confirmation_snapshot(snap_compare: Any, vault_home: Path, workdir: Path) -> None:
     async def run(pilot: Any) -> None:
-        await _open_import(pilot, pilot.app)
-        await pilot.press("escape")
-        pilot.app.clear_notifications()  # over the list: the export screen's default name holds today's date
+        await _open_import(pilot, pilot.app)  # over this screen: the export screen's default name holds today's date
         pilot.app.push_screen(PlaintextConfirmScreen(Path("/home/ann/strongroom-export-2026-11-29.json"), True))
         await pilot.pause(0.3)
 
