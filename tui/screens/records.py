@@ -18,11 +18,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from vault.index import Head, Summary
 from vault.records import Field, Record, iso, new_record
-from vault.templates import TEMPLATES, FieldKind, template
+from vault.templates import TEMPLATES, FieldKind, Template, template
 
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.record_list import RecordList
 from ..widgets.safe_text import printable
+from ..widgets.secret_input import SecretInput
 from .filters import ListCommands, PickScreen
 
 if TYPE_CHECKING:
@@ -258,13 +259,22 @@ class RecordListScreen(Screen[None]):
         self.app.push_screen(SecurityCenterScreen())
 
 
+def field_label(tpl: Template, f: Field) -> str:
+    """The template's label for a field it knows, else the field's own name (custom fields)."""
+    spec = tpl.spec(f.name)
+    return spec.label if spec else f.name
+
+
 class RecordDetailScreen(Screen[None]):
-    """One record; secrets masked until revealed (r); copy with c (password) / u (username)."""
+    """One record; secrets masked until revealed (r). ↑↓ choose a field and c copies it (the
+    password is chosen first); u copies the username, o the one-time code."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "reveal", "Reveal"),
-        Binding("c", "copy('password')", "Copy password"),
+        Binding("up,k", "choose(-1)", "Previous field", show=False, priority=True),
+        Binding("down,j", "choose(1)", "Next field", show=False, priority=True),
+        Binding("c,enter", "copy_field", "Copy field"),
         Binding("u", "copy('username')", "Copy username"),
         Binding("o", "copy_totp", "Copy code"),
         Binding("e", "edit", "Edit"),
@@ -278,6 +288,8 @@ class RecordDetailScreen(Screen[None]):
         self.record_id = record_id
         self.revealed = False
         self.failed = False
+        self.fields: list[tuple[int, str]] = []  # the copyable fields: (position in the record, label)
+        self.chosen: int | None = None  # index into self.fields
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -331,12 +343,17 @@ class RecordDetailScreen(Screen[None]):
         out.append(f"{'  ★' if rec.favorite else ''}   ")
         out.append(tpl.label, style="dim")
         out.append("\n\n")
-        for f in rec.fields:
-            if f.kind is FieldKind.TOTP:
-                continue
-            spec = tpl.spec(f.name)
+        self.fields = [(pos, field_label(tpl, f)) for pos, f in enumerate(rec.fields)
+                       if f.kind is not FieldKind.TOTP and f.value]
+        if self.chosen is None or self.chosen >= len(self.fields):
+            self.chosen = next((i for i, (pos, _) in enumerate(self.fields) if rec.fields[pos].kind.concealed), 0)
+        for i, (pos, label) in enumerate(self.fields):
+            f = rec.fields[pos]
             shown = f.value if (self.revealed or not f.kind.concealed) else MASK
-            out.append(f"{printable(spec.label if spec else f.name):>18}: {printable(shown)}\n")
+            mine = i == self.chosen
+            out.append("▸ " if mine else "  ")
+            out.append(f"{printable(label):>16}: {printable(shown)}", style="reverse" if mine else "")
+            out.append("\n")
         if rec.tags:
             out.append(f"{'Tags':>18}: {printable(', '.join(rec.tags))}\n")
         if rec.notes:
@@ -367,6 +384,25 @@ class RecordDetailScreen(Screen[None]):
     def action_reveal(self) -> None:
         self.revealed = not self.revealed
         self.render_record()
+
+    def action_choose(self, delta: int) -> None:
+        if self.fields and self.chosen is not None:
+            self.chosen = max(0, min(len(self.fields) - 1, self.chosen + delta))
+            self.render_record()
+
+    def action_copy_field(self) -> None:
+        """Copy the chosen field (any field: custom ones too) with the app's auto-clearing copy."""
+        if not self.fields or self.chosen is None:
+            self.notify("This record has no field to copy.", severity="warning")
+            return
+        pos, label = self.fields[self.chosen]
+        fields = self.record.fields
+        if pos >= len(fields) or not fields[pos].value:  # changed meanwhile (a sync): show it again
+            self.render_record()
+            self.notify("The record changed; choose the field again.", severity="warning")
+            return
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app.copy_secret(fields[pos].value, printable(label))
 
     def action_copy(self, name: str) -> None:
         value = self.record.value(name) if name != "username" else self.record.username
@@ -437,11 +473,19 @@ def extra_fields(rec: Record) -> list[Field]:
     return extras
 
 
+def field_input(value: str, widget_id: str, kind: FieldKind) -> Input:
+    """A form row: concealed kinds (passwords, PINs, TOTP secrets) get a SecretInput."""
+    if kind.concealed:
+        return SecretInput(value=value, id=widget_id)
+    return Input(value=value, id=widget_id)
+
+
 class EditRecordScreen(Screen[None]):
-    """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field."""
+    """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field.
+    Concealed fields are SecretInputs (no copy/cut); ctrl+r shows or hides the focused one."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+s", "save", "Save"),
-                Binding("ctrl+g", "generate", "Generate password")]
+                Binding("ctrl+g", "generate", "Generate password"), Binding("ctrl+r", "reveal", "Show/hide")]
 
     def __init__(self, record_id: str | None, type_key: str = "login") -> None:
         super().__init__()
@@ -465,11 +509,10 @@ class EditRecordScreen(Screen[None]):
             yield Input(value=rec.title if rec else "", id="title")
             for spec in tpl.fields:
                 yield Label(spec.label)
-                yield Input(value=(rec.value(spec.name) or "") if rec else "", id=f"f-{spec.name}",
-                            password=spec.kind.concealed)
+                yield field_input((rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind)
             for i, extra in enumerate(extra_fields(rec) if rec else []):
                 yield Label(printable(extra.name), markup=False)
-                yield Input(value=extra.value, id=f"x-{i}", password=extra.kind.concealed)
+                yield field_input(extra.value, f"x-{i}", extra.kind)
             yield Label("Tags (comma separated)")
             yield Input(value=", ".join(rec.tags) if rec else "", id="tags")
             yield Label("Notes")
@@ -487,6 +530,16 @@ class EditRecordScreen(Screen[None]):
             self.query_one("#message", Static).update(Text(str(exc), style="red"))
             return
         self.app.switch_screen(EditRecordScreen(None, key))
+
+    def on_mount(self) -> None:
+        self.query_one("#form Input", Input).focus()  # the type (new record) or the title: type at once
+
+    def action_reveal(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, SecretInput):
+            self.notify("Move to a secret field (Tab) to show it.", severity="warning")
+            return
+        focused.toggle_reveal()
 
     def action_generate(self) -> None:
         from vault.generator import generate_password
@@ -587,12 +640,17 @@ class HelpScreen(ModalScreen[None]):
 
 HELP = """[b]Strongroom keys[/b]
 
-[b]Everywhere[/b]   ctrl+p command palette · ctrl+l lock · ? help · ctrl+q quit
-[b]List[/b]         / search (Esc clears) · ↑↓ PgUp PgDn Home End move · Enter open · n new · i import · s Security Center
-[b]Filter[/b]       f favourites · t type · g tag · x clear filters · o sort (title, recently changed, type)
-[b]Record[/b]       r reveal · c copy password · u copy username · o copy one-time code · e edit · * favourite · d delete · Esc back
-[b]Edit[/b]         ctrl+s save · ctrl+g generate a password · Esc cancel
-[b]Kit[/b]          y confirm it is stored safely
+[b]Everywhere[/b]  ctrl+p palette · ctrl+l lock · ? help · ctrl+q quit
+[b]List[/b]        / search · Esc clear it · ↑↓ PgUp PgDn Home End move
+            Enter open · n new · i import · s Security Center
+[b]Filter[/b]      f favourites · t type · g tag · x clear filters
+            o sort: title → recently changed → type
+[b]Record[/b]      ↑↓ choose a field · c or Enter copy it · r reveal
+            u copy username · o copy one-time code · e edit
+            * favourite · d delete · Esc back
+[b]Edit[/b]        ctrl+s save · ctrl+g generate a password
+            ctrl+r show/hide the secret field · Esc cancel
+[b]Kit[/b]         y confirm it is stored safely
 
-Copies clear themselves from the clipboard after the configured seconds.
-The app locks itself after the configured idle minutes."""
+Copies clear themselves from the clipboard after the configured
+seconds. The app locks itself after the configured idle minutes."""
