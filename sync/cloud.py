@@ -267,12 +267,16 @@ class CloudClient:
     def request_reset(self, email: str) -> None:
         self.call("POST", "/v1/reset/request", {"email": kdf.normalize_email(email)})
 
+    def reset_setup_info(self, email: str, code: str) -> tuple[str, int]:
+        """(account id, new generation) of a reset account, given its setup code (not used up)."""
+        info = self.call("POST", "/v1/reset/setup-info", {"email": kdf.normalize_email(email), "code": code})
+        return str(info["account_id"]), int(info["generation"])
+
     def complete_reset(self, email: str, code: str, password: str, hint: str, device_id: str,
                        device_name: str) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
         """After the reset page: new AK and VK made here for the new generation, then sign in."""
         email = kdf.normalize_email(email)
-        info = self.call("POST", "/v1/reset/setup-info", {"email": email, "code": code})
-        account_id, generation = str(info["account_id"]), int(info["generation"])
+        account_id, generation = self.reset_setup_info(email, code)
         slot, keys = keymod.create_account(email, password, hint)
         # Same account id and the server's new generation: re-wrap fresh keys for them.
         kit, wvk, x_auth = keymod.wrap(password, keys.ak, keys.vk, account_id, generation, 1, slot.kit.params)

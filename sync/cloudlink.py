@@ -76,14 +76,11 @@ def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> V
 def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
            progress: Progress | None = None) -> Vault:
     """Link a new device (or one that met an account reset) and download the vault."""
+    if _reset_met_at(home, kit.account_id) >= kit.generation:
+        raise KitError(KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made after it")
+    _check_room(home, kit.account_id, kit.generation)  # before the server hears of a sign-in
     with CloudClient(url) as client:
-        try:
-            slot, keys, session = client.signin_with_kit(email, password, kit, secrets.token_hex(4), device_name())
-        except KitError as exc:
-            if exc.reason is KitReason.OUTDATED and _reset_met_at(home, kit.account_id) >= kit.generation:
-                raise KitError(KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made "
-                               "after it") from None
-            raise
+        slot, keys, session = client.signin_with_kit(email, password, kit, secrets.token_hex(4), device_name())
         _make_room(home, slot.account_id, slot.generation)
         vault = Vault.adopt(home, slot, keys, [])
         return _first_sync(vault, client, session, url, progress)
@@ -93,6 +90,7 @@ def signin_after_reset(home: Path, url: str, email: str, code: str, new_password
                        progress: Progress | None = None) -> Vault:
     """The setup code from the reset page: new keys for the new generation, made here."""
     with CloudClient(url) as client:
+        _check_room(home, *client.reset_setup_info(email, code))  # before the code is used up
         slot, keys, session = client.complete_reset(email, code, new_password, hint, secrets.token_hex(4),
                                                     device_name())
         _make_room(home, slot.account_id, slot.generation)
@@ -167,15 +165,26 @@ def _first_sync(vault: Vault, client: CloudClient, session: CloudSession, url: s
     return vault
 
 
-def _make_room(home: Path, account_id: str, generation: int) -> None:
-    """An empty home, or one whose vault is this account before a reset: set that one aside (its
-    records are kept as a backup first), so the new generation can be linked in its place."""
+def _check_room(home: Path, account_id: str, generation: int) -> None:
+    """AccountExistsError unless the home is empty or holds this account before a reset."""
     if not Vault.exists(home):
         return
     old = Vault.open(home)
     try:
         if old.slot.account_id != account_id or old.slot.generation >= generation:
             raise AccountExistsError(f"this device already has an account (home {home}); use another --home")
+    finally:
+        old.close()
+
+
+def _make_room(home: Path, account_id: str, generation: int) -> None:
+    """An empty home, or one whose vault is this account before a reset: set that one aside (its
+    records are kept as a backup first), so the new generation can be linked in its place."""
+    _check_room(home, account_id, generation)
+    if not Vault.exists(home):
+        return
+    old = Vault.open(home)
+    try:
         meet_reset(old)
     finally:
         old.close()

@@ -287,6 +287,12 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     again = one_error(a.run("sync", "now"), 3, "reset")
     assert str(backup) in again  # one backup, not one per attempt
 
+    # a device holding another account refuses the code before using it up
+    bob = Device(tmp_path / "bob" / "home")
+    bob.ok("signup", "--email", "bob@example.com", "--kit-dir", str(tmp_path), "--server", server.url)
+    one_error(bob.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code,
+                      STRONGROOM_NEW_PASSWORD=RESET_PW), 2, "already has an account")
+
     # the new password is chosen on A with the setup code; a new Kit is written
     a.ok("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code, "--kit-dir", str(new_kits),
          STRONGROOM_NEW_PASSWORD=RESET_PW, password=None)
