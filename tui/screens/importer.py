@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,8 @@ from ..widgets.path_input import PathInput
 from ..widgets.safe_text import printable
 
 if TYPE_CHECKING:
+    from vault.vault import Vault
+
     from ..app import StrongroomApp
 
 #: What each format (the CLI's names) is, as a person would recognise the source.
@@ -84,6 +87,22 @@ def read_with_progress(fmt: str, path: Path, on_read: Callable[[int], None]) -> 
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
         return read_stream(fmt, stream)
+
+
+@contextmanager
+def own_connection(main: Vault) -> Iterator[Vault]:
+    """The app's vault on a second SQLite connection for a worker thread (closed after).
+
+    One connection used by the UI thread and a worker at once fails ("cannot start a transaction
+    within a transaction"); the background sync runners work the same way.
+    """
+    from ..sync_runtime import private_vault
+
+    vault = private_vault(main)
+    try:
+        yield vault
+    finally:
+        vault.close()
 
 
 @dataclass
@@ -281,7 +300,8 @@ class ImportScreen(Screen[None]):
         self.post_message(self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None))
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
-        return Preview(path, report, plan(app.vault, report))
+        with own_connection(app.vault) as vault:
+            return Preview(path, report, plan(vault, report))
 
     def on_import_screen_progress(self, event: ImportScreen.Progress) -> None:
         if self.preview is not None:
@@ -347,8 +367,9 @@ class ImportScreen(Screen[None]):
 
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
-        result = import_report(app.vault, report)
-        app.vault.summaries()  # decrypt the new rows into the summary index here, not when the list repaints
+        with own_connection(app.vault) as vault:
+            result = import_report(vault, report)
+        app.vault.summaries()  # decrypt the new rows into the list's index here, not when the list repaints
         return result
 
     def _apply_finished(self, worker: Worker[Any], state: WorkerState) -> None:
@@ -497,7 +518,8 @@ class ExportScreen(Screen[None]):
 
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
-        return export_vault(app.vault, fmt, target)
+        with own_connection(app.vault) as vault:
+            return export_vault(vault, fmt, target)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "export":
