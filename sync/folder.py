@@ -89,6 +89,8 @@ class FolderSync:
         self.codec = mssb.Codec()  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
         self._snapshot: dict[str, list[Envelope]] | None = None  # this store's versions, by record
         self._snapshot_seq = -1
+        #: the last data.mssb this sync wrote or fully read, as (bytes, header, versions)
+        self._known: tuple[bytes, mssb.MssbHeader, list[Envelope]] | None = None
 
     @property
     def account_dir(self) -> Path:
@@ -109,6 +111,11 @@ class FolderSync:
         data = mssb.read_bytes(path)
         if data is None:
             return None
+        known = self._known
+        if known is not None and path == self.path and known[0] == data:
+            keys = self.vault.keys  # the very bytes we wrote or read last time: skip decrypting them again
+            mssb.check_for(known[1], keys.account_id, keys.generation, keys.epoch, path.name)
+            return known
         header, envelopes = mssb.read_for(data, self.vault.keys, path.name, self.codec)
         return data, header, envelopes
 
@@ -159,9 +166,10 @@ class FolderSync:
             if got is not None and _versions_key(ours) <= _versions_key(theirs) \
                     and header.epoch == self.vault.slot.epoch:
                 report.file_digest = mssb.digest(got[0])
+                self._known = got
                 break  # the file already holds everything we have
-            data = mssb.encode(mssb.header_for(self.vault.slot, self.vault.device, seq + 1), self.vault.keys, ours,
-                               self.codec)
+            new_header = mssb.header_for(self.vault.slot, self.vault.device, seq + 1)
+            data = mssb.encode(new_header, self.vault.keys, ours, self.codec)
             try:
                 mssb.write_atomic(self.path, data, partial(self._verify, data), expected=before)
             except mssb.FileChangedWhileWritingError:
@@ -171,6 +179,7 @@ class FolderSync:
             seq += 1
             report.wrote = True
             report.file_digest = mssb.digest(data)
+            self._known = (data, new_header, ours)
             break
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
         report.account_key_updated = folderkey.refresh(self.folder, self.vault.slot.kit)

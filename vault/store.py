@@ -99,7 +99,10 @@ class Store:
         return int(raw) if raw else 0
 
     def changed_ids_since(self, seq: int) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT DISTINCT record_id FROM versions WHERE seq>?", (seq,))]
+        # Not SELECT DISTINCT: that scans the whole table by primary key (26 ms at 10k records)
+        # instead of searching the seq index; de-duplicated here, in order.
+        rows = self._db.execute("SELECT record_id FROM versions WHERE seq>?", (seq,))
+        return list(dict.fromkeys(r[0] for r in rows))
 
     # -- derived, rebuildable data (e.g. the encrypted summary index) -----------------------
     def get_cache(self, key: str) -> bytes | None:
