@@ -147,3 +147,20 @@ def test_another_user_cannot_use_the_socket(agent_env: dict[str, str]) -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert "DENIED" in r.stdout or "ANSWER b''" in r.stdout, r.stdout + r.stderr
+
+
+def test_protocol_versions_keep_old_clients_working(agent_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """v1 requests (an older CLI) are still served; the TUI's `keys` op needs v2; unknown versions are refused."""
+    from tui.agentwire import call_raw
+
+    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
+    monkeypatch.setenv("XDG_RUNTIME_DIR", agent_env["XDG_RUNTIME_DIR"])
+    home = agent_env["STRONGROOM_HOME"]
+    answer = call_raw(home, {"v": 1, "op": "run", "argv": ["get", "GitHub", "--field", "password"]})
+    assert answer is not None and answer["out"] == "gh-secret-1\n"
+    answer = call_raw(home, {"v": 1, "op": "keys"})
+    assert answer is not None and answer["code"] == 2 and "version 2" in answer["err"] and "vk" not in answer
+    answer = call_raw(home, {"v": 3, "op": "ping"})
+    assert answer is not None and answer["code"] == 2 and "ok" not in answer
+    answer = call_raw(home, {"v": 2, "op": "keys"})
+    assert answer is not None and answer["ok"] and len(answer["vk"]) > 40

@@ -1,15 +1,17 @@
-"""The agent: one process per device home that holds the unlocked vault for the CLI.
+"""The agent: one process per device home that holds the unlocked vault for the CLI and the TUI.
 
 Started by `strongroom unlock` (never prompts itself: the password arrives from the calling
 terminal over the private socket). Answers `run` requests by executing the CLI command here, so
-the client process never holds the Vault Key. Forgets the keys after the idle timeout or on
-`lock`; exits on `lock`, when its home disappears, or after an hour locked. Only the same uid may
+the CLI process never holds the Vault Key; hands the unlocked keys to the TUI (`keys`) and tells
+watching TUIs when it locks (`watch`). Forgets the keys after the idle timeout or on `lock`;
+exits on `lock`, when its home disappears, or after an hour locked. Only the same uid may
 connect (SO_PEERCRED). Nothing secret is written to disk, the environment or argv.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import os
 import select
@@ -21,7 +23,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from .agentwire import AGENT_COMMANDS, VERSION, WireError, recv, send, socket_path
+from .agentwire import AGENT_COMMANDS, OP_VERSION, VERSION, WireError, recv, send, socket_path
 from .context import EXIT_AUTH, EXIT_USAGE, CliError, Context
 
 LINGER_LOCKED = 3600.0
@@ -37,14 +39,19 @@ class Agent:
         self.vault: Vault | None = None
         self.last_use = time.monotonic()
         self.running = True
+        #: Why the keys were just forgotten, for the watching TUIs ("lock", "timeout", "gone").
+        self.announce: str | None = None
         self._parser: argparse.ArgumentParser | None = None
 
     # -- state --------------------------------------------------------------------------
-    def forget(self) -> None:
+    def forget(self, why: str | None = None) -> None:
+        """Drop the keys; `why` tells watching TUIs to lock too (not for a password change)."""
         if self.vault is not None:
             self.vault.lock()
             self.vault.close()
         self.vault = None
+        if why is not None:
+            self.announce = why
 
     def _current_vault(self) -> Any:
         """The held vault, unless its key slot changed on disk (password changed meanwhile)."""
@@ -59,26 +66,37 @@ class Agent:
     def tick(self) -> None:
         idle = time.monotonic() - self.last_use
         if self.vault is not None and idle > self.timeout:
-            self.forget()
+            self.forget("timeout")
         if self.vault is None and idle > LINGER_LOCKED:
             self.running = False
         if not (self.home / "vault.db").exists():
-            self.forget()
+            self.forget("gone")
             self.running = False
+
+    def touch(self) -> None:
+        """A watching TUI is in use: that counts as use of the unlock (not of a locked agent)."""
+        if self.vault is not None:
+            self.last_use = time.monotonic()
 
     # -- requests -----------------------------------------------------------------------
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
-        if req.get("v") != VERSION:
-            return {"code": EXIT_USAGE, "err": f"strongroom: agent protocol version {req.get('v')!r} is not {VERSION}\n"}
-        op = req.get("op")
+        v, op = req.get("v"), req.get("op")
+        if not isinstance(v, int) or not 1 <= v <= VERSION:
+            return {"code": EXIT_USAGE, "err": f"strongroom: agent protocol version {v!r} is not 1-{VERSION}\n"}
+        if isinstance(op, str) and OP_VERSION.get(op, 1) > v:
+            return {"code": EXIT_USAGE, "err": f"strongroom: agent request {op!r} needs protocol version {OP_VERSION[op]}\n"}
         if op == "ping":
             return {"ok": True, "unlocked": self._current_vault() is not None, "pid": os.getpid()}
         if op == "unlock":
             return self._unlock(req)
         if op == "lock":
-            self.forget()
+            self.forget("lock")
             self.running = False
             return {"ok": True}
+        if op == "keys":
+            return self._keys()
+        if op == "watch":
+            return {"ok": True, "unlocked": self._current_vault() is not None}
         if op == "run":
             argv = req.get("argv")
             if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
@@ -108,6 +126,17 @@ class Agent:
         self.vault = vault
         self.last_use = time.monotonic()
         return {"ok": True, "code": 0}
+
+    def _keys(self) -> dict[str, Any]:
+        """The unlocked keys for the TUI (same uid only, checked at accept): see docs/design.md."""
+        vault = self._current_vault()
+        if vault is None:
+            return {"locked": True}
+        self.last_use = time.monotonic()
+        keys = vault.keys
+        b64 = base64.b64encode
+        return {"ok": True, "account_id": keys.account_id, "generation": keys.generation, "epoch": keys.epoch,
+                "ak": b64(keys.ak).decode(), "vk": b64(keys.vk).decode(), "x_auth": b64(keys.x_auth).decode()}
 
     def _run(self, argv: list[str]) -> dict[str, Any]:
         from .cli import build_parser, execute
@@ -158,6 +187,38 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _answer_bad_request(conn: socket.socket, exc: Exception) -> None:
+    try:
+        send(conn, {"code": EXIT_USAGE, "err": f"strongroom: bad agent request: {exc}\n"})
+    except (WireError, OSError):
+        pass
+
+
+def _tell_watchers(watchers: list[socket.socket], event: dict[str, Any] | None) -> None:
+    """Send `event` (if any) to every watching TUI and hang up; a TUI gone meanwhile is skipped."""
+    for w in watchers:
+        try:
+            if event is not None:
+                send(w, event)
+        except (WireError, OSError):
+            pass
+        w.close()
+    watchers.clear()
+
+
+def _serve_watcher(agent: Agent, w: socket.socket, watchers: list[socket.socket]) -> None:
+    """A watching TUI wrote: a `touch` (activity) frame, or it hung up."""
+    try:
+        frame = recv(w)
+    except (WireError, OSError):
+        frame = None
+    if frame is None or frame.get("op") != "touch":
+        watchers.remove(w)
+        w.close()
+        return
+    agent.touch()
+
+
 def serve(home: Path, timeout: float) -> int:
     path = socket_path(home)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -177,34 +238,52 @@ def serve(home: Path, timeout: float) -> int:
     os.chmod(path, 0o600)
     server.listen(16)
     agent = Agent(home, timeout)
+    watchers: list[socket.socket] = []  # TUIs told when the keys go (see `watch`)
     try:
         while agent.running:
-            ready, _, _ = select.select([server], [], [], 1.0)
+            ready, _, _ = select.select([server, *watchers], [], [], 1.0)
             agent.tick()
-            if not ready:
-                continue
-            conn, _ = server.accept()
-            with conn:
-                if _peer_uid(conn) != os.getuid():
-                    continue
-                conn.settimeout(CONN_TIMEOUT)
-                try:
-                    req = recv(conn)
-                except (WireError, OSError) as exc:
-                    try:
-                        send(conn, {"code": EXIT_USAGE, "err": f"strongroom: bad agent request: {exc}\n"})
-                    except OSError:
-                        pass
-                    continue
-                try:
-                    send(conn, agent.handle(req))
-                except (WireError, OSError):
-                    continue
+            for w in ready:
+                if w is not server and w in watchers:
+                    _serve_watcher(agent, w, watchers)
+            if server in ready:
+                _accept(server, agent, watchers)
+            if agent.announce is not None:
+                _tell_watchers(watchers, {"event": "locked", "why": agent.announce})
+                agent.announce = None
     finally:
         agent.forget()
+        _tell_watchers(watchers, {"event": "locked", "why": agent.announce} if agent.announce else None)
         server.close()
         _unlink(path)
     return 0
+
+
+def _accept(server: socket.socket, agent: Agent, watchers: list[socket.socket]) -> None:
+    """One request on a new connection; a `watch` connection stays open in `watchers`."""
+    conn, _ = server.accept()
+    if _peer_uid(conn) != os.getuid():
+        conn.close()
+        return
+    conn.settimeout(CONN_TIMEOUT)
+    keep = False
+    try:
+        try:
+            req = recv(conn)
+        except (WireError, OSError) as exc:
+            _answer_bad_request(conn, exc)
+            return
+        answer = agent.handle(req)
+        try:
+            send(conn, answer)
+        except (WireError, OSError):
+            return
+        keep = req.get("op") == "watch" and bool(answer.get("ok"))
+        if keep:
+            watchers.append(conn)
+    finally:
+        if not keep:
+            conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """The agent's wire: where its socket lives and how one request/answer is framed.
 
 Stdlib only: the CLI's fast path imports this and nothing of vault/ (start in a few ms).
-A frame is a 4-byte big-endian length and a JSON object; every request carries `"v": 1`.
-Requests over MAX_FRAME bytes are refused without being read.
+A frame is a 4-byte big-endian length and a JSON object; every request carries `"v"`, the
+protocol version its op first appeared in (OP_VERSION), so an older agent refuses only the ops it
+does not know. Requests over MAX_FRAME bytes are refused without being read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import socket
 
-VERSION = 1
+VERSION = 2
+#: The protocol version each op first appeared in: v1 the CLI's ops, v2 the TUI's (keys, watch, touch).
+OP_VERSION = {"ping": 1, "unlock": 1, "lock": 1, "run": 1, "keys": 2, "watch": 2, "touch": 2}
 MAX_FRAME = 1 << 20
 _LEN = struct.Struct(">I")
 
@@ -83,8 +86,13 @@ def recv(sock: socket.socket) -> dict[str, Any]:
     return obj
 
 
-def call(home: str | os.PathLike[str], request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
-    """One request to this home's agent; None when no agent is listening."""
+def request(op: str, **fields: Any) -> dict[str, Any]:
+    """A request frame for `op`, stamped with the version that op needs."""
+    return {"v": OP_VERSION.get(op, VERSION), "op": op, **fields}
+
+
+def connect(home: str | os.PathLike[str], timeout: float) -> socket.socket | None:
+    """A connected socket to this home's agent, or None when none listens (no file, refused)."""
     path = socket_path(home)
     if not os.path.exists(path):
         return None
@@ -97,8 +105,21 @@ def call(home: str | os.PathLike[str], request: dict[str, Any], timeout: float =
     except OSError:
         sock.close()
         return None
+    return sock
+
+
+def call(home: str | os.PathLike[str], req: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+    """One request to this home's agent; None when no agent is listening."""
+    return call_raw(home, request(**req), timeout)
+
+
+def call_raw(home: str | os.PathLike[str], frame: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+    """Send `frame` as it is (its own "v"): one answer, or None when no agent is listening."""
+    sock = connect(home, timeout)
+    if sock is None:
+        return None
     with sock:
-        send(sock, {"v": VERSION, **request})
+        send(sock, frame)
         return recv(sock)
 
 

@@ -21,10 +21,12 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 from textual.screen import Screen
 
 from vault.vault import Vault
 
+from .agentlink import AgentLink
 from .sync_runtime import SyncActivity, SyncRuntime
 
 DEFAULT_AUTO_LOCK_MIN = 5
@@ -41,6 +43,14 @@ class StrongroomCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class AgentLocked(Message):
+    """The unlock agent forgot its keys (`strongroom lock`, its timeout): the app locks too."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
 
 
 class StrongroomApp(App[None]):
@@ -62,6 +72,8 @@ class StrongroomApp(App[None]):
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
         self._copied: str | None = None
+        self.agent_link = AgentLink(home, on_locked=self._post_agent_locked, is_unlocked=lambda: self.vault is not None,
+                                    last_activity=lambda: self._last_input)
 
     # -- account state ----------------------------------------------------------------------
     @property
@@ -79,6 +91,7 @@ class StrongroomApp(App[None]):
 
     def on_unmount(self) -> None:
         self.sync_runtime.stop(wait=True)
+        self.agent_link.stop()
 
     def has_account(self) -> bool:
         return Vault.exists(self.home)
@@ -94,6 +107,7 @@ class StrongroomApp(App[None]):
     def on_mount(self) -> None:
         from .screens.account import LockScreen, WelcomeScreen
 
+        self.agent_link.start()
         self.push_screen(LockScreen() if self.has_account() else WelcomeScreen())
         self.set_interval(1.0, self._check_idle)
 
@@ -109,12 +123,15 @@ class StrongroomApp(App[None]):
         return [png, pdf]
 
     # -- locking ----------------------------------------------------------------------------
-    def action_lock(self) -> None:
+    def action_lock(self, tell_agent: bool = True) -> None:
+        """Forget the keys; unless the agent itself just locked, tell it to forget its keys too."""
         if self.vault is None:
             return
         from .screens.account import LockScreen
 
         self.sync_runtime.stop()
+        if tell_agent:
+            self.agent_link.lock()  # queued before the lock screen asks the agent for keys
         self.vault.lock()
         self._locked = self.vault
         self.vault = None
@@ -122,6 +139,21 @@ class StrongroomApp(App[None]):
             self.pop_screen()
         self.push_screen(LockScreen())
         self._clear_clipboard(force=True)
+
+    def _post_agent_locked(self, why: str) -> None:
+        """From the link thread: post_message is thread-safe; a closed app just drops it."""
+        try:
+            self.post_message(AgentLocked(why))
+        except RuntimeError:  # the event loop is already closed
+            pass
+
+    def on_agent_locked(self, message: AgentLocked) -> None:
+        if self.vault is None:
+            return
+        self.action_lock(tell_agent=False)
+        reason = {"timeout": "the unlock agent's idle timeout passed",
+                  "gone": "this device's data folder is gone"}.get(message.why, "`strongroom lock` ran")
+        self.notify(f"Locked: {reason}.")
 
     async def on_event(self, event: events.Event) -> None:
         """Every key counts as activity, also those an Input consumes (App.on_key never sees them)."""

@@ -337,6 +337,8 @@ class SignInScreen(Screen[None]):
 
 
 class LockScreen(Screen[None]):
+    """The password prompt; skipped when this home's unlock agent is unlocked (its keys are taken)."""
+
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
@@ -352,6 +354,7 @@ class LockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#password", SecretInput).focus()
+        self._ask_agent()
 
     @on(Input.Submitted, "#password")
     def _submit(self, event: Input.Submitted) -> None:
@@ -361,19 +364,36 @@ class LockScreen(Screen[None]):
         self.query_one("#password", SecretInput).disabled = True
         self._unlock(event.value)
 
+    @work(thread=True, group="agent", exit_on_error=False)
+    def _ask_agent(self) -> Any:
+        """The agent's keys (socket IO on the link thread; this worker only waits), or None."""
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        return app.agent_link.keys()
+
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _unlock(self, password: str) -> Any:
+    def _unlock(self, password: str | None, keys: Any = None) -> Any:
         app: StrongroomApp = self.app  # type: ignore[assignment]
         vault = app.locked_vault()
-        vault.unlock(password)
+        if keys is not None:
+            vault.unlock_with_keys(keys)  # LockedError unless this account's current keys
+        else:
+            assert password is not None
+            vault.unlock(password)
         return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        if event.worker.group == "agent":
+            keys = event.worker.result if event.state is WorkerState.SUCCESS else None
+            if keys is not None and not field.disabled and app.vault is None:  # the password was not sent meanwhile
+                field.disabled = True
+                self.query_one("#message", Static).update("Unlocking with the agent…")
+                self._unlock(None, keys)
+            return
         if event.state is WorkerState.SUCCESS:
             from .records import RecordListScreen
 
-            app: StrongroomApp = self.app  # type: ignore[assignment]
             result: Any = event.worker.result
             app.vault, head = result
             app.switch_screen(RecordListScreen(head))
