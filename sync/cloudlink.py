@@ -10,6 +10,7 @@ device either linked (session saved, sync method "cloud") or as it was.
     signin_after_reset(home, url, email, code, new_password, hint, progress) -> Vault
     link_existing(vault, url)                            -> CloudSession  # `sync cloud URL`
     meet_reset(vault)                                    -> Path   # backup kept, once
+    kept_before_reset(vault)                             -> Path | None  # after signing in again
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ from .engine import configure
 Progress = Callable[[int, int], None]
 
 RESET_SETTING = "cloud_reset"
+KEPT_SETTING = "kept_before_reset"  # on the vault that replaced one after a reset: where its records are
+
+
+def kept_before_reset(vault: Vault) -> Path | None:
+    """The backup of what this home held before it signed in again after a reset (None: nothing)."""
+    raw = vault.settings().get(KEPT_SETTING)
+    return Path(raw) if raw else None
 
 
 class AccountOnServerError(CloudAuthError):
@@ -81,8 +89,10 @@ def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
     _check_room(home, kit.account_id, kit.generation)  # before the server hears of a sign-in
     with CloudClient(url) as client:
         slot, keys, session = client.signin_with_kit(email, password, kit, secrets.token_hex(4), device_name())
-        _make_room(home, slot.account_id, slot.generation)
+        kept = _make_room(home, slot.account_id, slot.generation)
         vault = Vault.adopt(home, slot, keys, [])
+        if kept is not None:
+            vault.update_settings(**{KEPT_SETTING: str(kept)})
         return _first_sync(vault, client, session, url, progress)
 
 
@@ -93,8 +103,10 @@ def signin_after_reset(home: Path, url: str, email: str, code: str, new_password
         _check_room(home, *client.reset_setup_info(email, code))  # before the code is used up
         slot, keys, session = client.complete_reset(email, code, new_password, hint, secrets.token_hex(4),
                                                     device_name())
-        _make_room(home, slot.account_id, slot.generation)
+        kept = _make_room(home, slot.account_id, slot.generation)
         vault = Vault.adopt(home, slot, keys, [])
+        if kept is not None:
+            vault.update_settings(**{KEPT_SETTING: str(kept)})
         return _first_sync(vault, client, session, url, progress)
 
 
@@ -177,15 +189,15 @@ def _check_room(home: Path, account_id: str, generation: int) -> None:
         old.close()
 
 
-def _make_room(home: Path, account_id: str, generation: int) -> None:
+def _make_room(home: Path, account_id: str, generation: int) -> Path | None:
     """An empty home, or one whose vault is this account before a reset: set that one aside (its
-    records are kept as a backup first), so the new generation can be linked in its place."""
+    records are kept as a backup first, returned), so the new generation can be linked in its place."""
     _check_room(home, account_id, generation)
     if not Vault.exists(home):
-        return
+        return None
     old = Vault.open(home)
     try:
-        meet_reset(old)
+        kept = meet_reset(old)
     finally:
         old.close()
     aside = home / "backups" / f"replaced-gen{old.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}.{DB_NAME}"
@@ -193,6 +205,7 @@ def _make_room(home: Path, account_id: str, generation: int) -> None:
         src = home / f"{DB_NAME}{suffix}"
         if src.exists():
             src.replace(aside.with_name(aside.name + suffix))
+    return kept
 
 
 def _reset_met_at(home: Path, account_id: str) -> int:

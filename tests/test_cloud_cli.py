@@ -1,7 +1,8 @@
 """Cloud sync from the command line, as a person or a script uses it (CLI.md, PRODUCT.md #6, #7).
 
-A real account server runs in its own process on 127.0.0.1 (random port), on SQLite through
-`strongroom server`, and on PostgreSQL when one is reachable (skipped with the reason otherwise).
+A real account server runs in its own process on 127.0.0.1 (random port): `strongroom server` on
+SQLite, and the same server on SQLite and on PostgreSQL when one is reachable (skipped with the
+reason otherwise).
 Each device is its own --home folder driven through `python -m tui.cli` subprocesses.
 """
 
@@ -81,20 +82,21 @@ def _start(cmd: list[str], url: str, cwd: Path) -> subprocess.Popen[bytes]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    """`strongroom server` on SQLite; the same server on PostgreSQL in a schema of its own."""
+    """The server on SQLite, and on PostgreSQL in a schema of its own. Rate limits x10: these walks sign
+    one account in more often than a person would in 15 minutes (`sqlite_server` keeps the real ones)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox"
-    common = ["--port", str(port), "--outbox", str(outbox), "--base-url", url]
+    common = ["--port", str(port), "--outbox", str(outbox), "--base-url", url, "--rate-limit-scale", "10"]
     schema = None
     if request.param == "postgres":
         if _PG_SKIP:
             pytest.skip(_PG_SKIP)
         schema = f"t_{secrets.token_hex(6)}"
-        cmd = [sys.executable, "-m", "sync.server", "--database", PG_URL, "--pg-schema", schema, *common]
+        database = ["--database", PG_URL, "--pg-schema", schema]
     else:
-        cmd = [sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), *common]
-    proc = _start(cmd, url, tmp_path)
+        database = ["--database", str(tmp_path / "server.db")]
+    proc = _start([sys.executable, "-m", "sync.server", *database, *common], url, tmp_path)
     try:
         yield Server(url, outbox)
     finally:
@@ -110,6 +112,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    """`strongroom server` as a person starts it: SQLite file, default rate limits."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _start([sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), "--port",
@@ -264,6 +267,9 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     b.ok("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url)
     b.ok("add", "note", "--title", "Written on B")
     b.ok("sync", "now")
+    c = Device(tmp_path / "c" / "home")  # signed in by the typed code; never syncs before signing in again
+    code_text = a.ok("kit", "--code").strip()
+    c.ok("signin", "--email", EMAIL, "--code", code_text, "--server", server.url)
 
     # locked out of every device: ask for the reset email (works from any home, no account needed)
     helper = Device(tmp_path / "elsewhere" / "home")
@@ -294,8 +300,10 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
                       STRONGROOM_NEW_PASSWORD=RESET_PW), 2, "already has an account")
 
     # the new password is chosen on A with the setup code; a new Kit is written
-    a.ok("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code, "--kit-dir", str(new_kits),
-         STRONGROOM_NEW_PASSWORD=RESET_PW, password=None)
+    r = a.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code, "--kit-dir", str(new_kits),
+              STRONGROOM_NEW_PASSWORD=RESET_PW, password=None)
+    assert r.returncode == 0, r.stderr
+    assert f"kept in {backup}" in r.stderr and "backup restore" in r.stderr
     new_png = kit_png(new_kits)
     assert a.json("ls", password=RESET_PW) == []  # the cloud data is gone ...
     a.ok("backup", "restore", str(backup), password=RESET_PW, STRONGROOM_BACKUP_PASSWORD=PW)  # ... nothing is lost
@@ -312,7 +320,13 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     assert b_backup.is_file()
     one_error(b.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url, password=RESET_PW),
               3, "reset")
-    b.ok("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    r = b.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    assert r.returncode == 0 and f"kept in {b_backup}" in r.stderr, r.stderr
+    # C never met the reset before signing in again: its (locked) store is kept, encrypted, all the same
+    r = c.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    assert r.returncode == 0, r.stderr
+    kept = Path(re.search(r"kept in (\S+\.db):", r.stderr).group(1))  # type: ignore[union-attr]
+    assert kept.is_file() and b"kept-safe" not in kept.read_bytes()
     assert b.password_of("Mail", password=RESET_PW) == "kept-safe"
     # what only B held is in B's backup, restorable with the old password
     assert "Written on B" not in {x["title"] for x in b.json("ls", password=RESET_PW)}  # type: ignore[union-attr]

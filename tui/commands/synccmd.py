@@ -132,6 +132,14 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     count = len(vault.summaries())
     print(f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
           file=sys.stderr)
+    if args.server:
+        from sync.cloudlink import kept_before_reset
+
+        kept = kept_before_reset(vault)
+        if kept is not None:
+            how = (f"bring them back with `strongroom backup restore {kept}` and your previous password"
+                   if kept.suffix == ".srbk" else "an encrypted copy of the old store, opened by your previous password")
+            print(f"What this device held before the reset is kept in {kept}: {how}.", file=sys.stderr)
     return EXIT_OK
 
 
