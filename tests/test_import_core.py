@@ -181,3 +181,24 @@ def test_strongroom_json_round_trips_any_records(records: list[Record]) -> None:
     report = read_stream("strongroom-json", io.BytesIO(render(records, "json").encode()))
     assert not report.problems
     assert sorted(report.records, key=lambda r: r.id) == sorted(records, key=lambda r: r.id)
+
+
+def test_counting_reports_each_record_built_and_can_stop_the_read() -> None:
+    from vault.importers.common import counting
+
+    data = Path(__file__).resolve().parent / "data" / "import"
+    seen: list[int] = []
+    with counting(seen.append):
+        report = read_file("bitwarden-json", data / "bitwarden.json")
+    assert seen == list(range(1, len(report.records) + 1))
+    read_file("bitwarden-csv", data / "bitwarden.csv")
+    assert len(seen) == len(report.records)  # outside the block nobody is called
+
+    class Stop(Exception):
+        pass
+
+    def stop(n: int) -> None:
+        raise Stop
+
+    with counting(stop), pytest.raises(Stop):
+        read_file("keepass-csv", data / "keepass.csv")

@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from vault.export import ExportOutcome
 from vault.importers import FORMATS, ImportReport, ImportResult
+from vault.importers.common import counting
 from vault.templates import template
 
 from ..widgets.path_input import PathInput
@@ -283,18 +284,35 @@ class ImportScreen(Screen[None]):
         worker = get_current_worker()
         total = path.stat().st_size
         last = [0.0]
+        read = [0]
+        entries = [0]
 
-        def on_read(done: int) -> None:
+        def report_progress(force: bool = False) -> None:
+            """At most every PROGRESS_EVERY_S: bytes read while the file streams; once it is all
+            read (JSON is parsed whole, then built) the bar pulses and the count of entries goes on."""
             if worker.is_cancelled:
                 raise ImportCancelled
             now = time.monotonic()
-            if done >= total:
-                self.post_message(self.Progress("Building records…", None, None))
-            elif now - last[0] >= PROGRESS_EVERY_S:
-                last[0] = now
-                self.post_message(self.Progress(f"Reading {path.name}…", done, total))
+            if now - last[0] < PROGRESS_EVERY_S and not force:
+                return
+            last[0] = now
+            text = f"Reading {path.name}…" + (f" {entries[0]:,} entries so far" if entries[0] else "")
+            if read[0] < total:
+                self.post_message(self.Progress(text, read[0], total))
+            else:
+                self.post_message(self.Progress(text, None, None))
 
-        report = read_with_progress(fmt, path, on_read)
+        def on_read(done: int) -> None:
+            crossed = read[0] < total <= done  # all read: the bar starts pulsing now, not at the next tick
+            read[0] = done
+            report_progress(crossed)
+
+        def on_record(count: int) -> None:
+            entries[0] = count
+            report_progress()
+
+        with counting(on_record):
+            report = read_with_progress(fmt, path, on_read)
         if worker.is_cancelled:
             raise ImportCancelled
         self.post_message(self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None))

@@ -14,6 +14,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -31,6 +32,22 @@ MAX_LINE_CHARS = 16 * 1024 * 1024
 MAX_JSON_BYTES = 256 * 1024 * 1024
 
 csv.field_size_limit(MAX_LINE_CHARS)
+
+#: Called with the number of records built so far (see `counting`); None: nobody is watching.
+_ON_RECORD: ContextVar[Callable[[int], None] | None] = ContextVar("import_on_record", default=None)
+
+
+@contextlib.contextmanager
+def counting(on_record: Callable[[int], None]) -> Iterator[None]:
+    """Readers run inside this call `on_record(n)` after each record built (a progress display).
+
+    A context variable, so every reader reports without a parameter; it may raise to stop the read.
+    """
+    token = _ON_RECORD.set(on_record)
+    try:
+        yield
+    finally:
+        _ON_RECORD.reset(token)
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,9 @@ class ImportReport:
             return
         self.records.append(record)
         self.sources.append(where)
+        hook = _ON_RECORD.get()
+        if hook is not None:
+            hook(len(self.records))
 
     def skip(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, reason))
