@@ -415,3 +415,36 @@ def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Pat
     assert a.json("sync", "status")["pending_changes"] == 0  # type: ignore[index]
     b.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url)
     assert [x["title"] for x in b.json("ls")] == ["Queued"]  # type: ignore[index]
+
+
+def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_server: Server, tmp_path: Path) -> None:
+    url = sqlite_server.url
+    a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
+    a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", url)
+    b.ok("signin", "--email", EMAIL, "--kit", str(kit_png(tmp_path)), "--server", url)
+    serve = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve", "--interval", "1"],
+                             env=_env(STRONGROOM_HOME=str(b.home), STRONGROOM_PASSWORD=PW), cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        a.ok("add", "note", "--title", "Seen by the server poller")
+        a.ok("sync", "now")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "Seen by the server poller" in {x["title"] for x in b.json("ls")}:  # type: ignore[union-attr]
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError("B's `sync serve` never brought the record in")
+        b.ok("add", "note", "--title", "Sent by the poller")
+        a.ok("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW)
+        assert serve.wait(timeout=30) == 3  # told, and stopped: it needs the new password
+        said = (serve.stderr.read() if serve.stderr else "").lower()
+        assert "password was changed on another device" in said and "strongroom_new_password" in said
+    finally:
+        if serve.poll() is None:
+            serve.terminate()
+            serve.wait(timeout=15)
+        if serve.stderr:
+            serve.stderr.close()
+    a.ok("sync", "now", password=NEW_PW)
+    assert "Sent by the poller" in {x["title"] for x in a.json("ls", password=NEW_PW)}  # type: ignore[union-attr]

@@ -70,7 +70,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st = ssub.add_parser("status", help="method, last sync, pending changes, conflicts")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_sync_status)
-    sv = ssub.add_parser("serve", help="stay running: watch the folder / stay reachable (Ctrl-C stops)")
+    sv = ssub.add_parser("serve", help="stay running: watch the folder / stay reachable / poll the server (Ctrl-C stops)")
+    sv.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                    help="cloud sync: how often to sync with the server (default 30)")
     sv.set_defaults(func=cmd_sync_serve)
 
 
@@ -271,8 +273,11 @@ def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
     cfg = config(vault)
     if cfg["method"] == "wifi":
         return _serve_wifi(vault, list(cfg.get("interfaces") or []))
+    if cfg["method"] == "cloud":
+        return _serve_cloud(vault, str(cfg.get("server") or ""), args.interval)
     if cfg["method"] != "folder":
-        raise CliError(f"strongroom: `sync serve` needs folder or Wi-Fi sync (chosen: {cfg['method']})", EXIT_USAGE)
+        raise CliError(f"strongroom: `sync serve` needs folder, Wi-Fi or cloud sync (chosen: {cfg['method']})",
+                       EXIT_USAGE)
     from sync.folder import FolderSync
     from sync.watch import FolderWatcher
 
@@ -325,4 +330,44 @@ def _serve_wifi(vault: object, interfaces: list[str]) -> int:
             await stop.wait()
 
     asyncio.run(serve())
+    return EXIT_OK
+
+
+def _serve_cloud(vault: object, url: str, interval: float) -> int:
+    """Sync with the server now and every `interval` seconds until Ctrl-C / SIGTERM. An unreachable
+    server is reported and retried; a password change or reset elsewhere stops with exit 3."""
+    import signal
+    import threading
+
+    from sync.engine import sync_now
+    from sync.errors import SourceUnavailableError
+    from vault.errors import EpochChangedError
+
+    from ..context import EXIT_AUTH, exit_code_for
+    from .remote import server_errors
+
+    if interval < 1:
+        raise CliError("strongroom: --interval must be at least 1 second", EXIT_USAGE)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"Syncing with {url} every {interval:g} s (Ctrl-C stops).", file=sys.stderr, flush=True)
+    while not stop.is_set():
+        try:
+            with server_errors(url):
+                outcome = sync_now(vault)
+            if outcome.received or outcome.sent:
+                print(f"synced: {outcome.detail}", file=sys.stderr, flush=True)
+        except EpochChangedError:
+            raise CliError("strongroom: the Account Password was changed on another device; run `strongroom sync now` "
+                           "once with the new password in STRONGROOM_NEW_PASSWORD (or a terminal prompt), then start "
+                           "`sync serve` again with the new password", EXIT_AUTH) from None
+        except SourceUnavailableError as exc:
+            print(f"strongroom: sync failed, retrying in {interval:g} s: {exit_code_for(exc)[1]}", file=sys.stderr,
+                  flush=True)
+        stop.wait(interval)
     return EXIT_OK
