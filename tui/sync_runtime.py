@@ -52,7 +52,7 @@ class SyncActivity(Message):
 
     def __init__(self, session: int, *, changed: bool = False, synced: bool = False, error: Exception | None = None,
                  progress: tuple[int, int] | None = None, outcome: SyncOutcome | None = None,
-                 manual: bool = False) -> None:
+                 manual: bool = False, linked: str | None = None) -> None:
         super().__init__()
         self.session = session
         self.changed = changed  # records changed here: refresh the list
@@ -60,7 +60,8 @@ class SyncActivity(Message):
         self.error = error
         self.progress = progress
         self.outcome = outcome
-        self.manual = manual
+        self.manual = manual  # from a worker the user started (sync now, link to a server)
+        self.linked = linked  # this device now syncs through the account server at this URL
 
 
 def private_vault(main: Vault) -> Vault:
@@ -442,6 +443,39 @@ class SyncRuntime:
         self.app.run_worker(lambda: self._manual(vault, session), thread=True, group="sync-now",
                             exit_on_error=False)
 
+    def link_cloud(self, url: str) -> None:
+        """Cloud chosen in the Sync screen: like `sync cloud URL`, sign in to this account on the
+        server with this device's keys (or create it there), then a first sync with progress."""
+        vault = self.app.vault
+        if vault is None:
+            return
+        if self._manual_busy:
+            self.app.notify("A sync is already running.")
+            return
+        self._manual_busy = True
+        self.app.notify(f"Connecting to {url}…", timeout=3, markup=False)
+        session = self._session
+        self.app.run_worker(lambda: self._link(vault, url, session), thread=True, group="sync-link",
+                            exit_on_error=False)
+
+    def _link(self, vault: Vault, url: str, session: _Session) -> None:
+        """Worker thread, on its own connection; reports through messages."""
+        from sync.cloudlink import link_existing
+
+        def post(**kw: Any) -> None:
+            self.app.post_message(SyncActivity(session.number, manual=True, **kw))
+
+        try:
+            private = private_vault(vault)
+            try:
+                link_existing(private, url, lambda done, total: post(progress=(done, total)))
+            finally:
+                private.close()
+        except Exception as exc:  # noqa: BLE001 - shown as a notification; nothing was changed
+            post(error=exc)
+        else:
+            post(linked=url, synced=True, changed=True)
+
     def _manual(self, vault: Vault, session: _Session) -> None:
         """Worker thread: never touches widgets, reports through a message."""
         def post(**kw: Any) -> None:
@@ -477,6 +511,10 @@ class SyncRuntime:
             self.app.notify("Sync works again.")
         if msg.outcome is not None:
             self.app.notify(f"Synced: {msg.outcome.detail}.", markup=False)
+        if msg.linked is not None:
+            self.app.notify(f"Cloud sync through {msg.linked}: this account is on the server and in sync; "
+                            "changes sync as you make them.", markup=False)
+            self.restart()
         if msg.changed or msg.synced or msg.error is not None:
             self._refresh_screens(msg.changed)
 

@@ -246,6 +246,65 @@ async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_
                                             for t in threading.enumerate()), seconds=5.0)
 
 
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A real account server on 127.0.0.1 (random port), SQLite."""
+    from sync.server.runner import ServerThread
+    from sync.server.service import ServerConfig
+
+    with ServerThread(ServerConfig(database=str(tmp_path / "server.db"), outbox=tmp_path / "outbox")) as srv:
+        yield srv.url
+
+
+async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatically(
+        devices: tuple[Path, Vault], server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync import cloudlink
+    from sync.engine import sync_now
+    from tui import sync_runtime
+    from tui.screens.records import EditRecordScreen
+
+    monkeypatch.setattr(sync_runtime, "AUTO_INTERVAL", 1.0)  # 60 s in the app
+    monkeypatch.setattr(sync_runtime, "AUTO_DEBOUNCE", 0.5)
+    home, other = devices
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("y", "c")
+        await _type(pilot, server)
+        await pilot.press("enter")
+        await _until(pilot, lambda: any("Cloud sync through" in n for n in _notes(app)), seconds=20.0,
+                     what="the account linked to the server")
+        assert "Cloud" in _screen_text(app, "#sync-status")
+        # a new device signs in from the server and finds this device's record
+        phone = await asyncio.to_thread(cloudlink.signin, tmp_path / "phone", server, "ann@example.com", PW,
+                                        other.slot.kit, None)
+        assert [s.title for s in phone.summaries()] == ["GitHub"]
+
+        # a record added here reaches the server without any sync key
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await pilot.press("n")
+        await _until(pilot, lambda: isinstance(app.screen, EditRecordScreen))
+        app.screen.query_one("#title").focus()
+        await _type(pilot, "Added here")
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+
+        def phone_has(title: str) -> bool:
+            sync_now(phone)
+            return title in {s.title for s in phone.summaries()}
+
+        start = time.monotonic()
+        while not await asyncio.to_thread(phone_has, "Added here"):
+            assert time.monotonic() - start < 10, "the local change never reached the server"
+            await pilot.pause(0.2)
+        # and the phone's record appears here on the interval
+        phone.add(new_record("note", "From the phone"))
+        await asyncio.to_thread(sync_now, phone)
+        await _until(pilot, lambda: "From the phone" in _titles(app), seconds=10.0, what="the phone's record")
+        phone.close()
+
+
 T0 = 1_700_000_000.0
 
 

@@ -252,7 +252,10 @@ class SyncScreen(Screen[None]):
         except SyncConfigError as exc:
             self._say(str(exc), error=True)
             return
-        self._choose("cloud", {"server": url}, f"Cloud sync through {url}: changes sync as you make them.")
+        self.strongroom.sync_runtime.link_cloud(url)
+        self._say(f"Connecting to {url}: signing in to this account there with this device's keys "
+                  "(or creating it), then a first sync…")
+        self.query_one("#conflicts", RecordList).focus()
 
     def _choose(self, method: str, options: dict[str, Any], message: str) -> None:
         from sync.engine import configure
