@@ -95,14 +95,14 @@ async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[s
     await pilot.press("ctrl+s")
     seen: list[str] = []
     for _ in range(400):
+        msg = str(message.render())  # still readable once the screen is gone: the last progress shown
+        if msg and (not seen or seen[-1] != msg):
+            seen.append(msg)
         if isinstance(app.screen, RecordListScreen):
             while not app.screen.is_mounted:
                 await pilot.pause(0.02)
             await pilot.pause()
             return "", seen
-        msg = str(message.render())
-        if msg and (not seen or seen[-1] != msg):
-            seen.append(msg)
         if msg and not go.disabled:
             return msg, seen
         await pilot.pause(0.05)

@@ -69,11 +69,13 @@ async def test_wifi_rejections_are_explained(tmp_path: Path, first: Vault, monke
         msg, seen = await fill_and_submit(pilot, app, "wifi", _wifi(old_code, "not the password"))
         assert "password" in msg.lower() and not any("Looking" in m for m in seen)
         # the password was changed on the other device since this Kit was made
+        monkeypatch.setattr(SignInScreen, "wifi_timeout", 3.0)  # time to find the peer under load (it waits it out)
         first.change_password("newer password 2")
         async with WifiPeer(first, LOOPBACK):
             msg, _ = await fill_and_submit(pilot, app, "wifi", _wifi(old_code))
             assert "none accepted this Kit and password" in msg and "was the password changed since this Kit was made" in msg
             # the new Kit and password work
+            monkeypatch.setattr(SignInScreen, "wifi_timeout", 10.0)  # returns as soon as the peer answers
             msg, seen = await fill_and_submit(pilot, app, "wifi",
                                               _wifi(first.slot.kit.to_typed_code(), "newer password 2"))
             assert msg == "", seen

@@ -278,7 +278,7 @@ class SignInScreen(Screen[None]):
         if missing:
             self._say(Text(f"Fill in {', '.join(missing)}.", style="red"))
             return
-        self._say("Checking your Kit and password…")
+        self._say(f"Signing in to {where}…" if source == "server" else "Checking your Kit and password…")
         self.query_one("#go", Button).disabled = True
         self._signin(values["email"], password, values["kit"], source, where)
 
@@ -299,10 +299,7 @@ class SignInScreen(Screen[None]):
         if source == "wifi":
             vault = self._from_wifi(app.home, email, password, kit, where)
         elif source == "server":
-            from sync.errors import SourceUnavailableError
-
-            raise SourceUnavailableError("signing in through an account server is not available in this build "
-                                         "yet; use your sync folder or another device on this network")
+            vault = self._from_server(app.home, email, password, kit, where)
         else:
             from sync.folder import bootstrap_from_folder
 
@@ -322,6 +319,16 @@ class SignInScreen(Screen[None]):
                                          "type the address of its Wi-Fi or LAN interface")
         return asyncio.run(bootstrap(home, email, password, kit, interfaces, timeout=self.wifi_timeout,
                                      progress=self._progress))
+
+    def _from_server(self, home: Path, email: str, password: str, kit: Any, url: str) -> Any:
+        """Sign in on the account server (SRP) and download the vault (runs in the worker thread)."""
+        from sync.cloudlink import signin
+
+        def downloaded(done: int, total: int) -> None:
+            if total:
+                self._progress(f"Downloading… {min(done, total):,} of {total:,}")
+
+        return signin(home, url, email, password, kit, downloaded)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
