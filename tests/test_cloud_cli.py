@@ -164,6 +164,41 @@ def one_error(r: subprocess.CompletedProcess[str], code: int, *words: str) -> st
     return lines[0]
 
 
+def on_a_terminal(dev: Device, args: list[str], answers: list[tuple[str, str]],
+                  password: str = PW) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal (so getpass prompts), typing each answer after its prompt."""
+    import pty
+    import select
+
+    env = _env(STRONGROOM_HOME=str(dev.home), STRONGROOM_PASSWORD=password)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a session leader on the pty, so /dev/tty is the pty
+        os.chdir(dev.home.parent)
+        os.execve(sys.executable, [sys.executable, "-m", "tui.cli", *args], env)
+    out = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            if pending and pending[0][0].encode() in out:
+                os.write(fd, pending.pop(0)[1].encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert not pending, f"never prompted for {pending[0][0]!r}: {out.decode(errors='replace')}"
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
 def kit_png(folder: Path) -> Path:
     pngs = sorted(folder.glob("Strongroom-Authentication-Kit-*.png"), key=lambda p: p.stat().st_mtime)
     assert pngs, f"no Kit in {folder}"
@@ -240,10 +275,10 @@ def test_two_devices_sign_up_sign_in_sync_and_change_password(server: Server, tm
     one_error(b.run("sync", "now"), 3, "password was changed on another device", "STRONGROOM_NEW_PASSWORD")
     one_error(b.run("sync", "now", STRONGROOM_NEW_PASSWORD="not the new one"), 3, "new account password")
     assert b.password_of("GitHub") == "resolved"  # the old password still opens B
-    # B adopts the new password and syncs
-    r = b.run("sync", "now", STRONGROOM_NEW_PASSWORD=NEW_PW)
-    assert r.returncode == 0, r.stderr
-    assert "adopted" in r.stderr.lower()
+    # B, in a terminal, is asked for the new password, adopts it and syncs
+    code, screen = on_a_terminal(b, ["sync", "now"], [("New Account Password:", NEW_PW)])
+    assert code == 0, screen
+    assert "adopted" in screen.lower() and NEW_PW not in screen
     assert "After the change" in {x["title"] for x in b.json("ls", password=NEW_PW)}  # type: ignore[union-attr]
     one_error(b.run("ls"), 3, "wrong")  # the old password no longer opens B
     # the old Kit is refused on a new device, the new one works
