@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -140,6 +142,16 @@ def credentials(email: str, slot: KeySlot, x_auth: bytes) -> dict[str, Any]:
             "kdf_salt": _b64(slot.kit.salt), "wrapped_vk": _b64(slot.wrapped_vk)}
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's CA store plus certifi's, verified and loaded once per process."""
+    import certifi
+
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(certifi.where())
+    return ctx
+
+
 class CloudClient:
     """HTTP calls to one server. `capture` (tests) receives every request body sent."""
 
@@ -150,7 +162,10 @@ class CloudClient:
             def hook(request: httpx.Request) -> None:
                 capture(str(request.url), request.read())
             hooks["request"] = [hook]
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, event_hooks=hooks)
+        # Certificates are loaded only for https (80 ms per client otherwise, on every sync); plain
+        # http has no TLS to verify (loopback, or behind a TLS-terminating proxy on the same host).
+        verify: Any = _tls_context() if self.url.startswith("https://") else False
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, event_hooks=hooks, verify=verify)
 
     def __repr__(self) -> str:
         return f"CloudClient({self.url!r})"
