@@ -4,8 +4,11 @@ associative."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tempfile
+import time as _real_time
+from collections.abc import Iterator
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -138,6 +141,32 @@ FOLDER_OPS = st.lists(
 )
 
 
+#: Device clocks off by an hour behind, a day ahead and two minutes behind: the winner among
+#: concurrent versions follows the hybrid logical clock, and nothing may be lost to skew.
+SKEW_MS = [0, -3_600_000, 86_400_000, -120_000]
+
+
+class _SkewedClock:
+    def __init__(self, skew_ms: int) -> None:
+        self.skew = skew_ms / 1000
+
+    def time(self) -> float:
+        return _real_time.time() + self.skew
+
+
+@contextlib.contextmanager
+def _device_clock(skew_ms: int) -> Iterator[None]:
+    """Writes made inside read this device's (wrong) wall clock, as vault/merge.py stamps them."""
+    from vault import merge
+
+    saved = merge.time
+    merge.time = _SkewedClock(skew_ms)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        merge.time = saved
+
+
 def _folder_devices(tmp: Path) -> tuple[Path, list[object]]:
     from sync.folder import FolderSync, bootstrap_from_folder
     from vault.vault import Vault
@@ -166,18 +195,20 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
         vaults: list[Vault] = [d for d in devs if isinstance(d, Vault)]
         ids = ["%016x" % (i + 1) for i in range(3)]
         ever: set[tuple[str, str, bytes]] = set()
+        syncs = [FolderSync(v, folder) for v in vaults]  # one per device, as the app keeps it (caches)
         for n, (op, d, r) in enumerate(ops_list):
             v = vaults[d]
             rid = ids[r]
             alive = rid in {s.id for s in v.summaries()}
-            if op == "add" and not v.store.versions(rid):
-                v.add(dataclasses.replace(new_record("note", f"{rid} by {d}"), id=rid))
-            elif op == "edit" and alive:
-                v.update(dataclasses.replace(v.record(rid), title=f"{rid} edit {n} by {d}"))
-            elif op == "delete" and alive:
-                v.delete(rid)
-            elif op == "sync":
-                FolderSync(v, folder).sync_now()
+            with _device_clock(SKEW_MS[d]):
+                if op == "add" and not v.store.versions(rid):
+                    v.add(dataclasses.replace(new_record("note", f"{rid} by {d}"), id=rid))
+                elif op == "edit" and alive:
+                    v.update(dataclasses.replace(v.record(rid), title=f"{rid} edit {n} by {d}"))
+                elif op == "delete" and alive:
+                    v.delete(rid)
+            if op == "sync":
+                syncs[d].sync_now()
             elif op in ("offline-copy", "ghost"):  # what Dropbox keeps when this device wrote while offline
                 if op == "ghost":  # device 3 only ever reaches the folder through conflicted copies
                     path = mssb.file_path(folder, v.slot.account_id)
@@ -191,8 +222,8 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
             ever |= {(e.record_id, e.vv_text, e.ciphertext) for e in v.store.all_versions()}
         vaults, ghost = vaults[:3], vaults[3]
         for _ in range(2):
-            for v in vaults:
-                FolderSync(v, folder).sync_now()
+            for i in range(3):
+                syncs[i].sync_now()
         contents = {_content(v.store) for v in vaults}
         assert len(contents) == 1, "devices did not converge through the folder"
         views = [sorted((s.id, s.title) for s in v.summaries()) for v in vaults]
