@@ -130,8 +130,8 @@ def test_after_passwd_the_saved_key_follows_the_new_password(device_a: tuple[Pat
     a, folder, account = device_a
     ok(a, "sync", "folder", str(folder), "--store-key")
     (tmp_path / "newkit").mkdir()
-    ok(a, "passwd", "--kit-dir", str(tmp_path / "newkit"), STRONGROOM_NEW_PASSWORD=NEW_PW)
-    ok(a, "sync", "now", password=NEW_PW)
+    r = cli(a, "passwd", "--kit-dir", str(tmp_path / "newkit"), STRONGROOM_NEW_PASSWORD=NEW_PW)
+    assert r.returncode == 0 and "sync folder now carries the new password" in r.stderr  # no `sync now` needed
     saved = folderkey.read(folder / account / folderkey.FILE_NAME)
     assert saved is not None and saved.epoch == 2
     r = cli(tmp_path / "old", "signin", "--email", EMAIL, "--folder", str(folder))
@@ -222,3 +222,12 @@ def test_signin_on_a_device_with_an_account_is_still_refused(device_a: tuple[Pat
     r = cli(a, "signin", "--email", EMAIL, "--kit", str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
             "--folder", str(folder))
     assert r.returncode == 2 and "already has an account" in r.stderr
+
+
+def test_passwd_with_the_folder_unreachable_still_changes_it_here_and_says_so(
+        device_a: tuple[Path, Path, str], tmp_path: Path) -> None:
+    a, folder, _ = device_a
+    folder.rename(tmp_path / "unmounted")
+    r = cli(a, "passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW)
+    assert r.returncode == 0 and "still carries the old password" in r.stderr and "sync now" in r.stderr
+    assert "Bank" in ok(a, "ls", password=NEW_PW)

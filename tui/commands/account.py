@@ -127,6 +127,10 @@ def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
     print("Account Password changed. Older Authentication Kits no longer work.", file=sys.stderr)
     if cfg.get("method") == "cloud":
         print("Your other devices will ask for the new password when they next sync.", file=sys.stderr)
+    if cfg.get("method") == "folder":
+        from .synccmd import push_password_change
+
+        push_password_change(vault)
     note_kit_written(written)
     return EXIT_OK
 

@@ -178,6 +178,22 @@ def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
+def push_password_change(vault: object) -> None:
+    """After `passwd` on a folder device: write the new epoch (and re-save a saved account key) now,
+    so the folder stops opening with the old password at once, not at the next sync."""
+    from sync.engine import sync_now
+    from sync.errors import SyncError
+    from vault.errors import VaultError
+
+    try:
+        sync_now(vault)
+    except (SyncError, VaultError) as exc:
+        print(f"The sync folder still carries the old password ({exc}); run `strongroom sync now` when it is "
+              "reachable.", file=sys.stderr)
+        return
+    print("The sync folder now carries the new password; your other devices will ask for it.", file=sys.stderr)
+
+
 def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
     from sync.engine import configure
 
