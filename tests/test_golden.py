@@ -138,3 +138,14 @@ def test_golden_backup_keys_and_slot() -> None:
         b'4CRQ6WQZMM2QV77CGIMQ7LZOPFUEBJYMLEREB3UXPRBJCU33YYJZK", "v": 1, "wvk": "PeAH83f896iLfsg3QdnVU8NfasBLXZgo'
         b'WpVYQ0YIjQmwyUt3N9/V7dbCoIOUicAALeDgqrdmHLXECJuv"}')
     assert keymod.KeySlot.from_bytes(header.slot.to_bytes()) == header.slot
+
+
+def test_saved_account_key_bytes() -> None:
+    """`account.key` (sync/folderkey.py): "SRAK" | version 1 | the Kit payload | SHA-256 of both."""
+    from sync import folderkey
+
+    data = folderkey.encode(KIT)
+    assert len(data) == folderkey.SIZE == 105
+    assert data.hex() == "5352414b01" + KIT_HEX + (
+        "8027d270a11acc6c6a83ce000f72980f9b6f2d40de9a1e182ff1a112c713f581")
+    assert folderkey.decode(data) == KIT
