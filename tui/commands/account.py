@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Create the account. The Account Password comes from STRONGROOM_NEW_PASSWORD "
                                    "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt. Prints the Account ID.")
     p.add_argument("--email", required=True, metavar="E")
-    p.add_argument("--hint", default="", metavar="H", help="a password hint (stored encrypted on the server only if you use one)")
+    p.add_argument("--hint", default="", metavar="H", help="a password hint; with --server the server keeps it (readable there, never the password) "
+                        "so it can email it to you")
     p.add_argument("--kit-dir", metavar="D", help="where to write the Kit PNG and PDF (default: current folder)")
     p.add_argument("--server", metavar="URL", help="create the account on this account server")
     p.add_argument("--json", action="store_true", help="print {account_id, email, kit} as JSON")
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                    "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
                                    "Every older Kit stops working.")
     p.add_argument("--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)")
-    p.add_argument("--hint", metavar="H", help="a new password hint (default: keep the current one)")
+    p.add_argument("--hint", metavar="H", help="a new password hint on this device (default: keep the current "
+                                               "one; the server keeps the hint given at sign-up)")
     p.set_defaults(func=cmd_passwd)
 
     p = sub.add_parser("reset", help="ask the account server for the account-reset email",
