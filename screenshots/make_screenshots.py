@@ -65,6 +65,7 @@ async def unlocked(pilot: Any) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HOME"] = tmp  # folders on screen read ~/…, not the random temporary path
         empty, home = Path(tmp) / "empty", Path(tmp) / "home"
         demo_vault(home)
 
@@ -97,6 +98,7 @@ async def main() -> None:
         await shoot("record-edit", home, await press("down", "enter", "e"))
         await shoot("security-center", home, await press("s"))
         await shoot("help", home, await press("question_mark"))
+        await shoot("settings", home, await press("comma"))
 
         export = Path(tmp) / "bitwarden_export.json"
         shutil.copy(ROOT / "tests" / "data" / "import" / "bitwarden.json", export)

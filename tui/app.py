@@ -108,8 +108,24 @@ class StrongroomApp(App[None]):
         from .screens.account import LockScreen, WelcomeScreen
 
         self.agent_link.start()
-        self.push_screen(LockScreen() if self.has_account() else WelcomeScreen())
+        if self.has_account():
+            self._apply_saved_theme()
+            self.push_screen(LockScreen())
+        else:
+            self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self._check_idle)
+
+    def _apply_saved_theme(self) -> None:
+        """The theme chosen in Settings; not secret, so it is read before unlocking."""
+        name = self.locked_vault().settings().get("theme")
+        if isinstance(name, str) and name in self.available_themes:
+            self.theme = name
+
+    def action_settings(self) -> None:
+        if self.vault is not None:
+            from .screens.settings import SettingsScreen
+
+            self.push_screen(SettingsScreen())
 
     def save_kit_files(self, vault: Vault) -> list[Path]:
         """PNG + PDF of the Kit into kit_dir (the folder the app was started from)."""
@@ -202,6 +218,7 @@ class StrongroomApp(App[None]):
         if self.vault is not None:
             from .screens.account import KitScreen
             from .screens.records import EditRecordScreen, SecurityCenterScreen
+            from .screens.settings import settings_commands
 
             vault = self.vault
             cmds += [
@@ -215,8 +232,8 @@ class StrongroomApp(App[None]):
                 ("Export…", "Every record to a plaintext CSV or strongroom-json file", self.action_export_records),
                 ("Sync now", "Sync with the chosen method (ctrl+r)", self.action_sync_now),
                 ("Sync settings", "Method, last sync, conflicts, Wi-Fi peers (y)", self.action_sync_settings),
-                ("Theme: terminal colours (SSH)", "ansi-dark", lambda: setattr(self, "theme", "textual-ansi")),
             ]
+            cmds += settings_commands(self)
         return cmds
 
     def action_import_records(self) -> None:

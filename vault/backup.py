@@ -288,6 +288,20 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
     return RestoreReport(restored, kept, unchanged, skipped)
 
 
+def default_folder(home: Path) -> Path:
+    """`HOME/backups`: backups made from the app and what a device kept when it met a reset."""
+    return home / "backups"
+
+
+def free_path(folder: Path, stem: str, suffix: str) -> Path:
+    """`folder/stem.suffix`, or `stem-2`, `stem-3` … so an earlier file is never replaced."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
 def keep_as_backup(vault: Vault, folder: Path | None = None) -> Path:
     """A device that meets an account reset keeps what it held, encrypted (PRODUCT.md #7).
 
@@ -295,14 +309,10 @@ def keep_as_backup(vault: Vault, folder: Path | None = None) -> Path:
     in force before the reset). Locked: a copy of the device's encrypted store. Never replaces an
     earlier file. Returns the path written.
     """
-    folder = folder or Path(vault.home) / "backups"
+    folder = folder or default_folder(Path(vault.home))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stem = f"before-reset-gen{vault.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}"
-    suffix = ".srbk" if vault.unlocked else ".db"
-    path, n = folder / f"{stem}{suffix}", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}{suffix}"
+    path = free_path(folder, stem, ".srbk" if vault.unlocked else ".db")
     if vault.unlocked:
         create_backup(vault, path)
         return path

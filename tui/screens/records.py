@@ -75,6 +75,7 @@ class RecordListScreen(Screen[None]):
         Binding("s", "security", "Security"),
         Binding("i", "app.import_records", "Import"),
         Binding("ctrl+r", "app.sync_now", "Sync now", show=False), Binding("y", "app.sync_settings", "Sync", show=False),
+        Binding("comma", "app.settings", "Settings"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
         Binding("escape", "clear_search", "Clear", show=False),
@@ -643,6 +644,7 @@ HELP = """[b]Strongroom keys[/b]
 [b]Everywhere[/b]  ctrl+p palette · ctrl+l lock · ? help · ctrl+q quit
 [b]List[/b]        / search · Esc clear it · ↑↓ PgUp PgDn Home End move
             Enter open · n new · i import · s Security Center
+            , settings
 [b]Filter[/b]      f favourites · t type · g tag · x clear filters
             o sort: title → recently changed → type
 [b]Record[/b]      ↑↓ choose a field · c or Enter copy it · r reveal
@@ -651,6 +653,9 @@ HELP = """[b]Strongroom keys[/b]
 [b]Edit[/b]        ctrl+s save · ctrl+g generate a password
             ctrl+r show/hide the secret field · Esc cancel
 [b]Kit[/b]         y confirm it is stored safely
+[b]Settings[/b]    k show Kit · w save it as PNG/PDF · p password
+            r rotate Account Key · a auto-lock · c clipboard
+            t theme · y sync · b back up now · Esc back
 
 Copies clear themselves from the clipboard after the configured
 seconds. The app locks itself after the configured idle minutes."""

@@ -1,0 +1,326 @@
+"""Settings, driven with the keyboard only: password change and key rotation issue a new Kit,
+security times are validated, the theme survives a restart, a backup restores with the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from tui.app import StrongroomApp
+from tui.screens.account import LockScreen
+from tui.screens.records import ConfirmScreen, RecordListScreen
+from tui.screens.settings import (
+    BackupScreen,
+    ChangePasswordScreen,
+    NewKitScreen,
+    NumberScreen,
+    RotateKeyScreen,
+    SettingsScreen,
+    ThemeScreen,
+    theme_names,
+)
+from vault.records import new_record
+from vault.vault import Vault
+
+PW = "settings test password"
+NEW_PW = "a brand new passphrase"
+SIZE = (100, 30)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def vault_home(home: Path) -> Path:
+    v = Vault.create(home, "ann@example.com", PW)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
+    v.add(new_record("note", "Door codes", notes="front 1234"))
+    v.close()
+    return home
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def _wait_for(pilot, screen_type: type, tries: int = 200) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if isinstance(pilot.app.screen, screen_type):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"expected {screen_type.__name__}, on {type(pilot.app.screen).__name__}")
+
+
+async def _unlock(pilot, password: str = PW) -> None:  # type: ignore[no-untyped-def]
+    await _wait_for(pilot, LockScreen)
+    await _type(pilot, password)
+    await pilot.press("enter")
+
+
+async def _settings(pilot) -> None:  # type: ignore[no-untyped-def]
+    await _unlock(pilot)
+    await _wait_for(pilot, RecordListScreen)
+    await pilot.press("comma")
+    await _wait_for(pilot, SettingsScreen)
+
+
+def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_shown(
+        vault_home: Path, tmp_path: Path) -> None:
+    app = StrongroomApp(home=vault_home, kit_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        old_kit = app.vault.slot.kit.to_typed_code()  # type: ignore[union-attr]
+        await pilot.press("p")
+        await _wait_for(pilot, ChangePasswordScreen)
+        await _type(pilot, "not the password")
+        await pilot.press("enter")
+        await _type(pilot, NEW_PW)
+        await pilot.press("enter")
+        await _type(pilot, NEW_PW)
+        await pilot.press("enter")
+        for _ in range(100):
+            if "wrong" in _text(app.screen, "#message").lower():
+                break
+            await pilot.pause(0.05)
+        assert "wrong account password" in _text(app.screen, "#message").lower()
+        assert app.vault.slot.kit.to_typed_code() == old_kit  # type: ignore[union-attr]
+
+        await _type(pilot, PW)  # the fields were cleared and the first one focused again
+        await pilot.press("enter")
+        await _type(pilot, NEW_PW)
+        await pilot.press("enter")
+        await _type(pilot, "a brand new passphrasf")
+        await pilot.press("enter")
+        assert "differ" in _text(app.screen, "#message")
+        app.screen.query_one("#repeat").value = ""  # type: ignore[attr-defined]
+        app.screen.query_one("#repeat").focus()
+        await _type(pilot, NEW_PW)
+        await pilot.press("enter")
+
+        await _wait_for(pilot, NewKitScreen)
+        new_kit = app.vault.slot.kit.to_typed_code()  # type: ignore[union-attr]
+        assert new_kit != old_kit
+        assert new_kit in _text(app.screen, "#code")
+        assert sorted(p.suffix for p in tmp_path.glob("Strongroom-Authentication-Kit-*")) == [".pdf", ".png"]
+        await pilot.press("escape")  # the new Kit must be acknowledged
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, NewKitScreen)
+        await pilot.press("y")
+        await _wait_for(pilot, SettingsScreen)
+
+        await pilot.press("ctrl+l")
+        await _unlock(pilot, PW)
+        for _ in range(100):
+            if "wrong" in _text(app.screen, "#message").lower():
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, LockScreen) and app.vault is None
+        await _type(pilot, NEW_PW)
+        await pilot.press("enter")
+        await _wait_for(pilot, RecordListScreen)
+        assert len(app.vault.summaries()) == 2  # type: ignore[union-attr]
+
+    reopened = Vault.open(vault_home)
+    reopened.unlock(NEW_PW)
+    assert reopened.slot.kit.to_typed_code() == new_kit
+    reopened.close()
+
+
+async def test_rotating_the_account_key_confirms_then_shows_a_new_kit(vault_home: Path, tmp_path: Path) -> None:
+    app = StrongroomApp(home=vault_home, kit_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        old = app.vault.slot.kit  # type: ignore[union-attr]
+        await pilot.press("r")
+        await _wait_for(pilot, ConfirmScreen)
+        await pilot.press("n")
+        await _wait_for(pilot, SettingsScreen)
+        await pilot.press("r")
+        await _wait_for(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await _wait_for(pilot, RotateKeyScreen)
+        await _type(pilot, "wrong password")
+        await pilot.press("enter")
+        for _ in range(100):
+            if "wrong" in _text(app.screen, "#message").lower():
+                break
+            await pilot.pause(0.05)
+        assert "wrong" in _text(app.screen, "#message").lower()
+        await _type(pilot, PW)
+        await pilot.press("enter")
+        await _wait_for(pilot, NewKitScreen)
+        new = app.vault.slot.kit  # type: ignore[union-attr]
+        assert new.eak != old.eak and new.epoch == old.epoch + 1
+        assert new.to_typed_code() in _text(app.screen, "#code")
+        await pilot.press("y")
+        await _wait_for(pilot, SettingsScreen)
+    v = Vault.open(vault_home)
+    v.unlock(PW)  # the password stays the same
+    assert v.slot.kit.to_bytes() == new.to_bytes()
+    v.close()
+
+
+async def test_bad_auto_lock_minutes_are_refused_and_a_good_value_is_used(vault_home: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        assert "after 5 minutes" in _text(app.screen, "#overview")
+        for bad in ("soon", "-1", "99999", "2.5"):
+            await pilot.press("a")
+            await _wait_for(pilot, NumberScreen)
+            await pilot.press("ctrl+a", "ctrl+k")  # empty the field
+            await _type(pilot, bad)
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            assert isinstance(app.screen, NumberScreen), bad
+            assert "whole number of minutes from 0 to 1440" in _text(app.screen, "#message"), bad
+            assert "auto_lock_minutes" not in app.vault.settings()  # type: ignore[union-attr]
+            await pilot.press("escape")
+            await _wait_for(pilot, SettingsScreen)
+
+        await pilot.press("a")
+        await _wait_for(pilot, NumberScreen)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await _type(pilot, "1")
+        await pilot.press("enter")
+        await _wait_for(pilot, SettingsScreen)
+        assert "after 1 minute" in _text(app.screen, "#overview")
+        assert app.vault.settings()["auto_lock_minutes"] == 1  # type: ignore[union-attr]
+
+        app._last_input = time.monotonic() - 90  # idle 1.5 minutes: locks now, not with the default 5
+        await _wait_for(pilot, LockScreen, tries=60)
+        await pilot.pause(0.2)
+        assert app.vault is None
+
+
+async def test_clipboard_seconds_are_saved(vault_home: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        await pilot.press("c")
+        await _wait_for(pilot, NumberScreen)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await _type(pilot, "12")
+        await pilot.press("enter")
+        await _wait_for(pilot, SettingsScreen)
+        assert "clear copied values: after 12 seconds" in _text(app.screen, "#overview")
+    v = Vault.open(vault_home)
+    assert v.settings()["clipboard_seconds"] == 12
+    v.close()
+
+
+async def test_chosen_theme_is_kept_across_a_restart(vault_home: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        assert app.theme != "ansi-light"
+        await pilot.press("t")
+        await _wait_for(pilot, ThemeScreen)
+        names = theme_names(app)
+        assert names[:2] == ["ansi-dark", "ansi-light"]
+        await pilot.press("home", "down", "enter")
+        await _wait_for(pilot, SettingsScreen)
+        assert app.theme == "ansi-light"
+
+    again = StrongroomApp(home=vault_home)
+    async with again.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, LockScreen)  # applied before unlocking: the theme is not secret
+        assert again.theme == "ansi-light"
+
+
+async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        assert "No backups" in _text(app.screen, "#backups")
+        await pilot.press("b")
+        await _wait_for(pilot, BackupScreen)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await _type(pilot, str(tmp_path / "missing"))
+        await pilot.press("enter")
+        for _ in range(100):
+            if "does not exist" in _text(app.screen, "#message"):
+                break
+            await pilot.pause(0.05)
+        assert "does not exist" in _text(app.screen, "#message")
+        await pilot.press("escape")
+        await _wait_for(pilot, SettingsScreen)
+        await pilot.press("b")  # default folder: the home's backups folder, made on first use
+        await _wait_for(pilot, BackupScreen)
+        await pilot.press("enter")
+        await _wait_for(pilot, SettingsScreen)
+        for _ in range(100):
+            if "2 records" in _text(app.screen, "#backups"):
+                break
+            await pilot.pause(0.05)
+        assert "2 records" in _text(app.screen, "#backups")
+    files = list((vault_home / "backups").glob("*.srbk"))
+    assert len(files) == 1 and files[0].stat().st_mode & 0o077 == 0
+
+    other = tmp_path / "restored"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(other), "PYTHONPATH": str(REPO),
+            "STRONGROOM_PASSWORD": PW, "STRONGROOM_BACKUP_PASSWORD": PW}
+    r = subprocess.run([sys.executable, "-m", "tui.cli", "backup", "restore", str(files[0])], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    restored = Vault.open(other)
+    restored.unlock(PW)
+    assert sorted(s.title for s in restored.summaries()) == ["Door codes", "GitHub"]
+    restored.close()
+
+
+async def test_every_settings_action_is_in_the_command_palette(vault_home: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot)
+        await _wait_for(pilot, RecordListScreen)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.1)
+        await _type(pilot, "auto-lock")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await _wait_for(pilot, NumberScreen)
+        names = {name for name, _, _ in app.palette_commands()}
+        assert {"Settings", "Change Account Password", "Rotate Account Key", "Auto-lock minutes",
+                "Clipboard seconds", "Theme: choose", "Back up now", "Show Authentication Kit",
+                "Save Authentication Kit"} <= names
+
+
+def test_settings_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Fixed account id and home folder, so the screen is the same on every run."""
+    import vault.keys
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(vault.keys, "new_account_id", lambda: "ABCDEFGH23")
+    home = tmp_path / ".strongroom"
+    Vault.create(home, "ann@example.com", PW).close()
+    (tmp_path / "Documents").mkdir()
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settings(pilot)
+        await pilot.pause(0.3)
+
+    assert snap_compare(StrongroomApp(home=home, kit_dir=tmp_path / "Documents"), run_before=run, terminal_size=SIZE)
+
+
+async def test_y_opens_the_sync_settings(vault_home: Path) -> None:
+    from tui.screens.sync import SyncScreen
+
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        assert "method: none" in _text(app.screen, "#overview")
+        await pilot.press("y")
+        await _wait_for(pilot, SyncScreen)
+        await pilot.press("escape")
+        await _wait_for(pilot, SettingsScreen)

@@ -1,0 +1,512 @@
+"""Settings: account (Kit, password, Account Key), security times, theme, sync, backups.
+
+Each change is a small screen of its own that both the Settings screen and the command palette
+open (`settings_commands`), so a flow exists once. KDF and backup work run in thread workers that
+never touch widgets; the worker's state-change handler updates the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from vault.errors import InvalidInputError
+
+from ..widgets.secret_input import SecretInput
+from ..widgets.strength_meter import StrengthMeter
+from .account import KitScreen, error_text
+
+if TYPE_CHECKING:
+    from vault.vault import Vault
+
+    from ..app import StrongroomApp
+    from ..backups import BackupEntry
+
+MIN_PASSWORD = 8
+SSH_THEMES = {"ansi-dark": "the terminal's own colours, dark", "ansi-light": "the terminal's own colours, light"}
+
+
+def tilde(path: Path) -> str:
+    """A path as a person reads it: the home folder shown as ~."""
+    try:
+        inside = path.relative_to(Path.home())
+    except ValueError:
+        return str(path)
+    return "~" if inside == Path() else f"~/{inside}"
+
+
+def _app(screen: Screen[Any]) -> StrongroomApp:
+    app: StrongroomApp = screen.app  # type: ignore[assignment]
+    return app
+
+
+# -- security: numbers with bounds -------------------------------------------------------------
+@dataclass(frozen=True)
+class NumberSetting:
+    """A whole-number setting in the vault's (non-secret) settings, with its allowed range."""
+
+    key: str
+    question: str
+    unit: str
+    low: int
+    high: int
+    default: int
+
+    def parse(self, text: str) -> int:
+        """The typed value, or InvalidInputError saying exactly what is allowed."""
+        allowed = f"a whole number of {self.unit}s from {self.low} to {self.high} (0 = never)"
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise InvalidInputError(f"{text.strip() or 'nothing'!r} is not {allowed}") from None
+        if not self.low <= value <= self.high:
+            raise InvalidInputError(f"{value} is out of range: give {allowed}")
+        return value
+
+    def current(self, app: StrongroomApp) -> int:
+        return int(app.settings().get(self.key, self.default))
+
+    def describe(self, value: int) -> str:
+        return "never" if value == 0 else f"after {value} {self.unit}{'' if value == 1 else 's'}"
+
+
+def _security_settings() -> tuple[NumberSetting, NumberSetting]:
+    from ..app import DEFAULT_AUTO_LOCK_MIN, DEFAULT_CLIPBOARD_SECONDS
+
+    return (NumberSetting("auto_lock_minutes", "Lock after how many idle minutes? (0 = never)", "minute",
+                          0, 24 * 60, DEFAULT_AUTO_LOCK_MIN),
+            NumberSetting("clipboard_seconds", "Clear a copied value after how many seconds? (0 = never)",
+                          "second", 0, 3600, DEFAULT_CLIPBOARD_SECONDS))
+
+
+AUTO_LOCK, CLIPBOARD = _security_settings()
+
+
+class NumberScreen(ModalScreen[None]):
+    """Ask for one number; a bad one is explained and nothing is saved."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel")]
+
+    def __init__(self, setting: NumberSetting) -> None:
+        super().__init__()
+        self.setting = setting
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.setting.question)
+            yield Input(str(self.setting.current(_app(self))), id="number")
+            yield Static("", id="message")
+            yield Static("Enter saves · Esc cancels", classes="muted")
+
+    def on_mount(self) -> None:
+        self.query_one("#number", Input).focus()
+
+    @on(Input.Submitted, "#number")
+    def _save(self, event: Input.Submitted) -> None:
+        app = _app(self)
+        try:
+            value = self.setting.parse(event.value)
+        except InvalidInputError as exc:
+            self.query_one("#message", Static).update(Text(str(exc), style="red"))
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        assert app.vault is not None
+        app.vault.update_settings(**{self.setting.key: value})
+        self.notify(f"Saved: {self.setting.key.replace('_', ' ')} {self.setting.describe(value)}.")
+        self.dismiss(None)
+
+
+# -- theme ---------------------------------------------------------------------------------------
+def theme_names(app: StrongroomApp) -> list[str]:
+    """The terminal-colour themes first (they suit SSH and any terminal palette), then the rest."""
+    rest = sorted(n for n in app.available_themes if n not in SSH_THEMES)
+    return [n for n in SSH_THEMES if n in app.available_themes] + rest
+
+
+def set_theme(app: StrongroomApp, name: str) -> None:
+    """Apply now and remember it in the vault's settings, which the locked app reads at start."""
+    app.theme = name
+    if app.vault is not None:
+        app.vault.update_settings(theme=name)
+    app.notify(f"Theme {name}: kept for the next start.")
+
+
+class ThemeScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        app = _app(self)
+        with Vertical(id="dialog"):
+            yield Static("[b]Theme[/b] — ↑↓ move · Enter chooses · Esc cancels")
+            yield OptionList(*(Option(f"{n}  ({SSH_THEMES[n]}; best over SSH)" if n in SSH_THEMES else n, id=n)
+                               for n in theme_names(app)), id="themes")
+
+    def on_mount(self) -> None:
+        themes = self.query_one("#themes", OptionList)
+        names = theme_names(_app(self))
+        if self.app.theme in names:
+            themes.highlighted = names.index(self.app.theme)
+        themes.focus()
+
+    @on(OptionList.OptionSelected, "#themes")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+def choose_theme(app: StrongroomApp) -> None:
+    def done(name: str | None) -> None:
+        if name:
+            set_theme(app, name)
+
+    app.push_screen(ThemeScreen(), done)
+
+
+# -- account: password and Account Key (each issues a new Kit) -----------------------------------
+class NewKitScreen(KitScreen):
+    """The Kit made by a password change or key rotation: leaves only after y, back to where it was."""
+
+    def __init__(self, kit: Any, paths: list[Path]) -> None:
+        super().__init__(kit, paths, first_time=True)
+
+    def action_done(self) -> None:
+        self.app.pop_screen()
+
+
+class _NewKitFlow(Screen[None]):
+    """Runs a key change in a worker, saves the new Kit files and shows the new Kit."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+s", "submit", "Confirm")]
+    done_message = ""
+    busy = False
+
+    def on_mount(self) -> None:
+        self.query(SecretInput).first().focus()
+
+    def say(self, text: str, style: str = "") -> None:
+        self.query_one("#message", Static).update(Text(text, style=style))
+
+    def start(self, change: Callable[[Vault], None]) -> None:
+        vault = _app(self).vault
+        if self.busy or vault is None:
+            return
+        self.busy = True
+        self.say("Deriving the new keys…")
+        self._run(vault, change, _app(self).save_kit_files)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _run(self, vault: Vault, change: Callable[[Vault], None],
+             save: Callable[[Vault], list[Path]]) -> tuple[Any, list[Path]]:
+        change(vault)
+        return vault.slot.kit, save(vault)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.SUCCESS:
+            result: Any = event.worker.result
+            kit, paths = result
+            self.notify(self.done_message)
+            self.app.switch_screen(NewKitScreen(kit, paths))
+        elif event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.busy = False
+            self.say(error_text(event.worker.error), "red")
+            for field in self.query(SecretInput):
+                field.value = ""
+            self.query(SecretInput).first().focus()
+
+
+class ChangePasswordScreen(_NewKitFlow):
+    done_message = "Account Password changed. Older Authentication Kits no longer work."
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Static("[b]Change the Account Password[/b] — every device needs the new one; a new "
+                         "Authentication Kit replaces the old one, which stops working.")
+            yield Label("Current Account Password")
+            yield SecretInput(id="current")
+            yield Label(f"New Account Password (at least {MIN_PASSWORD} characters)")
+            yield SecretInput(id="new")
+            yield StrengthMeter(id="strength")
+            yield Label("Repeat the new password")
+            yield SecretInput(id="repeat")
+            yield Static("", id="message")
+            yield Static("Enter moves on · ctrl+s changes the password · Esc cancels", classes="muted")
+        yield Footer()
+
+    @on(Input.Changed, "#new")
+    def _strength(self, event: Input.Changed) -> None:
+        self.query_one("#strength", StrengthMeter).show(event.value)
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        if event.input.id == "repeat":
+            self.action_submit()
+        else:
+            self.focus_next(SecretInput)
+
+    def action_submit(self) -> None:
+        current, new, repeat = (self.query_one(f"#{k}", SecretInput).value for k in ("current", "new", "repeat"))
+        problem = None
+        if not current:
+            problem = "Type the current Account Password first."
+        elif len(new) < MIN_PASSWORD:
+            problem = f"The new Account Password needs at least {MIN_PASSWORD} characters."
+        elif new != new.strip():
+            problem = "The new Account Password must not start or end with a space."
+        elif new != repeat:
+            problem = "The two new passwords differ."
+        elif new == current:
+            problem = "The new password is the current one."
+        if problem:
+            self.say(problem, "red")
+            return
+
+        def change(vault: Vault) -> None:
+            from sync.engine import change_password
+            from vault.keys import unlock
+
+            unlock(vault.slot, current)  # WrongPasswordError unless the person knows it
+            change_password(vault, new)  # a cloud device swaps it on the server first
+
+        self.start(change)
+
+
+class RotateKeyScreen(_NewKitFlow):
+    done_message = "Account Key rotated. Older Authentication Kits no longer work."
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Static("[b]Rotate the Account Key[/b] — a new secret Account Key and a new Authentication "
+                         "Kit; every older Kit stops working. Your password stays the same.")
+            yield Label("Account Password (to confirm it is you)")
+            yield SecretInput(id="current")
+            yield Static("", id="message")
+            yield Static("Enter rotates the key · Esc cancels", classes="muted")
+        yield Footer()
+
+    @on(Input.Submitted, "#current")
+    def action_submit(self) -> None:
+        password = self.query_one("#current", SecretInput).value
+        if not password:
+            self.say("Type the Account Password to confirm.", "red")
+            return
+        def rotate(vault: Vault) -> None:
+            vault.rotate_account_key(password)  # checks the password first
+
+        self.start(rotate)
+
+
+def confirm_rotate(app: StrongroomApp) -> None:
+    from .records import ConfirmScreen
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            app.push_screen(RotateKeyScreen())
+
+    app.push_screen(ConfirmScreen("Rotate the Account Key? You get a new Authentication Kit and every older "
+                                  "Kit stops working. (y/n)"), answered)
+
+
+# -- backups ---------------------------------------------------------------------------------------
+class BackupScreen(ModalScreen[Path | None]):
+    """Back up now into a folder (default: the home's backup folder, else the last one used)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    busy = False
+
+    def compose(self) -> ComposeResult:
+        from ..backups import chosen_folder
+
+        vault = _app(self).vault
+        assert vault is not None
+        with Vertical(id="dialog"):
+            yield Static("[b]Back up now[/b] — every record, encrypted. The file opens with the current "
+                         "Account Password (`strongroom backup restore FILE`).")
+            yield Label("Folder")
+            yield Input(tilde(chosen_folder(vault)), id="folder")
+            yield Static("", id="message")
+            yield Static("Enter writes the backup · Esc cancels", classes="muted")
+
+    def on_mount(self) -> None:
+        self.query_one("#folder", Input).focus()
+
+    @on(Input.Submitted, "#folder")
+    def _go(self, event: Input.Submitted) -> None:
+        vault = _app(self).vault
+        if self.busy or vault is None:
+            return
+        if not event.value.strip():
+            self.query_one("#message", Static).update(Text("Give a folder.", style="red"))
+            return
+        self.busy = True
+        self.query_one("#message", Static).update("Writing the backup…")
+        self._write(vault, Path(event.value.strip()).expanduser())
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _write(self, vault: Vault, folder: Path) -> tuple[Path, int]:
+        from ..backups import write_backup
+
+        return write_backup(vault, folder)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.SUCCESS:
+            result: Any = event.worker.result
+            path, count = result
+            self.notify(f"Backup written to {tilde(path)} ({count} records). It opens with the current "
+                        "Account Password.", markup=False)
+            self.dismiss(path)
+        elif event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.busy = False
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+
+
+# -- the screen --------------------------------------------------------------------------------------
+def _row(out: Text, section: str, key: str, text: str | Text) -> None:
+    out.append(f"{section:<10}", style="bold")
+    out.append(f"{key:>3}  ", style="bold")
+    out.append(text if isinstance(text, Text) else Text(text))
+    out.append("\n")
+
+
+class SettingsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("k", "show_kit", "Kit"),
+        Binding("w", "save_kit", "Save Kit", show=False),
+        Binding("p", "change_password", "Password"),
+        Binding("r", "rotate_key", "Rotate key", show=False),
+        Binding("a", "number('auto_lock_minutes')", "Auto-lock", show=False),
+        Binding("c", "number('clipboard_seconds')", "Clipboard", show=False),
+        Binding("t", "theme", "Theme"),
+        Binding("y", "sync", "Sync", show=False),
+        Binding("b", "backup", "Back up"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        self.sub_title = "Settings"
+        yield Header()
+        with VerticalScroll(id="settings"):
+            yield Static("", id="overview")
+            yield Static("", id="backups")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_settings()
+
+    def refresh_settings(self) -> None:
+        """Redraw from the vault's settings; the backup folder is read in a worker."""
+        from sync.engine import config
+
+        from ..backups import chosen_folder
+
+        app = _app(self)
+        vault = app.vault
+        if vault is None:
+            return
+        out = Text()
+        _row(out, "Account", "", f"{vault.slot.email} · Account ID {vault.slot.account_id}")
+        _row(out, "", "k", "show the Authentication Kit (QR code and typed code)")
+        _row(out, "", "w", f"save the Kit as PNG and PDF into {tilde(app.kit_dir)}")
+        _row(out, "", "p", "change the Account Password (a new Kit replaces the old one)")
+        _row(out, "", "r", "rotate the Account Key (a new Kit; older Kits stop working)")
+        out.append("\n")
+        _row(out, "Security", "a", f"lock when idle: {AUTO_LOCK.describe(AUTO_LOCK.current(app))}")
+        _row(out, "", "c", f"clear copied values: {CLIPBOARD.describe(CLIPBOARD.current(app))}")
+        out.append("\n")
+        _row(out, "Theme", "t", f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)")
+        out.append("\n")
+        cfg = config(vault)
+        where = cfg.get("folder") or cfg.get("server") or ""
+        _row(out, "Sync", "y", f"method: {cfg.get('method', 'none')}{' · ' + str(where) if where else ''}")
+        out.append("\n")
+        folder = chosen_folder(vault)
+        _row(out, "Backups", "b", f"back up now into {tilde(folder)}")
+        self.query_one("#overview", Static).update(out)
+        self._list_backups(folder)
+
+    @work(thread=True, exclusive=True, group="backups", exit_on_error=False)
+    def _list_backups(self, folder: Path) -> list[BackupEntry]:
+        from ..backups import list_backups
+
+        return list_backups(folder)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "backups" or event.state is not WorkerState.SUCCESS:
+            return
+        import time
+
+        entries: Any = event.worker.result
+        out = Text()
+        if not entries:
+            out.append(" " * 15 + "No backups in this folder yet.", style="dim")
+        for e in entries[:8]:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
+            what = e.problem or f"{e.count} record{'' if e.count == 1 else 's'}"
+            out.append(f"{'':15}{when}  {what:<12}  {e.path.name}\n")
+        if len(entries) > 8:
+            out.append(f"{'':15}… and {len(entries) - 8} older", style="dim")
+        self.query_one("#backups", Static).update(out)
+
+    # -- actions ------------------------------------------------------------------------------------
+    def action_show_kit(self) -> None:
+        vault = _app(self).vault
+        if vault is not None:
+            self.app.push_screen(KitScreen(vault.slot.kit, []))
+
+    def action_save_kit(self) -> None:
+        app = _app(self)
+        if app.vault is not None:
+            paths = app.save_kit_files(app.vault)
+            self.notify("Saved " + ", ".join(tilde(p) for p in paths), markup=False)
+
+    def action_change_password(self) -> None:
+        self.app.push_screen(ChangePasswordScreen())
+
+    def action_rotate_key(self) -> None:
+        confirm_rotate(_app(self))
+
+    def action_number(self, key: str) -> None:
+        self.app.push_screen(NumberScreen(AUTO_LOCK if key == AUTO_LOCK.key else CLIPBOARD))
+
+    def action_theme(self) -> None:
+        choose_theme(_app(self))
+
+    async def action_sync(self) -> None:
+        app = _app(self)
+        if hasattr(app, "action_sync_settings"):  # the Sync screen, once it has landed
+            await app.run_action("sync_settings")
+        else:
+            self.notify("Choose the sync method with `strongroom sync folder DIR`, `sync wifi` or "
+                        "`sync cloud URL` for now.", markup=False)
+
+    def action_backup(self) -> None:
+        self.app.push_screen(BackupScreen())
+
+
+def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any]]:
+    """The palette entries: every Settings action, reachable from any unlocked screen."""
+    return [
+        ("Settings", "Account, security, theme, sync, backups", lambda: app.push_screen(SettingsScreen())),
+        ("Change Account Password", "A new Authentication Kit replaces the old one",
+         lambda: app.push_screen(ChangePasswordScreen())),
+        ("Rotate Account Key", "A new Authentication Kit; older Kits stop working", lambda: confirm_rotate(app)),
+        ("Auto-lock minutes", "Lock after this many idle minutes", lambda: app.push_screen(NumberScreen(AUTO_LOCK))),
+        ("Clipboard seconds", "Clear copied values after this many seconds",
+         lambda: app.push_screen(NumberScreen(CLIPBOARD))),
+        ("Theme: choose", "Colours of the app, kept for the next start", lambda: choose_theme(app)),
+        ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark")),
+        ("Back up now", "An encrypted backup file of every record", lambda: app.push_screen(BackupScreen())),
+    ]
