@@ -106,16 +106,33 @@ def build_strongroom(home: Path, n: int) -> None:
 
 
 def build_kdbx(path: Path, n: int) -> bool:
+    """A KDBX4 file with the same records and Argon2id cost, for keepassxc-cli and pykeepass.
+
+    pykeepass's add_entry searches the whole tree on every call (2,000 entries took 42 s), so one
+    entry is made with it and then cloned into the XML tree with a fresh UUID per record: linear.
+    """
     try:
         from pykeepass import create_database
     except ImportError:
         return False
+    import base64
+    import copy
+    import uuid
+
     kp = create_database(str(path), password=PASSWORD)
     params = kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
     params["$UUID"].value = bytes.fromhex("9e298b1956db4773b23dfc3ec6f0a1e6")  # Argon2id
     params["M"].value, params["I"].value, params["P"].value = 64 * 1024 * 1024, 3, 4
+    template = kp.add_entry(kp.root_group, "template", "u", "p", url="u", notes="n")._element
+    group = kp.root_group._element
+    group.remove(template)
     for t, user, pw, url, notes in records(n):
-        kp.add_entry(kp.root_group, t, user, pw, url=url, notes=notes)
+        entry = copy.deepcopy(template)
+        entry.find("UUID").text = base64.b64encode(uuid.uuid4().bytes).decode()
+        values = {"Title": t, "UserName": user, "Password": pw, "URL": url, "Notes": notes}
+        for string in entry.findall("String"):
+            string.find("Value").text = values[string.find("Key").text]
+        group.append(entry)
     kp.save()
     return True
 
