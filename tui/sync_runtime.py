@@ -504,7 +504,9 @@ class SyncRuntime:
         elif self.progress is not None:
             self.progress = None
             self.app.sub_title = ""
-        if msg.error is not None:
+        if msg.error is not None and self._password_changed(msg.error):
+            pass  # asked for the new password instead
+        elif msg.error is not None:
             self._notify_error(msg.error, again=msg.manual)
         elif msg.synced and self.last_error is not None and not msg.manual:
             self.last_error = None
@@ -517,6 +519,34 @@ class SyncRuntime:
             self.restart()
         if msg.changed or msg.synced or msg.error is not None:
             self._refresh_screens(msg.changed)
+
+    def _password_changed(self, exc: BaseException) -> bool:
+        """The password was changed on another device: ask for the new one (folder and cloud can
+        take it here; Wi-Fi says why it refuses, through the notification)."""
+        from vault.errors import EpochChangedError
+
+        from .screens.sync import NewPasswordScreen
+
+        if not isinstance(exc, EpochChangedError) or self._session.method not in ("folder", "cloud"):
+            return False
+        if not any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack):
+            self.app.push_screen(NewPasswordScreen())
+        return True
+
+    def adopt_new_password(self, password: str) -> tuple[Any, Any]:
+        """Worker thread: take the password changed elsewhere on a private connection; returns the
+        new (slot, keys) for the UI vault. WrongPasswordError when it is not the new password."""
+        main = self.app.vault
+        if main is None:
+            from vault.errors import LockedError
+
+            raise LockedError("the vault was locked meanwhile")
+        private = private_vault(main)
+        try:
+            engine.adopt_new_password(private, password)
+            return private.slot, private.keys
+        finally:
+            private.close()
 
     def _notify_error(self, exc: BaseException, again: bool = False) -> None:
         """Each distinct background error once (a missing folder is retried every second)."""

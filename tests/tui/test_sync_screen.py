@@ -24,6 +24,7 @@ from tui.screens.account import LockScreen
 from tui.screens.records import RecordListScreen
 from tui.screens.sync import SyncScreen
 from tui.widgets.record_list import RecordList
+from vault.errors import WrongPasswordError
 from vault.records import Field, Record, new_record
 from vault.templates import FieldKind
 from vault.vault import Vault
@@ -244,6 +245,48 @@ async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_
         await pilot.press("ctrl+l")
         await _until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
                                             for t in threading.enumerate()), seconds=5.0)
+
+
+async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on(
+        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    from tui.screens.sync import NewPasswordScreen
+
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    setup = Vault.open(home)
+    setup.unlock(PW)
+    configure(setup, "folder", folder=str(folder))
+    setup.close()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await _until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
+
+        def change_elsewhere() -> None:
+            FolderSync(other, folder).sync_now()
+            other.change_password("the new password")
+            _write_from(other, folder, "After the change")
+
+        await asyncio.to_thread(change_elsewhere)
+        await _until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question")
+        await _type(pilot, "not it at all")
+        await pilot.press("enter")
+        await _until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
+                     and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
+        assert isinstance(app.screen, NewPasswordScreen)
+        await _type(pilot, "the new password")
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered")
+        await _until(pilot, lambda: "After the change" in _titles(app), seconds=5.0, what="sync going on")
+        assert app.vault is not None and app.vault.slot.epoch == other.slot.epoch
+    again = Vault.open(home)
+    try:
+        with pytest.raises(WrongPasswordError):
+            again.unlock(PW)  # the old password no longer opens this device
+        again.unlock("the new password")
+    finally:
+        again.close()
 
 
 @pytest.fixture

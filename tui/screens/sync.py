@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from ..widgets.record_list import RecordList
 from ..widgets.safe_text import printable
+from ..widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:
     from ..app import StrongroomApp
@@ -273,3 +275,53 @@ class SyncScreen(Screen[None]):
         from .records import RecordDetailScreen
 
         self.app.push_screen(RecordDetailScreen(event.record_id))
+
+
+class NewPasswordScreen(ModalScreen[bool]):
+    """Sync met a password changed on another device: type the new one to keep syncing."""
+
+    BINDINGS = [Binding("escape", "later", "Later")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("[b]Your Account Password was changed on another device.[/b]\n\n"
+                         "Type the new password to keep syncing this device (your Kit stays the same "
+                         "here). Esc: later — this device keeps its records but does not sync.")
+            yield SecretInput(id="new-password")
+            yield Static("", id="message")
+
+    def on_mount(self) -> None:
+        self.query_one("#new-password", SecretInput).focus()
+
+    def action_later(self) -> None:
+        self.dismiss(False)
+
+    @on(Input.Submitted, "#new-password")
+    def _submit(self, event: Input.Submitted) -> None:
+        if not event.value:
+            return
+        self.query_one("#message", Static).update("Checking the new password…")
+        self.query_one("#new-password", SecretInput).disabled = True
+        self._adopt(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _adopt(self, password: str) -> Any:
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        return app.sync_runtime.adopt_new_password(password)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from .account import error_text
+
+        app: StrongroomApp = self.app  # type: ignore[assignment]
+        field = self.query_one("#new-password", SecretInput)
+        if event.state is WorkerState.SUCCESS and app.vault is not None:
+            slot, keys = event.worker.result  # type: ignore[misc]
+            app.vault.replace_slot(slot, keys)
+            app.sync_runtime.restart()
+            app.notify("This device now uses the new Account Password; syncing again.")
+            self.dismiss(True)
+        elif event.state is WorkerState.ERROR and event.worker.error is not None:
+            field.disabled = False
+            field.value = ""
+            field.focus()
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
