@@ -46,6 +46,8 @@ def test_filters_hidden_and_nothing_to_offer(tree: Path) -> None:
     assert complete_path(f"{tree}/.h") == f"{tree}/.hidden/"
     assert complete_path(f"{tree}/") == f"{tree}/D"  # .hidden is not offered
     assert complete_path(f"{tree}/Downloads/") is None  # two names, nothing in common: no guess
+    assert complete_path(f"{tree}/Dropbox/") == f"{tree}/Dropbox/Strongroom/"  # its only entry
+    assert complete_path(f"{tree}/Dropbox/", dirs_only=True) is None  # a folder chosen: not descended
     assert complete_path(f"{tree}/missing/x") is None
     assert complete_path(f"{tree}/Downloads/notes.md/x") is None  # a file is no folder
     assert complete_path(f"{tree}/Dropbox/Strongroom/") is None  # empty folder

@@ -67,6 +67,27 @@ async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[s
 
     Returns the final message ('' once the record list opens) and every message seen meanwhile.
     """
+    screen = await fill(pilot, app, source, fields)
+    go, message = screen.query_one("#go", Button), screen.query_one("#message", Static)
+    await pilot.press("ctrl+s")
+    seen: list[str] = []
+    for _ in range(400):
+        msg = str(message.render())  # still readable once the screen is gone: the last progress shown
+        if msg and (not seen or seen[-1] != msg):
+            seen.append(msg)
+        if isinstance(app.screen, RecordListScreen):
+            while not app.screen.is_mounted:
+                await pilot.pause(0.02)
+            await pilot.pause()
+            return "", seen
+        if msg and not go.disabled:
+            return msg, seen
+        await pilot.pause(0.05)
+    raise AssertionError(f"sign-in neither failed nor succeeded; messages: {seen}")
+
+
+async def fill(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -> SignInScreen:  # type: ignore[no-untyped-def]
+    """Open the sign-in screen if needed and fill it in tab order, choosing the source on the way."""
     if not isinstance(app.screen, SignInScreen):
         await pilot.press("i")
     screen = app.screen
@@ -91,22 +112,7 @@ async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[s
             await _type(pilot, text)
         else:  # pasted, as people enter an address, a long code or a path (and 10x faster here)
             await _paste(pilot, text)
-    go, message = screen.query_one("#go", Button), screen.query_one("#message", Static)
-    await pilot.press("ctrl+s")
-    seen: list[str] = []
-    for _ in range(400):
-        msg = str(message.render())  # still readable once the screen is gone: the last progress shown
-        if msg and (not seen or seen[-1] != msg):
-            seen.append(msg)
-        if isinstance(app.screen, RecordListScreen):
-            while not app.screen.is_mounted:
-                await pilot.pause(0.02)
-            await pilot.pause()
-            return "", seen
-        if msg and not go.disabled:
-            return msg, seen
-        await pilot.pause(0.05)
-    raise AssertionError(f"sign-in neither failed nor succeeded; messages: {seen}")
+    return screen
 
 
 async def _sign_in(pilot, app: StrongroomApp, folder: Path, password: str, kit: str) -> str:  # type: ignore[no-untyped-def]
@@ -159,3 +165,28 @@ async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(tmp_path: Path, f
         assert "outdated" in await _sign_in(pilot, app, folder, PW, str(old_png))
         assert await _sign_in(pilot, app, folder, "new sign in password", str(tmp_path / "kit.png")) == ""
         assert await _titles(pilot, app) == ["GitHub"]
+
+
+async def test_kit_and_folder_paths_complete_with_tab(tmp_path: Path, folder: Path) -> None:
+    """A person types the start of each path and lets tab finish it, then signs in."""
+    app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, SignInScreen)
+        kit, where = screen.query_one("#kit", Input), screen.query_one("#folder", Input)
+        await _tab_to(pilot, "#kit")
+        await _paste(pilot, f"{tmp_path}/ki")
+        await _type(pilot, "t.p")  # kit.png and kit.txt: only the image is a Kit file with this start
+        await pilot.pause(0.3)
+        await pilot.press("tab")
+        assert kit.value == f"{tmp_path}/kit.png" and app.focused is kit
+        await _tab_to(pilot, "#folder")
+        await _paste(pilot, f"{tmp_path}/Dr")
+        await pilot.pause(0.3)
+        await pilot.press("right")  # → accepts too; folders only here, with their trailing slash
+        assert where.value == f"{folder}/"
+        msg, _ = await fill_and_submit(pilot, app, "folder", {"#email": EMAIL, "#password": PW})
+        assert msg == ""
+        assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
+

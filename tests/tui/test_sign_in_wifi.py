@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_sign_in import EMAIL, PW, fill_and_submit
+from test_sign_in import EMAIL, PW, fill, fill_and_submit
+from textual.widgets import Button, Static
 
 from sync.wifi import WifiPeer
 from tui.app import StrongroomApp
-from tui.screens.account import SignInScreen
+from tui.screens.account import SignInScreen, WelcomeScreen
 from tui.widgets.record_list import RecordList
 from vault.records import new_record
 from vault.vault import Vault
@@ -91,3 +92,23 @@ async def test_missing_fields_are_named(tmp_path: Path) -> None:
         msg, _ = await fill_and_submit(pilot, app, "server", {"#kit": "KNJAC"})
         assert msg == "Fill in server URL."
         assert not (tmp_path / "new-device").exists()
+
+
+async def test_escape_waits_for_a_running_sign_in(tmp_path: Path, first: Vault,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leaving mid-way would strand a half-made account: escape says so until the worker is done."""
+    monkeypatch.setattr(SignInScreen, "wifi_timeout", 1.5)
+    app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await fill(pilot, app, "wifi", _wifi(first.slot.kit.to_typed_code()))
+        await pilot.press("ctrl+s")  # nobody serves: it looks for 1.5 s
+        await pilot.press("escape")
+        assert app.screen is screen
+        for _ in range(200):
+            if not screen.query_one("#go", Button).disabled:
+                break
+            await pilot.pause(0.05)
+        assert "no unlocked device" in str(screen.query_one("#message", Static).render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, WelcomeScreen)
+

@@ -206,7 +206,7 @@ class SignInScreen(Screen[None]):
     SignInScreen .source { height: auto; }
     SignInScreen .hint { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+s", "submit", "Sign in")]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "submit", "Sign in")]
     wifi_timeout = 5.0
     """Seconds to look for a device of the account on the network (the CLI's `signin --wifi` too)."""
 
@@ -256,6 +256,13 @@ class SignInScreen(Screen[None]):
     def _show_source(self, source: str) -> None:
         for name in SOURCES:
             self.query_one(f"#via-{name}").display = name == source
+
+    def action_back(self) -> None:
+        """Not while signing in: the worker cannot be stopped halfway and would leave an account here."""
+        if self.query_one("#go", Button).disabled:
+            self.notify("Signing in… wait for it to finish or fail.", severity="warning")
+            return
+        self.app.pop_screen()
 
     def _say(self, text: str | Text) -> None:
         self.query_one("#message", Static).update(text)

@@ -4,7 +4,8 @@
 tab with nothing to accept moves to the next field as usual. `complete_path` is the pure part,
 shell-like: a single match completes fully (a folder gets its trailing "/"), several matches
 complete to their common prefix, and when that adds nothing the first match (sorted) is offered
-so the user sees what is there. Listing a folder runs in a thread: a slow network share or a
+so the user sees what is there. Picking a file, "folder/" leads on to its only entry; picking a
+folder (`dirs_only`), "folder/" is an answer: tab then moves on instead of descending into it. Listing a folder runs in a thread: a slow network share or a
 huge folder never freezes the screen.
 """
 
@@ -60,6 +61,8 @@ def complete_path(value: str, *, dirs_only: bool = False, suffixes: Iterable[str
     if value == "~":
         return "~/" if Path("~").expanduser().is_dir() else None
     head, sep, partial = value.rpartition("/")
+    if not partial and dirs_only:
+        return None  # choosing a folder: "folder/" is an answer, tab moves on (a sync folder has one subfolder)
     folder = Path((head or "/") if sep else ".").expanduser()
     names = _candidates(folder, partial, dirs_only, tuple(s.lower() for s in suffixes))
     if not names:
