@@ -206,23 +206,27 @@ class CloudClient:
         return KdfParams(int(k["m"]), int(k["t"]), int(k["p"])), _unb64(d["kdf_salt"])
 
     def signup(self, slot: KeySlot, keys: UnlockedKeys, device_id: str, device_name: str) -> CloudSession:
-        """Create the account on the server (keys made on this device), then sign in.
+        """Create the account on the server (keys made on this device), then sign in."""
+        self.create_account(slot, keys)
+        return self.catch_up_epoch(self.signin(slot.email, keys.x_auth, device_id, device_name).session, slot, keys)
 
-        The server starts every account at epoch 1; a local account whose password was already
-        changed (epoch N, `sync cloud URL` on an older account) is brought to epoch N with the same
-        credentials, so its Kits and sessions agree with the server.
-        """
-        creds = credentials(slot.email, slot, keys.x_auth)
+    def create_account(self, slot: KeySlot, keys: UnlockedKeys) -> None:
+        """Only the sign-up request: verifier, KDF salt/cost and wrapped VK of this device's keys."""
         self.call("POST", "/v1/signup", {"email": slot.email, "account_id": slot.account_id, "hint": slot.hint,
-                                          "credentials": creds})
-        session = self.signin(slot.email, keys.x_auth, device_id, device_name).session
+                                          "credentials": credentials(slot.email, slot, keys.x_auth)})
+
+    def catch_up_epoch(self, session: CloudSession, slot: KeySlot, keys: UnlockedKeys) -> CloudSession:
+        """The server starts every account at epoch 1; a local account whose password was already
+        changed (epoch N: `sync cloud URL` on an older account) is brought to epoch N with the same
+        credentials, so its Kits and sessions agree with the server. Idempotent."""
+        if session.epoch >= keys.epoch:
+            return session
+        creds = credentials(slot.email, slot, keys.x_auth)
         for epoch in range(session.epoch, keys.epoch):
             self.call("POST", "/v1/password", {"epoch": epoch, "new_epoch": epoch + 1, "credentials": creds},
                       session.token)
-        if keys.epoch != session.epoch:
-            session = CloudSession(session.token, session.account_id, session.email, session.device_id,
-                                   session.generation, keys.epoch, session.plan)
-        return session
+        return CloudSession(session.token, session.account_id, session.email, session.device_id,
+                            session.generation, keys.epoch, session.plan)
 
     def signin(self, email: str, x_auth: bytes, device_id: str, device_name: str) -> SignIn:
         """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session."""
@@ -398,7 +402,8 @@ def load_session(vault: Any) -> CloudSession:
 
     raw = vault.store.get_meta(TOKEN_META)
     if raw is None:
-        raise CloudAuthError("this device is not signed in to a server; sign in with --server first", "unauthorized")
+        raise CloudAuthError("this device is not signed in to the server; `strongroom sync cloud URL` signs it in "
+                             "with its own keys", "unauthorized")
     d = json.loads(raw)
     return CloudSession(d["token"], d["account_id"], d["email"], d["device_id"], int(d["generation"]),
                         int(d["epoch"]), d.get("plan", "free"))

@@ -34,11 +34,13 @@ from .cloud import (
     CloudAuthError,
     CloudClient,
     CloudError,
+    CloudServerUnavailableError,
     CloudSession,
     CloudSync,
     save_session,
 )
 from .engine import configure
+from .errors import SyncError
 
 #: `progress(done, total)`: server revisions downloaded so far, out of the server's revision.
 Progress = Callable[[int, int], None]
@@ -51,6 +53,10 @@ def kept_before_reset(vault: Vault) -> Path | None:
     """The backup of what this home held before it signed in again after a reset (None: nothing)."""
     raw = vault.settings().get(KEPT_SETTING)
     return Path(raw) if raw else None
+
+
+class SignupIncompleteError(CloudError):
+    """The server created the account, then signing this device in failed; the device keeps it."""
 
 
 class AccountOnServerError(CloudAuthError):
@@ -66,19 +72,42 @@ def device_name() -> str:
 def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> Vault:
     """A new account made on this device and created on the server; sync method set to cloud.
 
-    If the server refuses (email taken, unreachable), nothing is left behind on the device.
+    If the server refuses (email taken, unreachable), nothing is left behind on the device. Once
+    the server holds the account, the device keeps it whatever happens next (its Account Key
+    exists nowhere else): a failed sign-in after that raises SignupIncompleteError.
     """
     vault = Vault.create(home, email, password, hint=hint)
-    try:
-        with CloudClient(url) as client:
-            session = client.signup(vault.slot, vault.keys, vault.device, device_name())
-    except BaseException:
-        vault.close()
-        _remove_store(home)
-        raise
+    with CloudClient(url) as client:
+        try:
+            client.create_account(vault.slot, vault.keys)
+        except BaseException as exc:
+            if not _created_anyway(client, vault, exc):
+                vault.close()
+                _remove_store(home)
+                raise
+        configure(vault, "cloud", server=url)
+        try:
+            session = client.signin(vault.slot.email, vault.keys.x_auth, vault.device, device_name()).session
+            session = client.catch_up_epoch(session, vault.slot, vault.keys)
+        except SyncError as exc:
+            code, status = (exc.code, exc.status) if isinstance(exc, CloudError) else ("unavailable", 0)
+            raise SignupIncompleteError(
+                f"the account {vault.slot.account_id} was created on the server and is kept on this device, but "
+                f"signing in failed ({exc}); save your Kit with `strongroom kit --png FILE`, then sign in with "
+                f"`strongroom sync cloud {url}`", code, status) from None
     save_session(vault, session)
-    configure(vault, "cloud", server=url)
     return vault
+
+
+def _created_anyway(client: CloudClient, vault: Vault, exc: BaseException) -> bool:
+    """The answer to the sign-up was lost: did the server create the account all the same?"""
+    if not isinstance(exc, CloudServerUnavailableError):
+        return False
+    try:
+        _, salt = client.prelogin(vault.slot.email)
+    except SyncError:  # still unreachable (CloudServerUnavailableError) or refusing
+        return False
+    return salt == vault.slot.kit.salt
 
 
 def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
@@ -127,6 +156,7 @@ def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> C
         _, salt = client.prelogin(slot.email)
         if salt == slot.kit.salt:  # the server holds this account's current keys
             session = client.signin(slot.email, vault.keys.x_auth, vault.device, device_name()).session
+            session = client.catch_up_epoch(session, slot, vault.keys)  # an earlier move stopped half-way
         else:
             try:
                 session = client.signup(slot, vault.keys, vault.device, device_name())

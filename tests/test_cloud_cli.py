@@ -483,3 +483,23 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
             serve.stderr.close()
     a.ok("sync", "now", password=NEW_PW)
     assert "Sent by the poller" in {x["title"] for x in a.json("ls", password=NEW_PW)}  # type: ignore[union-attr]
+
+
+def test_an_account_created_on_the_server_is_never_dropped_here(sqlite_server: Server, tmp_path: Path) -> None:
+    """Sign-in rate-limited right after the server created the account: the device keeps the account
+    (its Account Key exists nowhere else) and says how to finish."""
+    import base64
+
+    carol = "carol@example.com"
+    for _ in range(12):  # unknown emails count like known ones: the account's sign-in budget is spent
+        httpx.post(f"{sqlite_server.url}/v1/signin/start",
+                   json={"email": carol, "A": base64.b64encode(secrets.token_bytes(256)).decode()})
+    dev = Device(tmp_path / "c" / "home")
+    line = one_error(dev.run("signup", "--email", carol, "--kit-dir", str(tmp_path), "--server", sqlite_server.url),
+                     4, "created on the server", "kept on this device", "strongroom kit", "sync cloud")
+    assert "too many attempts" in line
+    assert dev.json("ls") == []  # the account is here, unlocked by its password
+    assert dev.json("sync", "status")["method"] == "cloud"  # type: ignore[index]
+    one_error(dev.run("sync", "now"), 3, "not signed in", "sync cloud")
+    dev.ok("kit", "--png", str(tmp_path / "carol.png"))
+
