@@ -164,3 +164,35 @@ def test_protocol_versions_keep_old_clients_working(agent_env: dict[str, str], m
     assert answer is not None and answer["code"] == 2 and "ok" not in answer
     answer = call_raw(home, {"v": 2, "op": "keys"})
     assert answer is not None and answer["ok"] and len(answer["vk"]) > 40
+
+
+def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path: Path) -> None:
+    """No --home, no STRONGROOM_HOME: the fast path finds the default home's agent; after the first
+    call it reads the remembered default home instead of importing platformdirs (~12 ms)."""
+    user_home = tmp_path / "u"
+    user_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRONGROOM_", "XDG_DATA_HOME"))}
+    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "HOME": str(user_home),
+            "XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="sr-", dir="/tmp")}
+    where = subprocess.run([sys.executable, "-c", "from vault.home import default_home; print(default_home())"],
+                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert where.startswith(str(user_home))
+    v = Vault.create(Path(where), "ann@example.com", PASSWORD)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"}))
+    v.close()
+
+    def entry(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-X", "importtime", "-m", "tui.entry", *args], env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+
+    try:
+        assert _cli(env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
+        for _ in range(2):
+            r = entry(env, "get", "GitHub", "--field", "password")
+            assert (r.returncode, r.stdout) == (0, "gh-secret-1\n"), r.stderr
+        assert "platformdirs" not in r.stderr and " hashlib" not in r.stderr and "| socket" not in r.stderr
+        other = env | {"XDG_DATA_HOME": str(tmp_path / "elsewhere")}  # another default home: not this agent
+        r = entry(other, "get", "GitHub", "--field", "password")
+        assert r.returncode != 0 and r.stdout == ""
+    finally:
+        _cli(env, "lock")

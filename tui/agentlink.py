@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .agentwire import WireError, call, connect, recv, request, send
 
 if TYPE_CHECKING:
-    import socket
+    import _socket
 
     from vault.keys import UnlockedKeys
 
@@ -79,7 +79,7 @@ class AgentLink:
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._watch: socket.socket | None = None
+        self._watch: _socket.socket | None = None
         self._next_look = 0.0
         self._touched = 0.0
         self._sent_touch_at = 0.0
