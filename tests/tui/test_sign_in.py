@@ -190,3 +190,19 @@ async def test_kit_and_folder_paths_complete_with_tab(tmp_path: Path, folder: Pa
         assert msg == ""
         assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
 
+
+async def test_no_kit_needed_when_the_folder_holds_the_saved_account_key(tmp_path: Path, folder: Path) -> None:
+    app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
+    fields = {"#email": EMAIL, "#password": PW, "#folder": str(folder)}
+    async with app.run_test(size=(100, 30)) as pilot:
+        msg, _ = await fill_and_submit(pilot, app, "folder", fields)
+        assert "holds no saved account key, so your Authentication Kit is needed" in msg
+        assert "--kit" not in msg  # the app's words, not the CLI's
+        first = Vault.open(tmp_path / "first")
+        first.unlock(PW)
+        FolderSync(first, folder).save_account_key(True)  # the opt-in iCloud behaviour, set on the first device
+        first.close()
+        msg, _ = await fill_and_submit(pilot, app, "folder", fields)
+        assert msg == ""
+        assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
+

@@ -228,6 +228,8 @@ class SignInScreen(Screen[None]):
             with Vertical(id="via-folder", classes="source"):
                 yield Label("Sync folder holding <AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
                 yield PathInput(placeholder="~/Dropbox/Strongroom", id="folder", dirs_only=True)
+                yield Static("No Kit at hand? Leave it empty if this folder holds your saved account key.",
+                             classes="hint")
             with Vertical(id="via-wifi", classes="source"):
                 yield Label("Network address to use (optional; default: this machine's LAN addresses)")
                 yield Input(placeholder="e.g. 192.168.1.20", id="interface")
@@ -308,10 +310,22 @@ class SignInScreen(Screen[None]):
         elif source == "server":
             vault = self._from_server(app.home, email, password, kit, where)
         else:
-            from sync.folder import bootstrap_from_folder
-
-            vault = bootstrap_from_folder(app.home, Path(where).expanduser(), email, password, kit)
+            vault = self._from_folder(app.home, email, password, kit, Path(where).expanduser())
         return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
+
+    def _from_folder(self, home: Path, email: str, password: str, kit: Any, folder: Path) -> Any:
+        """The folder's data.mssb, opened with the Kit or, without one, the saved account key."""
+        from sync.folder import bootstrap_from_folder
+        from sync.folderkey import NoSavedAccountKeyError
+
+        try:
+            return bootstrap_from_folder(home, folder, email, password, kit)
+        except NoSavedAccountKeyError:
+            if kit is not None:
+                raise
+            raise NoSavedAccountKeyError(f"the folder {folder} holds no saved account key, so your "
+                                         "Authentication Kit is needed: enter the path of its PNG/JPG/PDF or "
+                                         "its typed code") from None
 
     def _from_wifi(self, home: Path, email: str, password: str, kit: Any, addresses: str) -> Any:
         """A device of the account on the LAN hands over the vault (runs in the worker thread)."""
