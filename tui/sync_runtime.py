@@ -44,6 +44,7 @@ AUTO_INTERVAL = 60.0  # seconds between automatic syncs when nothing changes her
 PEER_INTERVAL = 30.0  # seconds between Wi-Fi syncs with a peer when nothing changes here
 PEER_TIMEOUT = 3.0  # seconds a manual Wi-Fi sync waits for peers to be found
 TICK = 0.5
+FOLDER_RETRY = 5.0  # seconds between looks for a missing sync folder (a share not mounted yet)
 START_DELAY = 1.0  # seconds after unlock: the record list paints before the first sync competes for the CPU
 
 
@@ -114,26 +115,51 @@ class Runner:
 
 
 class FolderRunner(Runner):
+    """A FolderWatcher; while the folder is missing (share not mounted yet), waits for it."""
+
     def start(self) -> None:
+        self.watcher: Any = None
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+        folder = Path(self.cfg["folder"])
+        if folder.is_dir():
+            self._watch(folder)
+            return
+        # The watcher would create the folder: never hide an unmounted share. Say so, then wait.
+        self.post(error=_unavailable(f"the sync folder {folder} is missing (not mounted, moved or deleted?); "
+                                     "reconnect it (syncing resumes by itself) or choose another in Sync settings"))
+        threading.Thread(target=self._wait_for, args=(folder,), name="strongroom-folder-wait", daemon=True).start()
+
+    def _wait_for(self, folder: Path) -> None:
+        while not self._stop.wait(FOLDER_RETRY):
+            if folder.is_dir():
+                self._watch(folder)
+                return
+
+    def _watch(self, folder: Path) -> None:
         from sync.folder import FolderSync
         from sync.watch import FolderWatcher
 
-        folder = Path(self.cfg["folder"])
-        if not folder.is_dir():  # the watcher would create it: never hide an unmounted share
-            raise _unavailable(f"the sync folder {folder} is missing (not mounted, moved or deleted?); "
-                               "reconnect it or choose another in Sync settings")
-        self.watcher = FolderWatcher(
-            FolderSync(self.main, folder), own_connection=True,
-            on_sync=lambda report: self.post(synced=True),
-            on_change=lambda report: self.post(changed=True),
-            on_error=lambda exc: self.post(error=exc))
-        self.watcher.start_background()
+        with self._guard:
+            if self._stop.is_set():
+                return
+            self.watcher = FolderWatcher(
+                FolderSync(self.main, folder), own_connection=True,
+                on_sync=lambda report: self.post(synced=True),
+                on_change=lambda report: self.post(changed=True),
+                on_error=lambda exc: self.post(error=exc))
+            self.watcher.start_background()
 
     def stop(self) -> None:
-        self.watcher.stop()
+        with self._guard:
+            self._stop.set()
+            if self.watcher is not None:
+                self.watcher.stop()
 
     @property
     def live(self) -> str:
+        if self.watcher is None:
+            return "waiting for the folder to come back"
         how = "polling" if self.watcher.polling else "watching"
         return f"{how} the folder for changes from other devices"
 

@@ -189,6 +189,32 @@ async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
         assert isinstance(app.screen, RecordListScreen) and _titles(app) == ["GitHub"]  # nothing lost
 
 
+async def test_a_missing_folder_is_said_once_and_syncing_resumes_when_it_is_back(
+        devices: tuple[Path, Vault], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui import sync_runtime
+
+    monkeypatch.setattr(sync_runtime, "FOLDER_RETRY", 0.3)  # 5 s in the app
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    _write_from(other, folder, "Waiting in the share")
+    setup = Vault.open(home)
+    setup.unlock(PW)
+    configure(setup, "folder", folder=str(folder))
+    setup.close()
+    folder.rename(tmp_path / "unmounted")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await _until(pilot, lambda: any("is missing" in n for n in _notes(app)), what="the missing folder said")
+        await pilot.pause(1.0)
+        assert sum("is missing" in n for n in _notes(app)) == 1  # said once, not at every retry
+        assert not folder.exists()  # not created behind the user's back
+        (tmp_path / "unmounted").rename(folder)  # the share is mounted
+        await _until(pilot, lambda: "Waiting in the share" in _titles(app), seconds=5.0, what="the merge")
+        await _until(pilot, lambda: any("works again" in n for n in _notes(app)), what="the all-clear")
+
+
 async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path, Vault], tmp_path: Path) -> None:
     home, other = devices
     folder = tmp_path / "Dropbox"
