@@ -471,6 +471,10 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
         else:
             raise AssertionError("B's `sync serve` never brought the record in")
         b.ok("add", "note", "--title", "Sent by the poller")
+        deadline = time.monotonic() + 30
+        while b.json("sync", "status")["pending_changes"]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "B's `sync serve` never sent its change"
+            time.sleep(0.5)
         a.ok("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW)
         assert serve.wait(timeout=30) == 3  # told, and stopped: it needs the new password
         said = (serve.stderr.read() if serve.stderr else "").lower()
