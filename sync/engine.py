@@ -173,6 +173,25 @@ def change_password(vault: Any, new_password: str, hint: str | None = None) -> A
     new_slot, new_keys = keymod.change_password(vault.slot, vault.keys, new_password)
     if hint is not None:
         new_slot = replace(new_slot, hint=hint)
+    _swap_keys(vault, new_slot, new_keys)
+    return new_slot
+
+
+def rotate_account_key(vault: Any, password: str) -> Any:
+    """A new Account Key (so a new Kit), same password; returns the new KeySlot (write its Kit).
+
+    Cloud: the server swaps the credentials first, exactly as for a password change; other
+    devices then need the new Kit with the same password (`adopt_new_password(vault, pw, kit)`).
+    """
+    from vault import keys as keymod
+
+    new_slot, new_keys = keymod.rotate_account_key(vault.slot, vault.keys, password)
+    _swap_keys(vault, new_slot, new_keys)
+    return new_slot
+
+
+def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
+    """Store a new key slot: on the account server first when syncing there, then on this device."""
     cfg = config(vault)
     if cfg.get("method") == "cloud":
         from .cloud import CloudClient, load_session, save_session
@@ -181,7 +200,6 @@ def change_password(vault: Any, new_password: str, hint: str | None = None) -> A
             session = client.change_password(load_session(vault), new_slot, new_keys)
         save_session(vault, session)
     vault.replace_slot(new_slot, new_keys)
-    return new_slot
 
 
 def adopt_new_password(vault: Any, new_password: str, kit: Any = None) -> None:

@@ -507,3 +507,33 @@ def test_an_account_created_on_the_server_is_never_dropped_here(sqlite_server: S
     one_error(dev.run("sync", "now"), 3, "not signed in", "sync cloud")
     dev.ok("kit", "--png", str(tmp_path / "carol.png"))
 
+
+
+def test_rotating_the_account_key_on_a_cloud_device_keeps_it_syncing_and_retires_the_old_kit(
+        sqlite_server: Server, tmp_path: Path) -> None:
+    """Settings → rotate the Account Key (sync.engine.rotate_account_key): the server swaps the
+    credentials first, so this device keeps syncing; a new device needs the new Kit."""
+    from sync.engine import rotate_account_key
+    from vault.kitfile import render_png
+    from vault.vault import Vault
+
+    a, c = Device(tmp_path / "a" / "home"), Device(tmp_path / "c" / "home")
+    kits = tmp_path / "kits"
+    kits.mkdir()
+    a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", sqlite_server.url)
+    a.ok("add", "note", "--title", "Before")
+    a.ok("sync", "now")
+    old_png = kit_png(kits)
+
+    v = Vault.open(a.home)
+    v.unlock(PW)
+    slot = rotate_account_key(v, PW)
+    new_png = tmp_path / "new-kit.png"
+    render_png(slot.kit, new_png)
+    v.close()
+
+    a.ok("add", "note", "--title", "After")
+    a.ok("sync", "now")  # same password, new keys: the server already knows them
+    assert c.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", sqlite_server.url).returncode == 3
+    c.ok("signin", "--email", EMAIL, "--kit", str(new_png), "--server", sqlite_server.url)
+    assert {r["title"] for r in c.json("ls")} == {"Before", "After"}  # type: ignore[union-attr]

@@ -303,7 +303,9 @@ class RotateKeyScreen(_NewKitFlow):
             self.say("Type the Account Password to confirm.", "red")
             return
         def rotate(vault: Vault) -> None:
-            vault.rotate_account_key(password)  # checks the password first
+            from sync.engine import rotate_account_key
+
+            rotate_account_key(vault, password)  # checks the password first; a cloud device tells the server
 
         self.start(rotate)
 
