@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from argon2 import low_level as argon2_low_level
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vault import backup
 from vault import keys as keymod
@@ -267,3 +269,34 @@ def test_qr_text_edits_are_typed(account: tuple[keymod.KeySlot, keymod.UnlockedK
     for bad in (text[:-1], text + "A", text[:-8], text + "AAAAAAAA", "", "hello world", text.replace("A", "0")):
         with pytest.raises(KitError):
             KitPayload.from_qr_text(bad)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=109, max_size=109))
+def test_check_characters_catch_every_substitution_and_adjacent_transposition(body: str) -> None:
+    """Any 109-character text, the check characters included: one wrong or two swapped → a typo."""
+    from vault.kitcode import ALPHABET, _check_chars
+
+    full = body + _check_chars(body)
+
+    def accepted(text: str) -> bool:
+        return _check_chars(text[:-2]) == text[-2:]
+
+    for i in range(len(full) - 1):
+        if full[i] != full[i + 1]:
+            assert not accepted(full[:i] + full[i + 1] + full[i] + full[i + 2:]), f"swap at {i}"
+    for i, ch in enumerate(full):
+        for other in ALPHABET:
+            if other != ch:
+                assert not accepted(full[:i] + other + full[i + 1:]), f"{other} at {i}"
+
+
+def test_a_and_7_swapped_is_caught() -> None:
+    """The pair Luhn mod 32 missed (values 0 and 31), mid-text and next to the check characters."""
+    from vault.kitcode import _check_chars
+
+    body = "B" * 50 + "A7" + "C" * 57
+    swapped = "B" * 50 + "7A" + "C" * 57
+    assert _check_chars(body) != _check_chars(swapped)
+    tail = "D" * 107 + "A7"
+    assert _check_chars(tail)[0] != _check_chars("D" * 107 + "7A")[0]

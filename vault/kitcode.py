@@ -129,15 +129,27 @@ def normalize_typed(code: str) -> str:
     return text.translate(str.maketrans("018", "OIB"))
 
 
-def _luhn32(text: str) -> str:
-    """Luhn mod 32: catches every single substitution and adjacent transposition."""
-    factor, total = 2, 0
-    for ch in reversed(text):
-        addend = factor * ALPHABET.index(ch)
-        factor = 1 if factor == 2 else 2
-        total += addend // 32 + addend % 32
-    return ALPHABET[(32 - total % 32) % 32]
+#: x^5 + x^2 + 1, a primitive polynomial: the field GF(32) the check character is computed in.
+_GF32_POLY = 0b100101
+
+
+def _times_x(v: int) -> int:
+    v <<= 1
+    return v ^ _GF32_POLY if v & 32 else v
+
+
+def _damm32(text: str) -> str:
+    """Damm check character over the quasigroup a∘b = x·a + b in GF(32).
+
+    x ≠ 1 makes the operation totally anti-symmetric, so every single substitution and every
+    adjacent transposition — the check character's own included — changes the result. Luhn mod 32,
+    used before, missed the transposition of A and 7 (values 0 and 31).
+    """
+    interim = 0
+    for ch in text:
+        interim = _times_x(interim) ^ ALPHABET.index(ch)
+    return ALPHABET[_times_x(interim)]  # the character that brings the interim to 0
 
 
 def _check_chars(text: str) -> str:
-    return _luhn32(text) + ALPHABET[hashlib.sha256(text.encode()).digest()[0] & 31]
+    return _damm32(text) + ALPHABET[hashlib.sha256(text.encode()).digest()[0] & 31]
