@@ -9,10 +9,12 @@ appends after the first step is already on screen.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from vault.index import Summary, title_key
 from vault.templates import TEMPLATES
@@ -23,6 +25,7 @@ from .widgets.safe_text import printable
 FUZZY_BELOW = 50
 FUZZY_LIMIT = 50
 FUZZY_CUTOFF = 80
+FUZZY_SLICE = 5_000  # titles scored per slice (≈ 1 ms each)
 #: Sort keys and how the list's header names them.
 SORTS = {"title": "title", "modified": "recently changed", "type": "type"}
 
@@ -83,36 +86,41 @@ class SearchIndex:
         """Row positions in the given sort order (computed once per sort)."""
         if sort == "title":
             return range(len(self.rows))
-        if sort not in self._orders:
+        order = self._orders.get(sort)
+        if order is None:
             rows = self.rows
             if sort == "modified":
-                self._orders[sort] = sorted(range(len(rows)), key=lambda i: -rows[i].modified)
+                order = sorted(range(len(rows)), key=lambda i: -rows[i].modified)
             elif sort == "type":  # stable: titles stay in order within a type
-                self._orders[sort] = sorted(range(len(rows)), key=lambda i: type_label(rows[i].type).lower())
+                order = sorted(range(len(rows)), key=lambda i: type_label(rows[i].type).lower())
             else:
                 raise ValueError(f"unknown sort {sort!r}")
-        return self._orders[sort]
+            self._orders[sort] = order
+        return order
 
     def _mask(self, f: Filters) -> bytearray | None:
         """1 for each row the filters let through; None when they let everything through."""
         if not f.narrowing:
             return None
         key = Filters(f.favorites, f.type, f.tag)
-        if key not in self._masks:
+        mask = self._masks.get(key)
+        if mask is None:  # searches of an old query may still run in another thread: build, then publish
+            mask = bytearray((not f.favorites or s.favorite) and (f.type is None or s.type == f.type)
+                             and (f.tag is None or f.tag in s.tags) for s in self.rows)
             if len(self._masks) > 8:
-                self._masks.clear()
-            self._masks[key] = bytearray(
-                (not f.favorites or s.favorite) and (f.type is None or s.type == f.type)
-                and (f.tag is None or f.tag in s.tags) for s in self.rows)
-        return self._masks[key]
+                self._masks = {}
+            self._masks[key] = mask
+        return mask
 
-    def _ordered(self, hits: Sequence[int], f: Filters) -> list[int]:
-        """`hits` (title order) kept by the filters, in the chosen sort order."""
+    def _ordered(self, hits: Sequence[int], f: Filters) -> Sequence[int]:
+        """`hits` (title order, no repeats) kept by the filters, in the chosen sort order."""
         mask = self._mask(f)
         if mask is not None:
             hits = [i for i in hits if mask[i]]
         if f.sort == "title":
-            return list(hits)
+            return hits
+        if len(hits) == len(self.rows):  # every row
+            return self.order(f.sort)
         if len(hits) < len(self.rows) // 8:
             rank = self._rank(f.sort)
             return sorted(hits, key=rank.__getitem__)
@@ -123,23 +131,27 @@ class SearchIndex:
 
     def _rank(self, sort: str) -> list[int]:
         key = "rank-" + sort
-        if key not in self._orders:
+        rank = self._orders.get(key)
+        if rank is None:
             rank = [0] * len(self.rows)
             for pos, i in enumerate(self.order(sort)):
                 rank[i] = pos
             self._orders[key] = rank
-        return self._orders[key]
+        return rank
 
     # -- search ---------------------------------------------------------------------------------
     def matches(self, query: str, f: Filters = Filters()) -> list[Summary]:
         """Exact title matches first, then titles starting with the query, then rows containing it
-        anywhere (title, username, URL, tags); each group in the chosen sort order."""
+        anywhere (title, username, URL, tags); each group in the chosen sort order.
+
+        Rows are in title order, so the first two groups are one slice each; only the rest is
+        picked row by row (a query most titles start with costs one scan and two slices)."""
         q = query.strip().lower()
         rows = self.rows
         if not q:
             if not f.narrowing and f.sort == "title":
                 return rows
-            return [rows[i] for i in self._ordered(self.order(f.sort), f)]
+            return self._pick(self._ordered(self.order(f.sort), f))
         lo = bisect_left(self.low, q)
         exact_hi = bisect_right(self.low, q, lo)
         hi = bisect_left(self.low, q + "\U0010ffff", exact_hi)
@@ -147,17 +159,30 @@ class SearchIndex:
         if self._last and q.startswith(self._last[0]):
             candidates = self._last[1]
         hay = self.hay
-        hits = [i for i in candidates if q in hay[i]]
+        hits = [i for i in candidates if q in hay[i]]  # ascending, like candidates
         self._last = (q, hits)
-        rest = [i for i in hits if i < lo or i >= hi]
-        out = []
+        # every title in [lo, hi) starts with q, so those rows are hits: the rest lies around them
+        rest = hits[:bisect_left(hits, lo)] + hits[bisect_left(hits, hi):]
+        if f.sort == "title" and not f.narrowing:
+            return rows[lo:hi] + self._pick(rest)
+        out: list[Summary] = []
         for group in (range(lo, exact_hi), range(exact_hi, hi), rest):
-            out += self._ordered(group, f)
-        return [rows[i] for i in out]
+            out += self._pick(self._ordered(group, f))
+        return out
 
-    def fuzzy(self, query: str, f: Filters, shown: Sequence[Summary]) -> list[Summary]:
+    def _pick(self, positions: Sequence[int]) -> list[Summary]:
+        """The rows at these positions (itemgetter: one C call instead of a Python loop)."""
+        if len(positions) < 2:
+            return [self.rows[i] for i in positions]
+        return list(itemgetter(*positions)(self.rows))
+
+    def fuzzy(self, query: str, f: Filters, shown: Sequence[Summary],
+              stop: Callable[[], bool] = lambda: False) -> list[Summary]:
         """Titles close to the query (typos), best first, that `matches` did not already give;
-        empty when there are plenty of plain matches or the query is too short to judge."""
+        empty when there are plenty of plain matches or the query is too short to judge.
+
+        rapidfuzz holds the GIL while it scores, so it scores a slice at a time and lets the UI
+        thread in between (it draws the plain matches meanwhile); `stop` abandons a stale query."""
         q = query.strip().lower()
         if len(q) < 3 or len(shown) >= FUZZY_BELOW:
             return []
@@ -165,11 +190,17 @@ class SearchIndex:
 
         seen = {s.id for s in shown}
         mask = self._mask(f)
-        out = []
-        for _, _score, i in process.extract(q, self.low, scorer=fuzz.partial_ratio, limit=FUZZY_LIMIT + len(seen),
-                                            score_cutoff=FUZZY_CUTOFF):
-            if self.rows[i].id not in seen and (mask is None or mask[i]):
-                out.append(self.rows[i])
+        limit = FUZZY_LIMIT + len(seen)
+        found: list[tuple[float, int]] = []
+        for start in range(0, len(self.low), FUZZY_SLICE):
+            if stop():
+                return []
+            part = self.low[start:start + FUZZY_SLICE]
+            found += [(score, start + i) for _, score, i in
+                      process.extract(q, part, scorer=fuzz.partial_ratio, limit=limit, score_cutoff=FUZZY_CUTOFF)]
+            time.sleep(0)  # give the GIL to the UI thread
+        found.sort(key=lambda hit: (-hit[0], hit[1]))
+        out = [self.rows[i] for _, i in found[:limit] if self.rows[i].id not in seen and (mask is None or mask[i])]
         return out[:FUZZY_LIMIT]
 
     def search(self, query: str, f: Filters = Filters()) -> list[Summary]:

@@ -53,6 +53,13 @@ async def _unlocked(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
+async def _on(pilot: Any, screen_type: type) -> None:
+    for _ in range(100):
+        if isinstance(pilot.app.screen, screen_type):
+            return
+        await pilot.pause(0.05)
+
+
 def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(StrongroomApp(home=tmp_path / "none"), terminal_size=SIZE)
 
@@ -97,8 +104,11 @@ def test_record_edit(snap_compare: Any, home: Path) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("down", "down", "enter")
-        await pilot.pause(0.1)
+        from tui.screens.records import EditRecordScreen, RecordDetailScreen
+
+        await _on(pilot, RecordDetailScreen)  # under load the screen may take longer than a fixed pause
         await pilot.press("e")
+        await _on(pilot, EditRecordScreen)
         await pilot.pause(0.2)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)

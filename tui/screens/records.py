@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,7 @@ class RecordListScreen(Screen[None]):
             self.key = key
             self.rows = rows
             self.similar_from = similar_from
+            self.drawn = threading.Event()  # set once these rows are on screen (or dropped)
 
     def __init__(self, head: Head | None = None) -> None:
         """`head`: the first rows, read by the unlock worker, so the first paint needs no full load."""
@@ -104,6 +106,7 @@ class RecordListScreen(Screen[None]):
         self.query_text = ""
         self.results_for: tuple[str, Filters] | None = None  # what the list shows now
         self._shown_once = False
+        self.empty_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -119,7 +122,7 @@ class RecordListScreen(Screen[None]):
             self.results_for = ("", Filters())
         self._show_loading()
         self.query_one(RecordList).focus()
-        self.reload()
+        self.call_after_refresh(self.reload)  # the first screenful is on screen before the full load starts
 
     def on_screen_resume(self) -> None:
         if self._shown_once:  # back from a record or a dialog: show what changed
@@ -162,15 +165,19 @@ class RecordListScreen(Screen[None]):
         first = index.matches(query, filters)
         if worker.is_cancelled:
             return
-        self.post_message(self.Results(key, first, None))
-        similar = index.fuzzy(query, filters, first)
+        results = self.Results(key, first, None)
+        self.post_message(results)
+        results.drawn.wait(0.5)  # the fuzzy step competes for the GIL: let the plain matches show first
+        similar = index.fuzzy(query, filters, first, stop=lambda: worker.is_cancelled)
         if similar and not worker.is_cancelled:
             self.post_message(self.Results(key, first + similar, len(first)))
 
     @on(Results)
     def _results(self, event: Results) -> None:
         if event.key != (self.index, self.query_text, self.filters):
+            event.drawn.set()
             return  # the query or the filters changed meanwhile
+        self.call_after_refresh(event.drawn.set)
         lst = self.query_one(RecordList)
         current = lst.current
         same = self.results_for == (self.query_text, self.filters)
@@ -187,10 +194,12 @@ class RecordListScreen(Screen[None]):
         total = len(self.index)
         similar = f" ({len(rows) - similar_from:,} similar)" if similar_from is not None else ""
         what = self.filters.describe()
-        self.query_one("#counts", Static).update(
-            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")))
-        empty = self.query_one("#empty", Static)
-        empty.update(Text(empty_message(self.query_text, self.filters, total)) if not rows else "")
+        self.query_one("#counts", Static).update(  # one line, always: no layout pass per keystroke
+            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")), layout=False)
+        message = empty_message(self.query_text, self.filters, total) if not rows else ""
+        if message != self.empty_text:
+            self.empty_text = message
+            self.query_one("#empty", Static).update(Text(message))
 
     @on(Input.Changed, "#search")
     def _typed(self, event: Input.Changed) -> None:
