@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from sync.folder import FolderSync
 from tui.app import StrongroomApp
-from tui.screens.account import SignInScreen, WelcomeScreen
+from tui.screens.account import SOURCES, SignInScreen, WelcomeScreen
 from tui.screens.records import RecordListScreen
 from tui.widgets.record_list import RecordList
 from vault.kitcode import KitPayload
@@ -99,7 +99,8 @@ async def fill(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -
                 for _ in range(3):
                     if screen.source == source:
                         break
-                    await pilot.press("right")
+                    ahead = SOURCES.index(source) > SOURCES.index(screen.source)
+                    await pilot.press("right" if ahead else "left")
             assert screen.source == source
             continue
         text = fields.get(selector)

@@ -84,13 +84,22 @@ async def test_wifi_rejections_are_explained(tmp_path: Path, first: Vault, monke
     stranger.close()
 
 
-async def test_missing_fields_are_named(tmp_path: Path) -> None:
+async def test_missing_and_mistyped_fields_are_named(tmp_path: Path) -> None:
+    """Checked before anything slow starts, in the Sync screen's words."""
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         msg, _ = await fill_and_submit(pilot, app, "wifi", {"#email": EMAIL, "#password": PW})
         assert msg == "Fill in Kit."
-        msg, _ = await fill_and_submit(pilot, app, "server", {"#kit": "KNJAC"})
+        msg, _ = await fill_and_submit(pilot, app, "wifi", {"#kit": "KNJAC", "#interface": "192.168.1"})
+        assert "“192.168.1” is not an IP address" in msg
+        msg, _ = await fill_and_submit(pilot, app, "server", {})
         assert msg == "Fill in server URL."
+        msg, _ = await fill_and_submit(pilot, app, "server", {"#server": "vault.example.com"})
+        assert "Give the account server's address, for example https://" in msg
+        msg, _ = await fill_and_submit(pilot, app, "folder", {"#folder": "Dropbox/Strongroom"})
+        assert "Give the full path of the folder" in msg
+        msg, _ = await fill_and_submit(pilot, app, "folder", {"#folder": str(tmp_path / "nowhere")})
+        assert "does not exist" in msg
         assert not (tmp_path / "new-device").exists()
 
 

@@ -182,14 +182,20 @@ SOURCES = ("folder", "wifi", "server")
 
 
 class SourceChoice(RadioSet):
-    """Where the vault comes from; the arrow keys choose at once (no space needed)."""
+    """Where the vault comes from; the arrow keys choose at once (no space needed).
 
-    def action_next_button(self) -> None:
-        super().action_next_button()
-        self.action_toggle_button()
+    Own actions, not overrides of next/previous_button: RadioSet calls those while mounting, and
+    pressing a button then left two buttons on.
+    """
 
-    def action_previous_button(self) -> None:
-        super().action_previous_button()
+    BINDINGS = [Binding("down,right", "choose(1)", "Next source", show=False),
+                Binding("up,left", "choose(-1)", "Previous source", show=False)]
+
+    def action_choose(self, step: int) -> None:
+        if step > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
         self.action_toggle_button()
 
 
@@ -287,6 +293,18 @@ class SignInScreen(Screen[None]):
         if missing:
             self._say(Text(f"Fill in {', '.join(missing)}.", style="red"))
             return
+        from .sync import SyncConfigError, check_folder, check_interfaces, check_server
+
+        try:  # the Sync screen's checks: the same words for the same mistakes
+            if source == "folder":
+                where = str(check_folder(where))
+            elif source == "wifi":
+                check_interfaces(where)
+            else:
+                where = check_server(where)
+        except SyncConfigError as exc:
+            self._say(Text(str(exc), style="red"))
+            return
         self._say(f"Signing in to {where}…" if source == "server" else "Checking your Kit and password…")
         self.query_one("#go", Button).disabled = True
         self._signin(values["email"], password, values["kit"], source, where)
@@ -310,7 +328,7 @@ class SignInScreen(Screen[None]):
         elif source == "server":
             vault = self._from_server(app.home, email, password, kit, where)
         else:
-            vault = self._from_folder(app.home, email, password, kit, Path(where).expanduser())
+            vault = self._from_folder(app.home, email, password, kit, Path(where))
         return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
 
     def _from_folder(self, home: Path, email: str, password: str, kit: Any, folder: Path) -> Any:
@@ -334,7 +352,9 @@ class SignInScreen(Screen[None]):
         from sync.errors import SourceUnavailableError
         from sync.wifi import bootstrap, lan_addresses
 
-        interfaces = [a.strip() for a in addresses.replace(",", " ").split()] or lan_addresses()
+        from .sync import check_interfaces
+
+        interfaces = check_interfaces(addresses) or lan_addresses()
         if not interfaces:
             raise SourceUnavailableError("this machine has no network address to look for devices on; "
                                          "type the address of its Wi-Fi or LAN interface")
