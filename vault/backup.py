@@ -90,6 +90,14 @@ class RestoreReport:
     unchanged: int
     skipped: int = 0
 
+    def summary(self) -> str:
+        """One sentence for a person (the CLI's stderr, the app's notification)."""
+        text = (f"Restored {self.restored} record(s); {self.kept_newer} edited since the backup kept their newer "
+                f"version (the backup's is in their history); {self.unchanged} unchanged.")
+        if self.skipped:
+            text += f" {self.skipped} record(s) in the backup could not be decrypted and were skipped."
+        return text
+
 
 def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float) -> bytes:
     live = len({e.record_id for e in envelopes if not e.deleted})

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
@@ -20,6 +20,7 @@ from tui.screens.settings import (
     ChangePasswordScreen,
     NewKitScreen,
     NumberScreen,
+    RestoreScreen,
     RotateKeyScreen,
     SettingsScreen,
     ThemeScreen,
@@ -71,6 +72,11 @@ async def _settings(pilot) -> None:  # type: ignore[no-untyped-def]
 
 def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(screen.query_one(selector, Static).render())
+
+
+def _backups(screen) -> str:  # type: ignore[no-untyped-def]
+    listing = screen.query_one("#backup-list", OptionList)
+    return "\n".join(str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count))
 
 
 async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_shown(
@@ -241,7 +247,7 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)
-        assert "No backups" in _text(app.screen, "#backups")
+        assert "No backups" in _backups(app.screen)
         await pilot.press("b")
         await _wait_for(pilot, BackupScreen)
         await pilot.press("ctrl+a", "ctrl+k")
@@ -259,10 +265,10 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
         await pilot.press("enter")
         await _wait_for(pilot, SettingsScreen)
         for _ in range(100):
-            if "2 records" in _text(app.screen, "#backups"):
+            if "2 records" in _backups(app.screen):
                 break
             await pilot.pause(0.05)
-        assert "2 records" in _text(app.screen, "#backups")
+        assert "2 records" in _backups(app.screen)
     files = list((vault_home / "backups").glob("*.srbk"))
     assert len(files) == 1 and files[0].stat().st_mode & 0o077 == 0
 
@@ -324,3 +330,38 @@ async def test_y_opens_the_sync_settings(vault_home: Path) -> None:
         await _wait_for(pilot, SyncScreen)
         await pilot.press("escape")
         await _wait_for(pilot, SettingsScreen)
+
+
+async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(vault_home: Path) -> None:
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        await pilot.press("o")  # nothing to restore yet: said so, nothing opens
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.press("b")
+        await _wait_for(pilot, BackupScreen)
+        await pilot.press("enter")
+        await _wait_for(pilot, SettingsScreen)
+        for _ in range(100):
+            if "2 records" in _backups(app.screen):
+                break
+            await pilot.pause(0.05)
+        vault = app.vault
+        assert vault is not None
+        vault.delete(vault.find("GitHub"))
+        assert [s.title for s in vault.summaries()] == ["Door codes"]
+
+        await pilot.press("o", "enter")
+        await _wait_for(pilot, RestoreScreen)
+        await _type(pilot, "not the password")
+        await pilot.press("enter")
+        for _ in range(100):
+            if "wrong password" in _text(app.screen, "#message"):
+                break
+            await pilot.pause(0.05)
+        assert "wrong password for this backup" in _text(app.screen, "#message")
+        await _type(pilot, PW)
+        await pilot.press("enter")
+        await _wait_for(pilot, SettingsScreen)
+        assert sorted(s.title for s in vault.summaries()) == ["Door codes", "GitHub"]

@@ -69,8 +69,5 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.open_vault()
     vault.unlock(password)
     report = restore_backup(vault, path, _backup_password(ctx, password))
-    print(f"Restored {report.restored} record(s); {report.kept_newer} edited since the backup kept their newer "
-          f"version (the backup's is in their history); {report.unchanged} unchanged."
-          + (f" {report.skipped} record(s) in the backup could not be decrypted and were skipped." if report.skipped else ""),
-          file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
     return EXIT_OK

@@ -664,7 +664,7 @@ HELP = """[b]Strongroom keys[/b]
 [b]Kit[/b]         y confirm it is stored safely
 [b]Settings[/b]    k show Kit · w save it as PNG/PDF · p password
             r rotate Account Key · a auto-lock · c clipboard
-            t theme · y sync · b back up now · Esc back
+            t theme · y sync · b back up now · o restore · Esc back
 
 Copies clear themselves from the clipboard after the configured
 seconds. The app locks itself after the configured idle minutes."""

@@ -374,6 +374,60 @@ class BackupScreen(ModalScreen[Path | None]):
             self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
 
 
+class RestoreScreen(ModalScreen[None]):
+    """Bring records back from a backup: it opens with the password in force when it was made."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel")]
+    busy = False
+
+    def __init__(self, entry: BackupEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        import time
+
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.entry.created))
+        with Vertical(id="dialog"):
+            yield Static(Text.assemble(("Restore from a backup", "bold"), f" — {self.entry.path.name}, made {made}, "
+                                       f"{self.entry.count} records. Deleted or missing records come back; records "
+                                       "edited since keep their newer version (the backup's goes to their history)."))
+            yield Label("Account Password in force when the backup was made")
+            yield SecretInput(id="password")
+            yield Static("", id="message")
+            yield Static("Enter restores · Esc cancels", classes="muted")
+
+    def on_mount(self) -> None:
+        self.query_one("#password", SecretInput).focus()
+
+    @on(Input.Submitted, "#password")
+    def _go(self, event: Input.Submitted) -> None:
+        vault = _app(self).vault
+        if self.busy or vault is None or not event.value:
+            return
+        self.busy = True
+        self.query_one("#message", Static).update("Restoring…")
+        self._restore(vault, self.entry.path, event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _restore(self, vault: Vault, path: Path, password: str) -> Any:
+        from vault.backup import restore_backup
+
+        return restore_backup(vault, path, password)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.SUCCESS:
+            report: Any = event.worker.result
+            self.notify(report.summary(), markup=False, timeout=10)
+            self.dismiss(None)
+        elif event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.busy = False
+            field = self.query_one("#password", SecretInput)
+            field.value = ""
+            field.focus()
+            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+
+
 # -- the screen --------------------------------------------------------------------------------------
 def _row(out: Text, section: str, key: str, text: str | Text) -> None:
     out.append(f"{section:<10}", style="bold")
@@ -394,15 +448,22 @@ class SettingsScreen(Screen[None]):
         Binding("t", "theme", "Theme"),
         Binding("y", "sync", "Sync", show=False),
         Binding("b", "backup", "Back up"),
+        Binding("o", "restore", "Restore", show=False),
         Binding("ctrl+l", "app.lock", "Lock"),
     ]
+    backups: dict[str, BackupEntry] = {}
+
+    def __init__(self, *, restore: bool = False) -> None:
+        """`restore`: focus the backup list once it is read (the palette's "Restore from a backup")."""
+        super().__init__()
+        self.restore_first = restore
 
     def compose(self) -> ComposeResult:
         self.sub_title = "Settings"
         yield Header()
         with VerticalScroll(id="settings"):
             yield Static("", id="overview")
-            yield Static("", id="backups")
+            yield OptionList(id="backup-list")
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -436,6 +497,7 @@ class SettingsScreen(Screen[None]):
         out.append("\n")
         folder = chosen_folder(vault)
         _row(out, "Backups", "b", f"back up now into {tilde(folder)}")
+        _row(out, "", "o", "restore: choose one of these backups (↑↓, Enter)")
         self.query_one("#overview", Static).update(out)
         self._list_backups(folder)
 
@@ -451,16 +513,25 @@ class SettingsScreen(Screen[None]):
         import time
 
         entries: Any = event.worker.result
-        out = Text()
+        self.backups = {str(e.path): e for e in entries}
+        listing = self.query_one("#backup-list", OptionList)
+        listing.clear_options()
         if not entries:
-            out.append(" " * 15 + "No backups in this folder yet.", style="dim")
-        for e in entries[:8]:
+            listing.add_option(Option(Text("No backups in this folder yet.", style="dim"), disabled=True))
+        for e in entries:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
             what = e.problem or f"{e.count} record{'' if e.count == 1 else 's'}"
-            out.append(f"{'':15}{when}  {what:<12}  {e.path.name}\n")
-        if len(entries) > 8:
-            out.append(f"{'':15}… and {len(entries) - 8} older", style="dim")
-        self.query_one("#backups", Static).update(out)
+            listing.add_option(Option(Text(f"{when}  {what:<12}  {e.path.name}"), id=str(e.path),
+                                      disabled=bool(e.problem)))
+        if self.restore_first:
+            self.restore_first = False
+            self.action_restore()
+
+    @on(OptionList.OptionSelected, "#backup-list")
+    def _restore(self, event: OptionList.OptionSelected) -> None:
+        entry = self.backups.get(event.option.id or "")
+        if entry is not None:
+            self.app.push_screen(RestoreScreen(entry))
 
     # -- actions ------------------------------------------------------------------------------------
     def action_show_kit(self) -> None:
@@ -497,6 +568,15 @@ class SettingsScreen(Screen[None]):
     def action_backup(self) -> None:
         self.app.push_screen(BackupScreen())
 
+    def action_restore(self) -> None:
+        listing = self.query_one("#backup-list", OptionList)
+        if not self.backups:
+            self.notify("No backups in this folder yet: b makes one.", severity="warning")
+            return
+        listing.focus()
+        if listing.highlighted is None:
+            listing.highlighted = 0
+
 
 def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any]]:
     """The palette entries: every Settings action, reachable from any unlocked screen."""
@@ -511,4 +591,6 @@ def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any]]:
         ("Theme: choose", "Colours of the app, kept for the next start", lambda: choose_theme(app)),
         ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark")),
         ("Back up now", "An encrypted backup file of every record", lambda: app.push_screen(BackupScreen())),
+        ("Restore from a backup", "Choose a backup in Settings, then its password",
+         lambda: app.push_screen(SettingsScreen(restore=True))),
     ]
