@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Static
 
 from sync.folder import FolderSync
 from tui.app import StrongroomApp
-from tui.screens.account import SOURCES, SignInScreen, WelcomeScreen
+from tui.screens.account import SOURCES, KitScreen, SignInScreen, WelcomeScreen
 from tui.screens.records import RecordListScreen
 from tui.widgets.record_list import RecordList
 from vault.kitcode import KitPayload
@@ -65,7 +65,7 @@ async def _tab_to(pilot, selector: str) -> None:  # type: ignore[no-untyped-def]
 async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     """Fill the sign-in form with keys only, choose the source, press ctrl+s.
 
-    Returns the final message ('' once the record list opens) and every message seen meanwhile.
+    Returns the final message ('' once the record list or a new Kit opens) and every message seen meanwhile.
     """
     screen = await fill(pilot, app, source, fields)
     go, message = screen.query_one("#go", Button), screen.query_one("#message", Static)
@@ -75,7 +75,7 @@ async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[s
         msg = str(message.render())  # still readable once the screen is gone: the last progress shown
         if msg and (not seen or seen[-1] != msg):
             seen.append(msg)
-        if isinstance(app.screen, RecordListScreen):
+        if isinstance(app.screen, RecordListScreen | KitScreen):  # KitScreen: a new Kit after a reset
             while not app.screen.is_mounted:
                 await pilot.pause(0.02)
             await pilot.pause()
@@ -92,7 +92,8 @@ async def fill(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -
         await pilot.press("i")
     screen = app.screen
     assert isinstance(screen, SignInScreen)
-    for selector in ("#email", "#password", "#kit", "#source", "#folder", "#interface", "#server"):  # tab order
+    for selector in ("#email", "#password", "#kit", "#source", "#folder", "#interface", "#server", "#reset-code",
+                     "#repeat"):  # tab order
         if selector == "#source":
             if screen.source != source:
                 await _tab_to(pilot, "#source")
@@ -109,7 +110,7 @@ async def fill(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -
             continue  # kept from the previous attempt, as a person would
         await _tab_to(pilot, selector)
         await pilot.press("end", "ctrl+u")  # clear what an earlier attempt left
-        if selector == "#password":
+        if selector in ("#password", "#repeat"):
             await _type(pilot, text)
         else:  # pasted, as people enter an address, a long code or a path (and 10x faster here)
             await _paste(pilot, text)

@@ -20,6 +20,8 @@ from sync.engine import change_password, configure
 from sync.server.runner import ServerThread
 from sync.server.service import ServerConfig
 from tui.app import StrongroomApp
+from tui.screens.account import KitScreen
+from tui.screens.records import RecordListScreen
 from tui.widgets.record_list import RecordList
 from vault.records import new_record
 from vault.vault import Vault
@@ -101,7 +103,21 @@ async def test_server_rejections_are_explained(server: tuple[ServerThread, Serve
         CloudClient(srv.url).request_reset(EMAIL)
         link = re.search(r"(http://\S+/reset/\S+)", _reset_mail(config))
         assert link
-        assert httpx.post(link.group(1).replace(config.base_url, srv.url), data={"confirm": "wipe"}).status_code == 200
+        page = httpx.post(link.group(1).replace(config.base_url, srv.url), data={"confirm": "wipe"})
+        assert page.status_code == 200
         msg, _ = await fill_and_submit(pilot, app, "server", _server(srv.url, new_code, "newer password 2"))
         assert "account reset" in msg
-    assert not (tmp_path / "new-device" / "vault.db").exists()
+        assert not (tmp_path / "new-device" / "vault.db").exists()
+        # the setup code from the reset page: a new password chosen here, a new Kit shown
+        setup = re.search(r'id="setup-code">([^<]+)<', page.text)
+        assert setup
+        reset = {"#password": "brand new password 3", "#reset-code": setup.group(1), "#repeat": "brand new pass"}
+        msg, _ = await fill_and_submit(pilot, app, "server", reset)
+        assert msg == "The two passwords differ."
+        msg, _ = await fill_and_submit(pilot, app, "server", {**reset, "#repeat": "brand new password 3"})
+        assert msg == "" and isinstance(app.screen, KitScreen)
+        assert app.vault is not None and app.vault.slot.generation == 2
+        assert (tmp_path / f"Strongroom-Authentication-Kit-{app.vault.slot.account_id}.png").exists()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordListScreen)  # the cloud data was wiped by the reset

@@ -209,7 +209,7 @@ class SignInScreen(Screen[None]):
     DEFAULT_CSS = """
     SignInScreen #source { layout: horizontal; margin-bottom: 1; }
     SignInScreen #source RadioButton { width: auto; margin-right: 3; }
-    SignInScreen .source { height: auto; }
+    SignInScreen .source, SignInScreen #new-password { height: auto; }
     SignInScreen .hint { color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "submit", "Sign in")]
@@ -244,13 +244,36 @@ class SignInScreen(Screen[None]):
             with Vertical(id="via-server", classes="source"):
                 yield Label("Account server URL")
                 yield Input(placeholder="https://strongroom.example.com", id="server")
+                yield Label("Only after an account reset: the setup code from the reset page (no Kit needed)")
+                yield Input(id="reset-code")
+                with Vertical(id="new-password"):
+                    yield Static("With a setup code, the Account Password above is your new one: choose it "
+                                 "and repeat it. A new Kit is made here.", classes="hint")
+                    yield StrengthMeter(id="strength")
+                    yield Label("Repeat the new Account Password")
+                    yield SecretInput(id="repeat")
             yield Static("", id="message")
             yield Button("Sign in (ctrl+s)", id="go", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
         self._show_source("folder")
+        self.query_one("#new-password").display = False
         self.query_one("#email", Input).focus()
+
+    @on(Input.Changed, "#reset-code")
+    def _reset_code(self, event: Input.Changed) -> None:
+        self.query_one("#new-password").display = bool(event.value.strip())
+
+    @on(Input.Changed, "#password")
+    def _strength(self, event: Input.Changed) -> None:
+        if self.query_one("#new-password").display:
+            self.query_one("#strength", StrengthMeter).show(event.value)
+
+    @property
+    def reset_code(self) -> str:
+        """The setup code typed for the Server source ('' when none): sign in after a reset."""
+        return self.query_one("#reset-code", Input).value.strip() if self.source == "server" else ""
 
     @property
     def source(self) -> str:
@@ -285,8 +308,9 @@ class SignInScreen(Screen[None]):
         password = self.query_one("#password", SecretInput).value
         source = self.source
         where = {"folder": values["folder"], "wifi": values["interface"], "server": values["server"]}[source]
+        code = self.reset_code
         missing = [name for name, value in (("email", values["email"]), ("password", password),
-                                            ("Kit", values["kit"] or source == "folder"),
+                                            ("Kit", values["kit"] or source == "folder" or code),
                                             ({"folder": "sync folder", "server": "server URL"}.get(source, ""),
                                              where or source == "wifi"))
                    if not value]
@@ -305,16 +329,31 @@ class SignInScreen(Screen[None]):
         except SyncConfigError as exc:
             self._say(Text(str(exc), style="red"))
             return
+        if code:
+            problem = self._new_password_problem(password)
+            if problem:
+                self._say(Text(problem, style="red"))
+                return
         self._say(f"Signing in to {where}…" if source == "server" else "Checking your Kit and password…")
         self.query_one("#go", Button).disabled = True
-        self._signin(values["email"], password, values["kit"], source, where)
+        self._signin(values["email"], password, "" if code else values["kit"], source, where, code)
+
+    def _new_password_problem(self, password: str) -> str | None:
+        """The sign-up rules for the password chosen after a reset."""
+        if len(password) < 8:
+            return "The new Account Password needs at least 8 characters."
+        if password != password.strip():
+            return "The new Account Password must not start or end with a space."
+        if password != self.query_one("#repeat", SecretInput).value:
+            return "The two passwords differ."
+        return None
 
     def _progress(self, text: str) -> None:
         """Called from the worker thread: show how far the sign-in got."""
         self.app.call_from_thread(self._say, Text(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _signin(self, email: str, password: str, kit_text: str, source: str, where: str) -> Any:
+    def _signin(self, email: str, password: str, kit_text: str, source: str, where: str, code: str = "") -> Any:
         from vault.kitfile import read_kit_file, read_kit_text
 
         kit = None
@@ -323,13 +362,18 @@ class SignInScreen(Screen[None]):
             looks_like_file = path.exists() or "/" in kit_text or "." in kit_text
             kit = read_kit_file(path) if looks_like_file else read_kit_text(kit_text)
         app: StrongroomApp = self.app  # type: ignore[assignment]
+        if code:  # after an account reset: new keys and a new Kit made here
+            from sync.cloudlink import signin_after_reset
+
+            vault = signin_after_reset(app.home, where, email, code, password, "", self._downloaded)
+            return vault, vault.summary_head(), app.save_kit_files(vault)
         if source == "wifi":
             vault = self._from_wifi(app.home, email, password, kit, where)
         elif source == "server":
             vault = self._from_server(app.home, email, password, kit, where)
         else:
             vault = self._from_folder(app.home, email, password, kit, Path(where))
-        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
+        return vault, vault.summary_head(), None  # the first screenful; the list loads the rest after painting it
 
     def _from_folder(self, home: Path, email: str, password: str, kit: Any, folder: Path) -> Any:
         """The folder's data.mssb, opened with the Kit or, without one, the saved account key."""
@@ -365,11 +409,12 @@ class SignInScreen(Screen[None]):
         """Sign in on the account server (SRP) and download the vault (runs in the worker thread)."""
         from sync.cloudlink import signin
 
-        def downloaded(done: int, total: int) -> None:
-            if total:
-                self._progress(f"Downloading… {min(done, total):,} of {total:,}")
+        return signin(home, url, email, password, kit, self._downloaded)
 
-        return signin(home, url, email, password, kit, downloaded)
+    def _downloaded(self, done: int, total: int) -> None:
+        """The first download's progress, from the worker thread."""
+        if total:
+            self._progress(f"Downloading… {min(done, total):,} of {total:,}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
@@ -377,8 +422,11 @@ class SignInScreen(Screen[None]):
 
             app: StrongroomApp = self.app  # type: ignore[assignment]
             result: Any = event.worker.result
-            app.vault, head = result
-            app.switch_screen(RecordListScreen(head))
+            app.vault, head, kit_paths = result
+            if kit_paths is not None:  # a new Kit after a reset: shown and acknowledged first
+                app.switch_screen(KitScreen(app.vault.slot.kit, kit_paths, first_time=True))
+            else:
+                app.switch_screen(RecordListScreen(head))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#go", Button).disabled = False
             self._say(Text(error_text(event.worker.error), style="red"))
@@ -427,7 +475,7 @@ class LockScreen(Screen[None]):
         else:
             assert password is not None
             vault.unlock(password)
-        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
+        return vault, vault.summary_head(), None  # the first screenful; the list loads the rest after painting it
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
