@@ -231,3 +231,24 @@ def test_passwd_with_the_folder_unreachable_still_changes_it_here_and_says_so(
     r = cli(a, "passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW)
     assert r.returncode == 0 and "still carries the old password" in r.stderr and "sync now" in r.stderr
     assert "Bank" in ok(a, "ls", password=NEW_PW)
+
+
+def test_several_accounts_in_one_folder_the_password_picks_its_own(tmp_path: Path) -> None:
+    from sync.folder import bootstrap_from_folder
+    from vault.errors import WrongPasswordError
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    made = []
+    for n in range(3):
+        v = Vault.create(tmp_path / f"owner{n}", f"o{n}@example.com", f"password of owner {n}")
+        v.add(new_record("note", f"Note of owner {n}"))
+        s = FolderSync(v, folder)
+        s.sync_now()
+        s.save_account_key(True)
+        made.append(v.slot.account_id)
+    got = bootstrap_from_folder(tmp_path / "new", folder, "o1@example.com", "password of owner 1", None)
+    assert got.slot.account_id == made[1] and {x.title for x in got.summaries()} == {"Note of owner 1"}
+    with pytest.raises(WrongPasswordError, match="none of the 3 account keys"):
+        bootstrap_from_folder(tmp_path / "nobody", folder, "x@example.com", "no such password", None)
+    assert not (tmp_path / "nobody" / "vault.db").exists()
