@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
@@ -348,9 +349,21 @@ class SignInScreen(Screen[None]):
             return "The two passwords differ."
         return None
 
+    class Progress(Message):
+        """How far the sign-in got, posted by the worker thread."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def _progress(self, text: str) -> None:
-        """Called from the worker thread: show how far the sign-in got."""
-        self.app.call_from_thread(self._say, Text(text))
+        """Called from the worker thread. post_message is thread-safe and, unlike call_from_thread,
+        never waits for the UI, so a worker cannot hang on a screen that is going away."""
+        self.post_message(self.Progress(text))
+
+    def on_sign_in_screen_progress(self, message: Progress) -> None:
+        if self.query_one("#go", Button).disabled:  # a late message after the outcome is not shown
+            self._say(Text(message.text))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _signin(self, email: str, password: str, kit_text: str, source: str, where: str, code: str = "") -> Any:
@@ -475,7 +488,7 @@ class LockScreen(Screen[None]):
         else:
             assert password is not None
             vault.unlock(password)
-        return vault, vault.summary_head(), None  # the first screenful; the list loads the rest after painting it
+        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
