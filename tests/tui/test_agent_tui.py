@@ -106,6 +106,22 @@ async def test_ctrl_l_in_the_app_locks_the_agent(env: dict[str, str]) -> None:
         await _wait_for(pilot, app, RecordListScreen)
 
 
+async def test_the_apps_idle_lock_locks_the_agent_too(env: dict[str, str]) -> None:
+    _unlock_agent(env)
+    app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await _wait_for(pilot, app, RecordListScreen)
+        app._last_input = 0.0  # idle for longer than the auto-lock minutes
+        app._check_idle()
+        await _wait_for(pilot, app, LockScreen)
+        for _ in range(40):
+            if call(env["STRONGROOM_HOME"], {"op": "ping"}, timeout=5) is None:
+                break
+            await pilot.pause(0.05)
+        assert call(env["STRONGROOM_HOME"], {"op": "ping"}, timeout=5) is None
+        assert _cli(env, "get", "GitHub", "--field", "password").returncode == 2
+
+
 async def test_strongroom_lock_locks_the_open_app(env: dict[str, str]) -> None:
     _unlock_agent(env)
     app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
