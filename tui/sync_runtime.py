@@ -367,7 +367,7 @@ class _Session:
     number: int
     method: str
     runner: Runner | None
-    error: str | None = None
+    asked_password: bool = False
 
 
 class SyncRuntime:
@@ -530,7 +530,7 @@ class SyncRuntime:
         elif self.progress is not None:
             self.progress = None
             self.app.sub_title = ""
-        if msg.error is not None and self._password_changed(msg.error):
+        if msg.error is not None and self._password_changed(msg.error, again=msg.manual):
             pass  # asked for the new password instead
         elif msg.error is not None:
             self._notify_error(msg.error, again=msg.manual)
@@ -546,16 +546,20 @@ class SyncRuntime:
         if msg.changed or msg.synced or msg.error is not None:
             self._refresh_screens(msg.changed)
 
-    def _password_changed(self, exc: BaseException) -> bool:
+    def _password_changed(self, exc: BaseException, again: bool = False) -> bool:
         """The password was changed on another device: ask for the new one (folder and cloud can
         take it here; Wi-Fi says why it refuses, through the notification)."""
         from vault.errors import EpochChangedError
 
+        from .context import exit_code_for
         from .screens.sync import NewPasswordScreen
 
         if not isinstance(exc, EpochChangedError) or self._session.method not in ("folder", "cloud"):
             return False
-        if not any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack):
+        self.last_error = exit_code_for(exc)[1]  # shown on the Sync screen until it is solved
+        shown = any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack)
+        if not shown and (again or not self._session.asked_password):  # Esc means "not now": ask again on ctrl+r
+            self._session.asked_password = True
             self.app.push_screen(NewPasswordScreen())
         return True
 

@@ -653,7 +653,7 @@ HELP = """[b]Strongroom keys[/b]
 [b]Everywhere[/b]  ctrl+p palette · ctrl+l lock · ? help · ctrl+q quit
 [b]List[/b]        / search · Esc clear it · ↑↓ PgUp PgDn Home End move
             Enter open · n new · i import · s Security Center
-            , settings
+            , settings · y sync settings · ctrl+r sync now
 [b]Filter[/b]      f favourites · t type · g tag · x clear filters
             o sort: title → recently changed → type
 [b]Record[/b]      ↑↓ choose a field · c or Enter copy it · r reveal
