@@ -301,6 +301,12 @@ async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on
         await _until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
                      and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
         assert isinstance(app.screen, NewPasswordScreen)
+        await pilot.press("escape")  # not now: the list again, not asked again by the watcher
+        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await pilot.pause(1.5)
+        assert isinstance(app.screen, RecordListScreen)
+        await pilot.press("ctrl+r")  # asking to sync asks again
+        await _until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question again")
         await _type(pilot, "the new password")
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered")
