@@ -180,7 +180,7 @@ async def test_bad_auto_lock_minutes_are_refused_and_a_good_value_is_used(vault_
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)
         assert "after 5 minutes" in _text(app.screen, "#overview")
-        for bad in ("soon", "-1", "99999", "2.5"):
+        for bad in ("soon", "-1", "99999", "2.5", "1_0", ""):
             await pilot.press("a")
             await _wait_for(pilot, NumberScreen)
             await pilot.press("ctrl+a", "ctrl+k")  # empty the field

@@ -7,6 +7,7 @@ never touch widgets; the worker's state-change handler updates the screen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,16 +68,20 @@ class NumberSetting:
     def parse(self, text: str) -> int:
         """The typed value, or InvalidInputError saying exactly what is allowed."""
         allowed = f"a whole number of {self.unit}s from {self.low} to {self.high} (0 = never)"
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise InvalidInputError(f"{text.strip() or 'nothing'!r} is not {allowed}") from None
+        typed = text.strip()
+        if not re.fullmatch(r"-?[0-9]+", typed):
+            raise InvalidInputError(f"{typed!r} is not {allowed}" if typed else f"Type {allowed}.")
+        value = int(typed)
         if not self.low <= value <= self.high:
             raise InvalidInputError(f"{value} is out of range: give {allowed}")
         return value
 
     def current(self, app: StrongroomApp) -> int:
-        return int(app.settings().get(self.key, self.default))
+        """The stored value; the default when none (or an unusable one) is stored."""
+        try:
+            return int(app.settings().get(self.key, self.default))
+        except (TypeError, ValueError):
+            return self.default
 
     def describe(self, value: int) -> str:
         return "never" if value == 0 else f"after {value} {self.unit}{'' if value == 1 else 's'}"
