@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,14 @@ def tilde(path: Path) -> str:
     except ValueError:
         return str(path)
     return "~" if inside == Path() else f"~/{inside}"
+
+
+def own_connection(vault: Vault) -> closing[Vault]:
+    """The app's vault on its own SQLite connection, for a worker thread's bulk reads and writes:
+    one connection used by the UI thread and a worker at once fails (docs/design.md, Sync in the app)."""
+    from ..sync_runtime import private_vault
+
+    return closing(private_vault(vault))
 
 
 def _app(screen: Screen[Any]) -> StrongroomApp:
@@ -365,7 +374,8 @@ class BackupScreen(ModalScreen[Path | None]):
     def _write(self, vault: Vault, folder: Path) -> tuple[Path, int]:
         from ..backups import write_backup
 
-        return write_backup(vault, folder)
+        with own_connection(vault) as mine:
+            return write_backup(mine, folder)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
@@ -418,7 +428,8 @@ class RestoreScreen(ModalScreen[None]):
     def _restore(self, vault: Vault, path: Path, password: str) -> Any:
         from vault.backup import restore_backup
 
-        return restore_backup(vault, path, password)
+        with own_connection(vault) as mine:
+            return restore_backup(mine, path, password)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
