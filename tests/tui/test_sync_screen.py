@@ -393,6 +393,7 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
                        created=T0, modified=T0))
     b = Vault.adopt(tmp_path / "b", a.slot, a.keys, a.store.all_versions())
     a.update(replace(rec, title="GitHub (work)"))
+    time.sleep(0.02)  # the later edit wins (by clock); in the same millisecond, random device ids would decide
     b.update(replace(b.record(rec.id), title="GitHub (home)"))
     a.apply(b.store.all_versions())
     a.add(Record("0000000000000002", "note", "Door codes", (), created=T0, modified=T0))
@@ -407,6 +408,11 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
                 break
             await pilot.pause(0.05)
         await pilot.press("y")
+        for _ in range(100):  # under load the screen may take a while
+            screen = pilot.app.screen
+            if isinstance(screen, SyncScreen) and screen.query_one("#conflicts", RecordList).rows:
+                break
+            await pilot.pause(0.05)
         await pilot.pause(0.3)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
