@@ -94,8 +94,9 @@ async def main() -> None:
         await shoot("lock", home, nothing)
         await shoot("record-list", home, await press())
         await shoot("search", home, await press("slash", "g", "m"))
-        await shoot("record-view", home, await press("down", "enter"))
-        await shoot("record-edit", home, await press("down", "enter", "e"))
+        await shoot("filter", home, await press("g", "down", "enter", "t"))  # tagged work, choosing a type
+        await shoot("record-view", home, await press("down", "down", "enter"))  # GitHub: fields, one-time code
+        await shoot("record-edit", home, await press("down", "down", "enter", "e"))
         await shoot("security-center", home, await press("s"))
         await shoot("help", home, await press("question_mark"))
         await shoot("settings", home, await press("comma"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import marshal
 import sys
+import threading
 from typing import Any, NamedTuple
 
 from .crypto import Sealer, associated_data
@@ -81,20 +82,25 @@ class SummaryIndex:
         self._rows: dict[str, Summary] | None = None
         self._seq = 0
         self._stored_seq = 0
+        self._lock = threading.Lock()
 
-    def rows(self) -> dict[str, Summary]:
-        """Current rows by record id (refreshed with whatever changed since the last call)."""
-        if self._rows is None:
-            self._rows, self._seq = self._load()
-            self._stored_seq = self._seq
-        head = self._store.max_seq()
-        if head != self._seq:
-            ids = self._store.changed_ids_since(self._seq) if self._seq else None
-            self._refresh(ids)
-            self._seq = head
-        if self._rows and (self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0):
-            self._save()
-        return self._rows
+    def rows(self) -> list[Summary]:
+        """Every current row (refreshed with whatever changed since the last call).
+
+        Locked: the list's loader, the Security Center and sync reloads call this from worker
+        threads, sometimes two at once; the dict must not change while another copies it."""
+        with self._lock:
+            if self._rows is None:
+                self._rows, self._seq = self._load()
+                self._stored_seq = self._seq
+            head = self._store.max_seq()
+            if head != self._seq:
+                ids = self._store.changed_ids_since(self._seq) if self._seq else None
+                self._refresh(ids)
+                self._seq = head
+            if self._rows and (self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0):
+                self._save()
+            return list(self._rows.values())
 
     def head(self) -> Head | None:
         """The first rows in title order from the small stored head, brought up to date with what

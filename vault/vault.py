@@ -202,7 +202,7 @@ class Vault:
         """
         if self._index is None:
             raise LockedError("the vault is locked")
-        return list(self._index.rows().values())
+        return self._index.rows()
 
     def summary_head(self) -> Head | None:
         """The first rows of the list in title order, read from a small blob (≈ 5 ms at any size):

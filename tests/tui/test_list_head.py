@@ -87,3 +87,30 @@ def test_too_many_changes_or_a_damaged_head_mean_load_everything(home: Path) -> 
     v.store.set_cache(HEAD_KEY, bytes(blob))
     assert v.summary_head() is None
     assert v.record(rid).id == rid
+
+
+def test_summaries_from_several_threads_while_records_change(home: Path) -> None:
+    """The list's loader, the Security Center and sync reloads read the index from worker threads
+    at the same time as the UI saves records."""
+    import threading
+
+    v = _vault(home, 300)
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(15):
+                assert len(v.summaries()) >= 300
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(40):
+        v.add(new_record("login", f"Added {i}"))
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(v.summaries()) == 340
+    _assert_prefix(v)

@@ -69,7 +69,7 @@ class RecordListScreen(Screen[None]):
         Binding("slash", "search", "Search"),
         Binding("n", "new", "New"),
         Binding("f", "favorites", "Favourites"),
-        Binding("t", "pick_type", "Type"),
+        Binding("t", "pick_type", "Type", show=False),  # footer room: ? Help lists t, g, o, x
         Binding("g", "pick_tag", "Tag", show=False),
         Binding("o", "cycle_sort", "Sort", show=False),
         Binding("x", "clear_filters", "Clear filters", show=False),
