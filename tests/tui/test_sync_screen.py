@@ -416,3 +416,47 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+
+
+async def test_saved_account_key_is_explained_then_turned_on_and_off(devices: tuple[Path, Vault],
+                                                                     tmp_path: Path) -> None:
+    from sync import folderkey
+    from tui.screens.records import ConfirmScreen
+
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    key_file = folderkey.path_for(folder, other.slot.account_id)
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _unlock(pilot, app)
+        await pilot.press("y")
+        await _until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
+        await pilot.press("a")  # no folder yet: said, nothing asked
+        assert "choose a folder first" in _screen_text(app, "#message")
+        assert not isinstance(app.screen, ConfirmScreen)
+
+        await pilot.press("f")
+        await _type(pilot, str(folder))
+        await pilot.press("enter")
+        await _until(pilot, lambda: "no: new devices need the Kit" in _screen_text(app, "#sync-status"),
+                     what="the saved-key line")
+        await pilot.press("a")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the explanation")
+        assert "guess your password offline" in str(app.screen.query_one("Static").render())
+        await pilot.press("n")  # declined: nothing written
+        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        assert not key_file.exists()
+
+        await pilot.press("a")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await _until(pilot, key_file.exists, what="account.key in the folder")
+        assert "yes: new devices sign in" in _screen_text(app, "#sync-status")
+        assert PW.encode() not in key_file.read_bytes()
+
+        await pilot.press("a")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await _until(pilot, lambda: not key_file.exists(), what="account.key removed")
+        assert "no: new devices need the Kit" in _screen_text(app, "#sync-status")

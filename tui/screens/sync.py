@@ -98,6 +98,7 @@ class SyncScreen(Screen[None]):
         Binding("w", "edit('wifi')", "Wi-Fi"),
         Binding("c", "edit('cloud')", "Cloud"),
         Binding("x", "local_only", "Local only"),
+        Binding("a", "account_key", "Saved key"),
         Binding("ctrl+l", "app.lock", "Lock"),
     ]
 
@@ -120,6 +121,7 @@ class SyncScreen(Screen[None]):
                 yield Label("c  Cloud")
                 yield Input(placeholder="https://sync.example.com (the account server)", id="cloud")
             yield Label("x  Local only (sync with nothing)")
+            yield Label("a  Saved account key (folder sync): a new device then needs no Kit; off by default")
             yield Static("", id="message")
         yield Footer()
 
@@ -182,6 +184,10 @@ class SyncScreen(Screen[None]):
             out.append(f"\n                {runtime.live}", style="dim")
         out.append("\nLast sync       ", style="bold")
         out.append(when(vault.settings().get("last_sync"), now))
+        if method == "folder":
+            out.append("\nSaved key       ", style="bold")
+            out.append("yes: new devices sign in with the password alone" if self._key_saved()
+                       else "no: new devices need the Kit")
         out.append("\nNot yet synced  ", style="bold")
         out.append("—" if method == "none" else f"{st['pending_changes']} change(s)")
         if runtime.progress is not None:
@@ -208,6 +214,16 @@ class SyncScreen(Screen[None]):
                 out.append(f"  {printable(p.last_error)[:60]}", style="red")
         return out
 
+    def _key_saved(self) -> bool:
+        """Is the Encrypted Account Key saved in the sync folder (the setting is the file itself)?"""
+        from sync import folderkey
+
+        vault = self.strongroom.vault
+        folder = self._status.get("folder")
+        if vault is None or not folder:
+            return False
+        return folderkey.path_for(Path(folder), vault.slot.account_id).exists()
+
     def _say(self, message: str, error: bool = False) -> None:
         self.query_one("#message", Static).update(Text(message, style="red" if error else ""))
 
@@ -223,6 +239,37 @@ class SyncScreen(Screen[None]):
 
     def action_local_only(self) -> None:
         self._choose("none", {}, "This device now syncs with nothing (local only). Your records stay here.")
+
+    def action_account_key(self) -> None:
+        """Turn the saved account key on or off, after saying plainly what it costs."""
+        from sync.folderkey import TRADE_OFF
+
+        from .records import ConfirmScreen
+
+        if not hasattr(self, "_status") or self._status["method"] != "folder" or not self._status.get("folder"):
+            self._say("The saved account key is a folder-sync setting: choose a folder first (f).", error=True)
+            return
+        turn_on = not self._key_saved()
+        question = (f"{TRADE_OFF}\n\nSave the account key in the folder? (y/n)" if turn_on else
+                    "Remove the saved account key from the folder? New devices will then need the "
+                    "Authentication Kit to sign in. (y/n)")
+        self.app.push_screen(ConfirmScreen(question), lambda yes: self._set_account_key(turn_on) if yes else None)
+
+    def _set_account_key(self, on: bool) -> None:
+        from sync.errors import SyncError
+        from sync.folder import FolderSync
+
+        vault = self.strongroom.vault
+        if vault is None:
+            return
+        try:
+            FolderSync(vault, Path(self._status["folder"])).save_account_key(on)
+        except (SyncError, OSError) as exc:
+            self._say(f"The saved account key was not changed: {exc}", error=True)
+            return
+        self._say("The account key is saved in the folder: a new device signs in with the email and "
+                  "password alone." if on else "The saved account key is removed: new devices need the Kit.")
+        self._tick()
 
     @on(Input.Submitted, "#folder")
     def _folder(self, event: Input.Submitted) -> None:
