@@ -26,6 +26,7 @@ from .records import DECRYPTION_ERROR
 INDEX_VERSION = 1
 CACHE_KEY = "summary-index"
 HEAD_KEY = "summary-head"
+TITLES_KEY = "summary-titles"
 #: Rows kept in the head: more than any terminal shows at once.
 HEAD_ROWS = 200
 #: Rewrite the stored index once this many records changed since it was written.
@@ -79,6 +80,7 @@ class SummaryIndex:
         self._sealer = Sealer(key)
         self._ad = associated_data("strongroom/index", cipher.account_id, _FORMAT_TAG)
         self._head_ad = associated_data("strongroom/index-head", cipher.account_id, _FORMAT_TAG)
+        self._titles_ad = associated_data("strongroom/index-titles", cipher.account_id, _FORMAT_TAG)
         self._rows: dict[str, Summary] | None = None
         self._seq = 0
         self._stored_seq = 0
@@ -135,6 +137,57 @@ class SummaryIndex:
             return Head(fresh, len(fresh))
         return Head([r for r in fresh if title_key(r) <= boundary], None)
 
+    def titles(self) -> dict[str, str]:
+        """Title by record id for every live record: what finding one record by name needs.
+
+        Read from a small stored blob (two flat lists: ~10 ms at 100,000 records, against ~250 ms
+        for the full rows), patched with what changed since it was written; the full rows when
+        they are loaded already, or when the blob is missing or too far behind (then rewritten).
+        """
+        with self._lock:
+            if self._rows is None:
+                stored = self._stored_titles()
+                if stored is not None:
+                    return stored
+        rows = self.rows()
+        with self._lock:
+            if self._rows and self._store.get_cache(TITLES_KEY) is None:
+                self._save()  # a vault from before the title blob: write it once
+        return {r.id: r.title for r in rows}
+
+    def rows_of(self, ids: list[str]) -> list[Summary]:
+        """Rows of just these records, decrypted from the store (a handful; not the whole list)."""
+        out = []
+        for rid in ids:
+            versions = self._store.versions(rid)
+            row = summarize(rid, state(versions), self._cipher) if versions else None
+            if row is not None:
+                out.append(row)
+        return out
+
+    def _stored_titles(self) -> dict[str, str] | None:
+        blob = self._store.get_cache(TITLES_KEY)
+        if not blob:
+            return None
+        try:
+            seq, ids, titles = marshal.loads(self._sealer.open(blob, self._titles_ad, "title index"))
+            by_id: dict[str, str] = dict(zip(ids, titles, strict=True))
+            seq = int(seq)
+        except (TamperError, ValueError, TypeError, EOFError):
+            return None
+        if self._store.max_seq() == seq:
+            return by_id
+        changed = self._store.changed_ids_since(seq)
+        if len(changed) > REWRITE_AFTER:
+            return None
+        for rid in changed:
+            by_id.pop(rid, None)
+            versions = self._store.versions(rid)
+            row = summarize(rid, state(versions), self._cipher) if versions else None
+            if row is not None:
+                by_id[rid] = row.title
+        return by_id
+
     def _load(self) -> tuple[dict[str, Summary], int]:
         blob = self._store.get_cache(CACHE_KEY)
         if not blob:
@@ -171,4 +224,6 @@ class SummaryIndex:
         self._store.set_cache(CACHE_KEY, self._sealer.seal(payload, self._ad))
         head = marshal.dumps((self._seq, len(ordered), [tuple(r) for r in ordered[:HEAD_ROWS]]))
         self._store.set_cache(HEAD_KEY, self._sealer.seal(head, self._head_ad))
+        titles = marshal.dumps((self._seq, [r.id for r in ordered], [r.title for r in ordered]))
+        self._store.set_cache(TITLES_KEY, self._sealer.seal(titles, self._titles_ad))
         self._stored_seq = self._seq

@@ -240,21 +240,35 @@ class Vault:
         return state(versions)
 
     def find(self, query: str) -> str:
-        """Id of the one record matching: an exact id, else a case-insensitive title substring."""
+        """Id of the one record matching: an exact id, else a case-insensitive title substring.
+
+        Uses the title index only (no full rows), so a lookup stays cheap at 100,000 records.
+        """
         if not query.strip():
             raise InvalidInputError("give a record id or part of a title")
-        items = self.summaries()
-        if any(s.id == query for s in items):
+        if self._index is None:
+            raise LockedError("the vault is locked")
+        titles = self._index.titles()
+        if query in titles:
             return query
         low = query.lower()
-        exact = [s for s in items if s.title.lower() == low]
-        hits = exact or [s for s in items if low in s.title.lower()]
+        exact = [rid for rid, title in titles.items() if title.lower() == low]
+        hits = exact or [rid for rid, title in titles.items() if low in title.lower()]
         if not hits:
             raise NotFoundError(f"no record matches {query!r}")
         if len(hits) > 1:
             raise AmbiguousError(f"{len(hits)} records match {query!r}; use an id or a longer title",
-                                 [(s.id, s.title) for s in hits])
-        return hits[0].id
+                                 [(rid, titles[rid]) for rid in hits])
+        return hits[0]
+
+    def search_titles(self, query: str, limit: int = 500) -> list[Summary] | None:
+        """Rows whose title contains `query` (case-insensitive) or whose id is `query`, found
+        through the title index; None when more than `limit` match (filter `summaries()` then)."""
+        if self._index is None:
+            raise LockedError("the vault is locked")
+        low = query.lower()
+        ids = [rid for rid, title in self._index.titles().items() if low in title.lower() or rid == query]
+        return None if len(ids) > limit else self._index.rows_of(ids)
 
     def _write(self, record_id: str, record: Record | None) -> None:
         current = self.store.versions(record_id)

@@ -67,7 +67,8 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
     from vault.templates import template
 
     vault = ctx.unlocked_vault()
-    rows = vault.summaries()
+    found = vault.search_titles(args.query) if args.query and not (args.type or args.tag or args.favorites) else None
+    rows = found if found is not None else vault.summaries()
     if args.type:
         key = template(args.type).key
         rows = [s for s in rows if s.type == key]
