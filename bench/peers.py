@@ -333,10 +333,7 @@ def run(argv: list[str] | None = None) -> None:
     quick = "--quick" in args
     if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
         raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
-    sizes = [1000] if quick else [1000, 10_000, 100_000]
-    for s in args:
-        if s.isdigit():
-            sizes = [int(s)] if sizes == [1000, 10_000, 100_000] or quick is False else sizes + [int(s)]
+    sizes = [int(a) for a in args if a.isdigit()] or ([1000] if quick else [1000, 10_000, 100_000])
     markdown = Path(args[args.index("--markdown") + 1]) if "--markdown" in args[:-1] else None
     from bench.common import ensure_bytecode
 
