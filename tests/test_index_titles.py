@@ -74,3 +74,17 @@ def test_search_by_title_returns_the_same_rows_as_filtering_every_row(home: Path
         got = found[query]
         assert got is not None and sorted(got, key=lambda s: s.id) == expected
     v.close()
+
+
+def test_one_open_vault_finds_records_changed_after_its_rows_were_loaded(home: Path) -> None:
+    """The agent's case: one long-lived vault with every row in memory, asked again and again."""
+    v = Vault.create(home, "ann@example.com", PW)
+    rid = v.add(new_record("login", "GitHub", {"password": "pw"})).id
+    v.summaries()
+    assert v.find("github") == rid
+    v.update(replace(v.record(rid), title="GitLab"))
+    added = v.add(new_record("note", "Fresh note")).id
+    assert v.find("gitlab") == rid and v.find("fresh") == added
+    with pytest.raises(NotFoundError):
+        v.find("github")
+    v.close()

@@ -85,6 +85,7 @@ class SummaryIndex:
         self._seq = 0
         self._stored_seq = 0
         self._lock = threading.Lock()
+        self._titles: tuple[int, dict[str, str]] | None = None  # (seq, title by id) once rows are loaded
 
     def rows(self) -> list[Summary]:
         """Every current row (refreshed with whatever changed since the last call).
@@ -153,7 +154,10 @@ class SummaryIndex:
         with self._lock:
             if self._rows and self._store.get_cache(TITLES_KEY) is None:
                 self._save()  # a vault from before the title blob: write it once
-        return {r.id: r.title for r in rows}
+            # The agent asks on every `get`: build the map once per store state, not per call.
+            if self._titles is None or self._titles[0] != self._seq:
+                self._titles = (self._seq, {r.id: r.title for r in rows})
+            return self._titles[1]
 
     def rows_of(self, ids: list[str]) -> list[Summary]:
         """Rows of just these records, decrypted from the store (a handful; not the whole list)."""
