@@ -88,3 +88,17 @@ def test_one_open_vault_finds_records_changed_after_its_rows_were_loaded(home: P
     with pytest.raises(NotFoundError):
         v.find("github")
     v.close()
+
+
+def test_one_open_vault_reading_the_title_blob_sees_later_changes(home: Path) -> None:
+    v = Vault.create(home, "ann@example.com", PW)
+    rid = v.add(new_record("login", "GitHub", {"password": "pw"})).id
+    v.summaries()
+    v.close()
+    v = _reopened(home)  # rows never loaded: answers come from the stored title blob
+    assert v.find("github") == rid
+    v.update(replace(v.record(rid), title="GitLab"))
+    assert v.find("gitlab") == rid
+    with pytest.raises(NotFoundError):
+        v.find("github")
+    v.close()

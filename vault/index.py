@@ -85,7 +85,7 @@ class SummaryIndex:
         self._seq = 0
         self._stored_seq = 0
         self._lock = threading.Lock()
-        self._titles: tuple[int, dict[str, str]] | None = None  # (seq, title by id) once rows are loaded
+        self._titles: tuple[int, dict[str, str]] | None = None  # (store seq, title by id)
 
     def rows(self) -> list[Summary]:
         """Every current row (refreshed with whatever changed since the last call).
@@ -146,17 +146,20 @@ class SummaryIndex:
         they are loaded already, or when the blob is missing or too far behind (then rewritten).
         """
         with self._lock:
+            current = self._store.max_seq()
+            # A long-lived vault (the agent) asks on every `get`: once per store state is enough.
+            if self._titles is not None and self._titles[0] == current:
+                return self._titles[1]
             if self._rows is None:
                 stored = self._stored_titles()
                 if stored is not None:
+                    self._titles = (current, stored)
                     return stored
         rows = self.rows()
         with self._lock:
             if self._rows and self._store.get_cache(TITLES_KEY) is None:
                 self._save()  # a vault from before the title blob: write it once
-            # The agent asks on every `get`: build the map once per store state, not per call.
-            if self._titles is None or self._titles[0] != self._seq:
-                self._titles = (self._seq, {r.id: r.title for r in rows})
+            self._titles = (self._seq, {r.id: r.title for r in rows})
             return self._titles[1]
 
     def rows_of(self, ids: list[str]) -> list[Summary]:
