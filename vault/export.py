@@ -32,10 +32,15 @@ _MAIN = {"username", "password", "url", "totp"}
 
 
 def to_json(records: Iterable[Record]) -> str:
-    """The strongroom-json document (records sorted by title, then id)."""
-    doc = {"format": FORMAT, "version": VERSION, "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "records": [record_to_obj(r) for r in _sorted(records)]}
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+    """The strongroom-json document (records sorted by title, then id), one record per line.
+
+    Each record is encoded compactly by json's C encoder; `indent=` would switch every record to
+    the pure-Python encoder, which was half of a 10,000-record export's time."""
+    head = {"format": FORMAT, "version": VERSION, "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    lines = [json.dumps(record_to_obj(r), ensure_ascii=False) for r in _sorted(records)]
+    body = ",\n  ".join(lines)
+    return f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": [\n  {body}\n ]\n}}\n' if lines else \
+        f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": []\n}}\n'
 
 
 def to_csv(records: Iterable[Record]) -> str:

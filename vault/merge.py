@@ -30,8 +30,11 @@ def concurrent(a: VersionVector, b: VersionVector) -> bool:
 
 def survivors(versions: Iterable[Envelope]) -> list[Envelope]:
     """Union then dominance; identical vectors keep one deterministic copy. Sorted winner-first."""
+    given = versions if isinstance(versions, list) else list(versions)
+    if len(given) == 1:  # nearly every record: nothing to compare (export and sync walk all of them)
+        return [given[0]]
     by_vv: dict[str, Envelope] = {}
-    for env in versions:
+    for env in given:
         cur = by_vv.get(env.vv_text)
         if cur is None or _tiebreak(env) > _tiebreak(cur):
             by_vv[env.vv_text] = env

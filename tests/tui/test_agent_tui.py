@@ -111,7 +111,7 @@ async def test_the_apps_idle_lock_locks_the_agent_too(env: dict[str, str]) -> No
     app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
     async with app.run_test(size=SIZE) as pilot:
         await _wait_for(pilot, app, RecordListScreen)
-        app._last_input = 0.0  # idle for longer than the auto-lock minutes
+        app._last_input = time.monotonic() - 24 * 3600  # idle a day: longer than any auto-lock minutes
         app._check_idle()
         await _wait_for(pilot, app, LockScreen)
         for _ in range(40):
