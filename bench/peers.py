@@ -211,8 +211,8 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
                 "pass": (lambda: ["pass", "insert", "-m", "-f", f"New{next(counter)}"], "new-pw-1\n", pass_env or {}),
             },
             "export": {
-                "strongroom": (lambda: [*_cli(), "export", "--format", "json", "--yes", "--force",
-                                        str(base / "out.json")], "", sr_env),
+                "strongroom": (lambda: [*_cli(), "export", "--format", "csv", "--yes", "--force",
+                                        str(base / "out.csv")], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "export", "-q", "-f", "csv", str(kdbx)], PASSWORD + "\n", {}),
             },
         }
