@@ -7,11 +7,11 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from clikit import cli_env, run_cli, short_runtime_dir
 
 from vault.records import new_record
 from vault.vault import Vault
@@ -20,15 +20,11 @@ PASSWORD = "agent test password"
 
 
 def _env(tmp_path: Path, home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    runtime = Path(tempfile.mkdtemp(prefix="sr-", dir="/tmp"))  # short: sun_path is ~104 bytes
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
-    return env | extra
+    return cli_env(home, XDG_RUNTIME_DIR=short_runtime_dir(), **extra)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    return run_cli(env, *args)
 
 
 @pytest.fixture
@@ -171,9 +167,8 @@ def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path:
     call it reads the remembered default home instead of importing platformdirs (~12 ms)."""
     user_home = tmp_path / "u"
     user_home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRONGROOM_", "XDG_DATA_HOME"))}
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "HOME": str(user_home),
-            "XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="sr-", dir="/tmp")}
+    env = cli_env(HOME=str(user_home), XDG_RUNTIME_DIR=short_runtime_dir())
+    env.pop("XDG_DATA_HOME", None)
     where = subprocess.run([sys.executable, "-c", "from vault.home import default_home; print(default_home())"],
                            env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert where.startswith(str(user_home))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clikit import cli_env
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "tr0ub4dor & three more words"
@@ -28,13 +28,8 @@ class Cli:
 
     def run(self, *args: str, password: str | None = PASSWORD, stdin: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-        full_env["STRONGROOM_INSECURE_TEST_KDF"] = "1"
-        full_env["STRONGROOM_HOME"] = str(self.home)
-        if password is not None:
-            full_env["STRONGROOM_PASSWORD"] = password
-        full_env.update(env or {})
-        return subprocess.run([*_cmd(), *args], cwd=self.cwd, env=full_env, input=stdin or "",
+        return subprocess.run([*_cmd(), *args], cwd=self.cwd, env=cli_env(self.home, password, **(env or {})),
+                              input=stdin or "",
                               capture_output=True, text=True, timeout=60)
 
     def ok(self, *args: str, **kw: object) -> str:
@@ -75,9 +70,7 @@ def test_cli_path_never_imports_textual(account: tuple[Cli, str]) -> None:
     code = ("import sys; from tui.cli import main; rc = main(['ls']); "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
             "print('TEXTUAL', bad); sys.exit(rc)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(cli.home), "STRONGROOM_PASSWORD": PASSWORD}
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", code], env=cli_env(cli.home, PASSWORD), capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "TEXTUAL []" in r.stdout
 

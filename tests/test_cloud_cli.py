@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +22,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from clikit import cli_env, free_port, run_cli
 
-REPO = Path(__file__).resolve().parent.parent  # the code under test, even while the editable install is rebuilt
 PW = "correct horse battery staple"
 NEW_PW = "tr0ub4dor & three more words"
 RESET_PW = "a brand new password after the reset"
 EMAIL = "ann@example.com"
 PG_URL = os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    return env | {"STRONGROOM_INSECURE_TEST_KDF": "1", "PYTHONPATH": str(REPO)} | extra
 
 
 def _pg_skip() -> str | None:
@@ -57,16 +51,8 @@ class Server:
     outbox: Path
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
-
 def _start(cmd: list[str], url: str, cwd: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(), cwd=cwd)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -84,7 +70,7 @@ def _start(cmd: list[str], url: str, cwd: Path) -> subprocess.Popen[bytes]:
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """The server on SQLite, and on PostgreSQL in a schema of its own. Rate limits x10: these walks sign
     one account in more often than a person would in 15 minutes (`sqlite_server` keeps the real ones)."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox"
     common = ["--port", str(port), "--outbox", str(outbox), "--base-url", url, "--rate-limit-scale", "10"]
@@ -113,7 +99,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
 @pytest.fixture
 def sqlite_server(tmp_path: Path) -> Iterator[Server]:
     """`strongroom server` as a person starts it: SQLite file, default rate limits."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _start([sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), "--port",
                    str(port), "--outbox", str(tmp_path / "outbox"), "--base-url", url], url, tmp_path)
@@ -134,11 +120,7 @@ class Device:
         home.parent.mkdir(parents=True, exist_ok=True)
 
     def run(self, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
-        full = _env(STRONGROOM_HOME=str(self.home), **env)
-        if password is not None:
-            full["STRONGROOM_PASSWORD"] = password
-        return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=full, capture_output=True, text=True,
-                              timeout=120, cwd=self.home.parent)
+        return run_cli(cli_env(self.home, password, **env), *args, cwd=self.home.parent, timeout=120)
 
     def ok(self, *args: str, **kw: str) -> str:
         r = self.run(*args, **kw)  # type: ignore[arg-type]
@@ -170,7 +152,7 @@ def on_a_terminal(dev: Device, args: list[str], answers: list[tuple[str, str]],
     import pty
     import select
 
-    env = _env(STRONGROOM_HOME=str(dev.home), STRONGROOM_PASSWORD=password)
+    env = cli_env(dev.home, password)
     pid, fd = pty.fork()
     if pid == 0:  # the child: a session leader on the pty, so /dev/tty is the pty
         os.chdir(dev.home.parent)
@@ -424,7 +406,7 @@ def _point_at(home: Path, url: str) -> None:
 
 def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Path) -> None:
     a = Device(tmp_path / "a" / "home")
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     one_error(a.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", closed), 4, "cannot reach")
     one_error(a.run("ls"), 2, "no account")  # nothing half-made on the device
     a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url)
@@ -458,7 +440,7 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
     a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", url)
     b.ok("signin", "--email", EMAIL, "--kit", str(kit_png(tmp_path)), "--server", url)
     serve = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve", "--interval", "1"],
-                             env=_env(STRONGROOM_HOME=str(b.home), STRONGROOM_PASSWORD=PW), cwd=tmp_path,
+                             env=cli_env(b.home, PW), cwd=tmp_path,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         a.ok("add", "note", "--title", "Seen by the server poller")

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from clikit import REPO, cli_env, run_cli
 
 from sync import mssb
 from sync.errors import ForeignSyncFileError, SyncError
@@ -20,16 +21,10 @@ from vault.records import new_record
 from vault.vault import Vault
 
 PW = "folder sync password"
-REPO = Path(__file__).resolve().parent.parent  # the code under test, even while the editable install is rebuilt
 
 
 def cli(home: Path, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    full |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "PYTHONPATH": str(REPO)} | env
-    if password:
-        full["STRONGROOM_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=full, capture_output=True, text=True,
-                          timeout=60, cwd=home.parent)
+    return run_cli(cli_env(home, password or None, **env), *args, cwd=home.parent)
 
 
 def ok(home: Path, *args: str, **kw: str) -> str:
@@ -338,8 +333,7 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
 
     folder, a, b = _pair(tmp_path)
     a.close()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")},
-           "STRONGROOM_INSECURE_TEST_KDF": "1", "PYTHONPATH": str(REPO)}
+    env = cli_env()
     path = mssb.file_path(folder, b.slot.account_id)
     rng = random.Random(4)
     for round_ in range(4):

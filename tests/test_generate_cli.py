@@ -3,21 +3,16 @@ look-alikes, passphrase words/separator/capitals/digit), and clear errors for mi
 
 from __future__ import annotations
 
-import os
 import string
 import subprocess
-import sys
-from pathlib import Path
+
+from clikit import cli_env, run_cli
 
 from vault.generator import AMBIGUOUS, SYMBOLS, wordlist
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _gen(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")} | {"PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "tui.cli", "generate", *args], env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=60)
+    return run_cli(cli_env(), "generate", *args)
 
 
 def _value(*args: str) -> str:

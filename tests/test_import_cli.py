@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clikit import cli_env, run_cli
 
 PASSWORD = "import cli password"
-ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "import"
 
 
@@ -21,13 +19,7 @@ class Cli:
         self.home, self.cwd = home, cwd
 
     def run(self, *args: str, password: str | None = PASSWORD) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-        env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(self.home),
-                "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")}
-        if password is not None:
-            env["STRONGROOM_PASSWORD"] = password
-        return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=self.cwd, env=env, input="",
-                              capture_output=True, text=True, timeout=60)
+        return run_cli(cli_env(self.home, password), *args, cwd=self.cwd)
 
     def ok(self, *args: str) -> str:
         r = self.run(*args)

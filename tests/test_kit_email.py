@@ -4,15 +4,14 @@ loopback), or into the outbox folder when no SMTP server is configured."""
 from __future__ import annotations
 
 import email
-import os
 import subprocess
-import sys
 from email.message import Message
 from email.policy import default
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from clikit import cli_env, free_port, run_cli
 
 from vault.kitfile import read_kit_bytes
 
@@ -29,11 +28,7 @@ class Inbox:
 
 
 def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    full |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "STRONGROOM_PASSWORD": PASSWORD}
-    full |= env
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=full, capture_output=True, text=True,
-                          timeout=60, cwd=home.parent)
+    return run_cli(cli_env(home, PASSWORD, **env), *args, cwd=home.parent)
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def _check(msg: Message, account_id: str) -> None:
 
 def test_kit_email_through_a_real_smtp_server(home: Path) -> None:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -89,17 +84,9 @@ def test_kit_email_without_smtp_goes_to_the_outbox(home: Path) -> None:
     _check(email.message_from_bytes(eml.read_bytes(), policy=default), _account_id(home))
 
 
-def _free_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 def test_unreachable_smtp_server_is_a_sync_error(home: Path) -> None:
-    port = _free_port()
+    port = free_port()
     r = _cli(home, "kit", "--email", STRONGROOM_SMTP=f"smtp://127.0.0.1:{port}")
     assert r.returncode == 4 and "cannot send email" in r.stderr and "Traceback" not in r.stderr

@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from argon2 import low_level as argon2_low_level
 
 from vault import kdf
 from vault import keys as keymod
@@ -111,19 +110,6 @@ def test_production_parameters_are_pinned() -> None:
     kdf.check_params(kdf.PRODUCTION)
 
 
-@pytest.fixture
-def argon2_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
-    """Record every call to the argon2 library's raw hash (the one call vault.kdf makes), without running it."""
-    calls: list[tuple[object, ...]] = []
-
-    def spy(*args: object, **kw: object) -> bytes:
-        calls.append(args)
-        return b"\0" * 32
-
-    monkeypatch.setattr(argon2_low_level, "hash_secret_raw", spy)
-    return calls
-
-
 def test_the_spy_sees_every_argon2_run(argon2_calls: list[tuple[object, ...]]) -> None:
     """Control for the refusal tests: with acceptable parameters the spied call does happen."""
     slot, _ = keymod.create_account("a@example.com", PW)
@@ -131,7 +117,7 @@ def test_the_spy_sees_every_argon2_run(argon2_calls: list[tuple[object, ...]]) -
     assert n == 1
     with pytest.raises(WrongPasswordError):  # the spy returns a fake key
         keymod.unlock(replace(slot, kit=replace(slot.kit, params=kdf.PRODUCTION)), PW)
-    assert len(argon2_calls) == n + 1 and argon2_calls[-1][2:5] == (3, 65536, 4)
+    assert len(argon2_calls) == n + 1 and argon2_calls[-1][:3] == (3, 65536, 4)
 
 
 @pytest.mark.parametrize("params", [

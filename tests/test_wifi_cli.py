@@ -3,21 +3,19 @@ real zeroconf + TCP on 127.0.0.1 only, then changes flow with `sync now`."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from clikit import cli_env, run_cli
+
 PW = "wifi cli password"
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(home), "STRONGROOM_PASSWORD": PW}
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=90, cwd=home.parent)
+    return run_cli(cli_env(home, PW), *args, cwd=home.parent, timeout=90)
 
 
 def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
@@ -25,9 +23,7 @@ def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
     account = cli(a, "signup", "--email", "w@example.com").stdout.strip()
     assert cli(a, "add", "login", "--title", "Shared", "--field", "password=s1").returncode == 0
     assert cli(a, "sync", "wifi", "--interface", "127.0.0.1").returncode == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(a), "STRONGROOM_PASSWORD": PW}
-    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve"], env=cli_env(a, PW),
                               stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None

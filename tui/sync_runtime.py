@@ -520,7 +520,11 @@ class SyncRuntime:
         if msg.manual and msg.progress is None:
             self._manual_busy = False  # the worker's last message
         if msg.session != self._session.number and not msg.manual:
-            return  # from a runner stopped since (lock, method changed)
+            # From a runner stopped since (lock, method or password changed): its errors are stale,
+            # but records it merged are in the store, and the next runner will not report them again.
+            if msg.changed and self.app.vault is not None:
+                self._refresh_screens(True)
+            return
         if self.app.vault is None:
             return
         if msg.progress is not None:

@@ -10,7 +10,10 @@ import os
 import unicodedata
 from dataclasses import dataclass
 
-from argon2 import low_level
+from _argon2_cffi_bindings import (  # the C library alone: argon2-cffi's wrapper costs ~3 ms of import
+    ffi,
+    lib,
+)
 
 from .errors import KdfParamsError
 
@@ -24,6 +27,7 @@ CEIL_T = 10
 CEIL_P = 16
 SALT_LEN = 16
 KEY_LEN = 32
+_VERSION_1_3 = 0x13
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,12 @@ def argon2id(secret: bytes, salt: bytes, params: KdfParams, *, length: int = KEY
     check_params(params)
     if len(salt) != SALT_LEN:
         raise KdfParamsError(f"salt must be {SALT_LEN} bytes")
-    return low_level.hash_secret_raw(
-        secret, salt, params.t, params.m_kib, params.p, length, low_level.Type.ID
-    )
+    out = ffi.new("uint8_t[]", length)
+    rc = lib.argon2_hash(params.t, params.m_kib, params.p, ffi.from_buffer(secret), len(secret),
+                         ffi.from_buffer(salt), len(salt), out, length, ffi.NULL, 0, lib.Argon2_id, _VERSION_1_3)
+    if rc != lib.ARGON2_OK:
+        raise KdfParamsError(f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}")
+    return bytes(ffi.buffer(out, length))
 
 
 def argon2id_full(
@@ -95,7 +102,6 @@ def argon2id_full(
 
     No parameter check: this exists so the RFC's own (tiny) vectors run through the library.
     """
-    ffi, lib = low_level.ffi, low_level.lib  # type: ignore[attr-defined]
     out = ffi.new("uint8_t[]", length)
     keep = [ffi.new("uint8_t[]", password), ffi.new("uint8_t[]", salt),
             ffi.new("uint8_t[]", secret or b"\0"), ffi.new("uint8_t[]", ad or b"\0")]
@@ -108,11 +114,13 @@ def argon2id_full(
             "secret": keep[2] if secret else ffi.NULL, "secretlen": len(secret),
             "ad": keep[3] if ad else ffi.NULL, "adlen": len(ad),
             "t_cost": t, "m_cost": m_kib, "lanes": p, "threads": p,
-            "version": 0x13, "allocate_cbk": ffi.NULL, "free_cbk": ffi.NULL,
+            "version": _VERSION_1_3, "allocate_cbk": ffi.NULL, "free_cbk": ffi.NULL,
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )
-    low_level.core(ctx, low_level.Type.ID.value)
+    rc = lib.argon2_ctx(ctx, lib.Argon2_id)
+    if rc != lib.ARGON2_OK:
+        raise KdfParamsError(f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}")
     return bytes(ffi.buffer(out, length))
 
 

@@ -13,7 +13,6 @@ any key derivation runs. See docs/formats.md.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import struct
 from dataclasses import dataclass
@@ -152,4 +151,6 @@ def _damm32(text: str) -> str:
 
 
 def _check_chars(text: str) -> str:
+    import hashlib  # here, not at the top: loading it cost ~3 ms of every unlock, which never needs it
+
     return _damm32(text) + ALPHABET[hashlib.sha256(text.encode()).digest()[0] & 31]

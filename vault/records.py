@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ def iso(ts: float) -> str:
 
 
 def new_record_id() -> str:
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()  # = secrets.token_hex; importing secrets costs ~4 ms per CLI call
 
 
 @dataclass(frozen=True)

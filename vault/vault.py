@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,7 +91,7 @@ class Vault:
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
         store = cls._store_for(home)
-        device = secrets.token_hex(4)
+        device = os.urandom(4).hex()
         with store.transaction() as db:
             store.set_meta("slot", slot.to_bytes(), db)
             store.set_meta("device", device.encode(), db)

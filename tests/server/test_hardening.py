@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import socket
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from clikit import free_port
 
 from sync.cloud import CloudAuthError, CloudClient, CloudRateLimitedError, CloudSync
 from sync.server.runner import ServerThread
@@ -96,12 +96,6 @@ def test_sign_out_a_device(server: ServerThread, tmp_path: Path) -> None:
         CloudSync(b, client, sb).sync_now()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
@@ -113,7 +107,7 @@ class _Inbox:
 
 def test_email_by_real_smtp(db_target: tuple[str, str | None], tmp_path: Path) -> None:
     inbox = _Inbox()
-    port = _free_port()
+    port = free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     try:

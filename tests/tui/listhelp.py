@@ -3,9 +3,10 @@ driving, and waiting for the list (it loads and searches in workers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from pilotkit import typed, until
 
 from tui.app import StrongroomApp
 from tui.screens.records import RecordListScreen
@@ -50,27 +51,15 @@ def make_home(home: Path, extra: list[Record] | None = None) -> Path:
     return home
 
 
-async def typed(pilot: Any, text: str) -> None:
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-
-
-async def until(pilot: Any, check: Callable[[], bool], tries: int = 100) -> bool:
-    for _ in range(tries):
-        if check():
-            return True
-        await pilot.pause(0.05)
-    return check()
-
-
 async def unlocked_list(pilot: Any, app: StrongroomApp) -> RecordList:
     """Unlock with the keyboard; the list once every row is loaded."""
-    await until(pilot, lambda: bool(app.screen.query("#password")))
+    await until(pilot, lambda: bool(app.screen.query("#password")), what="the password field")
     await typed(pilot, PW)
     await pilot.press("enter")
-    assert await until(pilot, lambda: isinstance(app.screen, RecordListScreen) and app.screen.index is not None)
+    await until(pilot, lambda: isinstance(app.screen, RecordListScreen) and app.screen.index is not None,
+                what="the record list")
     lst = app.screen.query_one(RecordList)
-    assert await until(pilot, lambda: len(lst.rows) >= len(ROWS))
+    await until(pilot, lambda: len(lst.rows) >= len(ROWS), what="every row")
     return lst
 
 

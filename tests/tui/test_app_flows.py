@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilotkit import on_screen, typed, until
 
 from tui.app import StrongroomApp
 from tui.screens.account import KitScreen, LockScreen, SignUpScreen, WelcomeScreen
@@ -29,45 +30,29 @@ def vault_home(tmp_path: Path) -> Path:
     return home
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
+async def _titles_become(pilot, lst: RecordList, titles: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The list reloads in a worker after an edit: wait for it to show `titles`."""
+    await until(pilot, lambda: [r.title for r in lst.rows] == titles, what=f"the list to show {titles}")
 
 
-async def _wait_for(pilot, app: StrongroomApp, screen_type: type, tries: int = 100) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if isinstance(app.screen, screen_type):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"expected {screen_type.__name__}, on {type(app.screen).__name__}")
-
-
-async def _titles_become(pilot, lst: RecordList, titles: list[str]) -> bool:  # type: ignore[no-untyped-def]
-    """The list reloads in a worker after an edit: wait (up to 5 s) for it to show `titles`."""
-    for _ in range(100):
-        if [r.title for r in lst.rows] == titles:
-            return True
-        await pilot.pause(0.05)
-    return False
-
-
-async def _unlock(pilot, app: StrongroomApp, password: str = PW) -> None:  # type: ignore[no-untyped-def]
-    await _wait_for(pilot, app, LockScreen)
-    await _type(pilot, password)
+async def _enter_password(pilot, password: str = PW) -> None:  # type: ignore[no-untyped-def]
+    """On the lock screen, type a password (right or wrong) and press Enter."""
+    await on_screen(pilot, LockScreen)
+    await typed(pilot, password)
     await pilot.press("enter")
 
 
 async def test_sign_up_shows_the_kit_then_the_empty_list(tmp_path: Path) -> None:
     app = StrongroomApp(home=tmp_path / "new", kit_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, app, WelcomeScreen)
+        await on_screen(pilot, WelcomeScreen)
         await pilot.press("u")
-        await _wait_for(pilot, app, SignUpScreen)
-        await _type(pilot, "new@example.com")
+        await on_screen(pilot, SignUpScreen)
+        await typed(pilot, "new@example.com")
         await pilot.press("tab")
-        await _type(pilot, "short")
+        await typed(pilot, "short")
         await pilot.press("tab", "tab")
-        await _type(pilot, "short")
+        await typed(pilot, "short")
         await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         assert "at least 8" in str(app.screen.query_one("#message").render())
@@ -75,40 +60,40 @@ async def test_sign_up_shows_the_kit_then_the_empty_list(tmp_path: Path) -> None
         screen.query_one("#password").value = "long enough password"
         screen.query_one("#repeat").value = "long enough password"
         await pilot.press("ctrl+s")
-        await _wait_for(pilot, app, KitScreen)
+        await on_screen(pilot, KitScreen)
         kit_files = sorted(p.name for p in tmp_path.glob("Strongroom-Authentication-Kit-*"))
         assert [n.rsplit(".", 1)[1] for n in kit_files] == ["pdf", "png"]
         await pilot.press("y")
-        await _wait_for(pilot, app, RecordListScreen)
+        await on_screen(pilot, RecordListScreen)
         assert "No records yet" in str(app.screen.query_one("#empty").render())
 
 
 async def test_wrong_password_then_unlock_and_search(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app, "not the password")
+        await _enter_password(pilot, "not the password")
         for _ in range(100):
             await pilot.pause(0.05)
             if "wrong" in str(app.screen.query_one("#message").render()).lower():
                 break
         assert isinstance(app.screen, LockScreen)
         assert "wrong" in str(app.screen.query_one("#message").render()).lower()
-        await _type(pilot, PW)
+        await typed(pilot, PW)
         await pilot.press("enter")
-        await _wait_for(pilot, app, RecordListScreen)
+        await on_screen(pilot, RecordListScreen)
         lst = app.screen.query_one(RecordList)
-        assert await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
+        await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
         await pilot.press("slash")
-        await _type(pilot, "gmail")
+        await typed(pilot, "gmail")
         for _ in range(50):
             await pilot.pause(0.05)
             if [r.title for r in lst.rows] == ["Gmail"]:
                 break
         assert [r.title for r in lst.rows] == ["Gmail"]
         await pilot.press("escape")
-        await _type(pilot, "zzzzqqq")  # typing in the list does nothing harmful
+        await typed(pilot, "zzzzqqq")  # typing in the list does nothing harmful
         await pilot.press("slash")
-        await _type(pilot, "nothing-like-this")
+        await typed(pilot, "nothing-like-this")
         for _ in range(50):
             await pilot.pause(0.05)
             if not lst.rows:
@@ -119,10 +104,10 @@ async def test_wrong_password_then_unlock_and_search(vault_home: Path) -> None:
 async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
-        await _wait_for(pilot, app, RecordListScreen)
+        await _enter_password(pilot)
+        await on_screen(pilot, RecordListScreen)
         await pilot.press("down", "enter")  # GitHub
-        await _wait_for(pilot, app, RecordDetailScreen)
+        await on_screen(pilot, RecordDetailScreen)
         text = str(app.screen.query_one("#detail").render())
         assert "GitHub" in text and "gh-secret" not in text
         assert "One-time code" in str(app.screen.query_one("#totp").render())
@@ -131,13 +116,13 @@ async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) ->
         await pilot.press("c")
         assert app._copied == "gh-secret"
         await pilot.press("e")
-        await _wait_for(pilot, app, EditRecordScreen)
+        await on_screen(pilot, EditRecordScreen)
         app.screen.query_one("#f-password").value = "changed-secret"
         await pilot.press("ctrl+s")
-        await _wait_for(pilot, app, RecordDetailScreen)
+        await on_screen(pilot, RecordDetailScreen)
         assert "changed-secret" in str(app.screen.query_one("#detail").render())
         await pilot.press("ctrl+l")
-        await _wait_for(pilot, app, LockScreen)
+        await on_screen(pilot, LockScreen)
         assert app.vault is None and len(app.screen_stack) == 2 and app._copied is None
         assert not any(isinstance(s, RecordDetailScreen) for s in app.screen_stack)
     v = Vault.open(vault_home)
@@ -148,24 +133,24 @@ async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) ->
 async def test_add_record_and_delete_with_confirmation(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
-        await _wait_for(pilot, app, RecordListScreen)
+        await _enter_password(pilot)
+        await on_screen(pilot, RecordListScreen)
         await pilot.press("n")
-        await _wait_for(pilot, app, EditRecordScreen)
+        await on_screen(pilot, EditRecordScreen)
         app.screen.query_one("#title").value = "Bank"
         await pilot.press("ctrl+g")
         assert len(app.screen.query_one("#f-password").value) == 20
         await pilot.press("ctrl+s")
-        await _wait_for(pilot, app, RecordListScreen)
+        await on_screen(pilot, RecordListScreen)
         lst = app.screen.query_one(RecordList)
-        assert await _titles_become(pilot, lst, ["Bank", "Door codes", "GitHub", "Gmail"])
+        await _titles_become(pilot, lst, ["Bank", "Door codes", "GitHub", "Gmail"])
         await pilot.press("home", "enter")
-        await _wait_for(pilot, app, RecordDetailScreen)
+        await on_screen(pilot, RecordDetailScreen)
         await pilot.press("d", "n")
         assert isinstance(app.screen, RecordDetailScreen)
         await pilot.press("d", "y")
-        await _wait_for(pilot, app, RecordListScreen)
-        assert await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
+        await on_screen(pilot, RecordListScreen)
+        await _titles_become(pilot, lst, ["Door codes", "GitHub", "Gmail"])
 
 
 async def test_screenshot_command_is_removed(vault_home: Path) -> None:

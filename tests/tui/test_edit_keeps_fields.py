@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from pilotkit import on_screen
 from textual.widgets import Input
 
 from tui.app import StrongroomApp
@@ -14,14 +15,6 @@ from vault.templates import FieldKind
 from vault.vault import Vault
 
 PW = "edit test password"
-
-
-async def _wait(pilot, app: StrongroomApp, kind: type) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(100):
-        if isinstance(app.screen, kind):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"expected {kind.__name__}, on {type(app.screen).__name__}")
 
 
 async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> None:
@@ -37,17 +30,17 @@ async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> N
         for ch in PW:
             await pilot.press(ch if ch != " " else "space")
         await pilot.press("enter")
-        await _wait(pilot, app, RecordListScreen)
+        await on_screen(pilot, RecordListScreen)
         await pilot.press("enter")
-        await _wait(pilot, app, RecordDetailScreen)
+        await on_screen(pilot, RecordDetailScreen)
         await pilot.press("e")
-        await _wait(pilot, app, EditRecordScreen)
+        await on_screen(pilot, EditRecordScreen)
         pin = app.screen.query_one("#x-0", Input)
         assert pin.password and pin.value == "4321"  # a secret stays masked in the form too
         pin.focus()
         await pilot.press("end", "backspace", "9")
         await pilot.press("ctrl+s")
-        await _wait(pilot, app, RecordDetailScreen)
+        await on_screen(pilot, RecordDetailScreen)
     v = Vault.open(home)
     v.unlock(PW)
     saved = v.record(v.find("Bank"))

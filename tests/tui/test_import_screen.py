@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilotkit import typed, until
 from textual.widgets import ProgressBar
 
 from bench.imports import bitwarden_doc
@@ -60,26 +61,13 @@ def _titles(home: Path) -> list[str]:
         v.close()
 
 
-async def _type(pilot: Any, text: str) -> None:
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-
-
-async def _until(pilot: Any, check: Any, tries: int = 200) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out; on {type(pilot.app.screen).__name__}")
-
-
 async def _open_import(pilot: Any, app: StrongroomApp) -> ImportScreen:
-    await _until(pilot, lambda: type(app.screen).__name__ == "LockScreen")
-    await _type(pilot, PW)
+    await until(pilot, lambda: type(app.screen).__name__ == "LockScreen")
+    await typed(pilot, PW)
     await pilot.press("enter")
-    await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+    await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
     await pilot.press("i")
-    await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
+    await until(pilot, lambda: isinstance(app.screen, ImportScreen))
     return app.screen  # type: ignore[return-value]
 
 
@@ -90,11 +78,11 @@ def _text(screen: Any, selector: str) -> str:
 async def _preview(pilot: Any, app: StrongroomApp, name: str) -> ImportScreen:
     """Type the file name, Enter (format guessed), Enter (read); wait for the preview or an error."""
     screen = await _open_import(pilot, app)
-    await _type(pilot, name)
+    await typed(pilot, name)
     await pilot.press("enter")
     await pilot.pause(0.1)
     await pilot.press("enter")
-    await _until(pilot, lambda: screen.preview is not None or "Cannot import" in _text(screen, "#import-status"))
+    await until(pilot, lambda: screen.preview is not None or "Cannot import" in _text(screen, "#import-status"))
     return screen
 
 
@@ -110,8 +98,8 @@ async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_ho
         assert "Fastmail" in shown and "fm-password" not in shown  # titles, never passwords
         assert _titles(vault_home) == ["GitHub"]  # a preview changes nothing
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
-        await _until(pilot, lambda: len(app.screen.query_one(RecordList).rows) == 1 + BITWARDEN_NEW)
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: len(app.screen.query_one(RecordList).rows) == 1 + BITWARDEN_NEW)
     titles = _titles(vault_home)
     assert len(titles) == 1 + BITWARDEN_NEW and "Visa" in titles and "Server key" in titles
 
@@ -122,7 +110,7 @@ async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_ho
         assert "New, will be imported: 0" in shown and "skipped: 7" in shown
         assert "already in this vault" in shown
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
     assert len(_titles(vault_home)) == 1 + BITWARDEN_NEW
 
 
@@ -133,19 +121,19 @@ async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(vau
     ticks: list[bool] = []  # each: was the progress bar showing
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_import(pilot, app)
-        await _type(pilot, "big.json")
+        await typed(pilot, "big.json")
         await pilot.press("enter")
         await pilot.pause(0.1)
         bar = screen.query_one("#import-progress", ProgressBar)
         app.set_interval(0.01, lambda: ticks.append(bar.display))
         await pilot.press("enter")
-        await _until(pilot, lambda: screen.preview is not None)
+        await until(pilot, lambda: screen.preview is not None)
         assert len(ticks) >= 5, "the screen stalled while the file was read"
         assert any(ticks) and not bar.display  # shown while reading, gone with the preview
         assert f"New, will be imported: {n:,}" in _text(screen, "#preview-text")
         before = len(ticks)
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         assert len(ticks) - before >= 5, "the screen stalled while the records were added"
         assert len(app.screen.query_one(RecordList).rows) == n + 1
     assert len(_titles(vault_home)) == n + 1
@@ -162,7 +150,7 @@ async def test_truncated_file_is_refused_by_name_and_vault_unchanged(vault_home:
         assert "Nothing was imported" in status and screen.preview is None
         await pilot.press("ctrl+s")  # nothing to confirm
         await pilot.press("escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
     assert _titles(vault_home) == ["GitHub"]
 
 
@@ -171,11 +159,11 @@ async def test_wrong_format_is_named(vault_home: Path, workdir: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_import(pilot, app)
-        await _type(pilot, "c.csv")
+        await typed(pilot, "c.csv")
         await pilot.press("enter")
         await pilot.pause(0.1)
         await pilot.press("home", "enter")  # strongroom-json, the first format, for a Chrome CSV
-        await _until(pilot, lambda: "Cannot import" in _text(screen, "#import-status"))
+        await until(pilot, lambda: "Cannot import" in _text(screen, "#import-status"))
         assert "not a" in _text(screen, "#import-status")
     assert _titles(vault_home) == ["GitHub"]
 
@@ -186,11 +174,11 @@ async def test_no_file_or_a_folder_is_said_before_reading(vault_home: Path, work
         screen = await _open_import(pilot, app)
         await pilot.press("enter")
         assert "Type the path" in _text(screen, "#import-status")
-        await _type(pilot, "nope.json")
+        await typed(pilot, "nope.json")
         await pilot.press("enter")
         assert "There is no file at" in _text(screen, "#import-status")
         await pilot.press("ctrl+u")  # clear the field
-        await _type(pilot, "data")
+        await typed(pilot, "data")
         await pilot.press("enter")
         assert "There is a folder at" in _text(screen, "#import-status")
         assert screen.query_one("#file", PathInput).has_focus and screen.preview is None
@@ -202,7 +190,7 @@ async def test_escape_on_the_preview_changes_nothing(vault_home: Path, workdir: 
         screen = await _preview(pilot, app, "bw.json")
         assert screen.preview is not None
         await pilot.press("escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         assert len(app.screen.query_one(RecordList).rows) == 1
     assert _titles(vault_home) == ["GitHub"]
 
@@ -213,11 +201,11 @@ async def test_tab_completes_a_folder(vault_home: Path, workdir: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_import(pilot, app)
         field = screen.query_one("#file", PathInput)
-        await _type(pilot, "da")
-        await _until(pilot, lambda: field._suggestion == "data/")
+        await typed(pilot, "da")
+        await until(pilot, lambda: field._suggestion == "data/")
         await pilot.press("tab")
         assert field.value == "data/" and field.has_focus
-        await _until(pilot, lambda: field._suggestion == "data/export.csv")
+        await until(pilot, lambda: field._suggestion == "data/export.csv")
         await pilot.press("tab")
         assert field.value == "data/export.csv"
         await pilot.press("tab")  # nothing left to complete: tab moves on
@@ -229,23 +217,23 @@ async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: 
     async with app.run_test(size=SIZE) as pilot:
         await _open_import(pilot, app)
         await pilot.press("escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.press("ctrl+p")
-        await _type(pilot, "Export")
+        await typed(pilot, "Export")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         await pilot.press("enter")  # json, the first format
         field = app.screen.query_one("#export-path", PathInput)
         assert field.has_focus and field.value.startswith(str(workdir)) and field.value.endswith(".json")
         await pilot.press("ctrl+u")  # clear the default name
-        await _type(pilot, "out.json")
+        await typed(pilot, "out.json")
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
         assert "NOT encrypted" in _text(app.screen, "#dialog Static")
         assert not (workdir / "out.json").exists()  # nothing before the answer
         await pilot.press("y")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         assert any(str(workdir / "out.json") in str(n.message) for n in app._notifications)
     out = workdir / "out.json"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -260,14 +248,14 @@ async def test_export_no_writes_nothing(vault_home: Path, workdir: Path) -> None
     async with app.run_test(size=SIZE) as pilot:
         await _open_import(pilot, app)
         app.action_export_records()
-        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         await pilot.press("down", "enter")  # csv
         field = app.screen.query_one("#export-path", PathInput)
         assert field.value.endswith(".csv")
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, PlaintextConfirmScreen))
         await pilot.press("n")
-        await _until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         assert "nothing was written" in _text(app.screen, "#export-status")
     assert list(workdir.glob("strongroom-export-*")) == []
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from listhelp import SIZE, make_home, record, text_of, titles, typed, unlocked_list, until
+from listhelp import SIZE, make_home, record, text_of, titles, unlocked_list
+from pilotkit import typed, until
 
 from tui.app import StrongroomApp
 from tui.screens.records import RecordDetailScreen
@@ -39,16 +40,16 @@ async def test_exact_then_prefix_then_contains_then_fuzzy(home: Path) -> None:
         await pilot.press("slash")
         await typed(pilot, "amazon")
         expected = ["Amazon", "Amazon Web Services", "Shop at amazon", "Zebra", "Amazn Prime"]
-        assert await until(pilot, lambda: titles(lst) == expected)
+        await until(pilot, lambda: titles(lst) == expected)
         assert lst.similar_from == 4  # "Amazn Prime" is only similar: drawn dim, marked ≈
         assert "≈ Amazn Prime" in str(lst.render_line(4).text)
         assert text_of(app, "#counts").strip() == "5 of 11 records (1 similar)"
         await pilot.press("enter", "enter")  # to the list, open the best match
-        assert await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
         assert "Amazon" in text_of(app, "#detail").splitlines()[0]
         await pilot.press("escape", "g")  # filters apply to every group, similar ones too
         await pilot.press("end", "up", "enter")  # "shopping" (All tags, finance, personal, shopping, work)
-        assert await until(pilot, lambda: titles(lst) == ["Amazon", "Amazn Prime"])
+        await until(pilot, lambda: titles(lst) == ["Amazon", "Amazn Prime"])
 
 
 def _index() -> SearchIndex:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from listhelp import SIZE, make_home, typed, unlocked_list, until
+from listhelp import SIZE, make_home, unlocked_list
+from pilotkit import typed, until
 
 from tui.app import StrongroomApp
 from tui.screens.records import EditRecordScreen, RecordDetailScreen
@@ -23,11 +24,11 @@ async def _edit_github(pilot, app: StrongroomApp) -> EditRecordScreen:  # type: 
     await pilot.press("slash")
     await typed(pilot, "github")
     await pilot.press("enter")
-    assert await until(pilot, lambda: [r.title for r in lst.rows][:1] == ["GitHub"])
+    await until(pilot, lambda: [r.title for r in lst.rows][:1] == ["GitHub"])
     await pilot.press("enter")
-    assert await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
+    await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
     await pilot.press("e")
-    assert await until(pilot, lambda: isinstance(app.screen, EditRecordScreen))
+    await until(pilot, lambda: isinstance(app.screen, EditRecordScreen))
     screen = app.screen
     assert isinstance(screen, EditRecordScreen)
     return screen
@@ -61,5 +62,5 @@ async def test_concealed_fields_block_copy_and_cut_even_when_shown(home: Path) -
         assert password.password and custom.password
         assert any("secret field" in str(n.message) for n in app._notifications)
         await pilot.press("ctrl+s")
-        assert await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
     assert app.clipboard == "GitHub"

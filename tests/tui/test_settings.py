@@ -3,13 +3,12 @@ security times are validated, the theme survives a restart, a backup restores wi
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clikit import cli_env, run_cli
+from pilotkit import on_screen, typed, unlock, until
 from textual.widgets import OptionList, Static
 
 from tui.app import StrongroomApp
@@ -32,7 +31,6 @@ from vault.vault import Vault
 PW = "settings test password"
 NEW_PW = "a brand new passphrase"
 SIZE = (100, 30)
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -44,30 +42,10 @@ def vault_home(home: Path) -> Path:
     return home
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-
-
-async def _wait_for(pilot, screen_type: type, tries: int = 200) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if isinstance(pilot.app.screen, screen_type):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"expected {screen_type.__name__}, on {type(pilot.app.screen).__name__}")
-
-
-async def _unlock(pilot, password: str = PW) -> None:  # type: ignore[no-untyped-def]
-    await _wait_for(pilot, LockScreen)
-    await _type(pilot, password)
-    await pilot.press("enter")
-
-
 async def _settings(pilot) -> None:  # type: ignore[no-untyped-def]
-    await _unlock(pilot)
-    await _wait_for(pilot, RecordListScreen)
+    await unlock(pilot, PW)
     await pilot.press("comma")
-    await _wait_for(pilot, SettingsScreen)
+    await on_screen(pilot, SettingsScreen)
 
 
 def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -86,12 +64,12 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
         await _settings(pilot)
         old_kit = app.vault.slot.kit.to_typed_code()  # type: ignore[union-attr]
         await pilot.press("p")
-        await _wait_for(pilot, ChangePasswordScreen)
-        await _type(pilot, "not the password")
+        await on_screen(pilot, ChangePasswordScreen)
+        await typed(pilot, "not the password")
         await pilot.press("enter")
-        await _type(pilot, NEW_PW)
+        await typed(pilot, NEW_PW)
         await pilot.press("enter")
-        await _type(pilot, NEW_PW)
+        await typed(pilot, NEW_PW)
         await pilot.press("enter")
         for _ in range(100):
             if "wrong" in _text(app.screen, "#message").lower():
@@ -100,19 +78,19 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
         assert "wrong account password" in _text(app.screen, "#message").lower()
         assert app.vault.slot.kit.to_typed_code() == old_kit  # type: ignore[union-attr]
 
-        await _type(pilot, PW)  # the fields were cleared and the first one focused again
+        await typed(pilot, PW)  # the fields were cleared and the first one focused again
         await pilot.press("enter")
-        await _type(pilot, NEW_PW)
+        await typed(pilot, NEW_PW)
         await pilot.press("enter")
-        await _type(pilot, "a brand new passphrasf")
+        await typed(pilot, "a brand new passphrasf")
         await pilot.press("enter")
         assert "differ" in _text(app.screen, "#message")
         app.screen.query_one("#repeat").value = ""  # type: ignore[attr-defined]
         app.screen.query_one("#repeat").focus()
-        await _type(pilot, NEW_PW)
+        await typed(pilot, NEW_PW)
         await pilot.press("enter")
 
-        await _wait_for(pilot, NewKitScreen)
+        await on_screen(pilot, NewKitScreen)
         new_kit = app.vault.slot.kit.to_typed_code()  # type: ignore[union-attr]
         assert new_kit != old_kit
         assert new_kit in _text(app.screen, "#code")
@@ -121,18 +99,17 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
         await pilot.pause(0.1)
         assert isinstance(app.screen, NewKitScreen)
         await pilot.press("y")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
 
         await pilot.press("ctrl+l")
-        await _unlock(pilot, PW)
-        for _ in range(100):
-            if "wrong" in _text(app.screen, "#message").lower():
-                break
-            await pilot.pause(0.05)
-        assert isinstance(app.screen, LockScreen) and app.vault is None
-        await _type(pilot, NEW_PW)
+        await on_screen(pilot, LockScreen)
+        await typed(pilot, PW)  # the old password
         await pilot.press("enter")
-        await _wait_for(pilot, RecordListScreen)
+        await until(pilot, lambda: "wrong" in _text(app.screen, "#message").lower(), what="'wrong password'")
+        assert isinstance(app.screen, LockScreen) and app.vault is None
+        await typed(pilot, NEW_PW)
+        await pilot.press("enter")
+        await on_screen(pilot, RecordListScreen)
         assert len(app.vault.summaries()) == 2  # type: ignore[union-attr]
 
     reopened = Vault.open(vault_home)
@@ -147,28 +124,28 @@ async def test_rotating_the_account_key_confirms_then_shows_a_new_kit(vault_home
         await _settings(pilot)
         old = app.vault.slot.kit  # type: ignore[union-attr]
         await pilot.press("r")
-        await _wait_for(pilot, ConfirmScreen)
+        await on_screen(pilot, ConfirmScreen)
         await pilot.press("n")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         await pilot.press("r")
-        await _wait_for(pilot, ConfirmScreen)
+        await on_screen(pilot, ConfirmScreen)
         await pilot.press("y")
-        await _wait_for(pilot, RotateKeyScreen)
-        await _type(pilot, "wrong password")
+        await on_screen(pilot, RotateKeyScreen)
+        await typed(pilot, "wrong password")
         await pilot.press("enter")
         for _ in range(100):
             if "wrong" in _text(app.screen, "#message").lower():
                 break
             await pilot.pause(0.05)
         assert "wrong" in _text(app.screen, "#message").lower()
-        await _type(pilot, PW)
+        await typed(pilot, PW)
         await pilot.press("enter")
-        await _wait_for(pilot, NewKitScreen)
+        await on_screen(pilot, NewKitScreen)
         new = app.vault.slot.kit  # type: ignore[union-attr]
         assert new.eak != old.eak and new.epoch == old.epoch + 1
         assert new.to_typed_code() in _text(app.screen, "#code")
         await pilot.press("y")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
     v = Vault.open(vault_home)
     v.unlock(PW)  # the password stays the same
     assert v.slot.kit.to_bytes() == new.to_bytes()
@@ -182,28 +159,28 @@ async def test_bad_auto_lock_minutes_are_refused_and_a_good_value_is_used(vault_
         assert "after 5 minutes" in _text(app.screen, "#overview")
         for bad in ("soon", "-1", "99999", "2.5", "1_0", ""):
             await pilot.press("a")
-            await _wait_for(pilot, NumberScreen)
+            await on_screen(pilot, NumberScreen)
             await pilot.press("ctrl+a", "ctrl+k")  # empty the field
-            await _type(pilot, bad)
+            await typed(pilot, bad)
             await pilot.press("enter")
             await pilot.pause(0.05)
             assert isinstance(app.screen, NumberScreen), bad
             assert "whole number of minutes from 0 to 1440" in _text(app.screen, "#message"), bad
             assert "auto_lock_minutes" not in app.vault.settings()  # type: ignore[union-attr]
             await pilot.press("escape")
-            await _wait_for(pilot, SettingsScreen)
+            await on_screen(pilot, SettingsScreen)
 
         await pilot.press("a")
-        await _wait_for(pilot, NumberScreen)
+        await on_screen(pilot, NumberScreen)
         await pilot.press("ctrl+a", "ctrl+k")
-        await _type(pilot, "1")
+        await typed(pilot, "1")
         await pilot.press("enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         assert "after 1 minute" in _text(app.screen, "#overview")
         assert app.vault.settings()["auto_lock_minutes"] == 1  # type: ignore[union-attr]
 
         app._last_input = time.monotonic() - 90  # idle 1.5 minutes: locks now, not with the default 5
-        await _wait_for(pilot, LockScreen, tries=60)
+        await on_screen(pilot, LockScreen, seconds=3)
         await pilot.pause(0.2)
         assert app.vault is None
 
@@ -213,11 +190,11 @@ async def test_clipboard_seconds_are_saved(vault_home: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)
         await pilot.press("c")
-        await _wait_for(pilot, NumberScreen)
+        await on_screen(pilot, NumberScreen)
         await pilot.press("ctrl+a", "ctrl+k")
-        await _type(pilot, "12")
+        await typed(pilot, "12")
         await pilot.press("enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         assert "clear copied values: after 12 seconds" in _text(app.screen, "#overview")
     v = Vault.open(vault_home)
     assert v.settings()["clipboard_seconds"] == 12
@@ -230,16 +207,16 @@ async def test_chosen_theme_is_kept_across_a_restart(vault_home: Path) -> None:
         await _settings(pilot)
         assert app.theme != "ansi-light"
         await pilot.press("t")
-        await _wait_for(pilot, ThemeScreen)
+        await on_screen(pilot, ThemeScreen)
         names = theme_names(app)
         assert names[:2] == ["ansi-dark", "ansi-light"]
         await pilot.press("home", "down", "enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         assert app.theme == "ansi-light"
 
     again = StrongroomApp(home=vault_home)
     async with again.run_test(size=SIZE) as pilot:
-        await _wait_for(pilot, LockScreen)  # applied before unlocking: the theme is not secret
+        await on_screen(pilot, LockScreen)  # applied before unlocking: the theme is not secret
         assert again.theme == "ansi-light"
 
 
@@ -249,9 +226,9 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
         await _settings(pilot)
         assert "No backups" in _backups(app.screen)
         await pilot.press("b")
-        await _wait_for(pilot, BackupScreen)
+        await on_screen(pilot, BackupScreen)
         await pilot.press("ctrl+a", "ctrl+k")
-        await _type(pilot, str(tmp_path / "missing"))
+        await typed(pilot, str(tmp_path / "missing"))
         await pilot.press("enter")
         for _ in range(100):
             if "does not exist" in _text(app.screen, "#message"):
@@ -259,11 +236,11 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
             await pilot.pause(0.05)
         assert "does not exist" in _text(app.screen, "#message")
         await pilot.press("escape")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         await pilot.press("b")  # default folder: the home's backups folder, made on first use
-        await _wait_for(pilot, BackupScreen)
+        await on_screen(pilot, BackupScreen)
         await pilot.press("enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         for _ in range(100):
             if "2 records" in _backups(app.screen):
                 break
@@ -273,11 +250,7 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
     assert len(files) == 1 and files[0].stat().st_mode & 0o077 == 0
 
     other = tmp_path / "restored"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
-    env |= {"STRONGROOM_INSECURE_TEST_KDF": "1", "STRONGROOM_HOME": str(other), "PYTHONPATH": str(REPO),
-            "STRONGROOM_PASSWORD": PW, "STRONGROOM_BACKUP_PASSWORD": PW}
-    r = subprocess.run([sys.executable, "-m", "tui.cli", "backup", "restore", str(files[0])], env=env,
-                       capture_output=True, text=True, timeout=60)
+    r = run_cli(cli_env(other, PW, STRONGROOM_BACKUP_PASSWORD=PW), "backup", "restore", str(files[0]))
     assert r.returncode == 0, r.stderr
     restored = Vault.open(other)
     restored.unlock(PW)
@@ -288,14 +261,13 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
 async def test_every_settings_action_is_in_the_command_palette(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot)
-        await _wait_for(pilot, RecordListScreen)
+        await unlock(pilot, PW)
         await pilot.press("ctrl+p")
         await pilot.pause(0.1)
-        await _type(pilot, "auto-lock")
+        await typed(pilot, "auto-lock")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await _wait_for(pilot, NumberScreen)
+        await on_screen(pilot, NumberScreen)
         names = {name for name, _, _ in app.palette_commands()}
         assert {"Settings", "Change Account Password", "Rotate Account Key", "Auto-lock minutes",
                 "Clipboard seconds", "Theme: choose", "Back up now", "Show Authentication Kit",
@@ -327,9 +299,9 @@ async def test_y_opens_the_sync_settings(vault_home: Path) -> None:
         await _settings(pilot)
         assert "method: none" in _text(app.screen, "#overview")
         await pilot.press("y")
-        await _wait_for(pilot, SyncScreen)
+        await on_screen(pilot, SyncScreen)
         await pilot.press("escape")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
 
 
 async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(vault_home: Path) -> None:
@@ -340,9 +312,9 @@ async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(vaul
         await pilot.pause(0.1)
         assert isinstance(app.screen, SettingsScreen)
         await pilot.press("b")
-        await _wait_for(pilot, BackupScreen)
+        await on_screen(pilot, BackupScreen)
         await pilot.press("enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         for _ in range(100):
             if "2 records" in _backups(app.screen):
                 break
@@ -353,15 +325,15 @@ async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(vaul
         assert [s.title for s in vault.summaries()] == ["Door codes"]
 
         await pilot.press("o", "enter")
-        await _wait_for(pilot, RestoreScreen)
-        await _type(pilot, "not the password")
+        await on_screen(pilot, RestoreScreen)
+        await typed(pilot, "not the password")
         await pilot.press("enter")
         for _ in range(100):
             if "wrong password" in _text(app.screen, "#message"):
                 break
             await pilot.pause(0.05)
         assert "wrong password for this backup" in _text(app.screen, "#message")
-        await _type(pilot, PW)
+        await typed(pilot, PW)
         await pilot.press("enter")
-        await _wait_for(pilot, SettingsScreen)
+        await on_screen(pilot, SettingsScreen)
         assert sorted(s.title for s in vault.summaries()) == ["Door codes", "GitHub"]

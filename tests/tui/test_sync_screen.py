@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pilotkit import typed, unlock, until
 
 from sync.engine import config, configure
 from sync.folder import FolderSync
@@ -55,28 +56,6 @@ def devices(tmp_path: Path) -> Iterator[tuple[Path, Vault]]:
     other.close()
 
 
-async def _type(pilot: Any, text: str) -> None:
-    for ch in text:
-        await pilot.press(ch if ch != " " else "space")
-
-
-async def _until(pilot: Any, check: Any, seconds: float = 10.0, what: str = "") -> float:
-    """Wait (keeping the app running) until check() holds; returns the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < seconds:
-        if check():
-            return time.monotonic() - start
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what or check}")
-
-
-async def _unlock(pilot: Any, app: StrongroomApp) -> None:
-    await _until(pilot, lambda: isinstance(app.screen, LockScreen), what="the lock screen")
-    await _type(pilot, PW)
-    await pilot.press("enter")
-    await _until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the record list")
-
-
 def _titles(app: StrongroomApp) -> list[str]:
     screen = next(s for s in app.screen_stack if isinstance(s, RecordListScreen))
     return [r.title for r in screen.query_one(RecordList).rows]
@@ -107,23 +86,23 @@ async def test_folder_chosen_in_the_screen_then_another_devices_record_appears_l
     folder.mkdir()
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("y")
-        await _until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
         assert "None" in _screen_text(app, "#sync-status")
         await pilot.press("f")
-        await _type(pilot, str(folder))
+        await typed(pilot, str(folder))
         await pilot.press("enter")
         assert "Syncing through" in _screen_text(app, "#message")
         data = folder / other.slot.account_id / "data.mssb"
-        await _until(pilot, data.exists, what="this device's first write of data.mssb")
-        await _until(pilot, lambda: "Folder" in _screen_text(app, "#sync-status")
+        await until(pilot, data.exists, what="this device's first write of data.mssb")
+        await until(pilot, lambda: "Folder" in _screen_text(app, "#sync-status")
                      and "never" not in _screen_text(app, "#sync-status"), what="the last sync time")
         await pilot.press("escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
 
         await asyncio.to_thread(_write_from, other, folder, "From the laptop")
-        took = await _until(pilot, lambda: "From the laptop" in _titles(app), seconds=5.0,
+        took = await until(pilot, lambda: "From the laptop" in _titles(app), seconds=5.0,
                             what="the other device's record in the list")
         assert _titles(app) == ["From the laptop", "GitHub"]
         print(f"another device's record listed {took:.2f} s after its write")
@@ -138,26 +117,26 @@ async def test_bad_folder_path_is_refused_with_a_clear_message(devices: tuple[Pa
     a_file.write_text("not a folder")
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("y")
-        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen))
         cases = [(str(tmp_path / "no" / "such" / "folder"), "does not exist"),
                  (str(a_file), "is a file, not a folder"),
                  ("Dropbox/Strongroom", "full path"),
                  ("", "Type the sync folder's path")]
         await pilot.press("f")
-        for typed, expected in cases:  # the cursor stays in the field to correct it
+        for text, expected in cases:  # the cursor stays in the field to correct it
             await pilot.press("ctrl+a", "ctrl+k")
-            await _type(pilot, typed)
+            await typed(pilot, text)
             await pilot.press("enter")
             await pilot.pause(0.05)
-            assert expected in _screen_text(app, "#message"), typed
+            assert expected in _screen_text(app, "#message"), text
         await pilot.press("escape", "w")
-        await _type(pilot, "my-laptop")
+        await typed(pilot, "my-laptop")
         await pilot.press("enter")
         assert "is not an IP address" in _screen_text(app, "#message")
         await pilot.press("escape", "c")
-        await _type(pilot, "sync.example.com")
+        await typed(pilot, "sync.example.com")
         await pilot.press("enter")
         assert "account server's address" in _screen_text(app, "#message")
         assert config(app.vault)["method"] == "none"  # nothing was changed
@@ -171,20 +150,20 @@ async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
     folder.mkdir()
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("ctrl+r")
-        await _until(pilot, lambda: any("syncs with nothing" in n for n in _notes(app)), what="the no-method hint")
+        await until(pilot, lambda: any("syncs with nothing" in n for n in _notes(app)), what="the no-method hint")
         await pilot.press("y", "f")
-        await _type(pilot, str(folder))
+        await typed(pilot, str(folder))
         await pilot.press("enter", "escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.press("ctrl+r")
-        await _until(pilot, lambda: any(n.startswith("Synced:") for n in _notes(app)), what="the sync outcome")
+        await until(pilot, lambda: any(n.startswith("Synced:") for n in _notes(app)), what="the sync outcome")
         assert (folder / other.slot.account_id / "data.mssb").exists()
 
         folder.rename(tmp_path / "Dropbox-unplugged")  # the share goes away
         await pilot.press("ctrl+r")
-        await _until(pilot, lambda: any("Sync failed" in n and "is missing" in n for n in _notes(app)),
+        await until(pilot, lambda: any("Sync failed" in n and "is missing" in n for n in _notes(app)),
                      what="a clear error for the missing folder")
         assert isinstance(app.screen, RecordListScreen) and _titles(app) == ["GitHub"]  # nothing lost
 
@@ -205,14 +184,14 @@ async def test_a_missing_folder_is_said_once_and_syncing_resumes_when_it_is_back
     folder.rename(tmp_path / "unmounted")
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
-        await _until(pilot, lambda: any("is missing" in n for n in _notes(app)), what="the missing folder said")
+        await unlock(pilot, PW)
+        await until(pilot, lambda: any("is missing" in n for n in _notes(app)), what="the missing folder said")
         await pilot.pause(1.0)
         assert sum("is missing" in n for n in _notes(app)) == 1  # said once, not at every retry
         assert not folder.exists()  # not created behind the user's back
         (tmp_path / "unmounted").rename(folder)  # the share is mounted
-        await _until(pilot, lambda: "Waiting in the share" in _titles(app), seconds=5.0, what="the merge")
-        await _until(pilot, lambda: any("works again" in n for n in _notes(app)), what="the all-clear")
+        await until(pilot, lambda: "Waiting in the share" in _titles(app), seconds=5.0, what="the merge")
+        await until(pilot, lambda: any("works again" in n for n in _notes(app)), what="the all-clear")
 
 
 async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path, Vault], tmp_path: Path) -> None:
@@ -225,12 +204,12 @@ async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path
     setup.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
-        await _until(pilot, lambda: bool(_watch_threads()), what="the folder watcher")
-        await _until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
+        await unlock(pilot, PW)
+        await until(pilot, lambda: bool(_watch_threads()), what="the folder watcher")
+        await until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
         await pilot.press("ctrl+l")
-        await _until(pilot, lambda: isinstance(app.screen, LockScreen))
-        await _until(pilot, lambda: not _watch_threads(), seconds=5.0, what="the watcher to stop")
+        await until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await until(pilot, lambda: not _watch_threads(), seconds=5.0, what="the watcher to stop")
         assert not app.sync_runtime.running
 
         await asyncio.to_thread(_write_from, other, folder, "Written while locked")
@@ -241,9 +220,9 @@ async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path
         finally:
             probe.close()
 
-        await _type(pilot, PW)
+        await typed(pilot, PW)
         await pilot.press("enter")
-        await _until(pilot, lambda: "Written while locked" in (_titles(app) if isinstance(app.screen, RecordListScreen)
+        await until(pilot, lambda: "Written while locked" in (_titles(app) if isinstance(app.screen, RecordListScreen)
                                                                 else []), seconds=5.0, what="the merge after unlock")
 
 
@@ -254,22 +233,22 @@ async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_
     other.add(new_record("note", "From the phone"))
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot, WifiPeer(other, LOOPBACK) as phone:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("y")
-        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen))
         await pilot.press("w")
-        await _type(pilot, "127.0.0.1")
+        await typed(pilot, "127.0.0.1")
         await pilot.press("enter")
         short = phone.name.split(".")[0]
-        await _until(pilot, lambda: short[:24] in _screen_text(app, "#peers")
+        await until(pilot, lambda: short[:24] in _screen_text(app, "#peers")
                      and "last sync never" not in _screen_text(app, "#peers"), seconds=10.0,
                      what="the phone listed with a last sync time")
         assert "reachable" in _screen_text(app, "#sync-status")
         assert sorted(s.title for s in other.summaries()) == ["From the phone", "GitHub"]
         await pilot.press("escape")
-        await _until(pilot, lambda: "From the phone" in _titles(app), seconds=5.0)
+        await until(pilot, lambda: "From the phone" in _titles(app), seconds=5.0)
         await pilot.press("ctrl+l")
-        await _until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
+        await until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
                                             for t in threading.enumerate()), seconds=5.0)
 
 
@@ -286,8 +265,8 @@ async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on
     setup.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
-        await _until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
+        await unlock(pilot, PW)
+        await until(pilot, (folder / other.slot.account_id / "data.mssb").exists)
 
         def change_elsewhere() -> None:
             FolderSync(other, folder).sync_now()
@@ -295,22 +274,22 @@ async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on
             _write_from(other, folder, "After the change")
 
         await asyncio.to_thread(change_elsewhere)
-        await _until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question")
-        await _type(pilot, "not it at all")
+        await until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question")
+        await typed(pilot, "not it at all")
         await pilot.press("enter")
-        await _until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
+        await until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
                      and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
         assert isinstance(app.screen, NewPasswordScreen)
         await pilot.press("escape")  # not now: the list again, not asked again by the watcher
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.pause(1.5)
         assert isinstance(app.screen, RecordListScreen)
         await pilot.press("ctrl+r")  # asking to sync asks again
-        await _until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question again")
-        await _type(pilot, "the new password")
+        await until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question again")
+        await typed(pilot, "the new password")
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered")
-        await _until(pilot, lambda: "After the change" in _titles(app), seconds=5.0, what="sync going on")
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered")
+        await until(pilot, lambda: "After the change" in _titles(app), seconds=5.0, what="sync going on")
         assert app.vault is not None and app.vault.slot.epoch == other.slot.epoch
     again = Vault.open(home)
     try:
@@ -343,11 +322,11 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
     home, other = devices
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("y", "c")
-        await _type(pilot, server)
+        await typed(pilot, server)
         await pilot.press("enter")
-        await _until(pilot, lambda: any("Cloud sync through" in n for n in _notes(app)), seconds=20.0,
+        await until(pilot, lambda: any("Cloud sync through" in n for n in _notes(app)), seconds=20.0,
                      what="the account linked to the server")
         assert "Cloud" in _screen_text(app, "#sync-status")
         # a new device signs in from the server and finds this device's record
@@ -357,13 +336,13 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
 
         # a record added here reaches the server without any sync key
         await pilot.press("escape")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.press("n")
-        await _until(pilot, lambda: isinstance(app.screen, EditRecordScreen))
+        await until(pilot, lambda: isinstance(app.screen, EditRecordScreen))
         app.screen.query_one("#title").focus()
-        await _type(pilot, "Added here")
+        await typed(pilot, "Added here")
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
 
         def phone_has(title: str) -> bool:
             sync_now(phone)
@@ -376,7 +355,7 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
         # and the phone's record appears here on the interval
         phone.add(new_record("note", "From the phone"))
         await asyncio.to_thread(sync_now, phone)
-        await _until(pilot, lambda: "From the phone" in _titles(app), seconds=10.0, what="the phone's record")
+        await until(pilot, lambda: "From the phone" in _titles(app), seconds=10.0, what="the phone's record")
         phone.close()
 
 
@@ -401,7 +380,7 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
     b.close()
 
     async def run(pilot: Any) -> None:
-        await _type(pilot, "snapshot password")
+        await typed(pilot, "snapshot password")
         await pilot.press("enter")
         for _ in range(100):
             if isinstance(pilot.app.screen, RecordListScreen):
@@ -429,34 +408,34 @@ async def test_saved_account_key_is_explained_then_turned_on_and_off(devices: tu
     key_file = folderkey.path_for(folder, other.slot.account_id)
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
-        await _unlock(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("y")
-        await _until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen), what="the Sync screen")
         await pilot.press("a")  # no folder yet: said, nothing asked
         assert "choose a folder first" in _screen_text(app, "#message")
         assert not isinstance(app.screen, ConfirmScreen)
 
         await pilot.press("f")
-        await _type(pilot, str(folder))
+        await typed(pilot, str(folder))
         await pilot.press("enter")
-        await _until(pilot, lambda: "no: new devices need the Kit" in _screen_text(app, "#sync-status"),
+        await until(pilot, lambda: "no: new devices need the Kit" in _screen_text(app, "#sync-status"),
                      what="the saved-key line")
         await pilot.press("a")
-        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the explanation")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the explanation")
         assert "guess your password offline" in str(app.screen.query_one("Static").render())
         await pilot.press("n")  # declined: nothing written
-        await _until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen))
         assert not key_file.exists()
 
         await pilot.press("a")
-        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await _until(pilot, key_file.exists, what="account.key in the folder")
+        await until(pilot, key_file.exists, what="account.key in the folder")
         assert "yes: new devices sign in" in _screen_text(app, "#sync-status")
         assert PW.encode() not in key_file.read_bytes()
 
         await pilot.press("a")
-        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await _until(pilot, lambda: not key_file.exists(), what="account.key removed")
+        await until(pilot, lambda: not key_file.exists(), what="account.key removed")
         assert "no: new devices need the Kit" in _screen_text(app, "#sync-status")

@@ -74,7 +74,7 @@ class RecordListScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort", show=False),
         Binding("x", "clear_filters", "Clear filters", show=False),
         Binding("s", "security", "Security"),
-        Binding("i", "app.import_records", "Import"),
+        Binding("i", "app.import_records", "Import", show=False),  # footer room for ^q Quit at 100 columns
         Binding("ctrl+r", "app.sync_now", "Sync now", show=False), Binding("y", "app.sync_settings", "Sync", show=False),
         Binding("comma", "app.settings", "Settings"),
         Binding("ctrl+l", "app.lock", "Lock"),

@@ -1,0 +1,49 @@
+"""Running the real CLI in tests: a clean environment, the code under test, loopback ports.
+
+Every CLI test runs `strongroom` in its own process, as a script would. This module is the one
+place that decides what such a process sees: none of the caller's STRONGROOM_ settings, the
+cheap test KDF (switched on explicitly), and this checkout first on the import path, so a test
+runs the code under test even while the editable install is being rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_env(home: Path | None = None, password: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment for a CLI process: a device home and the password it unlocks with, if given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env["STRONGROOM_INSECURE_TEST_KDF"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    if home is not None:
+        env["STRONGROOM_HOME"] = str(home)
+    if password is not None:
+        env["STRONGROOM_PASSWORD"] = password
+    return env | extra
+
+
+def run_cli(env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = "",
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`strongroom ARGS` in a new process; never waits on a terminal (stdin is `stdin`, then EOF)."""
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def short_runtime_dir() -> str:
+    """A fresh XDG_RUNTIME_DIR under /tmp: the agent's socket path must fit in ~104 bytes (sun_path)."""
+    return tempfile.mkdtemp(prefix="sr-", dir="/tmp")

@@ -1,0 +1,52 @@
+"""Driving the real app by keys in tests: typing, and waiting with a deadline.
+
+The app loads, searches and syncs in workers, so a test waits for what a person would see
+rather than sleeping a fixed time. Every wait fails with what it was waiting for and which
+screen the app was on, and gives back how long it took (some tests report it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tui.screens.account import LockScreen
+from tui.screens.records import RecordListScreen
+
+
+async def typed(pilot: Any, text: str) -> None:
+    """Type `text` key by key, as a person would."""
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def until(pilot: Any, check: Callable[[], object], seconds: float = 10.0, what: str = "") -> float:
+    """Keep the app running until check() holds; the seconds it took (fails after `seconds`)."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start >= seconds:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what or 'the condition'}; "
+                                 f"on {type(pilot.app.screen).__name__}")
+        await pilot.pause(0.05)
+
+
+async def on_screen(pilot: Any, screen_type: type, seconds: float = 10.0) -> float:
+    """Wait until the app shows a `screen_type` screen; the seconds it took.
+
+    Then let the new screen finish mounting (its Header among others): a test that switches
+    screens again at once would otherwise race Textual's own mount handlers."""
+    took = await until(pilot, lambda: isinstance(pilot.app.screen, screen_type), seconds, screen_type.__name__)
+    await pilot.pause(0.05)
+    await pilot.pause()
+    return took
+
+
+async def unlock(pilot: Any, password: str) -> None:
+    """From the lock screen, type the password and wait for the record list."""
+    await on_screen(pilot, LockScreen)
+    await typed(pilot, password)
+    await pilot.press("enter")
+    await on_screen(pilot, RecordListScreen)
