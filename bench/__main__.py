@@ -9,7 +9,7 @@ SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "import_s
 
 
 def main(argv: list[str]) -> int:
-    values = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--markdown"}  # an option's value, not a suite
+    values = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--markdown", "--install")}  # not suites
     names = [a for a in argv if not a.startswith("-") and not a.isdigit() and a not in values] or SUITES
     for name in names:
         try:

@@ -6,6 +6,10 @@ username, password, URL, ~100-character notes) and, where it has one, the same A
 (64 MiB, t = 3, p = 4; pass uses gpg's own key protection instead). Tools are measured alternately
 in one run; each row gives the median and the spread (min–max) of wall time and the process's peak
 memory, and the ratio Strongroom / peer. Peers missing from the machine are skipped.
+
+`--install venv` (the default of a full run) times Strongroom and pykeepass from a fresh venv
+holding a plain `pip install .`, as a user runs them; `--install current` (the default of
+`--quick`) times this interpreter's install.
 """
 
 from __future__ import annotations
@@ -45,6 +49,39 @@ class Tool:
     ops: dict[str, Callable[[int], list[str] | Callable[[], None]]] = field(default_factory=dict)
     stdin: str = ""
     env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Install:
+    """Where the Python tools (Strongroom, pykeepass) run from."""
+
+    strongroom: list[str]
+    python: str
+    label: str
+
+
+def current_install() -> Install:
+    """This interpreter and its console script (the developer's, often editable, install)."""
+    return Install(_cli(), sys.executable, f"this interpreter ({sys.executable})")
+
+
+def plain_install(where: Path) -> Install:
+    """A fresh venv holding `pip install .` (what the README installs) and pykeepass.
+
+    Times what a user runs: not an editable install's import hook, nor whatever .pth hooks the
+    developer's site-packages holds (on the machine of the committed table, one imports certifi
+    at every interpreter start: ~20 ms of each whole-process run)."""
+    repo = Path(__file__).resolve().parents[1]
+    print(f"[peers] installing Strongroom (pip install .) and pykeepass into {where} …", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    python = where / "bin" / "python"
+    extra = ["pykeepass"] if "pykeepass" in TOOLS else []
+    done = subprocess.run([str(python), "-m", "pip", "install", "-q", str(repo), *extra], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"[peers] pip install into the venv failed:\n{done.stderr[-2000:]}\n"
+                         "(use --install current to time this interpreter's install instead)")
+    return Install([str(where / "bin" / "strongroom")], str(python), "a fresh venv: `pip install .` and pykeepass")
 
 
 @dataclass
@@ -153,16 +190,17 @@ def build_pass(store: Path, gnupg: Path, n: int) -> dict[str, str] | None:
 
 
 # -- the table ----------------------------------------------------------------------------------
-def measure(sizes: list[int], repeats: int) -> list[tuple[str, int, str, Sample]]:
+def measure(sizes: list[int], repeats: int, install: Install) -> list[tuple[str, int, str, Sample]]:
     rows: list[tuple[str, int, str, Sample]] = []
     for n in sizes:
-        rows += measure_size(n, repeats)
+        rows += measure_size(n, repeats, install)
     return rows
 
 
-def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
+def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int, str, Sample]]:
     rows: list[tuple[str, int, str, Sample]] = []
-    py = sys.executable
+    py = install.python
+    sr = install.strongroom
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         print(f"[peers] building {n:,} records for each tool …", flush=True)
@@ -185,24 +223,24 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
 
         ops: dict[str, dict[str, tuple[Callable[[], list[str]], str, dict[str, str]]]] = {
             "unlock only": {
-                "strongroom": (lambda: [*_cli(), "kit", "--code"], "", sr_env),
+                "strongroom": (lambda: [*sr, "kit", "--code"], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "db-info", "-q", str(kdbx)], PASSWORD + "\n", {}),
                 "pykeepass": (lambda: pk("pass"), "", {}),
             },
             "show one entry": {
-                "strongroom": (lambda: [*_cli(), "get", target, "--field", "password"], "", sr_env),
+                "strongroom": (lambda: [*sr, "get", target, "--field", "password"], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "show", "-q", "-s", str(kdbx), target], PASSWORD + "\n", {}),
                 "pykeepass": (lambda: pk(f"print(kp.find_entries(title={target!r}, first=True).password)"), "", {}),
                 "pass": (lambda: ["pass", "show", target.replace(" ", "")], "", pass_env or {}),
             },
             "search": {
-                "strongroom": (lambda: [*_cli(), "ls", query], "", sr_env),
+                "strongroom": (lambda: [*sr, "ls", query], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "search", "-q", str(kdbx), query], PASSWORD + "\n", {}),
                 "pykeepass": (lambda: pk(f"print(len(kp.find_entries(title={query!r} + '.*', regex=True)))"), "", {}),
                 "pass": (lambda: ["pass", "grep", "-c", query[-5:]], "", pass_env or {}),
             },
             "add one entry": {
-                "strongroom": (lambda: [*_cli(), "add", "login", "--title", f"New {next(counter)}",
+                "strongroom": (lambda: [*sr, "add", "login", "--title", f"New {next(counter)}",
                                         "--field", "username=new", "--field", "password=new-pw-1"], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "add", "-q", "-u", "new", "-p", str(kdbx), f"New {next(counter)}"],
                                   f"{PASSWORD}\nnew-pw-1\n", {}),
@@ -211,7 +249,7 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
                 "pass": (lambda: ["pass", "insert", "-m", "-f", f"New{next(counter)}"], "new-pw-1\n", pass_env or {}),
             },
             "export": {
-                "strongroom": (lambda: [*_cli(), "export", "--format", "csv", "--yes", "--force",
+                "strongroom": (lambda: [*sr, "export", "--format", "csv", "--yes", "--force",
                                         str(base / "out.csv")], "", sr_env),
                 "keepassxc-cli": (lambda: [*kx, "export", "-q", "-f", "csv", str(kdbx)], PASSWORD + "\n", {}),
             },
@@ -236,14 +274,14 @@ def measure_size(n: int, repeats: int) -> list[tuple[str, int, str, Sample]]:
                 if sample.seconds:
                     rows.append((op, n, tool, sample))
         # Strongroom only: through the unlock agent.
-        subprocess.run([*_cli(), "unlock", "--timeout", "10m"], env=sr_env, check=True, capture_output=True)
+        subprocess.run([*sr, "unlock", "--timeout", "10m"], env=sr_env, check=True, capture_output=True)
         agent_env = {k: v for k, v in sr_env.items() if k != "STRONGROOM_PASSWORD"}
         sample = Sample()
         for _ in range(max(repeats, 5)):
-            secs, mb = run_once([*_cli(), "get", target, "--field", "password"], "", agent_env)
+            secs, mb = run_once([*sr, "get", target, "--field", "password"], "", agent_env)
             sample.seconds.append(secs)
             sample.peak_mb = max(sample.peak_mb, mb)
-        subprocess.run([*_cli(), "lock"], env=agent_env, capture_output=True)
+        subprocess.run([*sr, "lock"], env=agent_env, capture_output=True)
         rows.append(("show one entry (agent)", n, "strongroom", sample))
     return rows
 
@@ -289,19 +327,15 @@ def _pass_version() -> str:
     return found.group(1) if found else "unknown version"
 
 
-def environment(load_before: tuple[float, float, float]) -> list[str]:
+def environment(load_before: tuple[float, float, float], install: Install) -> list[str]:
     """What a reader needs to reproduce the table: machine, versions, parameters, load."""
-    import importlib.metadata
     import platform
     import time
 
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
         else platform.processor()
-    try:
-        pkp = importlib.metadata.version("pykeepass")
-    except importlib.metadata.PackageNotFoundError:
-        pkp = "not installed"
+    pkp = _first_line([install.python, "-c", "import importlib.metadata as m; print(m.version('pykeepass'))"])
     rev = _first_line(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short", "HEAD"])
     load_after = os.getloadavg()
     return [
@@ -314,6 +348,7 @@ def environment(load_before: tuple[float, float, float]) -> list[str]:
         "- Argon2id for Strongroom and the KDBX4 file: 64 MiB, t = 3, p = 4 (pass: gpg's own key protection, "
         "warm gpg-agent, 1,000 entries only because `pass grep` decrypts every file)",
         "- Whole-process wall time (fork + exec to exit) and peak RSS of that process; tools alternate run by run",
+        f"- Strongroom and pykeepass run from {install.label}",
     ]
 
 
@@ -338,10 +373,15 @@ def run(argv: list[str] | None = None) -> None:
     from bench.common import ensure_bytecode
 
     ensure_bytecode()
-    load_before = os.getloadavg()
-    repeats = 2 if quick else 5
-    rows = measure(sizes, repeats)
-    print_table(rows)
-    if markdown is not None:
-        write_markdown(markdown, rows, environment(load_before), repeats)
-        print(f"[peers] wrote {markdown}")
+    how = args[args.index("--install") + 1] if "--install" in args[:-1] else ("current" if quick else "venv")
+    if how not in ("current", "venv"):
+        raise SystemExit("--install is current (this interpreter) or venv (a fresh plain install)")
+    with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:
+        install = current_install() if how == "current" else plain_install(Path(tmp) / "venv")
+        load_before = os.getloadavg()
+        repeats = 2 if quick else 5
+        rows = measure(sizes, repeats, install)
+        print_table(rows)
+        if markdown is not None:
+            write_markdown(markdown, rows, environment(load_before, install), repeats)
+            print(f"[peers] wrote {markdown}")
