@@ -49,9 +49,10 @@ def to_csv(records: Iterable[Record]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in _sorted(records):
+        main = {low: f.value for f in reversed(r.fields) if (low := f.name.lower()) in _MAIN}  # the first one wins
         extra = "\n".join(f"{f.name}: {f.value}" for f in r.fields if f.name.lower() not in _MAIN)
-        writer.writerow([r.id, r.type, r.title, r.value("username") or "", r.value("password") or "",
-                         r.value("url") or "", r.value("totp") or "", r.notes, ", ".join(r.tags),
+        writer.writerow([r.id, r.type, r.title, main.get("username") or "", main.get("password") or "",
+                         main.get("url") or "", main.get("totp") or "", r.notes, ", ".join(r.tags),
                          "1" if r.favorite else "", iso(r.created), iso(r.modified), extra])
     return out.getvalue()
 
