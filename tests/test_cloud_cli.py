@@ -23,26 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 from clikit import cli_env, free_port, run_cli
+from pgcheck import PG_URL, pg_unavailable
 
 PW = "correct horse battery staple"
 NEW_PW = "tr0ub4dor & three more words"
 RESET_PW = "a brand new password after the reset"
 EMAIL = "ann@example.com"
-PG_URL = os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_skip() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=2) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
-        return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set STRONGROOM_TEST_PG"
-    return None
-
-
-_PG_SKIP = _pg_skip()
+_PG_SKIP = pg_unavailable()
 
 
 @dataclass

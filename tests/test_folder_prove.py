@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pilotkit import unlock
 
 from sync import mssb
 from sync.folder import FolderSync, bootstrap_from_folder
@@ -53,7 +54,7 @@ def test_same_record_edited_offline_on_two_homes(homes: tuple[Path, Path, Path, 
 
 async def test_conflict_is_visible_in_the_tui(tmp_path: Path) -> None:
     from tui.app import StrongroomApp
-    from tui.screens.records import RecordDetailScreen, RecordListScreen
+    from tui.screens.records import RecordDetailScreen
     from tui.widgets.record_list import RecordList
 
     folder = tmp_path / "f"
@@ -72,13 +73,7 @@ async def test_conflict_is_visible_in_the_tui(tmp_path: Path) -> None:
     b.close()
     app = StrongroomApp(home=tmp_path / "a")
     async with app.run_test(size=(100, 30)) as pilot:
-        for ch in PW:
-            await pilot.press(ch if ch != " " else "space")
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, RecordListScreen):
-                break
-            await pilot.pause(0.05)
+        await unlock(pilot, PW)
         rows = app.screen.query_one(RecordList).rows
         assert [(r.title, r.conflict) for r in rows] == [("Mail", True)]
         await pilot.press("enter")

@@ -6,33 +6,18 @@ names another URL); each test gets its own schema, dropped afterwards, so runs n
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgcheck import PG_URL, pg_unavailable
 
 from sync.server.runner import ServerThread
 from sync.server.service import Limit, Limits, ServerConfig
 from sync.server.storage import Storage
 
-PG_URL = os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def pg_available() -> str | None:
-    """None when PostgreSQL answers, else the reason to skip."""
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=2) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
-        return f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set STRONGROOM_TEST_PG"
-    return None
-
-
-_PG_SKIP = pg_available()
+_PG_SKIP = pg_unavailable()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

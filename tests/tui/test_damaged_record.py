@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from pilotkit import unlock
+
 from tui.app import StrongroomApp
 from tui.screens.records import RecordDetailScreen, RecordListScreen
 from tui.widgets.record_list import RecordList
@@ -27,13 +29,7 @@ async def test_opening_a_damaged_record_explains_and_returns_to_the_list(home: P
     db.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(100, 30)) as pilot:
-        for ch in PW:
-            await pilot.press(ch if ch != " " else "space")
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, RecordListScreen):
-                break
-            await pilot.pause(0.05)
+        await unlock(pilot, PW)
         lst = app.screen.query_one(RecordList)
         for _ in range(100):  # no summary index (deleted above): the list loads in a worker
             if lst.rows:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from pilotkit import on_screen
+from pilotkit import on_screen, unlock
 from textual.widgets import Input
 
 from tui.app import StrongroomApp
-from tui.screens.records import EditRecordScreen, RecordDetailScreen, RecordListScreen
+from tui.screens.records import EditRecordScreen, RecordDetailScreen
 from vault.records import Field, new_record
 from vault.templates import FieldKind
 from vault.vault import Vault
@@ -27,10 +27,7 @@ async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> N
     v.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(100, 30)) as pilot:
-        for ch in PW:
-            await pilot.press(ch if ch != " " else "space")
-        await pilot.press("enter")
-        await on_screen(pilot, RecordListScreen)
+        await unlock(pilot, PW)
         await pilot.press("enter")
         await on_screen(pilot, RecordDetailScreen)
         await pilot.press("e")

@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from pilotkit import unlock
 from textual.widgets import Input
 
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
-from tui.screens.records import EditRecordScreen, RecordListScreen
+from tui.screens.records import EditRecordScreen
 from vault.vault import Vault
 
 PW = "idle test password"
@@ -22,21 +23,10 @@ def vault_home(home: Path) -> Path:
     return home
 
 
-async def _unlocked(pilot, app: StrongroomApp) -> None:  # type: ignore[no-untyped-def]
-    for ch in PW:
-        await pilot.press(ch if ch != " " else "space")
-    await pilot.press("enter")
-    for _ in range(100):
-        if isinstance(app.screen, RecordListScreen):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("not unlocked")
-
-
 async def test_typing_into_a_form_field_keeps_the_app_unlocked(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _unlocked(pilot, app)
+        await unlock(pilot, PW)
         await pilot.press("n")
         for _ in range(40):
             if isinstance(app.screen, EditRecordScreen):
@@ -55,7 +45,7 @@ async def test_typing_into_a_form_field_keeps_the_app_unlocked(vault_home: Path)
 async def test_idle_time_locks_and_forgets_the_keys(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _unlocked(pilot, app)
+        await unlock(pilot, PW)
         app._last_input = time.monotonic() - 3600
         app._check_idle()
         await pilot.pause(0.1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from pilotkit import unlock
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
@@ -72,13 +73,7 @@ async def test_odd_names_and_escapes_in_a_record_are_shown_as_text(home: Path) -
     v.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(100, 30)) as pilot:
-        for ch in PW:
-            await pilot.press(ch if ch != " " else "space")
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, RecordListScreen):
-                break
-            await pilot.pause(0.05)
+        await unlock(pilot, PW)
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert isinstance(app.screen, RecordDetailScreen)
@@ -97,13 +92,7 @@ async def test_a_title_with_a_closing_tag_can_be_edited_and_deleted(home: Path) 
     v.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(100, 30)) as pilot:
-        for ch in PW:
-            await pilot.press(ch if ch != " " else "space")
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, RecordListScreen):
-                break
-            await pilot.pause(0.05)
+        await unlock(pilot, PW)
         await pilot.press("enter", "e")
         await pilot.pause(0.2)
         await pilot.press("ctrl+s")  # the "Saved “Bank [/b]”" notification
