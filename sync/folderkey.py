@@ -24,6 +24,7 @@ import hashlib
 from pathlib import Path
 
 from vault import keys as keymod
+from vault.durable import fsync_dir
 from vault.errors import KitError, TamperError, WrongPasswordError
 from vault.kitcode import PAYLOAD_LEN, KitPayload
 
@@ -109,7 +110,7 @@ def remove(folder: Path, account_id: str) -> bool:
         path_for(folder, account_id).unlink()
     except FileNotFoundError:
         return False
-    mssb.fsync_dir(mssb.account_dir(folder, account_id))
+    fsync_dir(mssb.account_dir(folder, account_id))
     return True
 
 

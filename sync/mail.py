@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from vault.durable import write_private_atomic
+
 from .errors import SourceUnavailableError, SyncError
 
 
@@ -50,13 +52,7 @@ def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
         outbox.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.eml"
         path = outbox / name
-        tmp = outbox / f".{name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(msg.as_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_private_atomic(path, msg.as_bytes())
     except OSError as exc:
         raise MailError(f"cannot write email to the outbox {outbox}: {exc.strerror or exc}") from None
     return path

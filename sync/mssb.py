@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import secrets
 import struct
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from vault import kdf
 from vault import keys as keymod
 from vault.container import Container, parse_container, seal_container
 from vault.crypto import Sealer
+from vault.durable import write_private_atomic
 from vault.envelope import MAX_ENVELOPE, Envelope
 from vault.errors import (
     EpochChangedError,
@@ -279,39 +279,14 @@ def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None], expec
     rename; if another writer replaced it meanwhile, FileChangedWhileWritingError is raised and
     nothing is replaced, so the caller merges their write instead of overwriting it.
     """
-    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        verify(tmp.read_bytes())
+    def unchanged() -> None:
         if expected != _ANY and read_bytes(path) != expected:
             raise FileChangedWhileWritingError(f"{path.name} was replaced by another device while saving")
-        os.replace(tmp, path)
+
+    try:
+        write_private_atomic(path, data, verify=verify, before_replace=unchanged)
     except OSError as exc:
         raise SourceUnavailableError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on folders
-    finally:
-        os.close(fd)
 
 
 def retire_obsolete(path: Path, generation: int) -> Path:

@@ -9,8 +9,6 @@ under VK's "backup" sub-key; the header is associated data, so any edited byte f
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -19,6 +17,7 @@ from typing import Any
 
 from . import keys as keymod
 from .container import Container, open_container, parse_container, seal_container
+from .durable import write_private_atomic
 from .envelope import Envelope, RecordCipher, pack_envelopes, unpack_envelopes
 from .errors import (
     FormatError,
@@ -111,21 +110,10 @@ def create_backup(vault: Vault, path: Path) -> int:
     number of live records."""
     envelopes = vault.store.all_versions()
     data = encode_backup(vault.slot, vault.keys, envelopes, time.time())
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        _verify(tmp.read_bytes(), data, vault.keys)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        write_private_atomic(path, data, verify=lambda written: _verify(written, data, vault.keys))
     except OSError as exc:
         raise InvalidInputError(f"cannot write the backup to {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return len({e.record_id for e in envelopes if not e.deleted})
 
 
@@ -138,18 +126,6 @@ def _verify(written: bytes, data: bytes, keys: UnlockedKeys) -> None:
     open_container(parse_backup(written)[1], keys.subkey(SUBKEY), WHAT)
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); best effort where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def parse_backup(data: bytes) -> tuple[BackupHeader, Container]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .durable import write_private_atomic
 from .errors import FormatError, InvalidInputError, TamperError
 from .importers.strongroom_json import FORMAT, VERSION, record_to_obj
 from .merge import state
@@ -92,18 +92,7 @@ def write_private(path: Path, data: str) -> Path:
     path = path.expanduser().absolute()
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder; give a file name")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_private_atomic(path, data.encode("utf-8"))
     return path
 
 

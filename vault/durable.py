@@ -1,0 +1,53 @@
+"""Writing a whole file so that a crash or a full disk never leaves a half-written one.
+
+Backups, exports, the sync folder's data.mssb and the mail outbox all write this way: an
+owner-only (0600) temporary file beside the target, flushed to disk, optionally read back and
+checked, renamed over the target, then the folder itself flushed so the rename survives a power
+cut. A reader sees the old file or the complete new one, never a part, and no other user ever
+sees the bytes. OSError reaches the caller, which words it for its own layer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_private_atomic(path: Path, data: bytes, *, verify: Callable[[bytes], None] | None = None,
+                         before_replace: Callable[[], None] | None = None) -> None:
+    """Replace `path` with `data` (mode 0600). `verify(bytes read back)` raises to keep the old file;
+    `before_replace()` runs last, just before the rename, and may raise to abandon the write."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")  # sync/folder.py sweeps leftovers
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if verify is not None:
+            verify(tmp.read_bytes())
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); best effort where folders cannot be opened or synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on folders
+    finally:
+        os.close(fd)
