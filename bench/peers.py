@@ -7,6 +7,10 @@ username, password, URL, ~100-character notes) and, where it has one, the same A
 in one run; each row gives the median and the spread (min–max) of wall time and the process's peak
 memory, and the ratio Strongroom / peer. Peers missing from the machine are skipped.
 
+Strongroom alone also gets the rows no peer has (bench/ours.py): the app's first list paint after
+the KDF and a search keystroke (headless, the real app), `import`, a data.mssb write after one
+change and a merge of a copy differing in 1%.
+
 `--install venv` (the default of a full run) times Strongroom and pykeepass from a fresh venv
 holding a plain `pip install .`, as a user runs them; `--install current` (the default of
 `--quick`) times this interpreter's install.
@@ -283,7 +287,25 @@ def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int,
             sample.peak_mb = max(sample.peak_mb, mb)
         subprocess.run([*sr, "lock"], env=agent_env, capture_output=True)
         rows.append(("show one entry (agent)", n, "strongroom", sample))
+        if "strongroom" in TOOLS:
+            rows += strongroom_only_rows(n, home, base, install, repeats, sr_env)
     return rows
+
+
+def strongroom_only_rows(n: int, home: Path, base: Path, install: Install, repeats: int,
+                         sr_env: dict[str, str]) -> list[tuple[str, int, str, Sample]]:
+    """The app, sync, merge and import rows (bench/ours.py), after the shared ones."""
+    from bench import ours
+
+    print(f"[peers] app, sync, merge and import at {n:,} records …", flush=True)
+    export_file = base / "all.json"
+    subprocess.run([*install.strongroom, "export", "--format", "json", "--yes", "--force", str(export_file)],
+                   env=sr_env, check=True, capture_output=True)
+    work = base / "ours"
+    work.mkdir()
+    return [*ours.app_rows(n, home, install, repeats, work), *ours.import_rows(n, export_file, work, install, repeats,
+                                                                               run_once, sr_env),
+            *ours.sync_rows(n, home, work, repeats)]
 
 
 
@@ -298,7 +320,8 @@ def table_rows(rows: list[tuple[str, int, str, Sample]]) -> list[tuple[str, ...]
         if tool != "strongroom" and (op, n) in ours:
             ratio = f"{statistics.median(ours[(op, n)].seconds) / med:.2f}×"
         spread = f"{min(s.seconds) * 1000:.0f}–{max(s.seconds) * 1000:.0f} ms"
-        out.append((op, f"{n:,}", tool, f"{med * 1000:.0f} ms", spread, f"{s.peak_mb:.0f}", ratio))
+        peak = f"{s.peak_mb:.0f}" if s.peak_mb else "—"  # timed inside the bench process: no peak of its own
+        out.append((op, f"{n:,}", tool, f"{med * 1000:.0f} ms", spread, peak, ratio))
     return out
 
 
