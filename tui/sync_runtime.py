@@ -217,7 +217,7 @@ class WifiRunner(Runner):
 
     async def _tick(self) -> None:
         """Sync with each peer found that is new, behind our local changes, or due again."""
-        from sync.wifi import PeerGoneError
+        from sync.wifi import PasswordChangedElsewhereError, PeerGoneError
         from vault.errors import VaultError
 
         if self._vault is None or not self._vault.unlocked:
@@ -237,8 +237,9 @@ class WifiRunner(Runner):
             if result.error is None:
                 self._synced_seq[info.name] = self._vault.store.max_seq() if self._vault else seq
                 self.post(synced=True)
-            elif not isinstance(result.error, PeerGoneError | VaultError):  # peers come and go; locked
-                self.post(error=result.error)
+            elif isinstance(result.error, PasswordChangedElsewhereError) or \
+                    not isinstance(result.error, PeerGoneError | VaultError):  # peers come and go; locked
+                self.post(error=result.error)  # a newer password: the app asks for it
         self._snapshot = [_copy(i) for i in self._peer.peers()]
 
     def peers(self) -> list[PeerInfo]:
@@ -268,6 +269,14 @@ class WifiRunner(Runner):
             detail += "; " + "; ".join(str(e) for e in report.errors[:3])
         self._snapshot = [_copy(i) for i in self._peer.peers()]
         return SyncOutcome("wifi", report.received, report.sent > 0, detail)
+
+    def adopt(self, password: str) -> tuple[Any, Any]:
+        """Worker thread: take the password changed on another device, from the key slot a peer on
+        the new password handed over; (slot, keys) for the UI vault. WrongPasswordError if it is not."""
+        if not self._ready.wait(10) or self._loop is None or self._peer is None or self._vault is None:
+            raise _unavailable("Wi-Fi sync is not running on this device")
+        slot = asyncio.run_coroutine_threadsafe(self._peer.adopt_new_password(password), self._loop).result(60)
+        return slot, self._vault.keys
 
     def drop_keys(self) -> None:
         if self._vault is not None:
@@ -551,14 +560,14 @@ class SyncRuntime:
             self._refresh_screens(msg.changed)
 
     def _password_changed(self, exc: BaseException, again: bool = False) -> bool:
-        """The password was changed on another device: ask for the new one (folder and cloud can
-        take it here; Wi-Fi says why it refuses, through the notification)."""
+        """The password was changed on another device: ask for the new one (the folder's file, the
+        server or the Wi-Fi peer that told us holds the new key slot)."""
         from vault.errors import EpochChangedError
 
         from .context import exit_code_for
         from .screens.sync import NewPasswordScreen
 
-        if not isinstance(exc, EpochChangedError) or self._session.method not in ("folder", "cloud"):
+        if not isinstance(exc, EpochChangedError) or self._session.method not in ("folder", "cloud", "wifi"):
             return False
         self.last_error = exit_code_for(exc)[1]  # shown on the Sync screen until it is solved
         shown = any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack)
@@ -575,6 +584,9 @@ class SyncRuntime:
             from vault.errors import LockedError
 
             raise LockedError("the vault was locked meanwhile")
+        runner = self._session.runner
+        if isinstance(runner, WifiRunner):  # the new slot came from a peer, held by the running one
+            return runner.adopt(password)
         private = private_vault(main)
         try:
             engine.adopt_new_password(private, password)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotkit import typed, unlock, until
+from pilotkit import on_screen, typed, unlock, until
 
 from sync.engine import config, configure
 from sync.folder import FolderSync
@@ -250,6 +250,42 @@ async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_
         await pilot.press("ctrl+l")
         await until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
                                             for t in threading.enumerate()), seconds=5.0)
+
+
+async def test_password_changed_on_a_wifi_peer_is_asked_for_then_sync_goes_on(
+        devices: tuple[Path, Vault], fast_mdns: None) -> None:
+    """The phone changed the password; its Wi-Fi peer refuses us and hands over the new key slot:
+    the app asks for the new password, refuses a wrong one, then syncs with the phone again."""
+    from sync.wifi import WifiPeer
+    from tui.screens.sync import NewPasswordScreen
+
+    home, other = devices
+    setup = Vault.open(home)
+    setup.unlock(PW)
+    configure(setup, "wifi", interfaces=LOOPBACK)
+    setup.close()
+    other.change_password("the phone's new password")
+    other.add(new_record("note", "After the change"))
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot, WifiPeer(other, LOOPBACK):
+        await unlock(pilot, PW)
+        await on_screen(pilot, NewPasswordScreen, seconds=15.0)  # found the phone, which refused us
+        await typed(pilot, "not it at all")
+        await pilot.press("enter")
+        await until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
+                     and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
+        assert isinstance(app.screen, NewPasswordScreen) and app.vault is not None
+        await typed(pilot, "the phone's new password")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordListScreen)
+        await until(pilot, lambda: "After the change" in _titles(app), seconds=15.0, what="the phone's record")
+        assert app.vault.slot.epoch == other.slot.epoch
+    again = Vault.open(home)  # this device now opens with the new password, and only with it
+    with pytest.raises(WrongPasswordError):
+        again.unlock(PW)
+    again.unlock("the phone's new password")
+    assert "After the change" in {s.title for s in again.summaries()}
+    again.close()
 
 
 async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on(
