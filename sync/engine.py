@@ -202,14 +202,21 @@ def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
     vault.replace_slot(new_slot, new_keys)
 
 
-def adopt_new_password(vault: Any, new_password: str, kit: Any = None) -> None:
+def adopt_new_password(vault: Any, new_password: str, kit: Any = None, refused: Any = None) -> None:
     """After EpochChangedError from `sync_now`: take the password changed on another device.
 
     The vault must be unlocked with the previous password (or `kit`, the new Kit, given). Raises
     WrongPasswordError if `new_password` is not the account's new one; nothing changes then.
+    `refused` is that error: over Wi-Fi it carries the key slot the newer peer handed over.
     """
     cfg = config(vault)
     method = cfg.get("method")
+    offered = getattr(refused, "offered_slot", None)
+    if method == "wifi" and offered is not None:
+        from .wifi import adopt_offered_slot
+
+        adopt_offered_slot(vault, offered, new_password)
+        return
     if method == "cloud":
         from .cloud import CloudClient, follow_password_change
 

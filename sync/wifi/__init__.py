@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from .channel import ChannelError, PeerAuthError, PeerGoneError, WifiError
 from .discovery import SERVICE_TYPE, lan_addresses
-from .peer import PeerInfo, PeerResult, SyncReport, WifiPeer, bootstrap
+from .peer import PeerInfo, PeerResult, SyncReport, WifiPeer, adopt_offered_slot, bootstrap
 from .protocol import (
     AccountResetElsewhereError,
     PasswordChangedElsewhereError,
@@ -57,5 +57,5 @@ from .protocol import (
 __all__ = [
     "SERVICE_TYPE", "AccountResetElsewhereError", "ChannelError", "PasswordChangedElsewhereError",
     "PeerAuthError", "PeerBeforeResetError", "PeerGoneError", "PeerInfo", "PeerOnOldPasswordError",
-    "PeerResult", "SyncReport", "WifiError", "WifiPeer", "bootstrap", "lan_addresses",
+    "PeerResult", "SyncReport", "WifiError", "WifiPeer", "adopt_offered_slot", "bootstrap", "lan_addresses",
 ]

@@ -285,7 +285,7 @@ class WifiPeer:
         elif isinstance(err, p.PasswordChangedElsewhereError):
             slot = p.parse_slot(await p.expect(ch, p.SLOT))
             if (slot.account_id, slot.generation, slot.epoch) == (keys.account_id, theirs.generation, theirs.epoch):
-                self.pending_slot = slot
+                self.pending_slot = err.offered_slot = slot
         raise err
 
     def _after_sync(self, changed: list[str]) -> None:
@@ -298,13 +298,7 @@ class WifiPeer:
         slot = self.pending_slot
         if slot is None:
             raise WifiError("no device has offered a newer Account Password yet; sync first")
-        keys = await asyncio.to_thread(_open_slot, slot, new_password)
-        if keys.account_id != self.vault.slot.account_id or keys.epoch <= self.vault.slot.epoch:
-            raise WifiError("the offered key slot is not a newer one of this account")
-        if self.vault.unlocked and keys.vk != self.vault.keys.vk:
-            raise WifiError("the offered key slot does not hold this account's Vault Key")
-        new_slot = KeySlot(self.vault.slot.email, slot.kit, slot.wrapped_vk, self.vault.slot.hint)
-        self.vault.replace_slot(new_slot, keys)
+        new_slot = await asyncio.to_thread(adopt_offered_slot, self.vault, slot, new_password)
         self.pending_slot = None
         return new_slot
 
@@ -364,6 +358,20 @@ def _today() -> int:
     from .discovery import day_number
 
     return day_number()
+
+
+def adopt_offered_slot(vault: Any, slot: KeySlot, new_password: str) -> KeySlot:
+    """Follow a password change made on another device, from the key slot its peer handed over:
+    it must open with `new_password`, be a newer epoch of this account and hold the same Vault
+    Key; then it becomes this device's slot (the Kit and the records stay as they are)."""
+    keys = _open_slot(slot, new_password)
+    if keys.account_id != vault.slot.account_id or keys.epoch <= vault.slot.epoch:
+        raise WifiError("the offered key slot is not a newer one of this account")
+    if vault.unlocked and keys.vk != vault.keys.vk:
+        raise WifiError("the offered key slot does not hold this account's Vault Key")
+    new_slot = KeySlot(vault.slot.email, slot.kit, slot.wrapped_vk, vault.slot.hint)
+    vault.replace_slot(new_slot, keys)
+    return new_slot
 
 
 def _open_slot(slot: KeySlot, password: str) -> UnlockedKeys:

@@ -52,7 +52,12 @@ Summary = dict[str, set[str]]
 
 
 class PasswordChangedElsewhereError(EpochChangedError, WifiError):
-    """The peer is on a newer epoch: the Account Password was changed on another device."""
+    """The peer is on a newer epoch: the Account Password was changed on another device.
+
+    `offered_slot` is the key slot that peer handed over (it opens with the new password only),
+    so the password can be adopted after the session is over (`adopt_offered_slot`)."""
+
+    offered_slot: Any = None
 
 
 class PeerOnOldPasswordError(WifiError):

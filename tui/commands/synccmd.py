@@ -237,9 +237,9 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
     with server_errors(url):
         try:
             outcome = sync_now(vault, download_progress())
-        except EpochChangedError:
+        except EpochChangedError as refused:
             new = _new_password_for_sync(ctx)
-            adopt_new_password(vault, new)
+            adopt_new_password(vault, new, refused=refused)
             print("Adopted the Account Password changed on another device; unlock with it from now on.",
                   file=sys.stderr)
             outcome = sync_now(vault, download_progress())
