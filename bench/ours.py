@@ -12,25 +12,16 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bench.common import timed
 from bench.core import PASSWORD
+from bench.peers import Install, Sample
 from bench.tui import LOADED
 
-if TYPE_CHECKING:
-    from bench.peers import Install, Sample
-
-Row = tuple[str, int, str, "Sample"]
-
-
-def _sample(seconds: list[float], peak_mb: float = 0.0) -> Sample:
-    from bench.peers import Sample
-
-    return Sample(seconds=seconds, peak_mb=peak_mb)
+Row = tuple[str, int, str, Sample]
 
 
 def app_rows(n: int, home: Path, install: Install, repeats: int, cwd: Path) -> list[Row]:
@@ -43,16 +34,10 @@ def app_rows(n: int, home: Path, install: Install, repeats: int, cwd: Path) -> l
             raise RuntimeError(f"the app run failed: {done.stderr[-1500:]}")
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     peak = max(r["peak_rss_mb"] for r in runs)
-    paint = _sample([r["first_paint_s"] for r in runs], peak)
-    keys = _sample([statistics.median(r["keystrokes_ms"]) / 1000 for r in runs], peak)
+    paint = Sample([r["first_paint_s"] for r in runs], peak)
+    keys = Sample([statistics.median(r["keystrokes_ms"]) / 1000 for r in runs], peak)
     return [("list first paint (app)", n, "strongroom", paint),
             ("search keystroke (app)", n, "strongroom", keys)]
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def sync_rows(n: int, home: Path, base: Path, repeats: int) -> list[Row]:
@@ -70,7 +55,7 @@ def sync_rows(n: int, home: Path, base: Path, repeats: int) -> list[Row]:
     writes = []
     for k in range(repeats):
         a.update(replace(a.record(ids[k]), notes=f"changed here {k}"))
-        writes.append(_timed(sa.sync_now))
+        writes += timed(sa.sync_now, 1)
     b = bootstrap_from_folder(base / "second-device", folder, "bench@example.com", PASSWORD, a.slot.kit)
     sb = FolderSync(b, folder)
     step = max(1, n // 100)
@@ -83,11 +68,11 @@ def sync_rows(n: int, home: Path, base: Path, repeats: int) -> list[Row]:
         sb.sync_now()
         for rid in mine:
             a.update(replace(a.record(rid), notes=f"changed here too {k}"))
-        merges.append(_timed(sa.sync_now))
+        merges += timed(sa.sync_now, 1)
     a.close()
     b.close()
-    return [("data.mssb write", n, "strongroom", _sample(writes)),
-            ("merge, 1% differs", n, "strongroom", _sample(merges))]
+    return [("data.mssb write", n, "strongroom", Sample(writes)),
+            ("merge, 1% differs", n, "strongroom", Sample(merges))]
 
 
 def import_rows(n: int, export_file: Path, base: Path, install: Install, repeats: int,
@@ -105,4 +90,4 @@ def import_rows(n: int, export_file: Path, base: Path, install: Install, repeats
                             env | {"STRONGROOM_HOME": str(home)})
         seconds.append(secs)
         peak = max(peak, mb)
-    return [("import (strongroom-json)", n, "strongroom", _sample(seconds, peak))]
+    return [("import (strongroom-json)", n, "strongroom", Sample(seconds, peak))]

@@ -15,22 +15,9 @@ from collections.abc import Callable, Sequence
 
 from .context import EXIT_USAGE, CliError, Context, exit_code_for
 
-#: Command areas, each a module with register(subparsers). Order = order in --help.
-COMMAND_MODULES = [
-    "tui.commands.account",
-    "tui.commands.records",
-    "tui.commands.kitcmd",
-    "tui.commands.backupcmd",
-    "tui.commands.transfer",
-    "tui.commands.tools",
-    "tui.commands.synccmd",
-    "tui.commands.servercmd",
-    "tui.commands.agentcmd",
-]
-
-
-#: The area that registers each command: running one command builds only that area's parsers
-#: (building all ~30 cost about 12 ms of every call). tests/test_cli_parser.py keeps it true.
+#: The area (a module with register(subparsers)) that registers each command: running one command
+#: builds only that area's parsers (building all ~30 cost about 12 ms of every call).
+#: tests/test_cli_parser.py keeps it true. Order of the areas = order in --help.
 COMMAND_AREAS: dict[str, str] = {
     **dict.fromkeys(("signup", "passwd", "reset", "lock"), "tui.commands.account"),
     **dict.fromkeys(("ls", "get", "add", "edit", "rm"), "tui.commands.records"),
@@ -42,6 +29,7 @@ COMMAND_AREAS: dict[str, str] = {
     "server": "tui.commands.servercmd",
     "unlock": "tui.commands.agentcmd",
 }
+COMMAND_MODULES = list(dict.fromkeys(COMMAND_AREAS.values()))
 #: Options of the main parser that take a value (to find the command word after them).
 _GLOBAL_WITH_VALUE = ("--home",)
 

@@ -108,6 +108,16 @@ class Runner:
         finally:
             vault.close()
 
+    def adopt(self, password: str) -> tuple[Any, Any]:
+        """Worker thread: take the password changed on another device (from the folder's file or
+        the server) on a private connection; (slot, keys) for the UI vault."""
+        private = private_vault(self.main)
+        try:
+            engine.adopt_new_password(private, password)
+            return private.slot, private.keys
+        finally:
+            private.close()
+
     @property
     def live(self) -> str:
         """What runs in the background, for the Sync screen."""
@@ -567,7 +577,7 @@ class SyncRuntime:
         from .context import exit_code_for
         from .screens.sync import NewPasswordScreen
 
-        if not isinstance(exc, EpochChangedError) or self._session.method not in ("folder", "cloud", "wifi"):
+        if not isinstance(exc, EpochChangedError) or self._session.method == "none":
             return False
         self.last_error = exit_code_for(exc)[1]  # shown on the Sync screen until it is solved
         shown = any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack)
@@ -584,15 +594,8 @@ class SyncRuntime:
             from vault.errors import LockedError
 
             raise LockedError("the vault was locked meanwhile")
-        runner = self._session.runner
-        if isinstance(runner, WifiRunner):  # the new slot came from a peer, held by the running one
-            return runner.adopt(password)
-        private = private_vault(main)
-        try:
-            engine.adopt_new_password(private, password)
-            return private.slot, private.keys
-        finally:
-            private.close()
+        runner = self._session.runner or Runner(main, {}, lambda **kw: None)
+        return runner.adopt(password)
 
     def _notify_error(self, exc: BaseException, again: bool = False) -> None:
         """Each distinct background error once (a missing folder is retried every second)."""

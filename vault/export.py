@@ -38,9 +38,8 @@ def to_json(records: Iterable[Record]) -> str:
     the pure-Python encoder, which was half of a 10,000-record export's time."""
     head = {"format": FORMAT, "version": VERSION, "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     lines = [json.dumps(record_to_obj(r), ensure_ascii=False) for r in _sorted(records)]
-    body = ",\n  ".join(lines)
-    return f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": [\n  {body}\n ]\n}}\n' if lines else \
-        f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": []\n}}\n'
+    body = "\n  " + ",\n  ".join(lines) + "\n " if lines else ""
+    return f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": [{body}]\n}}\n'
 
 
 def to_csv(records: Iterable[Record]) -> str:

@@ -88,11 +88,15 @@ def argon2id(secret: bytes, salt: bytes, params: KdfParams, *, length: int = KEY
     if len(salt) != SALT_LEN:
         raise KdfParamsError(f"salt must be {SALT_LEN} bytes")
     out = ffi.new("uint8_t[]", length)
-    rc = lib.argon2_hash(params.t, params.m_kib, params.p, ffi.from_buffer(secret), len(secret),
-                         ffi.from_buffer(salt), len(salt), out, length, ffi.NULL, 0, lib.Argon2_id, _VERSION_1_3)
+    _check(lib.argon2_hash(params.t, params.m_kib, params.p, ffi.from_buffer(secret), len(secret),
+                           ffi.from_buffer(salt), len(salt), out, length, ffi.NULL, 0, lib.Argon2_id, _VERSION_1_3))
+    return bytes(ffi.buffer(out, length))
+
+
+def _check(rc: int) -> None:
+    """The C library's return code: anything but ARGON2_OK is an error it names."""
     if rc != lib.ARGON2_OK:
         raise KdfParamsError(f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}")
-    return bytes(ffi.buffer(out, length))
 
 
 def argon2id_full(
@@ -118,9 +122,7 @@ def argon2id_full(
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )
-    rc = lib.argon2_ctx(ctx, lib.Argon2_id)
-    if rc != lib.ARGON2_OK:
-        raise KdfParamsError(f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}")
+    _check(lib.argon2_ctx(ctx, lib.Argon2_id))
     return bytes(ffi.buffer(out, length))
 
 
