@@ -21,7 +21,7 @@ def _cli() -> list[str]:
     if beside.exists():
         return [str(beside)]
     exe = shutil.which("strongroom")
-    return [exe] if exe else [sys.executable, "-m", "tui.cli"]
+    return [exe] if exe else [sys.executable, "-m", "cli"]
 
 
 def build_vault(home: Path, n: int) -> None:

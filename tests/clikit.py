@@ -33,7 +33,7 @@ def cli_env(home: Path | None = None, password: str | None = None, **extra: str)
 def run_cli(env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = "",
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """`strongroom ARGS` in a new process; never waits on a terminal (stdin is `stdin`, then EOF)."""
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], env=env, cwd=cwd, input=stdin,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=cwd, input=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 

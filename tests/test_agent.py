@@ -147,7 +147,7 @@ def test_another_user_cannot_use_the_socket(agent_env: dict[str, str]) -> None:
 
 def test_protocol_versions_keep_old_clients_working(agent_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """v1 requests (an older CLI) are still served; the TUI's `keys` op needs v2; unknown versions are refused."""
-    from tui.agentwire import call_raw
+    from agent.wire import call_raw
 
     assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
     monkeypatch.setenv("XDG_RUNTIME_DIR", agent_env["XDG_RUNTIME_DIR"])
@@ -177,7 +177,7 @@ def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path:
     v.close()
 
     def entry(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-X", "importtime", "-m", "tui.entry", *args], env=env,
+        return subprocess.run([sys.executable, "-X", "importtime", "-m", "cli.entry", *args], env=env,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
 
     try:

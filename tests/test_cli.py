@@ -18,7 +18,7 @@ NEW_PASSWORD = "tr0ub4dor & three more words"
 
 def _cmd() -> list[str]:
     exe = shutil.which("strongroom")
-    return [exe] if exe else [sys.executable, "-m", "tui.cli"]
+    return [exe] if exe else [sys.executable, "-m", "cli"]
 
 
 class Cli:
@@ -67,7 +67,7 @@ def test_help_lists_every_command(cli: Cli) -> None:
 
 def test_cli_path_never_imports_textual(account: tuple[Cli, str]) -> None:
     cli, _ = account
-    code = ("import sys; from tui.cli import main; rc = main(['ls']); "
+    code = ("import sys; from cli.main import main; rc = main(['ls']); "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
             "print('TEXTUAL', bad); sys.exit(rc)")
     r = subprocess.run([sys.executable, "-c", code], env=cli_env(cli.home, PASSWORD), capture_output=True, text=True, timeout=60)

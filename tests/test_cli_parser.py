@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from tui.cli import COMMAND_AREAS, COMMAND_MODULES, build_parser, command_word, execute
+from cli.main import COMMAND_AREAS, COMMAND_MODULES, build_parser, command_word, execute
 
 
 def _registered_by(module_name: str) -> set[str]:

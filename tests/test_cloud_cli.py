@@ -3,7 +3,7 @@
 A real account server runs in its own process on 127.0.0.1 (random port): `strongroom server` on
 SQLite, and the same server on SQLite and on PostgreSQL when one is reachable (skipped with the
 reason otherwise).
-Each device is its own --home folder driven through `python -m tui.cli` subprocesses.
+Each device is its own --home folder driven through `python -m cli` subprocesses.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def sqlite_server(tmp_path: Path) -> Iterator[Server]:
     """`strongroom server` as a person starts it: SQLite file, default rate limits."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start([sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "server.db"), "--port",
+    proc = _start([sys.executable, "-m", "cli", "server", "--db", str(tmp_path / "server.db"), "--port",
                    str(port), "--outbox", str(tmp_path / "outbox"), "--base-url", url], url, tmp_path)
     try:
         yield Server(url, tmp_path / "outbox")
@@ -143,7 +143,7 @@ def on_a_terminal(dev: Device, args: list[str], answers: list[tuple[str, str]],
     pid, fd = pty.fork()
     if pid == 0:  # the child: a session leader on the pty, so /dev/tty is the pty
         os.chdir(dev.home.parent)
-        os.execve(sys.executable, [sys.executable, "-m", "tui.cli", *args], env)
+        os.execve(sys.executable, [sys.executable, "-m", "cli", *args], env)
     out = b""
     pending = list(answers)
     deadline = time.monotonic() + 120
@@ -426,7 +426,7 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
     a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
     a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", url)
     b.ok("signin", "--email", EMAIL, "--kit", str(kit_png(tmp_path)), "--server", url)
-    serve = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve", "--interval", "1"],
+    serve = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve", "--interval", "1"],
                              env=cli_env(b.home, PW), cwd=tmp_path,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

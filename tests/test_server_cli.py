@@ -15,7 +15,7 @@ from clikit import free_port
 
 def test_server_command_serves_the_api(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "server", "--db", str(tmp_path / "s.db"),
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "server", "--db", str(tmp_path / "s.db"),
                              "--port", str(port), "--outbox", str(tmp_path / "outbox")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ), cwd=tmp_path)
     try:

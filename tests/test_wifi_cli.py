@@ -23,7 +23,7 @@ def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
     account = cli(a, "signup", "--email", "w@example.com").stdout.strip()
     assert cli(a, "add", "login", "--title", "Shared", "--field", "password=s1").returncode == 0
     assert cli(a, "sync", "wifi", "--interface", "127.0.0.1").returncode == 0
-    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve"], env=cli_env(a, PW),
+    server = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve"], env=cli_env(a, PW),
                               stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None
@@ -48,7 +48,7 @@ def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
 
 
 def _serve(home: Path, password: str) -> subprocess.Popen[str]:
-    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "sync", "serve"], env=cli_env(home, password),
+    server = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve"], env=cli_env(home, password),
                               stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None and "Reachable" in server.stderr.readline()
     return server

@@ -1,4 +1,1 @@
-"""The terminal app (Textual) and the scripting CLI.
-
-This package's __init__ must stay import-free: the CLI path must never import Textual.
-"""
+"""The terminal app (Textual): screens, widgets, styles. The CLI lives in cli/, the agent in agent/."""

@@ -24,9 +24,9 @@ from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 
+from agent.client import AgentLink
 from vault.vault import Vault
 
-from .agentlink import AgentLink
 from .sync_runtime import SyncActivity, SyncRuntime
 
 DEFAULT_AUTO_LOCK_MIN = 5

@@ -572,14 +572,14 @@ class SyncRuntime:
     def _password_changed(self, exc: BaseException, again: bool = False) -> bool:
         """The password was changed on another device: ask for the new one (the folder's file, the
         server or the Wi-Fi peer that told us holds the new key slot)."""
+        from runtime.errors import explain
         from vault.errors import EpochChangedError
 
-        from .context import exit_code_for
         from .screens.sync import NewPasswordScreen
 
         if not isinstance(exc, EpochChangedError) or self._session.method == "none":
             return False
-        self.last_error = exit_code_for(exc)[1]  # shown on the Sync screen until it is solved
+        self.last_error = explain(exc)[1]  # shown on the Sync screen until it is solved
         shown = any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack)
         if not shown and (again or not self._session.asked_password):  # Esc means "not now": ask again on ctrl+r
             self._session.asked_password = True
@@ -599,9 +599,9 @@ class SyncRuntime:
 
     def _notify_error(self, exc: BaseException, again: bool = False) -> None:
         """Each distinct background error once (a missing folder is retried every second)."""
-        from .context import exit_code_for
+        from runtime.errors import explain
 
-        text = exit_code_for(exc)[1]
+        text = explain(exc)[1]
         if text == self.last_error and not again:
             return
         if not again:

@@ -187,10 +187,20 @@ def _decode_image_bytes(data: bytes, name: str) -> list[str]:
         raise KitError(KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__}); {_AGAIN}") from None
 
 
+_NO_ZBAR = (
+    "reading a QR code from an image needs the zbar library (apt-get install libzbar0, "
+    "brew install zbar); or type the Kit's code instead (--code)"
+)
+
+
 def decode_image(img: Any) -> list[str]:
     """Texts of every QR code zbar finds in a Pillow image (also tried inverted and enlarged)."""
     from PIL import ImageOps
-    from pyzbar import pyzbar
+
+    try:
+        from pyzbar import pyzbar
+    except ImportError:  # pyzbar is installed but the zbar library it loads is not
+        raise KitError(KitReason.UNREADABLE, _NO_ZBAR) from None
 
     gray = img.convert("L")
     attempts = [gray]

@@ -17,7 +17,7 @@ import pytest
 from clikit import cli_env, run_cli, short_runtime_dir
 from pilotkit import on_screen, typed
 
-from tui.agentwire import call
+from agent.wire import call
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
 from tui.screens.records import RecordListScreen

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 def error_text(exc: BaseException) -> str:
     """The one-line message the CLI would print, for any error."""
-    from ..context import exit_code_for
+    from runtime.errors import explain
 
-    return exit_code_for(exc)[1]
+    return explain(exc)[1]
 
 
 class WelcomeScreen(Screen[None]):

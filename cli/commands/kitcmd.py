@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..context import EXIT_OK, Context
+from ..invocation import EXIT_OK, Context
 from .kitfiles import note_kit_written, write_kit
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..context import Context
+from ..invocation import Context
 from .kitfiles import write_kit
 
 if TYPE_CHECKING:

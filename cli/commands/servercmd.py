@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..context import EXIT_OK, Context
+from ..invocation import EXIT_OK, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..context import EXIT_AUTH, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_AUTH, EXIT_USAGE, CliError, Context
 
 #: Below this many server revisions a first download is quick: no progress line.
 PROGRESS_FROM = 2000

@@ -1,4 +1,4 @@
-"""`unlock [--timeout]` and the agent side of `lock` (see tui/agentd.py)."""
+"""`unlock [--timeout]` and the agent side of `lock` (see agent/daemon.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import sys
 import time
 
-from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -34,9 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _start_agent(ctx: Context, timeout: float) -> None:
     import subprocess
 
-    from ..agentwire import call
+    from agent.wire import call
 
-    subprocess.Popen([sys.executable, "-m", "tui.agentd", "--home", str(ctx.home), "--timeout", str(timeout)],
+    subprocess.Popen([sys.executable, "-m", "cli.agent_host", "--home", str(ctx.home), "--timeout", str(timeout)],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True, env={k: v for k, v in os.environ.items() if k not in _SECRET_ENV})
     deadline = time.monotonic() + START_WAIT
@@ -53,7 +53,7 @@ _SECRET_ENV = ("STRONGROOM_PASSWORD", "STRONGROOM_NEW_PASSWORD", "STRONGROOM_BAC
 def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:
     import socket
 
-    from ..agentwire import call
+    from agent.wire import call
 
     if not hasattr(socket, "AF_UNIX"):
         raise CliError("strongroom: this system has no Unix sockets, so there is no agent; each command will ask "
@@ -74,7 +74,7 @@ def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def forget_agent(ctx: Context) -> None:
-    from ..agentwire import WireError, call
+    from agent.wire import WireError, call
 
     try:
         call(ctx.home, {"op": "lock"})

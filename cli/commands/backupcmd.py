@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,17 +1,17 @@
 """Generate docs/cli.md from the real parser, so the reference never drifts from the code.
 
-`python3 -m tui.clidoc > docs/cli.md`; tests/test_clidoc.py fails when they differ.
+`python3 -m cli.docgen > docs/cli.md`; tests/test_clidoc.py fails when they differ.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .cli import build_parser
+from .main import build_parser
 
 HEADER = """# strongroom command-line reference
 
-Generated from the parser by `python3 -m tui.clidoc > docs/cli.md`; do not edit by hand.
+Generated from the parser by `python3 -m cli.docgen > docs/cli.md`; do not edit by hand.
 `strongroom` with no command starts the terminal app.
 
 ## Passwords without a terminal

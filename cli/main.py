@@ -1,7 +1,7 @@
 """The scripting interface (CLI.md): `strongroom COMMAND …`; no command starts the TUI.
 
 Never imports Textual (fast start; tests/test_cli_imports.py enforces it). Each area of
-commands lives in `tui/commands/<area>.py` with a `register(subparsers)` function; handlers
+commands lives in `cli/commands/<area>.py` with a `register(subparsers)` function; handlers
 take (args, ctx) and return an exit code. Errors become one line on stderr and the exit code
 of CLI.md, never a traceback.
 """
@@ -13,21 +13,21 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from .context import EXIT_USAGE, CliError, Context, exit_code_for
+from .invocation import EXIT_USAGE, CliError, Context, explain
 
 #: The area (a module with register(subparsers)) that registers each command: running one command
 #: builds only that area's parsers (building all ~30 cost about 12 ms of every call).
 #: tests/test_cli_parser.py keeps it true. Order of the areas = order in --help.
 COMMAND_AREAS: dict[str, str] = {
-    **dict.fromkeys(("signup", "passwd", "reset", "lock"), "tui.commands.account"),
-    **dict.fromkeys(("ls", "get", "add", "edit", "rm"), "tui.commands.records"),
-    "kit": "tui.commands.kitcmd",
-    "backup": "tui.commands.backupcmd",
-    **dict.fromkeys(("import", "export"), "tui.commands.transfer"),
-    **dict.fromkeys(("generate", "totp", "audit"), "tui.commands.tools"),
-    **dict.fromkeys(("signin", "sync"), "tui.commands.synccmd"),
-    "server": "tui.commands.servercmd",
-    "unlock": "tui.commands.agentcmd",
+    **dict.fromkeys(("signup", "passwd", "reset", "lock"), "cli.commands.account"),
+    **dict.fromkeys(("ls", "get", "add", "edit", "rm"), "cli.commands.records"),
+    "kit": "cli.commands.kitcmd",
+    "backup": "cli.commands.backupcmd",
+    **dict.fromkeys(("import", "export"), "cli.commands.transfer"),
+    **dict.fromkeys(("generate", "totp", "audit"), "cli.commands.tools"),
+    **dict.fromkeys(("signin", "sync"), "cli.commands.synccmd"),
+    "server": "cli.commands.servercmd",
+    "unlock": "cli.commands.agentcmd",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMAND_AREAS.values()))
 #: Options of the main parser that take a value (to find the command word after them).
@@ -100,7 +100,7 @@ def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], C
         if not getattr(args, "command", None):
             if not allow_app:
                 raise CliError("strongroom: no command given", EXIT_USAGE)
-            from .launch import run_app
+            from tui.launch import run_app
 
             return run_app(args)
         ctx = make_context(args)
@@ -112,7 +112,7 @@ def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], C
         print("strongroom: interrupted", file=sys.stderr)
         code = 130
     except Exception as exc:  # noqa: BLE001 - the edge: every error becomes one clear line
-        code, message = exit_code_for(exc)
+        code, message = explain(exc)
         print(f"strongroom: {message}", file=sys.stderr)
     return code
 
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None, *, agent: bool = True) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     code = None
     if agent:
-        from .agentwire import try_agent
+        from agent.wire import try_agent
 
         code = try_agent(args_list)
     if code is None:

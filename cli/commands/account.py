@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 from .kitfiles import note_kit_written, write_kit_dir
 
 MIN_PASSWORD = 8

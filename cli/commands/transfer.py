@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 IMPORT_FORMATS = ["strongroom-json", "msecure-csv", "1password-csv", "1password-1pux", "bitwarden-json", "bitwarden-csv",
                   "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"]

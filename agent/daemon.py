@@ -1,8 +1,9 @@
 """The agent: one process per device home that holds the unlocked vault for the CLI and the TUI.
 
 Started by `strongroom unlock` (never prompts itself: the password arrives from the calling
-terminal over the private socket). Answers `run` requests by executing the CLI command here, so
-the CLI process never holds the Vault Key; hands the unlocked keys to the TUI (`keys`) and tells
+terminal over the private socket) through `cli/agent_host.py`, which hands it the function that
+runs a CLI command. Answers `run` requests by executing the command here, so the CLI process
+never holds the Vault Key; hands the unlocked keys to the TUI (`keys`) and tells
 watching TUIs when it locks (`watch`). Forgets the keys after the idle timeout or on `lock`;
 exits on `lock`, when its home disappears, or after an hour locked. Only the same uid may
 connect (SO_PEERCRED). Nothing secret is written to disk, the environment or argv.
@@ -10,38 +11,40 @@ connect (SO_PEERCRED). Nothing secret is written to disk, the environment or arg
 
 from __future__ import annotations
 
-import argparse
 import base64
-import io
 import os
 import select
 import socket
 import struct
-import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .agentwire import AGENT_COMMANDS, OP_VERSION, VERSION, WireError, recv, send, socket_path
-from .context import EXIT_AUTH, EXIT_USAGE, CliError, Context
+from runtime.errors import EXIT_USAGE, explain
+
+from .wire import OP_VERSION, VERSION, WireError, recv, send, socket_path
+
+if TYPE_CHECKING:
+    from vault.vault import Vault
+
+#: Runs one CLI command line on the unlocked vault: (argv, vault) -> (exit code, stdout, stderr).
+CommandRunner = Callable[[list[str], "Vault"], tuple[int, str, str]]
 
 LINGER_LOCKED = 3600.0
 CONN_TIMEOUT = 5.0
 
 
 class Agent:
-    def __init__(self, home: Path, timeout: float) -> None:
-        from vault.vault import Vault
-
+    def __init__(self, home: Path, timeout: float, run_command: CommandRunner) -> None:
         self.home = home
+        self.run_command = run_command
         self.timeout = timeout
         self.vault: Vault | None = None
         self.last_use = time.monotonic()
         self.running = True
         #: Why the keys were just forgotten, for the watching TUIs ("lock", "timeout", "gone").
         self.announce: str | None = None
-        self._parser: argparse.ArgumentParser | None = None
 
     # -- state --------------------------------------------------------------------------
     def forget(self, why: str | None = None) -> None:
@@ -119,9 +122,7 @@ class Agent:
             vault = Vault.open(self.home)
             vault.unlock(password)
         except VaultError as exc:
-            from .context import exit_code_for
-
-            code, message = exit_code_for(exc)
+            code, message = explain(exc)
             return {"code": code, "err": f"strongroom: {message}\n"}
         self.vault = vault
         self.last_use = time.monotonic()
@@ -139,36 +140,12 @@ class Agent:
                 "ak": b64(keys.ak).decode(), "vk": b64(keys.vk).decode(), "x_auth": b64(keys.x_auth).decode()}
 
     def _run(self, argv: list[str]) -> dict[str, Any]:
-        from .cli import build_parser, execute
-
-        if self._parser is None:
-            self._parser = build_parser()
-
         vault = self._current_vault()
         if vault is None:
             return {"locked": True}
         self.last_use = time.monotonic()
-        out, err = io.StringIO(), io.StringIO()
-        agent = self
-
-        class AgentContext(Context):
-            def unlocked_vault(self) -> Any:
-                return vault
-
-            def password(self, prompt: str = "") -> str:
-                raise CliError("strongroom: this command cannot run through the agent", EXIT_AUTH)
-
-        def make_context(args: argparse.Namespace) -> Context:
-            ctx = AgentContext.from_args(args)
-            if ctx.home.expanduser().resolve() != agent.home.resolve():
-                raise CliError("strongroom: the agent serves another home", EXIT_USAGE)
-            if args.command not in AGENT_COMMANDS:
-                raise CliError(f"strongroom: {args.command} does not run through the agent", EXIT_USAGE)
-            return ctx
-
-        with redirect_stdout(out), redirect_stderr(err):
-            code = execute(argv, make_context, allow_app=False, parser=self._parser)
-        return {"code": code, "out": out.getvalue(), "err": err.getvalue()}
+        code, out, err = self.run_command(argv, vault)
+        return {"code": code, "out": out, "err": err}
 
 
 def _peer_uid(conn: socket.socket) -> int | None:
@@ -219,7 +196,7 @@ def _serve_watcher(agent: Agent, w: socket.socket, watchers: list[socket.socket]
     agent.touch()
 
 
-def serve(home: Path, timeout: float) -> int:
+def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
     path = socket_path(home)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -237,7 +214,7 @@ def serve(home: Path, timeout: float) -> int:
         os.umask(old_umask)
     os.chmod(path, 0o600)
     server.listen(16)
-    agent = Agent(home, timeout)
+    agent = Agent(home, timeout, run_command)
     watchers: list[socket.socket] = []  # TUIs told when the keys go (see `watch`)
     try:
         while agent.running:
@@ -284,15 +261,3 @@ def _accept(server: socket.socket, agent: Agent, watchers: list[socket.socket]) 
     finally:
         if not keep:
             conn.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="strongroom-agent")
-    parser.add_argument("--home", required=True)
-    parser.add_argument("--timeout", type=float, default=900.0)
-    args = parser.parse_args(argv)
-    return serve(Path(args.home).expanduser(), args.timeout)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

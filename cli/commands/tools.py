@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from ..context import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

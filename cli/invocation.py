@@ -1,4 +1,8 @@
-"""What every CLI handler needs: the home folder, passwords, the vault, output helpers."""
+"""One CLI invocation: what every handler needs (the home folder, passwords, the vault, output).
+
+The exit codes are the runtime's error categories (runtime/errors.py), re-exported here for the
+commands.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runtime.errors import EXIT_AUTH, EXIT_NO_MATCH, EXIT_OK, EXIT_SYNC, EXIT_USAGE, explain
+
+__all__ = ["EXIT_AUTH", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_SYNC", "EXIT_USAGE", "CliError", "Context", "explain"]
+
 if TYPE_CHECKING:
     from vault.vault import Vault
 
-EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_AUTH, EXIT_SYNC = 0, 1, 2, 3, 4
 
 
 class CliError(Exception):
@@ -21,31 +28,6 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def exit_code_for(exc: BaseException) -> tuple[int, str]:
-    """Map an error from vault/ or sync/ to (exit code, one-line message)."""
-    from sync.errors import SyncError
-    from vault import errors as e
-
-    if isinstance(exc, e.AmbiguousError):
-        lines = "; ".join(f"{rid} {title}" for rid, title in exc.candidates[:20])
-        return EXIT_USAGE, f"{exc} — candidates: {lines}"
-    if isinstance(exc, e.NotFoundError):
-        return EXIT_NO_MATCH, str(exc)
-    if isinstance(exc, e.KitError) and exc.reason is e.KitReason.UNREADABLE:
-        return EXIT_USAGE, str(exc)  # an unreadable file is bad input; a readable non-Kit is exit 3
-    if isinstance(exc, e.WrongPasswordError | e.KitError | e.EpochChangedError | e.GenerationChangedError
-                  | e.KdfParamsError | e.TamperError | e.LockedError):
-        return EXIT_AUTH, str(exc)
-    if isinstance(exc, SyncError):
-        return EXIT_SYNC, str(exc)
-    if isinstance(exc, e.VaultError):
-        return EXIT_USAGE, str(exc)
-    if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return EXIT_USAGE, f"cannot access{where}: {exc.strerror or exc}"
-    return 70, f"internal error ({type(exc).__name__}); please report it"
 
 
 @dataclass

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..context import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -250,7 +250,7 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
 def _new_password_for_sync(ctx: Context) -> str:
     """The password changed on another device: STRONGROOM_NEW_PASSWORD, the second --password-stdin
     line, or a prompt on a terminal; with none, exit 3 saying how to give it."""
-    from ..context import EXIT_AUTH
+    from ..invocation import EXIT_AUTH
 
     try:
         return ctx._secret(1, "STRONGROOM_NEW_PASSWORD",
@@ -301,9 +301,9 @@ def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
         print(f"synced: {report}", file=sys.stderr, flush=True)
 
     def failed(exc: Exception) -> None:
-        from ..context import exit_code_for
+        from ..invocation import explain
 
-        print(f"strongroom: sync failed: {exit_code_for(exc)[1]}", file=sys.stderr, flush=True)
+        print(f"strongroom: sync failed: {explain(exc)[1]}", file=sys.stderr, flush=True)
 
     import signal
 
@@ -359,7 +359,7 @@ def _serve_cloud(vault: object, url: str, interval: float) -> int:
     from sync.errors import SourceUnavailableError
     from vault.errors import EpochChangedError
 
-    from ..context import EXIT_AUTH, exit_code_for
+    from ..invocation import EXIT_AUTH, explain
     from .remote import server_errors
 
     if interval < 1:
@@ -383,7 +383,7 @@ def _serve_cloud(vault: object, url: str, interval: float) -> int:
                            "once with the new password in STRONGROOM_NEW_PASSWORD (or a terminal prompt), then start "
                            "`sync serve` again with the new password", EXIT_AUTH) from None
         except SourceUnavailableError as exc:
-            print(f"strongroom: sync failed, retrying in {interval:g} s: {exit_code_for(exc)[1]}", file=sys.stderr,
+            print(f"strongroom: sync failed, retrying in {interval:g} s: {explain(exc)[1]}", file=sys.stderr,
                   flush=True)
         stop.wait(interval)
     return EXIT_OK

@@ -9,13 +9,13 @@ import sys
 
 
 def main() -> int:
-    from .agentwire import try_agent
+    from agent.wire import try_agent
 
     code = try_agent(sys.argv[1:])
     if code is not None:
         sys.stdout.flush()
         return code
-    from .cli import main as full_main
+    from .main import main as full_main
 
     return full_main(agent=False)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .agentwire import WireError, call, connect, recv, request, send
+from .wire import WireError, call, connect, recv, request, send
 
 if TYPE_CHECKING:
     import _socket

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..context import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
 from .common import parse_assignments, record_json, summary_json
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..context import EXIT_USAGE, CliError
+from ..invocation import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
     from vault.keys import KeySlot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..context import EXIT_USAGE, CliError
+from ..invocation import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
     from vault.index import Summary

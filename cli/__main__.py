@@ -1,0 +1,7 @@
+"""`python3 -m cli …` runs the scripting interface as the `strongroom` command does."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The agent process (`python3 -m cli.agent_host --home H --timeout S`, started by `unlock`).
+
+The agent (agent/daemon.py) holds the unlocked vault; this module gives it the one thing it needs
+from the CLI: running a command line on that vault, with output captured for the caller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.daemon import serve
+from agent.wire import AGENT_COMMANDS
+
+from .invocation import EXIT_AUTH, EXIT_USAGE, CliError, Context
+from .main import build_parser, execute
+
+if TYPE_CHECKING:
+    from vault.vault import Vault
+
+
+def command_runner(home: Path) -> Any:
+    """A function running one command line on an unlocked vault of `home` (parsers built once)."""
+    parser = build_parser()
+
+    def run(argv: list[str], vault: Vault) -> tuple[int, str, str]:
+        class AgentContext(Context):
+            def unlocked_vault(self) -> Any:
+                return vault
+
+            def password(self, prompt: str = "") -> str:
+                raise CliError("strongroom: this command cannot run through the agent", EXIT_AUTH)
+
+        def make_context(args: argparse.Namespace) -> Context:
+            ctx = AgentContext.from_args(args)
+            if ctx.home.expanduser().resolve() != home.resolve():
+                raise CliError("strongroom: the agent serves another home", EXIT_USAGE)
+            if args.command not in AGENT_COMMANDS:
+                raise CliError(f"strongroom: {args.command} does not run through the agent", EXIT_USAGE)
+            return ctx
+
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = execute(argv, make_context, allow_app=False, parser=parser)
+        return code, out.getvalue(), err.getvalue()
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="strongroom-agent")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    home = Path(args.home).expanduser()
+    return serve(home, args.timeout, command_runner(home))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

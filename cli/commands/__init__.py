@@ -1,0 +1,1 @@
+"""CLI command areas; each module has `register(subparsers)` (see cli/main.py)."""

@@ -1,0 +1,49 @@
+"""One mapping from an error of vault/ or sync/ to what a person is told.
+
+Both front ends use it: the CLI turns the category into its exit code (CLI.md), the app into a
+notification. The categories are the CLI's exit codes, which scripts outside this repo rely on.
+"""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_AUTH, EXIT_SYNC = 0, 1, 2, 3, 4
+#: Reserved for a bug: no input may ever reach it (a test that finds a way is a bug to fix).
+EXIT_INTERNAL = 70
+
+
+def explain(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one-line message) for an error from vault/ or sync/."""
+    from sync.errors import SyncError
+    from vault import errors as e
+
+    if isinstance(exc, e.AmbiguousError):
+        lines = "; ".join(f"{rid} {title}" for rid, title in exc.candidates[:20])
+        return EXIT_USAGE, f"{exc} — candidates: {lines}"
+    if isinstance(exc, e.NotFoundError):
+        return EXIT_NO_MATCH, str(exc)
+    if isinstance(exc, e.KitError) and exc.reason is e.KitReason.UNREADABLE:
+        return EXIT_USAGE, str(exc)  # an unreadable file is bad input; a readable non-Kit is exit 3
+    if isinstance(
+        exc,
+        e.WrongPasswordError
+        | e.KitError
+        | e.EpochChangedError
+        | e.GenerationChangedError
+        | e.KdfParamsError
+        | e.TamperError
+        | e.LockedError,
+    ):
+        return EXIT_AUTH, str(exc)
+    if isinstance(exc, SyncError):
+        return EXIT_SYNC, str(exc)
+    if isinstance(exc, e.VaultError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_USAGE, f"cannot access{where}: {exc.strerror or exc}"
+    return EXIT_INTERNAL, f"internal error ({type(exc).__name__}); please report it"
+
+
+def message_for(exc: BaseException) -> str:
+    """The one-line message alone (the app's notifications)."""
+    return explain(exc)[1]

@@ -1,1 +1,0 @@
-"""CLI command areas; each module has `register(subparsers)` (see tui/cli.py)."""
