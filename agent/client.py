@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
     from vault.keys import UnlockedKeys
 
-CALL_TIMEOUT = 3.0  # a busy agent (a long `run`) may take a moment; the password field works meanwhile
+CALL_TIMEOUT = (
+    3.0  # a busy agent (a long `run`) may take a moment; the password field works meanwhile
+)
 WATCH_POLL = 0.2  # how often the link looks at the watch connection and its queue
 RECONNECT_EVERY = 1.0  # how often an unlocked app looks for an agent to watch
 TOUCH_EVERY = 5.0  # at most one activity frame per this many seconds
@@ -45,9 +47,14 @@ def fetch_keys(home: str | os.PathLike[str], timeout: float = CALL_TIMEOUT) -> U
         from vault.keys import UnlockedKeys
 
         b64 = base64.b64decode
-        return UnlockedKeys(account_id=str(answer["account_id"]), generation=int(answer["generation"]),
-                            epoch=int(answer["epoch"]), ak=b64(answer["ak"], validate=True),
-                            vk=b64(answer["vk"], validate=True), x_auth=b64(answer["x_auth"], validate=True))
+        return UnlockedKeys(
+            account_id=str(answer["account_id"]),
+            generation=int(answer["generation"]),
+            epoch=int(answer["epoch"]),
+            ak=b64(answer["ak"], validate=True),
+            vk=b64(answer["vk"], validate=True),
+            x_auth=b64(answer["x_auth"], validate=True),
+        )
     except _NO_AGENT:
         return None
 
@@ -70,8 +77,14 @@ class AgentLink:
     working in the app keeps the agent's unlock alive.
     """
 
-    def __init__(self, home: str | os.PathLike[str], *, on_locked: Callable[[str], None],
-                 is_unlocked: Callable[[], bool], last_activity: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        home: str | os.PathLike[str],
+        *,
+        on_locked: Callable[[str], None],
+        is_unlocked: Callable[[], bool],
+        last_activity: Callable[[], float],
+    ) -> None:
         self.home = home
         self._on_locked = on_locked
         self._is_unlocked = is_unlocked
@@ -87,7 +100,9 @@ class AgentLink:
     # -- the app's calls (any thread; they never block the caller on socket IO) ---------------
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="strongroom-agent-link", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="strongroom-agent-link", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:

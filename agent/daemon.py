@@ -85,9 +85,15 @@ class Agent:
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         v, op = req.get("v"), req.get("op")
         if not isinstance(v, int) or not 1 <= v <= VERSION:
-            return {"code": EXIT_USAGE, "err": f"strongroom: agent protocol version {v!r} is not 1-{VERSION}\n"}
+            return {
+                "code": EXIT_USAGE,
+                "err": f"strongroom: agent protocol version {v!r} is not 1-{VERSION}\n",
+            }
         if isinstance(op, str) and OP_VERSION.get(op, 1) > v:
-            return {"code": EXIT_USAGE, "err": f"strongroom: agent request {op!r} needs protocol version {OP_VERSION[op]}\n"}
+            return {
+                "code": EXIT_USAGE,
+                "err": f"strongroom: agent request {op!r} needs protocol version {OP_VERSION[op]}\n",
+            }
         if op == "ping":
             return {"ok": True, "unlocked": self._current_vault() is not None, "pid": os.getpid()}
         if op == "unlock":
@@ -136,8 +142,15 @@ class Agent:
         self.last_use = time.monotonic()
         keys = vault.keys
         b64 = base64.b64encode
-        return {"ok": True, "account_id": keys.account_id, "generation": keys.generation, "epoch": keys.epoch,
-                "ak": b64(keys.ak).decode(), "vk": b64(keys.vk).decode(), "x_auth": b64(keys.x_auth).decode()}
+        return {
+            "ok": True,
+            "account_id": keys.account_id,
+            "generation": keys.generation,
+            "epoch": keys.epoch,
+            "ak": b64(keys.ak).decode(),
+            "vk": b64(keys.vk).decode(),
+            "x_auth": b64(keys.x_auth).decode(),
+        }
 
     def _run(self, argv: list[str]) -> dict[str, Any]:
         vault = self._current_vault()
@@ -230,7 +243,9 @@ def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
                 agent.announce = None
     finally:
         agent.forget()
-        _tell_watchers(watchers, {"event": "locked", "why": agent.announce} if agent.announce else None)
+        _tell_watchers(
+            watchers, {"event": "locked", "why": agent.announce} if agent.announce else None
+        )
         server.close()
         _unlink(path)
     return 0

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-
 def _c_sha256() -> Any:
     """SHA-256 from the C module alone (`_sha256`, 3.12+ `_sha2`); hashlib would load OpenSSL first."""
     for name in ("_sha256", "_sha2"):
@@ -77,7 +76,9 @@ def socket_path(home: str | os.PathLike[str]) -> str:
 
 def _default_home_file() -> str:
     """Where the default home resolved for this environment is remembered (runtime dir, 0700)."""
-    inputs = "\0".join((sys.platform, os.environ.get("HOME", ""), os.environ.get("XDG_DATA_HOME", "")))
+    inputs = "\0".join(
+        (sys.platform, os.environ.get("HOME", ""), os.environ.get("XDG_DATA_HOME", ""))
+    )
     return os.path.join(runtime_dir(), f"default-home-{_sha256(inputs.encode()).hexdigest()[:20]}")
 
 
@@ -161,12 +162,16 @@ def connect(home: str | os.PathLike[str], timeout: float) -> _socket.socket | No
     return sock
 
 
-def call(home: str | os.PathLike[str], req: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+def call(
+    home: str | os.PathLike[str], req: dict[str, Any], timeout: float = 30.0
+) -> dict[str, Any] | None:
     """One request to this home's agent; None when no agent is listening."""
     return call_raw(home, request(**req), timeout)
 
 
-def call_raw(home: str | os.PathLike[str], frame: dict[str, Any], timeout: float = 30.0) -> dict[str, Any] | None:
+def call_raw(
+    home: str | os.PathLike[str], frame: dict[str, Any], timeout: float = 30.0
+) -> dict[str, Any] | None:
     """Send `frame` as it is (its own "v"): one answer, or None when no agent is listening."""
     sock = connect(home, timeout)
     if sock is None:
@@ -229,12 +234,15 @@ def try_agent(argv: list[str]) -> int | None:
     if answer is None:
         return None
     if answer.get("locked"):
-        password_at_hand = ("--password-stdin" in argv or "STRONGROOM_PASSWORD" in os.environ
-                            or sys.stdin.isatty())
+        password_at_hand = (
+            "--password-stdin" in argv or "STRONGROOM_PASSWORD" in os.environ or sys.stdin.isatty()
+        )
         if password_at_hand:
             return None
-        print("strongroom: the unlock has expired (`strongroom unlock` again, or give the password)",
-              file=sys.stderr)
+        print(
+            "strongroom: the unlock has expired (`strongroom unlock` again, or give the password)",
+            file=sys.stderr,
+        )
         return 3
     sys.stdout.write(str(answer.get("out", "")))
     sys.stderr.write(str(answer.get("err", "")))

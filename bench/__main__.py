@@ -9,8 +9,12 @@ SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "import_s
 
 
 def main(argv: list[str]) -> int:
-    values = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--markdown", "--install")}  # not suites
-    names = [a for a in argv if not a.startswith("-") and not a.isdigit() and a not in values] or SUITES
+    values = {
+        argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--markdown", "--install")
+    }  # not suites
+    names = [
+        a for a in argv if not a.startswith("-") and not a.isdigit() and a not in values
+    ] or SUITES
     for name in names:
         try:
             module = importlib.import_module(f"bench.{name}")

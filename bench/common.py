@@ -20,8 +20,15 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 def report(label: str, seconds: list[float], budget_ms: float | None = None) -> None:
     med = statistics.median(seconds) * 1000
     worst = max(seconds) * 1000
-    verdict = "" if budget_ms is None else ("  OK" if med <= budget_ms else f"  OVER budget {budget_ms:.0f} ms")
-    print(f"{label:<58} median {med:8.1f} ms   max {worst:8.1f} ms   n={len(seconds)}{verdict}", flush=True)
+    verdict = (
+        ""
+        if budget_ms is None
+        else ("  OK" if med <= budget_ms else f"  OVER budget {budget_ms:.0f} ms")
+    )
+    print(
+        f"{label:<58} median {med:8.1f} ms   max {worst:8.1f} ms   n={len(seconds)}{verdict}",
+        flush=True,
+    )
 
 
 def ensure_bytecode() -> None:

@@ -34,8 +34,16 @@ def build_vault(home: Path, n: int) -> None:
     vault = Vault.create(home, "bench@example.com", PASSWORD, params=kdf.PRODUCTION)
     envs = []
     for i in range(n):
-        rec = new_record("login", f"Record {i:05d}", {"username": f"user{i}", "password": f"pw-{i}-secret",
-                                                     "url": f"https://site{i}.example"}, tags=("bench",))
+        rec = new_record(
+            "login",
+            f"Record {i:05d}",
+            {
+                "username": f"user{i}",
+                "password": f"pw-{i}-secret",
+                "url": f"https://site{i}.example",
+            },
+            tags=("bench",),
+        )
         vv, hlc = next_version([], vault.device)
         envs.append(vault.cipher.seal(rec, rec.id, vv, hlc, vault.device))
     vault.apply(envs)
@@ -56,7 +64,9 @@ print(time.perf_counter() - t0)
 def cold_kdf_seconds() -> float:
     """The KDF alone, timed inside a fresh interpreter: a new process pays for faulting in 64 MiB
     of fresh memory, which a warm in-process loop does not, and `get` is always a new process."""
-    out = subprocess.run([sys.executable, "-c", _COLD_KDF], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_KDF], check=True, capture_output=True, text=True
+    )
     return float(out.stdout.strip())
 
 
@@ -80,16 +90,23 @@ def run() -> None:
         env = dict(os.environ, STRONGROOM_HOME=str(home), STRONGROOM_PASSWORD=PASSWORD)
 
         def get() -> None:
-            subprocess.run([*_cli(), "get", "Record 05000", "--field", "password"], env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [*_cli(), "get", "Record 05000", "--field", "password"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
 
         get_times = timed(get, 5)
         report("strongroom get (10,000 records), whole process", get_times)
         import statistics
 
         extra = (statistics.median(get_times) - statistics.median(kdf_times)) * 1000
-        print(f"{'  … of which beyond the KDF':<58} median {extra:8.1f} ms   (budget 100 ms)"
-              f"{'  OK' if extra <= 100 else '  OVER'}", flush=True)
+        print(
+            f"{'  … of which beyond the KDF':<58} median {extra:8.1f} ms   (budget 100 ms)"
+            f"{'  OK' if extra <= 100 else '  OVER'}",
+            flush=True,
+        )
 
         from vault.records import new_record
         from vault.vault import Vault
@@ -98,9 +115,14 @@ def run() -> None:
         vault.unlock(PASSWORD)
         vault.summaries()
         counter = iter(range(10**6))
-        save = timed(lambda: vault.add(new_record("login", f"New {next(counter)}", {"password": "x-y-z"})), 50)
+        save = timed(
+            lambda: vault.add(new_record("login", f"New {next(counter)}", {"password": "x-y-z"})),
+            50,
+        )
         report("save one record into 10,000 (vault.add)", save, 20)
         vault.close()
 
-        help_times = timed(lambda: subprocess.run([*_cli(), "--help"], check=True, capture_output=True), 10)
+        help_times = timed(
+            lambda: subprocess.run([*_cli(), "--help"], check=True, capture_output=True), 10
+        )
         report("strongroom --help (CLI start)", help_times, 150)

@@ -75,13 +75,24 @@ async def _drive(home: Path, name: str, n: int) -> dict[str, float]:
         t_preview = time.monotonic() - t0
         t1 = time.monotonic()
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, RecordListScreen)
-                    and len(app.screen.query_one(RecordList).rows) == n + 1)
+        await until(
+            lambda: (
+                isinstance(app.screen, RecordListScreen)
+                and len(app.screen.query_one(RecordList).rows) == n + 1
+            )
+        )
         t_apply = time.monotonic() - t1
-        await asyncio.sleep(5 * TICK_S)  # let the timer tick once more: a stall just before counts too
+        await asyncio.sleep(
+            5 * TICK_S
+        )  # let the timer tick once more: a stall just before counts too
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    return {"preview_s": t_preview, "apply_s": t_apply, "total_s": t_preview + t_apply,
-            "max_gap_ms": max(gaps) * 1000, "progress_moves": len(moves)}
+    return {
+        "preview_s": t_preview,
+        "apply_s": t_apply,
+        "total_s": t_preview + t_apply,
+        "max_gap_ms": max(gaps) * 1000,
+        "progress_moves": len(moves),
+    }
 
 
 def run() -> None:
@@ -105,9 +116,11 @@ def run() -> None:
             out = asyncio.run(_drive(home, export.name, n))
         finally:
             os.chdir(cwd)
-    print(f"import screen, {n:,} Bitwarden-JSON records ({size_mb:.1f} MB): preview after {out['preview_s']:.2f} s, "
-          f"imported and listed after {out['apply_s']:.2f} s more ({out['total_s']:.2f} s in all); "
-          f"longest UI stall {out['max_gap_ms']:.0f} ms (20 ms timer); progress shown changed {out['progress_moves']}×")
+    print(
+        f"import screen, {n:,} Bitwarden-JSON records ({size_mb:.1f} MB): preview after {out['preview_s']:.2f} s, "
+        f"imported and listed after {out['apply_s']:.2f} s more ({out['total_s']:.2f} s in all); "
+        f"longest UI stall {out['max_gap_ms']:.0f} ms (20 ms timer); progress shown changed {out['progress_moves']}×"
+    )
 
 
 if __name__ == "__main__":

@@ -23,17 +23,35 @@ def bitwarden_doc(n: int) -> dict[str, Any]:
     folders = [{"id": f"f-{i}", "name": f"Folder {i}"} for i in range(20)]
     items = []
     for i in range(n):
-        items.append({
-            "id": f"00000000-0000-4000-8000-{i:012d}", "organizationId": None, "folderId": f"f-{i % 20}",
-            "type": 1, "reprompt": 0, "name": f"Site {i:05d}", "notes": f"note for site {i}\nsecond line" if i % 3 else None,
-            "favorite": i % 10 == 0,
-            "fields": [{"name": "PIN", "value": f"{i:04d}", "type": 1, "linkedId": None}] if i % 4 == 0 else [],
-            "login": {"uris": [{"match": None, "uri": f"https://site{i}.example.com/login"}],
-                      "username": f"user{i}@example.com", "password": f"pw-{i}-Correct-Horse-{i * 7919 % 100000}",
-                      "totp": "JBSWY3DPEHPK3PXP" if i % 5 == 0 else None},
-            "passwordHistory": [{"lastUsedDate": "2023-01-01T00:00:00.000Z", "password": f"old-{i}"}] if i % 7 == 0 else None,
-            "collectionIds": None, "revisionDate": "2024-01-02T03:04:05.000Z", "creationDate": "2022-01-01T00:00:00.000Z",
-        })
+        items.append(
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "organizationId": None,
+                "folderId": f"f-{i % 20}",
+                "type": 1,
+                "reprompt": 0,
+                "name": f"Site {i:05d}",
+                "notes": f"note for site {i}\nsecond line" if i % 3 else None,
+                "favorite": i % 10 == 0,
+                "fields": [{"name": "PIN", "value": f"{i:04d}", "type": 1, "linkedId": None}]
+                if i % 4 == 0
+                else [],
+                "login": {
+                    "uris": [{"match": None, "uri": f"https://site{i}.example.com/login"}],
+                    "username": f"user{i}@example.com",
+                    "password": f"pw-{i}-Correct-Horse-{i * 7919 % 100000}",
+                    "totp": "JBSWY3DPEHPK3PXP" if i % 5 == 0 else None,
+                },
+                "passwordHistory": [
+                    {"lastUsedDate": "2023-01-01T00:00:00.000Z", "password": f"old-{i}"}
+                ]
+                if i % 7 == 0
+                else None,
+                "collectionIds": None,
+                "revisionDate": "2024-01-02T03:04:05.000Z",
+                "creationDate": "2022-01-01T00:00:00.000Z",
+            }
+        )
     return {"encrypted": False, "folders": folders, "items": items}
 
 
@@ -42,12 +60,38 @@ def _big_csv(path: Path, target_bytes: int) -> int:
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["folder", "favorite", "type", "name", "notes", "fields", "reprompt", "login_uri",
-                    "login_username", "login_password", "login_totp"])
-        note = "A long note, with commas and \"quotes\"\n" * 10
+        w.writerow(
+            [
+                "folder",
+                "favorite",
+                "type",
+                "name",
+                "notes",
+                "fields",
+                "reprompt",
+                "login_uri",
+                "login_username",
+                "login_password",
+                "login_totp",
+            ]
+        )
+        note = 'A long note, with commas and "quotes"\n' * 10
         while f.tell() < target_bytes:
-            w.writerow([f"F{rows % 9}", "", "login", f"Row {rows}", note, "k: v", "0", f"https://r{rows}.example",
-                        f"u{rows}", f"p{rows}", ""])
+            w.writerow(
+                [
+                    f"F{rows % 9}",
+                    "",
+                    "login",
+                    f"Row {rows}",
+                    note,
+                    "k: v",
+                    "0",
+                    f"https://r{rows}.example",
+                    f"u{rows}",
+                    f"p{rows}",
+                    "",
+                ]
+            )
             rows += 1
     return rows
 
@@ -87,7 +131,9 @@ def run() -> None:
         src = Path(tmp) / "bitwarden.json"
         src.write_text(json.dumps(bitwarden_doc(n)), encoding="utf-8")
         size_mb = src.stat().st_size / 1e6
-        vault = Vault.create(Path(tmp) / "home", "bench@example.com", PASSWORD, params=kdf.PRODUCTION)  # KDF: setup
+        vault = Vault.create(
+            Path(tmp) / "home", "bench@example.com", PASSWORD, params=kdf.PRODUCTION
+        )  # KDF: setup
 
         gc.collect()
         reset = _reset_peak()
@@ -97,38 +143,55 @@ def run() -> None:
         result = import_report(vault, report)
         t2 = time.perf_counter()
         assert len(result.added) == n, result
-        print(f"import {n:,} Bitwarden-JSON records ({size_mb:.1f} MB), KDF excluded: "
-              f"{t2 - t0:.2f} s  (parse {t1 - t0:.2f} s, dedupe + seal + one transaction {t2 - t1:.2f} s)"
-              f"   budget 5 s{'  OK' if t2 - t0 <= 5 else '  OVER'}", flush=True)
+        print(
+            f"import {n:,} Bitwarden-JSON records ({size_mb:.1f} MB), KDF excluded: "
+            f"{t2 - t0:.2f} s  (parse {t1 - t0:.2f} s, dedupe + seal + one transaction {t2 - t1:.2f} s)"
+            f"   budget 5 s{'  OK' if t2 - t0 <= 5 else '  OVER'}",
+            flush=True,
+        )
         peak_rss = _peak_mb()
-        print(f"  process peak RSS during the import {peak_rss:.0f} MB (whole process: interpreter and SQLite "
-              f"included{'' if reset else '; Argon2 too: peak could not be reset'})   budget 200 MB"
-              f"{'  OK' if peak_rss <= 200 else '  OVER'}", flush=True)
+        print(
+            f"  process peak RSS during the import {peak_rss:.0f} MB (whole process: interpreter and SQLite "
+            f"included{'' if reset else '; Argon2 too: peak could not be reset'})   budget 200 MB"
+            f"{'  OK' if peak_rss <= 200 else '  OVER'}",
+            flush=True,
+        )
 
         t0 = time.perf_counter()
         again = import_report(vault, read_file("bitwarden-json", src))
         t1 = time.perf_counter()
         assert not again.added and len(again.duplicates) == n
-        print(f"re-import the same file (all {n:,} recognised as duplicates): {t1 - t0:.2f} s", flush=True)
+        print(
+            f"re-import the same file (all {n:,} recognised as duplicates): {t1 - t0:.2f} s",
+            flush=True,
+        )
 
         t0 = time.perf_counter()
         records, _ = vault_records(vault)
         out = export_records(records, "json", Path(tmp) / "export.json")
         t1 = time.perf_counter()
-        print(f"export {len(records):,} records as strongroom-json: {t1 - t0:.2f} s "
-              f"({out.stat().st_size / 1e6:.1f} MB)", flush=True)
+        print(
+            f"export {len(records):,} records as strongroom-json: {t1 - t0:.2f} s "
+            f"({out.stat().st_size / 1e6:.1f} MB)",
+            flush=True,
+        )
         vault.close()
 
         # Python-heap peak of the import alone (tracemalloc slows it, so timed separately above).
-        vault2 = Vault.create(Path(tmp) / "home2", "bench@example.com", PASSWORD, params=kdf.PRODUCTION)
+        vault2 = Vault.create(
+            Path(tmp) / "home2", "bench@example.com", PASSWORD, params=kdf.PRODUCTION
+        )
         gc.collect()
         tracemalloc.start()
         import_report(vault2, read_file("bitwarden-json", src))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         vault2.close()
-        print(f"  Python-heap peak during the import (tracemalloc): {peak / 1e6:.0f} MB   budget 200 MB"
-              f"{'  OK' if peak <= 200e6 else '  OVER'}", flush=True)
+        print(
+            f"  Python-heap peak during the import (tracemalloc): {peak / 1e6:.0f} MB   budget 200 MB"
+            f"{'  OK' if peak <= 200e6 else '  OVER'}",
+            flush=True,
+        )
 
         big = Path(tmp) / "big.csv"
         rows = _big_csv(big, (5 if "--quick" in sys.argv else 50) * 1024 * 1024)
@@ -138,6 +201,8 @@ def run() -> None:
         parsed = read_file("bitwarden-csv", big)
         t1 = time.perf_counter()
         assert len(parsed.records) == rows
-        print(f"parse a {big.stat().st_size / 1e6:.0f} MB Bitwarden CSV ({rows:,} rows, streamed line by line): "
-              f"{t1 - t0:.2f} s, process peak RSS {_peak_mb():.0f} MB (the {rows:,} parsed records included)",
-              flush=True)
+        print(
+            f"parse a {big.stat().st_size / 1e6:.0f} MB Bitwarden CSV ({rows:,} rows, streamed line by line): "
+            f"{t1 - t0:.2f} s, process peak RSS {_peak_mb():.0f} MB (the {rows:,} parsed records included)",
+            flush=True,
+        )

@@ -30,12 +30,16 @@ from pathlib import Path
 
 from bench.core import PASSWORD, _cli
 
-NOTES = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt "
-         "ut labore et")
+NOTES = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt "
+    "ut labore et"
+)
 
 
 #: Which tools to run (env STRONGROOM_BENCH_TOOLS, comma-separated); default all that are installed.
-TOOLS = frozenset(os.environ.get("STRONGROOM_BENCH_TOOLS", "strongroom,keepassxc-cli,pykeepass,pass").split(","))
+TOOLS = frozenset(
+    os.environ.get("STRONGROOM_BENCH_TOOLS", "strongroom,keepassxc-cli,pykeepass,pass").split(",")
+)
 
 
 def title(i: int) -> str:
@@ -43,8 +47,16 @@ def title(i: int) -> str:
 
 
 def records(n: int) -> list[tuple[str, str, str, str, str]]:
-    return [(title(i), f"user{i}@example.com", f"pw-{i:06d}-Xq9!", f"https://site{i}.example.com/login", NOTES)
-            for i in range(n)]
+    return [
+        (
+            title(i),
+            f"user{i}@example.com",
+            f"pw-{i:06d}-Xq9!",
+            f"https://site{i}.example.com/login",
+            NOTES,
+        )
+        for i in range(n)
+    ]
 
 
 @dataclass
@@ -80,12 +92,21 @@ def plain_install(where: Path) -> Install:
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     python = where / "bin" / "python"
     extra = ["pykeepass"] if "pykeepass" in TOOLS else []
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", str(repo), *extra], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(repo), *extra],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise SystemExit(f"[peers] pip install into the venv failed:\n{done.stderr[-2000:]}\n"
-                         "(use --install current to time this interpreter's install instead)")
-    return Install([str(where / "bin" / "strongroom")], str(python), "a fresh venv: `pip install .` and pykeepass")
+        raise SystemExit(
+            f"[peers] pip install into the venv failed:\n{done.stderr[-2000:]}\n"
+            "(use --install current to time this interpreter's install instead)"
+        )
+    return Install(
+        [str(where / "bin" / "strongroom")],
+        str(python),
+        "a fresh venv: `pip install .` and pykeepass",
+    )
 
 
 @dataclass
@@ -117,14 +138,22 @@ def run_once(argv: list[str], stdin: str, env: dict[str, str]) -> tuple[float, f
     """
     read_fd, write_fd = os.pipe()
     try:
-        proc = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(write_fd), *argv], input=stdin.encode(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, pass_fds=(write_fd,))
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", LAUNCHER, str(write_fd), *argv],
+            input=stdin.encode(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            pass_fds=(write_fd,),
+        )
     finally:
         os.close(write_fd)
     with os.fdopen(read_fd, "rb") as f:
         report = f.read().decode().split()
     if proc.returncode != 0 or len(report) != 3 or report[2] != "0":
-        raise RuntimeError(f"{argv[:4]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}")
+        raise RuntimeError(
+            f"{argv[:4]} failed: {proc.stderr.decode(errors='replace').strip()[:300]}"
+        )
     return float(report[0]), int(report[1]) / 1024
 
 
@@ -183,13 +212,26 @@ def build_pass(store: Path, gnupg: Path, n: int) -> dict[str, str] | None:
         return None
     gnupg.mkdir(mode=0o700)
     env = dict(os.environ, GNUPGHOME=str(gnupg), PASSWORD_STORE_DIR=str(store))
-    spec = "%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n" \
-           "Name-Real: Bench\nName-Email: bench@example.com\nExpire-Date: 0\n%commit\n"
-    subprocess.run(["gpg", "--batch", "--gen-key"], input=spec.encode(), env=env, check=True, capture_output=True)
+    spec = (
+        "%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n"
+        "Name-Real: Bench\nName-Email: bench@example.com\nExpire-Date: 0\n%commit\n"
+    )
+    subprocess.run(
+        ["gpg", "--batch", "--gen-key"],
+        input=spec.encode(),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(["pass", "init", "bench@example.com"], env=env, check=True, capture_output=True)
     for t, user, pw, url, notes in records(n):
-        subprocess.run(["pass", "insert", "-m", "-f", t.replace(" ", "")], env=env, check=True, capture_output=True,
-                       input=f"{pw}\nusername: {user}\nurl: {url}\n{notes}\n".encode())
+        subprocess.run(
+            ["pass", "insert", "-m", "-f", t.replace(" ", "")],
+            env=env,
+            check=True,
+            capture_output=True,
+            input=f"{pw}\nusername: {user}\nurl: {url}\n{notes}\n".encode(),
+        )
     return env
 
 
@@ -215,15 +257,21 @@ def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int,
         kdbx = base / "db.kdbx"
         has_kdbx = bool(TOOLS & {"keepassxc-cli", "pykeepass"}) and build_kdbx(kdbx, n)
         has_kxc = has_kdbx and shutil.which("keepassxc-cli") is not None
-        pass_env = build_pass(base / "pass", base / "gnupg", n) if n <= 1000 and "pass" in TOOLS else None
+        pass_env = (
+            build_pass(base / "pass", base / "gnupg", n) if n <= 1000 and "pass" in TOOLS else None
+        )
         target = title(n // 2)
         query = title(n // 2)[:-1]  # ~10 matches
         counter = iter(range(10**9))
         kx = ["keepassxc-cli"]
 
         def pk(code: str) -> list[str]:
-            return [py, "-c", "from pykeepass import PyKeePass as P\n"
-                    f"kp = P({str(kdbx)!r}, password={PASSWORD!r})\n" + code]
+            return [
+                py,
+                "-c",
+                "from pykeepass import PyKeePass as P\n"
+                f"kp = P({str(kdbx)!r}, password={PASSWORD!r})\n" + code,
+            ]
 
         ops: dict[str, dict[str, tuple[Callable[[], list[str]], str, dict[str, str]]]] = {
             "unlock only": {
@@ -233,40 +281,113 @@ def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int,
             },
             "show one entry": {
                 "strongroom": (lambda: [*sr, "get", target, "--field", "password"], "", sr_env),
-                "keepassxc-cli": (lambda: [*kx, "show", "-q", "-s", str(kdbx), target], PASSWORD + "\n", {}),
-                "pykeepass": (lambda: pk(f"print(kp.find_entries(title={target!r}, first=True).password)"), "", {}),
+                "keepassxc-cli": (
+                    lambda: [*kx, "show", "-q", "-s", str(kdbx), target],
+                    PASSWORD + "\n",
+                    {},
+                ),
+                "pykeepass": (
+                    lambda: pk(f"print(kp.find_entries(title={target!r}, first=True).password)"),
+                    "",
+                    {},
+                ),
                 "pass": (lambda: ["pass", "show", target.replace(" ", "")], "", pass_env or {}),
             },
             "search": {
                 "strongroom": (lambda: [*sr, "ls", query], "", sr_env),
-                "keepassxc-cli": (lambda: [*kx, "search", "-q", str(kdbx), query], PASSWORD + "\n", {}),
-                "pykeepass": (lambda: pk(f"print(len(kp.find_entries(title={query!r} + '.*', regex=True)))"), "", {}),
+                "keepassxc-cli": (
+                    lambda: [*kx, "search", "-q", str(kdbx), query],
+                    PASSWORD + "\n",
+                    {},
+                ),
+                "pykeepass": (
+                    lambda: pk(f"print(len(kp.find_entries(title={query!r} + '.*', regex=True)))"),
+                    "",
+                    {},
+                ),
                 "pass": (lambda: ["pass", "grep", "-c", query[-5:]], "", pass_env or {}),
             },
             "add one entry": {
-                "strongroom": (lambda: [*sr, "add", "login", "--title", f"New {next(counter)}",
-                                        "--field", "username=new", "--field", "password=new-pw-1"], "", sr_env),
-                "keepassxc-cli": (lambda: [*kx, "add", "-q", "-u", "new", "-p", str(kdbx), f"New {next(counter)}"],
-                                  f"{PASSWORD}\nnew-pw-1\n", {}),
-                "pykeepass": (lambda: pk(f"kp.add_entry(kp.root_group, 'New {next(counter)}', 'new', 'new-pw-1')\n"
-                                         "kp.save()"), "", {}),
-                "pass": (lambda: ["pass", "insert", "-m", "-f", f"New{next(counter)}"], "new-pw-1\n", pass_env or {}),
+                "strongroom": (
+                    lambda: [
+                        *sr,
+                        "add",
+                        "login",
+                        "--title",
+                        f"New {next(counter)}",
+                        "--field",
+                        "username=new",
+                        "--field",
+                        "password=new-pw-1",
+                    ],
+                    "",
+                    sr_env,
+                ),
+                "keepassxc-cli": (
+                    lambda: [
+                        *kx,
+                        "add",
+                        "-q",
+                        "-u",
+                        "new",
+                        "-p",
+                        str(kdbx),
+                        f"New {next(counter)}",
+                    ],
+                    f"{PASSWORD}\nnew-pw-1\n",
+                    {},
+                ),
+                "pykeepass": (
+                    lambda: pk(
+                        f"kp.add_entry(kp.root_group, 'New {next(counter)}', 'new', 'new-pw-1')\n"
+                        "kp.save()"
+                    ),
+                    "",
+                    {},
+                ),
+                "pass": (
+                    lambda: ["pass", "insert", "-m", "-f", f"New{next(counter)}"],
+                    "new-pw-1\n",
+                    pass_env or {},
+                ),
             },
             "export": {
-                "strongroom": (lambda: [*sr, "export", "--format", "csv", "--yes", "--force",
-                                        str(base / "out.csv")], "", sr_env),
-                "keepassxc-cli": (lambda: [*kx, "export", "-q", "-f", "csv", str(kdbx)], PASSWORD + "\n", {}),
+                "strongroom": (
+                    lambda: [
+                        *sr,
+                        "export",
+                        "--format",
+                        "csv",
+                        "--yes",
+                        "--force",
+                        str(base / "out.csv"),
+                    ],
+                    "",
+                    sr_env,
+                ),
+                "keepassxc-cli": (
+                    lambda: [*kx, "export", "-q", "-f", "csv", str(kdbx)],
+                    PASSWORD + "\n",
+                    {},
+                ),
             },
         }
         for op, tools in ops.items():
-            available = {t: v for t, v in tools.items()
-                         if (t != "keepassxc-cli" or has_kxc) and (t != "pykeepass" or has_kdbx)
-                         and (t != "pass" or pass_env) and t in TOOLS}
+            available = {
+                t: v
+                for t, v in tools.items()
+                if (t != "keepassxc-cli" or has_kxc)
+                and (t != "pykeepass" or has_kdbx)
+                and (t != "pass" or pass_env)
+                and t in TOOLS
+            }
             samples = {t: Sample() for t in available}
             for _ in range(repeats):
                 for tool, (argv, stdin, env) in available.items():
                     try:
-                        secs, mb = run_once(argv(), stdin, {**os.environ, **env} if tool != "strongroom" else env)
+                        secs, mb = run_once(
+                            argv(), stdin, {**os.environ, **env} if tool != "strongroom" else env
+                        )
                     except RuntimeError as exc:
                         print(f"[peers] {op} / {tool}: {exc}", flush=True)
                         samples.pop(tool, None)
@@ -278,7 +399,9 @@ def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int,
                 if sample.seconds:
                     rows.append((op, n, tool, sample))
         # Strongroom only: through the unlock agent.
-        subprocess.run([*sr, "unlock", "--timeout", "10m"], env=sr_env, check=True, capture_output=True)
+        subprocess.run(
+            [*sr, "unlock", "--timeout", "10m"], env=sr_env, check=True, capture_output=True
+        )
         agent_env = {k: v for k, v in sr_env.items() if k != "STRONGROOM_PASSWORD"}
         sample = Sample()
         for _ in range(max(repeats, 5)):
@@ -292,22 +415,27 @@ def measure_size(n: int, repeats: int, install: Install) -> list[tuple[str, int,
     return rows
 
 
-def strongroom_only_rows(n: int, home: Path, base: Path, install: Install, repeats: int,
-                         sr_env: dict[str, str]) -> list[tuple[str, int, str, Sample]]:
+def strongroom_only_rows(
+    n: int, home: Path, base: Path, install: Install, repeats: int, sr_env: dict[str, str]
+) -> list[tuple[str, int, str, Sample]]:
     """The app, sync, merge and import rows (bench/ours.py), after the shared ones."""
     from bench import ours
 
     print(f"[peers] app, sync, merge and import at {n:,} records …", flush=True)
     export_file = base / "all.json"
-    subprocess.run([*install.strongroom, "export", "--format", "json", "--yes", "--force", str(export_file)],
-                   env=sr_env, check=True, capture_output=True)
+    subprocess.run(
+        [*install.strongroom, "export", "--format", "json", "--yes", "--force", str(export_file)],
+        env=sr_env,
+        check=True,
+        capture_output=True,
+    )
     work = base / "ours"
     work.mkdir()
-    return [*ours.app_rows(n, home, install, repeats, work), *ours.import_rows(n, export_file, work, install, repeats,
-                                                                               run_once, sr_env),
-            *ours.sync_rows(n, home, work, repeats)]
-
-
+    return [
+        *ours.app_rows(n, home, install, repeats, work),
+        *ours.import_rows(n, export_file, work, install, repeats, run_once, sr_env),
+        *ours.sync_rows(n, home, work, repeats),
+    ]
 
 
 def table_rows(rows: list[tuple[str, int, str, Sample]]) -> list[tuple[str, ...]]:
@@ -320,14 +448,18 @@ def table_rows(rows: list[tuple[str, int, str, Sample]]) -> list[tuple[str, ...]
         if tool != "strongroom" and (op, n) in ours:
             ratio = f"{statistics.median(ours[(op, n)].seconds) / med:.2f}×"
         spread = f"{min(s.seconds) * 1000:.0f}–{max(s.seconds) * 1000:.0f} ms"
-        peak = f"{s.peak_mb:.0f}" if s.peak_mb else "—"  # timed inside the bench process: no peak of its own
+        peak = (
+            f"{s.peak_mb:.0f}" if s.peak_mb else "—"
+        )  # timed inside the bench process: no peak of its own
         out.append((op, f"{n:,}", tool, f"{med * 1000:.0f} ms", spread, peak, ratio))
     return out
 
 
 def print_table(rows: list[tuple[str, int, str, Sample]]) -> None:
-    print(f"{'operation':<24}{'records':>9}  {'tool':<14}{'median':>10}{'spread (min–max)':>22}{'peak MB':>9}"
-          f"{'ours/peer':>11}")
+    print(
+        f"{'operation':<24}{'records':>9}  {'tool':<14}{'median':>10}{'spread (min–max)':>22}{'peak MB':>9}"
+        f"{'ours/peer':>11}"
+    )
     for op, n, tool, med, spread, mb, ratio in table_rows(rows):
         print(f"{op:<24}{n:>9}  {tool:<14}{med:>11}{spread:>22}{mb:>9}{ratio:>11}", flush=True)
 
@@ -355,11 +487,24 @@ def environment(load_before: tuple[float, float, float], install: Install) -> li
     import platform
     import time
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
         else platform.processor()
-    pkp = _first_line([install.python, "-c", "import importlib.metadata as m; print(m.version('pykeepass'))"])
-    rev = _first_line(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short", "HEAD"])
+    )
+    pkp = _first_line(
+        [install.python, "-c", "import importlib.metadata as m; print(m.version('pykeepass'))"]
+    )
+    rev = _first_line(
+        ["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--short", "HEAD"]
+    )
     load_after = os.getloadavg()
     return [
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Strongroom at commit {rev}",
@@ -375,13 +520,20 @@ def environment(load_before: tuple[float, float, float], install: Install) -> li
     ]
 
 
-def write_markdown(path: Path, rows: list[tuple[str, int, str, Sample]], env_lines: list[str], repeats: int) -> None:
-    head = ["# Benchmarks: Strongroom beside keepassxc-cli, pykeepass and pass", "",
-            "Written by `python3 -m bench peers --markdown docs/benchmarks.md` (do not edit by hand). "
-            f"Each figure is the median of {repeats} whole-process runs; ours/peer < 1 means Strongroom is faster.",
-            "", *env_lines, "",
-            "| operation | records | tool | median | spread (min–max) | peak MB | ours/peer |",
-            "|---|---:|---|---:|---:|---:|---:|"]
+def write_markdown(
+    path: Path, rows: list[tuple[str, int, str, Sample]], env_lines: list[str], repeats: int
+) -> None:
+    head = [
+        "# Benchmarks: Strongroom beside keepassxc-cli, pykeepass and pass",
+        "",
+        "Written by `python3 -m bench peers --markdown docs/benchmarks.md` (do not edit by hand). "
+        f"Each figure is the median of {repeats} whole-process runs; ours/peer < 1 means Strongroom is faster.",
+        "",
+        *env_lines,
+        "",
+        "| operation | records | tool | median | spread (min–max) | peak MB | ours/peer |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
     body = ["| " + " | ".join(r) + " |" for r in table_rows(rows)]
     path.write_text("\n".join(head + body) + "\n", encoding="utf-8")
 
@@ -396,7 +548,11 @@ def run(argv: list[str] | None = None) -> None:
     from bench.common import ensure_bytecode
 
     ensure_bytecode()
-    how = args[args.index("--install") + 1] if "--install" in args[:-1] else ("current" if quick else "venv")
+    how = (
+        args[args.index("--install") + 1]
+        if "--install" in args[:-1]
+        else ("current" if quick else "venv")
+    )
     if how not in ("current", "venv"):
         raise SystemExit("--install is current (this interpreter) or venv (a fresh plain install)")
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:

@@ -20,4 +20,10 @@ def run() -> None:
     args = ["--clients", "50", "--rounds", "5", "--records", "2000"] if quick else []
     main(args)
     if "--pg" in sys.argv:
-        main([*args, "--pg", os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")])
+        main(
+            [
+                *args,
+                "--pg",
+                os.environ.get("STRONGROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+            ]
+        )

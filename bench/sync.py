@@ -39,8 +39,20 @@ def run() -> None:
     folder = tmp / "Dropbox"
     folder.mkdir()
     a = Vault.create(tmp / "a", "bench@example.com", "bench password")
-    a.add_many([new_record("login", f"Site {i}", {"username": f"user{i}", "password": f"pw-{i}-xxxxxxxxxxxx",
-                                                   "url": f"https://s{i}.example.com"}) for i in range(N)])
+    a.add_many(
+        [
+            new_record(
+                "login",
+                f"Site {i}",
+                {
+                    "username": f"user{i}",
+                    "password": f"pw-{i}-xxxxxxxxxxxx",
+                    "url": f"https://s{i}.example.com",
+                },
+            )
+            for i in range(N)
+        ]
+    )
     sa = FolderSync(a, folder)
     _, first = timed(sa.sync_now)
     versions = a.store.all_versions()
@@ -50,7 +62,9 @@ def run() -> None:
     _, read = timed(lambda: mssb.read_for(data, a.keys))
     print(f"{N} records, data.mssb {sa.path.stat().st_size / 1e6:.2f} MB")
     print(f"  first sync_now (encode + verified atomic write): {first:.0f} ms")
-    print(f"  cold encode {enc:.0f} ms, atomic write + fsync {write:.0f} ms, cold read + decrypt {read:.0f} ms")
+    print(
+        f"  cold encode {enc:.0f} ms, atomic write + fsync {write:.0f} ms, cold read + decrypt {read:.0f} ms"
+    )
     steady = []
     for k in range(3):
         rid = a.summaries()[k].id
@@ -58,19 +72,24 @@ def run() -> None:
         report, ms = timed(sa.sync_now)
         assert report.wrote
         steady.append(ms)
-    print("  write data.mssb after a local change (read, merge, encode, verified atomic write): "
-          + ", ".join(f"{ms:.0f}" for ms in steady) + " ms")
+    print(
+        "  write data.mssb after a local change (read, merge, encode, verified atomic write): "
+        + ", ".join(f"{ms:.0f}" for ms in steady)
+        + " ms"
+    )
 
     b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", "bench password", a.slot.kit)
     ids = [s.id for s in b.summaries()]
     for rid in ids[: N // 100]:
         b.update(replace(b.record(rid), notes="changed on b"))
-    for rid in ids[-(N // 100):]:
+    for rid in ids[-(N // 100) :]:
         a.update(replace(a.record(rid), notes="changed on a"))
     FolderSync(b, folder).sync_now()
     report, merge = timed(sa.sync_now)
-    print(f"  merge a copy differing in 1% (+1% local), write back: {merge:.0f} ms "
-          f"({report.received} records received)")
+    print(
+        f"  merge a copy differing in 1% (+1% local), write back: {merge:.0f} ms "
+        f"({report.received} records received)"
+    )
     _, cold_merge = timed(FolderSync(a, folder).sync_now)
     print(f"  same in a fresh process (no parse memory), nothing new: {cold_merge:.0f} ms")
 
@@ -85,7 +104,9 @@ def run() -> None:
         start = time.perf_counter()
         sa.sync_now()
         seen.wait(10)
-        print(f"  change on A visible on B (A writes, B's watcher merges): {(time.perf_counter() - start) * 1000:.0f} ms")
+        print(
+            f"  change on A visible on B (A writes, B's watcher merges): {(time.perf_counter() - start) * 1000:.0f} ms"
+        )
     watcher.stop()
 
 

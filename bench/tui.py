@@ -141,21 +141,41 @@ def run() -> None:
     tree = os.environ.get("STRONGROOM_BENCH_TREE", str(Path(__file__).resolve().parents[1]))
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bench.peers import "
-                        "build_strongroom; build_strongroom(Path(sys.argv[1]), int(sys.argv[2]))",
-                        str(home), str(records)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from bench.peers import "
+                "build_strongroom; build_strongroom(Path(sys.argv[1]), int(sys.argv[2]))",
+                str(home),
+                str(records),
+            ],
+            check=True,
+        )
         starts = []
         for _ in range(5):
-            r = subprocess.run([sys.executable, "-c", START, str(home), repr(time.time())], capture_output=True,
-                               text=True, check=True, cwd=tree)
+            r = subprocess.run(
+                [sys.executable, "-c", START, str(home), repr(time.time())],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=tree,
+            )
             starts.append(float(r.stdout.strip().splitlines()[-1]))
         start = statistics.median(starts)
-        print(f"{'app start to the lock screen (whole process, median of 5)':<62} {start * 1000:8.1f} ms   "
-              f"(budget 600 ms){_verdict(start, 0.6)}", flush=True)
+        print(
+            f"{'app start to the lock screen (whole process, median of 5)':<62} {start * 1000:8.1f} ms   "
+            f"(budget 600 ms){_verdict(start, 0.6)}",
+            flush=True,
+        )
         runs = []
         for _ in range(3):
-            r = subprocess.run([sys.executable, "-c", LOADED, str(home), PASSWORD], capture_output=True, text=True,
-                               cwd=tree)
+            r = subprocess.run(
+                [sys.executable, "-c", LOADED, str(home), PASSWORD],
+                capture_output=True,
+                text=True,
+                cwd=tree,
+            )
             if r.returncode != 0:
                 raise SystemExit(r.stderr[-2000:])
             runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
@@ -166,12 +186,21 @@ def run() -> None:
         fuzzy = sorted(k for m in runs for k in m["typo_fuzzy_ms"])
         rss = max(m["peak_rss_mb"] for m in runs)
         n = f"{records:,}"
-        print(f"{'first list paint at ' + n + ' records after the KDF (median of 3)':<62} {paint * 1000:8.1f} ms   "
-              f"(budget 300 ms){_verdict(paint, 0.3)}  runs {[round(m['first_paint_s'] * 1000) for m in runs]}")
+        print(
+            f"{'first list paint at ' + n + ' records after the KDF (median of 3)':<62} {paint * 1000:8.1f} ms   "
+            f"(budget 300 ms){_verdict(paint, 0.3)}  runs {[round(m['first_paint_s'] * 1000) for m in runs]}"
+        )
         print(f"{'every row loaded and searchable (median of 3)':<62} {rows * 1000:8.1f} ms")
-        print(f"{'search keystroke to updated rows (median of 30)':<62} {statistics.median(keys):8.1f} ms   "
-              f"max {keys[-1]:.1f} ms (budget 50 ms){_verdict(statistics.median(keys), 50)}")
-        print(f"{'typo keystroke to first rows / with fuzzy ones (median)':<62} {statistics.median(first):8.1f} ms   "
-              f"{statistics.median(fuzzy):.1f} ms, max {fuzzy[-1]:.1f} ms")
-        print(f"{'peak memory with ' + n + ' records loaded':<62} {rss:8.1f} MB   "
-              f"(budget 300 MB){_verdict(rss, 300)}", flush=True)
+        print(
+            f"{'search keystroke to updated rows (median of 30)':<62} {statistics.median(keys):8.1f} ms   "
+            f"max {keys[-1]:.1f} ms (budget 50 ms){_verdict(statistics.median(keys), 50)}"
+        )
+        print(
+            f"{'typo keystroke to first rows / with fuzzy ones (median)':<62} {statistics.median(first):8.1f} ms   "
+            f"{statistics.median(fuzzy):.1f} ms, max {fuzzy[-1]:.1f} ms"
+        )
+        print(
+            f"{'peak memory with ' + n + ' records loaded':<62} {rss:8.1f} MB   "
+            f"(budget 300 MB){_verdict(rss, 300)}",
+            flush=True,
+        )

@@ -15,8 +15,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import report
+
+if TYPE_CHECKING:
+    from vault.vault import Vault
 
 LOOPBACK = ["127.0.0.1"]
 PASSWORD = "bench wifi password"
@@ -70,20 +74,24 @@ async def _first_byte(a: object, b: object, fresh_a: bool) -> tuple[float, float
     return t_found, t_byte
 
 
-def _bulk(vault: object, n: int, prefix: str) -> None:
+def _bulk(vault: Vault, n: int, prefix: str) -> None:
     """n new records sealed and stored in one transaction (faster than n saves)."""
     from vault.records import new_record
 
     v = vault
     envs = []
     for i in range(n):
-        rec = new_record("login", f"{prefix} {i:05d}", {"username": f"user{i}", "password": f"pw-{i}-secret"},
-                         notes="x" * 200)
-        envs.append(v.cipher.seal(rec, rec.id, {v.device: 1}, 1_700_000_000_000 + i, v.device))  # type: ignore[attr-defined]
-    v.apply(envs)  # type: ignore[attr-defined]
+        rec = new_record(
+            "login",
+            f"{prefix} {i:05d}",
+            {"username": f"user{i}", "password": f"pw-{i}-secret"},
+            notes="x" * 200,
+        )
+        envs.append(v.cipher.seal(rec, rec.id, {v.device: 1}, 1_700_000_000_000 + i, v.device))
+    v.apply(envs)
 
 
-def _edit(vault: object, n: int, offset: int) -> None:
+def _edit(vault: Vault, n: int, offset: int) -> None:
     """Edit n existing records (from `offset` in id order) (one new version each), in one transaction."""
     from dataclasses import replace
 
@@ -91,11 +99,14 @@ def _edit(vault: object, n: int, offset: int) -> None:
 
     v = vault
     envs = []
-    for rid, versions in sorted(v.store.grouped().items())[offset : offset + n]:  # type: ignore[attr-defined]
-        rec = v.cipher.open(versions[0])  # type: ignore[attr-defined]
-        vv, hlc = next_version(versions, v.device)  # type: ignore[attr-defined]
-        envs.append(v.cipher.seal(replace(rec, title=rec.title + " (edited)"), rid, vv, hlc, v.device))  # type: ignore[attr-defined]
-    v.apply(envs)  # type: ignore[attr-defined]
+    for rid, versions in sorted(v.store.grouped().items())[offset : offset + n]:
+        rec = v.cipher.open(versions[0])
+        assert rec is not None, "the bench seals every record itself"
+        vv, hlc = next_version(versions, v.device)
+        envs.append(
+            v.cipher.seal(replace(rec, title=rec.title + " (edited)"), rid, vv, hlc, v.device)
+        )
+    v.apply(envs)
 
 
 async def _sync_once(a: object, b: object) -> tuple[float, int, int]:
@@ -155,7 +166,9 @@ def run() -> None:
             assert received >= 500 and sent >= 500, (received, sent)
             times.append(dt)
         report("sync 500+500 edits both ways (10,000 records)", times, 1000)
-        print(f"  (median {statistics.median(times) * 1000:.0f} ms includes summaries of all 10,000 records)")
+        print(
+            f"  (median {statistics.median(times) * 1000:.0f} ms includes summaries of all 10,000 records)"
+        )
         for v in (a, b, c):
             v.close()
 

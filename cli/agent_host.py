@@ -40,7 +40,9 @@ def command_runner(home: Path) -> Any:
             if ctx.home.expanduser().resolve() != home.resolve():
                 raise CliError("strongroom: the agent serves another home", EXIT_USAGE)
             if args.command not in AGENT_COMMANDS:
-                raise CliError(f"strongroom: {args.command} does not run through the agent", EXIT_USAGE)
+                raise CliError(
+                    f"strongroom: {args.command} does not run through the agent", EXIT_USAGE
+                )
             return ctx
 
         out, err = io.StringIO(), io.StringIO()

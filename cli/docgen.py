@@ -48,7 +48,12 @@ def render() -> str:
     for name, sub in _subcommands(parser):
         parts += [f"## strongroom {name}\n", "```", sub.format_help().rstrip(), "```\n"]
         for sub_name, nested in _subcommands(sub):
-            parts += [f"### strongroom {name} {sub_name}\n", "```", nested.format_help().rstrip(), "```\n"]
+            parts += [
+                f"### strongroom {name} {sub_name}\n",
+                "```",
+                nested.format_help().rstrip(),
+                "```\n",
+            ]
     return "\n".join(parts)
 
 

@@ -16,11 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.errors import EXIT_AUTH, EXIT_NO_MATCH, EXIT_OK, EXIT_SYNC, EXIT_USAGE, explain
 
-__all__ = ["EXIT_AUTH", "EXIT_NO_MATCH", "EXIT_OK", "EXIT_SYNC", "EXIT_USAGE", "CliError", "Context", "explain"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_NO_MATCH",
+    "EXIT_OK",
+    "EXIT_SYNC",
+    "EXIT_USAGE",
+    "CliError",
+    "Context",
+    "explain",
+]
 
 if TYPE_CHECKING:
     from vault.vault import Vault
-
 
 
 class CliError(Exception):
@@ -51,12 +59,22 @@ class Context:
 
     def password(self, prompt: str = "Account Password: ") -> str:
         """--password-stdin line 1, else STRONGROOM_PASSWORD, else a hidden prompt on a TTY."""
-        return self._secret(0, "STRONGROOM_PASSWORD", prompt, "--password-stdin or STRONGROOM_PASSWORD")
+        return self._secret(
+            0, "STRONGROOM_PASSWORD", prompt, "--password-stdin or STRONGROOM_PASSWORD"
+        )
 
     def new_password(self, prompt: str = "New Account Password: ") -> str:
-        pw = self._secret(1, "STRONGROOM_NEW_PASSWORD", prompt,
-                          "a second line with --password-stdin or STRONGROOM_NEW_PASSWORD")
-        if sys.stdin.isatty() and not self.password_stdin and "STRONGROOM_NEW_PASSWORD" not in os.environ:
+        pw = self._secret(
+            1,
+            "STRONGROOM_NEW_PASSWORD",
+            prompt,
+            "a second line with --password-stdin or STRONGROOM_NEW_PASSWORD",
+        )
+        if (
+            sys.stdin.isatty()
+            and not self.password_stdin
+            and "STRONGROOM_NEW_PASSWORD" not in os.environ
+        ):
             import getpass
 
             if getpass.getpass("Repeat the new password: ") != pw:
@@ -74,7 +92,9 @@ class Context:
             import getpass
 
             return getpass.getpass(prompt)
-        raise CliError(f"strongroom: no password given: use {how}, or run in a terminal", EXIT_USAGE)
+        raise CliError(
+            f"strongroom: no password given: use {how}, or run in a terminal", EXIT_USAGE
+        )
 
     # -- the vault --------------------------------------------------------------------------
     def open_vault(self) -> Vault:

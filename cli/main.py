@@ -63,9 +63,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="strongroom",
         description="Strongroom: a password manager for the terminal. With no command, starts the app.",
     )
-    parser.add_argument("--home", help="this device's data folder (env STRONGROOM_HOME; default: the platform's user data dir)")
-    parser.add_argument("--password-stdin", action="store_true",
-                        help="read the Account Password from the first line of stdin (a new password from the second)")
+    parser.add_argument(
+        "--home",
+        help="this device's data folder (env STRONGROOM_HOME; default: the platform's user data dir)",
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the Account Password from the first line of stdin (a new password from the second)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     area = COMMAND_AREAS.get(command) if command else None
     for name in [area] if area else COMMAND_MODULES:
@@ -84,15 +90,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def _accept_globals_after(parser: argparse.ArgumentParser) -> None:
     """Let --home/--password-stdin also follow the command (`strongroom get X --password-stdin`)."""
     parser.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    parser.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for nested in action.choices.values():
                 _accept_globals_after(nested)
 
 
-def execute(args_list: list[str], make_context: Callable[[argparse.Namespace], Context] = Context.from_args,
-            *, allow_app: bool = True, parser: argparse.ArgumentParser | None = None) -> int:
+def execute(
+    args_list: list[str],
+    make_context: Callable[[argparse.Namespace], Context] = Context.from_args,
+    *,
+    allow_app: bool = True,
+    parser: argparse.ArgumentParser | None = None,
+) -> int:
     """Parse and run one command; every error becomes one line on stderr and an exit code."""
     try:
         parser = parser or build_parser(command_word(args_list))

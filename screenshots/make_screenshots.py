@@ -32,12 +32,27 @@ OUT = ROOT / "screenshots"
 
 def demo_vault(home: Path) -> None:
     v = Vault.create(home, "ann@example.com", PW)
-    v.add(new_record("login", "GitHub", {"username": "ann", "password": "correct-horse-42",
-                                         "url": "https://github.com", "totp": "JBSWY3DPEHPK3PXP"},
-                     tags=("work",), favorite=True))
+    v.add(
+        new_record(
+            "login",
+            "GitHub",
+            {
+                "username": "ann",
+                "password": "correct-horse-42",
+                "url": "https://github.com",
+                "totp": "JBSWY3DPEHPK3PXP",
+            },
+            tags=("work",),
+            favorite=True,
+        )
+    )
     v.add(new_record("login", "Gmail", {"username": "ann@gmail.com", "password": "hunter2"}))
     v.add(new_record("login", "Bank of Example", {"username": "ann.e", "password": "hunter2"}))
-    v.add(new_record("credit-card", "Visa", {"cardholder": "Ann Example", "number": "4111 1111 1111 1111"}))
+    v.add(
+        new_record(
+            "credit-card", "Visa", {"cardholder": "Ann Example", "number": "4111 1111 1111 1111"}
+        )
+    )
     v.add(new_record("note", "Door codes", notes="front 1234, garage 9876"))
     v.close()
 
@@ -78,6 +93,7 @@ async def main() -> None:
                 for k in keys:
                     await p.press(k)
                     await p.pause(0.3)
+
             return go
 
         await shoot("welcome", empty, nothing)
@@ -94,8 +110,12 @@ async def main() -> None:
         await shoot("lock", home, nothing)
         await shoot("record-list", home, await press())
         await shoot("search", home, await press("slash", "g", "m"))
-        await shoot("filter", home, await press("g", "down", "enter", "t"))  # tagged work, choosing a type
-        await shoot("record-view", home, await press("down", "down", "enter"))  # GitHub: fields, one-time code
+        await shoot(
+            "filter", home, await press("g", "down", "enter", "t")
+        )  # tagged work, choosing a type
+        await shoot(
+            "record-view", home, await press("down", "down", "enter")
+        )  # GitHub: fields, one-time code
         await shoot("record-edit", home, await press("down", "down", "enter", "e"))
         await shoot("security-center", home, await press("s"))
         await shoot("help", home, await press("question_mark"))
@@ -119,7 +139,12 @@ async def main() -> None:
         async def kit(p: Any) -> None:
             await unlocked(p)
             v = p.app.vault
-            p.app.push_screen(KitScreen(v.slot.kit, [home.parent / f"Strongroom-Authentication-Kit-{v.slot.account_id}.pdf"]))
+            p.app.push_screen(
+                KitScreen(
+                    v.slot.kit,
+                    [home.parent / f"Strongroom-Authentication-Kit-{v.slot.account_id}.pdf"],
+                )
+            )
 
         await shoot("kit", home, kit)
 

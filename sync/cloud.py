@@ -59,7 +59,9 @@ REV_META = "cloud_rev"
 class CloudError(SyncError):
     """The server refused a request; `code` is the server's machine-readable reason."""
 
-    def __init__(self, message: str, code: str = "", status: int = 0, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, code: str = "", status: int = 0, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
@@ -89,9 +91,13 @@ class CloudServerUnavailableError(SourceUnavailableError):
 
 
 _CODES: dict[str, type[CloudError]] = {
-    "signin_failed": CloudAuthError, "unauthorized": CloudAuthError, "session_expired": CloudAuthError,
-    "password_changed": CloudPasswordChangedError, "stale_keys": CloudPasswordChangedError,
-    "account_reset": CloudAccountResetError, "rate_limited": CloudRateLimitedError,
+    "signin_failed": CloudAuthError,
+    "unauthorized": CloudAuthError,
+    "session_expired": CloudAuthError,
+    "password_changed": CloudPasswordChangedError,
+    "stale_keys": CloudPasswordChangedError,
+    "account_reset": CloudAccountResetError,
+    "rate_limited": CloudRateLimitedError,
 }
 
 
@@ -119,8 +125,10 @@ class CloudSession:
     plan: str = "free"
 
     def __repr__(self) -> str:
-        return (f"CloudSession(account_id={self.account_id!r}, device_id={self.device_id!r}, "
-                f"generation={self.generation}, epoch={self.epoch}, <token hidden>)")
+        return (
+            f"CloudSession(account_id={self.account_id!r}, device_id={self.device_id!r}, "
+            f"generation={self.generation}, epoch={self.epoch}, <token hidden>)"
+        )
 
 
 @dataclass(frozen=True)
@@ -138,8 +146,13 @@ def credentials(email: str, slot: KeySlot, x_auth: bytes) -> dict[str, Any]:
     """The upload for sign-up, password change or reset setup: verifier + wrapped VK, nothing that decrypts."""
     srp_salt, verifier = srp6a.new_verifier(kdf.normalize_email(email), x_auth)
     p = slot.kit.params
-    return {"srp_salt": _b64(srp_salt), "verifier": _b64(verifier), "kdf": {"m": p.m_kib, "t": p.t, "p": p.p},
-            "kdf_salt": _b64(slot.kit.salt), "wrapped_vk": _b64(slot.wrapped_vk)}
+    return {
+        "srp_salt": _b64(srp_salt),
+        "verifier": _b64(verifier),
+        "kdf": {"m": p.m_kib, "t": p.t, "p": p.p},
+        "kdf_salt": _b64(slot.kit.salt),
+        "wrapped_vk": _b64(slot.wrapped_vk),
+    }
 
 
 @functools.cache
@@ -155,17 +168,23 @@ def _tls_context() -> ssl.SSLContext:
 class CloudClient:
     """HTTP calls to one server. `capture` (tests) receives every request body sent."""
 
-    def __init__(self, url: str, timeout: float = 30.0, capture: Callable[[str, bytes], None] | None = None) -> None:
+    def __init__(
+        self, url: str, timeout: float = 30.0, capture: Callable[[str, bytes], None] | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         hooks: dict[str, list[Callable[..., Any]]] = {}
         if capture is not None:
+
             def hook(request: httpx.Request) -> None:
                 capture(str(request.url), request.read())
+
             hooks["request"] = [hook]
         # Certificates are loaded only for https (80 ms per client otherwise, on every sync); plain
         # http has no TLS to verify (loopback, or behind a TLS-terminating proxy on the same host).
         verify: Any = _tls_context() if self.url.startswith("https://") else False
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, event_hooks=hooks, verify=verify)
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, event_hooks=hooks, verify=verify
+        )
 
     def __repr__(self) -> str:
         return f"CloudClient({self.url!r})"
@@ -180,21 +199,33 @@ class CloudClient:
         self.close()
 
     # -- transport ----------------------------------------------------------------------------
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             resp = self._http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise CloudServerUnavailableError(f"cannot reach the server {self.url}: {exc.__class__.__name__}") from None
+            raise CloudServerUnavailableError(
+                f"cannot reach the server {self.url}: {exc.__class__.__name__}"
+            ) from None
         if resp.status_code >= 500:
-            raise CloudServerUnavailableError(f"the server {self.url} failed ({resp.status_code}); try again later")
+            raise CloudServerUnavailableError(
+                f"the server {self.url} failed ({resp.status_code}); try again later"
+            )
         try:
             data = resp.json()
         except ValueError:
-            raise CloudError(f"the server {self.url} sent an unexpected answer ({resp.status_code})") from None
+            raise CloudError(
+                f"the server {self.url} sent an unexpected answer ({resp.status_code})"
+            ) from None
         if resp.status_code >= 400:
             code = str(data.get("error", "")) if isinstance(data, dict) else ""
-            message = str(data.get("message", "request refused")) if isinstance(data, dict) else "request refused"
+            message = (
+                str(data.get("message", "request refused"))
+                if isinstance(data, dict)
+                else "request refused"
+            )
             cls = _CODES.get(code, CloudError)
             raise cls(message, code, resp.status_code, data if isinstance(data, dict) else {})
         return data
@@ -205,17 +236,31 @@ class CloudClient:
         k = d["kdf"]
         return KdfParams(int(k["m"]), int(k["t"]), int(k["p"])), _unb64(d["kdf_salt"])
 
-    def signup(self, slot: KeySlot, keys: UnlockedKeys, device_id: str, device_name: str) -> CloudSession:
+    def signup(
+        self, slot: KeySlot, keys: UnlockedKeys, device_id: str, device_name: str
+    ) -> CloudSession:
         """Create the account on the server (keys made on this device), then sign in."""
         self.create_account(slot, keys)
-        return self.catch_up_epoch(self.signin(slot.email, keys.x_auth, device_id, device_name).session, slot, keys)
+        return self.catch_up_epoch(
+            self.signin(slot.email, keys.x_auth, device_id, device_name).session, slot, keys
+        )
 
     def create_account(self, slot: KeySlot, keys: UnlockedKeys) -> None:
         """Only the sign-up request: verifier, KDF salt/cost and wrapped VK of this device's keys."""
-        self.call("POST", "/v1/signup", {"email": slot.email, "account_id": slot.account_id, "hint": slot.hint,
-                                          "credentials": credentials(slot.email, slot, keys.x_auth)})
+        self.call(
+            "POST",
+            "/v1/signup",
+            {
+                "email": slot.email,
+                "account_id": slot.account_id,
+                "hint": slot.hint,
+                "credentials": credentials(slot.email, slot, keys.x_auth),
+            },
+        )
 
-    def catch_up_epoch(self, session: CloudSession, slot: KeySlot, keys: UnlockedKeys) -> CloudSession:
+    def catch_up_epoch(
+        self, session: CloudSession, slot: KeySlot, keys: UnlockedKeys
+    ) -> CloudSession:
         """The server starts every account at epoch 1; a local account whose password was already
         changed (epoch N: `sync cloud URL` on an older account) is brought to epoch N with the same
         credentials, so its Kits and sessions agree with the server. Idempotent."""
@@ -223,10 +268,21 @@ class CloudClient:
             return session
         creds = credentials(slot.email, slot, keys.x_auth)
         for epoch in range(session.epoch, keys.epoch):
-            self.call("POST", "/v1/password", {"epoch": epoch, "new_epoch": epoch + 1, "credentials": creds},
-                      session.token)
-        return CloudSession(session.token, session.account_id, session.email, session.device_id,
-                            session.generation, keys.epoch, session.plan)
+            self.call(
+                "POST",
+                "/v1/password",
+                {"epoch": epoch, "new_epoch": epoch + 1, "credentials": creds},
+                session.token,
+            )
+        return CloudSession(
+            session.token,
+            session.account_id,
+            session.email,
+            session.device_id,
+            session.generation,
+            keys.epoch,
+            session.plan,
+        )
 
     def signin(self, email: str, x_auth: bytes, device_id: str, device_name: str) -> SignIn:
         """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session."""
@@ -236,23 +292,50 @@ class CloudClient:
         proof = login.proof(_unb64(ch["srp_salt"]), _unb64(ch["B"]))
         if proof is None:
             raise CloudError("the server's sign-in challenge is invalid")
-        d = self.call("POST", "/v1/signin/finish", {"email": email, "challenge": ch["challenge"], "M": _b64(proof),
-                                                    "device_id": device_id, "device_name": device_name})
+        d = self.call(
+            "POST",
+            "/v1/signin/finish",
+            {
+                "email": email,
+                "challenge": ch["challenge"],
+                "M": _b64(proof),
+                "device_id": device_id,
+                "device_name": device_name,
+            },
+        )
         if not login.server_is_genuine(_unb64(d["M2"])):
-            raise CloudAuthError("the server could not prove it holds this account's verifier; not trusting it")
+            raise CloudAuthError(
+                "the server could not prove it holds this account's verifier; not trusting it"
+            )
         k = d["kdf"]
-        session = CloudSession(str(d["token"]), str(d["account_id"]), str(d["email"]), device_id,
-                               int(d["generation"]), int(d["epoch"]), str(d.get("plan", "free")))
-        return SignIn(session, _unb64(d["wrapped_vk"]), KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
-                      _unb64(d["kdf_salt"]), int(d["revision"]))
+        session = CloudSession(
+            str(d["token"]),
+            str(d["account_id"]),
+            str(d["email"]),
+            device_id,
+            int(d["generation"]),
+            int(d["epoch"]),
+            str(d.get("plan", "free")),
+        )
+        return SignIn(
+            session,
+            _unb64(d["wrapped_vk"]),
+            KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
+            _unb64(d["kdf_salt"]),
+            int(d["revision"]),
+        )
 
-    def signin_with_kit(self, email: str, password: str, kit: KitPayload, device_id: str,
-                        device_name: str) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
+    def signin_with_kit(
+        self, email: str, password: str, kit: KitPayload, device_id: str, device_name: str
+    ) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
         """A new device: password + Kit → x_auth → SRP → wrapped VK → keys and a key slot."""
         params, salt = self.prelogin(email)
         if salt != kit.salt:
-            raise KitError(KitReason.OUTDATED, "the server holds newer keys for this email, made by a password "
-                           "change or an account reset: use the latest Kit (or this is not this account's Kit)")
+            raise KitError(
+                KitReason.OUTDATED,
+                "the server holds newer keys for this email, made by a password "
+                "change or an account reset: use the latest Kit (or this is not this account's Kit)",
+            )
         ak, k_pw = keymod.open_account_key(kit, password)
         signed = self.signin(email, keymod.auth_secret(kit, ak, k_pw), device_id, device_name)
         s = signed.session
@@ -272,13 +355,29 @@ class CloudClient:
     def signout_device(self, session: CloudSession, device_id: str) -> None:
         self.call("DELETE", f"/v1/devices/{device_id}", None, session.token)
 
-    def change_password(self, session: CloudSession, new_slot: KeySlot, new_keys: UnlockedKeys) -> CloudSession:
+    def change_password(
+        self, session: CloudSession, new_slot: KeySlot, new_keys: UnlockedKeys
+    ) -> CloudSession:
         """Swap verifier + wrapped VK + epoch in one server operation (after vault.keys.change_password)."""
-        self.call("POST", "/v1/password", {"epoch": session.epoch, "new_epoch": new_keys.epoch,
-                                           "credentials": credentials(session.email, new_slot, new_keys.x_auth)},
-                  session.token)
-        return CloudSession(session.token, session.account_id, session.email, session.device_id,
-                            session.generation, new_keys.epoch, session.plan)
+        self.call(
+            "POST",
+            "/v1/password",
+            {
+                "epoch": session.epoch,
+                "new_epoch": new_keys.epoch,
+                "credentials": credentials(session.email, new_slot, new_keys.x_auth),
+            },
+            session.token,
+        )
+        return CloudSession(
+            session.token,
+            session.account_id,
+            session.email,
+            session.device_id,
+            session.generation,
+            new_keys.epoch,
+            session.plan,
+        )
 
     def request_hint(self, email: str) -> None:
         self.call("POST", "/v1/hint", {"email": kdf.normalize_email(email)})
@@ -288,38 +387,69 @@ class CloudClient:
 
     def reset_setup_info(self, email: str, code: str) -> tuple[str, int]:
         """(account id, new generation) of a reset account, given its setup code (not used up)."""
-        info = self.call("POST", "/v1/reset/setup-info", {"email": kdf.normalize_email(email), "code": code})
+        info = self.call(
+            "POST", "/v1/reset/setup-info", {"email": kdf.normalize_email(email), "code": code}
+        )
         return str(info["account_id"]), int(info["generation"])
 
-    def complete_reset(self, email: str, code: str, password: str, hint: str, device_id: str,
-                       device_name: str) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
+    def complete_reset(
+        self, email: str, code: str, password: str, hint: str, device_id: str, device_name: str
+    ) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
         """After the reset page: new AK and VK made here for the new generation, then sign in."""
         email = kdf.normalize_email(email)
         account_id, generation = self.reset_setup_info(email, code)
         slot, keys = keymod.create_account(email, password, hint)
         # Same account id and the server's new generation: re-wrap fresh keys for them.
-        kit, wvk, x_auth = keymod.wrap(password, keys.ak, keys.vk, account_id, generation, 1, slot.kit.params)
+        kit, wvk, x_auth = keymod.wrap(
+            password, keys.ak, keys.vk, account_id, generation, 1, slot.kit.params
+        )
         slot = KeySlot(email, kit, wvk, hint)
-        self.call("POST", "/v1/reset/complete", {"email": email, "code": code, "generation": generation,
-                                                 "credentials": credentials(email, slot, x_auth)})
+        self.call(
+            "POST",
+            "/v1/reset/complete",
+            {
+                "email": email,
+                "code": code,
+                "generation": generation,
+                "credentials": credentials(email, slot, x_auth),
+            },
+        )
         signed = self.signin(email, x_auth, device_id, device_name)
-        return slot, UnlockedKeys(account_id, generation, 1, keys.ak, keys.vk, x_auth), signed.session
+        return (
+            slot,
+            UnlockedKeys(account_id, generation, 1, keys.ak, keys.vk, x_auth),
+            signed.session,
+        )
 
     # -- sync -----------------------------------------------------------------------------------
     def push(self, session: CloudSession, envelopes: list[Envelope]) -> int:
         """Upload envelopes in batches; returns the server revision after the last batch."""
         rev = 0
         for batch in _batches(envelopes):
-            d = self.call("POST", "/v1/sync/push", {"generation": session.generation, "epoch": session.epoch,
-                                                    "envelopes": [_b64(e.to_bytes()) for e in batch]}, session.token)
+            d = self.call(
+                "POST",
+                "/v1/sync/push",
+                {
+                    "generation": session.generation,
+                    "epoch": session.epoch,
+                    "envelopes": [_b64(e.to_bytes()) for e in batch],
+                },
+                session.token,
+            )
             rev = int(d["revision"])
         return rev
 
-    def pull(self, session: CloudSession, since: int, limit: int = 2000) -> Iterator[tuple[list[Envelope], int, int]]:
+    def pull(
+        self, session: CloudSession, since: int, limit: int = 2000
+    ) -> Iterator[tuple[list[Envelope], int, int]]:
         """Pages of (envelopes, cursor after this page, server revision) changed after `since`."""
         while True:
-            d = self.call("POST", "/v1/sync/pull", {"generation": session.generation, "since": since, "limit": limit},
-                          session.token)
+            d = self.call(
+                "POST",
+                "/v1/sync/pull",
+                {"generation": session.generation, "since": since, "limit": limit},
+                session.token,
+            )
             try:
                 envs = [Envelope.from_bytes(_unb64(e)) for e in d["envelopes"]]
             except VaultError as exc:
@@ -354,7 +484,9 @@ class CloudReport:
 class CloudSync:
     """One device's cloud sync: push everything after the acknowledged sequence, then pull."""
 
-    def __init__(self, vault: Any, client: CloudClient, session: CloudSession | None = None) -> None:
+    def __init__(
+        self, vault: Any, client: CloudClient, session: CloudSession | None = None
+    ) -> None:
         self.vault = vault
         self.client = client
         self.session = session or load_session(vault)
@@ -364,8 +496,9 @@ class CloudSync:
         store = self.vault.store
         s = self.session
         if (s.account_id, s.generation) != (self.vault.slot.account_id, self.vault.slot.generation):
-            raise CloudAccountResetError("this device's keys belong to another generation of the account",
-                                         "account_reset")
+            raise CloudAccountResetError(
+                "this device's keys belong to another generation of the account", "account_reset"
+            )
         pushed = int(store.get_meta(PUSHED_META) or b"0")
         top = store.max_seq()
         pending = store.changes_since(pushed)
@@ -378,7 +511,9 @@ class CloudSync:
             before = store.max_seq()
             received += len(self.vault.apply(envs))
             if before == int(store.get_meta(PUSHED_META) or b"0"):
-                store.set_meta(PUSHED_META, str(store.max_seq()).encode())  # don't echo what we just got
+                store.set_meta(
+                    PUSHED_META, str(store.max_seq()).encode()
+                )  # don't echo what we just got
             store.set_meta(REV_META, str(cursor).encode())
             since = cursor
             if progress is not None:
@@ -391,10 +526,20 @@ def save_session(vault: Any, session: CloudSession) -> None:
     """Remember the session in the device's store (it grants access to ciphertext only)."""
     import json
 
-    vault.store.set_meta(TOKEN_META, json.dumps({
-        "token": session.token, "account_id": session.account_id, "email": session.email,
-        "device_id": session.device_id, "generation": session.generation, "epoch": session.epoch,
-        "plan": session.plan}).encode())
+    vault.store.set_meta(
+        TOKEN_META,
+        json.dumps(
+            {
+                "token": session.token,
+                "account_id": session.account_id,
+                "email": session.email,
+                "device_id": session.device_id,
+                "generation": session.generation,
+                "epoch": session.epoch,
+                "plan": session.plan,
+            }
+        ).encode(),
+    )
 
 
 def load_session(vault: Any) -> CloudSession:
@@ -402,15 +547,26 @@ def load_session(vault: Any) -> CloudSession:
 
     raw = vault.store.get_meta(TOKEN_META)
     if raw is None:
-        raise CloudAuthError("this device is not signed in to the server; `strongroom sync cloud URL` signs it in "
-                             "with its own keys", "unauthorized")
+        raise CloudAuthError(
+            "this device is not signed in to the server; `strongroom sync cloud URL` signs it in "
+            "with its own keys",
+            "unauthorized",
+        )
     d = json.loads(raw)
-    return CloudSession(d["token"], d["account_id"], d["email"], d["device_id"], int(d["generation"]),
-                        int(d["epoch"]), d.get("plan", "free"))
+    return CloudSession(
+        d["token"],
+        d["account_id"],
+        d["email"],
+        d["device_id"],
+        int(d["generation"]),
+        int(d["epoch"]),
+        d.get("plan", "free"),
+    )
 
 
-def follow_password_change(vault: Any, client: CloudClient, new_password: str,
-                           kit: KitPayload | None = None) -> CloudSession:
+def follow_password_change(
+    vault: Any, client: CloudClient, new_password: str, kit: KitPayload | None = None
+) -> CloudSession:
     """Another device changed the password: sign in with the new one, open the new wrapped VK.
 
     Needs AK: from the unlocked vault, else from `kit` (the new Kit). The old session is replaced.
@@ -422,17 +578,24 @@ def follow_password_change(vault: Any, client: CloudClient, new_password: str,
     elif vault.unlocked:
         ak, k_pw = vault.keys.ak, kdf.derive_password_key(new_password, salt, params)
     else:
-        raise SyncError("unlock with the previous password (or give the new Kit) to adopt the new password")
-    provisional = keymod.seal_kit(slot.account_id, slot.generation, slot.epoch, params, salt, ak, k_pw)
+        raise SyncError(
+            "unlock with the previous password (or give the new Kit) to adopt the new password"
+        )
+    provisional = keymod.seal_kit(
+        slot.account_id, slot.generation, slot.epoch, params, salt, ak, k_pw
+    )
     try:
         device = load_session(vault).device_id  # the same device on the server, not a new one
     except CloudAuthError:
         device = vault.device
     try:
-        signed = client.signin(slot.email, keymod.auth_secret(provisional, ak, k_pw), device,
-                               _device_name(vault))
+        signed = client.signin(
+            slot.email, keymod.auth_secret(provisional, ak, k_pw), device, _device_name(vault)
+        )
     except CloudAuthError:
-        raise WrongPasswordError("the new Account Password was not accepted by the server") from None
+        raise WrongPasswordError(
+            "the new Account Password was not accepted by the server"
+        ) from None
     s = signed.session
     new_kit = keymod.seal_kit(s.account_id, s.generation, s.epoch, params, salt, ak, k_pw)
     keys = keymod.open_vault_key(new_kit, ak, k_pw, signed.wrapped_vk)

@@ -46,7 +46,9 @@ from .errors import SyncError
 Progress = Callable[[int, int], None]
 
 RESET_SETTING = "cloud_reset"
-KEPT_SETTING = "kept_before_reset"  # on the vault that replaced one after a reset: where its records are
+KEPT_SETTING = (
+    "kept_before_reset"  # on the vault that replaced one after a reset: where its records are
+)
 
 
 def kept_before_reset(vault: Vault) -> Path | None:
@@ -87,14 +89,21 @@ def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> V
                 raise
         configure(vault, "cloud", server=url)
         try:
-            session = client.signin(vault.slot.email, vault.keys.x_auth, vault.device, device_name()).session
+            session = client.signin(
+                vault.slot.email, vault.keys.x_auth, vault.device, device_name()
+            ).session
             session = client.catch_up_epoch(session, vault.slot, vault.keys)
         except SyncError as exc:
-            code, status = (exc.code, exc.status) if isinstance(exc, CloudError) else ("unavailable", 0)
+            code, status = (
+                (exc.code, exc.status) if isinstance(exc, CloudError) else ("unavailable", 0)
+            )
             raise SignupIncompleteError(
                 f"the account {vault.slot.account_id} was created on the server and is kept on this device, but "
                 f"signing in failed ({exc}); save your Kit with `strongroom kit --png FILE`, then sign in with "
-                f"`strongroom sync cloud {url}`", code, status) from None
+                f"`strongroom sync cloud {url}`",
+                code,
+                status,
+            ) from None
     save_session(vault, session)
     return vault
 
@@ -110,14 +119,24 @@ def _created_anyway(client: CloudClient, vault: Vault, exc: BaseException) -> bo
     return salt == vault.slot.kit.salt
 
 
-def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
-           progress: Progress | None = None) -> Vault:
+def signin(
+    home: Path,
+    url: str,
+    email: str,
+    password: str,
+    kit: KitPayload,
+    progress: Progress | None = None,
+) -> Vault:
     """Link a new device (or one that met an account reset) and download the vault."""
     if _reset_met_at(home, kit.account_id) >= kit.generation:
-        raise KitError(KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made after it")
+        raise KitError(
+            KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made after it"
+        )
     _check_room(home, kit.account_id, kit.generation)  # before the server hears of a sign-in
     with CloudClient(url) as client:
-        slot, keys, session = client.signin_with_kit(email, password, kit, secrets.token_hex(4), device_name())
+        slot, keys, session = client.signin_with_kit(
+            email, password, kit, secrets.token_hex(4), device_name()
+        )
         kept = _make_room(home, slot.account_id, slot.generation)
         vault = Vault.adopt(home, slot, keys, [])
         if kept is not None:
@@ -125,13 +144,21 @@ def signin(home: Path, url: str, email: str, password: str, kit: KitPayload,
         return _first_sync(vault, client, session, url, progress)
 
 
-def signin_after_reset(home: Path, url: str, email: str, code: str, new_password: str, hint: str = "",
-                       progress: Progress | None = None) -> Vault:
+def signin_after_reset(
+    home: Path,
+    url: str,
+    email: str,
+    code: str,
+    new_password: str,
+    hint: str = "",
+    progress: Progress | None = None,
+) -> Vault:
     """The setup code from the reset page: new keys for the new generation, made here."""
     with CloudClient(url) as client:
         _check_room(home, *client.reset_setup_info(email, code))  # before the code is used up
-        slot, keys, session = client.complete_reset(email, code, new_password, hint, secrets.token_hex(4),
-                                                    device_name())
+        slot, keys, session = client.complete_reset(
+            email, code, new_password, hint, secrets.token_hex(4), device_name()
+        )
         kept = _make_room(home, slot.account_id, slot.generation)
         vault = Vault.adopt(home, slot, keys, [])
         if kept is not None:
@@ -150,13 +177,19 @@ def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> C
     """
     slot = vault.slot
     if slot.generation != 1:
-        raise AccountOnServerError("this account was reset before; sign in on the server with "
-                                   "`strongroom signin --server URL` from the reset's new Kit instead")
+        raise AccountOnServerError(
+            "this account was reset before; sign in on the server with "
+            "`strongroom signin --server URL` from the reset's new Kit instead"
+        )
     with CloudClient(url) as client:
         _, salt = client.prelogin(slot.email)
         if salt == slot.kit.salt:  # the server holds this account's current keys
-            session = client.signin(slot.email, vault.keys.x_auth, vault.device, device_name()).session
-            session = client.catch_up_epoch(session, slot, vault.keys)  # an earlier move stopped half-way
+            session = client.signin(
+                slot.email, vault.keys.x_auth, vault.device, device_name()
+            ).session
+            session = client.catch_up_epoch(
+                session, slot, vault.keys
+            )  # an earlier move stopped half-way
         else:
             try:
                 session = client.signup(slot, vault.keys, vault.device, device_name())
@@ -166,10 +199,13 @@ def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> C
                 raise AccountOnServerError(
                     f"the server {url} already has an account for {slot.email} that this device's keys do "
                     "not open (another account, or this one after a password change or reset on another "
-                    "device); sign in to it from a new --home with `strongroom signin --server`") from None
+                    "device); sign in to it from a new --home with `strongroom signin --server`"
+                ) from None
         if session.account_id != slot.account_id:
-            raise AccountOnServerError(f"the server's account for {slot.email} is {session.account_id}, "
-                                       f"not this device's {slot.account_id}")
+            raise AccountOnServerError(
+                f"the server's account for {slot.email} is {session.account_id}, "
+                f"not this device's {slot.account_id}"
+            )
         vault.store.set_meta(PUSHED_META, b"0")  # a new server: everything is pending, nothing seen
         vault.store.set_meta(REV_META, b"0")
         save_session(vault, session)
@@ -185,8 +221,15 @@ def meet_reset(vault: Vault) -> Path:
     if done.get("generation") == vault.slot.generation and Path(done.get("backup", "")).is_file():
         return Path(done["backup"])
     path = keep_as_backup(vault)
-    vault.update_settings(**{RESET_SETTING: {"generation": vault.slot.generation, "backup": str(path),
-                                             "at": time.time()}})
+    vault.update_settings(
+        **{
+            RESET_SETTING: {
+                "generation": vault.slot.generation,
+                "backup": str(path),
+                "at": time.time(),
+            }
+        }
+    )
     return path
 
 
@@ -196,11 +239,14 @@ def reset_error(vault: Vault, url: str, backup: Path) -> CloudAccountResetError:
         f"the account was reset on the server, so this device can no longer sync; its records are kept in the "
         f"encrypted backup {backup} (restores with your previous password); sign in again with the new "
         f"password: strongroom signin --email {vault.slot.email} --server {url} --kit NEW-KIT "
-        "(or --reset-code CODE from the reset page)", "account_reset")
+        "(or --reset-code CODE from the reset page)",
+        "account_reset",
+    )
 
 
-def _first_sync(vault: Vault, client: CloudClient, session: CloudSession, url: str,
-                progress: Progress | None) -> Vault:
+def _first_sync(
+    vault: Vault, client: CloudClient, session: CloudSession, url: str, progress: Progress | None
+) -> Vault:
     save_session(vault, session)
     configure(vault, "cloud", server=url)
     CloudSync(vault, client, session).sync_now(progress)
@@ -214,7 +260,9 @@ def _check_room(home: Path, account_id: str, generation: int) -> None:
     old = Vault.open(home)
     try:
         if old.slot.account_id != account_id or old.slot.generation >= generation:
-            raise AccountExistsError(f"this device already has an account (home {home}); use another --home")
+            raise AccountExistsError(
+                f"this device already has an account (home {home}); use another --home"
+            )
     finally:
         old.close()
 
@@ -230,7 +278,11 @@ def _make_room(home: Path, account_id: str, generation: int) -> Path | None:
         kept = meet_reset(old)
     finally:
         old.close()
-    aside = home / "backups" / f"replaced-gen{old.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}.{DB_NAME}"
+    aside = (
+        home
+        / "backups"
+        / f"replaced-gen{old.slot.generation}-{time.strftime('%Y%m%d-%H%M%S')}.{DB_NAME}"
+    )
     for suffix in ("", "-wal", "-shm"):
         src = home / f"{DB_NAME}{suffix}"
         if src.exists():
@@ -256,5 +308,14 @@ def _remove_store(home: Path) -> None:
             (home / f"{DB_NAME}{suffix}").unlink()
 
 
-__all__ = ["AccountOnServerError", "Progress", "device_name", "link_existing", "meet_reset", "reset_error",
-           "signin", "signin_after_reset", "signup"]
+__all__ = [
+    "AccountOnServerError",
+    "Progress",
+    "device_name",
+    "link_existing",
+    "meet_reset",
+    "reset_error",
+    "signin",
+    "signin_after_reset",
+    "signup",
+]

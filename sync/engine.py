@@ -65,7 +65,10 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
         from .folder import FolderSync
 
         r = FolderSync(vault, Path(cfg["folder"])).sync_now()
-        bits = [f"{r.received} record(s) updated here", "file written" if r.wrote else "file already current"]
+        bits = [
+            f"{r.received} record(s) updated here",
+            "file written" if r.wrote else "file already current",
+        ]
         if r.merged_copies:
             bits.append(f"merged {len(r.merged_copies)} conflicted copy(ies)")
         if r.waiting_for_download:
@@ -76,8 +79,10 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
     if method == "cloud":
         return _cloud_now(vault, str(cfg.get("server", "")), progress)
     if method == "none":
-        raise NoSyncMethodError("this device syncs with nothing; choose a method with `strongroom sync folder DIR`, "
-                                "`sync wifi` or `sync cloud URL`")
+        raise NoSyncMethodError(
+            "this device syncs with nothing; choose a method with `strongroom sync folder DIR`, "
+            "`sync wifi` or `sync cloud URL`"
+        )
     raise SyncError(f"the {method} sync method is not available in this build")
 
 
@@ -118,7 +123,9 @@ def wifi_interfaces(configured: list[str]) -> list[str]:
 
     interfaces = configured or lan_addresses()
     if not interfaces:
-        raise SyncError("no network interface to use for Wi-Fi sync; give one with --interface ADDR")
+        raise SyncError(
+            "no network interface to use for Wi-Fi sync; give one with --interface ADDR"
+        )
     return interfaces
 
 
@@ -138,8 +145,10 @@ def _wifi_now(vault: Any, configured: list[str], timeout: float = 3.0) -> SyncOu
         if isinstance(err, PasswordChangedElsewhereError):
             raise err
     if not report.results:
-        raise SourceUnavailableError(f"no device of this account answered on the network within {timeout:.0f} s; "
-                                     "is another device running `strongroom sync serve` or the app?")
+        raise SourceUnavailableError(
+            f"no device of this account answered on the network within {timeout:.0f} s; "
+            "is another device running `strongroom sync serve` or the app?"
+        )
     ok = len(report.synced)
     detail = f"{ok} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
     if report.errors:
@@ -226,9 +235,13 @@ def adopt_new_password(vault: Any, new_password: str, kit: Any = None, refused: 
     if method == "folder":
         from . import mssb
 
-        mssb.adopt_new_epoch(vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password, kit)
+        mssb.adopt_new_epoch(
+            vault, mssb.file_path(Path(cfg["folder"]), vault.slot.account_id), new_password, kit
+        )
         return
     from vault.errors import EpochChangedError
 
-    raise EpochChangedError(f"the password was changed on another device, and {method} sync cannot take it here; "
-                            "sign in again on a new --home with the new password and Kit")
+    raise EpochChangedError(
+        f"the password was changed on another device, and {method} sync cannot take it here; "
+        "sign in again on a new --home with the new password and Kit"
+    )

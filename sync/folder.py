@@ -54,7 +54,9 @@ from . import folderkey, mssb
 from .errors import NotASyncFileError, ObsoleteSyncFileError, SourceUnavailableError, SyncError
 
 #: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
-CONFLICT_COPY = re.compile(r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE)
+CONFLICT_COPY = re.compile(
+    r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE
+)
 PLACEHOLDER = ".data.mssb.icloud"
 SEQ_KEY = "sync.folder.seq"
 RESET_BACKUP_KEY = "sync.folder.reset_backup"
@@ -86,7 +88,9 @@ class FolderSync:
     def __init__(self, vault: Any, folder: Path) -> None:
         self.vault = vault
         self.folder = folder
-        self.codec = mssb.Codec()  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
+        self.codec = (
+            mssb.Codec()
+        )  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
         self._snapshot: dict[str, list[Envelope]] | None = None  # this store's versions, by record
         self._snapshot_seq = -1
         #: the last data.mssb this sync wrote or fully read, as (bytes, header, versions)
@@ -104,7 +108,8 @@ class FolderSync:
         if not self.folder.is_dir():
             raise SourceUnavailableError(
                 f"the sync folder {self.folder} is missing (not mounted, moved or deleted?); "
-                "reconnect it or choose another with `strongroom sync folder DIR`")
+                "reconnect it or choose another with `strongroom sync folder DIR`"
+            )
 
     def _read(self, path: Path) -> tuple[bytes, mssb.MssbHeader, list[Envelope]] | None:
         """(bytes, header, versions) of one file, authenticated for this account; None if absent."""
@@ -113,7 +118,9 @@ class FolderSync:
             return None
         known = self._known
         if known is not None and path == self.path and known[0] == data:
-            keys = self.vault.keys  # the very bytes we wrote or read last time: skip decrypting them again
+            keys = (
+                self.vault.keys
+            )  # the very bytes we wrote or read last time: skip decrypting them again
             mssb.check_for(known[1], keys.account_id, keys.generation, keys.epoch, path.name)
             return known
         header, envelopes = mssb.read_for(data, self.vault.keys, path.name, self.codec)
@@ -142,14 +149,18 @@ class FolderSync:
             return report
         seq = int(self.vault.store.get_meta(SEQ_KEY) or b"0")
         self._remove_stale_temps()
-        for attempt in range(5):  # merge, write; if someone replaced the file meanwhile, merge again
+        for attempt in range(
+            5
+        ):  # merge, write; if someone replaced the file meanwhile, merge again
             try:
                 got = self._read(self.path)
             except mssb.FolderAccountResetError:
                 raise self._reset_elsewhere() from None
             except ObsoleteSyncFileError:
                 old = mssb.read_bytes(self.path) or b""
-                report.retired.append(mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name)
+                report.retired.append(
+                    mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name
+                )
                 got = None
             before = got[0] if got is not None else None
             report.local_seq, ours = self._ours()
@@ -163,8 +174,11 @@ class FolderSync:
             report.received += applied
             if applied:
                 report.local_seq, ours = self._ours()
-            if got is not None and _versions_key(ours) <= _versions_key(theirs) \
-                    and header.epoch == self.vault.slot.epoch:
+            if (
+                got is not None
+                and _versions_key(ours) <= _versions_key(theirs)
+                and header.epoch == self.vault.slot.epoch
+            ):
                 report.file_digest = mssb.digest(got[0])
                 self._known = got
                 break  # the file already holds everything we have
@@ -216,7 +230,8 @@ class FolderSync:
         return mssb.FolderAccountResetError(
             f"the account was reset on another device, so this device can no longer sync. Its records are kept "
             f"in the encrypted backup {kept} (it opens with the password you used before the reset). Sign in "
-            "again with the new password and Kit: `strongroom signin --email E --kit FILE --folder DIR`")
+            "again with the new password and Kit: `strongroom signin --email E --kit FILE --folder DIR`"
+        )
 
     def _keep_before_reset(self) -> Path:
         from vault.backup import keep_as_backup
@@ -245,10 +260,14 @@ class FolderSync:
         """The temp file must read back as exactly what we sealed, and open as a file of ours,
         before it replaces anything (no need to split the body again: it is the bytes we packed)."""
         if written != data:
-            raise NotASyncFileError("the sync file did not read back as written (disk or file system error); "
-                                    "the previous file was kept")
+            raise NotASyncFileError(
+                "the sync file did not read back as written (disk or file system error); "
+                "the previous file was kept"
+            )
         header, container = mssb.parse(written)
-        mssb.check_for(header, self.vault.keys.account_id, self.vault.keys.generation, self.vault.keys.epoch)
+        mssb.check_for(
+            header, self.vault.keys.account_id, self.vault.keys.generation, self.vault.keys.epoch
+        )
         mssb.open_body(container, self.vault.keys)
 
     def _ours(self) -> tuple[int, list[Envelope]]:
@@ -297,7 +316,9 @@ class FolderSync:
         return changed
 
 
-def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, kit: KitPayload | None) -> Any:
+def bootstrap_from_folder(
+    home: Path, folder: Path, email: str, password: str, kit: KitPayload | None
+) -> Any:
     """A new device from the folder's data.mssb alone: Account Password + Kit → VK → every record.
 
     Without a Kit, the folder's saved account key (`account.key`, opt-in: the iCloud behaviour)
@@ -316,7 +337,9 @@ def bootstrap_from_folder(home: Path, folder: Path, email: str, password: str, k
     try:
         keys = keymod.open_vault_key(kit, ak, k_pw, header.wrapped_vk)
     except KitError:
-        raise WrongPasswordError("this Kit and password do not open the folder's sync file") from None
+        raise WrongPasswordError(
+            "this Kit and password do not open the folder's sync file"
+        ) from None
     envelopes = mssb.decrypt(container, keys)
     slot = KeySlot(normalize_email(email), kit, header.wrapped_vk, "")
     vault = Vault.adopt(home, slot, keys, envelopes)
@@ -329,34 +352,41 @@ def _sync_file_for(folder: Path, kit: KitPayload) -> tuple[mssb.MssbHeader, Any]
     path = mssb.file_path(folder, kit.account_id)
     data = mssb.read_bytes(path)
     if data is None:
-        raise SourceUnavailableError(f"no sync file for account {kit.account_id} in {folder} "
-                                     f"(expected {path}); is this the right folder, and has it finished syncing?")
+        raise SourceUnavailableError(
+            f"no sync file for account {kit.account_id} in {folder} "
+            f"(expected {path}); is this the right folder, and has it finished syncing?"
+        )
     return mssb.parse(data)
 
 
 _SAVED_KEY_STALE = {
     KitReason.OUTDATED: "the account key saved in the folder is from before the last password change and no "
-                        "device has re-saved it yet; sync a signed-in device first, or give your current Kit",
+    "device has re-saved it yet; sync a signed-in device first, or give your current Kit",
     KitReason.BEFORE_RESET: "the account key saved in the folder is from before an account reset; give your new Kit",
     KitReason.NEWER: "the folder's sync file is older than its saved account key; wait until the folder has "
-                     "finished syncing, then try again",
+    "finished syncing, then try again",
 }
 
 
-def _open_with_saved_key(folder: Path, password: str) -> tuple[KitPayload, mssb.MssbHeader, Any, bytes, bytes]:
+def _open_with_saved_key(
+    folder: Path, password: str
+) -> tuple[KitPayload, mssb.MssbHeader, Any, bytes, bytes]:
     """Sign in with the folder's saved key: try each account that saved one (usually exactly one)."""
     paths = folderkey.find(folder)
     if not paths:
         raise folderkey.NoSavedAccountKeyError(
             f"the folder {folder} holds no saved account key, so your Authentication Kit is needed: give "
             "--kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with the password alone "
-            "next time, run `strongroom sync folder DIR --store-key` on a device that is signed in.")
+            "next time, run `strongroom sync folder DIR --store-key` on a device that is signed in."
+        )
     failures: list[Exception] = []
     for path in paths:
         try:
             kit = folderkey.read(path)
             if kit is None:
-                raise folderkey.NoSavedAccountKeyError(f"{path} disappeared while signing in; try again")
+                raise folderkey.NoSavedAccountKeyError(
+                    f"{path} disappeared while signing in; try again"
+                )
             header, container = _sync_file_for(folder, kit)
             try:
                 keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
@@ -368,8 +398,10 @@ def _open_with_saved_key(folder: Path, password: str) -> tuple[KitPayload, mssb.
             failures.append(exc)
     if len(failures) == 1:
         raise failures[0]
-    raise WrongPasswordError(f"none of the {len(paths)} account keys saved in {folder} opens with this password; "
-                             "check the password, or give your Kit (--kit FILE or --code CODE)")
+    raise WrongPasswordError(
+        f"none of the {len(paths)} account keys saved in {folder} opens with this password; "
+        "check the password, or give your Kit (--kit FILE or --code CODE)"
+    )
 
 
 def reset_backup_of(home: Path) -> Path | None:
@@ -387,7 +419,9 @@ def reset_backup_of(home: Path) -> Path | None:
     return where if where.exists() else None
 
 
-def sign_in_again(home: Path, folder: Path, email: str, password: str, kit: KitPayload | None) -> Any:
+def sign_in_again(
+    home: Path, folder: Path, email: str, password: str, kit: KitPayload | None
+) -> Any:
     """After an account reset elsewhere: link this device to the new generation from the folder.
 
     Only for a device that met the reset and kept its records as an encrypted backup
@@ -402,7 +436,9 @@ def sign_in_again(home: Path, folder: Path, email: str, password: str, kit: KitP
     from vault.vault import DB_NAME, Vault
 
     if reset_backup_of(home) is None:
-        raise AccountExistsError(f"this device already has an account (home {home}); use another --home")
+        raise AccountExistsError(
+            f"this device already has an account (home {home}); use another --home"
+        )
     old = Vault.open(home)
     old_gen = old.slot.generation
     old.close()
@@ -411,7 +447,9 @@ def sign_in_again(home: Path, folder: Path, email: str, password: str, kit: KitP
         new = bootstrap_from_folder(staging, folder, email, password, kit)
         if new.slot.generation <= old_gen:
             new.close()
-            raise AccountExistsError(f"this device already has this account (home {home}); nothing to sign in to")
+            raise AccountExistsError(
+                f"this device already has this account (home {home}); nothing to sign in to"
+            )
         keys = new.keys
         new.close()
         backups = home / "backups"

@@ -38,11 +38,13 @@ _SUM = 32
 SIZE = len(MAGIC) + 1 + PAYLOAD_LEN + _SUM
 
 #: What the CLI help and the TUI setting say about the trade-off.
-TRADE_OFF = ("Saves the Encrypted Account Key in the sync folder so that a new device signs in with "
-             "the email and Account Password alone, without the Authentication Kit. Only the "
-             "password opens it, but whoever can read the folder (the provider, or anyone who gets "
-             "into that account) then holds everything needed to guess your password offline: the "
-             "Kit no longer protects you. Off by default.")
+TRADE_OFF = (
+    "Saves the Encrypted Account Key in the sync folder so that a new device signs in with "
+    "the email and Account Password alone, without the Authentication Kit. Only the "
+    "password opens it, but whoever can read the folder (the provider, or anyone who gets "
+    "into that account) then holds everything needed to guess your password offline: the "
+    "Kit no longer protects you. Off by default."
+)
 
 
 class DamagedAccountKeyError(TamperError, SyncError):
@@ -64,18 +66,27 @@ def encode(kit: KitPayload) -> bytes:
 
 def decode(data: bytes, where: str = FILE_NAME) -> KitPayload:
     """The Kit payload inside; DamagedAccountKeyError with a plain reason otherwise."""
-    damaged = (f"the account key saved in {where} is damaged or was changed; sign in with your "
-               "Authentication Kit instead (--kit FILE or --code CODE)")
+    damaged = (
+        f"the account key saved in {where} is damaged or was changed; sign in with your "
+        "Authentication Kit instead (--kit FILE or --code CODE)"
+    )
     if not data.startswith(MAGIC):
-        raise DamagedAccountKeyError(f"{where} is not a Strongroom account key; sign in with your Kit instead")
+        raise DamagedAccountKeyError(
+            f"{where} is not a Strongroom account key; sign in with your Kit instead"
+        )
     if len(data) > len(MAGIC) and data[len(MAGIC)] > VERSION:
-        raise DamagedAccountKeyError(f"{where} was saved by a newer Strongroom (account key format "
-                                     f"{data[len(MAGIC)]}); update Strongroom or sign in with your Kit")
-    if len(data) != SIZE or data[len(MAGIC)] != VERSION \
-            or hashlib.sha256(data[:-_SUM]).digest() != data[-_SUM:]:
+        raise DamagedAccountKeyError(
+            f"{where} was saved by a newer Strongroom (account key format "
+            f"{data[len(MAGIC)]}); update Strongroom or sign in with your Kit"
+        )
+    if (
+        len(data) != SIZE
+        or data[len(MAGIC)] != VERSION
+        or hashlib.sha256(data[:-_SUM]).digest() != data[-_SUM:]
+    ):
         raise DamagedAccountKeyError(damaged)
     try:
-        return KitPayload.from_bytes(data[len(MAGIC) + 1:-_SUM])
+        return KitPayload.from_bytes(data[len(MAGIC) + 1 : -_SUM])
     except KitError:
         raise DamagedAccountKeyError(damaged) from None
 
@@ -101,7 +112,9 @@ def save(folder: Path, kit: KitPayload) -> Path:
 
 def _same(read_back: KitPayload, kit: KitPayload) -> None:
     if read_back != kit:
-        raise DamagedAccountKeyError("the saved account key did not read back as written; nothing was replaced")
+        raise DamagedAccountKeyError(
+            "the saved account key did not read back as written; nothing was replaced"
+        )
 
 
 def remove(folder: Path, account_id: str) -> bool:
@@ -150,5 +163,6 @@ def open_account_key(kit: KitPayload, password: str) -> tuple[bytes, bytes]:
     try:
         return keymod.open_account_key(kit, password)
     except WrongPasswordError:
-        raise WrongPasswordError("wrong Account Password (it does not open the account key saved in the folder)") \
-            from None
+        raise WrongPasswordError(
+            "wrong Account Password (it does not open the account key saved in the folder)"
+        ) from None

@@ -26,12 +26,16 @@ class MailError(SyncError):
 def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise MailError(f"not an SMTP URL: {parts.scheme}://{parts.hostname or ''} (use smtp://host:port or smtps://…)")
+        raise MailError(
+            f"not an SMTP URL: {parts.scheme}://{parts.hostname or ''} (use smtp://host:port or smtps://…)"
+        )
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     try:
         client: smtplib.SMTP
         if parts.scheme == "smtps":
-            client = smtplib.SMTP_SSL(parts.hostname, port, timeout=timeout, context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(
+                parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(parts.hostname, port, timeout=timeout)
         with client:
@@ -43,7 +47,9 @@ def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
-        raise SourceUnavailableError(f"cannot send email through {parts.hostname}:{port}: {exc}") from None
+        raise SourceUnavailableError(
+            f"cannot send email through {parts.hostname}:{port}: {exc}"
+        ) from None
 
 
 def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
@@ -54,7 +60,9 @@ def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
         path = outbox / name
         write_private_atomic(path, msg.as_bytes())
     except OSError as exc:
-        raise MailError(f"cannot write email to the outbox {outbox}: {exc.strerror or exc}") from None
+        raise MailError(
+            f"cannot write email to the outbox {outbox}: {exc.strerror or exc}"
+        ) from None
     return path
 
 

@@ -87,10 +87,14 @@ class MssbHeader:
 
     def to_obj(self) -> dict[str, Any]:
         return {
-            "account": self.account_id, "gen": self.generation, "epoch": self.epoch,
-            "device": self.device, "seq": self.seq,
+            "account": self.account_id,
+            "gen": self.generation,
+            "epoch": self.epoch,
+            "device": self.device,
+            "seq": self.seq,
             "kdf": {"m": self.params.m_kib, "t": self.params.t, "p": self.params.p},
-            "salt": base64.b64encode(self.salt).decode(), "wvk": base64.b64encode(self.wrapped_vk).decode(),
+            "salt": base64.b64encode(self.salt).decode(),
+            "wvk": base64.b64encode(self.wrapped_vk).decode(),
             "akf": self.account_key_in_folder,
         }
 
@@ -98,10 +102,17 @@ class MssbHeader:
     def from_obj(cls, o: dict[str, Any]) -> MssbHeader:
         try:
             k = o["kdf"]
-            h = cls(str(o["account"]), int(o["gen"]), int(o["epoch"]), str(o["device"]), int(o["seq"]),
-                    KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
-                    base64.b64decode(o["salt"], validate=True), base64.b64decode(o["wvk"], validate=True),
-                    bool(o.get("akf", False)))
+            h = cls(
+                str(o["account"]),
+                int(o["gen"]),
+                int(o["epoch"]),
+                str(o["device"]),
+                int(o["seq"]),
+                KdfParams(int(k["m"]), int(k["t"]), int(k["p"])),
+                base64.b64decode(o["salt"], validate=True),
+                base64.b64decode(o["wvk"], validate=True),
+                bool(o.get("akf", False)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise NotASyncFileError(f"this {WHAT} has a damaged header") from exc
         if h.generation < 1 or h.epoch < 1 or len(h.salt) != kdf.SALT_LEN:
@@ -126,10 +137,21 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def header_for(slot: KeySlot, device: str, seq: int, account_key_in_folder: bool = False) -> MssbHeader:
+def header_for(
+    slot: KeySlot, device: str, seq: int, account_key_in_folder: bool = False
+) -> MssbHeader:
     k = slot.kit
-    return MssbHeader(k.account_id, k.generation, k.epoch, device, seq, k.params, k.salt, slot.wrapped_vk,
-                      account_key_in_folder)
+    return MssbHeader(
+        k.account_id,
+        k.generation,
+        k.epoch,
+        device,
+        seq,
+        k.params,
+        k.salt,
+        slot.wrapped_vk,
+        account_key_in_folder,
+    )
 
 
 class Codec:
@@ -190,7 +212,9 @@ class Codec:
         return envs
 
 
-def encode(header: MssbHeader, keys: UnlockedKeys, envelopes: list[Envelope], codec: Codec | None = None) -> bytes:
+def encode(
+    header: MssbHeader, keys: UnlockedKeys, envelopes: list[Envelope], codec: Codec | None = None
+) -> bytes:
     """Seal all versions under the file's header."""
     body = (codec or Codec()).pack(envelopes)
     return seal_container(MAGIC, VERSION, header.to_obj(), body, keys.subkey(SUBKEY))
@@ -202,30 +226,40 @@ def parse(data: bytes, name: str = FILE_NAME) -> tuple[MssbHeader, Container]:
         c = parse_container(data, MAGIC, VERSION, WHAT)
     except UnsupportedVersionError as exc:
         if data[len(MAGIC)] > VERSION:
-            raise SyncFileVersionError(f"{name} was written by a newer Strongroom ({exc}); update Strongroom") from None
+            raise SyncFileVersionError(
+                f"{name} was written by a newer Strongroom ({exc}); update Strongroom"
+            ) from None
         raise NotASyncFileError(f"{name} is damaged ({exc})") from None
     except FormatError as exc:
         raise NotASyncFileError(f"{name} is not a Strongroom sync file ({exc})") from None
     return MssbHeader.from_obj(c.header), c
 
 
-def check_for(header: MssbHeader, account_id: str, generation: int, epoch: int, name: str = FILE_NAME) -> None:
+def check_for(
+    header: MssbHeader, account_id: str, generation: int, epoch: int, name: str = FILE_NAME
+) -> None:
     """Can a device on (account, generation, epoch) merge this file? Raise the exact reason if not."""
     if header.account_id != account_id:
-        raise ForeignSyncFileError(f"{name} belongs to account {header.account_id}, not to this account ({account_id})")
+        raise ForeignSyncFileError(
+            f"{name} belongs to account {header.account_id}, not to this account ({account_id})"
+        )
     if header.generation < generation:
         raise ObsoleteSyncFileError(
-            f"{name} is obsolete: it was written before the account was reset (generation {header.generation})")
+            f"{name} is obsolete: it was written before the account was reset (generation {header.generation})"
+        )
     if header.generation > generation:
         raise FolderAccountResetError(
-            "the account was reset on another device: sign in again with the new password and Kit")
+            "the account was reset on another device: sign in again with the new password and Kit"
+        )
     if header.epoch > epoch:
         raise FolderPasswordChangedError(
-            "the Account Password was changed on another device: enter the new password to keep syncing")
+            "the Account Password was changed on another device: enter the new password to keep syncing"
+        )
 
 
-def read_for(data: bytes, keys: UnlockedKeys, name: str = FILE_NAME,
-             codec: Codec | None = None) -> tuple[MssbHeader, list[Envelope]]:
+def read_for(
+    data: bytes, keys: UnlockedKeys, name: str = FILE_NAME, codec: Codec | None = None
+) -> tuple[MssbHeader, list[Envelope]]:
     """Parse, check and open a file for the unlocked account `keys` belongs to.
 
     Authenticates before trusting the epoch (VK survives a password change, so a newer-epoch
@@ -245,11 +279,14 @@ def open_body(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -
     try:
         return Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, container.prefix, WHAT)
     except TamperError:
-        raise NotASyncFileError(f"{name} is damaged or was changed by someone else (authentication failed)") from None
+        raise NotASyncFileError(
+            f"{name} is damaged or was changed by someone else (authentication failed)"
+        ) from None
 
 
-def decrypt(container: Container, keys: UnlockedKeys, name: str = FILE_NAME,
-            codec: Codec | None = None) -> list[Envelope]:
+def decrypt(
+    container: Container, keys: UnlockedKeys, name: str = FILE_NAME, codec: Codec | None = None
+) -> list[Envelope]:
     """Open and unpack the body; a changed byte anywhere is NotASyncFileError."""
     body = open_body(container, keys, name)
     try:
@@ -271,7 +308,9 @@ def read_bytes(path: Path) -> bytes | None:
 _ANY = b"\0any"
 
 
-def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None], expected: bytes | None = _ANY) -> None:
+def write_atomic(
+    path: Path, data: bytes, verify: Callable[[bytes], None], expected: bytes | None = _ANY
+) -> None:
     """Temp file in the same folder + fsync, re-read and verify, then rename and fsync the folder.
 
     A save that does not read back as a good file never replaces the old one. With `expected`
@@ -279,9 +318,12 @@ def write_atomic(path: Path, data: bytes, verify: Callable[[bytes], None], expec
     rename; if another writer replaced it meanwhile, FileChangedWhileWritingError is raised and
     nothing is replaced, so the caller merges their write instead of overwriting it.
     """
+
     def unchanged() -> None:
         if expected != _ANY and read_bytes(path) != expected:
-            raise FileChangedWhileWritingError(f"{path.name} was replaced by another device while saving")
+            raise FileChangedWhileWritingError(
+                f"{path.name} was replaced by another device while saving"
+            )
 
     try:
         write_private_atomic(path, data, verify=verify, before_replace=unchanged)
@@ -301,7 +343,9 @@ def retire_obsolete(path: Path, generation: int) -> Path:
     return target
 
 
-def adopt_new_epoch(vault: Any, path: Path, new_password: str, kit: KitPayload | None = None) -> KeySlot:
+def adopt_new_epoch(
+    vault: Any, path: Path, new_password: str, kit: KitPayload | None = None
+) -> KeySlot:
     """Follow a password change made on another device: VK from the file's slot, new local slot.
 
     Needs this account's AK: from the unlocked vault, else from `kit` (the new Kit) or an
@@ -330,14 +374,19 @@ def adopt_new_epoch(vault: Any, path: Path, new_password: str, kit: KitPayload |
         ak = vault.keys.ak
         k_pw = kdf.derive_password_key(new_password, header.salt, header.params)
     else:
-        raise LockedError("unlock with the previous password (or give the new Kit) to adopt the new password")
+        raise LockedError(
+            "unlock with the previous password (or give the new Kit) to adopt the new password"
+        )
     try:
         keys = keymod.open_vault_key(header.unsigned_kit(), ak, k_pw, header.wrapped_vk)
     except KitError:
-        raise WrongPasswordError("the new Account Password does not open this account's sync file") from None
+        raise WrongPasswordError(
+            "the new Account Password does not open this account's sync file"
+        ) from None
     decrypt(container, keys)  # the file really is this account's
-    new_kit = keymod.seal_kit(header.account_id, header.generation, header.epoch, header.params, header.salt, ak, k_pw)
+    new_kit = keymod.seal_kit(
+        header.account_id, header.generation, header.epoch, header.params, header.salt, ak, k_pw
+    )
     new_slot = KeySlot(slot.email, new_kit, header.wrapped_vk, slot.hint)
     vault.replace_slot(new_slot, keys)
     return new_slot
-

@@ -45,10 +45,16 @@ def _relevant(name: str) -> bool:
 class FolderWatcher:
     """Runs FolderSync.sync_now when the folder's file changes or this device's store changes."""
 
-    def __init__(self, sync: FolderSync, on_sync: Callable[[FolderReport], None] | None = None,
-                 on_error: Callable[[Exception], None] | None = None,
-                 on_change: Callable[[FolderReport], None] | None = None, rescan: float = RESCAN,
-                 poll: bool = False, own_connection: bool = False) -> None:
+    def __init__(
+        self,
+        sync: FolderSync,
+        on_sync: Callable[[FolderReport], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+        on_change: Callable[[FolderReport], None] | None = None,
+        rescan: float = RESCAN,
+        poll: bool = False,
+        own_connection: bool = False,
+    ) -> None:
         """`poll=True` stats the folder instead of using inotify/FSEvents: for network shares,
         where the kernel never hears about writes made by other machines.
 
@@ -67,7 +73,9 @@ class FolderWatcher:
         self.on_change = on_change
         self.rescan = rescan
         self._poll = poll
-        self.polling = False  # True when polling (asked for, or the native observer could not start)
+        self.polling = (
+            False  # True when polling (asked for, or the native observer could not start)
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: Any = None
@@ -105,7 +113,7 @@ class FolderWatcher:
                 watcher._event(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
 
         self.sync.account_dir.mkdir(parents=True, exist_ok=True)
-        for kind in ((PollingObserver,) if self._poll else (Observer, PollingObserver)):
+        for kind in (PollingObserver,) if self._poll else (Observer, PollingObserver):
             observer = kind()
             try:
                 observer.schedule(Handler(), str(self.sync.account_dir), recursive=False)
@@ -120,7 +128,9 @@ class FolderWatcher:
         """start() plus a daemon worker thread running run(); a first sync happens at once."""
         self.start()
         self._wake.set()
-        self._thread = threading.Thread(target=self.run, name="strongroom-folder-watch", daemon=True)
+        self._thread = threading.Thread(
+            target=self.run, name="strongroom-folder-watch", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -160,8 +170,12 @@ class FolderWatcher:
         slot = self.sync.vault.slot
         file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
-        if file_hash == self._last_hash and seq == self._last_seq and slot == self._last_slot \
-                and not self._copies_waiting():
+        if (
+            file_hash == self._last_hash
+            and seq == self._last_seq
+            and slot == self._last_slot
+            and not self._copies_waiting()
+        ):
             return None
         report = self.sync.sync_now()
         self._last_slot = slot  # the slot this sync wrote with; a change meanwhile shows next time
@@ -195,8 +209,12 @@ class FolderWatcher:
                 self._settle()
                 self._wake.clear()
             try:
-                if woke or time.monotonic() - last_rescan > self.rescan or \
-                        self.sync.vault.store.max_seq() != self._last_seq or self._slot() != self._last_slot:
+                if (
+                    woke
+                    or time.monotonic() - last_rescan > self.rescan
+                    or self.sync.vault.store.max_seq() != self._last_seq
+                    or self._slot() != self._last_slot
+                ):
                     last_rescan = time.monotonic()
                     self.run_once()
             except Exception as exc:  # noqa: BLE001 - reported, the watcher keeps running

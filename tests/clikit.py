@@ -22,7 +22,9 @@ def cli_env(home: Path | None = None, password: str | None = None, **extra: str)
     """The environment for a CLI process: a device home and the password it unlocks with, if given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
     env["STRONGROOM_INSECURE_TEST_KDF"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+    )
     if home is not None:
         env["STRONGROOM_HOME"] = str(home)
     if password is not None:
@@ -30,11 +32,19 @@ def cli_env(home: Path | None = None, password: str | None = None, **extra: str)
     return env | extra
 
 
-def run_cli(env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = "",
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`strongroom ARGS` in a new process; never waits on a terminal (stdin is `stdin`, then EOF)."""
-    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:

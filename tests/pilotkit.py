@@ -21,15 +21,19 @@ async def typed(pilot: Any, text: str) -> None:
         await pilot.press(ch if ch != " " else "space")
 
 
-async def until(pilot: Any, check: Callable[[], object], seconds: float = 10.0, what: str = "") -> float:
+async def until(
+    pilot: Any, check: Callable[[], object], seconds: float = 10.0, what: str = ""
+) -> float:
     """Keep the app running until check() holds; the seconds it took (fails after `seconds`)."""
     start = time.monotonic()
     while True:
         if check():
             return time.monotonic() - start
         if time.monotonic() - start >= seconds:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what or 'the condition'}; "
-                                 f"on {type(pilot.app.screen).__name__}")
+            raise AssertionError(
+                f"timed out after {seconds} s waiting for {what or 'the condition'}; "
+                f"on {type(pilot.app.screen).__name__}"
+            )
         await pilot.pause(0.05)
 
 
@@ -38,7 +42,9 @@ async def on_screen(pilot: Any, screen_type: type, seconds: float = 10.0) -> flo
 
     Then let the new screen finish mounting (its Header among others): a test that switches
     screens again at once would otherwise race Textual's own mount handlers."""
-    took = await until(pilot, lambda: isinstance(pilot.app.screen, screen_type), seconds, screen_type.__name__)
+    took = await until(
+        pilot, lambda: isinstance(pilot.app.screen, screen_type), seconds, screen_type.__name__
+    )
     await pilot.pause(0.05)
     await pilot.pause()
     return took

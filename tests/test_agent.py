@@ -80,7 +80,10 @@ def test_wrong_password_does_not_unlock(agent_env: dict[str, str]) -> None:
 
 
 def test_idle_timeout_forgets_the_keys(agent_env: dict[str, str]) -> None:
-    assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock", "--timeout", "2s").returncode == 0
+    assert (
+        _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock", "--timeout", "2s").returncode
+        == 0
+    )
     assert _cli(agent_env, "get", "GitHub", "--field", "password").returncode == 0
     time.sleep(3.5)
     r = _cli(agent_env, "get", "GitHub", "--field", "password")
@@ -92,10 +95,12 @@ def test_idle_timeout_forgets_the_keys(agent_env: dict[str, str]) -> None:
 def test_malformed_and_oversized_requests_are_refused(agent_env: dict[str, str]) -> None:
     assert _cli(agent_env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
     path = str(_socket(agent_env))
-    for payload in (struct.pack(">I", 50) + b"{not json" + b" " * 41,
-                    struct.pack(">I", 1 << 30),
-                    struct.pack(">I", 2) + b"[]",
-                    struct.pack(">I", 20) + b'{"v": 9, "op": "run"}'[:20]):
+    for payload in (
+        struct.pack(">I", 50) + b"{not json" + b" " * 41,
+        struct.pack(">I", 1 << 30),
+        struct.pack(">I", 2) + b"[]",
+        struct.pack(">I", 20) + b'{"v": 9, "op": "run"}'[:20],
+    ):
         s = socket.socket(socket.AF_UNIX)
         s.settimeout(10)
         s.connect(path)
@@ -136,7 +141,7 @@ def test_another_user_cannot_use_the_socket(agent_env: dict[str, str]) -> None:
         "s = socket.socket(socket.AF_UNIX)\n"
         "try:\n"
         f"    s.connect({path!r})\n"
-        "    s.sendall(struct.pack('>I', 16) + b'{\"v\":1,\"op\":\"x\"}')\n"
+        '    s.sendall(struct.pack(\'>I\', 16) + b\'{"v":1,"op":"x"}\')\n'
         "    print('ANSWER', s.recv(100))\n"
         "except OSError as e:\n"
         "    print('DENIED', e.errno)\n"
@@ -145,7 +150,9 @@ def test_another_user_cannot_use_the_socket(agent_env: dict[str, str]) -> None:
     assert "DENIED" in r.stdout or "ANSWER b''" in r.stdout, r.stdout + r.stderr
 
 
-def test_protocol_versions_keep_old_clients_working(agent_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_protocol_versions_keep_old_clients_working(
+    agent_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """v1 requests (an older CLI) are still served; the TUI's `keys` op needs v2; unknown versions are refused."""
     from agent.wire import call_raw
 
@@ -155,7 +162,12 @@ def test_protocol_versions_keep_old_clients_working(agent_env: dict[str, str], m
     answer = call_raw(home, {"v": 1, "op": "run", "argv": ["get", "GitHub", "--field", "password"]})
     assert answer is not None and answer["out"] == "gh-secret-1\n"
     answer = call_raw(home, {"v": 1, "op": "keys"})
-    assert answer is not None and answer["code"] == 2 and "version 2" in answer["err"] and "vk" not in answer
+    assert (
+        answer is not None
+        and answer["code"] == 2
+        and "version 2" in answer["err"]
+        and "vk" not in answer
+    )
     answer = call_raw(home, {"v": 3, "op": "ping"})
     assert answer is not None and answer["code"] == 2 and "ok" not in answer
     answer = call_raw(home, {"v": 2, "op": "keys"})
@@ -169,24 +181,41 @@ def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path:
     user_home.mkdir()
     env = cli_env(HOME=str(user_home), XDG_RUNTIME_DIR=short_runtime_dir())
     env.pop("XDG_DATA_HOME", None)
-    where = subprocess.run([sys.executable, "-c", "from vault.home import default_home; print(default_home())"],
-                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "from vault.home import default_home; print(default_home())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert where.startswith(str(user_home))
     v = Vault.create(Path(where), "ann@example.com", PASSWORD)
     v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"}))
     v.close()
 
     def entry(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-X", "importtime", "-m", "cli.entry", *args], env=env,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "cli.entry", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     try:
         assert _cli(env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock").returncode == 0
         for _ in range(2):
             r = entry(env, "get", "GitHub", "--field", "password")
             assert (r.returncode, r.stdout) == (0, "gh-secret-1\n"), r.stderr
-        assert "platformdirs" not in r.stderr and " hashlib" not in r.stderr and "| socket" not in r.stderr
-        other = env | {"XDG_DATA_HOME": str(tmp_path / "elsewhere")}  # another default home: not this agent
+        assert (
+            "platformdirs" not in r.stderr
+            and " hashlib" not in r.stderr
+            and "| socket" not in r.stderr
+        )
+        other = env | {
+            "XDG_DATA_HOME": str(tmp_path / "elsewhere")
+        }  # another default home: not this agent
         r = entry(other, "get", "GitHub", "--field", "password")
         assert r.returncode != 0 and r.stdout == ""
     finally:

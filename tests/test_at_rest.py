@@ -25,20 +25,37 @@ EMAIL = "rest.person@example.com"
 HINT = "the usual, with the year"
 
 VALUES = [
-    "Zanzibar Credit Union", "https://zanzibar-cu.example/login", "ultraviolet-tag", "quokka_user",
-    "Sup3r-S3cret-Pa55word!", "meet me at the lighthouse", "JBSWY3DPEHPK3PXP",
-    "Old-Retired-Passw0rd", "Deleted Record Title", "deleted-secret-value", "Ümlaut Straße 9 ☃",
+    "Zanzibar Credit Union",
+    "https://zanzibar-cu.example/login",
+    "ultraviolet-tag",
+    "quokka_user",
+    "Sup3r-S3cret-Pa55word!",
+    "meet me at the lighthouse",
+    "JBSWY3DPEHPK3PXP",
+    "Old-Retired-Passw0rd",
+    "Deleted Record Title",
+    "deleted-secret-value",
+    "Ümlaut Straße 9 ☃",
 ]
 
 
 def _encodings(value: str) -> list[bytes]:
     raw = value.encode()
-    return [raw, value.encode("utf-16-le"), value.encode("utf-16-be"), base64.b64encode(raw),
-            raw.hex().encode(), value.encode("unicode_escape"), value.encode("ascii", "xmlcharrefreplace")]
+    return [
+        raw,
+        value.encode("utf-16-le"),
+        value.encode("utf-16-be"),
+        base64.b64encode(raw),
+        raw.hex().encode(),
+        value.encode("unicode_escape"),
+        value.encode("ascii", "xmlcharrefreplace"),
+    ]
 
 
 def _everything_on_disk(home: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()
+    }
 
 
 def _assert_absent(files: dict[str, bytes], needles: dict[str, list[bytes]]) -> None:
@@ -51,11 +68,25 @@ def _assert_absent(files: dict[str, bytes], needles: dict[str, list[bytes]]) -> 
 def test_nothing_readable_at_rest(tmp_path: Path) -> None:
     home = tmp_path / "h"
     v = Vault.create(home, EMAIL, PW, hint=HINT)
-    rec = v.add(new_record("login", VALUES[0], {"url": VALUES[1], "username": VALUES[3], "password": VALUES[7],
-                                                 "totp": VALUES[6]}, notes=VALUES[5], tags=(VALUES[2],)))
+    rec = v.add(
+        new_record(
+            "login",
+            VALUES[0],
+            {"url": VALUES[1], "username": VALUES[3], "password": VALUES[7], "totp": VALUES[6]},
+            notes=VALUES[5],
+            tags=(VALUES[2],),
+        )
+    )
     # The password changes, so the old one lives on only in the (encrypted) history.
-    v.update(replace(v.record(rec.id), fields=tuple(
-        replace(f, value=VALUES[4]) if f.name == "password" else f for f in v.record(rec.id).fields)))
+    v.update(
+        replace(
+            v.record(rec.id),
+            fields=tuple(
+                replace(f, value=VALUES[4]) if f.name == "password" else f
+                for f in v.record(rec.id).fields
+            ),
+        )
+    )
     assert v.record(rec.id).history, "the old password should be kept in history"
     gone = v.add(new_record("login", VALUES[8], {"password": VALUES[9]}, notes=VALUES[10]))
     v.delete(gone.id)
@@ -63,12 +94,19 @@ def test_nothing_readable_at_rest(tmp_path: Path) -> None:
         v.add(new_record("note", f"{VALUES[0]} {i}", notes=VALUES[5] * 3, tags=(VALUES[2],)))
     assert any(s.title == VALUES[0] for s in v.summaries())
     keys = v.keys
-    secret_keys = {"AK": keys.ak, "VK": keys.vk, "x_auth": keys.x_auth,
-                   "records key": keys.subkey("records"), "index key": keys.subkey("index"),
-                   "K_pw": kdf.derive_password_key(PW, v.slot.kit.salt, v.slot.kit.params)}
+    secret_keys = {
+        "AK": keys.ak,
+        "VK": keys.vk,
+        "x_auth": keys.x_auth,
+        "records key": keys.subkey("records"),
+        "index key": keys.subkey("index"),
+        "K_pw": kdf.derive_password_key(PW, v.slot.kit.salt, v.slot.kit.params),
+    }
 
     needles = {value: _encodings(value) for value in [*VALUES, PW]}
-    needles |= {name: [key, key.hex().encode(), base64.b64encode(key)] for name, key in secret_keys.items()}
+    needles |= {
+        name: [key, key.hex().encode(), base64.b64encode(key)] for name, key in secret_keys.items()
+    }
 
     while_open = _everything_on_disk(home)
     assert any(name.endswith("-wal") for name in while_open), "expected to scan the live WAL too"

@@ -22,7 +22,9 @@ WEAK = "password123"
 
 
 def login(title: str, password: str, *, age_days: float = 10, username: str = "alice") -> Record:
-    r = new_record("login", title, {"username": username, "password": password, "url": "https://example.com"})
+    r = new_record(
+        "login", title, {"username": username, "password": password, "url": "https://example.com"}
+    )
     t = NOW - age_days * DAY
     return replace(r, created=t, modified=t)
 
@@ -48,8 +50,15 @@ def test_weak_reused_old_and_clean() -> None:
     assert all(f.detail == "same as 1 other(s)" for f in report.reused[0])
     assert [f.title for f in report.old] == ["Forum"]
     assert report.old[0].detail == "unchanged since " + iso(NOW - 400 * DAY)[:10]
-    assert report.counts() == {"records": 5, "checked": 5, "weak": 1, "reused": 2, "reused_groups": 1,
-                               "old": 1, "flagged": 4}
+    assert report.counts() == {
+        "records": 5,
+        "checked": 5,
+        "weak": 1,
+        "reused": 2,
+        "reused_groups": 1,
+        "old": 1,
+        "flagged": 4,
+    }
     assert report.score == 20  # only "Fresh" is clean
 
 
@@ -77,15 +86,26 @@ def test_reuse_groups_three_and_ignores_same_record_duplicates() -> None:
 
 def test_reuse_across_templates_and_custom_secret_fields() -> None:
     wifi = new_record("wifi", "Home Wi-Fi", {"ssid": "home", "password": STRONG})
-    email = new_record("email-account", "Work mail", {"email": "a@b.c", "password": "x"},
-                       extra=(Field("backup", FieldKind.SECRET, STRONG),))
+    email = new_record(
+        "email-account",
+        "Work mail",
+        {"email": "a@b.c", "password": "x"},
+        extra=(Field("backup", FieldKind.SECRET, STRONG),),
+    )
     report = audit([wifi, email], NOW)
-    assert {(f.title, f.field) for f in report.reused[0]} == {("Home Wi-Fi", "password"), ("Work mail", "backup")}
+    assert {(f.title, f.field) for f in report.reused[0]} == {
+        ("Home Wi-Fi", "password"),
+        ("Work mail", "backup"),
+    }
 
 
 def test_fields_that_are_not_passwords_are_skipped() -> None:
-    licence = new_record("software-licence", "Editor", {"product": "ed", "licence-key": "AAAA-BBBB"})
-    card = new_record("credit-card", "Visa", {"number": "4111111111111111", "cvv": "123", "pin": "1234"})
+    licence = new_record(
+        "software-licence", "Editor", {"product": "ed", "licence-key": "AAAA-BBBB"}
+    )
+    card = new_record(
+        "credit-card", "Visa", {"number": "4111111111111111", "cvv": "123", "pin": "1234"}
+    )
     note = new_record("note", "Diary", notes="my password is hunter2")
     empty = new_record("login", "No password yet", {"username": "x", "password": ""})
     totp_only = new_record("login", "2FA", {"username": "y", "totp": "JBSWY3DPEHPK3PXP"})
@@ -104,17 +124,30 @@ def test_deleted_records_are_skipped() -> None:
 def test_empty_vault() -> None:
     report = audit([], NOW)
     assert report.score == 100 and report.checked == 0
-    assert report.to_json()["counts"] == {"records": 0, "checked": 0, "weak": 0, "reused": 0,
-                                          "reused_groups": 0, "old": 0, "flagged": 0}
+    assert report.to_json()["counts"] == {
+        "records": 0,
+        "checked": 0,
+        "weak": 0,
+        "reused": 0,
+        "reused_groups": 0,
+        "old": 0,
+        "flagged": 0,
+    }
 
 
 def test_old_uses_history_not_the_last_edit() -> None:
     created = NOW - 800 * DAY
     changed = NOW - 500 * DAY
     title_edit = NOW - 5 * DAY
-    r = replace(login("Old", STRONG), created=created, modified=title_edit,
-                history=(HistoryEntry(created, (Field("password", FieldKind.SECRET, "previous-1"),)),
-                         HistoryEntry(changed, (Field("pin", FieldKind.PIN, "0000"),))))
+    r = replace(
+        login("Old", STRONG),
+        created=created,
+        modified=title_edit,
+        history=(
+            HistoryEntry(created, (Field("password", FieldKind.SECRET, "previous-1"),)),
+            HistoryEntry(changed, (Field("pin", FieldKind.PIN, "0000"),)),
+        ),
+    )
     # the password's replacement happened at the revision after `created`: the next entry's time
     assert last_changed(r, "password") == changed
     assert [f.title for f in audit([r], NOW).old] == ["Old"]
@@ -123,8 +156,12 @@ def test_old_uses_history_not_the_last_edit() -> None:
     assert last_changed(never, "password") == created
     assert len(audit([never], NOW).old) == 1
     # replaced, and no later entry: the record's last change is the bound
-    recent = replace(login("Recent", STRONG2), created=created, modified=NOW - 3 * DAY,
-                     history=(HistoryEntry(NOW - 600 * DAY, (Field("password", FieldKind.SECRET, "p"),)),))
+    recent = replace(
+        login("Recent", STRONG2),
+        created=created,
+        modified=NOW - 3 * DAY,
+        history=(HistoryEntry(NOW - 600 * DAY, (Field("password", FieldKind.SECRET, "p"),)),),
+    )
     assert last_changed(recent, "password") == NOW - 3 * DAY
     assert audit([recent], NOW).old == []
 
@@ -156,7 +193,9 @@ def test_title_and_username_count_against_strength() -> None:
 
 
 def test_long_passwords_do_not_crash_and_stay_fast() -> None:
-    records = [login(f"Long {i}", "k9#" * 30 + str(i)) for i in range(20)] + [login("Huge", "x" * 5000)]
+    records = [login(f"Long {i}", "k9#" * 30 + str(i)) for i in range(20)] + [
+        login("Huge", "x" * 5000)
+    ]
     t = time.perf_counter()
     report = audit(records, NOW)
     assert report.checked == 21

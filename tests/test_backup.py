@@ -84,7 +84,10 @@ def test_every_flipped_byte_is_detected(vault: Vault, tmp_path: Path) -> None:
             backup.open_backup(bytes(flipped), PW)
         seen.add(err.type)
         if slot_start <= i < slot_end:
-            assert err.type in (FormatError, TamperError, WrongPasswordError, KdfParamsError), (i, err.value)
+            assert err.type in (FormatError, TamperError, WrongPasswordError, KdfParamsError), (
+                i,
+                err.value,
+            )
         else:
             assert err.type in (FormatError, UnsupportedVersionError, TamperError), (i, err.value)
         assert PW not in str(err.value)
@@ -95,8 +98,18 @@ def test_truncated_appended_and_foreign_files(vault: Vault, tmp_path: Path) -> N
     path = tmp_path / "b.srbk"
     backup.create_backup(vault, path)
     data = path.read_bytes()
-    for bad in (data[:-1], data[:-16], data[: len(data) // 2], data[:10], data + b"\x00", data + data,
-                b"", b"SRBK", b"SRBK\x01\xff\xff\xff\xff", b"PK\x03\x04 a zip file"):
+    for bad in (
+        data[:-1],
+        data[:-16],
+        data[: len(data) // 2],
+        data[:10],
+        data + b"\x00",
+        data + data,
+        b"",
+        b"SRBK",
+        b"SRBK\x01\xff\xff\xff\xff",
+        b"PK\x03\x04 a zip file",
+    ):
         with pytest.raises((FormatError, TamperError)):
             backup.open_backup(bad, PW)
     with pytest.raises(UnsupportedVersionError, match="version 2"):
@@ -156,7 +169,14 @@ def test_deleted_come_back_and_newer_edits_are_kept(vault: Vault, tmp_path: Path
     gh_id, diary_id = vault.find("GitHub"), vault.find("Diary")
     vault.delete(diary_id)
     gh = vault.record(gh_id)
-    vault.update(replace(gh, fields=tuple(replace(f, value="gh-2") if f.name == "password" else f for f in gh.fields)))
+    vault.update(
+        replace(
+            gh,
+            fields=tuple(
+                replace(f, value="gh-2") if f.name == "password" else f for f in gh.fields
+            ),
+        )
+    )
     report = backup.restore_backup(vault, path, PW)
     assert (report.restored, report.kept_newer) == (1, 1)
     assert vault.record(diary_id).notes == "dear diary"
@@ -166,7 +186,9 @@ def test_deleted_come_back_and_newer_edits_are_kept(vault: Vault, tmp_path: Path
     stored = sorted(e.to_bytes() for e in vault.store.all_versions())
     again = backup.restore_backup(vault, path, PW)
     assert again == backup.RestoreReport(0, 1, 1, 0)
-    assert sorted(e.to_bytes() for e in vault.store.all_versions()) == stored  # idempotent: nothing written
+    assert (
+        sorted(e.to_bytes() for e in vault.store.all_versions()) == stored
+    )  # idempotent: nothing written
 
 
 def test_backup_of_another_account_is_refused(vault: Vault, tmp_path: Path) -> None:
@@ -180,7 +202,9 @@ def test_backup_of_another_account_is_refused(vault: Vault, tmp_path: Path) -> N
 
 
 # -- golden vector: the exact v1 layout, checked against an independent AES-GCM/HKDF construction ----------
-GOLDEN_KIT = KitPayload("ABCDEFGH23", 1, 2, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132)))
+GOLDEN_KIT = KitPayload(
+    "ABCDEFGH23", 1, 2, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132))
+)
 GOLDEN_SLOT = KeySlot("ann@example.com", GOLDEN_KIT, bytes(range(60)), "a hint")
 GOLDEN_KEYS = UnlockedKeys("ABCDEFGH23", 1, 2, b"\x01" * 32, b"\x02" * 32, b"\x03" * 32)
 GOLDEN_ENV = Envelope("0123456789abcdef", '{"d1":1}', 1700000000000, "d1", False, bytes(range(40)))
@@ -208,23 +232,35 @@ def test_golden_layout() -> None:
     prefix = b"SRBK\x01" + len(GOLDEN_HEADER).to_bytes(4, "big") + GOLDEN_HEADER
     assert len(GOLDEN_HEADER) == 368
     assert data.startswith(prefix)
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"ABCDEFGH23", info=b"strongroom vk/backup v1").derive(
-        b"\x02" * 32)
-    sealed = data[len(prefix):]
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"ABCDEFGH23", info=b"strongroom vk/backup v1"
+    ).derive(b"\x02" * 32)
+    sealed = data[len(prefix) :]
     body = AESGCM(key).decrypt(sealed[:12], sealed[12:], prefix)
     env_bytes = bytes.fromhex(GOLDEN_ENV_HEX)
     assert body == len(env_bytes).to_bytes(4, "big") + env_bytes
     assert len(data) == len(prefix) + 12 + len(body) + 16
     header, container = backup.parse_backup(data)
     assert (header.account_id, header.generation, header.epoch, header.count, header.created) == (
-        "ABCDEFGH23", 1, 2, 1, 1700000000.5)
+        "ABCDEFGH23",
+        1,
+        2,
+        1,
+        1700000000.5,
+    )
     assert header.slot == GOLDEN_SLOT and container.prefix == prefix
 
 
 def _set_password(rec_vault: Vault, record_id: str, value: str) -> None:
     rec = rec_vault.record(record_id)
-    rec_vault.update(replace(rec, fields=tuple(replace(f, value=value) if f.name == "password" else f
-                                               for f in rec.fields)))
+    rec_vault.update(
+        replace(
+            rec,
+            fields=tuple(
+                replace(f, value=value) if f.name == "password" else f for f in rec.fields
+            ),
+        )
+    )
 
 
 def test_restore_into_an_empty_vault_of_the_same_account(vault: Vault, tmp_path: Path) -> None:
@@ -260,8 +296,14 @@ def test_edits_on_both_sides_keep_every_value(vault: Vault, tmp_path: Path) -> N
     path = tmp_path / "b.srbk"
     backup.create_backup(vault, path)
     rec = vault.record(gh_id)
-    vault.update(replace(rec, fields=tuple(replace(f, value="ann2") if f.name == "username" else f
-                                           for f in rec.fields)))
+    vault.update(
+        replace(
+            rec,
+            fields=tuple(
+                replace(f, value="ann2") if f.name == "username" else f for f in rec.fields
+            ),
+        )
+    )
     report = backup.restore_backup(vault, path, PW)
     assert report.kept_newer == 1
     gh = vault.record(gh_id)
@@ -276,14 +318,18 @@ def test_undecryptable_records(vault: Vault, tmp_path: Path) -> None:
     backup.create_backup(vault, path)
     (cur,) = vault.store.versions(gh_id)
     vv_text = json.dumps({**cur.vv, "zz": 9}, sort_keys=True, separators=(",", ":"))
-    vault.apply([Envelope(gh_id, vv_text, cur.hlc + 1, "zz", False, os.urandom(len(cur.ciphertext)))])
+    vault.apply(
+        [Envelope(gh_id, vv_text, cur.hlc + 1, "zz", False, os.urandom(len(cur.ciphertext)))]
+    )
     with pytest.raises(VaultError, match="cannot be decrypted"):
         vault.record(gh_id)
     assert backup.restore_backup(vault, path, PW).restored == 1
     assert vault.record(gh_id).value("password") == "gh-1"
 
     envs = vault.store.all_versions()
-    damaged = [replace(e, ciphertext=bytes(len(e.ciphertext))) if e.record_id == gh_id else e for e in envs]
+    damaged = [
+        replace(e, ciphertext=bytes(len(e.ciphertext))) if e.record_id == gh_id else e for e in envs
+    ]
     data = backup.encode_backup(vault.slot, vault.keys, damaged, time.time())
     bad_path = tmp_path / "damaged.srbk"
     bad_path.write_bytes(data)
@@ -297,7 +343,11 @@ def test_records_deleted_before_the_backup_stay_deleted(vault: Vault, tmp_path: 
     path = tmp_path / "b.srbk"
     backup.create_backup(vault, path)
     header, _ = backup.parse_backup(path.read_bytes())
-    assert header.count == 1 and header.params == vault.slot.kit.params and header.salt == vault.slot.kit.salt
+    assert (
+        header.count == 1
+        and header.params == vault.slot.kit.params
+        and header.salt == vault.slot.kit.salt
+    )
     fresh = Vault.adopt(tmp_path / "fresh", vault.slot, vault.keys, [])
     assert backup.restore_backup(fresh, path, PW) == backup.RestoreReport(1, 0, 0, 0)
     assert _titles(fresh) == ["GitHub"]
@@ -324,9 +374,12 @@ def _with_kit_params(data: bytes, params: KdfParams) -> bytes:
     return b"SRBK\x01" + len(hbytes).to_bytes(4, "big") + hbytes + container.sealed_body
 
 
-@pytest.mark.parametrize("params", [KdfParams(8192, 1, 1), KdfParams(4 * 1024 * 1024, 3, 4), KdfParams(65536, 50, 4)])
+@pytest.mark.parametrize(
+    "params", [KdfParams(8192, 1, 1), KdfParams(4 * 1024 * 1024, 3, 4), KdfParams(65536, 50, 4)]
+)
 def test_kdf_cost_outside_floor_or_ceiling_is_refused_before_any_kdf(
-        vault: Vault, tmp_path: Path, params: KdfParams) -> None:
+    vault: Vault, tmp_path: Path, params: KdfParams
+) -> None:
     path = tmp_path / "b.srbk"
     backup.create_backup(vault, path)
     bad = _with_kit_params(path.read_bytes(), params)

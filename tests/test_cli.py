@@ -26,11 +26,22 @@ class Cli:
         self.home = home
         self.cwd = cwd
 
-    def run(self, *args: str, password: str | None = PASSWORD, stdin: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*_cmd(), *args], cwd=self.cwd, env=cli_env(self.home, password, **(env or {})),
-                              input=stdin or "",
-                              capture_output=True, text=True, timeout=60)
+    def run(
+        self,
+        *args: str,
+        password: str | None = PASSWORD,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*_cmd(), *args],
+            cwd=self.cwd,
+            env=cli_env(self.home, password, **(env or {})),
+            input=stdin or "",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def ok(self, *args: str, **kw: object) -> str:
         r = self.run(*args, **kw)  # type: ignore[arg-type]
@@ -60,17 +71,38 @@ def account(cli: Cli) -> tuple[Cli, str]:
 
 def test_help_lists_every_command(cli: Cli) -> None:
     out = cli.ok("--help", password=None)
-    for name in ("signup", "kit", "ls", "get", "add", "edit", "rm", "generate", "totp", "passwd",
-                 "backup", "audit", "lock"):
+    for name in (
+        "signup",
+        "kit",
+        "ls",
+        "get",
+        "add",
+        "edit",
+        "rm",
+        "generate",
+        "totp",
+        "passwd",
+        "backup",
+        "audit",
+        "lock",
+    ):
         assert name in out
 
 
 def test_cli_path_never_imports_textual(account: tuple[Cli, str]) -> None:
     cli, _ = account
-    code = ("import sys; from cli.main import main; rc = main(['ls']); "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
-            "print('TEXTUAL', bad); sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", code], env=cli_env(cli.home, PASSWORD), capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; from cli.main import main; rc = main(['ls']); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'); "
+        "print('TEXTUAL', bad); sys.exit(rc)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        env=cli_env(cli.home, PASSWORD),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "TEXTUAL []" in r.stdout
 
@@ -90,17 +122,49 @@ def test_signup_writes_kit_and_prints_account_id(account: tuple[Cli, str]) -> No
 
 def test_record_lifecycle(account: tuple[Cli, str]) -> None:
     cli, _ = account
-    rid = cli.ok("add", "login", "--title", "GitHub", "--field", "username=ann", "--field", "password=hunter2-x",
-                 "--field", "url=https://github.com", "--tag", "work", "--tag", "dev").strip()
+    rid = cli.ok(
+        "add",
+        "login",
+        "--title",
+        "GitHub",
+        "--field",
+        "username=ann",
+        "--field",
+        "password=hunter2-x",
+        "--field",
+        "url=https://github.com",
+        "--tag",
+        "work",
+        "--tag",
+        "dev",
+    ).strip()
     cli.ok("add", "note", "--title", "Door codes", "--notes", "front 1234")
     rows = json.loads(cli.ok("ls", "--json"))
     assert [r["title"] for r in rows] == ["Door codes", "GitHub"]
     gh = rows[1]
-    assert set(gh) == {"id", "title", "type", "username", "url", "tags", "favorite", "modified", "conflict"}
-    assert (gh["id"], gh["type"], gh["username"], gh["url"], gh["tags"]) == (rid, "login", "ann", "https://github.com", ["work", "dev"])
+    assert set(gh) == {
+        "id",
+        "title",
+        "type",
+        "username",
+        "url",
+        "tags",
+        "favorite",
+        "modified",
+        "conflict",
+    }
+    assert (gh["id"], gh["type"], gh["username"], gh["url"], gh["tags"]) == (
+        rid,
+        "login",
+        "ann",
+        "https://github.com",
+        ["work", "dev"],
+    )
     assert rows[0]["username"] is None and rows[0]["url"] is None
     assert [r["title"] for r in json.loads(cli.ok("ls", "--json", "--tag", "WORK"))] == ["GitHub"]
-    assert [r["title"] for r in json.loads(cli.ok("ls", "--json", "--type", "note"))] == ["Door codes"]
+    assert [r["title"] for r in json.loads(cli.ok("ls", "--json", "--type", "note"))] == [
+        "Door codes"
+    ]
     assert cli.ok("get", "github", "--field", "PASSWORD") == "hunter2-x\n"
     text = cli.ok("get", "GitHub")
     assert "hunter2-x" not in text and "ann" in text
@@ -108,9 +172,22 @@ def test_record_lifecycle(account: tuple[Cli, str]) -> None:
     cli.ok("edit", rid, "--field", "password=new-secret-2")
     doc = json.loads(cli.ok("get", rid, "--json"))
     assert {f["name"]: f["value"] for f in doc["fields"]}["password"] == "new-secret-2"
-    assert doc["history"][0]["fields"] == [{"name": "password", "kind": "secret", "value": "hunter2-x"}]
-    assert set(doc) >= {"id", "title", "type", "fields", "notes", "tags", "favorite", "created", "modified",
-                        "conflict", "history"}
+    assert doc["history"][0]["fields"] == [
+        {"name": "password", "kind": "secret", "value": "hunter2-x"}
+    ]
+    assert set(doc) >= {
+        "id",
+        "title",
+        "type",
+        "fields",
+        "notes",
+        "tags",
+        "favorite",
+        "created",
+        "modified",
+        "conflict",
+        "history",
+    }
     assert doc["created"].endswith("Z") or doc["created"].endswith("+00:00")
 
     cli.ok("rm", "GitHub")
@@ -125,7 +202,9 @@ def test_generate_and_totp(account: tuple[Cli, str]) -> None:
     words = cli.ok("generate", "--words", "6", password=None).strip().split("-")
     assert len(words) == 6
     assert_error(cli.run("generate", "--length", "2", password=None), 2)
-    cli.ok("add", "login", "--title", "Bank", "--field", "totp=JBSWY3DPEHPK3PXP", "--generate-password")
+    cli.ok(
+        "add", "login", "--title", "Bank", "--field", "totp=JBSWY3DPEHPK3PXP", "--generate-password"
+    )
     code = cli.ok("totp", "Bank").strip()
     assert len(code) == 6 and code.isdigit()
     assert len(cli.ok("get", "Bank", "--field", "password").strip()) == 20
@@ -156,14 +235,18 @@ def test_bad_input_gives_exit_code_and_one_line(account: tuple[Cli, str], tmp_pa
     d.polygon([(90, 90), (110, 20), (140, 70)], fill=(90, 60, 30))
     d.polygon([(230, 90), (210, 20), (180, 70)], fill=(90, 60, 30))
     cat.save(tmp_path / "cat.jpg", quality=85)
-    assert_error(cli.run("kit", "--check", str(tmp_path / "cat.jpg"), password=None), 3, "no QR code")
+    assert_error(
+        cli.run("kit", "--check", str(tmp_path / "cat.jpg"), password=None), 3, "no QR code"
+    )
 
     from fpdf import FPDF
 
     blank = FPDF()
     blank.add_page()
     blank.output(str(tmp_path / "empty.pdf"))
-    assert_error(cli.run("kit", "--check", str(tmp_path / "empty.pdf"), password=None), 3, "no QR code")
+    assert_error(
+        cli.run("kit", "--check", str(tmp_path / "empty.pdf"), password=None), 3, "no QR code"
+    )
 
     (tmp_path / "noise.png").write_bytes(random.Random(1).randbytes(2000))
     assert_error(cli.run("kit", "--check", str(tmp_path / "noise.png"), password=None), 2)
@@ -182,9 +265,21 @@ def test_passwd_outdates_old_kit(account: tuple[Cli, str], tmp_path: Path) -> No
     cli.ok("add", "login", "--title", "Keep me", "--field", "password=abc-123-xyz")
     newdir = tmp_path / "newkit"
     newdir.mkdir()
-    cli.ok("passwd", "--kit-dir", str(newdir), "--password-stdin", password=None, stdin=f"{PASSWORD}\n{NEW_PASSWORD}\n")
+    cli.ok(
+        "passwd",
+        "--kit-dir",
+        str(newdir),
+        "--password-stdin",
+        password=None,
+        stdin=f"{PASSWORD}\n{NEW_PASSWORD}\n",
+    )
     assert_error(cli.run("kit", "--check", str(old_png), password=None), 3, "outdated")
-    cli.ok("kit", "--check", str(newdir / f"Strongroom-Authentication-Kit-{account_id}.png"), password=None)
+    cli.ok(
+        "kit",
+        "--check",
+        str(newdir / f"Strongroom-Authentication-Kit-{account_id}.png"),
+        password=None,
+    )
     assert_error(cli.run("ls"), 3, "password")
     assert cli.ok("get", "Keep me", "--field", "password", password=NEW_PASSWORD) == "abc-123-xyz\n"
 
@@ -194,7 +289,12 @@ def test_kit_of_another_account_is_rejected(account: tuple[Cli, str], tmp_path: 
     other = Cli(tmp_path / "other-home", tmp_path / "o")
     other.cwd.mkdir()
     other_id = other.ok("signup", "--email", "bob@example.com").strip()
-    r = cli.run("kit", "--check", str(other.cwd / f"Strongroom-Authentication-Kit-{other_id}.pdf"), password=None)
+    r = cli.run(
+        "kit",
+        "--check",
+        str(other.cwd / f"Strongroom-Authentication-Kit-{other_id}.pdf"),
+        password=None,
+    )
     assert_error(r, 3, "different account")
 
 
@@ -217,13 +317,29 @@ def test_backup_create_and_restore(account: tuple[Cli, str], tmp_path: Path) -> 
     assert_error(cli.run("backup", "create", str(file)), 2, "--force")
     cli.ok("rm", "Saved")
     cli.ok("passwd", "--password-stdin", password=None, stdin=f"{PASSWORD}\n{NEW_PASSWORD}\n")
-    r = cli.run("backup", "restore", str(file), password=NEW_PASSWORD)  # the current password does not open it
+    r = cli.run(
+        "backup", "restore", str(file), password=NEW_PASSWORD
+    )  # the current password does not open it
     assert_error(r, 3, "in force when it was made")
-    cli.ok("backup", "restore", str(file), password=NEW_PASSWORD, env={"STRONGROOM_BACKUP_PASSWORD": PASSWORD})
+    cli.ok(
+        "backup",
+        "restore",
+        str(file),
+        password=NEW_PASSWORD,
+        env={"STRONGROOM_BACKUP_PASSWORD": PASSWORD},
+    )
     assert cli.ok("get", "Saved", "--field", "password", password=NEW_PASSWORD) == "p-1-p\n"
     fresh = Cli(tmp_path / "fresh-home", tmp_path)
     fresh.ok("backup", "restore", str(file), password=PASSWORD)
     assert fresh.ok("get", "Saved", "--field", "password") == "p-1-p\n"
-    assert_error(cli.run("backup", "restore", str(tmp_path / "nope.srbk"), password=NEW_PASSWORD), 2, "no backup")
+    assert_error(
+        cli.run("backup", "restore", str(tmp_path / "nope.srbk"), password=NEW_PASSWORD),
+        2,
+        "no backup",
+    )
     (tmp_path / "junk.srbk").write_bytes(b"not a backup at all")
-    assert_error(cli.run("backup", "restore", str(tmp_path / "junk.srbk"), password=NEW_PASSWORD), 2, "not a Strongroom")
+    assert_error(
+        cli.run("backup", "restore", str(tmp_path / "junk.srbk"), password=NEW_PASSWORD),
+        2,
+        "not a Strongroom",
+    )

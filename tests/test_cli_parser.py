@@ -21,16 +21,21 @@ def test_every_command_is_mapped_to_the_area_that_registers_it() -> None:
     assert COMMAND_AREAS == registered
 
 
-@pytest.mark.parametrize(("argv", "word"), [
-    (["get", "GitHub"], "get"),
-    (["--home", "/x", "get", "GitHub"], "get"),
-    (["--home=/x", "--password-stdin", "ls"], "ls"),
-    (["--help"], None),
-    (["-h", "get"], None),
-    ([], None),
-    (["--home", "get"], None),  # `get` is the value of --home here, not a command
-])
-def test_the_command_word_is_found_after_the_global_options(argv: list[str], word: str | None) -> None:
+@pytest.mark.parametrize(
+    ("argv", "word"),
+    [
+        (["get", "GitHub"], "get"),
+        (["--home", "/x", "get", "GitHub"], "get"),
+        (["--home=/x", "--password-stdin", "ls"], "ls"),
+        (["--help"], None),
+        (["-h", "get"], None),
+        ([], None),
+        (["--home", "get"], None),  # `get` is the value of --home here, not a command
+    ],
+)
+def test_the_command_word_is_found_after_the_global_options(
+    argv: list[str], word: str | None
+) -> None:
     assert command_word(argv) == word
 
 
@@ -38,7 +43,9 @@ def test_one_areas_parser_parses_a_command_exactly_as_the_full_parser() -> None:
     argv = ["--home", "/tmp/h", "get", "GitHub", "--field", "password", "--password-stdin"]
     full = vars(build_parser().parse_args(argv))
     only = vars(build_parser(command_word(argv)).parse_args(argv))
-    assert {k: v for k, v in only.items() if k != "func"} == {k: v for k, v in full.items() if k != "func"}
+    assert {k: v for k, v in only.items() if k != "func"} == {
+        k: v for k, v in full.items() if k != "func"
+    }
     assert only["func"] is full["func"]
 
 

@@ -39,11 +39,15 @@ class Server:
 
 
 def _start(cmd: list[str], url: str, cwd: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(), cwd=cwd)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(), cwd=cwd
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"the server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
                 return proc
@@ -60,7 +64,16 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox"
-    common = ["--port", str(port), "--outbox", str(outbox), "--base-url", url, "--rate-limit-scale", "10"]
+    common = [
+        "--port",
+        str(port),
+        "--outbox",
+        str(outbox),
+        "--base-url",
+        url,
+        "--rate-limit-scale",
+        "10",
+    ]
     schema = None
     if request.param == "postgres":
         if _PG_SKIP:
@@ -88,8 +101,24 @@ def sqlite_server(tmp_path: Path) -> Iterator[Server]:
     """`strongroom server` as a person starts it: SQLite file, default rate limits."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start([sys.executable, "-m", "cli", "server", "--db", str(tmp_path / "server.db"), "--port",
-                   str(port), "--outbox", str(tmp_path / "outbox"), "--base-url", url], url, tmp_path)
+    proc = _start(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "server",
+            "--db",
+            str(tmp_path / "server.db"),
+            "--port",
+            str(port),
+            "--outbox",
+            str(tmp_path / "outbox"),
+            "--base-url",
+            url,
+        ],
+        url,
+        tmp_path,
+    )
     try:
         yield Server(url, tmp_path / "outbox")
     finally:
@@ -106,8 +135,12 @@ class Device:
         self.home = home
         home.parent.mkdir(parents=True, exist_ok=True)
 
-    def run(self, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(cli_env(self.home, password, **env), *args, cwd=self.home.parent, timeout=120)
+    def run(
+        self, *args: str, password: str | None = PW, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return run_cli(
+            cli_env(self.home, password, **env), *args, cwd=self.home.parent, timeout=120
+        )
 
     def ok(self, *args: str, **kw: str) -> str:
         r = self.run(*args, **kw)  # type: ignore[arg-type]
@@ -133,8 +166,9 @@ def one_error(r: subprocess.CompletedProcess[str], code: int, *words: str) -> st
     return lines[0]
 
 
-def on_a_terminal(dev: Device, args: list[str], answers: list[tuple[str, str]],
-                  password: str = PW) -> tuple[int, str]:
+def on_a_terminal(
+    dev: Device, args: list[str], answers: list[tuple[str, str]], password: str = PW
+) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal (so getpass prompts), typing each answer after its prompt."""
     import pty
     import select
@@ -169,7 +203,9 @@ def on_a_terminal(dev: Device, args: list[str], answers: list[tuple[str, str]],
 
 
 def kit_png(folder: Path) -> Path:
-    pngs = sorted(folder.glob("Strongroom-Authentication-Kit-*.png"), key=lambda p: p.stat().st_mtime)
+    pngs = sorted(
+        folder.glob("Strongroom-Authentication-Kit-*.png"), key=lambda p: p.stat().st_mtime
+    )
     assert pngs, f"no Kit in {folder}"
     return pngs[-1]
 
@@ -187,19 +223,25 @@ def reset_link(outbox: Path) -> str:
     raise AssertionError(f"no reset email in {outbox}")
 
 
-def test_two_devices_sign_up_sign_in_sync_and_change_password(server: Server, tmp_path: Path) -> None:
+def test_two_devices_sign_up_sign_in_sync_and_change_password(
+    server: Server, tmp_path: Path
+) -> None:
     a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
     kits = tmp_path / "kits"
     kits.mkdir()
 
-    account_id = a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url).strip()
+    account_id = a.ok(
+        "signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url
+    ).strip()
     assert re.fullmatch(r"[0-9A-Z]{10}", account_id), account_id
     png = kits / f"Strongroom-Authentication-Kit-{account_id}.png"
     assert png.is_file() and png.with_suffix(".pdf").is_file()
     st = a.json("sync", "status")
     assert st["method"] == "cloud" and st["server"] == server.url  # type: ignore[index]
 
-    a.ok("add", "login", "--title", "GitHub", "--field", "username=ann", "--field", "password=first")
+    a.ok(
+        "add", "login", "--title", "GitHub", "--field", "username=ann", "--field", "password=first"
+    )
     assert a.json("sync", "status")["pending_changes"] == 1  # type: ignore[index]
     a.ok("sync", "now")
     st = a.json("sync", "status")
@@ -241,8 +283,12 @@ def test_two_devices_sign_up_sign_in_sync_and_change_password(server: Server, tm
     a.ok("add", "note", "--title", "After the change", password=NEW_PW)
     a.ok("sync", "now", password=NEW_PW)
     # B, still on the old password, is told plainly (exit 3) and loses nothing
-    one_error(b.run("sync", "now"), 3, "password was changed on another device", "STRONGROOM_NEW_PASSWORD")
-    one_error(b.run("sync", "now", STRONGROOM_NEW_PASSWORD="not the new one"), 3, "new account password")
+    one_error(
+        b.run("sync", "now"), 3, "password was changed on another device", "STRONGROOM_NEW_PASSWORD"
+    )
+    one_error(
+        b.run("sync", "now", STRONGROOM_NEW_PASSWORD="not the new one"), 3, "new account password"
+    )
     assert b.password_of("GitHub") == "resolved"  # the old password still opens B
     # B, in a terminal, is asked for the new password, adopts it and syncs
     code, screen = on_a_terminal(b, ["sync", "now"], [("New Account Password:", NEW_PW)])
@@ -252,10 +298,24 @@ def test_two_devices_sign_up_sign_in_sync_and_change_password(server: Server, tm
     one_error(b.run("ls"), 3, "wrong")  # the old password no longer opens B
     # the old Kit is refused on a new device, the new one works
     c = Device(tmp_path / "c" / "home")
-    one_error(c.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url, password=NEW_PW),
-              3, "password change")
+    one_error(
+        c.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--kit",
+            str(old_png),
+            "--server",
+            server.url,
+            password=NEW_PW,
+        ),
+        3,
+        "password change",
+    )
     one_error(c.run("ls", password=NEW_PW), 2, "no account")
-    c.ok("signin", "--email", EMAIL, "--kit", str(png), "--server", server.url, password=NEW_PW)  # the new Kit
+    c.ok(
+        "signin", "--email", EMAIL, "--kit", str(png), "--server", server.url, password=NEW_PW
+    )  # the new Kit
     assert len(c.json("ls", password=NEW_PW)) == 4  # type: ignore[arg-type]
 
 
@@ -264,14 +324,18 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     kits, new_kits = tmp_path / "kits", tmp_path / "new-kits"
     kits.mkdir()
     new_kits.mkdir()
-    account_id = a.ok("signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url).strip()
+    account_id = a.ok(
+        "signup", "--email", EMAIL, "--kit-dir", str(kits), "--server", server.url
+    ).strip()
     old_png = kits / f"Strongroom-Authentication-Kit-{account_id}.png"
     a.ok("add", "login", "--title", "Mail", "--field", "password=kept-safe")
     a.ok("sync", "now")
     b.ok("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url)
     b.ok("add", "note", "--title", "Written on B")
     b.ok("sync", "now")
-    c = Device(tmp_path / "c" / "home")  # signed in by the typed code; never syncs before signing in again
+    c = Device(
+        tmp_path / "c" / "home"
+    )  # signed in by the typed code; never syncs before signing in again
     code_text = a.ok("kit", "--code").strip()
     c.ok("signin", "--email", EMAIL, "--code", code_text, "--server", server.url)
 
@@ -280,7 +344,9 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     r = helper.run("reset", "--email", EMAIL, "--server", server.url, password=None)
     assert r.returncode == 0, r.stderr
     assert "--reset-code" in r.stderr
-    assert helper.run("reset", "--email", "nobody@example.com", "--server", server.url).returncode == 0
+    assert (
+        helper.run("reset", "--email", "nobody@example.com", "--server", server.url).returncode == 0
+    )
     link = reset_link(server.outbox)
     page = httpx.get(link)
     assert page.status_code == 200 and "wipes" in page.text
@@ -299,35 +365,90 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
 
     # a device holding another account refuses the code before using it up
     bob = Device(tmp_path / "bob" / "home")
-    bob.ok("signup", "--email", "bob@example.com", "--kit-dir", str(tmp_path), "--server", server.url)
-    one_error(bob.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code,
-                      STRONGROOM_NEW_PASSWORD=RESET_PW), 2, "already has an account")
+    bob.ok(
+        "signup", "--email", "bob@example.com", "--kit-dir", str(tmp_path), "--server", server.url
+    )
+    one_error(
+        bob.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--server",
+            server.url,
+            "--reset-code",
+            code,
+            STRONGROOM_NEW_PASSWORD=RESET_PW,
+        ),
+        2,
+        "already has an account",
+    )
 
     # the new password is chosen on A with the setup code; a new Kit is written
-    r = a.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code, "--kit-dir", str(new_kits),
-              STRONGROOM_NEW_PASSWORD=RESET_PW, password=None)
+    r = a.run(
+        "signin",
+        "--email",
+        EMAIL,
+        "--server",
+        server.url,
+        "--reset-code",
+        code,
+        "--kit-dir",
+        str(new_kits),
+        STRONGROOM_NEW_PASSWORD=RESET_PW,
+        password=None,
+    )
     assert r.returncode == 0, r.stderr
     assert f"kept in {backup}" in r.stderr and "backup restore" in r.stderr
     new_png = kit_png(new_kits)
     assert a.json("ls", password=RESET_PW) == []  # the cloud data is gone ...
-    a.ok("backup", "restore", str(backup), password=RESET_PW, STRONGROOM_BACKUP_PASSWORD=PW)  # ... nothing is lost
+    a.ok(
+        "backup", "restore", str(backup), password=RESET_PW, STRONGROOM_BACKUP_PASSWORD=PW
+    )  # ... nothing is lost
     assert a.password_of("Mail", password=RESET_PW) == "kept-safe"
     a.ok("sync", "now", password=RESET_PW)
     # only a vault of an older generation of the account is replaced in place
-    one_error(a.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW),
-              2, "already has an account")
+    one_error(
+        a.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--kit",
+            str(new_png),
+            "--server",
+            server.url,
+            password=RESET_PW,
+        ),
+        2,
+        "already has an account",
+    )
     assert a.password_of("Mail", password=RESET_PW) == "kept-safe"
 
     # B meets the reset too: backup kept, then signs in again in place with the new Kit
     line = one_error(b.run("sync", "now"), 3, "reset", "backup", "--kit")
     b_backup = Path(re.search(r"backup (\S+\.srbk)", line).group(1))  # type: ignore[union-attr]
     assert b_backup.is_file()
-    one_error(b.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", server.url, password=RESET_PW),
-              3, "reset")
-    r = b.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    one_error(
+        b.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--kit",
+            str(old_png),
+            "--server",
+            server.url,
+            password=RESET_PW,
+        ),
+        3,
+        "reset",
+    )
+    r = b.run(
+        "signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW
+    )
     assert r.returncode == 0 and f"kept in {b_backup}" in r.stderr, r.stderr
     # C never met the reset before signing in again: its (locked) store is kept, encrypted, all the same
-    r = c.run("signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW)
+    r = c.run(
+        "signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=RESET_PW
+    )
     assert r.returncode == 0, r.stderr
     kept = Path(re.search(r"kept in (\S+\.db):", r.stderr).group(1))  # type: ignore[union-attr]
     assert kept.is_file() and b"kept-safe" not in kept.read_bytes()
@@ -340,11 +461,25 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     assert "Written on B" in {x["title"] for x in a.json("ls", password=RESET_PW)}  # type: ignore[union-attr]
     # the setup code works once
     d = Device(tmp_path / "d" / "home")
-    one_error(d.run("signin", "--email", EMAIL, "--server", server.url, "--reset-code", code,
-                    STRONGROOM_NEW_PASSWORD=RESET_PW), 3, "setup code")
+    one_error(
+        d.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--server",
+            server.url,
+            "--reset-code",
+            code,
+            STRONGROOM_NEW_PASSWORD=RESET_PW,
+        ),
+        3,
+        "setup code",
+    )
 
 
-def test_sync_cloud_moves_a_local_account_and_shows_download_progress(sqlite_server: Server, tmp_path: Path) -> None:
+def test_sync_cloud_moves_a_local_account_and_shows_download_progress(
+    sqlite_server: Server, tmp_path: Path
+) -> None:
     """A local account (password already changed once, 2,100 records) moves to the server; a new device
     downloads it with progress on stderr. A second local account with the same email is refused."""
     from vault.records import new_record
@@ -366,7 +501,9 @@ def test_sync_cloud_moves_a_local_account_and_shows_download_progress(sqlite_ser
     assert r.returncode == 0, r.stderr
     assert "cloud sync" in r.stderr.lower()
     assert a.json("sync", "status", password=NEW_PW)["pending_changes"] == 0  # type: ignore[index]
-    r = b.run("signin", "--email", EMAIL, "--kit", str(kit_png(kits)), "--server", url, password=NEW_PW)
+    r = b.run(
+        "signin", "--email", EMAIL, "--kit", str(kit_png(kits)), "--server", url, password=NEW_PW
+    )
     assert r.returncode == 0, r.stderr
     assert "Downloading the vault" in r.stderr and "(100%)" in r.stderr
     assert "2100 record(s)" in r.stderr
@@ -394,16 +531,37 @@ def _point_at(home: Path, url: str) -> None:
 def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Path) -> None:
     a = Device(tmp_path / "a" / "home")
     closed = f"http://127.0.0.1:{free_port()}"
-    one_error(a.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", closed), 4, "cannot reach")
+    one_error(
+        a.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", closed),
+        4,
+        "cannot reach",
+    )
     one_error(a.run("ls"), 2, "no account")  # nothing half-made on the device
     a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url)
     b = Device(tmp_path / "b" / "home")
-    one_error(b.run("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url), 2,
-              "signin")
+    one_error(
+        b.run(
+            "signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", sqlite_server.url
+        ),
+        2,
+        "signin",
+    )
     one_error(b.run("ls"), 2, "no account")
     png = kit_png(tmp_path)
-    one_error(b.run("signin", "--email", EMAIL, "--kit", str(png), "--server", sqlite_server.url,
-                    password="wrong password!"), 3, "wrong")
+    one_error(
+        b.run(
+            "signin",
+            "--email",
+            EMAIL,
+            "--kit",
+            str(png),
+            "--server",
+            sqlite_server.url,
+            password="wrong password!",
+        ),
+        3,
+        "wrong",
+    )
     one_error(b.run("signin", "--email", EMAIL, "--server", sqlite_server.url), 2, "--kit")
     # offline (the server unreachable): the change waits in the queue, and a password change is
     # refused as a whole (the server must swap it first): the old password and Kit keep working
@@ -411,7 +569,11 @@ def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Pat
     a.ok("add", "note", "--title", "Queued")
     one_error(a.run("sync", "now"), 4, "cannot reach")
     kit_before = png.read_bytes()
-    one_error(a.run("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW), 4, "cannot reach")
+    one_error(
+        a.run("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW),
+        4,
+        "cannot reach",
+    )
     assert png.read_bytes() == kit_before
     assert a.json("sync", "status")["pending_changes"] == 1  # type: ignore[index]
     _point_at(a.home, sqlite_server.url)
@@ -421,14 +583,21 @@ def test_server_errors_leave_nothing_behind(sqlite_server: Server, tmp_path: Pat
     assert [x["title"] for x in b.json("ls")] == ["Queued"]  # type: ignore[index]
 
 
-def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_server: Server, tmp_path: Path) -> None:
+def test_sync_serve_polls_the_server_and_stops_on_a_password_change(
+    sqlite_server: Server, tmp_path: Path
+) -> None:
     url = sqlite_server.url
     a, b = Device(tmp_path / "a" / "home"), Device(tmp_path / "b" / "home")
     a.ok("signup", "--email", EMAIL, "--kit-dir", str(tmp_path), "--server", url)
     b.ok("signin", "--email", EMAIL, "--kit", str(kit_png(tmp_path)), "--server", url)
-    serve = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve", "--interval", "1"],
-                             env=cli_env(b.home, PW), cwd=tmp_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "cli", "sync", "serve", "--interval", "1"],
+        env=cli_env(b.home, PW),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         a.ok("add", "note", "--title", "Seen by the server poller")
         a.ok("sync", "now")
@@ -447,7 +616,9 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
         a.ok("passwd", "--kit-dir", str(tmp_path), STRONGROOM_NEW_PASSWORD=NEW_PW)
         assert serve.wait(timeout=30) == 3  # told, and stopped: it needs the new password
         said = (serve.stderr.read() if serve.stderr else "").lower()
-        assert "password was changed on another device" in said and "strongroom_new_password" in said
+        assert (
+            "password was changed on another device" in said and "strongroom_new_password" in said
+        )
     finally:
         if serve.poll() is None:
             serve.terminate()
@@ -458,18 +629,32 @@ def test_sync_serve_polls_the_server_and_stops_on_a_password_change(sqlite_serve
     assert "Sent by the poller" in {x["title"] for x in a.json("ls", password=NEW_PW)}  # type: ignore[union-attr]
 
 
-def test_an_account_created_on_the_server_is_never_dropped_here(sqlite_server: Server, tmp_path: Path) -> None:
+def test_an_account_created_on_the_server_is_never_dropped_here(
+    sqlite_server: Server, tmp_path: Path
+) -> None:
     """Sign-in rate-limited right after the server created the account: the device keeps the account
     (its Account Key exists nowhere else) and says how to finish."""
     import base64
 
     carol = "carol@example.com"
-    for _ in range(12):  # unknown emails count like known ones: the account's sign-in budget is spent
-        httpx.post(f"{sqlite_server.url}/v1/signin/start",
-                   json={"email": carol, "A": base64.b64encode(secrets.token_bytes(256)).decode()})
+    for _ in range(
+        12
+    ):  # unknown emails count like known ones: the account's sign-in budget is spent
+        httpx.post(
+            f"{sqlite_server.url}/v1/signin/start",
+            json={"email": carol, "A": base64.b64encode(secrets.token_bytes(256)).decode()},
+        )
     dev = Device(tmp_path / "c" / "home")
-    line = one_error(dev.run("signup", "--email", carol, "--kit-dir", str(tmp_path), "--server", sqlite_server.url),
-                     4, "created on the server", "kept on this device", "strongroom kit", "sync cloud")
+    line = one_error(
+        dev.run(
+            "signup", "--email", carol, "--kit-dir", str(tmp_path), "--server", sqlite_server.url
+        ),
+        4,
+        "created on the server",
+        "kept on this device",
+        "strongroom kit",
+        "sync cloud",
+    )
     assert "too many attempts" in line
     assert dev.json("ls") == []  # the account is here, unlocked by its password
     assert dev.json("sync", "status")["method"] == "cloud"  # type: ignore[index]
@@ -477,9 +662,9 @@ def test_an_account_created_on_the_server_is_never_dropped_here(sqlite_server: S
     dev.ok("kit", "--png", str(tmp_path / "carol.png"))
 
 
-
 def test_rotating_the_account_key_on_a_cloud_device_keeps_it_syncing_and_retires_the_old_kit(
-        sqlite_server: Server, tmp_path: Path) -> None:
+    sqlite_server: Server, tmp_path: Path
+) -> None:
     """Settings → rotate the Account Key (sync.engine.rotate_account_key): the server swaps the
     credentials first, so this device keeps syncing; a new device needs the new Kit."""
     from sync.engine import rotate_account_key
@@ -503,6 +688,11 @@ def test_rotating_the_account_key_on_a_cloud_device_keeps_it_syncing_and_retires
 
     a.ok("add", "note", "--title", "After")
     a.ok("sync", "now")  # same password, new keys: the server already knows them
-    assert c.run("signin", "--email", EMAIL, "--kit", str(old_png), "--server", sqlite_server.url).returncode == 3
+    assert (
+        c.run(
+            "signin", "--email", EMAIL, "--kit", str(old_png), "--server", sqlite_server.url
+        ).returncode
+        == 3
+    )
     c.ok("signin", "--email", EMAIL, "--kit", str(new_png), "--server", sqlite_server.url)
     assert {r["title"] for r in c.json("ls")} == {"Before", "After"}  # type: ignore[union-attr]

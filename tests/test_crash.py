@@ -68,8 +68,11 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> 
     deleted: set[str] = set()
     acked = 0
     for round_no in range(8):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(home), PW, str(rng.randrange(1 << 30))],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(home), PW, str(rng.randrange(1 << 30))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, 0.4))  # from "right after the first write started" to mid-run
@@ -78,7 +81,9 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> 
         assert child.returncode == -signal.SIGKILL
         undecided = None
         lines = out.split("\n")
-        for line in lines[:-1]:  # the last piece is unterminated (empty, or cut by the kill): not an ack
+        for line in lines[
+            :-1
+        ]:  # the last piece is unterminated (empty, or cut by the kill): not an ack
             op, rid, n = line.split()
             if op == "deleting":
                 undecided = rid
@@ -109,5 +114,7 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> 
         resurrected = deleted & shown.keys()
         assert not resurrected, f"acknowledged deletes undone {ctx}"
         v.close()
-    print(f"crash test: 8 SIGKILLs, {acked} acknowledged operations verified, {len(live)} records live")
+    print(
+        f"crash test: 8 SIGKILLs, {acked} acknowledged operations verified, {len(live)} records live"
+    )
     assert acked > 30, f"the child did too little work to prove anything ({acked} operations)"

@@ -26,11 +26,32 @@ def homes(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     a, b, folder = tmp_path / "a", tmp_path / "b", tmp_path / "Dropbox"
     folder.mkdir()
     account = ok(a, "signup", "--email", EMAIL, "--kit-dir", str(tmp_path)).strip()
-    ok(a, "add", "login", "--title", "Mail", "--field", "username=lee", "--field", "password=base-pw",
-       "--field", "url=https://mail.example.org", "--tag", "work-tag")
+    ok(
+        a,
+        "add",
+        "login",
+        "--title",
+        "Mail",
+        "--field",
+        "username=lee",
+        "--field",
+        "password=base-pw",
+        "--field",
+        "url=https://mail.example.org",
+        "--tag",
+        "work-tag",
+    )
     ok(a, "sync", "folder", str(folder))
-    ok(b, "signin", "--email", EMAIL, "--kit", str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
-       "--folder", str(folder))
+    ok(
+        b,
+        "signin",
+        "--email",
+        EMAIL,
+        "--kit",
+        str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
+        "--folder",
+        str(folder),
+    )
     return a, b, folder, account
 
 
@@ -89,7 +110,9 @@ def _with_password(record: Record, value: str) -> Record:
     return replace(record, fields=fields)
 
 
-def test_byte_capture_of_everything_in_the_folder(homes: tuple[Path, Path, Path, str], tmp_path: Path) -> None:
+def test_byte_capture_of_everything_in_the_folder(
+    homes: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
     """Conflicted copies, retired copies, obsolete files, temp files: nothing in the folder holds a
     plaintext field, the email, the password or any key (not even the EAK: the saved key is off)."""
     a, b, folder, account = homes
@@ -103,24 +126,45 @@ def test_byte_capture_of_everything_in_the_folder(homes: tuple[Path, Path, Path,
     ok(a, "sync", "now")
     files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert any(p.name.endswith(".merged") for p in files) and len(files) >= 2
-    secrets: list[bytes] = [PW.encode(), EMAIL.encode(), b"lee@", b"Mail", b"Diary", b"lee", b"base-pw",
-                            b"second-pw", b"mail.example.org", b"work-tag", b"private-tag", b"login"]
+    secrets: list[bytes] = [
+        PW.encode(),
+        EMAIL.encode(),
+        b"lee@",
+        b"Mail",
+        b"Diary",
+        b"lee",
+        b"base-pw",
+        b"second-pw",
+        b"mail.example.org",
+        b"work-tag",
+        b"private-tag",
+        b"login",
+    ]
     for home in (a, b):
         v = Vault.open(home)
         v.unlock(PW)
         kit, keys = v.slot.kit, v.keys
-        secrets += [kit.eak, kit.to_qr_text().encode(), keys.ak, keys.vk, keys.x_auth,
-                    kdf.derive_password_key(PW, kit.salt, kit.params),
-                    *(keys.subkey(p) for p in ("records", "data.mssb", "lan", "backup"))]
+        secrets += [
+            kit.eak,
+            kit.to_qr_text().encode(),
+            keys.ak,
+            keys.vk,
+            keys.x_auth,
+            kdf.derive_password_key(PW, kit.salt, kit.params),
+            *(keys.subkey(p) for p in ("records", "data.mssb", "lan", "backup")),
+        ]
         v.close()
     for path, data in files.items():
         for secret in secrets:
             assert secret not in data, (path.name, secret[:8])
 
 
-@pytest.mark.parametrize("kind", ["truncated", "garbage", "other-account", "future-version", "empty"])
-def test_bad_sync_file_is_refused_and_left_alone(homes: tuple[Path, Path, Path, str], tmp_path: Path,
-                                                 kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["truncated", "garbage", "other-account", "future-version", "empty"]
+)
+def test_bad_sync_file_is_refused_and_left_alone(
+    homes: tuple[Path, Path, Path, str], tmp_path: Path, kind: str
+) -> None:
     a, _, folder, account = homes
     path = folder / account / "data.mssb"
     good = path.read_bytes()
@@ -142,8 +186,13 @@ def test_bad_sync_file_is_refused_and_left_alone(homes: tuple[Path, Path, Path, 
     r = cli(a, "sync", "now")
     assert r.returncode == 4, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
-    expected = {"truncated": "damaged", "garbage": "not a Strongroom sync file", "empty": "not a Strongroom sync file",
-                "future-version": "newer Strongroom", "other-account": "belongs to account"}[kind]
+    expected = {
+        "truncated": "damaged",
+        "garbage": "not a Strongroom sync file",
+        "empty": "not a Strongroom sync file",
+        "future-version": "newer Strongroom",
+        "other-account": "belongs to account",
+    }[kind]
     assert expected in r.stderr
     assert path.read_bytes() == bad  # left for the user to inspect
     titles = {d["title"] for d in json.loads(ok(a, "ls", "--json"))}

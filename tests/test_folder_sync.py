@@ -23,7 +23,9 @@ from vault.vault import Vault
 PW = "folder sync password"
 
 
-def cli(home: Path, *args: str, password: str | None = PW, **env: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    home: Path, *args: str, password: str | None = PW, **env: str
+) -> subprocess.CompletedProcess[str]:
     return run_cli(cli_env(home, password or None, **env), *args, cwd=home.parent)
 
 
@@ -45,7 +47,9 @@ def two_devices(tmp_path: Path) -> tuple[Path, Path, Path, str]:
     return a, b, folder, account
 
 
-def test_new_device_from_the_folder_and_both_ways(two_devices: tuple[Path, Path, Path, str]) -> None:
+def test_new_device_from_the_folder_and_both_ways(
+    two_devices: tuple[Path, Path, Path, str],
+) -> None:
     a, b, folder, account = two_devices
     assert ok(b, "get", "GitHub", "--field", "password") == "one\n"
     ok(b, "add", "note", "--title", "From B")
@@ -57,7 +61,9 @@ def test_new_device_from_the_folder_and_both_ways(two_devices: tuple[Path, Path,
         assert secret not in data
 
 
-def test_concurrent_edits_are_both_kept_and_shown_as_conflict(two_devices: tuple[Path, Path, Path, str]) -> None:
+def test_concurrent_edits_are_both_kept_and_shown_as_conflict(
+    two_devices: tuple[Path, Path, Path, str],
+) -> None:
     a, b, _, _ = two_devices
     ok(a, "edit", "GitHub", "--field", "password=from-a")
     ok(b, "edit", "GitHub", "--field", "password=from-b")
@@ -67,7 +73,11 @@ def test_concurrent_edits_are_both_kept_and_shown_as_conflict(two_devices: tuple
     docs = [json.loads(ok(h, "get", "GitHub", "--json")) for h in (a, b)]
     assert docs[0]["fields"] == docs[1]["fields"] and docs[0]["conflict"] and docs[1]["conflict"]
     values = {f["value"] for f in docs[0]["fields"] if f["name"] == "password"}
-    values |= {f["value"] for h in docs[0]["history"] for f in h["fields"]} if docs[0]["history"] else set()
+    values |= (
+        {f["value"] for h in docs[0]["history"] for f in h["fields"]}
+        if docs[0]["history"]
+        else set()
+    )
     status = json.loads(ok(a, "sync", "status", "--json"))
     assert [c["title"] for c in status["conflicts"]] == ["GitHub"] and status["method"] == "folder"
     # Resolving = a new edit that supersedes both; the loser's value stays in history.
@@ -92,13 +102,39 @@ def test_edit_concurrent_with_delete_survives(two_devices: tuple[Path, Path, Pat
 
 def test_bad_folder_and_bad_kit(two_devices: tuple[Path, Path, Path, str], tmp_path: Path) -> None:
     a, _, folder, account = two_devices
-    r = cli(tmp_path / "c", "signin", "--email", "ann@example.com", "--code", "AAAAA-BBBBB", "--folder", str(folder))
+    r = cli(
+        tmp_path / "c",
+        "signin",
+        "--email",
+        "ann@example.com",
+        "--code",
+        "AAAAA-BBBBB",
+        "--folder",
+        str(folder),
+    )
     assert r.returncode == 3 and "Strongroom code" in r.stderr
-    r = cli(tmp_path / "d", "signin", "--email", "ann@example.com", "--kit",
-            str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"), "--folder", str(tmp_path / "nowhere"))
+    r = cli(
+        tmp_path / "d",
+        "signin",
+        "--email",
+        "ann@example.com",
+        "--kit",
+        str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
+        "--folder",
+        str(tmp_path / "nowhere"),
+    )
     assert r.returncode == 4 and "does not exist" in r.stderr
-    r = cli(tmp_path / "e", "signin", "--email", "ann@example.com", "--kit",
-            str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"), "--folder", str(folder), password="wrong one!")
+    r = cli(
+        tmp_path / "e",
+        "signin",
+        "--email",
+        "ann@example.com",
+        "--kit",
+        str(tmp_path / f"Strongroom-Authentication-Kit-{account}.png"),
+        "--folder",
+        str(folder),
+        password="wrong one!",
+    )
     assert r.returncode == 3 and not (tmp_path / "e" / "vault.db").exists()
     folder.rename(tmp_path / "unmounted")
     r = cli(a, "sync", "now")
@@ -167,7 +203,9 @@ def test_watcher_sees_another_device_replace_the_file(tmp_path: Path) -> None:
         b.add(new_record("note", "Written by B"))
         FolderSync(b, folder).sync_now()  # temp file + rename: a moved event onto data.mssb
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "Written by B" not in {s.title for s in a.summaries()}:
+        while time.monotonic() < deadline and "Written by B" not in {
+            s.title for s in a.summaries()
+        }:
             time.sleep(0.1)
     finally:
         watcher.stop()
@@ -181,10 +219,13 @@ def test_icloud_placeholder_is_not_overwritten(tmp_path: Path) -> None:
     (folder / a.slot.account_id).mkdir(parents=True)
     (folder / a.slot.account_id / ".data.mssb.icloud").write_bytes(b"placeholder")
     report = FolderSync(a, folder).sync_now()
-    assert report.waiting_for_download and not (folder / a.slot.account_id / mssb.FILE_NAME).exists()
+    assert (
+        report.waiting_for_download and not (folder / a.slot.account_id / mssb.FILE_NAME).exists()
+    )
 
 
 # -- real watchdog events, two devices with watchers on, writers in other processes ------------
+
 
 def _wait_until(check: object, timeout: float = 10.0) -> float:
     """Seconds until check() is true (fails the test after `timeout`)."""
@@ -215,7 +256,9 @@ def test_another_process_replacing_the_file_is_merged_within_the_debounce(tmp_pa
     folder, a, b = _pair(tmp_path)
     b.add(new_record("note", "From another process"))
     staged = tmp_path / "staged.mssb"
-    staged.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 50), b.keys, b.store.all_versions()))
+    staged.write_bytes(
+        mssb.encode(mssb.header_for(b.slot, b.device, 50), b.keys, b.store.all_versions())
+    )
     changes: list[object] = []
     errors: list[Exception] = []
     w = FolderWatcher(FolderSync(a, folder), on_change=changes.append, on_error=errors.append)
@@ -224,9 +267,13 @@ def test_another_process_replacing_the_file_is_merged_within_the_debounce(tmp_pa
         _wait_until(lambda: w._last_seq >= 0)  # first sync done
         assert not w.polling
         target = mssb.file_path(folder, a.slot.account_id)
-        script = ("import os, shutil, sys; tmp = sys.argv[2] + '.part'; shutil.copyfile(sys.argv[1], tmp); "
-                  "os.replace(tmp, sys.argv[2])")
-        subprocess.run([sys.executable, "-c", script, str(staged), str(target)], check=True, timeout=30)
+        script = (
+            "import os, shutil, sys; tmp = sys.argv[2] + '.part'; shutil.copyfile(sys.argv[1], tmp); "
+            "os.replace(tmp, sys.argv[2])"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, str(staged), str(target)], check=True, timeout=30
+        )
         took = _wait_until(lambda: "From another process" in _titles(a))
     finally:
         w.stop()
@@ -236,7 +283,9 @@ def test_another_process_replacing_the_file_is_merged_within_the_debounce(tmp_pa
     assert {e.vv_text for e in envs} >= {e.vv_text for e in a.store.all_versions()}
 
 
-def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(tmp_path: Path) -> None:
+def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(
+    tmp_path: Path,
+) -> None:
     folder, a, b = _pair(tmp_path)
     a.add(new_record("note", "Doomed"))
     FolderSync(a, folder).sync_now()
@@ -245,7 +294,9 @@ def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(tmp
     doomed = a.find("Doomed")
     # Offline on both: the same record edited twice, and delete (A) vs edit (B).
     for v, value in ((a, "from-a"), (b, "from-b")):
-        v.update(replace(v.record(rid), fields=new_record("login", "x", {"password": value}).fields))
+        v.update(
+            replace(v.record(rid), fields=new_record("login", "x", {"password": value}).fields)
+        )
     a.delete(doomed)
     b.update(replace(b.record(doomed), notes="edited on B"))
     errors: list[Exception] = []
@@ -253,10 +304,16 @@ def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(tmp
     for w in watchers:
         w.start_background()
     try:
+
         def converged() -> bool:
             da, db = a.detail(rid), b.detail(rid)
-            return da.conflict and db.conflict and doomed in {s.id for s in a.summaries()} \
+            return (
+                da.conflict
+                and db.conflict
+                and doomed in {s.id for s in a.summaries()}
                 and {s.id for s in a.summaries()} == {s.id for s in b.summaries()}
+            )
+
         _wait_until(lambda: converged() or bool(errors), timeout=15)
     finally:
         for w in watchers:
@@ -273,12 +330,16 @@ def test_watchers_on_two_devices_keep_concurrent_edits_and_edit_beats_delete(tmp
 def test_watcher_merges_and_retires_a_dropbox_conflicted_copy(tmp_path: Path) -> None:
     folder, a, b = _pair(tmp_path)
     b.add(new_record("note", "Only in the copy"))
-    copy = mssb.account_dir(folder, a.slot.account_id) / "data (Bob's conflicted copy 2026-11-22).mssb"
+    copy = (
+        mssb.account_dir(folder, a.slot.account_id) / "data (Bob's conflicted copy 2026-11-22).mssb"
+    )
     w = FolderWatcher(FolderSync(a, folder))
     w.start_background()
     try:
         _wait_until(lambda: w._last_seq >= 0)
-        copy.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions()))
+        copy.write_bytes(
+            mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions())
+        )
         _wait_until(lambda: "Only in the copy" in _titles(a) and not copy.exists())
     finally:
         w.stop()
@@ -290,7 +351,9 @@ def test_syncthing_copies_merged_damaged_copies_set_aside(tmp_path: Path) -> Non
     b.add(new_record("note", "Syncthing copy"))
     adir = mssb.account_dir(folder, a.slot.account_id)
     good = adir / "data.sync-conflict-20261122-101010-ABCDEFG.mssb"
-    good.write_bytes(mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions()))
+    good.write_bytes(
+        mssb.encode(mssb.header_for(b.slot, b.device, 9), b.keys, b.store.all_versions())
+    )
     bad = adir / "data (conflicted copy 2).mssb"
     bad.write_bytes(b"MSSB garbage")
     report = FolderSync(a, folder).sync_now()
@@ -307,7 +370,11 @@ def test_local_changes_are_pushed_by_the_watcher(tmp_path: Path) -> None:
         _wait_until(lambda: w._last_seq >= 0)
         a.add(new_record("note", "Pushed"))
         path = mssb.file_path(folder, a.slot.account_id)
-        _wait_until(lambda: any(e.record_id == a.find("Pushed") for e in mssb.read_for(path.read_bytes(), b.keys)[1]))
+        _wait_until(
+            lambda: any(
+                e.record_id == a.find("Pushed") for e in mssb.read_for(path.read_bytes(), b.keys)[1]
+            )
+        )
     finally:
         w.stop()
 
@@ -327,7 +394,9 @@ for i in range(10000):
 """
 
 
-def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_reported_save(tmp_path: Path) -> None:
+def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_reported_save(
+    tmp_path: Path,
+) -> None:
     import random
     import signal
 
@@ -337,8 +406,13 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
     path = mssb.file_path(folder, b.slot.account_id)
     rng = random.Random(4)
     for round_ in range(4):
-        p = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "a"), str(folder), PW], env=env,
-                             stdout=subprocess.PIPE, text=True, cwd=REPO)
+        p = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path / "a"), str(folder), PW],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
         assert p.stdout is not None
         first = p.stdout.readline()  # the writer is running
         time.sleep(rng.uniform(0.0, 0.4))
@@ -417,7 +491,12 @@ def test_watcher_on_its_own_connection_while_the_ui_thread_keeps_writing(tmp_pat
         def a_all_in_file() -> bool:  # every version, under the new password (epoch 2)
             held = {e.vv_text for e in a.store.all_versions()}
             header, in_file = mssb.read_for(path.read_bytes(), a.keys)
-            return b_titles <= _titles(a) and held <= {e.vv_text for e in in_file} and header.epoch == 2
+            return (
+                b_titles <= _titles(a)
+                and held <= {e.vv_text for e in in_file}
+                and header.epoch == 2
+            )
+
         _wait_until(a_all_in_file, timeout=15)
     finally:
         w.stop()
@@ -425,7 +504,9 @@ def test_watcher_on_its_own_connection_while_the_ui_thread_keeps_writing(tmp_pat
     assert mssb.parse(path.read_bytes())[0].epoch == 2
 
 
-def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(tmp_path: Path) -> None:
+def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(
+    tmp_path: Path,
+) -> None:
     """A new key slot alone (no record saved since) must reach the file, or other devices and a saved
     account key would keep the old password."""
     folder, a, _ = _pair(tmp_path)
@@ -437,11 +518,15 @@ def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(t
         a.change_password(f"changed again {own}")
         report = w.run_once()
         assert report is not None and report.wrote
-        assert mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
+        assert (
+            mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
+        )
         w.stop()
 
 
-def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewhere(tmp_path: Path) -> None:
+def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewhere(
+    tmp_path: Path,
+) -> None:
     """FolderSync re-reads only records changed since its last sync: edits through another
     connection (the UI while a watcher syncs), superseded versions and merged ones must all show."""
     folder, a, b = _pair(tmp_path)
@@ -450,15 +535,18 @@ def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewher
     other = Vault.open(a.home)
     other.unlock_with_keys(a.keys)
     rid = other.summaries()[0].id
-    other.update(replace(other.record(rid), notes="edited through another connection"))  # old version dropped
+    other.update(
+        replace(other.record(rid), notes="edited through another connection")
+    )  # old version dropped
     other.add(new_record("note", "Added through another connection"))
     b.add(new_record("note", "From B"))
     FolderSync(b, folder).sync_now()
     for step in range(2):
         s.sync_now()
         _, in_file = mssb.read_for(s.path.read_bytes(), a.keys)
-        assert {(e.record_id, e.vv_text, e.ciphertext) for e in in_file} == \
-            {(e.record_id, e.vv_text, e.ciphertext) for e in a.store.all_versions()}
+        assert {(e.record_id, e.vv_text, e.ciphertext) for e in in_file} == {
+            (e.record_id, e.vv_text, e.ciphertext) for e in a.store.all_versions()
+        }
         if step == 0:
             other.delete(other.find("From B"))  # a tombstone supersedes the merged version
     assert _titles(a) == {"Shared", "Added through another connection"}

@@ -17,13 +17,21 @@ from vault.templates import FieldKind
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
-KIT = KitPayload("ABCDEFGH23", 3, 7, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132)))
-KIT_HEX = ("535201000110c8531f5b00030007000100000304000102030405060708090a0b0c0d0e0f"
-           "6465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f80818283")
-KIT_QR = ("KNJACAABCDEFGH23AABQABYAAEAAAAYEAAAQEAYEAUDAOCAJBIFQYDIOB5SGKZTHNBUWU23MNVXG64DROJZXI5LWO54H"
-          "S6T3PR6X474AQGBIG")
-KIT_TYPED = ("KNJAC-AABCD-EFGH2-3AABQ-ABYAA-EAAAA-YEAAA-QEAYE-AUDAO-CAJBI-FQYDI-OB5SG-KZTHN-BUWU2-3MNVX-"
-             "G64DR-OJZXI-5LWO5-4HS6T-3PR6X-474AQ-GBIG6-M")
+KIT = KitPayload(
+    "ABCDEFGH23", 3, 7, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132))
+)
+KIT_HEX = (
+    "535201000110c8531f5b00030007000100000304000102030405060708090a0b0c0d0e0f"
+    "6465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f80818283"
+)
+KIT_QR = (
+    "KNJACAABCDEFGH23AABQABYAAEAAAAYEAAAQEAYEAUDAOCAJBIFQYDIOB5SGKZTHNBUWU23MNVXG64DROJZXI5LWO54H"
+    "S6T3PR6X474AQGBIG"
+)
+KIT_TYPED = (
+    "KNJAC-AABCD-EFGH2-3AABQ-ABYAA-EAAAA-YEAAA-QEAYE-AUDAO-CAJBI-FQYDI-OB5SG-KZTHN-BUWU2-3MNVX-"
+    "G64DR-OJZXI-5LWO5-4HS6T-3PR6X-474AQ-GBIG6-M"
+)
 
 
 def test_kit_payload_bytes() -> None:
@@ -37,16 +45,23 @@ def test_kit_payload_bytes() -> None:
 
 
 def test_envelope_bytes() -> None:
-    live = Envelope("0123456789abcdef", '{"d1":2,"d2":1}', 1700000000123, "d1", False, bytes(range(40)))
+    live = Envelope(
+        "0123456789abcdef", '{"d1":2,"d2":1}', 1700000000123, "d1", False, bytes(range(40))
+    )
     assert live.to_bytes().hex() == (
         "5352450100557b2264656c223a302c22646576223a226431222c22686c63223a313730303030303030303132332c"
         "226964223a2230313233343536373839616263646566222c227676223a7b226431223a322c226432223a317d7d"
-        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021222324252627")
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021222324252627"
+    )
     tomb = Envelope("0123456789abcdef", '{"d1":3}', 5, "d1", True, bytes(28))
     assert tomb.to_bytes().hex() == (
         "5352450100427b2264656c223a312c22646576223a226431222c22686c63223a352c226964223a2230313233343536"
-        "373839616263646566222c227676223a7b226431223a337d7d" + "00" * 28)
-    assert Envelope.from_bytes(live.to_bytes()) == live and Envelope.from_bytes(tomb.to_bytes()) == tomb
+        "373839616263646566222c227676223a7b226431223a337d7d" + "00" * 28
+    )
+    assert (
+        Envelope.from_bytes(live.to_bytes()) == live
+        and Envelope.from_bytes(tomb.to_bytes()) == tomb
+    )
 
 
 def test_backup_v1_file_still_opens() -> None:
@@ -54,11 +69,23 @@ def test_backup_v1_file_still_opens() -> None:
     data = (GOLDEN / "backup-v1.srbk").read_bytes()
     assert data[:5] == b"SRBK\x01"
     header, keys, envelopes = backup.open_backup(data, "golden password")
-    assert (header.account_id, header.generation, header.epoch, header.count) == ("X3BWSY7TEA", 1, 1, 1)
+    assert (header.account_id, header.generation, header.epoch, header.count) == (
+        "X3BWSY7TEA",
+        1,
+        1,
+        1,
+    )
     assert header.slot.email == "golden@example.com"
     (rec,) = backup.backup_records(header, keys, envelopes)
-    assert (rec.id, rec.title, rec.value("password"), rec.notes, rec.tags, rec.favorite, rec.created) == (
-        "00000000000000aa", "Golden", "au-79", "shiny", ("metal",), True, 1700000000.0)
+    assert (
+        rec.id,
+        rec.title,
+        rec.value("password"),
+        rec.notes,
+        rec.tags,
+        rec.favorite,
+        rec.created,
+    ) == ("00000000000000aa", "Golden", "au-79", "shiny", ("metal",), True, 1700000000.0)
 
 
 @pytest.fixture
@@ -67,9 +94,17 @@ def fixed_nonce(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(crypto, "_fresh_nonce", lambda: bytes(range(12)))
 
 
-GOLDEN_RECORD = Record("00000000000000aa", "login", "Golden",
-                       (Field("username", FieldKind.TEXT, "ada"), Field("password", FieldKind.SECRET, "au-79")),
-                       "shiny", ("metal",), True, 1700000000.0, 1700000001.5)
+GOLDEN_RECORD = Record(
+    "00000000000000aa",
+    "login",
+    "Golden",
+    (Field("username", FieldKind.TEXT, "ada"), Field("password", FieldKind.SECRET, "au-79")),
+    "shiny",
+    ("metal",),
+    True,
+    1700000000.0,
+    1700000001.5,
+)
 SEALED_ENVELOPE = (
     "53524501004e7b2264656c223a302c22646576223a226431222c22686c63223a313730303030303030303132332c2269"
     "64223a2230303030303030303030303030306161222c227676223a7b226431223a327d7d000102030405060708090a0b"
@@ -77,11 +112,13 @@ SEALED_ENVELOPE = (
     "cc1e0fe13eb3cdf813b54c3b22b8aecc854fa308bdb04b043e78881a8af77aca14a8a80617410e44a6dfeead0b83cee2"
     "b99c7bca8632ad79ec794a906457400a97505b89be9809b8239023a8f1c4542cc83a69a8cdf5e7717c802fd21fe017e0"
     "5b9197545933ce66ae398901d8e89d9ce6f2b2378addf64f9053edcaefb0b68bade0fa0ea9c6518654e8f0f741f587c3"
-    "237da4cf21ffbeeb0d0d8e9bc2bac70070c83a7fa8498be38ca66709")
+    "237da4cf21ffbeeb0d0d8e9bc2bac70070c83a7fa8498be38ca66709"
+)
 SEALED_TOMBSTONE = (
     "53524501004e7b2264656c223a312c22646576223a226431222c22686c63223a313730303030303030303939392c2269"
     "64223a2230303030303030303030303030306161222c227676223a7b226431223a337d7d000102030405060708090a0b"
-    "3c7f1b5fac14ddfe5ee59d27fb1746d5bbb2")
+    "3c7f1b5fac14ddfe5ee59d27fb1746d5bbb2"
+)
 
 
 def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
@@ -89,7 +126,8 @@ def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
     assert GOLDEN_RECORD.to_json() == (
         b'{"id":"00000000000000aa","type":"login","title":"Golden","f":[["username","text","ada"],'
         b'["password","secret","au-79"]],"notes":"shiny","tags":["metal"],"fav":true,"c":1700000000.0,'
-        b'"m":1700000001.5,"h":[]}')
+        b'"m":1700000001.5,"h":[]}'
+    )
     cipher = RecordCipher("X3BWSY7TEA", bytes(range(32)))
     live = cipher.seal(GOLDEN_RECORD, GOLDEN_RECORD.id, {"d1": 2}, 1700000000123, "d1")
     assert live.to_bytes().hex() == SEALED_ENVELOPE
@@ -99,8 +137,10 @@ def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
     assert cipher.open(Envelope.from_bytes(bytes.fromhex(SEALED_TOMBSTONE))) is None
 
 
-CONTAINER = ("5352585801000000117b2261223a312c2262223a2274776f227d000102030405060708090a0b"
-             "206dba7fa08be279e225eec0819c55222afffeab9f92468c1d0515")
+CONTAINER = (
+    "5352585801000000117b2261223a312c2262223a2274776f227d000102030405060708090a0b"
+    "206dba7fa08be279e225eec0819c55222afffeab9f92468c1d0515"
+)
 
 
 def test_container_layout(fixed_nonce: None) -> None:
@@ -121,7 +161,8 @@ def test_kit_derivation_chain() -> None:
     kit = keymod.seal_kit("X3BWSY7TEA", 1, 1, kdf.TEST_PROFILE, salt, ak, k_pw)
     assert kit.to_bytes().hex() == (
         "53520102fb0da58fcc8000010001000001000101000102030405060708090a0b0c0d0e0f"
-        "a03c306f6b6b7e73fcd1c53614153470003200c4ba2afdae614b6fc5ab04a03f")
+        "a03c306f6b6b7e73fcd1c53614153470003200c4ba2afdae614b6fc5ab04a03f"
+    )
     assert keymod.open_account_key(kit, "correct horse") == (ak, k_pw)
 
 
@@ -132,11 +173,15 @@ def test_golden_backup_keys_and_slot() -> None:
     assert keys.ak.hex() == "36a6baa5b9bcc285c3266b2d5040520e"
     assert keys.vk.hex() == "81475b5c5cb2c1e2892834bac966614641bfe9d6f9182c42c7e37bbe82d6e8a1"
     assert keys.x_auth.hex() == "8c55e5185f86e85c89bbc3e7d9c7c14ea9c9fd46404488cc7bee974c51da3790"
-    assert keys.subkey("records").hex() == "272f046e332848470b4fe7aa7d4ec7a06240dce3bf84b85260eedcde5258cddd"
+    assert (
+        keys.subkey("records").hex()
+        == "272f046e332848470b4fe7aa7d4ec7a06240dce3bf84b85260eedcde5258cddd"
+    )
     assert header.slot.to_bytes() == (
         b'{"email": "golden@example.com", "hint": "", "kit": "KNJACAX3BWSY7TEAAAAQAAIAAAAQAAIBSCXO6JEZN2HE7H43PK3KVZUV'
         b'4CRQ6WQZMM2QV77CGIMQ7LZOPFUEBJYMLEREB3UXPRBJCU33YYJZK", "v": 1, "wvk": "PeAH83f896iLfsg3QdnVU8NfasBLXZgo'
-        b'WpVYQ0YIjQmwyUt3N9/V7dbCoIOUicAALeDgqrdmHLXECJuv"}')
+        b'WpVYQ0YIjQmwyUt3N9/V7dbCoIOUicAALeDgqrdmHLXECJuv"}'
+    )
     assert keymod.KeySlot.from_bytes(header.slot.to_bytes()) == header.slot
 
 
@@ -147,5 +192,6 @@ def test_saved_account_key_bytes() -> None:
     data = folderkey.encode(KIT)
     assert len(data) == folderkey.SIZE == 105
     assert data.hex() == "5352414b01" + KIT_HEX + (
-        "8027d270a11acc6c6a83ce000f72980f9b6f2d40de9a1e182ff1a112c713f581")
+        "8027d270a11acc6c6a83ce000f72980f9b6f2d40de9a1e182ff1a112c713f581"
+    )
     assert folderkey.decode(data) == KIT

@@ -20,9 +20,18 @@ from vault.importers import FORMATS, import_report, read_file, read_stream
 from vault.vault import Vault
 
 DATA = Path(__file__).parent / "data" / "import"
-FIXTURES = {"strongroom-json": None, "bitwarden-json": "bitwarden.json", "bitwarden-csv": "bitwarden.csv",
-            "1password-csv": "1password.csv", "1password-1pux": "1password.1pux", "keepass-csv": "keepass.csv", "keepass-xml": "keepass.xml",
-            "chrome-csv": "chrome.csv", "firefox-csv": "firefox.csv", "msecure-csv": "msecure.csv"}
+FIXTURES = {
+    "strongroom-json": None,
+    "bitwarden-json": "bitwarden.json",
+    "bitwarden-csv": "bitwarden.csv",
+    "1password-csv": "1password.csv",
+    "1password-1pux": "1password.1pux",
+    "keepass-csv": "keepass.csv",
+    "keepass-xml": "keepass.xml",
+    "chrome-csv": "chrome.csv",
+    "firefox-csv": "firefox.csv",
+    "msecure-csv": "msecure.csv",
+}
 SAMPLES = {fmt: (DATA / name).read_bytes() for fmt, name in FIXTURES.items() if name}
 
 BOMB = b"""<?xml version="1.0"?>
@@ -65,10 +74,15 @@ def test_truncated_json_xml_and_zip(fmt: str) -> None:
 
 def test_truncated_strongroom_json() -> None:
     with pytest.raises(FormatError, match="is the file complete"):
-        _read("strongroom-json", b'{"format": "strongroom-json", "version": 1, "records": [{"id": "a", "ty')
+        _read(
+            "strongroom-json",
+            b'{"format": "strongroom-json", "version": 1, "records": [{"id": "a", "ty',
+        )
 
 
-@pytest.mark.parametrize("fmt", ["chrome-csv", "bitwarden-csv", "keepass-csv", "1password-csv", "firefox-csv"])
+@pytest.mark.parametrize(
+    "fmt", ["chrome-csv", "bitwarden-csv", "keepass-csv", "1password-csv", "firefox-csv"]
+)
 def test_truncated_csv(fmt: str) -> None:
     data = SAMPLES[fmt]
     # inside a quoted field: the quote never closes
@@ -174,8 +188,15 @@ def test_fuzz_random_bytes(fmt: str, data: bytes) -> None:
 
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))
 @FUZZ
-@given(cut=st.integers(min_value=0, max_value=10**6), flips=st.lists(
-    st.tuples(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=255)), max_size=8))
+@given(
+    cut=st.integers(min_value=0, max_value=10**6),
+    flips=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=10**6), st.integers(min_value=0, max_value=255)
+        ),
+        max_size=8,
+    ),
+)
 def test_fuzz_damaged_fixtures(fmt: str, cut: int, flips: list[tuple[int, int]]) -> None:
     data = bytearray(SAMPLES[fmt][: max(1, cut % (len(SAMPLES[fmt]) + 1))])
     for pos, byte in flips:
@@ -185,12 +206,43 @@ def test_fuzz_damaged_fixtures(fmt: str, cut: int, flips: list[tuple[int, int]])
 
 @pytest.mark.parametrize("fmt", ["bitwarden-json", "strongroom-json"])
 @FUZZ
-@given(doc=st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-                        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
-                            st.sampled_from(["items", "records", "format", "version", "type", "name", "login",
-                                             "fields", "card", "identity", "id", "title", "tags", "created",
-                                             "modified", "history", "kind", "value", "favorite", "folders"]),
-                            kids, max_size=6), max_leaves=30))
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda kids: (
+            st.lists(kids, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "items",
+                        "records",
+                        "format",
+                        "version",
+                        "type",
+                        "name",
+                        "login",
+                        "fields",
+                        "card",
+                        "identity",
+                        "id",
+                        "title",
+                        "tags",
+                        "created",
+                        "modified",
+                        "history",
+                        "kind",
+                        "value",
+                        "favorite",
+                        "folders",
+                    ]
+                ),
+                kids,
+                max_size=6,
+            )
+        ),
+        max_leaves=30,
+    )
+)
 def test_fuzz_json_shapes(fmt: str, doc: object) -> None:
     """Structurally plausible JSON with every value type in every place."""
     import json

@@ -49,7 +49,9 @@ def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> No
     assert "p@ss" not in out  # no secret in the report
     again = json.loads(cli.ok("import", "bitwarden-json", str(DATA / "bitwarden.json"), "--json"))
     assert again["imported"] == 0 and len(again["duplicates"]) == 7
-    dry = json.loads(cli.ok("import", "chrome-csv", str(DATA / "chrome.csv"), "--dry-run", "--json"))
+    dry = json.loads(
+        cli.ok("import", "chrome-csv", str(DATA / "chrome.csv"), "--dry-run", "--json")
+    )
     assert dry["imported"] == 4 and dry["dry_run"]
     assert len(json.loads(cli.ok("ls", "--json"))) == 7
 
@@ -59,7 +61,9 @@ def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> No
     said = cli.ok("export", "--format", "json", str(target), "--yes")
     assert str(target) in said and "7 record(s)" in said
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    _one_error_line(cli.run("export", "--format", "json", str(target), "--yes"), 2, "exists", "--force")
+    _one_error_line(
+        cli.run("export", "--format", "json", str(target), "--yes"), 2, "exists", "--force"
+    )
     cli.ok("export", "--format", "csv", str(tmp_path / "out.csv"), "--yes")
     assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o600
 
@@ -77,12 +81,28 @@ def test_bad_files_exit_2_and_change_nothing(cli: Cli, tmp_path: Path) -> None:
     before = cli.ok("ls", "--json")
     truncated = tmp_path / "t.json"
     truncated.write_bytes((DATA / "bitwarden.json").read_bytes()[:500])
-    _one_error_line(cli.run("import", "bitwarden-json", str(truncated), password=None), 2,
-                    "cannot import", "complete", "nothing was imported")
-    _one_error_line(cli.run("import", "keepass-xml", str(DATA / "chrome.csv"), password=None), 2, "not XML")
-    _one_error_line(cli.run("import", "chrome-csv", str(DATA / "keepass.csv"), password=None), 2,
-                    "keepass-csv")
-    _one_error_line(cli.run("import", "chrome-csv", str(tmp_path / "missing.csv"), password=None), 2, "no file")
-    _one_error_line(cli.run("import", "lastpass-csv", str(DATA / "chrome.csv"), password=None), 2, "invalid choice")
-    _one_error_line(cli.run("import", "chrome-csv", str(DATA / "chrome.csv"), password="wrong password!"), 3)
+    _one_error_line(
+        cli.run("import", "bitwarden-json", str(truncated), password=None),
+        2,
+        "cannot import",
+        "complete",
+        "nothing was imported",
+    )
+    _one_error_line(
+        cli.run("import", "keepass-xml", str(DATA / "chrome.csv"), password=None), 2, "not XML"
+    )
+    _one_error_line(
+        cli.run("import", "chrome-csv", str(DATA / "keepass.csv"), password=None), 2, "keepass-csv"
+    )
+    _one_error_line(
+        cli.run("import", "chrome-csv", str(tmp_path / "missing.csv"), password=None), 2, "no file"
+    )
+    _one_error_line(
+        cli.run("import", "lastpass-csv", str(DATA / "chrome.csv"), password=None),
+        2,
+        "invalid choice",
+    )
+    _one_error_line(
+        cli.run("import", "chrome-csv", str(DATA / "chrome.csv"), password="wrong password!"), 3
+    )
     assert cli.ok("ls", "--json") == before

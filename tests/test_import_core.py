@@ -36,8 +36,18 @@ def _all(vault: Vault) -> dict[str, object]:
 
 
 def test_every_cli_format_has_a_reader() -> None:
-    assert set(FORMATS) == {"strongroom-json", "msecure-csv", "1password-csv", "1password-1pux", "bitwarden-json", "bitwarden-csv",
-                            "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"}
+    assert set(FORMATS) == {
+        "strongroom-json",
+        "msecure-csv",
+        "1password-csv",
+        "1password-1pux",
+        "bitwarden-json",
+        "bitwarden-csv",
+        "keepass-csv",
+        "keepass-xml",
+        "chrome-csv",
+        "firefox-csv",
+    }
 
 
 def test_import_then_reimport_adds_nothing(vault: Vault) -> None:
@@ -78,13 +88,29 @@ def test_add_many_brings_back_a_tombstone(vault: Vault) -> None:
 
 
 def _rich_records() -> list:  # type: ignore[type-arg]
-    a = new_record("login", "Émile 🔐 مرحبا", {"username": "émile", "password": "p,\"w\"\nx", "url": "https://e.x",
-                                                "totp": "otpauth://totp/X:e?secret=JBSWY3DPEHPK3PXP&issuer=X"},
-                   notes="multi\nline, notes " + "ü" * 5000, tags=("Work", "家"), favorite=True,
-                   extra=(Field("PIN code", FieldKind.PIN, "0042"), Field("memo", FieldKind.TEXT, "")))
-    a = replace(a, created=1600000000.123, modified=1700000000.456,
-                history=(HistoryEntry(1650000000.5, (Field("password", FieldKind.SECRET, "old"),)),))
-    b = new_record("credit-card", "", {"number": "4111 1111 1111 1111", "cvv": "123", "expiry": "04/2029"})
+    a = new_record(
+        "login",
+        "Émile 🔐 مرحبا",
+        {
+            "username": "émile",
+            "password": 'p,"w"\nx',
+            "url": "https://e.x",
+            "totp": "otpauth://totp/X:e?secret=JBSWY3DPEHPK3PXP&issuer=X",
+        },
+        notes="multi\nline, notes " + "ü" * 5000,
+        tags=("Work", "家"),
+        favorite=True,
+        extra=(Field("PIN code", FieldKind.PIN, "0042"), Field("memo", FieldKind.TEXT, "")),
+    )
+    a = replace(
+        a,
+        created=1600000000.123,
+        modified=1700000000.456,
+        history=(HistoryEntry(1650000000.5, (Field("password", FieldKind.SECRET, "old"),)),),
+    )
+    b = new_record(
+        "credit-card", "", {"number": "4111 1111 1111 1111", "cvv": "123", "expiry": "04/2029"}
+    )
     c = new_record("custom", "Anything", extra=(Field("k", FieldKind.TOTP, "JBSWY3DPEHPK3PXP"),))
     return [a, b, c]
 
@@ -102,7 +128,9 @@ def test_strongroom_json_round_trip_is_exact(vault: Vault, tmp_path: Path) -> No
     assert import_report(vault, read_file("strongroom-json", out)).added == []
 
 
-def test_export_replaces_a_world_readable_file_with_a_private_one(vault: Vault, tmp_path: Path) -> None:
+def test_export_replaces_a_world_readable_file_with_a_private_one(
+    vault: Vault, tmp_path: Path
+) -> None:
     target = tmp_path / "export.csv"
     target.write_text("old")
     target.chmod(0o644)
@@ -128,11 +156,30 @@ def test_unknown_import_format_and_folder() -> None:
 
 
 def test_strongroom_json_bad_records_are_skipped_with_reasons() -> None:
-    good = {"id": "a1", "type": "note", "title": "ok", "fields": [], "notes": "", "tags": [], "favorite": False,
-            "created": 1.0, "modified": 2.0, "history": []}
-    doc = {"format": "strongroom-json", "version": 1, "records": [
-        good, dict(good, type="spaceship"), dict(good, id="b", created="yesterday"), good, 7,
-        dict(good, id="c", fields=[{"name": "x", "kind": "weird", "value": "1"}])]}
+    good = {
+        "id": "a1",
+        "type": "note",
+        "title": "ok",
+        "fields": [],
+        "notes": "",
+        "tags": [],
+        "favorite": False,
+        "created": 1.0,
+        "modified": 2.0,
+        "history": [],
+    }
+    doc = {
+        "format": "strongroom-json",
+        "version": 1,
+        "records": [
+            good,
+            dict(good, type="spaceship"),
+            dict(good, id="b", created="yesterday"),
+            good,
+            7,
+            dict(good, id="c", fields=[{"name": "x", "kind": "weird", "value": "1"}]),
+        ],
+    }
     report = read_stream("strongroom-json", io.BytesIO(json.dumps(doc).encode()))
     assert [r.id for r in report.records] == ["a1"]
     reasons = [str(p) for p in report.problems]
@@ -153,8 +200,14 @@ def test_csv_export_reads_back_cell_for_cell(vault: Vault) -> None:
     rows = list(csv.DictReader(io.StringIO(render(vault_records(vault)[0], "csv"), newline="")))
     by_id = {r["id"]: r for r in rows}
     a = by_id[recs[0].id]
-    assert a["password"] == "p,\"w\"\nx" and a["title"] == "Émile 🔐 مرحبا" and a["tags"] == "Work, 家"
-    assert a["favorite"] == "1" and a["created"] == "2020-09-13T12:26:40Z" and a["notes"] == recs[0].notes
+    assert (
+        a["password"] == 'p,"w"\nx' and a["title"] == "Émile 🔐 مرحبا" and a["tags"] == "Work, 家"
+    )
+    assert (
+        a["favorite"] == "1"
+        and a["created"] == "2020-09-13T12:26:40Z"
+        and a["notes"] == recs[0].notes
+    )
     assert a["totp"].startswith("otpauth://") and a["fields"] == "PIN code: 0042\nmemo: "
     assert by_id[recs[1].id]["fields"] == "number: 4111 1111 1111 1111\nexpiry: 04/2029\ncvv: 123"
 
@@ -167,16 +220,33 @@ def test_import_report_counts_and_sources_line_up() -> None:
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
-_FIELDS = st.lists(st.builds(Field, _TEXT, st.sampled_from(list(FieldKind)), _TEXT), max_size=5).map(tuple)
+_FIELDS = st.lists(
+    st.builds(Field, _TEXT, st.sampled_from(list(FieldKind)), _TEXT), max_size=5
+).map(tuple)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.builds(
-    Record, id=st.text("0123456789abcdef", min_size=1, max_size=16), type=st.sampled_from(sorted(TEMPLATES)),
-    title=_TEXT, fields=_FIELDS, notes=_TEXT, tags=st.lists(_TEXT, max_size=3).map(normalize_tags),
-    favorite=st.booleans(), created=st.floats(0, 4e9), modified=st.floats(0, 4e9),
-    history=st.lists(st.builds(HistoryEntry, st.floats(0, 4e9), _FIELDS), max_size=2).map(tuple)),
-    max_size=6, unique_by=lambda r: r.id))
+@given(
+    st.lists(
+        st.builds(
+            Record,
+            id=st.text("0123456789abcdef", min_size=1, max_size=16),
+            type=st.sampled_from(sorted(TEMPLATES)),
+            title=_TEXT,
+            fields=_FIELDS,
+            notes=_TEXT,
+            tags=st.lists(_TEXT, max_size=3).map(normalize_tags),
+            favorite=st.booleans(),
+            created=st.floats(0, 4e9),
+            modified=st.floats(0, 4e9),
+            history=st.lists(st.builds(HistoryEntry, st.floats(0, 4e9), _FIELDS), max_size=2).map(
+                tuple
+            ),
+        ),
+        max_size=6,
+        unique_by=lambda r: r.id,
+    )
+)
 def test_strongroom_json_round_trips_any_records(records: list[Record]) -> None:
     report = read_stream("strongroom-json", io.BytesIO(render(records, "json").encode()))
     assert not report.problems

@@ -32,7 +32,10 @@ def test_bitwarden_json() -> None:
     fm = report.records[0]
     assert fm.title == 'Fastmail, "work"' and fm.favorite and fm.tags == ("Email",)
     assert fm.value("password") == 'p@ss, "word"\nsecond line'
-    assert fm.value("url") == "https://www.fastmail.com/login" and fm.value("url 2") == "https://app.fastmail.com"
+    assert (
+        fm.value("url") == "https://www.fastmail.com/login"
+        and fm.value("url 2") == "https://app.fastmail.com"
+    )
     assert parse_totp(fm.value("totp") or "").issuer == "Fastmail"
     assert _kinds(fm)["Recovery code"] is FieldKind.SECRET and fm.value("Account no.") == "12345"
     assert fm.field("Linked") is None
@@ -41,8 +44,12 @@ def test_bitwarden_json() -> None:
     assert [h.fields[0].value for h in fm.history] == ["old-pass-1"]
     titles = _by_title(report)
     card = titles["Visa"]
-    assert (card.value("number"), card.value("expiry"), card.value("cvv"), card.tags) == \
-        ("4111111111111111", "04/2029", "123", ("金融 / Finance",))
+    assert (card.value("number"), card.value("expiry"), card.value("cvv"), card.tags) == (
+        "4111111111111111",
+        "04/2029",
+        "123",
+        ("金融 / Finance",),
+    )
     me = titles["Me"]
     assert me.value("address") == "1 Main St\n62701 Springfield\nIL\nUS"
     assert _kinds(me)["social security number"] is FieldKind.SECRET
@@ -92,7 +99,11 @@ def test_keepass_csv() -> None:
     report = read_file("keepass-csv", DATA / "keepass.csv")
     top, work, note = report.records
     assert top.tags == () and top.modified == 1729411018.0
-    assert work.tags == ("Email/Work",) and work.value("password") == 'w,pw"' and work.notes == "Line1\nLine2"
+    assert (
+        work.tags == ("Email/Work",)
+        and work.value("password") == 'w,pw"'
+        and work.notes == "Line1\nLine2"
+    )
     assert parse_totp(work.value("totp") or "").period == 30
     assert work.created == 1672531200.0
     assert note.type == "note" and note.title == "" and note.tags == ("Email",)
@@ -104,12 +115,17 @@ def test_keepass_xml() -> None:
     assert bank.title == "Bank 🏦 مصرف" and bank.tags == ("vip", "shared")
     assert bank.value("password") == 'kp&ss "w", ü' and bank.value("username") == "ann"
     assert bank.notes == 'Line <one>\nLine "two", with comma'
-    assert _kinds(bank)["Memorable word"] is FieldKind.SECRET and bank.value("Customer number") == "C-42"
+    assert (
+        _kinds(bank)["Memorable word"] is FieldKind.SECRET
+        and bank.value("Customer number") == "C-42"
+    )
     assert parse_totp(bank.value("totp") or "").issuer == "Bank"
     assert bank.created == 1617602828.0 and bank.modified == 1704164645.0
     assert work.tags == ("Email/Work",) and work.value("totp") == "JBSWY3DPEHPK3PXP"
     assert note.notes == "Untitled note" and note.tags == ("Email",)
-    assert all("Deleted one" != r.title and "old" not in r.title for r in report.records)  # bin, history
+    assert all(
+        "Deleted one" != r.title and "old" not in r.title for r in report.records
+    )  # bin, history
     assert _problems(report) == ["entry 4: empty entry (no title, fields or notes)"]
 
 
@@ -127,9 +143,16 @@ def test_chrome_csv() -> None:
 def test_firefox_csv() -> None:
     report = read_file("firefox-csv", DATA / "firefox.csv")
     acc, intra, jp = report.records
-    assert acc.title == "accounts.example.com" and acc.created == 1700000000.123 and acc.modified == 1700000400.456
+    assert (
+        acc.title == "accounts.example.com"
+        and acc.created == 1700000000.123
+        and acc.modified == 1700000400.456
+    )
     assert acc.field("form action") is None  # same as the URL: not repeated
-    assert intra.value("http realm") == "Intranet realm" and intra.value("password") == 'pw, with "quotes"'
+    assert (
+        intra.value("http realm") == "Intranet realm"
+        and intra.value("password") == 'pw, with "quotes"'
+    )
     assert jp.title == "日本.example" and jp.value("username") is None
 
 
@@ -137,21 +160,38 @@ def test_msecure_csv() -> None:
     report = read_file("msecure-csv", DATA / "msecure.csv")
     titles = _by_title(report)
     bw = titles["Bitwarden"]
-    assert (bw.value("username"), bw.value("password"), bw.value("url")) == \
-        ("bitwarden user", "bitpassword", "bitwarden.com")
+    assert (bw.value("username"), bw.value("password"), bw.value("url")) == (
+        "bitwarden user",
+        "bitpassword",
+        "bitwarden.com",
+    )
     ex = titles["Example"]
     assert ex.value("username") == "username || lol" and ex.notes == "This is a note |\nsecond line"
     assert titles["Website with a tag"].tags == ("tag holding it",)
     card = titles["myCreditCard"]
     assert card.type == "credit-card"
-    assert (card.value("number"), card.value("expiry"), card.value("cvv"), card.value("cardholder"),
-            card.value("pin"), card.value("issuer")) == ("41111111111111111", "05/2026", "123", "John Doe", "1234", "Visa")
+    assert (
+        card.value("number"),
+        card.value("expiry"),
+        card.value("cvv"),
+        card.value("cardholder"),
+        card.value("pin"),
+        card.value("issuer"),
+    ) == ("41111111111111111", "05/2026", "123", "John Doe", "1234", "Visa")
     bank = titles['Quoted, title "x" 🎉']
-    assert bank.type == "bank-account" and bank.tags == ("Finance", "Family") and bank.notes == "multi\nline note"
+    assert (
+        bank.type == "bank-account"
+        and bank.tags == ("Finance", "Family")
+        and bank.notes == "multi\nline note"
+    )
     assert bank.value("routing") == "021000021" and bank.value("Branch") == "Main St"
     assert titles["Router"].type == "wifi" and titles["Router"].value("ssid") == "home-net"
     gadget = titles["Gadget"]
-    assert gadget.type == "custom" and gadget.tags == ("Frequent Flyer",) and gadget.value("Member ID") == "FF123"
+    assert (
+        gadget.type == "custom"
+        and gadget.tags == ("Frequent Flyer",)
+        and gadget.value("Member ID") == "FF123"
+    )
     assert _problems(report) == ["line 9: only 1 cell; an mSecure row has at least 4"]
 
 
@@ -161,24 +201,48 @@ def test_1password_1pux() -> None:
     gh, card, note, wifi, key, alarm = report.records
     assert gh.title == "GitHub" and gh.favorite and gh.tags == ("Personal", "dev", "work")
     assert (gh.value("username"), gh.value("password")) == ("ann@example.com", 'p@ss, "w"\nline')
-    assert parse_totp(gh.value("totp") or "").issuer == "GitHub" and gh.value("url 2") == "https://gist.github.com"
+    assert (
+        parse_totp(gh.value("totp") or "").issuer == "GitHub"
+        and gh.value("url 2") == "https://gist.github.com"
+    )
     assert _kinds(gh)["Recovery codes"] is FieldKind.SECRET and gh.field("remember") is None
     assert gh.created == 1600000000.0 and gh.modified == 1700000000.0
     assert [h.fields[0].value for h in gh.history] == ["older-pass"]
-    assert (card.type, card.value("number"), card.value("expiry"), card.value("cvv"), card.value("issuer")) == \
-        ("credit-card", "4111111111111111", "04/2029", "123", "First Bank")
+    assert (
+        card.type,
+        card.value("number"),
+        card.value("expiry"),
+        card.value("cvv"),
+        card.value("issuer"),
+    ) == ("credit-card", "4111111111111111", "04/2029", "123", "First Bank")
     assert note.type == "note" and note.tags == ("Personal", "1Password archive")
-    assert (wifi.type, wifi.value("ssid"), wifi.value("password")) == ("wifi", "home-net", "wifi-pass")
+    assert (wifi.type, wifi.value("ssid"), wifi.value("password")) == (
+        "wifi",
+        "home-net",
+        "wifi-pass",
+    )
     assert _kinds(key)["private key"] is FieldKind.SECRET
     assert alarm.type == "password" and alarm.tags == ("Shared 家族",)
-    assert _problems(report) == ["item 6: not a JSON object", "item 7: empty entry (no title, fields or notes)"]
+    assert _problems(report) == [
+        "item 6: not a JSON object",
+        "item 7: empty entry (no title, fields or notes)",
+    ]
 
 
-@pytest.mark.parametrize("fmt,name", [("bitwarden-json", "bitwarden.json"), ("bitwarden-csv", "bitwarden.csv"),
-                                      ("1password-csv", "1password.csv"), ("1password-1pux", "1password.1pux"),
-                                      ("keepass-csv", "keepass.csv"),
-                                      ("keepass-xml", "keepass.xml"), ("chrome-csv", "chrome.csv"),
-                                      ("firefox-csv", "firefox.csv"), ("msecure-csv", "msecure.csv")])
+@pytest.mark.parametrize(
+    "fmt,name",
+    [
+        ("bitwarden-json", "bitwarden.json"),
+        ("bitwarden-csv", "bitwarden.csv"),
+        ("1password-csv", "1password.csv"),
+        ("1password-1pux", "1password.1pux"),
+        ("keepass-csv", "keepass.csv"),
+        ("keepass-xml", "keepass.xml"),
+        ("chrome-csv", "chrome.csv"),
+        ("firefox-csv", "firefox.csv"),
+        ("msecure-csv", "msecure.csv"),
+    ],
+)
 def test_every_record_is_well_formed(fmt: str, name: str) -> None:
     """Template fields carry the template's kind, no empty values, reports hide secrets."""
     from vault.templates import template

@@ -24,7 +24,9 @@ def _reopened(home: Path) -> Vault:
 
 def test_find_sees_adds_edits_and_deletes_made_after_the_index_was_written(home: Path) -> None:
     v = Vault.create(home, "ann@example.com", PW)
-    ids = [v.add(new_record("login", f"Site {i:03d}", {"password": f"pw{i}"})).id for i in range(100)]
+    ids = [
+        v.add(new_record("login", f"Site {i:03d}", {"password": f"pw{i}"})).id for i in range(100)
+    ]
     v.summaries()  # writes the index and the title blob
     v.update(replace(v.record(ids[7]), title="Renamed place"))
     v.delete(ids[8])
@@ -60,17 +62,28 @@ def test_a_damaged_title_blob_falls_back_to_the_full_index(home: Path) -> None:
 def test_search_by_title_returns_the_same_rows_as_filtering_every_row(home: Path) -> None:
     v = Vault.create(home, "ann@example.com", PW)
     for i in range(30):
-        v.add(new_record("login", f"Site {i:03d}", {"username": f"u{i}", "password": f"pw{i}"}, tags=("work",)))
+        v.add(
+            new_record(
+                "login",
+                f"Site {i:03d}",
+                {"username": f"u{i}", "password": f"pw{i}"},
+                tags=("work",),
+            )
+        )
     v.summaries()
     v.add(new_record("note", "Site notes"))
     v.close()
     v = _reopened(home)
     queries = ("site 01", "SITE", "notes", "nothing like it")
-    found = {q: v.search_titles(q) for q in queries}  # before any full row is loaded: the title blob
+    found = {
+        q: v.search_titles(q) for q in queries
+    }  # before any full row is loaded: the title blob
     assert v.search_titles("site", limit=5) is None  # too many: the caller filters all rows
     everything = v.summaries()
     for query in queries:
-        expected = sorted((s for s in everything if query.lower() in s.title.lower()), key=lambda s: s.id)
+        expected = sorted(
+            (s for s in everything if query.lower() in s.title.lower()), key=lambda s: s.id
+        )
         got = found[query]
         assert got is not None and sorted(got, key=lambda s: s.id) == expected
     v.close()

@@ -29,10 +29,18 @@ def test_cheap_profile_is_off_without_the_switch(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize(
     "params",
-    [KdfParams(19 * 1024 - 1, 3, 4), KdfParams(65536, 1, 4), KdfParams(65536, 3, 0),
-     KdfParams(1024 * 1024 + 1, 3, 4), KdfParams(65536, 11, 4), KdfParams(65536, 3, 17)],
+    [
+        KdfParams(19 * 1024 - 1, 3, 4),
+        KdfParams(65536, 1, 4),
+        KdfParams(65536, 3, 0),
+        KdfParams(1024 * 1024 + 1, 3, 4),
+        KdfParams(65536, 11, 4),
+        KdfParams(65536, 3, 17),
+    ],
 )
-def test_parameters_outside_floor_and_ceiling_are_refused(params: KdfParams, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parameters_outside_floor_and_ceiling_are_refused(
+    params: KdfParams, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(kdf.TEST_SWITCH, raising=False)
     with pytest.raises(KdfParamsError):
         kdf.argon2id(b"pw", b"s" * 16, params)
@@ -41,4 +49,6 @@ def test_parameters_outside_floor_and_ceiling_are_refused(params: KdfParams, mon
 def test_passwords_are_nfkd_normalised() -> None:
     composed, decomposed = "caf\u00e9", "cafe\u0301"
     salt = b"\x07" * 16
-    assert kdf.derive_password_key(composed, salt, kdf.TEST_PROFILE) == kdf.derive_password_key(decomposed, salt, kdf.TEST_PROFILE)
+    assert kdf.derive_password_key(composed, salt, kdf.TEST_PROFILE) == kdf.derive_password_key(
+        decomposed, salt, kdf.TEST_PROFILE
+    )

@@ -43,7 +43,10 @@ def _check(msg: Message, account_id: str) -> None:
     assert msg["To"] == "kit@example.com"
     assert msg["Subject"].startswith("IMPORTANT: Strongroom Account QR Code - ")
     parts = {p.get_filename(): p.get_payload(decode=True) for p in msg.walk() if p.get_filename()}
-    assert set(parts) == {f"Strongroom-Authentication-Kit-{account_id}.png", f"Strongroom-Authentication-Kit-{account_id}.pdf"}
+    assert set(parts) == {
+        f"Strongroom-Authentication-Kit-{account_id}.png",
+        f"Strongroom-Authentication-Kit-{account_id}.pdf",
+    }
     kits = {read_kit_bytes(data).account_id for data in parts.values()}
     assert kits == {account_id}
     assert PASSWORD not in msg.as_string()
@@ -82,8 +85,6 @@ def test_kit_email_without_smtp_goes_to_the_outbox(home: Path) -> None:
     (eml,) = (home / "outbox").glob("*.eml")
     assert eml.stat().st_mode & 0o777 == 0o600
     _check(email.message_from_bytes(eml.read_bytes(), policy=default), _account_id(home))
-
-
 
 
 def test_unreachable_smtp_server_is_a_sync_error(home: Path) -> None:

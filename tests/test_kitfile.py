@@ -37,7 +37,10 @@ def _reason(path: Path) -> KitReason:
     message = str(e.value)
     assert message.startswith("Invalid Authentication Kit: ") and e.value.reason.value in message
     # a person is told what to do next, and no Kit material leaks into the message
-    assert any(hint in message for hint in ("check the path", "export the Kit again", "give the Kit", "use the QR code"))
+    assert any(
+        hint in message
+        for hint in ("check the path", "export the Kit again", "give the Kit", "use the QR code")
+    )
     return e.value.reason
 
 
@@ -46,8 +49,13 @@ def test_png_jpeg_and_pdf_round_trip(kit: KitPayload, tmp_path: Path) -> None:
     assert read_kit_file(tmp_path / "k.png") == kit
     Image.open(tmp_path / "k.png").convert("RGB").save(tmp_path / "photo.jpg", quality=85)
     assert read_kit_file(tmp_path / "photo.jpg") == kit
-    render_pdf(kit, tmp_path / "k.pdf", email="kit@example.com", account_id=kit.account_id,
-               created=datetime(2026, 11, 22, tzinfo=UTC))
+    render_pdf(
+        kit,
+        tmp_path / "k.pdf",
+        email="kit@example.com",
+        account_id=kit.account_id,
+        created=datetime(2026, 11, 22, tzinfo=UTC),
+    )
     assert read_kit_file(tmp_path / "k.pdf") == kit
     assert (tmp_path / "k.pdf").stat().st_mode & 0o777 == 0o600
 
@@ -87,8 +95,13 @@ def test_terminal_drawing_decodes_and_fits_80x24(kit: KitPayload) -> None:
 
 
 def test_reading_goes_by_content_not_name(kit: KitPayload, tmp_path: Path) -> None:
-    render_pdf(kit, tmp_path / "k.pdf", email="kit@example.com", account_id=kit.account_id,
-               created=datetime(2026, 11, 22, tzinfo=UTC))
+    render_pdf(
+        kit,
+        tmp_path / "k.pdf",
+        email="kit@example.com",
+        account_id=kit.account_id,
+        created=datetime(2026, 11, 22, tzinfo=UTC),
+    )
     (tmp_path / "looks-like.png").write_bytes((tmp_path / "k.pdf").read_bytes())
     assert read_kit_file(tmp_path / "looks-like.png") == kit
     render_png(kit, tmp_path / "k.png")
@@ -97,7 +110,9 @@ def test_reading_goes_by_content_not_name(kit: KitPayload, tmp_path: Path) -> No
     inverted.save(tmp_path / "inverted.dat", format="PNG")
     assert read_kit_file(tmp_path / "inverted.dat") == kit
     small = Image.open(tmp_path / "k.png").convert("L")
-    small.resize((small.width // 4, small.height // 4), Image.Resampling.NEAREST).save(tmp_path / "small.gif")
+    small.resize((small.width // 4, small.height // 4), Image.Resampling.NEAREST).save(
+        tmp_path / "small.gif"
+    )
     assert read_kit_file(tmp_path / "small.gif") == kit
     (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + kit.to_typed_code().encode() + b"\r\n")
     assert read_kit_file(tmp_path / "bom.txt") == kit
@@ -163,7 +178,11 @@ def test_typed_code_and_text_files(kit: KitPayload, tmp_path: Path) -> None:
     (tmp_path / "code.txt").write_text(code + "\n")
     assert read_kit_file(tmp_path / "code.txt") == kit
     body = code.replace("-", "")
-    swapped = body[:10] + body[11] + body[10] + body[12:] if body[10] != body[11] else body[:10] + "Z" + body[11:]
+    swapped = (
+        body[:10] + body[11] + body[10] + body[12:]
+        if body[10] != body[11]
+        else body[:10] + "Z" + body[11:]
+    )
     with pytest.raises(KitError) as e:
         read_kit_text(swapped)
     assert e.value.reason is KitReason.TYPO
@@ -175,17 +194,32 @@ def test_typed_code_and_text_files(kit: KitPayload, tmp_path: Path) -> None:
 def test_pdf_page_says_what_it_is(kit: KitPayload, tmp_path: Path) -> None:
     import pypdfium2 as pdfium
 
-    render_pdf(kit, tmp_path / "k.pdf", email="kit@example.com", account_id=kit.account_id,
-               created=datetime(2026, 11, 22, 9, 30, tzinfo=UTC))
+    render_pdf(
+        kit,
+        tmp_path / "k.pdf",
+        email="kit@example.com",
+        account_id=kit.account_id,
+        created=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
+    )
     doc = pdfium.PdfDocument(tmp_path / "k.pdf")
     assert len(doc) == 1
     width, height = doc[0].get_size()
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     text = doc[0].get_textpage().get_text_range()
     doc.close()
-    for expected in ("Strongroom Authentication Kit", "kit@example.com", kit.account_id, "2026-11-22 09:30 UTC",
-                     "Account Password", "somewhere safe", "new device", "change your Account"):
+    for expected in (
+        "Strongroom Authentication Kit",
+        "kit@example.com",
+        kit.account_id,
+        "2026-11-22 09:30 UTC",
+        "Account Password",
+        "somewhere safe",
+        "new device",
+        "change your Account",
+    ):
         assert expected in text
     flat = "".join(c for c in text if c.isalnum())
     assert kit.to_typed_code().replace("-", "") in flat  # printed in lines of six groups
-    assert read_kit_text(" ".join(line for line in text.splitlines() if line.count("-") >= 3)) == kit
+    assert (
+        read_kit_text(" ".join(line for line in text.splitlines() if line.count("-") >= 3)) == kit
+    )

@@ -22,7 +22,9 @@ PW = "lifecycle password"
 PW2 = "second lifecycle password"
 
 
-def _reason(kit: KitPayload, slot: keymod.KeySlot, generation: int | None = None) -> KitReason | None:
+def _reason(
+    kit: KitPayload, slot: keymod.KeySlot, generation: int | None = None
+) -> KitReason | None:
     try:
         keymod.check_kit_against(kit, slot.account_id, generation or slot.generation, slot.epoch)
     except KitError as e:
@@ -35,7 +37,11 @@ def test_password_change_outdates_the_old_kit(tmp_path: Path) -> None:
     rec = v.add(new_record("login", "Kept", {"password": "kept-secret"}))
     old = v.slot
     new = v.change_password(PW2)
-    assert (new.epoch, new.generation, new.account_id) == (old.epoch + 1, old.generation, old.account_id)
+    assert (new.epoch, new.generation, new.account_id) == (
+        old.epoch + 1,
+        old.generation,
+        old.account_id,
+    )
     assert new.kit.to_bytes() != old.kit.to_bytes() and new.kit.salt != old.kit.salt
     assert _reason(old.kit, new) is KitReason.OUTDATED
     assert _reason(new.kit, new) is None
@@ -47,7 +53,9 @@ def test_password_change_outdates_the_old_kit(tmp_path: Path) -> None:
         v.unlock(PW)
     assert not v.unlocked
     v.unlock(PW2)
-    assert v.record(rec.id).value("password") == "kept-secret"  # AK and VK kept: nothing re-encrypted
+    assert (
+        v.record(rec.id).value("password") == "kept-secret"
+    )  # AK and VK kept: nothing re-encrypted
     v.close()
 
 
@@ -94,13 +102,16 @@ def test_wrong_password_is_typed_and_leaves_the_vault_locked(tmp_path: Path) -> 
     for wrong in ("", PW.upper(), PW + " ", "lifecycle passwor"):
         with pytest.raises(WrongPasswordError) as e:
             v.unlock(wrong)
-        assert PW not in str(e.value) and (not wrong or wrong not in str(e.value))  # no secret echoed
+        assert PW not in str(e.value) and (
+            not wrong or wrong not in str(e.value)
+        )  # no secret echoed
         assert not v.unlocked
     v.unlock(PW)
     v.close()
 
 
 # -- KDF cost: pinned, floor and ceiling enforced before any Argon2id run ----------------------
+
 
 def test_production_parameters_are_pinned() -> None:
     assert kdf.PRODUCTION == KdfParams(m_kib=64 * 1024, t=3, p=4)
@@ -120,14 +131,27 @@ def test_the_spy_sees_every_argon2_run(argon2_calls: list[tuple[object, ...]]) -
     assert len(argon2_calls) == n + 1 and argon2_calls[-1][:3] == (3, 65536, 4)
 
 
-@pytest.mark.parametrize("params", [
-    KdfParams(19 * 1024 - 1, 3, 4), KdfParams(8 * 1024, 3, 4), KdfParams(65536, 1, 4), KdfParams(65536, 3, 0),
-    KdfParams(1024 * 1024 + 1, 3, 4), KdfParams(2 * 1024 * 1024, 3, 4), KdfParams(65536, 11, 4),
-    KdfParams(65536, 3, 17), KdfParams(2**32 - 1, 255, 255), KdfParams(0, 0, 0),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        KdfParams(19 * 1024 - 1, 3, 4),
+        KdfParams(8 * 1024, 3, 4),
+        KdfParams(65536, 1, 4),
+        KdfParams(65536, 3, 0),
+        KdfParams(1024 * 1024 + 1, 3, 4),
+        KdfParams(2 * 1024 * 1024, 3, 4),
+        KdfParams(65536, 11, 4),
+        KdfParams(65536, 3, 17),
+        KdfParams(2**32 - 1, 255, 255),
+        KdfParams(0, 0, 0),
+    ],
+)
 def test_kit_with_weakened_or_absurd_cost_is_refused_before_any_kdf(
-        params: KdfParams, argon2_calls: list[tuple[object, ...]]) -> None:
-    slot = keymod.KeySlot("a@example.com", KitPayload("ABCDEFGH23", 1, 1, params, bytes(16), bytes(32)), bytes(60))
+    params: KdfParams, argon2_calls: list[tuple[object, ...]]
+) -> None:
+    slot = keymod.KeySlot(
+        "a@example.com", KitPayload("ABCDEFGH23", 1, 1, params, bytes(16), bytes(32)), bytes(60)
+    )
     forged = KitPayload.from_qr_text(slot.kit.to_qr_text())  # as if read from a QR
     with pytest.raises(KdfParamsError):
         keymod.open_account_key(forged, PW)
@@ -136,7 +160,9 @@ def test_kit_with_weakened_or_absurd_cost_is_refused_before_any_kdf(
     assert argon2_calls == [], "Argon2id ran on refused parameters"
 
 
-def test_the_test_profile_is_refused_once_the_switch_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_test_profile_is_refused_once_the_switch_is_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv(kdf.TEST_SWITCH)
     assert kdf.default_params() == kdf.PRODUCTION
     with pytest.raises(KdfParamsError):
@@ -149,12 +175,16 @@ def test_test_profile_is_off_in_a_clean_process(switch: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if k != kdf.TEST_SWITCH}
     if switch is not None:
         env[kdf.TEST_SWITCH] = switch
-    code = ("from vault import kdf, keys\n"
-            "print(kdf.default_params() == kdf.PRODUCTION, kdf.test_profile_enabled())\n"
-            "try:\n    kdf.check_params(kdf.TEST_PROFILE); print('accepted')\n"
-            "except Exception as e: print(type(e).__name__)\n")
+    code = (
+        "from vault import kdf, keys\n"
+        "print(kdf.default_params() == kdf.PRODUCTION, kdf.test_profile_enabled())\n"
+        "try:\n    kdf.check_params(kdf.TEST_PROFILE); print('accepted')\n"
+        "except Exception as e: print(type(e).__name__)\n"
+    )
     if switch is None:  # one real production-cost account creation (about 0.1-0.3 s)
         code += "slot, _ = keys.create_account('p@example.com', 'pw'); print(slot.kit.params == kdf.PRODUCTION)\n"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
     expected = ["True", "False", "KdfParamsError"] + (["True"] if switch is None else [])
     assert out.split() == expected

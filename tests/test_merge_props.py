@@ -21,8 +21,13 @@ from vault.store import Store
 DEVICES = ["dev-a", "dev-b", "dev-c", "dev-d"]
 RECORDS = ["r1", "r2", "r3"]
 
-write = st.tuples(st.just("write"), st.integers(0, 3), st.integers(0, 2), st.booleans(),
-                  st.integers(-5_000_000, 5_000_000))
+write = st.tuples(
+    st.just("write"),
+    st.integers(0, 3),
+    st.integers(0, 2),
+    st.booleans(),
+    st.integers(-5_000_000, 5_000_000),
+)
 sync = st.tuples(st.just("sync"), st.integers(0, 3), st.integers(0, 3))
 ops = st.lists(st.one_of(write, sync), min_size=1, max_size=40)
 
@@ -45,7 +50,9 @@ def _run(ops_list: list[tuple[object, ...]], folder: Path) -> tuple[list[Store],
             dev, rec, deleted, skew = _ints(op)
             rid = RECORDS[rec]
             store = stores[dev]
-            vv, hlc = next_version(store.versions(rid), DEVICES[dev], wall_ms=base + n * 1000 + skew)
+            vv, hlc = next_version(
+                store.versions(rid), DEVICES[dev], wall_ms=base + n * 1000 + skew
+            )
             env = Envelope(rid, vv_key(vv), hlc, DEVICES[dev], bool(deleted), f"{n}".encode() * 4)
             store.apply([env])
             written.append(env)
@@ -74,7 +81,11 @@ def test_devices_converge_and_nothing_is_silently_lost(ops_list: list[tuple[obje
             assert state(versions).winner.ciphertext in {v.ciphertext for v in versions}
         kept = final.all_versions()
         for w in written:  # every write survives, or a write that saw it supersedes it
-            assert any(k.ciphertext == w.ciphertext or dominates(k.vv, w.vv) for k in kept if k.record_id == w.record_id)
+            assert any(
+                k.ciphertext == w.ciphertext or dominates(k.vv, w.vv)
+                for k in kept
+                if k.record_id == w.record_id
+            )
         for s in stores:
             s.close()
 
@@ -83,7 +94,10 @@ envs = st.builds(
     lambda rid, vv, hlc, dev, deleted, body: Envelope(rid, vv_key(vv), hlc, dev, deleted, body),
     st.sampled_from(RECORDS),
     st.dictionaries(st.sampled_from(DEVICES), st.integers(1, 4), min_size=1, max_size=3),
-    st.integers(0, 10), st.sampled_from(DEVICES), st.booleans(), st.binary(min_size=1, max_size=3),
+    st.integers(0, 10),
+    st.sampled_from(DEVICES),
+    st.booleans(),
+    st.binary(min_size=1, max_size=3),
 )
 
 
@@ -109,7 +123,9 @@ def _distinct(es: list[Envelope]) -> list[Envelope]:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(envs, max_size=8), st.lists(envs, max_size=8), st.lists(envs, max_size=8))
-def test_merge_is_idempotent_commutative_associative(a: list[Envelope], b: list[Envelope], c: list[Envelope]) -> None:
+def test_merge_is_idempotent_commutative_associative(
+    a: list[Envelope], b: list[Envelope], c: list[Envelope]
+) -> None:
     pool = _distinct(a + b + c)
     index = {(e.record_id, e.vv_text): e for e in pool}
     a, b, c = ([index[(e.record_id, e.vv_text)] for e in g] for g in (a, b, c))
@@ -137,7 +153,8 @@ FOLDER_OPS = st.lists(
         st.tuples(st.sampled_from(["sync", "offline-copy"]), st.integers(0, 2), st.just(0)),
         st.tuples(st.just("ghost"), st.just(3), st.integers(0, 2)),
     ),
-    min_size=1, max_size=25,
+    min_size=1,
+    max_size=25,
 )
 
 
@@ -175,8 +192,12 @@ def _folder_devices(tmp: Path) -> tuple[Path, list[object]]:
     folder.mkdir()
     first = Vault.create(tmp / "dev0", "p@example.com", "property password")
     FolderSync(first, folder).sync_now()
-    rest = [bootstrap_from_folder(tmp / f"dev{i}", folder, "p@example.com", "property password", first.slot.kit)
-            for i in (1, 2, 3)]
+    rest = [
+        bootstrap_from_folder(
+            tmp / f"dev{i}", folder, "p@example.com", "property password", first.slot.kit
+        )
+        for i in (1, 2, 3)
+    ]
     return folder, [first, *rest]
 
 
@@ -195,7 +216,9 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
         vaults: list[Vault] = [d for d in devs if isinstance(d, Vault)]
         ids = ["%016x" % (i + 1) for i in range(3)]
         ever: set[tuple[str, str, bytes]] = set()
-        syncs = [FolderSync(v, folder) for v in vaults]  # one per device, as the app keeps it (caches)
+        syncs = [
+            FolderSync(v, folder) for v in vaults
+        ]  # one per device, as the app keeps it (caches)
         for n, (op, d, r) in enumerate(ops_list):
             v = vaults[d]
             rid = ids[r]
@@ -209,7 +232,10 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
                     v.delete(rid)
             if op == "sync":
                 syncs[d].sync_now()
-            elif op in ("offline-copy", "ghost"):  # what Dropbox keeps when this device wrote while offline
+            elif op in (
+                "offline-copy",
+                "ghost",
+            ):  # what Dropbox keeps when this device wrote while offline
                 if op == "ghost":  # device 3 only ever reaches the folder through conflicted copies
                     path = mssb.file_path(folder, v.slot.account_id)
                     v.apply(mssb.read_for(path.read_bytes(), v.keys)[1])
@@ -217,8 +243,13 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
                         v.update(dataclasses.replace(v.record(rid), title=f"{rid} ghost edit {n}"))
                     elif not v.store.versions(rid):
                         v.add(dataclasses.replace(new_record("note", f"{rid} by ghost"), id=rid))
-                data = mssb.encode(mssb.header_for(v.slot, v.device, 1), v.keys, v.store.all_versions())
-                (mssb.account_dir(folder, v.slot.account_id) / f"data (dev{d}'s conflicted copy {n}).mssb").write_bytes(data)
+                data = mssb.encode(
+                    mssb.header_for(v.slot, v.device, 1), v.keys, v.store.all_versions()
+                )
+                (
+                    mssb.account_dir(folder, v.slot.account_id)
+                    / f"data (dev{d}'s conflicted copy {n}).mssb"
+                ).write_bytes(data)
             ever |= {(e.record_id, e.vv_text, e.ciphertext) for e in v.store.all_versions()}
         vaults, ghost = vaults[:3], vaults[3]
         for _ in range(2):
@@ -231,9 +262,13 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
         kept = vaults[0].store.all_versions()
         for rid, vv_text, body in ever:  # no write silently lost
             vv = Envelope(rid, vv_text, 0, "", False, b"").vv
-            assert any(k.ciphertext == body or dominates(k.vv, vv) for k in kept if k.record_id == rid)
+            assert any(
+                k.ciphertext == body or dominates(k.vv, vv) for k in kept if k.record_id == rid
+            )
         account_dir = mssb.account_dir(folder, vaults[0].slot.account_id)
-        assert not [p for p in account_dir.iterdir() if p.name.endswith(").mssb")], "copies not retired"
+        assert not [p for p in account_dir.iterdir() if p.name.endswith(").mssb")], (
+            "copies not retired"
+        )
         _, in_file = mssb.read_for((account_dir / mssb.FILE_NAME).read_bytes(), vaults[0].keys)
         assert _key(in_file) == _content(vaults[0].store)
         for v in [*vaults, ghost]:

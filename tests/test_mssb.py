@@ -42,7 +42,11 @@ def test_round_trip_keeps_every_version_and_no_plaintext(vault: Vault) -> None:
     data = _encode(vault, seq=7)
     header, envs = mssb.read_for(data, vault.keys)
     assert (header.account_id, header.generation, header.epoch, header.seq) == (
-        vault.slot.account_id, vault.slot.generation, vault.slot.epoch, 7)
+        vault.slot.account_id,
+        vault.slot.generation,
+        vault.slot.epoch,
+        7,
+    )
     assert header.device == vault.device and header.wrapped_vk == vault.slot.wrapped_vk
     key = {(e.record_id, e.vv_text, e.ciphertext) for e in vault.store.all_versions()}
     assert {(e.record_id, e.vv_text, e.ciphertext) for e in envs} == key
@@ -100,7 +104,9 @@ def test_password_changed_elsewhere_is_authenticated_first(vault: Vault, tmp_pat
     forged = mssb.MssbHeader(**{**header.__dict__, "epoch": header.epoch + 1})
     from vault.container import encode_header
 
-    tampered = _encode(vault).replace(encode_header(header.to_obj()), encode_header(forged.to_obj()))
+    tampered = _encode(vault).replace(
+        encode_header(header.to_obj()), encode_header(forged.to_obj())
+    )
     with pytest.raises(NotASyncFileError):
         mssb.read_for(tampered, vault.keys)
 
@@ -109,8 +115,12 @@ def test_obsolete_and_newer_generation(vault: Vault, tmp_path: Path) -> None:
     header, _ = mssb.parse(_encode(vault))
     from vault.container import seal_container
 
-    older = seal_container(mssb.MAGIC, mssb.VERSION, {**header.to_obj(), "gen": 1}, b"", os.urandom(32))
-    newer = seal_container(mssb.MAGIC, mssb.VERSION, {**header.to_obj(), "gen": 2}, b"", os.urandom(32))
+    older = seal_container(
+        mssb.MAGIC, mssb.VERSION, {**header.to_obj(), "gen": 1}, b"", os.urandom(32)
+    )
+    newer = seal_container(
+        mssb.MAGIC, mssb.VERSION, {**header.to_obj(), "gen": 2}, b"", os.urandom(32)
+    )
     with pytest.raises(GenerationChangedError) as reset:
         mssb.read_for(newer, vault.keys)
     assert isinstance(reset.value, SyncError)
@@ -121,7 +131,11 @@ def test_obsolete_and_newer_generation(vault: Vault, tmp_path: Path) -> None:
     path = tmp_path / "data.mssb"
     path.write_bytes(older)
     moved = mssb.retire_obsolete(path, 1)
-    assert not path.exists() and moved.read_bytes() == older and moved.name.startswith("data.obsolete-1-")
+    assert (
+        not path.exists()
+        and moved.read_bytes() == older
+        and moved.name.startswith("data.obsolete-1-")
+    )
 
 
 def test_atomic_write_never_replaces_with_a_bad_file(tmp_path: Path) -> None:
@@ -133,7 +147,9 @@ def test_atomic_write_never_replaces_with_a_bad_file(tmp_path: Path) -> None:
 
     with pytest.raises(NotASyncFileError):
         mssb.write_atomic(path, b"new", refuse)
-    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["data.mssb"]
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "data.mssb"
+    ]
     mssb.write_atomic(path, b"new", lambda b: None, expected=b"old")
     assert path.read_bytes() == b"new" and os.stat(path).st_mode & 0o777 == 0o600
     # Someone replaced the file after we read it: refuse, leave theirs, no temp left behind.
@@ -177,7 +193,10 @@ def test_merge_before_save_when_the_file_changed_since_read(vault: Vault, tmp_pa
 
 
 def test_envelopes_survive_pack_for_large_files(vault: Vault) -> None:
-    many = [Envelope(f"r{i:05d}", vv_key({"dev": 1}), i, "dev", False, os.urandom(200)) for i in range(2000)]
+    many = [
+        Envelope(f"r{i:05d}", vv_key({"dev": 1}), i, "dev", False, os.urandom(200))
+        for i in range(2000)
+    ]
     vault.apply(many)
     _, envs = mssb.read_for(_encode(vault), vault.keys)
     assert len(envs) == len(vault.store.all_versions()) >= 2002

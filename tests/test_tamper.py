@@ -35,7 +35,9 @@ def account() -> tuple[keymod.KeySlot, keymod.UnlockedKeys]:
     return keymod.create_account("t@example.com", PW)
 
 
-def test_every_byte_of_the_kit_payload_matters(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+def test_every_byte_of_the_kit_payload_matters(
+    account: tuple[keymod.KeySlot, keymod.UnlockedKeys],
+) -> None:
     slot, _ = account
     raw = slot.kit.to_bytes()
     for i in range(len(raw)):
@@ -51,7 +53,9 @@ def test_every_byte_of_the_kit_payload_matters(account: tuple[keymod.KeySlot, ke
             KitPayload.from_bytes(cut)
 
 
-def test_every_byte_of_an_envelope_matters(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+def test_every_byte_of_an_envelope_matters(
+    account: tuple[keymod.KeySlot, keymod.UnlockedKeys],
+) -> None:
     _, keys = account
     cipher = RecordCipher(keys.account_id, keys.subkey("records"))
     rec = new_record("login", "Bank", {"password": "p"})
@@ -66,7 +70,9 @@ def test_every_byte_of_an_envelope_matters(account: tuple[keymod.KeySlot, keymod
             cipher.open(Envelope.from_bytes(cut))
 
 
-def test_ciphertexts_cannot_move_between_records_or_accounts(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+def test_ciphertexts_cannot_move_between_records_or_accounts(
+    account: tuple[keymod.KeySlot, keymod.UnlockedKeys],
+) -> None:
     _, keys = account
     cipher = RecordCipher(keys.account_id, keys.subkey("records"))
     a, b = new_record("note", "A"), new_record("note", "B")
@@ -82,7 +88,9 @@ def test_ciphertexts_cannot_move_between_records_or_accounts(account: tuple[keym
         other.open(ea)
 
 
-def test_wrapped_vault_key_is_bound_to_its_slot(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+def test_wrapped_vault_key_is_bound_to_its_slot(
+    account: tuple[keymod.KeySlot, keymod.UnlockedKeys],
+) -> None:
     slot, _ = account
     other_slot, _ = keymod.create_account("o@example.com", PW)
     with pytest.raises(TamperError):
@@ -103,7 +111,9 @@ def test_damaged_local_store_row_shows_decryption_error(tmp_path: Path) -> None:
     v.close()
     db = sqlite3.connect(tmp_path / "h" / "vault.db")
     blob = db.execute("SELECT body FROM versions WHERE record_id=?", (broken.id,)).fetchone()[0]
-    db.execute("UPDATE versions SET body=? WHERE record_id=?", (bytes([blob[0] ^ 1]) + blob[1:], broken.id))
+    db.execute(
+        "UPDATE versions SET body=? WHERE record_id=?", (bytes([blob[0] ^ 1]) + blob[1:], broken.id)
+    )
     db.execute("DELETE FROM cache")
     db.commit()
     db.close()
@@ -134,7 +144,9 @@ def backup_bytes(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> bytes:
     slot, keys = account
     cipher = RecordCipher(keys.account_id, keys.subkey("records"))
     rec = new_record("login", "Backed up", {"password": "p"})
-    return backup.encode_backup(slot, keys, [cipher.seal(rec, rec.id, {"d": 1}, 1, "d")], 1700000000.0)
+    return backup.encode_backup(
+        slot, keys, [cipher.seal(rec, rec.id, {"d": 1}, 1, "d")], 1700000000.0
+    )
 
 
 def test_every_byte_of_a_backup_matters(backup_bytes: bytes) -> None:
@@ -147,8 +159,11 @@ def test_every_byte_of_a_backup_matters(backup_bytes: bytes) -> None:
         bad[i] ^= 0x01
         # A damaged salt or EAK inside the header's Kit cannot be told from a wrong password without
         # the password (nothing authenticates them before the KDF), so WrongPasswordError is allowed there.
-        allowed = (TamperError,) if i >= body_start else (
-            FormatError, TamperError, KitError, KdfParamsError, WrongPasswordError)
+        allowed = (
+            (TamperError,)
+            if i >= body_start
+            else (FormatError, TamperError, KitError, KdfParamsError, WrongPasswordError)
+        )
         with pytest.raises(allowed) as e:
             backup.open_backup(bytes(bad), PW)
         seen.add(e.type)
@@ -165,10 +180,18 @@ def _with_header(data: bytes, header: dict[str, Any]) -> bytes:
     return backup.MAGIC + bytes([backup.VERSION]) + struct.pack(">I", len(h)) + h + c.sealed_body
 
 
-@pytest.mark.parametrize("params", [KdfParams(8 * 1024, 1, 1), KdfParams(19 * 1024, 1, 1), KdfParams(4 * 1024 * 1024, 3, 4),
-                                    KdfParams(65536, 100, 4)])
+@pytest.mark.parametrize(
+    "params",
+    [
+        KdfParams(8 * 1024, 1, 1),
+        KdfParams(19 * 1024, 1, 1),
+        KdfParams(4 * 1024 * 1024, 3, 4),
+        KdfParams(65536, 100, 4),
+    ],
+)
 def test_backup_header_with_weakened_kdf_cost_is_refused_before_any_kdf(
-        backup_bytes: bytes, params: KdfParams, argon2_calls: list[tuple[object, ...]]) -> None:
+    backup_bytes: bytes, params: KdfParams, argon2_calls: list[tuple[object, ...]]
+) -> None:
     header = parse_container(backup_bytes, backup.MAGIC, backup.VERSION, "backup").header
     slot = keymod.KeySlot.from_bytes(header["slot"].encode())
     forged = replace(slot, kit=replace(slot.kit, params=params))
@@ -203,10 +226,15 @@ def test_damaged_key_slot_is_tamper_not_a_foreign_kit(tmp_path: Path) -> None:
 
     Vault.create(tmp_path / "h", "d@example.com", PW).close()
     db = sqlite3.connect(tmp_path / "h" / "vault.db")
-    slot = keymod.KeySlot.from_bytes(db.execute("SELECT value FROM meta WHERE key='slot'").fetchone()[0])
+    slot = keymod.KeySlot.from_bytes(
+        db.execute("SELECT value FROM meta WHERE key='slot'").fetchone()[0]
+    )
     wvk = bytearray(slot.wrapped_vk)
     wvk[-1] ^= 0x80
-    db.execute("UPDATE meta SET value=? WHERE key='slot'", (replace(slot, wrapped_vk=bytes(wvk)).to_bytes(),))
+    db.execute(
+        "UPDATE meta SET value=? WHERE key='slot'",
+        (replace(slot, wrapped_vk=bytes(wvk)).to_bytes(),),
+    )
     db.commit()
     db.close()
     v = Vault.open(tmp_path / "h")
@@ -218,7 +246,9 @@ def test_damaged_key_slot_is_tamper_not_a_foreign_kit(tmp_path: Path) -> None:
     v.close()
 
 
-def test_typed_code_typos_are_caught_before_any_kdf(account: tuple[keymod.KeySlot, keymod.UnlockedKeys]) -> None:
+def test_typed_code_typos_are_caught_before_any_kdf(
+    account: tuple[keymod.KeySlot, keymod.UnlockedKeys],
+) -> None:
     """Every single-character substitution and every adjacent transposition → KitError(TYPO)."""
     from vault.errors import KitReason
     from vault.kitcode import ALPHABET, normalize_typed
@@ -230,12 +260,12 @@ def test_typed_code_typos_are_caught_before_any_kdf(account: tuple[keymod.KeySlo
             if other == ch:
                 continue
             with pytest.raises(KitError) as e:
-                KitPayload.from_typed_code(text[:i] + other + text[i + 1:])
+                KitPayload.from_typed_code(text[:i] + other + text[i + 1 :])
             assert e.value.reason in (KitReason.TYPO, KitReason.NOT_STRONGROOM)
     for i in range(len(text) - 1):
         if text[i] != text[i + 1]:
             with pytest.raises(KitError) as e:
-                KitPayload.from_typed_code(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+                KitPayload.from_typed_code(text[:i] + text[i + 1] + text[i] + text[i + 2 :])
             assert e.value.reason in (KitReason.TYPO, KitReason.NOT_STRONGROOM)
     for cut in (text[:-1], text[1:], text + "A", text[:-5]):
         with pytest.raises(KitError):
@@ -250,7 +280,7 @@ def test_qr_text_edits_are_typed(account: tuple[keymod.KeySlot, keymod.UnlockedK
             if other == text[i]:
                 continue
             try:
-                kit = KitPayload.from_qr_text(text[:i] + other + text[i + 1:])
+                kit = KitPayload.from_qr_text(text[:i] + other + text[i + 1 :])
             except KitError:
                 continue
             if kit == slot.kit:  # only the last character's unused low bit changed: same 68 bytes
@@ -258,7 +288,15 @@ def test_qr_text_edits_are_typed(account: tuple[keymod.KeySlot, keymod.UnlockedK
                 continue
             with pytest.raises((KdfParamsError, WrongPasswordError)):
                 keymod.unlock(replace(slot, kit=kit), PW)
-    for bad in (text[:-1], text + "A", text[:-8], text + "AAAAAAAA", "", "hello world", text.replace("A", "0")):
+    for bad in (
+        text[:-1],
+        text + "A",
+        text[:-8],
+        text + "AAAAAAAA",
+        "",
+        "hello world",
+        text.replace("A", "0"),
+    ):
         with pytest.raises(KitError):
             KitPayload.from_qr_text(bad)
 
@@ -276,11 +314,11 @@ def test_check_characters_catch_every_substitution_and_adjacent_transposition(bo
 
     for i in range(len(full) - 1):
         if full[i] != full[i + 1]:
-            assert not accepted(full[:i] + full[i + 1] + full[i] + full[i + 2:]), f"swap at {i}"
+            assert not accepted(full[:i] + full[i + 1] + full[i] + full[i + 2 :]), f"swap at {i}"
     for i, ch in enumerate(full):
         for other in ALPHABET:
             if other != ch:
-                assert not accepted(full[:i] + other + full[i + 1:]), f"{other} at {i}"
+                assert not accepted(full[:i] + other + full[i + 1 :]), f"{other} at {i}"
 
 
 def test_a_and_7_swapped_is_caught() -> None:

@@ -47,7 +47,12 @@ def test_six_digits_are_the_low_digits_of_the_truncation() -> None:
 def test_bare_secret_is_forgiving() -> None:
     canonical = "JBSWY3DPEHPK3PXP"
     expected = parse_totp(canonical)
-    for variant in ("jbswy3dpehpk3pxp", "JBSW Y3DP EHPK 3PXP", "  jbsw-y3dp-ehpk-3pxp\n", "JBSWY3DPEHPK3PXP===="):
+    for variant in (
+        "jbswy3dpehpk3pxp",
+        "JBSW Y3DP EHPK 3PXP",
+        "  jbsw-y3dp-ehpk-3pxp\n",
+        "JBSWY3DPEHPK3PXP====",
+    ):
         assert parse_totp(variant).secret == expected.secret
     # missing padding: 10 bytes encode to 16 chars, 11 bytes need padding that users drop
     raw = b"hello world"
@@ -55,8 +60,10 @@ def test_bare_secret_is_forgiving() -> None:
 
 
 def test_uri_parameters() -> None:
-    spec = parse_totp("otpauth://totp/ACME%20Co:john%40example.com?secret=jbswy3dpehpk3pxp"
-                      "&issuer=ACME%20Co&algorithm=sha256&digits=8&period=60")
+    spec = parse_totp(
+        "otpauth://totp/ACME%20Co:john%40example.com?secret=jbswy3dpehpk3pxp"
+        "&issuer=ACME%20Co&algorithm=sha256&digits=8&period=60"
+    )
     assert spec.secret == parse_totp("JBSWY3DPEHPK3PXP").secret
     assert (spec.algorithm, spec.digits, spec.period) == ("SHA256", 8, 60)
     assert spec.issuer == "ACME Co"
@@ -74,23 +81,26 @@ def test_seconds_left_counts_down_within_the_period() -> None:
     assert totp_code(spec, 30) == totp_code(spec, 59.99) != totp_code(spec, 29.99)
 
 
-@pytest.mark.parametrize("value, words", [
-    ("", "empty"),
-    ("   ", "empty"),
-    ("not base32!", "base32"),
-    ("JBSWY3DPEHPK3PX1", "base32"),
-    ("ABC", "missing or extra"),
-    ("ABCD", "too short"),
-    ("otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=1", "time-based"),
-    ("otpauth://totp/x?issuer=nobody", "no secret"),
-    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "algorithm"),
-    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=six", "malformed"),
-    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=4", "unsupported"),
-    ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=0", "unsupported"),
-    ("otpauth://totp/x?secret=%21%21", "base32"),
-    ("otpauth://[", "not a valid URI"),
-    ("otpauth://[totp/x?secret=JBSWY3DPEHPK3PXP", "not a valid URI"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("not base32!", "base32"),
+        ("JBSWY3DPEHPK3PX1", "base32"),
+        ("ABC", "missing or extra"),
+        ("ABCD", "too short"),
+        ("otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=1", "time-based"),
+        ("otpauth://totp/x?issuer=nobody", "no secret"),
+        ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "algorithm"),
+        ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=six", "malformed"),
+        ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=4", "unsupported"),
+        ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=0", "unsupported"),
+        ("otpauth://totp/x?secret=%21%21", "base32"),
+        ("otpauth://[", "not a valid URI"),
+        ("otpauth://[totp/x?secret=JBSWY3DPEHPK3PXP", "not a valid URI"),
+    ],
+)
 def test_bad_input_is_refused_clearly(value: str, words: str) -> None:
     with pytest.raises(InvalidInputError, match=words):
         parse_totp(value)

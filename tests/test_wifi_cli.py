@@ -23,13 +23,27 @@ def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
     account = cli(a, "signup", "--email", "w@example.com").stdout.strip()
     assert cli(a, "add", "login", "--title", "Shared", "--field", "password=s1").returncode == 0
     assert cli(a, "sync", "wifi", "--interface", "127.0.0.1").returncode == 0
-    server = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve"], env=cli_env(a, PW),
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "sync", "serve"],
+        env=cli_env(a, PW),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stderr is not None
         assert "Reachable" in server.stderr.readline()
         kit = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
-        r = cli(b, "signin", "--email", "w@example.com", "--kit", str(kit), "--wifi", "--interface", "127.0.0.1")
+        r = cli(
+            b,
+            "signin",
+            "--email",
+            "w@example.com",
+            "--kit",
+            str(kit),
+            "--wifi",
+            "--interface",
+            "127.0.0.1",
+        )
         assert r.returncode == 0, r.stderr
         assert cli(b, "get", "Shared", "--field", "password").stdout == "s1\n"
         assert cli(b, "add", "note", "--title", "From B").returncode == 0
@@ -43,13 +57,19 @@ def test_serve_signin_and_sync_now_over_loopback(tmp_path: Path) -> None:
     time.sleep(0.2)
     r = cli(b, "sync", "now")  # nobody serves any more
     assert r.returncode == 4 and "no device of this account answered" in r.stderr
-    r = cli(tmp_path / "c", "signin", "--email", "w@example.com", "--wifi", "--interface", "127.0.0.1")
+    r = cli(
+        tmp_path / "c", "signin", "--email", "w@example.com", "--wifi", "--interface", "127.0.0.1"
+    )
     assert r.returncode == 2 and "Authentication Kit" in r.stderr
 
 
 def _serve(home: Path, password: str) -> subprocess.Popen[str]:
-    server = subprocess.Popen([sys.executable, "-m", "cli", "sync", "serve"], env=cli_env(home, password),
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "sync", "serve"],
+        env=cli_env(home, password),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert server.stderr is not None and "Reachable" in server.stderr.readline()
     return server
 
@@ -69,13 +89,28 @@ def test_sync_now_adopts_a_password_changed_on_the_wifi_peer(tmp_path: Path) -> 
     server = _serve(a, PW)
     try:
         kit = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
-        r = cli(b, "signin", "--email", "w@example.com", "--kit", str(kit), "--wifi", "--interface", "127.0.0.1")
+        r = cli(
+            b,
+            "signin",
+            "--email",
+            "w@example.com",
+            "--kit",
+            str(kit),
+            "--wifi",
+            "--interface",
+            "127.0.0.1",
+        )
         assert r.returncode == 0, r.stderr
     finally:
         _stop(server)
     (tmp_path / "newkit").mkdir()
-    r = run_cli(cli_env(a, PW, STRONGROOM_NEW_PASSWORD=new), "passwd", "--kit-dir", str(tmp_path / "newkit"),
-                cwd=tmp_path)
+    r = run_cli(
+        cli_env(a, PW, STRONGROOM_NEW_PASSWORD=new),
+        "passwd",
+        "--kit-dir",
+        str(tmp_path / "newkit"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert run_cli(cli_env(a, new), "add", "note", "--title", "After the change").returncode == 0
     server = _serve(a, new)
@@ -85,8 +120,13 @@ def test_sync_now_adopts_a_password_changed_on_the_wifi_peer(tmp_path: Path) -> 
         r = run_cli(cli_env(b, PW, STRONGROOM_NEW_PASSWORD="not the new one"), "sync", "now")
         assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
         r = run_cli(cli_env(b, PW, STRONGROOM_NEW_PASSWORD=new), "sync", "now")
-        assert r.returncode == 0 and "Adopted" in r.stderr and "1 peer(s) synced" in r.stderr, r.stderr
+        assert r.returncode == 0 and "Adopted" in r.stderr and "1 peer(s) synced" in r.stderr, (
+            r.stderr
+        )
     finally:
         _stop(server)
-    assert run_cli(cli_env(b, new), "get", "After the change", "--field", "title").stdout == "After the change\n"
+    assert (
+        run_cli(cli_env(b, new), "get", "After the change", "--field", "title").stdout
+        == "After the change\n"
+    )
     assert run_cli(cli_env(b, PW), "ls").returncode == 3  # the old password no longer opens B

@@ -72,8 +72,12 @@ class StrongroomApp(App[None]):
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
         self._copied: str | None = None
-        self.agent_link = AgentLink(home, on_locked=self._post_agent_locked, is_unlocked=lambda: self.vault is not None,
-                                    last_activity=lambda: self._last_input)
+        self.agent_link = AgentLink(
+            home,
+            on_locked=self._post_agent_locked,
+            is_unlocked=lambda: self.vault is not None,
+            last_activity=lambda: self._last_input,
+        )
 
     # -- account state ----------------------------------------------------------------------
     @property
@@ -134,8 +138,13 @@ class StrongroomApp(App[None]):
         base = self.kit_dir / f"Strongroom-Authentication-Kit-{vault.slot.account_id}"
         png, pdf = base.with_suffix(".png"), base.with_suffix(".pdf")
         render_png(vault.slot.kit, png)
-        render_pdf(vault.slot.kit, pdf, email=vault.slot.email, account_id=vault.slot.account_id,
-                   created=datetime.now(UTC))
+        render_pdf(
+            vault.slot.kit,
+            pdf,
+            email=vault.slot.email,
+            account_id=vault.slot.account_id,
+            created=datetime.now(UTC),
+        )
         return [png, pdf]
 
     # -- locking ----------------------------------------------------------------------------
@@ -167,8 +176,10 @@ class StrongroomApp(App[None]):
         if self.vault is None:
             return
         self.action_lock(tell_agent=False)
-        reason = {"timeout": "the unlock agent's idle timeout passed",
-                  "gone": "this device's data folder is gone"}.get(message.why, "`strongroom lock` ran")
+        reason = {
+            "timeout": "the unlock agent's idle timeout passed",
+            "gone": "this device's data folder is gone",
+        }.get(message.why, "`strongroom lock` ran")
         self.notify(f"Locked: {reason}.")
 
     async def on_event(self, event: events.Event) -> None:
@@ -224,14 +235,33 @@ class StrongroomApp(App[None]):
             cmds += [
                 ("Lock", "Forget the keys now", self.action_lock),
                 ("New record", "Add a record", lambda: self.push_screen(EditRecordScreen(None))),
-                ("Security Center", "Weak, reused and old passwords", lambda: self.push_screen(SecurityCenterScreen())),
-                ("Show Authentication Kit", "QR code and typed code",
-                 lambda: self.push_screen(KitScreen(vault.slot.kit, []))),
+                (
+                    "Security Center",
+                    "Weak, reused and old passwords",
+                    lambda: self.push_screen(SecurityCenterScreen()),
+                ),
+                (
+                    "Show Authentication Kit",
+                    "QR code and typed code",
+                    lambda: self.push_screen(KitScreen(vault.slot.kit, [])),
+                ),
                 ("Save Authentication Kit", "PNG and PDF into the current folder", self._save_kit),
-                ("Import…", "Records from another manager's export (preview first)", self.action_import_records),
-                ("Export…", "Every record to a plaintext CSV or strongroom-json file", self.action_export_records),
+                (
+                    "Import…",
+                    "Records from another manager's export (preview first)",
+                    self.action_import_records,
+                ),
+                (
+                    "Export…",
+                    "Every record to a plaintext CSV or strongroom-json file",
+                    self.action_export_records,
+                ),
                 ("Sync now", "Sync with the chosen method (ctrl+r)", self.action_sync_now),
-                ("Sync settings", "Method, last sync, conflicts, Wi-Fi peers (y)", self.action_sync_settings),
+                (
+                    "Sync settings",
+                    "Method, last sync, conflicts, Wi-Fi peers (y)",
+                    self.action_sync_settings,
+                ),
             ]
             cmds += settings_commands(self)
         return cmds

@@ -72,8 +72,10 @@ class SearchIndex:
     def __init__(self, rows: Sequence[Summary]) -> None:
         self.rows = sorted(rows, key=title_key)  # nearly free: the vault keeps them in this order
         self.low = [s.title.lower() for s in self.rows]  # sorted too: prefix hits are one bisect
-        self.hay = [f"{low}\n{s.username or ''}\n{s.url or ''}\n{' '.join(s.tags)}".lower()
-                    for low, s in zip(self.low, self.rows, strict=True)]
+        self.hay = [
+            f"{low}\n{s.username or ''}\n{s.url or ''}\n{' '.join(s.tags)}".lower()
+            for low, s in zip(self.low, self.rows, strict=True)
+        ]
         self._orders: dict[str, list[int]] = {}
         self._masks: dict[Filters, bytearray] = {}
         self._last: tuple[str, list[int]] | None = None
@@ -104,9 +106,15 @@ class SearchIndex:
             return None
         key = Filters(f.favorites, f.type, f.tag)
         mask = self._masks.get(key)
-        if mask is None:  # searches of an old query may still run in another thread: build, then publish
-            mask = bytearray((not f.favorites or s.favorite) and (f.type is None or s.type == f.type)
-                             and (f.tag is None or f.tag in s.tags) for s in self.rows)
+        if (
+            mask is None
+        ):  # searches of an old query may still run in another thread: build, then publish
+            mask = bytearray(
+                (not f.favorites or s.favorite)
+                and (f.type is None or s.type == f.type)
+                and (f.tag is None or f.tag in s.tags)
+                for s in self.rows
+            )
             if len(self._masks) > 8:
                 self._masks = {}
             self._masks[key] = mask
@@ -162,7 +170,7 @@ class SearchIndex:
         hits = [i for i in candidates if q in hay[i]]  # ascending, like candidates
         self._last = (q, hits)
         # every title in [lo, hi) starts with q, so those rows are hits: the rest lies around them
-        rest = hits[:bisect_left(hits, lo)] + hits[bisect_left(hits, hi):]
+        rest = hits[: bisect_left(hits, lo)] + hits[bisect_left(hits, hi) :]
         if f.sort == "title" and not f.narrowing:
             return rows[lo:hi] + self._pick(rest)
         out: list[Summary] = []
@@ -176,8 +184,13 @@ class SearchIndex:
             return [self.rows[i] for i in positions]
         return list(itemgetter(*positions)(self.rows))
 
-    def fuzzy(self, query: str, f: Filters, shown: Sequence[Summary],
-              stop: Callable[[], bool] = lambda: False) -> list[Summary]:
+    def fuzzy(
+        self,
+        query: str,
+        f: Filters,
+        shown: Sequence[Summary],
+        stop: Callable[[], bool] = lambda: False,
+    ) -> list[Summary]:
         """Titles close to the query (typos), best first, that `matches` did not already give;
         empty when there are plenty of plain matches or the query is too short to judge.
 
@@ -195,12 +208,20 @@ class SearchIndex:
         for start in range(0, len(self.low), FUZZY_SLICE):
             if stop():
                 return []
-            part = self.low[start:start + FUZZY_SLICE]
-            found += [(score, start + i) for _, score, i in
-                      process.extract(q, part, scorer=fuzz.partial_ratio, limit=limit, score_cutoff=FUZZY_CUTOFF)]
+            part = self.low[start : start + FUZZY_SLICE]
+            found += [
+                (score, start + i)
+                for _, score, i in process.extract(
+                    q, part, scorer=fuzz.partial_ratio, limit=limit, score_cutoff=FUZZY_CUTOFF
+                )
+            ]
             time.sleep(0)  # give the GIL to the UI thread
         found.sort(key=lambda hit: (-hit[0], hit[1]))
-        out = [self.rows[i] for _, i in found[:limit] if self.rows[i].id not in seen and (mask is None or mask[i])]
+        out = [
+            self.rows[i]
+            for _, i in found[:limit]
+            if self.rows[i].id not in seen and (mask is None or mask[i])
+        ]
         return out[:FUZZY_LIMIT]
 
     def search(self, query: str, f: Filters = Filters()) -> list[Summary]:

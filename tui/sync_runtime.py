@@ -45,15 +45,26 @@ PEER_INTERVAL = 30.0  # seconds between Wi-Fi syncs with a peer when nothing cha
 PEER_TIMEOUT = 3.0  # seconds a manual Wi-Fi sync waits for peers to be found
 TICK = 0.5
 FOLDER_RETRY = 5.0  # seconds between looks for a missing sync folder (a share not mounted yet)
-START_DELAY = 1.0  # seconds after unlock: the record list paints before the first sync competes for the CPU
+START_DELAY = (
+    1.0  # seconds after unlock: the record list paints before the first sync competes for the CPU
+)
 
 
 class SyncActivity(Message):
     """Something happened in a background sync (posted from any thread to the app)."""
 
-    def __init__(self, session: int, *, changed: bool = False, synced: bool = False, error: Exception | None = None,
-                 progress: tuple[int, int] | None = None, outcome: SyncOutcome | None = None,
-                 manual: bool = False, linked: str | None = None) -> None:
+    def __init__(
+        self,
+        session: int,
+        *,
+        changed: bool = False,
+        synced: bool = False,
+        error: Exception | None = None,
+        progress: tuple[int, int] | None = None,
+        outcome: SyncOutcome | None = None,
+        manual: bool = False,
+        linked: str | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.changed = changed  # records changed here: refresh the list
@@ -85,7 +96,9 @@ class Runner:
     def __init__(self, main: Vault, cfg: dict[str, Any], post: Callable[..., None]) -> None:
         self.main = main
         self.cfg = cfg
-        self.post = post  # post(changed=…, synced=…, error=…, progress=…): a SyncActivity of this session
+        self.post = (
+            post  # post(changed=…, synced=…, error=…, progress=…): a SyncActivity of this session
+        )
         self.started = False
 
     def start(self) -> None:
@@ -136,9 +149,15 @@ class FolderRunner(Runner):
             self._watch(folder)
             return
         # The watcher would create the folder: never hide an unmounted share. Say so, then wait.
-        self.post(error=_unavailable(f"the sync folder {folder} is missing (not mounted, moved or deleted?); "
-                                     "reconnect it (syncing resumes by itself) or choose another in Sync settings"))
-        threading.Thread(target=self._wait_for, args=(folder,), name="strongroom-folder-wait", daemon=True).start()
+        self.post(
+            error=_unavailable(
+                f"the sync folder {folder} is missing (not mounted, moved or deleted?); "
+                "reconnect it (syncing resumes by itself) or choose another in Sync settings"
+            )
+        )
+        threading.Thread(
+            target=self._wait_for, args=(folder,), name="strongroom-folder-wait", daemon=True
+        ).start()
 
     def _wait_for(self, folder: Path) -> None:
         while not self._stop.wait(FOLDER_RETRY):
@@ -154,10 +173,12 @@ class FolderRunner(Runner):
             if self._stop.is_set():
                 return
             self.watcher = FolderWatcher(
-                FolderSync(self.main, folder), own_connection=True,
+                FolderSync(self.main, folder),
+                own_connection=True,
                 on_sync=lambda report: self.post(synced=True),
                 on_change=lambda report: self.post(changed=True),
-                on_error=lambda exc: self.post(error=exc))
+                on_error=lambda exc: self.post(error=exc),
+            )
             self.watcher.start_background()
 
     def stop(self) -> None:
@@ -212,7 +233,9 @@ class WifiRunner(Runner):
         self._stopping = asyncio.Event()
         self._sync_lock = asyncio.Lock()
         assert self._vault is not None
-        self._peer = WifiPeer(self._vault, self.interfaces, on_change=lambda ids: self.post(changed=True))
+        self._peer = WifiPeer(
+            self._vault, self.interfaces, on_change=lambda ids: self.post(changed=True)
+        )
         try:
             await self._peer.start()
         finally:
@@ -238,8 +261,11 @@ class WifiRunner(Runner):
         self._snapshot = [_copy(i) for i in found]
         for info in found:
             last = self._tried.get(info.name)
-            if last is not None and now - last < PEER_INTERVAL and \
-                    (self._synced_seq.get(info.name) == seq or now - last < AUTO_DEBOUNCE):
+            if (
+                last is not None
+                and now - last < PEER_INTERVAL
+                and (self._synced_seq.get(info.name) == seq or now - last < AUTO_DEBOUNCE)
+            ):
                 continue
             self._tried[info.name] = now
             async with self._sync_lock:
@@ -247,8 +273,9 @@ class WifiRunner(Runner):
             if result.error is None:
                 self._synced_seq[info.name] = self._vault.store.max_seq() if self._vault else seq
                 self.post(synced=True)
-            elif isinstance(result.error, PasswordChangedElsewhereError) or \
-                    not isinstance(result.error, PeerGoneError | VaultError):  # peers come and go; locked
+            elif isinstance(result.error, PasswordChangedElsewhereError) or not isinstance(
+                result.error, PeerGoneError | VaultError
+            ):  # peers come and go; locked
                 self.post(error=result.error)  # a newer password: the app asks for it
         self._snapshot = [_copy(i) for i in self._peer.peers()]
 
@@ -272,8 +299,10 @@ class WifiRunner(Runner):
             if isinstance(err, PasswordChangedElsewhereError):
                 raise err
         if not report.results:
-            raise _unavailable(f"no device of this account answered on the network within {PEER_TIMEOUT:.0f} s; "
-                               "is another device running `strongroom sync serve` or the app?")
+            raise _unavailable(
+                f"no device of this account answered on the network within {PEER_TIMEOUT:.0f} s; "
+                "is another device running `strongroom sync serve` or the app?"
+            )
         detail = f"{len(report.synced)} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
         if report.errors:
             detail += "; " + "; ".join(str(e) for e in report.errors[:3])
@@ -283,9 +312,16 @@ class WifiRunner(Runner):
     def adopt(self, password: str) -> tuple[Any, Any]:
         """Worker thread: take the password changed on another device, from the key slot a peer on
         the new password handed over; (slot, keys) for the UI vault. WrongPasswordError if it is not."""
-        if not self._ready.wait(10) or self._loop is None or self._peer is None or self._vault is None:
+        if (
+            not self._ready.wait(10)
+            or self._loop is None
+            or self._peer is None
+            or self._vault is None
+        ):
             raise _unavailable("Wi-Fi sync is not running on this device")
-        slot = asyncio.run_coroutine_threadsafe(self._peer.adopt_new_password(password), self._loop).result(60)
+        slot = asyncio.run_coroutine_threadsafe(
+            self._peer.adopt_new_password(password), self._loop
+        ).result(60)
         return slot, self._vault.keys
 
     def drop_keys(self) -> None:
@@ -308,7 +344,11 @@ class WifiRunner(Runner):
     def live(self) -> str:
         where = ", ".join(getattr(self, "interfaces", []))
         port = self._peer.port if self._peer is not None else 0
-        return f"reachable for devices of this account on {where} (port {port})" if port else "starting…"
+        return (
+            f"reachable for devices of this account on {where} (port {port})"
+            if port
+            else "starting…"
+        )
 
 
 def _copy(info: PeerInfo) -> PeerInfo:
@@ -345,12 +385,17 @@ class AutoRunner(Runner):
                 now = time.monotonic()
                 if seq != seen:
                     seen, changed_at = seq, now
-                due = now - last_sync > AUTO_INTERVAL or (seq != synced_seq and now - changed_at >= AUTO_DEBOUNCE) \
+                due = (
+                    now - last_sync > AUTO_INTERVAL
+                    or (seq != synced_seq and now - changed_at >= AUTO_DEBOUNCE)
                     or synced_seq < 0
+                )
                 if due:
                     last_sync = now
                     first = not vault.settings().get("last_sync")
-                    progress = (lambda done, total: self.post(progress=(done, total))) if first else None
+                    progress = (
+                        (lambda done, total: self.post(progress=(done, total))) if first else None
+                    )
                     try:
                         with self._busy:
                             outcome = engine.sync_now(vault, progress)
@@ -461,7 +506,9 @@ class SyncRuntime:
     @property
     def live(self) -> str:
         runner = self._session.runner
-        return runner.live if runner is not None and runner.started else "starting…" if runner else ""
+        return (
+            runner.live if runner is not None and runner.started else "starting…" if runner else ""
+        )
 
     def peers(self) -> list[PeerInfo]:
         runner = self._session.runner
@@ -479,14 +526,17 @@ class SyncRuntime:
         from sync.engine import config
 
         if config(vault).get("method", "none") == "none":
-            self.app.notify("This device syncs with nothing yet: choose a method in Sync settings (y).",
-                            severity="warning")
+            self.app.notify(
+                "This device syncs with nothing yet: choose a method in Sync settings (y).",
+                severity="warning",
+            )
             return
         self._manual_busy = True
         self.app.notify("Syncing…", timeout=2)
         session = self._session
-        self.app.run_worker(lambda: self._manual(vault, session), thread=True, group="sync-now",
-                            exit_on_error=False)
+        self.app.run_worker(
+            lambda: self._manual(vault, session), thread=True, group="sync-now", exit_on_error=False
+        )
 
     def link_cloud(self, url: str) -> None:
         """Cloud chosen in the Sync screen: like `sync cloud URL`, sign in to this account on the
@@ -500,8 +550,12 @@ class SyncRuntime:
         self._manual_busy = True
         self.app.notify(f"Connecting to {url}…", timeout=3, markup=False)
         session = self._session
-        self.app.run_worker(lambda: self._link(vault, url, session), thread=True, group="sync-link",
-                            exit_on_error=False)
+        self.app.run_worker(
+            lambda: self._link(vault, url, session),
+            thread=True,
+            group="sync-link",
+            exit_on_error=False,
+        )
 
     def _link(self, vault: Vault, url: str, session: _Session) -> None:
         """Worker thread, on its own connection; reports through messages."""
@@ -523,11 +577,16 @@ class SyncRuntime:
 
     def _manual(self, vault: Vault, session: _Session) -> None:
         """Worker thread: never touches widgets, reports through a message."""
+
         def post(**kw: Any) -> None:
             self.app.post_message(SyncActivity(session.number, manual=True, **kw))
 
         try:
-            runner = session.runner if session.runner and session.runner.started else Runner(vault, {}, post)
+            runner = (
+                session.runner
+                if session.runner and session.runner.started
+                else Runner(vault, {}, post)
+            )
             outcome = runner.sync_now(lambda done, total: post(progress=(done, total)))
         except Exception as exc:  # noqa: BLE001 - shown as a notification
             post(error=exc)
@@ -563,8 +622,11 @@ class SyncRuntime:
         if msg.outcome is not None:
             self.app.notify(f"Synced: {msg.outcome.detail}.", markup=False)
         if msg.linked is not None:
-            self.app.notify(f"Cloud sync through {msg.linked}: this account is on the server and in sync; "
-                            "changes sync as you make them.", markup=False)
+            self.app.notify(
+                f"Cloud sync through {msg.linked}: this account is on the server and in sync; "
+                "changes sync as you make them.",
+                markup=False,
+            )
             self.restart()
         if msg.changed or msg.synced or msg.error is not None:
             self._refresh_screens(msg.changed)
@@ -581,7 +643,9 @@ class SyncRuntime:
             return False
         self.last_error = explain(exc)[1]  # shown on the Sync screen until it is solved
         shown = any(isinstance(s, NewPasswordScreen) for s in self.app.screen_stack)
-        if not shown and (again or not self._session.asked_password):  # Esc means "not now": ask again on ctrl+r
+        if not shown and (
+            again or not self._session.asked_password
+        ):  # Esc means "not now": ask again on ctrl+r
             self._session.asked_password = True
             self.app.push_screen(NewPasswordScreen())
         return True

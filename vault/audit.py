@@ -60,20 +60,34 @@ class AuditReport:
         return round(100 * (self.checked - self.flagged) / self.checked)
 
     def counts(self) -> dict[str, int]:
-        return {"records": self.records, "checked": self.checked, "weak": len(self.weak),
-                "reused": self.reused_count, "reused_groups": len(self.reused), "old": len(self.old),
-                "flagged": self.flagged}
+        return {
+            "records": self.records,
+            "checked": self.checked,
+            "weak": len(self.weak),
+            "reused": self.reused_count,
+            "reused_groups": len(self.reused),
+            "old": len(self.old),
+            "flagged": self.flagged,
+        }
 
     def to_json(self) -> dict[str, Any]:
         def one(f: Finding) -> dict[str, str]:
             return {"id": f.record_id, "title": f.title, "field": f.field, "detail": f.detail}
 
-        return {"checked": self.checked, "score": self.score, "counts": self.counts(), "old_days": self.old_days,
-                "weak": [one(f) for f in self.weak], "reused": [[one(f) for f in g] for g in self.reused],
-                "old": [one(f) for f in self.old]}
+        return {
+            "checked": self.checked,
+            "score": self.score,
+            "counts": self.counts(),
+            "old_days": self.old_days,
+            "weak": [one(f) for f in self.weak],
+            "reused": [[one(f) for f in g] for g in self.reused],
+            "old": [one(f) for f in self.old],
+        }
 
     def to_text(self) -> str:
-        lines = [f"Security score {self.score}/100 ({self.checked} passwords checked in {self.records} records)"]
+        lines = [
+            f"Security score {self.score}/100 ({self.checked} passwords checked in {self.records} records)"
+        ]
         lines.append(f"Weak passwords: {len(self.weak)}")
         lines += [f"  {f.title} ({f.record_id}) {f.field}: {f.detail}" for f in self.weak]
         lines.append(f"Reused passwords: {self.reused_count} in {len(self.reused)} group(s)")
@@ -114,7 +128,9 @@ def last_changed(record: Record, name: str) -> float:
     never older than the truth, so it cannot raise a false alarm). With no history the value
     dates from the record's creation.
     """
-    stamps = [entry.modified for entry in record.history if any(f.name == name for f in entry.fields)]
+    stamps = [
+        entry.modified for entry in record.history if any(f.name == name for f in entry.fields)
+    ]
     if not stamps:
         return record.created
     replaced = max(stamps)
@@ -125,11 +141,15 @@ def last_changed(record: Record, name: str) -> float:
 def audit(records: Iterable[Record | None], now: float, *, old_days: int = OLD_DAYS) -> AuditReport:
     """Check every live record's passwords; `None` (a deleted record's tombstone) is skipped."""
     if old_days < 0:
-        raise InvalidInputError(f"the age limit for old passwords must be zero days or more, not {old_days}")
+        raise InvalidInputError(
+            f"the age limit for old passwords must be zero days or more, not {old_days}"
+        )
     report = AuditReport(old_days=old_days)
     key = secrets.token_bytes(32)
     groups: dict[bytes, list[Finding]] = defaultdict(list)
-    strengths: dict[tuple[bytes, str, str], Strength] = {}  # one zxcvbn run per distinct password and context
+    strengths: dict[
+        tuple[bytes, str, str], Strength
+    ] = {}  # one zxcvbn run per distinct password and context
     for rec in records:
         if rec is None:
             continue
@@ -143,17 +163,25 @@ def audit(records: Iterable[Record | None], now: float, *, old_days: int = OLD_D
             if s is None:  # the title and username count as known to an attacker ("github2024")
                 s = strengths[(digest, *context)] = estimate(value, context)
             if s.score <= WEAK_SCORE:
-                report.weak.append(Finding(rec.id, title, name, f"{s.label}; cracked in {s.crack_time_display}"))
+                report.weak.append(
+                    Finding(rec.id, title, name, f"{s.label}; cracked in {s.crack_time_display}")
+                )
             groups[digest].append(Finding(rec.id, title, name, ""))
             changed = last_changed(rec, name)
             if changed and now - changed > old_days * DAY:
-                report.old.append(Finding(rec.id, title, name, f"unchanged since {iso(changed)[:10]}"))
+                report.old.append(
+                    Finding(rec.id, title, name, f"unchanged since {iso(changed)[:10]}")
+                )
     strengths.clear()
     for group in groups.values():
         if len({f.record_id for f in group}) < 2:
             continue  # the same value twice inside one record is not reuse across sites
-        report.reused.append([Finding(f.record_id, f.title, f.field, f"same as {len(group) - 1} other(s)")
-                              for f in group])
+        report.reused.append(
+            [
+                Finding(f.record_id, f.title, f.field, f"same as {len(group) - 1} other(s)")
+                for f in group
+            ]
+        )
     groups.clear()
     report.weak.sort(key=lambda f: (f.title.lower(), f.record_id))
     report.old.sort(key=lambda f: (f.title.lower(), f.record_id))

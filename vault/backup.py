@@ -63,14 +63,27 @@ class BackupHeader:
         return self.slot.kit.salt
 
     def to_obj(self) -> dict[str, Any]:
-        return {"account": self.account_id, "gen": self.generation, "epoch": self.epoch,
-                "created": self.created, "count": self.count, "slot": self.slot.to_bytes().decode()}
+        return {
+            "account": self.account_id,
+            "gen": self.generation,
+            "epoch": self.epoch,
+            "created": self.created,
+            "count": self.count,
+            "slot": self.slot.to_bytes().decode(),
+        }
 
     @classmethod
     def from_obj(cls, o: dict[str, Any]) -> BackupHeader:
         try:
             slot = KeySlot.from_bytes(str(o["slot"]).encode())
-            h = cls(str(o["account"]), int(o["gen"]), int(o["epoch"]), float(o["created"]), int(o["count"]), slot)
+            h = cls(
+                str(o["account"]),
+                int(o["gen"]),
+                int(o["epoch"]),
+                float(o["created"]),
+                int(o["count"]),
+                slot,
+            )
         except (KeyError, TypeError, ValueError, KitError, FormatError) as exc:
             # FormatError includes an odd key-slot version: inside a v1 backup that is damage, too
             raise FormatError("the backup's header is damaged") from exc
@@ -91,17 +104,25 @@ class RestoreReport:
 
     def summary(self) -> str:
         """One sentence for a person (the CLI's stderr, the app's notification)."""
-        text = (f"Restored {self.restored} record(s); {self.kept_newer} edited since the backup kept their newer "
-                f"version (the backup's is in their history); {self.unchanged} unchanged.")
+        text = (
+            f"Restored {self.restored} record(s); {self.kept_newer} edited since the backup kept their newer "
+            f"version (the backup's is in their history); {self.unchanged} unchanged."
+        )
         if self.skipped:
-            text += f" {self.skipped} record(s) in the backup could not be decrypted and were skipped."
+            text += (
+                f" {self.skipped} record(s) in the backup could not be decrypted and were skipped."
+            )
         return text
 
 
-def encode_backup(slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float) -> bytes:
+def encode_backup(
+    slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float
+) -> bytes:
     live = len({e.record_id for e in envelopes if not e.deleted})
     header = BackupHeader(slot.account_id, slot.generation, slot.epoch, created, live, slot)
-    return seal_container(MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY))
+    return seal_container(
+        MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY)
+    )
 
 
 def create_backup(vault: Vault, path: Path) -> int:
@@ -113,7 +134,9 @@ def create_backup(vault: Vault, path: Path) -> int:
     try:
         write_private_atomic(path, data, verify=lambda written: _verify(written, data, vault.keys))
     except OSError as exc:
-        raise InvalidInputError(f"cannot write the backup to {path}: {exc.strerror or exc}") from None
+        raise InvalidInputError(
+            f"cannot write the backup to {path}: {exc.strerror or exc}"
+        ) from None
     return len({e.record_id for e in envelopes if not e.deleted})
 
 
@@ -121,11 +144,11 @@ def _verify(written: bytes, data: bytes, keys: UnlockedKeys) -> None:
     """Re-read and open the file before it replaces anything: a bad write must never replace a good
     backup (the KeePassXC lesson, DESIGN "data.mssb")."""
     if written != data:
-        raise InvalidInputError("the backup did not read back as written (disk or file system error); "
-                                "nothing was replaced")
+        raise InvalidInputError(
+            "the backup did not read back as written (disk or file system error); "
+            "nothing was replaced"
+        )
     open_container(parse_backup(written)[1], keys.subkey(SUBKEY), WHAT)
-
-
 
 
 def parse_backup(data: bytes) -> tuple[BackupHeader, Container]:
@@ -142,7 +165,8 @@ def open_backup(data: bytes, password: str) -> tuple[BackupHeader, UnlockedKeys,
         made = time.strftime("%Y-%m-%d %H:%M", time.gmtime(header.created))
         raise WrongPasswordError(
             f"wrong password for this backup: it opens with the Account Password in force when it was made "
-            f"({made} UTC)") from None
+            f"({made} UTC)"
+        ) from None
     except KitError:
         raise TamperError("the backup's keys are damaged") from None
     body = open_container(c, keys.subkey(SUBKEY), WHAT)
@@ -163,7 +187,9 @@ def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, 
     return open_backup(data, password)
 
 
-def backup_records(header: BackupHeader, keys: UnlockedKeys, envelopes: list[Envelope]) -> list[Record]:
+def backup_records(
+    header: BackupHeader, keys: UnlockedKeys, envelopes: list[Envelope]
+) -> list[Record]:
     """The live records of a backup (each record's winning version); undecryptable ones are left out."""
     return _open_all(header, keys, _winners(envelopes).values())[0]
 
@@ -175,7 +201,9 @@ def _winners(envelopes: list[Envelope]) -> dict[str, Envelope]:
     return {rid: state(versions).winner for rid, versions in by_id.items()}
 
 
-def _open_all(header: BackupHeader, keys: UnlockedKeys, winners: Iterable[Envelope]) -> tuple[list[Record], int]:
+def _open_all(
+    header: BackupHeader, keys: UnlockedKeys, winners: Iterable[Envelope]
+) -> tuple[list[Record], int]:
     """Live records plus how many could not be decrypted (damaged before the backup was made:
     the file as a whole is authenticated, so these are skipped rather than failing the restore)."""
     cipher = RecordCipher(header.account_id, keys.subkey("records"))
@@ -239,14 +267,18 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
     nothing), and running it again changes nothing."""
     header, keys, envelopes = read_backup(path, password)
     if header.account_id != vault.slot.account_id:
-        raise InvalidInputError(f"this backup belongs to account {header.account_id}, not to this account "
-                                f"({vault.slot.account_id})")
+        raise InvalidInputError(
+            f"this backup belongs to account {header.account_id}, not to this account "
+            f"({vault.slot.account_id})"
+        )
     states: dict[str, RecordState] = vault.states()
     winners = _winners(envelopes)
     # the very same version is current here (the usual case on the device that made the backup): no
     # need to decrypt either side
     same = {rid for rid, env in winners.items() if rid in states and states[rid].winner == env}
-    records, skipped = _open_all(header, keys, (env for rid, env in winners.items() if rid not in same))
+    records, skipped = _open_all(
+        header, keys, (env for rid, env in winners.items() if rid not in same)
+    )
     writes: list[Envelope] = []
     restored = kept = 0
     unchanged = sum(1 for rid in same if not winners[rid].deleted)
@@ -254,7 +286,10 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
         st = states.get(rec.id)
         try:
             current = vault.cipher.open(st.winner) if st is not None else None
-        except (TamperError, FormatError):  # this device's copy is undecryptable: the backup's good one wins
+        except (
+            TamperError,
+            FormatError,
+        ):  # this device's copy is undecryptable: the backup's good one wins
             current = None
         if current is None:  # never here, deleted since, or undecryptable: it comes back
             writes.append(_next(vault, st, rec))

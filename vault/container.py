@@ -35,7 +35,9 @@ def encode_header(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
 
 
-def seal_container(magic: bytes, version: int, header: dict[str, Any], body: bytes, key: bytes) -> bytes:
+def seal_container(
+    magic: bytes, version: int, header: dict[str, Any], body: bytes, key: bytes
+) -> bytes:
     hbytes = encode_header(header)
     prefix = magic + bytes([version]) + struct.pack(">I", len(hbytes)) + hbytes
     return prefix + Sealer(key).seal(body, prefix)
@@ -47,7 +49,9 @@ def parse_container(data: bytes, magic: bytes, version: int, what: str) -> Conta
         raise FormatError(f"this is not a Strongroom {what}")
     ver = data[len(magic)]
     if ver != version:
-        raise UnsupportedVersionError(f"{what} format version {ver} is not supported by this version of Strongroom")
+        raise UnsupportedVersionError(
+            f"{what} format version {ver} is not supported by this version of Strongroom"
+        )
     (hlen,) = struct.unpack_from(">I", data, len(magic) + 1)
     start = len(magic) + 5
     if hlen > MAX_HEADER or start + hlen > len(data):

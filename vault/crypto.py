@@ -23,7 +23,9 @@ KEY_LEN = 32
 ZERO_NONCE = bytes(NONCE_LEN)
 
 
-def hkdf(ikm: bytes, info: str | bytes, *, salt: bytes | None = None, length: int = KEY_LEN) -> bytes:
+def hkdf(
+    ikm: bytes, info: str | bytes, *, salt: bytes | None = None, length: int = KEY_LEN
+) -> bytes:
     """HKDF-SHA256 (RFC 5869); `info` names the purpose so sub-keys never collide."""
     raw_info = info.encode() if isinstance(info, str) else info
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=raw_info).derive(ikm)
@@ -72,7 +74,9 @@ class Sealer:
         try:
             return self._aead.decrypt(sealed[:NONCE_LEN], sealed[NONCE_LEN:], ad)
         except InvalidTag:
-            raise TamperError(f"{what} failed authentication (changed, swapped or wrong key)") from None
+            raise TamperError(
+                f"{what} failed authentication (changed, swapped or wrong key)"
+            ) from None
 
     def seal_fixed(self, plaintext: bytes, ad: bytes) -> bytes:
         """Zero-nonce seal for single-use keys; returns ciphertext ‖ tag (no nonce stored)."""
@@ -82,7 +86,9 @@ class Sealer:
         try:
             return self._aead.decrypt(ZERO_NONCE, sealed, ad)
         except InvalidTag:
-            raise TamperError(f"{what} failed authentication (changed, swapped or wrong key)") from None
+            raise TamperError(
+                f"{what} failed authentication (changed, swapped or wrong key)"
+            ) from None
 
 
 def seal(key: bytes, plaintext: bytes, ad: bytes) -> bytes:

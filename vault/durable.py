@@ -14,17 +14,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_private_atomic(path: Path, data: bytes, *, verify: Callable[[bytes], None] | None = None,
-                         before_replace: Callable[[], None] | None = None) -> None:
+def write_private_atomic(
+    path: Path,
+    data: bytes,
+    *,
+    verify: Callable[[bytes], None] | None = None,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Replace `path` with `data` (mode 0600). `verify(bytes read back)` raises to keep the old file;
     `before_replace()` runs last, just before the rename, and may raise to abandon the write."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")  # sync/folder.py sweeps leftovers
+    tmp = path.with_name(
+        f".{path.name}.tmp-{os.urandom(4).hex()}"
+    )  # sync/folder.py sweeps leftovers
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -50,8 +50,10 @@ class Envelope:
         """Canonical JSON, keys sorted (del, dev, hlc, id, vv), compact. Built from pieces: vv_text
         is already the canonical vector (vv_key), and a full json.dumps per envelope was most of
         the cost of writing a 10,000-record sync file. Golden vectors pin the bytes."""
-        return (f'{{"del":{int(self.deleted)},"dev":{_json_str(self.device)},"hlc":{int(self.hlc)},'
-                f'"id":{_json_str(self.record_id)},"vv":{self.vv_text}}}').encode()
+        return (
+            f'{{"del":{int(self.deleted)},"dev":{_json_str(self.device)},"hlc":{int(self.hlc)},'
+            f'"id":{_json_str(self.record_id)},"vv":{self.vv_text}}}'
+        ).encode()
 
     def to_bytes(self) -> bytes:
         h = self.header()
@@ -64,7 +66,9 @@ class Envelope:
         if len(data) < 6 or data[:3] != MAGIC:
             raise FormatError("not a Strongroom record envelope")
         if data[3] != VERSION:
-            raise UnsupportedVersionError(f"record envelope version {data[3]} is not supported; update Strongroom")
+            raise UnsupportedVersionError(
+                f"record envelope version {data[3]} is not supported; update Strongroom"
+            )
         (hlen,) = struct.unpack_from(">H", data, 4)
         if 6 + hlen > len(data):
             raise FormatError("record envelope is truncated")
@@ -73,7 +77,9 @@ class Envelope:
             vv = {str(k): int(v) for k, v in h["vv"].items()}
             if any(v < 0 for v in vv.values()) or not isinstance(h["id"], str) or not h["id"]:
                 raise ValueError
-            env = cls(h["id"], vv_key(vv), int(h["hlc"]), str(h["dev"]), bool(h["del"]), data[6 + hlen :])
+            env = cls(
+                h["id"], vv_key(vv), int(h["hlc"]), str(h["dev"]), bool(h["del"]), data[6 + hlen :]
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise FormatError("record envelope header is malformed") from exc
         if env.header() != data[6 : 6 + hlen]:
@@ -95,16 +101,26 @@ class RecordCipher:
     def __repr__(self) -> str:
         return f"RecordCipher({self.account_id!r}, <key hidden>)"
 
-    def seal(self, record: Record | None, record_id: str, vv: VersionVector, hlc: int, device: str) -> Envelope:
+    def seal(
+        self, record: Record | None, record_id: str, vv: VersionVector, hlc: int, device: str
+    ) -> Envelope:
         """Encrypt a record version; `None` makes a tombstone."""
         stub = Envelope(record_id, vv_key(vv), hlc, device, record is None, b"")
         plaintext = record.to_json() if record is not None else b"{}"
-        return Envelope(stub.record_id, stub.vv_text, hlc, device, stub.deleted,
-                        self._sealer.seal(plaintext, record_ad(self.account_id, stub.header())))
+        return Envelope(
+            stub.record_id,
+            stub.vv_text,
+            hlc,
+            device,
+            stub.deleted,
+            self._sealer.seal(plaintext, record_ad(self.account_id, stub.header())),
+        )
 
     def open(self, env: Envelope) -> Record | None:
         """Decrypt; None for a tombstone. Raises TamperError/FormatError on bad data."""
-        plaintext = self._sealer.open(env.ciphertext, record_ad(self.account_id, env.header()), "record")
+        plaintext = self._sealer.open(
+            env.ciphertext, record_ad(self.account_id, env.header()), "record"
+        )
         if env.deleted:
             return None
         record = Record.from_json(plaintext)

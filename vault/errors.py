@@ -80,7 +80,9 @@ class KitError(VaultError):
     def __init__(self, reason: KitReason, detail: str = "") -> None:
         self.reason = reason
         self.detail = detail
-        super().__init__(f"Invalid Authentication Kit: {reason.value}" + (f" ({detail})" if detail else ""))
+        super().__init__(
+            f"Invalid Authentication Kit: {reason.value}" + (f" ({detail})" if detail else "")
+        )
 
 
 class EpochChangedError(VaultError):

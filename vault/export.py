@@ -26,8 +26,21 @@ if TYPE_CHECKING:
     from .vault import Vault
 
 FORMATS = ("json", "csv")
-CSV_COLUMNS = ["id", "type", "title", "username", "password", "url", "totp", "notes", "tags", "favorite",
-               "created", "modified", "fields"]
+CSV_COLUMNS = [
+    "id",
+    "type",
+    "title",
+    "username",
+    "password",
+    "url",
+    "totp",
+    "notes",
+    "tags",
+    "favorite",
+    "created",
+    "modified",
+    "fields",
+]
 _MAIN = {"username", "password", "url", "totp"}
 
 
@@ -36,7 +49,11 @@ def to_json(records: Iterable[Record]) -> str:
 
     Each record is encoded compactly by json's C encoder; `indent=` would switch every record to
     the pure-Python encoder, which was half of a 10,000-record export's time."""
-    head = {"format": FORMAT, "version": VERSION, "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    head = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     lines = [json.dumps(record_to_obj(r), ensure_ascii=False) for r in _sorted(records)]
     body = "\n  " + ",\n  ".join(lines) + "\n " if lines else ""
     return f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": [{body}]\n}}\n'
@@ -48,11 +65,27 @@ def to_csv(records: Iterable[Record]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in _sorted(records):
-        main = {low: f.value for f in reversed(r.fields) if (low := f.name.lower()) in _MAIN}  # the first one wins
+        main = {
+            low: f.value for f in reversed(r.fields) if (low := f.name.lower()) in _MAIN
+        }  # the first one wins
         extra = "\n".join(f"{f.name}: {f.value}" for f in r.fields if f.name.lower() not in _MAIN)
-        writer.writerow([r.id, r.type, r.title, main.get("username") or "", main.get("password") or "",
-                         main.get("url") or "", main.get("totp") or "", r.notes, ", ".join(r.tags),
-                         "1" if r.favorite else "", iso(r.created), iso(r.modified), extra])
+        writer.writerow(
+            [
+                r.id,
+                r.type,
+                r.title,
+                main.get("username") or "",
+                main.get("password") or "",
+                main.get("url") or "",
+                main.get("totp") or "",
+                r.notes,
+                ", ".join(r.tags),
+                "1" if r.favorite else "",
+                iso(r.created),
+                iso(r.modified),
+                extra,
+            ]
+        )
     return out.getvalue()
 
 
@@ -111,8 +144,10 @@ class ExportOutcome:
 
     def message(self) -> str:
         kind = "strongroom-json" if self.format == "json" else "CSV"
-        text = (f"Exported {self.count} record(s) to {self.path} ({kind}, plain text, readable only by you). "
-                "Delete it when you no longer need it.")
+        text = (
+            f"Exported {self.count} record(s) to {self.path} ({kind}, plain text, readable only by you). "
+            "Delete it when you no longer need it."
+        )
         if self.damaged:
             text += f"\n{self.damaged} record(s) could not be decrypted and were left out."
         return text

@@ -18,8 +18,13 @@ MIN_WORDS, MAX_WORDS = 3, 20
 WORDLIST_SIZE = 7776  # EFF large wordlist: five dice, 12.9 bits a word
 
 
-def password_classes(*, symbols: bool = True, digits: bool = True, uppercase: bool = True,
-                     avoid_ambiguous: bool = False) -> list[str]:
+def password_classes(
+    *,
+    symbols: bool = True,
+    digits: bool = True,
+    uppercase: bool = True,
+    avoid_ambiguous: bool = False,
+) -> list[str]:
     """The character classes a password of these options draws from (lowercase always)."""
     classes = [string.ascii_lowercase]
     if uppercase:
@@ -33,16 +38,26 @@ def password_classes(*, symbols: bool = True, digits: bool = True, uppercase: bo
     return classes
 
 
-def generate_password(length: int = 20, *, symbols: bool = True, digits: bool = True, uppercase: bool = True,
-                      avoid_ambiguous: bool = False) -> str:
+def generate_password(
+    length: int = 20,
+    *,
+    symbols: bool = True,
+    digits: bool = True,
+    uppercase: bool = True,
+    avoid_ambiguous: bool = False,
+) -> str:
     """Random characters with at least one of every enabled class.
 
     Rejection sampling (draw all, retry if a class is missing) keeps every accepted password
     equally likely, unlike forcing one character of each class into fixed positions.
     """
     if not MIN_LENGTH <= length <= MAX_LENGTH:
-        raise InvalidInputError(f"a password length must be {MIN_LENGTH}-{MAX_LENGTH}, not {length}")
-    classes = password_classes(symbols=symbols, digits=digits, uppercase=uppercase, avoid_ambiguous=avoid_ambiguous)
+        raise InvalidInputError(
+            f"a password length must be {MIN_LENGTH}-{MAX_LENGTH}, not {length}"
+        )
+    classes = password_classes(
+        symbols=symbols, digits=digits, uppercase=uppercase, avoid_ambiguous=avoid_ambiguous
+    )
     alphabet = "".join(classes)
     while True:
         chars = [secrets.choice(alphabet) for _ in range(length)]
@@ -50,10 +65,18 @@ def generate_password(length: int = 20, *, symbols: bool = True, digits: bool = 
             return "".join(chars)
 
 
-def password_entropy_bits(length: int = 20, *, symbols: bool = True, digits: bool = True, uppercase: bool = True,
-                          avoid_ambiguous: bool = False) -> float:
+def password_entropy_bits(
+    length: int = 20,
+    *,
+    symbols: bool = True,
+    digits: bool = True,
+    uppercase: bool = True,
+    avoid_ambiguous: bool = False,
+) -> float:
     """Entropy of generate_password with these options (the class guarantee costs under a bit)."""
-    classes = password_classes(symbols=symbols, digits=digits, uppercase=uppercase, avoid_ambiguous=avoid_ambiguous)
+    classes = password_classes(
+        symbols=symbols, digits=digits, uppercase=uppercase, avoid_ambiguous=avoid_ambiguous
+    )
     return entropy_bits(length, sum(len(c) for c in classes))
 
 
@@ -63,12 +86,15 @@ def wordlist() -> tuple[str, ...]:
     text = resources.files("vault").joinpath("data/eff_large_wordlist.txt").read_text("ascii")
     words = tuple(w.strip() for w in text.splitlines() if w.strip())
     if len(set(words)) != WORDLIST_SIZE:
-        raise FormatError(f"the passphrase word list is damaged: {len(set(words))} distinct words, not {WORDLIST_SIZE}")
+        raise FormatError(
+            f"the passphrase word list is damaged: {len(set(words))} distinct words, not {WORDLIST_SIZE}"
+        )
     return words
 
 
-def generate_passphrase(words: int = 5, separator: str = "-", capitalize: bool = False,
-                        add_digit: bool = False) -> str:
+def generate_passphrase(
+    words: int = 5, separator: str = "-", capitalize: bool = False, add_digit: bool = False
+) -> str:
     """`words` words from the EFF list; `add_digit` appends one digit to one random word."""
     if not MIN_WORDS <= words <= MAX_WORDS:
         raise InvalidInputError(f"a passphrase has {MIN_WORDS}-{MAX_WORDS} words, not {words}")

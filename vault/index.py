@@ -66,11 +66,31 @@ def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None
     try:
         rec = cipher.open(st.winner)
     except (TamperError, FormatError):
-        return Summary(rid, DECRYPTION_ERROR, "unknown", None, None, (), False, st.winner.hlc / 1000, False, True)
+        return Summary(
+            rid,
+            DECRYPTION_ERROR,
+            "unknown",
+            None,
+            None,
+            (),
+            False,
+            st.winner.hlc / 1000,
+            False,
+            True,
+        )
     if rec is None:
         return None
-    return Summary(rid, rec.display_title, rec.type, rec.username, rec.url, rec.tags, rec.favorite,
-                   rec.modified, st.conflict)
+    return Summary(
+        rid,
+        rec.display_title,
+        rec.type,
+        rec.username,
+        rec.url,
+        rec.tags,
+        rec.favorite,
+        rec.modified,
+        st.conflict,
+    )
 
 
 class SummaryIndex:
@@ -101,7 +121,9 @@ class SummaryIndex:
                 ids = self._store.changed_ids_since(self._seq) if self._seq else None
                 self._refresh(ids)
                 self._seq = head
-            if self._rows and (self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0):
+            if self._rows and (
+                self._seq - self._stored_seq >= REWRITE_AFTER or self._stored_seq == 0
+            ):
                 self._save()
             return list(self._rows.values())
 
@@ -112,7 +134,9 @@ class SummaryIndex:
         if not blob:
             return None
         try:
-            seq, total, raw_rows = marshal.loads(self._sealer.open(blob, self._head_ad, "summary head"))
+            seq, total, raw_rows = marshal.loads(
+                self._sealer.open(blob, self._head_ad, "summary head")
+            )
             rows = [Summary._make(r) for r in raw_rows]
             seq, total = int(seq), int(total)
         except (TamperError, ValueError, TypeError, EOFError):
@@ -177,7 +201,9 @@ class SummaryIndex:
         if not blob:
             return None
         try:
-            seq, ids, titles = marshal.loads(self._sealer.open(blob, self._titles_ad, "title index"))
+            seq, ids, titles = marshal.loads(
+                self._sealer.open(blob, self._titles_ad, "title index")
+            )
             by_id: dict[str, str] = dict(zip(ids, titles, strict=True))
             seq = int(seq)
         except (TamperError, ValueError, TypeError, EOFError):

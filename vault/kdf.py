@@ -70,7 +70,9 @@ def check_params(params: KdfParams) -> None:
             f"p={params.p}; maximum m={CEIL_M_KIB} KiB, t={CEIL_T}, p={CEIL_P})"
         )
     if params.m_kib < 8 * params.p:
-        raise KdfParamsError("invalid key-derivation parameters: memory must be at least 8 KiB per lane")
+        raise KdfParamsError(
+            "invalid key-derivation parameters: memory must be at least 8 KiB per lane"
+        )
 
 
 def normalize_password(password: str) -> bytes:
@@ -88,15 +90,32 @@ def argon2id(secret: bytes, salt: bytes, params: KdfParams, *, length: int = KEY
     if len(salt) != SALT_LEN:
         raise KdfParamsError(f"salt must be {SALT_LEN} bytes")
     out = ffi.new("uint8_t[]", length)
-    _check(lib.argon2_hash(params.t, params.m_kib, params.p, ffi.from_buffer(secret), len(secret),
-                           ffi.from_buffer(salt), len(salt), out, length, ffi.NULL, 0, lib.Argon2_id, _VERSION_1_3))
+    _check(
+        lib.argon2_hash(
+            params.t,
+            params.m_kib,
+            params.p,
+            ffi.from_buffer(secret),
+            len(secret),
+            ffi.from_buffer(salt),
+            len(salt),
+            out,
+            length,
+            ffi.NULL,
+            0,
+            lib.Argon2_id,
+            _VERSION_1_3,
+        )
+    )
     return bytes(ffi.buffer(out, length))
 
 
 def _check(rc: int) -> None:
     """The C library's return code: anything but ARGON2_OK is an error it names."""
     if rc != lib.ARGON2_OK:
-        raise KdfParamsError(f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}")
+        raise KdfParamsError(
+            f"Argon2id failed: {ffi.string(lib.argon2_error_message(rc)).decode()}"
+        )
 
 
 def argon2id_full(
@@ -107,18 +126,32 @@ def argon2id_full(
     No parameter check: this exists so the RFC's own (tiny) vectors run through the library.
     """
     out = ffi.new("uint8_t[]", length)
-    keep = [ffi.new("uint8_t[]", password), ffi.new("uint8_t[]", salt),
-            ffi.new("uint8_t[]", secret or b"\0"), ffi.new("uint8_t[]", ad or b"\0")]
+    keep = [
+        ffi.new("uint8_t[]", password),
+        ffi.new("uint8_t[]", salt),
+        ffi.new("uint8_t[]", secret or b"\0"),
+        ffi.new("uint8_t[]", ad or b"\0"),
+    ]
     ctx = ffi.new(
         "argon2_context *",
         {
-            "out": out, "outlen": length,
-            "pwd": keep[0], "pwdlen": len(password),
-            "salt": keep[1], "saltlen": len(salt),
-            "secret": keep[2] if secret else ffi.NULL, "secretlen": len(secret),
-            "ad": keep[3] if ad else ffi.NULL, "adlen": len(ad),
-            "t_cost": t, "m_cost": m_kib, "lanes": p, "threads": p,
-            "version": _VERSION_1_3, "allocate_cbk": ffi.NULL, "free_cbk": ffi.NULL,
+            "out": out,
+            "outlen": length,
+            "pwd": keep[0],
+            "pwdlen": len(password),
+            "salt": keep[1],
+            "saltlen": len(salt),
+            "secret": keep[2] if secret else ffi.NULL,
+            "secretlen": len(secret),
+            "ad": keep[3] if ad else ffi.NULL,
+            "adlen": len(ad),
+            "t_cost": t,
+            "m_cost": m_kib,
+            "lanes": p,
+            "threads": p,
+            "version": _VERSION_1_3,
+            "allocate_cbk": ffi.NULL,
+            "free_cbk": ffi.NULL,
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )

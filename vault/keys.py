@@ -66,8 +66,13 @@ class KeySlot:
 
     def to_bytes(self) -> bytes:
         return json.dumps(
-            {"v": SLOT_VERSION, "email": self.email, "hint": self.hint, "kit": self.kit.to_qr_text(),
-             "wvk": base64.b64encode(self.wrapped_vk).decode()},
+            {
+                "v": SLOT_VERSION,
+                "email": self.email,
+                "hint": self.hint,
+                "kit": self.kit.to_qr_text(),
+                "wvk": base64.b64encode(self.wrapped_vk).decode(),
+            },
             sort_keys=True,
         ).encode()
 
@@ -77,7 +82,12 @@ class KeySlot:
             obj = json.loads(raw)
             if obj.get("v") != SLOT_VERSION:
                 raise UnsupportedVersionError(f"key slot version {obj.get('v')} is not supported")
-            return cls(obj["email"], KitPayload.from_qr_text(obj["kit"]), base64.b64decode(obj["wvk"]), obj.get("hint", ""))
+            return cls(
+                obj["email"],
+                KitPayload.from_qr_text(obj["kit"]),
+                base64.b64decode(obj["wvk"]),
+                obj.get("hint", ""),
+            )
         except (ValueError, KeyError, TypeError, KitError) as exc:
             raise FormatError("this device's key slot is damaged") from exc
 
@@ -116,7 +126,12 @@ def _vk_ad(account_id: str, generation: int, epoch: int) -> bytes:
 
 
 def wrap(
-    password: str, ak: bytes, vk: bytes, account_id: str, generation: int, epoch: int,
+    password: str,
+    ak: bytes,
+    vk: bytes,
+    account_id: str,
+    generation: int,
+    epoch: int,
     params: KdfParams | None = None,
 ) -> tuple[KitPayload, bytes, bytes]:
     """Wrap AK (→ Kit) and VK under a password with a fresh salt; returns (kit, wrapped VK, x_auth)."""
@@ -126,20 +141,39 @@ def wrap(
     unsigned = KitPayload(account_id, generation, epoch, params, salt, b"")
     eak = Sealer(_qr_key(k_pw)).seal_fixed(ak, unsigned.header())
     kit = KitPayload(account_id, generation, epoch, params, salt, eak)
-    wrapped_vk = Sealer(_two_secret(k_pw, ak, account_id, "unlock")).seal(vk, _vk_ad(account_id, generation, epoch))
+    wrapped_vk = Sealer(_two_secret(k_pw, ak, account_id, "unlock")).seal(
+        vk, _vk_ad(account_id, generation, epoch)
+    )
     return kit, wrapped_vk, _two_secret(k_pw, ak, account_id, "auth")
 
 
-def seal_kit(account_id: str, generation: int, epoch: int, params: KdfParams, salt: bytes, ak: bytes, k_pw: bytes) -> KitPayload:
+def seal_kit(
+    account_id: str,
+    generation: int,
+    epoch: int,
+    params: KdfParams,
+    salt: bytes,
+    ak: bytes,
+    k_pw: bytes,
+) -> KitPayload:
     """The Kit for a known AK and K_pw (deterministic: the same bytes `wrap` made for this salt).
 
     Lets a device that holds AK follow a password change made elsewhere (sync/mssb.py).
     """
     unsigned = KitPayload(account_id, generation, epoch, params, salt, b"")
-    return KitPayload(account_id, generation, epoch, params, salt, Sealer(_qr_key(k_pw)).seal_fixed(ak, unsigned.header()))
+    return KitPayload(
+        account_id,
+        generation,
+        epoch,
+        params,
+        salt,
+        Sealer(_qr_key(k_pw)).seal_fixed(ak, unsigned.header()),
+    )
 
 
-def create_account(email: str, password: str, hint: str = "", params: KdfParams | None = None) -> tuple[KeySlot, UnlockedKeys]:
+def create_account(
+    email: str, password: str, hint: str = "", params: KdfParams | None = None
+) -> tuple[KeySlot, UnlockedKeys]:
     """New account id, Account Key and Vault Key, all made here; generation 1, epoch 1."""
     account_id = new_account_id()
     ak, vk = os.urandom(AK_LEN), os.urandom(VK_LEN)
@@ -171,8 +205,12 @@ def open_vault_key(kit: KitPayload, ak: bytes, k_pw: bytes, wrapped_vk: bytes) -
             wrapped_vk, _vk_ad(acct, kit.generation, kit.epoch), "wrapped Vault Key"
         )
     except TamperError:
-        raise KitError(KitReason.OTHER_ACCOUNT, "its Account Key does not open this vault") from None
-    return UnlockedKeys(acct, kit.generation, kit.epoch, ak, vk, _two_secret(k_pw, ak, acct, "auth"))
+        raise KitError(
+            KitReason.OTHER_ACCOUNT, "its Account Key does not open this vault"
+        ) from None
+    return UnlockedKeys(
+        acct, kit.generation, kit.epoch, ak, vk, _two_secret(k_pw, ak, acct, "auth")
+    )
 
 
 def unlock(slot: KeySlot, password: str) -> UnlockedKeys:
@@ -183,8 +221,10 @@ def unlock(slot: KeySlot, password: str) -> UnlockedKeys:
     except KitError:
         # The password opened this slot's own Kit, so a VK that will not open is damaged data,
         # not a foreign Kit.
-        raise TamperError("this device's key slot is damaged: the Vault Key does not open "
-                          "(restore from a backup or sign in again with your Kit)") from None
+        raise TamperError(
+            "this device's key slot is damaged: the Vault Key does not open "
+            "(restore from a backup or sign in again with your Kit)"
+        ) from None
 
 
 def auth_secret(kit: KitPayload, ak: bytes, k_pw: bytes) -> bytes:
@@ -198,7 +238,9 @@ def auth_secret(kit: KitPayload, ak: bytes, k_pw: bytes) -> bytes:
 def check_kit_against(kit: KitPayload, account_id: str, generation: int, epoch: int) -> None:
     """Raise the exact KitError reason if this Kit is not the current one for the account."""
     if kit.account_id != account_id:
-        raise KitError(KitReason.OTHER_ACCOUNT, f"Kit is for account {kit.account_id}, this is {account_id}")
+        raise KitError(
+            KitReason.OTHER_ACCOUNT, f"Kit is for account {kit.account_id}, this is {account_id}"
+        )
     if kit.generation < generation:
         raise KitError(KitReason.BEFORE_RESET)
     if kit.generation > generation:
@@ -209,19 +251,27 @@ def check_kit_against(kit: KitPayload, account_id: str, generation: int, epoch: 
         raise KitError(KitReason.NEWER, "the password was changed after this device last synced")
 
 
-def change_password(slot: KeySlot, keys: UnlockedKeys, new_password: str, params: KdfParams | None = None) -> tuple[KeySlot, UnlockedKeys]:
+def change_password(
+    slot: KeySlot, keys: UnlockedKeys, new_password: str, params: KdfParams | None = None
+) -> tuple[KeySlot, UnlockedKeys]:
     """New salt, epoch + 1, AK and VK kept (other devices need only the new password)."""
     return _rewrap(slot, keys, new_password, keys.ak, params)
 
 
-def rotate_account_key(slot: KeySlot, keys: UnlockedKeys, password: str, params: KdfParams | None = None) -> tuple[KeySlot, UnlockedKeys]:
+def rotate_account_key(
+    slot: KeySlot, keys: UnlockedKeys, password: str, params: KdfParams | None = None
+) -> tuple[KeySlot, UnlockedKeys]:
     """New AK (and so a new Kit), epoch + 1; the password stays the same."""
     unlock(slot, password)  # proves the caller knows the current password
     return _rewrap(slot, keys, password, os.urandom(AK_LEN), params)
 
 
-def _rewrap(slot: KeySlot, keys: UnlockedKeys, password: str, ak: bytes, params: KdfParams | None) -> tuple[KeySlot, UnlockedKeys]:
+def _rewrap(
+    slot: KeySlot, keys: UnlockedKeys, password: str, ak: bytes, params: KdfParams | None
+) -> tuple[KeySlot, UnlockedKeys]:
     epoch = keys.epoch + 1
-    kit, wvk, x_auth = wrap(password, ak, keys.vk, keys.account_id, keys.generation, epoch, params or slot.kit.params)
+    kit, wvk, x_auth = wrap(
+        password, ak, keys.vk, keys.account_id, keys.generation, epoch, params or slot.kit.params
+    )
     new_slot = KeySlot(slot.email, kit, wvk, slot.hint)
     return new_slot, UnlockedKeys(keys.account_id, keys.generation, epoch, ak, keys.vk, x_auth)

@@ -67,8 +67,15 @@ class KitPayload:
 
     def header(self) -> bytes:
         return _HEADER.pack(
-            MAGIC, VERSION, pack_account_id(self.account_id), self.generation, self.epoch,
-            self.params.m_kib, self.params.t, self.params.p, self.salt,
+            MAGIC,
+            VERSION,
+            pack_account_id(self.account_id),
+            self.generation,
+            self.epoch,
+            self.params.m_kib,
+            self.params.t,
+            self.params.p,
+            self.salt,
         )
 
     def to_bytes(self) -> bytes:
@@ -79,11 +86,16 @@ class KitPayload:
         if len(data) < 3 or data[:2] != MAGIC:
             raise KitError(KitReason.NOT_STRONGROOM)
         if data[2] != VERSION:
-            raise KitError(KitReason.NOT_STRONGROOM, f"Kit format version {data[2]} is not supported by this version of Strongroom")
+            raise KitError(
+                KitReason.NOT_STRONGROOM,
+                f"Kit format version {data[2]} is not supported by this version of Strongroom",
+            )
         if len(data) != PAYLOAD_LEN:
             raise KitError(KitReason.NOT_STRONGROOM, "wrong length")
         _, _, acct, gen, epoch, m, t, p, salt = _HEADER.unpack_from(data)
-        return cls(unpack_account_id(acct), gen, epoch, KdfParams(m, t, p), salt, data[_HEADER.size:])
+        return cls(
+            unpack_account_id(acct), gen, epoch, KdfParams(m, t, p), salt, data[_HEADER.size :]
+        )
 
     def to_qr_text(self) -> str:
         return base64.b32encode(self.to_bytes()).decode().rstrip("=")
@@ -109,14 +121,22 @@ class KitPayload:
         """Parse a typed code; a typo raises KitError(TYPO) before anything else runs."""
         text = normalize_typed(code)
         if len(text) < 3 or not re.fullmatch(f"[{ALPHABET}]+", text):
-            raise KitError(KitReason.NOT_STRONGROOM, "a code contains only letters A-Z and digits 2-7")
+            raise KitError(
+                KitReason.NOT_STRONGROOM, "a code contains only letters A-Z and digits 2-7"
+            )
         body, check = text[:-2], text[-2:]
         expected = TYPED_LEN
         if abs(len(text) - expected) > 3:
-            raise KitError(KitReason.NOT_STRONGROOM, f"a Kit code has {expected} characters, this has {len(text)}")
+            raise KitError(
+                KitReason.NOT_STRONGROOM,
+                f"a Kit code has {expected} characters, this has {len(text)}",
+            )
         if len(text) != expected:
-            raise KitError(KitReason.TYPO, f"a Kit code has {expected} characters, this has {len(text)}: "
-                                           "a character is missing or doubled")
+            raise KitError(
+                KitReason.TYPO,
+                f"a Kit code has {expected} characters, this has {len(text)}: "
+                "a character is missing or doubled",
+            )
         if _check_chars(body) != check:
             raise KitError(KitReason.TYPO)
         return cls.from_qr_text(body)

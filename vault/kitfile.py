@@ -42,7 +42,9 @@ def render_png(payload: KitPayload, path: Path) -> None:
     _write_private(path, png_bytes(payload))
 
 
-def render_pdf(payload: KitPayload, path: Path, *, email: str, account_id: str, created: datetime) -> None:
+def render_pdf(
+    payload: KitPayload, path: Path, *, email: str, account_id: str, created: datetime
+) -> None:
     """A printable A4 page: QR, typed code, email, account id, date and what to do with it."""
     _write_private(path, pdf_bytes(payload, email=email, account_id=account_id, created=created))
 
@@ -73,16 +75,26 @@ def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: date
         pdf.cell(0, 6, "-".join(groups[i : i + 6]), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, (
-        "Keep this page somewhere safe, away from your devices. To sign in to your Strongroom account "
-        "on a new device you need two things: your Account Password and this Kit (scan or load the QR "
-        "code, or type the code above).\n\n"
-        "The Kit alone cannot open your vault, and your password alone cannot either. When you change "
-        "your Account Password, a new Kit is made and this one stops working: replace this page then.\n\n"
-        "Write your Account Password here only if this page is kept as safely as the password itself:"
-    ))
+    pdf.multi_cell(
+        0,
+        5,
+        (
+            "Keep this page somewhere safe, away from your devices. To sign in to your Strongroom account "
+            "on a new device you need two things: your Account Password and this Kit (scan or load the QR "
+            "code, or type the code above).\n\n"
+            "The Kit alone cannot open your vault, and your password alone cannot either. When you change "
+            "your Account Password, a new Kit is made and this one stops working: replace this page then.\n\n"
+            "Write your Account Password here only if this page is kept as safely as the password itself:"
+        ),
+    )
     pdf.ln(6)
-    pdf.cell(0, 8, "Account Password: ______________________________________", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        8,
+        "Account Password: ______________________________________",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())
 
 
@@ -96,8 +108,10 @@ def render_terminal(payload: KitPayload) -> list[str]:
     if len(rows) % 2:
         rows.append([False] * len(rows[0]))
     glyph = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
-    return ["".join(glyph[(top, bottom)] for top, bottom in zip(rows[i], rows[i + 1], strict=True))
-            for i in range(0, len(rows), 2)]
+    return [
+        "".join(glyph[(top, bottom)] for top, bottom in zip(rows[i], rows[i + 1], strict=True))
+        for i in range(0, len(rows), 2)
+    ]
 
 
 def render_terminal_ansi(payload: KitPayload) -> str:
@@ -130,14 +144,20 @@ def read_kit_file(path: Path) -> KitPayload:
     try:
         size = path.stat().st_size
         if size > MAX_KIT_FILE:
-            raise KitError(KitReason.UNREADABLE, f"{path} is {size // 2**20} MB, far too big for a Kit")
+            raise KitError(
+                KitReason.UNREADABLE, f"{path} is {size // 2**20} MB, far too big for a Kit"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise KitError(KitReason.UNREADABLE, f"no file at {path}; check the path") from None
     except IsADirectoryError:
-        raise KitError(KitReason.UNREADABLE, f"{path} is a folder; give the Kit's PNG, JPEG or PDF file") from None
+        raise KitError(
+            KitReason.UNREADABLE, f"{path} is a folder; give the Kit's PNG, JPEG or PDF file"
+        ) from None
     except OSError as exc:
-        raise KitError(KitReason.UNREADABLE, f"cannot read {path}: {exc.strerror or exc}; {_AGAIN}") from None
+        raise KitError(
+            KitReason.UNREADABLE, f"cannot read {path}: {exc.strerror or exc}; {_AGAIN}"
+        ) from None
     return read_kit_bytes(data, str(path))
 
 
@@ -159,8 +179,11 @@ def read_kit_bytes(data: bytes, name: str = "the file") -> KitPayload:
             last = exc
     assert last is not None
     detail = f"{last.detail}; " if last.detail else ""
-    raise KitError(last.reason, f"the QR code in {name} holds something else; {detail}"
-                                "use the QR code of your Strongroom Authentication Kit") from None
+    raise KitError(
+        last.reason,
+        f"the QR code in {name} holds something else; {detail}"
+        "use the QR code of your Strongroom Authentication Kit",
+    ) from None
 
 
 def _as_text(data: bytes) -> str | None:
@@ -184,7 +207,9 @@ def _decode_image_bytes(data: bytes, name: str) -> list[str]:
             img.load()
             return decode_image(img)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise KitError(KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__}); {_AGAIN}") from None
+        raise KitError(
+            KitReason.UNREADABLE, f"{name} is not an image or PDF ({type(exc).__name__}); {_AGAIN}"
+        ) from None
 
 
 _NO_ZBAR = (
@@ -208,7 +233,9 @@ def decode_image(img: Any) -> list[str]:
         attempts.append(gray.resize((gray.width * 4, gray.height * 4), 0))
     attempts.append(ImageOps.invert(gray))
     for attempt in attempts:
-        found = [s.data.decode("ascii", "replace") for s in pyzbar.decode(attempt) if s.type == "QRCODE"]
+        found = [
+            s.data.decode("ascii", "replace") for s in pyzbar.decode(attempt) if s.type == "QRCODE"
+        ]
         if found:
             return found
     return []
@@ -220,7 +247,9 @@ def _decode_pdf(data: bytes, name: str) -> list[str]:
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        raise KitError(KitReason.UNREADABLE, f"{name} is a damaged or locked PDF ({exc}); {_AGAIN}") from None
+        raise KitError(
+            KitReason.UNREADABLE, f"{name} is a damaged or locked PDF ({exc}); {_AGAIN}"
+        ) from None
     try:
         for index in range(min(len(doc), _MAX_PDF_PAGES)):
             page = doc[index]
@@ -229,7 +258,10 @@ def _decode_pdf(data: bytes, name: str) -> list[str]:
             try:
                 image = page.render(scale=scale).to_pil()
             except pdfium.PdfiumError as exc:
-                raise KitError(KitReason.UNREADABLE, f"page {index + 1} of {name} cannot be drawn ({exc}); {_AGAIN}") from None
+                raise KitError(
+                    KitReason.UNREADABLE,
+                    f"page {index + 1} of {name} cannot be drawn ({exc}); {_AGAIN}",
+                ) from None
             found = decode_image(image)
             if found:
                 return found

@@ -15,7 +15,9 @@ def kit_subject(when: datetime) -> str:
     return f"IMPORTANT: Strongroom Account QR Code - {when:%Y-%m-%d}"
 
 
-def build_kit_email(slot: KeySlot, png: bytes, pdf: bytes, when: datetime, sender: str = SENDER) -> EmailMessage:
+def build_kit_email(
+    slot: KeySlot, png: bytes, pdf: bytes, when: datetime, sender: str = SENDER
+) -> EmailMessage:
     """A message to the account's address with the Kit PNG and PDF attached.
 
     The body names the account but holds no code: the attachments carry the Encrypted Account

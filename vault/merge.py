@@ -31,7 +31,9 @@ def concurrent(a: VersionVector, b: VersionVector) -> bool:
 def survivors(versions: Iterable[Envelope]) -> list[Envelope]:
     """Union then dominance; identical vectors keep one deterministic copy. Sorted winner-first."""
     given = versions if isinstance(versions, list) else list(versions)
-    if len(given) == 1:  # nearly every record: nothing to compare (export and sync walk all of them)
+    if (
+        len(given) == 1
+    ):  # nearly every record: nothing to compare (export and sync walk all of them)
         return [given[0]]
     by_vv: dict[str, Envelope] = {}
     for env in given:
@@ -74,7 +76,9 @@ def state(versions: Iterable[Envelope]) -> RecordState:
     return RecordState(kept[0], tuple(kept[1:]))
 
 
-def next_version(current: Iterable[Envelope], device: str, wall_ms: int | None = None) -> tuple[dict[str, int], int]:
+def next_version(
+    current: Iterable[Envelope], device: str, wall_ms: int | None = None
+) -> tuple[dict[str, int], int]:
     """Vector and HLC time for a local write that supersedes every current version."""
     vv: dict[str, int] = {}
     hlc = 0

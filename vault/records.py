@@ -109,22 +109,45 @@ def _fields_from_obj(obj: list[list[str]]) -> tuple[Field, ...]:
 
 
 def _record_to_obj(r: Record) -> dict[str, Any]:
-    return {"id": r.id, "type": r.type, "title": r.title, "f": _fields_to_obj(r.fields), "notes": r.notes,
-            "tags": list(r.tags), "fav": r.favorite, "c": r.created, "m": r.modified,
-            "h": [[h.modified, _fields_to_obj(h.fields)] for h in r.history]}
+    return {
+        "id": r.id,
+        "type": r.type,
+        "title": r.title,
+        "f": _fields_to_obj(r.fields),
+        "notes": r.notes,
+        "tags": list(r.tags),
+        "fav": r.favorite,
+        "c": r.created,
+        "m": r.modified,
+        "h": [[h.modified, _fields_to_obj(h.fields)] for h in r.history],
+    }
 
 
 def _record_from_obj(o: dict[str, Any]) -> Record:
     return Record(
-        id=str(o["id"]), type=str(o["type"]), title=str(o["title"]), fields=_fields_from_obj(o["f"]),
-        notes=str(o.get("notes", "")), tags=tuple(str(t) for t in o.get("tags", ())), favorite=bool(o.get("fav")),
-        created=float(o["c"]), modified=float(o["m"]),
+        id=str(o["id"]),
+        type=str(o["type"]),
+        title=str(o["title"]),
+        fields=_fields_from_obj(o["f"]),
+        notes=str(o.get("notes", "")),
+        tags=tuple(str(t) for t in o.get("tags", ())),
+        favorite=bool(o.get("fav")),
+        created=float(o["c"]),
+        modified=float(o["m"]),
         history=tuple(HistoryEntry(float(m), _fields_from_obj(fs)) for m, fs in o.get("h", ())),
     )
 
 
-def new_record(type_key: str, title: str, values: dict[str, str] | None = None, *, notes: str = "",
-               tags: tuple[str, ...] = (), favorite: bool = False, extra: tuple[Field, ...] = ()) -> Record:
+def new_record(
+    type_key: str,
+    title: str,
+    values: dict[str, str] | None = None,
+    *,
+    notes: str = "",
+    tags: tuple[str, ...] = (),
+    favorite: bool = False,
+    extra: tuple[Field, ...] = (),
+) -> Record:
     """A record of a template; template fields first (in template order), then `extra` fields."""
     tpl = template(type_key)
     values = {k.lower(): v for k, v in (values or {}).items()}
@@ -132,7 +155,17 @@ def new_record(type_key: str, title: str, values: dict[str, str] | None = None, 
     if values:
         raise InvalidInputError(f"fields not in the {tpl.label} template: {', '.join(values)}")
     t = now()
-    return Record(new_record_id(), tpl.key, title, tuple(fields) + extra, notes, normalize_tags(tags), favorite, t, t)
+    return Record(
+        new_record_id(),
+        tpl.key,
+        title,
+        tuple(fields) + extra,
+        notes,
+        normalize_tags(tags),
+        favorite,
+        t,
+        t,
+    )
 
 
 def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -147,12 +180,17 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def revise(old: Record, new: Record) -> Record:
     """`new` as the next version of `old`: keeps id/created, stamps modified, records replaced secrets."""
     changed = tuple(
-        f for f in old.fields
-        if f.kind.concealed and f.value and (new.value(f.name) != f.value)
+        f for f in old.fields if f.kind.concealed and f.value and (new.value(f.name) != f.value)
     )
     history = old.history + ((HistoryEntry(old.modified, changed),) if changed else ())
-    return replace(new, id=old.id, created=old.created, modified=max(now(), old.modified), history=history,
-                   tags=normalize_tags(new.tags))
+    return replace(
+        new,
+        id=old.id,
+        created=old.created,
+        modified=max(now(), old.modified),
+        history=history,
+        tags=normalize_tags(new.tags),
+    )
 
 
 def with_history_of(record: Record, other: Record) -> Record:

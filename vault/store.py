@@ -49,7 +49,9 @@ class Store:
             self._db.execute("PRAGMA busy_timeout=5000")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise UnsupportedVersionError(f"{path} was written by a newer Strongroom (store schema {version})")
+                raise UnsupportedVersionError(
+                    f"{path} was written by a newer Strongroom (store schema {version})"
+                )
             self._db.executescript(_SCHEMA)
             if version == 0:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -75,11 +77,18 @@ class Store:
         return bytes(row[0]) if row else None
 
     def set_meta(self, key: str, value: bytes, db: sqlite3.Connection | None = None) -> None:
-        (db or self._db).execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        (db or self._db).execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value)
+        )
 
     # -- versions ---------------------------------------------------------------------------
     def versions(self, record_id: str) -> list[Envelope]:
-        return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions WHERE record_id=?", (record_id,))]
+        return [
+            _row(r)
+            for r in self._db.execute(
+                f"SELECT {_COLS} FROM versions WHERE record_id=?", (record_id,)
+            )
+        ]
 
     def all_versions(self) -> list[Envelope]:
         return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions")]
@@ -114,7 +123,12 @@ class Store:
 
     def changes_since(self, seq: int) -> list[Envelope]:
         """Versions stored after local sequence `seq` (for incremental sync)."""
-        return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions WHERE seq>? ORDER BY seq", (seq,))]
+        return [
+            _row(r)
+            for r in self._db.execute(
+                f"SELECT {_COLS} FROM versions WHERE seq>? ORDER BY seq", (seq,)
+            )
+        ]
 
     def apply(self, incoming: Iterable[Envelope]) -> list[str]:
         """Merge envelopes into the store in one transaction; returns ids whose state changed."""
@@ -133,7 +147,9 @@ class Store:
                     continue
                 for e in existing:
                     if (e.vv_text, e.ciphertext) not in keep:
-                        db.execute("DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text))
+                        db.execute(
+                            "DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text)
+                        )
                 for e in kept:
                     if (e.vv_text, e.ciphertext) not in have:
                         seq += 1

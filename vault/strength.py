@@ -56,9 +56,14 @@ def estimate(password: str, user_inputs: Iterable[str] = ()) -> Strength:
         r = fn(password[:_OLD_ZXCVBN_LIMIT], user_inputs=inputs)
     score = max(0, min(4, int(r["score"])))
     feedback = r.get("feedback") or {}
-    return Strength(score, LABELS[score], float(r["guesses_log10"]),
-                    str(r["crack_times_display"]["offline_slow_hashing_1e4_per_second"]),
-                    str(feedback.get("warning") or ""), tuple(str(s) for s in feedback.get("suggestions") or ()))
+    return Strength(
+        score,
+        LABELS[score],
+        float(r["guesses_log10"]),
+        str(r["crack_times_display"]["offline_slow_hashing_1e4_per_second"]),
+        str(feedback.get("warning") or ""),
+        tuple(str(s) for s in feedback.get("suggestions") or ()),
+    )
 
 
 def entropy_bits(length: int, alphabet_size: int) -> float:

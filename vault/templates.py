@@ -52,42 +52,123 @@ K = FieldKind
 TEMPLATES: dict[str, Template] = {
     t.key: t
     for t in (
-        _t("login", "Login", ("username", K.TEXT, "Username"), ("password", K.SECRET, "Password"),
-           ("url", K.URL, "Website"), ("totp", K.TOTP, "One-time password")),
-        _t("credit-card", "Credit Card", ("cardholder", K.TEXT, "Cardholder"), ("number", K.NUMBER, "Card number"),
-           ("expiry", K.DATE, "Expiry date"), ("cvv", K.PIN, "Security code"), ("pin", K.PIN, "PIN"),
-           ("issuer", K.TEXT, "Issuer")),
-        _t("bank-account", "Bank Account", ("bank", K.TEXT, "Bank"), ("holder", K.TEXT, "Account holder"),
-           ("number", K.NUMBER, "Account number"), ("routing", K.NUMBER, "Routing / sort code"),
-           ("iban", K.TEXT, "IBAN"), ("swift", K.TEXT, "SWIFT / BIC"), ("pin", K.PIN, "PIN")),
-        _t("email-account", "Email Account", ("email", K.EMAIL, "Email"), ("username", K.TEXT, "Username"),
-           ("password", K.SECRET, "Password"), ("imap", K.TEXT, "Incoming server"), ("smtp", K.TEXT, "Outgoing server")),
-        _t("identity", "Identity", ("first-name", K.TEXT, "First name"), ("last-name", K.TEXT, "Last name"),
-           ("email", K.EMAIL, "Email"), ("phone", K.PHONE, "Phone"), ("address", K.NOTE, "Address"),
-           ("birthday", K.DATE, "Birthday")),
+        _t(
+            "login",
+            "Login",
+            ("username", K.TEXT, "Username"),
+            ("password", K.SECRET, "Password"),
+            ("url", K.URL, "Website"),
+            ("totp", K.TOTP, "One-time password"),
+        ),
+        _t(
+            "credit-card",
+            "Credit Card",
+            ("cardholder", K.TEXT, "Cardholder"),
+            ("number", K.NUMBER, "Card number"),
+            ("expiry", K.DATE, "Expiry date"),
+            ("cvv", K.PIN, "Security code"),
+            ("pin", K.PIN, "PIN"),
+            ("issuer", K.TEXT, "Issuer"),
+        ),
+        _t(
+            "bank-account",
+            "Bank Account",
+            ("bank", K.TEXT, "Bank"),
+            ("holder", K.TEXT, "Account holder"),
+            ("number", K.NUMBER, "Account number"),
+            ("routing", K.NUMBER, "Routing / sort code"),
+            ("iban", K.TEXT, "IBAN"),
+            ("swift", K.TEXT, "SWIFT / BIC"),
+            ("pin", K.PIN, "PIN"),
+        ),
+        _t(
+            "email-account",
+            "Email Account",
+            ("email", K.EMAIL, "Email"),
+            ("username", K.TEXT, "Username"),
+            ("password", K.SECRET, "Password"),
+            ("imap", K.TEXT, "Incoming server"),
+            ("smtp", K.TEXT, "Outgoing server"),
+        ),
+        _t(
+            "identity",
+            "Identity",
+            ("first-name", K.TEXT, "First name"),
+            ("last-name", K.TEXT, "Last name"),
+            ("email", K.EMAIL, "Email"),
+            ("phone", K.PHONE, "Phone"),
+            ("address", K.NOTE, "Address"),
+            ("birthday", K.DATE, "Birthday"),
+        ),
         _t("note", "Note"),
         _t("password", "Password", ("password", K.SECRET, "Password"), ("url", K.URL, "Website")),
-        _t("software-licence", "Software Licence", ("product", K.TEXT, "Product"), ("version", K.TEXT, "Version"),
-           ("licence-key", K.SECRET, "Licence key"), ("email", K.EMAIL, "Registered email"),
-           ("purchased", K.DATE, "Purchase date")),
-        _t("wifi", "Wi-Fi", ("ssid", K.TEXT, "Network name"), ("password", K.SECRET, "Password"),
-           ("security", K.TEXT, "Security")),
-        _t("passport", "Passport", ("full-name", K.TEXT, "Full name"), ("number", K.TEXT, "Passport number"),
-           ("country", K.TEXT, "Country"), ("issued", K.DATE, "Issued"), ("expires", K.DATE, "Expires")),
-        _t("drivers-licence", "Driver's Licence", ("full-name", K.TEXT, "Full name"), ("number", K.TEXT, "Licence number"),
-           ("region", K.TEXT, "Country / state"), ("expires", K.DATE, "Expires")),
-        _t("membership", "Membership", ("organisation", K.TEXT, "Organisation"), ("member-id", K.TEXT, "Member ID"),
-           ("password", K.SECRET, "Password"), ("pin", K.PIN, "PIN"), ("expires", K.DATE, "Expires")),
-        _t("insurance", "Insurance", ("company", K.TEXT, "Company"), ("policy", K.TEXT, "Policy number"),
-           ("phone", K.PHONE, "Phone"), ("expires", K.DATE, "Expires")),
+        _t(
+            "software-licence",
+            "Software Licence",
+            ("product", K.TEXT, "Product"),
+            ("version", K.TEXT, "Version"),
+            ("licence-key", K.SECRET, "Licence key"),
+            ("email", K.EMAIL, "Registered email"),
+            ("purchased", K.DATE, "Purchase date"),
+        ),
+        _t(
+            "wifi",
+            "Wi-Fi",
+            ("ssid", K.TEXT, "Network name"),
+            ("password", K.SECRET, "Password"),
+            ("security", K.TEXT, "Security"),
+        ),
+        _t(
+            "passport",
+            "Passport",
+            ("full-name", K.TEXT, "Full name"),
+            ("number", K.TEXT, "Passport number"),
+            ("country", K.TEXT, "Country"),
+            ("issued", K.DATE, "Issued"),
+            ("expires", K.DATE, "Expires"),
+        ),
+        _t(
+            "drivers-licence",
+            "Driver's Licence",
+            ("full-name", K.TEXT, "Full name"),
+            ("number", K.TEXT, "Licence number"),
+            ("region", K.TEXT, "Country / state"),
+            ("expires", K.DATE, "Expires"),
+        ),
+        _t(
+            "membership",
+            "Membership",
+            ("organisation", K.TEXT, "Organisation"),
+            ("member-id", K.TEXT, "Member ID"),
+            ("password", K.SECRET, "Password"),
+            ("pin", K.PIN, "PIN"),
+            ("expires", K.DATE, "Expires"),
+        ),
+        _t(
+            "insurance",
+            "Insurance",
+            ("company", K.TEXT, "Company"),
+            ("policy", K.TEXT, "Policy number"),
+            ("phone", K.PHONE, "Phone"),
+            ("expires", K.DATE, "Expires"),
+        ),
         _t("custom", "Custom"),
     )
 }
 
 #: Spellings people type for a template key.
-ALIASES = {"credit card": "credit-card", "card": "credit-card", "bank": "bank-account", "email": "email-account",
-           "software-license": "software-licence", "license": "software-licence", "licence": "software-licence",
-           "drivers-license": "drivers-licence", "wi-fi": "wifi", "secure-note": "note"}
+ALIASES = {
+    "credit card": "credit-card",
+    "card": "credit-card",
+    "bank": "bank-account",
+    "email": "email-account",
+    "software-license": "software-licence",
+    "license": "software-licence",
+    "licence": "software-licence",
+    "drivers-license": "drivers-licence",
+    "wi-fi": "wifi",
+    "secure-note": "note",
+}
 
 
 def template(key: str) -> Template:
@@ -96,4 +177,6 @@ def template(key: str) -> Template:
     try:
         return TEMPLATES[low]
     except KeyError:
-        raise InvalidInputError(f"unknown record type {key!r}; choose one of: {', '.join(TEMPLATES)}") from None
+        raise InvalidInputError(
+            f"unknown record type {key!r}; choose one of: {', '.join(TEMPLATES)}"
+        ) from None

@@ -36,15 +36,21 @@ def _secret(text: str) -> bytes:
     if not cleaned:
         raise InvalidInputError("the one-time password secret is empty")
     if any(c not in BASE32_ALPHABET for c in cleaned):
-        raise InvalidInputError("the one-time password secret is not base32 (letters A-Z and digits 2-7)")
+        raise InvalidInputError(
+            "the one-time password secret is not base32 (letters A-Z and digits 2-7)"
+        )
     if len(cleaned) % 8 in (1, 3, 6):
-        raise InvalidInputError("the one-time password secret is not valid base32: characters are missing or extra")
+        raise InvalidInputError(
+            "the one-time password secret is not valid base32: characters are missing or extra"
+        )
     try:
         raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except (binascii.Error, ValueError):
         raise InvalidInputError("the one-time password secret is not valid base32") from None
     if len(raw) < MIN_SECRET_BYTES:
-        raise InvalidInputError(f"the one-time password secret is too short (under {MIN_SECRET_BYTES} bytes)")
+        raise InvalidInputError(
+            f"the one-time password secret is too short (under {MIN_SECRET_BYTES} bytes)"
+        )
     return raw
 
 
@@ -63,7 +69,9 @@ def parse_totp(value: str) -> TotpSpec:
     except ValueError:  # urlsplit refuses e.g. "otpauth://[" (an unclosed IPv6 bracket)
         raise InvalidInputError("the otpauth:// link is not a valid URI") from None
     if parts.netloc.lower() != "totp":
-        raise InvalidInputError(f"only time-based codes are supported (otpauth://totp/…), not {parts.netloc!r}")
+        raise InvalidInputError(
+            f"only time-based codes are supported (otpauth://totp/…), not {parts.netloc!r}"
+        )
     q = {k.lower(): v[0] for k, v in query.items()}
     if "secret" not in q:
         raise InvalidInputError("the otpauth:// link has no secret")
@@ -76,8 +84,14 @@ def parse_totp(value: str) -> TotpSpec:
         raise InvalidInputError("the otpauth:// link has a malformed digits or period") from None
     if digits not in (6, 7, 8) or not 1 <= period <= 3600:
         raise InvalidInputError("the otpauth:// link asks for unsupported digits or period")
-    return TotpSpec(_secret(q["secret"]), digits, period, algorithm, q.get("issuer", ""),
-                    unquote(parts.path.lstrip("/")))
+    return TotpSpec(
+        _secret(q["secret"]),
+        digits,
+        period,
+        algorithm,
+        q.get("issuer", ""),
+        unquote(parts.path.lstrip("/")),
+    )
 
 
 def hotp(secret: bytes, counter: int, digits: int = 6, algorithm: str = "SHA1") -> str:

@@ -78,7 +78,9 @@ class Vault:
         return Store(home / DB_NAME)
 
     @classmethod
-    def create(cls, home: Path, email: str, password: str, hint: str = "", params: KdfParams | None = None) -> Vault:
+    def create(
+        cls, home: Path, email: str, password: str, hint: str = "", params: KdfParams | None = None
+    ) -> Vault:
         """Sign up on this device: new account, unlocked at once."""
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
@@ -86,7 +88,9 @@ class Vault:
         return cls.adopt(home, slot, keys, [])
 
     @classmethod
-    def adopt(cls, home: Path, slot: KeySlot, keys: UnlockedKeys, envelopes: Iterable[Envelope]) -> Vault:
+    def adopt(
+        cls, home: Path, slot: KeySlot, keys: UnlockedKeys, envelopes: Iterable[Envelope]
+    ) -> Vault:
         """Link this device to an account (sign-up, or sign-in from a sync source)."""
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
@@ -143,7 +147,11 @@ class Vault:
 
     def unlock_with_keys(self, keys: UnlockedKeys) -> None:
         """Adopt keys unlocked elsewhere (the agent); they must belong to this account and epoch."""
-        if (keys.account_id, keys.generation, keys.epoch) != (self.slot.account_id, self.slot.generation, self.slot.epoch):
+        if (keys.account_id, keys.generation, keys.epoch) != (
+            self.slot.account_id,
+            self.slot.generation,
+            self.slot.epoch,
+        ):
             raise LockedError("those keys are not this device's current keys")
         self._set_keys(keys)
 
@@ -257,8 +265,10 @@ class Vault:
         if not hits:
             raise NotFoundError(f"no record matches {query!r}")
         if len(hits) > 1:
-            raise AmbiguousError(f"{len(hits)} records match {query!r}; use an id or a longer title",
-                                 [(rid, titles[rid]) for rid in hits])
+            raise AmbiguousError(
+                f"{len(hits)} records match {query!r}; use an id or a longer title",
+                [(rid, titles[rid]) for rid in hits],
+            )
         return hits[0]
 
     def search_titles(self, query: str, limit: int = 500) -> list[Summary] | None:
@@ -267,7 +277,11 @@ class Vault:
         if self._index is None:
             raise LockedError("the vault is locked")
         low = query.lower()
-        ids = [rid for rid, title in self._index.titles().items() if low in title.lower() or rid == query]
+        ids = [
+            rid
+            for rid, title in self._index.titles().items()
+            if low in title.lower() or rid == query
+        ]
         return None if len(ids) > limit else self._index.rows_of(ids)
 
     def _write(self, record_id: str, record: Record | None) -> None:

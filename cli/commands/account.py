@@ -14,34 +14,58 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("signup", help="create the account on this device and write the Authentication Kit",
-                       description="Create the account. The Account Password comes from STRONGROOM_NEW_PASSWORD "
-                                   "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt. Prints the Account ID.")
+    p = sub.add_parser(
+        "signup",
+        help="create the account on this device and write the Authentication Kit",
+        description="Create the account. The Account Password comes from STRONGROOM_NEW_PASSWORD "
+        "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt. Prints the Account ID.",
+    )
     p.add_argument("--email", required=True, metavar="E")
-    p.add_argument("--hint", default="", metavar="H", help="a password hint; with --server the server keeps it (readable there, never the password) "
-                        "so it can email it to you")
-    p.add_argument("--kit-dir", metavar="D", help="where to write the Kit PNG and PDF (default: current folder)")
+    p.add_argument(
+        "--hint",
+        default="",
+        metavar="H",
+        help="a password hint; with --server the server keeps it (readable there, never the password) "
+        "so it can email it to you",
+    )
+    p.add_argument(
+        "--kit-dir",
+        metavar="D",
+        help="where to write the Kit PNG and PDF (default: current folder)",
+    )
     p.add_argument("--server", metavar="URL", help="create the account on this account server")
     p.add_argument("--json", action="store_true", help="print {account_id, email, kit} as JSON")
     p.set_defaults(func=cmd_signup)
 
-    p = sub.add_parser("passwd", help="change the Account Password; writes the new Kit",
-                       description="Change the Account Password: current password first (line 1 / "
-                                   "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
-                                   "Every older Kit stops working.")
-    p.add_argument("--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)")
-    p.add_argument("--hint", metavar="H", help="a new password hint on this device (default: keep the current "
-                                               "one; the server keeps the hint given at sign-up)")
+    p = sub.add_parser(
+        "passwd",
+        help="change the Account Password; writes the new Kit",
+        description="Change the Account Password: current password first (line 1 / "
+        "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
+        "Every older Kit stops working.",
+    )
+    p.add_argument(
+        "--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)"
+    )
+    p.add_argument(
+        "--hint",
+        metavar="H",
+        help="a new password hint on this device (default: keep the current "
+        "one; the server keeps the hint given at sign-up)",
+    )
     p.set_defaults(func=cmd_passwd)
 
-    p = sub.add_parser("reset", help="ask the account server for the account-reset email",
-                       description="Only for someone locked out of every device. Asks the server at URL to email "
-                                   "a single-use reset link to E. The page behind the link explains what a reset "
-                                   "wipes (every record in the cloud, the password, every older Kit) and keeps "
-                                   "(the account and its plan), and asks for confirmation; it then shows a setup "
-                                   "code for `strongroom signin --email E --server URL --reset-code CODE`, which "
-                                   "chooses the new password. Devices that meet the reset keep their records as "
-                                   "an encrypted backup file.")
+    p = sub.add_parser(
+        "reset",
+        help="ask the account server for the account-reset email",
+        description="Only for someone locked out of every device. Asks the server at URL to email "
+        "a single-use reset link to E. The page behind the link explains what a reset "
+        "wipes (every record in the cloud, the password, every older Kit) and keeps "
+        "(the account and its plan), and asks for confirmation; it then shows a setup "
+        "code for `strongroom signin --email E --server URL --reset-code CODE`, which "
+        "chooses the new password. Devices that meet the reset keep their records as "
+        "an encrypted backup file.",
+    )
     p.add_argument("--email", required=True, metavar="E")
     p.add_argument("--server", required=True, metavar="URL", help="the account server")
     p.set_defaults(func=cmd_reset)
@@ -52,9 +76,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise CliError(f"strongroom: the Account Password must have at least {MIN_PASSWORD} characters", EXIT_USAGE)
+        raise CliError(
+            f"strongroom: the Account Password must have at least {MIN_PASSWORD} characters",
+            EXIT_USAGE,
+        )
     if password != password.strip():
-        raise CliError("strongroom: the Account Password must not start or end with a space", EXIT_USAGE)
+        raise CliError(
+            "strongroom: the Account Password must not start or end with a space", EXIT_USAGE
+        )
 
 
 def check_email(email: str) -> str:
@@ -83,8 +112,11 @@ def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
 
     email = check_email(args.email)
     if Vault.exists(ctx.home):
-        raise CliError(f"strongroom: this device already has an account (home {ctx.home}); "
-                       "use another --home for a second one", EXIT_USAGE)
+        raise CliError(
+            f"strongroom: this device already has an account (home {ctx.home}); "
+            "use another --home for a second one",
+            EXIT_USAGE,
+        )
     if args.kit_dir:
         from pathlib import Path
 
@@ -100,8 +132,13 @@ def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
         vault = Vault.create(ctx.home, email, password, hint=args.hint)
     written = write_kit_dir(vault.slot, args.kit_dir)
     if args.json:
-        ctx.print_json({"account_id": vault.slot.account_id, "email": vault.slot.email,
-                        "kit": [str(p) for p in written]})
+        ctx.print_json(
+            {
+                "account_id": vault.slot.account_id,
+                "email": vault.slot.email,
+                "kit": [str(p) for p in written],
+            }
+        )
     else:
         print(vault.slot.account_id)
         note_kit_written(written)
@@ -128,7 +165,9 @@ def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
     written = write_kit_dir(slot, args.kit_dir)
     print("Account Password changed. Older Authentication Kits no longer work.", file=sys.stderr)
     if cfg.get("method") == "cloud":
-        print("Your other devices will ask for the new password when they next sync.", file=sys.stderr)
+        print(
+            "Your other devices will ask for the new password when they next sync.", file=sys.stderr
+        )
     if cfg.get("method") == "folder":
         from .synccmd import push_password_change
 
@@ -146,10 +185,13 @@ def cmd_reset(args: argparse.Namespace, ctx: Context) -> int:
     url = args.server.rstrip("/")
     with server_errors(url), CloudClient(url) as client:
         client.request_reset(email)
-    print(f"If {email} has an account on {url}, a reset email is on its way. A reset wipes every record in the "
-          "cloud and the password; use it only if no device of yours still opens (on one that does, change the "
-          "password instead). The emailed link explains the rest; after you confirm, the page shows a setup "
-          f"code: then run `strongroom signin --email {email} --server {url} --reset-code CODE`.", file=sys.stderr)
+    print(
+        f"If {email} has an account on {url}, a reset email is on its way. A reset wipes every record in the "
+        "cloud and the password; use it only if no device of yours still opens (on one that does, change the "
+        "password instead). The emailed link explains the rest; after you confirm, the page shows a setup "
+        f"code: then run `strongroom signin --email {email} --server {url} --reset-code CODE`.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

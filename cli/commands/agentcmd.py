@@ -24,10 +24,18 @@ def parse_duration(text: str) -> float:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("unlock", help="keep this device unlocked for a while (an agent holds the keys in memory)",
-                       description="Unlock once; later ls/get/add/edit/rm/totp/audit need no password until the "
-                                   "idle timeout or `strongroom lock`.")
-    p.add_argument("--timeout", default="15m", metavar="DURATION", help="idle time before the keys are forgotten (default 15m)")
+    p = sub.add_parser(
+        "unlock",
+        help="keep this device unlocked for a while (an agent holds the keys in memory)",
+        description="Unlock once; later ls/get/add/edit/rm/totp/audit need no password until the "
+        "idle timeout or `strongroom lock`.",
+    )
+    p.add_argument(
+        "--timeout",
+        default="15m",
+        metavar="DURATION",
+        help="idle time before the keys are forgotten (default 15m)",
+    )
     p.set_defaults(func=cmd_unlock)
 
 
@@ -36,9 +44,22 @@ def _start_agent(ctx: Context, timeout: float) -> None:
 
     from agent.wire import call
 
-    subprocess.Popen([sys.executable, "-m", "cli.agent_host", "--home", str(ctx.home), "--timeout", str(timeout)],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True, env={k: v for k, v in os.environ.items() if k not in _SECRET_ENV})
+    subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cli.agent_host",
+            "--home",
+            str(ctx.home),
+            "--timeout",
+            str(timeout),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if k not in _SECRET_ENV},
+    )
     deadline = time.monotonic() + START_WAIT
     while time.monotonic() < deadline:
         if call(ctx.home, {"op": "ping"}, timeout=2.0) is not None:
@@ -56,20 +77,28 @@ def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:
     from agent.wire import call
 
     if not hasattr(socket, "AF_UNIX"):
-        raise CliError("strongroom: this system has no Unix sockets, so there is no agent; each command will ask "
-                       "for the password", EXIT_USAGE)
+        raise CliError(
+            "strongroom: this system has no Unix sockets, so there is no agent; each command will ask "
+            "for the password",
+            EXIT_USAGE,
+        )
     timeout = parse_duration(args.timeout)
     ctx.open_vault().close()  # a clear error if there is no account here
     password = ctx.password()  # asked here, in the calling terminal, never by the agent
     if call(ctx.home, {"op": "ping"}) is None:
         _start_agent(ctx, timeout)
-    answer = call(ctx.home, {"op": "unlock", "password": password, "timeout": timeout}, timeout=120.0)
+    answer = call(
+        ctx.home, {"op": "unlock", "password": password, "timeout": timeout}, timeout=120.0
+    )
     if answer is None:
         raise CliError("strongroom: the agent stopped; try again", 70)
     if answer.get("code"):
         sys.stderr.write(str(answer.get("err", "")))
         return int(answer["code"])
-    print(f"Unlocked until {args.timeout} without use (`strongroom lock` to lock now).", file=sys.stderr)
+    print(
+        f"Unlocked until {args.timeout} without use (`strongroom lock` to lock now).",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

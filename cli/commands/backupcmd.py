@@ -11,16 +11,22 @@ from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("backup", help="encrypted backup: create FILE / restore FILE",
-                       description="Encrypted backups. A backup opens only with the Account Password in force "
-                                   "when it was made (restore reads it from STRONGROOM_BACKUP_PASSWORD or a prompt; "
-                                   "without either, the current password is tried).")
+    p = sub.add_parser(
+        "backup",
+        help="encrypted backup: create FILE / restore FILE",
+        description="Encrypted backups. A backup opens only with the Account Password in force "
+        "when it was made (restore reads it from STRONGROOM_BACKUP_PASSWORD or a prompt; "
+        "without either, the current password is tried).",
+    )
     bsub = p.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
     c = bsub.add_parser("create", help="write an encrypted backup of every record to FILE")
     c.add_argument("file", metavar="FILE")
     c.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     c.set_defaults(func=cmd_create)
-    r = bsub.add_parser("restore", help="bring back records from FILE (deleted or missing ones return; newer edits are kept)")
+    r = bsub.add_parser(
+        "restore",
+        help="bring back records from FILE (deleted or missing ones return; newer edits are kept)",
+    )
     r.add_argument("file", metavar="FILE")
     r.set_defaults(func=cmd_restore)
 
@@ -35,8 +41,11 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError(f"strongroom: the folder {path.parent} does not exist", EXIT_USAGE)
     vault = ctx.unlocked_vault()
     create_backup(vault, path)
-    print(f"Backup written to {path} ({len(vault.summaries())} records). It opens with the current "
-          "Account Password.", file=sys.stderr)
+    print(
+        f"Backup written to {path} ({len(vault.summaries())} records). It opens with the current "
+        "Account Password.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -61,7 +70,8 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError(f"strongroom: no backup file at {path}", EXIT_USAGE)
     if not Vault.exists(ctx.home):
         backup_password = os.environ.get("STRONGROOM_BACKUP_PASSWORD") or ctx.password(
-            "Password in force when the backup was made: ")
+            "Password in force when the backup was made: "
+        )
         _, count = restore_into_new_home(ctx.home, path, backup_password)
         print(f"Restored {count} record(s) into a new vault at {ctx.home}.", file=sys.stderr)
         return EXIT_OK

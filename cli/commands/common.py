@@ -29,9 +29,17 @@ def iso_or_none(ts: float) -> str | None:
 
 
 def summary_json(s: Summary) -> dict[str, Any]:
-    return {"id": s.id, "title": s.title, "type": s.type, "username": s.username, "url": s.url,
-            "tags": list(s.tags), "favorite": s.favorite, "modified": iso_or_none(s.modified),
-            "conflict": s.conflict}
+    return {
+        "id": s.id,
+        "title": s.title,
+        "type": s.type,
+        "username": s.username,
+        "url": s.url,
+        "tags": list(s.tags),
+        "favorite": s.favorite,
+        "modified": iso_or_none(s.modified),
+        "conflict": s.conflict,
+    }
 
 
 def _fields_json(fields: Any) -> list[dict[str, Any]]:
@@ -41,14 +49,28 @@ def _fields_json(fields: Any) -> list[dict[str, Any]]:
 def record_json(r: Record, conflict: bool, others: tuple[Record, ...] = ()) -> dict[str, Any]:
     """`get --json`. While in conflict, the concurrent versions that did not win come first in
     `history` (marked `"conflicting": true`), so a script sees every value until it is resolved."""
-    history = [{"modified": iso_or_none(o.modified), "fields": _fields_json(o.fields), "conflicting": True}
-               for o in others]
-    history += [{"modified": iso_or_none(h.modified), "fields": _fields_json(h.fields), "conflicting": False}
-                for h in r.history]
+    history = [
+        {"modified": iso_or_none(o.modified), "fields": _fields_json(o.fields), "conflicting": True}
+        for o in others
+    ]
+    history += [
+        {
+            "modified": iso_or_none(h.modified),
+            "fields": _fields_json(h.fields),
+            "conflicting": False,
+        }
+        for h in r.history
+    ]
     return {
-        "id": r.id, "title": r.display_title, "type": r.type,
+        "id": r.id,
+        "title": r.display_title,
+        "type": r.type,
         "fields": _fields_json(r.fields),
-        "notes": r.notes, "tags": list(r.tags), "favorite": r.favorite,
-        "created": iso_or_none(r.created), "modified": iso_or_none(r.modified), "conflict": conflict,
+        "notes": r.notes,
+        "tags": list(r.tags),
+        "favorite": r.favorite,
+        "created": iso_or_none(r.created),
+        "modified": iso_or_none(r.modified),
+        "conflict": conflict,
         "history": history,
     }

@@ -11,16 +11,24 @@ from .kitfiles import note_kit_written, write_kit
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("kit", help="the current Authentication Kit: save, print, draw, email or check",
-                       description="The current Authentication Kit. With no option, prints the typed code. "
-                                   "`kit --check FILE` tells whether a Kit image or PDF is valid for this account now.")
+    p = sub.add_parser(
+        "kit",
+        help="the current Authentication Kit: save, print, draw, email or check",
+        description="The current Authentication Kit. With no option, prints the typed code. "
+        "`kit --check FILE` tells whether a Kit image or PDF is valid for this account now.",
+    )
     p.add_argument("--png", metavar="F", help="save the QR code as a PNG")
     p.add_argument("--pdf", metavar="F", help="save the printable PDF page")
     p.add_argument("--code", action="store_true", help="print the typed code")
     p.add_argument("--terminal", action="store_true", help="draw the QR code in the terminal")
-    p.add_argument("--email", action="store_true",
-                   help="email the Kit to the account's address (SMTP from env STRONGROOM_SMTP, else saved in HOME/outbox)")
-    p.add_argument("--check", metavar="FILE", help="check a Kit PNG/JPG/PDF against this account (exit 0 or 3)")
+    p.add_argument(
+        "--email",
+        action="store_true",
+        help="email the Kit to the account's address (SMTP from env STRONGROOM_SMTP, else saved in HOME/outbox)",
+    )
+    p.add_argument(
+        "--check", metavar="FILE", help="check a Kit PNG/JPG/PDF against this account (exit 0 or 3)"
+    )
     p.set_defaults(func=cmd_kit)
 
 
@@ -29,8 +37,11 @@ def cmd_kit(args: argparse.Namespace, ctx: Context) -> int:
         return check_kit(Path(args.check).expanduser(), ctx)
     vault = ctx.unlocked_vault()  # showing the Kit needs the password, as with the best peers
     slot = vault.slot
-    written = write_kit(slot, Path(args.png).expanduser() if args.png else None,
-                        Path(args.pdf).expanduser() if args.pdf else None)
+    written = write_kit(
+        slot,
+        Path(args.png).expanduser() if args.png else None,
+        Path(args.pdf).expanduser() if args.pdf else None,
+    )
     note_kit_written(written)
     if args.terminal:
         from vault.kitfile import render_terminal_ansi

@@ -27,11 +27,20 @@ def write_kit(slot: KeySlot, png: Path | None = None, pdf: Path | None = None) -
             render_png(slot.kit, png)
             written.append(png)
         if pdf is not None:
-            render_pdf(slot.kit, pdf, email=slot.email, account_id=slot.account_id, created=datetime.now(UTC))
+            render_pdf(
+                slot.kit,
+                pdf,
+                email=slot.email,
+                account_id=slot.account_id,
+                created=datetime.now(UTC),
+            )
             written.append(pdf)
     except OSError as exc:
-        raise CliError(f"strongroom: cannot write the Kit to {exc.filename or 'that folder'}: "
-                       f"{exc.strerror or exc}; choose another place with --kit-dir", EXIT_USAGE) from None
+        raise CliError(
+            f"strongroom: cannot write the Kit to {exc.filename or 'that folder'}: "
+            f"{exc.strerror or exc}; choose another place with --kit-dir",
+            EXIT_USAGE,
+        ) from None
     return written
 
 
@@ -39,8 +48,11 @@ def write_kit_dir(slot: KeySlot, kit_dir: str | None) -> list[Path]:
     """PNG + PDF named after the account into `kit_dir` (default: the current folder)."""
     folder = Path(kit_dir or ".").expanduser()
     if not folder.is_dir():
-        raise CliError(f"strongroom: the Kit folder {folder} does not exist; create it or choose another "
-                       "with --kit-dir", EXIT_USAGE)
+        raise CliError(
+            f"strongroom: the Kit folder {folder} does not exist; create it or choose another "
+            "with --kit-dir",
+            EXIT_USAGE,
+        )
     base = kit_basename(slot)
     return write_kit(slot, folder / f"{base}.png", folder / f"{base}.pdf")
 
@@ -49,4 +61,7 @@ def note_kit_written(paths: list[Path]) -> None:
     for p in paths:
         print(f"Authentication Kit saved: {p}", file=sys.stderr)
     if paths:
-        print("Keep it somewhere safe: with your Account Password it signs in a new device.", file=sys.stderr)
+        print(
+            "Keep it somewhere safe: with your Account Password it signs in a new device.",
+            file=sys.stderr,
+        )

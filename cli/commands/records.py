@@ -16,49 +16,77 @@ MASK = "••••••••"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("ls", help="list records (title, type, username, id)",
-                       description="List records. QUERY filters by title (case-insensitive substring).")
+    p = sub.add_parser(
+        "ls",
+        help="list records (title, type, username, id)",
+        description="List records. QUERY filters by title (case-insensitive substring).",
+    )
     p.add_argument("query", nargs="?", metavar="QUERY")
-    p.add_argument("--type", metavar="T", help="only records of this template (login, credit-card, …)")
+    p.add_argument(
+        "--type", metavar="T", help="only records of this template (login, credit-card, …)"
+    )
     p.add_argument("--tag", metavar="T", help="only records with this tag")
     p.add_argument("--favorites", action="store_true", help="only favourites")
     p.add_argument("--json", action="store_true", help="one JSON array on stdout")
     p.set_defaults(func=cmd_ls)
 
-    p = sub.add_parser("get", help="show one record, or one field's value alone",
-                       description="Show one record. QUERY is an id or part of a title.")
+    p = sub.add_parser(
+        "get",
+        help="show one record, or one field's value alone",
+        description="Show one record. QUERY is an id or part of a title.",
+    )
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--field", metavar="NAME", help="print only this field's value (e.g. password)")
     p.add_argument("--reveal", action="store_true", help="show concealed values in the text view")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout (values included)")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON document on stdout (values included)"
+    )
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("add", help="add a record of a template; prints its id",
-                       description="Add a record. TYPE is a template: login, credit-card, bank-account, "
-                                   "email-account, identity, note, password, software-licence, wifi, passport, "
-                                   "drivers-licence, membership, insurance, custom.")
+    p = sub.add_parser(
+        "add",
+        help="add a record of a template; prints its id",
+        description="Add a record. TYPE is a template: login, credit-card, bank-account, "
+        "email-account, identity, note, password, software-licence, wifi, passport, "
+        "drivers-licence, membership, insurance, custom.",
+    )
     p.add_argument("type", metavar="TYPE")
     p.add_argument("--title", required=True, metavar="T")
-    p.add_argument("--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)")
+    p.add_argument(
+        "--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)"
+    )
     p.add_argument("--tag", action="append", metavar="T", help="a tag (repeatable)")
     p.add_argument("--notes", metavar="TEXT")
     p.add_argument("--favorite", action="store_true")
-    p.add_argument("--generate-password", action="store_true", help="fill the password field with a new password")
+    p.add_argument(
+        "--generate-password",
+        action="store_true",
+        help="fill the password field with a new password",
+    )
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("edit", help="change fields of a record", description="Change a record.")
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--field", action="append", metavar="NAME=VALUE", help="set a field (repeatable; empty value removes it)")
+    p.add_argument(
+        "--field",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a field (repeatable; empty value removes it)",
+    )
     p.add_argument("--title", metavar="T")
     p.add_argument("--tag", action="append", metavar="T", help="replace the tags (repeatable)")
     p.add_argument("--notes", metavar="TEXT")
     fav = p.add_mutually_exclusive_group()
     fav.add_argument("--favorite", dest="favorite", action="store_const", const=True)
     fav.add_argument("--no-favorite", dest="favorite", action="store_const", const=False)
-    p.add_argument("--generate-password", action="store_true", help="replace the password with a new one")
+    p.add_argument(
+        "--generate-password", action="store_true", help="replace the password with a new one"
+    )
     p.set_defaults(func=cmd_edit)
 
-    p = sub.add_parser("rm", help="delete a record (a tombstone that syncs)", description="Delete a record.")
+    p = sub.add_parser(
+        "rm", help="delete a record (a tombstone that syncs)", description="Delete a record."
+    )
     p.add_argument("query", metavar="QUERY")
     p.set_defaults(func=cmd_rm)
 
@@ -67,7 +95,11 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
     from vault.templates import template
 
     vault = ctx.unlocked_vault()
-    found = vault.search_titles(args.query) if args.query and not (args.type or args.tag or args.favorites) else None
+    found = (
+        vault.search_titles(args.query)
+        if args.query and not (args.type or args.tag or args.favorites)
+        else None
+    )
     rows = found if found is not None else vault.summaries()
     if args.type:
         key = template(args.type).key
@@ -95,8 +127,13 @@ def _field_value(record: Record, name: str) -> str | None:
     value = record.value(name)
     if value is not None:
         return value
-    pseudo = {"title": record.display_title, "notes": record.notes, "tags": ",".join(record.tags),
-              "type": record.type, "id": record.id}
+    pseudo = {
+        "title": record.display_title,
+        "notes": record.notes,
+        "tags": ",".join(record.tags),
+        "type": record.type,
+        "id": record.id,
+    }
     return pseudo.get(name.lower())
 
 
@@ -108,7 +145,10 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         value = _field_value(rec, args.field)
         if value is None:
             names = ", ".join(f.name for f in rec.fields) or "none"
-            print(f"strongroom: {rec.display_title!r} has no field {args.field!r} (its fields: {names})", file=sys.stderr)
+            print(
+                f"strongroom: {rec.display_title!r} has no field {args.field!r} (its fields: {names})",
+                file=sys.stderr,
+            )
             return EXIT_NO_MATCH
         print(value)
         return EXIT_OK
@@ -153,7 +193,10 @@ def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
         spec = tpl.spec(name)
         if spec is None and tpl.key != "custom":
             allowed = ", ".join(s.name for s in tpl.fields) or "none (use --notes)"
-            raise CliError(f"strongroom: a {tpl.label} has no field {name!r}; its fields: {allowed}", EXIT_USAGE)
+            raise CliError(
+                f"strongroom: a {tpl.label} has no field {name!r}; its fields: {allowed}",
+                EXIT_USAGE,
+            )
         kind = spec.kind if spec else (FieldKind.SECRET if "password" in name else FieldKind.TEXT)
         if kind is FieldKind.TOTP and value:
             parse_totp(value)  # a bad secret is refused now, not when the code is needed
@@ -181,12 +224,19 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     values = parse_assignments(args.field)
     if args.generate_password:
         if tpl.spec("password") is None and tpl.key != "custom":
-            raise CliError(f"strongroom: a {tpl.label} has no password field to generate", EXIT_USAGE)
+            raise CliError(
+                f"strongroom: a {tpl.label} has no password field to generate", EXIT_USAGE
+            )
         values["password"] = _generated_password()
     if not args.title.strip():
         raise CliError("strongroom: --title must not be empty", EXIT_USAGE)
-    rec = new_record(tpl.key, args.title.strip(), notes=args.notes or "", tags=tuple(args.tag or ()),
-                     favorite=args.favorite)
+    rec = new_record(
+        tpl.key,
+        args.title.strip(),
+        notes=args.notes or "",
+        tags=tuple(args.tag or ()),
+        favorite=args.favorite,
+    )
     rec = _apply_fields(rec, values)
     vault = ctx.unlocked_vault()
     vault.add(rec)
@@ -200,9 +250,17 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
     values = parse_assignments(args.field)
     if args.generate_password:
         values["password"] = _generated_password()
-    if not values and args.title is None and args.tag is None and args.notes is None and args.favorite is None:
-        raise CliError("strongroom: nothing to change: give --field NAME=VALUE, --title, --tag, --notes or --favorite",
-                       EXIT_USAGE)
+    if (
+        not values
+        and args.title is None
+        and args.tag is None
+        and args.notes is None
+        and args.favorite is None
+    ):
+        raise CliError(
+            "strongroom: nothing to change: give --field NAME=VALUE, --title, --tag, --notes or --favorite",
+            EXIT_USAGE,
+        )
     vault = ctx.unlocked_vault()
     rec = vault.record(vault.find(args.query))
     new = _apply_fields(rec, values)

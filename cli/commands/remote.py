@@ -26,10 +26,14 @@ def signin_over_wifi(ctx: Context, email: str, kit: Any, interfaces: list[str]) 
     from sync.wifi import bootstrap
 
     if kit is None:
-        raise CliError("strongroom: signing in over Wi-Fi needs your Authentication Kit (--kit FILE or --code CODE)",
-                       EXIT_USAGE)
+        raise CliError(
+            "strongroom: signing in over Wi-Fi needs your Authentication Kit (--kit FILE or --code CODE)",
+            EXIT_USAGE,
+        )
     password = ctx.password()
-    return asyncio.run(bootstrap(ctx.home, email, password, kit, wifi_interfaces(interfaces), timeout=5.0))
+    return asyncio.run(
+        bootstrap(ctx.home, email, password, kit, wifi_interfaces(interfaces), timeout=5.0)
+    )
 
 
 @contextmanager
@@ -47,11 +51,14 @@ def server_errors(url: str) -> Iterator[None]:
         raise CliError(f"strongroom: {exc} (server {url})", EXIT_AUTH) from None
     except CloudError as exc:
         if exc.code == "account_exists":
-            raise CliError(f"strongroom: {exc}; sign in instead with `strongroom signin --server {url}`",
-                           EXIT_USAGE) from None
+            raise CliError(
+                f"strongroom: {exc}; sign in instead with `strongroom signin --server {url}`",
+                EXIT_USAGE,
+            ) from None
         if exc.code == "link_invalid":  # a wrong, used or expired setup code
-            raise CliError(f"strongroom: {exc}; ask for a new reset email with `strongroom reset`",
-                           EXIT_AUTH) from None
+            raise CliError(
+                f"strongroom: {exc}; ask for a new reset email with `strongroom reset`", EXIT_AUTH
+            ) from None
         raise
 
 
@@ -66,8 +73,10 @@ def download_progress(stream: Any = None) -> Callable[[int, int], None]:
             return
         shown["any"] = True
         end = "\n" if done >= total else ""
-        out.write(f"\rDownloading the vault: {min(done, total)}/{total} ({100 * min(done, total) // total}%)"
-                  + end)
+        out.write(
+            f"\rDownloading the vault: {min(done, total)}/{total} ({100 * min(done, total) // total}%)"
+            + end
+        )
         out.flush()
 
     return progress
@@ -84,8 +93,11 @@ def signin_on_server(ctx: Context, url: str, email: str, kit: Any) -> Any:
     from sync.cloudlink import signin
 
     if kit is None:
-        raise CliError("strongroom: signing in on a server needs your Authentication Kit (--kit FILE or "
-                       "--code CODE), or --reset-code CODE after an account reset", EXIT_USAGE)
+        raise CliError(
+            "strongroom: signing in on a server needs your Authentication Kit (--kit FILE or "
+            "--code CODE), or --reset-code CODE after an account reset",
+            EXIT_USAGE,
+        )
     password = ctx.password()
     with server_errors(url):
         return signin(ctx.home, url, email, password, kit, download_progress())

@@ -8,22 +8,45 @@ from ..invocation import EXIT_OK, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("server", help="run the account server (see docs/server.md)",
-                       description="Run the Strongroom account server. Stores only encrypted records and wrapped keys.")
-    p.add_argument("--db", default="strongroom-server.db", metavar="URL",
-                   help="SQLite file (default strongroom-server.db) or postgresql://… URL")
+    p = sub.add_parser(
+        "server",
+        help="run the account server (see docs/server.md)",
+        description="Run the Strongroom account server. Stores only encrypted records and wrapped keys.",
+    )
+    p.add_argument(
+        "--db",
+        default="strongroom-server.db",
+        metavar="URL",
+        help="SQLite file (default strongroom-server.db) or postgresql://… URL",
+    )
     p.add_argument("--host", default="127.0.0.1", metavar="H")
     p.add_argument("--port", type=int, default=8470, metavar="P")
-    p.add_argument("--outbox", default="outbox", metavar="DIR", help="where emails go when no SMTP server is set")
+    p.add_argument(
+        "--outbox",
+        default="outbox",
+        metavar="DIR",
+        help="where emails go when no SMTP server is set",
+    )
     p.add_argument("--smtp", metavar="URL", help="smtp://[user:pass@]host[:port] or smtps://…")
-    p.add_argument("--base-url", metavar="URL", help="public URL for emailed links (default http://HOST:PORT)")
+    p.add_argument(
+        "--base-url", metavar="URL", help="public URL for emailed links (default http://HOST:PORT)"
+    )
     p.set_defaults(func=cmd_server)
 
 
 def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
     from sync.server.__main__ import main
 
-    argv = ["--database", args.db, "--host", args.host, "--port", str(args.port), "--outbox", args.outbox]
+    argv = [
+        "--database",
+        args.db,
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--outbox",
+        args.outbox,
+    ]
     if args.smtp:
         argv += ["--smtp", args.smtp]
     if args.base_url:

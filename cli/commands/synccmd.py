@@ -10,57 +10,92 @@ from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("signin", help="link this device to an existing account (Kit + password + a sync source)",
-                       description="Link a new device: email, Account Password, the Kit (a PNG/JPG/PDF of its QR code, "
-                                   "or its typed code) and where the vault comes from. With --folder, the Kit may be "
-                                   "left out when a signed-in device saved the account key there "
-                                   "(`sync folder DIR --store-key`).")
+    p = sub.add_parser(
+        "signin",
+        help="link this device to an existing account (Kit + password + a sync source)",
+        description="Link a new device: email, Account Password, the Kit (a PNG/JPG/PDF of its QR code, "
+        "or its typed code) and where the vault comes from. With --folder, the Kit may be "
+        "left out when a signed-in device saved the account key there "
+        "(`sync folder DIR --store-key`).",
+    )
     p.add_argument("--email", required=True, metavar="E")
     kit = p.add_mutually_exclusive_group()
-    kit.add_argument("--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)")
+    kit.add_argument(
+        "--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)"
+    )
     kit.add_argument("--code", metavar="CODE", help="the Kit's typed code")
-    kit.add_argument("--reset-code", metavar="CODE",
-                     help="with --server, after an account reset: the setup code shown by the reset page; the new "
-                          "Account Password is chosen now (STRONGROOM_NEW_PASSWORD, the second --password-stdin "
-                          "line, or a prompt) and a new Kit is written")
+    kit.add_argument(
+        "--reset-code",
+        metavar="CODE",
+        help="with --server, after an account reset: the setup code shown by the reset page; the new "
+        "Account Password is chosen now (STRONGROOM_NEW_PASSWORD, the second --password-stdin "
+        "line, or a prompt) and a new Kit is written",
+    )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--folder", metavar="DIR", help="the Dropbox/iCloud/… folder holding <AccountID>/data.mssb")
+    src.add_argument(
+        "--folder", metavar="DIR", help="the Dropbox/iCloud/… folder holding <AccountID>/data.mssb"
+    )
     src.add_argument("--server", metavar="URL", help="the account server")
-    src.add_argument("--wifi", action="store_true", help="a device of this account on the same network")
-    p.add_argument("--interface", action="append", metavar="ADDR", help="with --wifi: address(es) to use")
-    p.add_argument("--kit-dir", metavar="D", help="with --reset-code: where to write the new Kit (default: current folder)")
-    p.add_argument("--hint", default="", metavar="H", help="with --reset-code: a hint for the new password")
+    src.add_argument(
+        "--wifi", action="store_true", help="a device of this account on the same network"
+    )
+    p.add_argument(
+        "--interface", action="append", metavar="ADDR", help="with --wifi: address(es) to use"
+    )
+    p.add_argument(
+        "--kit-dir",
+        metavar="D",
+        help="with --reset-code: where to write the new Kit (default: current folder)",
+    )
+    p.add_argument(
+        "--hint", default="", metavar="H", help="with --reset-code: a hint for the new password"
+    )
     p.set_defaults(func=cmd_signin)
 
-    p = sub.add_parser("sync", help="choose the sync method, sync now, show status, or serve",
-                       description="Sync: `sync folder DIR`, `sync wifi`, `sync cloud URL`, `sync none`, "
-                                   "`sync now`, `sync status`, `sync serve`.")
+    p = sub.add_parser(
+        "sync",
+        help="choose the sync method, sync now, show status, or serve",
+        description="Sync: `sync folder DIR`, `sync wifi`, `sync cloud URL`, `sync none`, "
+        "`sync now`, `sync status`, `sync serve`.",
+    )
     ssub = p.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
-    f = ssub.add_parser("folder", help="sync through <DIR>/<AccountID>/data.mssb (Dropbox, iCloud Drive, …)",
-                        description="Sync through <DIR>/<AccountID>/data.mssb. --store-key saves the Encrypted "
-                                    "Account Key next to it (account.key) so that a new device signs in with the "
-                                    "email and Account Password alone, without the Authentication Kit. Only the "
-                                    "password opens it, but whoever can read the folder (the provider, or anyone "
-                                    "who gets into that account) then holds everything needed to guess your "
-                                    "password offline: the Kit no longer protects you. Off by default; "
-                                    "--no-store-key deletes it.")
+    f = ssub.add_parser(
+        "folder",
+        help="sync through <DIR>/<AccountID>/data.mssb (Dropbox, iCloud Drive, …)",
+        description="Sync through <DIR>/<AccountID>/data.mssb. --store-key saves the Encrypted "
+        "Account Key next to it (account.key) so that a new device signs in with the "
+        "email and Account Password alone, without the Authentication Kit. Only the "
+        "password opens it, but whoever can read the folder (the provider, or anyone "
+        "who gets into that account) then holds everything needed to guess your "
+        "password offline: the Kit no longer protects you. Off by default; "
+        "--no-store-key deletes it.",
+    )
     f.add_argument("dir", metavar="DIR")
-    f.add_argument("--store-key", action=argparse.BooleanOptionalAction, default=None,
-                   help="save the Encrypted Account Key in the folder so a new device signs in with the password "
-                        "alone (no Kit); --no-store-key deletes it. The folder's provider can then try to guess "
-                        "your password offline. Without either flag the current choice stays (off by default).")
+    f.add_argument(
+        "--store-key",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="save the Encrypted Account Key in the folder so a new device signs in with the password "
+        "alone (no Kit); --no-store-key deletes it. The folder's provider can then try to guess "
+        "your password offline. Without either flag the current choice stays (off by default).",
+    )
     f.set_defaults(func=cmd_sync_folder)
     w = ssub.add_parser("wifi", help="sync with devices of this account on the same network")
-    w.add_argument("--interface", action="append", metavar="ADDR", help="address(es) to announce and listen on")
+    w.add_argument(
+        "--interface", action="append", metavar="ADDR", help="address(es) to announce and listen on"
+    )
     w.set_defaults(func=cmd_sync_wifi)
-    c = ssub.add_parser("cloud", help="sync through the account server at URL",
-                        description="Move this device's account to the account server at URL, as a 1Password or "
-                                    "Bitwarden user moves a local vault into their account: if the server already "
-                                    "holds this account (another device moved it first), this device signs in with "
-                                    "its own keys and both sets of records are merged; if the server does not know "
-                                    "the email, the account is created there with this device's keys (the same "
-                                    "Account Key, Kit and password) and every record is uploaded. An email the "
-                                    "server holds with other keys is refused (exit 3) and nothing is overwritten.")
+    c = ssub.add_parser(
+        "cloud",
+        help="sync through the account server at URL",
+        description="Move this device's account to the account server at URL, as a 1Password or "
+        "Bitwarden user moves a local vault into their account: if the server already "
+        "holds this account (another device moved it first), this device signs in with "
+        "its own keys and both sets of records are merged; if the server does not know "
+        "the email, the account is created there with this device's keys (the same "
+        "Account Key, Kit and password) and every record is uploaded. An email the "
+        "server holds with other keys is refused (exit 3) and nothing is overwritten.",
+    )
     c.add_argument("url", metavar="URL")
     c.set_defaults(func=cmd_sync_cloud)
     n = ssub.add_parser("none", help="local only")
@@ -70,9 +105,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st = ssub.add_parser("status", help="method, last sync, pending changes, conflicts")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_sync_status)
-    sv = ssub.add_parser("serve", help="stay running: watch the folder / stay reachable / poll the server (Ctrl-C stops)")
-    sv.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
-                    help="cloud sync: how often to sync with the server (default 30)")
+    sv = ssub.add_parser(
+        "serve",
+        help="stay running: watch the folder / stay reachable / poll the server (Ctrl-C stops)",
+    )
+    sv.add_argument(
+        "--interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="cloud sync: how often to sync with the server (default 30)",
+    )
     sv.set_defaults(func=cmd_sync_serve)
 
 
@@ -93,7 +136,10 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
 
     email = check_email(args.email)
     if args.reset_code and not args.server:
-        raise CliError("strongroom: --reset-code needs --server URL (the server that reset the account)", EXIT_USAGE)
+        raise CliError(
+            "strongroom: --reset-code needs --server URL (the server that reset the account)",
+            EXIT_USAGE,
+        )
     again = False
     if Vault.exists(ctx.home):
         from sync.folder import reset_backup_of
@@ -104,8 +150,10 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
         # first); the folder/cloud code refuses unless the account really is a newer generation.
         again = bool(args.folder) and reset_backup_of(ctx.home) is not None
         if not (again or (args.server and home_met_reset(ctx.home))):
-            raise CliError(f"strongroom: this device already has an account (home {ctx.home}); use another --home",
-                           EXIT_USAGE)
+            raise CliError(
+                f"strongroom: this device already has an account (home {ctx.home}); use another --home",
+                EXIT_USAGE,
+            )
     kit = _read_kit(args)  # a bad Kit is reported before the password is asked for
     if args.reset_code:
         from .kitfiles import note_kit_written, write_kit_dir
@@ -132,16 +180,23 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
 
         vault = signin_over_wifi(ctx, email, kit, args.interface or [])
     count = len(vault.summaries())
-    print(f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
-          file=sys.stderr)
+    print(
+        f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
+        file=sys.stderr,
+    )
     if args.server:
         from sync.cloudlink import kept_before_reset
 
         kept = kept_before_reset(vault)
         if kept is not None:
-            how = (f"bring them back with `strongroom backup restore {kept}` and your previous password"
-                   if kept.suffix == ".srbk" else "an encrypted copy of the old store, opened by your previous password")
-            print(f"What this device held before the reset is kept in {kept}: {how}.", file=sys.stderr)
+            how = (
+                f"bring them back with `strongroom backup restore {kept}` and your previous password"
+                if kept.suffix == ".srbk"
+                else "an encrypted copy of the old store, opened by your previous password"
+            )
+            print(
+                f"What this device held before the reset is kept in {kept}: {how}.", file=sys.stderr
+            )
     return EXIT_OK
 
 
@@ -150,10 +205,13 @@ def _check_saved_key(folder: Path) -> None:
     from sync.folderkey import find
 
     if folder.is_dir() and not find(folder):
-        raise CliError(f"strongroom: the folder {folder} holds no saved account key, so your Authentication Kit "
-                       "is needed: add --kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with "
-                       "the password alone, first run `strongroom sync folder DIR --store-key` on a signed-in "
-                       "device.", EXIT_USAGE)
+        raise CliError(
+            f"strongroom: the folder {folder} holds no saved account key, so your Authentication Kit "
+            "is needed: add --kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with "
+            "the password alone, first run `strongroom sync folder DIR --store-key` on a signed-in "
+            "device.",
+            EXIT_USAGE,
+        )
 
 
 def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
@@ -166,15 +224,24 @@ def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.unlocked_vault()
     configure(vault, "folder", folder=str(folder))
     outcome = sync_now(vault)
-    print(f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}: {outcome.detail}.", file=sys.stderr)
+    print(
+        f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}: {outcome.detail}.",
+        file=sys.stderr,
+    )
     if args.store_key is not None:
         FolderSync(vault, folder).save_account_key(args.store_key)
         if args.store_key:
-            print("The Encrypted Account Key is saved in the folder: a new device signs in with the email and "
-                  "password alone. Anyone who can read the folder can now try to guess your password offline; "
-                  "turn it off with --no-store-key.", file=sys.stderr)
+            print(
+                "The Encrypted Account Key is saved in the folder: a new device signs in with the email and "
+                "password alone. Anyone who can read the folder can now try to guess your password offline; "
+                "turn it off with --no-store-key.",
+                file=sys.stderr,
+            )
         else:
-            print("No account key is saved in the folder: new devices need the Authentication Kit.", file=sys.stderr)
+            print(
+                "No account key is saved in the folder: new devices need the Authentication Kit.",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 
@@ -188,10 +255,16 @@ def push_password_change(vault: object) -> None:
     try:
         sync_now(vault)
     except (SyncError, VaultError) as exc:
-        print(f"The sync folder still carries the old password ({exc}); run `strongroom sync now` when it is "
-              "reachable.", file=sys.stderr)
+        print(
+            f"The sync folder still carries the old password ({exc}); run `strongroom sync now` when it is "
+            "reachable.",
+            file=sys.stderr,
+        )
         return
-    print("The sync folder now carries the new password; your other devices will ask for it.", file=sys.stderr)
+    print(
+        "The sync folder now carries the new password; your other devices will ask for it.",
+        file=sys.stderr,
+    )
 
 
 def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
@@ -199,7 +272,10 @@ def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
 
     vault = ctx.unlocked_vault()
     configure(vault, "wifi", interfaces=args.interface or [])
-    print("Wi-Fi sync chosen; run `strongroom sync serve` (or keep the app open) to stay reachable.", file=sys.stderr)
+    print(
+        "Wi-Fi sync chosen; run `strongroom sync serve` (or keep the app open) to stay reachable.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -212,8 +288,11 @@ def cmd_sync_cloud(args: argparse.Namespace, ctx: Context) -> int:
     url = args.url.rstrip("/")
     with server_errors(url):
         session = link_existing(vault, url, download_progress())
-    print(f"Cloud sync through {url} chosen: account {session.account_id} ({session.email}) is on the server "
-          f"and in sync; `strongroom sync now` syncs again.", file=sys.stderr)
+    print(
+        f"Cloud sync through {url} chosen: account {session.account_id} ({session.email}) is on the server "
+        f"and in sync; `strongroom sync now` syncs again.",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -240,8 +319,10 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
         except EpochChangedError as refused:
             new = _new_password_for_sync(ctx)
             adopt_new_password(vault, new, refused=refused)
-            print("Adopted the Account Password changed on another device; unlock with it from now on.",
-                  file=sys.stderr)
+            print(
+                "Adopted the Account Password changed on another device; unlock with it from now on.",
+                file=sys.stderr,
+            )
             outcome = sync_now(vault, download_progress())
     print(f"Synced ({outcome.method}): {outcome.detail}.", file=sys.stderr)
     return EXIT_OK
@@ -253,12 +334,19 @@ def _new_password_for_sync(ctx: Context) -> str:
     from ..invocation import EXIT_AUTH
 
     try:
-        return ctx._secret(1, "STRONGROOM_NEW_PASSWORD",
-                           "The Account Password was changed on another device. New Account Password: ", "")
+        return ctx._secret(
+            1,
+            "STRONGROOM_NEW_PASSWORD",
+            "The Account Password was changed on another device. New Account Password: ",
+            "",
+        )
     except CliError:
-        raise CliError("strongroom: the Account Password was changed on another device; run `strongroom sync now` "
-                       "again with the previous password as usual and the new one in STRONGROOM_NEW_PASSWORD (or "
-                       "the second --password-stdin line); nothing on this device was lost", EXIT_AUTH) from None
+        raise CliError(
+            "strongroom: the Account Password was changed on another device; run `strongroom sync now` "
+            "again with the previous password as usual and the new one in STRONGROOM_NEW_PASSWORD (or "
+            "the second --password-stdin line); nothing on this device was lost",
+            EXIT_AUTH,
+        ) from None
 
 
 def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
@@ -274,8 +362,14 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
     print(f"Last sync: {st['last_sync'] or 'never'}")
     print(f"Changes not yet synced: {st['pending_changes']}")
     if st.get("account_key_in_folder") is not None:
-        print("Account key saved in the folder: " + ("yes (new devices sign in without the Kit)"
-                                                      if st["account_key_in_folder"] else "no (new devices need the Kit)"))
+        print(
+            "Account key saved in the folder: "
+            + (
+                "yes (new devices sign in without the Kit)"
+                if st["account_key_in_folder"]
+                else "no (new devices need the Kit)"
+            )
+        )
     print(f"Records in conflict: {len(st['conflicts'])}")
     for c in st["conflicts"]:
         print(f"  {c['title']} ({c['id']})")
@@ -292,8 +386,10 @@ def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
     if cfg["method"] == "cloud":
         return _serve_cloud(vault, str(cfg.get("server") or ""), args.interval)
     if cfg["method"] != "folder":
-        raise CliError(f"strongroom: `sync serve` needs folder, Wi-Fi or cloud sync (chosen: {cfg['method']})",
-                       EXIT_USAGE)
+        raise CliError(
+            f"strongroom: `sync serve` needs folder, Wi-Fi or cloud sync (chosen: {cfg['method']})",
+            EXIT_USAGE,
+        )
     from sync.folder import FolderSync
     from sync.watch import FolderWatcher
 
@@ -340,7 +436,11 @@ def _serve_wifi(vault: object, interfaces: list[str]) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with WifiPeer(vault, addrs) as peer:
-            print(f"Reachable for Wi-Fi sync on {', '.join(addrs)} (Ctrl-C stops).", file=sys.stderr, flush=True)
+            print(
+                f"Reachable for Wi-Fi sync on {', '.join(addrs)} (Ctrl-C stops).",
+                file=sys.stderr,
+                flush=True,
+            )
             report = await peer.sync_with_all(timeout=3.0)
             print(f"synced with {len(report.synced)} peer(s) at start", file=sys.stderr, flush=True)
             await stop.wait()
@@ -379,11 +479,17 @@ def _serve_cloud(vault: object, url: str, interval: float) -> int:
             if outcome.received or outcome.sent:
                 print(f"synced: {outcome.detail}", file=sys.stderr, flush=True)
         except EpochChangedError:
-            raise CliError("strongroom: the Account Password was changed on another device; run `strongroom sync now` "
-                           "once with the new password in STRONGROOM_NEW_PASSWORD (or a terminal prompt), then start "
-                           "`sync serve` again with the new password", EXIT_AUTH) from None
+            raise CliError(
+                "strongroom: the Account Password was changed on another device; run `strongroom sync now` "
+                "once with the new password in STRONGROOM_NEW_PASSWORD (or a terminal prompt), then start "
+                "`sync serve` again with the new password",
+                EXIT_AUTH,
+            ) from None
         except SourceUnavailableError as exc:
-            print(f"strongroom: sync failed, retrying in {interval:g} s: {explain(exc)[1]}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"strongroom: sync failed, retrying in {interval:g} s: {explain(exc)[1]}",
+                file=sys.stderr,
+                flush=True,
+            )
         stop.wait(interval)
     return EXIT_OK

@@ -10,17 +10,25 @@ from ..invocation import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("generate", help="print a new password or passphrase",
-                       description="Print a new random password (default 20 characters with upper- and lowercase "
-                                   "letters, digits and symbols, at least one of each) or, with --words, a "
-                                   "passphrase of words from the EFF list.")
+    p = sub.add_parser(
+        "generate",
+        help="print a new password or passphrase",
+        description="Print a new random password (default 20 characters with upper- and lowercase "
+        "letters, digits and symbols, at least one of each) or, with --words, a "
+        "passphrase of words from the EFF list.",
+    )
     pw = p.add_argument_group("password")
     pw.add_argument("--length", type=int, metavar="N", help="password length (4-128, default 20)")
-    pw.add_argument("--no-symbols", action="store_true", help="no symbols (letters and digits only)")
+    pw.add_argument(
+        "--no-symbols", action="store_true", help="no symbols (letters and digits only)"
+    )
     pw.add_argument("--no-digits", action="store_true", help="no digits")
     pw.add_argument("--no-uppercase", action="store_true", help="no uppercase letters")
-    pw.add_argument("--avoid-ambiguous", action="store_true",
-                    help="leave out look-alike characters (I l 1 O 0 o | ` ' \")")
+    pw.add_argument(
+        "--avoid-ambiguous",
+        action="store_true",
+        help="leave out look-alike characters (I l 1 O 0 o | ` ' \")",
+    )
     pp = p.add_argument_group("passphrase")
     pp.add_argument("--words", type=int, metavar="N", help="a passphrase of N words instead (3-20)")
     pp.add_argument("--separator", metavar="TEXT", help="between the words (default -)")
@@ -38,9 +46,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_audit)
 
 
-_PASSWORD_ONLY = {"length": "--length", "no_symbols": "--no-symbols", "no_digits": "--no-digits",
-                  "no_uppercase": "--no-uppercase", "avoid_ambiguous": "--avoid-ambiguous"}
-_PASSPHRASE_ONLY = {"separator": "--separator", "capitalize": "--capitalize", "add_digit": "--add-digit"}
+_PASSWORD_ONLY = {
+    "length": "--length",
+    "no_symbols": "--no-symbols",
+    "no_digits": "--no-digits",
+    "no_uppercase": "--no-uppercase",
+    "avoid_ambiguous": "--avoid-ambiguous",
+}
+_PASSPHRASE_ONLY = {
+    "separator": "--separator",
+    "capitalize": "--capitalize",
+    "add_digit": "--add-digit",
+}
 
 
 def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:
@@ -52,19 +69,37 @@ def cmd_generate(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.words is not None:
         if wrong := _given(args, _PASSWORD_ONLY):
-            raise CliError(f"strongroom: {', '.join(wrong)} applies to passwords, not to a passphrase (--words)",
-                           EXIT_USAGE)
+            raise CliError(
+                f"strongroom: {', '.join(wrong)} applies to passwords, not to a passphrase (--words)",
+                EXIT_USAGE,
+            )
         separator = "-" if args.separator is None else args.separator
         if any(not ch.isprintable() for ch in separator):
-            raise CliError("strongroom: the --separator must be printable (no newline or tab)", EXIT_USAGE)
-        print(generate_passphrase(args.words, separator=separator, capitalize=args.capitalize,
-                                  add_digit=args.add_digit))
+            raise CliError(
+                "strongroom: the --separator must be printable (no newline or tab)", EXIT_USAGE
+            )
+        print(
+            generate_passphrase(
+                args.words,
+                separator=separator,
+                capitalize=args.capitalize,
+                add_digit=args.add_digit,
+            )
+        )
         return EXIT_OK
     if wrong := _given(args, _PASSPHRASE_ONLY):
-        raise CliError(f"strongroom: {', '.join(wrong)} applies to a passphrase: add --words N", EXIT_USAGE)
-    print(generate_password(20 if args.length is None else args.length, symbols=not args.no_symbols,
-                            digits=not args.no_digits, uppercase=not args.no_uppercase,
-                            avoid_ambiguous=args.avoid_ambiguous))
+        raise CliError(
+            f"strongroom: {', '.join(wrong)} applies to a passphrase: add --words N", EXIT_USAGE
+        )
+    print(
+        generate_password(
+            20 if args.length is None else args.length,
+            symbols=not args.no_symbols,
+            digits=not args.no_digits,
+            uppercase=not args.no_uppercase,
+            avoid_ambiguous=args.avoid_ambiguous,
+        )
+    )
     return EXIT_OK
 
 
@@ -76,7 +111,10 @@ def cmd_totp(args: argparse.Namespace, ctx: Context) -> int:
     rec = vault.record(vault.find(args.query))
     field = next((f for f in rec.fields if f.kind is FieldKind.TOTP and f.value), None)
     if field is None:
-        print(f"strongroom: {rec.display_title!r} has no one-time password (TOTP) field", file=sys.stderr)
+        print(
+            f"strongroom: {rec.display_title!r} has no one-time password (TOTP) field",
+            file=sys.stderr,
+        )
         return EXIT_NO_MATCH
     spec = parse_totp(field.value)
     at = time.time()

@@ -11,28 +11,48 @@ from pathlib import Path
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
-IMPORT_FORMATS = ["strongroom-json", "msecure-csv", "1password-csv", "1password-1pux", "bitwarden-json", "bitwarden-csv",
-                  "keepass-csv", "keepass-xml", "chrome-csv", "firefox-csv"]
+IMPORT_FORMATS = [
+    "strongroom-json",
+    "msecure-csv",
+    "1password-csv",
+    "1password-1pux",
+    "bitwarden-json",
+    "bitwarden-csv",
+    "keepass-csv",
+    "keepass-xml",
+    "chrome-csv",
+    "firefox-csv",
+]
 SHOWN_PROBLEMS = 50
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("import", help="import another manager's export (or a strongroom-json export)",
-                       description="Import records from FILE. FORMAT: " + ", ".join(IMPORT_FORMATS) + ". "
-                                   "Everything valid is added in one step; rows that cannot be read are listed "
-                                   "with their line or item number. Entries already in the vault (same type, "
-                                   "title, fields and notes) are not added again.")
+    p = sub.add_parser(
+        "import",
+        help="import another manager's export (or a strongroom-json export)",
+        description="Import records from FILE. FORMAT: " + ", ".join(IMPORT_FORMATS) + ". "
+        "Everything valid is added in one step; rows that cannot be read are listed "
+        "with their line or item number. Entries already in the vault (same type, "
+        "title, fields and notes) are not added again.",
+    )
     p.add_argument("format", metavar="FORMAT", choices=IMPORT_FORMATS)
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--dry-run", action="store_true", help="show what would be imported; change nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="show what would be imported; change nothing"
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON document")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="write every record to a plaintext file (needs --yes)",
-                       description="Export every record as plaintext: json (strongroom-json, re-importable "
-                                   "exactly) or csv. The file is readable only by you (mode 0600), but anyone "
-                                   "who gets it sees every password: delete it when done.")
-    p.add_argument("--format", required=True, choices=["csv", "json"], help="csv or json (strongroom-json)")
+    p = sub.add_parser(
+        "export",
+        help="write every record to a plaintext file (needs --yes)",
+        description="Export every record as plaintext: json (strongroom-json, re-importable "
+        "exactly) or csv. The file is readable only by you (mode 0600), but anyone "
+        "who gets it sees every password: delete it when done.",
+    )
+    p.add_argument(
+        "--format", required=True, choices=["csv", "json"], help="csv or json (strongroom-json)"
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--yes", action="store_true", help="confirm writing passwords in plain text")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -50,24 +70,39 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     try:
         report = read_file(args.format, path)
     except FormatError as exc:
-        raise CliError(f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE) from None
+        raise CliError(
+            f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE
+        ) from None
     vault = ctx.unlocked_vault()
     result = plan(vault, report) if args.dry_run else import_report(vault, report)
     counts: dict[str, int] = {}
     for r in result.added:
         counts[r.type] = counts.get(r.type, 0) + 1
     if args.json:
-        ctx.print_json({"format": report.format, "dry_run": args.dry_run, "imported": len(result.added),
-                        "types": dict(sorted(counts.items())),
-                        "duplicates": [{"where": p.where, "reason": p.reason} for p in result.duplicates],
-                        "problems": [{"where": p.where, "reason": p.reason, "skipped": p.skipped}
-                                     for p in result.problems]})
+        ctx.print_json(
+            {
+                "format": report.format,
+                "dry_run": args.dry_run,
+                "imported": len(result.added),
+                "types": dict(sorted(counts.items())),
+                "duplicates": [{"where": p.where, "reason": p.reason} for p in result.duplicates],
+                "problems": [
+                    {"where": p.where, "reason": p.reason, "skipped": p.skipped}
+                    for p in result.problems
+                ],
+            }
+        )
         return EXIT_OK
     verb = "Would import" if args.dry_run else "Imported"
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
-    print(f"{verb} {len(result.added)} record(s) from {path.name} ({args.format})" + (f": {kinds}" if kinds else ""))
+    print(
+        f"{verb} {len(result.added)} record(s) from {path.name} ({args.format})"
+        + (f": {kinds}" if kinds else "")
+    )
     if result.duplicates:
-        print(f"{len(result.duplicates)} already in the vault or repeated in the file, not added again.")
+        print(
+            f"{len(result.duplicates)} already in the vault or repeated in the file, not added again."
+        )
     skipped = [p for p in result.problems if p.skipped]
     noted = [p for p in result.problems if not p.skipped]
     if skipped:
@@ -88,7 +123,10 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     from vault.export import check_target, export_vault
 
     if not args.yes:
-        raise CliError("strongroom: export writes every password in plain text; add --yes to confirm", EXIT_USAGE)
+        raise CliError(
+            "strongroom: export writes every password in plain text; add --yes to confirm",
+            EXIT_USAGE,
+        )
     path = Path(args.file).expanduser()
     try:
         target = check_target(path)

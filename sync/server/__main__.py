@@ -10,27 +10,61 @@ from .service import Limits, ServerConfig
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m sync.server", description="Run the Strongroom account server.")
-    ap.add_argument("--database", default="strongroom-server.db", help="SQLite path or postgresql:// URL")
+    ap = argparse.ArgumentParser(
+        prog="python -m sync.server", description="Run the Strongroom account server."
+    )
+    ap.add_argument(
+        "--database", default="strongroom-server.db", help="SQLite path or postgresql:// URL"
+    )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8470)
-    ap.add_argument("--base-url", help="public URL used in emailed links (default http://HOST:PORT)")
-    ap.add_argument("--smtp", help="smtp://[user:pass@]host[:port] or smtps://…; default: write .eml to --outbox")
+    ap.add_argument(
+        "--base-url", help="public URL used in emailed links (default http://HOST:PORT)"
+    )
+    ap.add_argument(
+        "--smtp",
+        help="smtp://[user:pass@]host[:port] or smtps://…; default: write .eml to --outbox",
+    )
     ap.add_argument("--outbox", type=Path, default=Path("outbox"))
-    ap.add_argument("--trust-proxy", action="store_true", help="take client addresses from X-Forwarded-For")
+    ap.add_argument(
+        "--trust-proxy", action="store_true", help="take client addresses from X-Forwarded-For"
+    )
     ap.add_argument("--ssl-certfile")
     ap.add_argument("--ssl-keyfile")
     ap.add_argument("--pg-schema", help="PostgreSQL schema to use (default: the URL's search_path)")
-    ap.add_argument("--rate-limit-scale", type=int, default=1,
-                    help="multiply every rate limit (benchmarks with hundreds of clients on one address)")
-    ap.add_argument("--threads", type=int, default=40, help="worker threads (= database connections) per process")
+    ap.add_argument(
+        "--rate-limit-scale",
+        type=int,
+        default=1,
+        help="multiply every rate limit (benchmarks with hundreds of clients on one address)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=40,
+        help="worker threads (= database connections) per process",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     scheme = "https" if a.ssl_certfile else "http"
-    cfg = ServerConfig(database=a.database, base_url=a.base_url or f"{scheme}://{a.host}:{a.port}", smtp_url=a.smtp,
-                       outbox=a.outbox, trust_proxy=a.trust_proxy, pg_schema=a.pg_schema, threads=a.threads,
-                       limits=Limits().scaled(a.rate_limit_scale))
-    serve(cfg, a.host, a.port, ssl_certfile=a.ssl_certfile, ssl_keyfile=a.ssl_keyfile, log_level=a.log_level)
+    cfg = ServerConfig(
+        database=a.database,
+        base_url=a.base_url or f"{scheme}://{a.host}:{a.port}",
+        smtp_url=a.smtp,
+        outbox=a.outbox,
+        trust_proxy=a.trust_proxy,
+        pg_schema=a.pg_schema,
+        threads=a.threads,
+        limits=Limits().scaled(a.rate_limit_scale),
+    )
+    serve(
+        cfg,
+        a.host,
+        a.port,
+        ssl_certfile=a.ssl_certfile,
+        ssl_keyfile=a.ssl_keyfile,
+        log_level=a.log_level,
+    )
 
 
 if __name__ == "__main__":

@@ -79,9 +79,13 @@ def _creds(d: dict[str, Any]) -> Credentials:
     k = c.get("kdf")
     if not isinstance(k, dict):
         raise BadRequestError("'credentials.kdf' must be an object")
-    return Credentials(_b64(c, "srp_salt", 64), _b64(c, "verifier", 1024),
-                       KdfParams(_int(k, "m"), _int(k, "t"), _int(k, "p")), _b64(c, "kdf_salt", 64),
-                       _b64(c, "wrapped_vk", 1024))
+    return Credentials(
+        _b64(c, "srp_salt", 64),
+        _b64(c, "verifier", 1024),
+        KdfParams(_int(k, "m"), _int(k, "t"), _int(k, "p")),
+        _b64(c, "kdf_salt", 64),
+        _b64(c, "wrapped_vk", 1024),
+    )
 
 
 def b64(b: bytes) -> str:
@@ -131,11 +135,17 @@ class ServerApp:
             Route("/reset/{token}", self.reset_confirm, methods=["POST"]),
             Route("/openapi.json", self.openapi, methods=["GET"]),
         ]
-        self.starlette = Starlette(routes=routes, exception_handlers={ApiError: self._api_error,
-                                                                      Exception: self._crash},
-                                   lifespan=self._lifespan)
-        self.asgi: ASGIApp = BodyLimit(self.starlette, config.max_body, config.max_small_body,
-                                       large_paths=(f"{API}/sync/push",))
+        self.starlette = Starlette(
+            routes=routes,
+            exception_handlers={ApiError: self._api_error, Exception: self._crash},
+            lifespan=self._lifespan,
+        )
+        self.asgi: ASGIApp = BodyLimit(
+            self.starlette,
+            config.max_body,
+            config.max_small_body,
+            large_paths=(f"{API}/sync/push",),
+        )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -152,11 +162,15 @@ class ServerApp:
         assert isinstance(exc, ApiError)
         if request.url.path.startswith("/reset/"):
             return HTMLResponse(pages.error_page(exc.message), status_code=exc.status)
-        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        headers = (
+            {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        )
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
-        return JSONResponse({"error": "internal", "message": "the server failed; try again later"}, status_code=500)
+        return JSONResponse(
+            {"error": "internal", "message": "the server failed; try again later"}, status_code=500
+        )
 
     def _address(self, request: Request) -> str:
         if self.config.trust_proxy:
@@ -169,7 +183,9 @@ class ServerApp:
         token = _token(request)
         return await run_in_threadpool(self.service.session, token), token
 
-    async def _authed(self, request: Request, op: Callable[..., Any], *args: Any, write: bool = False) -> Any:
+    async def _authed(
+        self, request: Request, op: Callable[..., Any], *args: Any, write: bool = False
+    ) -> Any:
         """Check the session and run `op(session, *args)` in one transaction, one trip to the thread pool."""
         token = _token(request)
 
@@ -181,7 +197,9 @@ class ServerApp:
 
     # -- endpoints ----------------------------------------------------------------------------
     async def health(self, request: Request) -> Response:
-        return _json({"ok": True, "schema": await run_in_threadpool(self.service.db.schema_version)})
+        return _json(
+            {"ok": True, "schema": await run_in_threadpool(self.service.db.schema_version)}
+        )
 
     async def openapi(self, request: Request) -> Response:
         from .openapi import spec
@@ -190,8 +208,14 @@ class ServerApp:
 
     async def signup(self, request: Request) -> Response:
         d = await _body(request)
-        await run_in_threadpool(self.service.signup, _str(d, "email", 254), _str(d, "account_id", 10),
-                                _str(d, "hint", 200, ""), _creds(d), self._address(request))
+        await run_in_threadpool(
+            self.service.signup,
+            _str(d, "email", 254),
+            _str(d, "account_id", 10),
+            _str(d, "hint", 200, ""),
+            _creds(d),
+            self._address(request),
+        )
         return _json({"ok": True}, 201)
 
     async def prelogin(self, request: Request) -> Response:
@@ -200,17 +224,40 @@ class ServerApp:
 
     async def signin_start(self, request: Request) -> Response:
         d = await _body(request)
-        return _json(await run_in_threadpool(self.service.signin_start, _str(d, "email", 254),
-                                             _b64(d, "A", 512), self._address(request)))
+        return _json(
+            await run_in_threadpool(
+                self.service.signin_start,
+                _str(d, "email", 254),
+                _b64(d, "A", 512),
+                self._address(request),
+            )
+        )
 
     async def signin_finish(self, request: Request) -> Response:
         d = await _body(request)
-        r = await run_in_threadpool(self.service.signin_finish, _str(d, "email", 254), _str(d, "challenge", 100),
-                                    _b64(d, "M", 64), _str(d, "device_id", 64), _str(d, "device_name", 100))
-        return _json({"token": r.token, "M2": r.server_proof, "account_id": r.account_id, "email": r.email,
-                      "generation": r.generation, "epoch": r.epoch, "wrapped_vk": r.wrapped_vk,
-                      "kdf": {"m": r.kdf.m_kib, "t": r.kdf.t, "p": r.kdf.p}, "kdf_salt": r.kdf_salt,
-                      "revision": r.revision, "plan": r.plan})
+        r = await run_in_threadpool(
+            self.service.signin_finish,
+            _str(d, "email", 254),
+            _str(d, "challenge", 100),
+            _b64(d, "M", 64),
+            _str(d, "device_id", 64),
+            _str(d, "device_name", 100),
+        )
+        return _json(
+            {
+                "token": r.token,
+                "M2": r.server_proof,
+                "account_id": r.account_id,
+                "email": r.email,
+                "generation": r.generation,
+                "epoch": r.epoch,
+                "wrapped_vk": r.wrapped_vk,
+                "kdf": {"m": r.kdf.m_kib, "t": r.kdf.t, "p": r.kdf.p},
+                "kdf_salt": r.kdf_salt,
+                "revision": r.revision,
+                "plan": r.plan,
+            }
+        )
 
     async def signout(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
@@ -228,19 +275,39 @@ class ServerApp:
     async def password(self, request: Request) -> Response:
         s, token = await self._session(request)
         d = await _body(request)
-        epoch = await run_in_threadpool(self.service.change_password, s, token, _int(d, "epoch"),
-                                        _int(d, "new_epoch"), _creds(d))
+        epoch = await run_in_threadpool(
+            self.service.change_password,
+            s,
+            token,
+            _int(d, "epoch"),
+            _int(d, "new_epoch"),
+            _creds(d),
+        )
         return _json({"epoch": epoch})
 
     async def devices(self, request: Request) -> Response:
         s, _ = await self._session(request)
         devs = await run_in_threadpool(self.service.devices, s)
-        return _json({"devices": [{"device_id": d.device_id, "name": d.name, "created": d.created,
-                                   "last_seen": d.last_seen, "this": d.device_id == s.device_id} for d in devs]})
+        return _json(
+            {
+                "devices": [
+                    {
+                        "device_id": d.device_id,
+                        "name": d.name,
+                        "created": d.created,
+                        "last_seen": d.last_seen,
+                        "this": d.device_id == s.device_id,
+                    }
+                    for d in devs
+                ]
+            }
+        )
 
     async def device_signout(self, request: Request) -> Response:
         s, _ = await self._session(request)
-        await run_in_threadpool(self.service.signout_device, s, str(request.path_params["device_id"]))
+        await run_in_threadpool(
+            self.service.signout_device, s, str(request.path_params["device_id"])
+        )
         return _json({"ok": True})
 
     async def push(self, request: Request) -> Response:
@@ -250,35 +317,71 @@ class ServerApp:
         if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
             raise BadRequestError("'envelopes' must be a list of base64 strings")
         blobs = [_b64({"e": e}, "e", 16 * 1024 * 1024) for e in envs]
-        return _json(await self._authed(request, self.service.push, _int(d, "generation"), _int(d, "epoch"), blobs,
-                                       write=True))
+        return _json(
+            await self._authed(
+                request,
+                self.service.push,
+                _int(d, "generation"),
+                _int(d, "epoch"),
+                blobs,
+                write=True,
+            )
+        )
 
     async def pull(self, request: Request) -> Response:
         _token(request)
         d = await _body(request)
-        r = await self._authed(request, self.service.pull, _int(d, "generation"), _int(d, "since"),
-                               _int(d, "limit", 2000))
-        return _json({"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more})
+        r = await self._authed(
+            request,
+            self.service.pull,
+            _int(d, "generation"),
+            _int(d, "since"),
+            _int(d, "limit", 2000),
+        )
+        return _json(
+            {"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more}
+        )
 
     async def hint(self, request: Request) -> Response:
         d = await _body(request)
-        await run_in_threadpool(self.service.request_hint, _str(d, "email", 254), self._address(request))
-        return _json({"ok": True, "message": "if an account uses this email, its hint is on the way"}, 202)
+        await run_in_threadpool(
+            self.service.request_hint, _str(d, "email", 254), self._address(request)
+        )
+        return _json(
+            {"ok": True, "message": "if an account uses this email, its hint is on the way"}, 202
+        )
 
     async def reset_request(self, request: Request) -> Response:
         d = await _body(request)
-        await run_in_threadpool(self.service.request_reset, _str(d, "email", 254), self._address(request))
-        return _json({"ok": True, "message": "if an account uses this email, a reset link is on the way"}, 202)
+        await run_in_threadpool(
+            self.service.request_reset, _str(d, "email", 254), self._address(request)
+        )
+        return _json(
+            {"ok": True, "message": "if an account uses this email, a reset link is on the way"},
+            202,
+        )
 
     async def setup_info(self, request: Request) -> Response:
         d = await _body(request)
-        return _json(await run_in_threadpool(self.service.setup_info, _str(d, "email", 254), _str(d, "code", 64),
-                                             self._address(request)))
+        return _json(
+            await run_in_threadpool(
+                self.service.setup_info,
+                _str(d, "email", 254),
+                _str(d, "code", 64),
+                self._address(request),
+            )
+        )
 
     async def reset_complete(self, request: Request) -> Response:
         d = await _body(request)
-        await run_in_threadpool(self.service.complete_reset, _str(d, "email", 254), _str(d, "code", 64),
-                                _int(d, "generation"), _creds(d), self._address(request))
+        await run_in_threadpool(
+            self.service.complete_reset,
+            _str(d, "email", 254),
+            _str(d, "code", 64),
+            _int(d, "generation"),
+            _creds(d),
+            self._address(request),
+        )
         return _json({"ok": True})
 
     async def reset_page(self, request: Request) -> Response:
@@ -291,8 +394,10 @@ class ServerApp:
         form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
         if form.get("confirm") != ["wipe"]:
             acct = await run_in_threadpool(self.service.reset_link, token)
-            return HTMLResponse(pages.confirm_page(acct.email, html.escape(token), missing_confirm=True),
-                                status_code=400)
+            return HTMLResponse(
+                pages.confirm_page(acct.email, html.escape(token), missing_confirm=True),
+                status_code=400,
+            )
         acct, code = await run_in_threadpool(self.service.confirm_reset, token)
         return HTMLResponse(pages.done_page(acct.email, code))
 
@@ -341,8 +446,16 @@ class BodyLimit:
 async def _refuse(send: Send, limit: int) -> None:
     err = TooLargeError(f"the request body is larger than {limit} bytes")
     body = json.dumps(err.body()).encode()
-    await send({"type": "http.response.start", "status": err.status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": err.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

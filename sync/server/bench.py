@@ -48,9 +48,23 @@ class Server:
     def __init__(self, database: str, tmp: Path, pg_schema: str | None) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "sync.server", "--database", database, "--port", str(self.port),
-                "--outbox", str(tmp / "outbox"), "--rate-limit-scale", "1000", "--log-level", "warning",
-                "--threads", os.environ.get("BENCH_THREADS", "40")]
+        args = [
+            sys.executable,
+            "-m",
+            "sync.server",
+            "--database",
+            database,
+            "--port",
+            str(self.port),
+            "--outbox",
+            str(tmp / "outbox"),
+            "--rate-limit-scale",
+            "1000",
+            "--log-level",
+            "warning",
+            "--threads",
+            os.environ.get("BENCH_THREADS", "40"),
+        ]
         if pg_schema:
             args += ["--pg-schema", pg_schema]
         self.proc = subprocess.Popen(args, env=os.environ.copy())
@@ -70,14 +84,23 @@ class Server:
 
 
 def account(client: CloudClient, n: int) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
-    slot, keys = keymod.create_account(f"bench{n}-{secrets.token_hex(3)}@example.com", "bench password")
+    slot, keys = keymod.create_account(
+        f"bench{n}-{secrets.token_hex(3)}@example.com", "bench password"
+    )
     session = client.signup(slot, keys, f"dev{n}", f"bench device {n}")
     return slot, keys, session
 
 
 def envelope(keys: UnlockedKeys, device: str, title: str) -> Envelope:
-    rec = new_record("login", title, {"username": "someone", "password": secrets.token_urlsafe(16),
-                                      "url": "https://example.com/login"})
+    rec = new_record(
+        "login",
+        title,
+        {
+            "username": "someone",
+            "password": secrets.token_urlsafe(16),
+            "url": "https://example.com/login",
+        },
+    )
     vv, hlc = next_version([], device)
     return RecordCipher(keys.account_id, keys.subkey("records")).seal(rec, rec.id, vv, hlc, device)
 
@@ -100,8 +123,10 @@ class RawConnection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
         self.writer.write(head + body)
         status_line = await self.reader.readline()
         length = 0
@@ -119,8 +144,9 @@ class RawConnection:
             self.writer.close()
 
 
-async def concurrent_clients(url: str, sessions: list[tuple[UnlockedKeys, CloudSession]], rounds: int,
-                             pace_s: float | None) -> dict[str, Any]:
+async def concurrent_clients(
+    url: str, sessions: list[tuple[UnlockedKeys, CloudSession]], rounds: int, pace_s: float | None
+) -> dict[str, Any]:
     import json
 
     lat: list[float] = []
@@ -128,9 +154,23 @@ async def concurrent_clients(url: str, sessions: list[tuple[UnlockedKeys, CloudS
     errors = 0
     host, port = url.split("//")[1].split(":")
     # envelopes sealed up front, so the clients' loop is network only
-    bodies = [[json.dumps({"generation": s.generation, "epoch": s.epoch, "envelopes": [
-        base64.b64encode(envelope(keys, s.device_id, f"change {r}").to_bytes()).decode()]}).encode()
-        for r in range(rounds)] for keys, s in sessions]
+    bodies = [
+        [
+            json.dumps(
+                {
+                    "generation": s.generation,
+                    "epoch": s.epoch,
+                    "envelopes": [
+                        base64.b64encode(
+                            envelope(keys, s.device_id, f"change {r}").to_bytes()
+                        ).decode()
+                    ],
+                }
+            ).encode()
+            for r in range(rounds)
+        ]
+        for keys, s in sessions
+    ]
 
     async def one(i: int, s: CloudSession) -> None:
         nonlocal errors
@@ -158,9 +198,16 @@ async def concurrent_clients(url: str, sessions: list[tuple[UnlockedKeys, CloudS
     t = time.perf_counter()
     await asyncio.gather(*(one(i, s) for i, (_, s) in enumerate(sessions)))
     wall = time.perf_counter() - t
-    return {"requests": len(lat), "errors": errors, "wall_s": round(wall, 2), "req_per_s": round(len(lat) / wall),
-            "p50_ms": round(pct(lat, 50), 1), "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat) * 1000, 1),
-            "sync_p99_ms": round(pct(sync_lat, 99), 1)}
+    return {
+        "requests": len(lat),
+        "errors": errors,
+        "wall_s": round(wall, 2),
+        "req_per_s": round(len(lat) / wall),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+        "max_ms": round(max(lat) * 1000, 1),
+        "sync_p99_ms": round(pct(sync_lat, 99), 1),
+    }
 
 
 def big_vault(url: str, tmp: Path, records: int) -> dict[str, Any]:
@@ -174,11 +221,19 @@ def big_vault(url: str, tmp: Path, records: int) -> dict[str, Any]:
     wire: list[int] = []
 
     def count(request: httpx.Request) -> None:
-        wire.append(len(request.read()) + sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + 40)
+        wire.append(
+            len(request.read()) + sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + 40
+        )
 
     def count_resp(response: httpx.Response) -> None:
         response.read()
-        wire.append(-(len(response.content) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 20))
+        wire.append(
+            -(
+                len(response.content)
+                + sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
+                + 20
+            )
+        )
 
     from vault.vault import Vault
 
@@ -186,7 +241,13 @@ def big_vault(url: str, tmp: Path, records: int) -> dict[str, Any]:
     a = Vault.adopt(home_a, slot, keys, [])
     save_session(a, session)
     CloudSync(a, client, session).sync_now()  # device A is current
-    a.add(new_record("login", "One change", {"username": "u", "password": "p" * 20, "url": "https://x.example"}))
+    a.add(
+        new_record(
+            "login",
+            "One change",
+            {"username": "u", "password": "p" * 20, "url": "https://x.example"},
+        )
+    )
     metered = CloudClient(url)
     metered._http.event_hooks = {"request": [count], "response": [count_resp]}
     CloudSync(a, metered, session).sync_now()
@@ -195,15 +256,23 @@ def big_vault(url: str, tmp: Path, records: int) -> dict[str, Any]:
     # first sign-in of a new device: SRP + download + store
     b_client = CloudClient(url)
     t = time.perf_counter()
-    slot_b, keys_b, s_b = b_client.signin_with_kit(slot.email, "bench password", slot.kit, "devnew", "new")
+    slot_b, keys_b, s_b = b_client.signin_with_kit(
+        slot.email, "bench password", slot.kit, "devnew", "new"
+    )
     b = Vault.adopt(tmp / "device-b", slot_b, keys_b, [])
     save_session(b, s_b)
     rep = CloudSync(b, b_client, s_b).sync_now()
     first = time.perf_counter() - t
     n = len(b.summaries())
-    return {"records": records, "upload_s": round(upload, 2), "one_change_bytes_sent": sent,
-            "one_change_bytes_received": received, "first_signin_s": round(first, 2), "first_signin_records": n,
-            "received": rep.received}
+    return {
+        "records": records,
+        "upload_s": round(upload, 2),
+        "one_change_bytes_sent": sent,
+        "one_change_bytes_received": received,
+        "first_signin_s": round(first, 2),
+        "first_signin_records": n,
+        "received": rep.received,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

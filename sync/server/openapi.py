@@ -10,38 +10,77 @@ B64 = {"type": "string", "contentEncoding": "base64"}
 INT = {"type": "integer", "minimum": 0}
 STR = {"type": "string"}
 EMAIL = {"type": "string", "maxLength": 254}
-KDF = {"type": "object", "required": ["m", "t", "p"], "properties": {"m": INT, "t": INT, "p": INT},
-       "description": "Argon2id cost: memory KiB, passes, lanes"}
-CREDENTIALS = {
-    "type": "object", "required": ["srp_salt", "verifier", "kdf", "kdf_salt", "wrapped_vk"],
-    "description": "Made on the device; nothing here decrypts anything.",
-    "properties": {"srp_salt": {**B64, "description": "16 bytes"},
-                   "verifier": {**B64, "description": "SRP-6a verifier of x_auth (SHA-256, RFC 5054 4096-bit)"},
-                   "kdf": KDF, "kdf_salt": {**B64, "description": "16 bytes"},
-                   "wrapped_vk": {**B64, "description": "Vault Key sealed under K_unlock (AES-256-GCM)"}},
+KDF = {
+    "type": "object",
+    "required": ["m", "t", "p"],
+    "properties": {"m": INT, "t": INT, "p": INT},
+    "description": "Argon2id cost: memory KiB, passes, lanes",
 }
-ERROR = {"type": "object", "required": ["error", "message"],
-         "properties": {"error": {"type": "string", "description": "machine code, e.g. signin_failed, stale_keys, "
-                                  "password_changed, account_reset, rate_limited, too_large, link_invalid"},
-                        "message": {"type": "string", "description": "for a person; never holds secrets"}}}
+CREDENTIALS = {
+    "type": "object",
+    "required": ["srp_salt", "verifier", "kdf", "kdf_salt", "wrapped_vk"],
+    "description": "Made on the device; nothing here decrypts anything.",
+    "properties": {
+        "srp_salt": {**B64, "description": "16 bytes"},
+        "verifier": {
+            **B64,
+            "description": "SRP-6a verifier of x_auth (SHA-256, RFC 5054 4096-bit)",
+        },
+        "kdf": KDF,
+        "kdf_salt": {**B64, "description": "16 bytes"},
+        "wrapped_vk": {**B64, "description": "Vault Key sealed under K_unlock (AES-256-GCM)"},
+    },
+}
+ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {
+            "type": "string",
+            "description": "machine code, e.g. signin_failed, stale_keys, "
+            "password_changed, account_reset, rate_limited, too_large, link_invalid",
+        },
+        "message": {"type": "string", "description": "for a person; never holds secrets"},
+    },
+}
 
 
 def _obj(required: list[str], **props: Any) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
 
 
-def _op(summary: str, body: dict[str, Any] | None, ok: dict[str, Any], *, auth: bool = False, status: str = "200",
-        errors: tuple[str, ...] = ("400",)) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {
-        status: {"description": "OK", "content": {"application/json": {"schema": ok}}},
-        **{e: {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-           for e in (*errors, "413", "429")}}}
+def _op(
+    summary: str,
+    body: dict[str, Any] | None,
+    ok: dict[str, Any],
+    *,
+    auth: bool = False,
+    status: str = "200",
+    errors: tuple[str, ...] = ("400",),
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            status: {"description": "OK", "content": {"application/json": {"schema": ok}}},
+            **{
+                e: {
+                    "description": "error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+                for e in (*errors, "413", "429")
+            },
+        },
+    }
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if auth:
         op["security"] = [{"session": []}]
-        op["responses"]["401"] = {"description": "no session, signed out, expired, password changed or reset",
-                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        op["responses"]["401"] = {
+            "description": "no session, signed out, expired, password changed or reset",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     return op
 
 
@@ -49,78 +88,281 @@ OK = _obj(["ok"], ok={"type": "boolean"})
 
 
 def spec() -> dict[str, Any]:
-    signin = _obj(["token", "M2", "account_id", "email", "generation", "epoch", "wrapped_vk", "kdf", "kdf_salt",
-                   "revision", "plan"], token=STR, M2=B64, account_id=STR, email=EMAIL, generation=INT, epoch=INT,
-                  wrapped_vk=B64, kdf=KDF, kdf_salt=B64, revision=INT, plan=STR)
+    signin = _obj(
+        [
+            "token",
+            "M2",
+            "account_id",
+            "email",
+            "generation",
+            "epoch",
+            "wrapped_vk",
+            "kdf",
+            "kdf_salt",
+            "revision",
+            "plan",
+        ],
+        token=STR,
+        M2=B64,
+        account_id=STR,
+        email=EMAIL,
+        generation=INT,
+        epoch=INT,
+        wrapped_vk=B64,
+        kdf=KDF,
+        kdf_salt=B64,
+        revision=INT,
+        plan=STR,
+    )
     paths: dict[str, Any] = {
-        "/v1/health": {"get": _op("Liveness and schema version", None, _obj(["ok"], ok={"type": "boolean"}, schema=INT))},
-        "/v1/signup": {"post": _op("Create an account (keys made on the device)", _obj(
-            ["email", "account_id", "credentials"], email=EMAIL, account_id={**STR, "minLength": 10, "maxLength": 10},
-            hint={**STR, "maxLength": 200}, credentials=CREDENTIALS), OK, status="201", errors=("400", "409"))},
-        "/v1/prelogin": {"post": _op("KDF cost and salt (stable fake ones for unknown emails)", _obj(["email"], email=EMAIL),
-                                     _obj(["kdf", "kdf_salt"], kdf=KDF, kdf_salt=B64))},
-        "/v1/signin/start": {"post": _op("SRP-6a step 1: A → challenge, salt, B", _obj(["email", "A"], email=EMAIL, A=B64),
-                                         _obj(["challenge", "srp_salt", "B"], challenge=STR, srp_salt=B64, B=B64))},
-        "/v1/signin/finish": {"post": _op("SRP-6a step 2: M → session and wrapped keys; M2 proves the server", _obj(
-            ["email", "challenge", "M", "device_id", "device_name"], email=EMAIL, challenge=STR, M=B64,
-            device_id={**STR, "maxLength": 64}, device_name={**STR, "maxLength": 100}), signin, errors=("400", "401"))},
+        "/v1/health": {
+            "get": _op(
+                "Liveness and schema version",
+                None,
+                _obj(["ok"], ok={"type": "boolean"}, schema=INT),
+            )
+        },
+        "/v1/signup": {
+            "post": _op(
+                "Create an account (keys made on the device)",
+                _obj(
+                    ["email", "account_id", "credentials"],
+                    email=EMAIL,
+                    account_id={**STR, "minLength": 10, "maxLength": 10},
+                    hint={**STR, "maxLength": 200},
+                    credentials=CREDENTIALS,
+                ),
+                OK,
+                status="201",
+                errors=("400", "409"),
+            )
+        },
+        "/v1/prelogin": {
+            "post": _op(
+                "KDF cost and salt (stable fake ones for unknown emails)",
+                _obj(["email"], email=EMAIL),
+                _obj(["kdf", "kdf_salt"], kdf=KDF, kdf_salt=B64),
+            )
+        },
+        "/v1/signin/start": {
+            "post": _op(
+                "SRP-6a step 1: A → challenge, salt, B",
+                _obj(["email", "A"], email=EMAIL, A=B64),
+                _obj(["challenge", "srp_salt", "B"], challenge=STR, srp_salt=B64, B=B64),
+            )
+        },
+        "/v1/signin/finish": {
+            "post": _op(
+                "SRP-6a step 2: M → session and wrapped keys; M2 proves the server",
+                _obj(
+                    ["email", "challenge", "M", "device_id", "device_name"],
+                    email=EMAIL,
+                    challenge=STR,
+                    M=B64,
+                    device_id={**STR, "maxLength": 64},
+                    device_name={**STR, "maxLength": 100},
+                ),
+                signin,
+                errors=("400", "401"),
+            )
+        },
         "/v1/signout": {"post": _op("End this session", None, OK, auth=True)},
-        "/v1/account": {"get": _op("Account status and plan", None, _obj(
-            ["account_id", "email", "plan", "generation", "epoch", "revision", "records"], account_id=STR, email=EMAIL,
-            plan=STR, generation=INT, epoch=INT, revision=INT, records=INT), auth=True)},
-        "/v1/account/keys": {"get": _op("Wrapped Vault Key and KDF salt/cost", None, _obj(
-            ["generation", "epoch", "wrapped_vk", "kdf", "kdf_salt"], generation=INT, epoch=INT, wrapped_vk=B64,
-            kdf=KDF, kdf_salt=B64), auth=True)},
-        "/v1/password": {"post": _op("Change password: atomic swap of verifier, KDF salt and wrapped VK; epoch + 1",
-                                     _obj(["epoch", "new_epoch", "credentials"], epoch=INT, new_epoch=INT,
-                                          credentials=CREDENTIALS), _obj(["epoch"], epoch=INT), auth=True,
-                                     errors=("400", "409"))},
-        "/v1/devices": {"get": _op("Devices signed in to this account", None, _obj(["devices"], devices={
-            "type": "array", "items": _obj(["device_id", "name", "created", "last_seen", "this"], device_id=STR,
-                                           name=STR, created=INT, last_seen=INT, this={"type": "boolean"})}), auth=True)},
-        "/v1/devices/{device_id}": {"delete": {**_op("Sign a device out", None, OK, auth=True, errors=("400", "404")),
-                                               "parameters": [{"name": "device_id", "in": "path", "required": True,
-                                                               "schema": STR}]}},
-        "/v1/sync/push": {"post": _op("Upload envelopes; merged with the engine's rules; CAS on generation/epoch",
-                                      _obj(["generation", "epoch", "envelopes"], generation=INT, epoch=INT,
-                                           envelopes={"type": "array", "items": B64}),
-                                      _obj(["revision", "stored"], revision=INT, stored=INT), auth=True,
-                                      errors=("400", "409"))},
-        "/v1/sync/pull": {"post": _op("Envelopes stored after server revision `since`, oldest first", _obj(
-            ["generation", "since"], generation=INT, since=INT, limit={**INT, "maximum": 2000}), _obj(
-            ["envelopes", "next", "revision", "more"], envelopes={"type": "array", "items": B64}, next=INT,
-            revision=INT, more={"type": "boolean"}), auth=True, errors=("400", "409"))},
-        "/v1/hint": {"post": _op("Email the password hint (same answer for unknown emails)", _obj(["email"], email=EMAIL),
-                                 OK, status="202")},
-        "/v1/reset/request": {"post": _op("Email a single-use, expiring reset link (same answer for unknown emails)",
-                                          _obj(["email"], email=EMAIL), OK, status="202")},
-        "/v1/reset/setup-info": {"post": _op("Account id and new generation for the setup code from the reset page",
-                                             _obj(["email", "code"], email=EMAIL, code=STR),
-                                             _obj(["account_id", "generation"], account_id=STR, generation=INT),
-                                             errors=("400", "410"))},
-        "/v1/reset/complete": {"post": _op("Install keys made in the app after a reset (uses the setup code)", _obj(
-            ["email", "code", "generation", "credentials"], email=EMAIL, code=STR, generation=INT,
-            credentials=CREDENTIALS), OK, errors=("400", "409", "410"))},
+        "/v1/account": {
+            "get": _op(
+                "Account status and plan",
+                None,
+                _obj(
+                    ["account_id", "email", "plan", "generation", "epoch", "revision", "records"],
+                    account_id=STR,
+                    email=EMAIL,
+                    plan=STR,
+                    generation=INT,
+                    epoch=INT,
+                    revision=INT,
+                    records=INT,
+                ),
+                auth=True,
+            )
+        },
+        "/v1/account/keys": {
+            "get": _op(
+                "Wrapped Vault Key and KDF salt/cost",
+                None,
+                _obj(
+                    ["generation", "epoch", "wrapped_vk", "kdf", "kdf_salt"],
+                    generation=INT,
+                    epoch=INT,
+                    wrapped_vk=B64,
+                    kdf=KDF,
+                    kdf_salt=B64,
+                ),
+                auth=True,
+            )
+        },
+        "/v1/password": {
+            "post": _op(
+                "Change password: atomic swap of verifier, KDF salt and wrapped VK; epoch + 1",
+                _obj(
+                    ["epoch", "new_epoch", "credentials"],
+                    epoch=INT,
+                    new_epoch=INT,
+                    credentials=CREDENTIALS,
+                ),
+                _obj(["epoch"], epoch=INT),
+                auth=True,
+                errors=("400", "409"),
+            )
+        },
+        "/v1/devices": {
+            "get": _op(
+                "Devices signed in to this account",
+                None,
+                _obj(
+                    ["devices"],
+                    devices={
+                        "type": "array",
+                        "items": _obj(
+                            ["device_id", "name", "created", "last_seen", "this"],
+                            device_id=STR,
+                            name=STR,
+                            created=INT,
+                            last_seen=INT,
+                            this={"type": "boolean"},
+                        ),
+                    },
+                ),
+                auth=True,
+            )
+        },
+        "/v1/devices/{device_id}": {
+            "delete": {
+                **_op("Sign a device out", None, OK, auth=True, errors=("400", "404")),
+                "parameters": [
+                    {"name": "device_id", "in": "path", "required": True, "schema": STR}
+                ],
+            }
+        },
+        "/v1/sync/push": {
+            "post": _op(
+                "Upload envelopes; merged with the engine's rules; CAS on generation/epoch",
+                _obj(
+                    ["generation", "epoch", "envelopes"],
+                    generation=INT,
+                    epoch=INT,
+                    envelopes={"type": "array", "items": B64},
+                ),
+                _obj(["revision", "stored"], revision=INT, stored=INT),
+                auth=True,
+                errors=("400", "409"),
+            )
+        },
+        "/v1/sync/pull": {
+            "post": _op(
+                "Envelopes stored after server revision `since`, oldest first",
+                _obj(
+                    ["generation", "since"],
+                    generation=INT,
+                    since=INT,
+                    limit={**INT, "maximum": 2000},
+                ),
+                _obj(
+                    ["envelopes", "next", "revision", "more"],
+                    envelopes={"type": "array", "items": B64},
+                    next=INT,
+                    revision=INT,
+                    more={"type": "boolean"},
+                ),
+                auth=True,
+                errors=("400", "409"),
+            )
+        },
+        "/v1/hint": {
+            "post": _op(
+                "Email the password hint (same answer for unknown emails)",
+                _obj(["email"], email=EMAIL),
+                OK,
+                status="202",
+            )
+        },
+        "/v1/reset/request": {
+            "post": _op(
+                "Email a single-use, expiring reset link (same answer for unknown emails)",
+                _obj(["email"], email=EMAIL),
+                OK,
+                status="202",
+            )
+        },
+        "/v1/reset/setup-info": {
+            "post": _op(
+                "Account id and new generation for the setup code from the reset page",
+                _obj(["email", "code"], email=EMAIL, code=STR),
+                _obj(["account_id", "generation"], account_id=STR, generation=INT),
+                errors=("400", "410"),
+            )
+        },
+        "/v1/reset/complete": {
+            "post": _op(
+                "Install keys made in the app after a reset (uses the setup code)",
+                _obj(
+                    ["email", "code", "generation", "credentials"],
+                    email=EMAIL,
+                    code=STR,
+                    generation=INT,
+                    credentials=CREDENTIALS,
+                ),
+                OK,
+                errors=("400", "409", "410"),
+            )
+        },
         "/reset/{token}": {
-            "get": {"summary": "Reset page (HTML): what is wiped and kept, confirmation form",
-                    "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
-                    "responses": {"200": {"description": "page", "content": {"text/html": {}}},
-                                  "410": {"description": "used, expired or unknown link", "content": {"text/html": {}}}}},
-            "post": {"summary": "Confirm (form field confirm=wipe): wipe cloud data and keys, bump the generation",
-                     "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
-                     "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": _obj(
-                         ["confirm"], confirm={"const": "wipe"})}}},
-                     "responses": {"200": {"description": "done page with the setup code", "content": {"text/html": {}}},
-                                   "400": {"description": "box not ticked", "content": {"text/html": {}}},
-                                   "410": {"description": "used, expired or unknown link", "content": {"text/html": {}}}}},
+            "get": {
+                "summary": "Reset page (HTML): what is wiped and kept, confirmation form",
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
+                "responses": {
+                    "200": {"description": "page", "content": {"text/html": {}}},
+                    "410": {
+                        "description": "used, expired or unknown link",
+                        "content": {"text/html": {}},
+                    },
+                },
+            },
+            "post": {
+                "summary": "Confirm (form field confirm=wipe): wipe cloud data and keys, bump the generation",
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _obj(["confirm"], confirm={"const": "wipe"})
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "done page with the setup code",
+                        "content": {"text/html": {}},
+                    },
+                    "400": {"description": "box not ticked", "content": {"text/html": {}}},
+                    "410": {
+                        "description": "used, expired or unknown link",
+                        "content": {"text/html": {}},
+                    },
+                },
+            },
         },
     }
-    return {"openapi": "3.1.0",
-            "info": {"title": "Strongroom account server", "version": "1",
-                     "description": "Stores only SRP verifiers, wrapped keys and encrypted envelopes. See docs/server.md."},
-            "paths": paths,
-            "components": {"schemas": {"Error": ERROR},
-                           "securitySchemes": {"session": {"type": "http", "scheme": "bearer"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Strongroom account server",
+            "version": "1",
+            "description": "Stores only SRP verifiers, wrapped keys and encrypted envelopes. See docs/server.md.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": ERROR},
+            "securitySchemes": {"session": {"type": "http", "scheme": "bearer"}},
+        },
+    }
 
 
 def dumps() -> str:

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import html
 
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.5}"
-          ".warn{border:2px solid #b00;padding:1em}code{font-size:1.3em}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.5}"
+    ".warn{border:2px solid #b00;padding:1em}code{font-size:1.3em}"
+)
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<meta name=\"viewport\" content=\"width=device-width\"><style>{_STYLE}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
 
 
 def confirm_page(email: str, token_escaped: str, missing_confirm: bool = False) -> str:
     nag = "<p><strong>Tick the box to confirm the reset.</strong></p>" if missing_confirm else ""
-    return _page("Reset your Strongroom account", f"""
+    return _page(
+        "Reset your Strongroom account",
+        f"""
 <p>This resets the Strongroom account <strong>{html.escape(email)}</strong>.</p>
 <div class="warn">
 <p><strong>What a reset wipes, for good:</strong></p>
@@ -42,16 +48,20 @@ After you confirm, this page shows a setup code; enter it in the app when it ask
 <p><label><input type="checkbox" name="confirm" value="wipe"> I understand that all cloud data of this
 account will be wiped.</label></p>
 <p><button type="submit">Reset the account</button></p>
-</form>""")
+</form>""",
+    )
 
 
 def done_page(email: str, code: str) -> str:
-    return _page("Account reset", f"""
+    return _page(
+        "Account reset",
+        f"""
 <p>The account <strong>{html.escape(email)}</strong> was reset. Its cloud data and password are gone.</p>
 <p>Your setup code:</p>
 <p><code id="setup-code">{html.escape(code)}</code></p>
 <p>Open Strongroom and sign in again (for example <code>strongroom signin --server URL --reset-code CODE</code>);
-it will ask you for a new Account Password and make a new Authentication Kit. The code works once.</p>""")
+it will ask you for a new Account Password and make a new Authentication Kit. The code works once.</p>""",
+    )
 
 
 def error_page(message: str) -> str:

@@ -18,12 +18,27 @@ from .app import ServerApp
 from .service import ServerConfig
 
 
-def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8470, *, ssl_certfile: str | None = None,
-          ssl_keyfile: str | None = None, log_level: str = "info") -> None:
+def serve(
+    config: ServerConfig,
+    host: str = "127.0.0.1",
+    port: int = 8470,
+    *,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+    log_level: str = "info",
+) -> None:
     """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
     app = ServerApp(config)
-    uvicorn.run(app, host=host, port=port, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                log_level=log_level, proxy_headers=config.trust_proxy, server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        log_level=log_level,
+        proxy_headers=config.trust_proxy,
+        server_header=False,
+    )
 
 
 class ServerThread:
@@ -37,8 +52,17 @@ class ServerThread:
         self.port: int = self._sock.getsockname()[1]
         self._sock.close()  # uvicorn binds the port itself (a socket handed over answered keep-alive requests 40 ms late)
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     server_header=False, backlog=2048, timeout_keep_alive=30))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                server_header=False,
+                backlog=2048,
+                timeout_keep_alive=30,
+            )
+        )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> ServerThread:
@@ -58,5 +82,7 @@ class ServerThread:
     def __enter__(self) -> ServerThread:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

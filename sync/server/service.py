@@ -62,9 +62,18 @@ class Limits:
 
     def scaled(self, factor: int) -> Limits:
         """Every count multiplied (benchmarks that drive hundreds of accounts from one address)."""
-        return Limits(*(Limit(lim.count * factor, lim.window_s) for lim in
-                        (self.signin_account, self.signin_address, self.email_account, self.email_address,
-                         self.signup_address)))
+        return Limits(
+            *(
+                Limit(lim.count * factor, lim.window_s)
+                for lim in (
+                    self.signin_account,
+                    self.signin_address,
+                    self.email_account,
+                    self.email_address,
+                    self.signup_address,
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -169,18 +178,24 @@ class AccountService:
         out = b""
         counter = 0
         while len(out) < n:
-            out += hmac.new(self._secret, f"{label}\0{counter}\0{email}".encode(), hashlib.sha256).digest()
+            out += hmac.new(
+                self._secret, f"{label}\0{counter}\0{email}".encode(), hashlib.sha256
+            ).digest()
             counter += 1
         return out[:n]
 
     def _limit(self, kind: str, key: str, limit: Limit) -> None:
         bucket = f"{kind}:" + hashlib.sha256(key.encode()).hexdigest()[:32]
         if self.db.hit(bucket, limit.window_s) > limit.count:
-            raise RateLimitedError(f"too many attempts; try again in {max(1, limit.window_s // 60)} minutes",
-                                   retry_after=limit.window_s)
+            raise RateLimitedError(
+                f"too many attempts; try again in {max(1, limit.window_s // 60)} minutes",
+                retry_after=limit.window_s,
+            )
 
     # -- sign-up, pre-login, sign-in --------------------------------------------------------
-    def signup(self, email: str, account_id: str, hint: str, creds: Credentials, address: str) -> None:
+    def signup(
+        self, email: str, account_id: str, hint: str, creds: Credentials, address: str
+    ) -> None:
         email = check_email(email)
         self._limit("signup-ip", address, self.config.limits.signup_address)
         if len(account_id) != 10 or any(ch not in ALPHABET for ch in account_id):
@@ -188,9 +203,25 @@ class AccountService:
         if len(hint) > 200:
             raise BadRequestError("the password hint is too long (200 characters at most)")
         check_credentials(creds)
-        self.db.create_account(Account(
-            account_id, email, hint, PLAN_DEFAULT, 1, 1, creds.srp_salt, creds.verifier, creds.kdf.m_kib,
-            creds.kdf.t, creds.kdf.p, creds.kdf_salt, creds.wrapped_vk, 0, _now()))
+        self.db.create_account(
+            Account(
+                account_id,
+                email,
+                hint,
+                PLAN_DEFAULT,
+                1,
+                1,
+                creds.srp_salt,
+                creds.verifier,
+                creds.kdf.m_kib,
+                creds.kdf.t,
+                creds.kdf.p,
+                creds.kdf_salt,
+                creds.wrapped_vk,
+                0,
+                _now(),
+            )
+        )
 
     def prelogin(self, email: str) -> dict[str, Any]:
         """KDF cost and salt; for unknown (or reset) accounts, fake ones that never change."""
@@ -209,8 +240,18 @@ class AccountService:
         if not 1 <= len(a_pub) <= srp6a.GROUP_BYTES:
             raise BadRequestError("A has the wrong size")
         acct = self.db.account_by_email(email)
-        if acct is not None and acct.has_keys and acct.srp_salt is not None and acct.verifier is not None:
-            account_id, salt, verifier, epoch = acct.account_id, acct.srp_salt, acct.verifier, acct.epoch
+        if (
+            acct is not None
+            and acct.has_keys
+            and acct.srp_salt is not None
+            and acct.verifier is not None
+        ):
+            account_id, salt, verifier, epoch = (
+                acct.account_id,
+                acct.srp_salt,
+                acct.verifier,
+                acct.epoch,
+            )
         else:  # same work and same shape of answer as a real account
             account_id, epoch = "", 0
             salt = self._fake("srp-salt", email, srp6a.SALT_LEN)
@@ -222,48 +263,103 @@ class AccountService:
         challenge_id = secrets.token_urlsafe(24)
         with self.db.tx() as t:
             t.run("DELETE FROM srp_challenges WHERE expires<?", (_now(),))
-            t.run("INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, expires) "
-                  "VALUES (?, ?, ?, ?, ?, ?)",
-                  (challenge_id, account_id, epoch, a_pub, b_secret, _now() + self.config.challenge_ttl_s))
+            t.run(
+                "INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, expires) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    challenge_id,
+                    account_id,
+                    epoch,
+                    a_pub,
+                    b_secret,
+                    _now() + self.config.challenge_ttl_s,
+                ),
+            )
         return {"challenge": challenge_id, "srp_salt": salt, "B": b_pub}
 
-    def signin_finish(self, email: str, challenge_id: str, proof: bytes, device_id: str, device_name: str) -> SignInResult:
+    def signin_finish(
+        self, email: str, challenge_id: str, proof: bytes, device_id: str, device_name: str
+    ) -> SignInResult:
         email = check_email(email)
         _check_device(device_id, device_name)
         with self.db.tx() as t:
-            row = t.one("SELECT account_id, epoch, bytes_a, bytes_b, expires FROM srp_challenges WHERE challenge_id=?",
-                        (challenge_id,))
+            row = t.one(
+                "SELECT account_id, epoch, bytes_a, bytes_b, expires FROM srp_challenges WHERE challenge_id=?",
+                (challenge_id,),
+            )
             t.run("DELETE FROM srp_challenges WHERE challenge_id=?", (challenge_id,))  # single use
         if row is None or int(row[4]) < _now() or not row[0]:
-            raise SignInFailedError("sign-in failed: check the email, the Account Password and the Kit")
+            raise SignInFailedError(
+                "sign-in failed: check the email, the Account Password and the Kit"
+            )
         acct = self.db.account(str(row[0]))
-        if (acct is None or acct.email != email or acct.epoch != int(row[1]) or acct.srp_salt is None
-                or acct.verifier is None or acct.wrapped_vk is None or acct.kdf_salt is None):
-            raise SignInFailedError("sign-in failed: check the email, the Account Password and the Kit")
-        h_amk = srp6a.server_verify(email, acct.srp_salt, acct.verifier, bytes(row[2]), bytes(row[3]), proof)
+        if (
+            acct is None
+            or acct.email != email
+            or acct.epoch != int(row[1])
+            or acct.srp_salt is None
+            or acct.verifier is None
+            or acct.wrapped_vk is None
+            or acct.kdf_salt is None
+        ):
+            raise SignInFailedError(
+                "sign-in failed: check the email, the Account Password and the Kit"
+            )
+        h_amk = srp6a.server_verify(
+            email, acct.srp_salt, acct.verifier, bytes(row[2]), bytes(row[3]), proof
+        )
         if h_amk is None:
-            raise SignInFailedError("sign-in failed: check the email, the Account Password and the Kit")
+            raise SignInFailedError(
+                "sign-in failed: check the email, the Account Password and the Kit"
+            )
         token, is_new = self._new_session(acct, device_id, device_name)
         if is_new:
             self.mailer.new_device(acct.email, device_name)
-        return SignInResult(token, h_amk, acct.account_id, acct.email, acct.generation, acct.epoch, acct.wrapped_vk,
-                            KdfParams(acct.kdf_m, acct.kdf_t, acct.kdf_p), acct.kdf_salt, acct.revision, acct.plan)
+        return SignInResult(
+            token,
+            h_amk,
+            acct.account_id,
+            acct.email,
+            acct.generation,
+            acct.epoch,
+            acct.wrapped_vk,
+            KdfParams(acct.kdf_m, acct.kdf_t, acct.kdf_p),
+            acct.kdf_salt,
+            acct.revision,
+            acct.plan,
+        )
 
     def _new_session(self, acct: Account, device_id: str, device_name: str) -> tuple[str, bool]:
         token = secrets.token_urlsafe(32)
         now = _now()
         with self.db.tx() as t:
-            known = t.one("SELECT 1 FROM devices WHERE account_id=? AND device_id=?", (acct.account_id, device_id))
+            known = t.one(
+                "SELECT 1 FROM devices WHERE account_id=? AND device_id=?",
+                (acct.account_id, device_id),
+            )
             if known:
-                t.run("UPDATE devices SET name=?, last_seen=? WHERE account_id=? AND device_id=?",
-                      (device_name, now, acct.account_id, device_id))
+                t.run(
+                    "UPDATE devices SET name=?, last_seen=? WHERE account_id=? AND device_id=?",
+                    (device_name, now, acct.account_id, device_id),
+                )
             else:
-                t.run("INSERT INTO devices (account_id, device_id, name, created, last_seen) VALUES (?, ?, ?, ?, ?)",
-                      (acct.account_id, device_id, device_name, now, now))
-            t.run("INSERT INTO sessions (token_hash, account_id, device_id, generation, epoch, created, expires) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (token_hash(token), acct.account_id, device_id, acct.generation, acct.epoch, now,
-                   now + self.config.session_ttl_s))
+                t.run(
+                    "INSERT INTO devices (account_id, device_id, name, created, last_seen) VALUES (?, ?, ?, ?, ?)",
+                    (acct.account_id, device_id, device_name, now, now),
+                )
+            t.run(
+                "INSERT INTO sessions (token_hash, account_id, device_id, generation, epoch, created, expires) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_hash(token),
+                    acct.account_id,
+                    device_id,
+                    acct.generation,
+                    acct.epoch,
+                    now,
+                    now + self.config.session_ttl_s,
+                ),
+            )
         return token, not known
 
     # -- sessions ---------------------------------------------------------------------------
@@ -272,19 +368,25 @@ class AccountService:
         if not token or len(token) > 200:
             raise UnauthorizedError("sign in first")
         with self.db.tx(write=False) as t:
-            row = t.one("SELECT s.account_id, s.device_id, s.generation, s.epoch, s.expires, a.generation, a.epoch "
-                        "FROM sessions s JOIN accounts a ON a.account_id = s.account_id WHERE s.token_hash=?",
-                        (token_hash(token),))
+            row = t.one(
+                "SELECT s.account_id, s.device_id, s.generation, s.epoch, s.expires, a.generation, a.epoch "
+                "FROM sessions s JOIN accounts a ON a.account_id = s.account_id WHERE s.token_hash=?",
+                (token_hash(token),),
+            )
         if row is None:
             raise UnauthorizedError("this device is signed out; sign in again")
         if int(row[4]) < _now():
             raise SessionExpiredError("the session expired; sign in again")
         if int(row[2]) != int(row[5]):
-            raise AccountResetError("the account was reset; sign in again and choose a new password",
-                                    generation=int(row[5]))
+            raise AccountResetError(
+                "the account was reset; sign in again and choose a new password",
+                generation=int(row[5]),
+            )
         if int(row[3]) != int(row[6]):
-            raise PasswordChangedError("the Account Password was changed on another device; enter the new password",
-                                       epoch=int(row[6]))
+            raise PasswordChangedError(
+                "the Account Password was changed on another device; enter the new password",
+                epoch=int(row[6]),
+            )
         return Session(str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
     def signout(self, token: str) -> None:
@@ -293,29 +395,52 @@ class AccountService:
 
     def devices(self, s: Session) -> list[Device]:
         with self.db.tx(write=False) as t:
-            rows = t.all("SELECT device_id, name, created, last_seen FROM devices WHERE account_id=? ORDER BY created",
-                         (s.account_id,))
+            rows = t.all(
+                "SELECT device_id, name, created, last_seen FROM devices WHERE account_id=? ORDER BY created",
+                (s.account_id,),
+            )
         return [Device(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def signout_device(self, s: Session, device_id: str) -> None:
         with self.db.tx() as t:
-            n = t.run("DELETE FROM devices WHERE account_id=? AND device_id=?", (s.account_id, device_id))
-            t.run("DELETE FROM sessions WHERE account_id=? AND device_id=?", (s.account_id, device_id))
+            n = t.run(
+                "DELETE FROM devices WHERE account_id=? AND device_id=?", (s.account_id, device_id)
+            )
+            t.run(
+                "DELETE FROM sessions WHERE account_id=? AND device_id=?", (s.account_id, device_id)
+            )
         if n == 0:
             raise NotFoundError("no such device on this account")
 
     def status(self, s: Session) -> dict[str, Any]:
         acct = self._account(s)
         with self.db.tx(write=False) as t:
-            n = int(t.one("SELECT COUNT(DISTINCT record_id) FROM envelopes WHERE account_id=?", (s.account_id,))[0])
-        return {"account_id": acct.account_id, "email": acct.email, "plan": acct.plan, "generation": acct.generation,
-                "epoch": acct.epoch, "revision": acct.revision, "records": n}
+            n = int(
+                t.one(
+                    "SELECT COUNT(DISTINCT record_id) FROM envelopes WHERE account_id=?",
+                    (s.account_id,),
+                )[0]
+            )
+        return {
+            "account_id": acct.account_id,
+            "email": acct.email,
+            "plan": acct.plan,
+            "generation": acct.generation,
+            "epoch": acct.epoch,
+            "revision": acct.revision,
+            "records": n,
+        }
 
     def keys(self, s: Session) -> dict[str, Any]:
         """The wrapped Vault Key and KDF salt/cost, for a device following a password change."""
         acct = self._account(s)
-        return {"generation": acct.generation, "epoch": acct.epoch, "wrapped_vk": acct.wrapped_vk,
-                "kdf": {"m": acct.kdf_m, "t": acct.kdf_t, "p": acct.kdf_p}, "kdf_salt": acct.kdf_salt}
+        return {
+            "generation": acct.generation,
+            "epoch": acct.epoch,
+            "wrapped_vk": acct.wrapped_vk,
+            "kdf": {"m": acct.kdf_m, "t": acct.kdf_t, "p": acct.kdf_p},
+            "kdf_salt": acct.kdf_salt,
+        }
 
     def _account(self, s: Session) -> Account:
         acct = self.db.account(s.account_id)
@@ -347,9 +472,11 @@ class AccountService:
             existing: dict[str, list[Envelope]] = {}
             ids = list(groups)
             for i in range(0, len(ids), 500):  # one query per 500 records, not one per record
-                chunk = ids[i:i + 500]
-                for r in t.all(f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
-                               [s.account_id, *chunk]):
+                chunk = ids[i : i + 500]
+                for r in t.all(
+                    f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
+                    [s.account_id, *chunk],
+                ):
                     env = Envelope.from_bytes(bytes(r[0]))
                     existing.setdefault(env.record_id, []).append(env)
             drop: list[tuple[str, str, str]] = []
@@ -359,7 +486,11 @@ class AccountService:
                 kept = survivors(old + new)
                 have = {(e.vv_text, e.ciphertext) for e in old}
                 keep = {(e.vv_text, e.ciphertext) for e in kept}
-                drop += [(s.account_id, rid, e.vv_text) for e in old if (e.vv_text, e.ciphertext) not in keep]
+                drop += [
+                    (s.account_id, rid, e.vv_text)
+                    for e in old
+                    if (e.vv_text, e.ciphertext) not in keep
+                ]
                 for e in kept:
                     if (e.vv_text, e.ciphertext) not in have:
                         rev += 1
@@ -367,7 +498,10 @@ class AccountService:
                         add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
             stored = len(add)
             t.many("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?", drop)
-            t.many("INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)", add)
+            t.many(
+                "INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
+                add,
+            )
             if rev != acct.revision:
                 t.run("UPDATE accounts SET revision=? WHERE account_id=?", (rev, s.account_id))
         return {"revision": rev, "stored": stored}
@@ -380,8 +514,10 @@ class AccountService:
             if acct is None:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, generation, acct.epoch)
-            rows = t.all("SELECT rev, body FROM envelopes WHERE account_id=? AND rev>? ORDER BY rev LIMIT ?",
-                         (s.account_id, since, limit + 1))
+            rows = t.all(
+                "SELECT rev, body FROM envelopes WHERE account_id=? AND rev>? ORDER BY rev LIMIT ?",
+                (s.account_id, since, limit + 1),
+            )
         more = len(rows) > limit
         rows = rows[:limit]
         next_rev = int(rows[-1][0]) if rows else max(since, 0)
@@ -390,7 +526,9 @@ class AccountService:
         return PullResult([bytes(r[1]) for r in rows], next_rev, acct.revision, more)
 
     # -- password change --------------------------------------------------------------------
-    def change_password(self, s: Session, token: str, epoch: int, new_epoch: int, creds: Credentials) -> int:
+    def change_password(
+        self, s: Session, token: str, epoch: int, new_epoch: int, creds: Credentials
+    ) -> int:
         """One atomic swap of verifier, KDF salt/cost and wrapped VK; other sessions must re-authenticate."""
         check_credentials(creds)
         if new_epoch != epoch + 1:
@@ -400,10 +538,22 @@ class AccountService:
             if acct is None:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, acct.generation, epoch)
-            t.run("UPDATE accounts SET epoch=?, srp_salt=?, verifier=?, kdf_m=?, kdf_t=?, kdf_p=?, kdf_salt=?, "
-                  "wrapped_vk=? WHERE account_id=? AND epoch=?",
-                  (new_epoch, creds.srp_salt, creds.verifier, creds.kdf.m_kib, creds.kdf.t, creds.kdf.p,
-                   creds.kdf_salt, creds.wrapped_vk, s.account_id, epoch))
+            t.run(
+                "UPDATE accounts SET epoch=?, srp_salt=?, verifier=?, kdf_m=?, kdf_t=?, kdf_p=?, kdf_salt=?, "
+                "wrapped_vk=? WHERE account_id=? AND epoch=?",
+                (
+                    new_epoch,
+                    creds.srp_salt,
+                    creds.verifier,
+                    creds.kdf.m_kib,
+                    creds.kdf.t,
+                    creds.kdf.p,
+                    creds.kdf_salt,
+                    creds.wrapped_vk,
+                    s.account_id,
+                    epoch,
+                ),
+            )
             t.run("UPDATE sessions SET epoch=? WHERE token_hash=?", (new_epoch, token_hash(token)))
         return new_epoch
 
@@ -425,42 +575,77 @@ class AccountService:
             return
         token = secrets.token_urlsafe(32)
         with self.db.tx() as t:
-            t.run("INSERT INTO tokens (token_hash, kind, account_id, generation, expires, used) VALUES (?, 'reset', ?, ?, ?, 0)",
-                  (token_hash(token), acct.account_id, acct.generation, _now() + self.config.reset_link_ttl_s))
+            t.run(
+                "INSERT INTO tokens (token_hash, kind, account_id, generation, expires, used) VALUES (?, 'reset', ?, ?, ?, 0)",
+                (
+                    token_hash(token),
+                    acct.account_id,
+                    acct.generation,
+                    _now() + self.config.reset_link_ttl_s,
+                ),
+            )
         url = f"{self.config.base_url.rstrip('/')}/reset/{token}"
         self.mailer.reset_link(acct.email, url, self.config.reset_link_ttl_s // 60)
 
     def reset_link(self, token: str) -> Account:
         """The account a reset link is for; GoneError if used, expired, superseded or unknown."""
         with self.db.tx(write=False) as t:
-            row = t.one("SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
-                        (token_hash(token),))
+            row = t.one(
+                "SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
+                (token_hash(token),),
+            )
         acct = self.db.account(str(row[0])) if row else None
-        if row is None or acct is None or int(row[3]) or int(row[2]) < _now() or acct.generation != int(row[1]):
-            raise GoneError("this reset link is not valid any more (used, expired or unknown); ask for a new one")
+        if (
+            row is None
+            or acct is None
+            or int(row[3])
+            or int(row[2]) < _now()
+            or acct.generation != int(row[1])
+        ):
+            raise GoneError(
+                "this reset link is not valid any more (used, expired or unknown); ask for a new one"
+            )
         return acct
 
     def confirm_reset(self, token: str) -> tuple[Account, str]:
         """Wipe cloud data, verifier and wrapped keys; bump the generation. Returns the setup code."""
         code = "-".join(secrets.token_hex(3).upper() for _ in range(4))
         with self.db.tx() as t:
-            row = t.one("SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
-                        (token_hash(token),))
+            row = t.one(
+                "SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
+                (token_hash(token),),
+            )
             if row is None or int(row[3]) or int(row[2]) < _now():
-                raise GoneError("this reset link is not valid any more (used, expired or unknown); ask for a new one")
+                raise GoneError(
+                    "this reset link is not valid any more (used, expired or unknown); ask for a new one"
+                )
             acct = t.lock_account(str(row[0]))
             if acct is None or acct.generation != int(row[1]):
-                raise GoneError("this reset link is not valid any more (the account was reset since); ask for a new one")
+                raise GoneError(
+                    "this reset link is not valid any more (the account was reset since); ask for a new one"
+                )
             gen = acct.generation + 1
-            t.run("UPDATE tokens SET used=1 WHERE account_id=? AND kind='reset'", (acct.account_id,))
+            t.run(
+                "UPDATE tokens SET used=1 WHERE account_id=? AND kind='reset'", (acct.account_id,)
+            )
             t.run("DELETE FROM envelopes WHERE account_id=?", (acct.account_id,))
             # Sessions stay (they now fail with "account reset", which devices must be told); devices go.
             t.run("DELETE FROM devices WHERE account_id=?", (acct.account_id,))
             t.run("DELETE FROM srp_challenges WHERE account_id=?", (acct.account_id,))
-            t.run("UPDATE accounts SET generation=?, epoch=1, srp_salt=NULL, verifier=NULL, kdf_salt=NULL, "
-                  "wrapped_vk=NULL WHERE account_id=?", (gen, acct.account_id))
-            t.run("INSERT INTO tokens (token_hash, kind, account_id, generation, expires, used) VALUES (?, 'setup', ?, ?, ?, 0)",
-                  (token_hash(_norm_code(code)), acct.account_id, gen, _now() + self.config.setup_code_ttl_s))
+            t.run(
+                "UPDATE accounts SET generation=?, epoch=1, srp_salt=NULL, verifier=NULL, kdf_salt=NULL, "
+                "wrapped_vk=NULL WHERE account_id=?",
+                (gen, acct.account_id),
+            )
+            t.run(
+                "INSERT INTO tokens (token_hash, kind, account_id, generation, expires, used) VALUES (?, 'setup', ?, ?, ?, 0)",
+                (
+                    token_hash(_norm_code(code)),
+                    acct.account_id,
+                    gen,
+                    _now() + self.config.setup_code_ttl_s,
+                ),
+            )
         self.mailer.reset_done(acct.email)
         return acct, code
 
@@ -476,13 +661,25 @@ class AccountService:
         acct = self.db.account_by_email(email)
         h = token_hash(_norm_code(code))
         with self.db.tx(write=False) as t:
-            row = t.one("SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='setup'", (h,))
-        if (acct is None or row is None or str(row[0]) != acct.account_id or int(row[1]) != acct.generation
-                or int(row[3]) or int(row[2]) < _now() or acct.has_keys):
+            row = t.one(
+                "SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='setup'",
+                (h,),
+            )
+        if (
+            acct is None
+            or row is None
+            or str(row[0]) != acct.account_id
+            or int(row[1]) != acct.generation
+            or int(row[3])
+            or int(row[2]) < _now()
+            or acct.has_keys
+        ):
             raise GoneError("this setup code is not valid (wrong, used or expired)")
         return acct, h
 
-    def complete_reset(self, email: str, code: str, generation: int, creds: Credentials, address: str) -> None:
+    def complete_reset(
+        self, email: str, code: str, generation: int, creds: Credentials, address: str
+    ) -> None:
         """Install the new keys made in the app after a reset; the setup code is used up."""
         email = check_email(email)
         self._limit("signin-ip", address, self.config.limits.signin_address)
@@ -490,15 +687,29 @@ class AccountService:
         check_credentials(creds)
         acct, h = self._setup_token(email, code)
         if generation != acct.generation:
-            raise StaleKeysError("the keys were made for another generation of the account", generation=acct.generation)
+            raise StaleKeysError(
+                "the keys were made for another generation of the account",
+                generation=acct.generation,
+            )
         with self.db.tx() as t:
             n = t.run("UPDATE tokens SET used=1 WHERE token_hash=? AND used=0", (h,))
             if n != 1:
                 raise GoneError("this setup code was just used")
-            t.run("UPDATE accounts SET epoch=1, srp_salt=?, verifier=?, kdf_m=?, kdf_t=?, kdf_p=?, kdf_salt=?, "
-                  "wrapped_vk=? WHERE account_id=? AND generation=? AND verifier IS NULL",
-                  (creds.srp_salt, creds.verifier, creds.kdf.m_kib, creds.kdf.t, creds.kdf.p, creds.kdf_salt,
-                   creds.wrapped_vk, acct.account_id, generation))
+            t.run(
+                "UPDATE accounts SET epoch=1, srp_salt=?, verifier=?, kdf_m=?, kdf_t=?, kdf_p=?, kdf_salt=?, "
+                "wrapped_vk=? WHERE account_id=? AND generation=? AND verifier IS NULL",
+                (
+                    creds.srp_salt,
+                    creds.verifier,
+                    creds.kdf.m_kib,
+                    creds.kdf.t,
+                    creds.kdf.p,
+                    creds.kdf_salt,
+                    creds.wrapped_vk,
+                    acct.account_id,
+                    generation,
+                ),
+            )
 
 
 def _norm_code(code: str) -> str:
@@ -508,16 +719,22 @@ def _norm_code(code: str) -> str:
 def _account_row(t: Tx, account_id: str) -> Account | None:
     from .storage import _ACCOUNT_COLS, _account
 
-    return _account(t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,)))
+    return _account(
+        t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,))
+    )
 
 
 def _cas(acct: Account, s: Session, generation: int, epoch: int) -> None:
     if acct.generation != s.generation or generation != acct.generation:
-        raise AccountResetError("the account was reset; this device's data is kept as a backup — sign in again",
-                                generation=acct.generation)
+        raise AccountResetError(
+            "the account was reset; this device's data is kept as a backup — sign in again",
+            generation=acct.generation,
+        )
     if acct.epoch != s.epoch or epoch != acct.epoch:
-        raise StaleKeysError("the Account Password was changed on another device; enter the new password",
-                             epoch=acct.epoch)
+        raise StaleKeysError(
+            "the Account Password was changed on another device; enter the new password",
+            epoch=acct.epoch,
+        )
 
 
 def _check_device(device_id: str, name: str) -> None:
@@ -527,5 +744,13 @@ def _check_device(device_id: str, name: str) -> None:
         raise BadRequestError("the device name must be 1-100 characters")
 
 
-__all__ = ["AccountService", "ConflictError", "Credentials", "Limit", "Limits", "PullResult", "ServerConfig",
-           "SignInResult"]
+__all__ = [
+    "AccountService",
+    "ConflictError",
+    "Credentials",
+    "Limit",
+    "Limits",
+    "PullResult",
+    "ServerConfig",
+    "SignInResult",
+]

@@ -25,7 +25,9 @@ GROUP_BYTES = 512
 
 def new_verifier(email: str, x_auth: bytes) -> tuple[bytes, bytes]:
     """(salt, verifier) for sign-up and password changes; made on the device."""
-    salt, verifier = srp.create_salted_verification_key(email, x_auth, hash_alg=HASH, ng_type=GROUP, salt_len=SALT_LEN)
+    salt, verifier = srp.create_salted_verification_key(
+        email, x_auth, hash_alg=HASH, ng_type=GROUP, salt_len=SALT_LEN
+    )
     # The library returns the salt as a big number's bytes, so 1 in 256 salts loses a leading zero
     # byte; pad it back (the library reads salts as numbers, so both sides compute the same x).
     return bytes(salt).rjust(SALT_LEN, b"\0"), bytes(verifier)
@@ -36,16 +38,22 @@ def new_server_secret() -> bytes:
 
 
 def _verifier(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes) -> Any:
-    return srp.Verifier(email, salt, verifier, a_pub, hash_alg=HASH, ng_type=GROUP, bytes_b=b_secret)
+    return srp.Verifier(
+        email, salt, verifier, a_pub, hash_alg=HASH, ng_type=GROUP, bytes_b=b_secret
+    )
 
 
-def server_challenge(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes) -> bytes | None:
+def server_challenge(
+    email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes
+) -> bytes | None:
     """B for the client's A, or None when A fails the SRP-6a safety check (A mod N = 0)."""
     _, b_pub = _verifier(email, salt, verifier, a_pub, b_secret).get_challenge()
     return bytes(b_pub) if b_pub is not None else None
 
 
-def server_verify(email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes, proof: bytes) -> bytes | None:
+def server_verify(
+    email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes, proof: bytes
+) -> bytes | None:
     """H_AMK (the server's proof) when the client's proof M is right, else None."""
     ver = _verifier(email, salt, verifier, a_pub, b_secret)
     h_amk = ver.verify_session(proof)

@@ -124,8 +124,10 @@ class Account:
     created: int
 
     def __repr__(self) -> str:
-        return (f"Account({self.account_id!r}, generation={self.generation}, epoch={self.epoch}, "
-                f"revision={self.revision}, <key material hidden>)")
+        return (
+            f"Account({self.account_id!r}, generation={self.generation}, epoch={self.epoch}, "
+            f"revision={self.revision}, <key material hidden>)"
+        )
 
     @property
     def has_keys(self) -> bool:
@@ -133,8 +135,10 @@ class Account:
         return self.verifier is not None and self.wrapped_vk is not None
 
 
-_ACCOUNT_COLS = ("account_id, email, hint, plan, generation, epoch, srp_salt, verifier, kdf_m, kdf_t, "
-                 "kdf_p, kdf_salt, wrapped_vk, revision, created")
+_ACCOUNT_COLS = (
+    "account_id, email, hint, plan, generation, epoch, srp_salt, verifier, kdf_m, kdf_t, "
+    "kdf_p, kdf_salt, wrapped_vk, revision, created"
+)
 
 
 def _account(row: Sequence[Any] | None) -> Account | None:
@@ -182,7 +186,9 @@ class Tx:
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self._cur.executemany(sql.replace("?", "%s") if self._pg else sql, [tuple(r) for r in rows])
+            self._cur.executemany(
+                sql.replace("?", "%s") if self._pg else sql, [tuple(r) for r in rows]
+            )
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self._cur.execute(sql.replace("?", "%s") if self._pg else sql, tuple(params))
@@ -199,7 +205,11 @@ class Tx:
     def lock_account(self, account_id: str) -> Account | None:
         """The account row, locked until the transaction ends (SQLite: the whole write lock)."""
         suffix = " FOR UPDATE" if self._pg else ""
-        return _account(self.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?{suffix}", (account_id,)))
+        return _account(
+            self.one(
+                f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?{suffix}", (account_id,)
+            )
+        )
 
 
 class Storage:
@@ -233,7 +243,9 @@ class Storage:
             try:
                 conn = psycopg.connect(self.target, autocommit=False, connect_timeout=5)
             except psycopg.Error as exc:
-                raise StorageError(f"cannot reach the PostgreSQL database: {exc.__class__.__name__}") from None
+                raise StorageError(
+                    f"cannot reach the PostgreSQL database: {exc.__class__.__name__}"
+                ) from None
             if self.schema:
                 with conn.cursor() as cur:
                     cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
@@ -323,8 +335,11 @@ class Storage:
             return int(t.one("SELECT MAX(version) FROM schema_migrations")[0] or 0)
 
     def _version(self, t: Tx) -> int:
-        t.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied {bigint} NOT NULL)"
-              .format(bigint="BIGINT"))
+        t.run(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied {bigint} NOT NULL)".format(
+                bigint="BIGINT"
+            )
+        )
         row = t.one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0)
 
@@ -336,22 +351,46 @@ class Storage:
                 t.run("SELECT pg_advisory_xact_lock(?)", (0x5752_0001,))
             current = self._version(t)
             if current > SCHEMA_VERSION:
-                raise StorageError(f"the server database has schema {current}, newer than this build "
-                                   f"({SCHEMA_VERSION}); update Strongroom")
+                raise StorageError(
+                    f"the server database has schema {current}, newer than this build "
+                    f"({SCHEMA_VERSION}); update Strongroom"
+                )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS[version - 1]:
                     t.run(stmt.format(blob=blob, bigint="BIGINT"))
-                t.run("INSERT INTO schema_migrations (version, applied) VALUES (?, ?)", (version, int(time.time())))
+                t.run(
+                    "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
+                    (version, int(time.time())),
+                )
         return SCHEMA_VERSION
 
     # -- accounts ---------------------------------------------------------------------------
     def create_account(self, a: Account) -> None:
         with self.tx() as t:
-            if t.one("SELECT 1 FROM accounts WHERE email=? OR account_id=?", (a.email, a.account_id)):
+            if t.one(
+                "SELECT 1 FROM accounts WHERE email=? OR account_id=?", (a.email, a.account_id)
+            ):
                 raise AccountExistsError("an account with this email already exists")
-            t.run(f"INSERT INTO accounts ({_ACCOUNT_COLS}) VALUES ({', '.join('?' * 15)})",
-                  (a.account_id, a.email, a.hint, a.plan, a.generation, a.epoch, a.srp_salt, a.verifier,
-                   a.kdf_m, a.kdf_t, a.kdf_p, a.kdf_salt, a.wrapped_vk, a.revision, a.created))
+            t.run(
+                f"INSERT INTO accounts ({_ACCOUNT_COLS}) VALUES ({', '.join('?' * 15)})",
+                (
+                    a.account_id,
+                    a.email,
+                    a.hint,
+                    a.plan,
+                    a.generation,
+                    a.epoch,
+                    a.srp_salt,
+                    a.verifier,
+                    a.kdf_m,
+                    a.kdf_t,
+                    a.kdf_p,
+                    a.kdf_salt,
+                    a.wrapped_vk,
+                    a.revision,
+                    a.created,
+                ),
+            )
 
     def account_by_email(self, email: str) -> Account | None:
         with self.tx(write=False) as t:
@@ -359,7 +398,9 @@ class Storage:
 
     def account(self, account_id: str) -> Account | None:
         with self.tx(write=False) as t:
-            return _account(t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,)))
+            return _account(
+                t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,))
+            )
 
     def server_secret(self) -> bytes:
         """A random secret made once per deployment and shared by every app node (fake params)."""
@@ -379,8 +420,11 @@ class Storage:
         win = int((time.time() if now is None else now) // window_s)
         with self.tx() as t:
             t.run("DELETE FROM rate_counts WHERE bucket=? AND win<?", (bucket, win))
-            t.run("INSERT INTO rate_counts (bucket, win, count) VALUES (?, ?, 1) "
-                  "ON CONFLICT (bucket, win) DO UPDATE SET count = rate_counts.count + 1", (bucket, win))
+            t.run(
+                "INSERT INTO rate_counts (bucket, win, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (bucket, win) DO UPDATE SET count = rate_counts.count + 1",
+                (bucket, win),
+            )
             row = t.one("SELECT count FROM rate_counts WHERE bucket=? AND win=?", (bucket, win))
         return int(row[0])
 
@@ -389,10 +433,21 @@ class Storage:
         """Every row of every table: what an attacker with the database would hold."""
         out: dict[str, list[tuple[Any, ...]]] = {}
         with self.tx() as t:
-            for table in ("accounts", "devices", "sessions", "envelopes", "srp_challenges", "tokens",
-                          "rate_counts", "server_meta", "schema_migrations"):
-                out[table] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
-                              for r in t.all(f"SELECT * FROM {table}")]
+            for table in (
+                "accounts",
+                "devices",
+                "sessions",
+                "envelopes",
+                "srp_challenges",
+                "tokens",
+                "rate_counts",
+                "server_meta",
+                "schema_migrations",
+            ):
+                out[table] = [
+                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+                    for r in t.all(f"SELECT * FROM {table}")
+                ]
         return out
 
     def drop_schema(self) -> None:

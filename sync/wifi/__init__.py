@@ -55,7 +55,20 @@ from .protocol import (
 )
 
 __all__ = [
-    "SERVICE_TYPE", "AccountResetElsewhereError", "ChannelError", "PasswordChangedElsewhereError",
-    "PeerAuthError", "PeerBeforeResetError", "PeerGoneError", "PeerInfo", "PeerOnOldPasswordError",
-    "PeerResult", "SyncReport", "WifiError", "WifiPeer", "adopt_offered_slot", "bootstrap", "lan_addresses",
+    "SERVICE_TYPE",
+    "AccountResetElsewhereError",
+    "ChannelError",
+    "PasswordChangedElsewhereError",
+    "PeerAuthError",
+    "PeerBeforeResetError",
+    "PeerGoneError",
+    "PeerInfo",
+    "PeerOnOldPasswordError",
+    "PeerResult",
+    "SyncReport",
+    "WifiError",
+    "WifiPeer",
+    "adopt_offered_slot",
+    "bootstrap",
+    "lan_addresses",
 ]

@@ -98,7 +98,9 @@ def _parse_hello(raw: bytes) -> tuple[int, bytes]:
     if len(raw) != HELLO_LEN or raw[:3] != MAGIC:
         raise ChannelError("not a Strongroom peer (bad hello)")
     if raw[3] != VERSION:
-        raise ChannelError(f"peer speaks Wi-Fi protocol version {raw[3]}; this device speaks {VERSION}")
+        raise ChannelError(
+            f"peer speaks Wi-Fi protocol version {raw[3]}; this device speaks {VERSION}"
+        )
     if raw[4] not in MODES:
         raise ChannelError("peer asked for an unknown mode")
     return raw[4], raw[5:]
@@ -175,10 +177,14 @@ class Channel:
         self.bytes_in += 4 + length
         (seq,) = struct.unpack_from(">Q", raw, 0)
         if seq != self._recv_seq:
-            raise ChannelError(f"replayed or reordered frame (sequence {seq}, expected {self._recv_seq})")
+            raise ChannelError(
+                f"replayed or reordered frame (sequence {seq}, expected {self._recv_seq})"
+            )
         seq_raw = raw[:8]
         try:
-            plain = self._recv_key.decrypt(self._recv_dir + b"\0\0\0" + seq_raw, raw[8:], self._recv_dir + seq_raw)
+            plain = self._recv_key.decrypt(
+                self._recv_dir + b"\0\0\0" + seq_raw, raw[8:], self._recv_dir + seq_raw
+            )
         except InvalidTag:
             raise ChannelError("forged or damaged frame (authentication failed)") from None
         self._recv_seq += 1
@@ -198,7 +204,10 @@ def _session(key: bytes, cn: bytes, sn: bytes) -> tuple[AESGCM, AESGCM]:
 
 
 async def client_handshake(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mode: int, key: bytes,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    mode: int,
+    key: bytes,
     timeout: float = HANDSHAKE_TIMEOUT,
 ) -> Channel:
     """Prove we hold `key`, check that the listener does too; PeerAuthError if it does not."""
@@ -220,8 +229,10 @@ async def client_handshake(
         theirs = await _read(reader, PROOF_LEN, timeout)
     except PeerGoneError:
         # A listener of another account (or on other keys) hangs up right after our proof.
-        raise PeerAuthError("the peer refused us: it is not a device of this account, or it is on "
-                            "other keys (another password or an account reset)") from None
+        raise PeerAuthError(
+            "the peer refused us: it is not a device of this account, or it is on "
+            "other keys (another password or an account reset)"
+        ) from None
     if not hmac.compare_digest(theirs, _proof(key, "server", mode, cn, sn)):
         raise PeerAuthError("the peer could not prove it belongs to this account")
     c2s, s2c = _session(key, cn, sn)
@@ -229,7 +240,9 @@ async def client_handshake(
 
 
 async def server_handshake(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keys: dict[int, bytes],
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    keys: dict[int, bytes],
     timeout: float = HANDSHAKE_TIMEOUT,
 ) -> Channel:
     """Check the client's proof for its mode's key (from `keys`); only then prove ourselves."""

@@ -62,7 +62,11 @@ def lan_addresses() -> list[str]:
     out: list[str] = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:
-            if isinstance(ip.ip, str) and not ip.ip.startswith(("127.", "169.254.")) and ip.ip not in out:
+            if (
+                isinstance(ip.ip, str)
+                and not ip.ip.startswith(("127.", "169.254."))
+                and ip.ip not in out
+            ):
                 out.append(ip.ip)
     return out
 
@@ -96,21 +100,31 @@ class Discovery:
         #: Set once our service is registered (probing done) and answerable by others.
         self.announced = asyncio.Event()
 
-    async def start(self, port: int | None = None, properties: dict[str, str] | None = None) -> None:
+    async def start(
+        self, port: int | None = None, properties: dict[str, str] | None = None
+    ) -> None:
         """Open mDNS on the interfaces; register our service when `port` is given; browse."""
         from zeroconf import DNSQuestionType, IPVersion
         from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
         v6 = any(":" in a for a in self.interfaces)
-        zc = AsyncZeroconf(interfaces=self.interfaces, ip_version=IPVersion.All if v6 else IPVersion.V4Only)
+        zc = AsyncZeroconf(
+            interfaces=self.interfaces, ip_version=IPVersion.All if v6 else IPVersion.V4Only
+        )
         self._zc = zc
         info: AsyncServiceInfo | None = None
         if port is not None:
             instance = secrets.token_hex(6)
             info = AsyncServiceInfo(
-                SERVICE_TYPE, f"{instance}.{SERVICE_TYPE}",
-                addresses=[socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a) for a in self.interfaces],
-                port=port, properties=dict(properties or {}), server=f"sr-{instance}.local.",
+                SERVICE_TYPE,
+                f"{instance}.{SERVICE_TYPE}",
+                addresses=[
+                    socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a)
+                    for a in self.interfaces
+                ],
+                port=port,
+                properties=dict(properties or {}),
+                server=f"sr-{instance}.local.",
             )
             self.name = info.name
             self._info = info
@@ -118,8 +132,9 @@ class Discovery:
         # Multicast (QM) questions: a unicast answer to port 5353 reaches only one of several
         # mDNS sockets on one host (SO_REUSEPORT), so with QU the first answer is often lost and
         # discovery waits for the second query, ≈ 1 s later.
-        self._browser = AsyncServiceBrowser(zc.zeroconf, SERVICE_TYPE, handlers=[self._on_change],
-                                            question_type=DNSQuestionType.QM)
+        self._browser = AsyncServiceBrowser(
+            zc.zeroconf, SERVICE_TYPE, handlers=[self._on_change], question_type=DNSQuestionType.QM
+        )
         if info is not None:
             # Probing takes ≈ 0.75 s with real timings; peers can be found and synced meanwhile.
             self._registering = asyncio.ensure_future(self._register(zc, info))
@@ -146,8 +161,14 @@ class Discovery:
         if self._registering is not None and not self._registering.done():
             await self._registering
         old = self._info
-        info = AsyncServiceInfo(SERVICE_TYPE, old.name, addresses=old.addresses, port=old.port,
-                                properties=dict(properties), server=old.server)
+        info = AsyncServiceInfo(
+            SERVICE_TYPE,
+            old.name,
+            addresses=old.addresses,
+            port=old.port,
+            properties=dict(properties),
+            server=old.server,
+        )
         self._info = info
         await (await self._zc.async_update_service(info))
 
@@ -167,7 +188,9 @@ class Discovery:
         self._browser = self._zc = self._info = None
 
     # -- browsing -----------------------------------------------------------------------------
-    def _on_change(self, zeroconf: object, service_type: str, name: str, state_change: object) -> None:
+    def _on_change(
+        self, zeroconf: object, service_type: str, name: str, state_change: object
+    ) -> None:
         from zeroconf import ServiceStateChange
 
         if name == self.name:
@@ -190,7 +213,9 @@ class Discovery:
             return
         info = AsyncServiceInfo(service_type, name)
         try:
-            if not await info.async_request(zeroconf, RESOLVE_TIMEOUT_MS, question_type=DNSQuestionType.QM):
+            if not await info.async_request(
+                zeroconf, RESOLVE_TIMEOUT_MS, question_type=DNSQuestionType.QM
+            ):
                 return
         except (OSError, RuntimeError) as exc:
             log.debug("could not resolve an announcement: %s", type(exc).__name__)

@@ -96,15 +96,22 @@ class SyncReport:
 def _verify_and_apply(vault: Any, envelopes: list[Envelope]) -> tuple[list[str], int]:
     good, bad = p.authentic(vault.cipher, envelopes)
     if bad:
-        log.warning("skipped %d envelope(s) from a peer that do not open with this account's key", bad)
+        log.warning(
+            "skipped %d envelope(s) from a peer that do not open with this account's key", bad
+        )
     return vault.apply(good), bad
 
 
 class WifiPeer:
     """Serve, announce and sync one unlocked vault over the LAN (see the package docstring)."""
 
-    def __init__(self, vault: Any, interfaces: list[str], port: int = 0,
-                 on_change: Callable[[list[str]], None] | None = None) -> None:
+    def __init__(
+        self,
+        vault: Any,
+        interfaces: list[str],
+        port: int = 0,
+        on_change: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self.vault = vault
         self.interfaces = list(interfaces)
         self.port = port
@@ -118,7 +125,9 @@ class WifiPeer:
         self._props: dict[str, str] = {}
 
     def __repr__(self) -> str:
-        return f"WifiPeer(interfaces={self.interfaces!r}, port={self.port}, peers={len(self._known)})"
+        return (
+            f"WifiPeer(interfaces={self.interfaces!r}, port={self.port}, peers={len(self._known)})"
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -133,7 +142,11 @@ class WifiPeer:
     def _properties(self) -> dict[str, str]:
         keys = self._keys()
         lan = keys.subkey("lan")
-        return {"v": "1", "tag": member_tag(lan, _today()), "kt": kit_tag(keys.ak, keys.account_id, _today())}
+        return {
+            "v": "1",
+            "tag": member_tag(lan, _today()),
+            "kt": kit_tag(keys.ak, keys.account_id, _today()),
+        }
 
     def _accept(self, props: dict[str, str]) -> bool:
         try:
@@ -150,17 +163,22 @@ class WifiPeer:
             self._servers.append(first)
             self.port = int(first.sockets[0].getsockname()[1])
             for addr in self.interfaces[1:]:
-                self._servers.append(await asyncio.start_server(self._serve, host=addr, port=self.port))
+                self._servers.append(
+                    await asyncio.start_server(self._serve, host=addr, port=self.port)
+                )
         except OSError as exc:
             await self.stop()
-            raise SourceUnavailableError(f"cannot listen for Wi-Fi peers: {exc.strerror or exc}") from None
+            raise SourceUnavailableError(
+                f"cannot listen for Wi-Fi peers: {exc.strerror or exc}"
+            ) from None
         self._discovery = Discovery(self.interfaces, self._accept)
         try:
             await self._discovery.start(self.port, self._props)
         except OSError as exc:
             await self.stop()
-            raise SourceUnavailableError(f"cannot use the network interfaces {self.interfaces}: "
-                                         f"{exc.strerror or exc}") from None
+            raise SourceUnavailableError(
+                f"cannot use the network interfaces {self.interfaces}: {exc.strerror or exc}"
+            ) from None
         self._refresh = asyncio.ensure_future(self._refresh_tags())
 
     async def stop(self) -> None:
@@ -205,7 +223,9 @@ class WifiPeer:
                 info = self._known.setdefault(name, PeerInfo(name, f.addresses[0], f.port))
                 info.address, info.port = f.addresses[0], f.port
         current = set(self._discovery.found) if self._discovery else set()
-        return [i for n, i in sorted(self._known.items()) if n in current or i.last_sync is not None]
+        return [
+            i for n, i in sorted(self._known.items()) if n in current or i.last_sync is not None
+        ]
 
     # -- outgoing -------------------------------------------------------------------------------
     async def sync_with_all(self, timeout: float = 3.0, expect: int | None = None) -> SyncReport:
@@ -284,7 +304,11 @@ class WifiPeer:
             await ch.send(p.SLOT, self.vault.slot.to_bytes())
         elif isinstance(err, p.PasswordChangedElsewhereError):
             slot = p.parse_slot(await p.expect(ch, p.SLOT))
-            if (slot.account_id, slot.generation, slot.epoch) == (keys.account_id, theirs.generation, theirs.epoch):
+            if (slot.account_id, slot.generation, slot.epoch) == (
+                keys.account_id,
+                theirs.generation,
+                theirs.epoch,
+            ):
                 self.pending_slot = err.offered_slot = slot
         raise err
 
@@ -310,7 +334,10 @@ class WifiPeer:
             ch: Channel | None = None
             try:
                 keys = self._keys()
-                accepted = {MODE_MEMBER: member_key(keys.subkey("lan")), MODE_BOOTSTRAP: bootstrap_key(keys.x_auth)}
+                accepted = {
+                    MODE_MEMBER: member_key(keys.subkey("lan")),
+                    MODE_BOOTSTRAP: bootstrap_key(keys.x_auth),
+                }
                 ch = await server_handshake(reader, writer, accepted)
                 if ch.mode == MODE_MEMBER:
                     await self._serve_member(ch)
@@ -319,7 +346,9 @@ class WifiPeer:
             except (SyncError, VaultError) as exc:
                 log.info("dropped connection from %s: %s", address, exc)
             except Exception as exc:  # a listener never dies of one bad connection
-                log.warning("dropped connection from %s: unexpected %s", address, type(exc).__name__)
+                log.warning(
+                    "dropped connection from %s: unexpected %s", address, type(exc).__name__
+                )
             finally:
                 if ch is not None:
                     await ch.close()
@@ -384,7 +413,9 @@ def _open_slot(slot: KeySlot, password: str) -> UnlockedKeys:
 
 async def _connect(address: str, port: int, mode: int, key: bytes) -> Channel:
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), CONNECT_TIMEOUT)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port), CONNECT_TIMEOUT
+        )
     except (OSError, TimeoutError) as exc:
         raise PeerGoneError(f"cannot reach the peer at {address}:{port}") from exc
     try:
@@ -395,9 +426,15 @@ async def _connect(address: str, port: int, mode: int, key: bytes) -> Channel:
 
 
 # -- a new device ---------------------------------------------------------------------------
-async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPayload,
-                    interfaces: list[str], timeout: float = 5.0,
-                    progress: Callable[[str], None] | None = None) -> Any:
+async def bootstrap(
+    home: Path,
+    email: str,
+    password: str,
+    kit_payload: KitPayload,
+    interfaces: list[str],
+    timeout: float = 5.0,
+    progress: Callable[[str], None] | None = None,
+) -> Any:
     """Create this device's vault from a peer of the account found on the LAN.
 
     The peer hands over its key slot (the Kit's EAK and VK wrapped under K_unlock) and every
@@ -415,7 +452,9 @@ async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPaylo
     ak, k_pw = await asyncio.to_thread(keymod.open_account_key, kit, password)
     key = bootstrap_key(keymod.auth_secret(kit, ak, k_pw))
     if progress:
-        progress(f"Looking for a device of this account on {', '.join(interfaces)} (up to {timeout:g} s)…")
+        progress(
+            f"Looking for a device of this account on {', '.join(interfaces)} (up to {timeout:g} s)…"
+        )
     wanted = tags_around(lambda d: kit_tag(ak, kit.account_id, d))
     discovery = Discovery(interfaces, lambda props: props.get("kt", "") in wanted)
     loop = asyncio.get_running_loop()
@@ -432,47 +471,67 @@ async def bootstrap(home: Path, email: str, password: str, kit_payload: KitPaylo
                     if progress:
                         progress(f"Found a device at {address}; downloading the vault…")
                     try:
-                        slot, keys, envelopes = await _fetch(address, found.port, key, kit, ak, k_pw)
+                        slot, keys, envelopes = await _fetch(
+                            address, found.port, key, kit, ak, k_pw
+                        )
                     except (SyncError, VaultError) as exc:
                         errors.append(exc)
                         log.info("bootstrap from %s failed: %s", address, exc)
                         continue
-                    new_slot = KeySlot(slot.email or normalize_email(email), kit, slot.wrapped_vk, slot.hint)
+                    new_slot = KeySlot(
+                        slot.email or normalize_email(email), kit, slot.wrapped_vk, slot.hint
+                    )
                     vault = Vault.adopt(home, new_slot, keys, envelopes)
-                    vault.update_settings(sync={"method": "wifi", "interfaces": list(interfaces)},
-                                          last_sync=time.time(), last_sync_seq=vault.store.max_seq())
+                    vault.update_settings(
+                        sync={"method": "wifi", "interfaces": list(interfaces)},
+                        last_sync=time.time(),
+                        last_sync_seq=vault.store.max_seq(),
+                    )
                     return vault
             await discovery.wait_changed(max(0.0, min(deadline - loop.time(), 0.25)))
     finally:
         await discovery.stop()
     if any(isinstance(e, PeerAuthError) for e in errors):
-        raise PeerAuthError(f"found {len(tried)} device(s) of this account, but none accepted this Kit and "
-                            "password: was the password changed since this Kit was made? Use the newest "
-                            "Kit and password, with the other device unlocked")
+        raise PeerAuthError(
+            f"found {len(tried)} device(s) of this account, but none accepted this Kit and "
+            "password: was the password changed since this Kit was made? Use the newest "
+            "Kit and password, with the other device unlocked"
+        )
     if errors:
         raise errors[0]
-    raise SourceUnavailableError(f"no unlocked device of this account answered on {', '.join(interfaces)} "
-                                 f"within {timeout:g} s: unlock Strongroom on another device on this network "
-                                 "(with Wi-Fi sync on) and try again")
+    raise SourceUnavailableError(
+        f"no unlocked device of this account answered on {', '.join(interfaces)} "
+        f"within {timeout:g} s: unlock Strongroom on another device on this network "
+        "(with Wi-Fi sync on) and try again"
+    )
 
 
-async def _fetch(address: str, port: int, key: bytes, kit: KitPayload, ak: bytes,
-                 k_pw: bytes) -> tuple[KeySlot, UnlockedKeys, list[Envelope]]:
+async def _fetch(
+    address: str, port: int, key: bytes, kit: KitPayload, ak: bytes, k_pw: bytes
+) -> tuple[KeySlot, UnlockedKeys, list[Envelope]]:
     ch = await _connect(address, port, MODE_BOOTSTRAP, key)
     try:
         state = p.parse_state(await p.expect(ch, p.STATE))
         slot = p.parse_slot(await p.expect(ch, p.SLOT))
-        if (slot.account_id, slot.generation, slot.epoch) != (kit.account_id, state.generation, state.epoch):
+        if (slot.account_id, slot.generation, slot.epoch) != (
+            kit.account_id,
+            state.generation,
+            state.epoch,
+        ):
             raise ChannelError("the peer's key slot does not match its state")
         keymod.check_kit_against(kit, slot.account_id, slot.generation, slot.epoch)
         try:
             keys = keymod.open_vault_key(kit, ak, k_pw, slot.wrapped_vk)
         except KitError:
-            raise ChannelError("the peer's key slot does not open with this Kit and password") from None
+            raise ChannelError(
+                "the peer's key slot does not open with this Kit and password"
+            ) from None
         incoming = await p.recv_envelopes(ch)
         good, bad = p.authentic(RecordCipher(keys.account_id, keys.subkey("records")), incoming)
         if bad:
-            log.warning("skipped %d envelope(s) from the peer that do not open with this account's key", bad)
+            log.warning(
+                "skipped %d envelope(s) from the peer that do not open with this account's key", bad
+            )
         await ch.send(p.DONE)
         return slot, keys, good
     finally:

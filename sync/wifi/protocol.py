@@ -87,7 +87,10 @@ def parse_state(body: bytes) -> PeerState:
     try:
         obj = json.loads(body)
         gen, epoch, name = obj["gen"], obj["epoch"], obj["name"]
-        if not (isinstance(gen, int) and isinstance(epoch, int) and isinstance(name, str)) or len(name) > 128:
+        if (
+            not (isinstance(gen, int) and isinstance(epoch, int) and isinstance(name, str))
+            or len(name) > 128
+        ):
             raise ValueError
         return PeerState(gen, epoch, name)
     except (ValueError, KeyError, TypeError) as exc:
@@ -100,17 +103,21 @@ def refusal(mine: tuple[int, int], theirs: PeerState) -> WifiError | None:
     if theirs.generation > gen:
         return AccountResetElsewhereError(
             "account reset elsewhere: this account was reset on another device; sign in again "
-            "with the new password and Kit")
+            "with the new password and Kit"
+        )
     if theirs.generation < gen:
         return PeerBeforeResetError(
             "the other device still holds this account as it was before the account reset; sign "
-            "it in again with the new password and Kit")
+            "it in again with the new password and Kit"
+        )
     if theirs.epoch > epoch:
         return PasswordChangedElsewhereError(
-            "password changed on another device: enter the new Account Password to keep syncing")
+            "password changed on another device: enter the new Account Password to keep syncing"
+        )
     if theirs.epoch < epoch:
         return PeerOnOldPasswordError(
-            "the other device is still on the old Account Password: enter the new password there")
+            "the other device is still on the old Account Password: enter the new password there"
+        )
     return None
 
 
@@ -154,7 +161,11 @@ async def recv_summary(ch: Channel) -> Summary:
             raise ChannelError(f"unexpected message {msg_type} in a summary")
         try:
             for rid, vvs in json.loads(body):
-                if not isinstance(rid, str) or not isinstance(vvs, list) or not all(isinstance(v, str) for v in vvs):
+                if (
+                    not isinstance(rid, str)
+                    or not isinstance(vvs, list)
+                    or not all(isinstance(v, str) for v in vvs)
+                ):
                     raise ValueError
                 out.setdefault(rid, set()).update(vvs)
         except (ValueError, TypeError) as exc:

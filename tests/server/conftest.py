@@ -35,11 +35,23 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
 
 def make_config(db_target: tuple[str, str | None], tmp_path: Path, **kw: object) -> ServerConfig:
     database, schema = db_target
-    limits = kw.pop("limits", Limits(signin_account=Limit(50, 900), signin_address=Limit(500, 900),
-                                     email_account=Limit(20, 3600), email_address=Limit(100, 3600),
-                                     signup_address=Limit(500, 3600)))
-    return ServerConfig(database=database, pg_schema=schema, outbox=tmp_path / "outbox", limits=limits,  # type: ignore[arg-type]
-                        **kw)  # type: ignore[arg-type]
+    limits = kw.pop(
+        "limits",
+        Limits(
+            signin_account=Limit(50, 900),
+            signin_address=Limit(500, 900),
+            email_account=Limit(20, 3600),
+            email_address=Limit(100, 3600),
+            signup_address=Limit(500, 3600),
+        ),
+    )
+    return ServerConfig(
+        database=database,
+        pg_schema=schema,
+        outbox=tmp_path / "outbox",
+        limits=limits,  # type: ignore[arg-type]
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from vault.vault import Vault
 PASSWORD = "correct horse battery staple"
 
 
-def sign_up(url: str, home: Path, email: str = "alice@example.com", client: CloudClient | None = None) -> tuple[Vault, CloudSession]:
+def sign_up(
+    url: str, home: Path, email: str = "alice@example.com", client: CloudClient | None = None
+) -> tuple[Vault, CloudSession]:
     vault = Vault.create(home, email, PASSWORD, hint="horses")
     client = client or CloudClient(url)
     session = client.signup(vault.slot, vault.keys, vault.device, "laptop")
@@ -20,8 +22,14 @@ def sign_up(url: str, home: Path, email: str = "alice@example.com", client: Clou
     return vault, session
 
 
-def sign_in(url: str, home: Path, email: str, kit: object, password: str = PASSWORD,
-            client: CloudClient | None = None) -> tuple[Vault, CloudSession]:
+def sign_in(
+    url: str,
+    home: Path,
+    email: str,
+    kit: object,
+    password: str = PASSWORD,
+    client: CloudClient | None = None,
+) -> tuple[Vault, CloudSession]:
     client = client or CloudClient(url)
     device = "dev" + home.name[-6:].replace("-", "").replace(".", "")
     slot, keys, session = client.signin_with_kit(email, password, kit, device, "phone")  # type: ignore[arg-type]
@@ -32,7 +40,9 @@ def sign_in(url: str, home: Path, email: str, kit: object, password: str = PASSW
 
 
 def add_login(vault: Vault, title: str, password: str = "hunter2") -> str:
-    rec = new_record("login", title, {"username": "me", "password": password, "url": "https://example.com"})
+    rec = new_record(
+        "login", title, {"username": "me", "password": password, "url": "https://example.com"}
+    )
     return vault.add(rec).id
 
 

@@ -35,6 +35,7 @@ def test_signup_signin_and_two_devices_converge(server: ServerThread, tmp_path: 
     rid = next(s.id for s in a.summaries() if s.title == "Bank")
     ra, rb = a.record(rid), b.record(rid)
     from dataclasses import replace
+
     a.update(replace(ra, title="Bank A"))
     b.update(replace(rb, title="Bank B"))
     add_login(b, "Shop")
@@ -71,8 +72,12 @@ def test_prelogin_same_answer_shape_for_unknown(server: ServerThread, tmp_path: 
     unknown = client.prelogin("nobody@example.com")
     assert unknown == client.prelogin("nobody@example.com")  # stable
     assert known[0] == unknown[0] and len(known[1]) == len(unknown[1]) and known[1] != unknown[1]
-    r1 = httpx.post(f"{server.url}/v1/signin/start", json={"email": "alice@example.com", "A": "AAE="})
-    r2 = httpx.post(f"{server.url}/v1/signin/start", json={"email": "nobody@example.com", "A": "AAE="})
+    r1 = httpx.post(
+        f"{server.url}/v1/signin/start", json={"email": "alice@example.com", "A": "AAE="}
+    )
+    r2 = httpx.post(
+        f"{server.url}/v1/signin/start", json={"email": "nobody@example.com", "A": "AAE="}
+    )
     assert r1.status_code == r2.status_code == 200
     assert set(r1.json()) == set(r2.json())
     assert len(r1.content) == len(r2.content)
@@ -103,6 +108,7 @@ def test_password_change_other_device_follows(server: ServerThread, tmp_path: Pa
     assert titles(a) == titles(b) == {"One", "Two", "Three"}
     # the old Kit cannot sign in a new device any more; the new one can
     from vault.errors import KitError
+
     with pytest.raises(KitError, match="outdated"):
         client.signin_with_kit("alice@example.com", "a much newer password", old_kit, "d3", "x")
     client.signin_with_kit("alice@example.com", "a much newer password", a.slot.kit, "d3", "x")

@@ -24,8 +24,14 @@ from vault.vault import Vault
 from .helpers import PASSWORD
 
 NEW_PASSWORD = "zebra quartz 77 lantern"
-PLAIN = ["Bank of Zanzibar", "alice-login-name", "hunter2-xyz-SECRET", "zanzibar-bank.example", "my private note",
-         "taxes-2026"]
+PLAIN = [
+    "Bank of Zanzibar",
+    "alice-login-name",
+    "hunter2-xyz-SECRET",
+    "zanzibar-bank.example",
+    "my private note",
+    "taxes-2026",
+]
 
 
 def _blobs(raw: bytes) -> list[bytes]:
@@ -50,6 +56,7 @@ def _blobs(raw: bytes) -> list[bytes]:
                 out.append(base64.b64decode(v, validate=True))
             except (binascii.Error, ValueError):
                 pass
+
     walk(obj)
     return out
 
@@ -57,9 +64,15 @@ def _blobs(raw: bytes) -> list[bytes]:
 def _secrets(vault: Vault, passwords: list[str]) -> dict[str, bytes]:
     keys = vault.keys
     kit = vault.slot.kit
-    found = {"AK": keys.ak, "VK": keys.vk, "x_auth": keys.x_auth, "EAK": kit.eak,
-             "records key": keys.subkey("records"), "Kit text": kit.to_qr_text().encode(),
-             "K_pw": kdf.derive_password_key(passwords[-1], kit.salt, kit.params)}
+    found = {
+        "AK": keys.ak,
+        "VK": keys.vk,
+        "x_auth": keys.x_auth,
+        "EAK": kit.eak,
+        "records key": keys.subkey("records"),
+        "Kit text": kit.to_qr_text().encode(),
+        "K_pw": kdf.derive_password_key(passwords[-1], kit.salt, kit.params),
+    }
     for i, p in enumerate(passwords):
         found[f"password {i}"] = p.encode()
         found[f"password {i} NFKD"] = kdf.normalize_password(p)
@@ -74,18 +87,29 @@ def _assert_clean(blobs: list[bytes], secret_map: dict[str, bytes], where: str) 
             assert secret not in b, f"{name} found in {where}"
 
 
-def test_nothing_secret_leaves_the_device_or_is_stored(server: ServerThread, tmp_path: Path) -> None:
+def test_nothing_secret_leaves_the_device_or_is_stored(
+    server: ServerThread, tmp_path: Path
+) -> None:
     sent: list[tuple[str, bytes]] = []
     client = CloudClient(server.url, capture=lambda url, body: sent.append((url, body)))
     a = Vault.create(tmp_path / "a", "alice@example.com", PASSWORD, hint="")
     sa = client.signup(a.slot, a.keys, a.device, "laptop")
     save_session(a, sa)
-    a.add(new_record("login", PLAIN[0], {"username": PLAIN[1], "password": PLAIN[2], "url": f"https://{PLAIN[3]}"},
-                     notes=PLAIN[4], tags=(PLAIN[5],)))
+    a.add(
+        new_record(
+            "login",
+            PLAIN[0],
+            {"username": PLAIN[1], "password": PLAIN[2], "url": f"https://{PLAIN[3]}"},
+            notes=PLAIN[4],
+            tags=(PLAIN[5],),
+        )
+    )
     CloudSync(a, client, sa).sync_now()
     first_kit = a.slot.kit
     first = _secrets(a, [PASSWORD])
-    slot, keys, sb = client.signin_with_kit("alice@example.com", PASSWORD, a.slot.kit, "devb", "phone")
+    slot, keys, sb = client.signin_with_kit(
+        "alice@example.com", PASSWORD, a.slot.kit, "devb", "phone"
+    )
     b = Vault.adopt(tmp_path / "b", slot, keys, [])
     save_session(b, sb)
     CloudSync(b, client, sb).sync_now()
@@ -105,7 +129,9 @@ def test_nothing_secret_leaves_the_device_or_is_stored(server: ServerThread, tmp
         _assert_clean(cells, secret_map, f"table {table}")
 
 
-def test_dump_plus_password_without_account_key_opens_nothing(server: ServerThread, tmp_path: Path) -> None:
+def test_dump_plus_password_without_account_key_opens_nothing(
+    server: ServerThread, tmp_path: Path
+) -> None:
     client = CloudClient(server.url)
     a = Vault.create(tmp_path / "a", "alice@example.com", PASSWORD)
     sa = client.signup(a.slot, a.keys, a.device, "laptop")
@@ -116,7 +142,11 @@ def test_dump_plus_password_without_account_key_opens_nothing(server: ServerThre
     # column order: account_id, email, hint, plan, generation, epoch, srp_salt, verifier, kdf_m, kdf_t, kdf_p,
     # kdf_salt, wrapped_vk, ...
     account_id, generation, epoch = row[0], row[4], row[5]
-    params, salt, wrapped_vk = kdf.KdfParams(row[8], row[9], row[10]), bytes(row[11]), bytes(row[12])
+    params, salt, wrapped_vk = (
+        kdf.KdfParams(row[8], row[9], row[10]),
+        bytes(row[11]),
+        bytes(row[12]),
+    )
     k_pw = kdf.derive_password_key(PASSWORD, salt, params)  # the right password
     wrong_ak = secrets.token_bytes(16)
     kit = keymod.seal_kit(account_id, generation, epoch, params, salt, wrong_ak, k_pw)
@@ -128,7 +158,14 @@ def test_dump_plus_password_without_account_key_opens_nothing(server: ServerThre
     from vault.envelope import RecordCipher
     from vault.keys import UnlockedKeys
 
-    guess = UnlockedKeys(account_id, generation, epoch, wrong_ak, keymod._two_secret(k_pw, wrong_ak, account_id, "unlock"), b"")
+    guess = UnlockedKeys(
+        account_id,
+        generation,
+        epoch,
+        wrong_ak,
+        keymod._two_secret(k_pw, wrong_ak, account_id, "unlock"),
+        b"",
+    )
     env = Envelope.from_bytes(bytes(dump["envelopes"][0][4]))
     with pytest.raises(TamperError):
         RecordCipher(account_id, guess.subkey("records")).open(env)

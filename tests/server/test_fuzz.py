@@ -19,21 +19,69 @@ from sync.server.service import Limit, Limits
 from .conftest import make_config
 from .helpers import sign_up
 
-FIELDS = ["email", "A", "M", "challenge", "device_id", "device_name", "account_id", "hint", "credentials",
-          "generation", "epoch", "new_epoch", "since", "limit", "envelopes", "code", "kdf", "srp_salt",
-          "verifier", "kdf_salt", "wrapped_vk", "m", "t", "p"]
-ENDPOINTS = ["/v1/signup", "/v1/prelogin", "/v1/signin/start", "/v1/signin/finish", "/v1/signout",
-             "/v1/password", "/v1/sync/push", "/v1/sync/pull", "/v1/hint", "/v1/reset/request",
-             "/v1/reset/setup-info", "/v1/reset/complete"]
+FIELDS = [
+    "email",
+    "A",
+    "M",
+    "challenge",
+    "device_id",
+    "device_name",
+    "account_id",
+    "hint",
+    "credentials",
+    "generation",
+    "epoch",
+    "new_epoch",
+    "since",
+    "limit",
+    "envelopes",
+    "code",
+    "kdf",
+    "srp_salt",
+    "verifier",
+    "kdf_salt",
+    "wrapped_vk",
+    "m",
+    "t",
+    "p",
+]
+ENDPOINTS = [
+    "/v1/signup",
+    "/v1/prelogin",
+    "/v1/signin/start",
+    "/v1/signin/finish",
+    "/v1/signout",
+    "/v1/password",
+    "/v1/sync/push",
+    "/v1/sync/pull",
+    "/v1/hint",
+    "/v1/reset/request",
+    "/v1/reset/setup-info",
+    "/v1/reset/complete",
+]
 
 b64s = st.binary(max_size=80).map(lambda b: base64.b64encode(b).decode())
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70), st.text(max_size=40),
-                    b64s, st.just("alice@example.com"), st.floats(allow_nan=False, allow_infinity=False))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.sampled_from(FIELDS), inner, max_size=6)),
-                      max_leaves=12)
-bodies = st.one_of(st.dictionaries(st.sampled_from(FIELDS), values, max_size=8), values,
-                   st.binary(max_size=60).map(lambda b: b))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=40),
+    b64s,
+    st.just("alice@example.com"),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELDS), inner, max_size=6)
+    ),
+    max_leaves=12,
+)
+bodies = st.one_of(
+    st.dictionaries(st.sampled_from(FIELDS), values, max_size=8),
+    values,
+    st.binary(max_size=60).map(lambda b: b),
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +102,9 @@ def _check(r: httpx.Response) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(ENDPOINTS), body=bodies, auth=st.booleans())
-def test_fuzz_json_endpoints(fuzz_server: tuple[httpx.Client, str], path: str, body: Any, auth: bool) -> None:
+def test_fuzz_json_endpoints(
+    fuzz_server: tuple[httpx.Client, str], path: str, body: Any, auth: bool
+) -> None:
     http, token = fuzz_server
     headers = {"Authorization": f"Bearer {token}"} if auth else {}
     if isinstance(body, bytes):
@@ -65,14 +115,21 @@ def test_fuzz_json_endpoints(fuzz_server: tuple[httpx.Client, str], path: str, b
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(segment=st.text(min_size=1, max_size=30).filter(lambda s: "/" not in s and "?" not in s and "#" not in s),
-       method=st.sampled_from(["GET", "POST", "DELETE"]))
+@given(
+    segment=st.text(min_size=1, max_size=30).filter(
+        lambda s: "/" not in s and "?" not in s and "#" not in s
+    ),
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+)
 def test_fuzz_paths(fuzz_server: tuple[httpx.Client, str], segment: str, method: str) -> None:
     http, token = fuzz_server
     seg = quote(segment, safe="")
     for path in (f"/reset/{seg}", f"/v1/devices/{seg}"):
-        _check(http.request(method, path, headers={"Authorization": f"Bearer {token}"},
-                             content=b"confirm=wipe"))
+        _check(
+            http.request(
+                method, path, headers={"Authorization": f"Bearer {token}"}, content=b"confirm=wipe"
+            )
+        )
 
 
 def test_openapi_served(fuzz_server: tuple[httpx.Client, str], tmp_path: Path) -> None:

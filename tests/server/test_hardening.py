@@ -19,9 +19,15 @@ from .conftest import make_config
 from .helpers import add_login, sign_in, sign_up, titles
 
 
-def test_signin_rate_limit_per_account_and_address(db_target: tuple[str, str | None], tmp_path: Path) -> None:
-    limits = Limits(signin_account=Limit(4, 900), signin_address=Limit(10, 900), email_account=Limit(2, 3600),
-                    email_address=Limit(100, 3600))
+def test_signin_rate_limit_per_account_and_address(
+    db_target: tuple[str, str | None], tmp_path: Path
+) -> None:
+    limits = Limits(
+        signin_account=Limit(4, 900),
+        signin_address=Limit(10, 900),
+        email_account=Limit(2, 3600),
+        email_address=Limit(100, 3600),
+    )
     with ServerThread(make_config(db_target, tmp_path, limits=limits)) as server:
         sign_up(server.url, tmp_path / "a")
         client = CloudClient(server.url)
@@ -47,9 +53,14 @@ def test_signin_rate_limit_per_account_and_address(db_target: tuple[str, str | N
 
 
 def test_request_size_limits(db_target: tuple[str, str | None], tmp_path: Path) -> None:
-    with ServerThread(make_config(db_target, tmp_path, max_body=200_000, max_small_body=4096)) as server:
-        r = httpx.post(f"{server.url}/v1/prelogin", content=b"{" + b" " * 10_000 + b"}",
-                       headers={"content-type": "application/json"})
+    with ServerThread(
+        make_config(db_target, tmp_path, max_body=200_000, max_small_body=4096)
+    ) as server:
+        r = httpx.post(
+            f"{server.url}/v1/prelogin",
+            content=b"{" + b" " * 10_000 + b"}",
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 413 and r.json()["error"] == "too_large"
 
         def chunks():  # no Content-Length: counted while streaming
@@ -59,8 +70,14 @@ def test_request_size_limits(db_target: tuple[str, str | None], tmp_path: Path) 
         r = httpx.post(f"{server.url}/v1/prelogin", content=chunks())
         assert r.status_code == 413
         _, s = sign_up(server.url, tmp_path / "a")
-        big = {"generation": 1, "epoch": 1, "envelopes": [base64.b64encode(b"x" * 300_000).decode()]}
-        r = httpx.post(f"{server.url}/v1/sync/push", json=big, headers={"Authorization": f"Bearer {s.token}"})
+        big = {
+            "generation": 1,
+            "epoch": 1,
+            "envelopes": [base64.b64encode(b"x" * 300_000).decode()],
+        }
+        r = httpx.post(
+            f"{server.url}/v1/sync/push", json=big, headers={"Authorization": f"Bearer {s.token}"}
+        )
         assert r.status_code == 413
 
 
@@ -81,8 +98,11 @@ def test_accounts_are_isolated(server: ServerThread, tmp_path: Path) -> None:
     # B cannot sign out A's device, and a forged token is refused
     with pytest.raises(Exception, match="no such device"):
         client.signout_device(sb, a.device)
-    r = httpx.post(f"{server.url}/v1/sync/pull", json={"generation": 1, "since": 0},
-                   headers={"Authorization": "Bearer " + sa.token[:-2] + "xx"})
+    r = httpx.post(
+        f"{server.url}/v1/sync/pull",
+        json={"generation": 1, "since": 0},
+        headers={"Authorization": "Bearer " + sa.token[:-2] + "xx"},
+    )
     assert r.status_code == 401
 
 
@@ -113,7 +133,9 @@ def test_email_by_real_smtp(db_target: tuple[str, str | None], tmp_path: Path) -
     try:
         config = make_config(db_target, tmp_path, smtp_url=f"smtp://127.0.0.1:{port}")
         with ServerThread(config) as server:
-            a, _ = sign_up(server.url, tmp_path / "a")  # first sign-in of a device: "new device" email
+            a, _ = sign_up(
+                server.url, tmp_path / "a"
+            )  # first sign-in of a device: "new device" email
             CloudClient(server.url).request_hint("alice@example.com")
             deadline = time.monotonic() + 5
             while len(inbox.messages) < 2 and time.monotonic() < deadline:

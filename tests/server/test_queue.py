@@ -55,7 +55,9 @@ def test_incremental_and_paged_pull(server: ServerThread, tmp_path: Path) -> Non
     b, _ = sign_in(server.url, tmp_path / "b", "alice@example.com", a.slot.kit)
     assert len(titles(b)) == 26
     c_home = tmp_path / "c"
-    slot, keys, sc = client.signin_with_kit("alice@example.com", "correct horse battery staple", a.slot.kit, "devc", "c")
+    slot, keys, sc = client.signin_with_kit(
+        "alice@example.com", "correct horse battery staple", a.slot.kit, "devc", "c"
+    )
     c = Vault.adopt(c_home, slot, keys, [])
     CloudSync(c, client, sc).sync_now(progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1]

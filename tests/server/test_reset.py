@@ -32,7 +32,11 @@ def outbox(config: ServerConfig) -> list[Message]:
 
 
 def body(msg: Message) -> str:
-    part = msg.get_payload(decode=True) if not msg.is_multipart() else msg.get_payload()[0].get_payload(decode=True)
+    part = (
+        msg.get_payload(decode=True)
+        if not msg.is_multipart()
+        else msg.get_payload()[0].get_payload(decode=True)
+    )
     assert isinstance(part, bytes)
     return part.decode()
 
@@ -55,7 +59,13 @@ def test_reset_walkthrough(server: ServerThread, config: ServerConfig, tmp_path:
     page = httpx.get(url)
     assert page.status_code == 200
     text = page.text
-    for words in ("wipes", "every record stored in the cloud", "keeps", "plan", "never sees a password"):
+    for words in (
+        "wipes",
+        "every record stored in the cloud",
+        "keeps",
+        "plan",
+        "never sees a password",
+    ):
         assert words in text
     # submitting without ticking the box changes nothing
     refused = httpx.post(url, data={})
@@ -77,7 +87,9 @@ def test_reset_walkthrough(server: ServerThread, config: ServerConfig, tmp_path:
     assert envs
 
     # the person chooses a new password in the app, with the setup code
-    slot, keys, session = client.complete_reset("alice@example.com", code, "brand new password", "", "devc", "c")
+    slot, keys, session = client.complete_reset(
+        "alice@example.com", code, "brand new password", "", "devc", "c"
+    )
     assert slot.account_id == a.slot.account_id and slot.generation == 2 and keys.generation == 2
     c = Vault.adopt(tmp_path / "c", slot, keys, [])
     save_session(c, session)
@@ -90,7 +102,9 @@ def test_reset_walkthrough(server: ServerThread, config: ServerConfig, tmp_path:
     # the pre-reset Kit is refused; the new one signs in
     with pytest.raises(KitError):
         client.signin_with_kit("alice@example.com", PASSWORD, old_kit, "devd", "d")
-    d, _ = sign_in(server.url, tmp_path / "d", "alice@example.com", c.slot.kit, "brand new password")
+    d, _ = sign_in(
+        server.url, tmp_path / "d", "alice@example.com", c.slot.kit, "brand new password"
+    )
     assert titles(d) == {"Fresh"}
     assert client.status(session)["plan"] == "free"
 
@@ -104,5 +118,8 @@ def test_expired_and_unknown_links(db_target: tuple[str, str | None], tmp_path: 
         link = re.search(r"/reset/(\S+)", body(mail))
         assert link
         assert httpx.get(f"{server.url}/reset/{link.group(1)}").status_code == 410
-        assert httpx.post(f"{server.url}/reset/{link.group(1)}", data={"confirm": "wipe"}).status_code == 410
+        assert (
+            httpx.post(f"{server.url}/reset/{link.group(1)}", data={"confirm": "wipe"}).status_code
+            == 410
+        )
         assert httpx.get(f"{server.url}/reset/made-up-token").status_code == 410

@@ -37,4 +37,9 @@ def test_salt_with_leading_zero_byte() -> None:
 
 def test_zero_a_is_refused() -> None:
     salt, verifier = srp6a.new_verifier("a@example.com", b"k" * 32)
-    assert srp6a.server_challenge("a@example.com", salt, verifier, b"\0" * 512, srp6a.new_server_secret()) is None
+    assert (
+        srp6a.server_challenge(
+            "a@example.com", salt, verifier, b"\0" * 512, srp6a.new_server_secret()
+        )
+        is None
+    )

@@ -9,7 +9,23 @@ from sync.server.storage import SCHEMA_VERSION, Account, Storage
 
 
 def _acct(email: str = "a@example.com", account_id: str = "ABCDEFGHJK") -> Account:
-    return Account(account_id, email, "", "free", 1, 1, b"s" * 16, b"v" * 512, 256, 1, 1, b"k" * 16, b"w" * 60, 0, 0)
+    return Account(
+        account_id,
+        email,
+        "",
+        "free",
+        1,
+        1,
+        b"s" * 16,
+        b"v" * 512,
+        256,
+        1,
+        1,
+        b"k" * 16,
+        b"w" * 60,
+        0,
+        0,
+    )
 
 
 def test_migrations_apply_once_and_reopen(db_target: tuple[str, str | None]) -> None:
@@ -31,7 +47,9 @@ def test_migrations_apply_once_and_reopen(db_target: tuple[str, str | None]) -> 
 def test_newer_schema_is_refused(db_target: tuple[str, str | None]) -> None:
     db = Storage(*db_target)
     with db.tx() as t:
-        t.run("INSERT INTO schema_migrations (version, applied) VALUES (?, 0)", (SCHEMA_VERSION + 1,))
+        t.run(
+            "INSERT INTO schema_migrations (version, applied) VALUES (?, 0)", (SCHEMA_VERSION + 1,)
+        )
     db.close()
     with pytest.raises(StorageError, match="newer than this build"):
         Storage(*db_target)

@@ -22,12 +22,42 @@ S, T = FieldKind.SECRET, FieldKind.TEXT
 
 #: (id, type, title, fields, tags, favourite, modified offset in seconds)
 ROWS: list[tuple[str, str, str, list[tuple[str, FieldKind, str]], tuple[str, ...], bool, int]] = [
-    ("0000000000000001", "login", "Amazon", [("username", T, "ann"), ("password", S, "amz-pw")], ("shopping",), False, 5),
-    ("0000000000000002", "bank-account", "Bank of Mars", [("bank", T, "Mars Bank")], ("finance",), True, 1),
-    ("0000000000000003", "login", "GitHub", [("username", T, "ann"), ("password", S, "gh-pw"),
-                                             ("Recovery code", S, "rc-7781-4410")], ("work",), True, 9),
-    ("0000000000000004", "login", "Gmail", [("username", T, "ann@gmail.com"), ("password", S, "gm-pw")],
-     ("work", "personal"), False, 3),
+    (
+        "0000000000000001",
+        "login",
+        "Amazon",
+        [("username", T, "ann"), ("password", S, "amz-pw")],
+        ("shopping",),
+        False,
+        5,
+    ),
+    (
+        "0000000000000002",
+        "bank-account",
+        "Bank of Mars",
+        [("bank", T, "Mars Bank")],
+        ("finance",),
+        True,
+        1,
+    ),
+    (
+        "0000000000000003",
+        "login",
+        "GitHub",
+        [("username", T, "ann"), ("password", S, "gh-pw"), ("Recovery code", S, "rc-7781-4410")],
+        ("work",),
+        True,
+        9,
+    ),
+    (
+        "0000000000000004",
+        "login",
+        "Gmail",
+        [("username", T, "ann@gmail.com"), ("password", S, "gm-pw")],
+        ("work", "personal"),
+        False,
+        3,
+    ),
     ("0000000000000005", "passport", "Passport", [], (), False, 7),
     ("0000000000000006", "wifi", "Wi-Fi at home", [], ("personal",), False, 2),
     ("0000000000000007", "note", "Door codes", [], (), False, 8),
@@ -35,10 +65,25 @@ ROWS: list[tuple[str, str, str, list[tuple[str, FieldKind, str]], tuple[str, ...
 TITLES = sorted((r[2] for r in ROWS), key=str.lower)
 
 
-def record(rid: str, type_: str, title: str, fields: list[tuple[str, FieldKind, str]], tags: tuple[str, ...] = (),
-           favorite: bool = False, offset: int = 0) -> Record:
-    return Record(rid, type_, title, tuple(Field(n, k, v) for n, k, v in fields), tags=tags, favorite=favorite,
-                  created=T0, modified=T0 + offset)
+def record(
+    rid: str,
+    type_: str,
+    title: str,
+    fields: list[tuple[str, FieldKind, str]],
+    tags: tuple[str, ...] = (),
+    favorite: bool = False,
+    offset: int = 0,
+) -> Record:
+    return Record(
+        rid,
+        type_,
+        title,
+        tuple(Field(n, k, v) for n, k, v in fields),
+        tags=tags,
+        favorite=favorite,
+        created=T0,
+        modified=T0 + offset,
+    )
 
 
 def make_home(home: Path, extra: list[Record] | None = None) -> Path:
@@ -56,8 +101,11 @@ async def unlocked_list(pilot: Any, app: StrongroomApp) -> RecordList:
     await until(pilot, lambda: bool(app.screen.query("#password")), what="the password field")
     await typed(pilot, PW)
     await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, RecordListScreen) and app.screen.index is not None,
-                what="the record list")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, RecordListScreen) and app.screen.index is not None,
+        what="the record list",
+    )
     lst = app.screen.query_one(RecordList)
     await until(pilot, lambda: len(lst.rows) >= len(ROWS), what="every row")
     return lst

@@ -66,7 +66,11 @@ async def test_unlocked_agent_opens_the_app_without_a_password(env: dict[str, st
     async with app.run_test(size=SIZE) as pilot:
         await on_screen(pilot, RecordListScreen)  # no key pressed
         assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
-        assert app.vault is not None and app.vault.detail(app.vault.find("GitHub")).record.field("password").value == "gh-secret"
+        assert (
+            app.vault is not None
+            and app.vault.detail(app.vault.find("GitHub")).record.field("password").value
+            == "gh-secret"
+        )
 
 
 async def test_ctrl_l_in_the_app_locks_the_agent(env: dict[str, str]) -> None:
@@ -92,7 +96,9 @@ async def test_the_apps_idle_lock_locks_the_agent_too(env: dict[str, str]) -> No
     app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
     async with app.run_test(size=SIZE) as pilot:
         await on_screen(pilot, RecordListScreen)
-        app._last_input = time.monotonic() - 24 * 3600  # idle a day: longer than any auto-lock minutes
+        app._last_input = (
+            time.monotonic() - 24 * 3600
+        )  # idle a day: longer than any auto-lock minutes
         app._check_idle()
         await on_screen(pilot, LockScreen)
         for _ in range(40):
@@ -110,14 +116,18 @@ async def test_strongroom_lock_locks_the_open_app(env: dict[str, str]) -> None:
         await on_screen(pilot, RecordListScreen)
         await pilot.pause(0.5)  # the app is watching the agent
         assert _cli(env, "lock").returncode == 0
-        took = await on_screen(pilot, LockScreen, seconds=3.0)  # ~0.2-0.5 s; slack for a loaded machine
+        took = await on_screen(
+            pilot, LockScreen, seconds=3.0
+        )  # ~0.2-0.5 s; slack for a loaded machine
         print(f"app locked {took:.2f} s after `strongroom lock` returned")
         assert app.vault is None and took < 3.0
         await pilot.pause(0.5)
         assert isinstance(app.screen, LockScreen)  # and stays locked: no keys to take any more
 
 
-async def test_strongroom_lock_also_locks_an_app_unlocked_with_its_password(env: dict[str, str]) -> None:
+async def test_strongroom_lock_also_locks_an_app_unlocked_with_its_password(
+    env: dict[str, str],
+) -> None:
     app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
     async with app.run_test(size=SIZE) as pilot:
         await on_screen(pilot, LockScreen)
@@ -135,7 +145,9 @@ async def test_the_agents_idle_timeout_locks_the_app(env: dict[str, str]) -> Non
     app = StrongroomApp(home=Path(env["STRONGROOM_HOME"]))
     async with app.run_test(size=SIZE) as pilot:
         await on_screen(pilot, RecordListScreen)
-        await on_screen(pilot, LockScreen, seconds=8.0)  # 2 s idle + the agent's 1 s tick + the link
+        await on_screen(
+            pilot, LockScreen, seconds=8.0
+        )  # 2 s idle + the agent's 1 s tick + the link
         assert app.vault is None
 
 
@@ -154,7 +166,9 @@ async def test_killed_agent_leaves_the_app_working(env: dict[str, str]) -> None:
         assert isinstance(app.screen, LockScreen)
 
 
-async def test_app_started_after_the_agent_was_killed_asks_for_the_password(env: dict[str, str]) -> None:
+async def test_app_started_after_the_agent_was_killed_asks_for_the_password(
+    env: dict[str, str],
+) -> None:
     pid = _unlock_agent(env)
     os.kill(pid, signal.SIGKILL)  # leaves its socket file behind: connecting is refused
     time.sleep(0.2)

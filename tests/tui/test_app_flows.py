@@ -22,8 +22,14 @@ SIZE = (100, 30)
 def vault_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
     v = Vault.create(home, "ann@example.com", PW)
-    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret",
-                                         "totp": "JBSWY3DPEHPK3PXP"}, tags=("work",)))
+    v.add(
+        new_record(
+            "login",
+            "GitHub",
+            {"username": "ann", "password": "gh-secret", "totp": "JBSWY3DPEHPK3PXP"},
+            tags=("work",),
+        )
+    )
     v.add(new_record("login", "Gmail", {"username": "ann@gmail.com", "password": "mail-secret"}))
     v.add(new_record("note", "Door codes", notes="front 1234"))
     v.close()
@@ -32,7 +38,9 @@ def vault_home(tmp_path: Path) -> Path:
 
 async def _titles_become(pilot, lst: RecordList, titles: list[str]) -> None:  # type: ignore[no-untyped-def]
     """The list reloads in a worker after an edit: wait for it to show `titles`."""
-    await until(pilot, lambda: [r.title for r in lst.rows] == titles, what=f"the list to show {titles}")
+    await until(
+        pilot, lambda: [r.title for r in lst.rows] == titles, what=f"the list to show {titles}"
+    )
 
 
 async def _enter_password(pilot, password: str = PW) -> None:  # type: ignore[no-untyped-def]
@@ -98,7 +106,9 @@ async def test_wrong_password_then_unlock_and_search(vault_home: Path) -> None:
             await pilot.pause(0.05)
             if not lst.rows:
                 break
-        assert "No records match “nothing-like-this”" in str(app.screen.query_one("#empty").render())
+        assert "No records match “nothing-like-this”" in str(
+            app.screen.query_one("#empty").render()
+        )
 
 
 async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) -> None:

@@ -23,7 +23,9 @@ async def test_opening_a_damaged_record_explains_and_returns_to_the_list(home: P
     v.close()
     db = sqlite3.connect(home / "vault.db")
     blob = db.execute("SELECT body FROM versions WHERE record_id=?", (broken.id,)).fetchone()[0]
-    db.execute("UPDATE versions SET body=? WHERE record_id=?", (bytes([blob[0] ^ 1]) + blob[1:], broken.id))
+    db.execute(
+        "UPDATE versions SET body=? WHERE record_id=?", (bytes([blob[0] ^ 1]) + blob[1:], broken.id)
+    )
     db.execute("DELETE FROM cache")
     db.commit()
     db.close()

@@ -20,9 +20,15 @@ PW = "edit test password"
 async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> None:
     v = Vault.create(home, "ann@example.com", PW)
     rec = new_record("login", "Bank", {"username": "ann", "password": "pw-1"})
-    rec = replace(rec, fields=rec.fields + (Field("PIN", FieldKind.SECRET, "4321"),
-                                            Field("Security answer", FieldKind.TEXT, "Rex"),
-                                            Field("password", FieldKind.SECRET, "old-second-password")))
+    rec = replace(
+        rec,
+        fields=rec.fields
+        + (
+            Field("PIN", FieldKind.SECRET, "4321"),
+            Field("Security answer", FieldKind.TEXT, "Rex"),
+            Field("password", FieldKind.SECRET, "old-second-password"),
+        ),
+    )
     v.add(rec)
     v.close()
     app = StrongroomApp(home=home)
@@ -42,5 +48,9 @@ async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> N
     v.unlock(PW)
     saved = v.record(v.find("Bank"))
     assert [(f.name, f.value) for f in saved.fields] == [
-        ("username", "ann"), ("password", "pw-1"), ("PIN", "4329"), ("Security answer", "Rex"),
-        ("password", "old-second-password")]
+        ("username", "ann"),
+        ("password", "pw-1"),
+        ("PIN", "4329"),
+        ("Security answer", "Rex"),
+        ("password", "old-second-password"),
+    ]

@@ -34,7 +34,9 @@ async def test_typing_into_a_form_field_keeps_the_app_unlocked(vault_home: Path)
             await pilot.pause(0.05)
         await pilot.press("tab")  # into a text field
         assert isinstance(app.focused, Input)
-        long_ago = time.monotonic() - 3600  # not 0.0: monotonic() counts from boot, which may be minutes ago
+        long_ago = (
+            time.monotonic() - 3600
+        )  # not 0.0: monotonic() counts from boot, which may be minutes ago
         app._last_input = long_ago
         await pilot.press("a")
         assert app._last_input > long_ago, "a key typed into an Input must reset the idle timer"

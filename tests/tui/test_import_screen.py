@@ -30,7 +30,9 @@ from vault.vault import Vault
 PW = "import test password"
 SIZE = (100, 30)
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
-BITWARDEN_NEW = 7  # every readable entry of the fixture (the two "Fastmail" logins differ in username)
+BITWARDEN_NEW = (
+    7  # every readable entry of the fixture (the two "Fastmail" logins differ in username)
+)
 
 
 @pytest.fixture
@@ -82,11 +84,16 @@ async def _preview(pilot: Any, app: StrongroomApp, name: str) -> ImportScreen:
     await pilot.press("enter")
     await pilot.pause(0.1)
     await pilot.press("enter")
-    await until(pilot, lambda: screen.preview is not None or "Cannot import" in _text(screen, "#import-status"))
+    await until(
+        pilot,
+        lambda: screen.preview is not None or "Cannot import" in _text(screen, "#import-status"),
+    )
     return screen
 
 
-async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_home: Path, workdir: Path) -> None:
+async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(
+    vault_home: Path, workdir: Path
+) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _preview(pilot, app, "bw.json")
@@ -114,7 +121,9 @@ async def test_bitwarden_import_preview_confirm_then_reimport_skips_all(vault_ho
     assert len(_titles(vault_home)) == 1 + BITWARDEN_NEW
 
 
-async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(vault_home: Path, workdir: Path) -> None:
+async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(
+    vault_home: Path, workdir: Path
+) -> None:
     n = 2_000
     (workdir / "big.json").write_text(json.dumps(bitwarden_doc(n)), encoding="utf-8")
     app = StrongroomApp(home=vault_home)
@@ -139,7 +148,9 @@ async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(vau
     assert len(_titles(vault_home)) == n + 1
 
 
-async def test_truncated_file_is_refused_by_name_and_vault_unchanged(vault_home: Path, workdir: Path) -> None:
+async def test_truncated_file_is_refused_by_name_and_vault_unchanged(
+    vault_home: Path, workdir: Path
+) -> None:
     data = (DATA / "bitwarden.json").read_bytes()
     (workdir / "cut.json").write_bytes(data[: len(data) * 2 // 3])
     app = StrongroomApp(home=vault_home)
@@ -212,7 +223,9 @@ async def test_tab_completes_a_folder(vault_home: Path, workdir: Path) -> None:
         assert not field.has_focus
 
 
-async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: Path, workdir: Path) -> None:
+async def test_export_confirms_plaintext_writes_0600_that_reimports(
+    vault_home: Path, workdir: Path
+) -> None:
     app = StrongroomApp(home=vault_home, kit_dir=workdir)
     async with app.run_test(size=SIZE) as pilot:
         await _open_import(pilot, app)
@@ -225,7 +238,11 @@ async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: 
         await until(pilot, lambda: isinstance(app.screen, ExportScreen))
         await pilot.press("enter")  # json, the first format
         field = app.screen.query_one("#export-path", PathInput)
-        assert field.has_focus and field.value.startswith(str(workdir)) and field.value.endswith(".json")
+        assert (
+            field.has_focus
+            and field.value.startswith(str(workdir))
+            and field.value.endswith(".json")
+        )
         await pilot.press("ctrl+u")  # clear the default name
         await typed(pilot, "out.json")
         await pilot.press("enter")
@@ -239,7 +256,9 @@ async def test_export_confirms_plaintext_writes_0600_that_reimports(vault_home: 
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     other = Vault.create(workdir / "other", "bob@example.com", PW)
     result = import_report(other, read_file("strongroom-json", out))
-    assert [r.title for r in result.added] == ["GitHub"] and result.added[0].value("password") == "gh-secret"
+    assert [r.title for r in result.added] == ["GitHub"] and result.added[0].value(
+        "password"
+    ) == "gh-secret"
     other.close()
 
 
@@ -270,8 +289,12 @@ def test_import_preview_snapshot(snap_compare: Any, vault_home: Path, workdir: P
 
 def test_export_confirmation_snapshot(snap_compare: Any, vault_home: Path, workdir: Path) -> None:
     async def run(pilot: Any) -> None:
-        await _open_import(pilot, pilot.app)  # over this screen: the export screen's default name holds today's date
-        pilot.app.push_screen(PlaintextConfirmScreen(Path("/home/ann/strongroom-export-2026-11-29.json"), True))
+        await _open_import(
+            pilot, pilot.app
+        )  # over this screen: the export screen's default name holds today's date
+        pilot.app.push_screen(
+            PlaintextConfirmScreen(Path("/home/ann/strongroom-export-2026-11-29.json"), True)
+        )
         await pilot.pause(0.3)
 
     assert snap_compare(StrongroomApp(home=vault_home), run_before=run, terminal_size=SIZE)

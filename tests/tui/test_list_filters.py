@@ -37,7 +37,10 @@ async def test_filter_by_type_then_tag_then_favourites_with_counts(home: Path) -
         assert text_of(app, "#counts").strip() == f"2 of {ALL} records · Login · tagged “work”"
         await pilot.press("f")
         await until(pilot, lambda: titles(lst) == ["GitHub"])
-        assert text_of(app, "#counts").strip() == f"1 of {ALL} records · Login · tagged “work” · favourites"
+        assert (
+            text_of(app, "#counts").strip()
+            == f"1 of {ALL} records · Login · tagged “work” · favourites"
+        )
         await pilot.press("t", "home", "enter")  # all types again; tag and favourites stay
         await until(pilot, lambda: titles(lst) == ["GitHub"])
         await pilot.press("g", "escape")  # Esc keeps the filter as it was
@@ -58,8 +61,21 @@ async def test_sort_by_recently_changed_then_type_then_title(home: Path) -> None
         await until(pilot, lambda: titles(lst) == by_change)
         assert text_of(app, "#counts").strip() == f"{ALL} of {ALL} records · by recently changed"
         await pilot.press("o")  # by type label, then title
-        await until(pilot, lambda: titles(lst) == [
-            "Bank of Mars", "Amazon", "GitHub", "Gmail", "Door codes", "Passport", "Wi-Fi at home"])
+        await until(
+            pilot,
+            lambda: (
+                titles(lst)
+                == [
+                    "Bank of Mars",
+                    "Amazon",
+                    "GitHub",
+                    "Gmail",
+                    "Door codes",
+                    "Passport",
+                    "Wi-Fi at home",
+                ]
+            ),
+        )
         await pilot.press("g", "end", "enter")  # a filter keeps the sort
         await until(pilot, lambda: titles(lst) == ["GitHub", "Gmail"])
         await pilot.press("x", "o")
@@ -69,8 +85,13 @@ async def test_sort_by_recently_changed_then_type_then_title(home: Path) -> None
         await typed(pilot, "a")  # a search keeps the chosen sort within its groups
         await pilot.press("enter", "o")
         # "Amazon" starts with it, the rest contain it (title, username or tags), newest first
-        await until(pilot, lambda: titles(lst) == ["Amazon", "GitHub", "Passport", "Gmail",
-                                                           "Wi-Fi at home", "Bank of Mars"])
+        await until(
+            pilot,
+            lambda: (
+                titles(lst)
+                == ["Amazon", "GitHub", "Passport", "Gmail", "Wi-Fi at home", "Bank of Mars"]
+            ),
+        )
 
 
 async def test_empty_states_say_what_hides_the_records(home: Path, tmp_path: Path) -> None:
@@ -85,15 +106,19 @@ async def test_empty_states_say_what_hides_the_records(home: Path, tmp_path: Pat
         await pilot.press("escape")
         await until(pilot, lambda: len(lst.rows) == ALL)
         assert text_of(app, "#empty") == ""
-        await pilot.press("t", "down", "down", "down", "enter", "g", "end", "enter")  # notes tagged work
+        await pilot.press(
+            "t", "down", "down", "down", "enter", "g", "end", "enter"
+        )  # notes tagged work
         await until(pilot, lambda: not lst.rows)
         assert text_of(app, "#empty") == "No Note records tagged “work”. x clears the filters."
         await pilot.press("slash")
         await typed(pilot, "door")
         await pilot.press("enter")
         await until(pilot, lambda: "match" in text_of(app, "#empty"))
-        assert text_of(app, "#empty") == ("No Note records tagged “work” match “door”. "
-                                          "Esc clears the search · x clears the filters.")
+        assert text_of(app, "#empty") == (
+            "No Note records tagged “work” match “door”. "
+            "Esc clears the search · x clears the filters."
+        )
         await pilot.press("x")
         await until(pilot, lambda: titles(lst) == ["Door codes"])
     empty = make_home(tmp_path / "no-favourites")
@@ -120,10 +145,12 @@ async def test_filters_and_sort_from_the_command_palette(home: Path) -> None:
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
         lst = await unlocked_list(pilot, app)
-        for command, expected in (("Show tag: personal", ["Gmail", "Wi-Fi at home"]),
-                                  ("Sort by recently changed", ["Gmail", "Wi-Fi at home"]),
-                                  ("Show type: Wi-Fi", ["Wi-Fi at home"]),
-                                  ("Clear filters", TITLES)):
+        for command, expected in (
+            ("Show tag: personal", ["Gmail", "Wi-Fi at home"]),
+            ("Sort by recently changed", ["Gmail", "Wi-Fi at home"]),
+            ("Show type: Wi-Fi", ["Wi-Fi at home"]),
+            ("Clear filters", TITLES),
+        ):
             await pilot.press("ctrl+p")
             await pilot.pause(0.2)
             await typed(pilot, command)

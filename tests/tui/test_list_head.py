@@ -31,7 +31,7 @@ def _assert_prefix(v: Vault) -> list[str]:
     head = v.summary_head()
     assert head is not None
     full = sorted(v.summaries(), key=title_key)
-    assert head.rows == full[:len(head.rows)]
+    assert head.rows == full[: len(head.rows)]
     assert head.total in (None, len(full))
     return [s.title for s in head.rows]
 
@@ -48,7 +48,9 @@ def test_head_is_the_first_rows_in_title_order(home: Path) -> None:
 def test_head_follows_edits_deletes_and_additions_made_since_it_was_written(home: Path) -> None:
     v = _vault(home, HEAD_ROWS + 50)
     ids = {s.title: s.id for s in v.summaries()}
-    v.update(replace(v.record(ids["Site 0240"]), title="AAA moved to the top"))  # from outside into the head
+    v.update(
+        replace(v.record(ids["Site 0240"]), title="AAA moved to the top")
+    )  # from outside into the head
     v.delete(ids["Site 0000"])
     v.update(replace(v.record(ids["Site 0001"]), title="Site 9999"))  # leaves the head
     v.add(new_record("note", "Site 0002b"))
@@ -69,7 +71,13 @@ def test_small_vault_head_stays_complete_and_counted(home: Path) -> None:
     v = _reopened(home)
     head = v.summary_head()
     assert head is not None and head.total == 5
-    assert [s.title for s in head.rows] == ["New", "Site 0000", "Site 0001", "Site 0002", "Site 0004"]
+    assert [s.title for s in head.rows] == [
+        "New",
+        "Site 0000",
+        "Site 0001",
+        "Site 0002",
+        "Site 0004",
+    ]
 
 
 def test_too_many_changes_or_a_damaged_head_mean_load_everything(home: Path) -> None:

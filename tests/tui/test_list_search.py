@@ -25,7 +25,9 @@ EXTRA = [
 
 
 def summary_of(r: Record) -> Summary:
-    return Summary(r.id, r.display_title, r.type, r.username, r.url, r.tags, r.favorite, r.modified, False)
+    return Summary(
+        r.id, r.display_title, r.type, r.username, r.url, r.tags, r.favorite, r.modified, False
+    )
 
 
 @pytest.fixture
@@ -48,7 +50,9 @@ async def test_exact_then_prefix_then_contains_then_fuzzy(home: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen))
         assert "Amazon" in text_of(app, "#detail").splitlines()[0]
         await pilot.press("escape", "g")  # filters apply to every group, similar ones too
-        await pilot.press("end", "up", "enter")  # "shopping" (All tags, finance, personal, shopping, work)
+        await pilot.press(
+            "end", "up", "enter"
+        )  # "shopping" (All tags, finance, personal, shopping, work)
         await until(pilot, lambda: titles(lst) == ["Amazon", "Amazn Prime"])
 
 
@@ -63,11 +67,16 @@ def test_a_typo_still_finds_the_record_after_the_plain_matches() -> None:
     assert index.matches("amzon") == []
     assert "Amazon" in [s.title for s in index.search("amzon")]
     plain = index.matches("amaz")
-    assert [s.title for s in index.search("amaz")][:len(plain)] == [s.title for s in plain]
+    assert [s.title for s in index.search("amaz")][: len(plain)] == [s.title for s in plain]
 
 
 def test_narrowing_as_you_type_gives_what_a_fresh_search_gives() -> None:
     typing, fresh = _index(), _index()
     for q in ("a", "am", "ama", "amaz", "am", "s", "sh", "shop at"):
-        for f in (Filters(), Filters(sort="modified"), Filters(tag="work"), Filters(favorites=True, sort="type")):
+        for f in (
+            Filters(),
+            Filters(sort="modified"),
+            Filters(tag="work"),
+            Filters(favorites=True, sort="type"),
+        ):
             assert typing.matches(q, f) == SearchIndex(fresh.rows).matches(q, f), (q, f)

@@ -38,7 +38,10 @@ async def test_concealed_fields_block_copy_and_cut_even_when_shown(home: Path) -
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _edit_github(pilot, app)
-        password, custom = screen.query_one("#f-password"), screen.query_one("#x-0")  # x-0: "Recovery code"
+        password, custom = (
+            screen.query_one("#f-password"),
+            screen.query_one("#x-0"),
+        )  # x-0: "Recovery code"
         assert isinstance(password, SecretInput) and isinstance(custom, SecretInput)
         assert not isinstance(screen.query_one("#f-username"), SecretInput)
         await pilot.press("end", "shift+home", "ctrl+c")  # the title field (focused first) copies

@@ -27,14 +27,19 @@ def tree(tmp_path: Path) -> Path:
 def test_unique_match_completes_fully_and_folders_get_a_slash(tree: Path) -> None:
     assert complete_path(f"{tree}/Dr") == f"{tree}/Dropbox/"
     assert complete_path(f"{tree}/Dropbox/S") == f"{tree}/Dropbox/Strongroom/"
-    assert complete_path(f"{tree}/Downloads/S") == f"{tree}/Downloads/Strongroom-Authentication-Kit-A1.pdf"
+    assert (
+        complete_path(f"{tree}/Downloads/S")
+        == f"{tree}/Downloads/Strongroom-Authentication-Kit-A1.pdf"
+    )
 
 
 def test_several_matches_complete_the_common_part_then_offer_the_first(tree: Path) -> None:
     (tree / "kit-2024.png").write_bytes(b"")
     (tree / "kit-2025.png").write_bytes(b"")
     assert complete_path(f"{tree}/k") == f"{tree}/kit-202"
-    assert complete_path(f"{tree}/kit-202") == f"{tree}/kit-2024.png"  # nothing common beyond: first, sorted
+    assert (
+        complete_path(f"{tree}/kit-202") == f"{tree}/kit-2024.png"
+    )  # nothing common beyond: first, sorted
     assert complete_path(f"{tree}/D") == f"{tree}/Documents/"  # Documents, Downloads, Dropbox
     assert complete_path(f"{tree}/Dow") == f"{tree}/Downloads/"
 
@@ -47,14 +52,18 @@ def test_filters_hidden_and_nothing_to_offer(tree: Path) -> None:
     assert complete_path(f"{tree}/") == f"{tree}/D"  # .hidden is not offered
     assert complete_path(f"{tree}/Downloads/") is None  # two names, nothing in common: no guess
     assert complete_path(f"{tree}/Dropbox/") == f"{tree}/Dropbox/Strongroom/"  # its only entry
-    assert complete_path(f"{tree}/Dropbox/", dirs_only=True) is None  # a folder chosen: not descended
+    assert (
+        complete_path(f"{tree}/Dropbox/", dirs_only=True) is None
+    )  # a folder chosen: not descended
     assert complete_path(f"{tree}/missing/x") is None
     assert complete_path(f"{tree}/Downloads/notes.md/x") is None  # a file is no folder
     assert complete_path(f"{tree}/Dropbox/Strongroom/") is None  # empty folder
     assert complete_path("") is None
 
 
-def test_home_and_relative_paths_keep_what_was_typed(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_and_relative_paths_keep_what_was_typed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tree))
     assert complete_path("~") == "~/"
     assert complete_path("~/Dr") == "~/Dropbox/"

@@ -49,7 +49,9 @@ async def test_terminal_qr_widget_decodes_to_the_kit(tmp_path: Path) -> None:
                 style = seg.style
                 assert style is not None and style.color is not None and style.bgcolor is not None
                 fg, bg = style.color.get_truecolor(), style.bgcolor.get_truecolor()
-                assert (tuple(fg), tuple(bg)) == ((0, 0, 0), (255, 255, 255)), "QR must be dark on light"
+                assert (tuple(fg), tuple(bg)) == ((0, 0, 0), (255, 255, 255)), (
+                    "QR must be dark on light"
+                )
                 row += [(ch, True) for ch in seg.text]
             cells.append(row)
         assert decode_image(_rasterise(cells)) == [vault.slot.kit.to_qr_text()]

@@ -43,7 +43,13 @@ async def test_wide_titles_keep_columns_and_control_codes_are_not_drawn() -> Non
     app = ListApp()
     async with app.run_test(size=(100, 10)) as pilot:
         lst = app.query_one(Counting)
-        lst.set_rows([_row(0, "GitHub"), _row(1, "日本語のタイトル🔐"), _row(2, "evil" + EVIL, user="x" + EVIL)])
+        lst.set_rows(
+            [
+                _row(0, "GitHub"),
+                _row(1, "日本語のタイトル🔐"),
+                _row(2, "evil" + EVIL, user="x" + EVIL),
+            ]
+        )
         await pilot.pause()
         lines = [lst.render_line(y).text for y in range(3)]
         assert all(cell_len(t) == lst.size.width for t in lines)
@@ -61,14 +67,22 @@ async def test_only_visible_rows_are_drawn_at_100000_records() -> None:
         lst.focus()
         await pilot.press("end")
         await pilot.pause()
-        assert lst.cursor == 99_999 and lst.current is not None and lst.current.title == "Record 099999"
+        assert (
+            lst.cursor == 99_999
+            and lst.current is not None
+            and lst.current.title == "Record 099999"
+        )
         assert Counting.calls < 500  # a few screens' worth, never one per record
 
 
 async def test_odd_names_and_escapes_in_a_record_are_shown_as_text(home: Path) -> None:
     v = Vault.create(home, "ann@example.com", PW)
-    rec = new_record("login", "[b]Bank [old" + EVIL, {"username": "ann[/]", "password": "p[ss" + EVIL},
-                     notes="line 1\nline 2 [/b]" + EVIL)
+    rec = new_record(
+        "login",
+        "[b]Bank [old" + EVIL,
+        {"username": "ann[/]", "password": "p[ss" + EVIL},
+        notes="line 1\nline 2 [/b]" + EVIL,
+    )
     v.add(replace(rec, fields=rec.fields + (Field("[/b]odd name", FieldKind.TEXT, "[red]x"),)))
     v.close()
     app = StrongroomApp(home=home)
@@ -79,7 +93,9 @@ async def test_odd_names_and_escapes_in_a_record_are_shown_as_text(home: Path) -
         assert isinstance(app.screen, RecordDetailScreen)
         await pilot.press("r")
         text = str(app.screen.query_one("#detail").render())
-        assert "[b]Bank" in text and "[/b]odd name" in text and "[red]x" in text and "ann[/]" in text
+        assert (
+            "[b]Bank" in text and "[/b]odd name" in text and "[red]x" in text and "ann[/]" in text
+        )
         assert "line 1\nline 2 [/b]" in text and "\x1b" not in text and "\x07" not in text
         await pilot.press("e")
         await pilot.pause(0.2)

@@ -54,11 +54,14 @@ def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
 
 def _backups(screen) -> str:  # type: ignore[no-untyped-def]
     listing = screen.query_one("#backup-list", OptionList)
-    return "\n".join(str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count))
+    return "\n".join(
+        str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)
+    )
 
 
 async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_shown(
-        vault_home: Path, tmp_path: Path) -> None:
+    vault_home: Path, tmp_path: Path
+) -> None:
     app = StrongroomApp(home=vault_home, kit_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)
@@ -94,7 +97,10 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
         new_kit = app.vault.slot.kit.to_typed_code()  # type: ignore[union-attr]
         assert new_kit != old_kit
         assert new_kit in _text(app.screen, "#code")
-        assert sorted(p.suffix for p in tmp_path.glob("Strongroom-Authentication-Kit-*")) == [".pdf", ".png"]
+        assert sorted(p.suffix for p in tmp_path.glob("Strongroom-Authentication-Kit-*")) == [
+            ".pdf",
+            ".png",
+        ]
         await pilot.press("escape")  # the new Kit must be acknowledged
         await pilot.pause(0.1)
         assert isinstance(app.screen, NewKitScreen)
@@ -105,7 +111,9 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
         await on_screen(pilot, LockScreen)
         await typed(pilot, PW)  # the old password
         await pilot.press("enter")
-        await until(pilot, lambda: "wrong" in _text(app.screen, "#message").lower(), what="'wrong password'")
+        await until(
+            pilot, lambda: "wrong" in _text(app.screen, "#message").lower(), what="'wrong password'"
+        )
         assert isinstance(app.screen, LockScreen) and app.vault is None
         await typed(pilot, NEW_PW)
         await pilot.press("enter")
@@ -118,7 +126,9 @@ async def test_changed_password_unlocks_the_old_one_is_refused_and_a_new_kit_is_
     reopened.close()
 
 
-async def test_rotating_the_account_key_confirms_then_shows_a_new_kit(vault_home: Path, tmp_path: Path) -> None:
+async def test_rotating_the_account_key_confirms_then_shows_a_new_kit(
+    vault_home: Path, tmp_path: Path
+) -> None:
     app = StrongroomApp(home=vault_home, kit_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)
@@ -179,7 +189,9 @@ async def test_bad_auto_lock_minutes_are_refused_and_a_good_value_is_used(vault_
         assert "after 1 minute" in _text(app.screen, "#overview")
         assert app.vault.settings()["auto_lock_minutes"] == 1  # type: ignore[union-attr]
 
-        app._last_input = time.monotonic() - 90  # idle 1.5 minutes: locks now, not with the default 5
+        app._last_input = (
+            time.monotonic() - 90
+        )  # idle 1.5 minutes: locks now, not with the default 5
         await on_screen(pilot, LockScreen, seconds=3)
         await pilot.pause(0.2)
         assert app.vault is None
@@ -250,7 +262,9 @@ async def test_backup_now_restores_with_the_cli(vault_home: Path, tmp_path: Path
     assert len(files) == 1 and files[0].stat().st_mode & 0o077 == 0
 
     other = tmp_path / "restored"
-    r = run_cli(cli_env(other, PW, STRONGROOM_BACKUP_PASSWORD=PW), "backup", "restore", str(files[0]))
+    r = run_cli(
+        cli_env(other, PW, STRONGROOM_BACKUP_PASSWORD=PW), "backup", "restore", str(files[0])
+    )
     assert r.returncode == 0, r.stderr
     restored = Vault.open(other)
     restored.unlock(PW)
@@ -269,9 +283,17 @@ async def test_every_settings_action_is_in_the_command_palette(vault_home: Path)
         await pilot.press("enter")
         await on_screen(pilot, NumberScreen)
         names = {name for name, _, _ in app.palette_commands()}
-        assert {"Settings", "Change Account Password", "Rotate Account Key", "Auto-lock minutes",
-                "Clipboard seconds", "Theme: choose", "Back up now", "Show Authentication Kit",
-                "Save Authentication Kit"} <= names
+        assert {
+            "Settings",
+            "Change Account Password",
+            "Rotate Account Key",
+            "Auto-lock minutes",
+            "Clipboard seconds",
+            "Theme: choose",
+            "Back up now",
+            "Show Authentication Kit",
+            "Save Authentication Kit",
+        } <= names
 
 
 def test_settings_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +310,9 @@ def test_settings_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.Mon
         await _settings(pilot)
         await pilot.pause(0.3)
 
-    assert snap_compare(StrongroomApp(home=home, kit_dir=tmp_path / "Documents"), run_before=run, terminal_size=SIZE)
+    assert snap_compare(
+        StrongroomApp(home=home, kit_dir=tmp_path / "Documents"), run_before=run, terminal_size=SIZE
+    )
 
 
 async def test_y_opens_the_sync_settings(vault_home: Path) -> None:
@@ -304,7 +328,9 @@ async def test_y_opens_the_sync_settings(vault_home: Path) -> None:
         await on_screen(pilot, SettingsScreen)
 
 
-async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(vault_home: Path) -> None:
+async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(
+    vault_home: Path,
+) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:
         await _settings(pilot)

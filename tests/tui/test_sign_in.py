@@ -62,7 +62,9 @@ async def _tab_to(pilot, selector: str) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError(f"tab never reached {selector}")
 
 
-async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+async def fill_and_submit(
+    pilot, app: StrongroomApp, source: str, fields: dict[str, str]
+) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     """Fill the sign-in form with keys only, choose the source, press ctrl+s.
 
     Returns the final message ('' once the record list or a new Kit opens) and every message seen meanwhile.
@@ -72,10 +74,14 @@ async def fill_and_submit(pilot, app: StrongroomApp, source: str, fields: dict[s
     await pilot.press("ctrl+s")
     seen: list[str] = []
     for _ in range(400):
-        msg = str(message.render())  # still readable once the screen is gone: the last progress shown
+        msg = str(
+            message.render()
+        )  # still readable once the screen is gone: the last progress shown
         if msg and (not seen or seen[-1] != msg):
             seen.append(msg)
-        if isinstance(app.screen, RecordListScreen | KitScreen):  # KitScreen: a new Kit after a reset
+        if isinstance(
+            app.screen, RecordListScreen | KitScreen
+        ):  # KitScreen: a new Kit after a reset
             while not app.screen.is_mounted:
                 await pilot.pause(0.02)
             await pilot.pause()
@@ -92,8 +98,17 @@ async def fill(pilot, app: StrongroomApp, source: str, fields: dict[str, str]) -
         await pilot.press("i")
     screen = app.screen
     assert isinstance(screen, SignInScreen)
-    for selector in ("#email", "#password", "#kit", "#source", "#folder", "#interface", "#server", "#reset-code",
-                     "#repeat"):  # tab order
+    for selector in (
+        "#email",
+        "#password",
+        "#kit",
+        "#source",
+        "#folder",
+        "#interface",
+        "#server",
+        "#reset-code",
+        "#repeat",
+    ):  # tab order
         if selector == "#source":
             if screen.source != source:
                 await _tab_to(pilot, "#source")
@@ -133,10 +148,14 @@ async def _titles(pilot, app: StrongroomApp) -> list[str]:  # type: ignore[no-un
     return [r.title for r in lst.rows]
 
 
-async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_path: Path, folder: Path) -> None:
+async def test_every_rejection_is_explained_then_the_typed_code_signs_in(
+    tmp_path: Path, folder: Path
+) -> None:
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     code = _kit(tmp_path).to_typed_code()
-    other = Vault.create(tmp_path / "other", "bob@example.com", "bob password 1").slot.kit.to_typed_code()
+    other = Vault.create(
+        tmp_path / "other", "bob@example.com", "bob password 1"
+    ).slot.kit.to_typed_code()
     (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n not really an image")
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, WelcomeScreen)
@@ -153,7 +172,9 @@ async def test_every_rejection_is_explained_then_the_typed_code_signs_in(tmp_pat
         assert app.vault is not None and app.vault.slot.email == EMAIL
 
 
-async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(tmp_path: Path, folder: Path) -> None:
+async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(
+    tmp_path: Path, folder: Path
+) -> None:
     old_png = tmp_path / "old-kit.png"
     (tmp_path / "kit.png").rename(old_png)
     first = Vault.open(tmp_path / "first")
@@ -165,7 +186,10 @@ async def test_kit_png_signs_in_and_an_outdated_kit_is_refused(tmp_path: Path, f
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         assert "outdated" in await _sign_in(pilot, app, folder, PW, str(old_png))
-        assert await _sign_in(pilot, app, folder, "new sign in password", str(tmp_path / "kit.png")) == ""
+        assert (
+            await _sign_in(pilot, app, folder, "new sign in password", str(tmp_path / "kit.png"))
+            == ""
+        )
         assert await _titles(pilot, app) == ["GitHub"]
 
 
@@ -179,7 +203,9 @@ async def test_kit_and_folder_paths_complete_with_tab(tmp_path: Path, folder: Pa
         kit, where = screen.query_one("#kit", Input), screen.query_one("#folder", Input)
         await _tab_to(pilot, "#kit")
         await _paste(pilot, f"{tmp_path}/ki")
-        await _type(pilot, "t.p")  # kit.png and kit.txt: only the image is a Kit file with this start
+        await _type(
+            pilot, "t.p"
+        )  # kit.png and kit.txt: only the image is a Kit file with this start
         await pilot.pause(0.3)
         await pilot.press("tab")
         assert kit.value == f"{tmp_path}/kit.png" and app.focused is kit
@@ -193,7 +219,9 @@ async def test_kit_and_folder_paths_complete_with_tab(tmp_path: Path, folder: Pa
         assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
 
 
-async def test_no_kit_needed_when_the_folder_holds_the_saved_account_key(tmp_path: Path, folder: Path) -> None:
+async def test_no_kit_needed_when_the_folder_holds_the_saved_account_key(
+    tmp_path: Path, folder: Path
+) -> None:
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     fields = {"#email": EMAIL, "#password": PW, "#folder": str(folder)}
     async with app.run_test(size=(100, 30)) as pilot:
@@ -202,9 +230,10 @@ async def test_no_kit_needed_when_the_folder_holds_the_saved_account_key(tmp_pat
         assert "--kit" not in msg  # the app's words, not the CLI's
         first = Vault.open(tmp_path / "first")
         first.unlock(PW)
-        FolderSync(first, folder).save_account_key(True)  # the opt-in iCloud behaviour, set on the first device
+        FolderSync(first, folder).save_account_key(
+            True
+        )  # the opt-in iCloud behaviour, set on the first device
         first.close()
         msg, _ = await fill_and_submit(pilot, app, "folder", fields)
         assert msg == ""
         assert [r.title for r in app.screen.query_one(RecordList).rows] == ["GitHub"]
-

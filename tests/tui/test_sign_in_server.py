@@ -72,27 +72,42 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_sign_in_from_the_account_server(server: tuple[ServerThread, ServerConfig], first: Vault,
-                                               tmp_path: Path) -> None:
+async def test_sign_in_from_the_account_server(
+    server: tuple[ServerThread, ServerConfig], first: Vault, tmp_path: Path
+) -> None:
     url = server[0].url
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        msg, seen = await fill_and_submit(pilot, app, "server", _server(url, first.slot.kit.to_typed_code()))
+        msg, seen = await fill_and_submit(
+            pilot, app, "server", _server(url, first.slot.kit.to_typed_code())
+        )
         assert msg == "", seen
         assert re.fullmatch(r"Downloading… \d+ of \d+", seen[-1]), seen
-        assert sorted(r.title for r in app.screen.query_one(RecordList).rows) == ["Bank", "GitHub", "Gmail"]
-    assert app.vault is not None and app.vault.settings()["sync"] == {"method": "cloud", "server": url}
+        assert sorted(r.title for r in app.screen.query_one(RecordList).rows) == [
+            "Bank",
+            "GitHub",
+            "Gmail",
+        ]
+    assert app.vault is not None and app.vault.settings()["sync"] == {
+        "method": "cloud",
+        "server": url,
+    }
 
 
-async def test_server_rejections_are_explained(server: tuple[ServerThread, ServerConfig], first: Vault,
-                                               tmp_path: Path) -> None:
+async def test_server_rejections_are_explained(
+    server: tuple[ServerThread, ServerConfig], first: Vault, tmp_path: Path
+) -> None:
     srv, config = server
     code = first.slot.kit.to_typed_code()
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        msg, _ = await fill_and_submit(pilot, app, "server", _server(f"http://127.0.0.1:{_closed_port()}", code))
+        msg, _ = await fill_and_submit(
+            pilot, app, "server", _server(f"http://127.0.0.1:{_closed_port()}", code)
+        )
         assert "cannot reach the server" in msg
-        msg, _ = await fill_and_submit(pilot, app, "server", _server(srv.url, code, "not the password"))
+        msg, _ = await fill_and_submit(
+            pilot, app, "server", _server(srv.url, code, "not the password")
+        )
         assert "password" in msg.lower()
         # the password was changed on the first device: this Kit is outdated
         change_password(first, "newer password 2")
@@ -105,19 +120,29 @@ async def test_server_rejections_are_explained(server: tuple[ServerThread, Serve
         assert link
         page = httpx.post(link.group(1).replace(config.base_url, srv.url), data={"confirm": "wipe"})
         assert page.status_code == 200
-        msg, _ = await fill_and_submit(pilot, app, "server", _server(srv.url, new_code, "newer password 2"))
+        msg, _ = await fill_and_submit(
+            pilot, app, "server", _server(srv.url, new_code, "newer password 2")
+        )
         assert "account reset" in msg
         assert not (tmp_path / "new-device" / "vault.db").exists()
         # the setup code from the reset page: a new password chosen here, a new Kit shown
         setup = re.search(r'id="setup-code">([^<]+)<', page.text)
         assert setup
-        reset = {"#password": "brand new password 3", "#reset-code": setup.group(1), "#repeat": "brand new pass"}
+        reset = {
+            "#password": "brand new password 3",
+            "#reset-code": setup.group(1),
+            "#repeat": "brand new pass",
+        }
         msg, _ = await fill_and_submit(pilot, app, "server", reset)
         assert msg == "The two passwords differ."
-        msg, _ = await fill_and_submit(pilot, app, "server", {**reset, "#repeat": "brand new password 3"})
+        msg, _ = await fill_and_submit(
+            pilot, app, "server", {**reset, "#repeat": "brand new password 3"}
+        )
         assert msg == "" and isinstance(app.screen, KitScreen)
         assert app.vault is not None and app.vault.slot.generation == 2
-        assert (tmp_path / f"Strongroom-Authentication-Kit-{app.vault.slot.account_id}.png").exists()
+        assert (
+            tmp_path / f"Strongroom-Authentication-Kit-{app.vault.slot.account_id}.png"
+        ).exists()
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, RecordListScreen)  # the cloud data was wiped by the reset

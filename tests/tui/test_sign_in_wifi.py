@@ -48,11 +48,19 @@ async def test_sign_in_from_a_device_on_the_network(tmp_path: Path, first: Vault
     async with WifiPeer(first, LOOPBACK), app.run_test(size=(100, 30)) as pilot:
         msg, seen = await fill_and_submit(pilot, app, "wifi", _wifi(first.slot.kit.to_typed_code()))
         assert msg == "", seen
-        assert sorted(r.title for r in app.screen.query_one(RecordList).rows) == ["Door codes", "GitHub"]
-    assert app.vault is not None and app.vault.settings()["sync"] == {"method": "wifi", "interfaces": LOOPBACK}
+        assert sorted(r.title for r in app.screen.query_one(RecordList).rows) == [
+            "Door codes",
+            "GitHub",
+        ]
+    assert app.vault is not None and app.vault.settings()["sync"] == {
+        "method": "wifi",
+        "interfaces": LOOPBACK,
+    }
 
 
-async def test_wifi_rejections_are_explained(tmp_path: Path, first: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_wifi_rejections_are_explained(
+    tmp_path: Path, first: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(SignInScreen, "wifi_timeout", 1.0)
     old_code = first.slot.kit.to_typed_code()
     stranger = Vault.create(tmp_path / "stranger", "bob@example.com", "bob password 1")
@@ -70,15 +78,23 @@ async def test_wifi_rejections_are_explained(tmp_path: Path, first: Vault, monke
         msg, seen = await fill_and_submit(pilot, app, "wifi", _wifi(old_code, "not the password"))
         assert "password" in msg.lower() and not any("Looking" in m for m in seen)
         # the password was changed on the other device since this Kit was made
-        monkeypatch.setattr(SignInScreen, "wifi_timeout", 3.0)  # time to find the peer under load (it waits it out)
+        monkeypatch.setattr(
+            SignInScreen, "wifi_timeout", 3.0
+        )  # time to find the peer under load (it waits it out)
         first.change_password("newer password 2")
         async with WifiPeer(first, LOOPBACK):
             msg, _ = await fill_and_submit(pilot, app, "wifi", _wifi(old_code))
-            assert "none accepted this Kit and password" in msg and "was the password changed since this Kit was made" in msg
+            assert (
+                "none accepted this Kit and password" in msg
+                and "was the password changed since this Kit was made" in msg
+            )
             # the new Kit and password work
-            monkeypatch.setattr(SignInScreen, "wifi_timeout", 10.0)  # returns as soon as the peer answers
-            msg, seen = await fill_and_submit(pilot, app, "wifi",
-                                              _wifi(first.slot.kit.to_typed_code(), "newer password 2"))
+            monkeypatch.setattr(
+                SignInScreen, "wifi_timeout", 10.0
+            )  # returns as soon as the peer answers
+            msg, seen = await fill_and_submit(
+                pilot, app, "wifi", _wifi(first.slot.kit.to_typed_code(), "newer password 2")
+            )
             assert msg == "", seen
     assert app.vault is not None and app.vault.slot.epoch == first.slot.epoch
     stranger.close()
@@ -90,7 +106,9 @@ async def test_missing_and_mistyped_fields_are_named(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         msg, _ = await fill_and_submit(pilot, app, "wifi", {"#email": EMAIL, "#password": PW})
         assert msg == "Fill in Kit."
-        msg, _ = await fill_and_submit(pilot, app, "wifi", {"#kit": "KNJAC", "#interface": "192.168.1"})
+        msg, _ = await fill_and_submit(
+            pilot, app, "wifi", {"#kit": "KNJAC", "#interface": "192.168.1"}
+        )
         assert "“192.168.1” is not an IP address" in msg
         msg, _ = await fill_and_submit(pilot, app, "server", {})
         assert msg == "Fill in server URL."
@@ -103,8 +121,9 @@ async def test_missing_and_mistyped_fields_are_named(tmp_path: Path) -> None:
         assert not (tmp_path / "new-device").exists()
 
 
-async def test_escape_waits_for_a_running_sign_in(tmp_path: Path, first: Vault,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_escape_waits_for_a_running_sign_in(
+    tmp_path: Path, first: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Leaving mid-way would strand a half-made account: escape says so until the worker is done."""
     monkeypatch.setattr(SignInScreen, "wifi_timeout", 1.5)
     app = StrongroomApp(home=tmp_path / "new-device", kit_dir=tmp_path)
@@ -120,4 +139,3 @@ async def test_escape_waits_for_a_running_sign_in(tmp_path: Path, first: Vault,
         assert "no unlocked device" in str(screen.query_one("#message", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, WelcomeScreen)
-

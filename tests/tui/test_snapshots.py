@@ -18,11 +18,23 @@ from vault.vault import Vault
 PW = "snapshot password"
 SIZE = (100, 30)
 T0 = 1_700_000_000.0
-KIT = KitPayload("ABCDEFGH23", 1, 1, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132)))
+KIT = KitPayload(
+    "ABCDEFGH23", 1, 1, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132))
+)
 
 
-def _rec(rid: str, type_: str, title: str, fields: list[tuple[str, FieldKind, str]], **kw: Any) -> Record:
-    return Record(rid, type_, title, tuple(Field(n, k, v) for n, k, v in fields), created=T0, modified=T0, **kw)
+def _rec(
+    rid: str, type_: str, title: str, fields: list[tuple[str, FieldKind, str]], **kw: Any
+) -> Record:
+    return Record(
+        rid,
+        type_,
+        title,
+        tuple(Field(n, k, v) for n, k, v in fields),
+        created=T0,
+        modified=T0,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -30,11 +42,32 @@ def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"
     v = Vault.create(h, "ann@example.com", PW)
     S, T, U = FieldKind.SECRET, FieldKind.TEXT, FieldKind.URL
-    v.add(_rec("0000000000000001", "login", "GitHub", [("username", T, "ann"), ("password", S, "hunter2"),
-                                                        ("url", U, "https://github.com")], tags=("work",), favorite=True))
-    v.add(_rec("0000000000000002", "login", "Gmail", [("username", T, "ann@gmail.com"), ("password", S, "hunter2")]))
-    v.add(_rec("0000000000000003", "credit-card", "Visa", [("cardholder", T, "Ann Example"),
-                                                           ("number", FieldKind.NUMBER, "4111 1111 1111 1111")]))
+    v.add(
+        _rec(
+            "0000000000000001",
+            "login",
+            "GitHub",
+            [("username", T, "ann"), ("password", S, "hunter2"), ("url", U, "https://github.com")],
+            tags=("work",),
+            favorite=True,
+        )
+    )
+    v.add(
+        _rec(
+            "0000000000000002",
+            "login",
+            "Gmail",
+            [("username", T, "ann@gmail.com"), ("password", S, "hunter2")],
+        )
+    )
+    v.add(
+        _rec(
+            "0000000000000003",
+            "credit-card",
+            "Visa",
+            [("cardholder", T, "Ann Example"), ("number", FieldKind.NUMBER, "4111 1111 1111 1111")],
+        )
+    )
     v.add(_rec("0000000000000004", "note", "Door codes", [], notes="front 1234"))
     v.close()
     return h
@@ -106,7 +139,9 @@ def test_record_edit(snap_compare: Any, home: Path) -> None:
         await pilot.press("down", "down", "enter")
         from tui.screens.records import EditRecordScreen, RecordDetailScreen
 
-        await _on(pilot, RecordDetailScreen)  # under load the screen may take longer than a fixed pause
+        await _on(
+            pilot, RecordDetailScreen
+        )  # under load the screen may take longer than a fixed pause
         await pilot.press("e")
         await _on(pilot, EditRecordScreen)
         await pilot.pause(0.2)
@@ -137,7 +172,9 @@ def test_kit(snap_compare: Any, home: Path) -> None:
         from tui.screens.account import KitScreen
 
         await _unlocked(pilot)
-        pilot.app.push_screen(KitScreen(KIT, [Path("/home/ann/Strongroom-Authentication-Kit-ABCDEFGH23.pdf")]))
+        pilot.app.push_screen(
+            KitScreen(KIT, [Path("/home/ann/Strongroom-Authentication-Kit-ABCDEFGH23.pdf")])
+        )
         await pilot.pause(0.2)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)

@@ -70,7 +70,9 @@ def _screen_text(app: StrongroomApp, selector: str) -> str:
 
 
 def _watch_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "strongroom-folder-watch" and t.is_alive()]
+    return [
+        t for t in threading.enumerate() if t.name == "strongroom-folder-watch" and t.is_alive()
+    ]
 
 
 def _write_from(other: Vault, folder: Path, title: str) -> None:
@@ -80,7 +82,8 @@ def _write_from(other: Vault, folder: Path, title: str) -> None:
 
 
 async def test_folder_chosen_in_the_screen_then_another_devices_record_appears_live(
-        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     home, other = devices
     folder = tmp_path / "Dropbox"
     folder.mkdir()
@@ -96,14 +99,24 @@ async def test_folder_chosen_in_the_screen_then_another_devices_record_appears_l
         assert "Syncing through" in _screen_text(app, "#message")
         data = folder / other.slot.account_id / "data.mssb"
         await until(pilot, data.exists, what="this device's first write of data.mssb")
-        await until(pilot, lambda: "Folder" in _screen_text(app, "#sync-status")
-                     and "never" not in _screen_text(app, "#sync-status"), what="the last sync time")
+        await until(
+            pilot,
+            lambda: (
+                "Folder" in _screen_text(app, "#sync-status")
+                and "never" not in _screen_text(app, "#sync-status")
+            ),
+            what="the last sync time",
+        )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
 
         await asyncio.to_thread(_write_from, other, folder, "From the laptop")
-        took = await until(pilot, lambda: "From the laptop" in _titles(app), seconds=5.0,
-                            what="the other device's record in the list")
+        took = await until(
+            pilot,
+            lambda: "From the laptop" in _titles(app),
+            seconds=5.0,
+            what="the other device's record in the list",
+        )
         assert _titles(app) == ["From the laptop", "GitHub"]
         print(f"another device's record listed {took:.2f} s after its write")
         # and this device's records reached the other device through the same file
@@ -111,7 +124,9 @@ async def test_folder_chosen_in_the_screen_then_another_devices_record_appears_l
         assert sorted(s.title for s in other.summaries()) == ["From the laptop", "GitHub"]
 
 
-async def test_bad_folder_path_is_refused_with_a_clear_message(devices: tuple[Path, Vault], tmp_path: Path) -> None:
+async def test_bad_folder_path_is_refused_with_a_clear_message(
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     home, _ = devices
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
@@ -120,10 +135,12 @@ async def test_bad_folder_path_is_refused_with_a_clear_message(devices: tuple[Pa
         await unlock(pilot, PW)
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, SyncScreen))
-        cases = [(str(tmp_path / "no" / "such" / "folder"), "does not exist"),
-                 (str(a_file), "is a file, not a folder"),
-                 ("Dropbox/Strongroom", "full path"),
-                 ("", "Type the sync folder's path")]
+        cases = [
+            (str(tmp_path / "no" / "such" / "folder"), "does not exist"),
+            (str(a_file), "is a file, not a folder"),
+            ("Dropbox/Strongroom", "full path"),
+            ("", "Type the sync folder's path"),
+        ]
         await pilot.press("f")
         for text, expected in cases:  # the cursor stays in the field to correct it
             await pilot.press("ctrl+a", "ctrl+k")
@@ -144,7 +161,8 @@ async def test_bad_folder_path_is_refused_with_a_clear_message(devices: tuple[Pa
 
 
 async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
-        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     home, other = devices
     folder = tmp_path / "Dropbox"
     folder.mkdir()
@@ -152,24 +170,38 @@ async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot, PW)
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: any("syncs with nothing" in n for n in _notes(app)), what="the no-method hint")
+        await until(
+            pilot,
+            lambda: any("syncs with nothing" in n for n in _notes(app)),
+            what="the no-method hint",
+        )
         await pilot.press("y", "f")
         await typed(pilot, str(folder))
         await pilot.press("enter", "escape")
         await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: any(n.startswith("Synced:") for n in _notes(app)), what="the sync outcome")
+        await until(
+            pilot,
+            lambda: any(n.startswith("Synced:") for n in _notes(app)),
+            what="the sync outcome",
+        )
         assert (folder / other.slot.account_id / "data.mssb").exists()
 
         folder.rename(tmp_path / "Dropbox-unplugged")  # the share goes away
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: any("Sync failed" in n and "is missing" in n for n in _notes(app)),
-                     what="a clear error for the missing folder")
-        assert isinstance(app.screen, RecordListScreen) and _titles(app) == ["GitHub"]  # nothing lost
+        await until(
+            pilot,
+            lambda: any("Sync failed" in n and "is missing" in n for n in _notes(app)),
+            what="a clear error for the missing folder",
+        )
+        assert isinstance(app.screen, RecordListScreen) and _titles(app) == [
+            "GitHub"
+        ]  # nothing lost
 
 
 async def test_a_missing_folder_is_said_once_and_syncing_resumes_when_it_is_back(
-        devices: tuple[Path, Vault], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    devices: tuple[Path, Vault], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tui import sync_runtime
 
     monkeypatch.setattr(sync_runtime, "FOLDER_RETRY", 0.3)  # 5 s in the app
@@ -185,16 +217,26 @@ async def test_a_missing_folder_is_said_once_and_syncing_resumes_when_it_is_back
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot, PW)
-        await until(pilot, lambda: any("is missing" in n for n in _notes(app)), what="the missing folder said")
+        await until(
+            pilot,
+            lambda: any("is missing" in n for n in _notes(app)),
+            what="the missing folder said",
+        )
         await pilot.pause(1.0)
         assert sum("is missing" in n for n in _notes(app)) == 1  # said once, not at every retry
         assert not folder.exists()  # not created behind the user's back
         (tmp_path / "unmounted").rename(folder)  # the share is mounted
-        await until(pilot, lambda: "Waiting in the share" in _titles(app), seconds=5.0, what="the merge")
-        await until(pilot, lambda: any("works again" in n for n in _notes(app)), what="the all-clear")
+        await until(
+            pilot, lambda: "Waiting in the share" in _titles(app), seconds=5.0, what="the merge"
+        )
+        await until(
+            pilot, lambda: any("works again" in n for n in _notes(app)), what="the all-clear"
+        )
 
 
-async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path, Vault], tmp_path: Path) -> None:
+async def test_lock_stops_the_watcher_and_unlock_restarts_it(
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     home, other = devices
     folder = tmp_path / "Dropbox"
     folder.mkdir()
@@ -222,8 +264,15 @@ async def test_lock_stops_the_watcher_and_unlock_restarts_it(devices: tuple[Path
 
         await typed(pilot, PW)
         await pilot.press("enter")
-        await until(pilot, lambda: "Written while locked" in (_titles(app) if isinstance(app.screen, RecordListScreen)
-                                                                else []), seconds=5.0, what="the merge after unlock")
+        await until(
+            pilot,
+            lambda: (
+                "Written while locked"
+                in (_titles(app) if isinstance(app.screen, RecordListScreen) else [])
+            ),
+            seconds=5.0,
+            what="the merge after unlock",
+        )
 
 
 async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_mdns: None) -> None:
@@ -240,20 +289,32 @@ async def test_wifi_peer_is_listed_and_synced(devices: tuple[Path, Vault], fast_
         await typed(pilot, "127.0.0.1")
         await pilot.press("enter")
         short = phone.name.split(".")[0]
-        await until(pilot, lambda: short[:24] in _screen_text(app, "#peers")
-                     and "last sync never" not in _screen_text(app, "#peers"), seconds=10.0,
-                     what="the phone listed with a last sync time")
+        await until(
+            pilot,
+            lambda: (
+                short[:24] in _screen_text(app, "#peers")
+                and "last sync never" not in _screen_text(app, "#peers")
+            ),
+            seconds=10.0,
+            what="the phone listed with a last sync time",
+        )
         assert "reachable" in _screen_text(app, "#sync-status")
         assert sorted(s.title for s in other.summaries()) == ["From the phone", "GitHub"]
         await pilot.press("escape")
         await until(pilot, lambda: "From the phone" in _titles(app), seconds=5.0)
         await pilot.press("ctrl+l")
-        await until(pilot, lambda: not any(t.name == "strongroom-wifi" and t.is_alive()
-                                            for t in threading.enumerate()), seconds=5.0)
+        await until(
+            pilot,
+            lambda: (
+                not any(t.name == "strongroom-wifi" and t.is_alive() for t in threading.enumerate())
+            ),
+            seconds=5.0,
+        )
 
 
 async def test_password_changed_on_a_wifi_peer_is_asked_for_then_sync_goes_on(
-        devices: tuple[Path, Vault], fast_mdns: None) -> None:
+    devices: tuple[Path, Vault], fast_mdns: None
+) -> None:
     """The phone changed the password; its Wi-Fi peer refuses us and hands over the new key slot:
     the app asks for the new password, refuses a wrong one, then syncs with the phone again."""
     from sync.wifi import WifiPeer
@@ -272,13 +333,24 @@ async def test_password_changed_on_a_wifi_peer_is_asked_for_then_sync_goes_on(
         await on_screen(pilot, NewPasswordScreen, seconds=15.0)  # found the phone, which refused us
         await typed(pilot, "not it at all")
         await pilot.press("enter")
-        await until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
-                     and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
+        await until(
+            pilot,
+            lambda: (
+                "password" in _screen_text(app, "#message").lower()
+                and "Checking" not in _screen_text(app, "#message")
+            ),
+            what="the wrong password refused",
+        )
         assert isinstance(app.screen, NewPasswordScreen) and app.vault is not None
         await typed(pilot, "the phone's new password")
         await pilot.press("enter")
         await on_screen(pilot, RecordListScreen)
-        await until(pilot, lambda: "After the change" in _titles(app), seconds=15.0, what="the phone's record")
+        await until(
+            pilot,
+            lambda: "After the change" in _titles(app),
+            seconds=15.0,
+            what="the phone's record",
+        )
         assert app.vault.slot.epoch == other.slot.epoch
     again = Vault.open(home)  # this device now opens with the new password, and only with it
     with pytest.raises(WrongPasswordError):
@@ -289,7 +361,8 @@ async def test_password_changed_on_a_wifi_peer_is_asked_for_then_sync_goes_on(
 
 
 async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on(
-        devices: tuple[Path, Vault], tmp_path: Path) -> None:
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     from tui.screens.sync import NewPasswordScreen
 
     home, other = devices
@@ -310,22 +383,42 @@ async def test_password_changed_on_another_device_is_asked_for_then_sync_goes_on
             _write_from(other, folder, "After the change")
 
         await asyncio.to_thread(change_elsewhere)
-        await until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, NewPasswordScreen),
+            seconds=5.0,
+            what="the question",
+        )
         await typed(pilot, "not it at all")
         await pilot.press("enter")
-        await until(pilot, lambda: "password" in _screen_text(app, "#message").lower()
-                     and "Checking" not in _screen_text(app, "#message"), what="the wrong password refused")
+        await until(
+            pilot,
+            lambda: (
+                "password" in _screen_text(app, "#message").lower()
+                and "Checking" not in _screen_text(app, "#message")
+            ),
+            what="the wrong password refused",
+        )
         assert isinstance(app.screen, NewPasswordScreen)
         await pilot.press("escape")  # not now: the list again, not asked again by the watcher
         await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         await pilot.pause(1.5)
         assert isinstance(app.screen, RecordListScreen)
         await pilot.press("ctrl+r")  # asking to sync asks again
-        await until(pilot, lambda: isinstance(app.screen, NewPasswordScreen), seconds=5.0, what="the question again")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, NewPasswordScreen),
+            seconds=5.0,
+            what="the question again",
+        )
         await typed(pilot, "the new password")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered")
-        await until(pilot, lambda: "After the change" in _titles(app), seconds=5.0, what="sync going on")
+        await until(
+            pilot, lambda: isinstance(app.screen, RecordListScreen), what="the question answered"
+        )
+        await until(
+            pilot, lambda: "After the change" in _titles(app), seconds=5.0, what="sync going on"
+        )
         assert app.vault is not None and app.vault.slot.epoch == other.slot.epoch
     again = Vault.open(home)
     try:
@@ -342,12 +435,15 @@ def server(tmp_path: Path) -> Iterator[str]:
     from sync.server.runner import ServerThread
     from sync.server.service import ServerConfig
 
-    with ServerThread(ServerConfig(database=str(tmp_path / "server.db"), outbox=tmp_path / "outbox")) as srv:
+    with ServerThread(
+        ServerConfig(database=str(tmp_path / "server.db"), outbox=tmp_path / "outbox")
+    ) as srv:
         yield srv.url
 
 
 async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatically(
-        devices: tuple[Path, Vault], server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    devices: tuple[Path, Vault], server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sync import cloudlink
     from sync.engine import sync_now
     from tui import sync_runtime
@@ -362,12 +458,23 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
         await pilot.press("y", "c")
         await typed(pilot, server)
         await pilot.press("enter")
-        await until(pilot, lambda: any("Cloud sync through" in n for n in _notes(app)), seconds=20.0,
-                     what="the account linked to the server")
+        await until(
+            pilot,
+            lambda: any("Cloud sync through" in n for n in _notes(app)),
+            seconds=20.0,
+            what="the account linked to the server",
+        )
         assert "Cloud" in _screen_text(app, "#sync-status")
         # a new device signs in from the server and finds this device's record
-        phone = await asyncio.to_thread(cloudlink.signin, tmp_path / "phone", server, "ann@example.com", PW,
-                                        other.slot.kit, None)
+        phone = await asyncio.to_thread(
+            cloudlink.signin,
+            tmp_path / "phone",
+            server,
+            "ann@example.com",
+            PW,
+            other.slot.kit,
+            None,
+        )
         assert [s.title for s in phone.summaries()] == ["GitHub"]
 
         # a record added here reaches the server without any sync key
@@ -391,7 +498,9 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
         # and the phone's record appears here on the interval
         phone.add(new_record("note", "From the phone"))
         await asyncio.to_thread(sync_now, phone)
-        await until(pilot, lambda: "From the phone" in _titles(app), seconds=10.0, what="the phone's record")
+        await until(
+            pilot, lambda: "From the phone" in _titles(app), seconds=10.0, what="the phone's record"
+        )
         phone.close()
 
 
@@ -404,11 +513,21 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
 
     home = tmp_path / "home"
     a = Vault.create(home, "ann@example.com", "snapshot password")
-    rec = a.add(Record("0000000000000001", "login", "GitHub", (Field("username", FieldKind.TEXT, "ann"),),
-                       created=T0, modified=T0))
+    rec = a.add(
+        Record(
+            "0000000000000001",
+            "login",
+            "GitHub",
+            (Field("username", FieldKind.TEXT, "ann"),),
+            created=T0,
+            modified=T0,
+        )
+    )
     b = Vault.adopt(tmp_path / "b", a.slot, a.keys, a.store.all_versions())
     a.update(replace(rec, title="GitHub (work)"))
-    time.sleep(0.02)  # the later edit wins (by clock); in the same millisecond, random device ids would decide
+    time.sleep(
+        0.02
+    )  # the later edit wins (by clock); in the same millisecond, random device ids would decide
     b.update(replace(b.record(rec.id), title="GitHub (home)"))
     a.apply(b.store.all_versions())
     a.add(Record("0000000000000002", "note", "Door codes", (), created=T0, modified=T0))
@@ -433,8 +552,9 @@ def test_sync_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
 
 
-async def test_saved_account_key_is_explained_then_turned_on_and_off(devices: tuple[Path, Vault],
-                                                                     tmp_path: Path) -> None:
+async def test_saved_account_key_is_explained_then_turned_on_and_off(
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
     from sync import folderkey
     from tui.screens.records import ConfirmScreen
 
@@ -454,8 +574,11 @@ async def test_saved_account_key_is_explained_then_turned_on_and_off(devices: tu
         await pilot.press("f")
         await typed(pilot, str(folder))
         await pilot.press("enter")
-        await until(pilot, lambda: "no: new devices need the Kit" in _screen_text(app, "#sync-status"),
-                     what="the saved-key line")
+        await until(
+            pilot,
+            lambda: "no: new devices need the Kit" in _screen_text(app, "#sync-status"),
+            what="the saved-key line",
+        )
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the explanation")
         assert "guess your password offline" in str(app.screen.query_one("Static").render())

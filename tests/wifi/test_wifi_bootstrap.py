@@ -57,7 +57,9 @@ async def test_bootstrap_refusals(account: Vault, tmp_path: Path) -> None:
         with pytest.raises(PeerAuthError, match="none accepted this Kit and password"):
             await bootstrap(tmp_path / "o", "ann@example.com", PW, old_kit, LOOPBACK, timeout=2.0)
         assert not (tmp_path / "o" / "vault.db").exists()
-        c = await bootstrap(tmp_path / "c", "ann@example.com", "newer password", a.slot.kit, LOOPBACK, timeout=5.0)
+        c = await bootstrap(
+            tmp_path / "c", "ann@example.com", "newer password", a.slot.kit, LOOPBACK, timeout=5.0
+        )
         assert c.slot.epoch == 2
         c.close()
 
@@ -88,8 +90,16 @@ async def test_two_processes_discover_and_sync(account: Vault, tmp_path: Path) -
     a.close()
     env = dict(os.environ, STRONGROOM_INSECURE_TEST_KDF="1")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVE, str(tmp_path / "a"), PW, env=env,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2])
+        sys.executable,
+        "-c",
+        SERVE,
+        str(tmp_path / "a"),
+        PW,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         assert proc.stdout is not None and proc.stdin is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 20)
@@ -105,6 +115,10 @@ async def test_two_processes_discover_and_sync(account: Vault, tmp_path: Path) -
             await proc.wait()
     a2 = Vault.open(tmp_path / "a")
     a2.unlock(PW)
-    assert titles(a2) == titles(b) == ["Proc A 0000", "Proc A 0001", "Proc A 0002", "Proc B 0000", "Proc B 0001"]
+    assert (
+        titles(a2)
+        == titles(b)
+        == ["Proc A 0000", "Proc A 0001", "Proc A 0002", "Proc B 0000", "Proc B 0001"]
+    )
     a2.close()
     b.close()

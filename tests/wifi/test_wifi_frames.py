@@ -37,11 +37,14 @@ def run_reader(data: bytes, read: Callable[[Channel], Awaitable[object]]) -> obj
             return await read(receiver_of(data))
         except WifiError as exc:
             return exc
+
     return asyncio.run(go())
 
 
 READERS: list[Callable[[Channel], Awaitable[object]]] = [
-    lambda ch: ch.recv(), p.recv_summary, p.recv_envelopes,
+    lambda ch: ch.recv(),
+    p.recv_summary,
+    p.recv_envelopes,
     lambda ch: p.expect(ch, p.STATE),
 ]
 
@@ -52,14 +55,21 @@ def test_random_bytes_give_typed_errors(data: bytes, which: int) -> None:
     run_reader(data, READERS[which])
 
 
-messages = st.lists(st.tuples(st.sampled_from([p.STATE, p.SUMMARY, p.SUMMARY_END, p.ENVS, p.ENVS_END, 0, 255]),
-                              st.binary(max_size=80)), min_size=1, max_size=5)
+messages = st.lists(
+    st.tuples(
+        st.sampled_from([p.STATE, p.SUMMARY, p.SUMMARY_END, p.ENVS, p.ENVS_END, 0, 255]),
+        st.binary(max_size=80),
+    ),
+    min_size=1,
+    max_size=5,
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(messages, st.integers(0, 10_000), st.integers(0, 7), st.integers(0, len(READERS) - 1))
-def test_mutated_authentic_streams_give_typed_errors(msgs: list[tuple[int, bytes]], pos: int, bit: int,
-                                                     which: int) -> None:
+def test_mutated_authentic_streams_give_typed_errors(
+    msgs: list[tuple[int, bytes]], pos: int, bit: int, which: int
+) -> None:
     ch = sender()
     frames = [ch.seal_frame(t, b) for t, b in msgs]
     stream = bytearray(b"".join(frames))

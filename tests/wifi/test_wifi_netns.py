@@ -76,12 +76,19 @@ def namespaces() -> Iterator[tuple[str, str]]:
 
 def _run(ns: str, home: Path, address: str, role: str) -> subprocess.Popen[str]:
     env = dict(os.environ, STRONGROOM_INSECURE_TEST_KDF="1")
-    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", PEER, str(home), PW, address, role],
-                            env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", PEER, str(home), PW, address, role],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_two_namespaces_discover_and_sync_with_real_mdns(namespaces: tuple[str, str], account: Vault,
-                                                         tmp_path: Path) -> None:
+def test_two_namespaces_discover_and_sync_with_real_mdns(
+    namespaces: tuple[str, str], account: Vault, tmp_path: Path
+) -> None:
     a = account
     b = device_like(a, tmp_path / "b")
     add_notes(a, "NS A", 2)

@@ -88,20 +88,24 @@ async def test_stranger_learns_nothing_and_cannot_inject(account: Vault, tmp_pat
     stranger.close()
 
 
-async def _authenticated(port: int, a: Vault) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, object]:
+async def _authenticated(
+    port: int, a: Vault
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, object]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     ch = await client_handshake(reader, writer, MODE_MEMBER, member_key(a.keys.subkey("lan")))
     return reader, writer, ch
 
 
-async def test_fuzzed_frames_never_crash_the_listener(account: Vault, tmp_path: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_fuzzed_frames_never_crash_the_listener(
+    account: Vault, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="sync.wifi")
     a = account
     add_notes(a, "Keep", 2)
     before = sorted(e.vv_text + e.record_id for e in a.store.all_versions())
     rng = random.Random(1234)
     async with WifiPeer(a, LOOPBACK) as pa:
+
         async def send(data: bytes) -> None:
             reader, writer = await asyncio.open_connection("127.0.0.1", pa.port)
             writer.write(data)
@@ -145,15 +149,21 @@ async def test_fuzzed_frames_never_crash_the_listener(account: Vault, tmp_path: 
             elif kind == "badtype":
                 writer.write(ch.seal_frame(99, b"{}"))
             elif kind == "badsummary":
-                writer.write(ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x")))
+                writer.write(
+                    ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x"))
+                )
                 writer.write(ch.seal_frame(p.SUMMARY, b'[["id", [1, 2]]]'))
             elif kind == "badenvelopes":
-                writer.write(ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x")))
+                writer.write(
+                    ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x"))
+                )
                 writer.write(ch.seal_frame(p.SUMMARY_END, b""))
                 writer.write(ch.seal_frame(p.ENVS, struct.pack(">I", 10) + rng.randbytes(10)))
             elif kind == "forged-envelope":
                 # a member that sends an envelope which does not open with the record key
-                writer.write(ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x")))
+                writer.write(
+                    ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x"))
+                )
                 writer.write(ch.seal_frame(p.SUMMARY_END, b""))
                 env = a.store.all_versions()[0]
                 from dataclasses import replace
@@ -165,8 +175,19 @@ async def test_fuzzed_frames_never_crash_the_listener(account: Vault, tmp_path: 
             await asyncio.wait_for(reader.read(), 10)
             writer.close()
 
-        kinds = ["replay", "reorder", "oversize", "flip", "short", "truncated", "badstate", "badtype",
-                 "badsummary", "badenvelopes", "forged-envelope"]
+        kinds = [
+            "replay",
+            "reorder",
+            "oversize",
+            "flip",
+            "short",
+            "truncated",
+            "badstate",
+            "badtype",
+            "badsummary",
+            "badenvelopes",
+            "forged-envelope",
+        ]
         for kind in kinds * 3:
             await misbehave(kind)
 
@@ -179,14 +200,21 @@ async def test_fuzzed_frames_never_crash_the_listener(account: Vault, tmp_path: 
         b.close()
     assert sorted(e.vv_text + e.record_id for e in a.store.all_versions()) == before
     log = caplog.text
-    for reason in ("replayed or reordered frame", "oversized frame", "forged or damaged frame",
-                   "not a Strongroom peer", "could not prove"):
+    for reason in (
+        "replayed or reordered frame",
+        "oversized frame",
+        "forged or damaged frame",
+        "not a Strongroom peer",
+        "could not prove",
+    ):
         assert reason in log, reason
     assert "do not open with this account's key" in log
     assert not any(s.decode() in log for s in secrets_of(a) if s != b"ann")
 
 
-async def test_password_changed_elsewhere_is_refused_with_the_reason(account: Vault, tmp_path: Path) -> None:
+async def test_password_changed_elsewhere_is_refused_with_the_reason(
+    account: Vault, tmp_path: Path
+) -> None:
     a = account
     b = device_like(a, tmp_path / "b")
     add_notes(a, "Before", 1)

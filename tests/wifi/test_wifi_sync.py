@@ -45,8 +45,14 @@ async def test_edit_and_delete_propagate(account: Vault, tmp_path: Path) -> None
         await pa.sync_with_all(timeout=5.0, expect=1)
         edited = b.record(rec.id)
         assert edited.value("password") == "one"
-        b.update(replace(edited, fields=tuple(replace(f, value="two") if f.name == "password" else f
-                                              for f in edited.fields)))
+        b.update(
+            replace(
+                edited,
+                fields=tuple(
+                    replace(f, value="two") if f.name == "password" else f for f in edited.fields
+                ),
+            )
+        )
         gone = a.add(new_record("note", "to delete"))
         await pa.sync_with_all(timeout=5.0, expect=1)
         b.delete(gone.id)
@@ -85,15 +91,19 @@ async def test_three_devices_converge_after_random_edits(account: Vault, tmp_pat
     finally:
         for p in peers:
             await p.stop()
-    states = [{rid: sorted(e.vv_text for e in vs) for rid, vs in v.store.grouped().items()} for v in devices]
+    states = [
+        {rid: sorted(e.vv_text for e in vs) for rid, vs in v.store.grouped().items()}
+        for v in devices
+    ]
     assert states[0] == states[1] == states[2]
     assert titles(devices[0]) == titles(devices[1]) == titles(devices[2])
     for v in devices[1:]:
         v.close()
 
 
-async def test_name_collision_is_resolved_and_peers_still_sync(account: Vault, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_name_collision_is_resolved_and_peers_still_sync(
+    account: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import zeroconf._core as core
 
     from sync.wifi import discovery
@@ -131,7 +141,11 @@ def test_tags_are_opaque_daily_and_accepted_around_midnight(account: Vault) -> N
     assert len(today) == 16 and int(today, 16) >= 0
     assert member_tag(lan, day + 1) != today != kit_tag(keys.ak, keys.account_id, day)
     around = tags_around(lambda d: member_tag(lan, d), now)
-    assert today in around and member_tag(lan, day - 1) in around and member_tag(lan, day + 2) not in around
+    assert (
+        today in around
+        and member_tag(lan, day - 1) in around
+        and member_tag(lan, day + 2) not in around
+    )
     # the Kit tag is the same for every device of the account and survives a password change
     before = kit_tag(keys.ak, keys.account_id, day)
     account.change_password("another password")

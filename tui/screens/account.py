@@ -36,7 +36,11 @@ def error_text(exc: BaseException) -> str:
 
 
 class WelcomeScreen(Screen[None]):
-    BINDINGS = [Binding("u", "signup", "Sign up"), Binding("i", "signin", "Sign in"), Binding("q", "app.quit", "Quit")]
+    BINDINGS = [
+        Binding("u", "signup", "Sign up"),
+        Binding("i", "signin", "Sign in"),
+        Binding("q", "app.quit", "Quit"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,7 +52,8 @@ class WelcomeScreen(Screen[None]):
                 "[b]Sign in[/b] (i) — you already have an account on another device: you need your Account "
                 "Password, your Authentication Kit (its QR code as PNG/JPG/PDF, or its typed code) and one place "
                 "that holds your vault: your sync folder, another device of yours on this network, or your "
-                "account server.")
+                "account server."
+            )
             with Horizontal():
                 yield Button("Sign up", id="signup", variant="primary")
                 yield Button("Sign in", id="signin")
@@ -70,7 +75,10 @@ class WelcomeScreen(Screen[None]):
 
 
 class SignUpScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+s", "submit", "Create account")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("ctrl+s", "submit", "Create account"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -133,13 +141,18 @@ class SignUpScreen(Screen[None]):
             app.switch_screen(KitScreen(vault.slot.kit, paths, first_time=True))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#create", Button).disabled = False
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#message", Static).update(
+                Text(error_text(event.worker.error), style="red")
+            )
 
 
 class KitScreen(Screen[None]):
     """The Authentication Kit: QR (dark on light), typed code, where the files are."""
 
-    BINDINGS = [Binding("y", "done", "I stored my Kit safely"), Binding("escape", "close", "Close", show=False)]
+    BINDINGS = [
+        Binding("y", "done", "I stored my Kit safely"),
+        Binding("escape", "close", "Close", show=False),
+    ]
 
     def __init__(self, kit: Any, paths: list[Path], *, first_time: bool = False) -> None:
         super().__init__()
@@ -153,11 +166,15 @@ class KitScreen(Screen[None]):
             yield KitQR(self.kit, id="qr")
             with Vertical(id="kit-text"):
                 yield Static("[b]Your Authentication Kit[/b]")
-                yield Static("Scan or save this code. With your Account Password it signs in a new device; "
-                             "neither works alone. Keep it somewhere safe.")
+                yield Static(
+                    "Scan or save this code. With your Account Password it signs in a new device; "
+                    "neither works alone. Keep it somewhere safe."
+                )
                 yield Static(f"Code:\n{self.kit.to_typed_code()}", id="code")
-                yield Static("Saved:\n" + "\n".join(str(p) for p in self.paths) if self.paths else "",
-                             markup=False)  # a folder name may hold '['
+                yield Static(
+                    "Saved:\n" + "\n".join(str(p) for p in self.paths) if self.paths else "",
+                    markup=False,
+                )  # a folder name may hold '['
                 if self.first_time:
                     yield Static("[b]Press y once your Kit is stored safely.[/b]")
         yield Footer()
@@ -165,7 +182,10 @@ class KitScreen(Screen[None]):
     def action_close(self) -> None:
         """Right after sign-up, only y (the acknowledgement) leaves: Esc must not skip it."""
         if self.first_time:
-            self.notify("Keep your Kit safe first (the saved files or the code), then press y.", severity="warning")
+            self.notify(
+                "Keep your Kit safe first (the saved files or the code), then press y.",
+                severity="warning",
+            )
         else:
             self.app.pop_screen()
 
@@ -189,8 +209,10 @@ class SourceChoice(RadioSet):
     pressing a button then left two buttons on.
     """
 
-    BINDINGS = [Binding("down,right", "choose(1)", "Next source", show=False),
-                Binding("up,left", "choose(-1)", "Previous source", show=False)]
+    BINDINGS = [
+        Binding("down,right", "choose(1)", "Next source", show=False),
+        Binding("up,left", "choose(-1)", "Previous source", show=False),
+    ]
 
     def action_choose(self, step: int) -> None:
         if step > 0:
@@ -224,9 +246,14 @@ class SignInScreen(Screen[None]):
             yield Input(id="email")
             yield Label("Account Password")
             yield SecretInput(id="password")
-            yield Label("Authentication Kit: path to its PNG/JPG/PDF (tab completes), or its typed code")
-            yield PathInput(placeholder="~/Downloads/Strongroom-Authentication-Kit-….pdf or KNJAC-…", id="kit",
-                            suffixes=KIT_SUFFIXES)
+            yield Label(
+                "Authentication Kit: path to its PNG/JPG/PDF (tab completes), or its typed code"
+            )
+            yield PathInput(
+                placeholder="~/Downloads/Strongroom-Authentication-Kit-….pdf or KNJAC-…",
+                id="kit",
+                suffixes=KIT_SUFFIXES,
+            )
             yield Label("Where your vault comes from (←/→ to choose)")
             with SourceChoice(id="source", compact=True):
                 yield RadioButton("Sync folder", value=True, id="src-folder")
@@ -235,21 +262,33 @@ class SignInScreen(Screen[None]):
             with Vertical(id="via-folder", classes="source"):
                 yield Label("Sync folder holding <AccountID>/data.mssb (Dropbox, iCloud Drive, …)")
                 yield PathInput(placeholder="~/Dropbox/Strongroom", id="folder", dirs_only=True)
-                yield Static("No Kit at hand? Leave it empty if this folder holds your saved account key.",
-                             classes="hint")
+                yield Static(
+                    "No Kit at hand? Leave it empty if this folder holds your saved account key.",
+                    classes="hint",
+                )
             with Vertical(id="via-wifi", classes="source"):
-                yield Label("Network address to use (optional; default: this machine's LAN addresses)")
+                yield Label(
+                    "Network address to use (optional; default: this machine's LAN addresses)"
+                )
                 yield Input(placeholder="e.g. 192.168.1.20", id="interface")
-                yield Static("Unlock Strongroom on another device of this account on the same network, "
-                             "with Wi-Fi sync on.", classes="hint")
+                yield Static(
+                    "Unlock Strongroom on another device of this account on the same network, "
+                    "with Wi-Fi sync on.",
+                    classes="hint",
+                )
             with Vertical(id="via-server", classes="source"):
                 yield Label("Account server URL")
                 yield Input(placeholder="https://strongroom.example.com", id="server")
-                yield Label("Only after an account reset: the setup code from the reset page (no Kit needed)")
+                yield Label(
+                    "Only after an account reset: the setup code from the reset page (no Kit needed)"
+                )
                 yield Input(id="reset-code")
                 with Vertical(id="new-password"):
-                    yield Static("With a setup code, the Account Password above is your new one: choose it "
-                                 "and repeat it. A new Kit is made here.", classes="hint")
+                    yield Static(
+                        "With a setup code, the Account Password above is your new one: choose it "
+                        "and repeat it. A new Kit is made here.",
+                        classes="hint",
+                    )
                     yield StrengthMeter(id="strength")
                     yield Label("Repeat the new Account Password")
                     yield SecretInput(id="repeat")
@@ -304,17 +343,31 @@ class SignInScreen(Screen[None]):
     def action_submit(self) -> None:
         if self.query_one("#go", Button).disabled:
             return  # a sign-in is already running
-        values = {k: self.query_one(f"#{k}", Input).value.strip()
-                  for k in ("email", "kit", "folder", "interface", "server")}
+        values = {
+            k: self.query_one(f"#{k}", Input).value.strip()
+            for k in ("email", "kit", "folder", "interface", "server")
+        }
         password = self.query_one("#password", SecretInput).value
         source = self.source
-        where = {"folder": values["folder"], "wifi": values["interface"], "server": values["server"]}[source]
+        where = {
+            "folder": values["folder"],
+            "wifi": values["interface"],
+            "server": values["server"],
+        }[source]
         code = self.reset_code
-        missing = [name for name, value in (("email", values["email"]), ("password", password),
-                                            ("Kit", values["kit"] or source == "folder" or code),
-                                            ({"folder": "sync folder", "server": "server URL"}.get(source, ""),
-                                             where or source == "wifi"))
-                   if not value]
+        missing = [
+            name
+            for name, value in (
+                ("email", values["email"]),
+                ("password", password),
+                ("Kit", values["kit"] or source == "folder" or code),
+                (
+                    {"folder": "sync folder", "server": "server URL"}.get(source, ""),
+                    where or source == "wifi",
+                ),
+            )
+            if not value
+        ]
         if missing:
             self._say(Text(f"Fill in {', '.join(missing)}.", style="red"))
             return
@@ -335,7 +388,9 @@ class SignInScreen(Screen[None]):
             if problem:
                 self._say(Text(problem, style="red"))
                 return
-        self._say(f"Signing in to {where}…" if source == "server" else "Checking your Kit and password…")
+        self._say(
+            f"Signing in to {where}…" if source == "server" else "Checking your Kit and password…"
+        )
         self.query_one("#go", Button).disabled = True
         self._signin(values["email"], password, "" if code else values["kit"], source, where, code)
 
@@ -366,7 +421,9 @@ class SignInScreen(Screen[None]):
             self._say(Text(message.text))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _signin(self, email: str, password: str, kit_text: str, source: str, where: str, code: str = "") -> Any:
+    def _signin(
+        self, email: str, password: str, kit_text: str, source: str, where: str, code: str = ""
+    ) -> Any:
         from vault.kitfile import read_kit_file, read_kit_text
 
         kit = None
@@ -386,7 +443,11 @@ class SignInScreen(Screen[None]):
             vault = self._from_server(app.home, email, password, kit, where)
         else:
             vault = self._from_folder(app.home, email, password, kit, Path(where))
-        return vault, vault.summary_head(), None  # the first screenful; the list loads the rest after painting it
+        return (
+            vault,
+            vault.summary_head(),
+            None,
+        )  # the first screenful; the list loads the rest after painting it
 
     def _from_folder(self, home: Path, email: str, password: str, kit: Any, folder: Path) -> Any:
         """The folder's data.mssb, opened with the Kit or, without one, the saved account key."""
@@ -398,9 +459,11 @@ class SignInScreen(Screen[None]):
         except NoSavedAccountKeyError:
             if kit is not None:
                 raise
-            raise NoSavedAccountKeyError(f"the folder {folder} holds no saved account key, so your "
-                                         "Authentication Kit is needed: enter the path of its PNG/JPG/PDF or "
-                                         "its typed code") from None
+            raise NoSavedAccountKeyError(
+                f"the folder {folder} holds no saved account key, so your "
+                "Authentication Kit is needed: enter the path of its PNG/JPG/PDF or "
+                "its typed code"
+            ) from None
 
     def _from_wifi(self, home: Path, email: str, password: str, kit: Any, addresses: str) -> Any:
         """A device of the account on the LAN hands over the vault (runs in the worker thread)."""
@@ -413,10 +476,21 @@ class SignInScreen(Screen[None]):
 
         interfaces = check_interfaces(addresses) or lan_addresses()
         if not interfaces:
-            raise SourceUnavailableError("this machine has no network address to look for devices on; "
-                                         "type the address of its Wi-Fi or LAN interface")
-        return asyncio.run(bootstrap(home, email, password, kit, interfaces, timeout=self.wifi_timeout,
-                                     progress=self._progress))
+            raise SourceUnavailableError(
+                "this machine has no network address to look for devices on; "
+                "type the address of its Wi-Fi or LAN interface"
+            )
+        return asyncio.run(
+            bootstrap(
+                home,
+                email,
+                password,
+                kit,
+                interfaces,
+                timeout=self.wifi_timeout,
+                progress=self._progress,
+            )
+        )
 
     def _from_server(self, home: Path, email: str, password: str, kit: Any, url: str) -> Any:
         """Sign in on the account server (SRP) and download the vault (runs in the worker thread)."""
@@ -488,14 +562,19 @@ class LockScreen(Screen[None]):
         else:
             assert password is not None
             vault.unlock(password)
-        return vault, vault.summary_head()  # the first screenful; the list loads the rest after painting it
+        return (
+            vault,
+            vault.summary_head(),
+        )  # the first screenful; the list loads the rest after painting it
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
         app: StrongroomApp = self.app  # type: ignore[assignment]
         if event.worker.group == "agent":
             keys = event.worker.result if event.state is WorkerState.SUCCESS else None
-            if keys is not None and not field.disabled and app.vault is None:  # the password was not sent meanwhile
+            if (
+                keys is not None and not field.disabled and app.vault is None
+            ):  # the password was not sent meanwhile
                 field.disabled = True
                 self.query_one("#message", Static).update("Unlocking with the agent…")
                 self._unlock(None, keys)
@@ -510,4 +589,6 @@ class LockScreen(Screen[None]):
             field.disabled = False
             field.value = ""
             field.focus()
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#message", Static).update(
+                Text(error_text(event.worker.error), style="red")
+            )

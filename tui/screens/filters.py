@@ -30,12 +30,16 @@ class PickScreen(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, everything: str, choices: list[tuple[str, str, int]], current: str | None) -> None:
+    def __init__(
+        self, title: str, everything: str, choices: list[tuple[str, str, int]], current: str | None
+    ) -> None:
         """`choices`: (value, label, records). Labels are user data: shown as text, never markup."""
         super().__init__()
         self.title_text = title
         self.values = [""] + [value for value, _, _ in choices]
-        self.prompts = [Text(everything)] + [Text(f"{printable(label)}  ({n:,})") for _, label, n in choices]
+        self.prompts = [Text(everything)] + [
+            Text(f"{printable(label)}  ({n:,})") for _, label, n in choices
+        ]
         self.current = current or ""
 
     def compose(self) -> ComposeResult:
@@ -68,17 +72,35 @@ class ListCommands(Provider):
             ("Clear filters", "Show every record (x)", screen.action_clear_filters),
         ]
         for key, name in SORTS.items():
-            cmds.append((f"Sort by {name}", "Order of the record list (o cycles)", lambda k=key: screen.sort_by(k)))
+            cmds.append(
+                (
+                    f"Sort by {name}",
+                    "Order of the record list (o cycles)",
+                    lambda k=key: screen.sort_by(k),
+                )
+            )
         index = screen.index
         if index is not None:
             for key, n in index.type_counts():
-                cmds.append((f"Show type: {screen.type_name(key)}", f"{n:,} records", lambda k=key: screen.set_type(k)))
+                cmds.append(
+                    (
+                        f"Show type: {screen.type_name(key)}",
+                        f"{n:,} records",
+                        lambda k=key: screen.set_type(k),
+                    )
+                )
             for tag, n in index.tag_counts()[:500]:
-                cmds.append((f"Show tag: {printable(tag)}", f"{n:,} records", lambda t=tag: screen.set_tag(t)))
+                cmds.append(
+                    (
+                        f"Show tag: {printable(tag)}",
+                        f"{n:,} records",
+                        lambda t=tag: screen.set_tag(t),
+                    )
+                )
         return cmds
 
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands()[:4 + len(SORTS)]:
+        for name, help_text, callback in self._commands()[: 4 + len(SORTS)]:
             yield DiscoveryHit(Text(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -130,10 +130,15 @@ def preview_text(preview: Preview) -> Text:
     out.append(f"  ({LABELS.get(report.format, report.format)})\n\n")
     out.append(f"Read {len(report.records):,} entr{'y' if len(report.records) == 1 else 'ies'}")
     out.append(f": {type_counts(report.records)}\n" if report.records else "\n")
-    out.append(f"New, will be imported: {len(plan.added):,}", style="bold green" if plan.added else "bold")
+    out.append(
+        f"New, will be imported: {len(plan.added):,}", style="bold green" if plan.added else "bold"
+    )
     out.append(f" ({type_counts(plan.added)})\n" if plan.added else "\n")
     if plan.duplicates:
-        out.append(f"Already in the vault or repeated in the file, skipped: {len(plan.duplicates):,}\n", style="yellow")
+        out.append(
+            f"Already in the vault or repeated in the file, skipped: {len(plan.duplicates):,}\n",
+            style="yellow",
+        )
     skipped = [p for p in plan.problems if p.skipped]
     noted = [p for p in plan.problems if not p.skipped]
     if skipped:
@@ -142,22 +147,36 @@ def preview_text(preview: Preview) -> Text:
         out.append(f"Imported with a caveat: {len(noted):,}\n", style="yellow")
     shown = plan.added or report.records
     if shown:
-        out.append("\nFirst records" + ("" if plan.added else " (all already in the vault)") + ":\n", style="bold")
+        out.append(
+            "\nFirst records" + ("" if plan.added else " (all already in the vault)") + ":\n",
+            style="bold",
+        )
         for rec in shown[:SHOWN_RECORDS]:
-            out.append(f"  {printable(rec.display_title)[:40]:<40}", style="bold" if plan.added else "dim")
-            out.append(f"  {printable(rec.username or '')[:30]:<30}  {template(rec.type).label}\n", style="dim")
+            out.append(
+                f"  {printable(rec.display_title)[:40]:<40}", style="bold" if plan.added else "dim"
+            )
+            out.append(
+                f"  {printable(rec.username or '')[:30]:<30}  {template(rec.type).label}\n",
+                style="dim",
+            )
         if len(shown) > SHOWN_RECORDS:
             out.append(f"  … and {len(shown) - SHOWN_RECORDS:,} more\n", style="dim")
-    for title, items, style in (("Duplicates (not added again)", plan.duplicates, "yellow"),
-                                ("Skipped", skipped, "red"), ("Imported with a caveat", noted, "yellow")):
+    for title, items, style in (
+        ("Duplicates (not added again)", plan.duplicates, "yellow"),
+        ("Skipped", skipped, "red"),
+        ("Imported with a caveat", noted, "yellow"),
+    ):
         if not items:
             continue
         out.append(f"\n{title}:\n", style=f"bold {style}")
         for p in items[:SHOWN_PROBLEMS]:
             out.append(f"  {printable(p.where)}: {printable(p.reason)}\n")
         if len(items) > SHOWN_PROBLEMS:
-            out.append(f"  … and {len(items) - SHOWN_PROBLEMS:,} more (`strongroom import --dry-run --json` "
-                       "lists them all)\n", style="dim")
+            out.append(
+                f"  … and {len(items) - SHOWN_PROBLEMS:,} more (`strongroom import --dry-run --json` "
+                "lists them all)\n",
+                style="dim",
+            )
     return out
 
 
@@ -187,8 +206,11 @@ class ImportScreen(Screen[None]):
     ImportScreen #import-preview { padding: 0 2; height: 1fr; }
     ImportScreen #import-actions { height: auto; padding: 0 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "confirm", "Import"),
-                Binding("ctrl+l", "app.lock", "Lock")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "confirm", "Import"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+    ]
 
     class Progress(Message):
         """From the reading worker: a phase, and bytes done of total (None: no measure)."""
@@ -206,13 +228,18 @@ class ImportScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="import-form"):
-            yield Static("Import records from another password manager's export. Nothing changes until you "
-                         "confirm the preview.", markup=False)
+            yield Static(
+                "Import records from another password manager's export. Nothing changes until you "
+                "confirm the preview.",
+                markup=False,
+            )
             yield Label("File (tab completes; Enter when done)")
             yield PathInput(placeholder="~/Downloads/bitwarden_export.json", id="file")
             yield Static("", id="guess", markup=False)
             yield Label("Format (Enter reads the file)")
-            yield OptionList(*(Option(f"{LABELS.get(f, f):<32} {f}", id=f) for f in FORMATS), id="format")
+            yield OptionList(
+                *(Option(f"{LABELS.get(f, f):<32} {f}", id=f) for f in FORMATS), id="format"
+            )
         yield Static("", id="import-status", markup=False)
         yield ProgressBar(id="import-progress", show_eta=False)
         with VerticalScroll(id="import-preview"):
@@ -252,8 +279,9 @@ class ImportScreen(Screen[None]):
         if guess in FORMATS:
             self.guessed = guess
             options.highlighted = list(FORMATS).index(guess)
-            self.query_one("#guess", Static).update(f"This looks like a {LABELS.get(guess, guess)} export: "
-                                                    "Enter reads it as that.")
+            self.query_one("#guess", Static).update(
+                f"This looks like a {LABELS.get(guess, guess)} export: Enter reads it as that."
+            )
         else:
             self.guessed = None
             self.query_one("#guess", Static).update("Pick the manager that made this file.")
@@ -296,14 +324,18 @@ class ImportScreen(Screen[None]):
             if now - last[0] < PROGRESS_EVERY_S and not force:
                 return
             last[0] = now
-            text = f"Reading {path.name}…" + (f" {entries[0]:,} entries so far" if entries[0] else "")
+            text = f"Reading {path.name}…" + (
+                f" {entries[0]:,} entries so far" if entries[0] else ""
+            )
             if read[0] < total:
                 self.post_message(self.Progress(text, read[0], total))
             else:
                 self.post_message(self.Progress(text, None, None))
 
         def on_read(done: int) -> None:
-            crossed = read[0] < total <= done  # all read: the bar starts pulsing now, not at the next tick
+            crossed = (
+                read[0] < total <= done
+            )  # all read: the bar starts pulsing now, not at the next tick
             read[0] = done
             report_progress(crossed)
 
@@ -315,7 +347,9 @@ class ImportScreen(Screen[None]):
             report = read_with_progress(fmt, path, on_read)
         if worker.is_cancelled:
             raise ImportCancelled
-        self.post_message(self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None))
+        self.post_message(
+            self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None)
+        )
         app: StrongroomApp = self.app  # type: ignore[assignment]
         assert app.vault is not None
         with own_connection(app.vault) as vault:
@@ -356,9 +390,15 @@ class ImportScreen(Screen[None]):
         self.query_one("#import-preview").display = True
         added = len(preview.plan.added)
         button = self.query_one("#do-import", Button)
-        button.label = f"Import {added:,} record{'' if added == 1 else 's'} (ctrl+s)" if added else "Close (nothing new)"
+        button.label = (
+            f"Import {added:,} record{'' if added == 1 else 's'} (ctrl+s)"
+            if added
+            else "Close (nothing new)"
+        )
         self.query_one("#import-actions").display = True
-        self._status("Nothing changes until you press ctrl+s (or Enter on the button); Esc cancels.")
+        self._status(
+            "Nothing changes until you press ctrl+s (or Enter on the button); Esc cancels."
+        )
         button.focus()
 
     # -- importing (worker) -----------------------------------------------------------------
@@ -412,7 +452,9 @@ class ImportScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         if self.busy:
-            self.notify("Importing: one moment, it finishes or changes nothing.", severity="warning")
+            self.notify(
+                "Importing: one moment, it finishes or changes nothing.", severity="warning"
+            )
             return
         for worker in self.workers:
             worker.cancel()
@@ -421,8 +463,10 @@ class ImportScreen(Screen[None]):
 
 
 # -- export ---------------------------------------------------------------------------------
-EXPORT_FORMATS = {"json": "strongroom-json: every field, tag and TOTP secret; re-importable exactly",
-                  "csv": "CSV: for spreadsheets and other managers"}
+EXPORT_FORMATS = {
+    "json": "strongroom-json: every field, tag and TOTP secret; re-importable exactly",
+    "csv": "CSV: for spreadsheets and other managers",
+}
 
 
 def default_export_path(folder: Path, fmt: str) -> Path:
@@ -437,7 +481,10 @@ class PlaintextConfirmScreen(ModalScreen[bool]):
     PlaintextConfirmScreen #dialog { width: 76; height: auto; border: thick $error; background: $surface;
                                      padding: 1 2; }
     """
-    BINDINGS = [Binding("y", "answer(True)", "Yes, write it"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes, write it"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
 
     def __init__(self, path: Path, replaces: bool) -> None:
         super().__init__()
@@ -447,12 +494,16 @@ class PlaintextConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         text = Text()
         text.append("This export is NOT encrypted.\n\n", style="bold red")
-        text.append("Every password, one-time password secret and note will be written in plain text to\n\n")
+        text.append(
+            "Every password, one-time password secret and note will be written in plain text to\n\n"
+        )
         text.append(f"  {printable(str(self.path))}\n\n", style="bold")
         if self.replaces:
             text.append("It replaces the file already there.\n\n", style="yellow")
-        text.append("The file is readable only by you (mode 0600), but anyone who gets a copy can read "
-                    "everything in it. Delete it when you no longer need it.\n\nWrite it? (y/n)")
+        text.append(
+            "The file is readable only by you (mode 0600), but anyone who gets a copy can read "
+            "everything in it. Delete it when you no longer need it.\n\nWrite it? (y/n)"
+        )
         with Vertical(id="dialog"):
             yield Static(text)
 
@@ -469,7 +520,10 @@ class ExportScreen(Screen[None]):
     ExportScreen #export-format { height: auto; }
     ExportScreen #export-status { padding: 0 2; height: auto; margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+l", "app.lock", "Lock")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Cancel"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+    ]
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__()
@@ -479,10 +533,16 @@ class ExportScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="export-form"):
-            yield Static("Export every record to a file, unencrypted: for moving to another manager or "
-                         "keeping a copy you can read without Strongroom.", markup=False)
+            yield Static(
+                "Export every record to a file, unencrypted: for moving to another manager or "
+                "keeping a copy you can read without Strongroom.",
+                markup=False,
+            )
             yield Label("Format (Enter picks)")
-            yield OptionList(*(Option(f"{k:<5} {v}", id=k) for k, v in EXPORT_FORMATS.items()), id="export-format")
+            yield OptionList(
+                *(Option(f"{k:<5} {v}", id=k) for k, v in EXPORT_FORMATS.items()),
+                id="export-format",
+            )
             yield Label("File (tab completes; Enter writes after a confirmation)")
             yield PathInput(str(default_export_path(self.folder, self.format)), id="export-path")
         yield Static("", id="export-status", markup=False)

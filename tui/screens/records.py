@@ -52,7 +52,9 @@ def empty_message(query: str, filters: Filters, total: int) -> str:
         what += f" tagged “{printable(filters.tag)}”"
     if filters.favorites:
         what += " among your favourites"
-    hints = (["Esc clears the search"] if q else []) + (["x clears the filters"] if filters.narrowing else [])
+    hints = (["Esc clears the search"] if q else []) + (
+        ["x clears the filters"] if filters.narrowing else []
+    )
     text = f"No {what} match “{printable(q)}”." if q else f"No {what}."
     return f"{text} {' · '.join(hints)}."
 
@@ -74,8 +76,11 @@ class RecordListScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort", show=False),
         Binding("x", "clear_filters", "Clear filters", show=False),
         Binding("s", "security", "Security"),
-        Binding("i", "app.import_records", "Import", show=False),  # footer room for ^q Quit at 100 columns
-        Binding("ctrl+r", "app.sync_now", "Sync now", show=False), Binding("y", "app.sync_settings", "Sync", show=False),
+        Binding(
+            "i", "app.import_records", "Import", show=False
+        ),  # footer room for ^q Quit at 100 columns
+        Binding("ctrl+r", "app.sync_now", "Sync now", show=False),
+        Binding("y", "app.sync_settings", "Sync", show=False),
         Binding("comma", "app.settings", "Settings"),
         Binding("ctrl+l", "app.lock", "Lock"),
         Binding("question_mark", "app.help", "Help"),
@@ -90,7 +95,9 @@ class RecordListScreen(Screen[None]):
     class Results(Message):
         """Rows for one (index, query, filters); `similar_from`: where fuzzy matches start."""
 
-        def __init__(self, key: tuple[Any, ...], rows: list[Summary], similar_from: int | None) -> None:
+        def __init__(
+            self, key: tuple[Any, ...], rows: list[Summary], similar_from: int | None
+        ) -> None:
             super().__init__()
             self.key = key
             self.rows = rows
@@ -122,7 +129,9 @@ class RecordListScreen(Screen[None]):
             self.results_for = ("", Filters())
         self._show_loading()
         self.query_one(RecordList).focus()
-        self.call_after_refresh(self.reload)  # the first screenful is on screen before the full load starts
+        self.call_after_refresh(
+            self.reload
+        )  # the first screenful is on screen before the full load starts
 
     def on_screen_resume(self) -> None:
         if self._shown_once:  # back from a record or a dialog: show what changed
@@ -151,7 +160,8 @@ class RecordListScreen(Screen[None]):
     def _show_loading(self) -> None:
         total = self.head.total if self.head else None
         self.query_one("#counts", Static).update(
-            f" {total:,} records · loading…" if total is not None else " Loading records…")
+            f" {total:,} records · loading…" if total is not None else " Loading records…"
+        )
 
     # -- searching and filtering --------------------------------------------------------------
     def _refresh(self) -> None:
@@ -167,7 +177,9 @@ class RecordListScreen(Screen[None]):
             return
         results = self.Results(key, first, None)
         self.post_message(results)
-        results.drawn.wait(0.5)  # the fuzzy step competes for the GIL: let the plain matches show first
+        results.drawn.wait(
+            0.5
+        )  # the fuzzy step competes for the GIL: let the plain matches show first
         similar = index.fuzzy(query, filters, first, stop=lambda: worker.is_cancelled)
         if similar and not worker.is_cancelled:
             self.post_message(self.Results(key, first + similar, len(first)))
@@ -185,7 +197,9 @@ class RecordListScreen(Screen[None]):
         if not same:
             lst.cursor = 0
         elif current is not None and (lst.current is None or lst.current.id != current.id):
-            lst.cursor = next((i for i, r in enumerate(event.rows) if r.id == current.id), lst.cursor)
+            lst.cursor = next(
+                (i for i, r in enumerate(event.rows) if r.id == current.id), lst.cursor
+            )
         self.results_for = (self.query_text, self.filters)
         self._show_counts(event.rows, event.similar_from)
 
@@ -195,7 +209,9 @@ class RecordListScreen(Screen[None]):
         similar = f" ({len(rows) - similar_from:,} similar)" if similar_from is not None else ""
         what = self.filters.describe()
         self.query_one("#counts", Static).update(  # one line, always: no layout pass per keystroke
-            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")), layout=False)
+            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")),
+            layout=False,
+        )
         message = empty_message(self.query_text, self.filters, total) if not rows else ""
         if message != self.empty_text:
             self.empty_text = message
@@ -248,8 +264,10 @@ class RecordListScreen(Screen[None]):
             self.notify("Still loading the records…")
             return
         choices = [(key, type_label(key), n) for key, n in self.index.type_counts()]
-        self.app.push_screen(PickScreen("Show records of type", "All types", choices, self.filters.type),
-                             lambda key: self.set_type(key or None) if key is not None else None)
+        self.app.push_screen(
+            PickScreen("Show records of type", "All types", choices, self.filters.type),
+            lambda key: self.set_type(key or None) if key is not None else None,
+        )
 
     def action_pick_tag(self) -> None:
         if self.index is None:
@@ -259,8 +277,10 @@ class RecordListScreen(Screen[None]):
         if not choices:
             self.notify("No record has a tag yet (edit a record to add some).")
             return
-        self.app.push_screen(PickScreen("Show records tagged", "All tags", choices, self.filters.tag),
-                             lambda tag: self.set_tag(tag or None) if tag is not None else None)
+        self.app.push_screen(
+            PickScreen("Show records tagged", "All tags", choices, self.filters.tag),
+            lambda tag: self.set_tag(tag or None) if tag is not None else None,
+        )
 
     def action_new(self) -> None:
         self.app.push_screen(EditRecordScreen(None))
@@ -298,7 +318,9 @@ class RecordDetailScreen(Screen[None]):
         self.record_id = record_id
         self.revealed = False
         self.failed = False
-        self.fields: list[tuple[int, str]] = []  # the copyable fields: (position in the record, label)
+        self.fields: list[
+            tuple[int, str]
+        ] = []  # the copyable fields: (position in the record, label)
         self.chosen: int | None = None  # index into self.fields
 
     def compose(self) -> ComposeResult:
@@ -353,16 +375,23 @@ class RecordDetailScreen(Screen[None]):
         out.append(f"{'  ★' if rec.favorite else ''}   ")
         out.append(tpl.label, style="dim")
         out.append("\n\n")
-        self.fields = [(pos, field_label(tpl, f)) for pos, f in enumerate(rec.fields)
-                       if f.kind is not FieldKind.TOTP and f.value]
+        self.fields = [
+            (pos, field_label(tpl, f))
+            for pos, f in enumerate(rec.fields)
+            if f.kind is not FieldKind.TOTP and f.value
+        ]
         if self.chosen is None or self.chosen >= len(self.fields):
-            self.chosen = next((i for i, (pos, _) in enumerate(self.fields) if rec.fields[pos].kind.concealed), 0)
+            self.chosen = next(
+                (i for i, (pos, _) in enumerate(self.fields) if rec.fields[pos].kind.concealed), 0
+            )
         for i, (pos, label) in enumerate(self.fields):
             f = rec.fields[pos]
             shown = f.value if (self.revealed or not f.kind.concealed) else MASK
             mine = i == self.chosen
             out.append("▸ " if mine else "  ")
-            out.append(f"{printable(label):>16}: {printable(shown)}", style="reverse" if mine else "")
+            out.append(
+                f"{printable(label):>16}: {printable(shown)}", style="reverse" if mine else ""
+            )
             out.append("\n")
         if rec.tags:
             out.append(f"{'Tags':>18}: {printable(', '.join(rec.tags))}\n")
@@ -370,8 +399,11 @@ class RecordDetailScreen(Screen[None]):
             out.append(f"\n{printable(rec.notes, multiline=True)}\n")
         out.append(f"\nCreated {iso(rec.created)} · modified {iso(rec.modified)}", style="dim")
         if detail.conflict:
-            out.append(f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
-                       "their values are kept in history.", style="yellow")
+            out.append(
+                f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
+                "their values are kept in history.",
+                style="yellow",
+            )
         if rec.history:
             out.append("\n\n")
             out.append("History of changed secrets", style="bold")
@@ -389,7 +421,8 @@ class RecordDetailScreen(Screen[None]):
         spec = parse_totp(field.value)
         now = time.time()
         self.query_one("#totp", Static).update(
-            f"\n{'One-time code':>18}: [b]{totp_code(spec, now)}[/b]  ({seconds_left(spec, now)} s)")
+            f"\n{'One-time code':>18}: [b]{totp_code(spec, now)}[/b]  ({seconds_left(spec, now)} s)"
+        )
 
     def action_reveal(self) -> None:
         self.revealed = not self.revealed
@@ -451,7 +484,9 @@ class RecordDetailScreen(Screen[None]):
                 self.notify("Record deleted.")
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmScreen(f"Delete “{printable(self.record.display_title)}”? (y/n)"), done)
+        self.app.push_screen(
+            ConfirmScreen(f"Delete “{printable(self.record.display_title)}”? (y/n)"), done
+        )
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -494,8 +529,12 @@ class EditRecordScreen(Screen[None]):
     """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field.
     Concealed fields are SecretInputs (no copy/cut); ctrl+r shows or hides the focused one."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+s", "save", "Save"),
-                Binding("ctrl+g", "generate", "Generate password"), Binding("ctrl+r", "reveal", "Show/hide")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+g", "generate", "Generate password"),
+        Binding("ctrl+r", "reveal", "Show/hide"),
+    ]
 
     def __init__(self, record_id: str | None, type_key: str = "login") -> None:
         super().__init__()
@@ -519,7 +558,9 @@ class EditRecordScreen(Screen[None]):
             yield Input(value=rec.title if rec else "", id="title")
             for spec in tpl.fields:
                 yield Label(spec.label)
-                yield field_input((rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind)
+                yield field_input(
+                    (rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind
+                )
             for i, extra in enumerate(extra_fields(rec) if rec else []):
                 yield Label(printable(extra.name), markup=False)
                 yield field_input(extra.value, f"x-{i}", extra.kind)
@@ -542,7 +583,9 @@ class EditRecordScreen(Screen[None]):
         self.app.switch_screen(EditRecordScreen(None, key))
 
     def on_mount(self) -> None:
-        self.query_one("#form Input", Input).focus()  # the type (new record) or the title: type at once
+        self.query_one(
+            "#form Input", Input
+        ).focus()  # the type (new record) or the title: type at once
 
     def action_reveal(self) -> None:
         focused = self.focused
@@ -582,11 +625,16 @@ class EditRecordScreen(Screen[None]):
             except Exception as exc:  # noqa: BLE001 - shown to the user
                 self.query_one("#message", Static).update(Text(str(exc), style="red"))
                 return
-        tags = tuple(t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip())
+        tags = tuple(
+            t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip()
+        )
         notes = self.query_one("#notes", TextArea).text
         fields = tuple(Field(s.name, s.kind, values[s.name]) for s in tpl.fields if values[s.name])
         if rec is not None:  # fields beyond the template (imports, older versions) are kept
-            extras = (replace(f, value=self.query_one(f"#x-{i}", Input).value) for i, f in enumerate(extra_fields(rec)))
+            extras = (
+                replace(f, value=self.query_one(f"#x-{i}", Input).value)
+                for i, f in enumerate(extra_fields(rec))
+            )
             fields += tuple(f for f in extras if f.value)
         if rec is None:
             new = new_record(tpl.key, title, notes=notes, tags=tags)
@@ -625,12 +673,18 @@ class SecurityCenterScreen(Screen[None]):
         report: Any = event.worker.result
         self.query_one("#summary", Static).update(
             f"[b]Security score {report.score}/100[/b] — {len(report.weak)} weak, "
-            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old. Enter opens a record.")
+            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old. Enter opens a record."
+        )
         rows = []
-        for kind, findings in (("weak", report.weak), ("reused", [f for g in report.reused for f in g]),
-                               ("old", report.old)):
+        for kind, findings in (
+            ("weak", report.weak),
+            ("reused", [f for g in report.reused for f in g]),
+            ("old", report.old),
+        ):
             for f in findings:
-                rows.append(Summary(f.record_id, f.title, kind, f.detail, None, (), False, 0.0, False))
+                rows.append(
+                    Summary(f.record_id, f.title, kind, f.detail, None, (), False, 0.0, False)
+                )
         lst = self.query_one("#findings", RecordList)
         lst.set_rows(rows)
         lst.focus()

@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from ..backups import BackupEntry
 
 MIN_PASSWORD = 8
-SSH_THEMES = {"ansi-dark": "the terminal's own colours, dark", "ansi-light": "the terminal's own colours, light"}
+SSH_THEMES = {
+    "ansi-dark": "the terminal's own colours, dark",
+    "ansi-light": "the terminal's own colours, light",
+}
 
 
 def tilde(path: Path) -> str:
@@ -99,10 +102,24 @@ class NumberSetting:
 def _security_settings() -> tuple[NumberSetting, NumberSetting]:
     from ..app import DEFAULT_AUTO_LOCK_MIN, DEFAULT_CLIPBOARD_SECONDS
 
-    return (NumberSetting("auto_lock_minutes", "Lock after how many idle minutes? (0 = never)", "minute",
-                          0, 24 * 60, DEFAULT_AUTO_LOCK_MIN),
-            NumberSetting("clipboard_seconds", "Clear a copied value after how many seconds? (0 = never)",
-                          "second", 0, 3600, DEFAULT_CLIPBOARD_SECONDS))
+    return (
+        NumberSetting(
+            "auto_lock_minutes",
+            "Lock after how many idle minutes? (0 = never)",
+            "minute",
+            0,
+            24 * 60,
+            DEFAULT_AUTO_LOCK_MIN,
+        ),
+        NumberSetting(
+            "clipboard_seconds",
+            "Clear a copied value after how many seconds? (0 = never)",
+            "second",
+            0,
+            3600,
+            DEFAULT_CLIPBOARD_SECONDS,
+        ),
+    )
 
 
 AUTO_LOCK, CLIPBOARD = _security_settings()
@@ -164,8 +181,13 @@ class ThemeScreen(ModalScreen[str | None]):
         app = _app(self)
         with Vertical(id="dialog"):
             yield Static("[b]Theme[/b] — ↑↓ move · Enter chooses · Esc cancels")
-            yield OptionList(*(Option(f"{n}  ({SSH_THEMES[n]}; best over SSH)" if n in SSH_THEMES else n, id=n)
-                               for n in theme_names(app)), id="themes")
+            yield OptionList(
+                *(
+                    Option(f"{n}  ({SSH_THEMES[n]}; best over SSH)" if n in SSH_THEMES else n, id=n)
+                    for n in theme_names(app)
+                ),
+                id="themes",
+            )
 
     def on_mount(self) -> None:
         themes = self.query_one("#themes", OptionList)
@@ -201,7 +223,10 @@ class NewKitScreen(KitScreen):
 class _NewKitFlow(Screen[None]):
     """Runs a key change in a worker, saves the new Kit files and shows the new Kit."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel"), Binding("ctrl+s", "submit", "Confirm")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Cancel"),
+        Binding("ctrl+s", "submit", "Confirm"),
+    ]
     done_message = ""
     busy = False
 
@@ -220,8 +245,9 @@ class _NewKitFlow(Screen[None]):
         self._run(vault, change, _app(self).save_kit_files)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _run(self, vault: Vault, change: Callable[[Vault], None],
-             save: Callable[[Vault], list[Path]]) -> tuple[Any, list[Path]]:
+    def _run(
+        self, vault: Vault, change: Callable[[Vault], None], save: Callable[[Vault], list[Path]]
+    ) -> tuple[Any, list[Path]]:
         change(vault)
         return vault.slot.kit, save(vault)
 
@@ -245,8 +271,10 @@ class ChangePasswordScreen(_NewKitFlow):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
-            yield Static("[b]Change the Account Password[/b] — every device needs the new one; a new "
-                         "Authentication Kit replaces the old one, which stops working.")
+            yield Static(
+                "[b]Change the Account Password[/b] — every device needs the new one; a new "
+                "Authentication Kit replaces the old one, which stops working."
+            )
             yield Label("Current Account Password")
             yield SecretInput(id="current")
             yield Label(f"New Account Password (at least {MIN_PASSWORD} characters)")
@@ -255,7 +283,9 @@ class ChangePasswordScreen(_NewKitFlow):
             yield Label("Repeat the new password")
             yield SecretInput(id="repeat")
             yield Static("", id="message")
-            yield Static("Enter moves on · ctrl+s changes the password · Esc cancels", classes="muted")
+            yield Static(
+                "Enter moves on · ctrl+s changes the password · Esc cancels", classes="muted"
+            )
         yield Footer()
 
     @on(Input.Changed, "#new")
@@ -270,7 +300,9 @@ class ChangePasswordScreen(_NewKitFlow):
             self.focus_next(SecretInput)
 
     def action_submit(self) -> None:
-        current, new, repeat = (self.query_one(f"#{k}", SecretInput).value for k in ("current", "new", "repeat"))
+        current, new, repeat = (
+            self.query_one(f"#{k}", SecretInput).value for k in ("current", "new", "repeat")
+        )
         problem = None
         if not current:
             problem = "Type the current Account Password first."
@@ -302,8 +334,10 @@ class RotateKeyScreen(_NewKitFlow):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
-            yield Static("[b]Rotate the Account Key[/b] — a new secret Account Key and a new Authentication "
-                         "Kit; every older Kit stops working. Your password stays the same.")
+            yield Static(
+                "[b]Rotate the Account Key[/b] — a new secret Account Key and a new Authentication "
+                "Kit; every older Kit stops working. Your password stays the same."
+            )
             yield Label("Account Password (to confirm it is you)")
             yield SecretInput(id="current")
             yield Static("", id="message")
@@ -316,10 +350,13 @@ class RotateKeyScreen(_NewKitFlow):
         if not password:
             self.say("Type the Account Password to confirm.", "red")
             return
+
         def rotate(vault: Vault) -> None:
             from sync.engine import rotate_account_key
 
-            rotate_account_key(vault, password)  # checks the password first; a cloud device tells the server
+            rotate_account_key(
+                vault, password
+            )  # checks the password first; a cloud device tells the server
 
         self.start(rotate)
 
@@ -331,8 +368,13 @@ def confirm_rotate(app: StrongroomApp) -> None:
         if yes:
             app.push_screen(RotateKeyScreen())
 
-    app.push_screen(ConfirmScreen("Rotate the Account Key? You get a new Authentication Kit and every older "
-                                  "Kit stops working. (y/n)"), answered)
+    app.push_screen(
+        ConfirmScreen(
+            "Rotate the Account Key? You get a new Authentication Kit and every older "
+            "Kit stops working. (y/n)"
+        ),
+        answered,
+    )
 
 
 # -- backups ---------------------------------------------------------------------------------------
@@ -348,8 +390,10 @@ class BackupScreen(ModalScreen[Path | None]):
         vault = _app(self).vault
         assert vault is not None
         with Vertical(id="dialog"):
-            yield Static("[b]Back up now[/b] — every record, encrypted. The file opens with the current "
-                         "Account Password (`strongroom backup restore FILE`).")
+            yield Static(
+                "[b]Back up now[/b] — every record, encrypted. The file opens with the current "
+                "Account Password (`strongroom backup restore FILE`)."
+            )
             yield Label("Folder")
             yield Input(tilde(chosen_folder(vault)), id="folder")
             yield Static("", id="message")
@@ -381,12 +425,17 @@ class BackupScreen(ModalScreen[Path | None]):
         if event.state is WorkerState.SUCCESS:
             result: Any = event.worker.result
             path, count = result
-            self.notify(f"Backup written to {tilde(path)} ({count} records). It opens with the current "
-                        "Account Password.", markup=False)
+            self.notify(
+                f"Backup written to {tilde(path)} ({count} records). It opens with the current "
+                "Account Password.",
+                markup=False,
+            )
             self.dismiss(path)
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.busy = False
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#message", Static).update(
+                Text(error_text(event.worker.error), style="red")
+            )
 
 
 class RestoreScreen(ModalScreen[None]):
@@ -404,9 +453,14 @@ class RestoreScreen(ModalScreen[None]):
 
         made = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.entry.created))
         with Vertical(id="dialog"):
-            yield Static(Text.assemble(("Restore from a backup", "bold"), f" — {self.entry.path.name}, made {made}, "
-                                       f"{self.entry.count} records. Deleted or missing records come back; records "
-                                       "edited since keep their newer version (the backup's goes to their history)."))
+            yield Static(
+                Text.assemble(
+                    ("Restore from a backup", "bold"),
+                    f" — {self.entry.path.name}, made {made}, "
+                    f"{self.entry.count} records. Deleted or missing records come back; records "
+                    "edited since keep their newer version (the backup's goes to their history).",
+                )
+            )
             yield Label("Account Password in force when the backup was made")
             yield SecretInput(id="password")
             yield Static("", id="message")
@@ -441,7 +495,9 @@ class RestoreScreen(ModalScreen[None]):
             field = self.query_one("#password", SecretInput)
             field.value = ""
             field.focus()
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#message", Static).update(
+                Text(error_text(event.worker.error), style="red")
+            )
 
 
 # -- the screen --------------------------------------------------------------------------------------
@@ -505,11 +561,21 @@ class SettingsScreen(Screen[None]):
         _row(out, "Security", "a", f"lock when idle: {AUTO_LOCK.describe(AUTO_LOCK.current(app))}")
         _row(out, "", "c", f"clear copied values: {CLIPBOARD.describe(CLIPBOARD.current(app))}")
         out.append("\n")
-        _row(out, "Theme", "t", f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)")
+        _row(
+            out,
+            "Theme",
+            "t",
+            f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)",
+        )
         out.append("\n")
         cfg = config(vault)
         where = cfg.get("folder") or cfg.get("server") or ""
-        _row(out, "Sync", "y", f"method: {cfg.get('method', 'none')}{' · ' + str(where) if where else ''}")
+        _row(
+            out,
+            "Sync",
+            "y",
+            f"method: {cfg.get('method', 'none')}{' · ' + str(where) if where else ''}",
+        )
         out.append("\n")
         folder = chosen_folder(vault)
         _row(out, "Backups", "b", f"back up now into {tilde(folder)}")
@@ -533,12 +599,19 @@ class SettingsScreen(Screen[None]):
         listing = self.query_one("#backup-list", OptionList)
         listing.clear_options()
         if not entries:
-            listing.add_option(Option(Text("No backups in this folder yet.", style="dim"), disabled=True))
+            listing.add_option(
+                Option(Text("No backups in this folder yet.", style="dim"), disabled=True)
+            )
         for e in entries:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
             what = e.problem or f"{e.count} record{'' if e.count == 1 else 's'}"
-            listing.add_option(Option(Text(f"{when}  {what:<12}  {e.path.name}"), id=str(e.path),
-                                      disabled=bool(e.problem)))
+            listing.add_option(
+                Option(
+                    Text(f"{when}  {what:<12}  {e.path.name}"),
+                    id=str(e.path),
+                    disabled=bool(e.problem),
+                )
+            )
         if self.restore_first:
             self.restore_first = False
             self.action_restore()
@@ -578,8 +651,11 @@ class SettingsScreen(Screen[None]):
         if hasattr(app, "action_sync_settings"):  # the Sync screen, once it has landed
             await app.run_action("sync_settings")
         else:
-            self.notify("Choose the sync method with `strongroom sync folder DIR`, `sync wifi` or "
-                        "`sync cloud URL` for now.", markup=False)
+            self.notify(
+                "Choose the sync method with `strongroom sync folder DIR`, `sync wifi` or "
+                "`sync cloud URL` for now.",
+                markup=False,
+            )
 
     def action_backup(self) -> None:
         self.app.push_screen(BackupScreen())
@@ -597,16 +673,41 @@ class SettingsScreen(Screen[None]):
 def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any]]:
     """The palette entries: every Settings action, reachable from any unlocked screen."""
     return [
-        ("Settings", "Account, security, theme, sync, backups", lambda: app.push_screen(SettingsScreen())),
-        ("Change Account Password", "A new Authentication Kit replaces the old one",
-         lambda: app.push_screen(ChangePasswordScreen())),
-        ("Rotate Account Key", "A new Authentication Kit; older Kits stop working", lambda: confirm_rotate(app)),
-        ("Auto-lock minutes", "Lock after this many idle minutes", lambda: app.push_screen(NumberScreen(AUTO_LOCK))),
-        ("Clipboard seconds", "Clear copied values after this many seconds",
-         lambda: app.push_screen(NumberScreen(CLIPBOARD))),
+        (
+            "Settings",
+            "Account, security, theme, sync, backups",
+            lambda: app.push_screen(SettingsScreen()),
+        ),
+        (
+            "Change Account Password",
+            "A new Authentication Kit replaces the old one",
+            lambda: app.push_screen(ChangePasswordScreen()),
+        ),
+        (
+            "Rotate Account Key",
+            "A new Authentication Kit; older Kits stop working",
+            lambda: confirm_rotate(app),
+        ),
+        (
+            "Auto-lock minutes",
+            "Lock after this many idle minutes",
+            lambda: app.push_screen(NumberScreen(AUTO_LOCK)),
+        ),
+        (
+            "Clipboard seconds",
+            "Clear copied values after this many seconds",
+            lambda: app.push_screen(NumberScreen(CLIPBOARD)),
+        ),
         ("Theme: choose", "Colours of the app, kept for the next start", lambda: choose_theme(app)),
         ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark")),
-        ("Back up now", "An encrypted backup file of every record", lambda: app.push_screen(BackupScreen())),
-        ("Restore from a backup", "Choose a backup in Settings, then its password",
-         lambda: app.push_screen(SettingsScreen(restore=True))),
+        (
+            "Back up now",
+            "An encrypted backup file of every record",
+            lambda: app.push_screen(BackupScreen()),
+        ),
+        (
+            "Restore from a backup",
+            "Choose a backup in Settings, then its password",
+            lambda: app.push_screen(SettingsScreen(restore=True)),
+        ),
     ]

@@ -30,7 +30,12 @@ from ..widgets.secret_input import SecretInput
 if TYPE_CHECKING:
     from ..app import StrongroomApp
 
-METHOD_NAMES = {"none": "None (this device only)", "folder": "Folder", "wifi": "Wi-Fi", "cloud": "Cloud"}
+METHOD_NAMES = {
+    "none": "None (this device only)",
+    "folder": "Folder",
+    "wifi": "Wi-Fi",
+    "cloud": "Cloud",
+}
 
 
 class SyncConfigError(ValueError):
@@ -43,14 +48,20 @@ def check_folder(text: str) -> Path:
         raise SyncConfigError("Type the sync folder's path, for example ~/Dropbox/Strongroom.")
     path = Path(text.strip()).expanduser()
     if not path.is_absolute():
-        raise SyncConfigError(f"Give the full path of the folder (starting with / or ~), not “{text.strip()}”.")
+        raise SyncConfigError(
+            f"Give the full path of the folder (starting with / or ~), not “{text.strip()}”."
+        )
     path = path.resolve()
     if not path.exists():
-        raise SyncConfigError(f"The folder {path} does not exist. Create it (or start Dropbox/iCloud Drive) first.")
+        raise SyncConfigError(
+            f"The folder {path} does not exist. Create it (or start Dropbox/iCloud Drive) first."
+        )
     if not path.is_dir():
         raise SyncConfigError(f"{path} is a file, not a folder.")
     if not os.access(path, os.W_OK | os.X_OK):
-        raise SyncConfigError(f"Strongroom may not write in {path}; choose a folder you can write in.")
+        raise SyncConfigError(
+            f"Strongroom may not write in {path}; choose a folder you can write in."
+        )
     return path
 
 
@@ -61,8 +72,10 @@ def check_interfaces(text: str) -> list[str]:
         try:
             ipaddress.ip_address(a)
         except ValueError:
-            raise SyncConfigError(f"“{a}” is not an IP address; give this device's addresses "
-                                  "(e.g. 192.168.1.20), or leave the field empty for every LAN address.") from None
+            raise SyncConfigError(
+                f"“{a}” is not an IP address; give this device's addresses "
+                "(e.g. 192.168.1.20), or leave the field empty for every LAN address."
+            ) from None
     return addresses
 
 
@@ -70,7 +83,9 @@ def check_server(text: str) -> str:
     url = text.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SyncConfigError("Give the account server's address, for example https://sync.example.com.")
+        raise SyncConfigError(
+            "Give the account server's address, for example https://sync.example.com."
+        )
     return url
 
 
@@ -112,16 +127,22 @@ class SyncScreen(Screen[None]):
             yield Static("[b]Choose how this device syncs[/b] (Enter applies)", id="choose")
             with Horizontal(classes="method"):
                 yield Label("f  Folder")
-                yield Input(placeholder="~/Dropbox/Strongroom (a folder Dropbox, iCloud Drive, … syncs)",
-                            id="folder")
+                yield Input(
+                    placeholder="~/Dropbox/Strongroom (a folder Dropbox, iCloud Drive, … syncs)",
+                    id="folder",
+                )
             with Horizontal(classes="method"):
                 yield Label("w  Wi-Fi")
-                yield Input(placeholder="this device's addresses; empty = every LAN address", id="wifi")
+                yield Input(
+                    placeholder="this device's addresses; empty = every LAN address", id="wifi"
+                )
             with Horizontal(classes="method"):
                 yield Label("c  Cloud")
                 yield Input(placeholder="https://sync.example.com (the account server)", id="cloud")
             yield Label("x  Local only (sync with nothing)")
-            yield Label("a  Saved account key (folder sync): a new device then needs no Kit; off by default")
+            yield Label(
+                "a  Saved account key (folder sync): a new device then needs no Kit; off by default"
+            )
             yield Static("", id="message")
         yield Footer()
 
@@ -158,8 +179,12 @@ class SyncScreen(Screen[None]):
         conflicts = [s for s in vault.summaries() if s.conflict]
         self.query_one("#conflicts", RecordList).set_rows(conflicts)
         self.query_one("#conflicts-title", Static).update(
-            Text.assemble(("Conflicts: ", "bold"), f"{len(conflicts)}",
-                          " — Enter opens the record; edit it to resolve" if conflicts else " — none"))
+            Text.assemble(
+                ("Conflicts: ", "bold"),
+                f"{len(conflicts)}",
+                " — Enter opens the record; edit it to resolve" if conflicts else " — none",
+            )
+        )
         self.query_one("#conflicts", RecordList).display = bool(conflicts)
         self._tick()
 
@@ -177,7 +202,10 @@ class SyncScreen(Screen[None]):
         out.append(METHOD_NAMES.get(method, method))
         where = st.get("folder") or st.get("server")
         if method == "wifi":
-            where = ", ".join(vault.settings().get("sync", {}).get("interfaces") or []) or "every LAN address"
+            where = (
+                ", ".join(vault.settings().get("sync", {}).get("interfaces") or [])
+                or "every LAN address"
+            )
         if where:
             out.append(f" — {printable(str(where))}")
         if runtime.live:
@@ -186,8 +214,11 @@ class SyncScreen(Screen[None]):
         out.append(when(vault.settings().get("last_sync"), now))
         if method == "folder":
             out.append("\nSaved key       ", style="bold")
-            out.append("yes: new devices sign in with the password alone" if self._key_saved()
-                       else "no: new devices need the Kit")
+            out.append(
+                "yes: new devices sign in with the password alone"
+                if self._key_saved()
+                else "no: new devices need the Kit"
+            )
         out.append("\nNot yet synced  ", style="bold")
         out.append("—" if method == "none" else f"{st['pending_changes']} change(s)")
         if runtime.progress is not None:
@@ -206,10 +237,15 @@ class SyncScreen(Screen[None]):
         peers = self.strongroom.sync_runtime.peers()
         out = Text("Wi-Fi peers", style="bold")
         if not peers:
-            out.append("\n  none found yet (other devices of this account need the app open, or "
-                       "`strongroom sync serve`)", style="dim")
+            out.append(
+                "\n  none found yet (other devices of this account need the app open, or "
+                "`strongroom sync serve`)",
+                style="dim",
+            )
         for p in peers:
-            out.append(f"\n  {printable(p.name.split('.')[0])[:24]:<24} {p.address:<16} last sync {when(p.last_sync, now)}")
+            out.append(
+                f"\n  {printable(p.name.split('.')[0])[:24]:<24} {p.address:<16} last sync {when(p.last_sync, now)}"
+            )
             if p.last_error:
                 out.append(f"  {printable(p.last_error)[:60]}", style="red")
         return out
@@ -238,7 +274,9 @@ class SyncScreen(Screen[None]):
         self.query_one(f"#{field}", Input).focus()
 
     def action_local_only(self) -> None:
-        self._choose("none", {}, "This device now syncs with nothing (local only). Your records stay here.")
+        self._choose(
+            "none", {}, "This device now syncs with nothing (local only). Your records stay here."
+        )
 
     def action_account_key(self) -> None:
         """Turn the saved account key on or off, after saying plainly what it costs."""
@@ -246,14 +284,26 @@ class SyncScreen(Screen[None]):
 
         from .records import ConfirmScreen
 
-        if not hasattr(self, "_status") or self._status["method"] != "folder" or not self._status.get("folder"):
-            self._say("The saved account key is a folder-sync setting: choose a folder first (f).", error=True)
+        if (
+            not hasattr(self, "_status")
+            or self._status["method"] != "folder"
+            or not self._status.get("folder")
+        ):
+            self._say(
+                "The saved account key is a folder-sync setting: choose a folder first (f).",
+                error=True,
+            )
             return
         turn_on = not self._key_saved()
-        question = (f"{TRADE_OFF}\n\nSave the account key in the folder? (y/n)" if turn_on else
-                    "Remove the saved account key from the folder? New devices will then need the "
-                    "Authentication Kit to sign in. (y/n)")
-        self.app.push_screen(ConfirmScreen(question), lambda yes: self._set_account_key(turn_on) if yes else None)
+        question = (
+            f"{TRADE_OFF}\n\nSave the account key in the folder? (y/n)"
+            if turn_on
+            else "Remove the saved account key from the folder? New devices will then need the "
+            "Authentication Kit to sign in. (y/n)"
+        )
+        self.app.push_screen(
+            ConfirmScreen(question), lambda yes: self._set_account_key(turn_on) if yes else None
+        )
 
     def _set_account_key(self, on: bool) -> None:
         from sync.errors import SyncError
@@ -267,8 +317,12 @@ class SyncScreen(Screen[None]):
         except (SyncError, OSError) as exc:
             self._say(f"The saved account key was not changed: {exc}", error=True)
             return
-        self._say("The account key is saved in the folder: a new device signs in with the email and "
-                  "password alone." if on else "The saved account key is removed: new devices need the Kit.")
+        self._say(
+            "The account key is saved in the folder: a new device signs in with the email and "
+            "password alone."
+            if on
+            else "The saved account key is removed: new devices need the Kit."
+        )
         self._tick()
 
     @on(Input.Submitted, "#folder")
@@ -280,9 +334,12 @@ class SyncScreen(Screen[None]):
             return
         vault = self.strongroom.vault
         assert vault is not None
-        self._choose("folder", {"folder": str(folder)},
-                     f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}; changes from other "
-                     "devices appear here as they arrive.")
+        self._choose(
+            "folder",
+            {"folder": str(folder)},
+            f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}; changes from other "
+            "devices appear here as they arrive.",
+        )
 
     @on(Input.Submitted, "#wifi")
     def _wifi(self, event: Input.Submitted) -> None:
@@ -291,8 +348,11 @@ class SyncScreen(Screen[None]):
         except SyncConfigError as exc:
             self._say(str(exc), error=True)
             return
-        self._choose("wifi", {"interfaces": interfaces},
-                     "Wi-Fi sync on: this device is reachable for your other devices while the app is unlocked.")
+        self._choose(
+            "wifi",
+            {"interfaces": interfaces},
+            "Wi-Fi sync on: this device is reachable for your other devices while the app is unlocked.",
+        )
 
     @on(Input.Submitted, "#cloud")
     def _cloud(self, event: Input.Submitted) -> None:
@@ -302,8 +362,10 @@ class SyncScreen(Screen[None]):
             self._say(str(exc), error=True)
             return
         self.strongroom.sync_runtime.link_cloud(url)
-        self._say(f"Connecting to {url}: signing in to this account there with this device's keys "
-                  "(or creating it), then a first sync…")
+        self._say(
+            f"Connecting to {url}: signing in to this account there with this device's keys "
+            "(or creating it), then a first sync…"
+        )
         self.query_one("#conflicts", RecordList).focus()
 
     def _choose(self, method: str, options: dict[str, Any], message: str) -> None:
@@ -331,9 +393,11 @@ class NewPasswordScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static("[b]Your Account Password was changed on another device.[/b]\n\n"
-                         "Type the new password to keep syncing this device (your Kit stays the same "
-                         "here). Esc: later — this device keeps its records but does not sync.")
+            yield Static(
+                "[b]Your Account Password was changed on another device.[/b]\n\n"
+                "Type the new password to keep syncing this device (your Kit stays the same "
+                "here). Esc: later — this device keeps its records but does not sync."
+            )
             yield SecretInput(id="new-password")
             yield Static("", id="message")
 
@@ -371,4 +435,6 @@ class NewPasswordScreen(ModalScreen[bool]):
             field.disabled = False
             field.value = ""
             field.focus()
-            self.query_one("#message", Static).update(Text(error_text(event.worker.error), style="red"))
+            self.query_one("#message", Static).update(
+                Text(error_text(event.worker.error), style="red")
+            )

@@ -24,7 +24,9 @@ MAX_ENTRIES = 10_000
 """A folder with more entries than this gets no suggestion (listing it would take too long)."""
 
 
-def _candidates(folder: Path, partial: str, dirs_only: bool, suffixes: tuple[str, ...]) -> list[str]:
+def _candidates(
+    folder: Path, partial: str, dirs_only: bool, suffixes: tuple[str, ...]
+) -> list[str]:
     """Names in `folder` starting with `partial` that fit; folders end with "/"."""
     show_hidden = partial.startswith(".")
     found: list[str] = []
@@ -49,7 +51,9 @@ def _candidates(folder: Path, partial: str, dirs_only: bool, suffixes: tuple[str
     return sorted(found)
 
 
-def complete_path(value: str, *, dirs_only: bool = False, suffixes: Iterable[str] = ()) -> str | None:
+def complete_path(
+    value: str, *, dirs_only: bool = False, suffixes: Iterable[str] = ()
+) -> str | None:
     """The completed path for what was typed so far, starting with `value` exactly; None if none.
 
     `~` stays as typed (the suggestion must extend the text on screen); relative paths are
@@ -88,7 +92,9 @@ class PathSuggester(Suggester):
         self.suffixes = tuple(suffixes)
 
     async def get_suggestion(self, value: str) -> str | None:
-        return await asyncio.to_thread(complete_path, value, dirs_only=self.dirs_only, suffixes=self.suffixes)
+        return await asyncio.to_thread(
+            complete_path, value, dirs_only=self.dirs_only, suffixes=self.suffixes
+        )
 
 
 class PathInput(Input):
@@ -96,16 +102,33 @@ class PathInput(Input):
 
     BINDINGS = [Binding("tab", "accept_completion", "Complete path", show=False)]
 
-    def __init__(self, value: str = "", placeholder: str = "", *, id: str | None = None,  # noqa: A002
-                 dirs_only: bool = False, suffixes: Iterable[str] = (), disabled: bool = False) -> None:
-        super().__init__(value, placeholder=placeholder, id=id, disabled=disabled,
-                         suggester=PathSuggester(dirs_only=dirs_only, suffixes=suffixes))
+    def __init__(
+        self,
+        value: str = "",
+        placeholder: str = "",
+        *,
+        id: str | None = None,  # noqa: A002
+        dirs_only: bool = False,
+        suffixes: Iterable[str] = (),
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            value,
+            placeholder=placeholder,
+            id=id,
+            disabled=disabled,
+            suggester=PathSuggester(dirs_only=dirs_only, suffixes=suffixes),
+        )
 
     @property
     def completion(self) -> str:
         """The completion on offer right now ('' when none)."""
         suggestion = self._suggestion  # Textual keeps the current suggestion here
-        return suggestion if len(suggestion) > len(self.value) and suggestion.startswith(self.value) else ""
+        return (
+            suggestion
+            if len(suggestion) > len(self.value) and suggestion.startswith(self.value)
+            else ""
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Tab completes only when there is something to accept; otherwise it moves focus as usual."""

@@ -74,10 +74,16 @@ class RecordList(ScrollView, can_focus=True):
         similar = self.similar_from is not None and index >= self.similar_from
         star = "★" if s.favorite else ("≈" if similar else " ")
         flag = " ⚠ conflict" if s.conflict else ""
-        text = (f" {star} {cells(s.title, 40)}  {cells(s.type, 16)}  {cells(s.username or '', 28)}{flag}")
-        style = CURSOR if index == self.cursor and self.has_focus else (
-            Style(bold=True) if index == self.cursor else (
-                CONFLICT if s.conflict else (SIMILAR if similar else NORMAL)))
+        text = f" {star} {cells(s.title, 40)}  {cells(s.type, 16)}  {cells(s.username or '', 28)}{flag}"
+        style = (
+            CURSOR
+            if index == self.cursor and self.has_focus
+            else (
+                Style(bold=True)
+                if index == self.cursor
+                else (CONFLICT if s.conflict else (SIMILAR if similar else NORMAL))
+            )
+        )
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def watch_cursor(self, old: int, new: int) -> None:

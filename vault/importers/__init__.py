@@ -17,8 +17,16 @@ if TYPE_CHECKING:
 
 #: Loaded on first use: `export` needs only the strongroom-json writer beside these readers, and
 #: the registry pulls in every reader (XML, zip, …), ~8 ms of every export's start.
-_HOME = {"ImportResult": ".apply", "import_report": ".apply", "ImportReport": ".common", "Problem": ".common",
-         "fingerprint": ".common", "FORMATS": ".registry", "read_file": ".registry", "read_stream": ".registry"}
+_HOME = {
+    "ImportResult": ".apply",
+    "import_report": ".apply",
+    "ImportReport": ".common",
+    "Problem": ".common",
+    "fingerprint": ".common",
+    "FORMATS": ".registry",
+    "read_file": ".registry",
+    "read_stream": ".registry",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -28,5 +36,13 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module, __name__), name)
 
 
-__all__ = ["FORMATS", "ImportReport", "ImportResult", "Problem", "fingerprint", "import_report", "read_file",
-           "read_stream"]
+__all__ = [
+    "FORMATS",
+    "ImportReport",
+    "ImportResult",
+    "Problem",
+    "fingerprint",
+    "import_report",
+    "read_file",
+    "read_stream",
+]

@@ -23,8 +23,10 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        return (f"ImportResult(added={len(self.added)}, duplicates={len(self.duplicates)}, "
-                f"problems={len(self.problems)})")
+        return (
+            f"ImportResult(added={len(self.added)}, duplicates={len(self.duplicates)}, "
+            f"problems={len(self.problems)})"
+        )
 
 
 def existing(vault: Vault) -> tuple[set[str], set[str]]:
@@ -53,9 +55,13 @@ def plan(vault: Vault, report: ImportReport) -> ImportResult:
     for rec, where in zip(report.records, report.sources, strict=True):
         fp = fingerprint(rec)
         if fp in in_file:
-            result.duplicates.append(Problem(where, "the same entry as an earlier one in this file"))
+            result.duplicates.append(
+                Problem(where, "the same entry as an earlier one in this file")
+            )
         elif rec.id in ids or fp in prints:
-            result.duplicates.append(Problem(where, f"{rec.display_title!r} is already in this vault"))
+            result.duplicates.append(
+                Problem(where, f"{rec.display_title!r} is already in this vault")
+            )
         else:
             result.added.append(rec)
             ids.add(rec.id)

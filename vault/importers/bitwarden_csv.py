@@ -11,12 +11,27 @@ from ..templates import FieldKind
 from .common import Draft, ImportReport, build, header_rows, split_tags, truthy
 
 WHAT = "Bitwarden CSV export"
-KNOWN = {"folder", "collections", "favorite", "type", "name", "notes", "fields", "reprompt", "login_uri",
-         "login_username", "login_password", "login_totp", "login_fido2Credentials"}
+KNOWN = {
+    "folder",
+    "collections",
+    "favorite",
+    "type",
+    "name",
+    "notes",
+    "fields",
+    "reprompt",
+    "login_uri",
+    "login_username",
+    "login_password",
+    "login_totp",
+    "login_fido2Credentials",
+}
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("name", "type", "login_username", "login_password"), "bitwarden-csv")
+    cols, rows = header_rows(
+        stream, WHAT, ("name", "type", "login_username", "login_password"), "bitwarden-csv"
+    )
     report = ImportReport("bitwarden-csv")
     for row in rows:
         c = row.cells
@@ -24,8 +39,12 @@ def read(stream: IO[bytes]) -> ImportReport:
         if kind not in ("login", "note", ""):
             report.skip(row.where, f"unknown Bitwarden item type {kind!r}")
             continue
-        draft = Draft("note" if kind == "note" else "login", cols.get(c, "name"), notes=cols.get(c, "notes"),
-                      favorite=truthy(cols.get(c, "favorite")))
+        draft = Draft(
+            "note" if kind == "note" else "login",
+            cols.get(c, "name"),
+            notes=cols.get(c, "notes"),
+            favorite=truthy(cols.get(c, "favorite")),
+        )
         draft.tags += [cols.get(c, "folder")] + split_tags(cols.get(c, "collections"), ",")
         uris = split_tags(cols.get(c, "login_uri"), ",")
         if uris:

@@ -24,9 +24,11 @@ _TYPES = {1: "login", 2: "note", 3: "credit-card", 4: "identity", 5: "custom"}
 def read(stream: IO[bytes]) -> ImportReport:
     doc = load_json(stream, WHAT)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise FormatError(f"this is not a {WHAT}: there is no \"items\" list")
+        raise FormatError(f'this is not a {WHAT}: there is no "items" list')
     if doc.get("encrypted") is True or doc.get("passwordProtected") is True:
-        raise FormatError("this Bitwarden export is encrypted; export again choosing the unencrypted .json format")
+        raise FormatError(
+            "this Bitwarden export is encrypted; export again choosing the unencrypted .json format"
+        )
     names = {}
     for group in ("folders", "collections"):
         listed = doc.get(group)
@@ -41,14 +43,22 @@ def read(stream: IO[bytes]) -> ImportReport:
             continue
         kind = item.get("type")
         if isinstance(kind, bool) or not isinstance(kind, int) or kind not in _TYPES:
-            shown = repr(kind) if isinstance(kind, int | str) and len(str(kind)) < 20 else "(not a number)"
+            shown = (
+                repr(kind)
+                if isinstance(kind, int | str) and len(str(kind)) < 20
+                else "(not a number)"
+            )
             report.skip(where, f"unknown Bitwarden item type {shown}")
             continue
         try:
-            draft = Draft(_TYPES[kind], text(item.get("name")), notes=text(item.get("notes")),
-                          favorite=item.get("favorite") is True,
-                          created=iso_time(text(item.get("creationDate"))),
-                          modified=iso_time(text(item.get("revisionDate"))))
+            draft = Draft(
+                _TYPES[kind],
+                text(item.get("name")),
+                notes=text(item.get("notes")),
+                favorite=item.get("favorite") is True,
+                created=iso_time(text(item.get("creationDate"))),
+                modified=iso_time(text(item.get("revisionDate"))),
+            )
             if item.get("folderId") is not None:
                 draft.tags.append(names.get(text(item["folderId"]), ""))
             for cid in item.get("collectionIds") or ():
@@ -102,12 +112,19 @@ def _fill(draft: Draft, kind: int, item: dict[str, Any]) -> None:
         draft.set("email", text(ident.get("email")))
         draft.set("phone", text(ident.get("phone")))
         lines = [text(ident.get(k)) for k in ("address1", "address2", "address3")]
-        city = " ".join(p for p in (text(ident.get("postalCode")), text(ident.get("city"))) if p.strip())
+        city = " ".join(
+            p for p in (text(ident.get("postalCode")), text(ident.get("city"))) if p.strip()
+        )
         lines += [city, text(ident.get("state")), text(ident.get("country"))]
         draft.set("address", "\n".join(p for p in lines if p.strip()))
-        for key, label in (("title", "title"), ("middleName", "middle name"), ("company", "company"),
-                           ("username", "username"), ("passportNumber", "passport number"),
-                           ("licenseNumber", "licence number")):
+        for key, label in (
+            ("title", "title"),
+            ("middleName", "middle name"),
+            ("company", "company"),
+            ("username", "username"),
+            ("passportNumber", "passport number"),
+            ("licenseNumber", "licence number"),
+        ):
             draft.add_extra(label, text(ident.get(key)))
         draft.add_extra("social security number", text(ident.get("ssn")), FieldKind.SECRET)
     elif kind == 5:
@@ -119,7 +136,11 @@ def _fill(draft: Draft, kind: int, item: dict[str, Any]) -> None:
         if not isinstance(f, dict) or f.get("type") == 3:
             continue  # linked fields point at another field; nothing to keep
         kind_ = FieldKind.SECRET if f.get("type") == 1 else FieldKind.TEXT
-        value = text(f.get("value")) if f.get("type") != 2 else ("true" if truthy_bw(f.get("value")) else "false")
+        value = (
+            text(f.get("value"))
+            if f.get("type") != 2
+            else ("true" if truthy_bw(f.get("value")) else "false")
+        )
         draft.add_extra(text(f.get("name")), value, kind_)
 
 

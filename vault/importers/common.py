@@ -118,14 +118,18 @@ def text_stream(stream: IO[bytes], what: str) -> Iterator[str]:
             try:
                 line = reader.readline(MAX_LINE_CHARS + 1)
             except UnicodeDecodeError:
-                raise FormatError(f"this is not a {what}: line {number + 1} is not UTF-8 text") from None
+                raise FormatError(
+                    f"this is not a {what}: line {number + 1} is not UTF-8 text"
+                ) from None
             if not line:
                 return
             number += 1
             if len(line) > MAX_LINE_CHARS:
                 raise FormatError(f"this is not a {what}: line {number} is longer than 16 MiB")
             if "\x00" in line:
-                raise FormatError(f"this is not a {what}: line {number} contains binary data (NUL bytes)")
+                raise FormatError(
+                    f"this is not a {what}: line {number} contains binary data (NUL bytes)"
+                )
             yield line
     finally:
         with contextlib.suppress(ValueError):  # already closed by the caller
@@ -159,8 +163,10 @@ def csv_rows(stream: IO[bytes], what: str) -> Iterator[CsvRow]:
                 continue
             yield row
     except csv.Error as exc:
-        raise FormatError(f"this is not a readable {what} (near line {reader.line_num}: {exc}); "
-                          "is the file complete?") from None
+        raise FormatError(
+            f"this is not a readable {what} (near line {reader.line_num}: {exc}); "
+            "is the file complete?"
+        ) from None
 
 
 class Columns:
@@ -185,15 +191,20 @@ class Columns:
     def others(self, cells: list[str], known: set[str]) -> list[tuple[str, str]]:
         """(column, value) of non-empty cells in columns this format does not map."""
         low = {k.lower() for k in known}
-        return [(n, cells[i]) for i, n in enumerate(self.names)
-                if i < len(cells) and n.lower() not in low and cells[i].strip()]
+        return [
+            (n, cells[i])
+            for i, n in enumerate(self.names)
+            if i < len(cells) and n.lower() not in low and cells[i].strip()
+        ]
 
 
 #: Header columns that only one manager writes: (format, any of these columns).
-SIGNATURES = [("bitwarden-csv", ("login_username", "login_password", "login_uri")),
-              ("keepass-csv", ("Group",)),
-              ("firefox-csv", ("guid", "httpRealm", "formActionOrigin", "timePasswordChanged")),
-              ("1password-csv", ("OTPAuth", "Archived"))]
+SIGNATURES = [
+    ("bitwarden-csv", ("login_username", "login_password", "login_uri")),
+    ("keepass-csv", ("Group",)),
+    ("firefox-csv", ("guid", "httpRealm", "formActionOrigin", "timePasswordChanged")),
+    ("1password-csv", ("OTPAuth", "Archived")),
+]
 
 
 def guess_csv(cols: Columns) -> str | None:
@@ -204,8 +215,9 @@ def guess_csv(cols: Columns) -> str | None:
     return None
 
 
-def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...],
-                fmt: str = "") -> tuple[Columns, Iterator[CsvRow]]:
+def header_rows(
+    stream: IO[bytes], what: str, required: tuple[str, ...], fmt: str = ""
+) -> tuple[Columns, Iterator[CsvRow]]:
     """Read the header, check the required columns, return the rest of the rows.
 
     A header with another manager's tell-tale columns is refused, naming the right format.
@@ -221,12 +233,16 @@ def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...],
     cols = Columns(first.cells)
     other = guess_csv(cols)
     if fmt and other and other != fmt:
-        raise FormatError(f"this is not a {what}: it looks like a {other} export (import it as {other})")
+        raise FormatError(
+            f"this is not a {what}: it looks like a {other} export (import it as {other})"
+        )
     missing = [r for r in required if not cols.has(*r.split("|"))]
     if missing:
         found = ", ".join(cols.names[:12]) or "nothing"
-        raise FormatError(f"this is not a {what}: the header lacks {', '.join(m.split('|')[0] for m in missing)} "
-                          f"(found: {found[:200]})")
+        raise FormatError(
+            f"this is not a {what}: the header lacks {', '.join(m.split('|')[0] for m in missing)} "
+            f"(found: {found[:200]})"
+        )
     width = len(cols.names)
 
     def body() -> Iterator[CsvRow]:
@@ -237,8 +253,10 @@ def header_rows(stream: IO[bytes], what: str, required: tuple[str, ...],
             pending = row
         if pending is not None:
             if len(pending.cells) < width:
-                raise FormatError(f"this {what} ends in the middle of a row ({pending.where} has "
-                                  f"{len(pending.cells)} of {width} columns): is the file truncated?")
+                raise FormatError(
+                    f"this {what} ends in the middle of a row ({pending.where} has "
+                    f"{len(pending.cells)} of {width} columns): is the file truncated?"
+                )
             yield pending
 
     return cols, body()
@@ -260,7 +278,9 @@ def load_json(stream: IO[bytes], what: str) -> Any:
     if size > MAX_JSON_BYTES:
         raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
     chunks, total = [head], len(head)
-    while chunk := stream.read(1024 * 1024):  # read(n) with a huge n would allocate n bytes up front
+    while chunk := stream.read(
+        1024 * 1024
+    ):  # read(n) with a huge n would allocate n bytes up front
         chunks.append(chunk)
         total += len(chunk)
         if total > MAX_JSON_BYTES:
@@ -273,8 +293,10 @@ def load_json(stream: IO[bytes], what: str) -> Any:
     except UnicodeDecodeError:
         raise FormatError(f"this is not a {what}: it is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise FormatError(f"this is not a valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-                          " (is the file complete?)") from None
+        raise FormatError(
+            f"this is not a valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            " (is the file complete?)"
+        ) from None
     except RecursionError:
         raise FormatError(f"this is not a valid {what}: nested too deeply") from None
 
@@ -401,8 +423,15 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
     if not values and not extra and tpl.key == "login":
         tpl = template("note")  # a login with nothing but notes is a secure note
     try:
-        rec = new_record(tpl.key, draft.title.strip(), values, notes=draft.notes, tags=tuple(draft.tags),
-                         favorite=draft.favorite, extra=tuple(extra))
+        rec = new_record(
+            tpl.key,
+            draft.title.strip(),
+            values,
+            notes=draft.notes,
+            tags=tuple(draft.tags),
+            favorite=draft.favorite,
+            extra=tuple(extra),
+        )
     except InvalidInputError as exc:
         report.skip(where, str(exc))
         return None

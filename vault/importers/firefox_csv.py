@@ -8,20 +8,38 @@ from typing import IO
 from .common import Draft, ImportReport, build, header_rows, host_of, unix_ms
 
 WHAT = "Firefox passwords CSV"
-KNOWN = {"url", "username", "password", "httpRealm", "formActionOrigin", "guid", "timeCreated",
-         "timeLastUsed", "timePasswordChanged"}
+KNOWN = {
+    "url",
+    "username",
+    "password",
+    "httpRealm",
+    "formActionOrigin",
+    "guid",
+    "timeCreated",
+    "timeLastUsed",
+    "timePasswordChanged",
+}
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("url", "username", "password", "guid|formActionOrigin|httpRealm"), "firefox-csv")
+    cols, rows = header_rows(
+        stream,
+        WHAT,
+        ("url", "username", "password", "guid|formActionOrigin|httpRealm"),
+        "firefox-csv",
+    )
     report = ImportReport("firefox-csv")
     for row in rows:
         c = row.cells
         url = cols.get(c, "url")
         created = unix_ms(cols.get(c, "timeCreated"))
         changed = unix_ms(cols.get(c, "timePasswordChanged"))
-        draft = Draft("login", host_of(url), created=created,
-                      modified=max(t for t in (created, changed, 0.0) if t is not None) or None)
+        draft = Draft(
+            "login",
+            host_of(url),
+            created=created,
+            modified=max(t for t in (created, changed, 0.0) if t is not None) or None,
+        )
         draft.set("url", url)
         draft.set("username", cols.get(c, "username"))
         draft.set("password", cols.get(c, "password"))

@@ -9,7 +9,18 @@ from typing import IO
 from .common import Draft, ImportReport, build, header_rows, iso_time
 
 WHAT = "KeePassXC CSV export"
-KNOWN = {"Group", "Title", "Username", "Password", "URL", "Notes", "TOTP", "Icon", "Last Modified", "Created"}
+KNOWN = {
+    "Group",
+    "Title",
+    "Username",
+    "Password",
+    "URL",
+    "Notes",
+    "TOTP",
+    "Icon",
+    "Last Modified",
+    "Created",
+}
 
 
 def group_tag(path: str) -> str:
@@ -19,12 +30,19 @@ def group_tag(path: str) -> str:
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("Group", "Title", "Username", "Password", "URL"), "keepass-csv")
+    cols, rows = header_rows(
+        stream, WHAT, ("Group", "Title", "Username", "Password", "URL"), "keepass-csv"
+    )
     report = ImportReport("keepass-csv")
     for row in rows:
         c = row.cells
-        draft = Draft("login", cols.get(c, "Title"), notes=cols.get(c, "Notes"),
-                      created=iso_time(cols.get(c, "Created")), modified=iso_time(cols.get(c, "Last Modified")))
+        draft = Draft(
+            "login",
+            cols.get(c, "Title"),
+            notes=cols.get(c, "Notes"),
+            created=iso_time(cols.get(c, "Created")),
+            modified=iso_time(cols.get(c, "Last Modified")),
+        )
         draft.tags.append(group_tag(cols.get(c, "Group")))
         draft.set("url", cols.get(c, "URL"))
         draft.set("username", cols.get(c, "Username"))

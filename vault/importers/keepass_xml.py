@@ -66,10 +66,14 @@ def read(stream: IO[bytes]) -> ImportReport:
         _read(_Prefixed(head, stream), report)
     except (ParseError, DefusedXmlException) as exc:
         if isinstance(exc, DefusedXmlException):
-            raise FormatError(f"this {WHAT} declares a DTD or entities, which are refused "
-                              "(they can expand without bound); KeePass never writes them") from None
+            raise FormatError(
+                f"this {WHAT} declares a DTD or entities, which are refused "
+                "(they can expand without bound); KeePass never writes them"
+            ) from None
         line = getattr(exc, "position", (0, 0))[0]
-        raise FormatError(f"this is not a valid {WHAT}: malformed XML near line {line} (is the file complete?)") from None
+        raise FormatError(
+            f"this is not a valid {WHAT}: malformed XML near line {line} (is the file complete?)"
+        ) from None
     except (UnicodeDecodeError, LookupError):
         raise FormatError(f"this is not a {WHAT}: its text encoding is unknown or broken") from None
     return report
@@ -80,13 +84,16 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
     groups: list[dict[str, str]] = []
     recycle_bin = ""
     entry_no = 0
-    events: Any = iterparse(stream, events=("start", "end"), forbid_dtd=True, forbid_entities=True,
-                            forbid_external=True)
+    events: Any = iterparse(
+        stream, events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
     for event, elem in events:
         tag = elem.tag
         if event == "start":
             if not path and tag != "KeePassFile":
-                raise FormatError(f"this is not a {WHAT}: the document is <{str(tag)[:40]}>, not <KeePassFile>")
+                raise FormatError(
+                    f"this is not a {WHAT}: the document is <{str(tag)[:40]}>, not <KeePassFile>"
+                )
             path.append(tag)
             if tag == "Group":
                 groups.append({"uuid": "", "name": ""})
@@ -104,7 +111,12 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
             entry_no += 1
             in_bin = bool(recycle_bin) and any(g["uuid"] == recycle_bin for g in groups)
             if not in_bin:
-                _entry(elem, "/".join(g["name"] for g in groups[1:] if g["name"]), report, f"entry {entry_no}")
+                _entry(
+                    elem,
+                    "/".join(g["name"] for g in groups[1:] if g["name"]),
+                    report,
+                    f"entry {entry_no}",
+                )
             elem.clear()
 
 
@@ -122,8 +134,11 @@ def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
         value = (value_el.text or "") if value_el is not None else ""
         protected = value_el is not None and value_el.get("Protected", "").lower() == "true"
         if protected and value:
-            report.note(where, f"the value of {key!r} is encrypted inside the XML (an inner KDBX stream); "
-                               "export with KeePass's 'KeePass XML (2.x)' to get it — left out")
+            report.note(
+                where,
+                f"the value of {key!r} is encrypted inside the XML (an inner KDBX stream); "
+                "export with KeePass's 'KeePass XML (2.x)' to get it — left out",
+            )
             continue
         low = key.lower()
         if low == "title":

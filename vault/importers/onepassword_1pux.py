@@ -21,21 +21,61 @@ from ..templates import FieldKind, template
 from .common import MAX_JSON_BYTES, Draft, ImportReport, build, load_json, text
 
 WHAT = "1Password 1PUX export"
-CATEGORIES = {"001": "login", "002": "credit-card", "003": "note", "004": "identity", "005": "password",
-              "100": "software-licence", "101": "bank-account", "103": "drivers-licence", "105": "membership",
-              "106": "passport", "109": "wifi", "111": "email-account"}
+CATEGORIES = {
+    "001": "login",
+    "002": "credit-card",
+    "003": "note",
+    "004": "identity",
+    "005": "password",
+    "100": "software-licence",
+    "101": "bank-account",
+    "103": "drivers-licence",
+    "105": "membership",
+    "106": "passport",
+    "109": "wifi",
+    "111": "email-account",
+}
 #: 1Password section field ids → our template field names (looked up in the item's template).
-FIELD_IDS = {"cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "expiry": "expiry", "pin": "pin",
-             "bank": "issuer", "bankName": "bank", "owner": "holder", "accountNo": "number",
-             "routingNo": "routing", "swift": "swift", "iban": "iban", "telephonePin": "pin",
-             "firstname": "first-name", "lastname": "last-name", "email": "email", "defphone": "phone",
-             "address": "address", "birthdate": "birthday", "reg_code": "licence-key",
-             "product_version": "version", "reg_email": "email", "order_date": "purchased",
-             "network_name": "ssid", "wireless_password": "password", "wireless_security": "security",
-             "pop_username": "username", "pop_server": "imap", "smtp_server": "smtp", "pop_password": "password",
-             "fullname": "full-name", "number": "number", "issuing_country": "country", "issue_date": "issued",
-             "expiry_date": "expires", "state": "region", "org_name": "organisation",
-             "membership_no": "member-id"}
+FIELD_IDS = {
+    "cardholder": "cardholder",
+    "ccnum": "number",
+    "cvv": "cvv",
+    "expiry": "expiry",
+    "pin": "pin",
+    "bank": "issuer",
+    "bankName": "bank",
+    "owner": "holder",
+    "accountNo": "number",
+    "routingNo": "routing",
+    "swift": "swift",
+    "iban": "iban",
+    "telephonePin": "pin",
+    "firstname": "first-name",
+    "lastname": "last-name",
+    "email": "email",
+    "defphone": "phone",
+    "address": "address",
+    "birthdate": "birthday",
+    "reg_code": "licence-key",
+    "product_version": "version",
+    "reg_email": "email",
+    "order_date": "purchased",
+    "network_name": "ssid",
+    "wireless_password": "password",
+    "wireless_security": "security",
+    "pop_username": "username",
+    "pop_server": "imap",
+    "smtp_server": "smtp",
+    "pop_password": "password",
+    "fullname": "full-name",
+    "number": "number",
+    "issuing_country": "country",
+    "issue_date": "issued",
+    "expiry_date": "expires",
+    "state": "region",
+    "org_name": "organisation",
+    "membership_no": "member-id",
+}
 
 
 def _value(v: Any) -> tuple[str, FieldKind]:
@@ -83,17 +123,27 @@ def _export_data(stream: IO[bytes]) -> bytes:
                     if out.tell() > MAX_JSON_BYTES:
                         raise FormatError(f"this {WHAT} is larger than 256 MiB once unpacked")
             return out.getvalue()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-            OSError, ValueError) as exc:  # RuntimeError: an encrypted member
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+        ValueError,
+    ) as exc:  # RuntimeError: an encrypted member
         if isinstance(exc, FormatError):
             raise
-        raise FormatError(f"this is not a readable {WHAT} (a damaged or truncated zip file)") from None
+        raise FormatError(
+            f"this is not a readable {WHAT} (a damaged or truncated zip file)"
+        ) from None
 
 
 def read(stream: IO[bytes]) -> ImportReport:
     doc = load_json(io.BytesIO(_export_data(stream)), WHAT)
     if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
-        raise FormatError(f"this is not a {WHAT}: export.data has no \"accounts\" list")
+        raise FormatError(f'this is not a {WHAT}: export.data has no "accounts" list')
     report = ImportReport("1password-1pux")
     n = 0
     for account in doc["accounts"]:
@@ -133,10 +183,16 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
     type_key = CATEGORIES.get(category, "custom")
     tpl = template(type_key)
     created, updated = item.get("createdAt"), item.get("updatedAt")
-    draft = Draft(type_key, text(overview.get("title")), notes=text(details.get("notesPlain")),
-                  favorite=isinstance(item.get("favIndex"), int) and item["favIndex"] > 0,
-                  created=float(created) if isinstance(created, int | float) and 0 < created < 1e11 else None,
-                  modified=float(updated) if isinstance(updated, int | float) and 0 < updated < 1e11 else None)
+    draft = Draft(
+        type_key,
+        text(overview.get("title")),
+        notes=text(details.get("notesPlain")),
+        favorite=isinstance(item.get("favIndex"), int) and item["favIndex"] > 0,
+        created=float(created) if isinstance(created, int | float) and 0 < created < 1e11 else None,
+        modified=float(updated)
+        if isinstance(updated, int | float) and 0 < updated < 1e11
+        else None,
+    )
     draft.tags.append(vault_name)
     draft.tags += [text(t) for t in overview.get("tags") or ()]
     if state == "archived":
@@ -155,12 +211,23 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
             continue
         designation = text(lf.get("designation"))
         value = lf.get("value")
-        value = text(value.get("email_address") or value.get("string")) if isinstance(value, dict) else text(value)
+        value = (
+            text(value.get("email_address") or value.get("string"))
+            if isinstance(value, dict)
+            else text(value)
+        )
         if designation in ("username", "password") and designation not in draft.values:
             draft.set(designation, value)
-        elif value.strip() and lf.get("fieldType") not in ("C", "B", "I"):  # checkboxes/buttons: form noise
-            draft.add_extra(text(lf.get("name")) or "field",
-                            value, FieldKind.SECRET if lf.get("fieldType") == "P" else FieldKind.TEXT)
+        elif value.strip() and lf.get("fieldType") not in (
+            "C",
+            "B",
+            "I",
+        ):  # checkboxes/buttons: form noise
+            draft.add_extra(
+                text(lf.get("name")) or "field",
+                value,
+                FieldKind.SECRET if lf.get("fieldType") == "P" else FieldKind.TEXT,
+            )
     for section in details.get("sections") or ():
         if not isinstance(section, dict):
             continue
@@ -179,6 +246,9 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
                 draft.add_extra(text(f.get("title")) or text(f.get("id")) or "field", value, kind)
     for h in details.get("passwordHistory") or ():
         if isinstance(h, dict) and text(h.get("value")) and isinstance(h.get("time"), int):
-            draft.history.append(HistoryEntry(float(h["time"]), (Field("password", FieldKind.SECRET,
-                                                                       text(h["value"])),)))
+            draft.history.append(
+                HistoryEntry(
+                    float(h["time"]), (Field("password", FieldKind.SECRET, text(h["value"])),)
+                )
+            )
     return draft

@@ -15,12 +15,18 @@ KNOWN = {*TITLE, *URL, *USER, *PASS, *OTP, *NOTES, "Favorite", "Archived", "Tags
 
 
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("Title", "Username", "Password", "Url|URL|website"), "1password-csv")
+    cols, rows = header_rows(
+        stream, WHAT, ("Title", "Username", "Password", "Url|URL|website"), "1password-csv"
+    )
     report = ImportReport("1password-csv")
     for row in rows:
         c = row.cells
-        draft = Draft("login", cols.get(c, *TITLE), notes=cols.get(c, *NOTES),
-                      favorite=truthy(cols.get(c, "Favorite")))
+        draft = Draft(
+            "login",
+            cols.get(c, *TITLE),
+            notes=cols.get(c, *NOTES),
+            favorite=truthy(cols.get(c, "Favorite")),
+        )
         draft.set("url", cols.get(c, *URL))
         draft.set("username", cols.get(c, *USER))
         draft.set("password", cols.get(c, *PASS))

@@ -38,7 +38,9 @@ def reader_for(fmt: str) -> Reader:
     try:
         return FORMATS[fmt.strip().lower()]
     except KeyError:
-        raise InvalidInputError(f"unknown import format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
+        raise InvalidInputError(
+            f"unknown import format {fmt!r}; choose one of: {', '.join(FORMATS)}"
+        ) from None
 
 
 def read_stream(fmt: str, stream: IO[bytes]) -> ImportReport:

@@ -25,9 +25,18 @@ def fields_to_obj(fields: tuple[Field, ...]) -> list[dict[str, str]]:
 
 
 def record_to_obj(r: Record) -> dict[str, Any]:
-    return {"id": r.id, "type": r.type, "title": r.title, "fields": fields_to_obj(r.fields), "notes": r.notes,
-            "tags": list(r.tags), "favorite": r.favorite, "created": r.created, "modified": r.modified,
-            "history": [{"modified": h.modified, "fields": fields_to_obj(h.fields)} for h in r.history]}
+    return {
+        "id": r.id,
+        "type": r.type,
+        "title": r.title,
+        "fields": fields_to_obj(r.fields),
+        "notes": r.notes,
+        "tags": list(r.tags),
+        "favorite": r.favorite,
+        "created": r.created,
+        "modified": r.modified,
+        "history": [{"modified": h.modified, "fields": fields_to_obj(h.fields)} for h in r.history],
+    }
 
 
 def _str(o: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -77,18 +86,33 @@ def record_from_obj(o: Any) -> Record:
     favorite = o.get("favorite", False)
     if not isinstance(favorite, bool):
         raise ValueError("'favorite' must be true or false")
-    return Record(rid, type_, _str(o, "title"), _fields(o.get("fields", [])), _str(o, "notes", ""),
-                  normalize_tags(tags), favorite, _time(o, "created"), _time(o, "modified"),
-                  tuple(HistoryEntry(_time(h, "modified"), _fields(h.get("fields", []))) for h in history))
+    return Record(
+        rid,
+        type_,
+        _str(o, "title"),
+        _fields(o.get("fields", [])),
+        _str(o, "notes", ""),
+        normalize_tags(tags),
+        favorite,
+        _time(o, "created"),
+        _time(o, "modified"),
+        tuple(HistoryEntry(_time(h, "modified"), _fields(h.get("fields", []))) for h in history),
+    )
 
 
 def read(stream: IO[bytes]) -> ImportReport:
     doc = load_json(stream, WHAT)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("records"), list):
-        raise FormatError(f"this is not a {WHAT} (no \"format\": \"{FORMAT}\" with a \"records\" list)")
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != FORMAT
+        or not isinstance(doc.get("records"), list)
+    ):
+        raise FormatError(f'this is not a {WHAT} (no "format": "{FORMAT}" with a "records" list)')
     version = doc.get("version")
     if version != VERSION:
-        raise FormatError(f"this {WHAT} has version {version!r}; this Strongroom reads version {VERSION}")
+        raise FormatError(
+            f"this {WHAT} has version {version!r}; this Strongroom reads version {VERSION}"
+        )
     report = ImportReport(FORMAT)
     seen: set[str] = set()
     for i, obj in enumerate(doc["records"], 1):
