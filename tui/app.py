@@ -27,6 +27,7 @@ from textual.screen import Screen
 from agent.client import AgentLink
 from vault.vault import Vault
 
+from .app_access import strongroom_app
 from .sync_runtime import SyncActivity, SyncRuntime
 
 DEFAULT_AUTO_LOCK_MIN = 5
@@ -37,7 +38,7 @@ class StrongroomCommands(Provider):
     """Every app action in the command palette (ctrl+p)."""
 
     async def search(self, query: str) -> Hits:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         matcher = self.matcher(query)
         for name, help_text, callback in app.palette_commands():
             score = matcher.match(name)

@@ -76,20 +76,6 @@ class SyncActivity(Message):
         self.linked = linked  # this device now syncs through the account server at this URL
 
 
-def private_vault(main: Vault) -> Vault:
-    """A second Vault of the same home with its own SQLite connection, unlocked with main's keys."""
-    from vault.vault import Vault
-
-    keys = main.keys  # LockedError when main is locked: nothing to sync with
-    vault = Vault.open(main.home)
-    try:
-        vault.unlock_with_keys(keys)
-    except BaseException:
-        vault.close()
-        raise
-    return vault
-
-
 class Runner:
     """One method's background work; `sync_now` runs on a worker thread (blocking)."""
 
@@ -115,7 +101,7 @@ class Runner:
         return []
 
     def sync_now(self, progress: Callable[[int, int], None] | None = None) -> SyncOutcome:
-        vault = private_vault(self.main)
+        vault = self.main.another_connection()
         try:
             return engine.sync_now(vault, progress)
         finally:
@@ -124,7 +110,7 @@ class Runner:
     def adopt(self, password: str) -> tuple[Any, Any]:
         """Worker thread: take the password changed on another device (from the folder's file or
         the server) on a private connection; (slot, keys) for the UI vault."""
-        private = private_vault(self.main)
+        private = self.main.another_connection()
         try:
             engine.adopt_new_password(private, password)
             return private.slot, private.keys
@@ -214,7 +200,7 @@ class WifiRunner(Runner):
         from sync.engine import wifi_interfaces
 
         self.interfaces = wifi_interfaces(list(self.cfg.get("interfaces") or []))
-        self._vault = private_vault(self.main)
+        self._vault = self.main.another_connection()
         self._thread = threading.Thread(target=self._run, name="strongroom-wifi", daemon=True)
         self._thread.start()
 
@@ -374,7 +360,7 @@ class AutoRunner(Runner):
 
     def _run(self) -> None:
         try:
-            vault = private_vault(self.main)
+            vault = self.main.another_connection()
         except Exception as exc:  # noqa: BLE001 - locked already
             self.post(error=exc)
             return
@@ -565,7 +551,7 @@ class SyncRuntime:
             self.app.post_message(SyncActivity(session.number, manual=True, **kw))
 
         try:
-            private = private_vault(vault)
+            private = vault.another_connection()
             try:
                 link_existing(private, url, lambda done, total: post(progress=(done, total)))
             finally:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,32 @@ class Vault:
     def close(self) -> None:
         self.lock()
         self.store.close()
+
+    def another_connection(self) -> Vault:
+        """This vault again on a new SQLite connection, unlocked with the same keys.
+
+        A connection belongs to the thread that uses it: one used by the UI thread and a worker
+        at once fails ("cannot start a transaction within a transaction"). Every thread other than
+        the opener's (workers, sync runners, the agent's clients) takes its own with this and
+        closes it when done. LockedError when this vault is locked.
+        """
+        keys = self.keys
+        twin = type(self).open(self.home)
+        try:
+            twin.unlock_with_keys(keys)
+        except BaseException:
+            twin.close()
+            raise
+        return twin
+
+    @contextlib.contextmanager
+    def own_connection(self) -> Iterator[Vault]:
+        """`another_connection()` for one block of work, closed after it."""
+        twin = self.another_connection()
+        try:
+            yield twin
+        finally:
+            twin.close()
 
     @property
     def unlocked(self) -> bool:

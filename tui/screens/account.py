@@ -19,13 +19,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
+from ..app_access import strongroom_app
 from ..widgets.kit_qr import KitQR
 from ..widgets.path_input import PathInput
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
 
 if TYPE_CHECKING:
-    from ..app import StrongroomApp
+    pass
 
 
 def error_text(exc: BaseException) -> str:
@@ -127,7 +128,7 @@ class SignUpScreen(Screen[None]):
     def _create(self, email: str, password: str, hint: str) -> Any:
         from vault.vault import Vault
 
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         vault = Vault.create(app.home, email, password, hint=hint)
         paths = app.save_kit_files(vault)
         return vault, paths
@@ -136,7 +137,7 @@ class SignUpScreen(Screen[None]):
         if event.state is WorkerState.SUCCESS:
             result: Any = event.worker.result
             vault, paths = result
-            app: StrongroomApp = self.app  # type: ignore[assignment]
+            app = strongroom_app(self)
             app.vault = vault
             app.switch_screen(KitScreen(vault.slot.kit, paths, first_time=True))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -431,7 +432,7 @@ class SignInScreen(Screen[None]):
             path = Path(kit_text).expanduser()
             looks_like_file = path.exists() or "/" in kit_text or "." in kit_text
             kit = read_kit_file(path) if looks_like_file else read_kit_text(kit_text)
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         if code:  # after an account reset: new keys and a new Kit made here
             from sync.cloudlink import signin_after_reset
 
@@ -507,7 +508,7 @@ class SignInScreen(Screen[None]):
         if event.state is WorkerState.SUCCESS:
             from .records import RecordListScreen
 
-            app: StrongroomApp = self.app  # type: ignore[assignment]
+            app = strongroom_app(self)
             result: Any = event.worker.result
             app.vault, head, kit_paths = result
             if kit_paths is not None:  # a new Kit after a reset: shown and acknowledged first
@@ -525,7 +526,7 @@ class LockScreen(Screen[None]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         email = app.locked_vault().slot.email if app.has_account() else ""
         yield Header()
         with Vertical(id="lock"):
@@ -550,12 +551,12 @@ class LockScreen(Screen[None]):
     @work(thread=True, group="agent", exit_on_error=False)
     def _ask_agent(self) -> Any:
         """The agent's keys (socket IO on the link thread; this worker only waits), or None."""
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         return app.agent_link.keys()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _unlock(self, password: str | None, keys: Any = None) -> Any:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         vault = app.locked_vault()
         if keys is not None:
             vault.unlock_with_keys(keys)  # LockedError unless this account's current keys
@@ -569,7 +570,7 @@ class LockScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         field = self.query_one("#password", SecretInput)
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         if event.worker.group == "agent":
             keys = event.worker.result if event.state is WorkerState.SUCCESS else None
             if (

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,13 +32,12 @@ from vault.importers import FORMATS, ImportReport, ImportResult
 from vault.importers.common import counting
 from vault.templates import template
 
+from ..app_access import strongroom_app
 from ..widgets.path_input import PathInput
 from ..widgets.safe_text import printable
 
 if TYPE_CHECKING:
-    from vault.vault import Vault
-
-    from ..app import StrongroomApp
+    pass
 
 #: What each format (the CLI's names) is, as a person would recognise the source.
 LABELS = {
@@ -88,22 +86,6 @@ def read_with_progress(fmt: str, path: Path, on_read: Callable[[int], None]) -> 
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
         return read_stream(fmt, stream)
-
-
-@contextmanager
-def own_connection(main: Vault) -> Iterator[Vault]:
-    """The app's vault on a second SQLite connection for a worker thread (closed after).
-
-    One connection used by the UI thread and a worker at once fails ("cannot start a transaction
-    within a transaction"); the background sync runners work the same way.
-    """
-    from ..sync_runtime import private_vault
-
-    vault = private_vault(main)
-    try:
-        yield vault
-    finally:
-        vault.close()
 
 
 @dataclass
@@ -350,9 +332,9 @@ class ImportScreen(Screen[None]):
         self.post_message(
             self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None)
         )
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
-        with own_connection(app.vault) as vault:
+        with app.vault.own_connection() as vault:
             return Preview(path, report, plan(vault, report))
 
     def on_import_screen_progress(self, event: ImportScreen.Progress) -> None:
@@ -423,9 +405,9 @@ class ImportScreen(Screen[None]):
         """Planned again inside the import: a sync may have added records since the preview."""
         from vault.importers import import_report
 
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
-        with own_connection(app.vault) as vault:
+        with app.vault.own_connection() as vault:
             result = import_report(vault, report)
         app.vault.summaries()  # decrypt the new rows into the list's index here, not when the list repaints
         return result
@@ -594,9 +576,9 @@ class ExportScreen(Screen[None]):
     def _export(self, fmt: str, target: Path) -> ExportOutcome:
         from vault.export import export_vault
 
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
-        with own_connection(app.vault) as vault:
+        with app.vault.own_connection() as vault:
             return export_vault(vault, fmt, target)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -21,6 +21,7 @@ from vault.index import Head, Summary
 from vault.records import Field, Record, iso, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
 
+from ..app_access import strongroom_app
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.record_list import RecordList
 from ..widgets.safe_text import printable
@@ -30,7 +31,6 @@ from .filters import ListCommands, PickScreen
 if TYPE_CHECKING:
     from vault.vault import Vault
 
-    from ..app import StrongroomApp
 
 MASK = "••••••••••"
 
@@ -144,7 +144,7 @@ class RecordListScreen(Screen[None]):
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
         """Read every row again (after an edit or a sync), off the UI thread."""
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         if app.vault is not None and app.vault.unlocked:
             self._load(app.vault)
 
@@ -332,7 +332,7 @@ class RecordDetailScreen(Screen[None]):
 
     @property
     def record(self) -> Record:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
         return app.vault.record(self.record_id)
 
@@ -365,7 +365,7 @@ class RecordDetailScreen(Screen[None]):
 
     def render_record(self) -> None:
         """Built as Text, never as markup: record data may hold '[' (a password) or escapes."""
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
         detail = app.vault.detail(self.record_id)
         rec = detail.record
@@ -444,7 +444,7 @@ class RecordDetailScreen(Screen[None]):
             self.render_record()
             self.notify("The record changed; choose the field again.", severity="warning")
             return
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         app.copy_secret(fields[pos].value, printable(label))
 
     def action_copy(self, name: str) -> None:
@@ -452,7 +452,7 @@ class RecordDetailScreen(Screen[None]):
         if not value:
             self.notify(f"This record has no {name}.", severity="warning")
             return
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         app.copy_secret(value, name)
 
     def action_copy_totp(self) -> None:
@@ -462,14 +462,14 @@ class RecordDetailScreen(Screen[None]):
         if field is None:
             self.notify("This record has no one-time password.", severity="warning")
             return
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         app.copy_secret(totp_code(parse_totp(field.value), time.time()), "one-time code")
 
     def action_edit(self) -> None:
         self.app.push_screen(EditRecordScreen(self.record_id))
 
     def action_favorite(self) -> None:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
         rec = self.record
         app.vault.update(replace(rec, favorite=not rec.favorite))
@@ -478,7 +478,7 @@ class RecordDetailScreen(Screen[None]):
     def action_delete(self) -> None:
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                app: StrongroomApp = self.app  # type: ignore[assignment]
+                app = strongroom_app(self)
                 assert app.vault is not None
                 app.vault.delete(self.record_id)
                 self.notify("Record deleted.")
@@ -542,7 +542,7 @@ class EditRecordScreen(Screen[None]):
         self.type_key = type_key
 
     def _record(self) -> Record | None:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         return app.vault.record(self.record_id) if self.record_id and app.vault else None
 
     def compose(self) -> ComposeResult:
@@ -607,7 +607,7 @@ class EditRecordScreen(Screen[None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
         rec = self._record()
         tpl = template(rec.type if rec else self.type_key)
@@ -662,7 +662,7 @@ class SecurityCenterScreen(Screen[None]):
     def _audit(self) -> Any:
         from vault.audit import audit
 
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         assert app.vault is not None
         records = [app.vault.record(s.id) for s in app.vault.summaries() if not s.error]
         return audit(records, time.time())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from vault.errors import InvalidInputError
 
+from ..app_access import strongroom_app
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
 from .account import KitScreen, error_text
@@ -52,16 +52,8 @@ def tilde(path: Path) -> str:
     return "~" if inside == Path() else f"~/{inside}"
 
 
-def own_connection(vault: Vault) -> closing[Vault]:
-    """The app's vault on its own SQLite connection, for a worker thread's bulk reads and writes:
-    one connection used by the UI thread and a worker at once fails (docs/design.md, Sync in the app)."""
-    from ..sync_runtime import private_vault
-
-    return closing(private_vault(vault))
-
-
 def _app(screen: Screen[Any]) -> StrongroomApp:
-    app: StrongroomApp = screen.app  # type: ignore[assignment]
+    app = strongroom_app(screen)
     return app
 
 
@@ -418,7 +410,7 @@ class BackupScreen(ModalScreen[Path | None]):
     def _write(self, vault: Vault, folder: Path) -> tuple[Path, int]:
         from ..backups import write_backup
 
-        with own_connection(vault) as mine:
+        with vault.own_connection() as mine:
             return write_backup(mine, folder)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -482,7 +474,7 @@ class RestoreScreen(ModalScreen[None]):
     def _restore(self, vault: Vault, path: Path, password: str) -> Any:
         from vault.backup import restore_backup
 
-        with own_connection(vault) as mine:
+        with vault.own_connection() as mine:
             return restore_backup(mine, path, password)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

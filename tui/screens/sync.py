@@ -23,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from ..app_access import strongroom_app
 from ..widgets.record_list import RecordList
 from ..widgets.safe_text import printable
 from ..widgets.secret_input import SecretInput
@@ -148,7 +149,7 @@ class SyncScreen(Screen[None]):
 
     @property
     def strongroom(self) -> StrongroomApp:
-        return self.app  # type: ignore[return-value]
+        return strongroom_app(self)
 
     def on_mount(self) -> None:
         from sync.engine import config
@@ -417,13 +418,13 @@ class NewPasswordScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _adopt(self, password: str) -> Any:
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         return app.sync_runtime.adopt_new_password(password)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         from .account import error_text
 
-        app: StrongroomApp = self.app  # type: ignore[assignment]
+        app = strongroom_app(self)
         field = self.query_one("#new-password", SecretInput)
         if event.state is WorkerState.SUCCESS and app.vault is not None:
             slot, keys = event.worker.result  # type: ignore[misc]
