@@ -100,7 +100,10 @@ class Context:
     def open_vault(self) -> Vault:
         from vault.vault import Vault
 
-        return Vault.open(self.home)
+        vault = Vault.open(self.home)
+        for fix in vault.permission_fixes:  # made owner-only again on open: say so
+            print(f"strongroom: warning: {fix}", file=sys.stderr)
+        return vault
 
     def unlocked_vault(self) -> Vault:
         """Open and unlock (one KDF run) with the password from stdin/env/prompt."""

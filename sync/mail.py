@@ -55,7 +55,7 @@ def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
 def write_outbox(msg: EmailMessage, outbox: Path) -> Path:
     """Write the message as an .eml file (owner-only), atomically; returns its path."""
     try:
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(parents=True, exist_ok=True, mode=0o700)  # reset links, Kits: owner-only
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.eml"
         path = outbox / name
         write_private_atomic(path, msg.as_bytes())

@@ -104,6 +104,8 @@ class StrongroomApp(App[None]):
     def locked_vault(self) -> Vault:
         if self._locked is None:
             self._locked = Vault.open(self.home)
+            for fix in self._locked.permission_fixes:  # made owner-only again on open
+                self.notify(fix, title="Made private", severity="warning", timeout=15)
         return self._locked
 
     def settings(self) -> dict[str, Any]:

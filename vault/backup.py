@@ -337,6 +337,9 @@ def keep_as_backup(vault: Vault, folder: Path | None = None) -> Path:
         return path
     import sqlite3
 
+    from .home import create_private_file
+
+    create_private_file(path)  # 0600 before SQLite writes the copy into it
     src = sqlite3.connect(vault.store.path)
     dst = sqlite3.connect(path)
     try:
@@ -344,5 +347,4 @@ def keep_as_backup(vault: Vault, folder: Path | None = None) -> Path:
     finally:
         dst.close()
         src.close()
-    path.chmod(0o600)
     return path

@@ -4,11 +4,15 @@ Backups, exports, the sync folder's data.mssb and the mail outbox all write this
 owner-only (0600) temporary file beside the target, flushed to disk, optionally read back and
 checked, renamed over the target, then the folder itself flushed so the rename survives a power
 cut. A reader sees the old file or the complete new one, never a part, and no other user ever
-sees the bytes. OSError reaches the caller, which words it for its own layer.
+sees the bytes: the result is always a new 0600 file, whatever mode an old one had. A symbolic
+link at the target is refused, never written through (a link planted where a Kit is saved
+would otherwise send the Kit wherever it points). OSError reaches the caller, which words it
+for its own layer.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,12 +26,14 @@ def write_private_atomic(
     before_replace: Callable[[], None] | None = None,
 ) -> None:
     """Replace `path` with `data` (mode 0600). `verify(bytes read back)` raises to keep the old file;
-    `before_replace()` runs last, just before the rename, and may raise to abandon the write."""
+    `before_replace()` runs last, just before the rename, and may raise to abandon the write.
+    OSError(ELOOP) when `path` is a symbolic link."""
+    _refuse_symlink(path)
     tmp = path.with_name(
         f".{path.name}.tmp-{os.urandom(4).hex()}"
     )  # sync/folder.py sweeps leftovers
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             view = memoryview(data)
             while view:
@@ -39,11 +45,21 @@ def write_private_atomic(
             verify(tmp.read_bytes())
         if before_replace is not None:
             before_replace()
+        _refuse_symlink(path)  # a link planted meanwhile is replaced by the rename, not followed
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     fsync_dir(path.parent)
+
+
+def _refuse_symlink(path: Path) -> None:
+    if path.is_symlink():
+        raise OSError(
+            errno.ELOOP,
+            "it is a symbolic link, and Strongroom does not write through links",
+            str(path),
+        )
 
 
 def fsync_dir(folder: Path) -> None:

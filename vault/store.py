@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .envelope import Envelope
 from .errors import FormatError, UnsupportedVersionError
+from .home import create_private_file
 from .merge import survivors
 
 SCHEMA_VERSION = 1
@@ -43,6 +44,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
+            create_private_file(path)  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")

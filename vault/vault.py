@@ -24,6 +24,7 @@ from .errors import (
     VaultError,
 )
 from .home import default_home as default_home
+from .home import make_private
 from .index import Head, Summary, SummaryIndex
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
@@ -53,6 +54,9 @@ class Vault:
         self._keys: UnlockedKeys | None = None
         self._cipher: RecordCipher | None = None
         self._index: SummaryIndex | None = None
+        #: Paths in the home that were open to other users when this vault was opened, now made
+        #: owner-only: one sentence each, for the front end to show (CLI stderr, app notification).
+        self.permission_fixes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Vault(home={str(self.home)!r}, account={self.slot.account_id!r}, unlocked={self.unlocked})"
@@ -72,11 +76,12 @@ class Vault:
             store.close()
 
     @classmethod
-    def _store_for(cls, home: Path) -> Any:
+    def _store_for(cls, home: Path) -> tuple[Any, list[str]]:
+        """The home made owner-only (created 0700, looser modes fixed) and its store opened."""
         from .store import Store
 
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return Store(home / DB_NAME)
+        fixes = make_private(home)
+        return Store(home / DB_NAME), fixes
 
     @classmethod
     def create(
@@ -95,12 +100,13 @@ class Vault:
         """Link this device to an account (sign-up, or sign-in from a sync source)."""
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
-        store = cls._store_for(home)
+        store, fixes = cls._store_for(home)
         device = os.urandom(4).hex()
         with store.transaction() as db:
             store.set_meta("slot", slot.to_bytes(), db)
             store.set_meta("device", device.encode(), db)
         vault = cls(home, store, slot, device)
+        vault.permission_fixes = tuple(fixes)
         vault._set_keys(keys)
         vault.apply(envelopes)
         return vault
@@ -110,12 +116,14 @@ class Vault:
         """Open this device's vault, locked."""
         if not (home / DB_NAME).exists():
             raise NoAccountError(f"no account on this device ({home}); sign up or sign in first")
-        store = cls._store_for(home)
+        store, fixes = cls._store_for(home)
         raw, device = store.get_meta("slot"), store.get_meta("device")
         if raw is None or device is None:
             store.close()
             raise NoAccountError(f"no account on this device ({home}); sign up or sign in first")
-        return cls(home, store, KeySlot.from_bytes(raw), device.decode())
+        vault = cls(home, store, KeySlot.from_bytes(raw), device.decode())
+        vault.permission_fixes = tuple(fixes)
+        return vault
 
     def close(self) -> None:
         self.lock()

@@ -8,6 +8,7 @@ test never races another for a port.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from types import TracebackType
@@ -29,6 +30,8 @@ def serve(
 ) -> None:
     """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
     app = ServerApp(config)
+    for fix in app.service.db.permission_fixes:
+        print(f"strongroom server: warning: {fix}", file=sys.stderr)
     uvicorn.run(
         app,
         host=host,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from vault.home import PRIVATE_DIR, create_private_file, make_owner_only
+
 from .errors import AccountExistsError, StorageError
 
 #: Each migration is a list of statements; `{blob}`, `{bigint}` are filled per dialect.
@@ -212,6 +214,22 @@ class Tx:
         )
 
 
+def _private_sqlite(path: Path) -> list[str]:
+    """The server's SQLite file, created 0600 (its folder 0700 when made here), so its -wal and
+    -shm are too; an existing file or companion open to other users is made 0600 and reported."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        create_private_file(path)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the server database {path}: {exc.strerror or exc}"
+        ) from None
+    fixes: list[str] = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        fixes += make_owner_only(Path(f"{path}{suffix}"))
+    return fixes
+
+
 class Storage:
     """The server's database. `Storage.open(url)` picks SQLite (path) or PostgreSQL (URL)."""
 
@@ -225,6 +243,9 @@ class Storage:
         self._write_lock = threading.Lock()
         if schema is not None and not schema.replace("_", "").isalnum():
             raise StorageError("a schema name may hold only letters, digits and underscores")
+        #: SQLite files that were open to other users, now 0600 (one sentence each; the server
+        #: prints them at start).
+        self.permission_fixes: list[str] = [] if self.pg else _private_sqlite(Path(target))
         if migrate:
             self.migrate()
 
@@ -253,7 +274,6 @@ class Storage:
                 conn.commit()
             return conn
         path = Path(self.target)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             lite.execute("PRAGMA journal_mode=WAL")
