@@ -2,7 +2,7 @@
 
 The steps a person takes with the "cloud" sync method, as one function each, shared by the CLI
 (tui/commands/remote.py) and the TUI; no UI here. `sync/cloud.py` speaks the protocol;
-`sync/engine.py` dispatches `sync now`, status and password changes. Every function leaves the
+`sync/method.py` dispatches `sync now`, status and password changes. Every function leaves the
 device either linked (session saved, sync method "cloud") or as it was.
 
     signup(home, url, email, password, hint)            -> Vault   # new account, here and on the server
@@ -39,8 +39,8 @@ from .cloud import (
     CloudSync,
     save_session,
 )
-from .engine import configure
 from .errors import SyncError
+from .method import configure
 
 #: `progress(done, total)`: server revisions downloaded so far, out of the server's revision.
 Progress = Callable[[int, int], None]

@@ -518,7 +518,7 @@ def test_sync_cloud_moves_a_local_account_and_shows_download_progress(
 
 def _point_at(home: Path, url: str) -> None:
     """The device's server address, as if the network changed (the session is kept)."""
-    from sync.engine import configure
+    from sync.method import configure
     from vault.vault import Vault
 
     vault = Vault.open(home)
@@ -665,9 +665,9 @@ def test_an_account_created_on_the_server_is_never_dropped_here(
 def test_rotating_the_account_key_on_a_cloud_device_keeps_it_syncing_and_retires_the_old_kit(
     sqlite_server: Server, tmp_path: Path
 ) -> None:
-    """Settings → rotate the Account Key (sync.engine.rotate_account_key): the server swaps the
+    """Settings → rotate the Account Key (sync.method.rotate_account_key): the server swaps the
     credentials first, so this device keeps syncing; a new device needs the new Kit."""
-    from sync.engine import rotate_account_key
+    from sync.method import rotate_account_key
     from vault.kitfile import render_png
     from vault.vault import Vault
 

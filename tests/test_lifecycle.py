@@ -170,14 +170,14 @@ def test_the_test_profile_is_refused_once_the_switch_is_off(
 
 
 @pytest.mark.parametrize("switch", [None, "0", "true", "yes", " 1"])
-def test_test_profile_is_off_in_a_clean_process(switch: str | None) -> None:
+def test_insecure_test_kdf_is_off_in_a_clean_process(switch: str | None) -> None:
     """Only STRONGROOM_INSECURE_TEST_KDF=1 enables the cheap profile; a new account gets production cost."""
     env = {k: v for k, v in os.environ.items() if k != kdf.TEST_SWITCH}
     if switch is not None:
         env[kdf.TEST_SWITCH] = switch
     code = (
         "from vault import kdf, keys\n"
-        "print(kdf.default_params() == kdf.PRODUCTION, kdf.test_profile_enabled())\n"
+        "print(kdf.default_params() == kdf.PRODUCTION, kdf.insecure_test_kdf_enabled())\n"
         "try:\n    kdf.check_params(kdf.TEST_PROFILE); print('accepted')\n"
         "except Exception as e: print(type(e).__name__)\n"
     )

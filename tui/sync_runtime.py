@@ -7,7 +7,7 @@ background sync. Runners:
 - folder: a `FolderWatcher` (own_connection=True) merges other devices' writes and pushes ours;
 - Wi-Fi: a `WifiPeer` on its own thread and event loop keeps the device reachable and syncs with
   every peer found (at once, after local changes, and every PEER_INTERVAL seconds);
-- any other method (cloud): `sync.engine.sync_now` after each local change (debounced) and every
+- any other method (cloud): `sync.method.sync_now` after each local change (debounced) and every
   AUTO_INTERVAL seconds, with progress on the first sync when the backend reports it.
 
 Runners work on their own Vault of the same home (a second SQLite connection unlocked with the
@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from sync import engine
+from sync import method as sync_method
 
 if TYPE_CHECKING:
-    from sync.engine import SyncOutcome
+    from sync.method import SyncOutcome
     from sync.wifi import PeerInfo
     from vault.vault import Vault
 
@@ -103,7 +103,7 @@ class Runner:
     def sync_now(self, progress: Callable[[int, int], None] | None = None) -> SyncOutcome:
         vault = self.main.another_connection()
         try:
-            return engine.sync_now(vault, progress)
+            return sync_method.sync_now(vault, progress)
         finally:
             vault.close()
 
@@ -112,7 +112,7 @@ class Runner:
         the server) on a private connection; (slot, keys) for the UI vault."""
         private = self.main.another_connection()
         try:
-            engine.adopt_new_password(private, password)
+            sync_method.adopt_new_password(private, password)
             return private.slot, private.keys
         finally:
             private.close()
@@ -197,7 +197,7 @@ class WifiRunner(Runner):
         self._tried: dict[str, float] = {}  # peer name -> when we last started a session with it
 
     def start(self) -> None:
-        from sync.engine import wifi_interfaces
+        from sync.method import wifi_interfaces
 
         self.interfaces = wifi_interfaces(list(self.cfg.get("interfaces") or []))
         self._vault = self.main.another_connection()
@@ -276,7 +276,7 @@ class WifiRunner(Runner):
         return future.result(timeout=PEER_TIMEOUT + 30)
 
     async def _sync_all(self) -> SyncOutcome:
-        from sync.engine import SyncOutcome
+        from sync.method import SyncOutcome
         from sync.wifi import PasswordChangedElsewhereError
 
         async with self._sync_lock:
@@ -350,7 +350,7 @@ def _unavailable(message: str) -> Exception:
 
 
 class AutoRunner(Runner):
-    """Sync through the engine after local changes (debounced) and on an interval (cloud)."""
+    """Sync through sync.method after local changes (debounced) and on an interval (cloud)."""
 
     def start(self) -> None:
         self._stop = threading.Event()
@@ -384,7 +384,7 @@ class AutoRunner(Runner):
                     )
                     try:
                         with self._busy:
-                            outcome = engine.sync_now(vault, progress)
+                            outcome = sync_method.sync_now(vault, progress)
                     except Exception as exc:  # noqa: BLE001 - notified; tried again on the interval
                         synced_seq = seq
                         if not self._stop.is_set():
@@ -436,7 +436,7 @@ class SyncRuntime:
         self.stop(wait=False)
         if vault is None or not vault.unlocked:
             return
-        from sync.engine import config
+        from sync.method import config
 
         cfg = config(vault)
         method = str(cfg.get("method", "none"))
@@ -509,7 +509,7 @@ class SyncRuntime:
         if self._manual_busy:
             self.app.notify("A sync is already running.")
             return
-        from sync.engine import config
+        from sync.method import config
 
         if config(vault).get("method", "none") == "none":
             self.app.notify(

@@ -41,23 +41,23 @@ class KdfParams:
 
 #: RFC 9106's second recommended option (64 MiB, t=3, p=4).
 PRODUCTION = KdfParams(m_kib=64 * 1024, t=3, p=4)
-#: Only for tests, only with the explicit switch (see `test_profile_enabled`).
+#: Only for tests, only with the explicit switch (see `insecure_test_kdf_enabled`).
 TEST_PROFILE = KdfParams(m_kib=256, t=1, p=1)
 
 
-def test_profile_enabled() -> bool:
+def insecure_test_kdf_enabled() -> bool:
     """True only when the test switch is set to exactly "1"."""
     return os.environ.get(TEST_SWITCH) == "1"
 
 
 def default_params() -> KdfParams:
     """Parameters for new keys: production, unless the explicit test switch is on."""
-    return TEST_PROFILE if test_profile_enabled() else PRODUCTION
+    return TEST_PROFILE if insecure_test_kdf_enabled() else PRODUCTION
 
 
 def check_params(params: KdfParams) -> None:
     """Refuse parameters below the OWASP floor or above our ceiling, before any KDF runs."""
-    if test_profile_enabled() and params == TEST_PROFILE:
+    if insecure_test_kdf_enabled() and params == TEST_PROFILE:
         return
     if params.m_kib < FLOOR_M_KIB or params.t < FLOOR_T or params.p < 1:
         raise KdfParamsError(

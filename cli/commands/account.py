@@ -147,7 +147,7 @@ def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
     """On a cloud device the server swaps the password first (one atomic operation), then this device."""
-    from sync.engine import change_password, config
+    from sync.method import change_password, config
 
     from .remote import server_errors
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -48,9 +49,11 @@ def cmd_kit(args: argparse.Namespace, ctx: Context) -> int:
 
         sys.stdout.write(render_terminal_ansi(slot.kit) + "\n")
     if args.email:
-        from .mailcmd import email_kit
+        from sync.mail.kit_email import send_kit_email
 
-        email_kit(ctx, vault)
+        smtp = os.environ.get("STRONGROOM_SMTP") or vault.settings().get("smtp")
+        where = send_kit_email(slot, smtp, ctx.home / "outbox")
+        print(f"Authentication Kit email {where}", file=sys.stderr)
     if args.code or not (args.png or args.pdf or args.terminal or args.email):
         print(slot.kit.to_typed_code())
     return EXIT_OK

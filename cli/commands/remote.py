@@ -22,7 +22,7 @@ PROGRESS_FROM = 2000
 def signin_over_wifi(ctx: Context, email: str, kit: Any, interfaces: list[str]) -> Any:
     import asyncio
 
-    from sync.engine import wifi_interfaces
+    from sync.method import wifi_interfaces
     from sync.wifi import bootstrap
 
     if kit is None:
@@ -117,7 +117,7 @@ def signin_after_reset(ctx: Context, url: str, email: str, code: str, hint: str)
 
 def home_met_reset(home: Path) -> bool:
     """Does this home hold a cloud account (which `signin --server` may replace after a reset)?"""
-    from sync.engine import config
+    from sync.method import config
     from vault.vault import Vault
 
     vault = Vault.open(home)

@@ -215,8 +215,8 @@ def _check_saved_key(folder: Path) -> None:
 
 
 def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import configure, sync_now
     from sync.folder import FolderSync
+    from sync.method import configure, sync_now
 
     folder = Path(args.dir).expanduser().resolve()
     if not folder.is_dir():
@@ -248,8 +248,8 @@ def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:
 def push_password_change(vault: object) -> None:
     """After `passwd` on a folder device: write the new epoch (and re-save a saved account key) now,
     so the folder stops opening with the old password at once, not at the next sync."""
-    from sync.engine import sync_now
     from sync.errors import SyncError
+    from sync.method import sync_now
     from vault.errors import VaultError
 
     try:
@@ -268,7 +268,7 @@ def push_password_change(vault: object) -> None:
 
 
 def cmd_sync_wifi(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import configure
+    from sync.method import configure
 
     vault = ctx.unlocked_vault()
     configure(vault, "wifi", interfaces=args.interface or [])
@@ -297,7 +297,7 @@ def cmd_sync_cloud(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_none(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import configure
+    from sync.method import configure
 
     vault = ctx.unlocked_vault()
     configure(vault, "none")
@@ -306,7 +306,7 @@ def cmd_sync_none(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import adopt_new_password, config, sync_now
+    from sync.method import adopt_new_password, config, sync_now
     from vault.errors import EpochChangedError
 
     from .remote import download_progress, server_errors
@@ -350,7 +350,7 @@ def _new_password_for_sync(ctx: Context) -> str:
 
 
 def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import status
+    from sync.method import status
 
     vault = ctx.unlocked_vault()
     st = status(vault)
@@ -377,7 +377,7 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.engine import config
+    from sync.method import config
 
     vault = ctx.unlocked_vault()
     cfg = config(vault)
@@ -425,7 +425,7 @@ def _serve_wifi(vault: object, interfaces: list[str]) -> int:
     import asyncio
     import signal
 
-    from sync.engine import wifi_interfaces
+    from sync.method import wifi_interfaces
     from sync.wifi import WifiPeer
 
     addrs = wifi_interfaces(interfaces)
@@ -455,8 +455,8 @@ def _serve_cloud(vault: object, url: str, interval: float) -> int:
     import signal
     import threading
 
-    from sync.engine import sync_now
     from sync.errors import SourceUnavailableError
+    from sync.method import sync_now
     from vault.errors import EpochChangedError
 
     from ..invocation import EXIT_AUTH, explain

@@ -9,7 +9,8 @@ Python API (used by `strongroom server` and by tests):
 
 `database` is a SQLite path or a `postgresql://` URL. The client is `sync.cloud.CloudClient`.
 Modules: storage (schema + migrations), service (the logic, no HTTP), app (Starlette routes),
-srp6a (SRP glue shared with the client), mailer, pages (reset HTML), runner (uvicorn).
+srp6a (SRP glue shared with the client), pages (reset HTML), runner (uvicorn). Its emails:
+sync/mail/server_notices.py.
 """
 
 from __future__ import annotations

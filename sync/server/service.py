@@ -22,6 +22,7 @@ from vault.kdf import KdfParams
 from vault.kitcode import ALPHABET
 from vault.merge import survivors
 
+from ..mail.server_notices import Mailer
 from . import srp6a
 from .errors import (
     AccountResetError,
@@ -36,7 +37,6 @@ from .errors import (
     StaleKeysError,
     UnauthorizedError,
 )
-from .mailer import Mailer
 from .storage import Account, Device, Session, Storage, Tx, token_hash
 
 PLAN_DEFAULT = "free"

@@ -16,7 +16,7 @@ import pytest
 from test_sign_in import EMAIL, PW, fill_and_submit
 
 from sync.cloud import CloudClient, CloudSync, save_session
-from sync.engine import change_password, configure
+from sync.method import change_password, configure
 from sync.server.runner import ServerThread
 from sync.server.service import ServerConfig
 from tui.app import StrongroomApp

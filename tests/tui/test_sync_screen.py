@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from pilotkit import on_screen, typed, unlock, until
 
-from sync.engine import config, configure
 from sync.folder import FolderSync
+from sync.method import config, configure
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
 from tui.screens.records import RecordListScreen
@@ -445,7 +445,7 @@ async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatica
     devices: tuple[Path, Vault], server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sync import cloudlink
-    from sync.engine import sync_now
+    from sync.method import sync_now
     from tui import sync_runtime
     from tui.screens.records import EditRecordScreen
 

@@ -311,7 +311,7 @@ class ChangePasswordScreen(_NewKitFlow):
             return
 
         def change(vault: Vault) -> None:
-            from sync.engine import change_password
+            from sync.method import change_password
             from vault.keys import unlock
 
             unlock(vault.slot, current)  # WrongPasswordError unless the person knows it
@@ -344,7 +344,7 @@ class RotateKeyScreen(_NewKitFlow):
             return
 
         def rotate(vault: Vault) -> None:
-            from sync.engine import rotate_account_key
+            from sync.method import rotate_account_key
 
             rotate_account_key(
                 vault, password
@@ -535,7 +535,7 @@ class SettingsScreen(Screen[None]):
 
     def refresh_settings(self) -> None:
         """Redraw from the vault's settings; the backup folder is read in a worker."""
-        from sync.engine import config
+        from sync.method import config
 
         from ..backups import chosen_folder
 

@@ -152,7 +152,7 @@ class SyncScreen(Screen[None]):
         return strongroom_app(self)
 
     def on_mount(self) -> None:
-        from sync.engine import config
+        from sync.method import config
 
         vault = self.strongroom.vault
         if vault is not None:
@@ -170,7 +170,7 @@ class SyncScreen(Screen[None]):
     # -- showing ---------------------------------------------------------------------------------
     def sync_changed(self) -> None:
         """Status and conflicts again (called by the sync runtime after each background sync)."""
-        from sync.engine import status
+        from sync.method import status
 
         vault = self.strongroom.vault
         if vault is None or not vault.unlocked:
@@ -370,7 +370,7 @@ class SyncScreen(Screen[None]):
         self.query_one("#conflicts", RecordList).focus()
 
     def _choose(self, method: str, options: dict[str, Any], message: str) -> None:
-        from sync.engine import configure
+        from sync.method import configure
 
         app = self.strongroom
         assert app.vault is not None

@@ -1,6 +1,6 @@
-"""The server's emails: new device signed in, password hint, reset link, reset done.
+"""The account server's emails: new device signed in, password hint, reset link, reset done.
 
-Delivery is sync/mail.py's: SMTP when a URL is configured, else `.eml` files in an outbox
+Delivery is `delivery.deliver`'s: SMTP when a URL is configured, else `.eml` files in an outbox
 folder, so a server with no mail setup still works (and tests read the outbox like an inbox).
 No email carries a key, a password or a record; the reset link is single-use and expires.
 """
@@ -8,33 +8,18 @@ No email carries a key, a password or a record; the reset link is single-use and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from ..mail import deliver
-
-SENDER = "Strongroom <no-reply@strongroom.invalid>"
+from .delivery import compose, deliver
 
 
 @dataclass(frozen=True)
 class Mailer:
     smtp_url: str | None
     outbox: Path
-    sender: str = SENDER
 
     def send(self, to: str, subject: str, text: str) -> str:
-        from datetime import datetime
-
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = make_msgid(domain="strongroom.invalid")
-        msg.set_content(text)
-        return deliver(msg, self.smtp_url, self.outbox)
+        return deliver(compose(to, subject, text), self.smtp_url, self.outbox)
 
     def new_device(self, to: str, device_name: str) -> str:
         return self.send(

@@ -1,4 +1,4 @@
-"""Delivering email: by SMTP when a URL is configured, else as .eml files in an outbox folder.
+"""Composing and delivering email: by SMTP when a URL is configured, else as .eml files in an outbox.
 
 SMTP URLs: `smtp://[user:pass@]host[:port]` (plain, STARTTLS when the server offers it),
 `smtps://…` (implicit TLS). The outbox keeps things working with no mail server at all.
@@ -10,17 +10,33 @@ import os
 import smtplib
 import ssl
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from vault.durable import write_private_atomic
 
-from .errors import SourceUnavailableError, SyncError
+from ..errors import SourceUnavailableError, SyncError
+
+SENDER = "Strongroom <no-reply@strongroom.invalid>"
 
 
 class MailError(SyncError):
     """Email could not be handed to the SMTP server or written to the outbox."""
+
+
+def compose(to: str, subject: str, text: str, when: datetime | None = None) -> EmailMessage:
+    """A plain-text message from Strongroom with the headers every one of our emails carries."""
+    msg = EmailMessage()
+    msg["From"] = SENDER
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when or datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain="strongroom.invalid")
+    msg.set_content(text)
+    return msg
 
 
 def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
