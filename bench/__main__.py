@@ -5,7 +5,18 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["core", "agent", "tui", "sync", "server", "wifi", "imports", "import_screen", "peers"]
+SUITES = [
+    "core",
+    "agent",
+    "tui",
+    "sync",
+    "server",
+    "wifi",
+    "imports",
+    "import_screen",
+    "peers",
+    "soak",
+]
 
 
 def main(argv: list[str]) -> int:

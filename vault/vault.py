@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -201,8 +201,9 @@ class Vault:
         return dict(json.loads(raw)) if raw else {}
 
     def update_settings(self, **values: Any) -> dict[str, Any]:
-        current = self.settings() | values
-        self.store.set_meta("settings", json.dumps(current, sort_keys=True).encode())
+        with self.store.transaction():  # another process may be changing other settings
+            current = self.settings() | values
+            self.store.set_meta("settings", json.dumps(current, sort_keys=True).encode())
         return current
 
     # -- account changes --------------------------------------------------------------------
@@ -320,14 +321,16 @@ class Vault:
         return None if len(ids) > limit else self._index.rows_of(ids)
 
     def _write(self, record_id: str, record: Record | None) -> None:
-        current = self.store.versions(record_id)
-        vv, hlc = next_version(current, self.device)
-        self.store.apply([self.cipher.seal(record, record_id, vv, hlc, self.device)])
+        with self.store.transaction():
+            current = self.store.versions(record_id)
+            vv, hlc = next_version(current, self.device)
+            self.store.apply([self.cipher.seal(record, record_id, vv, hlc, self.device)])
 
     def add(self, record: Record) -> Record:
-        if self.store.versions(record.id):
-            raise VaultError(f"a record with id {record.id} already exists")
-        self._write(record.id, record)
+        with self.store.transaction():
+            if self.store.versions(record.id):
+                raise VaultError(f"a record with id {record.id} already exists")
+            self._write(record.id, record)
         return record
 
     def add_many(self, records: list[Record]) -> list[Record]:
@@ -337,41 +340,51 @@ class Vault:
         """
         envelopes = []
         seen: set[str] = set()
-        for record in records:
-            current = self.store.versions(record.id)
-            if record.id in seen or any(not e.deleted for e in current):
-                raise VaultError(f"a record with id {record.id} already exists")
-            seen.add(record.id)
-            vv, hlc = next_version(current, self.device)
-            envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
-        self.store.apply(envelopes)
+        with self.store.transaction():
+            for record in records:
+                current = self.store.versions(record.id)
+                if record.id in seen or any(not e.deleted for e in current):
+                    raise VaultError(f"a record with id {record.id} already exists")
+                seen.add(record.id)
+                vv, hlc = next_version(current, self.device)
+                envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
+            self.store.apply(envelopes)
         return records
+
+    def edit(self, record_id: str, change: Callable[[Record], Record]) -> Record:
+        """Read a record, `change` it and save it in one write transaction: no other writer (this
+        process or another) can slip a change in between, so none is overwritten."""
+        with self.store.transaction():
+            return self.update(change(self.record(record_id)))
 
     def update(self, record: Record) -> Record:
         """Save a new version that supersedes every current one (this also resolves conflicts).
 
         Replaced secrets and the values of unresolved concurrent versions go to the history.
         """
-        detail = self.detail(record.id)
-        new = revise(detail.record, record)
-        for other in detail.others:
-            new = with_history_of(new, other)
-        self._write(record.id, new)
+        with self.store.transaction():
+            detail = self.detail(record.id)
+            new = revise(detail.record, record)
+            for other in detail.others:
+                new = with_history_of(new, other)
+            self._write(record.id, new)
         return new
 
     def delete(self, record_id: str) -> None:
-        self._state(record_id)
-        self._write(record_id, None)
+        with self.store.transaction():
+            self._state(record_id)
+            self._write(record_id, None)
 
     def restore_record(self, record: Record) -> None:
         """Bring a record back over a tombstone, or add a version from elsewhere to history."""
-        try:
-            detail = self.detail(record.id)
-        except NotFoundError:
-            self._write(record.id, replace(record))
-            return
-        if detail.record == record:
-            return
-        merged = with_history_of(detail.record, record)
-        if merged != detail.record:
-            self._write(record.id, merged)
+        with self.store.transaction():
+            try:
+                detail = self.detail(record.id)
+            except NotFoundError:
+                self._write(record.id, replace(record))
+                return
+            if detail.record == record:
+                return
+            merged = with_history_of(detail.record, record)
+            if merged != detail.record:
+                self._write(record.id, merged)

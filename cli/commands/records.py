@@ -261,20 +261,23 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
             "strongroom: nothing to change: give --field NAME=VALUE, --title, --tag, --notes or --favorite",
             EXIT_USAGE,
         )
+
+    def change(rec: Record) -> Record:
+        new = _apply_fields(rec, values)
+        if args.title is not None:
+            if not args.title.strip():
+                raise CliError("strongroom: --title must not be empty", EXIT_USAGE)
+            new = replace(new, title=args.title.strip())
+        if args.tag is not None:
+            new = replace(new, tags=tuple(args.tag))
+        if args.notes is not None:
+            new = replace(new, notes=args.notes)
+        if args.favorite is not None:
+            new = replace(new, favorite=args.favorite)
+        return new
+
     vault = ctx.unlocked_vault()
-    rec = vault.record(vault.find(args.query))
-    new = _apply_fields(rec, values)
-    if args.title is not None:
-        if not args.title.strip():
-            raise CliError("strongroom: --title must not be empty", EXIT_USAGE)
-        new = replace(new, title=args.title.strip())
-    if args.tag is not None:
-        new = replace(new, tags=tuple(args.tag))
-    if args.notes is not None:
-        new = replace(new, notes=args.notes)
-    if args.favorite is not None:
-        new = replace(new, favorite=args.favorite)
-    vault.update(new)
+    rec = vault.edit(vault.find(args.query), change)  # read to write in one transaction
     print(rec.id)
     return EXIT_OK
 
