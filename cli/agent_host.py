@@ -54,6 +54,9 @@ def command_runner(home: Path) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from runtime.process_guard import guard_process
+
+    guard_process()  # before it ever holds a key
     parser = argparse.ArgumentParser(prog="strongroom-agent")
     parser.add_argument("--home", required=True)
     parser.add_argument("--timeout", type=float, default=900.0)

@@ -54,6 +54,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def agent_pid(env: dict[str, str]) -> int:
+    """The process id of the agent serving the home in `env` (the socket's peer credentials)."""
+    import struct
+
+    socks = list((Path(env["XDG_RUNTIME_DIR"]) / "strongroom").glob("agent-*.sock"))
+    assert len(socks) == 1, socks
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(str(socks[0]))
+    raw = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    s.close()
+    return int(struct.unpack("3i", raw)[0])
+
+
 def short_runtime_dir() -> str:
     """A fresh XDG_RUNTIME_DIR under /tmp: the agent's socket path must fit in ~104 bytes (sun_path)."""
     return tempfile.mkdtemp(prefix="sr-", dir="/tmp")

@@ -8,7 +8,10 @@ import argparse
 def run_app(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from runtime.process_guard import guard_process
     from vault.vault import default_home
+
+    guard_process()  # before it ever holds a key
 
     home = Path(args.home).expanduser() if args.home else default_home()
     try:
