@@ -508,13 +508,15 @@ class CloudSync:
         since = int(store.get_meta(REV_META) or b"0")
         received = 0
         for envs, cursor, revision in self.client.pull(s, since):
-            before = store.max_seq()
-            received += len(self.vault.apply(envs))
-            if before == int(store.get_meta(PUSHED_META) or b"0"):
-                store.set_meta(
-                    PUSHED_META, str(store.max_seq()).encode()
-                )  # don't echo what we just got
-            store.set_meta(REV_META, str(cursor).encode())
+            # One write transaction: when nothing local was pending, the marker moves past what
+            # this page stored (not echoed back) and past nothing else — a write by another
+            # process waits for the commit and lands after the marker, still pending.
+            with store.transaction() as db:
+                before = store.max_seq()
+                received += len(self.vault.apply(envs))
+                if before == int(store.get_meta(PUSHED_META) or b"0"):
+                    store.set_meta(PUSHED_META, str(store.max_seq()).encode(), db)
+                store.set_meta(REV_META, str(cursor).encode(), db)
             since = cursor
             if progress is not None:
                 progress(cursor, revision)
