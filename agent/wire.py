@@ -244,6 +244,11 @@ def try_agent(argv: list[str]) -> int | None:
             file=sys.stderr,
         )
         return 3
-    sys.stdout.write(str(answer.get("out", "")))
+    out = str(answer.get("out", ""))
+    if sys.stdout.isatty():  # the agent wrote for a pipe (`get --field` exact); this is a terminal
+        from runtime.safe_text import printable
+
+        out = printable(out, multiline=True)
+    sys.stdout.write(out)
     sys.stderr.write(str(answer.get("err", "")))
     return int(answer.get("code", 70))

@@ -7,7 +7,6 @@ commands.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import EXIT_AUTH, EXIT_NO_MATCH, EXIT_OK, EXIT_SYNC, EXIT_USAGE, explain
+
+from .output import write_json
 
 __all__ = [
     "EXIT_AUTH",
@@ -114,5 +115,4 @@ class Context:
     # -- output -----------------------------------------------------------------------------
     @staticmethod
     def print_json(obj: Any) -> None:
-        json.dump(obj, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(obj)

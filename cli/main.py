@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .invocation import EXIT_USAGE, CliError, Context, explain
+from .output import human_output
 
 #: The area (a module with register(subparsers)) that registers each command: running one command
 #: builds only that area's parsers (building all ~30 cost about 12 ms of every call).
@@ -106,28 +107,32 @@ def execute(
     allow_app: bool = True,
     parser: argparse.ArgumentParser | None = None,
 ) -> int:
-    """Parse and run one command; every error becomes one line on stderr and an exit code."""
-    try:
-        parser = parser or build_parser(command_word(args_list))
-        args = parser.parse_args(args_list)
-        if not getattr(args, "command", None):
+    """Parse and run one command; every error becomes one line on stderr and an exit code.
+
+    A command's output is human text (control characters escaped, cli/output.py); the app,
+    started when no command is given, draws on the terminal itself.
+    """
+    with human_output():
+        try:
+            parser = parser or build_parser(command_word(args_list))
+            args = parser.parse_args(args_list)
+            if getattr(args, "command", None):
+                return int(args.func(args, make_context(args)))
             if not allow_app:
                 raise CliError("strongroom: no command given", EXIT_USAGE)
-            from tui.launch import run_app
+        except CliError as exc:
+            print(exc.message, file=sys.stderr)
+            return exc.code
+        except KeyboardInterrupt:
+            print("strongroom: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - the edge: every error becomes one clear line
+            code, message = explain(exc)
+            print(f"strongroom: {message}", file=sys.stderr)
+            return code
+    from tui.launch import run_app
 
-            return run_app(args)
-        ctx = make_context(args)
-        code = int(args.func(args, ctx))
-    except CliError as exc:
-        print(exc.message, file=sys.stderr)
-        code = exc.code
-    except KeyboardInterrupt:
-        print("strongroom: interrupted", file=sys.stderr)
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - the edge: every error becomes one clear line
-        code, message = explain(exc)
-        print(f"strongroom: {message}", file=sys.stderr)
-    return code
+    return run_app(args)
 
 
 def main(argv: Sequence[str] | None = None, *, agent: bool = True) -> int:

@@ -9,10 +9,13 @@ runs the code under test even while the editable install is being rebuilt.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +48,47 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def run_on_terminal(
+    env: dict[str, str],
+    *args: str,
+    answers: Sequence[tuple[str, str]] = (),
+    cwd: Path | None = None,
+) -> tuple[int, str]:
+    """`strongroom ARGS` on a pseudo-terminal (stdin, stdout, stderr and /dev/tty are the pty, so
+    getpass prompts and isatty() is true), typing each answer after its prompt.
+    (exit code, everything drawn, with the terminal's CR LF as LF)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a session leader on the pty, so /dev/tty is the pty
+        if cwd is not None:
+            os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "cli", *args], env)
+    out = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            if pending and pending[0][0].encode() in out:
+                os.write(fd, pending.pop(0)[1].encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    drawn = out.decode(errors="replace").replace("\r\n", "\n")
+    assert not pending, f"never prompted for {pending[0][0]!r}: {drawn}"
+    return os.waitstatus_to_exitcode(status), drawn
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from clikit import cli_env, free_port, run_cli
+from clikit import cli_env, free_port, run_cli, run_on_terminal
 from pgcheck import PG_URL, pg_unavailable
 
 PW = "correct horse battery staple"
@@ -170,36 +170,7 @@ def on_a_terminal(
     dev: Device, args: list[str], answers: list[tuple[str, str]], password: str = PW
 ) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal (so getpass prompts), typing each answer after its prompt."""
-    import pty
-    import select
-
-    env = cli_env(dev.home, password)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a session leader on the pty, so /dev/tty is the pty
-        os.chdir(dev.home.parent)
-        os.execve(sys.executable, [sys.executable, "-m", "cli", *args], env)
-    out = b""
-    pending = list(answers)
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-            if pending and pending[0][0].encode() in out:
-                os.write(fd, pending.pop(0)[1].encode() + b"\n")
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert not pending, f"never prompted for {pending[0][0]!r}: {out.decode(errors='replace')}"
-    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+    return run_on_terminal(cli_env(dev.home, password), *args, answers=answers, cwd=dev.home.parent)
 
 
 def kit_png(folder: Path) -> Path:

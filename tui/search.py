@@ -16,10 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+from runtime.safe_text import printable
 from vault.index import Summary, title_key
 from vault.templates import TEMPLATES
-
-from .widgets.safe_text import printable
 
 #: Fuzzy title matches are added when the plain matches are fewer than this.
 FUZZY_BELOW = 50

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..invocation import EXIT_OK, Context
+from ..output import write_exact
 from .kitfiles import note_kit_written, write_kit
 
 
@@ -47,7 +48,7 @@ def cmd_kit(args: argparse.Namespace, ctx: Context) -> int:
     if args.terminal:
         from vault.kitfile import render_terminal_ansi
 
-        sys.stdout.write(render_terminal_ansi(slot.kit) + "\n")
+        write_exact(render_terminal_ansi(slot.kit) + "\n")  # drawn on purpose: ANSI colours
     if args.email:
         from sync.mail.kit_email import send_kit_email
 

@@ -6,7 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from runtime.safe_text import printable
+
 from ..invocation import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
+from ..output import write_value
 from .common import parse_assignments, record_json, summary_json
 
 if TYPE_CHECKING:
@@ -116,10 +119,12 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([summary_json(s) for s in rows])
         return EXIT_OK
-    width = max((len(s.title) for s in rows), default=5)
-    for s in rows:
+    titles = [printable(s.title) for s in rows]
+    width = min(max(map(len, titles), default=5), 40)
+    for s, title in zip(rows, titles, strict=True):
         flag = " (conflict)" if s.conflict else ""
-        print(f"{s.title:<{min(width, 40)}}  {s.type:<16}  {s.username or '':<24}  {s.id}{flag}")
+        user = printable(s.username or "")
+        print(f"{title:<{width}}  {s.type:<16}  {user:<24}  {s.id}{flag}")
     return EXIT_OK
 
 
@@ -150,7 +155,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
                 file=sys.stderr,
             )
             return EXIT_NO_MATCH
-        print(value)
+        write_value(value)
         return EXIT_OK
     if args.json:
         ctx.print_json(record_json(rec, detail.conflict, detail.others))
@@ -158,14 +163,14 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     from vault.templates import template
 
     tpl = template(rec.type)
-    print(f"{rec.display_title}  ({tpl.label}, id {rec.id})")
+    print(f"{printable(rec.display_title)}  ({tpl.label}, id {rec.id})")
     for f in rec.fields:
         spec = tpl.spec(f.name)
         label = spec.label if spec else f.name
         shown = MASK if f.kind.concealed and not args.reveal and f.value else f.value
-        print(f"  {label}: {shown}")
+        print(f"  {printable(label)}: {printable(shown)}")
     if rec.tags:
-        print(f"  Tags: {', '.join(rec.tags)}")
+        print(f"  Tags: {printable(', '.join(rec.tags))}")
     if rec.notes:
         print("  Notes: " + rec.notes.replace("\n", "\n         "))
     if detail.conflict:
@@ -287,5 +292,5 @@ def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
     rid = vault.find(args.query)
     title = vault.record(rid).display_title
     vault.delete(rid)
-    print(f"deleted {title} ({rid})")
+    print(f"deleted {printable(title)} ({rid})")
     return EXIT_OK

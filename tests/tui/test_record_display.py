@@ -19,7 +19,7 @@ from vault.templates import FieldKind
 from vault.vault import Vault
 
 PW = "display test password"
-EVIL = "\x1b]52;c;aGVsbG8=\x07\x1b[2J"  # set the clipboard, clear the screen
+EVIL = "\x1b]52;c;aGVsbG8=\x07\x1b[2J\u202e"  # set the clipboard, clear the screen, reverse
 
 
 def _row(i: int, title: str, user: str = "ann") -> Summary:
@@ -55,7 +55,8 @@ async def test_wide_titles_keep_columns_and_control_codes_are_not_drawn() -> Non
         assert all(cell_len(t) == lst.size.width for t in lines)
         starts = {cell_len(t[: t.index("login")]) for t in lines}
         assert len(starts) == 1, "the type column starts at the same cell on every row"
-        assert not any(ch in t for t in lines for ch in "\x1b\x07")
+        assert not any(ch in t for t in lines for ch in "\x1b\x07\u202e")
+        assert "evil\\x1b]52" in lines[2], "shown as a visible escape, as the CLI shows it"
 
 
 async def test_only_visible_rows_are_drawn_at_100000_records() -> None:

@@ -13,8 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
+from runtime.safe_text import printable
+
 from ..search import SORTS
-from ..widgets.safe_text import printable
 
 if TYPE_CHECKING:
     from .records import RecordListScreen

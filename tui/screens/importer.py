@@ -27,6 +27,7 @@ from textual.widgets import Button, Footer, Header, Label, OptionList, ProgressB
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from runtime.safe_text import printable
 from vault.export import ExportOutcome
 from vault.importers import FORMATS, ImportReport, ImportResult
 from vault.importers.common import counting
@@ -34,7 +35,6 @@ from vault.templates import template
 
 from ..app_access import strongroom_app
 from ..widgets.path_input import PathInput
-from ..widgets.safe_text import printable
 
 if TYPE_CHECKING:
     pass

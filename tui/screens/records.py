@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from runtime.safe_text import printable
 from vault.index import Head, Summary
 from vault.records import Field, Record, iso, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
@@ -24,7 +25,6 @@ from vault.templates import TEMPLATES, FieldKind, Template, template
 from ..app_access import strongroom_app
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.record_list import RecordList
-from ..widgets.safe_text import printable
 from ..widgets.secret_input import SecretInput
 from .filters import ListCommands, PickScreen
 

@@ -23,9 +23,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from runtime.safe_text import printable
+
 from ..app_access import strongroom_app
 from ..widgets.record_list import RecordList
-from ..widgets.safe_text import printable
 from ..widgets.secret_input import SecretInput
 
 if TYPE_CHECKING:

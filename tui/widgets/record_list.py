@@ -16,9 +16,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from runtime.safe_text import printable
 from vault.index import Summary
-
-from .safe_text import printable
 
 NORMAL = Style()
 CURSOR = Style(reverse=True, bold=True)

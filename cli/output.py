@@ -1,0 +1,81 @@
+"""What the CLI writes: human text never carries a control character; exact text only on request.
+
+While a command runs, sys.stdout and sys.stderr escape every control character, C1 control and
+bidi override visibly (runtime/safe_text.py), so no handler can forget it. Lines that are data
+for a program say so: `write_exact` (the ANSI Kit drawing, a single value for a pipe) and
+`write_json` (the same JSON value, with what JSON allows raw written as \\u escapes).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from runtime.safe_text import json_safe, printable
+
+
+class EscapingStream(io.TextIOBase):
+    """A text stream that writes to `target` with control characters escaped (lines kept)."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(printable(text, multiline=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.target.encoding
+
+
+@contextmanager
+def human_output() -> Iterator[None]:
+    """sys.stdout and sys.stderr escaped for the duration (whatever they are now: a terminal, a
+    pipe, the agent's capture)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(saved[0]), EscapingStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _exact_stdout() -> TextIO:
+    out = sys.stdout
+    return out.target if isinstance(out, EscapingStream) else out
+
+
+def write_exact(text: str) -> None:
+    """`text` to stdout as it is: only for output meant for a program or drawn on purpose."""
+    _exact_stdout().write(text)
+
+
+def write_json(obj: Any) -> None:
+    """One JSON document on stdout (`--json`): exact JSON, never a raw control character."""
+    write_exact(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")
+
+
+def write_value(text: str) -> None:
+    """A single value (`get --field`): byte-exact into a pipe or file, escaped on a terminal."""
+    if sys.stdout.isatty():
+        print(printable(text, multiline=True))
+    else:
+        write_exact(text + "\n")
