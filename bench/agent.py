@@ -61,10 +61,9 @@ def _measure(
 
 
 def run() -> None:
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
-    from bench.common import ensure_bytecode
+    from bench.common import ensure_bytecode, refuse_insecure_test_kdf
 
+    refuse_insecure_test_kdf()
     ensure_bytecode()
     print(
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; console script {_cli()[0]}"

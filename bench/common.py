@@ -1,10 +1,37 @@
-"""Helpers shared by benchmarks: timing and printing."""
+"""Helpers shared by benchmarks: timing, printing, and the cheap test KDF for the runs that need it."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+#: vault.kdf's test switch (the name is repeated here so importing bench/ loads nothing of vault/).
+KDF_SWITCH = "STRONGROOM_INSECURE_TEST_KDF"
+
+
+@contextmanager
+def insecure_test_kdf() -> Iterator[None]:
+    """The cheap test KDF inside this block, for this process and the children it starts, then
+    the environment as it was. For figures that measure sync or screens, not sign-in cost; every
+    other benchmark refuses to run with the switch on, so it must never outlive its block."""
+    before = os.environ.get(KDF_SWITCH)
+    os.environ[KDF_SWITCH] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[KDF_SWITCH]
+        else:
+            os.environ[KDF_SWITCH] = before
+
+
+def refuse_insecure_test_kdf() -> None:
+    """Benchmarks of unlock and sign-in cost run with the production KDF only."""
+    if os.environ.get(KDF_SWITCH):
+        raise SystemExit(f"unset {KDF_SWITCH}: benchmarks use the production KDF")
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:

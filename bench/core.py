@@ -71,12 +71,10 @@ def cold_kdf_seconds() -> float:
 
 
 def run() -> None:
+    from bench.common import ensure_bytecode, refuse_insecure_test_kdf
     from vault import kdf
 
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
-    from bench.common import ensure_bytecode
-
+    refuse_insecure_test_kdf()
     ensure_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"

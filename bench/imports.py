@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -117,14 +116,13 @@ def _peak_mb() -> float:
 
 
 def run() -> None:
-    from bench.common import ensure_bytecode
+    from bench.common import ensure_bytecode, refuse_insecure_test_kdf
     from vault import kdf
     from vault.export import export_records, vault_records
     from vault.importers import import_report, read_file
     from vault.vault import Vault
 
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    refuse_insecure_test_kdf()
     ensure_bytecode()
     n = 1_000 if "--quick" in sys.argv else 10_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.common import refuse_insecure_test_kdf
 from bench.core import PASSWORD, _cli
 
 NOTES = (
@@ -57,14 +58,6 @@ def records(n: int) -> list[tuple[str, str, str, str, str]]:
         )
         for i in range(n)
     ]
-
-
-@dataclass
-class Tool:
-    name: str
-    ops: dict[str, Callable[[int], list[str] | Callable[[], None]]] = field(default_factory=dict)
-    stdin: str = ""
-    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -541,8 +534,7 @@ def write_markdown(
 def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     quick = "--quick" in args
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    refuse_insecure_test_kdf()
     sizes = [int(a) for a in args if a.isdigit()] or ([1000] if quick else [1000, 10_000, 100_000])
     markdown = Path(args[args.index("--markdown") + 1]) if "--markdown" in args[:-1] else None
     from bench.common import ensure_bytecode

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ensure_bytecode
+from bench.common import ensure_bytecode, refuse_insecure_test_kdf
 
 RECORDS = 100_000
 PASSWORD = "bench password 1"
@@ -134,8 +134,7 @@ def _verdict(value: float, budget: float) -> str:
 
 
 def run() -> None:
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    refuse_insecure_test_kdf()
     ensure_bytecode()
     records = 10_000 if "--quick" in sys.argv else RECORDS
     tree = os.environ.get("STRONGROOM_BENCH_TREE", str(Path(__file__).resolve().parents[1]))

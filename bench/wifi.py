@@ -7,7 +7,6 @@ tests do); "real" uses the library's RFC 6762 timings.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import statistics
 import tempfile
@@ -17,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import report
+from bench.common import refuse_insecure_test_kdf, report
 
 if TYPE_CHECKING:
     from vault.vault import Vault
@@ -121,8 +120,7 @@ async def _sync_once(a: object, b: object) -> tuple[float, int, int]:
 
 
 def run() -> None:
-    if os.environ.get("STRONGROOM_INSECURE_TEST_KDF"):
-        raise SystemExit("unset STRONGROOM_INSECURE_TEST_KDF: benchmarks use the production KDF")
+    refuse_insecure_test_kdf()
     from vault.vault import Vault
 
     with tempfile.TemporaryDirectory() as tmp:
