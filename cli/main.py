@@ -76,13 +76,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     area = COMMAND_AREAS.get(command) if command else None
     for name in [area] if area else COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # an area not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     for command_parser in sub.choices.values():
         _accept_globals_after(command_parser)
     return parser

@@ -76,8 +76,6 @@ class FolderReport:
     file_digest: str | None = None
     #: the local change counter covered by what was written or found in the file.
     local_seq: int = 0
-    #: the saved account key was re-saved (newer Kit here) or removed (from before a reset).
-    account_key_updated: bool = False
 
 
 def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
@@ -196,7 +194,7 @@ class FolderSync:
             self._known = (data, new_header, ours)
             break
         self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
-        report.account_key_updated = folderkey.refresh(self.folder, self.vault.slot.kit)
+        folderkey.refresh(self.folder, self.vault.slot.kit)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
         return report
 

@@ -13,11 +13,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     guard_process()  # before it ever holds a key
 
-    home = Path(args.home).expanduser() if args.home else default_home()
-    try:
-        from .app import StrongroomApp
-    except ModuleNotFoundError:
-        print("strongroom: the terminal app is not built yet; see `strongroom --help` for commands")
-        return 2
-    StrongroomApp(home=home).run()
+    from .app import StrongroomApp
+
+    StrongroomApp(home=Path(args.home).expanduser() if args.home else default_home()).run()
     return 0

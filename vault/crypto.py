@@ -93,7 +93,3 @@ class Sealer:
 
 def seal(key: bytes, plaintext: bytes, ad: bytes) -> bytes:
     return Sealer(key).seal(plaintext, ad)
-
-
-def open_sealed(key: bytes, sealed: bytes, ad: bytes, what: str = "data") -> bytes:
-    return Sealer(key).open(sealed, ad, what)

@@ -71,7 +71,6 @@ class KitReason(enum.Enum):
     TYPO = "the typed code has a typo (its check characters do not match)"
     NO_QR = "no QR code was found in the image"
     UNREADABLE = "the file could not be read as an image or PDF"
-    WRONG_PASSWORD = "the Account Password does not open this Kit"
 
 
 class KitError(VaultError):

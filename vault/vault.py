@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -374,17 +374,3 @@ class Vault:
         with self.store.transaction():
             self._state(record_id)
             self._write(record_id, None)
-
-    def restore_record(self, record: Record) -> None:
-        """Bring a record back over a tombstone, or add a version from elsewhere to history."""
-        with self.store.transaction():
-            try:
-                detail = self.detail(record.id)
-            except NotFoundError:
-                self._write(record.id, replace(record))
-                return
-            if detail.record == record:
-                return
-            merged = with_history_of(detail.record, record)
-            if merged != detail.record:
-                self._write(record.id, merged)

@@ -460,7 +460,3 @@ async def _refuse(send: Send, limit: int) -> None:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def create_app(config: ServerConfig) -> ServerApp:
-    return ServerApp(config)

@@ -22,7 +22,7 @@ API for the CLI and the TUI (everything is asyncio; run it with `asyncio.run(...
 on every interface address (one TCP port) and announces; `stop()` says goodbye.
 `sync_with_all(timeout=3.0, expect=None) -> SyncReport`: syncs with every peer as soon as it is
 found; with `expect=N` returns once N peers answered (synced or refused). `SyncReport.results`
-holds one `PeerResult` per peer (`received` records changed here, `sent` envelopes, `rejected`, `error`);
+holds one `PeerResult` per peer (`received` records changed here, `sent` envelopes, `error`);
 `report.errors` lists the failures, which are typed:
 
 - `PasswordChangedElsewhereError` (also a vault `EpochChangedError`): "password changed on

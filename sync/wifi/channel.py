@@ -131,8 +131,6 @@ class Channel:
     read_timeout: float = READ_TIMEOUT
     _send_seq: int = 0
     _recv_seq: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
 
     def __repr__(self) -> str:
         return f"Channel(mode={self.mode}, sent={self._send_seq}, received={self._recv_seq}, <keys hidden>)"
@@ -164,7 +162,6 @@ class Channel:
             await self.writer.drain()
         except OSError as exc:
             raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
-        self.bytes_out += len(data)
 
     async def recv(self) -> tuple[int, bytes]:
         """Next message (type, body). ChannelError on anything but the next authentic frame."""
@@ -174,7 +171,6 @@ class Channel:
         if length < 8 + TAG_LEN + 1:
             raise ChannelError("malformed frame (too short)")
         raw = await _read(self.reader, length, self.read_timeout)
-        self.bytes_in += 4 + length
         (seq,) = struct.unpack_from(">Q", raw, 0)
         if seq != self._recv_seq:
             raise ChannelError(

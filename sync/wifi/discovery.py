@@ -78,7 +78,6 @@ class Found:
     name: str
     addresses: tuple[str, ...]
     port: int
-    found_at: float
 
 
 class Discovery:
@@ -232,7 +231,7 @@ class Discovery:
         addresses = tuple(info.parsed_addresses())
         if not addresses or not info.port:
             return
-        self.found[name] = Found(name, addresses, info.port, time.time())
+        self.found[name] = Found(name, addresses, info.port)
         self.changed.set()
 
     async def wait_changed(self, timeout: float) -> None:

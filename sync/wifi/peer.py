@@ -64,7 +64,6 @@ class PeerResult:
     address: str
     received: int = 0  # records whose state changed here
     sent: int = 0  # envelopes sent
-    rejected: int = 0  # incoming envelopes that did not open with this account's key
     error: Exception | None = None
 
     @property
@@ -93,13 +92,15 @@ class SyncReport:
         return sum(r.sent for r in self.results)
 
 
-def _verify_and_apply(vault: Any, envelopes: list[Envelope]) -> tuple[list[str], int]:
+def _verify_and_apply(vault: Any, envelopes: list[Envelope]) -> list[str]:
+    """Apply what opens with this account's key; anything else is logged and dropped."""
     good, bad = p.authentic(vault.cipher, envelopes)
     if bad:
         log.warning(
             "skipped %d envelope(s) from a peer that do not open with this account's key", bad
         )
-    return vault.apply(good), bad
+    changed: list[str] = vault.apply(good)
+    return changed
 
 
 class WifiPeer:
@@ -287,7 +288,7 @@ class WifiPeer:
         await p.send_summary(ch, p.summary_of(mine))
         their_summary = await p.recv_summary(ch)
         incoming = await p.recv_envelopes(ch)
-        changed, result.rejected = _verify_and_apply(self.vault, incoming)
+        changed = _verify_and_apply(self.vault, incoming)
         outgoing = p.lacking(mine, their_summary)
         await p.send_envelopes(ch, outgoing)
         await p.expect(ch, p.DONE)
@@ -367,7 +368,7 @@ class WifiPeer:
         await p.send_summary(ch, p.summary_of(mine))
         await p.send_envelopes(ch, p.lacking(mine, their_summary))
         incoming = await p.recv_envelopes(ch)
-        changed, _ = _verify_and_apply(self.vault, incoming)
+        changed = _verify_and_apply(self.vault, incoming)
         await ch.send(p.DONE, b'{"applied": %d}' % len(changed))
         self._after_sync(changed)
         if theirs.name:

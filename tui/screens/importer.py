@@ -205,7 +205,6 @@ class ImportScreen(Screen[None]):
         super().__init__()
         self.preview: Preview | None = None
         self.busy = False  # importing: the vault is being written, Esc waits
-        self.guessed: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -259,13 +258,11 @@ class ImportScreen(Screen[None]):
         guess = guess_format(path)
         options = self.query_one("#format", OptionList)
         if guess in FORMATS:
-            self.guessed = guess
             options.highlighted = list(FORMATS).index(guess)
             self.query_one("#guess", Static).update(
                 f"This looks like a {LABELS.get(guess, guess)} export: Enter reads it as that."
             )
         else:
-            self.guessed = None
             self.query_one("#guess", Static).update("Pick the manager that made this file.")
         options.focus()
 

@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 MASK = "••••••••••"
 
 
-def filter_rows(rows: list[Summary], query: str, *, favorites: bool = False) -> list[Summary]:
-    """One-off search (Security Center, tests); the list screen keeps a SearchIndex instead."""
-    return SearchIndex(rows).search(query, Filters(favorites=favorites))
-
-
 def empty_message(query: str, filters: Filters, total: int) -> str:
     """What an empty list says, naming what hides the records and the key that shows them again."""
     if not total:
