@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--db",
         default="strongroom-server.db",
         metavar="URL",
-        help="SQLite file (default strongroom-server.db) or postgresql://… URL",
+        type=_database,
+        help="SQLite file (default strongroom-server.db), sqlite:///PATH (sqlite:////ABS/PATH) "
+        "or postgresql://… URL",
     )
     p.add_argument("--host", default="127.0.0.1", metavar="H")
     p.add_argument("--port", type=int, default=8470, metavar="P")
@@ -32,6 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--base-url", metavar="URL", help="public URL for emailed links (default http://HOST:PORT)"
     )
     p.set_defaults(func=cmd_server)
+
+
+def _database(value: str) -> str:
+    from sync.server.__main__ import database_arg  # the server's modules load only when it runs
+
+    return database_arg(value)
 
 
 def cmd_server(args: argparse.Namespace, ctx: Context) -> int:

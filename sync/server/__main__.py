@@ -5,8 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .errors import StorageError
 from .runner import serve
 from .service import Limits, ServerConfig
+from .storage import database_target
+
+
+def database_arg(value: str) -> str:
+    """`--db`/`--database` for argparse: a SQLite path or PostgreSQL URL, else a usage error."""
+    try:
+        return database_target(value)
+    except StorageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -14,7 +24,10 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m sync.server", description="Run the Strongroom account server."
     )
     ap.add_argument(
-        "--database", default="strongroom-server.db", help="SQLite path or postgresql:// URL"
+        "--database",
+        default="strongroom-server.db",
+        type=database_arg,
+        help="SQLite path, sqlite:///PATH or postgresql://… URL",
     )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8470)

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -30,6 +31,10 @@ def serve(
 ) -> None:
     """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
     app = ServerApp(config)
+    if not app.service.db.pg:  # where a relative path or sqlite:/// URL put it
+        print(
+            f"strongroom server: SQLite database {Path(config.database).resolve()}", file=sys.stderr
+        )
     for fix in app.service.db.permission_fixes:
         print(f"strongroom server: warning: {fix}", file=sys.stderr)
     uvicorn.run(

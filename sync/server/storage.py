@@ -214,6 +214,50 @@ class Tx:
         )
 
 
+_PG_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
+
+
+def database_target(value: str) -> str:
+    """What `--db` names, as `Storage.open` takes it: a SQLite file path or a PostgreSQL URL.
+
+    Accepted: a plain file path; `sqlite:///PATH` as SQLAlchemy writes it (three slashes and a
+    relative path, four for an absolute one: `sqlite:////srv/accounts.db`); `postgresql://…`
+    (also `postgres://` and SQLAlchemy's `postgresql+psycopg://`). Anything else that looks like a
+    URL is a StorageError, never a folder named after its scheme.
+    """
+    scheme, colon, rest = value.partition(":")
+    if not colon or not _looks_like_scheme(scheme):
+        if not value.strip():
+            raise StorageError("the database path is empty")
+        return value  # a plain path (a one-letter "scheme" is a Windows drive)
+    scheme = scheme.lower()
+    if scheme in _PG_SCHEMES:
+        return "postgresql:" + rest
+    if scheme != "sqlite":
+        raise StorageError(
+            f"{scheme}: is not a database the server can use; give a SQLite file path, "
+            "sqlite:///PATH or a postgresql://… URL (./NAME for a file whose name has a colon)"
+        )
+    if not rest.startswith("///") or len(rest) == 3 or "?" in rest or "#" in rest:
+        raise StorageError(
+            f"{value!r} names no database file: write sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db (no in-memory database, no ?options)"
+        )
+    path = rest[3:]
+    if path == ":memory:":
+        raise StorageError("an in-memory database would lose every account at a restart")
+    return path
+
+
+def _looks_like_scheme(word: str) -> bool:
+    return (
+        len(word) > 1
+        and word[0].isascii()
+        and word[0].isalpha()
+        and all(c.isascii() and (c.isalnum() or c in "+.-") for c in word)
+    )
+
+
 def _private_sqlite(path: Path) -> list[str]:
     """The server's SQLite file, created 0600 (its folder 0700 when made here), so its -wal and
     -shm are too; an existing file or companion open to other users is made 0600 and reported."""
