@@ -77,6 +77,19 @@ class FolderReport:
     #: the local change counter covered by what was written or found in the file.
     local_seq: int = 0
 
+    @property
+    def detail(self) -> str:
+        """What this sync did, in words (`sync now`, `sync serve`, the app)."""
+        if self.waiting_for_download:
+            return "the sync file is not downloaded yet (iCloud placeholder); try again shortly"
+        bits = [
+            f"{self.received} record(s) updated here",
+            "file written" if self.wrote else "file already current",
+        ]
+        if self.merged_copies:
+            bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
+        return "; ".join(bits)
+
 
 def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
     return {(e.record_id, e.vv_text) for e in envs}
@@ -102,7 +115,7 @@ class FolderSync:
     def path(self) -> Path:
         return mssb.file_path(self.folder, self.vault.slot.account_id)
 
-    def _check_folder(self) -> None:
+    def check_folder(self) -> None:
         if not self.folder.is_dir():
             raise SourceUnavailableError(
                 f"the sync folder {self.folder} is missing (not mounted, moved or deleted?); "
@@ -139,7 +152,7 @@ class FolderSync:
         ForeignSyncFileError, SyncFileVersionError, FolderPasswordChangedError or
         FolderAccountResetError; in every case the local vault and the bad file are untouched.
         """
-        self._check_folder()
+        self.check_folder()
         report = FolderReport()
         self.account_dir.mkdir(exist_ok=True)
         if not self.path.exists() and (self.account_dir / PLACEHOLDER).exists():
@@ -210,7 +223,7 @@ class FolderSync:
         Returns True if the folder changed. The setting is the file itself, so it holds for every
         device of the account.
         """
-        self._check_folder()
+        self.check_folder()
         if on:
             if self.account_key_saved and not folderkey.refresh(self.folder, self.vault.slot.kit):
                 return False

@@ -65,15 +65,7 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
         from .folder import FolderSync
 
         r = FolderSync(vault, Path(cfg["folder"])).sync_now()
-        bits = [
-            f"{r.received} record(s) updated here",
-            "file written" if r.wrote else "file already current",
-        ]
-        if r.merged_copies:
-            bits.append(f"merged {len(r.merged_copies)} conflicted copy(ies)")
-        if r.waiting_for_download:
-            bits = ["the sync file is not downloaded yet (iCloud placeholder); try again shortly"]
-        return SyncOutcome("folder", r.received, r.wrote, "; ".join(bits))
+        return SyncOutcome("folder", r.received, r.wrote, r.detail)
     if method == "wifi":
         return _wifi_now(vault, list(cfg.get("interfaces") or []))
     if method == "cloud":
@@ -133,14 +125,21 @@ def _wifi_now(vault: Any, configured: list[str], timeout: float = 3.0) -> SyncOu
     """Announce, find every peer of this account within `timeout`, sync with each."""
     import asyncio
 
-    from .errors import SourceUnavailableError
-    from .wifi import PasswordChangedElsewhereError, WifiPeer
+    from .wifi import WifiPeer
 
     async def go() -> Any:
         async with WifiPeer(vault, wifi_interfaces(configured)) as peer:
             return await peer.sync_with_all(timeout=timeout)
 
-    report = asyncio.run(go())
+    return wifi_outcome(asyncio.run(go()), timeout)
+
+
+def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
+    """A Wi-Fi `sync_with_all` report as an outcome; a password changed on a peer (ask for it)
+    or no peer at all within `timeout` seconds is an error."""
+    from .errors import SourceUnavailableError
+    from .wifi import PasswordChangedElsewhereError
+
     for err in report.errors:
         if isinstance(err, PasswordChangedElsewhereError):
             raise err

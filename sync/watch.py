@@ -8,17 +8,22 @@ nothing, and the folder is rescanned every RESCAN seconds because watchers miss 
 file systems (network shares, FUSE). Where inotify/FSEvents cannot start (watch limit, odd file
 system), watchdog's polling observer is used instead.
 
-API (used by `strongroom sync serve` and the TUI):
+API (runtime/runners.py runs it for the app and `strongroom sync serve`):
 
-    w = FolderWatcher(FolderSync(vault, folder), on_sync=..., on_error=..., on_change=...,
-                      own_connection=True)   # whenever the UI thread keeps using `vault`
-    w.start_background()   # observer + worker thread; or start() then run() to block
+    w = FolderWatcher(FolderSync(vault, folder), on_sync=..., on_error=...)
+    w.start()              # the observer; SourceUnavailableError if the folder is missing
+    w.step()               # wait up to LOCAL_POLL for a change, sync if needed; or run() to block
     ...
     w.stop()
 
-`on_sync(report)` follows every sync, `on_change(report)` only those that changed records here
-(refresh the record list; from the TUI wrap it in `app.call_from_thread`), `on_error(exc)` gets
-SyncError / VaultError instances and the watcher keeps running. Callbacks run on the worker thread.
+The watcher syncs on the vault it is given, from the thread that calls step()/run(): give it a
+vault on that thread's own connection (`Vault.another_connection()`) whenever another thread
+keeps using the caller's. It never creates the configured folder (an unmounted share must not
+silently become an empty local folder), only the account folder inside it.
+
+`on_sync(report)` follows every sync, `on_change(report)` only those that changed records here,
+`on_error(exc)` gets SyncError / VaultError instances and the watcher keeps running. Callbacks run
+on the thread that calls step()/run().
 """
 
 from __future__ import annotations
@@ -53,21 +58,10 @@ class FolderWatcher:
         on_change: Callable[[FolderReport], None] | None = None,
         rescan: float = RESCAN,
         poll: bool = False,
-        own_connection: bool = False,
     ) -> None:
         """`poll=True` stats the folder instead of using inotify/FSEvents: for network shares,
-        where the kernel never hears about writes made by other machines.
-
-        `own_connection=True` (use it whenever another thread, e.g. the UI, keeps using the same
-        Vault): syncs run on a second Vault of the same home with its own SQLite connection,
-        unlocked with the main vault's keys and re-opened when its key slot changes (password
-        changed here). One connection shared by two threads fails with "cannot start a
-        transaction within a transaction". The main vault sees the merged records through its
-        store's change counter; while it is locked, syncs fail with LockedError (to on_error).
-        """
-        self.sync = sync
-        self._main = sync.vault if own_connection else None
-        self._private: Any = None
+        where the kernel never hears about writes made by other machines."""
+        self.sync = sync  # may be replaced between steps (a new connection after a password change)
         self.on_sync = on_sync
         self.on_error = on_error
         self.on_change = on_change
@@ -81,6 +75,7 @@ class FolderWatcher:
         self._observer: Any = None
         self._thread: threading.Thread | None = None
         self._last_event = 0.0
+        self._last_rescan = time.monotonic()
         self._last_hash: str | None = None
         self._last_seq = -1
         self._last_slot: Any = None
@@ -101,7 +96,8 @@ class FolderWatcher:
             self._wake.set()
 
     def start(self) -> None:
-        """Start the observer on the account folder (created if missing)."""
+        """Start the observer on the account folder (created inside the configured folder, which
+        must exist: SourceUnavailableError otherwise)."""
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
@@ -112,7 +108,8 @@ class FolderWatcher:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 watcher._event(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
 
-        self.sync.account_dir.mkdir(parents=True, exist_ok=True)
+        self.sync.check_folder()
+        self.sync.account_dir.mkdir(exist_ok=True)
         for kind in (PollingObserver,) if self._poll else (Observer, PollingObserver):
             observer = kind()
             try:
@@ -127,11 +124,15 @@ class FolderWatcher:
     def start_background(self) -> None:
         """start() plus a daemon worker thread running run(); a first sync happens at once."""
         self.start()
-        self._wake.set()
+        self.wake()
         self._thread = threading.Thread(
             target=self.run, name="strongroom-folder-watch", daemon=True
         )
         self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the folder and the store at the next step (a first sync)."""
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -141,32 +142,9 @@ class FolderWatcher:
             self._observer.join(timeout=5)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
-        if self._private is not None and (self._thread is None or not self._thread.is_alive()):
-            self._private.close()
-            self._private = None
-
-    def _use_private_connection(self) -> None:
-        """Point self.sync at a Vault with its own connection, current with the main one's slot."""
-        from vault.vault import Vault
-
-        main = self._main
-        if main is None:
-            return
-        keys = main.keys  # LockedError while the main vault is locked: nothing to sync with
-        if self._private is None or self._private.slot != main.slot:
-            if self._private is not None:
-                self._private.close()
-            self._private = Vault.open(main.home)
-            self._private.unlock_with_keys(keys)
-            self.sync = FolderSync(self._private, self.sync.folder)
-
-    def _slot(self) -> Any:
-        """This device's key slot now (a password change here must reach the file too)."""
-        return (self._main or self.sync.vault).slot
 
     def run_once(self) -> FolderReport | None:
         """Sync if the file, the local store or the key slot changed since the last run, or copies wait."""
-        self._use_private_connection()
         slot = self.sync.vault.slot
         file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
@@ -198,25 +176,29 @@ class FolderWatcher:
                 return
             time.sleep(DEBOUNCE - quiet)
 
+    def step(self) -> None:
+        """Wait up to LOCAL_POLL for a folder event, then sync if the folder's file, the local
+        store or the key slot (a password changed here) changed, or at the periodic rescan."""
+        woke = self._wake.wait(timeout=LOCAL_POLL)
+        if self._stop.is_set():
+            return
+        if woke:
+            self._settle()
+            self._wake.clear()
+        try:
+            if (
+                woke
+                or time.monotonic() - self._last_rescan > self.rescan
+                or self.sync.vault.store.max_seq() != self._last_seq
+                or self.sync.vault.slot != self._last_slot
+            ):
+                self._last_rescan = time.monotonic()
+                self.run_once()
+        except Exception as exc:  # noqa: BLE001 - reported, the watcher keeps running
+            if self.on_error:
+                self.on_error(exc)
+
     def run(self) -> None:
         """Block until stop(): event-driven, plus local-change polling and a periodic rescan."""
-        last_rescan = time.monotonic()
         while not self._stop.is_set():
-            woke = self._wake.wait(timeout=LOCAL_POLL)
-            if self._stop.is_set():
-                break
-            if woke:
-                self._settle()
-                self._wake.clear()
-            try:
-                if (
-                    woke
-                    or time.monotonic() - last_rescan > self.rescan
-                    or self.sync.vault.store.max_seq() != self._last_seq
-                    or self._slot() != self._last_slot
-                ):
-                    last_rescan = time.monotonic()
-                    self.run_once()
-            except Exception as exc:  # noqa: BLE001 - reported, the watcher keeps running
-                if self.on_error:
-                    self.on_error(exc)
+            self.step()

@@ -470,11 +470,20 @@ def test_password_changed_on_another_device_is_adopted(tmp_path: Path) -> None:
     assert "After the change" in _titles(again)
 
 
-def test_watcher_on_its_own_connection_while_the_ui_thread_keeps_writing(tmp_path: Path) -> None:
+def test_the_folder_runner_on_its_own_connection_while_the_ui_thread_keeps_writing(
+    tmp_path: Path,
+) -> None:
+    from runtime.runners import FolderRunner, SyncEvent
+
     folder, a, b = _pair(tmp_path)
-    errors: list[Exception] = []
-    w = FolderWatcher(FolderSync(a, folder), on_error=errors.append, own_connection=True)
-    w.start_background()
+    errors: list[BaseException] = []
+
+    def report(event: SyncEvent) -> None:
+        if event.error is not None:
+            errors.append(event.error)
+
+    w = FolderRunner(a, {"method": "folder", "folder": str(folder)}, report)
+    w.start()
     try:
         sb, end = FolderSync(b, folder), time.monotonic() + 2.5
         b_titles: set[str] = set()
@@ -510,18 +519,15 @@ def test_watcher_pushes_a_password_change_made_here_even_with_no_record_change(
     """A new key slot alone (no record saved since) must reach the file, or other devices and a saved
     account key would keep the old password."""
     folder, a, _ = _pair(tmp_path)
-    for own in (False, True):
-        w = FolderWatcher(FolderSync(a, folder), own_connection=own)
-        w.run_once()
-        assert w.run_once() is None  # nothing changed: nothing to do
-        epoch = a.slot.epoch
-        a.change_password(f"changed again {own}")
-        report = w.run_once()
-        assert report is not None and report.wrote
-        assert (
-            mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
-        )
-        w.stop()
+    w = FolderWatcher(FolderSync(a, folder))
+    w.run_once()
+    assert w.run_once() is None  # nothing changed: nothing to do
+    epoch = a.slot.epoch
+    a.change_password("changed again")
+    report = w.run_once()
+    assert report is not None and report.wrote
+    assert mssb.parse(mssb.file_path(folder, a.slot.account_id).read_bytes())[0].epoch == epoch + 1
+    w.stop()
 
 
 def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewhere(

@@ -377,119 +377,18 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_sync_serve(args: argparse.Namespace, ctx: Context) -> int:
+    """The app's background sync runners, printed as lines (cli/commands/syncserve.py)."""
     from sync.method import config
+
+    from .syncserve import serve
 
     vault = ctx.unlocked_vault()
     cfg = config(vault)
-    if cfg["method"] == "wifi":
-        return _serve_wifi(vault, list(cfg.get("interfaces") or []))
-    if cfg["method"] == "cloud":
-        return _serve_cloud(vault, str(cfg.get("server") or ""), args.interval)
-    if cfg["method"] != "folder":
+    if cfg["method"] not in ("folder", "wifi", "cloud"):
         raise CliError(
             f"strongroom: `sync serve` needs folder, Wi-Fi or cloud sync (chosen: {cfg['method']})",
             EXIT_USAGE,
         )
-    from sync.folder import FolderSync
-    from sync.watch import FolderWatcher
-
-    def said(report: object) -> None:
-        print(f"synced: {report}", file=sys.stderr, flush=True)
-
-    def failed(exc: Exception) -> None:
-        from ..invocation import explain
-
-        print(f"strongroom: sync failed: {explain(exc)[1]}", file=sys.stderr, flush=True)
-
-    import signal
-
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    watcher = FolderWatcher(FolderSync(vault, Path(cfg["folder"])), said, failed)
-    watcher.start()
-    print(f"Watching {cfg['folder']} (Ctrl-C stops).", file=sys.stderr, flush=True)
-    try:
-        watcher.run_once()
-        watcher.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        watcher.stop()
-    return EXIT_OK
-
-
-def _serve_wifi(vault: object, interfaces: list[str]) -> int:
-    """Stay announced and reachable for devices of this account until Ctrl-C / SIGTERM."""
-    import asyncio
-    import signal
-
-    from sync.method import wifi_interfaces
-    from sync.wifi import WifiPeer
-
-    addrs = wifi_interfaces(interfaces)
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with WifiPeer(vault, addrs) as peer:
-            print(
-                f"Reachable for Wi-Fi sync on {', '.join(addrs)} (Ctrl-C stops).",
-                file=sys.stderr,
-                flush=True,
-            )
-            report = await peer.sync_with_all(timeout=3.0)
-            print(f"synced with {len(report.synced)} peer(s) at start", file=sys.stderr, flush=True)
-            await stop.wait()
-
-    asyncio.run(serve())
-    return EXIT_OK
-
-
-def _serve_cloud(vault: object, url: str, interval: float) -> int:
-    """Sync with the server now and every `interval` seconds until Ctrl-C / SIGTERM. An unreachable
-    server is reported and retried; a password change or reset elsewhere stops with exit 3."""
-    import signal
-    import threading
-
-    from sync.errors import SourceUnavailableError
-    from sync.method import sync_now
-    from vault.errors import EpochChangedError
-
-    from ..invocation import EXIT_AUTH, explain
-    from .remote import server_errors
-
-    if interval < 1:
+    if cfg["method"] == "cloud" and args.interval < 1:
         raise CliError("strongroom: --interval must be at least 1 second", EXIT_USAGE)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    print(f"Syncing with {url} every {interval:g} s (Ctrl-C stops).", file=sys.stderr, flush=True)
-    while not stop.is_set():
-        try:
-            with server_errors(url):
-                outcome = sync_now(vault)
-            if outcome.received or outcome.sent:
-                print(f"synced: {outcome.detail}", file=sys.stderr, flush=True)
-        except EpochChangedError:
-            raise CliError(
-                "strongroom: the Account Password was changed on another device; run `strongroom sync now` "
-                "once with the new password in STRONGROOM_NEW_PASSWORD (or a terminal prompt), then start "
-                "`sync serve` again with the new password",
-                EXIT_AUTH,
-            ) from None
-        except SourceUnavailableError as exc:
-            print(
-                f"strongroom: sync failed, retrying in {interval:g} s: {explain(exc)[1]}",
-                file=sys.stderr,
-                flush=True,
-            )
-        stop.wait(interval)
-    return EXIT_OK
+    return serve(vault, cfg, args.interval)

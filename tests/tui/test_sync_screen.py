@@ -202,9 +202,9 @@ async def test_manual_sync_key_reports_the_outcome_and_a_missing_folder_clearly(
 async def test_a_missing_folder_is_said_once_and_syncing_resumes_when_it_is_back(
     devices: tuple[Path, Vault], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui import sync_runtime
+    from runtime import runners
 
-    monkeypatch.setattr(sync_runtime, "FOLDER_RETRY", 0.3)  # 5 s in the app
+    monkeypatch.setattr(runners, "FOLDER_RETRY", 0.3)  # 5 s in the app
     home, other = devices
     folder = tmp_path / "Dropbox"
     folder.mkdir()
@@ -444,13 +444,13 @@ def server(tmp_path: Path) -> Iterator[str]:
 async def test_cloud_chosen_in_the_screen_then_changes_sync_both_ways_automatically(
     devices: tuple[Path, Vault], server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from runtime import runners
     from sync import cloudlink
     from sync.method import sync_now
-    from tui import sync_runtime
     from tui.screens.records import EditRecordScreen
 
-    monkeypatch.setattr(sync_runtime, "AUTO_INTERVAL", 1.0)  # 60 s in the app
-    monkeypatch.setattr(sync_runtime, "AUTO_DEBOUNCE", 0.5)
+    monkeypatch.setattr(runners, "AUTO_INTERVAL", 1.0)  # 60 s in the app
+    monkeypatch.setattr(runners, "AUTO_DEBOUNCE", 0.5)
     home, other = devices
     app = StrongroomApp(home=home)
     async with app.run_test(size=SIZE) as pilot:
