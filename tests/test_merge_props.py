@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vault.envelope import Envelope, vv_key
-from vault.merge import dominates, next_version, state, survivors
+from vault.merge import by_record, dominates, merge_into, next_version, state, survivors
 from vault.store import Store
 
 DEVICES = ["dev-a", "dev-b", "dev-c", "dev-d"]
@@ -142,6 +142,30 @@ def test_merge_is_idempotent_commutative_associative(
         assert _content(s1) == _content(s2) == _key(_merge(a, b, c))
         s1.close()
         s2.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(envs, max_size=8), st.lists(envs, max_size=8))
+def test_a_store_change_leaves_exactly_the_survivors(
+    stored: list[Envelope], incoming: list[Envelope]
+) -> None:
+    """merge_into, the bookkeeping of this device's store and of the account server: a store that
+    held the survivors of `stored`, after removing `drop` and writing `add` (replacing a copy with
+    the same vector, as both stores key versions by record and vector), holds the survivors of
+    everything; and it has nothing to do exactly when nothing changes. Identical vectors with
+    different bodies included: the server must cope with whatever a client sends."""
+    held_by_record = {rid: survivors(vs) for rid, vs in by_record(stored).items()}
+    for rid, new in by_record(incoming).items():
+        held = held_by_record.get(rid, [])
+        change = merge_into(held, new)
+        table = {e.vv_text: e.ciphertext for e in held}
+        for e in change.drop:
+            del table[e.vv_text]
+        for e in change.add:
+            table[e.vv_text] = e.ciphertext
+        want = {e.vv_text: e.ciphertext for e in survivors(held + new)}
+        assert table == want
+        assert bool(change) == ({e.vv_text: e.ciphertext for e in held} != want)
 
 
 # -- the same properties end to end: real Vaults on their own homes, one shared folder, real

@@ -5,14 +5,15 @@ pruning dominated versions is always safe). Several survivors = a conflict: the 
 chosen deterministically (live before tombstone, then highest hybrid-logical-clock time, then
 device id, then ciphertext bytes) and the others stay until a local edit dominates them all.
 A delete is a tombstone version, so an edit concurrent with a delete survives.
-Used by the local store, backups and every sync method.
+Used by the local store, backups and every sync method; `merge_into` is the bookkeeping both
+stores of versions (this device's SQLite, the account server's database) do with it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .envelope import Envelope, VersionVector, vv_key
 
@@ -54,6 +55,42 @@ def _rank(env: Envelope) -> tuple[bool, int, str, bytes]:
     return (not env.deleted, env.hlc, env.device, env.ciphertext)
 
 
+def by_record(envelopes: Iterable[Envelope]) -> dict[str, list[Envelope]]:
+    """Envelopes grouped by record id, in the order given."""
+    groups: dict[str, list[Envelope]] = {}
+    for env in envelopes:
+        groups.setdefault(env.record_id, []).append(env)
+    return groups
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """What a store of versions must do to hold the merge of one record: nothing when both are empty.
+
+    `drop`: stored versions that no longer survive (dominated, or an identical vector whose other
+    copy won the tie-break). `add`: surviving versions the store does not hold yet; a stored copy
+    with the same vector must be replaced by it.
+    """
+
+    drop: list[Envelope] = field(default_factory=list)
+    add: list[Envelope] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.drop or self.add)
+
+
+def merge_into(stored: list[Envelope], incoming: list[Envelope]) -> StoreChange:
+    """The change that makes a store holding `stored` (one record's versions) hold their
+    survivors together with `incoming`."""
+    kept = survivors(stored + incoming)
+    have = {(e.vv_text, e.ciphertext) for e in stored}
+    keep = {(e.vv_text, e.ciphertext) for e in kept}
+    return StoreChange(
+        drop=[e for e in stored if (e.vv_text, e.ciphertext) not in keep],
+        add=[e for e in kept if (e.vv_text, e.ciphertext) not in have],
+    )
+
+
 @dataclass(frozen=True)
 class RecordState:
     """The merged view of one record id."""
@@ -91,4 +128,15 @@ def next_version(
     return dict(sorted(vv.items())), max(wall, hlc + 1)
 
 
-__all__ = ["RecordState", "concurrent", "dominates", "next_version", "state", "survivors", "vv_key"]
+__all__ = [
+    "RecordState",
+    "StoreChange",
+    "by_record",
+    "concurrent",
+    "dominates",
+    "merge_into",
+    "next_version",
+    "state",
+    "survivors",
+    "vv_key",
+]

@@ -15,7 +15,7 @@ from pathlib import Path
 from .envelope import Envelope
 from .errors import FormatError, UnsupportedVersionError
 from .home import create_private_file
-from .merge import survivors
+from .merge import by_record, merge_into
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -147,32 +147,22 @@ class Store:
 
     def apply(self, incoming: Iterable[Envelope]) -> list[str]:
         """Merge envelopes into the store in one transaction; returns ids whose state changed."""
-        groups: dict[str, list[Envelope]] = {}
-        for env in incoming:
-            groups.setdefault(env.record_id, []).append(env)
         changed: list[str] = []
         with self.transaction() as db:
             seq = self.max_seq()
-            for rid, new in groups.items():
-                existing = self.versions(rid)
-                kept = survivors(existing + new)
-                have = {(e.vv_text, e.ciphertext) for e in existing}
-                keep = {(e.vv_text, e.ciphertext) for e in kept}
-                if have == keep:
+            for rid, new in by_record(incoming).items():
+                change = merge_into(self.versions(rid), new)
+                if not change:
                     continue
-                for e in existing:
-                    if (e.vv_text, e.ciphertext) not in keep:
-                        db.execute(
-                            "DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text)
-                        )
-                for e in kept:
-                    if (e.vv_text, e.ciphertext) not in have:
-                        seq += 1
-                        db.execute(
-                            "INSERT OR REPLACE INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
-                        )
+                for e in change.drop:
+                    db.execute("DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text))
+                for e in change.add:
+                    seq += 1
+                    db.execute(
+                        "INSERT OR REPLACE INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
+                    )
                 changed.append(rid)
             self.set_meta("seq", str(seq).encode(), db)
         return changed

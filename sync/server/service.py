@@ -20,7 +20,7 @@ from vault.envelope import Envelope
 from vault.errors import VaultError
 from vault.kdf import KdfParams
 from vault.kitcode import ALPHABET
-from vault.merge import survivors
+from vault.merge import by_record, merge_into
 
 from ..mail.server_notices import Mailer
 from . import srp6a
@@ -457,11 +457,9 @@ class AccountService:
                 envs.append(Envelope.from_bytes(raw))
             except VaultError as exc:
                 raise BadRequestError(f"an envelope is malformed: {exc}") from None
-        groups: dict[str, list[Envelope]] = {}
-        for env in envs:
-            if len(env.record_id) > 64:
-                raise BadRequestError("a record id is too long")
-            groups.setdefault(env.record_id, []).append(env)
+        if any(len(env.record_id) > 64 for env in envs):
+            raise BadRequestError("a record id is too long")
+        groups = by_record(envs)
         stored = 0
         with self.db.tx() as t:
             acct = t.lock_account(s.account_id)
@@ -469,33 +467,27 @@ class AccountService:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, generation, epoch)
             rev = acct.revision
-            existing: dict[str, list[Envelope]] = {}
+            held: list[Envelope] = []
             ids = list(groups)
             for i in range(0, len(ids), 500):  # one query per 500 records, not one per record
                 chunk = ids[i : i + 500]
-                for r in t.all(
-                    f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
-                    [s.account_id, *chunk],
-                ):
-                    env = Envelope.from_bytes(bytes(r[0]))
-                    existing.setdefault(env.record_id, []).append(env)
+                held += [
+                    Envelope.from_bytes(bytes(r[0]))
+                    for r in t.all(
+                        f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
+                        [s.account_id, *chunk],
+                    )
+                ]
+            existing = by_record(held)
             drop: list[tuple[str, str, str]] = []
             add: list[tuple[str, str, str, int, bytes]] = []
             for rid, new in groups.items():
-                old = existing.get(rid, [])
-                kept = survivors(old + new)
-                have = {(e.vv_text, e.ciphertext) for e in old}
-                keep = {(e.vv_text, e.ciphertext) for e in kept}
-                drop += [
-                    (s.account_id, rid, e.vv_text)
-                    for e in old
-                    if (e.vv_text, e.ciphertext) not in keep
-                ]
-                for e in kept:
-                    if (e.vv_text, e.ciphertext) not in have:
-                        rev += 1
-                        drop.append((s.account_id, rid, e.vv_text))
-                        add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
+                change = merge_into(existing.get(rid, []), new)
+                drop += [(s.account_id, rid, e.vv_text) for e in change.drop]
+                for e in change.add:  # a stored copy with the same vector goes first
+                    rev += 1
+                    drop.append((s.account_id, rid, e.vv_text))
+                    add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
             stored = len(add)
             t.many("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?", drop)
             t.many(
