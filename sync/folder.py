@@ -12,7 +12,8 @@ API for the CLI / TUI (the vault must be unlocked):
                                              # retired, waiting_for_download, file_digest
     vault = bootstrap_from_folder(home, folder, email, password, kit)   # kit=None: the saved key
     sync.account_key_saved / sync.save_account_key(on)   # opt-in account.key (sync/folderkey.py)
-    vault = sign_in_again(home, folder, email, password, kit)  # after a reset elsewhere (below)
+    reset_backup_of(home)                    # what a device kept when it met a reset elsewhere
+                                             # (signing in again: runtime/account.py)
     FolderWatcher(sync, on_change=...)       # live updates: sync/watch.py
     mssb.adopt_new_epoch(vault, path, new_password)   # after FolderPasswordChangedError
 
@@ -428,54 +429,3 @@ def reset_backup_of(home: Path) -> Path | None:
         return None
     where = Path(raw.decode().partition(" ")[2])
     return where if where.exists() else None
-
-
-def sign_in_again(
-    home: Path, folder: Path, email: str, password: str, kit: KitPayload | None
-) -> Any:
-    """After an account reset elsewhere: link this device to the new generation from the folder.
-
-    Only for a device that met the reset and kept its records as an encrypted backup
-    (`reset_backup_of`). The new vault is built beside the old one first, so a wrong password or
-    Kit changes nothing; then the old store moves to `<home>/backups/replaced-gen<N>-<time>.db`
-    (kept, never deleted) and the new one takes its place.
-    """
-    import secrets
-    import shutil
-
-    from vault.errors import AccountExistsError
-    from vault.vault import DB_NAME, Vault
-
-    if reset_backup_of(home) is None:
-        raise AccountExistsError(
-            f"this device already has an account (home {home}); use another --home"
-        )
-    old = Vault.open(home)
-    old_gen = old.slot.generation
-    old.close()
-    staging = home / f".signin-{secrets.token_hex(4)}"
-    try:
-        new = bootstrap_from_folder(staging, folder, email, password, kit)
-        if new.slot.generation <= old_gen:
-            new.close()
-            raise AccountExistsError(
-                f"this device already has this account (home {home}); nothing to sign in to"
-            )
-        keys = new.keys
-        new.close()
-        backups = home / "backups"
-        backups.mkdir(exist_ok=True, mode=0o700)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for suffix in ("", "-wal", "-shm"):
-            src = home / f"{DB_NAME}{suffix}"
-            if src.exists():
-                src.rename(backups / f"replaced-gen{old_gen}-{stamp}.db{suffix}")
-        for suffix in ("", "-wal", "-shm"):
-            src = staging / f"{DB_NAME}{suffix}"
-            if src.exists():
-                src.rename(home / f"{DB_NAME}{suffix}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    vault = Vault.open(home)
-    vault.unlock_with_keys(keys)
-    return vault

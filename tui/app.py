@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -136,19 +135,15 @@ class StrongroomApp(App[None]):
 
     def save_kit_files(self, vault: Vault) -> list[Path]:
         """PNG + PDF of the Kit into kit_dir (the folder the app was started from)."""
-        from vault.kitfile import render_pdf, render_png
+        from runtime.kitfiles import save_kit
 
-        base = self.kit_dir / f"Strongroom-Authentication-Kit-{vault.slot.account_id}"
-        png, pdf = base.with_suffix(".png"), base.with_suffix(".pdf")
-        render_png(vault.slot.kit, png)
-        render_pdf(
-            vault.slot.kit,
-            pdf,
-            email=vault.slot.email,
-            account_id=vault.slot.account_id,
-            created=datetime.now(UTC),
-        )
-        return [png, pdf]
+        return save_kit(vault.slot, self.kit_dir)
+
+    def forget_locked_vault(self) -> None:
+        """Close the locked vault kept for the lock screen: signing in again replaces its store."""
+        if self._locked is not None:
+            self._locked.close()
+            self._locked = None
 
     # -- locking ----------------------------------------------------------------------------
     def action_lock(self, tell_agent: bool = True) -> None:

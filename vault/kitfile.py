@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .durable import write_private_atomic
 from .errors import KitError, KitReason
 from .kitcode import KitPayload
 
@@ -39,14 +40,16 @@ def png_bytes(payload: KitPayload, scale: int = 8) -> bytes:
 
 def render_png(payload: KitPayload, path: Path) -> None:
     """The QR code alone, big enough to scan from a screen or a print."""
-    _write_private(path, png_bytes(payload))
+    write_private_atomic(path, png_bytes(payload))
 
 
 def render_pdf(
     payload: KitPayload, path: Path, *, email: str, account_id: str, created: datetime
 ) -> None:
     """A printable A4 page: QR, typed code, email, account id, date and what to do with it."""
-    _write_private(path, pdf_bytes(payload, email=email, account_id=account_id, created=created))
+    write_private_atomic(
+        path, pdf_bytes(payload, email=email, account_id=account_id, created=created)
+    )
 
 
 def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: datetime) -> bytes:
@@ -117,14 +120,6 @@ def render_terminal(payload: KitPayload) -> list[str]:
 def render_terminal_ansi(payload: KitPayload) -> str:
     """render_terminal with explicit black-on-white colours for a plain terminal."""
     return "\n".join(f"\x1b[30;107m{line}\x1b[0m" for line in render_terminal(payload))
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
 
 
 # -- reading -----------------------------------------------------------------------------------

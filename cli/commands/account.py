@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
-from .kitfiles import note_kit_written, write_kit_dir
-
-MIN_PASSWORD = 8
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from .kitfiles import kit_dir_errors, note_kit_written
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--kit-dir",
         metavar="D",
-        help="where to write the Kit PNG and PDF (default: current folder)",
+        help="where to write the Kit PNG and PDF (default: current folder; made if missing)",
     )
     p.add_argument("--server", metavar="URL", help="create the account on this account server")
     p.add_argument("--json", action="store_true", help="print {account_id, email, kit} as JSON")
@@ -45,7 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Every older Kit stops working.",
     )
     p.add_argument(
-        "--kit-dir", metavar="D", help="where to write the new Kit (default: current folder)"
+        "--kit-dir",
+        metavar="D",
+        help="where to write the new Kit (default: current folder; made if missing)",
     )
     p.add_argument(
         "--hint",
@@ -74,25 +74,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_lock)
 
 
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise CliError(
-            f"strongroom: the Account Password must have at least {MIN_PASSWORD} characters",
-            EXIT_USAGE,
-        )
-    if password != password.strip():
-        raise CliError(
-            "strongroom: the Account Password must not start or end with a space", EXIT_USAGE
-        )
-
-
-def check_email(email: str) -> str:
-    email = email.strip()
-    if not _EMAIL.match(email):
-        raise CliError(f"strongroom: {email!r} is not an email address", EXIT_USAGE)
-    return email
-
-
 def signup_password(ctx: Context) -> str:
     """Sign-up takes the 'new password' channel, falling back to the plain one."""
     import os
@@ -108,61 +89,63 @@ def signup_password(ctx: Context) -> str:
 
 
 def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
-    from vault.vault import Vault
+    from runtime.account import prepare_sign_up, sign_up
 
-    email = check_email(args.email)
-    if Vault.exists(ctx.home):
-        raise CliError(
-            f"strongroom: this device already has an account (home {ctx.home}); "
-            "use another --home for a second one",
-            EXIT_USAGE,
+    from .remote import server_errors
+
+    with kit_dir_errors(), another_home_hint():
+        plan = prepare_sign_up(
+            ctx.home, args.email, kit_dir=args.kit_dir, server=args.server or "", hint=args.hint
         )
-    if args.kit_dir:
-        from pathlib import Path
-
-        if not Path(args.kit_dir).expanduser().is_dir():
-            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
     password = signup_password(ctx)
-    check_new_password(password)
-    if args.server:
-        from .remote import signup_on_server
-
-        vault = signup_on_server(ctx, args.server, email, password, args.hint)
-    else:
-        vault = Vault.create(ctx.home, email, password, hint=args.hint)
-    written = write_kit_dir(vault.slot, args.kit_dir)
+    with kit_dir_errors(), server_errors(plan.server):
+        account = sign_up(plan, password)
+    slot = account.vault.slot
     if args.json:
         ctx.print_json(
             {
-                "account_id": vault.slot.account_id,
-                "email": vault.slot.email,
-                "kit": [str(p) for p in written],
+                "account_id": slot.account_id,
+                "email": slot.email,
+                "kit": [str(p) for p in account.kit_files],
             }
         )
     else:
-        print(vault.slot.account_id)
-        note_kit_written(written)
+        print(slot.account_id)
+        note_kit_written(account.kit_files)
     return EXIT_OK
+
+
+@contextmanager
+def another_home_hint() -> Iterator[None]:
+    """A device that already has an account: say how to keep a second one (another --home)."""
+    from vault.errors import AccountExistsError
+
+    try:
+        yield
+    except AccountExistsError as exc:
+        raise CliError(
+            f"strongroom: {exc}; use another --home for a second one", EXIT_USAGE
+        ) from None
 
 
 def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
     """On a cloud device the server swaps the password first (one atomic operation), then this device."""
+    from runtime.account import check_new_password
+    from runtime.kitfiles import kit_folder, save_kit
     from sync.method import change_password, config
 
     from .remote import server_errors
 
-    if args.kit_dir:
-        from pathlib import Path
-
-        if not Path(args.kit_dir).expanduser().is_dir():
-            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
+    with kit_dir_errors():
+        folder = kit_folder(args.kit_dir)
     vault = ctx.unlocked_vault()
     new = ctx.new_password()
     check_new_password(new)
     cfg = config(vault)
     with server_errors(str(cfg.get("server") or "")):
         slot = change_password(vault, new, args.hint)
-    written = write_kit_dir(slot, args.kit_dir)
+    with kit_dir_errors():
+        written = save_kit(slot, folder)
     print("Account Password changed. Older Authentication Kits no longer work.", file=sys.stderr)
     if cfg.get("method") == "cloud":
         print(
@@ -177,6 +160,7 @@ def cmd_passwd(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, ctx: Context) -> int:
+    from runtime.account import check_email
     from sync.cloud import CloudClient
 
     from .remote import server_errors

@@ -1,4 +1,8 @@
-"""`backup create FILE` / `backup restore FILE`."""
+"""`backup create [FILE]` / `backup list [DIR]` / `backup restore FILE`.
+
+Without FILE, `create` writes into the backup folder the app uses (runtime/backups.py), and
+`list` shows what that folder holds, as the app's settings screen does.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,28 @@ from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "backup",
-        help="encrypted backup: create FILE / restore FILE",
+        help="encrypted backup: create [FILE] / list [DIR] / restore FILE",
         description="Encrypted backups. A backup opens only with the Account Password in force "
         "when it was made (restore reads it from STRONGROOM_BACKUP_PASSWORD or a prompt; "
         "without either, the current password is tried).",
     )
     bsub = p.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
-    c = bsub.add_parser("create", help="write an encrypted backup of every record to FILE")
-    c.add_argument("file", metavar="FILE")
+    c = bsub.add_parser(
+        "create",
+        help="write an encrypted backup of every record to FILE (default: a new file in the "
+        "backup folder the app uses)",
+    )
+    c.add_argument("file", metavar="FILE", nargs="?")
     c.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     c.set_defaults(func=cmd_create)
+    ls = bsub.add_parser(
+        "list",
+        help="the backups in DIR (default: the backup folder the app uses), newest first; "
+        "no password needed",
+    )
+    ls.add_argument("dir", metavar="DIR", nargs="?")
+    ls.add_argument("--json", action="store_true", help="print [{path, created, records, problem}]")
+    ls.set_defaults(func=cmd_list)
     r = bsub.add_parser(
         "restore",
         help="bring back records from FILE (deleted or missing ones return; newer edits are kept)",
@@ -34,6 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     from vault.backup import create_backup
 
+    if args.file is None:
+        return _create_in_backup_folder(ctx)
     path = Path(args.file).expanduser()
     if path.exists() and not args.force:
         raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
@@ -46,6 +64,49 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
         "Account Password.",
         file=sys.stderr,
     )
+    return EXIT_OK
+
+
+def _create_in_backup_folder(ctx: Context) -> int:
+    """A new file in the backup folder (as the app's "back up now"), never replacing one."""
+    from runtime.backups import chosen_folder, write_backup
+
+    vault = ctx.unlocked_vault()
+    path, count = write_backup(vault, chosen_folder(vault))
+    print(path)
+    print(
+        f"Backup written ({count} records). It opens with the current Account Password.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    import time
+
+    from runtime.backups import chosen_folder, list_backups
+
+    folder = Path(args.dir).expanduser() if args.dir else chosen_folder(ctx.open_vault())
+    entries = list_backups(folder)
+    if args.json:
+        ctx.print_json(
+            [
+                {
+                    "path": str(e.path),
+                    "created": e.created,
+                    "records": e.count,
+                    "problem": e.problem or None,
+                }
+                for e in entries
+            ]
+        )
+        return EXIT_OK
+    if not entries:
+        print(f"No backups in {folder}.", file=sys.stderr)
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created))
+        what = f"unreadable: {e.problem}" if e.problem else f"{e.count} records"
+        print(f"{when}  {what}  {e.path}")
     return EXIT_OK
 
 

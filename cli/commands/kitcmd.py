@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..invocation import EXIT_OK, Context
 from ..output import write_exact
-from .kitfiles import note_kit_written, write_kit
+from .kitfiles import note_kit_written
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_kit(args: argparse.Namespace, ctx: Context) -> int:
     if args.check:
         return check_kit(Path(args.check).expanduser(), ctx)
+    from runtime.kitfiles import write_kit
+
     vault = ctx.unlocked_vault()  # showing the Kit needs the password, as with the best peers
     slot = vault.slot
     written = write_kit(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
+
+if TYPE_CHECKING:
+    from runtime.account import SignIn, Source
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,9 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--email", required=True, metavar="E")
     kit = p.add_mutually_exclusive_group()
     kit.add_argument(
-        "--kit", metavar="FILE", help="the Kit as PNG/JPG/PDF (or a text file with its code)"
+        "--kit",
+        metavar="FILE",
+        help="the Kit as PNG/JPG/PDF or a text file with its code (its typed code works too)",
     )
-    kit.add_argument("--code", metavar="CODE", help="the Kit's typed code")
+    kit.add_argument(
+        "--code", metavar="CODE", help="the Kit's typed code (a Kit file's path works too)"
+    )
     kit.add_argument(
         "--reset-code",
         metavar="CODE",
@@ -45,7 +53,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--kit-dir",
         metavar="D",
-        help="with --reset-code: where to write the new Kit (default: current folder)",
+        help="with --reset-code: where to write the new Kit (default: current folder; made if "
+        "missing)",
     )
     p.add_argument(
         "--hint", default="", metavar="H", help="with --reset-code: a hint for the new password"
@@ -119,99 +128,81 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sv.set_defaults(func=cmd_sync_serve)
 
 
-def _read_kit(args: argparse.Namespace) -> object:
-    from vault.kitfile import read_kit_file, read_kit_text
-
-    if args.kit:
-        return read_kit_file(Path(args.kit).expanduser())
-    if args.code:
-        return read_kit_text(args.code)
-    return None
-
-
 def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
-    from vault.vault import Vault
+    """Input and output only: runtime/account.py decides, as for the app's sign-in screen."""
+    from runtime.account import FolderSource, ServerSource, WifiSource, sign_in
 
-    from .account import check_email
+    from .account import signup_password
+    from .kitfiles import kit_dir_errors, note_kit_written
+    from .remote import download_progress, server_errors
 
-    email = check_email(args.email)
     if args.reset_code and not args.server:
         raise CliError(
             "strongroom: --reset-code needs --server URL (the server that reset the account)",
             EXIT_USAGE,
         )
-    again = False
-    if Vault.exists(ctx.home):
-        from sync.folder import reset_backup_of
-
-        from .remote import home_met_reset
-
-        # A device that met an account reset signs in again in place (its records kept as a backup
-        # first); the folder/cloud code refuses unless the account really is a newer generation.
-        again = bool(args.folder) and reset_backup_of(ctx.home) is not None
-        if not (again or (args.server and home_met_reset(ctx.home))):
-            raise CliError(
-                f"strongroom: this device already has an account (home {ctx.home}); use another --home",
-                EXIT_USAGE,
-            )
-    kit = _read_kit(args)  # a bad Kit is reported before the password is asked for
-    if args.reset_code:
-        from .kitfiles import note_kit_written, write_kit_dir
-        from .remote import signin_after_reset
-
-        if args.kit_dir and not Path(args.kit_dir).expanduser().is_dir():
-            raise CliError(f"strongroom: the Kit folder {args.kit_dir} does not exist", EXIT_USAGE)
-        vault = signin_after_reset(ctx, args.server, email, args.reset_code, args.hint)
-        note_kit_written(write_kit_dir(vault.slot, args.kit_dir))
-    elif args.folder:
-        from sync.folder import bootstrap_from_folder, sign_in_again
-
-        folder = Path(args.folder).expanduser()
-        if kit is None:
-            _check_saved_key(folder)  # before the password is asked for
-        link = sign_in_again if again else bootstrap_from_folder
-        vault = link(ctx.home, folder, email, ctx.password(), kit)  # type: ignore[arg-type]
+    source: Source
+    if args.folder:
+        source = FolderSource(Path(args.folder).expanduser())
     elif args.server:
-        from .remote import signin_on_server
-
-        vault = signin_on_server(ctx, args.server, email, kit)
+        source = ServerSource(args.server, args.reset_code or "")
     else:
-        from .remote import signin_over_wifi
-
-        vault = signin_over_wifi(ctx, email, kit, args.interface or [])
+        source = WifiSource(tuple(args.interface or []))
+    with kit_dir_errors():  # a bad Kit or folder is reported before the password is asked for
+        plan = _prepare_signin(args, ctx, source)
+    password = signup_password(ctx) if args.reset_code else ctx.password()
+    with kit_dir_errors(), server_errors(args.server or ""):
+        account = sign_in(plan, password, on_download=download_progress())
+    note_kit_written(account.kit_files)
+    vault = account.vault
     count = len(vault.summaries())
     print(
         f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
         file=sys.stderr,
     )
-    if args.server:
-        from sync.cloudlink import kept_before_reset
-
-        kept = kept_before_reset(vault)
-        if kept is not None:
-            how = (
-                f"bring them back with `strongroom backup restore {kept}` and your previous password"
-                if kept.suffix == ".srbk"
-                else "an encrypted copy of the old store, opened by your previous password"
-            )
-            print(
-                f"What this device held before the reset is kept in {kept}: {how}.", file=sys.stderr
-            )
+    if account.kept is not None:
+        how = (
+            f"bring them back with `strongroom backup restore {account.kept}` and your previous password"
+            if account.kept.suffix == ".srbk"
+            else "an encrypted copy of the old store, opened by your previous password"
+        )
+        print(
+            f"What this device held before the reset is kept in {account.kept}: {how}.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
-def _check_saved_key(folder: Path) -> None:
-    """No Kit given: the folder must hold a saved account key, else say what to give instead."""
-    from sync.folderkey import find
+def _prepare_signin(args: argparse.Namespace, ctx: Context, source: Source) -> SignIn:
+    """runtime's checks, in the terminal's words where they name what to type."""
+    from runtime.account import KitNeededError, prepare_sign_in
+    from vault.errors import AccountExistsError
 
-    if folder.is_dir() and not find(folder):
-        raise CliError(
-            f"strongroom: the folder {folder} holds no saved account key, so your Authentication Kit "
-            "is needed: add --kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with "
-            "the password alone, first run `strongroom sync folder DIR --store-key` on a signed-in "
-            "device.",
-            EXIT_USAGE,
+    try:
+        return prepare_sign_in(
+            ctx.home,
+            args.email,
+            source,
+            args.kit or args.code or "",
+            kit_dir=args.kit_dir,
+            hint=args.hint,
         )
+    except AccountExistsError as exc:
+        raise CliError(f"strongroom: {exc}; use another --home", EXIT_USAGE) from None
+    except KitNeededError as exc:
+        words = _KIT_NEEDED.get(exc.source, "{exc}").format(folder=args.folder, exc=exc)
+        raise CliError(f"strongroom: {words}", EXIT_USAGE) from None
+
+
+#: A missing Kit in the terminal's words (the flags to add), by source.
+_KIT_NEEDED = {
+    "folder": "the folder {folder} holds no saved account key, so your Authentication Kit is "
+    "needed: add --kit FILE (a PNG/JPG/PDF of its QR code) or --code CODE. To sign in with the "
+    "password alone, first run `strongroom sync folder DIR --store-key` on a signed-in device.",
+    "wifi": "signing in over Wi-Fi needs your Authentication Kit (--kit FILE or --code CODE)",
+    "server": "signing in on a server needs your Authentication Kit (--kit FILE or --code CODE), "
+    "or --reset-code CODE after an account reset",
+}
 
 
 def cmd_sync_folder(args: argparse.Namespace, ctx: Context) -> int:

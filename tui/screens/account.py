@@ -26,7 +26,7 @@ from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
 
 if TYPE_CHECKING:
-    pass
+    from runtime.account import Account, SignUp
 
 
 def error_text(exc: BaseException) -> str:
@@ -107,39 +107,42 @@ class SignUpScreen(Screen[None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#create")
     def action_submit(self) -> None:
-        email = self.query_one("#email", Input).value.strip()
+        from runtime.account import check_new_password, prepare_sign_up
+        from vault.errors import VaultError
+
         pw = self.query_one("#password", SecretInput).value
-        repeat = self.query_one("#repeat", SecretInput).value
-        problem = None
-        if "@" not in email or "." not in email.split("@")[-1]:
-            problem = "Enter a valid email address."
-        elif len(pw) < 8:
-            problem = "The Account Password needs at least 8 characters."
-        elif pw != repeat:
-            problem = "The two passwords differ."
-        if problem:
-            self.query_one("#message", Static).update(f"[red]{problem}[/red]")
+        try:  # runtime's rules, the CLI's: the same words for the same mistakes
+            plan = prepare_sign_up(
+                strongroom_app(self).home,
+                self.query_one("#email", Input).value,
+                kit_dir=strongroom_app(self).kit_dir,
+                hint=self.query_one("#hint", Input).value,
+            )
+            check_new_password(pw)
+        except VaultError as exc:
+            self.query_one("#message", Static).update(Text(error_text(exc), style="red"))
+            return
+        if pw != self.query_one("#repeat", SecretInput).value:
+            self.query_one("#message", Static).update(
+                Text("The two passwords differ.", style="red")
+            )
             return
         self.query_one("#message", Static).update("Creating your account… (deriving keys)")
         self.query_one("#create", Button).disabled = True
-        self._create(email, pw, self.query_one("#hint", Input).value)
+        self._create(plan, pw)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _create(self, email: str, password: str, hint: str) -> Any:
-        from vault.vault import Vault
+    def _create(self, plan: SignUp, password: str) -> Account:
+        from runtime.account import sign_up
 
-        app = strongroom_app(self)
-        vault = Vault.create(app.home, email, password, hint=hint)
-        paths = app.save_kit_files(vault)
-        return vault, paths
+        return sign_up(plan, password)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
-            result: Any = event.worker.result
-            vault, paths = result
+            account: Any = event.worker.result
             app = strongroom_app(self)
-            app.vault = vault
-            app.switch_screen(KitScreen(vault.slot.kit, paths, first_time=True))
+            app.vault = account.vault
+            app.switch_screen(KitScreen(account.vault.slot.kit, account.kit_files, first_time=True))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#create", Button).disabled = False
             self.query_one("#message", Static).update(
@@ -240,11 +243,15 @@ class SignInScreen(Screen[None]):
     wifi_timeout = 5.0
     """Seconds to look for a device of the account on the network (the CLI's `signin --wifi` too)."""
 
+    def __init__(self, email: str = "") -> None:
+        super().__init__()
+        self.email = email
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
             yield Label("Email")
-            yield Input(id="email")
+            yield Input(self.email, id="email")
             yield Label("Account Password")
             yield SecretInput(id="password")
             yield Label(
@@ -396,11 +403,14 @@ class SignInScreen(Screen[None]):
         self._signin(values["email"], password, "" if code else values["kit"], source, where, code)
 
     def _new_password_problem(self, password: str) -> str | None:
-        """The sign-up rules for the password chosen after a reset."""
-        if len(password) < 8:
-            return "The new Account Password needs at least 8 characters."
-        if password != password.strip():
-            return "The new Account Password must not start or end with a space."
+        """The sign-up rules (runtime's) for the password chosen after a reset."""
+        from runtime.account import check_new_password
+        from vault.errors import InvalidInputError
+
+        try:
+            check_new_password(password)
+        except InvalidInputError as exc:
+            return error_text(exc)
         if password != self.query_one("#repeat", SecretInput).value:
             return "The two passwords differ."
         return None
@@ -423,81 +433,38 @@ class SignInScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _signin(
-        self, email: str, password: str, kit_text: str, source: str, where: str, code: str = ""
-    ) -> Any:
-        from vault.kitfile import read_kit_file, read_kit_text
-
-        kit = None
-        if kit_text:
-            path = Path(kit_text).expanduser()
-            looks_like_file = path.exists() or "/" in kit_text or "." in kit_text
-            kit = read_kit_file(path) if looks_like_file else read_kit_text(kit_text)
-        app = strongroom_app(self)
-        if code:  # after an account reset: new keys and a new Kit made here
-            from sync.cloudlink import signin_after_reset
-
-            vault = signin_after_reset(app.home, where, email, code, password, "", self._downloaded)
-            return vault, vault.summary_head(), app.save_kit_files(vault)
-        if source == "wifi":
-            vault = self._from_wifi(app.home, email, password, kit, where)
-        elif source == "server":
-            vault = self._from_server(app.home, email, password, kit, where)
-        else:
-            vault = self._from_folder(app.home, email, password, kit, Path(where))
-        return (
-            vault,
-            vault.summary_head(),
-            None,
-        )  # the first screenful; the list loads the rest after painting it
-
-    def _from_folder(self, home: Path, email: str, password: str, kit: Any, folder: Path) -> Any:
-        """The folder's data.mssb, opened with the Kit or, without one, the saved account key."""
-        from sync.folder import bootstrap_from_folder
-        from sync.folderkey import NoSavedAccountKeyError
-
-        try:
-            return bootstrap_from_folder(home, folder, email, password, kit)
-        except NoSavedAccountKeyError:
-            if kit is not None:
-                raise
-            raise NoSavedAccountKeyError(
-                f"the folder {folder} holds no saved account key, so your "
-                "Authentication Kit is needed: enter the path of its PNG/JPG/PDF or "
-                "its typed code"
-            ) from None
-
-    def _from_wifi(self, home: Path, email: str, password: str, kit: Any, addresses: str) -> Any:
-        """A device of the account on the LAN hands over the vault (runs in the worker thread)."""
-        import asyncio
-
-        from sync.errors import SourceUnavailableError
-        from sync.wifi import bootstrap, lan_addresses
+        self, email: str, password: str, kit: str, source: str, where: str, code: str = ""
+    ) -> tuple[Account, Any]:
+        """runtime/account.py decides, as for `strongroom signin`; this screen only shows progress."""
+        from runtime.account import (
+            FolderSource,
+            ServerSource,
+            Source,
+            WifiSource,
+            prepare_sign_in,
+            sign_in,
+        )
 
         from .sync import check_interfaces
 
-        interfaces = check_interfaces(addresses) or lan_addresses()
-        if not interfaces:
-            raise SourceUnavailableError(
-                "this machine has no network address to look for devices on; "
-                "type the address of its Wi-Fi or LAN interface"
-            )
-        return asyncio.run(
-            bootstrap(
-                home,
-                email,
-                password,
-                kit,
-                interfaces,
-                timeout=self.wifi_timeout,
-                progress=self._progress,
-            )
+        app = strongroom_app(self)
+        chosen: Source
+        if source == "wifi":
+            chosen = WifiSource(tuple(check_interfaces(where)))
+        elif source == "server":
+            chosen = ServerSource(where, code)
+        else:
+            chosen = FolderSource(Path(where))
+        plan = prepare_sign_in(app.home, email, chosen, kit, kit_dir=app.kit_dir)
+        account = sign_in(
+            plan,
+            password,
+            on_step=self._progress,
+            on_download=self._downloaded,
+            wifi_timeout=self.wifi_timeout,
         )
-
-    def _from_server(self, home: Path, email: str, password: str, kit: Any, url: str) -> Any:
-        """Sign in on the account server (SRP) and download the vault (runs in the worker thread)."""
-        from sync.cloudlink import signin
-
-        return signin(home, url, email, password, kit, self._downloaded)
+        # the first screenful; the list loads the rest after painting it
+        return account, account.vault.summary_head()
 
     def _downloaded(self, done: int, total: int) -> None:
         """The first download's progress, from the worker thread."""
@@ -510,9 +477,24 @@ class SignInScreen(Screen[None]):
 
             app = strongroom_app(self)
             result: Any = event.worker.result
-            app.vault, head, kit_paths = result
-            if kit_paths is not None:  # a new Kit after a reset: shown and acknowledged first
-                app.switch_screen(KitScreen(app.vault.slot.kit, kit_paths, first_time=True))
+            account, head = result
+            app.vault = account.vault
+            if account.kept is not None:
+                how = (
+                    "restore it in Settings with your previous password"
+                    if account.kept.suffix == ".srbk"
+                    else "an encrypted copy of the old store, opened by your previous password"
+                )
+                self.notify(
+                    f"What this device held before the account reset is kept in "
+                    f"{account.kept}: {how}.",
+                    markup=False,
+                    timeout=30,
+                )
+            if account.kit_files:  # a new Kit after a reset: shown and acknowledged first
+                app.switch_screen(
+                    KitScreen(account.vault.slot.kit, account.kit_files, first_time=True)
+                )
             else:
                 app.switch_screen(RecordListScreen(head))
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -526,15 +508,35 @@ class LockScreen(Screen[None]):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
+        from runtime.account import met_reset
+
         app = strongroom_app(self)
         email = app.locked_vault().slot.email if app.has_account() else ""
+        kept = met_reset(app.home)
         yield Header()
         with Vertical(id="lock"):
             yield Static(f"[b]Strongroom is locked[/b]\n{email}")
             yield Label("Account Password")
             yield SecretInput(id="password")
             yield Static("", id="message")
+            if kept is not None:  # the password still opens what this device held before
+                yield Static(
+                    Text(
+                        "This account was reset on another device, so this device no longer "
+                        f"syncs. What it held is kept in {kept}. Sign in again with the new "
+                        "password and Kit; the old records stay restorable."
+                    ),
+                    id="reset-note",
+                )
+                yield Button("Sign in again", id="signin-again")
         yield Footer()
+
+    @on(Button.Pressed, "#signin-again")
+    def _sign_in_again(self) -> None:
+        app = strongroom_app(self)
+        email = app.locked_vault().slot.email
+        app.forget_locked_vault()  # its store is replaced once the new sign-in succeeds
+        self.app.push_screen(SignInScreen(email))
 
     def on_mount(self) -> None:
         self.query_one("#password", SecretInput).focus()

@@ -31,10 +31,10 @@ from ..widgets.strength_meter import StrengthMeter
 from .account import KitScreen, error_text
 
 if TYPE_CHECKING:
+    from runtime.backups import BackupEntry
     from vault.vault import Vault
 
     from ..app import StrongroomApp
-    from ..backups import BackupEntry
 
 MIN_PASSWORD = 8
 SSH_THEMES = {
@@ -377,7 +377,7 @@ class BackupScreen(ModalScreen[Path | None]):
     busy = False
 
     def compose(self) -> ComposeResult:
-        from ..backups import chosen_folder
+        from runtime.backups import chosen_folder
 
         vault = _app(self).vault
         assert vault is not None
@@ -408,7 +408,7 @@ class BackupScreen(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _write(self, vault: Vault, folder: Path) -> tuple[Path, int]:
-        from ..backups import write_backup
+        from runtime.backups import write_backup
 
         with vault.own_connection() as mine:
             return write_backup(mine, folder)
@@ -535,9 +535,8 @@ class SettingsScreen(Screen[None]):
 
     def refresh_settings(self) -> None:
         """Redraw from the vault's settings; the backup folder is read in a worker."""
+        from runtime.backups import chosen_folder
         from sync.method import config
-
-        from ..backups import chosen_folder
 
         app = _app(self)
         vault = app.vault
@@ -577,7 +576,7 @@ class SettingsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="backups", exit_on_error=False)
     def _list_backups(self, folder: Path) -> list[BackupEntry]:
-        from ..backups import list_backups
+        from runtime.backups import list_backups
 
         return list_backups(folder)
 

@@ -1,7 +1,8 @@
-"""Backups from the app: the folder they go to, writing one there, and what a folder holds.
+"""Backups: the folder they go to, writing a new one there, and what a folder holds.
 
-The writing itself is `vault.backup.create_backup` (atomic, verified, owner-only), the same call
-as `strongroom backup create FILE`; a file made here restores with `strongroom backup restore`.
+The app's settings screen and `strongroom backup create/list` both use this, so a backup made
+from either is listed by both. The writing itself is `vault.backup.create_backup` (atomic,
+verified, owner-only); every file restores with `strongroom backup restore FILE`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ FOLDER_SETTING = "backup_folder"
 
 
 def chosen_folder(vault: Any) -> Path:
-    """The folder of the last backup made from the app, else the default one."""
+    """The folder of the last backup written here (app or CLI), else the default one."""
     saved = vault.settings().get(FOLDER_SETTING)
     return Path(saved) if saved else default_folder(Path(vault.home))
 
