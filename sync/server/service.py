@@ -387,7 +387,7 @@ class AccountService:
                 "the Account Password was changed on another device; enter the new password",
                 epoch=int(row[6]),
             )
-        return Session(str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        return Session(str(row[0]), str(row[1]), int(row[2]), int(row[3]))
 
     def signout(self, token: str) -> None:
         with self.db.tx() as t:

@@ -158,7 +158,6 @@ class Session:
     device_id: str
     generation: int
     epoch: int
-    expires: int
 
 
 @dataclass(frozen=True)
