@@ -116,6 +116,19 @@ class Runner:
             sync_method.adopt_new_password(vault, password)
             return vault.slot, vault.keys
 
+    def _reopened(self, vault: Vault) -> Vault | None:
+        """A new connection for this thread when the caller's key slot moved on (a password
+        changed here), so the change reaches the other devices at once; None otherwise, and
+        while the caller is locked or mid-change (looked at again next time)."""
+        from vault.errors import VaultError
+
+        if vault.slot == self.main.slot or not self.main.unlocked:
+            return None
+        try:
+            return self.main.another_connection()
+        except VaultError:
+            return None
+
     @property
     def live(self) -> str:
         """What runs in the background now (the Sync screen; the CLI prints each change)."""
@@ -207,17 +220,12 @@ class FolderRunner(Runner):
             self.report(SyncEvent(error=exc))
 
     def _follow_slot(self, watcher: FolderWatcher) -> None:
-        """A password changed here (on the caller's vault) must reach the file too: re-open this
-        thread's connection with the new key slot."""
+        """A password changed here must reach the file too (the watcher writes on a slot change)."""
         from sync.folder import FolderSync
 
         vault = self._vault
-        if vault is None or vault.slot == self.main.slot or not self.main.unlocked:
-            return
-        try:
-            fresh = self.main.another_connection()
-        except Exception as exc:  # noqa: BLE001 - locked or mid-change: tried again next step
-            self._failed(exc)
+        fresh = self._reopened(vault) if vault is not None else None
+        if vault is None or fresh is None:
             return
         with self._guard:
             self._vault = fresh
@@ -306,6 +314,11 @@ class WifiRunner(Runner):
         vault = self._vault
         if vault is None or not vault.unlocked:
             return
+        fresh = self._reopened(vault)
+        if fresh is not None:  # peers on the old password are refused and told of the new one
+            peer.vault = self._vault = fresh
+            vault.close()
+            vault = fresh
         seq = vault.store.max_seq()
         now = time.monotonic()
         found = peer.peers()
@@ -412,6 +425,10 @@ class AutoRunner(Runner):
         try:
             synced_seq, last_sync, changed_at, seen = -1, 0.0, 0.0, -1
             while not self._stop.is_set():
+                fresh = self._reopened(vault)
+                if fresh is not None:
+                    vault.close()
+                    vault = fresh
                 seq = vault.store.max_seq()
                 now = time.monotonic()
                 if seq != seen:
