@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTS = ["tests/test_concurrent_writes.py"]
+TESTS = ["tests/test_concurrent_writes.py", "tests/test_merge_props.py"]
 
 
 def run() -> None:

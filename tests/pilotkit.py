@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.screens.account import LockScreen
-from tui.screens.records import RecordListScreen
+from tui.screens.records import EditRecordScreen, RecordDetailScreen, RecordListScreen
 
 
 async def typed(pilot: Any, text: str) -> None:
@@ -56,3 +56,12 @@ async def unlock(pilot: Any, password: str) -> None:
     await typed(pilot, password)
     await pilot.press("enter")
     await on_screen(pilot, RecordListScreen)
+
+
+async def edit_first_record(pilot: Any, password: str) -> None:
+    """Unlock, open the list's first record and its edit form."""
+    await unlock(pilot, password)
+    await pilot.press("enter")
+    await on_screen(pilot, RecordDetailScreen)
+    await pilot.press("e")
+    await on_screen(pilot, EditRecordScreen)

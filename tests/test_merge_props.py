@@ -5,7 +5,9 @@ associative."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
+import os
 import tempfile
 import time as _real_time
 from collections.abc import Iterator
@@ -13,11 +15,16 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from vault.envelope import Envelope, vv_key
 from vault.merge import by_record, dominates, merge_into, next_version, state, survivors
+from vault.records import Field, Record
 from vault.store import Store
+from vault.templates import FieldKind
 
+#: `python3 -m bench soak` sets STRONGROOM_SOAK=N: N times as many examples.
+SOAK = int(os.environ.get("STRONGROOM_SOAK", "1"))
 DEVICES = ["dev-a", "dev-b", "dev-c", "dev-d"]
 RECORDS = ["r1", "r2", "r3"]
 
@@ -173,7 +180,11 @@ def test_a_store_change_leaves_exactly_the_survivors(
 
 FOLDER_OPS = st.lists(
     st.one_of(
-        st.tuples(st.sampled_from(["add", "edit", "delete"]), st.integers(0, 2), st.integers(0, 2)),
+        st.tuples(
+            st.sampled_from(["add", "edit", "delete", "open", "save"]),
+            st.integers(0, 2),
+            st.integers(0, 2),
+        ),
         st.tuples(st.sampled_from(["sync", "offline-copy"]), st.integers(0, 2), st.just(0)),
         st.tuples(st.just("ghost"), st.just(3), st.integers(0, 2)),
     ),
@@ -228,18 +239,17 @@ def _folder_devices(tmp: Path) -> tuple[Path, list[object]]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(FOLDER_OPS)
 def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int, int]]) -> None:
-    import dataclasses
-
     from sync import mssb
     from sync.folder import FolderSync
     from vault.records import new_record
-    from vault.vault import Vault
+    from vault.vault import Detail, Vault
 
     with tempfile.TemporaryDirectory() as tmp:
         folder, devs = _folder_devices(Path(tmp))
         vaults: list[Vault] = [d for d in devs if isinstance(d, Vault)]
         ids = ["%016x" % (i + 1) for i in range(3)]
         ever: set[tuple[str, str, bytes]] = set()
+        bases: dict[tuple[int, int], Detail] = {}
         syncs = [
             FolderSync(v, folder) for v in vaults
         ]  # one per device, as the app keeps it (caches)
@@ -254,6 +264,11 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
                     v.update(dataclasses.replace(v.record(rid), title=f"{rid} edit {n} by {d}"))
                 elif op == "delete" and alive:
                     v.delete(rid)
+                elif op == "open" and alive:  # the edit form opens; saved later, however stale
+                    bases[(d, r)] = v.detail(rid)
+                elif op == "save" and (d, r) in bases:
+                    base = bases.pop((d, r))
+                    v.update(dataclasses.replace(base.record, title=f"{rid} form {n} by {d}"), base)
             if op == "sync":
                 syncs[d].sync_now()
             elif op in (
@@ -297,3 +312,107 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
         assert _key(in_file) == _content(vaults[0].store)
         for v in [*vaults, ghost]:
             v.close()
+
+
+# -- edits that carry their base: writers on one home (the app's form, CLI processes), each
+# saving an edit of the version it opened, however stale -------------------------------------
+
+
+class StaleBaseEdits(RuleBasedStateMachine):
+    """Three connections on one home. `open` takes a writer's base (its form opens); `save` saves
+    an edit of that base setting one field to a new value; `now` reads and edits at once (the
+    CLI); `delete` deletes. After every step, every value ever saved is still visible (in the
+    record or a version in conflict with it) or in the history, unless a later write whose base
+    had seen it changed that field or deleted the record."""
+
+    FIELDS = ("username", "url", "password")
+
+    def __init__(self) -> None:
+        super().__init__()
+        from vault.records import new_record
+        from vault.vault import Detail, Vault
+
+        self.tmp = tempfile.TemporaryDirectory()
+        first = Vault.create(Path(self.tmp.name) / "home", "p@example.com", "property password")
+        self.rid = first.add(new_record("login", "R", {"username": "u0"})).id
+        self.writers = [first, first.another_connection(), first.another_connection()]
+        self.bases: dict[int, tuple[int, Detail]] = {}
+        self.saved: list[tuple[int, str, str]] = []  # (step, field, value)
+        self.replaced: list[tuple[int, str | None]] = []  # (step its base was read, field|delete)
+        self.step = 0
+
+    def _next(self) -> int:
+        self.step += 1
+        return self.step
+
+    @rule(w=st.integers(0, 2))
+    def open(self, w: int) -> None:
+        from vault.errors import NotFoundError
+
+        n = self._next()
+        with contextlib.suppress(NotFoundError):  # deleted: nothing to open
+            self.bases[w] = (n, self.writers[w].detail(self.rid))
+
+    @rule(w=st.integers(0, 2), f=st.sampled_from(FIELDS))
+    def save(self, w: int, f: str) -> None:
+        n = self._next()
+        if w not in self.bases:
+            return
+        seen_at, base = self.bases.pop(w)
+        self.writers[w].update(_with_value(base.record, f, f"v{n}"), base)
+        self.saved.append((n, f, f"v{n}"))
+        self.replaced.append((seen_at, f))
+
+    @rule(w=st.integers(0, 2), f=st.sampled_from(FIELDS))
+    def now(self, w: int, f: str) -> None:
+        from vault.errors import NotFoundError
+
+        n = self._next()
+        with contextlib.suppress(NotFoundError):
+            self.writers[w].edit(self.rid, lambda r: _with_value(r, f, f"v{n}"))
+            self.saved.append((n, f, f"v{n}"))
+            self.replaced.append((n, f))
+
+    @rule(w=st.integers(0, 2))
+    def delete(self, w: int) -> None:
+        from vault.errors import NotFoundError
+
+        n = self._next()
+        with contextlib.suppress(NotFoundError):
+            self.writers[w].delete(self.rid)
+            self.replaced.append((n, None))
+
+    @invariant()
+    def nothing_acknowledged_is_lost(self) -> None:
+        from vault.errors import NotFoundError
+
+        try:
+            final = self.writers[0].detail(self.rid)
+            shown = [final.record, *final.others]
+        except NotFoundError:
+            shown = []
+        for n, name, value in self.saved:
+            visible = {r.value(name) for r in shown}
+            history = {hf.value for r in shown for h in r.history for hf in h.fields}
+            superseded = any(seen > n and what in (name, None) for seen, what in self.replaced)
+            assert value in visible | history or superseded, (n, name, value)
+
+    def teardown(self) -> None:
+        for v in self.writers:
+            v.close()
+        self.tmp.cleanup()
+
+
+def _with_value(rec: Record, name: str, value: str) -> Record:
+    kind = FieldKind.SECRET if name == "password" else FieldKind.TEXT
+    fields = tuple(f for f in rec.fields if f.name != name)
+    return dataclasses.replace(rec, fields=(*fields, Field(name, kind, value)))
+
+
+StaleBaseEdits.TestCase.settings = settings(
+    max_examples=40 * SOAK,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_edits_with_stale_bases_lose_nothing = StaleBaseEdits.TestCase

@@ -25,6 +25,20 @@ def dominates(a: VersionVector, b: VersionVector) -> bool:
     return all(a.get(k, 0) >= v for k, v in b.items())
 
 
+def covers(a: VersionVector, b: VersionVector) -> bool:
+    """True when `a` has seen everything `b` has (equal, or dominating)."""
+    return all(a.get(k, 0) >= v for k, v in b.items())
+
+
+def join(vectors: Iterable[VersionVector]) -> dict[str, int]:
+    """The smallest vector that covers all of them: what a reader of those versions has seen."""
+    out: dict[str, int] = {}
+    for vv in vectors:
+        for k, v in vv.items():
+            out[k] = max(out.get(k, 0), v)
+    return dict(sorted(out.items()))
+
+
 def concurrent(a: VersionVector, b: VersionVector) -> bool:
     return a != b and not dominates(a, b) and not dominates(b, a)
 
@@ -117,15 +131,30 @@ def next_version(
     current: Iterable[Envelope], device: str, wall_ms: int | None = None
 ) -> tuple[dict[str, int], int]:
     """Vector and HLC time for a local write that supersedes every current version."""
-    vv: dict[str, int] = {}
-    hlc = 0
-    for env in current:
-        hlc = max(hlc, env.hlc)
-        for k, v in env.vv.items():
-            vv[k] = max(vv.get(k, 0), v)
+    given = current if isinstance(current, list) else list(current)
+    vv = join(e.vv for e in given)
     vv[device] = vv.get(device, 0) + 1
+    return dict(sorted(vv.items())), _clock(given, wall_ms)
+
+
+def version_beside(
+    seen: VersionVector, current: Iterable[Envelope], actor: str, wall_ms: int | None = None
+) -> tuple[dict[str, int], int]:
+    """Vector and HLC time for a write that supersedes what its writer saw (`seen`) and nothing
+    else: it is concurrent with every current version `seen` does not cover, so both survive as
+    a conflict. `actor` must be a fresh id that never wrote: the device's own counter cannot make
+    a write concurrent with another version that same device wrote meanwhile (a CLI edit while
+    the app's form was open)."""
+    given = current if isinstance(current, list) else list(current)
+    vv = dict(seen)
+    vv[actor] = vv.get(actor, 0) + 1
+    return dict(sorted(vv.items())), _clock(given, wall_ms)
+
+
+def _clock(current: list[Envelope], wall_ms: int | None) -> int:
+    """Hybrid logical clock: the wall clock, but always after every version it follows."""
     wall = int(time.time() * 1000) if wall_ms is None else wall_ms
-    return dict(sorted(vv.items())), max(wall, hlc + 1)
+    return max(wall, max((e.hlc for e in current), default=0) + 1)
 
 
 __all__ = [
@@ -133,10 +162,13 @@ __all__ = [
     "StoreChange",
     "by_record",
     "concurrent",
+    "covers",
     "dominates",
+    "join",
     "merge_into",
     "next_version",
     "state",
     "survivors",
+    "version_beside",
     "vv_key",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ from .home import make_private
 from .index import Head, Summary, SummaryIndex
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
-from .merge import RecordState, next_version, state
+from .merge import RecordState, covers, join, next_version, state, survivors, version_beside
+from .rebase import rebase
 from .records import Record, revise, with_history_of
 
 DB_NAME = "vault.db"
@@ -36,11 +37,16 @@ DB_NAME = "vault.db"
 
 @dataclass(frozen=True)
 class Detail:
-    """A record as shown: the winner, and the concurrent versions while in conflict."""
+    """A record as shown: the winner, and the concurrent versions while in conflict.
+
+    `seen` is the join of the vectors of every version it was read from: an edit of this record
+    passes the Detail to `Vault.update` as its base, and what `seen` does not cover arrived later.
+    """
 
     record: Record
     conflict: bool
     others: tuple[Record, ...]
+    seen: Mapping[str, int]
 
 
 class Vault:
@@ -272,7 +278,8 @@ class Vault:
                 continue
             if other is not None:
                 others.append(other)
-        return Detail(rec, st.conflict, tuple(others))
+        seen = join(e.vv for e in (st.winner, *st.others))
+        return Detail(rec, st.conflict, tuple(others), seen)
 
     def record(self, record_id: str) -> Record:
         return self.detail(record_id).record
@@ -355,19 +362,67 @@ class Vault:
         """Read a record, `change` it and save it in one write transaction: no other writer (this
         process or another) can slip a change in between, so none is overwritten."""
         with self.store.transaction():
-            return self.update(change(self.record(record_id)))
+            base = self.detail(record_id)
+            return self.update(change(base.record), base)
 
-    def update(self, record: Record) -> Record:
-        """Save a new version that supersedes every current one (this also resolves conflicts).
+    def update(self, record: Record, base: Detail | None = None) -> Record:
+        """Save `record`, an edit of `base` (the Detail the editor started from; None: the
+        current version, read in this same transaction).
 
-        Replaced secrets and the values of unresolved concurrent versions go to the history.
+        Normally the new version supersedes every current one (this also resolves a conflict the
+        editor saw); replaced secrets and the values of the concurrent versions it resolves go
+        to the history. Versions that arrived after `base` are never silently superseded: they
+        are merged in part by part (vault/rebase.py), and when both sides changed the same part
+        (or the record was deleted meanwhile) the edit is saved beside them, as a conflict that
+        keeps both values.
         """
         with self.store.transaction():
-            detail = self.detail(record.id)
-            new = revise(detail.record, record)
-            for other in detail.others:
-                new = with_history_of(new, other)
+            current = self.store.versions(record.id)
+            if not current:
+                raise NotFoundError(f"no record with id {record.id}")
+            unseen = [e for e in current if base is None or not covers(base.seen, e.vv)]
+            if base is None or not unseen:
+                return self._supersede(record, self.detail(record.id))
+            return self._rebase(record, base, unseen)
+
+    def _supersede(self, record: Record, current: Detail) -> Record:
+        new = revise(current.record, record)
+        for other in current.others:
+            new = with_history_of(new, other)
+        self._write(record.id, new)
+        return new
+
+    def _rebase(self, record: Record, base: Detail, unseen: list[Envelope]) -> Record:
+        """`record` merged with the versions its editor did not see.
+
+        A version that has seen all the editor saw is a later change of the same base: merged in
+        part by part. One that has not (it is concurrent with something the editor saw) is no
+        change of that base, so no three-way merge holds for it; neither does one that is a
+        delete or cannot be opened. The edit then supersedes only what its editor saw and stays
+        beside the rest, as a conflict, as it does when both sides changed the same part.
+        """
+        merged, theirs, clean = record, base.record, True
+        for env in survivors(unseen):
+            try:
+                other = self._open(env) if covers(env.vv, base.seen) else None
+            except (TamperError, FormatError):
+                other = None
+            if other is None:
+                clean = False
+                continue
+            rebased = rebase(base.record, merged, other)
+            merged, theirs = rebased.record, other
+            clean = clean and not rebased.conflicts
+        new = revise(theirs, merged)
+        if clean:  # later changes of its base, all merged in: it supersedes them
             self._write(record.id, new)
+            return new
+        for other in base.others:  # the concurrent versions its editor saw: resolved by it
+            new = with_history_of(new, other)
+        vv, hlc = version_beside(
+            base.seen, self.store.versions(record.id), f"{self.device}.{os.urandom(4).hex()}"
+        )
+        self.store.apply([self.cipher.seal(new, record.id, vv, hlc, self.device)])
         return new
 
     def delete(self, record_id: str) -> None:

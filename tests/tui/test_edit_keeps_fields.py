@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from pilotkit import on_screen, unlock
+from pilotkit import edit_first_record, on_screen
 from textual.widgets import Input
 
 from tui.app import StrongroomApp
-from tui.screens.records import EditRecordScreen, RecordDetailScreen
+from tui.screens.records import RecordDetailScreen
 from vault.records import Field, new_record
 from vault.templates import FieldKind
 from vault.vault import Vault
@@ -33,11 +33,7 @@ async def test_custom_fields_survive_an_edit_and_can_be_changed(home: Path) -> N
     v.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlock(pilot, PW)
-        await pilot.press("enter")
-        await on_screen(pilot, RecordDetailScreen)
-        await pilot.press("e")
-        await on_screen(pilot, EditRecordScreen)
+        await edit_first_record(pilot, PW)
         pin = app.screen.query_one("#x-0", Input)
         assert pin.password and pin.value == "4321"  # a secret stays masked in the form too
         pin.focus()

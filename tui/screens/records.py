@@ -29,7 +29,7 @@ from ..widgets.secret_input import SecretInput
 from .filters import ListCommands, PickScreen
 
 if TYPE_CHECKING:
-    from vault.vault import Vault
+    from vault.vault import Detail, Vault
 
 
 MASK = "••••••••••"
@@ -535,10 +535,13 @@ class EditRecordScreen(Screen[None]):
         super().__init__()
         self.record_id = record_id
         self.type_key = type_key
+        self.base: Detail | None = None  # the version the form started from: saved as its edit
 
     def _record(self) -> Record | None:
         app = strongroom_app(self)
-        return app.vault.record(self.record_id) if self.record_id and app.vault else None
+        if self.base is None and self.record_id and app.vault:
+            self.base = app.vault.detail(self.record_id)
+        return self.base.record if self.base else None
 
     def compose(self) -> ComposeResult:
         rec = self._record()
@@ -636,7 +639,8 @@ class EditRecordScreen(Screen[None]):
             app.vault.add(replace(new, fields=fields))
             self.notify(f"Added “{printable(title)}”.", markup=False)
         else:
-            app.vault.update(replace(rec, title=title, fields=fields, tags=tags, notes=notes))
+            edited = replace(rec, title=title, fields=fields, tags=tags, notes=notes)
+            app.vault.update(edited, self.base)
             self.notify(f"Saved “{printable(title)}”.", markup=False)
         self.app.pop_screen()
 
