@@ -70,7 +70,7 @@ def runtime_dir() -> str:
 def socket_path(home: str | os.PathLike[str]) -> str:
     """One agent per device home."""
     resolved = os.path.realpath(os.path.expanduser(os.fspath(home)))
-    digest = _sha256(resolved.encode()).hexdigest()[:20]
+    digest = _sha256(os.fsencode(resolved)).hexdigest()[:20]
     return os.path.join(runtime_dir(), f"agent-{digest}.sock")
 
 
@@ -229,7 +229,7 @@ def try_agent(argv: list[str]) -> int | None:
 
             home = default_home_cached(default_home)
         answer = call(home, {"op": "run", "argv": argv})
-    except (OSError, WireError):
+    except (OSError, WireError, UnicodeError):  # e.g. a HOME not in UTF-8: the CLI explains it
         return None
     if answer is None:
         return None

@@ -19,6 +19,8 @@ Generated from the parser by `python3 -m cli.docgen > docs/cli.md`; do not edit 
 for `signup` and `passwd`, from the second); else `STRONGROOM_PASSWORD` (and
 `STRONGROOM_NEW_PASSWORD`); else a hidden prompt on a terminal; with none of these, exit 2.
 `backup restore` reads the backup's password from `STRONGROOM_BACKUP_PASSWORD` or a prompt.
+Arguments, the environment and stdin must be UTF-8 text (stdin at most 1 MiB); anything else is
+exit 2.
 
 ## Exit codes
 | code | meaning |
@@ -28,8 +30,11 @@ for `signup` and `passwd`, from the second); else `STRONGROOM_PASSWORD` (and
 | 2 | usage or bad input (unknown flag, unreadable file, malformed import, ambiguous query) |
 | 3 | authentication: wrong password, invalid Kit (with the reason), password changed or account reset elsewhere |
 | 4 | sync: server or peer unreachable, folder missing, obsolete sync file |
+| 141 | the reader of stdout stopped early (`strongroom ls \\| head -1`): the rest is dropped quietly, as `cat` does |
 
 Errors are one line on stderr; `--json` read commands print one JSON document on stdout.
+Text from records is shown with control characters as visible escapes (`\\x1b`, `\\u202e`);
+`--json` and `get --field` into a pipe or file are exact.
 """
 
 

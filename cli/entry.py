@@ -11,10 +11,15 @@ import sys
 def main() -> int:
     from agent.wire import try_agent
 
-    code = try_agent(sys.argv[1:])
-    if code is not None:
-        sys.stdout.flush()
-        return code
+    try:
+        code = try_agent(sys.argv[1:])
+        if code is not None:
+            sys.stdout.flush()
+            return code
+    except BrokenPipeError:  # `strongroom ls | head -1` answered by the agent
+        from .output import reader_gone
+
+        return reader_gone()
     from .main import main as full_main
 
     return full_main(agent=False)

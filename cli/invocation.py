@@ -39,6 +39,55 @@ class CliError(Exception):
         self.code = code
 
 
+#: More than this on stdin is not a password and a few values (50 MB of noise is refused unread).
+MAX_STDIN_BYTES = 1 << 20
+
+
+def utf8_or_refuse(text: str, what: str) -> str:
+    """`text`, if it came from valid UTF-8. Python holds undecodable bytes of argv and the
+    environment as lone surrogates, which fail much later (a KDF, a PDF, SQLite): refuse them
+    here, naming where they came from (never the value: it may be a secret)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise CliError(f"strongroom: {what} is not valid UTF-8 text", EXIT_USAGE) from None
+    return text
+
+
+def env_secret(name: str) -> str | None:
+    """The environment variable `name` (a password), None when unset; not UTF-8 is exit 2."""
+    value = os.environ.get(name)
+    return None if value is None else utf8_or_refuse(value, name)
+
+
+def stdin_lines() -> list[str]:
+    """stdin as lines (LF or CRLF; no other character splits a password), at most 1 MiB of UTF-8."""
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise CliError(
+            "strongroom: stdin holds more than 1 MiB; --password-stdin expects a password per line",
+            EXIT_USAGE,
+        )
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise CliError("strongroom: stdin is not valid UTF-8 text", EXIT_USAGE) from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def prompt_secret(prompt: str) -> str:
+    """A hidden prompt on the terminal; typed bytes that are not UTF-8 are exit 2."""
+    import getpass
+
+    try:
+        return getpass.getpass(prompt)
+    except UnicodeDecodeError:
+        raise CliError("strongroom: what was typed is not valid UTF-8 text", EXIT_USAGE) from None
+
+
 @dataclass
 class Context:
     home: Path
@@ -50,12 +99,13 @@ class Context:
         from vault.vault import default_home
 
         home = Path(args.home).expanduser() if args.home else default_home()
+        utf8_or_refuse(str(home), "the data folder's path (--home, STRONGROOM_HOME or HOME)")
         return cls(home=home, password_stdin=bool(args.password_stdin))
 
     # -- secrets ----------------------------------------------------------------------------
     def _stdin_line(self, index: int) -> str | None:
         if self._stdin_lines is None:
-            self._stdin_lines = sys.stdin.read().splitlines() if self.password_stdin else []
+            self._stdin_lines = stdin_lines() if self.password_stdin else []
         return self._stdin_lines[index] if index < len(self._stdin_lines) else None
 
     def password(self, prompt: str = "Account Password: ") -> str:
@@ -76,9 +126,7 @@ class Context:
             and not self.password_stdin
             and "STRONGROOM_NEW_PASSWORD" not in os.environ
         ):
-            import getpass
-
-            if getpass.getpass("Repeat the new password: ") != pw:
+            if prompt_secret("Repeat the new password: ") != pw:
                 raise CliError("the two passwords differ; nothing was changed", EXIT_USAGE)
         return pw
 
@@ -87,12 +135,11 @@ class Context:
             line = self._stdin_line(index)
             if line is not None:
                 return line
-        if env in os.environ:
-            return os.environ[env]
+        value = env_secret(env)
+        if value is not None:
+            return value
         if sys.stdin.isatty():
-            import getpass
-
-            return getpass.getpass(prompt)
+            return prompt_secret(prompt)
         raise CliError(
             f"strongroom: no password given: use {how}, or run in a terminal", EXIT_USAGE
         )

@@ -13,8 +13,8 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from .invocation import EXIT_USAGE, CliError, Context, explain
-from .output import human_output
+from .invocation import EXIT_USAGE, CliError, Context, explain, utf8_or_refuse
+from .output import OutputClosed, human_output, reader_gone
 
 #: The area (a module with register(subparsers)) that registers each command: running one command
 #: builds only that area's parsers (building all ~30 cost about 12 ms of every call).
@@ -94,6 +94,14 @@ def _accept_globals_after(parser: argparse.ArgumentParser) -> None:
                 _accept_globals_after(nested)
 
 
+def refuse_undecodable(args_list: Sequence[str]) -> None:
+    """Exit 2 for an argument that is not UTF-8 (never echoed: it may be a secret)."""
+    for i, arg in enumerate(args_list):
+        option = arg if arg.startswith("--") else args_list[i - 1] if i else ""
+        what = f"the value of {option.partition('=')[0]}" if option.startswith("--") else ""
+        utf8_or_refuse(arg, what or f"argument {i + 1}")
+
+
 def execute(
     args_list: list[str],
     make_context: Callable[[argparse.Namespace], Context] = Context.from_args,
@@ -108,12 +116,15 @@ def execute(
     """
     with human_output():
         try:
+            refuse_undecodable(args_list)
             parser = parser or build_parser(command_word(args_list))
             args = parser.parse_args(args_list)
             if getattr(args, "command", None):
                 return int(args.func(args, make_context(args)))
             if not allow_app:
                 raise CliError("strongroom: no command given", EXIT_USAGE)
+        except OutputClosed:
+            return reader_gone()
         except CliError as exc:
             print(exc.message, file=sys.stderr)
             return exc.code
@@ -131,14 +142,17 @@ def execute(
 
 def main(argv: Sequence[str] | None = None, *, agent: bool = True) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    code = None
-    if agent:
-        from agent.wire import try_agent
+    try:
+        code = None
+        if agent:
+            from agent.wire import try_agent
 
-        code = try_agent(args_list)
-    if code is None:
-        code = execute(args_list)
-    sys.stdout.flush()
+            code = try_agent(args_list)
+        if code is None:
+            code = execute(args_list)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_gone()
     return code
 
 

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from runtime.safe_text import json_safe, printable
+
+#: The exit code when the reader of stdout went away, as for a process ended by SIGPIPE (`cat`).
+EXIT_READER_GONE = 128 + signal.SIGPIPE
+
+
+class OutputClosed(Exception):
+    """Whoever read stdout stopped reading (`strongroom ls | head -1`): not an error to report."""
+
+
+def reader_gone() -> int:
+    """End quietly: point stdout at /dev/null so the flush at exit cannot fail again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
+    return EXIT_READER_GONE
 
 
 class EscapingStream(io.TextIOBase):
@@ -26,11 +43,14 @@ class EscapingStream(io.TextIOBase):
         self.target = target
 
     def write(self, text: str) -> int:
-        self.target.write(printable(text, multiline=True))
+        _write(self.target, printable(text, multiline=True))
         return len(text)
 
     def flush(self) -> None:
-        self.target.flush()
+        try:
+            self.target.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
 
     def isatty(self) -> bool:
         return self.target.isatty()
@@ -58,6 +78,13 @@ def human_output() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
+def _write(target: TextIO, text: str) -> None:
+    try:
+        target.write(text)
+    except BrokenPipeError:
+        raise OutputClosed from None
+
+
 def _exact_stdout() -> TextIO:
     out = sys.stdout
     return out.target if isinstance(out, EscapingStream) else out
@@ -65,7 +92,7 @@ def _exact_stdout() -> TextIO:
 
 def write_exact(text: str) -> None:
     """`text` to stdout as it is: only for output meant for a program or drawn on purpose."""
-    _exact_stdout().write(text)
+    _write(_exact_stdout(), text)
 
 
 def write_json(obj: Any) -> None:

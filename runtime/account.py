@@ -49,7 +49,7 @@ class KitNeededError(InvalidInputError):
 # -- what a person typed ----------------------------------------------------------------------
 def check_email(email: str) -> str:
     email = email.strip()
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or not email.isprintable():
         raise InvalidInputError(f"{email!r} is not an email address")
     return email
 

@@ -41,6 +41,9 @@ def explain(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return EXIT_USAGE, f"cannot access{where}: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
+        # Undecodable bytes of argv, the environment or a file name, held as lone surrogates.
+        return EXIT_USAGE, "text from the command line or the environment is not valid UTF-8"
     return EXIT_INTERNAL, f"internal error ({type(exc).__name__}); please report it"
 
 

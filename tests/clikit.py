@@ -15,8 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vault.records import Record
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,18 +40,37 @@ def cli_env(home: Path | None = None, password: str | None = None, **extra: str)
 
 
 def run_cli(
-    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str = "", timeout: float = 60
+    env: Mapping[str, str] | Mapping[bytes, bytes],
+    *args: str | bytes,
+    cwd: Path | None = None,
+    stdin: str | bytes = "",
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """`strongroom ARGS` in a new process; never waits on a terminal (stdin is `stdin`, then EOF)."""
-    return subprocess.run(
+    """`strongroom ARGS` in a new process; never waits on a terminal (stdin is `stdin`, then EOF).
+
+    Arguments, environment and stdin may be bytes (a test of bad input); the output is read as
+    UTF-8 as written, without newline translation (undecodable bytes as U+FFFD)."""
+    done = subprocess.run(
         [sys.executable, "-m", "cli", *args],
         env=env,
         cwd=cwd,
-        input=stdin,
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
-        text=True,
         timeout=timeout,
     )
+    out, err = (stream.decode(errors="replace") for stream in (done.stdout, done.stderr))
+    return subprocess.CompletedProcess(done.args, done.returncode, out, err)
+
+
+def account_home(home: Path, password: str, *records: Record) -> Path:
+    """A device home with an account (ann@example.com) holding `records`, made in this process."""
+    from vault.vault import Vault
+
+    vault = Vault.create(home, "ann@example.com", password)
+    if records:
+        vault.add_many(list(records))
+    vault.close()
+    return home
 
 
 def run_on_terminal(

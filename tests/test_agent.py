@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from clikit import agent_pid, cli_env, run_cli, short_runtime_dir
+from clikit import account_home, agent_pid, cli_env, run_cli, short_runtime_dir
 
-from vault.records import new_record
-from vault.vault import Vault
+from vault.records import Record, new_record
 
 PASSWORD = "agent test password"
 
@@ -27,13 +26,13 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(env, *args)
 
 
+def _github() -> Record:
+    return new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"})
+
+
 @pytest.fixture
 def vault_home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    v = Vault.create(home, "ann@example.com", PASSWORD)
-    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"}))
-    v.close()
-    return home
+    return account_home(tmp_path / "home", PASSWORD, _github())
 
 
 @pytest.fixture
@@ -184,9 +183,7 @@ def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path:
         check=True,
     ).stdout.strip()
     assert where.startswith(str(user_home))
-    v = Vault.create(Path(where), "ann@example.com", PASSWORD)
-    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret-1"}))
-    v.close()
+    account_home(Path(where), PASSWORD, _github())
 
     def entry(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -63,7 +63,8 @@ def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: date
     pdf.set_font("Helvetica", "B", 22)
     pdf.cell(0, 14, "Strongroom Authentication Kit", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 7, f"Email: {email}", new_x="LMARGIN", new_y="NEXT")
+    shown = email.encode("latin-1", "backslashreplace").decode("latin-1")  # the PDF's core fonts
+    pdf.cell(0, 7, f"Email: {shown}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, f"Account ID: {account_id}", new_x="LMARGIN", new_y="NEXT")
     made = created.astimezone(UTC) if created.tzinfo else created  # a naive time is taken as UTC
     pdf.cell(0, 7, f"Made on: {made:%Y-%m-%d %H:%M} UTC", new_x="LMARGIN", new_y="NEXT")

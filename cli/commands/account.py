@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context, env_secret
 from .kitfiles import kit_dir_errors, note_kit_written
 
 
@@ -76,15 +76,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def signup_password(ctx: Context) -> str:
     """Sign-up takes the 'new password' channel, falling back to the plain one."""
-    import os
-
     if ctx.password_stdin:
         line2 = ctx._stdin_line(1)
         return line2 if line2 is not None else ctx.password()
-    if "STRONGROOM_NEW_PASSWORD" in os.environ:
-        return os.environ["STRONGROOM_NEW_PASSWORD"]
-    if "STRONGROOM_PASSWORD" in os.environ:
-        return os.environ["STRONGROOM_PASSWORD"]
+    for name in ("STRONGROOM_NEW_PASSWORD", "STRONGROOM_PASSWORD"):
+        if (value := env_secret(name)) is not None:
+            return value
     return ctx.new_password("Choose an Account Password: ")
 
 

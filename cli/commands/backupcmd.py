@@ -7,11 +7,10 @@ Without FILE, `create` writes into the backup folder the app uses (runtime/backu
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context, env_secret, prompt_secret
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,13 +110,11 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _backup_password(ctx: Context, fallback: str) -> str:
-    env = os.environ.get("STRONGROOM_BACKUP_PASSWORD")
+    env = env_secret("STRONGROOM_BACKUP_PASSWORD")
     if env is not None:
         return env
     if sys.stdin.isatty() and not ctx.password_stdin:
-        import getpass
-
-        typed = getpass.getpass("Password in force when the backup was made (Enter = current): ")
+        typed = prompt_secret("Password in force when the backup was made (Enter = current): ")
         return typed or fallback
     return fallback
 
@@ -130,7 +127,7 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     if not path.is_file():
         raise CliError(f"strongroom: no backup file at {path}", EXIT_USAGE)
     if not Vault.exists(ctx.home):
-        backup_password = os.environ.get("STRONGROOM_BACKUP_PASSWORD") or ctx.password(
+        backup_password = env_secret("STRONGROOM_BACKUP_PASSWORD") or ctx.password(
             "Password in force when the backup was made: "
         )
         _, count = restore_into_new_home(ctx.home, path, backup_password)
