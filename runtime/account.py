@@ -54,14 +54,21 @@ def check_email(email: str) -> str:
     return email
 
 
-def check_new_password(password: str) -> None:
-    """The rules for a chosen Account Password (sign-up, after a reset, a password change)."""
+def new_password_problem(password: str) -> str | None:
+    """What breaks the rules for a chosen Account Password (sign-up, after a reset, a password
+    change), as a sentence for the screen; None when it is acceptable."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(
-            f"the Account Password must have at least {MIN_PASSWORD} characters"
-        )
+        return f"The Account Password needs at least {MIN_PASSWORD} characters."
     if password != password.strip():
-        raise InvalidInputError("the Account Password must not start or end with a space")
+        return "The Account Password must not start or end with a space."
+    return None
+
+
+def check_new_password(password: str) -> None:
+    """`new_password_problem` as an error (InvalidInputError, CLI exit 2)."""
+    problem = new_password_problem(password)
+    if problem:
+        raise InvalidInputError(problem[0].lower() + problem[1:].rstrip("."))
 
 
 def is_kit_file(source: str) -> bool:

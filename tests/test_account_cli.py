@@ -163,3 +163,21 @@ def test_signing_in_again_over_wifi_after_a_reset(
     titles = {d["title"] for d in json.loads(ok(home, "ls", "--json", password=NEW_PW))}
     assert titles == {"After the reset"}
     assert list((home / "backups").glob("replaced-gen1-*.db"))
+
+
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [("short", "at least 8 characters"), (" padded password ", "start or end with a space")],
+)
+def test_signup_refuses_a_password_the_app_refuses(
+    tmp_path: Path, password: str, words: str
+) -> None:
+    r = run_cli(
+        cli_env(tmp_path / "a", STRONGROOM_NEW_PASSWORD=password),
+        "signup",
+        "--email",
+        EMAIL,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and words in r.stderr
+    assert not (tmp_path / "a" / "vault.db").exists() and not list(tmp_path.glob("*.png"))

@@ -107,25 +107,26 @@ class SignUpScreen(Screen[None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#create")
     def action_submit(self) -> None:
-        from runtime.account import check_new_password, prepare_sign_up
+        from runtime.account import new_password_problem, prepare_sign_up
         from vault.errors import VaultError
 
+        app = strongroom_app(self)
         pw = self.query_one("#password", SecretInput).value
         try:  # runtime's rules, the CLI's: the same words for the same mistakes
             plan = prepare_sign_up(
-                strongroom_app(self).home,
+                app.home,
                 self.query_one("#email", Input).value,
-                kit_dir=strongroom_app(self).kit_dir,
+                kit_dir=app.kit_dir,
                 hint=self.query_one("#hint", Input).value,
             )
-            check_new_password(pw)
         except VaultError as exc:
             self.query_one("#message", Static).update(Text(error_text(exc), style="red"))
             return
-        if pw != self.query_one("#repeat", SecretInput).value:
-            self.query_one("#message", Static).update(
-                Text("The two passwords differ.", style="red")
-            )
+        problem = new_password_problem(pw)
+        if not problem and pw != self.query_one("#repeat", SecretInput).value:
+            problem = "The two passwords differ."
+        if problem:
+            self.query_one("#message", Static).update(Text(problem, style="red"))
             return
         self.query_one("#message", Static).update("Creating your account… (deriving keys)")
         self.query_one("#create", Button).disabled = True
@@ -404,13 +405,10 @@ class SignInScreen(Screen[None]):
 
     def _new_password_problem(self, password: str) -> str | None:
         """The sign-up rules (runtime's) for the password chosen after a reset."""
-        from runtime.account import check_new_password
-        from vault.errors import InvalidInputError
+        from runtime.account import new_password_problem
 
-        try:
-            check_new_password(password)
-        except InvalidInputError as exc:
-            return error_text(exc)
+        if problem := new_password_problem(password):
+            return problem
         if password != self.query_one("#repeat", SecretInput).value:
             return "The two passwords differ."
         return None

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from runtime.account import MIN_PASSWORD, new_password_problem
 from vault.errors import InvalidInputError
 
 from ..app_access import strongroom_app
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
     from ..app import StrongroomApp
 
-MIN_PASSWORD = 8
 SSH_THEMES = {
     "ansi-dark": "the terminal's own colours, dark",
     "ansi-light": "the terminal's own colours, light",
@@ -298,10 +298,8 @@ class ChangePasswordScreen(_NewKitFlow):
         problem = None
         if not current:
             problem = "Type the current Account Password first."
-        elif len(new) < MIN_PASSWORD:
-            problem = f"The new Account Password needs at least {MIN_PASSWORD} characters."
-        elif new != new.strip():
-            problem = "The new Account Password must not start or end with a space."
+        elif rule := new_password_problem(new):
+            problem = rule
         elif new != repeat:
             problem = "The two new passwords differ."
         elif new == current:
