@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import identity
 from . import keys as keymod
 from .envelope import Envelope, RecordCipher
 from .errors import (
@@ -57,6 +58,8 @@ class Vault:
         self.store: Store = store
         self.slot = slot
         self.device = device
+        #: the id this store's writes count under in version vectors (vault/identity.py)
+        self.actor = device
         self._keys: UnlockedKeys | None = None
         self._cipher: RecordCipher | None = None
         self._index: SummaryIndex | None = None
@@ -113,6 +116,7 @@ class Vault:
             store.set_meta("device", device.encode(), db)
         vault = cls(home, store, slot, device)
         vault.permission_fixes = tuple(fixes)
+        vault.actor = identity.establish(store, home, device)
         vault._set_keys(keys)
         vault.apply(envelopes)
         return vault
@@ -129,6 +133,7 @@ class Vault:
             raise NoAccountError(f"no account on this device ({home}); sign up or sign in first")
         vault = cls(home, store, KeySlot.from_bytes(raw), device.decode())
         vault.permission_fixes = tuple(fixes)
+        vault.actor = identity.checked_actor(store, home, vault.device)
         return vault
 
     def close(self) -> None:
@@ -330,8 +335,13 @@ class Vault:
     def _write(self, record_id: str, record: Record | None) -> None:
         with self.store.transaction():
             current = self.store.versions(record_id)
-            vv, hlc = next_version(current, self.device)
-            self.store.apply([self.cipher.seal(record, record_id, vv, hlc, self.device)])
+            vv, hlc = next_version(current, self.actor)
+            self._store_own([self.cipher.seal(record, record_id, vv, hlc, self.device)])
+
+    def _store_own(self, envelopes: list[Envelope]) -> None:
+        """Store versions written here, and mark the store's counter after them (identity.py)."""
+        self.store.apply(envelopes)
+        identity.note_write(self.home, self.actor, self.store.max_seq())
 
     def add(self, record: Record) -> Record:
         with self.store.transaction():
@@ -353,9 +363,9 @@ class Vault:
                 if record.id in seen or any(not e.deleted for e in current):
                     raise VaultError(f"a record with id {record.id} already exists")
                 seen.add(record.id)
-                vv, hlc = next_version(current, self.device)
+                vv, hlc = next_version(current, self.actor)
                 envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
-            self.store.apply(envelopes)
+            self._store_own(envelopes)
         return records
 
     def edit(self, record_id: str, change: Callable[[Record], Record]) -> Record:
@@ -422,7 +432,7 @@ class Vault:
         vv, hlc = version_beside(
             base.seen, self.store.versions(record.id), f"{self.device}.{os.urandom(4).hex()}"
         )
-        self.store.apply([self.cipher.seal(new, record.id, vv, hlc, self.device)])
+        self._store_own([self.cipher.seal(new, record.id, vv, hlc, self.device)])
         return new
 
     def delete(self, record_id: str) -> None:
