@@ -28,6 +28,7 @@ from vault.errors import AccountExistsError, InvalidInputError, KitError, KitRea
 from .kitfiles import kit_folder, save_kit
 
 if TYPE_CHECKING:
+    from sync.tls import Transport
     from vault.kitcode import KitPayload
     from vault.vault import Vault
 
@@ -106,6 +107,8 @@ class SignUp:
     kit_dir: Path
     server: str = ""
     hint: str = ""
+    transport: Transport | None = None
+    """The server's TLS settings (sync/tls.py: a CA file, plain http allowed)."""
 
 
 @dataclass(frozen=True)
@@ -120,16 +123,26 @@ class Account:
 
 
 def prepare_sign_up(
-    home: Path, email: str, *, kit_dir: Path | str | None = None, server: str = "", hint: str = ""
+    home: Path,
+    email: str,
+    *,
+    kit_dir: Path | str | None = None,
+    server: str = "",
+    hint: str = "",
+    transport: Transport | None = None,
 ) -> SignUp:
-    """Refuse early: a bad email, a device with an account. The Kit folder is made now (0700) so
-    one that cannot be made stops the sign-up before an account exists."""
+    """Refuse early: a bad email, a device with an account, a server address that would not be
+    used (plain http to another machine). The Kit folder is made now (0700) so one that cannot
+    be made stops the sign-up before an account exists."""
     from vault.vault import Vault
 
     email = check_email(email)
     if Vault.exists(home):
         raise AccountExistsError(f"this device already has an account (home {home})")
-    return SignUp(home, email, kit_folder(kit_dir), server.strip().rstrip("/"), hint)
+    server = server.strip().rstrip("/")
+    if server:
+        _check_server(server, transport)
+    return SignUp(home, email, kit_folder(kit_dir), server, hint, transport)
 
 
 def sign_up(plan: SignUp, password: str) -> Account:
@@ -138,7 +151,9 @@ def sign_up(plan: SignUp, password: str) -> Account:
     if plan.server:
         from sync.cloudlink import signup
 
-        vault = signup(plan.home, plan.server, plan.email, password, plan.hint)
+        vault = signup(
+            plan.home, plan.server, plan.email, password, plan.hint, transport=plan.transport
+        )
     else:
         from vault.vault import Vault
 
@@ -167,6 +182,8 @@ class ServerSource:
 
     url: str
     reset_code: str = ""
+    transport: Transport | None = None
+    """The server's TLS settings (sync/tls.py: a CA file, plain http allowed)."""
 
 
 Source = FolderSource | WifiSource | ServerSource
@@ -200,7 +217,8 @@ def prepare_sign_in(
     email = check_email(email)
     reset_code = source.reset_code.strip() if isinstance(source, ServerSource) else ""
     if isinstance(source, ServerSource):
-        source = ServerSource(source.url.strip().rstrip("/"), reset_code)
+        source = ServerSource(source.url.strip().rstrip("/"), reset_code, source.transport)
+        _check_server(source.url, source.transport)
     if reset_code and kit.strip():
         raise InvalidInputError("give either the Kit or the reset page's setup code, not both")
     payload = read_kit(kit) if kit.strip() else None
@@ -209,6 +227,13 @@ def prepare_sign_in(
     _check_room(home, payload, reset_code)
     folder = kit_folder(kit_dir) if reset_code else None
     return SignIn(home, email, source, payload, folder, hint)
+
+
+def _check_server(url: str, transport: Transport | None) -> None:
+    """Plain http to another machine is refused before the password is even asked for."""
+    from sync.tls import Transport, check_server_url
+
+    check_server_url(url, transport or Transport())
 
 
 def _check_kit_not_needed(source: Source) -> None:
@@ -321,11 +346,26 @@ def _from_server(
     if source.reset_code:  # a new password chosen here, new keys and a new Kit made here
         check_new_password(password)
         vault = signin_after_reset(
-            plan.home, source.url, plan.email, source.reset_code, password, plan.hint, on_download
+            plan.home,
+            source.url,
+            plan.email,
+            source.reset_code,
+            password,
+            plan.hint,
+            on_download,
+            transport=source.transport,
         )
         return Account(vault, save_kit(vault.slot, plan.kit_dir), kept_before_reset(vault))
     assert plan.kit is not None  # prepare_sign_in asked for it
-    vault = signin(plan.home, source.url, plan.email, password, plan.kit, on_download)
+    vault = signin(
+        plan.home,
+        source.url,
+        plan.email,
+        password,
+        plan.kit,
+        on_download,
+        transport=source.transport,
+    )
     return Account(vault, [], kept_before_reset(vault))
 
 

@@ -13,7 +13,7 @@ EXIT_INTERNAL = 70
 
 def explain(exc: BaseException) -> tuple[int, str]:
     """(exit code, one-line message) for an error from vault/ or sync/."""
-    from sync.errors import SyncError
+    from sync.errors import SyncError, TransportSettingError
     from vault import errors as e
 
     if isinstance(exc, e.AmbiguousError):
@@ -34,6 +34,8 @@ def explain(exc: BaseException) -> tuple[int, str]:
         | e.LockedError,
     ):
         return EXIT_AUTH, str(exc)
+    if isinstance(exc, TransportSettingError):
+        return EXIT_USAGE, str(exc)  # a setting to fix (plain http, a CA file); nothing was sent
     if isinstance(exc, SyncError):
         return EXIT_SYNC, str(exc)
     if isinstance(exc, e.VaultError):

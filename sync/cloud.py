@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +48,7 @@ from vault.kitcode import KitPayload
 
 from .errors import SourceUnavailableError, SyncError
 from .server import srp6a
+from .tls import CA_FILE_ENV, Transport, check_server_url, trusted_context
 
 PUSH_BATCH_BYTES = 2 * 1024 * 1024
 TOKEN_META = "cloud_token"
@@ -155,23 +155,36 @@ def credentials(email: str, slot: KeySlot, x_auth: bytes) -> dict[str, Any]:
     }
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """The system's CA store plus certifi's, verified and loaded once per process."""
-    import certifi
-
-    ctx = ssl.create_default_context()
-    ctx.load_verify_locations(certifi.where())
-    return ctx
+def _why_unreachable(exc: BaseException) -> str:
+    """The transport error's class, or what was wrong with the server's certificate."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"its certificate is not trusted ({cause.verify_message}); if your own CA "
+                f"signed it, give the CA's PEM file with --ca-file or {CA_FILE_ENV}"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return exc.__class__.__name__
 
 
 class CloudClient:
-    """HTTP calls to one server. `capture` (tests) receives every request body sent."""
+    """HTTP calls to one server. `capture` (tests) receives every request body sent.
+
+    TransportSettingError before any connection when `url` is plain http to another machine
+    (unless `transport.insecure_http`) or a CA file cannot be read (sync/tls.py)."""
 
     def __init__(
-        self, url: str, timeout: float = 30.0, capture: Callable[[str, bytes], None] | None = None
+        self,
+        url: str,
+        timeout: float = 30.0,
+        capture: Callable[[str, bytes], None] | None = None,
+        *,
+        transport: Transport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        transport = transport or Transport()
+        check_server_url(self.url, transport)
         hooks: dict[str, list[Callable[..., Any]]] = {}
         if capture is not None:
 
@@ -181,7 +194,9 @@ class CloudClient:
             hooks["request"] = [hook]
         # Certificates are loaded only for https (80 ms per client otherwise, on every sync); plain
         # http has no TLS to verify (loopback, or behind a TLS-terminating proxy on the same host).
-        verify: Any = _tls_context() if self.url.startswith("https://") else False
+        verify: Any = (
+            trusted_context(transport.ca_file) if self.url.startswith("https://") else False
+        )
         self._http = httpx.Client(
             base_url=self.url, timeout=timeout, event_hooks=hooks, verify=verify
         )
@@ -207,7 +222,7 @@ class CloudClient:
             resp = self._http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise CloudServerUnavailableError(
-                f"cannot reach the server {self.url}: {exc.__class__.__name__}"
+                f"cannot reach the server {self.url}: {_why_unreachable(exc)}"
             ) from None
         if resp.status_code >= 500:
             raise CloudServerUnavailableError(
@@ -522,6 +537,11 @@ class CloudSync:
                 progress(cursor, revision)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=store.max_seq())
         return CloudReport(received, len(pending), since)
+
+
+def client_for(cfg: dict[str, Any]) -> CloudClient:
+    """A client for the server in this device's cloud sync settings, with its TLS settings."""
+    return CloudClient(str(cfg.get("server", "")), transport=Transport.from_settings(cfg))
 
 
 def save_session(vault: Any, session: CloudSession) -> None:

@@ -41,6 +41,7 @@ from .cloud import (
 )
 from .errors import SyncError
 from .method import configure
+from .tls import Transport
 
 #: `progress(done, total)`: server revisions downloaded so far, out of the server's revision.
 Progress = Callable[[int, int], None]
@@ -71,15 +72,24 @@ def device_name() -> str:
     return (platform.node() or "device")[:100]
 
 
-def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> Vault:
+def signup(
+    home: Path,
+    url: str,
+    email: str,
+    password: str,
+    hint: str = "",
+    *,
+    transport: Transport | None = None,
+) -> Vault:
     """A new account made on this device and created on the server; sync method set to cloud.
 
     If the server refuses (email taken, unreachable), nothing is left behind on the device. Once
     the server holds the account, the device keeps it whatever happens next (its Account Key
     exists nowhere else): a failed sign-in after that raises SignupIncompleteError.
+    `transport`: TLS settings for this server (sync/tls.py), kept with it in the sync settings.
     """
-    vault = Vault.create(home, email, password, hint=hint)
-    with CloudClient(url) as client:
+    with CloudClient(url, transport=transport) as client:  # refuses a bad address first
+        vault = Vault.create(home, email, password, hint=hint)
         try:
             client.create_account(vault.slot, vault.keys)
         except BaseException as exc:
@@ -87,7 +97,7 @@ def signup(home: Path, url: str, email: str, password: str, hint: str = "") -> V
                 vault.close()
                 _remove_store(home)
                 raise
-        configure(vault, "cloud", server=url)
+        _configure(vault, url, transport)
         try:
             session = client.signin(
                 vault.slot.email, vault.keys.x_auth, vault.device, device_name()
@@ -126,6 +136,8 @@ def signin(
     password: str,
     kit: KitPayload,
     progress: Progress | None = None,
+    *,
+    transport: Transport | None = None,
 ) -> Vault:
     """Link a new device (or one that met an account reset) and download the vault."""
     if _reset_met_at(home, kit.account_id) >= kit.generation:
@@ -133,7 +145,7 @@ def signin(
             KitReason.BEFORE_RESET, "this device met that reset: sign in with the Kit made after it"
         )
     _check_room(home, kit.account_id, kit.generation)  # before the server hears of a sign-in
-    with CloudClient(url) as client:
+    with CloudClient(url, transport=transport) as client:
         slot, keys, session = client.signin_with_kit(
             email, password, kit, secrets.token_hex(4), device_name()
         )
@@ -141,7 +153,7 @@ def signin(
         vault = Vault.adopt(home, slot, keys, [])
         if kept is not None:
             vault.update_settings(**{KEPT_SETTING: str(kept)})
-        return _first_sync(vault, client, session, url, progress)
+        return _first_sync(vault, client, session, url, progress, transport)
 
 
 def signin_after_reset(
@@ -152,9 +164,11 @@ def signin_after_reset(
     new_password: str,
     hint: str = "",
     progress: Progress | None = None,
+    *,
+    transport: Transport | None = None,
 ) -> Vault:
     """The setup code from the reset page: new keys for the new generation, made here."""
-    with CloudClient(url) as client:
+    with CloudClient(url, transport=transport) as client:
         _check_room(home, *client.reset_setup_info(email, code))  # before the code is used up
         slot, keys, session = client.complete_reset(
             email, code, new_password, hint, secrets.token_hex(4), device_name()
@@ -163,10 +177,16 @@ def signin_after_reset(
         vault = Vault.adopt(home, slot, keys, [])
         if kept is not None:
             vault.update_settings(**{KEPT_SETTING: str(kept)})
-        return _first_sync(vault, client, session, url, progress)
+        return _first_sync(vault, client, session, url, progress, transport)
 
 
-def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> CloudSession:
+def link_existing(
+    vault: Vault,
+    url: str,
+    progress: Progress | None = None,
+    *,
+    transport: Transport | None = None,
+) -> CloudSession:
     """`sync cloud URL` on an unlocked device: use the server's copy of this account, or create it.
 
     What a 1Password/Bitwarden user expects when moving a local vault to an account: if the server
@@ -181,7 +201,7 @@ def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> C
             "this account was reset before; sign in on the server with "
             "`strongroom signin --server URL` from the reset's new Kit instead"
         )
-    with CloudClient(url) as client:
+    with CloudClient(url, transport=transport) as client:
         _, salt = client.prelogin(slot.email)
         if salt == slot.kit.salt:  # the server holds this account's current keys
             session = client.signin(
@@ -209,7 +229,7 @@ def link_existing(vault: Vault, url: str, progress: Progress | None = None) -> C
         vault.store.set_meta(PUSHED_META, b"0")  # a new server: everything is pending, nothing seen
         vault.store.set_meta(REV_META, b"0")
         save_session(vault, session)
-        configure(vault, "cloud", server=url)
+        _configure(vault, url, transport)
         CloudSync(vault, client, session).sync_now(progress)
     return session
 
@@ -244,11 +264,21 @@ def reset_error(vault: Vault, url: str, backup: Path) -> CloudAccountResetError:
     )
 
 
+def _configure(vault: Vault, url: str, transport: Transport | None) -> None:
+    """Sync with this server from now on, with the TLS settings it was reached with."""
+    configure(vault, "cloud", server=url, **(transport or Transport()).settings())
+
+
 def _first_sync(
-    vault: Vault, client: CloudClient, session: CloudSession, url: str, progress: Progress | None
+    vault: Vault,
+    client: CloudClient,
+    session: CloudSession,
+    url: str,
+    progress: Progress | None,
+    transport: Transport | None,
 ) -> Vault:
     save_session(vault, session)
-    configure(vault, "cloud", server=url)
+    _configure(vault, url, transport)
     CloudSync(vault, client, session).sync_now(progress)
     return vault
 

@@ -25,3 +25,8 @@ class ForeignSyncFileError(SyncError):
 
 class SyncFileVersionError(SyncError):
     """A sync file written by a newer Strongroom (unknown format version)."""
+
+
+class TransportSettingError(SyncError):
+    """A server address or TLS setting that cannot be used as given (plain http to another
+    machine, an unreadable CA file): fix the command or setting (CLI exit 2), nothing was sent."""

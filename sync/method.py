@@ -156,10 +156,10 @@ def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
 
 
 def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None) -> SyncOutcome:
-    from .cloud import CloudAccountResetError, CloudClient, CloudSync
+    from .cloud import CloudAccountResetError, CloudSync, client_for
     from .cloudlink import meet_reset, reset_error
 
-    with CloudClient(url) as client:
+    with client_for(config(vault)) as client:
         try:
             r = CloudSync(vault, client).sync_now(progress)
         except CloudAccountResetError:
@@ -202,9 +202,9 @@ def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
     """Store a new key slot: on the account server first when syncing there, then on this device."""
     cfg = config(vault)
     if cfg.get("method") == "cloud":
-        from .cloud import CloudClient, load_session, save_session
+        from .cloud import client_for, load_session, save_session
 
-        with CloudClient(str(cfg.get("server", ""))) as client:
+        with client_for(cfg) as client:
             session = client.change_password(load_session(vault), new_slot, new_keys)
         save_session(vault, session)
     vault.replace_slot(new_slot, new_keys)
@@ -226,9 +226,9 @@ def adopt_new_password(vault: Any, new_password: str, kit: Any = None, refused: 
         adopt_offered_slot(vault, offered, new_password)
         return
     if method == "cloud":
-        from .cloud import CloudClient, follow_password_change
+        from .cloud import client_for, follow_password_change
 
-        with CloudClient(str(cfg.get("server", ""))) as client:
+        with client_for(cfg) as client:
             follow_password_change(vault, client, new_password, kit)
         return
     if method == "folder":

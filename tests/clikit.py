@@ -8,14 +8,18 @@ runs the code under test even while the editable install is being rebuilt.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,3 +141,35 @@ def agent_pid(env: dict[str, str]) -> int:
 def short_runtime_dir() -> str:
     """A fresh XDG_RUNTIME_DIR under /tmp: the agent's socket path must fit in ~104 bytes (sun_path)."""
     return tempfile.mkdtemp(prefix="sr-", dir="/tmp")
+
+
+@contextmanager
+def server_process(cwd: Path, *args: str, ca_file: Path | None = None) -> Iterator[str]:
+    """`strongroom server ARGS` on a free loopback port, in `cwd`, until it answers; yields its
+    URL (https when ARGS hold --tls-cert; `ca_file` is what the wait trusts then)."""
+    port = free_port()
+    scheme = "https" if "--tls-cert" in args else "http"
+    url = f"{scheme}://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "server", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cli_env(),
+        cwd=cwd,
+    )
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"{url}/openapi.json", timeout=2, context=context) as r:
+                    if "paths" in json.load(r):
+                        break
+            except OSError:
+                assert proc.poll() is None, f"the server stopped (exit {proc.returncode})"
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"the server at {url} did not answer")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from clikit import cli_env, free_port, run_cli
+from clikit import cli_env, free_port, run_cli, server_process
 
 from sync.server.storage import database_target
 
 
-@contextmanager
-def _server(tmp_path: Path, db: str) -> Iterator[dict[str, object]]:
-    """`strongroom server --db DB` in tmp_path until it answers; yields its OpenAPI document."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "server", "--db", db, "--port", str(port)]
-        + ["--outbox", str(tmp_path / "outbox")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=cli_env(),
-        cwd=tmp_path,
-    )
-    try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/openapi.json", timeout=2
-                ) as r:
-                    body = json.load(r)
-                break
-            except OSError:
-                assert proc.poll() is None, "the server stopped"
-                time.sleep(0.1)
-        assert body is not None and "paths" in body
-        yield body
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+def _server(tmp_path: Path, db: str) -> AbstractContextManager[str]:
+    return server_process(tmp_path, "--db", db, "--outbox", str(tmp_path / "outbox"))
 
 
 def test_server_command_serves_the_api(tmp_path: Path) -> None:

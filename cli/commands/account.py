@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context, env_secret
+from .common import add_transport_flags, transport_of
 from .kitfiles import kit_dir_errors, note_kit_written
 
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="where to write the Kit PNG and PDF (default: current folder; made if missing)",
     )
     p.add_argument("--server", metavar="URL", help="create the account on this account server")
+    add_transport_flags(p)
     p.add_argument("--json", action="store_true", help="print {account_id, email, kit} as JSON")
     p.set_defaults(func=cmd_signup)
 
@@ -68,6 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--email", required=True, metavar="E")
     p.add_argument("--server", required=True, metavar="URL", help="the account server")
+    add_transport_flags(p)
     p.set_defaults(func=cmd_reset)
 
     p = sub.add_parser("lock", help="forget any unlocked state on this device")
@@ -92,7 +95,12 @@ def cmd_signup(args: argparse.Namespace, ctx: Context) -> int:
 
     with kit_dir_errors(), another_home_hint():
         plan = prepare_sign_up(
-            ctx.home, args.email, kit_dir=args.kit_dir, server=args.server or "", hint=args.hint
+            ctx.home,
+            args.email,
+            kit_dir=args.kit_dir,
+            server=args.server or "",
+            hint=args.hint,
+            transport=transport_of(args),
         )
     password = signup_password(ctx)
     with kit_dir_errors(), server_errors(plan.server):
@@ -164,7 +172,7 @@ def cmd_reset(args: argparse.Namespace, ctx: Context) -> int:
 
     email = check_email(args.email)
     url = args.server.rstrip("/")
-    with server_errors(url), CloudClient(url) as client:
+    with server_errors(url), CloudClient(url, transport=transport_of(args)) as client:
         client.request_reset(email)
     print(
         f"If {email} has an account on {url}, a reset email is on its way. A reset wipes every record in the "

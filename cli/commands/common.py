@@ -1,14 +1,45 @@
-"""Pieces several command areas share: `--field NAME=VALUE` parsing and the JSON shapes of CLI.md."""
+"""Pieces several command areas share: `--field NAME=VALUE` parsing, the JSON shapes of CLI.md,
+and the TLS flags of the commands that reach the account server."""
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..invocation import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
+    from sync.tls import Transport
     from vault.index import Summary
     from vault.records import Record
+
+
+def add_transport_flags(p: argparse.ArgumentParser) -> None:
+    """`--ca-file` and `--insecure-http` for signup, signin, reset and `sync cloud`."""
+    p.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="also trust this CA certificate (PEM) for the server: your own CA or a self-signed "
+        "certificate (or set STRONGROOM_CA_FILE); remembered with the server",
+    )
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow a plain http:// server other than this machine (only on a network that is "
+        "all yours: sign-in and records cross it unprotected); remembered with the server",
+    )
+
+
+def transport_of(args: argparse.Namespace) -> Transport:
+    from pathlib import Path
+
+    from sync.tls import Transport
+
+    ca_file = getattr(args, "ca_file", None)
+    return Transport(
+        str(Path(ca_file).expanduser().resolve()) if ca_file else "",
+        bool(getattr(args, "insecure_http", False)),
+    )
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str]:

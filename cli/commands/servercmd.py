@@ -31,7 +31,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--smtp", metavar="URL", help="smtp://[user:pass@]host[:port] or smtps://…")
     p.add_argument(
-        "--base-url", metavar="URL", help="public URL for emailed links (default http://HOST:PORT)"
+        "--base-url",
+        metavar="URL",
+        help="public URL for emailed links (default https://HOST:PORT with --tls-cert, "
+        "else http://HOST:PORT)",
+    )
+    p.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve https with this PEM certificate (chain); see docs/server.md",
+    )
+    p.add_argument(
+        "--tls-key",
+        metavar="FILE",
+        help="the certificate's PEM private key (unless --tls-cert holds it too)",
     )
     p.set_defaults(func=cmd_server)
 
@@ -59,5 +72,9 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--smtp", args.smtp]
     if args.base_url:
         argv += ["--base-url", args.base_url]
+    if args.tls_cert:
+        argv += ["--tls-cert", args.tls_cert]
+    if args.tls_key:
+        argv += ["--tls-key", args.tls_key]
     main(argv)
     return EXIT_OK

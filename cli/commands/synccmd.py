@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
+from .common import add_transport_flags, transport_of
 
 if TYPE_CHECKING:
     from runtime.account import SignIn, Source
@@ -59,6 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--hint", default="", metavar="H", help="with --reset-code: a hint for the new password"
     )
+    add_transport_flags(p)
     p.set_defaults(func=cmd_signin)
 
     p = sub.add_parser(
@@ -106,6 +108,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "server holds with other keys is refused (exit 3) and nothing is overwritten.",
     )
     c.add_argument("url", metavar="URL")
+    add_transport_flags(c)
     c.set_defaults(func=cmd_sync_cloud)
     n = ssub.add_parser("none", help="local only")
     n.set_defaults(func=cmd_sync_none)
@@ -145,7 +148,7 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     if args.folder:
         source = FolderSource(Path(args.folder).expanduser())
     elif args.server:
-        source = ServerSource(args.server, args.reset_code or "")
+        source = ServerSource(args.server, args.reset_code or "", transport_of(args))
     else:
         source = WifiSource(tuple(args.interface or []))
     with kit_dir_errors():  # a bad Kit or folder is reported before the password is asked for
@@ -278,7 +281,7 @@ def cmd_sync_cloud(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.unlocked_vault()
     url = args.url.rstrip("/")
     with server_errors(url):
-        session = link_existing(vault, url, download_progress())
+        session = link_existing(vault, url, download_progress(), transport=transport_of(args))
     print(
         f"Cloud sync through {url} chosen: account {session.account_id} ({session.email}) is on the server "
         f"and in sync; `strongroom sync now` syncs again.",

@@ -1,14 +1,16 @@
 """Composing and delivering email: by SMTP when a URL is configured, else as .eml files in an outbox.
 
-SMTP URLs: `smtp://[user:pass@]host[:port]` (plain, STARTTLS when the server offers it),
-`smtps://…` (implicit TLS). The outbox keeps things working with no mail server at all.
+SMTP URLs: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or
+`smtps://…` (implicit TLS). With a user name, a password crosses the connection, so TLS is a
+must: implicit, or STARTTLS that the server offers and that succeeds, verified against the trusted
+CAs (sync/tls.py, so STRONGROOM_CA_FILE too); otherwise nothing is sent. Without credentials
+STARTTLS is used when offered. The outbox keeps things working with no mail server at all.
 """
 
 from __future__ import annotations
 
 import os
 import smtplib
-import ssl
 import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from vault.durable import write_private_atomic
 
 from ..errors import SourceUnavailableError, SyncError
+from ..tls import trusted_context
 
 SENDER = "Strongroom <no-reply@strongroom.invalid>"
 
@@ -50,15 +53,21 @@ def send_smtp(msg: EmailMessage, url: str, timeout: float = 15.0) -> None:
         client: smtplib.SMTP
         if parts.scheme == "smtps":
             client = smtplib.SMTP_SSL(
-                parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+                parts.hostname, port, timeout=timeout, context=trusted_context()
             )
         else:
             client = smtplib.SMTP(parts.hostname, port, timeout=timeout)
         with client:
             client.ehlo()
             if parts.scheme == "smtp" and client.has_extn("starttls"):
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=trusted_context())  # fails rather than fall back
                 client.ehlo()
+            elif parts.scheme == "smtp" and parts.username:
+                raise MailError(
+                    f"the SMTP server {parts.hostname}:{port} does not offer STARTTLS, so the "
+                    "password would cross the network in the clear; nothing was sent (use "
+                    "smtps:// for implicit TLS, or a server that offers STARTTLS)"
+                )
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(msg)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import TransportSettingError
 from .errors import StorageError
-from .runner import serve
+from .runner import check_tls_files, serve
 from .service import Limits, ServerConfig
 from .storage import database_target
 
@@ -42,8 +43,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--trust-proxy", action="store_true", help="take client addresses from X-Forwarded-For"
     )
-    ap.add_argument("--ssl-certfile")
-    ap.add_argument("--ssl-keyfile")
+    ap.add_argument(
+        "--tls-cert",
+        "--ssl-certfile",
+        dest="ssl_certfile",
+        help="serve https with this PEM certificate (chain); emailed links then use https",
+    )
+    ap.add_argument(
+        "--tls-key",
+        "--ssl-keyfile",
+        dest="ssl_keyfile",
+        help="the certificate's PEM private key (unless --tls-cert holds it too)",
+    )
     ap.add_argument("--pg-schema", help="PostgreSQL schema to use (default: the URL's search_path)")
     ap.add_argument(
         "--rate-limit-scale",
@@ -59,6 +70,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
+    if a.ssl_keyfile and not a.ssl_certfile:
+        ap.error("--tls-key needs --tls-cert")
+    if a.ssl_certfile:
+        try:
+            check_tls_files(a.ssl_certfile, a.ssl_keyfile)
+        except TransportSettingError as exc:
+            ap.exit(2, f"strongroom server: {exc}\n")
     scheme = "https" if a.ssl_certfile else "http"
     cfg = ServerConfig(
         database=a.database,

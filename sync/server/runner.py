@@ -8,6 +8,7 @@ test never races another for a port.
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -16,8 +17,23 @@ from types import TracebackType
 
 import uvicorn
 
+from ..errors import TransportSettingError
 from .app import ServerApp
 from .service import ServerConfig
+
+
+def check_tls_files(certfile: str, keyfile: str | None) -> None:
+    """TransportSettingError unless the certificate and key load and belong together: said before
+    the server starts, not as a traceback on the first connection."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile)
+    except OSError as exc:  # ssl.SSLError is an OSError too
+        why = getattr(exc, "reason", None) or exc.strerror or exc
+        where = f"{certfile} / {keyfile}" if keyfile else certfile
+        raise TransportSettingError(
+            f"cannot use the TLS certificate and key {where} ({why}); give a PEM certificate "
+            "(chain) with --tls-cert and its private key with --tls-key"
+        ) from None
 
 
 def serve(
