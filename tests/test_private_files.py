@@ -145,3 +145,23 @@ def test_the_one_durable_write_makes_new_private_files_and_refuses_symlinks(
         "kit.png",
         "victim.txt",
     ]  # no temporary file left behind
+
+
+def test_kit_files_are_new_private_files_never_written_through_a_link(
+    loose_umask: None, home: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old-kit.pdf"
+    old.write_bytes(b"an older Kit, readable by others")
+    old.chmod(0o644)
+    r = run_cli(_env(home), "kit", "--pdf", str(old))
+    assert r.returncode == 0, r.stderr
+    assert old.read_bytes().startswith(b"%PDF") and _mode(old) == 0o600
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("a file the link points at")
+    link = tmp_path / "planted.png"
+    link.symlink_to(victim)
+    r = run_cli(_env(home), "kit", "--png", str(link))
+    assert r.returncode == 2, r.stderr
+    assert "symbolic link" in r.stderr
+    assert victim.read_text() == "a file the link points at" and link.is_symlink()
