@@ -92,8 +92,9 @@ class FolderReport:
         return "; ".join(bits)
 
 
-def _versions_key(envs: list[Envelope]) -> set[tuple[str, str]]:
-    return {(e.record_id, e.vv_text) for e in envs}
+def _versions_key(envs: list[Envelope]) -> set[tuple[str, str, bytes]]:
+    """Versions by content too: one vector with two contents is two versions, never 'current'."""
+    return {(e.record_id, e.vv_text, e.ciphertext) for e in envs}
 
 
 class FolderSync:
@@ -176,7 +177,7 @@ class FolderSync:
                 got = None
             before = got[0] if got is not None else None
             report.local_seq, ours = self._ours()
-            held = {(e.record_id, e.vv_text, e.ciphertext) for e in ours}
+            held = _versions_key(ours)
             applied = 0
             if got is not None:
                 _, header, theirs = got

@@ -44,25 +44,30 @@ def concurrent(a: VersionVector, b: VersionVector) -> bool:
 
 
 def survivors(versions: Iterable[Envelope]) -> list[Envelope]:
-    """Union then dominance; identical vectors keep one deterministic copy. Sorted winner-first."""
+    """Union then dominance. Copies of one version (same vector, same ciphertext) count once; two
+    versions with the same vector and different content are concurrent — a reused causal
+    identity (restored or cloned store) wrote them — so both stay. Sorted winner-first."""
     given = versions if isinstance(versions, list) else list(versions)
     if (
         len(given) == 1
     ):  # nearly every record: nothing to compare (export and sync walk all of them)
         return [given[0]]
-    by_vv: dict[str, Envelope] = {}
+    by_version: dict[tuple[str, bytes], Envelope] = {}
     for env in given:
-        cur = by_vv.get(env.vv_text)
+        key = (env.vv_text, env.ciphertext)
+        cur = by_version.get(key)
         if cur is None or _tiebreak(env) > _tiebreak(cur):
-            by_vv[env.vv_text] = env
-    cands = list(by_vv.values())
+            by_version[key] = env
+    cands = list(by_version.values())
     kept = [e for e in cands if not any(dominates(o.vv, e.vv) for o in cands if o is not e)]
     kept.sort(key=_rank, reverse=True)
     return kept
 
 
-def _tiebreak(env: Envelope) -> tuple[int, str, bytes]:
-    return (env.hlc, env.device, env.ciphertext)
+def _tiebreak(env: Envelope) -> tuple[int, str, bool]:
+    """Between copies of one ciphertext with different clear headers (only one can be genuine:
+    the header is its associated data): any fixed choice keeps merge commutative."""
+    return (env.hlc, env.device, env.deleted)
 
 
 def _rank(env: Envelope) -> tuple[bool, int, str, bytes]:

@@ -17,21 +17,32 @@ from .errors import FormatError, UnsupportedVersionError
 from .home import create_private_file
 from .merge import by_record, merge_into
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
+SCHEMA_VERSION = 2
+#: Schema 2: no unique key on (record_id, vv) — two versions with one vector and different
+#: content (written by a reused causal identity) are both kept, as concurrent versions.
+_VERSIONS_COLUMNS = """(
     record_id TEXT NOT NULL,
     vv TEXT NOT NULL,
     hlc INTEGER NOT NULL,
     device TEXT NOT NULL,
     deleted INTEGER NOT NULL,
     body BLOB NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (record_id, vv)
-);
+    seq INTEGER NOT NULL
+)"""
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS versions {_VERSIONS_COLUMNS};
+CREATE INDEX IF NOT EXISTS versions_record ON versions (record_id, vv);
 CREATE INDEX IF NOT EXISTS versions_seq ON versions (seq);
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+#: Schema 1 keyed versions by (record_id, vv); every row is kept as it is, seq included.
+_FROM_SCHEMA_1 = f"""
+CREATE TABLE versions_2 {_VERSIONS_COLUMNS};
+INSERT INTO versions_2 (record_id, vv, hlc, device, deleted, body, seq)
+    SELECT record_id, vv, hlc, device, deleted, body, seq FROM versions;
+DROP TABLE versions;
+ALTER TABLE versions_2 RENAME TO versions;
 """
 _COLS = "record_id, vv, hlc, device, deleted, body"
 
@@ -54,6 +65,8 @@ class Store:
                 raise UnsupportedVersionError(
                     f"{path} was written by a newer Strongroom (store schema {version})"
                 )
+            if version == 1:
+                self._migrate_from_1()
             self._db.executescript(_SCHEMA)
             if version == 0:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -62,6 +75,16 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 → 2 in one transaction (another process may be doing it at the same time)."""
+        with self.transaction() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != 1:
+                return
+            for stmt in _FROM_SCHEMA_1.split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
+            db.execute("PRAGMA user_version=2")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -155,11 +178,14 @@ class Store:
                 if not change:
                     continue
                 for e in change.drop:
-                    db.execute("DELETE FROM versions WHERE record_id=? AND vv=?", (rid, e.vv_text))
+                    db.execute(
+                        "DELETE FROM versions WHERE record_id=? AND vv=? AND body=?",
+                        (rid, e.vv_text, e.ciphertext),
+                    )
                 for e in change.add:
                     seq += 1
                     db.execute(
-                        "INSERT OR REPLACE INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
+                        "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
                     )

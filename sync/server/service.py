@@ -479,17 +479,20 @@ class AccountService:
                     )
                 ]
             existing = by_record(held)
-            drop: list[tuple[str, str, str]] = []
+            drop: list[tuple[str, str, str, bytes]] = []
             add: list[tuple[str, str, str, int, bytes]] = []
             for rid, new in groups.items():
                 change = merge_into(existing.get(rid, []), new)
-                drop += [(s.account_id, rid, e.vv_text) for e in change.drop]
-                for e in change.add:  # a stored copy with the same vector goes first
+                # By content too: one vector may name two versions (a reused causal identity).
+                drop += [(s.account_id, rid, e.vv_text, e.to_bytes()) for e in change.drop]
+                for e in change.add:
                     rev += 1
-                    drop.append((s.account_id, rid, e.vv_text))
                     add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
             stored = len(add)
-            t.many("DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=?", drop)
+            t.many(
+                "DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=? AND body=?",
+                drop,
+            )
             t.many(
                 "INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
                 add,

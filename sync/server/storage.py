@@ -98,6 +98,23 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (bucket, win)
         )""",
     ],
+    # 2: envelopes lose their unique key on (account, record, vector): two versions with one
+    # vector and different content (a reused causal identity wrote them) are both kept.
+    [
+        """CREATE TABLE envelopes_2 (
+            account_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            vv TEXT NOT NULL,
+            rev {bigint} NOT NULL,
+            body {blob} NOT NULL
+        )""",
+        "INSERT INTO envelopes_2 (account_id, record_id, vv, rev, body) "
+        "SELECT account_id, record_id, vv, rev, body FROM envelopes",
+        "DROP TABLE envelopes",
+        "ALTER TABLE envelopes_2 RENAME TO envelopes",
+        "CREATE INDEX envelopes_record ON envelopes (account_id, record_id, vv)",
+        "CREATE INDEX envelopes_rev ON envelopes (account_id, rev)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

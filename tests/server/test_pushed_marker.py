@@ -38,7 +38,7 @@ class AddRightAfterPullCommits:
             self.done = True
             r = run_cli(self.env, "add", "login", "--title", "Added during the pull")
             assert r.returncode == 0, r.stderr
-        elif sql.startswith("INSERT OR REPLACE INTO versions"):
+        elif sql.startswith("INSERT") and " INTO versions " in sql:
             self.stored = True
         elif sql == "COMMIT" and self.stored:
             self.armed = True
