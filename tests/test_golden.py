@@ -195,3 +195,19 @@ def test_saved_account_key_bytes() -> None:
         "8027d270a11acc6c6a83ce000f72980f9b6f2d40de9a1e182ff1a112c713f581"
     )
     assert folderkey.decode(data) == KIT
+
+
+def test_wifi_state_and_summary_names() -> None:
+    """Wi-Fi member sessions: STATE announces the summary form this build reads (`sv` 2); a v2
+    summary names a version by vector text and content digest, a peer without `sv` (summary 1)
+    is told vector texts alone."""
+    from sync.wifi import protocol as p
+
+    live = Envelope(
+        "0123456789abcdef", '{"d1":2,"d2":1}', 1700000000123, "d1", False, bytes(range(40))
+    )
+    assert p.state_body(3, 4, "laptop") == b'{"epoch": 4, "gen": 3, "name": "laptop", "sv": 2}'
+    assert p.parse_state(p.state_body(3, 4, "laptop")).summaries == 2
+    assert p.parse_state(b'{"epoch": 4, "gen": 3, "name": "laptop"}').summaries == 1
+    assert p.version_name(live) == '{"d1":2,"d2":1}#5faa4eec36115568'
+    assert p.version_name(live, 1) == '{"d1":2,"d2":1}'

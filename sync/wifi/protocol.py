@@ -2,9 +2,9 @@
 
 MEMBER session (both devices hold VK), driven by the client:
 
-    both      STATE  {"gen", "epoch", "name"}          refuse on a different generation/epoch
+    both      STATE  {"gen", "epoch", "name", "sv"}    refuse on a different generation/epoch
     (ahead)   SLOT   key slot bytes                    only to a peer on an older epoch
-    C → S     SUMMARY* SUMMARY_END                     record id → version-vector texts it holds
+    C → S     SUMMARY* SUMMARY_END                     record id → the versions it holds
     S → C     SUMMARY* SUMMARY_END ENVS* ENVS_END      the server's summary + what the client lacks
     C → S     ENVS* ENVS_END                           what the server lacks
     S → C     DONE {"applied": n}
@@ -14,6 +14,11 @@ BOOTSTRAP session (new device with Account Password + Kit):
     S → C     STATE, SLOT (Kit + VK wrapped under K_unlock), ENVS* ENVS_END
     C → S     DONE
 
+Summaries name versions in the form the receiving peer announced in its STATE (`sv`, absent
+= 1): version 1 by vector text alone; version 2 by `<vector text>#<digest>` (the first 8 bytes
+of SHA-256 of the envelope's ciphertext, hex), so a version with the vector of one the peer holds
+and other content (a reused causal identity wrote it) is still sent, never taken for it.
+
 Everything handed over opens only with the Account Password and the Kit. Incoming envelopes are
 checked with this account's record key before they are merged; one that does not open is
 skipped and counted, never stored.
@@ -21,6 +26,7 @@ skipped and counted, never stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -50,6 +56,9 @@ ENVS_CHUNK = 4 * 1024 * 1024
 
 Summary = dict[str, set[str]]
 
+#: The summary form this build reads (and announces in STATE); 1 = vector texts alone.
+SUMMARY_VERSION = 2
+
 
 class PasswordChangedElsewhereError(EpochChangedError, WifiError):
     """The peer is on a newer epoch: the Account Password was changed on another device.
@@ -77,23 +86,28 @@ class PeerState:
     generation: int
     epoch: int
     name: str
+    #: the summary form the peer reads (1: a build from before summary version 2)
+    summaries: int = 1
 
 
 def state_body(generation: int, epoch: int, name: str) -> bytes:
-    return json.dumps({"gen": generation, "epoch": epoch, "name": name}, sort_keys=True).encode()
+    return json.dumps(
+        {"gen": generation, "epoch": epoch, "name": name, "sv": SUMMARY_VERSION}, sort_keys=True
+    ).encode()
 
 
 def parse_state(body: bytes) -> PeerState:
     try:
         obj = json.loads(body)
-        gen, epoch, name = obj["gen"], obj["epoch"], obj["name"]
+        gen, epoch, name, sv = obj["gen"], obj["epoch"], obj["name"], obj.get("sv", 1)
         if (
-            not (isinstance(gen, int) and isinstance(epoch, int) and isinstance(name, str))
+            not all(isinstance(x, int) for x in (gen, epoch, sv))
+            or not isinstance(name, str)
             or len(name) > 128
         ):
             raise ValueError
-        return PeerState(gen, epoch, name)
-    except (ValueError, KeyError, TypeError) as exc:
+        return PeerState(gen, epoch, name, max(1, min(sv, SUMMARY_VERSION)))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ChannelError("malformed state message") from exc
 
 
@@ -129,10 +143,18 @@ async def expect(ch: Channel, msg_type: int) -> bytes:
 
 
 # -- summaries -----------------------------------------------------------------------------
-def summary_of(envelopes: Iterable[Envelope]) -> Summary:
+def version_name(env: Envelope, form: int = SUMMARY_VERSION) -> str:
+    """How a summary of `form` names one version: its vector text (1), plus a content digest (2)."""
+    if form < 2:
+        return env.vv_text
+    return f"{env.vv_text}#{hashlib.sha256(env.ciphertext).digest()[:8].hex()}"
+
+
+def summary_of(envelopes: Iterable[Envelope], form: int = SUMMARY_VERSION) -> Summary:
+    """What a peer reading summaries of `form` is told this device holds."""
     out: Summary = {}
     for env in envelopes:
-        out.setdefault(env.record_id, set()).add(env.vv_text)
+        out.setdefault(env.record_id, set()).add(version_name(env, form))
     return out
 
 
@@ -172,8 +194,10 @@ async def recv_summary(ch: Channel) -> Summary:
             raise ChannelError("malformed summary") from exc
 
 
-def lacking(mine: Iterable[Envelope], theirs: Summary) -> list[Envelope]:
-    """My versions the peer neither holds nor has superseded."""
+def lacking(
+    mine: Iterable[Envelope], theirs: Summary, form: int = SUMMARY_VERSION
+) -> list[Envelope]:
+    """My versions the peer neither holds nor has superseded (`theirs` in summary `form`)."""
     out: list[Envelope] = []
     parsed: dict[str, list[dict[str, int]]] = {}
     for env in mine:
@@ -181,12 +205,13 @@ def lacking(mine: Iterable[Envelope], theirs: Summary) -> list[Envelope]:
         if have is None:
             out.append(env)
             continue
-        if env.vv_text in have:
+        if version_name(env, form) in have:
             continue
         vvs = parsed.get(env.record_id)
         if vvs is None:
             vvs = []
-            for text in have:
+            for name in have:
+                text = name.rpartition("#")[0] if form >= 2 else name
                 try:
                     vvs.append({str(k): int(v) for k, v in json.loads(text).items()})
                 except (ValueError, TypeError, AttributeError):
