@@ -6,6 +6,8 @@ notification. The categories are the CLI's exit codes, which scripts outside thi
 
 from __future__ import annotations
 
+import sys
+
 EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_AUTH, EXIT_SYNC = 0, 1, 2, 3, 4
 #: Reserved for a bug: no input may ever reach it (a test that finds a way is a bug to fix).
 EXIT_INTERNAL = 70
@@ -34,6 +36,11 @@ def explain(exc: BaseException) -> tuple[int, str]:
         | e.LockedError,
     ):
         return EXIT_AUTH, str(exc)
+    cloud = sys.modules.get(
+        "sync.cloud"
+    )  # loaded whenever one of its errors exists (httpx is slow to import)
+    if cloud is not None and isinstance(exc, cloud.CloudAuthError):
+        return EXIT_AUTH, str(exc)  # the session is gone or the sign-in was refused: sign in again
     if isinstance(exc, TransportSettingError):
         return EXIT_USAGE, str(exc)  # a setting to fix (plain http, a CA file); nothing was sent
     if isinstance(exc, SyncError):
