@@ -28,9 +28,11 @@ from .wire import OP_VERSION, VERSION, WireError, recv, send, socket_path
 if TYPE_CHECKING:
     from vault.vault import Vault
 
-#: Runs one CLI command line on the unlocked vault: (argv, vault) -> (exit code, stdout, stderr).
-CommandRunner = Callable[[list[str], "Vault"], tuple[int, str, str]]
+#: Runs one CLI command line on the unlocked vault: (argv, vault, the client's stdin when it
+#: forwarded it) -> (exit code, stdout, stderr).
+CommandRunner = Callable[[list[str], "Vault", bytes | None], tuple[int, str, str]]
 
+MALFORMED = {"code": EXIT_USAGE, "err": "strongroom: malformed agent request\n"}
 LINGER_LOCKED = 3600.0
 CONN_TIMEOUT = 5.0
 
@@ -108,9 +110,13 @@ class Agent:
             return {"ok": True, "unlocked": self._current_vault() is not None}
         if op == "run":
             argv = req.get("argv")
+            try:
+                stdin = _forwarded_stdin(req.get("stdin"))
+            except ValueError:
+                return MALFORMED
             if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-                return {"code": EXIT_USAGE, "err": "strongroom: malformed agent request\n"}
-            return self._run(argv)
+                return MALFORMED
+            return self._run(argv, stdin)
         return {"code": EXIT_USAGE, "err": f"strongroom: unknown agent request {op!r}\n"}
 
     def _unlock(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -152,13 +158,24 @@ class Agent:
             "x_auth": b64(keys.x_auth).decode(),
         }
 
-    def _run(self, argv: list[str]) -> dict[str, Any]:
+    def _run(self, argv: list[str], stdin: bytes | None) -> dict[str, Any]:
         vault = self._current_vault()
         if vault is None:
             return {"locked": True}
         self.last_use = time.monotonic()
-        code, out, err = self.run_command(argv, vault)
+        code, out, err = self.run_command(argv, vault, stdin)
         return {"code": code, "out": out, "err": err}
+
+
+def _forwarded_stdin(value: object) -> bytes | None:
+    """The client's stdin (base64) as bytes, None when not sent; ValueError when malformed."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("stdin is not a string")
+    from binascii import a2b_base64
+
+    return a2b_base64(value)  # binascii.Error is a ValueError
 
 
 def _peer_uid(conn: socket.socket) -> int | None:

@@ -40,6 +40,8 @@ VERSION = 2
 #: The protocol version each op first appeared in: v1 the CLI's ops, v2 the TUI's (keys, watch, touch).
 OP_VERSION = {"ping": 1, "unlock": 1, "lock": 1, "run": 1, "keys": 2, "watch": 2, "touch": 2}
 MAX_FRAME = 1 << 20
+#: stdin a client forwards for values given as `-` (base64 in one frame); also the CLI's limit.
+MAX_STDIN = MAX_FRAME // 2
 _LEN_BYTES = 4  # big-endian length prefix (int.to_bytes: no `struct` import)
 
 #: Commands the agent answers for the CLI (they need the vault unlocked and touch no local path).
@@ -212,6 +214,14 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def _values_from_stdin(argv: list[str]) -> bool:
+    """Does the command read a value from stdin (`--field NAME=-`)? Then stdin goes to the agent."""
+    return any(
+        arg.endswith("=-") and (arg.startswith("--field=") or before == "--field")
+        for before, arg in zip(["", *argv], argv, strict=False)
+    )
+
+
 def try_agent(argv: list[str]) -> int | None:
     """Answer a CLI call through a running, unlocked agent; None = run it in this process.
 
@@ -228,13 +238,24 @@ def try_agent(argv: list[str]) -> int | None:
             from vault.home import default_home
 
             home = default_home_cached(default_home)
-        answer = call(home, {"op": "run", "argv": argv})
+        req: dict[str, Any] = {"op": "run", "argv": argv}
+        if _values_from_stdin(argv):
+            if sys.stdin.isatty():
+                return None  # asked for with a hidden prompt in this process
+            ping = call(home, {"op": "ping"})
+            if not ping or not ping.get("unlocked"):
+                return None  # read stdin only once it goes to an agent that can answer
+            from binascii import b2a_base64
+
+            data = sys.stdin.buffer.read(MAX_STDIN + 1)  # the agent's CLI refuses more
+            req["stdin"] = b2a_base64(data, newline=False).decode()
+        answer = call(home, req)
     except (OSError, WireError, UnicodeError):  # e.g. a HOME not in UTF-8: the CLI explains it
         return None
     if answer is None:
         return None
     if answer.get("locked"):
-        password_at_hand = (
+        password_at_hand = "stdin" not in req and (
             "--password-stdin" in argv or "STRONGROOM_PASSWORD" in os.environ or sys.stdin.isatty()
         )
         if password_at_hand:

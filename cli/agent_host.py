@@ -27,7 +27,7 @@ def command_runner(home: Path) -> Any:
     """A function running one command line on an unlocked vault of `home` (parsers built once)."""
     parser = build_parser()
 
-    def run(argv: list[str], vault: Vault) -> tuple[int, str, str]:
+    def run(argv: list[str], vault: Vault, stdin: bytes | None) -> tuple[int, str, str]:
         class AgentContext(Context):
             def unlocked_vault(self) -> Any:
                 return vault
@@ -37,6 +37,7 @@ def command_runner(home: Path) -> Any:
 
         def make_context(args: argparse.Namespace) -> Context:
             ctx = AgentContext.from_args(args)
+            ctx.stdin_data = stdin if stdin is not None else b""  # never the agent's own stdin
             if ctx.home.expanduser().resolve() != home.resolve():
                 raise CliError("strongroom: the agent serves another home", EXIT_USAGE)
             if args.command not in AGENT_COMMANDS:

@@ -19,8 +19,21 @@ Generated from the parser by `python3 -m cli.docgen > docs/cli.md`; do not edit 
 for `signup` and `passwd`, from the second); else `STRONGROOM_PASSWORD` (and
 `STRONGROOM_NEW_PASSWORD`); else a hidden prompt on a terminal; with none of these, exit 2.
 `backup restore` reads the backup's password from `STRONGROOM_BACKUP_PASSWORD` or a prompt.
-Arguments, the environment and stdin must be UTF-8 text (stdin at most 1 MiB); anything else is
-exit 2.
+Arguments, the environment and stdin must be UTF-8 text (stdin at most 512 KiB); anything else
+is exit 2.
+
+## Secrets stay out of the arguments
+Every user of the computer can read a command's arguments (`ps`, /proc), so a secret given as
+one draws a warning on stderr (once the command succeeded: an error stays one line). Each has
+another way in: `--field NAME=-` (add, edit),
+`signin --code -` and `signin --reset-code -` read the value from stdin (a hidden prompt when
+stdin is a terminal); `server --smtp smtp://USER@HOST` takes the password from
+`STRONGROOM_SMTP_PASSWORD`. stdin is lines, in this order: with `--password-stdin` the password
+line(s) first (the Account Password; a new one second for `signup`, `passwd` and
+`signin --reset-code`), then one line for each value given as `-`, in command-line order:
+
+    printf '%s\\n%s\\n' "$ACCOUNT_PASSWORD" "$NEW_SECRET" |
+      strongroom edit GitHub --field password=- --password-stdin
 
 ## Exit codes
 | code | meaning |

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.wire import MAX_STDIN
 from runtime.errors import EXIT_AUTH, EXIT_NO_MATCH, EXIT_OK, EXIT_SYNC, EXIT_USAGE, explain
 
 from .output import write_json
@@ -39,8 +40,9 @@ class CliError(Exception):
         self.code = code
 
 
-#: More than this on stdin is not a password and a few values (50 MB of noise is refused unread).
-MAX_STDIN_BYTES = 1 << 20
+#: More than this on stdin is not a password and a few values (50 MB of noise is refused unread);
+#: the unlock agent's frame holds this much, so forwarded stdin follows the same rule.
+MAX_STDIN_BYTES = MAX_STDIN
 
 
 def utf8_or_refuse(text: str, what: str) -> str:
@@ -60,12 +62,17 @@ def env_secret(name: str) -> str | None:
     return None if value is None else utf8_or_refuse(value, name)
 
 
-def stdin_lines() -> list[str]:
-    """stdin as lines (LF or CRLF; no other character splits a password), at most 1 MiB of UTF-8."""
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+def read_stdin() -> bytes:
+    """stdin's bytes, one more than the limit at most (what `stdin_lines` needs to refuse it)."""
+    return sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+
+
+def stdin_lines(data: bytes) -> list[str]:
+    """stdin as lines (LF or CRLF; no other character splits a password), at most 512 KiB of UTF-8."""
     if len(data) > MAX_STDIN_BYTES:
         raise CliError(
-            "strongroom: stdin holds more than 1 MiB; --password-stdin expects a password per line",
+            f"strongroom: stdin holds more than {MAX_STDIN_BYTES // 1024} KiB: it is read as a "
+            "password line (--password-stdin) and values given as -",
             EXIT_USAGE,
         )
     try:
@@ -76,6 +83,14 @@ def stdin_lines() -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def secret_in_argv(what: str, instead: str) -> str:
+    """The warning for a secret given as an argument, which every local user can read (`ps`)."""
+    return (
+        f"strongroom: warning: {what} was given on the command line, where other users of this "
+        f"computer can see it; {instead}"
+    )
 
 
 def prompt_secret(prompt: str) -> str:
@@ -90,9 +105,21 @@ def prompt_secret(prompt: str) -> str:
 
 @dataclass
 class Context:
+    """What one command line runs with.
+
+    stdin, when it is read, is lines: with --password-stdin first the password line(s) (the
+    Account Password; a new one on line 2 for signup, passwd and signin --reset-code), and last
+    one line per value given as `-` (`--field password=-`, `--code -`), in command-line order.
+    """
+
     home: Path
     password_stdin: bool
+    #: stdin as forwarded by the client of the unlock agent (None: this process's stdin).
+    stdin_data: bytes | None = field(default=None, repr=False)
     _stdin_lines: list[str] | None = field(default=None, repr=False)
+    _values_at_end: int = field(default=0, repr=False)
+    #: Said on stderr once the command succeeded (an error stays one line).
+    warnings: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -103,10 +130,38 @@ class Context:
         return cls(home=home, password_stdin=bool(args.password_stdin))
 
     # -- secrets ----------------------------------------------------------------------------
-    def _stdin_line(self, index: int) -> str | None:
+    def _lines(self) -> list[str]:
         if self._stdin_lines is None:
-            self._stdin_lines = stdin_lines() if self.password_stdin else []
-        return self._stdin_lines[index] if index < len(self._stdin_lines) else None
+            data = self.stdin_data if self.stdin_data is not None else read_stdin()
+            self._stdin_lines = stdin_lines(data)
+        return self._stdin_lines
+
+    def _stdin_line(self, index: int) -> str | None:
+        """Password line `index` of --password-stdin (the lines before the `-` values)."""
+        if not self.password_stdin:
+            return None
+        lines = self._lines()
+        passwords = lines[: len(lines) - self._values_at_end]
+        return passwords[index] if index < len(passwords) else None
+
+    def stdin_values(self, names: list[str]) -> list[str]:
+        """The values given as `-`, one per name: stdin's last lines (after the password line of
+        --password-stdin); a hidden prompt each when stdin is a terminal. Ask before the password."""
+        if not names:
+            return []
+        if self.stdin_data is None and not self.password_stdin and sys.stdin.isatty():
+            return [prompt_secret(f"{name}: ") for name in names]
+        lines = self._lines()
+        before = 1 if self.password_stdin else 0
+        if len(lines) < before + len(names):
+            expected = "the password line, then " if before else ""
+            raise CliError(
+                f"strongroom: stdin has {len(lines)} line(s); expected {expected}one line for "
+                f"each value given as - ({', '.join(names)})",
+                EXIT_USAGE,
+            )
+        self._values_at_end = len(names)
+        return lines[-len(names) :]
 
     def password(self, prompt: str = "Account Password: ") -> str:
         """--password-stdin line 1, else STRONGROOM_PASSWORD, else a hidden prompt on a TTY."""
@@ -129,6 +184,19 @@ class Context:
             if prompt_secret("Repeat the new password: ") != pw:
                 raise CliError("the two passwords differ; nothing was changed", EXIT_USAGE)
         return pw
+
+    def secret_options(self, args: argparse.Namespace, **flags: str) -> None:
+        """Options that carry a secret (attribute=flag): `-` is read from stdin as `stdin_values`
+        does; a value given inline (not a file's path) is warned about. Call before the password."""
+        given = {attr: getattr(args, attr, None) for attr in flags}
+        for attr, value in given.items():
+            if value and value != "-" and not os.path.exists(value):
+                self.warnings.append(
+                    secret_in_argv(f"the {flags[attr]} value", f"use {flags[attr]} - instead")
+                )
+        wanted = [attr for attr, value in given.items() if value == "-"]
+        for attr, value in zip(wanted, self.stdin_values([flags[a] for a in wanted]), strict=True):
+            setattr(args, attr, value)
 
     def _secret(self, index: int, env: str, prompt: str, how: str) -> str:
         if self.password_stdin:

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from .invocation import EXIT_USAGE, CliError, Context, explain, utf8_or_refuse
+from .invocation import EXIT_OK, EXIT_USAGE, CliError, Context, explain, utf8_or_refuse
 from .output import OutputClosed, human_output, reader_gone
 
 #: The area (a module with register(subparsers)) that registers each command: running one command
@@ -120,7 +120,12 @@ def execute(
             parser = parser or build_parser(command_word(args_list))
             args = parser.parse_args(args_list)
             if getattr(args, "command", None):
-                return int(args.func(args, make_context(args)))
+                ctx = make_context(args)
+                code = int(args.func(args, ctx))
+                if code == EXIT_OK:  # said after success: an error stays one line
+                    for warning in ctx.warnings:
+                        print(warning, file=sys.stderr)
+                return code
             if not allow_app:
                 raise CliError("strongroom: no command given", EXIT_USAGE)
         except OutputClosed:

@@ -74,7 +74,7 @@ def test_a_title_in_argv_that_is_not_utf8_is_exit_2_and_stores_nothing(home: Pat
 def test_50_mb_of_random_bytes_on_password_stdin_is_exit_2(home: Path) -> None:
     noise = random.Random(18).randbytes(50 * 1024 * 1024)
     r = run_cli(cli_env(home), "ls", "--password-stdin", stdin=noise)
-    one_line_exit_2(r, "more than 1 MiB")
+    one_line_exit_2(r, "stdin holds more than 512 KiB")
 
 
 @pytest.mark.parametrize("through_agent", [False, True], ids=["in-process", "agent"])

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from runtime.safe_text import printable
 
-from ..invocation import EXIT_NO_MATCH, EXIT_OK, EXIT_USAGE, CliError, Context
+from ..invocation import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    Context,
+    secret_in_argv,
+)
 from ..output import write_value
 from .common import parse_assignments, record_json, summary_json
 
@@ -16,6 +23,11 @@ if TYPE_CHECKING:
     from vault.records import Record
 
 MASK = "••••••••"
+FROM_STDIN = (
+    "NAME=- reads the value from stdin, one line each, after the password line of "
+    "--password-stdin (a hidden prompt on a terminal): a secret in the arguments is visible "
+    "to every user of this computer"
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +68,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("type", metavar="TYPE")
     p.add_argument("--title", required=True, metavar="T")
     p.add_argument(
-        "--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)"
+        "--field",
+        action="append",
+        metavar="NAME=VALUE",
+        help=f"a field value (repeatable); {FROM_STDIN}",
     )
     p.add_argument("--tag", action="append", metavar="T", help="a tag (repeatable)")
     p.add_argument("--notes", metavar="TEXT")
@@ -74,7 +89,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--field",
         action="append",
         metavar="NAME=VALUE",
-        help="set a field (repeatable; empty value removes it)",
+        help=f"set a field (repeatable; empty value removes it); {FROM_STDIN}",
     )
     p.add_argument("--title", metavar="T")
     p.add_argument("--tag", action="append", metavar="T", help="replace the tags (repeatable)")
@@ -184,6 +199,26 @@ def _generated_password() -> str:
     return str(generate_password())
 
 
+def _field_values(ctx: Context, items: list[str] | None) -> dict[str, str]:
+    """`--field NAME=VALUE` items, each `-` read from stdin; a secret given inline is warned about."""
+    from vault.templates import TEMPLATES
+
+    values = parse_assignments(items)
+    concealed = {s.name for t in TEMPLATES.values() for s in t.fields if s.kind.concealed}
+    inline = [
+        n for n, v in values.items() if v not in ("", "-") and (n in concealed or "password" in n)
+    ]
+    if inline:
+        ctx.warnings.append(
+            secret_in_argv(
+                f"the {' and '.join(inline)} value",
+                f"use --field {inline[0]}=- to read it from stdin",
+            )
+        )
+    wanted = [name for name, value in values.items() if value == "-"]
+    return values | dict(zip(wanted, ctx.stdin_values(wanted), strict=True))
+
+
 def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
     """Set/remove fields; names must belong to the record's template (any name for `custom`)."""
     from dataclasses import replace
@@ -226,7 +261,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     from vault.templates import template
 
     tpl = template(args.type)  # unknown template → exit 2 before asking for a password
-    values = parse_assignments(args.field)
+    values = _field_values(ctx, args.field)
     if args.generate_password:
         if tpl.spec("password") is None and tpl.key != "custom":
             raise CliError(
@@ -252,7 +287,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
     from dataclasses import replace
 
-    values = parse_assignments(args.field)
+    values = _field_values(ctx, args.field)
     if args.generate_password:
         values["password"] = _generated_password()
     if (

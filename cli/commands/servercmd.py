@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ..invocation import EXIT_OK, Context
+from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context, env_secret, secret_in_argv
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,7 +30,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DIR",
         help="where emails go when no SMTP server is set",
     )
-    p.add_argument("--smtp", metavar="URL", help="smtp://[user:pass@]host[:port] or smtps://…")
+    p.add_argument(
+        "--smtp",
+        metavar="URL",
+        help="smtp://[user@]host[:port] or smtps://…; the password from env "
+        "STRONGROOM_SMTP_PASSWORD (in the URL, user:pass@, every local user sees it)",
+    )
     p.add_argument(
         "--base-url",
         metavar="URL",
@@ -55,6 +61,29 @@ def _database(value: str) -> str:
     return database_arg(value)
 
 
+def smtp_url(url: str) -> str:
+    """--smtp with the password of STRONGROOM_SMTP_PASSWORD, which wins over one in the URL."""
+    from urllib.parse import quote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is not None:  # said now: the server runs until stopped
+        print(
+            secret_in_argv("the SMTP password in --smtp", "use STRONGROOM_SMTP_PASSWORD instead"),
+            file=sys.stderr,
+        )
+    password = env_secret("STRONGROOM_SMTP_PASSWORD")
+    if password is None:
+        return url
+    if not parts.username:
+        raise CliError(
+            "strongroom: STRONGROOM_SMTP_PASSWORD needs the user in --smtp (smtp://USER@HOST:PORT)",
+            EXIT_USAGE,
+        )
+    user_info, _, host = parts.netloc.rpartition("@")
+    user = user_info.partition(":")[0]
+    return parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}").geturl()
+
+
 def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
     from sync.server.__main__ import main
 
@@ -69,7 +98,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         args.outbox,
     ]
     if args.smtp:
-        argv += ["--smtp", args.smtp]
+        argv += ["--smtp", smtp_url(args.smtp)]  # the server runs in this process: not in `ps`
     if args.base_url:
         argv += ["--base-url", args.base_url]
     if args.tls_cert:

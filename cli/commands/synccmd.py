@@ -28,17 +28,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kit.add_argument(
         "--kit",
         metavar="FILE",
-        help="the Kit as PNG/JPG/PDF or a text file with its code (its typed code works too)",
+        help="the Kit as PNG/JPG/PDF or a text file with its code (its typed code works too; - "
+        "reads it from stdin)",
     )
     kit.add_argument(
-        "--code", metavar="CODE", help="the Kit's typed code (a Kit file's path works too)"
+        "--code",
+        metavar="CODE",
+        help="the Kit's typed code (a Kit file's path works too); - reads it from stdin (after "
+        "the --password-stdin line)",
     )
     kit.add_argument(
         "--reset-code",
         metavar="CODE",
         help="with --server, after an account reset: the setup code shown by the reset page; the new "
         "Account Password is chosen now (STRONGROOM_NEW_PASSWORD, the second --password-stdin "
-        "line, or a prompt) and a new Kit is written",
+        "line, or a prompt) and a new Kit is written; - reads the code from stdin (the last line)",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -139,6 +143,7 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     from .kitfiles import kit_dir_errors, note_kit_written
     from .remote import download_progress, server_errors
 
+    ctx.secret_options(args, kit="--kit", code="--code", reset_code="--reset-code")
     if args.reset_code and not args.server:
         raise CliError(
             "strongroom: --reset-code needs --server URL (the server that reset the account)",
