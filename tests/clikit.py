@@ -144,18 +144,26 @@ def short_runtime_dir() -> str:
 
 
 @contextmanager
-def server_process(cwd: Path, *args: str, ca_file: Path | None = None) -> Iterator[str]:
+def server_process(
+    cwd: Path,
+    *args: str,
+    ca_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stderr: Path | None = None,
+) -> Iterator[str]:
     """`strongroom server ARGS` on a free loopback port, in `cwd`, until it answers; yields its
-    URL (https when ARGS hold --tls-cert; `ca_file` is what the wait trusts then)."""
+    URL (https when ARGS hold --tls-cert; `ca_file` is what the wait trusts then). `env` adds
+    to its environment; what it says on stderr goes to the file `stderr`, if given."""
     port = free_port()
     scheme = "https" if "--tls-cert" in args else "http"
     url = f"{scheme}://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+    log = stderr.open("wb") if stderr else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "server", "--port", str(port), *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=cli_env(),
+        stderr=log,
+        env=cli_env(**(env or {})),
         cwd=cwd,
     )
     try:
@@ -173,3 +181,5 @@ def server_process(cwd: Path, *args: str, ca_file: Path | None = None) -> Iterat
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+        if stderr:
+            log.close()  # type: ignore[union-attr]

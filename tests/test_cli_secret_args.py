@@ -9,17 +9,23 @@ argument works, with a warning on stderr.
 from __future__ import annotations
 
 import ssl
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from clikit import account_home, cli_env, free_port, run_cli, run_on_terminal, short_runtime_dir
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from clikit import (
+    account_home,
+    cli_env,
+    free_port,
+    run_cli,
+    run_on_terminal,
+    server_process,
+    short_runtime_dir,
+)
+from tlskit import Certs, make_certs
 
 from vault.records import new_record
 
@@ -129,66 +135,14 @@ def test_sign_in_takes_the_kit_code_from_stdin(tmp_path: Path) -> None:
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp p@ss:word/1"
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, made here (the server's mail client trusts it)."""
-    import datetime as dt
-    import ipaddress
+class Mailbox:
+    """An SMTP server on loopback that wants STARTTLS and this user's password; keeps the mail."""
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-class Inbox:
-    """An SMTP server on loopback that wants STARTTLS and a login, and keeps what it is sent."""
-
-    def __init__(self, folder: Path) -> None:
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import AuthResult
-
-        self.cert, key = self_signed(folder)
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(self.cert, key)
-        self.logins: list[tuple[bytes, bool]] = []
+    def __init__(self, certs: Certs) -> None:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(certs.cert, certs.key)
+        self.logins: list[bool] = []
         self.messages: list[bytes] = []
-
-        def authenticate(
-            server: object, session: object, envelope: object, mechanism: str, data: Any
-        ) -> AuthResult:
-            ok = (data.login, data.password) == (SMTP_USER.encode(), SMTP_PASSWORD.encode())
-            self.logins.append((data.login, ok))
-            return AuthResult(success=ok)
-
         self.port = free_port()
         self.controller = Controller(
             self,
@@ -196,77 +150,57 @@ class Inbox:
             port=self.port,
             tls_context=tls,
             require_starttls=True,
-            authenticator=authenticate,
+            authenticator=self.authenticate,
             auth_required=True,
         )
 
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+    def authenticate(self, server: Any, session: Any, envelope: Any, how: str, data: Any) -> Any:
+        self.logins.append(
+            (data.login, data.password) == (SMTP_USER.encode(), SMTP_PASSWORD.encode())
+        )
+        return AuthResult(success=self.logins[-1])
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.messages.append(bytes(envelope.content))
         return "250 OK"
 
 
-@contextmanager
-def account_server(
-    tmp_path: Path, smtp: str, **env: str
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`strongroom server --smtp SMTP` until it answers: (its URL, its process)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "server", "--db", str(tmp_path / "s.db"), "--port", str(port)]
-        + ["--outbox", str(tmp_path / "outbox"), "--smtp", smtp],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=cli_env(**env),
-        cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/openapi.json", timeout=2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, "the server stopped"
-                time.sleep(0.1)
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+def shown_by_ps(secret: str) -> bool:
+    """Does any process's command line on this machine hold `secret` (what `ps` shows)?"""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if secret.encode() in cmdline.read_bytes():
+                return True
+        except OSError:
+            continue  # the process ended meanwhile
+    return False
 
 
 def test_the_server_logs_in_to_smtp_with_the_password_from_the_environment(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path)
-    inbox.controller.start()
-    trust = {"SSL_CERT_FILE": str(inbox.cert), "STRONGROOM_CA_FILE": str(inbox.cert)}
-    smtp = f"smtp://{SMTP_USER}@127.0.0.1:{inbox.port}"
+    certs = make_certs(tmp_path / "certs")
+    mailbox = Mailbox(certs)
+    mailbox.controller.start()
+    trust = {"STRONGROOM_CA_FILE": str(certs.ca)}
+    smtp = f"smtp://{SMTP_USER}@127.0.0.1:{mailbox.port}"
+    db = ["--db", str(tmp_path / "s.db"), "--outbox", str(tmp_path / "outbox")]
     try:
-        with account_server(tmp_path, smtp, STRONGROOM_SMTP_PASSWORD=SMTP_PASSWORD, **trust) as (
-            url,
-            proc,
-        ):
-            argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
-            assert SMTP_PASSWORD.encode() not in argv and smtp.encode() in argv
-            r = run_cli(
-                cli_env(tmp_path / "a", PW),
-                "signup",
-                "--email",
-                EMAIL,
-                "--server",
-                url,
-                "--kit-dir",
-                str(tmp_path),
-            )
+        env = trust | {"STRONGROOM_SMTP_PASSWORD": SMTP_PASSWORD}
+        with server_process(tmp_path, *db, "--smtp", smtp, env=env) as url:
+            assert not shown_by_ps(SMTP_PASSWORD)
+            signup = ["signup", "--email", EMAIL, "--server", url, "--kit-dir", str(tmp_path)]
+            r = run_cli(cli_env(tmp_path / "a", PW), *signup)
             assert r.returncode == 0, r.stderr
             for _ in range(100):  # the "new device" email
-                if inbox.messages:
+                if mailbox.messages:
                     break
                 time.sleep(0.1)
-        assert inbox.logins == [(SMTP_USER.encode(), True)]
-        assert len(inbox.messages) == 1 and b"new device" in inbox.messages[0]
-        inline = f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{inbox.port}"
-        with account_server(tmp_path, inline, **trust) as (_, proc):
+        assert mailbox.logins == [True] and len(mailbox.messages) == 1
+        inline = f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{mailbox.port}"
+        log = tmp_path / "server.err"
+        with server_process(tmp_path, *db, "--smtp", inline, env=trust, stderr=log):
             pass
-        said = proc.stderr.read().decode() if proc.stderr else ""
+        said = log.read_text()
         assert "warning" in said and "STRONGROOM_SMTP_PASSWORD" in said
+        assert SMTP_PASSWORD not in said
     finally:
-        inbox.controller.stop()
+        mailbox.controller.stop()
