@@ -106,6 +106,11 @@ def _json(obj: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(_jsonable(obj), status_code=status)
 
 
+def _html(page: str, status: int = 200) -> HTMLResponse:
+    """A reset page, always with its security headers (pages.SECURITY_HEADERS)."""
+    return HTMLResponse(page, status_code=status, headers=pages.SECURITY_HEADERS)
+
+
 # -- the app --------------------------------------------------------------------------------
 class ServerApp:
     """Routes bound to one AccountService; `asgi` is what uvicorn serves."""
@@ -161,7 +166,7 @@ class ServerApp:
     async def _api_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if request.url.path.startswith("/reset/"):
-            return HTMLResponse(pages.error_page(exc.message), status_code=exc.status)
+            return _html(pages.error_page(exc.message), exc.status)
         headers = (
             {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
         )
@@ -387,19 +392,18 @@ class ServerApp:
     async def reset_page(self, request: Request) -> Response:
         token = str(request.path_params["token"])[:200]
         acct = await run_in_threadpool(self.service.reset_link, token)
-        return HTMLResponse(pages.confirm_page(acct.email, html.escape(token)))
+        return _html(pages.confirm_page(acct.email, html.escape(token)))
 
     async def reset_confirm(self, request: Request) -> Response:
         token = str(request.path_params["token"])[:200]
         form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
         if form.get("confirm") != ["wipe"]:
             acct = await run_in_threadpool(self.service.reset_link, token)
-            return HTMLResponse(
-                pages.confirm_page(acct.email, html.escape(token), missing_confirm=True),
-                status_code=400,
+            return _html(
+                pages.confirm_page(acct.email, html.escape(token), missing_confirm=True), 400
             )
         acct, code = await run_in_threadpool(self.service.confirm_reset, token)
-        return HTMLResponse(pages.done_page(acct.email, code))
+        return _html(pages.done_page(acct.email, code))
 
 
 def _token(request: Request) -> str:

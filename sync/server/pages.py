@@ -7,12 +7,29 @@ sees a password, so the new one is chosen in the app, as the page says.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.5}"
     ".warn{border:2px solid #b00;padding:1em}code{font-size:1.3em}"
 )
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+
+# Sent with every reset page: nothing but our own inline style runs or loads, the form posts only
+# back here, no site frames the page (clickjacking the confirm button), the link's token never
+# leaves in a Referer, and no cache keeps the page (or its setup code).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _page(title: str, body: str) -> str:
