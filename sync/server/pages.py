@@ -35,7 +35,9 @@ SECURITY_HEADERS = {
 def _page(title: str, body: str) -> str:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width"><style>{_STYLE}</style></head>'
+        '<meta name="viewport" content="width=device-width">'
+        # no icon to fetch: a browser's own /favicon.ico request would end in a 404
+        f'<link rel="icon" href="data:,"><style>{_STYLE}</style></head>'
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
 

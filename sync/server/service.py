@@ -129,6 +129,18 @@ def check_credentials(c: Credentials) -> None:
         raise BadRequestError(str(exc)) from None
 
 
+def _link_gone(used: bool) -> GoneError:
+    """Why a reset link fails, said plainly on the page: a used link says so (only its holder
+    can learn that); an expired or unknown one says to ask again."""
+    if used:
+        return GoneError(
+            "this reset link was already used; if you need another reset, ask for a new link"
+        )
+    return GoneError(
+        "this reset link is not valid any more (expired or unknown); ask for a new one"
+    )
+
+
 def check_email(email: str) -> str:
     email = kdf.normalize_email(email)
     if not 3 <= len(email) <= 254 or "@" not in email or any(ch.isspace() for ch in email):
@@ -590,16 +602,10 @@ class AccountService:
                 (token_hash(token),),
             )
         acct = self.db.account(str(row[0])) if row else None
-        if (
-            row is None
-            or acct is None
-            or int(row[3])
-            or int(row[2]) < _now()
-            or acct.generation != int(row[1])
-        ):
-            raise GoneError(
-                "this reset link is not valid any more (used, expired or unknown); ask for a new one"
-            )
+        if row is None or acct is None or int(row[3]) or int(row[2]) < _now():
+            raise _link_gone(bool(row and int(row[3])))
+        if acct.generation != int(row[1]):
+            raise _link_gone(used=True)  # the account was reset since, by another link
         return acct
 
     def confirm_reset(self, token: str) -> tuple[Account, str]:
@@ -611,9 +617,7 @@ class AccountService:
                 (token_hash(token),),
             )
             if row is None or int(row[3]) or int(row[2]) < _now():
-                raise GoneError(
-                    "this reset link is not valid any more (used, expired or unknown); ask for a new one"
-                )
+                raise _link_gone(bool(row and int(row[3])))
             acct = t.lock_account(str(row[0]))
             if acct is None or acct.generation != int(row[1]):
                 raise GoneError(
