@@ -2,7 +2,9 @@
 
 A person opens the link from the real outbox, ticks the box, confirms and reads the setup code;
 the code then works in the app. The same walk works with JavaScript off (the pages have none),
-shows no console error, and a second visit to a used link says it was already used. Only
+every page arrives with its security headers and shows no console error (a style or icon the
+Content-Security-Policy refused would be one), and a second visit to a used link says it was
+already used. Only
 127.0.0.1 is reached: the browser starts with networking side channels off.
 """
 
@@ -43,6 +45,19 @@ ARGS = [
     "--disable-sync",
 ]
 EMAIL = "alice@example.com"
+HEADERS = {  # what every reset page must send (issue 18 item 11)
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def assert_guarded(response: sync_api.Response) -> None:
+    """The security headers reached the browser with the page."""
+    headers = response.all_headers()
+    assert {name: headers.get(name) for name in HEADERS} == HEADERS
+    policy = headers.get("content-security-policy", "")
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +118,9 @@ def walk(tab: Tab, link: str) -> str:
     """The reset as a person does it; returns the setup code the last page shows."""
     first = tab.open(link)
     assert first.status == 200
+    # the policy admits the page's own style: the warning box is drawn in red
+    warn = tab.page.locator(".warn").evaluate("e => getComputedStyle(e).borderTopColor")
+    assert warn == "rgb(187, 0, 0)"
     assert tab.page.title() == "Reset your Strongroom account"
     text = tab.text()
     for words in ("wipes", "every record stored in the cloud", "keeps", "never sees a password"):
@@ -121,6 +139,8 @@ def walk(tab: Tab, link: str) -> str:
     assert again.status == 410
     assert "this reset link was already used" in tab.text()
     assert "Reset the account" not in tab.text()
+    for response in (first, refused, done, again):
+        assert_guarded(response)
     return code
 
 
