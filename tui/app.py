@@ -6,10 +6,6 @@ showed secrets. Slow work runs in thread workers (see screens/account.py).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -27,6 +23,7 @@ from agent.client import AgentLink
 from vault.vault import Vault
 
 from .app_access import strongroom_app
+from .clipboard import SecretClipboard, clipboard_for
 from .sync_runtime import SyncActivity, SyncRuntime
 
 DEFAULT_AUTO_LOCK_MIN = 5
@@ -71,7 +68,7 @@ class StrongroomApp(App[None]):
         self._vault: Vault | None = None
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
-        self._copied: str | None = None
+        self._secret_clipboard: SecretClipboard | None = None
         self.agent_link = AgentLink(
             home,
             on_locked=self._post_agent_locked,
@@ -94,6 +91,7 @@ class StrongroomApp(App[None]):
         self.sync_runtime.handle(message)
 
     def on_unmount(self) -> None:
+        self.secret_clipboard.clear()  # however the app ends
         self.sync_runtime.stop(wait=True)
         self.agent_link.stop()
 
@@ -161,7 +159,7 @@ class StrongroomApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(LockScreen())
-        self._clear_clipboard(force=True)
+        self.secret_clipboard.clear()
 
     def _post_agent_locked(self, why: str) -> None:
         """From the link thread: post_message is thread-safe; a closed app just drops it."""
@@ -195,25 +193,26 @@ class StrongroomApp(App[None]):
             self.notify("Locked after being idle.")
 
     # -- clipboard ---------------------------------------------------------------------------
+    @property
+    def secret_clipboard(self) -> SecretClipboard:
+        """tmux / the desktop's clipboard tool / OSC 52 (tui/clipboard.py), chosen on first use."""
+        if self._secret_clipboard is None:
+            self._secret_clipboard = clipboard_for(
+                self.copy_to_clipboard, headless=self.is_headless
+            )
+        return self._secret_clipboard
+
     def copy_secret(self, value: str, what: str) -> None:
-        """OSC 52 (works over SSH) plus a local clipboard tool where one exists; auto-cleared."""
-        self.copy_to_clipboard(value)
-        _local_clipboard(value)
-        self._copied = value
+        """Copy a secret; it is taken back after the clipboard seconds, on lock and on quit."""
+        self.secret_clipboard.copy(value)
         seconds = float(self.settings().get("clipboard_seconds", DEFAULT_CLIPBOARD_SECONDS))
         self.notify(f"Copied the {what}; the clipboard clears in {seconds:.0f} s.")
         if seconds > 0:
-            self.set_timer(seconds, partial(self._clear_clipboard_if, value))
+            self.set_timer(seconds, partial(self.secret_clipboard.clear_if, value))
 
-    def _clear_clipboard_if(self, value: str) -> None:
-        if self._copied == value:  # only if it still holds our value
-            self._clear_clipboard(force=True)
-
-    def _clear_clipboard(self, force: bool = False) -> None:
-        if self._copied is not None and force:
-            self.copy_to_clipboard("")
-            _local_clipboard("")
-            self._copied = None
+    async def action_quit(self) -> None:
+        self.secret_clipboard.clear()  # its timer dies with the app
+        await super().action_quit()
 
     # -- palette, help ------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -295,22 +294,3 @@ class StrongroomApp(App[None]):
         from .screens.records import HelpScreen
 
         self.push_screen(HelpScreen())
-
-
-def _local_clipboard(value: str) -> None:
-    """pbcopy / wl-copy / xclip / xsel when a local display exists (not over plain SSH)."""
-    if sys.platform == "darwin":
-        tools = [["pbcopy"]]
-    elif os.environ.get("WAYLAND_DISPLAY"):
-        tools = [["wl-copy"]]
-    elif os.environ.get("DISPLAY"):
-        tools = [["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"]]
-    else:
-        return
-    for tool in tools:
-        if shutil.which(tool[0]):
-            try:
-                subprocess.run(tool, input=value.encode(), timeout=2, check=False)
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            return

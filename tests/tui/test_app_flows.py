@@ -124,7 +124,7 @@ async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) ->
         await pilot.press("r")
         assert "gh-secret" in str(app.screen.query_one("#detail").render())
         await pilot.press("c")
-        assert app._copied == "gh-secret"
+        assert app.secret_clipboard.copied == "gh-secret"
         await pilot.press("e")
         await on_screen(pilot, EditRecordScreen)
         app.screen.query_one("#f-password").value = "changed-secret"
@@ -133,7 +133,9 @@ async def test_view_reveal_copy_edit_and_lock_drops_secrets(vault_home: Path) ->
         assert "changed-secret" in str(app.screen.query_one("#detail").render())
         await pilot.press("ctrl+l")
         await on_screen(pilot, LockScreen)
-        assert app.vault is None and len(app.screen_stack) == 2 and app._copied is None
+        assert (
+            app.vault is None and len(app.screen_stack) == 2 and app.secret_clipboard.copied is None
+        )
         assert not any(isinstance(s, RecordDetailScreen) for s in app.screen_stack)
     v = Vault.open(vault_home)
     v.unlock(PW)
