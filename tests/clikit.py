@@ -150,19 +150,23 @@ def server_process(
     ca_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     stderr: Path | None = None,
+    stdout: Path | None = None,
 ) -> Iterator[str]:
     """`strongroom server ARGS` on a free loopback port, in `cwd`, until it answers; yields its
     URL (https when ARGS hold --tls-cert; `ca_file` is what the wait trusts then). `env` adds
-    to its environment; what it says on stderr goes to the file `stderr`, if given."""
+    to its environment; what it says on stderr (stdout: its access log) goes to the file
+    `stderr` (`stdout`), if given."""
     port = free_port()
     scheme = "https" if "--tls-cert" in args else "http"
     url = f"{scheme}://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
-    log = stderr.open("wb") if stderr else subprocess.DEVNULL
+    files = {
+        name: path.open("wb") for name, path in (("stderr", stderr), ("stdout", stdout)) if path
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "server", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
+        stdout=files.get("stdout", subprocess.DEVNULL),
+        stderr=files.get("stderr", subprocess.DEVNULL),
         env=cli_env(**(env or {})),
         cwd=cwd,
     )
@@ -181,5 +185,5 @@ def server_process(
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-        if stderr:
-            log.close()  # type: ignore[union-attr]
+        for f in files.values():
+            f.close()

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from clikit import cli_env, free_port, run_cli, run_on_terminal
 from pgcheck import PG_URL, pg_unavailable
+from resetform import submit_reset_form
 
 PW = "correct horse battery staple"
 NEW_PW = "tr0ub4dor & three more words"
@@ -325,7 +326,7 @@ def test_account_reset_through_the_emailed_link(server: Server, tmp_path: Path) 
     link = reset_link(server.outbox)
     page = httpx.get(link)
     assert page.status_code == 200 and "wipes" in page.text
-    done = httpx.post(link, data={"confirm": "wipe"})
+    done = submit_reset_form(page, confirm="wipe")
     code_m = re.search(r'id="setup-code">([^<]+)<', done.text)
     assert done.status_code == 200 and code_m
     code = code_m.group(1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -138,6 +137,7 @@ class ServerApp:
             Route(f"{API}/reset/complete", self.reset_complete, methods=["POST"]),
             Route("/reset/{token}", self.reset_page, methods=["GET"]),
             Route("/reset/{token}", self.reset_confirm, methods=["POST"]),
+            Route("/reset", self.reset_confirm, methods=["POST"]),
             Route("/openapi.json", self.openapi, methods=["GET"]),
         ]
         self.starlette = Starlette(
@@ -390,20 +390,30 @@ class ServerApp:
         return _json({"ok": True})
 
     async def reset_page(self, request: Request) -> Response:
+        """Opening the emailed link trades it for the confirm form's token (the link works once)."""
         token = str(request.path_params["token"])[:200]
-        acct = await run_in_threadpool(self.service.reset_link, token)
-        return _html(pages.confirm_page(acct.email, html.escape(token)))
+        acct, form = await run_in_threadpool(self.service.open_reset_link, token)
+        return _html(pages.confirm_page(acct.email, form))
 
     async def reset_confirm(self, request: Request) -> Response:
-        token = str(request.path_params["token"])[:200]
-        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+        """The form's post (token in the body), or a post straight to an unopened link."""
+        form = await _form(request)
+        token = form.get("token", [""])[0] or str(request.path_params.get("token", ""))
+        token = token[:200]
         if form.get("confirm") != ["wipe"]:
             acct = await run_in_threadpool(self.service.reset_link, token)
-            return _html(
-                pages.confirm_page(acct.email, html.escape(token), missing_confirm=True), 400
-            )
+            return _html(pages.confirm_page(acct.email, token, missing_confirm=True), 400)
         acct, code = await run_in_threadpool(self.service.confirm_reset, token)
         return _html(pages.done_page(acct.email, code))
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    """A urlencoded form of at most 10 fields, else BadRequestError."""
+    try:
+        raw = (await request.body()).decode("utf-8")
+        return parse_qs(raw, max_num_fields=10, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequestError("the form is not a form this page sends") from None
 
 
 def _token(request: Request) -> str:

@@ -87,6 +87,16 @@ def _op(
 OK = _obj(["ok"], ok={"type": "boolean"})
 
 
+def _confirm_answers(what: str) -> dict[str, Any]:
+    """The answers to confirming a reset (HTML pages), `what` naming the token it took."""
+    html: dict[str, Any] = {"text/html": {}}
+    return {
+        "200": {"description": "done page with the setup code", "content": html},
+        "400": {"description": "box not ticked", "content": html},
+        "410": {"description": f"used, expired or unknown {what}", "content": html},
+    }
+
+
 def spec() -> dict[str, Any]:
     signin = _obj(
         [
@@ -316,7 +326,8 @@ def spec() -> dict[str, Any]:
         },
         "/reset/{token}": {
             "get": {
-                "summary": "Reset page (HTML): what is wiped and kept, confirmation form",
+                "summary": "Reset page (HTML): what is wiped and kept, confirmation form. Opening "
+                "the link uses it up: the form carries its own token, posted to /reset",
                 "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
                 "responses": {
                     "200": {"description": "page", "content": {"text/html": {}}},
@@ -327,7 +338,8 @@ def spec() -> dict[str, Any]:
                 },
             },
             "post": {
-                "summary": "Confirm (form field confirm=wipe): wipe cloud data and keys, bump the generation",
+                "summary": "Confirm an unopened link (form field confirm=wipe): wipe cloud data and "
+                "keys, bump the generation",
                 "parameters": [{"name": "token", "in": "path", "required": True, "schema": STR}],
                 "requestBody": {
                     "content": {
@@ -336,17 +348,22 @@ def spec() -> dict[str, Any]:
                         }
                     }
                 },
-                "responses": {
-                    "200": {
-                        "description": "done page with the setup code",
-                        "content": {"text/html": {}},
-                    },
-                    "400": {"description": "box not ticked", "content": {"text/html": {}}},
-                    "410": {
-                        "description": "used, expired or unknown link",
-                        "content": {"text/html": {}},
-                    },
+                "responses": _confirm_answers("link"),
+            },
+        },
+        "/reset": {
+            "post": {
+                "summary": "The reset page's form: confirm (confirm=wipe) with the form's token",
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _obj(
+                                ["token", "confirm"], token=STR, confirm={"const": "wipe"}
+                            )
+                        }
+                    }
                 },
+                "responses": _confirm_answers("form token"),
             },
         },
     }

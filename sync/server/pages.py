@@ -44,7 +44,9 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def confirm_page(email: str, token_escaped: str, missing_confirm: bool = False) -> str:
+def confirm_page(email: str, form_token: str, missing_confirm: bool = False) -> str:
+    """The page an emailed link opens; its form posts the confirm token in the body, to a path
+    without it, so no URL that reaches a log can confirm the reset."""
     nag = "<p><strong>Tick the box to confirm the reset.</strong></p>" if missing_confirm else ""
     return _page(
         "Reset your Strongroom account",
@@ -65,7 +67,8 @@ you can change your password there without losing anything.</p>
 <p>The new Account Password is chosen in the app, not here: Strongroom's server never sees a password.
 After you confirm, this page shows a setup code; enter it in the app when it asks.</p>
 {nag}
-<form method="post" action="/reset/{token_escaped}">
+<form method="post" action="/reset">
+<input type="hidden" name="token" value="{html.escape(form_token)}">
 <p><label><input type="checkbox" name="confirm" value="wipe"> I understand that all cloud data of this
 account will be wiped.</label></p>
 <p><button type="submit">Reset the account</button></p>

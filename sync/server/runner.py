@@ -7,6 +7,9 @@ test never races another for a port.
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
 import socket
 import ssl
 import sys
@@ -14,8 +17,10 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
+import uvicorn.config
 
 from ..errors import TransportSettingError
 from .app import ServerApp
@@ -34,6 +39,30 @@ def check_tls_files(certfile: str, keyfile: str | None) -> None:
             f"cannot use the TLS certificate and key {where} ({why}); give a PEM certificate "
             "(chain) with --tls-cert and its private key with --tls-key"
         ) from None
+
+
+_TOKEN_IN_PATH = re.compile(r"(/reset/)[^?#\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Take reset link tokens out of access-log lines: whoever reads the log cannot use them.
+    (Session tokens travel only in the Authorization header, which no log line holds.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub(r"\1<token>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging setup with RedactTokens on its access log."""
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
+    config["handlers"]["access"]["filters"] = ["redact_tokens"]
+    return config
 
 
 def serve(
@@ -60,6 +89,7 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         log_level=log_level,
+        log_config=log_config(),
         proxy_headers=config.trust_proxy,
         server_header=False,
     )
@@ -82,6 +112,7 @@ class ServerThread:
                 host="127.0.0.1",
                 port=self.port,
                 log_level="warning",
+                log_config=log_config(),
                 server_header=False,
                 backlog=2048,
                 timeout_keep_alive=30,

@@ -595,29 +595,38 @@ class AccountService:
         self.mailer.reset_link(acct.email, url, self.config.reset_link_ttl_s // 60)
 
     def reset_link(self, token: str) -> Account:
-        """The account a reset link is for; GoneError if used, expired, superseded or unknown."""
+        """The account an unused reset link or confirm form is for; GoneError if opened, used,
+        expired, superseded or unknown."""
         with self.db.tx(write=False) as t:
-            row = t.one(
-                "SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
-                (token_hash(token),),
-            )
-        acct = self.db.account(str(row[0])) if row else None
-        if row is None or acct is None or int(row[3]) or int(row[2]) < _now():
-            raise _link_gone(bool(row and int(row[3])))
-        if acct.generation != int(row[1]):
+            row = _reset_token(t, token)
+        acct = self.db.account(str(row[0]))
+        if acct is None or acct.generation != int(row[1]):
             raise _link_gone(used=True)  # the account was reset since, by another link
         return acct
 
+    def open_reset_link(self, token: str) -> tuple[Account, str]:
+        """Trade an emailed link for a confirm form token (sent in the page, posted in the body).
+
+        The link works once: a copy of its URL left in a proxy's log, a browser's history or a
+        Referer cannot open the page again or confirm the reset after the person opened it."""
+        form = secrets.token_urlsafe(32)
+        with self.db.tx() as t:
+            row = _reset_token(t, token, kinds=("reset",))
+            if t.run("UPDATE tokens SET used=2 WHERE token_hash=? AND used=0", (row[2],)) != 1:
+                raise _link_gone(used=True)  # opened at the same moment elsewhere
+            t.run(
+                "INSERT INTO tokens (token_hash, kind, account_id, generation, expires, used) VALUES (?, 'reset-form', ?, ?, ?, 0)",
+                (token_hash(form), str(row[0]), int(row[1]), int(row[3])),
+            )
+        return self.reset_link(form), form
+
     def confirm_reset(self, token: str) -> tuple[Account, str]:
-        """Wipe cloud data, verifier and wrapped keys; bump the generation. Returns the setup code."""
+        """Wipe cloud data, verifier and wrapped keys; bump the generation. Returns the setup code.
+
+        `token` is an unopened link's or an opened link's confirm form token."""
         code = "-".join(secrets.token_hex(3).upper() for _ in range(4))
         with self.db.tx() as t:
-            row = t.one(
-                "SELECT account_id, generation, expires, used FROM tokens WHERE token_hash=? AND kind='reset'",
-                (token_hash(token),),
-            )
-            if row is None or int(row[3]) or int(row[2]) < _now():
-                raise _link_gone(bool(row and int(row[3])))
+            row = _reset_token(t, token)
             acct = t.lock_account(str(row[0]))
             if acct is None or acct.generation != int(row[1]):
                 raise GoneError(
@@ -625,7 +634,8 @@ class AccountService:
                 )
             gen = acct.generation + 1
             t.run(
-                "UPDATE tokens SET used=1 WHERE account_id=? AND kind='reset'", (acct.account_id,)
+                "UPDATE tokens SET used=1 WHERE account_id=? AND kind IN ('reset', 'reset-form')",
+                (acct.account_id,),
             )
             t.run("DELETE FROM envelopes WHERE account_id=?", (acct.account_id,))
             # Sessions stay (they now fail with "account reset", which devices must be told); devices go.
@@ -709,6 +719,21 @@ class AccountService:
                     generation,
                 ),
             )
+
+
+def _reset_token(
+    t: Tx, token: str, kinds: tuple[str, ...] = ("reset", "reset-form")
+) -> tuple[Any, ...]:
+    """(account_id, generation, token_hash, expires) of a live reset token, else GoneError."""
+    h = token_hash(token)
+    row = t.one(
+        f"SELECT account_id, generation, kind, expires, used FROM tokens WHERE token_hash=? "
+        f"AND kind IN ({','.join('?' * len(kinds))})",
+        (h, *kinds),
+    )
+    if row is None or int(row[4]) or int(row[3]) < _now():
+        raise _link_gone(bool(row and int(row[4])))  # opened (2) or confirmed (1): used
+    return (row[0], row[1], h, row[3])
 
 
 def _norm_code(code: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from resetform import submit_reset_form
 
 from sync.cloud import CloudAccountResetError, CloudClient, CloudSync, keep_as_backup, save_session
 from sync.server.runner import ServerThread
@@ -68,16 +69,17 @@ def test_reset_walkthrough(server: ServerThread, config: ServerConfig, tmp_path:
     ):
         assert words in text
     # submitting without ticking the box changes nothing
-    refused = httpx.post(url, data={})
+    refused = submit_reset_form(page)
     assert refused.status_code == 400 and "Tick the box" in refused.text
-    done = httpx.post(url, data={"confirm": "wipe"})
+    done = submit_reset_form(refused, confirm="wipe")
     assert done.status_code == 200
     code_m = re.search(r'id="setup-code">([^<]+)<', done.text)
     assert code_m
     code = code_m.group(1)
-    # the link is single-use
+    # the link and the form are single-use
     assert httpx.get(url).status_code == 410
     assert httpx.post(url, data={"confirm": "wipe"}).status_code == 410
+    assert submit_reset_form(page, confirm="wipe").status_code == 410
 
     # the old device meets the reset: told so, keeps its data as an encrypted backup
     with pytest.raises(CloudAccountResetError):

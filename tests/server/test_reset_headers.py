@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import httpx
+from resetform import submit_reset_form
 
 from sync.cloud import CloudClient
 from sync.server.runner import ServerThread
@@ -51,13 +52,11 @@ def test_every_reset_page_sends_security_headers(
     assert link
     url = link.group(1).replace(config.base_url, server.url)
 
-    pages = [
-        httpx.get(url),  # confirm
-        httpx.post(url, data={}),  # not ticked: asked again
-        httpx.post(url, data={"confirm": "wipe"}),  # done, with the setup code
-        httpx.get(url),  # used: not valid any more
-        httpx.get(f"{server.url}/reset/no-such-token"),
-    ]
+    pages = [httpx.get(url)]  # confirm
+    pages.append(submit_reset_form(pages[0]))  # not ticked: asked again
+    pages.append(submit_reset_form(pages[1], confirm="wipe"))  # done, with the setup code
+    pages.append(httpx.get(url))  # used: not valid any more
+    pages.append(httpx.get(f"{server.url}/reset/no-such-token"))
     assert [p.status_code for p in pages] == [200, 400, 200, 410, 410]
     for page in pages:
         _check_headers(page)
