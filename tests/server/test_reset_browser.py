@@ -145,11 +145,13 @@ def walk(tab: Tab, link: str) -> str:
 
 
 def console_errors(tab: Tab, link: str) -> list[tuple[str, str]]:
-    """Console errors, less Chromium's own note on the link's 400 and 410 asserted in `walk`."""
+    """Console errors, less Chromium's own note on the 400 and 410 asserted in `walk` (of the
+    link, or of the form it posts to /reset)."""
+    form = link.split("/reset/", 1)[0] + "/reset"
     return [
         (text, url)
         for text, url in tab.errors
-        if not (url == link and re.search(r"status of (400|410)\b", text))
+        if not (url in (link, form) and re.search(r"status of (400|410)\b", text))
     ]
 
 
