@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 import srp
+import srp._pysrp  # the group's constants (the OpenSSL backend keeps them as C numbers)
 
 srp.rfc5054_enable(True)
 
@@ -21,6 +22,8 @@ SALT_LEN = 16
 B_SECRET_LEN = 32 if getattr(srp, "_mod", None) is getattr(srp, "_ctsrp", object()) else 256
 #: Size of A, B and the verifier in the 4096-bit group.
 GROUP_BYTES = 512
+#: The group's prime N.
+N = int(srp._pysrp.get_ng(GROUP, None, None)[0])
 
 
 def new_verifier(email: str, x_auth: bytes) -> tuple[bytes, bytes]:
@@ -72,7 +75,12 @@ class ClientLogin:
         return "ClientLogin(<secret hidden>)"
 
     def proof(self, salt: bytes, b_pub: bytes) -> bytes | None:
-        """M for the server's challenge, or None if B fails the safety check."""
+        """M for the server's challenge, or None if B fails the SRP-6a safety check.
+
+        B ≡ 0 (mod N) would let a fake server fix the session key without the verifier (and a
+        multiple of N above N makes the library fail); the library itself refuses only B = 0."""
+        if int.from_bytes(b_pub, "big") % N == 0:
+            return None
         m = self._user.process_challenge(salt, b_pub)
         return bytes(m) if m is not None else None
 

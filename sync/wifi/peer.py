@@ -39,8 +39,11 @@ from .discovery import Discovery, Found, kit_tag, member_tag, tags_around
 
 log = logging.getLogger("sync.wifi")
 
-#: Connections being served at once; more wait (a flood cannot exhaust the device).
+#: Sessions (after the handshake) served at once; more wait (a flood cannot exhaust the device).
 MAX_INBOUND = 16
+#: Connections still in their handshake (strangers until they prove membership); a new one past
+#: the cap closes the oldest, so idle connections cannot keep a real peer waiting.
+MAX_STRANGERS = 16
 CONNECT_TIMEOUT = 3.0
 TAG_REFRESH_SECONDS = 60.0
 
@@ -122,6 +125,7 @@ class WifiPeer:
         self._discovery: Discovery | None = None
         self._known: dict[str, PeerInfo] = {}
         self._sem = asyncio.Semaphore(MAX_INBOUND)
+        self._strangers: dict[asyncio.StreamWriter, None] = {}  # oldest first
         self._refresh: asyncio.Task[None] | None = None
         self._props: dict[str, str] = {}
 
@@ -331,32 +335,49 @@ class WifiPeer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         address = str(peer[0]) if peer else "?"
-        async with self._sem:
-            ch: Channel | None = None
-            try:
-                keys = self._keys()
-                accepted = {
-                    MODE_MEMBER: member_key(keys.subkey("lan")),
-                    MODE_BOOTSTRAP: bootstrap_key(keys.x_auth),
-                }
-                ch = await server_handshake(reader, writer, accepted)
+        ch: Channel | None = None
+        try:
+            ch = await self._handshake(reader, writer)
+            async with self._sem:
                 if ch.mode == MODE_MEMBER:
                     await self._serve_member(ch)
                 else:
                     await self._serve_bootstrap(ch)
-            except (SyncError, VaultError) as exc:
-                log.info("dropped connection from %s: %s", address, exc)
-            except Exception as exc:  # a listener never dies of one bad connection
-                log.warning(
-                    "dropped connection from %s: unexpected %s", address, type(exc).__name__
+        except (SyncError, VaultError) as exc:
+            log.info("dropped connection from %s: %s", address, exc)
+        except Exception as exc:  # a listener never dies of one bad connection
+            log.warning("dropped connection from %s: unexpected %s", address, type(exc).__name__)
+        finally:
+            if ch is not None:
+                await ch.close()
+            else:
+                writer.close()
+                with contextlib.suppress(OSError, TimeoutError):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+    async def _handshake(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Channel:
+        """The server handshake within one deadline, as one of at most MAX_STRANGERS."""
+        self._strangers[writer] = None
+        if len(self._strangers) > MAX_STRANGERS:
+            oldest = next(iter(self._strangers))
+            del self._strangers[oldest]
+            oldest.close()  # its reads end: that handshake fails and its connection goes
+        try:
+            keys = self._keys()
+            accepted = {
+                MODE_MEMBER: member_key(keys.subkey("lan")),
+                MODE_BOOTSTRAP: bootstrap_key(keys.x_auth),
+            }
+            try:
+                return await asyncio.wait_for(
+                    server_handshake(reader, writer, accepted), HANDSHAKE_TIMEOUT
                 )
-            finally:
-                if ch is not None:
-                    await ch.close()
-                else:
-                    writer.close()
-                    with contextlib.suppress(OSError, TimeoutError):
-                        await asyncio.wait_for(writer.wait_closed(), 1.0)
+            except TimeoutError:
+                raise PeerGoneError("the peer did not finish its handshake in time") from None
+        finally:
+            self._strangers.pop(writer, None)
 
     async def _serve_member(self, ch: Channel) -> None:
         keys = self._keys()
