@@ -37,8 +37,10 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         obj = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # also numbers past Python's digit limit
         raise BadRequestError("the request body is not JSON") from None
+    except RecursionError:  # nesting deeper than the parser's stack
+        raise BadRequestError("the request body is nested too deeply") from None
     if not isinstance(obj, dict):
         raise BadRequestError("the request body must be a JSON object")
     return obj
@@ -50,6 +52,10 @@ def _str(d: dict[str, Any], key: str, max_len: int = 1000, default: str | None =
         raise BadRequestError(f"'{key}' must be a string")
     if len(v) > max_len:
         raise BadRequestError(f"'{key}' is too long")
+    try:
+        v.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a \\uD800 escape: no text of a person
+        raise BadRequestError(f"'{key}' is not valid Unicode text") from None
     return v
 
 

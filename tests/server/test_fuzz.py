@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,17 +85,39 @@ bodies = st.one_of(
 )
 
 
+class _Failures(logging.Handler):
+    """Collects what the server logs at ERROR or with a traceback (a crash it survived)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.exc_info:
+            self.records.append(record)
+
+
+_failures = _Failures()
+
+
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str]]:
     tmp = tmp_path_factory.mktemp("fuzz")
     limits = Limits(*(Limit(10**6, 60),) * 5)
     with ServerThread(make_config((str(tmp / "s.db"), None), tmp, limits=limits)) as srv:
-        _, session = sign_up(srv.url, tmp / "a")
-        with httpx.Client(base_url=srv.url) as http:
-            yield http, session.token
+        for name in ("uvicorn.error", "uvicorn", "starlette"):
+            logging.getLogger(name).addHandler(_failures)
+        try:
+            _, session = sign_up(srv.url, tmp / "a")
+            with httpx.Client(base_url=srv.url) as http:
+                yield http, session.token
+        finally:
+            for name in ("uvicorn.error", "uvicorn", "starlette"):
+                logging.getLogger(name).removeHandler(_failures)
 
 
 def _check(r: httpx.Response) -> None:
+    assert not _failures.records, logging.Formatter().format(_failures.records[0])
     assert r.status_code < 500, r.text
     if r.status_code >= 400 and r.headers.get("content-type", "").startswith("application/json"):
         assert isinstance(r.json().get("error"), str) and r.json().get("message")
@@ -130,6 +153,65 @@ def test_fuzz_paths(fuzz_server: tuple[httpx.Client, str], segment: str, method:
                 method, path, headers={"Authorization": f"Bearer {token}"}, content=b"confirm=wipe"
             )
         )
+
+
+# -- structure-level attacks ---------------------------------------------------------------
+def _nested(depth: int, inner: str) -> str:
+    return (
+        "".join(("[" if i % 2 else '{"email":') for i in range(depth))
+        + inner
+        + "".join(("]" if i % 2 else "}") for i in reversed(range(depth)))
+    )
+
+
+surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+raw_bodies = st.one_of(
+    st.integers(1, 30_000).map(lambda n: "[" * n + "]" * n),  # deep nesting
+    st.integers(1, 20_000).map(lambda n: _nested(n, '"a@b.c"')),
+    st.integers(4300, 60_000).map(lambda n: '{"generation": ' + "9" * n + "}"),  # huge numbers
+    st.sampled_from(["1e999", "-1e999", "NaN", "Infinity", '{"limit": 1e400}', '{"since": -0.0}']),
+    st.tuples(st.sampled_from(FIELDS), surrogates, st.text(max_size=5)).map(
+        lambda t: f'{{"{t[0]}": "{t[2].replace(chr(34), "")}\\u{ord(t[1]):04x}@example.com"}}'
+    ),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(ENDPOINTS), body=raw_bodies, auth=st.booleans())
+def test_fuzz_structure(
+    fuzz_server: tuple[httpx.Client, str], path: str, body: str, auth: bool
+) -> None:
+    """Nesting deep enough to exhaust a recursive parser, numbers past Python's digit limit,
+    non-finite floats and lone surrogates (escaped, so valid JSON text) at every endpoint."""
+    http, token = fuzz_server
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    r = http.post(
+        path, content=body.encode(), headers=headers if auth else headers | {"Authorization": ""}
+    )
+    _check(r)
+    assert 400 <= r.status_code < 500 or path == "/v1/signout", r.text  # signout reads no body
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    fields=st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), min_size=0, max_size=40),
+    raw=st.binary(max_size=60),
+)
+def test_fuzz_reset_form(
+    fuzz_server: tuple[httpx.Client, str], fields: list[tuple[str, str]], raw: bytes
+) -> None:
+    """The reset page's form with many fields (past the 10 it reads), odd text and raw bytes."""
+    http, _ = fuzz_server
+    form = "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in fields) + "&confirm=wipe"
+    for path in ("/reset", "/reset/some-token"):
+        for content in (form.encode(), raw, form.encode() + b"&x=%ED%A0%80"):
+            r = http.post(
+                path,
+                content=content,
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            _check(r)
+            assert 400 <= r.status_code < 500
 
 
 def test_openapi_served(fuzz_server: tuple[httpx.Client, str], tmp_path: Path) -> None:
