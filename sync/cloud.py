@@ -299,11 +299,26 @@ class CloudClient:
             session.plan,
         )
 
-    def signin(self, email: str, x_auth: bytes, device_id: str, device_name: str) -> SignIn:
-        """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session."""
+    def signin(
+        self,
+        email: str,
+        x_auth: bytes,
+        device_id: str,
+        device_name: str,
+        held_token: str | None = None,
+    ) -> SignIn:
+        """SRP-6a: prove knowledge of x_auth, check the server's proof, get a session.
+
+        `held_token`, a session this device holds (even one a password change made stale), lets
+        the server tell the owner's device from strangers hammering the account's sign-in."""
         email = kdf.normalize_email(email)
         login = srp6a.ClientLogin(email, x_auth)
-        ch = self.call("POST", "/v1/signin/start", {"email": email, "A": _b64(login.a_pub)})
+        ch = self.call(
+            "POST",
+            "/v1/signin/start",
+            {"email": email, "A": _b64(login.a_pub)},
+            token=held_token,
+        )
         proof = login.proof(_unb64(ch["srp_salt"]), _unb64(ch["B"]))
         if proof is None:
             raise CloudError("the server's sign-in challenge is invalid")
@@ -606,13 +621,19 @@ def follow_password_change(
     provisional = keymod.seal_kit(
         slot.account_id, slot.generation, slot.epoch, params, salt, ak, k_pw
     )
+    held: str | None = None
     try:
-        device = load_session(vault).device_id  # the same device on the server, not a new one
+        held_session = load_session(vault)  # the same device on the server, not a new one
+        device, held = held_session.device_id, held_session.token
     except CloudAuthError:
         device = vault.device
     try:
         signed = client.signin(
-            slot.email, keymod.auth_secret(provisional, ak, k_pw), device, _device_name(vault)
+            slot.email,
+            keymod.auth_secret(provisional, ak, k_pw),
+            device,
+            _device_name(vault),
+            held_token=held,
         )
     except CloudAuthError:
         raise WrongPasswordError(

@@ -52,7 +52,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="the certificate's PEM private key (unless --tls-cert holds it too)",
     )
+    p.add_argument(
+        "--trust-proxy",
+        type=_hops,
+        default=0,
+        metavar="N",
+        help="behind N reverse proxies of yours: rate limits take the client address from "
+        "X-Forwarded-For, the entry the N-th proxy wrote, counted from the right "
+        "(default 0: ignore the header, which any client can write)",
+    )
     p.set_defaults(func=cmd_server)
+
+
+def _hops(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"--trust-proxy takes a number of proxies, not {value!r}")
+    return int(value)
 
 
 def _database(value: str) -> str:
@@ -105,5 +120,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--tls-cert", args.tls_cert]
     if args.tls_key:
         argv += ["--tls-key", args.tls_key]
+    if args.trust_proxy:
+        argv += ["--trust-proxy", str(args.trust_proxy)]
     main(argv)
     return EXIT_OK

@@ -41,7 +41,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--outbox", type=Path, default=Path("outbox"))
     ap.add_argument(
-        "--trust-proxy", action="store_true", help="take client addresses from X-Forwarded-For"
+        "--trust-proxy",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="N",
+        help="N proxies in front: take the client address from X-Forwarded-For, the entry the "
+        "N-th proxy wrote, counted from the right (bare flag: 1; default 0 = ignore the header)",
     )
     ap.add_argument(
         "--tls-cert",

@@ -184,11 +184,18 @@ class ServerApp:
         )
 
     def _address(self, request: Request) -> str:
-        if self.config.trust_proxy:
-            fwd = request.headers.get("x-forwarded-for", "")
-            if fwd:
-                return fwd.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
+        """The client's address for rate limits: the peer's, or with `trust_proxy` N the entry
+        of X-Forwarded-For the N-th proxy from us wrote (rightmost first). Entries further left
+        come from the client itself and are never believed."""
+        peer = request.client.host if request.client else "unknown"
+        hops = self.config.trust_proxy
+        if hops <= 0:
+            return peer
+        fwd = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+        fwd = [h for h in fwd if h]
+        if not fwd:
+            return peer
+        return fwd[-hops] if len(fwd) >= hops else fwd[0]
 
     async def _session(self, request: Request) -> tuple[Session, str]:
         token = _token(request)
@@ -241,6 +248,7 @@ class ServerApp:
                 _str(d, "email", 254),
                 _b64(d, "A", 512),
                 self._address(request),
+                _held_token(request),
             )
         )
 
@@ -422,11 +430,17 @@ async def _form(request: Request) -> dict[str, list[str]]:
         raise BadRequestError("the form is not a form this page sends") from None
 
 
-def _token(request: Request) -> str:
+def _held_token(request: Request) -> str | None:
+    """The bearer token a signing-in device may send to show it holds a session (optional)."""
     auth = request.headers.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
+def _token(request: Request) -> str:
+    token = _held_token(request)
+    if token is None:
         raise UnauthorizedError("sign in first")
-    return auth[7:].strip()
+    return token
 
 
 class BodyLimit:

@@ -90,7 +90,7 @@ def serve(
         ssl_keyfile=ssl_keyfile,
         log_level=log_level,
         log_config=log_config(),
-        proxy_headers=config.trust_proxy,
+        proxy_headers=False,  # X-Forwarded-For is read by the app, as --trust-proxy N says
         server_header=False,
     )
 

@@ -52,27 +52,36 @@ class Limit:
     window_s: int
 
 
+#: Sign-in attempts from one address for one account: a back-off that grows the longer someone
+#: keeps trying (each attempt counts in every window, so the longest one tripped decides).
+SIGNIN_PAIR = (Limit(5, 60), Limit(10, 900), Limit(20, 3600), Limit(40, 86400))
+
+
 @dataclass(frozen=True)
 class Limits:
-    signin_account: Limit = Limit(10, 900)
+    """`signin_account` counts attempts from every address together (only those the per-address
+    back-off let through) and never applies to a device that holds a session of the account."""
+
+    signin_account: Limit = Limit(30, 900)
     signin_address: Limit = Limit(60, 900)
     email_account: Limit = Limit(3, 3600)
     email_address: Limit = Limit(20, 3600)
     signup_address: Limit = Limit(20, 3600)
+    signin_pair: tuple[Limit, ...] = SIGNIN_PAIR
 
     def scaled(self, factor: int) -> Limits:
         """Every count multiplied (benchmarks that drive hundreds of accounts from one address)."""
+
+        def times(lim: Limit) -> Limit:
+            return Limit(lim.count * factor, lim.window_s)
+
         return Limits(
-            *(
-                Limit(lim.count * factor, lim.window_s)
-                for lim in (
-                    self.signin_account,
-                    self.signin_address,
-                    self.email_account,
-                    self.email_address,
-                    self.signup_address,
-                )
-            )
+            times(self.signin_account),
+            times(self.signin_address),
+            times(self.email_account),
+            times(self.email_address),
+            times(self.signup_address),
+            tuple(times(lim) for lim in self.signin_pair),
         )
 
 
@@ -91,7 +100,7 @@ class ServerConfig:
     setup_code_ttl_s: int = 7 * 24 * 3600
     max_body: int = 8 * 1024 * 1024
     max_small_body: int = 64 * 1024
-    trust_proxy: bool = False
+    trust_proxy: int = 0  # proxies in front whose X-Forwarded-For entries count (rightmost first)
     threads: int = 40
     limits: Limits = field(default_factory=Limits)
 
@@ -196,13 +205,42 @@ class AccountService:
             counter += 1
         return out[:n]
 
-    def _limit(self, kind: str, key: str, limit: Limit) -> None:
-        bucket = f"{kind}:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-        if self.db.hit(bucket, limit.window_s) > limit.count:
+    def _limit(self, kind: str, key: str, *limits: Limit) -> None:
+        """Count one event in each window; RateLimitedError naming the longest window tripped."""
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        over = [
+            lim
+            for lim in limits
+            if self.db.hit(f"{kind}/{lim.window_s}:{digest}", lim.window_s) > lim.count
+        ]
+        if over:
+            wait = max(lim.window_s for lim in over)
             raise RateLimitedError(
-                f"too many attempts; try again in {max(1, limit.window_s // 60)} minutes",
-                retry_after=limit.window_s,
+                f"too many attempts; try again in {max(1, wait // 60)} minutes", retry_after=wait
             )
+
+    def _limit_signin(self, email: str, address: str, token: str | None) -> None:
+        """Sign-in limits that cannot lock the owner out: per address overall, per (address,
+        account) with a growing back-off, per account overall only for callers without a session
+        of the account (a device that holds one keeps signing in wherever others hammer)."""
+        limits = self.config.limits
+        self._limit("signin-ip", address, limits.signin_address)
+        self._limit("signin-pair", f"{address}\0{email}", *limits.signin_pair)
+        if not (token and self._holds_session(token, email)):
+            self._limit("signin-acct", email, limits.signin_account)
+
+    def _holds_session(self, token: str, email: str) -> bool:
+        """Whether `token` is an unexpired session of the account of `email` (its password may
+        have changed or the account been reset since: it still proves the device was let in)."""
+        if len(token) > 200:
+            return False
+        with self.db.tx(write=False) as t:
+            row = t.one(
+                "SELECT 1 FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
+                "WHERE s.token_hash=? AND a.email=? AND s.expires>=?",
+                (token_hash(token), email, _now()),
+            )
+        return row is not None
 
     # -- sign-up, pre-login, sign-in --------------------------------------------------------
     def signup(
@@ -245,10 +283,11 @@ class AccountService:
             params, salt = kdf.default_params(), self._fake("kdf-salt", email, kdf.SALT_LEN)
         return {"kdf": {"m": params.m_kib, "t": params.t, "p": params.p}, "kdf_salt": salt}
 
-    def signin_start(self, email: str, a_pub: bytes, address: str) -> dict[str, Any]:
+    def signin_start(
+        self, email: str, a_pub: bytes, address: str, token: str | None = None
+    ) -> dict[str, Any]:
         email = check_email(email)
-        self._limit("signin-ip", address, self.config.limits.signin_address)
-        self._limit("signin-acct", email, self.config.limits.signin_account)
+        self._limit_signin(email, address, token)
         if not 1 <= len(a_pub) <= srp6a.GROUP_BYTES:
             raise BadRequestError("A has the wrong size")
         acct = self.db.account_by_email(email)
@@ -661,8 +700,7 @@ class AccountService:
     def setup_info(self, email: str, code: str, address: str) -> dict[str, Any]:
         """Account id and new generation for a reset account, given its setup code (not consumed)."""
         email = check_email(email)
-        self._limit("signin-ip", address, self.config.limits.signin_address)
-        self._limit("signin-acct", email, self.config.limits.signin_account)
+        self._limit_signin(email, address, None)
         acct, _ = self._setup_token(email, code)
         return {"account_id": acct.account_id, "generation": acct.generation}
 
@@ -691,8 +729,7 @@ class AccountService:
     ) -> None:
         """Install the new keys made in the app after a reset; the setup code is used up."""
         email = check_email(email)
-        self._limit("signin-ip", address, self.config.limits.signin_address)
-        self._limit("signin-acct", email, self.config.limits.signin_account)
+        self._limit_signin(email, address, None)
         check_credentials(creds)
         acct, h = self._setup_token(email, code)
         if generation != acct.generation:

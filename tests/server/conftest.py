@@ -43,6 +43,7 @@ def make_config(db_target: tuple[str, str | None], tmp_path: Path, **kw: object)
             email_account=Limit(20, 3600),
             email_address=Limit(100, 3600),
             signup_address=Limit(500, 3600),
+            signin_pair=(Limit(50, 900),),
         ),
     )
     return ServerConfig(
