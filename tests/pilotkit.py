@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tui.screens.account import LockScreen
@@ -65,3 +66,14 @@ async def edit_first_record(pilot: Any, password: str) -> None:
     await on_screen(pilot, RecordDetailScreen)
     await pilot.press("e")
     await on_screen(pilot, EditRecordScreen)
+
+
+def one_login_home(home: Path, password: str) -> Path:
+    """A device home holding one account with one login ("GitHub", user ann), locked."""
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    v = Vault.create(home, "ann@example.com", password)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
+    v.close()
+    return home

@@ -14,16 +14,18 @@ from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 
 from agent.client import AgentLink
 from vault.vault import Vault
 
+from .actions import ACTIONS, SCOPES, bindings
 from .app_access import strongroom_app
 from .clipboard import SecretClipboard, clipboard_for
+from .keymap import current_keys, key_label, keys_taken, read_keymap
 from .sync_runtime import SyncActivity, SyncRuntime
 
 DEFAULT_AUTO_LOCK_MIN = 5
@@ -36,9 +38,10 @@ class StrongroomCommands(Provider):
     async def search(self, query: str) -> Hits:
         app = strongroom_app(self)
         matcher = self.matcher(query)
-        for name, help_text, callback in app.palette_commands():
+        for name, help_text, callback, action_id in app.palette_commands():
             score = matcher.match(name)
             if score > 0:
+                help_text = app.with_key(help_text, action_id, self.screen)
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
@@ -54,16 +57,16 @@ class StrongroomApp(App[None]):
     TITLE = "Strongroom"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {StrongroomCommands}
-    BINDINGS = [
-        Binding("ctrl+l", "lock", "Lock", priority=True),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit"),
-    ]
+    BINDINGS = bindings("app.lock", "app.help", "app.palette", "app.quit")
 
-    def __init__(self, home: Path, kit_dir: Path | None = None) -> None:
+    def __init__(
+        self, home: Path, kit_dir: Path | None = None, settings_file: Path | None = None
+    ) -> None:
+        """`settings_file`: the user's settings.toml (keymap.settings_file()); None: defaults only."""
         super().__init__()
         self.home = home
         self.kit_dir = kit_dir or Path.cwd()
+        self.user_keymap = read_keymap(settings_file)
         self.sync_runtime = SyncRuntime(self)
         self._vault: Vault | None = None
         self._locked: Vault | None = None
@@ -112,12 +115,50 @@ class StrongroomApp(App[None]):
         from .screens.account import LockScreen, WelcomeScreen
 
         self.agent_link.start()
+        self._apply_keymap()
         if self.has_account():
             self._apply_saved_theme()
             self.push_screen(LockScreen())
         else:
             self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self._check_idle)
+
+    # -- keys -------------------------------------------------------------------------------
+    def _apply_keymap(self) -> None:
+        """The settings file's [keymap]: its good entries apply, each bad one is reported."""
+        self.set_keymap(self.user_keymap.keys)
+        palette = current_keys(self.user_keymap.keys, "app.palette")
+        # Textual's footer looks the palette's key up by this (a ClassVar: set on this app only)
+        vars(self)["COMMAND_PALETTE_BINDING"] = palette[0]
+        for problem in self.user_keymap.problems + keys_taken(self.user_keymap.keys):
+            self.notify(problem, title="Keymap", severity="error", timeout=15, markup=False)
+
+    def keys_of(self, action_id: str) -> list[str]:
+        """An action's keys as they are now (after the user's keymap), for people to read."""
+        return [key_label(k) for k in current_keys(self.user_keymap.keys, action_id)]
+
+    def key_of(self, action_id: str) -> str:
+        """An action's first key now, for people to read ("ctrl+r", "?")."""
+        return self.keys_of(action_id)[0]
+
+    def with_key(self, text: str, action_id: str | None, screen: Screen[Any]) -> str:
+        """A palette help text and the action's current key: "… (ctrl+r)" where the palette was
+        opened from a screen that has the key, else "… (p in Settings)". Markup-safe (a key may
+        be "["): the palette reads help as markup."""
+        if action_id is None:
+            return escape(text)
+        key = self.key_of(action_id)
+        here = action_id.startswith("app.") or any(
+            b.binding.id == action_id for b in screen.active_bindings.values()
+        )
+        where = "" if here else f" in {SCOPES[ACTIONS[action_id].scope]}"
+        return escape(f"{text} ({key}{where})")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lock only while unlocked: the footer hides it on the welcome and lock screens."""
+        if action == "lock":
+            return self.vault is not None
+        return True
 
     def _apply_saved_theme(self) -> None:
         """The theme chosen in Settings; not secret, so it is read before unlocking."""
@@ -221,8 +262,11 @@ class StrongroomApp(App[None]):
             if "screenshot" not in cmd.title.lower():
                 yield cmd
 
-    def palette_commands(self) -> list[tuple[str, str, Any]]:
-        cmds: list[tuple[str, str, Any]] = [("Help: keys", "Every key binding", self.action_help)]
+    def palette_commands(self) -> list[tuple[str, str, Any, str | None]]:
+        """(name, help, run, action id whose key the palette shows, or None)."""
+        cmds: list[tuple[str, str, Any, str | None]] = [
+            ("Help: keys", "Every key binding", self.action_help, "app.help")
+        ]
         if self.vault is not None:
             from .screens.account import KitScreen
             from .screens.records import EditRecordScreen, SecurityCenterScreen
@@ -230,34 +274,54 @@ class StrongroomApp(App[None]):
 
             vault = self.vault
             cmds += [
-                ("Lock", "Forget the keys now", self.action_lock),
-                ("New record", "Add a record", lambda: self.push_screen(EditRecordScreen(None))),
+                ("Lock", "Forget the keys now", self.action_lock, "app.lock"),
+                (
+                    "New record",
+                    "Add a record",
+                    lambda: self.push_screen(EditRecordScreen(None)),
+                    "records.new",
+                ),
                 (
                     "Security Center",
                     "Weak, reused and old passwords",
                     lambda: self.push_screen(SecurityCenterScreen()),
+                    "records.security",
                 ),
                 (
                     "Show Authentication Kit",
                     "QR code and typed code",
                     lambda: self.push_screen(KitScreen(vault.slot.kit, [])),
+                    "settings.show_kit",
                 ),
-                ("Save Authentication Kit", "PNG and PDF into the current folder", self._save_kit),
+                (
+                    "Save Authentication Kit",
+                    "PNG and PDF into the current folder",
+                    self._save_kit,
+                    "settings.save_kit",
+                ),
                 (
                     "Import…",
                     "Records from another manager's export (preview first)",
                     self.action_import_records,
+                    "records.import",
                 ),
                 (
                     "Export…",
                     "Every record to a plaintext CSV or strongroom-json file",
                     self.action_export_records,
+                    None,
                 ),
-                ("Sync now", "Sync with the chosen method (ctrl+r)", self.action_sync_now),
+                (
+                    "Sync now",
+                    "Sync with the chosen method",
+                    self.action_sync_now,
+                    "records.sync_now",
+                ),
                 (
                     "Sync settings",
-                    "Method, last sync, conflicts, Wi-Fi peers (y)",
+                    "Method, last sync, conflicts, Wi-Fi peers",
                     self.action_sync_settings,
+                    "records.sync",
                 ),
             ]
             cmds += settings_commands(self)
@@ -291,6 +355,6 @@ class StrongroomApp(App[None]):
             self.push_screen(SyncScreen())
 
     def action_help(self) -> None:
-        from .screens.records import HelpScreen
+        from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(here=self.screen))

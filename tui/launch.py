@@ -14,6 +14,8 @@ def run_app(args: argparse.Namespace) -> int:
     guard_process()  # before it ever holds a key
 
     from .app import StrongroomApp
+    from .keymap import settings_file
 
-    StrongroomApp(home=Path(args.home).expanduser() if args.home else default_home()).run()
+    home = Path(args.home).expanduser() if args.home else default_home()
+    StrongroomApp(home=home, settings_file=settings_file()).run()
     return 0

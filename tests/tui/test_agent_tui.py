@@ -15,15 +15,13 @@ from pathlib import Path
 
 import pytest
 from clikit import cli_env, run_cli, short_runtime_dir
-from pilotkit import on_screen, typed
+from pilotkit import on_screen, one_login_home, typed
 
 from agent.wire import call
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
 from tui.screens.records import RecordListScreen
 from tui.widgets.record_list import RecordList
-from vault.records import new_record
-from vault.vault import Vault
 
 PW = "agent tui password"
 SIZE = (100, 30)
@@ -31,11 +29,7 @@ SIZE = (100, 30)
 
 @pytest.fixture
 def vault_home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    v = Vault.create(home, "ann@example.com", PW)
-    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-secret"}))
-    v.close()
-    return home
+    return one_login_home(tmp_path / "home", PW)
 
 
 @pytest.fixture

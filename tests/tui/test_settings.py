@@ -282,7 +282,7 @@ async def test_every_settings_action_is_in_the_command_palette(vault_home: Path)
         await pilot.pause(0.3)
         await pilot.press("enter")
         await on_screen(pilot, NumberScreen)
-        names = {name for name, _, _ in app.palette_commands()}
+        names = {name for name, *_ in app.palette_commands()}
         assert {
             "Settings",
             "Change Account Password",

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
+from ..actions import bindings, scope
 from ..app_access import strongroom_app
 from ..widgets.kit_qr import KitQR
 from ..widgets.path_input import PathInput
@@ -37,11 +37,7 @@ def error_text(exc: BaseException) -> str:
 
 
 class WelcomeScreen(Screen[None]):
-    BINDINGS = [
-        Binding("u", "signup", "Sign up"),
-        Binding("i", "signin", "Sign in"),
-        Binding("q", "app.quit", "Quit"),
-    ]
+    BINDINGS = scope("welcome")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -76,10 +72,7 @@ class WelcomeScreen(Screen[None]):
 
 
 class SignUpScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("ctrl+s", "submit", "Create account"),
-    ]
+    BINDINGS = scope("signup")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,10 +147,7 @@ class SignUpScreen(Screen[None]):
 class KitScreen(Screen[None]):
     """The Authentication Kit: QR (dark on light), typed code, where the files are."""
 
-    BINDINGS = [
-        Binding("y", "done", "I stored my Kit safely"),
-        Binding("escape", "close", "Close", show=False),
-    ]
+    BINDINGS = scope("kit")
 
     def __init__(self, kit: Any, paths: list[Path], *, first_time: bool = False) -> None:
         super().__init__()
@@ -214,10 +204,7 @@ class SourceChoice(RadioSet):
     pressing a button then left two buttons on.
     """
 
-    BINDINGS = [
-        Binding("down,right", "choose(1)", "Next source", show=False),
-        Binding("up,left", "choose(-1)", "Previous source", show=False),
-    ]
+    BINDINGS = bindings("signin.next_source", "signin.previous_source")
 
     def action_choose(self, step: int) -> None:
         if step > 0:
@@ -240,7 +227,7 @@ class SignInScreen(Screen[None]):
     SignInScreen .source, SignInScreen #new-password { height: auto; }
     SignInScreen .hint { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("ctrl+s", "submit", "Sign in")]
+    BINDINGS = bindings("signin.back", "signin.submit")
     wifi_timeout = 5.0
     """Seconds to look for a device of the account on the network (the CLI's `signin --wifi` too)."""
 
@@ -502,8 +489,6 @@ class SignInScreen(Screen[None]):
 
 class LockScreen(Screen[None]):
     """The password prompt; skipped when this home's unlock agent is unlocked (its keys are taken)."""
-
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
         from runtime.account import met_reset

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -15,10 +14,8 @@ from textual.widgets import OptionList, Static
 
 from runtime.safe_text import printable
 
+from ..actions import bindings
 from ..search import SORTS
-
-if TYPE_CHECKING:
-    from .records import RecordListScreen
 
 
 class PickScreen(ModalScreen[str | None]):
@@ -29,7 +26,7 @@ class PickScreen(ModalScreen[str | None]):
     PickScreen { align: center middle; }
     PickScreen OptionList { height: auto; max-height: 20; margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings("dialog.cancel")
 
     def __init__(
         self, title: str, everything: str, choices: list[tuple[str, str, int]], current: str | None
@@ -57,27 +54,50 @@ class PickScreen(ModalScreen[str | None]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.values[event.option_index])
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
 
 class ListCommands(Provider):
     """Filters and sort of the record list in the command palette (ctrl+p)."""
 
     def _commands(self) -> list[tuple[str, str, Any]]:
-        screen: RecordListScreen = self.screen  # type: ignore[assignment]
+        from ..app_access import strongroom_app
+        from .records import RecordListScreen
+
+        screen = self.screen
+        if not isinstance(screen, RecordListScreen):
+            return []
+        app = strongroom_app(self)
+
+        def hint(text: str, action_id: str) -> str:
+            return app.with_key(text, action_id, screen)
+
         cmds: list[tuple[str, str, Any]] = [
-            ("Filter by type…", "Show one kind of record (t)", screen.action_pick_type),
-            ("Filter by tag…", "Show records with one tag (g)", screen.action_pick_tag),
-            ("Favourites only", "Show only favourites, or all again (f)", screen.action_favorites),
-            ("Clear filters", "Show every record (x)", screen.action_clear_filters),
+            (
+                "Filter by type…",
+                hint("Show one kind of record", "records.type"),
+                screen.action_pick_type,
+            ),
+            (
+                "Filter by tag…",
+                hint("Show records with one tag", "records.tag"),
+                screen.action_pick_tag,
+            ),
+            (
+                "Favourites only",
+                hint("Show only favourites, or all again", "records.favorites"),
+                screen.action_favorites,
+            ),
+            (
+                "Clear filters",
+                hint("Show every record", "records.clear_filters"),
+                screen.action_clear_filters,
+            ),
         ]
-        for key, name in SORTS.items():
+        for sort_key, name in SORTS.items():
             cmds.append(
                 (
                     f"Sort by {name}",
-                    "Order of the record list (o cycles)",
-                    lambda k=key: screen.sort_by(k),
+                    hint("Order of the record list; this key cycles", "records.sort"),
+                    lambda k=sort_key: screen.sort_by(k),
                 )
             )
         index = screen.index

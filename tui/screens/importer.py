@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -33,6 +32,7 @@ from vault.importers import FORMATS, ImportReport, ImportResult
 from vault.importers.common import counting
 from vault.templates import template
 
+from ..actions import bindings, scope
 from ..app_access import strongroom_app
 from ..widgets.path_input import PathInput
 
@@ -188,11 +188,7 @@ class ImportScreen(Screen[None]):
     ImportScreen #import-preview { padding: 0 2; height: 1fr; }
     ImportScreen #import-actions { height: auto; padding: 0 2; }
     """
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "confirm", "Import"),
-        Binding("ctrl+l", "app.lock", "Lock"),
-    ]
+    BINDINGS = scope("import")
 
     class Progress(Message):
         """From the reading worker: a phase, and bytes done of total (None: no measure)."""
@@ -226,7 +222,8 @@ class ImportScreen(Screen[None]):
         with VerticalScroll(id="import-preview"):
             yield Static("", id="preview-text")
         with Vertical(id="import-actions"):
-            yield Button("Import (ctrl+s)", id="do-import", variant="primary")
+            key = strongroom_app(self).key_of("import.confirm")
+            yield Button(f"Import ({key})", id="do-import", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -369,14 +366,16 @@ class ImportScreen(Screen[None]):
         self.query_one("#import-preview").display = True
         added = len(preview.plan.added)
         button = self.query_one("#do-import", Button)
+        key = strongroom_app(self).key_of  # as the user's keymap has it
         button.label = (
-            f"Import {added:,} record{'' if added == 1 else 's'} (ctrl+s)"
+            f"Import {added:,} record{'' if added == 1 else 's'} ({key('import.confirm')})"
             if added
             else "Close (nothing new)"
         )
         self.query_one("#import-actions").display = True
         self._status(
-            "Nothing changes until you press ctrl+s (or Enter on the button); Esc cancels."
+            f"Nothing changes until you press {key('import.confirm')} (or Enter on the "
+            f"button); {key('import.cancel')} cancels."
         )
         button.focus()
 
@@ -460,10 +459,7 @@ class PlaintextConfirmScreen(ModalScreen[bool]):
     PlaintextConfirmScreen #dialog { width: 76; height: auto; border: thick $error; background: $surface;
                                      padding: 1 2; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes, write it"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
+    BINDINGS = bindings("dialog.yes", "dialog.no")
 
     def __init__(self, path: Path, replaces: bool) -> None:
         super().__init__()
@@ -499,10 +495,7 @@ class ExportScreen(Screen[None]):
     ExportScreen #export-format { height: auto; }
     ExportScreen #export-status { padding: 0 2; height: auto; margin-top: 1; }
     """
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Cancel"),
-        Binding("ctrl+l", "app.lock", "Lock"),
-    ]
+    BINDINGS = scope("export")
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__()

@@ -1,16 +1,16 @@
-"""The record list, a record's view and its edit form, delete confirmation, Security Center, help."""
+"""The record list, a record's view and its edit form, delete confirmation, Security Center."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -22,7 +22,9 @@ from vault.index import Head, Summary
 from vault.records import Field, Record, iso, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
 
+from ..actions import bindings
 from ..app_access import strongroom_app
+from ..keymap import default_key
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.record_list import RecordList
 from ..widgets.secret_input import SecretInput
@@ -35,20 +37,26 @@ if TYPE_CHECKING:
 MASK = "••••••••••"
 
 
-def empty_message(query: str, filters: Filters, total: int) -> str:
-    """What an empty list says, naming what hides the records and the key that shows them again."""
+def empty_message(
+    query: str, filters: Filters, total: int, key: Callable[[str], str] = default_key
+) -> str:
+    """What an empty list says, naming what hides the records and the key that shows them again
+    (`key`: an action id's key as the user's keymap has it)."""
     if not total:
-        return "No records yet. Press n to add your first one."
+        return f"No records yet. Press {key('records.new')} to add your first one."
     q = query.strip()
     if not q and filters == Filters(favorites=True, sort=filters.sort):
-        return "No favourites yet: press * on a record to make it one. f shows every record."
+        return (
+            f"No favourites yet: press {key('record.favorite')} on a record to make it one. "
+            f"{key('records.favorites')} shows every record."
+        )
     what = f"{type_label(filters.type)} records" if filters.type else "records"
     if filters.tag is not None:
         what += f" tagged “{printable(filters.tag)}”"
     if filters.favorites:
         what += " among your favourites"
-    hints = (["Esc clears the search"] if q else []) + (
-        ["x clears the filters"] if filters.narrowing else []
+    hints = ([f"{key('records.clear_search')} clears the search"] if q else []) + (
+        [f"{key('records.clear_filters')} clears the filters"] if filters.narrowing else []
     )
     text = f"No {what} match “{printable(q)}”." if q else f"No {what}."
     return f"{text} {' · '.join(hints)}."
@@ -62,25 +70,21 @@ class RecordListScreen(Screen[None]):
     """
 
     COMMANDS = {ListCommands}
-    BINDINGS = [
-        Binding("slash", "search", "Search"),
-        Binding("n", "new", "New"),
-        Binding("f", "favorites", "Favourites"),
-        Binding("t", "pick_type", "Type", show=False),  # footer room: ? Help lists t, g, o, x
-        Binding("g", "pick_tag", "Tag", show=False),
-        Binding("o", "cycle_sort", "Sort", show=False),
-        Binding("x", "clear_filters", "Clear filters", show=False),
-        Binding("s", "security", "Security"),
-        Binding(
-            "i", "app.import_records", "Import", show=False
-        ),  # footer room for ^q Quit at 100 columns
-        Binding("ctrl+r", "app.sync_now", "Sync now", show=False),
-        Binding("y", "app.sync_settings", "Sync", show=False),
-        Binding("comma", "app.settings", "Settings"),
-        Binding("ctrl+l", "app.lock", "Lock"),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("escape", "clear_search", "Clear", show=False),
-    ]
+    BINDINGS = bindings(
+        "records.search",
+        "records.new",
+        "records.favorites",
+        "records.type",
+        "records.tag",
+        "records.sort",
+        "records.clear_filters",
+        "records.security",
+        "records.import",
+        "records.sync_now",
+        "records.sync",
+        "records.settings",
+        "records.clear_search",
+    )
 
     class Loaded(Message):
         def __init__(self, index: SearchIndex) -> None:
@@ -207,7 +211,8 @@ class RecordListScreen(Screen[None]):
             Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")),
             layout=False,
         )
-        message = empty_message(self.query_text, self.filters, total) if not rows else ""
+        key = strongroom_app(self).key_of
+        message = empty_message(self.query_text, self.filters, total, key) if not rows else ""
         if message != self.empty_text:
             self.empty_text = message
             self.query_one("#empty", Static).update(Text(message))
@@ -294,19 +299,18 @@ class RecordDetailScreen(Screen[None]):
     """One record; secrets masked until revealed (r). ↑↓ choose a field and c copies it (the
     password is chosen first); u copies the username, o the one-time code."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("r", "reveal", "Reveal"),
-        Binding("up,k", "choose(-1)", "Previous field", show=False, priority=True),
-        Binding("down,j", "choose(1)", "Next field", show=False, priority=True),
-        Binding("c,enter", "copy_field", "Copy field"),
-        Binding("u", "copy('username')", "Copy username"),
-        Binding("o", "copy_totp", "Copy code"),
-        Binding("e", "edit", "Edit"),
-        Binding("asterisk", "favorite", "Favourite"),
-        Binding("d", "delete", "Delete"),
-        Binding("ctrl+l", "app.lock", "Lock"),
-    ]
+    BINDINGS = bindings(
+        "record.back",
+        "record.reveal",
+        "record.previous",
+        "record.next",
+        "record.copy_field",
+        "record.copy_username",
+        "record.copy_code",
+        "record.edit",
+        "record.favorite",
+        "record.delete",
+    )
 
     def __init__(self, record_id: str) -> None:
         super().__init__()
@@ -485,7 +489,7 @@ class RecordDetailScreen(Screen[None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = bindings("dialog.yes", "dialog.no")
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -524,12 +528,7 @@ class EditRecordScreen(Screen[None]):
     """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field.
     Concealed fields are SecretInputs (no copy/cut); ctrl+r shows or hides the focused one."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+g", "generate", "Generate password"),
-        Binding("ctrl+r", "reveal", "Show/hide"),
-    ]
+    BINDINGS = bindings("edit.cancel", "edit.save", "edit.generate", "edit.reveal")
 
     def __init__(self, record_id: str | None, type_key: str = "login") -> None:
         super().__init__()
@@ -568,7 +567,11 @@ class EditRecordScreen(Screen[None]):
             yield TextArea(rec.notes if rec else "", id="notes")
             yield Static("", id="message")
             with Horizontal():
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button(
+                    f"Save ({strongroom_app(self).key_of('edit.save')})",
+                    id="save",
+                    variant="primary",
+                )
         yield Footer()
 
     @on(Input.Submitted, "#type")
@@ -601,7 +604,8 @@ class EditRecordScreen(Screen[None]):
             self.notify("This template has no password field.", severity="warning")
             return
         field.value = generate_password()
-        self.notify("New password generated (press ctrl+s to save).")
+        save = strongroom_app(self).key_of("edit.save")
+        self.notify(f"New password generated (press {save} to save).", markup=False)
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -646,7 +650,7 @@ class EditRecordScreen(Screen[None]):
 
 
 class SecurityCenterScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("ctrl+l", "app.lock", "Lock")]
+    BINDINGS = bindings("security.back")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -691,33 +695,3 @@ class SecurityCenterScreen(Screen[None]):
     @on(RecordList.Opened)
     def _open(self, event: RecordList.Opened) -> None:
         self.app.push_screen(RecordDetailScreen(event.record_id))
-
-
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="dialog"):
-            yield Static(HELP)
-
-
-HELP = """[b]Strongroom keys[/b]
-
-[b]Everywhere[/b]  ctrl+p palette · ctrl+l lock · ? help · ctrl+q quit
-[b]List[/b]        / search · Esc clear it · ↑↓ PgUp PgDn Home End move
-            Enter open · n new · i import · s Security Center
-            , settings · y sync settings · ctrl+r sync now
-[b]Filter[/b]      f favourites · t type · g tag · x clear filters
-            o sort: title → recently changed → type
-[b]Record[/b]      ↑↓ choose a field · c or Enter copy it · r reveal
-            u copy username · o copy one-time code · e edit
-            * favourite · d delete · Esc back
-[b]Edit[/b]        ctrl+s save · ctrl+g generate a password
-            ctrl+r show/hide the secret field · Esc cancel
-[b]Kit[/b]         y confirm it is stored safely
-[b]Settings[/b]    k show Kit · w save it as PNG/PDF · p password
-            r rotate Account Key · a auto-lock · c clipboard
-            t theme · y sync · b back up now · o restore · Esc back
-
-Copies clear themselves from the clipboard after the configured
-seconds. The app locks itself after the configured idle minutes."""

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
@@ -26,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from runtime.account import MIN_PASSWORD, new_password_problem
 from vault.errors import InvalidInputError
 
+from ..actions import bindings, scope
 from ..app_access import strongroom_app
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
@@ -120,7 +120,7 @@ AUTO_LOCK, CLIPBOARD = _security_settings()
 class NumberScreen(ModalScreen[None]):
     """Ask for one number; a bad one is explained and nothing is saved."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel")]
+    BINDINGS = bindings("dialog.cancel")
 
     def __init__(self, setting: NumberSetting) -> None:
         super().__init__()
@@ -167,7 +167,7 @@ def set_theme(app: StrongroomApp, name: str) -> None:
 
 
 class ThemeScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings("dialog.cancel")
 
     def compose(self) -> ComposeResult:
         app = _app(self)
@@ -215,10 +215,7 @@ class NewKitScreen(KitScreen):
 class _NewKitFlow(Screen[None]):
     """Runs a key change in a worker, saves the new Kit files and shows the new Kit."""
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Cancel"),
-        Binding("ctrl+s", "submit", "Confirm"),
-    ]
+    BINDINGS = scope("newkit")
     done_message = ""
     busy = False
 
@@ -371,7 +368,7 @@ def confirm_rotate(app: StrongroomApp) -> None:
 class BackupScreen(ModalScreen[Path | None]):
     """Back up now into a folder (default: the home's backup folder, else the last one used)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = bindings("dialog.cancel")
     busy = False
 
     def compose(self) -> ComposeResult:
@@ -431,7 +428,7 @@ class BackupScreen(ModalScreen[Path | None]):
 class RestoreScreen(ModalScreen[None]):
     """Bring records back from a backup: it opens with the password in force when it was made."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Cancel")]
+    BINDINGS = bindings("dialog.cancel")
     busy = False
 
     def __init__(self, entry: BackupEntry) -> None:
@@ -492,6 +489,7 @@ class RestoreScreen(ModalScreen[None]):
 
 # -- the screen --------------------------------------------------------------------------------------
 def _row(out: Text, section: str, key: str, text: str | Text) -> None:
+    """One line of the overview: section, the key that changes it (as the keymap has it), what."""
     out.append(f"{section:<10}", style="bold")
     out.append(f"{key:>3}  ", style="bold")
     out.append(text if isinstance(text, Text) else Text(text))
@@ -499,20 +497,7 @@ def _row(out: Text, section: str, key: str, text: str | Text) -> None:
 
 
 class SettingsScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("k", "show_kit", "Kit"),
-        Binding("w", "save_kit", "Save Kit", show=False),
-        Binding("p", "change_password", "Password"),
-        Binding("r", "rotate_key", "Rotate key", show=False),
-        Binding("a", "number('auto_lock_minutes')", "Auto-lock", show=False),
-        Binding("c", "number('clipboard_seconds')", "Clipboard", show=False),
-        Binding("t", "theme", "Theme"),
-        Binding("y", "sync", "Sync", show=False),
-        Binding("b", "backup", "Back up"),
-        Binding("o", "restore", "Restore", show=False),
-        Binding("ctrl+l", "app.lock", "Lock"),
-    ]
+    BINDINGS = scope("settings")
     backups: dict[str, BackupEntry] = {}
 
     def __init__(self, *, restore: bool = False) -> None:
@@ -540,20 +525,52 @@ class SettingsScreen(Screen[None]):
         vault = app.vault
         if vault is None:
             return
+
+        key = app.key_of
         out = Text()
         _row(out, "Account", "", f"{vault.slot.email} · Account ID {vault.slot.account_id}")
-        _row(out, "", "k", "show the Authentication Kit (QR code and typed code)")
-        _row(out, "", "w", f"save the Kit as PNG and PDF into {tilde(app.kit_dir)}")
-        _row(out, "", "p", "change the Account Password (a new Kit replaces the old one)")
-        _row(out, "", "r", "rotate the Account Key (a new Kit; older Kits stop working)")
+        _row(
+            out,
+            "",
+            key("settings.show_kit"),
+            "show the Authentication Kit (QR code and typed code)",
+        )
+        _row(
+            out,
+            "",
+            key("settings.save_kit"),
+            f"save the Kit as PNG and PDF into {tilde(app.kit_dir)}",
+        )
+        _row(
+            out,
+            "",
+            key("settings.password"),
+            "change the Account Password (a new Kit replaces the old one)",
+        )
+        _row(
+            out,
+            "",
+            key("settings.rotate_key"),
+            "rotate the Account Key (a new Kit; older Kits stop working)",
+        )
         out.append("\n")
-        _row(out, "Security", "a", f"lock when idle: {AUTO_LOCK.describe(AUTO_LOCK.current(app))}")
-        _row(out, "", "c", f"clear copied values: {CLIPBOARD.describe(CLIPBOARD.current(app))}")
+        _row(
+            out,
+            "Security",
+            key("settings.auto_lock"),
+            f"lock when idle: {AUTO_LOCK.describe(AUTO_LOCK.current(app))}",
+        )
+        _row(
+            out,
+            "",
+            key("settings.clipboard"),
+            f"clear copied values: {CLIPBOARD.describe(CLIPBOARD.current(app))}",
+        )
         out.append("\n")
         _row(
             out,
             "Theme",
-            "t",
+            key("settings.theme"),
             f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)",
         )
         out.append("\n")
@@ -562,13 +579,13 @@ class SettingsScreen(Screen[None]):
         _row(
             out,
             "Sync",
-            "y",
+            key("settings.sync"),
             f"method: {cfg.get('method', 'none')}{' · ' + str(where) if where else ''}",
         )
         out.append("\n")
         folder = chosen_folder(vault)
-        _row(out, "Backups", "b", f"back up now into {tilde(folder)}")
-        _row(out, "", "o", "restore: choose one of these backups (↑↓, Enter)")
+        _row(out, "Backups", key("settings.backup"), f"back up now into {tilde(folder)}")
+        _row(out, "", key("settings.restore"), "restore: choose one of these backups (↑↓, Enter)")
         self.query_one("#overview", Static).update(out)
         self._list_backups(folder)
 
@@ -659,44 +676,56 @@ class SettingsScreen(Screen[None]):
             listing.highlighted = 0
 
 
-def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any]]:
+def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | None]]:
     """The palette entries: every Settings action, reachable from any unlocked screen."""
     return [
         (
             "Settings",
             "Account, security, theme, sync, backups",
             lambda: app.push_screen(SettingsScreen()),
+            "records.settings",
         ),
         (
             "Change Account Password",
             "A new Authentication Kit replaces the old one",
             lambda: app.push_screen(ChangePasswordScreen()),
+            "settings.password",
         ),
         (
             "Rotate Account Key",
             "A new Authentication Kit; older Kits stop working",
             lambda: confirm_rotate(app),
+            "settings.rotate_key",
         ),
         (
             "Auto-lock minutes",
             "Lock after this many idle minutes",
             lambda: app.push_screen(NumberScreen(AUTO_LOCK)),
+            "settings.auto_lock",
         ),
         (
             "Clipboard seconds",
             "Clear copied values after this many seconds",
             lambda: app.push_screen(NumberScreen(CLIPBOARD)),
+            "settings.clipboard",
         ),
-        ("Theme: choose", "Colours of the app, kept for the next start", lambda: choose_theme(app)),
-        ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark")),
+        (
+            "Theme: choose",
+            "Colours of the app, kept for the next start",
+            lambda: choose_theme(app),
+            "settings.theme",
+        ),
+        ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark"), None),
         (
             "Back up now",
             "An encrypted backup file of every record",
             lambda: app.push_screen(BackupScreen()),
+            "settings.backup",
         ),
         (
             "Restore from a backup",
             "Choose a backup in Settings, then its password",
             lambda: app.push_screen(SettingsScreen(restore=True)),
+            "settings.restore",
         ),
     ]

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
@@ -25,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from runtime.safe_text import printable
 
+from ..actions import scope
 from ..app_access import strongroom_app
 from ..widgets.record_list import RecordList
 from ..widgets.secret_input import SecretInput
@@ -108,18 +108,12 @@ def when(stamp: float | None, now: float) -> str:
 
 
 class SyncScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("s,ctrl+r", "app.sync_now", "Sync now"),
-        Binding("f", "edit('folder')", "Folder"),
-        Binding("w", "edit('wifi')", "Wi-Fi"),
-        Binding("c", "edit('cloud')", "Cloud"),
-        Binding("x", "local_only", "Local only"),
-        Binding("a", "account_key", "Saved key"),
-        Binding("ctrl+l", "app.lock", "Lock"),
-    ]
+    BINDINGS = scope("sync")
 
     def compose(self) -> ComposeResult:
+        def key(action_id: str) -> str:  # as the user's keymap has it
+            return f"{self.strongroom.key_of(action_id):<3}"
+
         yield Header()
         with VerticalScroll(id="sync"):
             yield Static("", id="sync-status")
@@ -128,22 +122,23 @@ class SyncScreen(Screen[None]):
             yield Static("", id="peers")
             yield Static("[b]Choose how this device syncs[/b] (Enter applies)", id="choose")
             with Horizontal(classes="method"):
-                yield Label("f  Folder")
+                yield Label(f"{key('sync.folder')}Folder")
                 yield Input(
                     placeholder="~/Dropbox/Strongroom (a folder Dropbox, iCloud Drive, … syncs)",
                     id="folder",
                 )
             with Horizontal(classes="method"):
-                yield Label("w  Wi-Fi")
+                yield Label(f"{key('sync.wifi')}Wi-Fi")
                 yield Input(
                     placeholder="this device's addresses; empty = every LAN address", id="wifi"
                 )
             with Horizontal(classes="method"):
-                yield Label("c  Cloud")
+                yield Label(f"{key('sync.cloud')}Cloud")
                 yield Input(placeholder="https://sync.example.com (the account server)", id="cloud")
-            yield Label("x  Local only (sync with nothing)")
+            yield Label(f"{key('sync.local_only')}Local only (sync with nothing)")
             yield Label(
-                "a  Saved account key (folder sync): a new device then needs no Kit; off by default"
+                f"{key('sync.account_key')}Saved account key (folder sync): a new device then "
+                "needs no Kit; off by default"
             )
             yield Static("", id="message")
         yield Footer()
@@ -391,7 +386,7 @@ class SyncScreen(Screen[None]):
 class NewPasswordScreen(ModalScreen[bool]):
     """Sync met a password changed on another device: type the new one to keep syncing."""
 
-    BINDINGS = [Binding("escape", "later", "Later")]
+    BINDINGS = scope("newpassword")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

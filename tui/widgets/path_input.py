@@ -16,9 +16,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.widgets import Input
+
+from ..actions import scope
 
 MAX_ENTRIES = 10_000
 """A folder with more entries than this gets no suggestion (listing it would take too long)."""
@@ -100,7 +101,7 @@ class PathSuggester(Suggester):
 class PathInput(Input):
     """A path field: completion shown after the cursor, → or tab accepts it."""
 
-    BINDINGS = [Binding("tab", "accept_completion", "Complete path", show=False)]
+    BINDINGS = scope("path")
 
     def __init__(
         self,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -18,6 +17,8 @@ from textual.strip import Strip
 
 from runtime.safe_text import printable
 from vault.index import Summary
+
+from ..actions import scope
 
 NORMAL = Style()
 CURSOR = Style(reverse=True, bold=True)
@@ -31,15 +32,7 @@ def cells(text: str, width: int) -> str:
 
 
 class RecordList(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "open", "Open", show=False),
-    ]
+    BINDINGS = scope("list")
     cursor: reactive[int] = reactive(0)
 
     class Opened(Message):

@@ -1,0 +1,110 @@
+"""The help screen: every key of every screen, read from the bindings themselves.
+
+It walks every screen and widget class of the app that declares `BINDINGS`, applies the user's
+keymap to them as Textual does, and lists them by the registry's scopes. A new screen's keys
+show up here without anyone writing help text; a binding without an id still shows (under its
+class name), so nothing is ever left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from ..actions import ACTIONS, SCOPES, bindings, bound_classes
+from ..app_access import strongroom_app
+from ..keymap import key_label
+
+NOTE = (
+    "Copies clear themselves from the clipboard after the configured seconds; the app locks "
+    "itself after the configured idle minutes. Keys can be changed in the settings file's "
+    "[keymap] table (action id = key); the ids are the right-hand column."
+)
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    keys: tuple[str, ...]
+    text: str
+    action_id: str | None
+
+
+def help_sections(
+    keymap: dict[str, str], first: Collection[str] = ()
+) -> list[tuple[str, list[HelpRow]]]:
+    """(title, rows) for every binding of every class, keys as the keymap makes them; the
+    scopes in `first` (the screen the help was opened on) come first, then the registry's order."""
+    rows: dict[str, HelpRow] = {}  # by action id (or class and action when there is no id)
+    scope_of: dict[str, str] = {}
+    for cls in bound_classes():
+        found = BindingsMap(cls.__dict__["BINDINGS"])
+        found.apply_keymap(keymap)
+        keys_of: dict[str, list[str]] = {}
+        bound: dict[str, Binding] = {}
+        for key, b in found:
+            if not b.system:
+                ident = b.id or f"{cls.__name__}:{b.action}"
+                keys_of.setdefault(ident, []).append(key)
+                bound.setdefault(ident, b)
+        for ident, b in bound.items():
+            action = ACTIONS.get(b.id or "")
+            if ident not in rows:
+                text = action.text if action else b.description or b.action
+                rows[ident] = HelpRow(tuple(key_label(k) for k in keys_of[ident]), text, b.id)
+                scope_of[ident] = action.scope if action else cls.__name__
+    order = [s for s in SCOPES if s in first] + [s for s in SCOPES if s not in first]
+    sections: dict[str, list[HelpRow]] = {}
+    for ident, row in rows.items():
+        sections.setdefault(scope_of[ident], []).append(row)
+    ranked = sorted(sections, key=lambda s: order.index(s) if s in order else len(order))
+    return [(SCOPES.get(s, s), sections[s]) for s in ranked]
+
+
+def section_text(title: str, rows: list[HelpRow]) -> Text:
+    """A section as aligned lines: keys, what they do, the action id a keymap names."""
+    out = Text(title, style="bold")
+    for row in rows:
+        out.append("\n  ")
+        out.append(f"{'/'.join(row.keys):<14}", style="bold")
+        out.append(f"{row.text:<46}")
+        out.append(row.action_id or "", style="dim")
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    """Opened from `here`: that screen's keys come first."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen #help { width: 92; height: 90%; border: thick $accent; background: $surface;
+                       padding: 0 2; }
+    HelpScreen #help Static { margin-bottom: 1; }
+    HelpScreen #help-note { color: $text-muted; }
+    """
+    BINDINGS = bindings("help.close")
+
+    def __init__(self, here: Screen[Any] | None = None) -> None:
+        super().__init__()
+        self.here = {
+            ACTIONS[b.binding.id].scope
+            for b in (here.active_bindings.values() if here is not None else ())
+            if b.binding.id in ACTIONS and not b.binding.id.startswith("app.")
+        }
+
+    def compose(self) -> ComposeResult:
+        keymap = strongroom_app(self).user_keymap.keys
+        with VerticalScroll(id="help"):
+            yield Static(
+                "[b]Strongroom keys[/b] — this screen's first · ↑↓ PgUp PgDn scroll · Esc closes"
+            )
+            for title, rows in help_sections(keymap, self.here):
+                yield Static(section_text(title, rows))
+            yield Static(NOTE, id="help-note", markup=False)
