@@ -144,7 +144,8 @@ async def test_a_large_file_reads_and_imports_while_the_screen_keeps_running(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
         assert len(ticks) - before >= 5, "the screen stalled while the records were added"
-        assert len(app.screen.query_one(RecordList).rows) == n + 1
+        rows = app.screen.query_one(RecordList)
+        await until(pilot, lambda: len(rows.rows) == n + 1, what="the list to show every record")
     assert len(_titles(vault_home)) == n + 1
 
 

@@ -414,6 +414,8 @@ class RecordDetailScreen(Screen[None]):
     def render_totp(self) -> None:
         from vault.totp import parse_totp, seconds_left, totp_code
 
+        if strongroom_app(self).vault is None:  # locked: the screen is on its way out
+            return
         field = next((f for f in self.record.fields if f.kind is FieldKind.TOTP and f.value), None)
         if field is None:
             return
