@@ -109,7 +109,7 @@ def open_github(tmux: Tmux) -> None:
     tmux("send-keys", "-t", "app", "Enter")
     until(lambda: "GitHub" in tmux.screen())
     tmux("send-keys", "-t", "app", "Enter")  # the only record: its detail, the password chosen
-    until(lambda: "Copy field" in tmux.screen())
+    until(lambda: "Copy user" in tmux.screen())  # the footer of the detail screen
 
 
 def copy_password(tmux: Tmux) -> None:
