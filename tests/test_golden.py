@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from vault import backup, crypto, kdf
+from vault import backup, crypto, kdf, padding
 from vault import keys as keymod
 from vault.container import open_container, parse_container, seal_container
-from vault.envelope import Envelope, RecordCipher
+from vault.envelope import Envelope, RecordCipher, record_ad
 from vault.kdf import KdfParams
 from vault.kitcode import KitPayload
 from vault.records import Field, Record
@@ -105,7 +105,7 @@ GOLDEN_RECORD = Record(
     1700000000.0,
     1700000001.5,
 )
-SEALED_ENVELOPE = (
+SEALED_ENVELOPE_FORM1 = (  # sealed before padding (body form 1): still opens
     "53524501004e7b2264656c223a302c22646576223a226431222c22686c63223a313730303030303030303132332c2269"
     "64223a2230303030303030303030303030306161222c227676223a7b226431223a327d7d000102030405060708090a0b"
     "3c20bf7fe7dfe02bbd71a7bb81d9485db3e6b704c01a3e5e144591fc6d0c2288237cc19bc6af30b456d01699e4e20a02"
@@ -114,15 +114,36 @@ SEALED_ENVELOPE = (
     "5b9197545933ce66ae398901d8e89d9ce6f2b2378addf64f9053edcaefb0b68bade0fa0ea9c6518654e8f0f741f587c3"
     "237da4cf21ffbeeb0d0d8e9bc2bac70070c83a7fa8498be38ca66709"
 )
-SEALED_TOMBSTONE = (
+SEALED_TOMBSTONE_FORM1 = (
     "53524501004e7b2264656c223a312c22646576223a226431222c22686c63223a313730303030303030303939392c2269"
     "64223a2230303030303030303030303030306161222c227676223a7b226431223a337d7d000102030405060708090a0b"
     "3c7f1b5fac14ddfe5ee59d27fb1746d5bbb2"
 )
+SEALED_ENVELOPE = (
+    "53524501004e7b2264656c223a302c22646576223a226431222c22686c63223a313730303030303030303132332c2269"
+    "64223a2230303030303030303030303030306161222c227676223a7b226431223a327d7d000102030405060708090a0b"
+    "4579f472a1c7f839bd71a7bb81d9485db3e6b704c04b3e1d1a4bc7f1641965903b32c293c8a87cba58860b84fceb4d1a"
+    "d47b27e236b2c6b41dbb087f3ad9aeb5d249b51fa1bf470c7976864c9bea769c1aa6eb0312027135d1a6bcbc1983cafa"
+    "a48a3dc48863bb7ffd6e5bc66a59031ecf4a5592c19878b66f9138b9e7954c34992168afdaaee97f2a9529c64ef87699"
+    "14998641547db117a07d8e168cf0d39ae1e2fb39cb9cee449654edcaefb0b68badfee412a7891e9e5feef7f741f587c3"
+    "237cbbd438f1f4a1156c88bbc7c1d984e17ef8763d00baf171919ac741488ffa4323d4afe62003255247b808b5117c51"
+    "a893b9759d3089a5176b67738b9c42815827a56af4fd5b5648d99ddc5ab801b9"
+)
+SEALED_TOMBSTONE = (
+    "53524501004e7b2264656c223a312c22646576223a226431222c22686c63223a313730303030303030303939392c2269"
+    "64223a2230303030303030303030303030306161222c227676223a7b226431223a337d7d000102030405060708090a0b"
+    "4579ab9bc5e5c21b8d41978bb1e9786d83d68734f07b5f7c3867e5851d6900b20110aefcafc1129874a47fed88872838"
+    "ee59608d5ad6a3da3f972a1918e3f5eef03cc67ad3d126611c54aa6eef8f0ee8388ac96276635368fdfd9ecc78f0b98d"
+    "cbf859e6a441c81a9e1c3eb24875217fba6762abe3c5259a4dff57cd82e66e0ebb5200c6b4d7cb5308e148a13dda4cc2"
+    "36f4e3353511934a8c5fe877fad2e9ee93979e15e9ffcc7ea763ddfadf8086bb9dceca228bab73bc65dfc0c771c5b7f3"
+    "134c8afa0dddd6c93756d3e6ba41d984e17ef8763d00baf171919ac741488ffa4323d4afe62003255247b808b5117c51"
+    "a893b9759d3089a5176b67738b9c4281f92b62f5931fd23142a1e841fafb8598"
+)
 
 
 def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
-    """Record JSON, associated data (account id + header) and nonce placement, all pinned."""
+    """Record JSON, padding (body form 2), associated data (account id + header) and nonce
+    placement, all pinned."""
     assert GOLDEN_RECORD.to_json() == (
         b'{"id":"00000000000000aa","type":"login","title":"Golden","f":[["username","text","ada"],'
         b'["password","secret","au-79"]],"notes":"shiny","tags":["metal"],"fav":true,"c":1700000000.0,'
@@ -133,8 +154,33 @@ def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
     assert live.to_bytes().hex() == SEALED_ENVELOPE
     tomb = cipher.seal(None, GOLDEN_RECORD.id, {"d1": 3}, 1700000000999, "d1")
     assert tomb.to_bytes().hex() == SEALED_TOMBSTONE
-    assert cipher.open(Envelope.from_bytes(bytes.fromhex(SEALED_ENVELOPE))) == GOLDEN_RECORD
-    assert cipher.open(Envelope.from_bytes(bytes.fromhex(SEALED_TOMBSTONE))) is None
+    # inside: 0x02, the body, 0x80, zeros to 256 bytes (the record JSON is 204)
+    inner = crypto.Sealer(bytes(range(32))).open(
+        live.ciphertext, record_ad("X3BWSY7TEA", live.header())
+    )
+    assert inner == b"\x02" + GOLDEN_RECORD.to_json() + b"\x80" + bytes(256 - 206)
+    for live_hex, tomb_hex in (
+        (SEALED_ENVELOPE, SEALED_TOMBSTONE),
+        (SEALED_ENVELOPE_FORM1, SEALED_TOMBSTONE_FORM1),
+    ):
+        assert cipher.open(Envelope.from_bytes(bytes.fromhex(live_hex))) == GOLDEN_RECORD
+        assert cipher.open(Envelope.from_bytes(bytes.fromhex(tomb_hex))) is None
+
+
+def test_padding_buckets() -> None:
+    """Bucket sizes (docs/formats.md): 256, powers of two to 64 KiB, then PADMÉ; and the frame."""
+    sizes = {
+        1: 256,
+        256: 256,
+        257: 512,
+        1000: 1024,
+        4097: 8192,
+        65536: 65536,
+        65537: 67584,
+        1_000_000: 1_015_808,
+    }
+    assert {n: padding.bucket(n) for n in sizes} == sizes
+    assert padding.pad(b"{}") == b"\x02{}\x80" + bytes(252)
 
 
 CONTAINER = (

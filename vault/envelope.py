@@ -3,7 +3,9 @@
 Bytes: magic "SRE" | version u8 | header length u16 | canonical JSON header | nonce ‖ ct ‖ tag.
 The header (id, version vector, hybrid-logical-clock time, writer device, deleted flag) is the
 AEAD associated data together with the account id, so a ciphertext cannot move to another
-record, version or account unnoticed. The sync layers handle envelopes only.
+record, version or account unnoticed. The plaintext is padded to a size bucket (vault/padding.py)
+so its length does not tell a password's; envelopes sealed before padding still open. The sync
+layers handle envelopes only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import cached_property
 
 from .crypto import Sealer, associated_data
 from .errors import FormatError, UnsupportedVersionError
+from .padding import pad, unpad
 from .records import Record
 
 MAGIC = b"SRE"
@@ -104,9 +107,9 @@ class RecordCipher:
     def seal(
         self, record: Record | None, record_id: str, vv: VersionVector, hlc: int, device: str
     ) -> Envelope:
-        """Encrypt a record version; `None` makes a tombstone."""
+        """Encrypt a record version, padded (form 2); `None` makes a tombstone."""
         stub = Envelope(record_id, vv_key(vv), hlc, device, record is None, b"")
-        plaintext = record.to_json() if record is not None else b"{}"
+        plaintext = pad(record.to_json() if record is not None else b"{}")
         return Envelope(
             stub.record_id,
             stub.vv_text,
@@ -117,9 +120,10 @@ class RecordCipher:
         )
 
     def open(self, env: Envelope) -> Record | None:
-        """Decrypt; None for a tombstone. Raises TamperError/FormatError on bad data."""
-        plaintext = self._sealer.open(
-            env.ciphertext, record_ad(self.account_id, env.header()), "record"
+        """Decrypt either body form; None for a tombstone. Raises TamperError/FormatError on bad
+        data."""
+        plaintext = unpad(
+            self._sealer.open(env.ciphertext, record_ad(self.account_id, env.header()), "record")
         )
         if env.deleted:
             return None
