@@ -66,9 +66,10 @@ def read_entry(path: Path) -> BackupEntry:
 
 
 def list_backups(folder: Path) -> list[BackupEntry]:
-    """Backups in `folder`, newest first; an absent folder holds none."""
+    """Backups in `folder`, newest first; an absent folder holds none. One that cannot be read
+    (not a folder, no permission) raises OSError: saying "no backups" there would mislead."""
     try:
         files = [p for p in folder.expanduser().iterdir() if p.suffix == SUFFIX and p.is_file()]
-    except OSError:
+    except FileNotFoundError:
         return []
     return sorted((read_entry(p) for p in files), key=lambda e: e.created, reverse=True)

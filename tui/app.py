@@ -1,11 +1,13 @@
 """The Strongroom terminal app: keyboard only, safe over SSH.
 
 The app holds at most one unlocked Vault; locking forgets its keys and drops every screen that
-showed secrets. Slow work runs in thread workers (see screens/account.py).
+showed secrets. Slow work runs in thread workers (tui/workers.py); any of them that fails is
+reported here, once: a log line and, unless its screen says it itself, a notification.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -18,6 +20,7 @@ from textual.command import Hit, Hits, Provider
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from agent.client import AgentLink
 from vault.vault import Vault
@@ -26,7 +29,10 @@ from .actions import ACTIONS, SCOPES, bindings
 from .app_access import strongroom_app
 from .clipboard import SecretClipboard, clipboard_for
 from .keymap import current_keys, key_label, keys_taken, read_keymap
+from .messages import WorkerFailed
 from .sync_runtime import SyncActivity, SyncRuntime
+
+log = logging.getLogger("strongroom.app")
 
 DEFAULT_AUTO_LOCK_MIN = 5
 DEFAULT_CLIPBOARD_SECONDS = 30
@@ -92,6 +98,30 @@ class StrongroomApp(App[None]):
 
     def on_sync_activity(self, message: SyncActivity) -> None:
         self.sync_runtime.handle(message)
+
+    # -- the one error path of every worker ---------------------------------------------------
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        """A screen's worker raised (tui.workers.work posts this from the worker thread)."""
+        self.report_failure(message.doing, message.where, message.error, shown=message.shown)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (background sync): one that ends in an error is reported too."""
+        error = event.worker.error
+        if event.state is WorkerState.ERROR and error is not None:
+            doing = f"Background work ({event.worker.group})"
+            self.report_failure(doing, type(self).__name__, error, shown=False)
+
+    def report_failure(self, doing: str, where: str, error: BaseException, *, shown: bool) -> None:
+        """A log line always; a notification unless the screen already shows the error. The text
+        is the one both front ends use (runtime.errors), never a value the work handled."""
+        from runtime.errors import message_for
+
+        text = message_for(error)
+        log.error("%s failed on %s: %s: %s", doing, where, type(error).__name__, text)
+        if not shown:
+            self.notify(
+                f"{doing} failed: {text}", title="Error", severity="error", timeout=20, markup=False
+            )
 
     def on_unmount(self) -> None:
         self.secret_clipboard.clear()  # however the app ends

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -24,6 +24,7 @@ from ..widgets.kit_qr import KitQR
 from ..widgets.path_input import PathInput
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
+from ..workers import work
 
 if TYPE_CHECKING:
     from runtime.account import Account, SignUp
@@ -125,7 +126,7 @@ class SignUpScreen(Screen[None]):
         self.query_one("#create", Button).disabled = True
         self._create(plan, pw)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Creating the account", exclusive=True, shows_errors=True)
     def _create(self, plan: SignUp, password: str) -> Account:
         from runtime.account import sign_up
 
@@ -416,7 +417,7 @@ class SignInScreen(Screen[None]):
         if self.query_one("#go", Button).disabled:  # a late message after the outcome is not shown
             self._say(Text(message.text))
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Signing in", exclusive=True, shows_errors=True)
     def _signin(
         self, email: str, password: str, kit: str, source: str, where: str, code: str = ""
     ) -> tuple[Account, Any]:
@@ -533,13 +534,13 @@ class LockScreen(Screen[None]):
         self.query_one("#password", SecretInput).disabled = True
         self._unlock(event.value)
 
-    @work(thread=True, group="agent", exit_on_error=False)
+    @work(doing="Asking the unlock agent", group="agent", shows_errors=True)
     def _ask_agent(self) -> Any:
         """The agent's keys (socket IO on the link thread; this worker only waits), or None."""
         app = strongroom_app(self)
         return app.agent_link.keys()
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Unlocking", exclusive=True, shows_errors=True)
     def _unlock(self, password: str | None, keys: Any = None) -> Any:
         app = strongroom_app(self)
         vault = app.locked_vault()

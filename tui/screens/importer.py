@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
@@ -35,6 +35,7 @@ from vault.templates import template
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
 from ..widgets.path_input import PathInput
+from ..workers import work
 
 if TYPE_CHECKING:
     pass
@@ -281,7 +282,7 @@ class ImportScreen(Screen[None]):
         self._read(fmt, path)
 
     # -- reading (worker) -------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="import-read", exit_on_error=False)
+    @work(doing="Reading the file", group="import-read", exclusive=True, shows_errors=True)
     def _read(self, fmt: str, path: Path) -> Preview:
         from vault.importers.apply import plan
 
@@ -359,7 +360,7 @@ class ImportScreen(Screen[None]):
             self.notify(message, severity="error", markup=False)
             self.query_one("#format", OptionList).focus()
             return
-        preview: Preview = worker.result  # type: ignore[assignment]
+        preview = cast("Preview", worker.result)  # what _read returned
         self.preview = preview
         self.query_one("#import-form").display = False
         self.query_one("#preview-text", Static).update(preview_text(preview))
@@ -396,7 +397,7 @@ class ImportScreen(Screen[None]):
         self._status(f"Importing {len(self.preview.plan.added):,} records in one step…")
         self._apply(self.preview.report)
 
-    @work(thread=True, exclusive=True, group="import-apply", exit_on_error=False)
+    @work(doing="Importing", group="import-apply", exclusive=True, shows_errors=True)
     def _apply(self, report: ImportReport) -> ImportResult:
         """Planned again inside the import: a sync may have added records since the preview."""
         from vault.importers import import_report
@@ -418,7 +419,7 @@ class ImportScreen(Screen[None]):
             self._status(message, "red")
             self.notify(message, severity="error", markup=False)
             return
-        result: ImportResult = worker.result  # type: ignore[assignment]
+        result = cast("ImportResult", worker.result)  # what _apply returned
         skipped = len([p for p in result.problems if p.skipped])
         parts = [f"Imported {len(result.added):,} record{'' if len(result.added) == 1 else 's'}"]
         if result.duplicates:
@@ -562,7 +563,7 @@ class ExportScreen(Screen[None]):
     def _status(self, text: str, style: str = "") -> None:
         self.query_one("#export-status", Static).update(Text(text, style=style))
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    @work(doing="Exporting", group="export", exclusive=True, shows_errors=True)
     def _export(self, fmt: str, target: Path) -> ExportOutcome:
         from vault.export import export_vault
 
@@ -580,6 +581,6 @@ class ExportScreen(Screen[None]):
             self._status(f"Not exported: {reason}.", "red")
             self.notify(f"Not exported: {reason}.", severity="error", markup=False)
         elif event.state is WorkerState.SUCCESS:
-            outcome: ExportOutcome = event.worker.result  # type: ignore[assignment]
+            outcome = cast("ExportOutcome", event.worker.result)  # what _export returned
             self.notify(outcome.message(), markup=False, timeout=10)
             self.dismiss()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -27,8 +27,10 @@ from vault.errors import InvalidInputError
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
+from ..messages import BackupsListed, KeysChanged, NewKeys
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
+from ..workers import work
 from .account import KitScreen, error_text
 
 if TYPE_CHECKING:
@@ -233,20 +235,27 @@ class _NewKitFlow(Screen[None]):
         self.say("Deriving the new keys…")
         self._run(vault, change, _app(self).save_kit_files)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Making the new keys", exclusive=True, shows_errors=True)
     def _run(
         self, vault: Vault, change: Callable[[Vault], None], save: Callable[[Vault], list[Path]]
-    ) -> tuple[Any, list[Path]]:
-        change(vault)
-        return vault.slot.kit, save(vault)
+    ) -> None:
+        """On its own connection; the app's vault takes the new slot and keys on the UI thread."""
+        with vault.own_connection() as mine:
+            change(mine)
+            made = NewKeys(mine.slot, mine.keys, save(mine))
+        self.post_message(KeysChanged(made))
+
+    @on(KeysChanged)
+    def _changed(self, event: KeysChanged) -> None:
+        vault = _app(self).vault
+        if vault is None:  # locked meanwhile: the next unlock reads the new slot
+            return
+        vault.replace_slot(event.made.slot, event.made.keys)
+        self.notify(self.done_message)
+        self.app.switch_screen(NewKitScreen(event.made.slot.kit, event.made.kit_paths))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.SUCCESS:
-            result: Any = event.worker.result
-            kit, paths = result
-            self.notify(self.done_message)
-            self.app.switch_screen(NewKitScreen(kit, paths))
-        elif event.state is WorkerState.ERROR and event.worker.error is not None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.busy = False
             self.say(error_text(event.worker.error), "red")
             for field in self.query(SecretInput):
@@ -401,7 +410,7 @@ class BackupScreen(ModalScreen[Path | None]):
         self.query_one("#message", Static).update("Writing the backup…")
         self._write(vault, Path(event.value.strip()).expanduser())
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Writing the backup", exclusive=True, shows_errors=True)
     def _write(self, vault: Vault, folder: Path) -> tuple[Path, int]:
         from runtime.backups import write_backup
 
@@ -465,7 +474,7 @@ class RestoreScreen(ModalScreen[None]):
         self.query_one("#message", Static).update("Restoring…")
         self._restore(vault, self.entry.path, event.value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Restoring the backup", exclusive=True, shows_errors=True)
     def _restore(self, vault: Vault, path: Path, password: str) -> Any:
         from vault.backup import restore_backup
 
@@ -589,18 +598,17 @@ class SettingsScreen(Screen[None]):
         self.query_one("#overview", Static).update(out)
         self._list_backups(folder)
 
-    @work(thread=True, exclusive=True, group="backups", exit_on_error=False)
-    def _list_backups(self, folder: Path) -> list[BackupEntry]:
+    @work(doing="Reading the backup folder", group="backups", exclusive=True)
+    def _list_backups(self, folder: Path) -> None:
         from runtime.backups import list_backups
 
-        return list_backups(folder)
+        self.post_message(BackupsListed(folder, list_backups(folder)))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "backups" or event.state is not WorkerState.SUCCESS:
-            return
+    @on(BackupsListed)
+    def _listed(self, event: BackupsListed) -> None:
         import time
 
-        entries: Any = event.worker.result
+        entries = event.entries
         self.backups = {str(e.path): e for e in entries}
         listing = self.query_one("#backup-list", OptionList)
         listing.clear_options()

@@ -11,11 +11,11 @@ import ipaddress
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -28,8 +28,11 @@ from ..actions import scope
 from ..app_access import strongroom_app
 from ..widgets.record_list import RecordList
 from ..widgets.secret_input import SecretInput
+from ..workers import work
 
 if TYPE_CHECKING:
+    from vault.keys import KeySlot, UnlockedKeys
+
     from ..app import StrongroomApp
 
 METHOD_NAMES = {
@@ -412,7 +415,7 @@ class NewPasswordScreen(ModalScreen[bool]):
         self.query_one("#new-password", SecretInput).disabled = True
         self._adopt(event.value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(doing="Checking the new password", exclusive=True, shows_errors=True)
     def _adopt(self, password: str) -> Any:
         app = strongroom_app(self)
         return app.sync_runtime.adopt_new_password(password)
@@ -423,7 +426,7 @@ class NewPasswordScreen(ModalScreen[bool]):
         app = strongroom_app(self)
         field = self.query_one("#new-password", SecretInput)
         if event.state is WorkerState.SUCCESS and app.vault is not None:
-            slot, keys = event.worker.result  # type: ignore[misc]
+            slot, keys = cast("tuple[KeySlot, UnlockedKeys]", event.worker.result)
             app.vault.replace_slot(slot, keys)
             app.sync_runtime.restart()
             app.notify("This device now uses the new Account Password; syncing again.")
