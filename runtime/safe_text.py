@@ -9,15 +9,26 @@ person sees still tells them what is stored.
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: DEL, C1, the bidi embeddings/overrides/isolates and lone surrogates (undecodable argv bytes);
-#: with the C0 controls, everything a terminal might act on.
+#: with the C0 controls, everything a terminal might act on. Every one of them is a non-printable
+#: character to str.isprintable (Cc, Cf, Cs), which gives the common case a fast path.
 _BEYOND_C0 = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-_UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
-_UNSAFE_BUT_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")
-_UNSAFE_IN_JSON = re.compile(f"[{_BEYOND_C0}]")  # JSON already escapes every C0 control
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+@functools.cache
+def _pattern(which: str) -> re.Pattern[str]:
+    """Compiled on first need (about 2 ms for the three: the CLI's start does not pay for them)."""
+    return re.compile(
+        {
+            "all": f"[\x00-\x1f{_BEYOND_C0}]",
+            "but_lines": f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]",
+            "json": f"[{_BEYOND_C0}]",  # JSON already escapes every C0 control
+        }[which]
+    )
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -27,10 +38,15 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: str, *, multiline: bool = False) -> str:
     """`text` with every unsafe character as a visible escape; tabs and newlines kept when multiline."""
-    return (_UNSAFE_BUT_LINES if multiline else _UNSAFE).sub(_escape, text)
+    plain = text.replace("\n", "").replace("\t", "") if multiline else text
+    if plain.isprintable():
+        return text
+    return _pattern("but_lines" if multiline else "all").sub(_escape, text)
 
 
 def json_safe(document: str) -> str:
     """A JSON text with the unsafe characters that JSON allows raw (DEL, C1, bidi, surrogates)
     written as \\uXXXX escapes: the same JSON value, safe to land on a terminal."""
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    if document.isascii() and "\x7f" not in document:
+        return document
+    return _pattern("json").sub(lambda m: f"\\u{ord(m.group()):04x}", document)
