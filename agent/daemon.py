@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.errors import EXIT_USAGE, explain
 
-from .wire import OP_VERSION, VERSION, WireError, recv, send, socket_path
+from .wire import OP_VERSION, STDIN_VERSION, VERSION, WireError, recv, send, socket_path
 
 if TYPE_CHECKING:
     from vault.vault import Vault
@@ -97,7 +97,8 @@ class Agent:
                 "err": f"strongroom: agent request {op!r} needs protocol version {OP_VERSION[op]}\n",
             }
         if op == "ping":
-            return {"ok": True, "unlocked": self._current_vault() is not None, "pid": os.getpid()}
+            unlocked = self._current_vault() is not None
+            return {"ok": True, "unlocked": unlocked, "pid": os.getpid(), "v": VERSION}
         if op == "unlock":
             return self._unlock(req)
         if op == "lock":
@@ -114,6 +115,8 @@ class Agent:
                 stdin = _forwarded_stdin(req.get("stdin"))
             except ValueError:
                 return MALFORMED
+            if stdin is not None and v < STDIN_VERSION:
+                return MALFORMED  # a v1/v2 client never sends stdin
             if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
                 return MALFORMED
             return self._run(argv, stdin)

@@ -36,8 +36,12 @@ def _c_sha256() -> Any:
 
 _sha256 = _c_sha256()
 
-VERSION = 2
+VERSION = 3
 #: The protocol version each op first appeared in: v1 the CLI's ops, v2 the TUI's (keys, watch, touch).
+#: v3: a `run` may carry the client's stdin (values given as `-`); such a run is stamped v3, and a
+#: client forwards stdin only to an agent whose ping says v >= 3 (an older agent would ignore it
+#: and its command would take the literal "-" as the value).
+STDIN_VERSION = 3
 OP_VERSION = {"ping": 1, "unlock": 1, "lock": 1, "run": 1, "keys": 2, "watch": 2, "touch": 2}
 MAX_FRAME = 1 << 20
 #: stdin a client forwards for values given as `-` (base64 in one frame); also the CLI's limit.
@@ -243,13 +247,15 @@ def try_agent(argv: list[str]) -> int | None:
             if sys.stdin.isatty():
                 return None  # asked for with a hidden prompt in this process
             ping = call(home, {"op": "ping"})
-            if not ping or not ping.get("unlocked"):
+            if not ping or not ping.get("unlocked") or int(ping.get("v", 1)) < STDIN_VERSION:
                 return None  # read stdin only once it goes to an agent that can answer
             from binascii import b2a_base64
 
             data = sys.stdin.buffer.read(MAX_STDIN + 1)  # the agent's CLI refuses more
             req["stdin"] = b2a_base64(data, newline=False).decode()
-        answer = call(home, req)
+            answer = call_raw(home, request(**req) | {"v": STDIN_VERSION})
+        else:
+            answer = call(home, req)
     except (OSError, WireError, UnicodeError):  # e.g. a HOME not in UTF-8: the CLI explains it
         return None
     if answer is None:

@@ -204,3 +204,57 @@ def test_the_server_logs_in_to_smtp_with_the_password_from_the_environment(tmp_p
         assert SMTP_PASSWORD not in said
     finally:
         mailbox.controller.stop()
+
+
+def test_an_agent_too_old_to_take_stdin_never_gets_a_dash_value(home: Path) -> None:
+    """An agent started by an earlier Strongroom (protocol v2: its ping names no version) would
+    ignore forwarded stdin and store a literal "-": the CLI runs such a command itself."""
+    import json
+    import socket
+    import threading
+
+    env = cli_env(home, PW, XDG_RUNTIME_DIR=short_runtime_dir())
+    path = socket_path_for(env, home)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    seen: list[dict[str, Any]] = []
+
+    def old_agent() -> None:  # answers as a v2 agent did: unlocked, no version in its ping
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                size = int.from_bytes(conn.recv(4), "big")
+                frame = json.loads(conn.recv(size))
+                seen.append(frame)
+                body = json.dumps({"ok": True, "unlocked": True, "pid": 1}).encode()
+                if frame.get("op") == "run":
+                    body = json.dumps({"code": 0, "out": "", "err": ""}).encode()
+                conn.sendall(len(body).to_bytes(4, "big") + body)
+
+    threading.Thread(target=old_agent, daemon=True).start()
+    try:
+        r = run_cli(env, "edit", "GitHub", "--field", "password=-", stdin="from-stdin\n")
+    finally:
+        server.close()
+    assert r.returncode == 0, r.stderr
+    assert [f["op"] for f in seen] == ["ping"]  # no run reached the old agent
+    assert value(home, "GitHub", "password") == "from-stdin"
+
+
+def socket_path_for(env: dict[str, str], home: Path) -> str:
+    """The socket a CLI with `env` looks for (same rule as agent.wire.socket_path, in that env)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys; from agent.wire import socket_path; print(socket_path(sys.argv[1]))"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(home)], env=env, capture_output=True, text=True, check=True
+    )
+    path = out.stdout.strip()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    return path
