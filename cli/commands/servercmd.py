@@ -61,6 +61,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "X-Forwarded-For, the entry the N-th proxy wrote, counted from the right "
         "(default 0: ignore the header, which any client can write)",
     )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="N server processes sharing the port, all state in the database (PostgreSQL "
+        "for N > 1; see docs/server.md)",
+    )
     p.set_defaults(func=cmd_server)
 
 
@@ -68,6 +76,12 @@ def _hops(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"--trust-proxy takes a number of proxies, not {value!r}")
     return int(value)
+
+
+def _workers(value: str) -> int:
+    from sync.server.__main__ import _workers as workers_arg
+
+    return workers_arg(value)
 
 
 def _database(value: str) -> str:
@@ -122,5 +136,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--tls-key", args.tls_key]
     if args.trust_proxy:
         argv += ["--trust-proxy", str(args.trust_proxy)]
+    if args.workers > 1:
+        argv += ["--workers", str(args.workers)]
     main(argv)
     return EXIT_OK

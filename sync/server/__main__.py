@@ -20,6 +20,13 @@ def database_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _workers(value: str) -> int:
+    """--workers for argparse: 1 to 64 processes."""
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"--workers takes a number from 1 to 64, not {value!r}")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="python -m sync.server", description="Run the Strongroom account server."
@@ -75,6 +82,13 @@ def main(argv: list[str] | None = None) -> None:
         default=40,
         help="worker threads (= database connections) per process",
     )
+    ap.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="server processes sharing the port (state lives in the database; "
+        "use PostgreSQL for more than one, see docs/server.md)",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     if a.ssl_keyfile and not a.ssl_certfile:
@@ -102,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         ssl_certfile=a.ssl_certfile,
         ssl_keyfile=a.ssl_keyfile,
         log_level=a.log_level,
+        workers=a.workers,
     )
 
 

@@ -11,7 +11,9 @@ import base64
 import binascii
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,13 +21,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vault.kdf import KdfParams
 
 from . import pages
 from .errors import ApiError, BadRequestError, TooLargeError, UnauthorizedError
+from .metrics import OTHER, Metrics
 from .service import AccountService, Credentials, ServerConfig
 from .storage import Session
 
@@ -118,12 +121,21 @@ def _html(page: str, status: int = 200) -> HTMLResponse:
 
 # -- the app --------------------------------------------------------------------------------
 class ServerApp:
-    """Routes bound to one AccountService; `asgi` is what uvicorn serves."""
+    """Routes bound to one AccountService; `asgi` is what uvicorn serves.
 
-    def __init__(self, config: ServerConfig, service: AccountService | None = None) -> None:
+    `metrics_dir`: where the processes of one `--workers N` server keep their counters."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        service: AccountService | None = None,
+        metrics_dir: Path | None = None,
+    ) -> None:
         self.config = config
         self.service = service or AccountService(config)
         routes = [
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/metrics", self.metrics_text, methods=["GET"]),
             Route(f"{API}/health", self.health, methods=["GET"]),
             Route(f"{API}/signup", self.signup, methods=["POST"]),
             Route(f"{API}/prelogin", self.prelogin, methods=["POST"]),
@@ -151,11 +163,16 @@ class ServerApp:
             exception_handlers={ApiError: self._api_error, Exception: self._crash},
             lifespan=self._lifespan,
         )
-        self.asgi: ASGIApp = BodyLimit(
-            self.starlette,
-            config.max_body,
-            config.max_small_body,
-            large_paths=(f"{API}/sync/push",),
+        self.metrics = Metrics([r.path for r in routes], metrics_dir)
+        self.asgi: ASGIApp = Measure(
+            BodyLimit(
+                self.starlette,
+                config.max_body,
+                config.max_small_body,
+                large_paths=(f"{API}/sync/push",),
+            ),
+            routes,
+            self.metrics,
         )
 
     @contextlib.asynccontextmanager
@@ -217,6 +234,21 @@ class ServerApp:
     async def health(self, request: Request) -> Response:
         return _json(
             {"ok": True, "schema": await run_in_threadpool(self.service.db.schema_version)}
+        )
+
+    async def healthz(self, request: Request) -> Response:
+        """For load balancers and orchestrators: 200 when the database answers and its schema
+        is this build's, else 503; a fresh connection each time, so it proves reachability."""
+        report = await run_in_threadpool(self.service.db.health)
+        return JSONResponse(
+            report, status_code=200 if report["status"] == "ok" else 503, headers=_NO_STORE
+        )
+
+    async def metrics_text(self, request: Request) -> Response:
+        return Response(
+            self.metrics.render(),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
+            headers=_NO_STORE,
         )
 
     async def openapi(self, request: Request) -> Response:
@@ -336,16 +368,17 @@ class ServerApp:
         if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs):
             raise BadRequestError("'envelopes' must be a list of base64 strings")
         blobs = [_b64({"e": e}, "e", 16 * 1024 * 1024) for e in envs]
-        return _json(
-            await self._authed(
-                request,
-                self.service.push,
-                _int(d, "generation"),
-                _int(d, "epoch"),
-                blobs,
-                write=True,
-            )
+        result = await self._authed(
+            request,
+            self.service.push,
+            _int(d, "generation"),
+            _int(d, "epoch"),
+            blobs,
+            write=True,
         )
+        self.metrics.add("strongroom_sync_pushes_total")
+        self.metrics.add("strongroom_sync_envelopes_pushed_total", int(result["stored"]))
+        return _json(result)
 
     async def pull(self, request: Request) -> Response:
         _token(request)
@@ -357,6 +390,8 @@ class ServerApp:
             _int(d, "since"),
             _int(d, "limit", 2000),
         )
+        self.metrics.add("strongroom_sync_pulls_total")
+        self.metrics.add("strongroom_sync_envelopes_pulled_total", len(r.envelopes))
         return _json(
             {"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more}
         )
@@ -441,6 +476,46 @@ def _token(request: Request) -> str:
     if token is None:
         raise UnauthorizedError("sign in first")
     return token
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class Measure:
+    """Count every answer by route template and status, with its latency, in `metrics`.
+
+    The outermost layer, so refusals (413 before the body is read, 404s) are counted too."""
+
+    def __init__(self, app: ASGIApp, routes: list[Route], metrics: Metrics) -> None:
+        self.app, self.routes, self.metrics = app, routes, metrics
+        self._static = {r.path: r.path for r in routes if "{" not in r.path}
+
+    def route_of(self, scope: Scope) -> str:
+        path = scope["path"]
+        if path in self._static:
+            return self._static[path]
+        for route in self.routes:
+            if route.matches(scope)[0] != Match.NONE:
+                return route.path
+        return OTHER
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def measured(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = int(msg["status"])
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, measured)
+        finally:
+            self.metrics.observe(self.route_of(scope), status, time.perf_counter() - start)
 
 
 class BodyLimit:

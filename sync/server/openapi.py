@@ -85,6 +85,14 @@ def _op(
 
 
 OK = _obj(["ok"], ok={"type": "boolean"})
+HEALTH = _obj(
+    ["status", "database", "schema", "expected_schema"],
+    status={"enum": ["ok", "unavailable"]},
+    database={"enum": ["ok", "unreachable"]},
+    schema={"type": ["integer", "null"], "description": "newest migration applied"},
+    expected_schema={**INT, "description": "the migration this build needs"},
+    migrations={"enum": ["pending", "newer than this build"]},
+)
 
 
 def _confirm_answers(what: str) -> dict[str, Any]:
@@ -125,6 +133,35 @@ def spec() -> dict[str, Any]:
         plan=STR,
     )
     paths: dict[str, Any] = {
+        "/healthz": {
+            "get": {
+                "summary": "For load balancers: the database answers (on a new connection) and its "
+                "schema is this build's",
+                "responses": {
+                    code: {
+                        "description": what,
+                        "content": {"application/json": {"schema": HEALTH}},
+                    }
+                    for code, what in (
+                        ("200", "serving"),
+                        ("503", "database unreachable or migrations not current"),
+                    )
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus text format: requests by route and status, a latency "
+                "histogram by route, pushes, pulls and envelopes; totals over every process "
+                "of a --workers N server",
+                "responses": {
+                    "200": {
+                        "description": "text exposition format 0.0.4",
+                        "content": {"text/plain": {"schema": STR}},
+                    }
+                },
+            }
+        },
         "/v1/health": {
             "get": _op(
                 "Liveness and schema version",

@@ -8,11 +8,13 @@ test never races another for a port.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 import socket
 import ssl
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,10 +23,12 @@ from typing import Any
 
 import uvicorn
 import uvicorn.config
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from ..errors import TransportSettingError
 from .app import ServerApp
 from .service import ServerConfig
+from .storage import Storage
 
 
 def check_tls_files(certfile: str, keyfile: str | None) -> None:
@@ -73,26 +77,52 @@ def serve(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     log_level: str = "info",
+    workers: int = 1,
 ) -> None:
-    """Block serving the app (one process; run several behind a load balancer on PostgreSQL)."""
-    app = ServerApp(config)
-    if not app.service.db.pg:  # where a relative path or sqlite:/// URL put it
+    """Block serving the app: one process, or `workers` processes sharing the port.
+
+    The database is opened (and migrated) here first, so a bad `--db` is said once; workers then
+    migrate again under the lock and find nothing to do. Every worker keeps its state in the
+    database; its request counters go to a shared metrics directory (metrics.py)."""
+    db = Storage.open(config.database, config.pg_schema, pool_size=1)
+    if not db.pg:  # where a relative path or sqlite:/// URL put it
         print(
             f"strongroom server: SQLite database {Path(config.database).resolve()}", file=sys.stderr
         )
-    for fix in app.service.db.permission_fixes:
+    for fix in db.permission_fixes:
         print(f"strongroom server: warning: {fix}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level=log_level,
-        log_config=log_config(),
-        proxy_headers=False,  # X-Forwarded-For is read by the app, as --trust-proxy N says
-        server_header=False,
-    )
+    db.server_secret()  # made once here, not raced by the workers
+    db.close()
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "ssl_certfile": ssl_certfile,
+        "ssl_keyfile": ssl_keyfile,
+        "log_level": log_level,
+        "log_config": log_config(),
+        "proxy_headers": False,  # X-Forwarded-For is read by the app, as --trust-proxy N says
+        "server_header": False,
+    }
+    if workers <= 1:
+        uvicorn.run(ServerApp(config), **options)
+        return
+    with tempfile.TemporaryDirectory(prefix="strongroom-metrics-") as metrics_dir:
+        ucfg = uvicorn.Config(
+            functools.partial(worker_app, config, Path(metrics_dir)),
+            factory=True,
+            workers=workers,
+            **options,
+        )
+        sock = ucfg.bind_socket()
+        try:
+            Multiprocess(ucfg, sockets=[sock]).run()
+        finally:
+            sock.close()
+
+
+def worker_app(config: ServerConfig, metrics_dir: Path) -> ServerApp:
+    """The app of one `--workers` process (called in the process, after it starts)."""
+    return ServerApp(config, metrics_dir=metrics_dir)
 
 
 class ServerThread:
@@ -133,6 +163,7 @@ class ServerThread:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.app.service.close()
+        self.app.metrics.close()
 
     def __enter__(self) -> ServerThread:
         return self.start()

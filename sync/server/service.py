@@ -186,7 +186,7 @@ class PullResult:
 class AccountService:
     def __init__(self, config: ServerConfig, storage: Storage | None = None) -> None:
         self.config = config
-        self.db = storage or Storage.open(config.database, config.pg_schema)
+        self.db = storage or Storage.open(config.database, config.pg_schema, config.threads)
         self.mailer = Mailer(config.smtp_url, config.outbox)
         self._secret = self.db.server_secret()
 

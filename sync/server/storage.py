@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from vault.home import PRIVATE_DIR, create_private_file, make_owner_only
 
 from .errors import AccountExistsError, StorageError
+from .pool import Pool
 
 #: Each migration is a list of statements; `{blob}`, `{bigint}` are filled per dialect.
 MIGRATIONS: list[list[str]] = [
@@ -290,28 +291,78 @@ def _private_sqlite(path: Path) -> list[str]:
     return fixes
 
 
-class Storage:
-    """The server's database. `Storage.open(url)` picks SQLite (path) or PostgreSQL (URL)."""
+def _sqlite_rolled_back(conn: sqlite3.Connection) -> bool:
+    """End a failed transaction; False when the connection cannot be used again."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        return False
+    return True
 
-    def __init__(self, target: str, schema: str | None = None, *, migrate: bool = True) -> None:
+
+def _pg_rolled_back(conn: Any) -> bool:
+    """End a failed transaction; False when the connection is closed or cannot roll back."""
+    import psycopg.pq
+
+    if conn.closed:
+        return False
+    try:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - any failure here means: do not reuse it
+        return False
+    return True
+
+
+def _read_version(t: Tx, pg: bool) -> int:
+    if pg:
+        if t.one("SELECT to_regclass('schema_migrations')")[0] is None:
+            return 0
+    elif not t.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"):
+        return 0
+    return int(t.one("SELECT MAX(version) FROM schema_migrations")[0] or 0)
+
+
+class Storage:
+    """The server's database. `Storage.open(url)` picks SQLite (path) or PostgreSQL (URL).
+
+    Connections come from a pool of at most `pool_size` (`--threads`: one per worker thread).
+    On PostgreSQL a read runs without BEGIN/COMMIT (autocommit: at PostgreSQL's default READ
+    COMMITTED each statement sees its own snapshot either way), so a pull costs its queries'
+    round trips and nothing more; a write is one BEGIN … COMMIT.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        schema: str | None = None,
+        *,
+        migrate: bool = True,
+        pool_size: int = 8,
+    ) -> None:
         self.pg = target.startswith(("postgres://", "postgresql://"))
         self.target = target
         self.schema = schema
+        self.pool_size = pool_size
         self._local = threading.local()
-        self._all: list[Any] = []
-        self._guard = threading.Lock()
         self._write_lock = threading.Lock()
         if schema is not None and not schema.replace("_", "").isalnum():
             raise StorageError("a schema name may hold only letters, digits and underscores")
         #: SQLite files that were open to other users, now 0600 (one sentence each; the server
         #: prints them at start).
         self.permission_fixes: list[str] = [] if self.pg else _private_sqlite(Path(target))
+        self._pool = Pool(self._connect, pool_size)
+        if self.pg and schema:
+            with self.tx() as t:  # under the migration lock: concurrent CREATE SCHEMAs collide
+                t.run("SELECT pg_advisory_xact_lock(?)", (self._migration_lock_key(),))
+                t.run(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         if migrate:
             self.migrate()
 
     @classmethod
-    def open(cls, target: str | Path, schema: str | None = None) -> Storage:
-        return cls(str(target), schema)
+    def open(cls, target: str | Path, schema: str | None = None, pool_size: int = 8) -> Storage:
+        return cls(str(target), schema, pool_size=pool_size)
 
     def __repr__(self) -> str:
         return f"Storage({'postgresql' if self.pg else 'sqlite'}, schema={self.schema!r})"
@@ -322,44 +373,28 @@ class Storage:
             import psycopg
 
             try:
-                conn = psycopg.connect(self.target, autocommit=False, connect_timeout=5)
+                conn = psycopg.connect(self.target, autocommit=True, connect_timeout=5)
+                if self.schema:  # made in __init__, under the migration lock
+                    conn.execute(f'SET search_path TO "{self.schema}"')
             except psycopg.Error as exc:
                 raise StorageError(
                     f"cannot reach the PostgreSQL database: {exc.__class__.__name__}"
                 ) from None
-            if self.schema:
-                with conn.cursor() as cur:
-                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                    cur.execute(f'SET search_path TO "{self.schema}"')
-                conn.commit()
             return conn
         path = Path(self.target)
         try:
             lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            lite.execute("PRAGMA busy_timeout=30000")
             lite.execute("PRAGMA journal_mode=WAL")
             lite.execute("PRAGMA synchronous=NORMAL")
-            lite.execute("PRAGMA busy_timeout=30000")
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{path} is not a usable server database ({exc})") from None
         return lite
 
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._guard:
-                self._all.append(conn)
-        return conn
-
     def close(self) -> None:
-        with self._guard:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001 - closing is best effort
-                    pass
-            self._all.clear()
+        """Close the pool's connections; a later transaction opens new ones."""
+        old, self._pool = self._pool, Pool(self._connect, self.pool_size)
+        old.close()
         self._local = threading.local()
 
     @contextmanager
@@ -374,61 +409,105 @@ class Storage:
                 raise StorageError("internal: a write inside a read transaction")
             yield outer
             return
-        conn = self._conn()
         if self.pg:
-            import psycopg
-
-            try:
-                with conn.cursor() as cur:
-                    self._local.tx = Tx(cur, True, write)
-                    try:
-                        yield self._local.tx
-                    finally:
-                        self._local.tx = None
-                conn.commit()
-            except psycopg.OperationalError as exc:
-                conn.rollback()
-                raise StorageError(f"database error: {exc.__class__.__name__}") from None
-            except BaseException:
-                conn.rollback()
-                raise
+            with self._pg_tx(write) as t:
+                yield t
             return
         # One writer at a time inside this process: SQLite's own busy handler sleeps in steps of up
         # to 100 ms, which is what a p99 would show; a lock hands over in microseconds instead.
         lock = self._write_lock if write else contextlib.nullcontext()
         with lock:
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            self._local.tx = Tx(cur, False, write)
+            conn = self._pool.get()
+            ok = False
             try:
-                yield self._local.tx
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+                cur = conn.cursor()
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                self._local.tx = Tx(cur, False, write)
+                try:
+                    yield self._local.tx
+                finally:
+                    self._local.tx = None
+                cur.execute("COMMIT")
+                ok = True
             finally:
-                self._local.tx = None
-            cur.execute("COMMIT")
+                self._pool.put(conn, broken=not ok and not _sqlite_rolled_back(conn))
+
+    @contextmanager
+    def _pg_tx(self, write: bool) -> Iterator[Tx]:
+        import psycopg
+
+        conn = self._pool.get()
+        ok = False
+        try:
+            with conn.cursor() as cur:
+                if write:
+                    cur.execute("BEGIN")
+                self._local.tx = Tx(cur, True, write)
+                try:
+                    yield self._local.tx
+                finally:
+                    self._local.tx = None
+                if write:
+                    cur.execute("COMMIT")
+            ok = True
+        except psycopg.OperationalError as exc:
+            raise StorageError(f"database error: {exc.__class__.__name__}") from None
+        finally:
+            self._pool.put(conn, broken=not ok and not _pg_rolled_back(conn))
 
     # -- migrations -------------------------------------------------------------------------
     def schema_version(self) -> int:
+        """The newest migration applied (0 on a database never migrated)."""
         with self.tx(write=False) as t:
-            return int(t.one("SELECT MAX(version) FROM schema_migrations")[0] or 0)
+            return _read_version(t, self.pg)
+
+    def health(self) -> dict[str, Any]:
+        """`GET /healthz`: reach the database on a new connection and compare its schema with
+        this build's. `status` is "ok" only when both hold; nothing secret is said."""
+        report: dict[str, Any] = {
+            "status": "unavailable",
+            "database": "unreachable",
+            "schema": None,
+            "expected_schema": SCHEMA_VERSION,
+        }
+        try:
+            conn = self._connect()
+        except StorageError:
+            return report
+        try:
+            version = _read_version(Tx(conn.cursor(), self.pg, write=False), self.pg)
+        except Exception:  # noqa: BLE001 - any failure to read means "not serving"
+            return report
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
+        report["database"] = "ok"
+        report["schema"] = version
+        if version == SCHEMA_VERSION:
+            report["status"] = "ok"
+        else:
+            report["migrations"] = (
+                "pending" if version < SCHEMA_VERSION else "newer than this build"
+            )
+        return report
 
     def _version(self, t: Tx) -> int:
         t.run(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied {bigint} NOT NULL)".format(
-                bigint="BIGINT"
-            )
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)"
         )
         row = t.one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0)
 
     def migrate(self) -> int:
-        """Apply every migration not yet applied, each in one transaction; returns the version."""
+        """Apply every migration not yet applied, in one transaction; returns the version.
+
+        Safe when several processes start at once on one database: PostgreSQL takes an advisory
+        lock for this schema (the schema itself is made under it too), SQLite takes its write
+        lock at BEGIN IMMEDIATE; the others wait and then find nothing left to do."""
         blob = "BYTEA" if self.pg else "BLOB"
         with self.tx() as t:
             if self.pg:
-                t.run("SELECT pg_advisory_xact_lock(?)", (0x5752_0001,))
+                t.run("SELECT pg_advisory_xact_lock(?)", (self._migration_lock_key(),))
             current = self._version(t)
             if current > SCHEMA_VERSION:
                 raise StorageError(
@@ -443,6 +522,12 @@ class Storage:
                     (version, int(time.time())),
                 )
         return SCHEMA_VERSION
+
+    def _migration_lock_key(self) -> int:
+        """One advisory lock per schema: nodes of one deployment wait for each other, tests in
+        other schemas of the same database do not."""
+        digest = hashlib.sha256(f"strongroom-migrate\0{self.schema or ''}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
 
     # -- accounts ---------------------------------------------------------------------------
     def create_account(self, a: Account) -> None:
@@ -483,16 +568,18 @@ class Storage:
             )
 
     def server_secret(self) -> bytes:
-        """A random secret made once per deployment and shared by every app node (fake params)."""
-        with self.tx() as t:
-            row = t.one("SELECT value FROM server_meta WHERE key='secret'")
-            if row is None:
-                import secrets
+        """A random secret made once per deployment and shared by every app node (fake params).
 
-                value = secrets.token_bytes(32)
-                t.run("INSERT INTO server_meta (key, value) VALUES ('secret', ?)", (value,))
-                return value
-            return bytes(row[0])
+        Nodes starting at once may both make one: the first insert wins and all read it back."""
+        import secrets
+
+        with self.tx() as t:
+            t.run(
+                "INSERT INTO server_meta (key, value) VALUES ('secret', ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (secrets.token_bytes(32),),
+            )
+            return bytes(t.one("SELECT value FROM server_meta WHERE key='secret'")[0])
 
     # -- rate limits ------------------------------------------------------------------------
     def hit(self, bucket: str, window_s: int, now: float | None = None) -> int:
