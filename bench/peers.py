@@ -528,7 +528,9 @@ def write_markdown(
         "|---|---:|---|---:|---:|---:|---:|",
     ]
     body = ["| " + " | ".join(r) + " |" for r in table_rows(rows)]
-    path.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = old[old.index("\n<!-- bench ") :] if "\n<!-- bench " in old else ""  # other suites'
+    path.write_text("\n".join(head + body) + "\n" + kept, encoding="utf-8")
 
 
 def run(argv: list[str] | None = None) -> None:

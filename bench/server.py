@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import random
+import resource
 import secrets
 import socket
 import subprocess
@@ -49,13 +51,20 @@ def _port() -> int:
 
 
 class Server:
-    def __init__(self, database: str, tmp: Path, pg_schema: str | None) -> None:
+    def __init__(
+        self,
+        database: str,
+        tmp: Path,
+        pg_schema: str | None,
+        workers: int = 1,
+        profile: Path | None = None,
+    ) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [
             sys.executable,
             "-m",
-            "sync.server",
+            "bench.serverprof" if profile else "sync.server",
             "--database",
             database,
             "--port",
@@ -71,7 +80,14 @@ class Server:
         ]
         if pg_schema:
             args += ["--pg-schema", pg_schema]
-        self.proc = subprocess.Popen(args, env=os.environ.copy())
+        if workers > 1:
+            args += ["--workers", str(workers)]
+        env = os.environ.copy()
+        if profile:
+            from bench.serverprof import ENV
+
+            env[ENV] = str(profile)
+        self.proc = subprocess.Popen(args, env=env)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -84,7 +100,175 @@ class Server:
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        self.proc.wait(timeout=20)
+
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server's processes (the supervisor and its workers)."""
+        pids = [self.proc.pid, *_children(self.proc.pid)]
+        return sum(_proc_cpu_s(p) for p in pids)
+
+
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _pg_backends_cpu(pg_url: str, app_name: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving connections named `app_name`."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name=%s", (app_name,)
+            )
+        ]
+    return {p: _proc_cpu_s(p) for p in pids}
+
+
+class CpuMeter:
+    """CPU seconds spent between `start()` and `stop()` by the server's processes, its
+    PostgreSQL backends, and this process (the load generator)."""
+
+    def __init__(self, srv: Server, pg_url: str | None, app_name: str) -> None:
+        self.srv, self.pg_url, self.app_name = srv, pg_url, app_name
+
+    def _now(self) -> tuple[float, dict[int, float], float]:
+        pg = _pg_backends_cpu(self.pg_url, self.app_name) if self.pg_url else {}
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return self.srv.cpu_s(), pg, own.ru_utime + own.ru_stime
+
+    def start(self) -> None:
+        self._t0 = self._now()
+
+    def stop(self, rounds: int) -> dict[str, float]:
+        """Milliseconds of CPU per sync round (push + pull) for each party."""
+        srv0, pg0, me0 = self._t0
+        srv1, pg1, me1 = self._now()
+        pg = sum(v - pg0.get(p, 0.0) for p, v in pg1.items())
+        per = 1000 / max(rounds, 1)
+        return {
+            "server_cpu_ms_per_round": round((srv1 - srv0) * per, 2),
+            "postgres_cpu_ms_per_round": round(pg * per, 2),
+            "clients_cpu_ms_per_round": round((me1 - me0) * per, 2),
+        }
+
+
+def _with_app_name(url: str, name: str) -> str:
+    return url + ("&" if "?" in url else "?") + f"application_name={name}"
+
+
+def scale_run(
+    backend: str,
+    workers: int,
+    pg_url: str | None,
+    clients: int,
+    rounds: int,
+    tmp: Path,
+    profile: Path | None,
+) -> dict[str, Any]:
+    """One server configuration under `clients` concurrent clients: a closed loop (throughput)
+    and a paced run (each client syncing about once a second: latency), whole rounds."""
+    tag = f"bench_{secrets.token_hex(4)}"
+    schema = tag if backend == "postgresql" else None
+    database = _with_app_name(pg_url, tag) if pg_url and schema else str(tmp / f"{tag}.db")
+    srv = Server(database, tmp, schema, workers, profile)
+    out: dict[str, Any] = {"backend": backend, "workers": workers}
+    try:
+        client = CloudClient(srv.url)
+        sessions = [(keys, s) for _, keys, s in (account(client, i) for i in range(clients))]
+        meter = CpuMeter(srv, pg_url if schema else None, tag)
+        out["load_before"] = round(os.getloadavg()[0], 1)
+        if profile:
+            (profile / "on").touch()
+        meter.start()
+        closed = asyncio.run(concurrent_clients(srv.url, sessions, rounds, None))
+        out["closed"] = closed | meter.stop(clients * rounds)
+        meter.start()
+        paced = asyncio.run(concurrent_clients(srv.url, sessions, rounds, 1.0))
+        out["paced"] = paced | meter.stop(clients * rounds)
+        out["load_after"] = round(os.getloadavg()[0], 1)
+        if profile:
+            (profile / "on").unlink()
+            time.sleep(1.2)  # every process writes its counts once more
+    finally:
+        srv.stop()
+        if schema and pg_url:
+            from sync.server.storage import Storage
+
+            Storage(pg_url, schema, migrate=False).drop_schema()
+    return out
+
+
+def scale(
+    pg_url: str | None, clients: int, rounds: int, repeats: int, profile: bool
+) -> list[dict[str, Any]]:
+    """SQLite, PostgreSQL with one worker and with two, side by side and interleaved `repeats`
+    times (the machine is shared: a burst of someone else's load then spoils one run, not one
+    configuration)."""
+    configs = [("sqlite", 1)] + ([("postgresql", 1), ("postgresql", 2)] if pg_url else [])
+    results: list[dict[str, Any]] = []
+    with insecure_test_kdf(), tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for rep in range(repeats):
+            for backend, workers in configs:
+                prof = tmp / f"prof-{backend}-{workers}-{rep}" if profile else None
+                r = scale_run(backend, workers, pg_url, clients, rounds, tmp, prof)
+                if prof is not None:
+                    from bench.serverprof import summarise
+
+                    r["profile"] = summarise(prof)
+                print(json.dumps(r), flush=True)
+                results.append(r)
+    return results
+
+
+def scale_table(results: list[dict[str, Any]]) -> list[str]:
+    """Markdown rows: the median over repeats of each figure, per configuration."""
+    import statistics
+
+    rows = [
+        "| configuration | paced: round p50 / p99 | closed loop: rounds/s | closed: round p99 "
+        "| CPU ms per round: server / PostgreSQL / clients (closed) | load avg (1 min) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    seen: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        seen.setdefault((r["backend"], r["workers"]), []).append(r)
+    for (backend, workers), rs in seen.items():
+
+        def med(phase: str, key: str, rs: list[dict[str, Any]] = rs) -> float:
+            return float(statistics.median(float(r[phase][key]) for r in rs))
+
+        loads = [r["load_before"] for r in rs] + [r["load_after"] for r in rs]
+        name = f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL'}, {workers} worker" + (
+            "s" if workers > 1 else ""
+        )
+        rows.append(
+            f"| {name} | {med('paced', 'round_p50_ms'):.0f} / {med('paced', 'round_p99_ms'):.0f} ms "
+            f"| {med('closed', 'rounds_per_s'):.0f} | {med('closed', 'round_p99_ms'):.0f} ms "
+            f"| {med('closed', 'server_cpu_ms_per_round'):.1f} / "
+            f"{med('closed', 'postgres_cpu_ms_per_round'):.1f} / "
+            f"{med('closed', 'clients_cpu_ms_per_round'):.1f} "
+            f"| {min(loads):.1f}–{max(loads):.1f} |"
+        )
+    return rows
 
 
 def account(client: CloudClient, n: int) -> tuple[KeySlot, UnlockedKeys, CloudSession]:
@@ -211,6 +395,9 @@ async def concurrent_clients(
         "p99_ms": round(pct(lat, 99), 1),
         "max_ms": round(max(lat) * 1000, 1),
         "sync_p99_ms": round(pct(sync_lat, 99), 1),
+        "rounds_per_s": round(len(sync_lat) / wall, 1),
+        "round_p50_ms": round(pct(sync_lat, 50), 1),
+        "round_p99_ms": round(pct(sync_lat, 99), 1),
     }
 
 
@@ -285,7 +472,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--records", type=int, default=10_000)
+    ap.add_argument(
+        "--scale",
+        action="store_true",
+        help="SQLite, PostgreSQL (--pg) with 1 and 2 workers side by side, whole sync rounds",
+    )
+    ap.add_argument("--repeats", type=int, default=3, help="--scale: interleaved repeats")
+    ap.add_argument("--profile", action="store_true", help="--scale: sample the servers' stacks")
+    ap.add_argument("--markdown", type=Path, help="--scale: write the table into this file")
     a = ap.parse_args(argv)
+    if a.scale:
+        results = scale(a.pg, a.clients, a.rounds, a.repeats, a.profile)
+        table = scale_table(results) + profile_lines(results)
+        print("\n".join(table))
+        if a.markdown:
+            write_section(a.markdown, table, a.clients, a.rounds, a.repeats)
+        return
     with insecure_test_kdf(), tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         schema = f"bench_{secrets.token_hex(4)}" if a.pg else None
@@ -306,6 +508,65 @@ def main(argv: list[str] | None = None) -> None:
                 from sync.server.storage import Storage
 
                 Storage(a.pg, schema, migrate=False).drop_schema()
+
+
+def profile_lines(results: list[dict[str, Any]]) -> list[str]:
+    """Where the servers' time went (the last repeat of each configuration), as a list."""
+    last: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in results:
+        if "profile" in r:
+            last[(r["backend"], r["workers"])] = r["profile"]
+    if not last:
+        return []
+    lines = [
+        "",
+        "Where the server's time goes (`--profile`: every thread's stack sampled every 2 ms "
+        "during the measured phases, idle threads left out; share of the samples):",
+        "",
+    ]
+    for (backend, workers), prof in last.items():
+        for kind in ("worker threads", "event loop thread"):
+            parts = ", ".join(f"{k} {v:.0f}%" for k, v in prof[f"{kind}: by category"] if v >= 2)
+            lines.append(f"- {backend}, {workers} worker(s), {kind}: {parts}")
+    return lines
+
+
+SECTION_START = "<!-- bench server --scale: start -->"
+SECTION_END = "<!-- bench server --scale: end -->"
+
+
+def write_section(path: Path, table: list[str], clients: int, rounds: int, repeats: int) -> None:
+    """Put the table between this suite's markers in `path` (appended the first time)."""
+    import datetime
+    import platform
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    body = [
+        SECTION_START,
+        "## The account server: SQLite and PostgreSQL, one and two workers",
+        "",
+        f"Written by `python3 -m bench.server --scale --pg URL --markdown {path.name}` "
+        f"({datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}). {clients} concurrent "
+        f"clients on loopback, one account and one keep-alive connection each, {rounds} whole "
+        "sync rounds each (push one new envelope, pull since the cursor); paced = each client "
+        "syncs about once a second, closed loop = back to back. Medians over "
+        f"{repeats} interleaved repeats. The clients share the cores with the server and "
+        "PostgreSQL, and the machine is shared with other work: the load average says how much.",
+        "",
+        *table,
+        SECTION_END,
+    ]
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if SECTION_START in text and SECTION_END in text:
+        head, rest = text.split(SECTION_START, 1)
+        tail = rest.split(SECTION_END, 1)[1]
+        text = head + "\n".join(body) + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def run() -> None:

@@ -556,20 +556,24 @@ class AccountService:
         """Envelopes stored after server revision `since`, oldest first, at most `limit`."""
         limit = max(1, min(limit, MAX_PULL))
         with self.db.tx(write=False) as t:
-            acct = _account_row(t, s.account_id)
-            if acct is None:
-                raise UnauthorizedError("this account no longer exists")
-            _cas(acct, s, generation, acct.epoch)
+            # One statement, so one snapshot: the account's revision and the page agree.
             rows = t.all(
-                "SELECT rev, body FROM envelopes WHERE account_id=? AND rev>? ORDER BY rev LIMIT ?",
-                (s.account_id, since, limit + 1),
+                "SELECT a.generation, a.epoch, a.revision, e.rev, e.body FROM accounts a "
+                "LEFT JOIN envelopes e ON e.account_id = a.account_id AND e.rev > ? "
+                "WHERE a.account_id = ? ORDER BY e.rev LIMIT ?",
+                (since, s.account_id, limit + 1),
             )
+        if not rows:
+            raise UnauthorizedError("this account no longer exists")
+        generation_now, epoch, revision = (int(v) for v in rows[0][:3])
+        _check_keys(generation_now, epoch, s, generation, epoch)
+        rows = [r for r in rows if r[3] is not None]
         more = len(rows) > limit
         rows = rows[:limit]
-        next_rev = int(rows[-1][0]) if rows else max(since, 0)
+        next_rev = int(rows[-1][3]) if rows else max(since, 0)
         if not more:
-            next_rev = max(next_rev, acct.revision)
-        return PullResult([bytes(r[1]) for r in rows], next_rev, acct.revision, more)
+            next_rev = max(next_rev, revision)
+        return PullResult([bytes(r[4]) for r in rows], next_rev, revision, more)
 
     # -- password change --------------------------------------------------------------------
     def change_password(
@@ -777,24 +781,22 @@ def _norm_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _account_row(t: Tx, account_id: str) -> Account | None:
-    from .storage import _ACCOUNT_COLS, _account
-
-    return _account(
-        t.one(f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?", (account_id,))
-    )
-
-
 def _cas(acct: Account, s: Session, generation: int, epoch: int) -> None:
-    if acct.generation != s.generation or generation != acct.generation:
+    _check_keys(acct.generation, acct.epoch, s, generation, epoch)
+
+
+def _check_keys(
+    acct_generation: int, acct_epoch: int, s: Session, generation: int, epoch: int
+) -> None:
+    if acct_generation != s.generation or generation != acct_generation:
         raise AccountResetError(
             "the account was reset; this device's data is kept as a backup — sign in again",
-            generation=acct.generation,
+            generation=acct_generation,
         )
-    if acct.epoch != s.epoch or epoch != acct.epoch:
+    if acct_epoch != s.epoch or epoch != acct_epoch:
         raise StaleKeysError(
             "the Account Password was changed on another device; enter the new password",
-            epoch=acct.epoch,
+            epoch=acct_epoch,
         )
 
 

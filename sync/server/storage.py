@@ -204,7 +204,9 @@ class Tx:
         self.write = write
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        if len(rows) == 1:  # psycopg's executemany sets up a pipeline: one row is cheaper plain
+            self.run(sql, rows[0])
+        elif rows:
             self._cur.executemany(
                 sql.replace("?", "%s") if self._pg else sql, [tuple(r) for r in rows]
             )
