@@ -513,23 +513,23 @@ class AccountService:
         groups = by_record(envs)
         stored = 0
         with self.db.tx() as t:
-            acct = t.lock_account(s.account_id)
+            ids = list(groups)
+            # The account row locked and the first 500 records' stored versions, in one query.
+            acct, bodies = t.lock_account_with_envelopes(s.account_id, ids[:500])
             if acct is None:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, generation, epoch)
             rev = acct.revision
-            held: list[Envelope] = []
-            ids = list(groups)
-            for i in range(0, len(ids), 500):  # one query per 500 records, not one per record
+            for i in range(500, len(ids), 500):  # one query per 500 records, not one per record
                 chunk = ids[i : i + 500]
-                held += [
-                    Envelope.from_bytes(bytes(r[0]))
+                bodies += [
+                    bytes(r[0])
                     for r in t.all(
                         f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
                         [s.account_id, *chunk],
                     )
                 ]
-            existing = by_record(held)
+            existing = by_record([Envelope.from_bytes(b) for b in bodies])
             drop: list[tuple[str, str, str, bytes]] = []
             add: list[tuple[str, str, str, int, bytes]] = []
             for rid, new in groups.items():
@@ -540,16 +540,16 @@ class AccountService:
                     rev += 1
                     add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
             stored = len(add)
-            t.many(
+            t.later(
                 "DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=? AND body=?",
                 drop,
             )
-            t.many(
+            t.later(
                 "INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
                 add,
             )
             if rev != acct.revision:
-                t.run("UPDATE accounts SET revision=? WHERE account_id=?", (rev, s.account_id))
+                t.later("UPDATE accounts SET revision=? WHERE account_id=?", [(rev, s.account_id)])
         return {"revision": rev, "stored": stored}
 
     def pull(self, s: Session, generation: int, since: int, limit: int = MAX_PULL) -> PullResult:

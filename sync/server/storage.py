@@ -196,24 +196,67 @@ class Cursor(Protocol):
 
 
 class Tx:
-    """One transaction: `?` placeholders everywhere, translated for PostgreSQL."""
+    """One transaction: `?` placeholders everywhere, translated for PostgreSQL.
 
-    def __init__(self, cur: Cursor, pg: bool, write: bool = True) -> None:
+    PostgreSQL round trips are what a busy server waits for (each one a wake-up of this thread
+    and of a database process), so a write transaction sends BEGIN together with its first
+    statement, and statements queued with `later` (writes whose result nobody reads) together
+    with the COMMIT: a push is then four trips, not seven."""
+
+    def __init__(self, cur: Cursor, pg: bool, write: bool = True, conn: Any = None) -> None:
         self._cur = cur
         self._pg = pg
         self.write = write
+        self._conn = conn
+        self._begin = pg and write  # BEGIN not sent yet
+        self._later: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._pg else sql
+
+    def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if len(rows) == 1:  # psycopg's executemany sets up a pipeline: one row is cheaper plain
+            self._cur.execute(sql, rows[0])
+        elif rows:
+            self._cur.executemany(sql, rows)
+
+    def _go(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not self._begin:
+            self._send(sql, rows)
+            return
+        self._begin = False
+        with self._conn.pipeline():
+            self._cur.execute("BEGIN")
+            self._send(sql, rows)
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if len(rows) == 1:  # psycopg's executemany sets up a pipeline: one row is cheaper plain
-            self.run(sql, rows[0])
-        elif rows:
-            self._cur.executemany(
-                sql.replace("?", "%s") if self._pg else sql, [tuple(r) for r in rows]
-            )
+        self._go(self._sql(sql), [tuple(r) for r in rows])
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self._cur.execute(sql.replace("?", "%s") if self._pg else sql, tuple(params))
+        self._go(self._sql(sql), [tuple(params)])
         return int(self._cur.rowcount)
+
+    def later(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows for `sql`, written at the latest when the transaction commits (PostgreSQL:
+        sent with the COMMIT in one trip; SQLite: now). For writes whose count nobody reads."""
+        if not rows:
+            return
+        if not self._pg:
+            self.many(sql, rows)
+            return
+        self._later.append((self._sql(sql), [tuple(r) for r in rows]))
+
+    def commit(self) -> None:
+        """PostgreSQL: send what `later` queued, and COMMIT, in one trip."""
+        if self._begin and not self._later:
+            return  # nothing was sent: no transaction to end
+        with self._conn.pipeline():
+            if self._begin:
+                self._cur.execute("BEGIN")
+            for sql, rows in self._later:
+                self._send(sql, rows)
+            self._cur.execute("COMMIT")
+        self._begin, self._later = False, []
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         self.run(sql, params)
@@ -231,6 +274,23 @@ class Tx:
                 f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE account_id=?{suffix}", (account_id,)
             )
         )
+
+    def lock_account_with_envelopes(
+        self, account_id: str, record_ids: Sequence[str]
+    ) -> tuple[Account | None, list[bytes]]:
+        """`lock_account` and the stored envelopes of `record_ids`, in one statement."""
+        suffix = " FOR UPDATE OF a" if self._pg else ""
+        cols = ", ".join(f"a.{c.strip()}" for c in _ACCOUNT_COLS.split(","))
+        marks = ",".join("?" * len(record_ids)) or "NULL"
+        rows = self.all(
+            f"SELECT {cols}, e.body FROM accounts a LEFT JOIN envelopes e "
+            f"ON e.account_id = a.account_id AND e.record_id IN ({marks}) "
+            f"WHERE a.account_id=?{suffix}",
+            (*record_ids, account_id),
+        )
+        if not rows:
+            return None, []
+        return _account(rows[0][:-1]), [bytes(r[-1]) for r in rows if r[-1] is not None]
 
 
 _PG_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
@@ -442,15 +502,13 @@ class Storage:
         ok = False
         try:
             with conn.cursor() as cur:
-                if write:
-                    cur.execute("BEGIN")
-                self._local.tx = Tx(cur, True, write)
+                tx = self._local.tx = Tx(cur, True, write, conn)
                 try:
-                    yield self._local.tx
+                    yield tx
                 finally:
                     self._local.tx = None
                 if write:
-                    cur.execute("COMMIT")
+                    tx.commit()
             ok = True
         except psycopg.OperationalError as exc:
             raise StorageError(f"database error: {exc.__class__.__name__}") from None
