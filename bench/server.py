@@ -64,7 +64,7 @@ class Server:
         args = [
             sys.executable,
             "-m",
-            "bench.serverprof" if profile else "sync.server",
+            "bench.serverprof",  # the server, sampled when `profile` names a folder
             "--database",
             database,
             "--port",
@@ -76,7 +76,7 @@ class Server:
             "--log-level",
             "warning",
             "--threads",
-            os.environ.get("BENCH_THREADS", "40"),
+            os.environ.get("BENCH_THREADS", "24"),
         ]
         if pg_schema:
             args += ["--pg-schema", pg_schema]

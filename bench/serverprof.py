@@ -143,6 +143,8 @@ def summarise(out_dir: Path, top: int = 8) -> dict[str, list[tuple[str, float]]]
 
 if os.environ.get(ENV):  # also in a spawned --workers child, which imports this as __mp_main__
     start(Path(os.environ[ENV]))
+if os.environ.get("BENCH_SWITCH_INTERVAL"):  # experiments: the GIL's hand-over interval
+    sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
 
 if __name__ == "__main__":
     from sync.server.__main__ import main
