@@ -320,12 +320,13 @@ class RawConnection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, token: str, device: str) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"X-Strongroom-Device: {device}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
@@ -381,10 +382,10 @@ async def concurrent_clients(
             await asyncio.sleep(random.random() * pace_s)
         for r in range(rounds):
             t0 = time.perf_counter()
-            st1, _ = await conn.post("/v1/sync/push", bodies[i][r], s.token)
+            st1, _ = await conn.post("/v1/sync/push", bodies[i][r], s.token, s.device_id)
             t1 = time.perf_counter()
             pull = json.dumps({"generation": s.generation, "since": since}).encode()
-            st2, out = await conn.post("/v1/sync/pull", pull, s.token)
+            st2, out = await conn.post("/v1/sync/pull", pull, s.token, s.device_id)
             t2 = time.perf_counter()
             if st1 != 200 or st2 != 200:
                 errors += 1

@@ -11,8 +11,13 @@ API for the CLI/TUI:
     session = client.signup(slot, keys, device_id, device_name)       # after vault.keys.create_account
     slot, keys, session = client.signin_with_kit(email, password, kit, device_id, device_name)
     CloudSync(vault, client, session).sync_now(progress=...)          # push queue, then pull
-    client.change_password(session, new_slot, new_keys)              # after vault.keys.change_password
+    client.change_password(session, new_slot, new_keys, current=x_auth)  # with a fresh SRP proof
     follow_password_change(vault, client, new_password, kit=None)      # another device changed it
+    renew_session(vault, client, session)                             # expired: sign in again, no typing
+
+Every request of a signed-in device carries its bearer token and its device id (the session is
+bound to it, DEVICE_HEADER). A credential change or the removal of another device also carries a
+fresh SRP proof made with the current x_auth whose session key MACs the request (`_proven`).
 
 The queue of unsent changes is the local store itself: everything after the sequence number the
 server last acknowledged (kept in the store), so it survives offline use and restarts.
@@ -52,6 +57,7 @@ from .tls import CA_FILE_ENV, Transport, check_server_url, trusted_context
 
 PUSH_BATCH_BYTES = 2 * 1024 * 1024
 TOKEN_META = "cloud_token"
+DEVICE_HEADER = "X-Strongroom-Device"  # sync/server/app.py reads it
 PUSHED_META = "cloud_pushed_seq"
 REV_META = "cloud_rev"
 
@@ -82,6 +88,15 @@ class CloudAccountResetError(CloudAuthError, GenerationChangedError):
     """The account was reset: keep local data as a backup, sign in again with the new password."""
 
 
+class CloudSessionExpiredError(CloudAuthError):
+    """The session ran out (unused for hours, or past its longest life): an unlocked device signs
+    in again by itself with its own keys (`renew_session`)."""
+
+
+class CloudProofError(CloudAuthError):
+    """The server did not accept the fresh proof of the current credentials: nothing changed."""
+
+
 class CloudRateLimitedError(CloudError):
     """Too many attempts; `retry_after` seconds to wait."""
 
@@ -93,7 +108,11 @@ class CloudServerUnavailableError(SourceUnavailableError):
 _CODES: dict[str, type[CloudError]] = {
     "signin_failed": CloudAuthError,
     "unauthorized": CloudAuthError,
-    "session_expired": CloudAuthError,
+    "session_expired": CloudSessionExpiredError,
+    "wrong_device": CloudAuthError,
+    "device_removed": CloudAuthError,
+    "proof_required": CloudProofError,
+    "proof_failed": CloudProofError,
     "password_changed": CloudPasswordChangedError,
     "stale_keys": CloudPasswordChangedError,
     "account_reset": CloudAccountResetError,
@@ -215,9 +234,16 @@ class CloudClient:
 
     # -- transport ----------------------------------------------------------------------------
     def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        token: str | None = None,
+        device: str | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if device is not None:
+            headers[DEVICE_HEADER] = device
         try:
             resp = self._http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -244,6 +270,37 @@ class CloudClient:
             cls = _CODES.get(code, CloudError)
             raise cls(message, code, resp.status_code, data if isinstance(data, dict) else {})
         return data
+
+    def _as(
+        self, session: CloudSession, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """A request as the signed-in device: its token and the device id it is bound to."""
+        return self.call(method, path, body, session.token, session.device_id)
+
+    def _proven(
+        self,
+        session: CloudSession,
+        x_auth: bytes,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+    ) -> Any:
+        """A request that changes credentials or removes a device: a fresh SRP exchange with the
+        current `x_auth` (POST /v1/proof/start), its proof M and a MAC of this request under the
+        exchange's key in `proof`; the server proves itself back (M2) with the answer."""
+        login = srp6a.ClientLogin(kdf.normalize_email(session.email), x_auth)
+        ch = self._as(session, "POST", "/v1/proof/start", {"A": _b64(login.a_pub)})
+        m = login.proof(_unb64(ch["srp_salt"]), _unb64(ch["B"]))
+        if m is None:
+            raise CloudError("the server's proof challenge is invalid")
+        mac = srp6a.bind(login.session_key(), method, path, body)
+        proof = {"challenge": str(ch["challenge"]), "M": _b64(m), "mac": _b64(mac)}
+        d = self._as(session, method, path, body | {"proof": proof})
+        if not login.server_is_genuine(_unb64(d.get("M2", ""))):
+            raise CloudAuthError(
+                "the server could not prove it holds this account's verifier; not trusting it"
+            )
+        return d
 
     # -- accounts -----------------------------------------------------------------------------
     def prelogin(self, email: str) -> tuple[KdfParams, bytes]:
@@ -282,12 +339,13 @@ class CloudClient:
         if session.epoch >= keys.epoch:
             return session
         creds = credentials(slot.email, slot, keys.x_auth)
-        for epoch in range(session.epoch, keys.epoch):
-            self.call(
+        for epoch in range(session.epoch, keys.epoch):  # same credentials: x_auth proves each step
+            self._proven(
+                session,
+                keys.x_auth,
                 "POST",
                 "/v1/password",
                 {"epoch": epoch, "new_epoch": epoch + 1, "credentials": creds},
-                session.token,
             )
         return CloudSession(
             session.token,
@@ -374,22 +432,35 @@ class CloudClient:
         return KeySlot(s.email, kit, signed.wrapped_vk), keys, s
 
     def signout(self, session: CloudSession) -> None:
-        self.call("POST", "/v1/signout", {}, session.token)
+        self._as(session, "POST", "/v1/signout", {})
 
     def status(self, session: CloudSession) -> dict[str, Any]:
-        return dict(self.call("GET", "/v1/account", None, session.token))
+        return dict(self._as(session, "GET", "/v1/account"))
 
     def devices(self, session: CloudSession) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/v1/devices", None, session.token)["devices"])
+        return list(self._as(session, "GET", "/v1/devices")["devices"])
 
-    def signout_device(self, session: CloudSession, device_id: str) -> None:
-        self.call("DELETE", f"/v1/devices/{device_id}", None, session.token)
+    def remove_device(self, session: CloudSession, device_id: str, x_auth: bytes) -> None:
+        """Remove a device from the account and revoke its sessions, proven with the current
+        `x_auth` (this device itself: `signout`)."""
+        if device_id == session.device_id:
+            self._as(session, "DELETE", f"/v1/devices/{device_id}", {})
+        else:
+            self._proven(session, x_auth, "DELETE", f"/v1/devices/{device_id}", {})
 
     def change_password(
-        self, session: CloudSession, new_slot: KeySlot, new_keys: UnlockedKeys
+        self,
+        session: CloudSession,
+        new_slot: KeySlot,
+        new_keys: UnlockedKeys,
+        *,
+        current: bytes,
     ) -> CloudSession:
-        """Swap verifier + wrapped VK + epoch in one server operation (after vault.keys.change_password)."""
-        self.call(
+        """Swap verifier + wrapped VK + epoch in one server operation (after keymod.change_password
+        or rotate_account_key), proven with `current`, the x_auth of the keys being replaced."""
+        self._proven(
+            session,
+            current,
             "POST",
             "/v1/password",
             {
@@ -397,7 +468,6 @@ class CloudClient:
                 "new_epoch": new_keys.epoch,
                 "credentials": credentials(session.email, new_slot, new_keys.x_auth),
             },
-            session.token,
         )
         return CloudSession(
             session.token,
@@ -456,7 +526,8 @@ class CloudClient:
         """Upload envelopes in batches; returns the server revision after the last batch."""
         rev = 0
         for batch in _batches(envelopes):
-            d = self.call(
+            d = self._as(
+                session,
                 "POST",
                 "/v1/sync/push",
                 {
@@ -464,7 +535,6 @@ class CloudClient:
                     "epoch": session.epoch,
                     "envelopes": [_b64(e.to_bytes()) for e in batch],
                 },
-                session.token,
             )
             rev = int(d["revision"])
         return rev
@@ -474,11 +544,11 @@ class CloudClient:
     ) -> Iterator[tuple[list[Envelope], int, int]]:
         """Pages of (envelopes, cursor after this page, server revision) changed after `since`."""
         while True:
-            d = self.call(
+            d = self._as(
+                session,
                 "POST",
                 "/v1/sync/pull",
                 {"generation": session.generation, "since": since, "limit": limit},
-                session.token,
             )
             try:
                 envs = [Envelope.from_bytes(_unb64(e)) for e in d["envelopes"]]
@@ -522,7 +592,18 @@ class CloudSync:
         self.session = session or load_session(vault)
 
     def sync_now(self, progress: Callable[[int, int], None] | None = None) -> CloudReport:
-        """`progress(done, total)` is called per downloaded page (first sync of a large vault)."""
+        """`progress(done, total)` is called per downloaded page (first sync of a large vault).
+
+        An expired session is renewed with the device's own keys and the sync run again."""
+        try:
+            return self._sync(progress)
+        except CloudSessionExpiredError:
+            if not self.vault.unlocked:
+                raise
+        self.session = renew_session(self.vault, self.client, self.session)
+        return self._sync(progress)
+
+    def _sync(self, progress: Callable[[int, int], None] | None) -> CloudReport:
         store = self.vault.store
         s = self.session
         if (s.account_id, s.generation) != (self.vault.slot.account_id, self.vault.slot.generation):
@@ -599,6 +680,35 @@ def load_session(vault: Any) -> CloudSession:
         int(d["epoch"]),
         d.get("plan", "free"),
     )
+
+
+def renew_session(vault: Any, client: CloudClient, expired: CloudSession) -> CloudSession:
+    """Sign in again as the same device with the unlocked vault's own x_auth (nothing typed) after
+    the session expired; the new session is saved. A password changed on another device meanwhile
+    is CloudPasswordChangedError (ask for it, as a sync would); a reset, CloudAccountResetError."""
+    slot: KeySlot = vault.slot
+    try:
+        signed = client.signin(
+            slot.email, vault.keys.x_auth, expired.device_id, _device_name(vault), expired.token
+        )
+    except CloudAuthError as exc:
+        if exc.code != "signin_failed":
+            raise
+        _, salt = client.prelogin(slot.email)
+        if salt != slot.kit.salt:
+            raise CloudPasswordChangedError(
+                "the Account Password was changed on another device; enter the new password",
+                "password_changed",
+                exc.status,
+            ) from None
+        raise
+    s = signed.session
+    if (s.account_id, s.generation) != (slot.account_id, slot.generation):
+        raise CloudAccountResetError(
+            "this device's keys belong to another generation of the account", "account_reset"
+        )
+    save_session(vault, s)
+    return s
 
 
 def follow_password_change(

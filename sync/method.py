@@ -171,8 +171,8 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
 def change_password(vault: Any, new_password: str, hint: str | None = None) -> Any:
     """Change the Account Password of an unlocked vault; returns the new KeySlot (write its Kit).
 
-    Cloud: the server swaps verifier + wrapped Vault Key + epoch in one operation first, then this
-    device stores the new key slot (a crash in between is healed by `adopt_new_password`). If the
+    Cloud: the server swaps verifier + wrapped Vault Key + epoch in one operation first (proven
+    with the current credentials in the same exchange), then this device stores the new key slot (a crash in between is healed by `adopt_new_password`). If the
     server cannot be reached or refuses, nothing changes anywhere. Other methods: local only; the
     next folder/Wi-Fi sync carries the new epoch. `hint` replaces the local password hint.
     """
@@ -202,10 +202,22 @@ def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
     """Store a new key slot: on the account server first when syncing there, then on this device."""
     cfg = config(vault)
     if cfg.get("method") == "cloud":
-        from .cloud import client_for, load_session, save_session
+        from .cloud import (
+            CloudSessionExpiredError,
+            client_for,
+            load_session,
+            renew_session,
+            save_session,
+        )
 
+        current = vault.keys.x_auth  # the server asks for a fresh proof made with it
         with client_for(cfg) as client:
-            session = client.change_password(load_session(vault), new_slot, new_keys)
+            session = load_session(vault)
+            try:
+                session = client.change_password(session, new_slot, new_keys, current=current)
+            except CloudSessionExpiredError:
+                session = renew_session(vault, client, session)
+                session = client.change_password(session, new_slot, new_keys, current=current)
         save_session(vault, session)
     vault.replace_slot(new_slot, new_keys)
 

@@ -69,6 +69,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="N server processes sharing the port, all state in the database (PostgreSQL "
         "for N > 1; see docs/server.md)",
     )
+    p.add_argument(
+        "--session-hours",
+        type=float,
+        default=12,
+        metavar="H",
+        help="a device's session ends after H hours unused (each use moves it ahead; default 12); "
+        "the device then signs in again by itself",
+    )
     p.set_defaults(func=cmd_server)
 
 
@@ -138,5 +146,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--trust-proxy", str(args.trust_proxy)]
     if args.workers > 1:
         argv += ["--workers", str(args.workers)]
+    if args.session_hours != 12:
+        argv += ["--session-hours", str(args.session_hours)]
     main(argv)
     return EXIT_OK

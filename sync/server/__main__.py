@@ -89,6 +89,19 @@ def main(argv: list[str] | None = None) -> None:
         help="server processes sharing the port (state lives in the database; "
         "use PostgreSQL for more than one, see docs/server.md)",
     )
+    ap.add_argument(
+        "--session-hours",
+        type=float,
+        default=12,
+        help="a session ends after this many hours unused (each use moves it ahead; default 12)",
+    )
+    ap.add_argument(
+        "--session-max-days",
+        type=float,
+        default=30,
+        help="and at the latest this many days after sign-in (default 30); devices then sign in "
+        "again by themselves",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     if a.ssl_keyfile and not a.ssl_certfile:
@@ -107,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         trust_proxy=a.trust_proxy,
         pg_schema=a.pg_schema,
         threads=a.threads,
+        session_ttl_s=max(60, int(a.session_hours * 3600)),
+        session_max_s=max(60, int(a.session_max_days * 86400)),
         limits=Limits().scaled(a.rate_limit_scale),
     )
     serve(

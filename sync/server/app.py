@@ -29,10 +29,12 @@ from vault.kdf import KdfParams
 from . import pages
 from .errors import ApiError, BadRequestError, TooLargeError, UnauthorizedError
 from .metrics import OTHER, Metrics
-from .service import AccountService, Credentials, ServerConfig
+from .service import AccountService, Credentials, Proof, ServerConfig
 from .storage import Session
 
 API = "/v1"
+#: The header a signed-in device sends with every request: the device id its session is bound to.
+DEVICE_HEADER = "X-Strongroom-Device"
 
 
 # -- request parsing ------------------------------------------------------------------------
@@ -96,6 +98,19 @@ def _creds(d: dict[str, Any]) -> Credentials:
     )
 
 
+def _proof(d: dict[str, Any], method: str, path: str) -> Proof | None:
+    """The request's fresh proof (None when it sent none); the MAC covers the rest of the body."""
+    p = d.get("proof")
+    if p is None:
+        return None
+    if not isinstance(p, dict):
+        raise BadRequestError("'proof' must be an object")
+    body = {k: v for k, v in d.items() if k != "proof"}
+    return Proof(
+        _str(p, "challenge", 100), _b64(p, "M", 64), _b64(p, "mac", 64), method, path, body
+    )
+
+
 def b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
@@ -144,9 +159,10 @@ class ServerApp:
             Route(f"{API}/signout", self.signout, methods=["POST"]),
             Route(f"{API}/account", self.account, methods=["GET"]),
             Route(f"{API}/account/keys", self.keys, methods=["GET"]),
+            Route(f"{API}/proof/start", self.proof_start, methods=["POST"]),
             Route(f"{API}/password", self.password, methods=["POST"]),
             Route(f"{API}/devices", self.devices, methods=["GET"]),
-            Route(f"{API}/devices/{{device_id}}", self.device_signout, methods=["DELETE"]),
+            Route(f"{API}/devices/{{device_id}}", self.remove_device, methods=["DELETE"]),
             Route(f"{API}/sync/push", self.push, methods=["POST"]),
             Route(f"{API}/sync/pull", self.pull, methods=["POST"]),
             Route(f"{API}/hint", self.hint, methods=["POST"]),
@@ -215,18 +231,29 @@ class ServerApp:
         return fwd[-hops] if len(fwd) >= hops else fwd[0]
 
     async def _session(self, request: Request) -> tuple[Session, str]:
-        token = _token(request)
-        return await run_in_threadpool(self.service.session, token), token
+        """The caller's session (bound to the device header), its expiry slid ahead."""
+        token, device = _token(request), _device(request)
+
+        def check() -> Session:
+            s = self.service.session(token, device)
+            self.service.keep_alive(token, s)
+            return s
+
+        return await run_in_threadpool(check), token
 
     async def _authed(
         self, request: Request, op: Callable[..., Any], *args: Any, write: bool = False
     ) -> Any:
-        """Check the session and run `op(session, *args)` in one transaction, one trip to the thread pool."""
-        token = _token(request)
+        """Check the session and run `op(session, *args)` in one transaction, one trip to the
+        thread pool; the session's expiry slides after it (a write only every few minutes)."""
+        token, device = _token(request), _device(request)
 
         def both() -> Any:
             with self.service.db.tx(write=write):
-                return op(self.service.session(token), *args)
+                s = self.service.session(token, device)
+                out = op(s, *args)
+            self.service.keep_alive(token, s)
+            return out
 
         return await run_in_threadpool(both)
 
@@ -323,18 +350,24 @@ class ServerApp:
         s, _ = await self._session(request)
         return _json(await run_in_threadpool(self.service.keys, s))
 
+    async def proof_start(self, request: Request) -> Response:
+        s, _ = await self._session(request)
+        d = await _body(request)
+        return _json(await run_in_threadpool(self.service.proof_start, s, _b64(d, "A", 512)))
+
     async def password(self, request: Request) -> Response:
         s, token = await self._session(request)
         d = await _body(request)
-        epoch = await run_in_threadpool(
+        epoch, h_amk = await run_in_threadpool(
             self.service.change_password,
             s,
             token,
             _int(d, "epoch"),
             _int(d, "new_epoch"),
             _creds(d),
+            _proof(d, "POST", f"{API}/password"),
         )
-        return _json({"epoch": epoch})
+        return _json({"epoch": epoch, "M2": h_amk})
 
     async def devices(self, request: Request) -> Response:
         s, _ = await self._session(request)
@@ -354,12 +387,17 @@ class ServerApp:
             }
         )
 
-    async def device_signout(self, request: Request) -> Response:
+    async def remove_device(self, request: Request) -> Response:
         s, _ = await self._session(request)
-        await run_in_threadpool(
-            self.service.signout_device, s, str(request.path_params["device_id"])
+        d = await _body(request)
+        device_id = str(request.path_params["device_id"])[:200]
+        h_amk = await run_in_threadpool(
+            self.service.remove_device,
+            s,
+            device_id,
+            _proof(d, "DELETE", f"{API}/devices/{device_id}"),
         )
-        return _json({"ok": True})
+        return _json({"ok": True} | ({"M2": h_amk} if h_amk is not None else {}))
 
     async def push(self, request: Request) -> Response:
         _token(request)
@@ -469,6 +507,12 @@ def _held_token(request: Request) -> str | None:
     """The bearer token a signing-in device may send to show it holds a session (optional)."""
     auth = request.headers.get("authorization", "")
     return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
+def _device(request: Request) -> str | None:
+    """The device id the caller says it is (its session must have been issued to it)."""
+    value = request.headers.get(DEVICE_HEADER)
+    return value[:200] if value is not None else None
 
 
 def _token(request: Request) -> str:

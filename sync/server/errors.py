@@ -56,6 +56,35 @@ class AccountResetError(UnauthorizedError):
     code = "account_reset"
 
 
+class WrongDeviceError(UnauthorizedError):
+    """The token was sent by another device than the one it was issued to (or without one)."""
+
+    code = "wrong_device"
+
+
+class DeviceRemovedError(UnauthorizedError):
+    """The device's sessions were revoked: it was removed from the account (or signed out)."""
+
+    code = "device_removed"
+
+
+class ForbiddenError(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class ProofRequiredError(ForbiddenError):
+    """A credential change or device removal sent no fresh SRP proof."""
+
+    code = "proof_required"
+
+
+class ProofFailedError(ForbiddenError):
+    """The fresh SRP proof was wrong, expired, used, or made for another request."""
+
+    code = "proof_failed"
+
+
 class NotFoundError(ApiError):
     status = 404
     code = "not_found"

@@ -38,10 +38,20 @@ ERROR = {
         "error": {
             "type": "string",
             "description": "machine code, e.g. signin_failed, stale_keys, "
-            "password_changed, account_reset, rate_limited, too_large, link_invalid",
+            "password_changed, account_reset, session_expired, wrong_device, device_removed, "
+            "proof_required, proof_failed, rate_limited, too_large, link_invalid",
         },
         "message": {"type": "string", "description": "for a person; never holds secrets"},
     },
+}
+PROOF = {
+    "type": "object",
+    "required": ["challenge", "M", "mac"],
+    "description": "Fresh proof of the current credentials (docs/formats.md): `challenge` from "
+    "POST /v1/proof/start, the SRP-6a proof M made with the current x_auth, and "
+    "mac = HMAC-SHA256(K, 'strongroom-proof-v1\\n' + METHOD + ' ' + path + '\\n' + the body "
+    "without `proof` as JSON with sorted keys, no spaces, ASCII only). Single use.",
+    "properties": {"challenge": STR, "M": B64, "mac": {**B64, "description": "32 bytes"}},
 }
 
 
@@ -76,9 +86,11 @@ def _op(
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if auth:
-        op["security"] = [{"session": []}]
+        op["security"] = [{"session": [], "device": []}]
         op["responses"]["401"] = {
-            "description": "no session, signed out, expired, password changed or reset",
+            "description": "no session, signed out, expired (session_expired: sign in again "
+            "with the same keys), sent by another device (wrong_device), device removed, "
+            "password changed or reset",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     return op
@@ -132,6 +144,15 @@ def spec() -> dict[str, Any]:
         revision=INT,
         plan=STR,
     )
+    remove = _op(
+        "Remove a device: its sessions are revoked (device_removed). Another device than the "
+        "caller needs a fresh proof; the caller's own needs none (and no body)",
+        _obj([], proof=PROOF),
+        _obj(["ok"], ok={"type": "boolean"}, M2=B64),
+        auth=True,
+        errors=("400", "403", "404"),
+    )
+    remove["requestBody"]["required"] = False
     paths: dict[str, Any] = {
         "/healthz": {
             "get": {
@@ -246,18 +267,29 @@ def spec() -> dict[str, Any]:
                 auth=True,
             )
         },
+        "/v1/proof/start": {
+            "post": _op(
+                "Fresh SRP-6a challenge against the current verifier, for a proof a credential "
+                "change or device removal carries (bound to this session's device)",
+                _obj(["A"], A=B64),
+                _obj(["challenge", "srp_salt", "B"], challenge=STR, srp_salt=B64, B=B64),
+                auth=True,
+            )
+        },
         "/v1/password": {
             "post": _op(
-                "Change password: atomic swap of verifier, KDF salt and wrapped VK; epoch + 1",
+                "Change password or rotate the Account Key: atomic swap of verifier, KDF salt and "
+                "wrapped VK; epoch + 1; only with a fresh proof of the current credentials",
                 _obj(
-                    ["epoch", "new_epoch", "credentials"],
+                    ["epoch", "new_epoch", "credentials", "proof"],
                     epoch=INT,
                     new_epoch=INT,
                     credentials=CREDENTIALS,
+                    proof=PROOF,
                 ),
-                _obj(["epoch"], epoch=INT),
+                _obj(["epoch", "M2"], epoch=INT, M2=B64),
                 auth=True,
-                errors=("400", "409"),
+                errors=("400", "403", "409"),
             )
         },
         "/v1/devices": {
@@ -283,7 +315,7 @@ def spec() -> dict[str, Any]:
         },
         "/v1/devices/{device_id}": {
             "delete": {
-                **_op("Sign a device out", None, OK, auth=True, errors=("400", "404")),
+                **remove,
                 "parameters": [
                     {"name": "device_id", "in": "path", "required": True, "schema": STR}
                 ],
@@ -414,7 +446,16 @@ def spec() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": {"Error": ERROR},
-            "securitySchemes": {"session": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "session": {"type": "http", "scheme": "bearer"},
+                "device": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Strongroom-Device",
+                    "description": "the device id the session was issued to (sign-in's "
+                    "device_id); sessions made before schema 3 may omit it until their cutoff",
+                },
+            },
         },
     }
 

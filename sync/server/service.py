@@ -28,14 +28,18 @@ from .errors import (
     AccountResetError,
     BadRequestError,
     ConflictError,
+    DeviceRemovedError,
     GoneError,
     NotFoundError,
     PasswordChangedError,
+    ProofFailedError,
+    ProofRequiredError,
     RateLimitedError,
     SessionExpiredError,
     SignInFailedError,
     StaleKeysError,
     UnauthorizedError,
+    WrongDeviceError,
 )
 from .storage import Account, Device, Session, Storage, Tx, token_hash
 
@@ -55,6 +59,9 @@ class Limit:
 #: Sign-in attempts from one address for one account: a back-off that grows the longer someone
 #: keeps trying (each attempt counts in every window, so the longest one tripped decides).
 SIGNIN_PAIR = (Limit(5, 60), Limit(10, 900), Limit(20, 3600), Limit(40, 86400))
+#: Fresh-proof challenges per account (credential changes and device removals are rare; a
+#: stolen token cannot be turned into an online password-guessing oracle).
+PROOF_ACCOUNT = (Limit(10, 60), Limit(30, 900), Limit(100, 86400))
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Limits:
     email_address: Limit = Limit(20, 3600)
     signup_address: Limit = Limit(20, 3600)
     signin_pair: tuple[Limit, ...] = SIGNIN_PAIR
+    proof_account: tuple[Limit, ...] = PROOF_ACCOUNT
 
     def scaled(self, factor: int) -> Limits:
         """Every count multiplied (benchmarks that drive hundreds of accounts from one address)."""
@@ -82,6 +90,7 @@ class Limits:
             times(self.email_address),
             times(self.signup_address),
             tuple(times(lim) for lim in self.signin_pair),
+            tuple(times(lim) for lim in self.proof_account),
         )
 
 
@@ -94,7 +103,10 @@ class ServerConfig:
     smtp_url: str | None = None
     outbox: Path = Path("outbox")
     pg_schema: str | None = None
-    session_ttl_s: int = 90 * 24 * 3600
+    session_ttl_s: int = 12 * 3600  # idle: each use moves the expiry this far ahead again
+    session_max_s: int = (
+        30 * 24 * 3600
+    )  # since sign-in, however busy; then the client signs in again
     challenge_ttl_s: int = 120
     reset_link_ttl_s: int = 3600
     setup_code_ttl_s: int = 7 * 24 * 3600
@@ -176,6 +188,23 @@ class SignInResult:
 
 
 @dataclass(frozen=True)
+class Proof:
+    """A fresh SRP proof sent with the request it authorises (docs/formats.md "Fresh proof").
+
+    `method`, `path` and `body` (the request's JSON without `proof`) are what `mac` covers."""
+
+    challenge: str
+    m: bytes
+    mac: bytes
+    method: str
+    path: str
+    body: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"Proof({self.method} {self.path}, <hidden>)"
+
+
+@dataclass(frozen=True)
 class PullResult:
     envelopes: list[bytes]
     next_rev: int
@@ -230,15 +259,16 @@ class AccountService:
             self._limit("signin-acct", email, limits.signin_account)
 
     def _holds_session(self, token: str, email: str) -> bool:
-        """Whether `token` is an unexpired session of the account of `email` (its password may
-        have changed or the account been reset since: it still proves the device was let in)."""
+        """Whether `token` is an unrevoked session of the account of `email` that expired at most
+        `session_max_s` ago (its password may have changed or the account been reset since, or it
+        ran out while the device was idle: it still proves the device was let in)."""
         if len(token) > 200:
             return False
         with self.db.tx(write=False) as t:
             row = t.one(
                 "SELECT 1 FROM sessions s JOIN accounts a ON a.account_id = s.account_id "
-                "WHERE s.token_hash=? AND a.email=? AND s.expires>=?",
-                (token_hash(token), email, _now()),
+                "WHERE s.token_hash=? AND a.email=? AND s.expires>=? AND s.revoked=0",
+                (token_hash(token), email, _now() - self.config.session_max_s),
             )
         return row is not None
 
@@ -335,10 +365,14 @@ class AccountService:
         _check_device(device_id, device_name)
         with self.db.tx() as t:
             row = t.one(
-                "SELECT account_id, epoch, bytes_a, bytes_b, expires FROM srp_challenges WHERE challenge_id=?",
+                "SELECT account_id, epoch, bytes_a, bytes_b, expires FROM srp_challenges "
+                "WHERE challenge_id=? AND purpose='signin'",
                 (challenge_id,),
             )
-            t.run("DELETE FROM srp_challenges WHERE challenge_id=?", (challenge_id,))  # single use
+            t.run(  # single use
+                "DELETE FROM srp_challenges WHERE challenge_id=? AND purpose='signin'",
+                (challenge_id,),
+            )
         if row is None or int(row[4]) < _now() or not row[0]:
             raise SignInFailedError(
                 "sign-in failed: check the email, the Account Password and the Kit"
@@ -398,9 +432,13 @@ class AccountService:
                     "INSERT INTO devices (account_id, device_id, name, created, last_seen) VALUES (?, ?, ?, ?, ?)",
                     (acct.account_id, device_id, device_name, now, now),
                 )
+            t.run(  # the account's sessions long past use (revoked ones are kept until then)
+                "DELETE FROM sessions WHERE account_id=? AND expires<?",
+                (acct.account_id, now - self.config.session_max_s),
+            )
             t.run(
-                "INSERT INTO sessions (token_hash, account_id, device_id, generation, epoch, created, expires) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (token_hash, account_id, device_id, generation, epoch, created, "
+                "expires, revoked, legacy) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
                 (
                     token_hash(token),
                     acct.account_id,
@@ -408,26 +446,34 @@ class AccountService:
                     acct.generation,
                     acct.epoch,
                     now,
-                    now + self.config.session_ttl_s,
+                    now + min(self.config.session_ttl_s, self.config.session_max_s),
                 ),
             )
         return token, not known
 
     # -- sessions ---------------------------------------------------------------------------
-    def session(self, token: str) -> Session:
-        """The session behind a bearer token, checked against the account's generation and epoch."""
+    def session(self, token: str, device: str | None) -> Session:
+        """The session behind a bearer token sent by `device` (the X-Strongroom-Device header),
+        checked against the device it was issued to, revocation, the account's generation and
+        epoch, and its expiry. Only a session made before schema 3 may come without the header."""
         if not token or len(token) > 200:
             raise UnauthorizedError("sign in first")
         with self.db.tx(write=False) as t:
             row = t.one(
-                "SELECT s.account_id, s.device_id, s.generation, s.epoch, s.expires, a.generation, a.epoch "
+                "SELECT s.account_id, s.device_id, s.generation, s.epoch, s.expires, a.generation, "
+                "a.epoch, s.revoked, s.legacy, s.created "
                 "FROM sessions s JOIN accounts a ON a.account_id = s.account_id WHERE s.token_hash=?",
                 (token_hash(token),),
             )
         if row is None:
             raise UnauthorizedError("this device is signed out; sign in again")
-        if int(row[4]) < _now():
-            raise SessionExpiredError("the session expired; sign in again")
+        if int(row[7]):
+            raise DeviceRemovedError(
+                "this device was removed from the account on another device; its session is revoked"
+            )
+        legacy = bool(int(row[8]))
+        if device != str(row[1]) and not (legacy and device is None):
+            raise WrongDeviceError("this session belongs to another device; sign in on this device")
         if int(row[2]) != int(row[5]):
             raise AccountResetError(
                 "the account was reset; sign in again and choose a new password",
@@ -438,7 +484,27 @@ class AccountService:
                 "the Account Password was changed on another device; enter the new password",
                 epoch=int(row[6]),
             )
-        return Session(str(row[0]), str(row[1]), int(row[2]), int(row[3]))
+        if int(row[4]) < _now():
+            raise SessionExpiredError("the session expired; sign in again")
+        return Session(
+            str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[9]), int(row[4]), legacy
+        )
+
+    def keep_alive(self, token: str, s: Session) -> None:
+        """Slide a used session's expiry `session_ttl_s` ahead (never past `session_max_s` after
+        sign-in). Written at most once per few minutes per session, outside the request's own
+        transaction; legacy sessions keep their cutoff."""
+        if s.legacy:
+            return
+        ttl = self.config.session_ttl_s
+        new = min(_now() + ttl, s.created + self.config.session_max_s)
+        if new - s.expires < max(1, min(300, ttl // 4)):
+            return
+        with self.db.tx() as t:
+            t.run(
+                "UPDATE sessions SET expires=? WHERE token_hash=? AND expires<? AND revoked=0",
+                (new, token_hash(token), new),
+            )
 
     def signout(self, token: str) -> None:
         with self.db.tx() as t:
@@ -452,16 +518,96 @@ class AccountService:
             )
         return [Device(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    def signout_device(self, s: Session, device_id: str) -> None:
+    def remove_device(self, s: Session, device_id: str, proof: Proof | None) -> bytes | None:
+        """Remove a device of the account and revoke its sessions; returns the server's proof
+        (H_AMK) when one was needed. Another device than the caller needs a fresh proof; a
+        device may sign itself out with its session alone."""
+        h_amk = None if device_id == s.device_id else self.check_proof(s, proof)[0]
         with self.db.tx() as t:
             n = t.run(
                 "DELETE FROM devices WHERE account_id=? AND device_id=?", (s.account_id, device_id)
             )
-            t.run(
-                "DELETE FROM sessions WHERE account_id=? AND device_id=?", (s.account_id, device_id)
-            )
+            n += self.db.revoke_device(s.account_id, device_id)
         if n == 0:
             raise NotFoundError("no such device on this account")
+        return h_amk
+
+    # -- fresh proof ------------------------------------------------------------------------
+    def proof_start(self, s: Session, a_pub: bytes) -> dict[str, Any]:
+        """A fresh SRP challenge for a signed-in device, against the account's current verifier:
+        the first half of the proof a credential change or device removal carries."""
+        self._limit("proof", s.account_id, *self.config.limits.proof_account)
+        if not 1 <= len(a_pub) <= srp6a.GROUP_BYTES:
+            raise BadRequestError("A has the wrong size")
+        acct = self._account(s)
+        if acct.srp_salt is None or acct.verifier is None:
+            raise UnauthorizedError("this account has no keys; sign in again")
+        b_secret = srp6a.new_server_secret()
+        b_pub = srp6a.server_challenge(acct.email, acct.srp_salt, acct.verifier, a_pub, b_secret)
+        if b_pub is None:
+            raise BadRequestError("A is not acceptable (SRP-6a safety check)")
+        challenge_id = secrets.token_urlsafe(24)
+        with self.db.tx() as t:
+            t.run("DELETE FROM srp_challenges WHERE expires<?", (_now(),))
+            t.run(
+                "INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, "
+                "expires, purpose, device_id) VALUES (?, ?, ?, ?, ?, ?, 'proof', ?)",
+                (
+                    challenge_id,
+                    acct.account_id,
+                    acct.epoch,
+                    a_pub,
+                    b_secret,
+                    _now() + self.config.challenge_ttl_s,
+                    s.device_id,
+                ),
+            )
+        return {"challenge": challenge_id, "srp_salt": acct.srp_salt, "B": b_pub}
+
+    def check_proof(self, s: Session, proof: Proof | None) -> tuple[bytes, int]:
+        """(H_AMK, the epoch proven) when `proof` answers a live challenge this device asked for
+        with the account's current credentials and MACs this very request; the challenge is used
+        up either way. ProofRequiredError without one, ProofFailedError otherwise."""
+        if proof is None:
+            raise ProofRequiredError(
+                "this change needs a fresh proof of the current Account Password and Account Key "
+                "(POST /v1/proof/start, then send the proof with the request); nothing was changed"
+            )
+        with self.db.tx() as t:
+            row = t.one(
+                "SELECT account_id, epoch, bytes_a, bytes_b, expires, device_id FROM srp_challenges "
+                "WHERE challenge_id=? AND purpose='proof'",
+                (proof.challenge,),
+            )
+            t.run(
+                "DELETE FROM srp_challenges WHERE challenge_id=? AND purpose='proof'",
+                (proof.challenge,),
+            )
+        failed = ProofFailedError(
+            "the current Account Password and Account Key could not be confirmed; nothing was changed"
+        )
+        if (
+            row is None
+            or int(row[4]) < _now()
+            or str(row[0]) != s.account_id
+            or str(row[5]) != s.device_id
+        ):
+            raise failed
+        acct = self._account(s)
+        if acct.epoch != int(row[1]) or acct.srp_salt is None or acct.verifier is None:
+            raise failed
+        keyed = srp6a.server_verify_keyed(
+            acct.email, acct.srp_salt, acct.verifier, bytes(row[2]), bytes(row[3]), proof.m
+        )
+        if keyed is None:
+            raise failed
+        try:
+            mac = srp6a.bind(keyed[1], proof.method, proof.path, proof.body)
+        except ValueError:
+            raise failed from None
+        if not hmac.compare_digest(mac, proof.mac):
+            raise failed
+        return keyed[0], acct.epoch
 
     def status(self, s: Session) -> dict[str, Any]:
         acct = self._account(s)
@@ -577,17 +723,31 @@ class AccountService:
 
     # -- password change --------------------------------------------------------------------
     def change_password(
-        self, s: Session, token: str, epoch: int, new_epoch: int, creds: Credentials
-    ) -> int:
-        """One atomic swap of verifier, KDF salt/cost and wrapped VK; other sessions must re-authenticate."""
+        self,
+        s: Session,
+        token: str,
+        epoch: int,
+        new_epoch: int,
+        creds: Credentials,
+        proof: Proof | None,
+    ) -> tuple[int, bytes]:
+        """One atomic swap of verifier, KDF salt/cost and wrapped VK, only with a fresh proof of
+        the credentials it replaces; other sessions must re-authenticate. Returns the new epoch
+        and the server's proof (H_AMK). Password change and Account Key rotation both come here."""
         check_credentials(creds)
         if new_epoch != epoch + 1:
             raise BadRequestError("the new epoch must be the current epoch plus one")
+        h_amk, proven = self.check_proof(s, proof)
         with self.db.tx() as t:
             acct = t.lock_account(s.account_id)
             if acct is None:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, acct.generation, epoch)
+            if acct.epoch != proven:  # changed by another device since the proof
+                raise StaleKeysError(
+                    "the Account Password was changed on another device; enter the new password",
+                    epoch=acct.epoch,
+                )
             t.run(
                 "UPDATE accounts SET epoch=?, srp_salt=?, verifier=?, kdf_m=?, kdf_t=?, kdf_p=?, kdf_salt=?, "
                 "wrapped_vk=? WHERE account_id=? AND epoch=?",
@@ -605,7 +765,7 @@ class AccountService:
                 ),
             )
             t.run("UPDATE sessions SET epoch=? WHERE token_hash=?", (new_epoch, token_hash(token)))
-        return new_epoch
+        return new_epoch, h_amk
 
     # -- hint and reset ---------------------------------------------------------------------
     def request_hint(self, email: str, address: str) -> None:
@@ -813,6 +973,7 @@ __all__ = [
     "Credentials",
     "Limit",
     "Limits",
+    "Proof",
     "PullResult",
     "ServerConfig",
     "SignInResult",

@@ -4,10 +4,17 @@ identity = normalised email, password = x_auth (32 bytes from the two-secret der
 verifier is useless without both the Account Password and the Account Key. The server keeps its
 ephemeral secret `b` in the database between the two steps (stateless app nodes); it is 32 bytes
 as the `srp` package's OpenSSL backend requires. Imports only `srp`, so clients stay light.
+
+A fresh proof (credential changes, device removal) is one more SRP exchange made by a signed-in
+device with its current `x_auth`; its session key K also MACs the request it authorises
+(`bind`), so a proof cannot be lifted onto another request on the way.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import secrets
 from typing import Any
 
@@ -58,9 +65,39 @@ def server_verify(
     email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes, proof: bytes
 ) -> bytes | None:
     """H_AMK (the server's proof) when the client's proof M is right, else None."""
+    keyed = server_verify_keyed(email, salt, verifier, a_pub, b_secret, proof)
+    return keyed[0] if keyed is not None else None
+
+
+def server_verify_keyed(
+    email: str, salt: bytes, verifier: bytes, a_pub: bytes, b_secret: bytes, proof: bytes
+) -> tuple[bytes, bytes] | None:
+    """(H_AMK, session key K) when the client's proof M is right, else None."""
     ver = _verifier(email, salt, verifier, a_pub, b_secret)
     h_amk = ver.verify_session(proof)
-    return bytes(h_amk) if h_amk is not None and ver.authenticated() else None
+    if h_amk is None or not ver.authenticated():
+        return None
+    return bytes(h_amk), bytes(ver.get_session_key())
+
+
+#: Domain label of the request MAC a fresh proof carries (docs/formats.md "Fresh proof").
+PROOF_LABEL = b"strongroom-proof-v1\n"
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    """The request body as the MAC covers it: JSON, keys sorted, no spaces, ASCII only.
+
+    ValueError (also for nesting too deep to write) when it has no such form."""
+    try:
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def bind(session_key: bytes, method: str, path: str, body: dict[str, Any]) -> bytes:
+    """HMAC-SHA256 under K of `METHOD path` and the canonical body (without its `proof`)."""
+    msg = PROOF_LABEL + f"{method.upper()} {path}\n".encode() + canonical(body)
+    return hmac.new(session_key, msg, hashlib.sha256).digest()
 
 
 class ClientLogin:
@@ -83,6 +120,12 @@ class ClientLogin:
             return None
         m = self._user.process_challenge(salt, b_pub)
         return bytes(m) if m is not None else None
+
+    def session_key(self) -> bytes:
+        """K, after `proof`: the key a fresh proof MACs its request with (`bind`). The library
+        hands it out only after the server's proof, which for a request proof comes back with the
+        answer, so it is read where both of the library's back-ends keep it."""
+        return bytes(self._user.K)
 
     def server_is_genuine(self, h_amk: bytes) -> bool:
         """Mutual authentication: the server proved it holds our verifier."""

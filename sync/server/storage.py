@@ -25,7 +25,10 @@ from vault.home import PRIVATE_DIR, create_private_file, make_owner_only
 from .errors import AccountExistsError, StorageError
 from .pool import Pool
 
-#: Each migration is a list of statements; `{blob}`, `{bigint}` are filled per dialect.
+#: Each migration is a list of statements; `{blob}`, `{bigint}`, `{now}` (the database's clock in
+#: Unix seconds) are filled per dialect, `{legacy_grace}` with LEGACY_GRACE_S.
+#: How long sessions made before schema 3 keep working without the device header (14 days).
+LEGACY_GRACE_S = 14 * 24 * 3600
 MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE accounts (
@@ -116,6 +119,19 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX envelopes_record ON envelopes (account_id, record_id, vv)",
         "CREATE INDEX envelopes_rev ON envelopes (account_id, rev)",
     ],
+    # 3: sessions bound to a device, revocable, with a sliding expiry (issue 16). Sessions made
+    # before this migration are `legacy`: they keep working without the device header until
+    # LEGACY_GRACE_S after the upgrade (or their own earlier expiry), then the client signs in
+    # again by itself. SRP challenges get a purpose ('signin' or 'proof', the fresh proof a
+    # credential change needs) and, for a proof, the device that asked for it.
+    [
+        "ALTER TABLE sessions ADD COLUMN revoked {bigint} NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN legacy INTEGER NOT NULL DEFAULT 0",
+        "UPDATE sessions SET legacy=1",
+        "UPDATE sessions SET expires = {now} + {legacy_grace} WHERE expires > {now} + {legacy_grace}",
+        "ALTER TABLE srp_challenges ADD COLUMN purpose TEXT NOT NULL DEFAULT 'signin'",
+        "ALTER TABLE srp_challenges ADD COLUMN device_id TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -172,10 +188,15 @@ def _account(row: Sequence[Any] | None) -> Account | None:
 
 @dataclass(frozen=True)
 class Session:
+    """A live session: bound to `device_id`; `expires` slides while it is used (service.py)."""
+
     account_id: str
     device_id: str
     generation: int
     epoch: int
+    created: int = 0
+    expires: int = 0
+    legacy: bool = False  # made before schema 3: no device header needed until its cutoff
 
 
 @dataclass(frozen=True)
@@ -574,9 +595,18 @@ class Storage:
                     f"the server database has schema {current}, newer than this build "
                     f"({SCHEMA_VERSION}); update Strongroom"
                 )
+            now = (
+                "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"
+                if self.pg
+                else "CAST(strftime('%s', 'now') AS INTEGER)"
+            )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS[version - 1]:
-                    t.run(stmt.format(blob=blob, bigint="BIGINT"))
+                    t.run(
+                        stmt.format(
+                            blob=blob, bigint="BIGINT", now=now, legacy_grace=LEGACY_GRACE_S
+                        )
+                    )
                 t.run(
                     "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
                     (version, int(time.time())),
@@ -640,6 +670,19 @@ class Storage:
                 (secrets.token_bytes(32),),
             )
             return bytes(t.one("SELECT value FROM server_meta WHERE key='secret'")[0])
+
+    # -- sessions ---------------------------------------------------------------------------
+    def revoke_device(self, account_id: str, device_id: str, now: int | None = None) -> int:
+        """Revoke every live session of one device of an account; returns how many.
+
+        Revoked rows stay (until they would have expired) so the device is told it was removed
+        rather than merely signed out; a later sign-in makes a new session."""
+        when = int(time.time()) if now is None else now
+        with self.tx() as t:
+            return t.run(
+                "UPDATE sessions SET revoked=? WHERE account_id=? AND device_id=? AND revoked=0",
+                (when, account_id, device_id),
+            )
 
     # -- rate limits ------------------------------------------------------------------------
     def hit(self, bucket: str, window_s: int, now: float | None = None) -> int:

@@ -90,8 +90,9 @@ def test_password_change_other_device_follows(server: ServerThread, tmp_path: Pa
     CloudSync(a, client, sa).sync_now()
     b, sb = sign_in(server.url, tmp_path / "b", "alice@example.com", a.slot.kit)
     old_kit = a.slot.kit
+    current = a.keys.x_auth
     new_slot = a.change_password("a much newer password")
-    sa = client.change_password(sa, new_slot, a.keys)
+    sa = client.change_password(sa, new_slot, a.keys, current=current)
     save_session(a, sa)
     add_login(a, "Two")
     CloudSync(a, client, sa).sync_now()

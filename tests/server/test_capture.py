@@ -114,8 +114,9 @@ def test_nothing_secret_leaves_the_device_or_is_stored(
     save_session(b, sb)
     CloudSync(b, client, sb).sync_now()
     assert {s.title for s in b.summaries()} == {PLAIN[0]}
+    current = a.keys.x_auth
     new_slot = a.change_password(NEW_PASSWORD)
-    sa = client.change_password(sa, new_slot, a.keys)
+    sa = client.change_password(sa, new_slot, a.keys, current=current)
     follow_password_change(b, client, NEW_PASSWORD)
     CloudSync(a, client, sa).sync_now()
     assert len(sent) > 8

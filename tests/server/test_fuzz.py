@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sync.cloud import DEVICE_HEADER
 from sync.server.runner import ServerThread
 from sync.server.service import Limit, Limits
 
@@ -45,6 +46,8 @@ FIELDS = [
     "m",
     "t",
     "p",
+    "proof",
+    "mac",
 ]
 ENDPOINTS = [
     "/v1/signup",
@@ -52,6 +55,7 @@ ENDPOINTS = [
     "/v1/signin/start",
     "/v1/signin/finish",
     "/v1/signout",
+    "/v1/proof/start",
     "/v1/password",
     "/v1/sync/push",
     "/v1/sync/pull",
@@ -101,16 +105,25 @@ _failures = _Failures()
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str]]:
+def fuzz_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    limits = Limits(*(Limit(10**6, 60),) * 5, signin_pair=(Limit(10**6, 60),))
+    limits = Limits(
+        *(Limit(10**6, 60),) * 5,
+        signin_pair=(Limit(10**6, 60),),
+        proof_account=(Limit(10**6, 60),),
+    )
     with ServerThread(make_config((str(tmp / "s.db"), None), tmp, limits=limits)) as srv:
         for name in ("uvicorn.error", "uvicorn", "starlette"):
             logging.getLogger(name).addHandler(_failures)
         try:
             _, session = sign_up(srv.url, tmp / "a")
             with httpx.Client(base_url=srv.url) as http:
-                yield http, session.token
+                yield (
+                    http,
+                    {"Authorization": f"Bearer {session.token}", DEVICE_HEADER: session.device_id},
+                )
         finally:
             for name in ("uvicorn.error", "uvicorn", "starlette"):
                 logging.getLogger(name).removeHandler(_failures)
@@ -126,10 +139,10 @@ def _check(r: httpx.Response) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(ENDPOINTS), body=bodies, auth=st.booleans())
 def test_fuzz_json_endpoints(
-    fuzz_server: tuple[httpx.Client, str], path: str, body: Any, auth: bool
+    fuzz_server: tuple[httpx.Client, dict[str, str]], path: str, body: Any, auth: bool
 ) -> None:
-    http, token = fuzz_server
-    headers = {"Authorization": f"Bearer {token}"} if auth else {}
+    http, session = fuzz_server
+    headers = session if auth else {}
     if isinstance(body, bytes):
         r = http.post(path, content=body, headers=headers)
     else:
@@ -144,15 +157,42 @@ def test_fuzz_json_endpoints(
     ),
     method=st.sampled_from(["GET", "POST", "DELETE"]),
 )
-def test_fuzz_paths(fuzz_server: tuple[httpx.Client, str], segment: str, method: str) -> None:
-    http, token = fuzz_server
+def test_fuzz_paths(
+    fuzz_server: tuple[httpx.Client, dict[str, str]], segment: str, method: str
+) -> None:
+    http, session = fuzz_server
     seg = quote(segment, safe="")
     for path in (f"/reset/{seg}", f"/v1/devices/{seg}"):
-        _check(
-            http.request(
-                method, path, headers={"Authorization": f"Bearer {token}"}, content=b"confirm=wipe"
-            )
-        )
+        _check(http.request(method, path, headers=session, content=b"confirm=wipe"))
+
+
+proofs = st.fixed_dictionaries(
+    {},
+    optional={"challenge": values, "M": values, "mac": values},
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    segment=st.text(min_size=1, max_size=30).filter(
+        lambda s: "/" not in s and "?" not in s and "#" not in s
+    ),
+    body=st.one_of(bodies, st.fixed_dictionaries({"proof": st.one_of(proofs, values)})),
+    auth=st.booleans(),
+)
+def test_fuzz_remove_device(
+    fuzz_server: tuple[httpx.Client, dict[str, str]], segment: str, body: Any, auth: bool
+) -> None:
+    """DELETE /v1/devices/{id} with random JSON, proofs of every shape and raw bytes."""
+    http, session = fuzz_server
+    path = f"/v1/devices/{quote(segment, safe='')}"
+    headers = session if auth else {}
+    if isinstance(body, bytes):
+        r = http.request("DELETE", path, content=body, headers=headers)
+    else:
+        r = http.request("DELETE", path, json=body, headers=headers)
+    _check(r)
+    assert r.status_code != 200, r.text  # never removed without a proof
 
 
 # -- structure-level attacks ---------------------------------------------------------------
@@ -179,12 +219,12 @@ raw_bodies = st.one_of(
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(ENDPOINTS), body=raw_bodies, auth=st.booleans())
 def test_fuzz_structure(
-    fuzz_server: tuple[httpx.Client, str], path: str, body: str, auth: bool
+    fuzz_server: tuple[httpx.Client, dict[str, str]], path: str, body: str, auth: bool
 ) -> None:
     """Nesting deep enough to exhaust a recursive parser, numbers past Python's digit limit,
     non-finite floats and lone surrogates (escaped, so valid JSON text) at every endpoint."""
-    http, token = fuzz_server
-    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    http, session = fuzz_server
+    headers = session | {"content-type": "application/json"}
     r = http.post(
         path, content=body.encode(), headers=headers if auth else headers | {"Authorization": ""}
     )
@@ -198,7 +238,7 @@ def test_fuzz_structure(
     raw=st.binary(max_size=60),
 )
 def test_fuzz_reset_form(
-    fuzz_server: tuple[httpx.Client, str], fields: list[tuple[str, str]], raw: bytes
+    fuzz_server: tuple[httpx.Client, dict[str, str]], fields: list[tuple[str, str]], raw: bytes
 ) -> None:
     """The reset page's form with many fields (past the 10 it reads), odd text and raw bytes."""
     http, _ = fuzz_server
@@ -214,7 +254,7 @@ def test_fuzz_reset_form(
             assert 400 <= r.status_code < 500
 
 
-def test_openapi_served(fuzz_server: tuple[httpx.Client, str], tmp_path: Path) -> None:
+def test_openapi_served(fuzz_server: tuple[httpx.Client, dict[str, str]], tmp_path: Path) -> None:
     http, _ = fuzz_server
     spec = http.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")

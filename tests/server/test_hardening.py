@@ -97,7 +97,7 @@ def test_accounts_are_isolated(server: ServerThread, tmp_path: Path) -> None:
     assert titles(a2) == {"Alice only"}
     # B cannot sign out A's device, and a forged token is refused
     with pytest.raises(Exception, match="no such device"):
-        client.signout_device(sb, a.device)
+        client.remove_device(sb, a.device, b.keys.x_auth)
     r = httpx.post(
         f"{server.url}/v1/sync/pull",
         json={"generation": 1, "since": 0},
@@ -110,9 +110,9 @@ def test_sign_out_a_device(server: ServerThread, tmp_path: Path) -> None:
     a, sa = sign_up(server.url, tmp_path / "a")
     b, sb = sign_in(server.url, tmp_path / "b", "alice@example.com", a.slot.kit)
     client = CloudClient(server.url)
-    client.signout_device(sa, sb.device_id)
+    client.remove_device(sa, sb.device_id, a.keys.x_auth)
     assert [d["name"] for d in client.devices(sa)] == ["laptop"]
-    with pytest.raises(CloudAuthError, match="signed out"):
+    with pytest.raises(CloudAuthError, match="removed from the account"):
         CloudSync(b, client, sb).sync_now()
 
 
