@@ -14,6 +14,7 @@ SUITES = [
     "agent",
     "tui",
     "sync",
+    "watch",
     "server",
     "wifi",
     "imports",

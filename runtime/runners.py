@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 AUTO_DEBOUNCE = 2.0  # seconds without local changes before an automatic (cloud) sync
 AUTO_INTERVAL = 60.0  # seconds between automatic syncs when nothing changes here
 PEER_INTERVAL = 30.0  # seconds between Wi-Fi syncs with a peer when nothing changes here
+PUSH_GAP = 0.5  # at least this long between two Wi-Fi pushes of local changes to one peer
+PEER_RETRY = 2.0  # seconds before trying a peer again after a failed session
 PEER_TIMEOUT = 3.0  # seconds a manual Wi-Fi sync waits for peers to be found
 TICK = 0.5
 FOLDER_RETRY = 5.0  # seconds between looks for a missing sync folder (a share not mounted yet)
@@ -263,6 +265,7 @@ class WifiRunner(Runner):
         self._snapshot: list[PeerInfo] = []
         self._synced_seq: dict[str, int] = {}  # peer name -> local seq at our last session with it
         self._tried: dict[str, float] = {}  # peer name -> when we last started a session with it
+        self._failing: set[str] = set()  # peers whose last session failed (tried less often)
 
     def start(self) -> None:
         self.interfaces = sync_method.wifi_interfaces(list(self.cfg.get("interfaces") or []))
@@ -325,23 +328,31 @@ class WifiRunner(Runner):
         self._snapshot = [replace(i) for i in found]
         for info in found:
             last = self._tried.get(info.name)
-            if (
-                last is not None
-                and now - last < PEER_INTERVAL
-                and (self._synced_seq.get(info.name) == seq or now - last < AUTO_DEBOUNCE)
+            behind = self._synced_seq.get(info.name) != seq  # local changes it has not had
+            if last is not None and (
+                now - last < (PEER_RETRY if info.name in self._failing else PUSH_GAP)
+                or (not behind and now - last < PEER_INTERVAL)
             ):
                 continue
             self._tried[info.name] = now
             async with self._sync_lock:
+                covered = vault.store.max_seq()  # what this session sends at least
                 result = await peer.sync_with(info.address, info.port, info.name)
             if result.error is None:
-                self._synced_seq[info.name] = vault.store.max_seq() if vault.unlocked else seq
+                self._failing.discard(info.name)
+                # Not the counter after the session: a local write committed while it ran was
+                # not sent. (What we received moves it too: one more session, which sends nothing.)
+                self._synced_seq[info.name] = covered
                 sent = f"{result.sent} change(s) sent to {info.name.split('.')[0]}"
                 self.report(
                     SyncEvent(synced=True, outcome=SyncOutcome("wifi", 0, result.sent > 0, sent))
                 )
-            elif isinstance(result.error, PasswordChangedElsewhereError) or not isinstance(
-                result.error, PeerGoneError | VaultError
+            else:
+                self._failing.add(info.name)
+            if (
+                isinstance(result.error, PasswordChangedElsewhereError)
+                or result.error is not None
+                and not isinstance(result.error, PeerGoneError | VaultError)
             ):  # peers come and go; locked
                 self.report(SyncEvent(error=result.error))  # a newer password: ask for it
         self._snapshot = [replace(i) for i in peer.peers()]

@@ -1,12 +1,27 @@
-"""Watching the sync folder: react when another device replaces data.mssb, and push local changes.
+"""Watching the sync folder: react when another device writes one of the account's sync files,
+and push local changes.
 
-Watches the account folder, not the file: sync clients and our own writer replace data.mssb
-atomically (temp + rename), which arrives as a *moved* event onto data.mssb, and a watch on the
-old file would be lost with its inode. Bursts are debounced (quiet for DEBOUNCE seconds, at
-most MAX_DEBOUNCE), events that leave the content hash unchanged (our own writes included) do
-nothing, and the folder is rescanned every RESCAN seconds because watchers miss events on some
-file systems (network shares, FUSE). Where inotify/FSEvents cannot start (watch limit, odd file
-system), watchdog's polling observer is used instead.
+Quiet by design (an idle device reads nothing from the folder):
+
+- only *write* events wake a sync: created, modified, moved onto, closed after writing. Opening
+  and reading a file (FileOpenedEvent, FileClosedNoWriteEvent: our own reads raise them), deletes
+  and attribute changes never do. Which names count is one predicate, `is_sync_file`, so a
+  folder format with more files than data.mssb extends it in one place;
+- a woken watcher compares a fingerprint of the sync files (name -> inode, size, mtime, ctime;
+  a directory listing and stats, never a read) with the one it last merged or wrote, so the
+  echoes of our own writes and anything already merged do nothing. A file that changed *while*
+  a sync ran is trusted only when nobody touched it in between, or it is exactly the data.mssb
+  this sync wrote (one read of it, to check); otherwise the next look syncs again;
+- the periodic rescan (RESCAN seconds, for file systems whose watchers miss events) compares
+  the same fingerprint; it syncs again after an error (a damaged file is not re-read and
+  re-reported on every event, only when it changes or at the rescan);
+- watchers re-attach when the account folder is deleted and made again (a watch on the
+  configured folder sees it come back; its inode is checked at every step).
+
+Sync clients and our own writer replace data.mssb atomically (temp + rename), which arrives as a
+*moved* event onto data.mssb. Bursts are debounced (quiet for DEBOUNCE seconds, at most
+MAX_DEBOUNCE). Where inotify/FSEvents cannot start (watch limit, odd file system), watchdog's
+polling observer is used instead.
 
 API (runtime/runners.py runs it for the app and `strongroom sync serve`):
 
@@ -28,6 +43,8 @@ on the thread that calls step()/run().
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -42,13 +59,33 @@ MAX_DEBOUNCE = 2.0
 RESCAN = 30.0
 LOCAL_POLL = 1.0
 
+#: watchdog event types that mean "someone wrote this file" (closed = closed after writing).
+WRITE_EVENTS = frozenset({"created", "modified", "moved", "closed"})
 
-def _relevant(name: str) -> bool:
+Signature = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+Fingerprint = dict[str, Signature]
+
+
+def is_sync_file(name: str) -> bool:
+    """Is this name (relative to the account folder) one of its sync files? The one place that
+    says so: a folder format with more files (change files in a folder) extends it here."""
     return name == mssb.FILE_NAME or bool(CONFLICT_COPY.match(name))
 
 
+def wakes(event_type: str, is_directory: bool, src: str, dest: str = "") -> bool:
+    """Does this watchdog event call for a look: a write of a sync file? Paths relative to the
+    account folder; a move counts by where it lands."""
+    if is_directory or event_type not in WRITE_EVENTS:
+        return False
+    return is_sync_file(dest if event_type == "moved" else src)
+
+
+def _signature(st: os.stat_result) -> Signature:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class FolderWatcher:
-    """Runs FolderSync.sync_now when the folder's file changes or this device's store changes."""
+    """Runs FolderSync.sync_now when another device writes a sync file or this store changes."""
 
     def __init__(
         self,
@@ -73,53 +110,157 @@ class FolderWatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: Any = None
+        self._handler: Any = None
+        self._watch: Any = None  # the watch on the account folder
+        self._watched: tuple[int, int] | None = None  # (device, inode) of the folder it watches
         self._thread: threading.Thread | None = None
         self._last_event = 0.0
         self._last_rescan = time.monotonic()
-        self._last_hash: str | None = None
+        self._known: Fingerprint | None = None  # the sync files as last merged or written
+        self._failed = False  # the last sync raised: the rescan tries again
         self._last_seq = -1
         self._last_slot: Any = None
+        #: how many syncs ran, and how many looks found nothing to do (tests, bench)
+        self.syncs = 0
+        self.quiet_looks = 0
 
-    def _file_hash(self) -> str | None:
-        data = mssb.read_bytes(self.sync.path)
-        return mssb.digest(data) if data is not None else None
+    # -- what the folder holds, without reading it -----------------------------------------------
+    def _fingerprint(self) -> Fingerprint:
+        """name -> signature of every sync file in the account folder and the folders in it
+        (names relative to the account folder, e.g. `changes/…`): a listing and stats."""
+        out: Fingerprint = {}
+        todo = [(self.sync.account_dir, "")]
+        while todo:
+            where, prefix = todo.pop()
+            try:
+                with os.scandir(where) as entries:
+                    for entry in entries:
+                        name = prefix + entry.name
+                        with contextlib.suppress(OSError):  # gone meanwhile
+                            if entry.is_dir(follow_symlinks=False):
+                                if not prefix and not entry.name.startswith("."):
+                                    todo.append((Path(entry.path), name + "/"))
+                            elif is_sync_file(name):
+                                out[name] = _signature(entry.stat())
+            except OSError:
+                pass  # the account folder (or one in it) is missing
+        return out
 
-    def _copies_waiting(self) -> bool:
+    def _wrote_this(self, sig: Signature, digest: str) -> bool:
+        """Is the data.mssb with this signature the very file whose digest a sync reported?"""
         try:
-            return any(CONFLICT_COPY.match(p.name) for p in self.sync.account_dir.iterdir())
+            with open(self.sync.path, "rb") as f:
+                if _signature(os.fstat(f.fileno())) != sig:
+                    return False
+                return mssb.digest(f.read()) == digest
         except OSError:
             return False
 
-    def _event(self, *paths: str) -> None:
-        if any(_relevant(Path(p).name) for p in paths if p):
+    def _settled(
+        self, before: Fingerprint, after: Fingerprint, report: FolderReport
+    ) -> Fingerprint:
+        """What this sync covered: files nobody touched while it ran (it read them as they are),
+        plus the files it wrote itself (FolderSync.wrote(path) where the folder format offers it;
+        data.mssb checked against the digest the sync reported otherwise). Anything else changed
+        meanwhile is left out, so the next look syncs again."""
+        wrote = getattr(self.sync, "wrote", None)
+        known: Fingerprint = {}
+        for name, sig in after.items():
+            if before.get(name) == sig:
+                known[name] = sig
+            elif callable(wrote):
+                if wrote(self.sync.account_dir / name):
+                    known[name] = sig
+            elif (
+                name == mssb.FILE_NAME
+                and report.wrote
+                and report.file_digest is not None
+                and self._wrote_this(sig, report.file_digest)
+            ):
+                known[name] = sig
+        return known
+
+    # -- events -----------------------------------------------------------------------------------
+    def _event(self, event_type: str, is_directory: bool, src: str, dest: str) -> None:
+        here = str(self.sync.account_dir)
+        src, dest = (os.path.relpath(p, here) if p else "" for p in (src, dest))
+        if event_type == "events_lost" or wakes(event_type, is_directory, src, dest):
             self._last_event = time.monotonic()
             self._wake.set()
 
+    def _parent_event(self, event_type: str, is_directory: bool, src: str, dest: str) -> None:
+        """The configured folder: the account folder made (or moved) there again."""
+        landed = Path(dest if event_type == "moved" else src).name
+        if (
+            is_directory
+            and event_type in ("created", "moved")
+            and landed == self.sync.account_dir.name
+        ):
+            self._wake.set()
+
     def start(self) -> None:
-        """Start the observer on the account folder (created inside the configured folder, which
-        must exist: SourceUnavailableError otherwise)."""
+        """Start the observer on the configured folder and the account folder (created inside
+        the configured folder, which must exist: SourceUnavailableError otherwise)."""
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
         watcher = self
 
+        def parts(event: FileSystemEvent) -> tuple[str, bool, str, str]:
+            dest = getattr(event, "dest_path", "") or ""
+            return event.event_type, event.is_directory, str(event.src_path), str(dest)
+
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                watcher._event(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
+                watcher._event(*parts(event))
+
+        class ParentHandler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                watcher._parent_event(*parts(event))
 
         self.sync.check_folder()
         self.sync.account_dir.mkdir(exist_ok=True)
         for kind in (PollingObserver,) if self._poll else (Observer, PollingObserver):
             observer = kind()
             try:
-                observer.schedule(Handler(), str(self.sync.account_dir), recursive=False)
+                observer.schedule(ParentHandler(), str(self.sync.folder), recursive=False)
                 observer.start()
             except OSError:  # inotify watch/instance limit, unsupported file system
                 continue
-            self._observer = observer
+            self._observer, self._handler = observer, Handler()
             self.polling = kind is PollingObserver
+            self._attach()
             return
+
+    def _attach(self) -> None:
+        """Watch the account folder that is there now (again, after it was deleted and made
+        again: a watch dies with its folder's inode); a fresh watch looks at the folder once."""
+        if self._observer is None:
+            return
+        try:
+            st = os.stat(self.sync.account_dir)
+        except OSError:
+            return  # not there (yet): the next sync makes it, the next step attaches
+        here = (st.st_dev, st.st_ino)
+        if here == self._watched:
+            return
+        if self._watch is not None:
+            with contextlib.suppress(Exception):  # its emitter may have ended with the folder
+                self._observer.unschedule(self._watch)
+            self._watch = None
+        try:
+            # Not recursive: a recursive inotify watch whose folder was deleted could hang the
+            # unschedule above (seen in tests/test_quiet_watcher.py); a format with sync files
+            # in a sub-folder watches that folder the same way.
+            self._watch = self._observer.schedule(
+                self._handler, str(self.sync.account_dir), recursive=False
+            )
+        except OSError:
+            return  # gone again, or out of watches: tried again at the next step
+        if self._watched is not None:
+            self._wake.set()  # writes made before the new watch started are looked at now
+        self._watched = here
 
     def start_background(self) -> None:
         """start() plus a daemon worker thread running run(); a first sync happens at once."""
@@ -143,24 +284,34 @@ class FolderWatcher:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
-    def run_once(self) -> FolderReport | None:
-        """Sync if the file, the local store or the key slot changed since the last run, or copies wait."""
+    # -- syncing ----------------------------------------------------------------------------------
+    def run_once(self, retry: bool = False) -> FolderReport | None:
+        """Sync if a sync file, the local store or the key slot changed since the last sync
+        (`retry`: also after a failed one); None when there was nothing to do."""
         slot = self.sync.vault.slot
-        file_hash = self._file_hash()
         seq = self.sync.vault.store.max_seq()
+        before = self._fingerprint()
         if (
-            file_hash == self._last_hash
+            before == self._known
             and seq == self._last_seq
             and slot == self._last_slot
-            and not self._copies_waiting()
+            and not (retry and self._failed)
         ):
+            self.quiet_looks += 1
             return None
-        report = self.sync.sync_now()
+        self.syncs += 1
+        try:
+            report = self.sync.sync_now()
+        except Exception:
+            # Not again until something changes (or the rescan): a damaged file is reported
+            # once per change, not on every event.
+            self._known, self._last_seq, self._last_slot = before, seq, slot
+            self._failed = True
+            raise
+        self._failed = False
         self._last_slot = slot  # the slot this sync wrote with; a change meanwhile shows next time
-        # What this sync really merged, not the file as it is now (another device may have
-        # replaced it meanwhile: then the hashes differ and the next pass merges that too).
-        self._last_hash = report.file_digest
         self._last_seq = report.local_seq
+        self._known = self._settled(before, self._fingerprint(), report)
         if self.on_sync:
             self.on_sync(report)
         if self.on_change and report.received:
@@ -177,8 +328,8 @@ class FolderWatcher:
             time.sleep(DEBOUNCE - quiet)
 
     def step(self) -> None:
-        """Wait up to LOCAL_POLL for a folder event, then sync if the folder's file, the local
-        store or the key slot (a password changed here) changed, or at the periodic rescan."""
+        """Wait up to LOCAL_POLL for a folder event, then sync if a sync file, the local store or
+        the key slot (a password changed here) changed; at the periodic rescan, compare too."""
         woke = self._wake.wait(timeout=LOCAL_POLL)
         if self._stop.is_set():
             return
@@ -186,14 +337,18 @@ class FolderWatcher:
             self._settle()
             self._wake.clear()
         try:
+            self._attach()
+            rescan = time.monotonic() - self._last_rescan > self.rescan
             if (
                 woke
-                or time.monotonic() - self._last_rescan > self.rescan
+                or rescan
                 or self.sync.vault.store.max_seq() != self._last_seq
                 or self.sync.vault.slot != self._last_slot
             ):
-                self._last_rescan = time.monotonic()
-                self.run_once()
+                if rescan:
+                    self._last_rescan = time.monotonic()
+                self.run_once(retry=rescan)
+                self._attach()  # the sync may have made the account folder again
         except Exception as exc:  # noqa: BLE001 - reported, the watcher keeps running
             if self.on_error:
                 self.on_error(exc)

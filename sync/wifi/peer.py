@@ -21,6 +21,7 @@ from vault.kitcode import KitPayload
 
 from ..errors import SourceUnavailableError, SyncError
 from . import protocol as p
+from . import serving
 from .channel import (
     HANDSHAKE_TIMEOUT,
     MODE_BOOTSTRAP,
@@ -128,6 +129,9 @@ class WifiPeer:
         self._strangers: dict[asyncio.StreamWriter, None] = {}  # oldest first
         self._refresh: asyncio.Task[None] | None = None
         self._props: dict[str, str] = {}
+        self._mark: Path | None = None  # HOME/wifi-serving entry naming us (sync/wifi/serving.py)
+        self._marked_name = ""
+        self._own: tuple[float, set[str]] = (0.0, set())  # (when read, names of this home's peers)
 
     def __repr__(self) -> str:
         return (
@@ -185,6 +189,21 @@ class WifiPeer:
                 f"cannot use the network interfaces {self.interfaces}: {exc.strerror or exc}"
             ) from None
         self._refresh = asyncio.ensure_future(self._refresh_tags())
+        self._own_names()
+
+    def _own_names(self) -> set[str]:
+        """Our name and those of the other running peers of this home (a `sync serve` beside a
+        `sync now`): never counted or synced with as peers. Read at most once a second."""
+        home = getattr(self.vault, "home", None)
+        if home is None:
+            return {self.name}
+        if self.name and self.name != self._marked_name:  # started, or renamed after a collision
+            serving.unmark(self._mark)
+            self._mark, self._marked_name = serving.mark(Path(home), self.name), self.name
+        now = time.monotonic()
+        if now - self._own[0] > 1.0:
+            self._own = (now, serving.own_names(Path(home)))
+        return self._own[1] | {self.name}
 
     async def stop(self) -> None:
         if self._refresh is not None:
@@ -201,6 +220,8 @@ class WifiPeer:
         if self._discovery is not None:
             await self._discovery.stop()
             self._discovery = None
+        serving.unmark(self._mark)
+        self._mark, self._marked_name = None, ""
 
     async def __aenter__(self) -> WifiPeer:
         await self.start()
@@ -223,13 +244,18 @@ class WifiPeer:
 
     def peers(self) -> list[PeerInfo]:
         """Devices of this account currently announced on the network, with the last sync time."""
+        own = self._own_names()
         if self._discovery is not None:
             for name, f in self._discovery.found.items():
+                if name in own:
+                    continue
                 info = self._known.setdefault(name, PeerInfo(name, f.addresses[0], f.port))
                 info.address, info.port = f.addresses[0], f.port
-        current = set(self._discovery.found) if self._discovery else set()
+        current = set(self._discovery.found) - own if self._discovery else set()
         return [
-            i for n, i in sorted(self._known.items()) if n in current or i.last_sync is not None
+            i
+            for n, i in sorted(self._known.items())
+            if n not in own and (n in current or i.last_sync is not None)
         ]
 
     # -- outgoing -------------------------------------------------------------------------------
@@ -244,8 +270,9 @@ class WifiPeer:
         deadline = loop.time() + timeout
         tasks: dict[str, asyncio.Task[PeerResult]] = {}
         while True:
+            own = self._own_names()
             for name, found in list(self._discovery.found.items()):
-                if name not in tasks and name != self.name:
+                if name not in tasks and name not in own:
                     tasks[name] = asyncio.ensure_future(self._sync_found(found))
             if expect is not None and sum(1 for t in tasks.values() if t.done()) >= expect:
                 break
