@@ -254,7 +254,8 @@ def scale_table(results: list[dict[str, Any]]) -> list[str]:
     import statistics
 
     rows = [
-        "| configuration | paced: round p50 / p99 | closed loop: rounds/s | closed: round p99 "
+        "| configuration | paced: round p50 / p99 (min–max) | closed loop: rounds/s (min–max) "
+        "| closed: round p99 "
         "| CPU ms per round: server / PostgreSQL / clients (closed) | load avg (1 min) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -266,6 +267,10 @@ def scale_table(results: list[dict[str, Any]]) -> list[str]:
         def med(phase: str, key: str, rs: list[dict[str, Any]] = rs) -> float:
             return float(statistics.median(float(r[phase][key]) for r in rs))
 
+        def spread(phase: str, key: str, rs: list[dict[str, Any]] = rs) -> str:
+            xs = [float(r[phase][key]) for r in rs]
+            return f"{med(phase, key):.0f} ({min(xs):.0f}–{max(xs):.0f})"
+
         loads = [r["load_before"] for r in rs] + [r["load_after"] for r in rs]
         label = {
             "sqlite": "SQLite",
@@ -274,8 +279,8 @@ def scale_table(results: list[dict[str, Any]]) -> list[str]:
         }[backend]
         name = f"{label}, {workers} worker" + ("s" if workers > 1 else "")
         rows.append(
-            f"| {name} | {med('paced', 'round_p50_ms'):.0f} / {med('paced', 'round_p99_ms'):.0f} ms "
-            f"| {med('closed', 'rounds_per_s'):.0f} | {med('closed', 'round_p99_ms'):.0f} ms "
+            f"| {name} | {med('paced', 'round_p50_ms'):.0f} / {spread('paced', 'round_p99_ms')} ms "
+            f"| {spread('closed', 'rounds_per_s')} | {med('closed', 'round_p99_ms'):.0f} ms "
             f"| {med('closed', 'server_cpu_ms_per_round'):.1f} / "
             f"{med('closed', 'postgres_cpu_ms_per_round'):.1f} / "
             f"{med('closed', 'clients_cpu_ms_per_round'):.1f} "
@@ -554,14 +559,17 @@ def write_section(path: Path, table: list[str], clients: int, rounds: int, repea
     import datetime
     import platform
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = (
+        os.environ.get("BENCH_COMMIT")
+        or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    )
     body = [
         SECTION_START,
         "## The account server: SQLite and PostgreSQL, one and two workers",
         "",
-        f"Written by `python3 -m bench.server --scale --pg URL --markdown {path.name}` "
+        f"Written by `python3 -m bench.server --scale --pg URL --profile --markdown {path}` "
         f"({datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}). {clients} concurrent "
         f"clients on loopback, one account and one keep-alive connection each, {rounds} whole "
