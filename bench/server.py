@@ -278,6 +278,9 @@ def scale_table(results: list[dict[str, Any]]) -> list[str]:
             POSTGRESQL_ASYNC: "PostgreSQL, synchronous_commit=off",
         }[backend]
         name = f"{label}, {workers} worker" + ("s" if workers > 1 else "")
+        errors = sum(int(r[phase]["errors"]) for r in rs for phase in ("closed", "paced"))
+        if errors:  # a failed round is not a fast one: said where the figures are
+            name += f" — {errors} FAILED ROUNDS"
         rows.append(
             f"| {name} | {med('paced', 'round_p50_ms'):.0f} / {spread('paced', 'round_p99_ms')} ms "
             f"| {spread('closed', 'rounds_per_s')} | {med('closed', 'round_p99_ms'):.0f} ms "
