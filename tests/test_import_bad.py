@@ -31,6 +31,10 @@ FIXTURES = {
     "chrome-csv": "chrome.csv",
     "firefox-csv": "firefox.csv",
     "msecure-csv": "msecure.csv",
+    "lastpass-csv": "real/passimport-lastpass.csv",
+    "nordpass-csv": "real/passimport-nordpass.csv",
+    "roboform-csv": "real/passimport-roboform.csv",
+    "keeper-csv": "real/bitwarden-keeper.csv",
 }
 SAMPLES = {fmt: (DATA / name).read_bytes() for fmt, name in FIXTURES.items() if name}
 
@@ -234,6 +238,14 @@ def test_fuzz_damaged_fixtures(fmt: str, cut: int, flips: list[tuple[int, int]])
                         "value",
                         "favorite",
                         "folders",
+                        "bankAccount",
+                        "driversLicense",
+                        "passport",
+                        "deletedDate",
+                        "attachments",
+                        "fido2Credentials",
+                        "passwordProtected",
+                        "encrypted",
                     ]
                 ),
                 kids,

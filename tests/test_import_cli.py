@@ -98,7 +98,7 @@ def test_bad_files_exit_2_and_change_nothing(cli: Cli, tmp_path: Path) -> None:
         cli.run("import", "chrome-csv", str(tmp_path / "missing.csv"), password=None), 2, "no file"
     )
     _one_error_line(
-        cli.run("import", "lastpass-csv", str(DATA / "chrome.csv"), password=None),
+        cli.run("import", "nosuch-csv", str(DATA / "chrome.csv"), password=None),
         2,
         "invalid choice",
     )
@@ -106,3 +106,51 @@ def test_bad_files_exit_2_and_change_nothing(cli: Cli, tmp_path: Path) -> None:
         cli.run("import", "chrome-csv", str(DATA / "chrome.csv"), password="wrong password!"), 3
     )
     assert cli.ok("ls", "--json") == before
+
+
+REAL = DATA / "real"
+
+
+def test_import_without_format_guesses_says_so_and_refuses_when_unsure(
+    cli: Cli, tmp_path: Path
+) -> None:
+    out = cli.ok("import", str(REAL / "passimport-lastpass.csv"))
+    first, second = out.splitlines()[:2]
+    assert "as LastPass (CSV) (lastpass-csv), guessed" in first
+    assert second.startswith("Imported 14 record(s) from passimport-lastpass.csv (lastpass-csv)")
+    # a header two managers write: refused, naming both
+    _one_error_line(
+        cli.run("import", str(REAL / "passimport-1password4.csv"), password=None),
+        2,
+        "could be any of",
+        "1password-csv",
+        "apple-csv",
+    )
+    # nothing to go on: refused, naming the formats
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("a,b,c\n1,2,3\n")
+    _one_error_line(cli.run("import", str(unknown), password=None), 2, "cannot tell", "keeper-csv")
+    # the ambiguous one with its format given imports (its entries differ in tags only: the
+    # same as the LastPass file's, so all are recognised as already there)
+    given = cli.ok("import", "1password-csv", str(REAL / "passimport-1password4.csv"))
+    assert given.startswith("Imported 0 record(s)") and "14 already in the vault" in given
+
+
+def test_dry_run_json_names_every_problem_and_what_is_not_imported(cli: Cli) -> None:
+    report = json.loads(
+        cli.ok(
+            "import", str(REAL / "keepassxc-bitwarden_passkey_export.json"), "--dry-run", "--json"
+        )
+    )
+    assert report["format"] == "bitwarden-json" and report["guessed"] and report["dry_run"]
+    assert report["imported"] == 2 and report["not_imported"] == {"passkey": 2}
+    assert [p["where"] for p in report["problems"]] == ["item 1", "item 2"]
+    assert all(p["lost"] == "passkey" and not p["skipped"] for p in report["problems"])
+    text = cli.ok("import", "bitwarden-json", str(REAL / "keepassxc-bitwarden_passkey_export.json"))
+    assert "Not imported: 2 passkeys" in text and "item 2:" in text
+    nordpass = json.loads(
+        cli.ok(
+            "import", "nordpass-csv", str(REAL / "passimport-nordpass.csv"), "--dry-run", "--json"
+        )
+    )
+    assert sum(p["skipped"] for p in nordpass["problems"]) == 6  # the folder rows, each named

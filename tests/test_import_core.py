@@ -37,6 +37,11 @@ def _all(vault: Vault) -> dict[str, object]:
 
 def test_every_cli_format_has_a_reader() -> None:
     assert set(FORMATS) == {
+        "lastpass-csv",
+        "apple-csv",
+        "nordpass-csv",
+        "roboform-csv",
+        "keeper-csv",
         "strongroom-json",
         "msecure-csv",
         "1password-csv",

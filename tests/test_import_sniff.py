@@ -20,6 +20,14 @@ FIXTURES = {
     "keepass.csv": "keepass-csv",
     "keepass.xml": "keepass-xml",
     "msecure.csv": "msecure-csv",
+    "real/passimport-lastpass.csv": "lastpass-csv",
+    "real/passimport-nordpass.csv": "nordpass-csv",
+    "real/passimport-roboform.csv": "roboform-csv",
+    "real/passimport-keepass2.csv": "keepass-csv",
+    "real/passimport-keepassx.xml": "keepass-xml",
+    "real/passimport-1password6.csv": "1password-csv",
+    "real/bitwarden-keeper.csv": "keeper-csv",
+    "real/keepassxc-bitwarden_passkey_export.json": "bitwarden-json",
 }
 
 
@@ -41,4 +49,20 @@ def test_strongroom_json_and_unknowns() -> None:
     assert guess_bytes(b"\x00\xff\xfe garbage") is None
     assert guess_bytes(b"") is None
     assert guess_format(DATA / "no-such-file") is None
-    assert set(FIXTURES.values()) | {"strongroom-json"} == set(FORMATS)
+    assert set(FIXTURES.values()) | {"strongroom-json", "apple-csv"} == set(FORMATS)
+
+
+def test_apple_headers_and_ambiguous_ones() -> None:
+    """Apple's two headers exactly; a lower-case title/url/username/password header (1Password
+    4) could be more than one manager: no single guess, both candidates."""
+    from vault.importers.sniff import candidates
+
+    assert guess_bytes(b"Title,URL,Username,Password,Notes,OTPAuth\r\nA,https://a,u,p,,\r\n") == (
+        "apple-csv"
+    )
+    assert guess_bytes(b"Title,Url,Username,Password\nA,https://a,u,p\n") == "apple-csv"
+    head = (DATA / "real/passimport-1password4.csv").read_bytes()
+    assert guess_bytes(head) is None
+    assert candidates(head) == ["1password-csv", "apple-csv"]
+    # a semicolon re-save is still recognised
+    assert guess_bytes(b"url;username;password;extra;name;grouping;fav\n") == "lastpass-csv"

@@ -1,7 +1,9 @@
-"""`import FORMAT FILE` and `export --format csv|json FILE --yes`.
+"""`import [FORMAT] FILE` and `export --format csv|json FILE --yes`.
 
 Import parses the whole file before asking for the password: a malformed file is refused
-(exit 2) having touched nothing. Export writes plaintext, so it needs --yes.
+(exit 2) having touched nothing. Without FORMAT the file's contents choose it (the guess the
+app makes), said before anything else; a file that could be several formats is refused with
+them. Export writes plaintext, so it needs --yes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ IMPORT_FORMATS = [
     "keepass-xml",
     "chrome-csv",
     "firefox-csv",
+    "lastpass-csv",
+    "apple-csv",
+    "nordpass-csv",
+    "roboform-csv",
+    "keeper-csv",
 ]
 SHOWN_PROBLEMS = 50
 
@@ -30,12 +37,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
         help="import another manager's export (or a strongroom-json export)",
-        description="Import records from FILE. FORMAT: " + ", ".join(IMPORT_FORMATS) + ". "
-        "Everything valid is added in one step; rows that cannot be read are listed "
-        "with their line or item number. Entries already in the vault (same type, "
-        "title, fields and notes) are not added again.",
+        description="Import records from FILE. FORMAT: " + ", ".join(IMPORT_FORMATS) + "; "
+        "without it the file's contents choose (said first; a file that could be "
+        "several formats is refused, naming them). chrome-csv is also what Edge, Brave, "
+        "Opera, Vivaldi and Google Password Manager write. Everything valid is added in "
+        "one step; rows that cannot be read are listed with their line or item number, "
+        "and anything not imported (attachments, passkeys, trashed items, unknown item "
+        "types) is counted and named. Entries already in the vault (same type, title, "
+        "fields and notes) are not added again.",
     )
-    p.add_argument("format", metavar="FORMAT", choices=IMPORT_FORMATS)
+    p.add_argument("format", metavar="FORMAT", nargs="?", choices=IMPORT_FORMATS)
     p.add_argument("file", metavar="FILE")
     p.add_argument(
         "--dry-run", action="store_true", help="show what would be imported; change nothing"
@@ -59,16 +70,51 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def guess(path: Path) -> str:
+    """The format of the file at `path` from its contents; CliError (exit 2) when unsure."""
+    from vault.importers import LABELS
+    from vault.importers.sniff import SNIFF_BYTES, candidates
+
+    try:
+        with open(path, "rb") as f:
+            found = candidates(f.read(SNIFF_BYTES))
+    except OSError as exc:
+        raise CliError(f"strongroom: cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+    if len(found) == 1:
+        return found[0]
+    if found:
+        which = ", ".join(f"{f} ({LABELS.get(f, f)})" for f in found)
+        raise CliError(
+            f"strongroom: {path.name} could be any of: {which}; give the format: "
+            f"strongroom import {found[0]} FILE",
+            EXIT_USAGE,
+        )
+    raise CliError(
+        f"strongroom: cannot tell which manager wrote {path.name}; give the format: "
+        f"strongroom import FORMAT FILE (FORMAT: {', '.join(IMPORT_FORMATS)})",
+        EXIT_USAGE,
+    )
+
+
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from vault.errors import FormatError
-    from vault.importers import import_report, read_file
+    from vault.importers import LABELS, import_report, read_file
     from vault.importers.apply import plan
+    from vault.importers.common import left_out, left_out_text
 
     path = Path(args.file).expanduser()
     if not path.is_file():
         raise CliError(f"strongroom: no file at {path}", EXIT_USAGE)
+    fmt, guessed = args.format, args.format is None
+    if fmt is None:
+        fmt = guess(path)
+        if not args.json:
+            print(
+                f"Reading {path.name} as {LABELS.get(fmt, fmt)} ({fmt}), guessed from its "
+                "contents; give FORMAT to choose another."
+            )
     try:
-        report = read_file(args.format, path)
+        report = read_file(fmt, path)
     except FormatError as exc:
         raise CliError(
             f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE
@@ -82,12 +128,14 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print_json(
             {
                 "format": report.format,
+                "guessed": guessed,
                 "dry_run": args.dry_run,
                 "imported": len(result.added),
                 "types": dict(sorted(counts.items())),
                 "duplicates": [{"where": p.where, "reason": p.reason} for p in result.duplicates],
+                "not_imported": left_out(result.problems),
                 "problems": [
-                    {"where": p.where, "reason": p.reason, "skipped": p.skipped}
+                    {"where": p.where, "reason": p.reason, "skipped": p.skipped, "lost": p.lost}
                     for p in result.problems
                 ],
             }
@@ -96,13 +144,16 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     verb = "Would import" if args.dry_run else "Imported"
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
     print(
-        f"{verb} {len(result.added)} record(s) from {path.name} ({args.format})"
+        f"{verb} {len(result.added)} record(s) from {path.name} ({fmt})"
         + (f": {kinds}" if kinds else "")
     )
     if result.duplicates:
         print(
             f"{len(result.duplicates)} already in the vault or repeated in the file, not added again."
         )
+    lost = left_out_text(result.problems)
+    if lost:
+        print(f"Not imported: {lost} (each is listed below).")
     skipped = [p for p in result.problems if p.skipped]
     noted = [p for p in result.problems if not p.skipped]
     if skipped:

@@ -299,3 +299,18 @@ def test_export_confirmation_snapshot(snap_compare: Any, vault_home: Path, workd
         await pilot.pause(0.3)
 
     assert snap_compare(StrongroomApp(home=vault_home), run_before=run, terminal_size=SIZE)
+
+
+async def test_preview_counts_and_names_what_is_not_imported(
+    vault_home: Path, workdir: Path
+) -> None:
+    """A real Bitwarden export with passkeys (KeePassXC's test file): the preview says how many
+    are left out and which items they belong to, before anything is imported."""
+    shutil.copy(DATA / "real" / "keepassxc-bitwarden_passkey_export.json", workdir / "pk.json")
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "pk.json")
+        shown = _text(screen, "#preview-text")
+        assert "Not imported: 2 passkeys" in shown
+        assert "item 1: its passkey for webauthn.io" in shown
+        assert "New, will be imported: 2" in shown

@@ -28,8 +28,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from runtime.safe_text import printable
 from vault.export import ExportOutcome
-from vault.importers import FORMATS, ImportReport, ImportResult
-from vault.importers.common import counting
+from vault.importers import FORMATS, LABELS, ImportReport, ImportResult
+from vault.importers.common import counting, left_out_text
 from vault.templates import template
 
 from ..actions import bindings, scope
@@ -40,19 +40,6 @@ from ..workers import work
 if TYPE_CHECKING:
     pass
 
-#: What each format (the CLI's names) is, as a person would recognise the source.
-LABELS = {
-    "strongroom-json": "Strongroom (JSON export)",
-    "msecure-csv": "mSecure 5/6 (CSV)",
-    "1password-csv": "1Password (CSV)",
-    "1password-1pux": "1Password (1PUX)",
-    "bitwarden-json": "Bitwarden (JSON, unencrypted)",
-    "bitwarden-csv": "Bitwarden (CSV)",
-    "keepass-csv": "KeePassXC (CSV)",
-    "keepass-xml": "KeePass 2 (XML)",
-    "chrome-csv": "Chrome / Edge (CSV)",
-    "firefox-csv": "Firefox (CSV)",
-}
 SHOWN_RECORDS = 10
 SHOWN_PROBLEMS = 20
 PROGRESS_EVERY_S = 0.05
@@ -128,6 +115,9 @@ def preview_text(preview: Preview) -> Text:
         out.append(f"Cannot be imported, skipped: {len(skipped):,}\n", style="red")
     if noted:
         out.append(f"Imported with a caveat: {len(noted):,}\n", style="yellow")
+    lost = left_out_text(plan.problems)
+    if lost:
+        out.append(f"Not imported: {lost} (listed below)\n", style="bold red")
     shown = plan.added or report.records
     if shown:
         out.append(
@@ -216,7 +206,7 @@ class ImportScreen(Screen[None]):
             yield Static("", id="guess", markup=False)
             yield Label("Format (Enter reads the file)")
             yield OptionList(
-                *(Option(f"{LABELS.get(f, f):<32} {f}", id=f) for f in FORMATS), id="format"
+                *(Option(f"{LABELS.get(f, f):<42} {f}", id=f) for f in FORMATS), id="format"
             )
         yield Static("", id="import-status", markup=False)
         yield ProgressBar(id="import-progress", show_eta=False)

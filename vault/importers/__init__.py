@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .apply import ImportResult, import_report
     from .common import ImportReport, Problem, fingerprint
-    from .registry import FORMATS, read_file, read_stream
+    from .registry import FORMATS, LABELS, read_file, read_stream
 
 #: Loaded on first use: `export` needs only the strongroom-json writer beside these readers, and
 #: the registry pulls in every reader (XML, zip, …), ~8 ms of every export's start.
@@ -24,6 +24,7 @@ _HOME = {
     "Problem": ".common",
     "fingerprint": ".common",
     "FORMATS": ".registry",
+    "LABELS": ".registry",
     "read_file": ".registry",
     "read_stream": ".registry",
 }
@@ -38,6 +39,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FORMATS",
+    "LABELS",
     "ImportReport",
     "ImportResult",
     "Problem",

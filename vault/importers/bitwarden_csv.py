@@ -37,7 +37,12 @@ def read(stream: IO[bytes]) -> ImportReport:
         c = row.cells
         kind = cols.get(c, "type").strip().lower()
         if kind not in ("login", "note", ""):
-            report.skip(row.where, f"unknown Bitwarden item type {kind!r}")
+            report.lose(
+                row.where,
+                "item of an unknown type",
+                f"unknown Bitwarden item type {kind[:20]!r}; not imported",
+                skipped=True,
+            )
             continue
         draft = Draft(
             "note" if kind == "note" else "login",
@@ -54,6 +59,13 @@ def read(stream: IO[bytes]) -> ImportReport:
         draft.set("username", cols.get(c, "login_username"))
         draft.set("password", cols.get(c, "login_password"))
         draft.totp = cols.get(c, "login_totp")
+        if cols.get(c, "login_fido2Credentials").strip():
+            report.lose(
+                row.where,
+                "passkey",
+                "its passkey is not imported (passkeys cannot be moved between managers yet); "
+                "the rest of the item is",
+            )
         for line in cols.get(c, "fields").splitlines():
             name, sep, value = line.partition(": ")
             if sep:

@@ -1,11 +1,17 @@
 """Bitwarden JSON export (unencrypted; personal vault or organisation).
 
 Shape: {"encrypted": false, "folders": [{id, name}], "collections": [{id, name}]?, "items":
-[{type: 1 login | 2 secure note | 3 card | 4 identity | 5 SSH key, name, notes, favorite,
+[{type: 1 login | 2 secure note | 3 card | 4 identity | 5 SSH key | 6 bank account |
+7 driver's licence | 8 passport, name, notes, favorite,
 folderId, collectionIds, fields: [{name, value, type: 0 text | 1 hidden | 2 boolean | 3
 linked}], login: {uris: [{uri}], username, password, totp}, card: {...}, identity: {...},
 passwordHistory: [{lastUsedDate, password}], creationDate, revisionDate}]}.
 Parsed with json.load: the whole document is in memory (fine up to the 256 MiB cap).
+
+Passkeys (login.fido2Credentials), attachments, items in the trash (deletedDate) and unknown
+item types are not imported, and each is reported (see `ImportReport.lose`). A password-
+protected or account-restricted export ("encrypted": true) is refused saying which export to
+make instead.
 """
 
 from __future__ import annotations
@@ -18,17 +24,76 @@ from ..templates import FieldKind
 from .common import Draft, ImportReport, build, iso_time, load_json, text
 
 WHAT = "Bitwarden JSON export"
-_TYPES = {1: "login", 2: "note", 3: "credit-card", 4: "identity", 5: "custom"}
+_TYPES = {
+    1: "login",
+    2: "note",
+    3: "credit-card",
+    4: "identity",
+    5: "custom",
+    6: "bank-account",
+    7: "drivers-licence",
+    8: "passport",
+}
+#: Types 6–8: the item's sub-object, and its keys → our template fields (others: custom fields).
+_DOCUMENTS: dict[int, tuple[str, dict[str, str]]] = {
+    6: (
+        "bankAccount",
+        {
+            "bankName": "bank",
+            "nameOnAccount": "holder",
+            "accountNumber": "number",
+            "routingNumber": "routing",
+            "iban": "iban",
+            "swiftCode": "swift",
+            "pin": "pin",
+        },
+    ),
+    7: (
+        "driversLicense",
+        {"licenseNumber": "number", "expirationDate": "expires"},
+    ),
+    8: (
+        "passport",
+        {
+            "passportNumber": "number",
+            "issuingCountry": "country",
+            "issueDate": "issued",
+            "expirationDate": "expires",
+        },
+    ),
+}
+_LABELS = {
+    "accountType": "account type",
+    "branchNumber": "branch number",
+    "bankContactPhone": "bank phone",
+    "dateOfBirth": "date of birth",
+    "issuingState": "issuing state",
+    "issuingCountry": "issuing country",
+    "issuingAuthority": "issuing authority",
+    "issueDate": "issue date",
+    "licenseClass": "licence class",
+    "birthPlace": "place of birth",
+    "passportType": "passport type",
+    "nationalIdentificationNumber": "national ID number",
+    "middleName": "middle name",
+}
 
 
 def read(stream: IO[bytes]) -> ImportReport:
     doc = load_json(stream, WHAT)
+    if isinstance(doc, dict) and doc.get("passwordProtected") is True:
+        raise FormatError(
+            "this Bitwarden export is password-protected, which Strongroom cannot read yet; "
+            "export again choosing the .json format (not 'encrypted')"
+        )
+    if isinstance(doc, dict) and doc.get("encrypted") is True:
+        raise FormatError(
+            "this Bitwarden export is encrypted with your Bitwarden account's key "
+            "('account restricted'), which only Bitwarden can open; export again choosing the "
+            ".json format (not 'encrypted')"
+        )
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise FormatError(f'this is not a {WHAT}: there is no "items" list')
-    if doc.get("encrypted") is True or doc.get("passwordProtected") is True:
-        raise FormatError(
-            "this Bitwarden export is encrypted; export again choosing the unencrypted .json format"
-        )
     names = {}
     for group in ("folders", "collections"):
         listed = doc.get(group)
@@ -42,13 +107,24 @@ def read(stream: IO[bytes]) -> ImportReport:
             report.skip(where, "not a JSON object")
             continue
         kind = item.get("type")
+        label = _label(item)
         if isinstance(kind, bool) or not isinstance(kind, int) or kind not in _TYPES:
             shown = (
                 repr(kind)
                 if isinstance(kind, int | str) and len(str(kind)) < 20
                 else "(not a number)"
             )
-            report.skip(where, f"unknown Bitwarden item type {shown}")
+            report.lose(
+                where,
+                "item of an unknown type",
+                f"unknown Bitwarden item type {shown}{label}; not imported",
+                skipped=True,
+            )
+            continue
+        if item.get("deletedDate"):
+            report.lose(
+                where, "trashed item", f"in Bitwarden's trash{label}; not imported", skipped=True
+            )
             continue
         try:
             draft = Draft(
@@ -64,11 +140,41 @@ def read(stream: IO[bytes]) -> ImportReport:
             for cid in item.get("collectionIds") or ():
                 draft.tags.append(names.get(text(cid), ""))
             _fill(draft, kind, item)
+            _lost_parts(item, report, where, label)
         except (TypeError, AttributeError, ValueError):
             report.skip(where, "malformed item (a field has the wrong JSON type)")
             continue
         build(draft, report, where)
     return report
+
+
+def _label(item: dict[str, Any]) -> str:
+    """' ("name")' for a report line (names help find the item in Bitwarden)."""
+    name = text(item.get("name")).strip()
+    return f" ({name[:60]!r})" if name else ""
+
+
+def _lost_parts(item: dict[str, Any], report: ImportReport, where: str, label: str) -> None:
+    """Passkeys and attachments of an imported item, which the record will not have."""
+    login = item.get("login")
+    passkeys = login.get("fido2Credentials") if isinstance(login, dict) else None
+    for pk in passkeys if isinstance(passkeys, list) else ():
+        rp = text(pk.get("rpId")) if isinstance(pk, dict) else ""
+        report.lose(
+            where,
+            "passkey",
+            f"its passkey{' for ' + rp if rp else ''}{label} is not imported (passkeys cannot "
+            "be moved between managers yet); the rest of the item is",
+        )
+    files = item.get("attachments")
+    for f in files if isinstance(files, list) else ():
+        name = text(f.get("fileName")) if isinstance(f, dict) else ""
+        report.lose(
+            where,
+            "attachment",
+            f"attachment {name[:60]!r}{label} is not in the export (Bitwarden exports "
+            "attachments separately); the rest of the item is imported",
+        )
 
 
 def _obj(item: dict[str, Any], key: str) -> dict[str, Any]:
@@ -132,6 +238,37 @@ def _fill(draft: Draft, kind: int, item: dict[str, Any]) -> None:
         draft.add_extra("private key", text(ssh.get("privateKey")), FieldKind.SECRET)
         draft.add_extra("public key", text(ssh.get("publicKey")))
         draft.add_extra("fingerprint", text(ssh.get("keyFingerprint")))
+    elif kind in _DOCUMENTS:
+        key, mapping = _DOCUMENTS[kind]
+        doc = _obj(item, key)
+        if kind in (7, 8):
+            first = text(doc.get("firstName") or doc.get("givenName"))
+            last = text(doc.get("lastName") or doc.get("surname"))
+            middle = text(doc.get("middleName"))
+            draft.set("full-name", " ".join(p.strip() for p in (first, middle, last) if p.strip()))
+        region = ", ".join(
+            p.strip()
+            for p in (text(doc.get("issuingState")), text(doc.get("issuingCountry")))
+            if kind == 7 and p.strip()
+        )
+        draft.set("region", region)
+        for k, value in doc.items():
+            v = text(value)
+            if not v.strip() or k in (
+                "firstName",
+                "givenName",
+                "lastName",
+                "surname",
+                "middleName",
+            ):
+                continue
+            if kind == 7 and k in ("issuingState", "issuingCountry"):
+                continue
+            ours = mapping.get(k)
+            if ours and ours not in draft.values:
+                draft.set(ours, v)
+            else:
+                draft.add_extra(_LABELS.get(k, k), v)
     for f in item.get("fields") or ():
         if not isinstance(f, dict) or f.get("type") == 3:
             continue  # linked fields point at another field; nothing to keep

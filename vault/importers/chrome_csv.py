@@ -1,4 +1,6 @@
-"""Chrome / Chromium / Edge password export (`name,url,username,password[,note]`)."""
+"""Chrome-format password export (`name,url,username,password[,note]`): Chrome and Chromium,
+Edge, Brave, Opera, Vivaldi and Google Password Manager all write it. LastPass and NordPass
+exports share these columns but are refused here (their own formats keep folders and notes)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -52,14 +53,44 @@ def counting(on_record: Callable[[int], None]) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Problem:
-    """One row/record that was skipped (or imported with a caveat), and why, for a person."""
+    """One row/record that was skipped (or imported with a caveat), and why, for a person.
+
+    `lost` names what the file had and the vault will not ("attachment", "passkey", "trashed
+    item", …): the preview and the CLI count these, so nothing is dropped without a word.
+    """
 
     where: str
     reason: str
     skipped: bool = True
+    lost: str = ""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}" + ("" if self.skipped else " (imported)")
+
+
+def plural(what: str, n: int) -> str:
+    """'attachment' → '2 attachments' ('entry' → 'entries', 'item of an unknown type' →
+    'items of an unknown type')."""
+    if n == 1:
+        return f"1 {what}"
+    head, sep, tail = what.partition(" of ")
+    if head.endswith("y") and not head.endswith(("ay", "ey", "oy")):
+        head = head[:-1] + "ie"
+    return f"{n:,} {head}s{sep}{tail}"
+
+
+def left_out(problems: Iterable[Problem]) -> dict[str, int]:
+    """How many of each kind of thing the file had that is not imported ({'attachment': 2})."""
+    out: dict[str, int] = {}
+    for p in problems:
+        if p.lost:
+            out[p.lost] = out.get(p.lost, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def left_out_text(problems: Iterable[Problem]) -> str:
+    """'2 attachments, 1 passkey' — empty when nothing was left out."""
+    return ", ".join(plural(k, n) for k, n in left_out(problems).items())
 
 
 @dataclass
@@ -99,6 +130,10 @@ class ImportReport:
 
     def note(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, reason, skipped=False))
+
+    def lose(self, where: str, what: str, reason: str, *, skipped: bool = False) -> None:
+        """Something in the file that is not imported (the record itself too when `skipped`)."""
+        self.problems.append(Problem(where, reason, skipped=skipped, lost=what))
 
 
 Reader = Callable[[IO[bytes]], ImportReport]
@@ -148,25 +183,63 @@ class CsvRow:
         return f"line {self.line}"
 
 
-def csv_rows(stream: IO[bytes], what: str) -> Iterator[CsvRow]:
+def sniff_delimiter(first: str) -> str:
+    """The separator of a CSV file from its first line: ',' unless ';' or a tab (outside quotes)
+    is more frequent — a spreadsheet's re-save in many locales writes semicolons."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] > counts[","] else ","
+
+
+def _one_newline(cell: str) -> str:
+    """Line breaks inside a cell as \\n: a Windows (CRLF) export must not keep \\r in notes."""
+    if "\r" not in cell:
+        return cell
+    return cell.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def csv_rows(stream: IO[bytes], what: str, *, sniff: bool = True) -> Iterator[CsvRow]:
     """Rows of a CSV file (quoted newlines/commas/quotes handled); blank lines skipped.
 
-    A quote left open at the end (a truncated file) is a FormatError.
+    The separator is taken from the first line (`sniff`): ',' or, when more frequent, ';' or a
+    tab. Line breaks inside cells come out as \\n whatever the file used. A quote left open at
+    the end (a truncated file) is a FormatError.
     """
-    reader = csv.reader(text_stream(stream, what), strict=True)
+    lines = text_stream(stream, what)
+    first = next(lines, "")
+    delimiter = sniff_delimiter(first) if sniff else ","
+    reader = csv.reader(_chain(first, lines), strict=True, delimiter=delimiter)
     start = 1
     try:
         for cells in reader:
-            row = CsvRow(start, cells)
+            row = CsvRow(start, [_one_newline(c) for c in cells])
             start = reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
             yield row
     except csv.Error as exc:
+        hint = ""
+        if ";" in first:
+            hint = (
+                " If a spreadsheet saved it, save it again as CSV with commas"
+                ' ("CSV UTF-8 (comma delimited)").'
+            )
         raise FormatError(
             f"this is not a readable {what} (near line {reader.line_num}: {exc}); "
-            "is the file complete?"
+            f"is the file complete?{hint}"
         ) from None
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
 
 
 class Columns:
@@ -201,18 +274,40 @@ class Columns:
 #: Header columns that only one manager writes: (format, any of these columns).
 SIGNATURES = [
     ("bitwarden-csv", ("login_username", "login_password", "login_uri")),
-    ("keepass-csv", ("Group",)),
+    ("lastpass-csv", ("grouping",)),
+    ("nordpass-csv", ("cardholdername", "additional_urls", "custom_fields")),
+    ("roboform-csv", ("Rf_fields", "RfFieldsV2", "MatchUrl", "Pwd")),
+    ("keepass-csv", ("Group", "Login Name")),
     ("firefox-csv", ("guid", "httpRealm", "formActionOrigin", "timePasswordChanged")),
-    ("1password-csv", ("OTPAuth", "Archived")),
+    ("1password-csv", ("Archived", "ainfo", "autosubmit", "ccnum")),
 ]
+#: Apple Passwords (macOS 15+ / iOS 18) and Safari (older) write exactly these headers.
+APPLE_HEADERS = (
+    ("Title", "URL", "Username", "Password", "Notes", "OTPAuth"),
+    ("Title", "Url", "Username", "Password"),
+)
+CHROME_COLUMNS = ("name", "url", "username", "password")
 
 
 def guess_csv(cols: Columns) -> str | None:
-    """Which manager wrote a CSV with this header, when a column gives it away."""
+    """Which manager wrote a CSV with this header, when the header gives it away."""
+    found = csv_candidates(cols)
+    return found[0] if len(found) == 1 else None
+
+
+def csv_candidates(cols: Columns) -> list[str]:
+    """Every format whose export could have this header (most specific first)."""
     for fmt, names in SIGNATURES:
         if cols.has(*names):
-            return fmt
-    return None
+            return [fmt]
+    if tuple(cols.names) in APPLE_HEADERS:
+        return ["apple-csv"]
+    if all(cols.has(c) for c in CHROME_COLUMNS):
+        return ["chrome-csv"]
+    if all(cols.has(c) for c in ("title", "username", "password")):
+        # 1Password 4–7 (columns chosen by the user), KeePassXC without its Group column, …
+        return ["1password-csv", "apple-csv"] if cols.has("url", "website") else ["1password-csv"]
+    return []
 
 
 def header_rows(
@@ -302,6 +397,22 @@ def load_json(stream: IO[bytes], what: str) -> Any:
 
 
 # -- values ----------------------------------------------------------------------------------
+#: Field names that say their value is a secret (matched as whole words, case-insensitively):
+#: a column or custom field so named is concealed even when its format says "text".
+_SECRET_NAME = re.compile(
+    r"\b(pass(word|wd|code|phrase)?|pwd|pin|cvv2?|cvc2?|csc|secret|token|otp|totp|seed|ssn"
+    r"|answer|ccnum|private|recovery|mnemonic|master[ -]?password|security code"
+    r"|card ?number|account key|secret key|api key|license key|licence key|backup codes?)\b"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Does this field name say its value is a secret ('CVV', 'account key', 'PIN code')?"""
+    low = re.sub(r"[_\-.:]+", " ", name.lower())
+    return _SECRET_NAME.search(low) is not None
+
+
+# -- values (converted) ----------------------------------------------------------------------
 def text(value: Any) -> str:
     """A JSON value as text: strings as-is, numbers printed, null/absent empty."""
     if value is None or isinstance(value, dict | list):
@@ -383,8 +494,13 @@ class Draft:
             self.values[name] = value
 
     def add_extra(self, name: str, value: str, kind: FieldKind = FieldKind.TEXT) -> None:
-        """A field the template has no slot for (custom fields, unknown columns)."""
+        """A field the template has no slot for (custom fields, unknown columns).
+
+        A text field whose name says secret ("CVV", "secret key") is concealed.
+        """
         if value.strip():
+            if kind is FieldKind.TEXT and secret_name(name):
+                kind = FieldKind.SECRET
             self.extra.append(Field(name.strip() or "field", kind, value))
 
 
@@ -401,7 +517,7 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
             continue
         spec = tpl.spec(name)
         if spec is None:
-            kind = FieldKind.SECRET if "password" in name.lower() else FieldKind.TEXT
+            kind = FieldKind.SECRET if secret_name(name) else FieldKind.TEXT
             extra.append(Field(name, kind, value))
         else:
             values[spec.name] = value
@@ -445,13 +561,18 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
     return rec
 
 
+def _lf(value: str) -> str:
+    return value.replace("\r\n", "\n") if "\r" in value else value
+
+
 def fingerprint(record: Record) -> str:
     """How a duplicate is recognised: same type, title, fields and notes (see docs/design.md → Import).
 
     Title and field names compare case-insensitively and trimmed; values and notes compare
-    trimmed. Ids, tags, favourite and times do not count.
+    trimmed, line breaks as \\n (a CRLF copy of an export is the same entry). Ids, tags,
+    favourite and times do not count.
     """
     parts = [record.type, record.title.strip().casefold()]
-    parts += sorted(f"{f.name.strip().casefold()}={f.value.strip()}" for f in record.fields)
-    parts.append(record.notes.strip())
+    parts += sorted(f"{f.name.strip().casefold()}={_lf(f.value).strip()}" for f in record.fields)
+    parts.append(_lf(record.notes).strip())
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,5 +1,6 @@
 """Firefox password export: url, username, password, httpRealm, formActionOrigin, guid,
-timeCreated, timeLastUsed, timePasswordChanged (times in Unix milliseconds)."""
+timeCreated, timeLastUsed, timePasswordChanged (times in Unix milliseconds). The row Firefox
+keeps for its own account (`chrome://FirefoxAccounts`, sync keys) is not a login: left out."""
 
 from __future__ import annotations
 
@@ -32,6 +33,15 @@ def read(stream: IO[bytes]) -> ImportReport:
     for row in rows:
         c = row.cells
         url = cols.get(c, "url")
+        if url.strip().lower().startswith("chrome://firefoxaccounts"):
+            report.lose(
+                row.where,
+                "Firefox account",
+                "Firefox's own account credentials (chrome://FirefoxAccounts), not a website "
+                "login; not imported",
+                skipped=True,
+            )
+            continue
         created = unix_ms(cols.get(c, "timeCreated"))
         changed = unix_ms(cols.get(c, "timePasswordChanged"))
         draft = Draft(

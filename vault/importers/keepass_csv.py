@@ -1,6 +1,10 @@
 """KeePassXC CSV export: "Group","Title","Username","Password","URL","Notes","TOTP","Icon",
 "Last Modified","Created" (every cell quoted; group as a path from the root group, e.g.
-"Root/Email/Work"). The group path below the root becomes a tag ("Email/Work")."""
+"Root/Email/Work"). The group path below the root becomes a tag ("Email/Work").
+
+KeePass 2's own CSV ("KeePass CSV (1.x)": "Account","Login Name","Password","Web Site",
+"Comments") is read too; it carries no groups, times or custom fields, so the report says that
+KeePass's "KeePass XML (2.x)" export (format keepass-xml) keeps them."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import IO
 
 from .common import Draft, ImportReport, build, header_rows, iso_time
 
-WHAT = "KeePassXC CSV export"
+WHAT = "KeePassXC / KeePass 2 CSV export"
 KNOWN = {
     "Group",
     "Title",
@@ -20,6 +24,10 @@ KNOWN = {
     "Icon",
     "Last Modified",
     "Created",
+    "Account",
+    "Login Name",
+    "Web Site",
+    "Comments",
 }
 
 
@@ -31,21 +39,30 @@ def group_tag(path: str) -> str:
 
 def read(stream: IO[bytes]) -> ImportReport:
     cols, rows = header_rows(
-        stream, WHAT, ("Group", "Title", "Username", "Password", "URL"), "keepass-csv"
+        stream,
+        WHAT,
+        ("Group|Login Name", "Title|Account", "Username|Login Name", "Password", "URL|Web Site"),
+        "keepass-csv",
     )
     report = ImportReport("keepass-csv")
+    if cols.has("Login Name"):
+        report.note(
+            "line 1",
+            "KeePass 2's CSV has no groups, times or custom fields; KeePass's "
+            "'KeePass XML (2.x)' export, imported as keepass-xml, keeps them",
+        )
     for row in rows:
         c = row.cells
         draft = Draft(
             "login",
-            cols.get(c, "Title"),
-            notes=cols.get(c, "Notes"),
+            cols.get(c, "Title", "Account"),
+            notes=cols.get(c, "Notes", "Comments"),
             created=iso_time(cols.get(c, "Created")),
             modified=iso_time(cols.get(c, "Last Modified")),
         )
         draft.tags.append(group_tag(cols.get(c, "Group")))
-        draft.set("url", cols.get(c, "URL"))
-        draft.set("username", cols.get(c, "Username"))
+        draft.set("url", cols.get(c, "URL", "Web Site"))
+        draft.set("username", cols.get(c, "Username", "Login Name"))
         draft.set("password", cols.get(c, "Password"))
         draft.totp = cols.get(c, "TOTP")
         for name, value in cols.others(c, KNOWN):

@@ -4,13 +4,24 @@ Parsed as a stream with defusedxml (DTDs, entity declarations and external refer
 refused, so an entity-expansion bomb fails at once); each entry is dropped from memory once
 read. Groups become a tag (the path below the root group); entries in the recycle bin and
 entries' own History are skipped; KeePass `Tags` are kept as tags.
+
+One-time passwords: KeePassXC's `otp` (an otpauth:// link) and `TOTP Seed`/`TOTP Settings`,
+and KeePass 2.47+'s `TimeOtp-Secret[-Hex|-Base32|-Base64]`, `TimeOtp-Length`,
+`TimeOtp-Period` and `TimeOtp-Algorithm`, become one otpauth:// link with those digits,
+period and algorithm. Attachments are not imported yet: each is named in the report.
+
+KeePassX 0.4's XML (`<!DOCTYPE KEEPASSX_DATABASE>`, `<database>`, `<group>`, `<entry>` with
+`<comment>` lines separated by `<br/>`) is read too: that one bare DOCTYPE line is the only
+one allowed.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import IO, Any
+from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -22,7 +33,20 @@ from .common import Draft, ImportReport, build, iso_time, split_tags
 
 WHAT = "KeePass 2 XML export"
 _STD = {"title", "username", "password", "url", "notes"}
-_TOTP = {"otp", "timeotp-secret-base32", "totp seed"}
+_OTP_KEYS = {
+    "otp",
+    "totp seed",
+    "totp settings",
+    "timeotp-secret",
+    "timeotp-secret-hex",
+    "timeotp-secret-base32",
+    "timeotp-secret-base64",
+    "timeotp-length",
+    "timeotp-period",
+    "timeotp-algorithm",
+}
+_ALGORITHMS = {"hmac-sha-1": "SHA1", "hmac-sha-256": "SHA256", "hmac-sha-512": "SHA512"}
+_KEEPASSX_DOCTYPE = re.compile(rb"<!DOCTYPE\s+KEEPASSX_DATABASE\s*>")
 #: KDBX 4 writes times as base64 of little-endian seconds since 0001-01-01.
 _EPOCH_OFFSET = 62135596800
 
@@ -62,6 +86,7 @@ def read(stream: IO[bytes]) -> ImportReport:
     head = stream.read(4096)
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise FormatError(f"this is not a {WHAT}: it is not XML")
+    head = _KEEPASSX_DOCTYPE.sub(b"", head, count=1)  # KeePassX 0.4: a bare name, no subset
     try:
         _read(_Prefixed(head, stream), report)
     except (ParseError, DefusedXmlException) as exc:
@@ -90,6 +115,9 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
     for event, elem in events:
         tag = elem.tag
         if event == "start":
+            if not path and tag == "database":
+                _read_keepassx(events, report)
+                return
             if not path and tag != "KeePassFile":
                 raise FormatError(
                     f"this is not a {WHAT}: the document is <{str(tag)[:40]}>, not <KeePassFile>"
@@ -128,6 +156,7 @@ def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
     if times is not None:
         draft.created = kp_time(times.findtext("CreationTime") or "")
         draft.modified = kp_time(times.findtext("LastModificationTime") or "")
+    otp: dict[str, str] = {}
     for s in elem.findall("String"):
         key = (s.findtext("Key") or "").strip()
         value_el = s.find("Value")
@@ -147,9 +176,118 @@ def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
             draft.notes = value
         elif low in _STD:
             draft.set(low, value)
-        elif low in _TOTP and not draft.totp:
-            draft.totp = value
+        elif low in _OTP_KEYS:
+            otp[low] = value
         else:
             secret = value_el is not None and value_el.get("ProtectInMemory", "").lower() == "true"
             draft.add_extra(key, value, FieldKind.SECRET if secret else FieldKind.TEXT)
+    if otp:
+        _otp(draft, otp, report, where)
+    for b in elem.findall("Binary"):
+        name = (b.findtext("Key") or "").strip()
+        report.lose(
+            where,
+            "attachment",
+            f"attachment {name[:60]!r} is not imported (attachments are not supported yet); "
+            "the rest of the entry is",
+        )
     build(draft, report, where)
+
+
+def otp_link(otp: dict[str, str], title: str) -> str:
+    """KeePass / KeePassXC one-time password strings → one otpauth:// link ('' if none).
+
+    Raises ValueError when a secret or setting is there but unusable.
+    """
+    if otp.get("otp", "").strip():
+        return otp["otp"].strip()
+    settings_given = any(
+        otp.get(k, "").strip()
+        for k in ("totp settings", "timeotp-length", "timeotp-period", "timeotp-algorithm")
+    )
+    bare = (otp.get("timeotp-secret-base32") or otp.get("totp seed") or "").strip()
+    if bare and not settings_given:
+        return bare  # the defaults (6 digits, 30 s, SHA-1): the secret says it all
+    raw: bytes | None = None
+    if otp.get("timeotp-secret-base32", "").strip() or otp.get("totp seed", "").strip():
+        secret = (otp.get("timeotp-secret-base32") or otp.get("totp seed") or "").strip()
+        cleaned = "".join(secret.split()).upper().rstrip("=")
+        raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    elif otp.get("timeotp-secret-hex", "").strip():
+        raw = bytes.fromhex("".join(otp["timeotp-secret-hex"].split()))
+    elif otp.get("timeotp-secret-base64", "").strip():
+        raw = base64.b64decode(otp["timeotp-secret-base64"].strip(), validate=True)
+    elif otp.get("timeotp-secret", ""):
+        raw = otp["timeotp-secret"].encode("utf-8")
+    if not raw:
+        return ""
+    digits, period, algorithm = "6", "30", "SHA1"
+    settings = otp.get("totp settings", "").strip()  # KeePassXC before 2.6: "30;6" or "30;S"
+    if settings:
+        period, _, size = settings.partition(";")
+        digits = "5" if size.strip().upper() == "S" else (size.strip() or "6")
+    digits = otp.get("timeotp-length", "").strip() or digits
+    period = otp.get("timeotp-period", "").strip() or period
+    name = otp.get("timeotp-algorithm", "").strip().lower()
+    if name:
+        if name not in _ALGORITHMS:
+            raise ValueError(f"unknown algorithm {name!r}")
+        algorithm = _ALGORITHMS[name]
+    if not (digits.isdigit() and period.isdigit() and 1 <= int(digits) <= 10 and int(period) > 0):
+        raise ValueError("digits or period not a number")
+    secret32 = base64.b32encode(raw).decode("ascii").rstrip("=")
+    return (
+        f"otpauth://totp/{quote(title.strip() or 'KeePass', safe='')}?secret={secret32}"
+        f"&digits={int(digits)}&period={int(period)}&algorithm={algorithm}"
+    )
+
+
+def _otp(draft: Draft, otp: dict[str, str], report: ImportReport, where: str) -> None:
+    try:
+        link = otp_link(otp, draft.title)
+    except (ValueError, binascii.Error):
+        link = ""
+        report.note(where, "its one-time password settings are not usable; kept as fields")
+    if link:
+        draft.totp = link
+        return
+    for key, value in otp.items():
+        draft.add_extra(key, value, FieldKind.SECRET)
+
+
+def _read_keepassx(events: Any, report: ImportReport) -> None:
+    """KeePassX 0.4: <database><group><title/>…<entry><title/><username/>…</entry></group>."""
+    groups: list[str] = []
+    depth_tags: list[str] = ["database"]
+    entry_no = 0
+    for event, elem in events:
+        tag = elem.tag
+        if event == "start":
+            depth_tags.append(tag)
+            if tag == "group":
+                groups.append("")
+            continue
+        depth_tags.pop()
+        parent = depth_tags[-1] if depth_tags else ""
+        if tag == "title" and parent == "group" and groups:
+            groups[-1] = (elem.text or "").strip().strip("/")
+        elif tag == "group":
+            groups.pop()
+            elem.clear()
+        elif tag == "entry":
+            entry_no += 1
+            draft = Draft("login", elem.findtext("title") or "")
+            draft.tags.append("/".join(g for g in groups if g))
+            draft.set("username", elem.findtext("username") or "")
+            draft.set("password", elem.findtext("password") or "")
+            draft.set("url", elem.findtext("url") or "")
+            comment = elem.find("comment")
+            if comment is not None:
+                parts = [comment.text or ""]
+                for br in comment:
+                    parts.append("\n" + (br.tail or ""))
+                draft.notes = "".join(parts)
+            draft.created = kp_time(elem.findtext("creation") or "")
+            draft.modified = kp_time(elem.findtext("lastmod") or "")
+            build(draft, report, f"entry {entry_no}")
+            elem.clear()

@@ -110,6 +110,15 @@ NAMES = {
     "company": "company",
     "policy number": "policy",
 }
+_LEGACY_YEAR = re.compile(r"^(\d{1,2})/00(\d{2})$")
+
+
+def expiry(value: str) -> str:
+    """mSecure's legacy card expiry '04/0029' → '04/2029' (others unchanged)."""
+    m = _LEGACY_YEAR.match(value.strip())
+    return f"{int(m.group(1)):02d}/20{m.group(2)}" if m else value
+
+
 _KINDS = {"2": FieldKind.URL, "4": FieldKind.PHONE, "8": FieldKind.SECRET, "9": FieldKind.SECRET}
 
 
@@ -125,7 +134,7 @@ def _looks_like_msecure(row: CsvRow) -> bool:
 def read(stream: IO[bytes]) -> ImportReport:
     report = ImportReport("msecure-csv")
     first = True
-    for row in csv_rows(stream, WHAT):
+    for row in csv_rows(stream, WHAT, sniff=False):
         if first:
             first = False
             if len(row.cells) == 1 and "msecure" in row.cells[0].lower():
@@ -157,6 +166,8 @@ def read(stream: IO[bytes]) -> ImportReport:
                 continue
             label, code, value = m.group(1).strip(), m.group(2), m.group(3)
             ours = NAMES.get(label.lower())
+            if ours in ("expiry", "expires"):
+                value = expiry(value)
             if ours == "totp":
                 draft.totp = value
             elif ours and tpl.spec(ours) is not None and ours not in draft.values:

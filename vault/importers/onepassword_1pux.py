@@ -5,14 +5,19 @@ with categoryUuid ("001" login, "002" card, …), overview {title, url, urls, ta
 passwordHistory [{value, time}]}, createdAt/updatedAt (Unix seconds), favIndex, state.
 
 The zip is read member by member with a size cap (a zip bomb stops at 256 MiB of output);
-attachments (files/) are not imported. Vault names become tags.
+attachments (files/, Document items, file fields) are not imported yet and each is named in
+the report, as are trashed items (`state: "deleted"`, or `trashed: true` in older exports).
+Vault names become tags. A field without a title is named by its kind, not its random id; two
+fields of one name (an email item's POP and SMTP "port") are told apart by their section.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import IO, Any
 
 from ..errors import FormatError
@@ -100,6 +105,8 @@ def _value(v: Any) -> tuple[str, FieldKind]:
         return datetime.fromtimestamp(raw, UTC).strftime("%Y-%m-%d"), FieldKind.DATE
     if key == "sshKey" and isinstance(raw, dict):
         return text(raw.get("privateKey")), FieldKind.SECRET
+    if key == "file":
+        return "", FieldKind.TEXT
     if key == "url":
         return text(raw), FieldKind.URL
     if key == "phone":
@@ -170,12 +177,57 @@ def read(stream: IO[bytes]) -> ImportReport:
     return report
 
 
+_RANDOM_ID = re.compile(r"^[a-z0-9]{26}$")
+_KIND_NAMES = {
+    FieldKind.SECRET: "secret",
+    FieldKind.URL: "url",
+    FieldKind.EMAIL: "email",
+    FieldKind.PHONE: "phone",
+    FieldKind.DATE: "date",
+    FieldKind.TOTP: "one-time password",
+}
+
+
+def _field_name(f: dict[str, Any], kind: FieldKind) -> str:
+    """A section field's title; without one, its id unless that is a random 26-character id."""
+    title = text(f.get("title")).strip()
+    if title:
+        return title
+    fid = text(f.get("id")).strip()
+    if fid and not _RANDOM_ID.match(fid):
+        return fid
+    return _KIND_NAMES.get(kind, "field")
+
+
+def _unique(
+    name: str, section: str, fid: str, used: set[str], spec: Callable[[str], object]
+) -> str:
+    """A field name not yet used in the record: prefixed by its section (or its id's prefix,
+    'smtp_port' → 'SMTP'), else numbered."""
+    if name.casefold() in used or spec(name) is not None:
+        prefix = section or (fid.partition("_")[0].upper() if "_" in fid else "")
+        if prefix and not name.casefold().startswith(prefix.casefold()):
+            name = f"{prefix} {name}"
+    base, n = name, 2
+    while name.casefold() in used or spec(name) is not None:
+        name, n = f"{base} {n}", n + 1
+    used.add(name.casefold())
+    return name
+
+
 def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: str) -> Draft | None:
     state = text(item.get("state")) or "active"
+    overview = item.get("overview") or {}
+    title = text(overview.get("title")) if isinstance(overview, dict) else ""
+    label = f" ({title[:60]!r})" if title.strip() else ""
+    if item.get("trashed") is True or state == "deleted":
+        report.lose(
+            where, "trashed item", f"in 1Password's trash{label}; not imported", skipped=True
+        )
+        return None
     if state not in ("active", "archived"):
         report.skip(where, f"a {state} item (only active and archived items are imported)")
         return None
-    overview = item.get("overview") or {}
     details = item.get("details") or {}
     if not isinstance(overview, dict) or not isinstance(details, dict):
         raise TypeError("overview/details")
@@ -228,22 +280,39 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
                 value,
                 FieldKind.SECRET if lf.get("fieldType") == "P" else FieldKind.TEXT,
             )
+    document = details.get("documentAttributes")
+    if isinstance(document, dict):
+        _lose_file(report, where, label, text(document.get("fileName")))
+    used = {f.name.casefold() for f in draft.extra}
     for section in details.get("sections") or ():
         if not isinstance(section, dict):
             continue
+        section_title = text(section.get("title")).strip()
         for f in section.get("fields") or ():
             if not isinstance(f, dict):
                 continue
-            value, kind = _value(f.get("value"))
+            raw = f.get("value")
+            if isinstance(raw, dict) and isinstance(raw.get("file"), dict):
+                _lose_file(report, where, label, text(raw["file"].get("fileName")))
+                continue
+            value, kind = _value(raw)
             if not value.strip():
                 continue
-            ours = FIELD_IDS.get(text(f.get("id")))
+            fid = text(f.get("id"))
+            ours = FIELD_IDS.get(fid)
             if kind is FieldKind.TOTP and not draft.totp:
                 draft.totp = value
             elif ours and tpl.spec(ours) is not None and ours not in draft.values:
                 draft.set(ours, value)
             else:
-                draft.add_extra(text(f.get("title")) or text(f.get("id")) or "field", value, kind)
+                name = _unique(_field_name(f, kind), section_title, fid, used, tpl.spec)
+                draft.add_extra(name, value, kind)
+            if isinstance(raw, dict) and isinstance(raw.get("sshKey"), dict):
+                meta = raw["sshKey"].get("metadata")
+                meta = meta if isinstance(meta, dict) else {}
+                draft.add_extra("public key", text(meta.get("publicKey")))
+                draft.add_extra("fingerprint", text(meta.get("fingerprint")))
+                draft.add_extra("key type", text(meta.get("keyType")))
     for h in details.get("passwordHistory") or ():
         if isinstance(h, dict) and text(h.get("value")) and isinstance(h.get("time"), int):
             draft.history.append(
@@ -252,3 +321,12 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
                 )
             )
     return draft
+
+
+def _lose_file(report: ImportReport, where: str, label: str, name: str) -> None:
+    report.lose(
+        where,
+        "attachment",
+        f"file {name[:60]!r}{label} is not imported (attachments are not supported yet); "
+        "the rest of the item is",
+    )

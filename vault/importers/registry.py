@@ -7,15 +7,20 @@ from typing import IO
 
 from ..errors import FormatError, InvalidInputError
 from . import (
+    apple_csv,
     bitwarden_csv,
     bitwarden_json,
     chrome_csv,
     firefox_csv,
     keepass_csv,
     keepass_xml,
+    keeper_csv,
+    lastpass_csv,
     msecure_csv,
+    nordpass_csv,
     onepassword_1pux,
     onepassword_csv,
+    roboform_csv,
     strongroom_json,
 )
 from .common import ImportReport, Reader
@@ -31,6 +36,29 @@ FORMATS: dict[str, Reader] = {
     "keepass-xml": keepass_xml.read,
     "chrome-csv": chrome_csv.read,
     "firefox-csv": firefox_csv.read,
+    "lastpass-csv": lastpass_csv.read,
+    "apple-csv": apple_csv.read,
+    "nordpass-csv": nordpass_csv.read,
+    "roboform-csv": roboform_csv.read,
+    "keeper-csv": keeper_csv.read,
+}
+#: What each format is, as a person would recognise the source (the app's list, the CLI's report).
+LABELS = {
+    "strongroom-json": "Strongroom (JSON export)",
+    "msecure-csv": "mSecure 5/6 (CSV)",
+    "1password-csv": "1Password (CSV)",
+    "1password-1pux": "1Password (1PUX)",
+    "bitwarden-json": "Bitwarden (JSON, unencrypted)",
+    "bitwarden-csv": "Bitwarden (CSV)",
+    "keepass-csv": "KeePassXC / KeePass 2 (CSV)",
+    "keepass-xml": "KeePass 2 / KeePassX (XML)",
+    "chrome-csv": "Chrome, Edge, Brave, Opera, Vivaldi (CSV)",
+    "firefox-csv": "Firefox (CSV)",
+    "lastpass-csv": "LastPass (CSV)",
+    "apple-csv": "Apple Passwords / Safari (CSV)",
+    "nordpass-csv": "NordPass (CSV)",
+    "roboform-csv": "RoboForm (CSV)",
+    "keeper-csv": "Keeper (CSV)",
 }
 
 

@@ -10,43 +10,57 @@ import csv
 import re
 from pathlib import Path
 
-from .common import Columns, guess_csv
+from .common import Columns, csv_candidates, sniff_delimiter
 
 SNIFF_BYTES = 64 * 1024
 _STRONGROOM = re.compile(rb'"format"\s*:\s*"strongroom-json"')
 _BITWARDEN = (re.compile(rb'"items"\s*:'), re.compile(rb'"(encrypted|folders|collections)"\s*:'))
 _MSECURE_ROW = re.compile(r"^[^,\n]*\|\d+,")
-_CHROME = ("name", "url", "username", "password")
 
 
 def guess_bytes(head: bytes) -> str | None:
     """The import format these leading bytes look like, or None when nothing gives it away."""
+    found = candidates(head)
+    return found[0] if len(found) == 1 else None
+
+
+def candidates(head: bytes) -> list[str]:
+    """Every format these leading bytes could be (one when the file gives itself away)."""
     if head.startswith(b"PK\x03\x04"):
-        return "1password-1pux"  # the only zip among the formats
+        return ["1password-1pux"]  # the only zip among the formats
     body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if body.startswith(b"<"):
-        return "keepass-xml" if b"<KeePassFile" in body else None
+        return ["keepass-xml"] if b"<KeePassFile" in body or b"KEEPASSX_DATABASE" in body else []
     if body.startswith(b"{"):
         if _STRONGROOM.search(body):
-            return "strongroom-json"
+            return ["strongroom-json"]
         if all(p.search(body) for p in _BITWARDEN):
-            return "bitwarden-json"
-        return None
+            return ["bitwarden-json"]
+        return []
     text = body.decode("utf-8", errors="replace")
     first = text.split("\n", 1)[0]
     if _MSECURE_ROW.match(first):
-        return "msecure-csv"  # no header: "Title|id,Type,Tags,Notes,Name|kind|value,…"
+        return ["msecure-csv"]  # no header: "Title|id,Type,Tags,Notes,Name|kind|value,…"
     try:
-        header = next(csv.reader([first]))
+        header = next(csv.reader([first.rstrip("\r")], delimiter=sniff_delimiter(first)))
     except (csv.Error, StopIteration):
-        return None
-    cols = Columns(header)
-    found = guess_csv(cols)
+        return []
+    found = csv_candidates(Columns(header))
     if found:
         return found
-    if all(cols.has(c) for c in _CHROME):
-        return "chrome-csv"
-    return None
+    if _keeper_row(header):
+        return ["keeper-csv"]
+    return []
+
+
+def _keeper_row(cells: list[str]) -> bool:
+    """Keeper writes no header: folder, title, login, password, website, notes, shared folder,
+    then custom fields as name/value pairs."""
+    if len(cells) < 7 or (len(cells) - 7) % 2:
+        return False
+    site = cells[4].strip()
+    words = {c.strip().lower() for c in cells}
+    return (not site or "." in site or "://" in site) and not words & {"title", "password"}
 
 
 def guess_format(path: Path) -> str | None:
