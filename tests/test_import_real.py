@@ -247,6 +247,22 @@ def test_1password_mac_tags_cell_and_types() -> None:
     assert visa.value("cvv") == "123" and _kinds(visa)["account key"] is FieldKind.SECRET
 
 
+def test_1password_mac_tags_cell_with_bare_quotes_is_not_refused() -> None:
+    """1Password for Mac writes the tags cell with its inner quotes not doubled; the file was
+    refused whole (',' expected after '"'). Every row is read, the tags kept."""
+    header, rows = _1p6_rows()
+    rows = [r + [""] for r in rows]
+    rows[0][-1] = '{(\n    web,\n    "two words"\n)}'
+    escaped = _write([*header, "tags"], rows)
+    bare = escaped.replace(b'""two words""', b'"two words"')
+    assert bare != escaped
+    with pytest.raises(csv.Error):  # what the csv module alone makes of it
+        list(csv.reader(io.StringIO(bare.decode(), newline=""), strict=True))
+    report = _read("1password-csv", bare)
+    assert len(report.records) == 14
+    assert _titles(report)["mastodon.social"].tags == ("Social", "web", "two words")
+
+
 def test_1password_windows_card_only_and_identity_only_exports() -> None:
     card = _read(
         "1password-csv",

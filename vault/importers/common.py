@@ -204,17 +204,24 @@ def _one_newline(cell: str) -> str:
     return cell.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def csv_rows(stream: IO[bytes], what: str, *, sniff: bool = True) -> Iterator[CsvRow]:
+LineFilter = Callable[[Iterator[str]], Iterator[str]]
+
+
+def csv_rows(
+    stream: IO[bytes], what: str, *, sniff: bool = True, lines: LineFilter | None = None
+) -> Iterator[CsvRow]:
     """Rows of a CSV file (quoted newlines/commas/quotes handled); blank lines skipped.
 
     The separator is taken from the first line (`sniff`): ',' or, when more frequent, ';' or a
-    tab. Line breaks inside cells come out as \\n whatever the file used. A quote left open at
-    the end (a truncated file) is a FormatError.
+    tab. Line breaks inside cells come out as \\n whatever the file used. `lines` may repair a
+    manager's known quoting mistakes before the csv module sees them. A quote left open at the
+    end (a truncated file) is a FormatError.
     """
-    lines = text_stream(stream, what)
-    first = next(lines, "")
+    text = text_stream(stream, what)
+    first = next(text, "")
     delimiter = sniff_delimiter(first) if sniff else ","
-    reader = csv.reader(_chain(first, lines), strict=True, delimiter=delimiter)
+    source = _chain(first, text)
+    reader = csv.reader(lines(source) if lines else source, strict=True, delimiter=delimiter)
     start = 1
     try:
         for cells in reader:
@@ -311,7 +318,11 @@ def csv_candidates(cols: Columns) -> list[str]:
 
 
 def header_rows(
-    stream: IO[bytes], what: str, required: tuple[str, ...], fmt: str = ""
+    stream: IO[bytes],
+    what: str,
+    required: tuple[str, ...],
+    fmt: str = "",
+    lines: LineFilter | None = None,
 ) -> tuple[Columns, Iterator[CsvRow]]:
     """Read the header, check the required columns, return the rest of the rows.
 
@@ -320,7 +331,7 @@ def header_rows(
     Rows shorter than the header in the middle are left to the reader (a skipped row); the
     last row short is a truncated file (FormatError).
     """
-    rows = csv_rows(stream, what)
+    rows = csv_rows(stream, what, lines=lines)
     try:
         first = next(rows)
     except StopIteration:

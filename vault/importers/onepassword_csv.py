@@ -11,6 +11,7 @@ column becomes a custom field (concealed when its name says secret: CVV, secret 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import IO
 
 from ..templates import template
@@ -66,8 +67,24 @@ def tags_of(cell: str) -> list[str]:
     return [t.strip().strip('"') for t in m.group(1).split(",") if t.strip().strip('"')]
 
 
+def mac_tags_quoted(lines: Iterator[str]) -> Iterator[str]:
+    """1Password 6/7 for Mac writes a tags cell as `"{(` newline `    "a",` newline `)}"`, its
+    inner quotes not doubled: doubled here, so the csv module reads one cell, not an error."""
+    inside = False
+    for line in lines:
+        bare = line.rstrip("\r\n")
+        if inside:
+            if bare.lstrip().startswith(')}"'):
+                inside = False
+            else:
+                line = line.replace('""', '"').replace('"', '""')
+        elif bare.endswith('"{('):
+            inside = True
+        yield line
+
+
 def read(stream: IO[bytes]) -> ImportReport:
-    cols, rows = header_rows(stream, WHAT, ("Title",), "1password-csv")
+    cols, rows = header_rows(stream, WHAT, ("Title",), "1password-csv", mac_tags_quoted)
     report = ImportReport("1password-csv")
     for row in rows:
         _row(cols, row.cells, row.where, report)
