@@ -43,6 +43,7 @@ line(s) first (the Account Password; a new one second for `signup`, `passwd` and
 | 2 | usage or bad input (unknown flag, unreadable file, malformed import, ambiguous query) |
 | 3 | authentication: wrong password, invalid Kit (with the reason), password changed or account reset elsewhere |
 | 4 | sync: server or peer unreachable, folder missing, obsolete sync file |
+| 75 | the vault was busy: another Strongroom process held its write lock too long; nothing was changed, try again |
 | 141 | the reader of stdout stopped early (`strongroom ls \\| head -1`): the rest is dropped quietly, as `cat` does |
 
 Errors are one line on stderr; `--json` read commands print one JSON document on stdout.

@@ -11,6 +11,8 @@ import sys
 EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE, EXIT_AUTH, EXIT_SYNC = 0, 1, 2, 3, 4
 #: Reserved for a bug: no input may ever reach it (a test that finds a way is a bug to fix).
 EXIT_INTERNAL = 70
+#: The vault stayed busy (another Strongroom process held its write lock too long); nothing changed.
+EXIT_BUSY = 75
 
 
 def explain(exc: BaseException) -> tuple[int, str]:
@@ -50,6 +52,17 @@ def explain(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return EXIT_USAGE, f"cannot access{where}: {exc.strerror or exc}"
+    sqlite3 = sys.modules.get("sqlite3")  # loaded whenever one of its errors exists
+    if sqlite3 is not None and isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return EXIT_BUSY, (
+                "the vault is busy: another Strongroom process kept it locked too long; "
+                "nothing was changed, try again"
+            )
+        return EXIT_USAGE, f"the vault store cannot be used: {text}"
+    if sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError):
+        return EXIT_USAGE, f"the vault store is damaged or not a Strongroom store: {exc}"
     if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
         # Undecodable bytes of argv, the environment or a file name, held as lone surrogates.
         return EXIT_USAGE, "text from the command line or the environment is not valid UTF-8"
