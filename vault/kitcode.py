@@ -28,6 +28,8 @@ _HEADER = struct.Struct(">2sB7sHHIBB16s")
 EAK_LEN = 32
 PAYLOAD_LEN = _HEADER.size + EAK_LEN
 GROUP = 5
+#: Groups per row where the typed code is laid out in rows (the PDF, the app's Kit screen).
+ROW_GROUPS = 6
 TYPED_LEN = -(-PAYLOAD_LEN * 8 // 5) + 2  # base32 characters + 2 check characters
 
 
@@ -115,6 +117,12 @@ class KitPayload:
         text = self.to_qr_text()
         text += _check_chars(text)
         return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
+
+    def typed_code_rows(self, per_row: int = ROW_GROUPS) -> list[str]:
+        """The typed code in rows of `per_row` whole groups: a row never splits a group, and
+        the PDF and the app show the same rows."""
+        groups = self.to_typed_code().split("-")
+        return ["-".join(groups[i : i + per_row]) for i in range(0, len(groups), per_row)]
 
     @classmethod
     def from_typed_code(cls, code: str) -> KitPayload:

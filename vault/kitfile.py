@@ -74,9 +74,8 @@ def pdf_bytes(payload: KitPayload, *, email: str, account_id: str, created: date
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Code (type it if you cannot scan the QR code):", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Courier", "", 11)
-    groups = payload.to_typed_code().split("-")
-    for i in range(0, len(groups), 6):
-        pdf.cell(0, 6, "-".join(groups[i : i + 6]), new_x="LMARGIN", new_y="NEXT")
+    for row in payload.typed_code_rows():
+        pdf.cell(0, 6, row, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(

@@ -190,7 +190,8 @@ def test_help(snap_compare: Any, home: Path) -> None:
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
 
 
-def test_kit(snap_compare: Any, home: Path) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
+def test_kit(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         from tui.screens.account import KitScreen
 
@@ -200,4 +201,4 @@ def test_kit(snap_compare: Any, home: Path) -> None:
         )
         await pilot.pause(0.2)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)

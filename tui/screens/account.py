@@ -37,6 +37,16 @@ def error_text(exc: BaseException) -> str:
     return explain(exc)[1]
 
 
+#: From this width the Kit's text stands beside the QR; below it, under the QR.
+KIT_SIDE_BY_SIDE = 80
+
+
+def kit_window_size(qr_lines: list[str]) -> tuple[int, int]:
+    """The smallest window (columns, rows) showing the whole terminal QR: its cells, the left
+    padding, the header and the footer."""
+    return max(len(line) for line in qr_lines) + 1, len(qr_lines) + 2
+
+
 class WelcomeScreen(Screen[None]):
     BINDINGS = scope("welcome")
 
@@ -146,9 +156,27 @@ class SignUpScreen(Screen[None]):
 
 
 class KitScreen(Screen[None]):
-    """The Authentication Kit: QR (dark on light), typed code, where the files are."""
+    """The Authentication Kit: QR (dark on light), typed code, where the files are.
+
+    The QR needs its whole 41×21 cells (quiet zone included) to scan: the screen scrolls, puts
+    the text under the QR when there is no room beside it, and says how big the window must be
+    when the QR does not fit."""
 
     BINDINGS = scope("kit")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (KIT_SIDE_BY_SIDE, "-wide")]
+    DEFAULT_CSS = """
+    KitScreen #kit-scroll { scrollbar-size-vertical: 1; }
+    KitScreen #kit { height: auto; padding: 0 0 0 1; }
+    KitScreen.-wide #kit { layout: horizontal; }
+    KitScreen.-narrow #kit { layout: vertical; }
+    KitScreen #qr { margin-right: 2; }
+    KitScreen.-narrow #qr { margin: 0 0 1 0; }
+    KitScreen #kit-text { width: 1fr; height: auto; }
+    KitScreen #kit-text Static { margin-bottom: 1; }
+    KitScreen #code { text-wrap: nowrap; text-overflow: clip; }
+    KitScreen #too-small { display: none; color: $warning; text-style: bold; padding: 0 1; }
+    KitScreen.-too-small #too-small { display: block; }
+    """
 
     def __init__(self, kit: Any, paths: list[Path], *, first_time: bool = False) -> None:
         super().__init__()
@@ -157,23 +185,52 @@ class KitScreen(Screen[None]):
         self.first_time = first_time
 
     def compose(self) -> ComposeResult:
+        from .settings import tilde
+
         yield Header()
-        with Horizontal(id="kit"):
-            yield KitQR(self.kit, id="qr")
-            with Vertical(id="kit-text"):
-                yield Static("[b]Your Authentication Kit[/b]")
-                yield Static(
-                    "Scan or save this code. With your Account Password it signs in a new device; "
-                    "neither works alone. Keep it somewhere safe."
-                )
-                yield Static(f"Code:\n{self.kit.to_typed_code()}", id="code")
-                yield Static(
-                    "Saved:\n" + "\n".join(str(p) for p in self.paths) if self.paths else "",
-                    markup=False,
-                )  # a folder name may hold '['
-                if self.first_time:
-                    yield Static("[b]Press y once your Kit is stored safely.[/b]")
+        with VerticalScroll(id="kit-scroll"):
+            yield Static("", id="too-small")
+            with Vertical(id="kit"):
+                yield KitQR(self.kit, id="qr")
+                with Vertical(id="kit-text"):
+                    yield Static("[b]Your Authentication Kit[/b]")
+                    yield Static(
+                        "Scan or save this code. With your Account Password it signs in a new "
+                        "device; neither works alone. Keep it somewhere safe."
+                    )
+                    yield Static(
+                        "Code:\n" + "\n".join(self.kit.typed_code_rows()), id="code", markup=False
+                    )
+                    if self.paths:
+                        yield Static(  # a folder name may hold '['
+                            "Saved:\n" + "\n".join(tilde(p) for p in self.paths), markup=False
+                        )
+                    if self.first_time:
+                        yield Static("[b]Press y once your Kit is stored safely.[/b]")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#kit-scroll").focus()  # ↑↓ PgUp PgDn scroll at once
+
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def on_screen_resume(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Say so when the window cannot show the whole QR (a cut QR does not scan)."""
+        qr = self.query_one(KitQR)
+        need = kit_window_size(qr.lines)
+        have = self.app.size
+        small = have.width < need[0] or have.height < need[1]
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"This window ({have.width}×{have.height}) is too small for a scannable QR code: "
+                f"it needs {need[0]}×{need[1]}. Enlarge it, or scroll (↑↓) to the typed code "
+                "and the saved files."
+            )
 
     def action_close(self) -> None:
         """Right after sign-up, only y (the acknowledgement) leaves: Esc must not skip it."""
