@@ -54,9 +54,9 @@ def footer(app: StrongroomApp) -> dict[str, str]:
 def help_text(app: StrongroomApp) -> str:
     """The help's lines with runs of spaces made one: "f sync through a folder sync.folder"."""
     return "\n".join(
-        " ".join(line.split())
+        " ".join(strip.text.split())
         for s in app.screen.query(Static)
-        for line in str(s.render()).split("\n")
+        for strip in s.render_lines(s.region.reset_offset)
     )
 
 

@@ -1,4 +1,4 @@
-"""Snapshots of every screen (pytest-textual-snapshot, 100×30). Data is fixed so screens are stable:
+"""Snapshots of every screen (pytest-textual-snapshot) at 80×24 and 60×18. Data is fixed so screens are stable:
 records with fixed times, a fixed Kit payload. Update with `pytest tests/tui --snapshot-update`."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from vault.templates import FieldKind
 from vault.vault import Vault
 
 PW = "snapshot password"
-SIZE = (100, 30)
 T0 = 1_700_000_000.0
 KIT = KitPayload(
     "ABCDEFGH23", 1, 1, KdfParams(65536, 3, 4), bytes(range(16)), bytes(range(100, 132))
@@ -35,6 +34,12 @@ def _rec(
         modified=T0,
         **kw,
     )
+
+
+@pytest.fixture(params=[(80, 24), (60, 18)], ids=["80x24", "60x18"])
+def size(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Every screen at the usual terminal size and at a small one."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -93,8 +98,8 @@ async def _on(pilot: Any, screen_type: type) -> None:
         await pilot.pause(0.05)
 
 
-def test_welcome(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(StrongroomApp(home=tmp_path / "none"), terminal_size=SIZE)
+def test_welcome(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), terminal_size=size)
 
 
 async def _typing(pilot: Any) -> None:
@@ -112,31 +117,31 @@ async def _typing(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
-def test_sign_up(snap_compare: Any, tmp_path: Path) -> None:
+def test_sign_up(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await pilot.press("u")
         await _typing(pilot)
 
-    assert snap_compare(StrongroomApp(home=tmp_path / "none"), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), run_before=run, terminal_size=size)
 
 
-def test_sign_in(snap_compare: Any, tmp_path: Path) -> None:
+def test_sign_in(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await pilot.press("i")
         await _typing(pilot)
 
-    assert snap_compare(StrongroomApp(home=tmp_path / "none"), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=tmp_path / "none"), run_before=run, terminal_size=size)
 
 
-def test_lock(snap_compare: Any, home: Path) -> None:
-    assert snap_compare(StrongroomApp(home=home), terminal_size=SIZE)
+def test_lock(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(StrongroomApp(home=home), terminal_size=size)
 
 
-def test_record_list(snap_compare: Any, home: Path) -> None:
-    assert snap_compare(StrongroomApp(home=home), run_before=_unlocked, terminal_size=SIZE)
+def test_record_list(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(StrongroomApp(home=home), run_before=_unlocked, terminal_size=size)
 
 
-def test_record_list_filtered(snap_compare: Any, home: Path) -> None:
+def test_record_list_filtered(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("t", "down", "down", "enter")  # Login (after All types, Credit Card)
@@ -144,19 +149,19 @@ def test_record_list_filtered(snap_compare: Any, home: Path) -> None:
         await pilot.press("o")  # by recently changed: same times, so title order within
         await pilot.pause(0.3)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-def test_record_view(snap_compare: Any, home: Path) -> None:
+def test_record_view(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("down", "down", "enter")
         await pilot.pause(0.2)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-def test_record_edit(snap_compare: Any, home: Path) -> None:
+def test_record_edit(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("down", "down", "enter")
@@ -169,28 +174,27 @@ def test_record_edit(snap_compare: Any, home: Path) -> None:
         await _on(pilot, EditRecordScreen)
         await _typing(pilot)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-def test_security_center(snap_compare: Any, home: Path) -> None:
+def test_security_center(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("s")
         await pilot.pause(1.0)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-def test_help(snap_compare: Any, home: Path) -> None:
+def test_help(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.1)
 
-    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=SIZE)
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
 def test_kit(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         from tui.screens.account import KitScreen

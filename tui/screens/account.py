@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Header, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
+from ..widgets.key_footer import KeyFooter
 from ..widgets.kit_qr import KitQR
 from ..widgets.path_input import PathInput
 from ..widgets.secret_input import SecretInput
@@ -65,7 +66,7 @@ class WelcomeScreen(Screen[None]):
             with Horizontal():
                 yield Button("Sign up", id="signup", variant="primary")
                 yield Button("Sign in", id="signin")
-        yield Footer()
+        yield KeyFooter()
 
     def action_signup(self) -> None:
         self.app.push_screen(SignUpScreen())
@@ -99,7 +100,7 @@ class SignUpScreen(Screen[None]):
             yield Input(id="hint")
             yield Static("", id="message")
             yield Button("Create account (ctrl+s)", id="create", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#email", Input).focus()
@@ -207,7 +208,7 @@ class KitScreen(Screen[None]):
                         )
                     if self.first_time:
                         yield Static("[b]Press y once your Kit is stored safely.[/b]")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#kit-scroll").focus()  # ↑↓ PgUp PgDn scroll at once
@@ -348,7 +349,7 @@ class SignInScreen(Screen[None]):
                     yield SecretInput(id="repeat")
             yield Static("", id="message")
             yield Button("Sign in (ctrl+s)", id="go", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_source("folder")
@@ -570,7 +571,7 @@ class LockScreen(Screen[None]):
                     id="reset-note",
                 )
                 yield Button("Sign in again", id="signin-again")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Button.Pressed, "#signin-again")
     def _sign_in_again(self) -> None:

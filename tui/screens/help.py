@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
@@ -68,15 +69,32 @@ def help_sections(
     return [(SCOPES.get(s, s), sections[s]) for s in ranked]
 
 
-def section_text(title: str, rows: list[HelpRow]) -> Text:
-    """A section as aligned lines: keys, what they do, the action id a keymap names."""
-    out = Text(title, style="bold")
+#: Below this inner width the action ids go under what the keys do, not in a column of their own.
+WIDE_HELP = 66
+KEYS_WIDTH = 13
+
+
+def section_text(title: str, rows: list[HelpRow], width: int = 92) -> Table:
+    """A section as aligned columns: keys, what they do (wrapped in its column, never under the
+    keys), the action id a keymap names (under the text when the window is narrow)."""
+    table = Table.grid(padding=(0, 1))
+    table.title, table.title_justify, table.title_style = title, "left", "bold"
+    wide = width >= WIDE_HELP
+    ids = 24 if wide else 0  # the longest action id, and a space
+    table.add_column(no_wrap=True, style="bold", width=KEYS_WIDTH)
+    table.add_column(width=max(width - KEYS_WIDTH - 1 - ids, 16))
+    if wide:
+        table.add_column(no_wrap=True, style="dim")
     for row in rows:
-        out.append("\n  ")
-        out.append(f"{'/'.join(row.keys):<14}", style="bold")
-        out.append(f"{row.text:<46}")
-        out.append(row.action_id or "", style="dim")
-    return out
+        keys = Text("/".join(row.keys))
+        text = Text(row.text)
+        if wide:
+            table.add_row(keys, text, row.action_id or "")
+        else:
+            if row.action_id:
+                text.append(f"\n{row.action_id}", style="dim")
+            table.add_row(keys, text)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -84,7 +102,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #help { width: 92; height: 90%; border: thick $accent; background: $surface;
+    HelpScreen #help { width: 100%; max-width: 96; height: 90%; border: thick $accent; background: $surface;
                        padding: 0 2; }
     HelpScreen #help Static { margin-bottom: 1; }
     HelpScreen #help-note { color: $text-muted; }
@@ -105,6 +123,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 "[b]Strongroom keys[/b] — this screen's first · ↑↓ PgUp PgDn scroll · Esc closes"
             )
+            width = min(self.app.size.width, 96) - 8  # the border and the padding
             for title, rows in help_sections(keymap, self.here):
-                yield Static(section_text(title, rows))
+                yield Static(section_text(title, rows, width))
             yield Static(NOTE, id="help-note", markup=False)

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Label, OptionList, ProgressBar, Static
+from textual.widgets import Button, Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -34,6 +34,7 @@ from vault.templates import template
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
+from ..widgets.key_footer import KeyFooter
 from ..widgets.path_input import PathInput
 from ..workers import work
 
@@ -215,7 +216,7 @@ class ImportScreen(Screen[None]):
         with Vertical(id="import-actions"):
             key = strongroom_app(self).key_of("import.confirm")
             yield Button(f"Import ({key})", id="do-import", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Import"
@@ -509,7 +510,7 @@ class ExportScreen(Screen[None]):
             yield Label("File (tab completes; Enter writes after a confirmation)")
             yield PathInput(str(default_export_path(self.folder, self.format)), id="export-path")
         yield Static("", id="export-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Export"

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
 from runtime.safe_text import printable
@@ -26,6 +26,7 @@ from ..app_access import strongroom_app
 from ..keymap import default_key
 from ..messages import AuditReady, RowsLoaded, SearchResults
 from ..search import Filters, SearchIndex, next_sort, type_label
+from ..widgets.key_footer import KeyFooter
 from ..widgets.record_list import RecordList
 from ..widgets.secret_input import SecretInput
 from ..workers import work
@@ -134,7 +135,7 @@ class RecordListScreen(Screen[None]):
         yield Static("", id="counts")
         yield RecordList(id="records")
         yield Static("", id="empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.head is not None:
@@ -344,7 +345,7 @@ class RecordDetailScreen(Screen[None]):
         with VerticalScroll():
             yield Static("", id="detail")
             yield Static("", id="totp")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def record(self) -> Record:
@@ -591,7 +592,7 @@ class EditRecordScreen(Screen[None]):
                     id="save",
                     variant="primary",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#type")
     def _retype(self, event: Input.Submitted) -> None:
@@ -675,7 +676,7 @@ class SecurityCenterScreen(Screen[None]):
         yield Header()
         yield Static("Checking passwords…", id="summary")
         yield RecordList(id="findings")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         vault = strongroom_app(self).vault

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -28,6 +29,7 @@ from vault.errors import InvalidInputError
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
 from ..messages import BackupsListed, KeysChanged, NewKeys
+from ..widgets.key_footer import KeyFooter
 from ..widgets.secret_input import SecretInput
 from ..widgets.strength_meter import StrengthMeter
 from ..workers import work
@@ -284,7 +286,7 @@ class ChangePasswordScreen(_NewKitFlow):
             yield Static(
                 "Enter moves on · ctrl+s changes the password · Esc cancels", classes="muted"
             )
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Changed, "#new")
     def _strength(self, event: Input.Changed) -> None:
@@ -338,7 +340,7 @@ class RotateKeyScreen(_NewKitFlow):
             yield SecretInput(id="current")
             yield Static("", id="message")
             yield Static("Enter rotates the key · Esc cancels", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#current")
     def action_submit(self) -> None:
@@ -497,12 +499,24 @@ class RestoreScreen(ModalScreen[None]):
 
 
 # -- the screen --------------------------------------------------------------------------------------
-def _row(out: Text, section: str, key: str, text: str | Text) -> None:
+class Overview:
+    """The settings overview as rows of section, key and what it does; a long text wraps in
+    its own column (a hanging indent), never under the section names."""
+
+    def __init__(self) -> None:
+        self.table = Table.grid(padding=(0, 2))
+        self.table.add_column(width=8, style="bold", no_wrap=True)  # section
+        self.table.add_column(width=3, style="bold", justify="right", no_wrap=True)  # key
+        self.table.add_column(ratio=1)
+
+    def append(self, text: str) -> None:
+        """A blank line between sections (the callers' `out.append("\n")`)."""
+        self.table.add_row("", "", "")
+
+
+def _row(out: Overview, section: str, key: str, text: str | Text) -> None:
     """One line of the overview: section, the key that changes it (as the keymap has it), what."""
-    out.append(f"{section:<10}", style="bold")
-    out.append(f"{key:>3}  ", style="bold")
-    out.append(text if isinstance(text, Text) else Text(text))
-    out.append("\n")
+    out.table.add_row(section, key, text if isinstance(text, Text) else Text(text))
 
 
 class SettingsScreen(Screen[None]):
@@ -520,7 +534,7 @@ class SettingsScreen(Screen[None]):
         with VerticalScroll(id="settings"):
             yield Static("", id="overview")
             yield OptionList(id="backup-list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_screen_resume(self) -> None:
         self.refresh_settings()
@@ -536,7 +550,7 @@ class SettingsScreen(Screen[None]):
             return
 
         key = app.key_of
-        out = Text()
+        out = Overview()
         _row(out, "Account", "", f"{vault.slot.email} · Account ID {vault.slot.account_id}")
         _row(
             out,
@@ -595,7 +609,7 @@ class SettingsScreen(Screen[None]):
         folder = chosen_folder(vault)
         _row(out, "Backups", key("settings.backup"), f"back up now into {tilde(folder)}")
         _row(out, "", key("settings.restore"), "restore: choose one of these backups (↑↓, Enter)")
-        self.query_one("#overview", Static).update(out)
+        self.query_one("#overview", Static).update(out.table)
         self._list_backups(folder)
 
     @work(doing="Reading the backup folder", group="backups", exclusive=True)

@@ -19,13 +19,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from runtime.safe_text import printable
 
 from ..actions import scope
 from ..app_access import strongroom_app
+from ..widgets.key_footer import KeyFooter
 from ..widgets.record_list import RecordList
 from ..widgets.secret_input import SecretInput
 from ..workers import work
@@ -144,7 +145,7 @@ class SyncScreen(Screen[None]):
                 "needs no Kit; off by default"
             )
             yield Static("", id="message")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def strongroom(self) -> StrongroomApp:
