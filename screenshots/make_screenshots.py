@@ -2,7 +2,8 @@
 
 Drives StrongroomApp headless with the keyboard (as the snapshot tests do) on a demo vault in a
 temporary folder, and saves one SVG per screen with `App.save_screenshot`. No secrets of yours
-are involved: the demo vault and its password are made up here.
+are involved: the demo vault and its password are made up here. The temporary folder is the demo
+HOME, and every path on screen is typed or shown under it as ~/… (never the temporary path).
 """
 
 from __future__ import annotations
@@ -57,9 +58,14 @@ def demo_vault(home: Path) -> None:
     v.close()
 
 
-async def shoot(name: str, home: Path, steps: Callable[[Any], Awaitable[None]]) -> None:
-    app = StrongroomApp(home=home, kit_dir=home.parent)
-    async with app.run_test(size=SIZE) as pilot:
+async def shoot(
+    name: str,
+    home: Path,
+    steps: Callable[[Any], Awaitable[None]],
+    size: tuple[int, int] = SIZE,
+) -> None:
+    app = StrongroomApp(home=home, kit_dir=Path.home() / "Documents")
+    async with app.run_test(size=size) as pilot:
         await pilot.pause(0.2)
         await steps(pilot)
         await pilot.pause(0.5)
@@ -81,7 +87,9 @@ async def unlocked(pilot: Any) -> None:
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HOME"] = tmp  # folders on screen read ~/…, not the random temporary path
-        empty, home = Path(tmp) / "empty", Path(tmp) / "home"
+        data = Path(tmp) / ".local" / "share"
+        empty, home = data / "strongroom-new", data / "strongroom"
+        (Path(tmp) / "Documents").mkdir()
         demo_vault(home)
 
         async def nothing(p: Any) -> None:
@@ -109,6 +117,7 @@ async def main() -> None:
         await shoot("sign-in", empty, lambda p: p.press("i"))
         await shoot("lock", home, nothing)
         await shoot("record-list", home, await press())
+        await shoot("wide", home, await press("down", "down"), size=(160, 48))
         await shoot("search", home, await press("slash", "g", "m"))
         await shoot(
             "filter", home, await press("g", "down", "enter", "t")
@@ -121,14 +130,15 @@ async def main() -> None:
         await shoot("help", home, await press("question_mark"))
         await shoot("settings", home, await press("comma"))
 
-        export = Path(tmp) / "bitwarden_export.json"
+        export = Path(tmp) / "Downloads" / "bitwarden_export.json"
+        export.parent.mkdir()
         shutil.copy(ROOT / "tests" / "data" / "import" / "bitwarden.json", export)
 
         async def import_preview(p: Any) -> None:
             await unlocked(p)
             await p.press("i")
             await p.pause(0.3)
-            await typed(p, str(export))
+            await typed(p, "~/Downloads/bitwarden_export.json")
             await p.press("enter")
             await p.pause(0.3)
             await p.press("enter")  # the format guessed from the file
@@ -142,7 +152,7 @@ async def main() -> None:
             p.app.push_screen(
                 KitScreen(
                     v.slot.kit,
-                    [home.parent / f"Strongroom-Authentication-Kit-{v.slot.account_id}.pdf"],
+                    [p.app.kit_dir / f"Strongroom-Authentication-Kit-{v.slot.account_id}.pdf"],
                 )
             )
 
@@ -155,7 +165,7 @@ async def main() -> None:
             await p.press("y")
             await p.pause(0.3)
             await p.press("f")
-            await typed(p, str(folder))
+            await typed(p, "~/Dropbox/Strongroom")
             await p.press("enter")
             await p.pause(1.0)
 

@@ -107,6 +107,7 @@ _ALL: tuple[Action, ...] = (
     Action("record.edit", "e", "edit", "Edit"),
     Action("record.favorite", "asterisk", "favorite", "Favourite", "favourite / not", show=False),
     Action("record.delete", "d", "delete", "Delete"),
+    Action("record.dates", "t", "dates", "Dates", "full dates / '3 days ago'", show=False),
     # -- the edit form ----------------------------------------------------------------------
     Action("edit.cancel", "escape", "app.pop_screen", "Cancel"),
     Action("edit.save", "ctrl+s", "save", "Save"),
@@ -114,6 +115,13 @@ _ALL: tuple[Action, ...] = (
     Action("edit.reveal", "ctrl+r", "reveal", "Show/hide", "show / hide the secret field"),
     # -- Security Center --------------------------------------------------------------------
     Action("security.back", "escape", "app.pop_screen", "Back"),
+    Action(
+        "security.new_password",
+        "g",
+        "new_password",
+        "New password",
+        "edit the record with a new generated password",
+    ),
     # -- questions and small dialogs: one set of keys for all of them -----------------------
     Action("dialog.yes", "y", "answer(True)", "Yes"),
     Action("dialog.no", "n,escape", "answer(False)", "No"),

@@ -21,9 +21,9 @@ from .crypto import Sealer, associated_data
 from .envelope import RecordCipher
 from .errors import FormatError, TamperError
 from .merge import RecordState, state
-from .records import DECRYPTION_ERROR
+from .records import DECRYPTION_ERROR, Record
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: rows carry `hint` (a card's last four digits); a v1 index is rebuilt
 CACHE_KEY = "summary-index"
 HEAD_KEY = "summary-head"
 TITLES_KEY = "summary-titles"
@@ -47,6 +47,14 @@ class Summary(NamedTuple):
     modified: float
     conflict: bool
     error: bool = False
+    hint: str | None = None  # what the list shows for a record without a username: "•••• 1111"
+
+
+def hint_of(rec: Record) -> str | None:
+    """A card's last four digits, masked as cards print them; None for other records."""
+    number = rec.value("number") if rec.type == "credit-card" else None
+    digits = "".join(c for c in number or "" if c.isdigit())
+    return f"•••• {digits[-4:]}" if len(digits) >= 4 else None
 
 
 def title_key(s: Summary) -> tuple[str, str]:
@@ -90,6 +98,8 @@ def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None
         rec.favorite,
         rec.modified,
         st.conflict,
+        False,
+        hint_of(rec),
     )
 
 

@@ -42,6 +42,12 @@ def size(request: pytest.FixtureRequest) -> tuple[int, int]:
     return request.param  # type: ignore[no-any-return]
 
 
+#: Screens whose layout changes on wide windows are shot at 160×48 too.
+wide = pytest.mark.parametrize(
+    "size", [(80, 24), (60, 18), (160, 48)], ids=["80x24", "60x18", "160x48"]
+)
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"
@@ -137,6 +143,7 @@ def test_lock(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     assert snap_compare(StrongroomApp(home=home), terminal_size=size)
 
 
+@wide
 def test_record_list(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     assert snap_compare(StrongroomApp(home=home), run_before=_unlocked, terminal_size=size)
 
@@ -152,6 +159,7 @@ def test_record_list_filtered(snap_compare: Any, home: Path, size: tuple[int, in
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
+@wide
 def test_record_view(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)
@@ -177,6 +185,7 @@ def test_record_edit(snap_compare: Any, home: Path, size: tuple[int, int]) -> No
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
+@wide
 def test_security_center(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:
         await _unlocked(pilot)

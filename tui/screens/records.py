@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from rich.cells import set_cell_size
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,7 +20,7 @@ from textual.worker import get_current_worker
 
 from runtime.safe_text import printable
 from vault.index import Head, Summary
-from vault.records import Field, Record, iso, new_record
+from vault.records import Field, Record, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
 
 from ..actions import bindings
@@ -27,7 +29,7 @@ from ..keymap import default_key
 from ..messages import AuditReady, RowsLoaded, SearchResults
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..widgets.key_footer import KeyFooter
-from ..widgets.record_list import RecordList
+from ..widgets.record_list import Column, ListHeader, RecordList
 from ..widgets.secret_input import SecretInput
 from ..workers import work
 from .filters import ListCommands, PickScreen
@@ -93,6 +95,10 @@ class ListReader:
         self._mine = self._of = None
 
 
+#: From this width the record list and the chosen record stand side by side.
+SIDE_BY_SIDE = 120
+
+
 class RecordListScreen(Screen[None]):
     """The virtual record list: search, filters (type, tag, favourites), sort, counts.
 
@@ -101,6 +107,21 @@ class RecordListScreen(Screen[None]):
     """
 
     COMMANDS = {ListCommands}
+    #: From 120 columns the chosen record shows beside the list, in bordered panels.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (SIDE_BY_SIDE, "-wide")]
+    DEFAULT_CSS = """
+    RecordListScreen #panes { height: 1fr; }
+    RecordListScreen #list-pane { height: 1fr; }
+    RecordListScreen #record-pane { display: none; }
+    RecordListScreen.-wide #list-pane, RecordListScreen.-wide #record-pane {
+        border: round $panel-lighten-2; border-title-color: $text-muted; height: 1fr;
+    }
+    RecordListScreen.-wide #list-pane { width: 3fr; }
+    RecordListScreen.-wide #record-pane { display: block; width: 2fr; padding: 0 1; }
+    RecordListScreen.-wide #list-pane:focus-within, RecordListScreen.-wide #record-pane:focus {
+        border: round $accent; border-title-color: $accent; border-title-style: bold;
+    }
+    """
     BINDINGS = bindings(
         "records.search",
         "records.new",
@@ -133,8 +154,16 @@ class RecordListScreen(Screen[None]):
         yield Header()
         yield Input(placeholder="Search (/)", id="search")
         yield Static("", id="counts")
-        yield RecordList(id="records")
-        yield Static("", id="empty")
+        with Horizontal(id="panes"):
+            with Vertical(id="list-pane") as pane:
+                pane.border_title = "Records"
+                records = RecordList(id="records")
+                yield ListHeader(records, id="records-header")
+                yield records
+                yield Static("", id="empty")
+            with VerticalScroll(id="record-pane") as side:
+                side.border_title = "Record"
+                yield Static("", id="preview")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -261,6 +290,33 @@ class RecordListScreen(Screen[None]):
     def _open(self, event: RecordList.Opened) -> None:
         self.app.push_screen(RecordDetailScreen(event.record_id))
 
+    @on(RecordList.Moved)
+    def _moved(self, event: RecordList.Moved) -> None:
+        self._preview(event.summary)
+
+    def _preview(self, summary: Summary | None) -> None:
+        """The side panel (wide windows only): the record under the cursor, secrets masked."""
+        if not self.has_class("-wide"):
+            return
+        from vault.errors import VaultError
+
+        app = strongroom_app(self)
+        pane = self.query_one("#preview", Static)
+        if summary is None or app.vault is None:
+            pane.update("")
+            return
+        try:
+            detail = app.vault.detail(summary.id)
+        except VaultError as exc:
+            pane.update(Text(f"This record cannot be shown: {exc}", style="red"))
+            return
+        text = record_text(detail, dates_key=app.key_of("record.dates"))
+        text.append(f"\n\n{app.key_of('list.open')} opens it: copy, reveal, edit.", style="dim")
+        pane.update(text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self._preview(self.query_one(RecordList).current))
+
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
@@ -313,6 +369,98 @@ def field_label(tpl: Template, f: Field) -> str:
     return spec.label if spec else f.name
 
 
+BAR_CELLS = 20
+
+
+def countdown_bar(left: int, period: int, cells: int = BAR_CELLS) -> Text:
+    """The seconds a one-time code has left as a bar that empties (red in its last 5 s)."""
+    filled = round(cells * max(0, min(left, period)) / max(period, 1))
+    style = "red" if left <= 5 else "green"
+    bar = Text("━" * filled, style=style)
+    bar.append("━" * (cells - filled), style="dim")
+    return bar
+
+
+def copyable_fields(rec: Record) -> list[tuple[int, str]]:
+    """The fields a record view lists and c copies: (position in the record, label)."""
+    tpl = template(rec.type)
+    return [
+        (pos, field_label(tpl, f))
+        for pos, f in enumerate(rec.fields)
+        if f.kind is not FieldKind.TOTP and f.value
+    ]
+
+
+def label_width(rec: Record) -> int:
+    """The label column's width: the longest label shown, at most 18 cells."""
+    labels = [printable(label) for _, label in copyable_fields(rec)]
+    labels += ["Tags", "Modified", "Created"]
+    if any(f.kind is FieldKind.TOTP and f.value for f in rec.fields):
+        labels.append("One-time code")
+    return min(max(len(x) for x in labels), 18)
+
+
+def record_text(
+    detail: Detail,
+    *,
+    revealed: bool = False,
+    chosen: int | None = None,
+    full_dates: bool = False,
+    dates_key: str = "t",
+    now: float | None = None,
+) -> Text:
+    """A record as the view and the side panel show it: title and type, then labels in one
+    column and values in the next (secrets masked unless `revealed`; the `chosen` field marked),
+    tags, dates as people say them ("3 days ago") or whole (`full_dates`), conflict, history."""
+    from ..humantime import ago, full
+    from ..widgets.record_list import OTHER_TYPE, TYPE_STYLES
+
+    rec = detail.record
+    tpl = template(rec.type)
+    width = label_width(rec)
+    when = full if full_dates else (lambda ts: ago(ts, now))
+    out = Text()
+    out.append(printable(rec.display_title), style="bold")
+    out.append("  ✦" if rec.favorite else "")
+    out.append("   ")
+    out.append(tpl.label, style=TYPE_STYLES.get(rec.type, OTHER_TYPE))
+    out.append("\n\n")
+
+    def row(label: str, value: str, *, mine: bool = False, style: str = "") -> None:
+        out.append("▸ " if mine else "  ")
+        out.append(set_cell_size(printable(label), width), style="dim" if not mine else "reverse")
+        out.append("  ")
+        out.append(printable(value), style=("reverse " if mine else "") + style)
+        out.append("\n")
+
+    for i, (pos, label) in enumerate(copyable_fields(rec)):
+        f = rec.fields[pos]
+        shown = f.value if (revealed or not f.kind.concealed) else MASK
+        row(label, shown, mine=i == chosen)
+    if rec.tags:
+        row("Tags", ", ".join(rec.tags))
+    if rec.notes:
+        out.append(f"\n{printable(rec.notes, multiline=True)}\n")
+    out.append("\n")
+    row("Modified", when(rec.modified), style="dim")
+    row("Created", when(rec.created), style="dim")
+    if not full_dates:
+        out.append(f"  ({dates_key} shows the full dates)", style="dim")
+    if detail.conflict:
+        out.append(
+            f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
+            "their values are kept in history.",
+            style="yellow",
+        )
+    if rec.history:
+        out.append("\n\n")
+        out.append("History of changed secrets", style="bold")
+        for h in rec.history[-5:]:
+            vals = ", ".join(f"{f.name}={f.value if revealed else MASK}" for f in h.fields)
+            out.append(f"\n  {when(h.modified)}  {printable(vals)}")
+    return out
+
+
 class RecordDetailScreen(Screen[None]):
     """One record; secrets masked until revealed (r). ↑↓ choose a field and c copies it (the
     password is chosen first); u copies the username, o the one-time code."""
@@ -328,6 +476,7 @@ class RecordDetailScreen(Screen[None]):
         "record.edit",
         "record.favorite",
         "record.delete",
+        "record.dates",
     )
 
     def __init__(self, record_id: str) -> None:
@@ -339,6 +488,8 @@ class RecordDetailScreen(Screen[None]):
             tuple[int, str]
         ] = []  # the copyable fields: (position in the record, label)
         self.chosen: int | None = None  # index into self.fields
+        self.full_dates = False  # "3 days ago", or the whole date (t)
+        self.label_width = len("One-time code")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -386,48 +537,21 @@ class RecordDetailScreen(Screen[None]):
         assert app.vault is not None
         detail = app.vault.detail(self.record_id)
         rec = detail.record
-        tpl = template(rec.type)
-        out = Text()
-        out.append(printable(rec.display_title), style="bold")
-        out.append(f"{'  ★' if rec.favorite else ''}   ")
-        out.append(tpl.label, style="dim")
-        out.append("\n\n")
-        self.fields = [
-            (pos, field_label(tpl, f))
-            for pos, f in enumerate(rec.fields)
-            if f.kind is not FieldKind.TOTP and f.value
-        ]
+        self.fields = copyable_fields(rec)
         if self.chosen is None or self.chosen >= len(self.fields):
             self.chosen = next(
                 (i for i, (pos, _) in enumerate(self.fields) if rec.fields[pos].kind.concealed), 0
             )
-        for i, (pos, label) in enumerate(self.fields):
-            f = rec.fields[pos]
-            shown = f.value if (self.revealed or not f.kind.concealed) else MASK
-            mine = i == self.chosen
-            out.append("▸ " if mine else "  ")
-            out.append(
-                f"{printable(label):>16}: {printable(shown)}", style="reverse" if mine else ""
+        self.label_width = label_width(rec)
+        self.query_one("#detail", Static).update(
+            record_text(
+                detail,
+                revealed=self.revealed,
+                chosen=self.chosen,
+                full_dates=self.full_dates,
+                dates_key=strongroom_app(self).key_of("record.dates"),
             )
-            out.append("\n")
-        if rec.tags:
-            out.append(f"{'Tags':>18}: {printable(', '.join(rec.tags))}\n")
-        if rec.notes:
-            out.append(f"\n{printable(rec.notes, multiline=True)}\n")
-        out.append(f"\nCreated {iso(rec.created)} · modified {iso(rec.modified)}", style="dim")
-        if detail.conflict:
-            out.append(
-                f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
-                "their values are kept in history.",
-                style="yellow",
-            )
-        if rec.history:
-            out.append("\n\n")
-            out.append("History of changed secrets", style="bold")
-            for h in rec.history[-5:]:
-                vals = ", ".join(f"{f.name}={f.value if self.revealed else MASK}" for f in h.fields)
-                out.append(f"\n  {iso(h.modified)}  {printable(vals)}")
-        self.query_one("#detail", Static).update(out)
+        )
 
     def render_totp(self) -> None:
         from vault.totp import parse_totp, seconds_left, totp_code
@@ -439,9 +563,20 @@ class RecordDetailScreen(Screen[None]):
             return
         spec = parse_totp(field.value)
         now = time.time()
-        self.query_one("#totp", Static).update(
-            f"\n{'One-time code':>18}: [b]{totp_code(spec, now)}[/b]  ({seconds_left(spec, now)} s)"
-        )
+        left = seconds_left(spec, now)
+        code = totp_code(spec, now)
+        out = Text("\n  ")
+        out.append(f"{'One-time code':<{self.label_width}}", style="dim")
+        out.append("  ")
+        out.append(f"{code[: len(code) // 2]} {code[len(code) // 2 :]}", style="bold")
+        out.append("  ")
+        out.append_text(countdown_bar(left, spec.period))
+        out.append(f" {left:>2} s", style="dim")
+        self.query_one("#totp", Static).update(out)
+
+    def action_dates(self) -> None:
+        self.full_dates = not self.full_dates
+        self.render_record()
 
     def action_reveal(self) -> None:
         self.revealed = not self.revealed
@@ -550,10 +685,14 @@ class EditRecordScreen(Screen[None]):
 
     BINDINGS = bindings("edit.cancel", "edit.save", "edit.generate", "edit.reveal")
 
-    def __init__(self, record_id: str | None, type_key: str = "login") -> None:
+    def __init__(
+        self, record_id: str | None, type_key: str = "login", *, generate: bool = False
+    ) -> None:
+        """`generate`: put a new generated password in the form at once (the Security Center)."""
         super().__init__()
         self.record_id = record_id
         self.type_key = type_key
+        self.generate_first = generate
         self.base: Detail | None = None  # the version the form started from: saved as its edit
 
     def _record(self) -> Record | None:
@@ -607,6 +746,8 @@ class EditRecordScreen(Screen[None]):
         self.query_one(
             "#form Input", Input
         ).focus()  # the type (new record) or the title: type at once
+        if self.generate_first:
+            self.action_generate()
 
     def action_reveal(self) -> None:
         focused = self.focused
@@ -669,13 +810,39 @@ class EditRecordScreen(Screen[None]):
         self.app.pop_screen()
 
 
+KIND_STYLES = {
+    "weak": Style(color="red"),
+    "reused": Style(color="yellow"),
+    "old": Style(color="blue"),
+}
+
+
+class FindingsList(RecordList):
+    """The Security Center's rows: the problem, the record, the reason (whole under the list)."""
+
+    columns = (
+        Column("Problem", 8, 0, lambda s, now: (s.type, KIND_STYLES.get(s.type, Style()))),
+        Column("Record", 24, 0, lambda s, now: (s.title, Style())),
+        Column("Reason", 0, 50, lambda s, now: (s.username or "", Style(dim=True))),
+    )
+
+
 class SecurityCenterScreen(Screen[None]):
-    BINDINGS = bindings("security.back")
+    """Weak, reused and old passwords; under the list, the chosen one's whole reason and what to
+    do: Enter opens the record, g opens its edit form with a new generated password."""
+
+    BINDINGS = bindings("security.back", "security.new_password")
+    DEFAULT_CSS = """
+    SecurityCenterScreen #finding { height: auto; max-height: 5; padding: 0 1; background: $boost; }
+    """
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Checking passwords…", id="summary")
-        yield RecordList(id="findings")
+        findings = FindingsList(id="findings")
+        yield ListHeader(findings)
+        yield findings
+        yield Static("", id="finding")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -697,7 +864,7 @@ class SecurityCenterScreen(Screen[None]):
         report = event.report
         self.query_one("#summary", Static).update(
             f"[b]Security score {report.score}/100[/b] — {len(report.weak)} weak, "
-            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old. Enter opens a record."
+            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old."
         )
         rows = []
         for kind, findings in (
@@ -713,6 +880,31 @@ class SecurityCenterScreen(Screen[None]):
         lst.set_rows(rows)
         lst.focus()
 
+    @on(RecordList.Moved)
+    def _chosen(self, event: RecordList.Moved) -> None:
+        """The whole reason of the row under the cursor, and the keys that act on it."""
+        s = event.summary
+        if s is None:
+            self.query_one("#finding", Static).update("")
+            return
+        key = strongroom_app(self).key_of
+        out = Text()
+        out.append(printable(s.title), style="bold")
+        out.append(f" — {printable(s.username or '')}\n")
+        out.append(
+            f"{key('list.open')} opens the record · {key('security.new_password')} opens its "
+            "edit form with a new generated password (saved only when you save)",
+            style="dim",
+        )
+        self.query_one("#finding", Static).update(out)
+
     @on(RecordList.Opened)
     def _open(self, event: RecordList.Opened) -> None:
         self.app.push_screen(RecordDetailScreen(event.record_id))
+
+    def action_new_password(self) -> None:
+        current = self.query_one("#findings", RecordList).current
+        if current is None:
+            self.notify("Nothing to fix here.", severity="warning")
+            return
+        self.app.push_screen(EditRecordScreen(current.id, generate=True))

@@ -208,9 +208,13 @@ class SyncScreen(Screen[None]):
                 or "every LAN address"
             )
         if where:
-            out.append(f" — {printable(str(where))}")
-        if runtime.live:
-            out.append(f"\n                {runtime.live}", style="dim")
+            from .settings import tilde
+
+            shown = tilde(Path(where)) if method == "folder" else str(where)
+            out.append(f" — {printable(shown)}")
+        if runtime.live:  # it names the folder: under the home folder, as ~/…
+            live = runtime.live.replace(f"{Path.home()}/", "~/")
+            out.append(f"\n                {live}", style="dim")
         out.append("\nLast sync       ", style="bold")
         out.append(when(vault.settings().get("last_sync"), now))
         if method == "folder":
@@ -328,6 +332,8 @@ class SyncScreen(Screen[None]):
 
     @on(Input.Submitted, "#folder")
     def _folder(self, event: Input.Submitted) -> None:
+        from .settings import tilde
+
         try:
             folder = check_folder(event.value)
         except SyncConfigError as exc:
@@ -338,7 +344,7 @@ class SyncScreen(Screen[None]):
         self._choose(
             "folder",
             {"folder": str(folder)},
-            f"Syncing through {folder / vault.slot.account_id / 'data.mssb'}; changes from other "
+            f"Syncing through {tilde(folder / vault.slot.account_id / 'data.mssb')}; changes from other "
             "devices appear here as they arrive.",
         )
 
