@@ -53,7 +53,7 @@ async def test_wide_titles_keep_columns_and_control_codes_are_not_drawn() -> Non
         await pilot.pause()
         lines = [lst.render_line(y).text for y in range(3)]
         assert all(cell_len(t) == lst.size.width for t in lines)
-        starts = {cell_len(t[: t.index("login")]) for t in lines}
+        starts = {cell_len(t[: t.index("Login")]) for t in lines}
         assert len(starts) == 1, "the type column starts at the same cell on every row"
         assert not any(ch in t for t in lines for ch in "\x1b\x07\u202e")
         assert "evil\\x1b]52" in lines[2], "shown as a visible escape, as the CLI shows it"
