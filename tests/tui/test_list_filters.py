@@ -167,7 +167,11 @@ async def test_help_lists_the_list_keys(home: Path) -> None:
         await unlocked_list(pilot, app)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        words = " ".join(str(s.render()) for s in app.screen.query("Static")).split()
+        words = " ".join(
+            strip.text
+            for s in app.screen.query("Static")
+            for strip in s.render_lines(s.region.reset_offset)
+        ).split()
         first = " ".join(words[: words.index("Everywhere")])  # the list's own keys come first
         for key in (
             "f favourites",
