@@ -1,43 +1,46 @@
-"""Folder sync (Dropbox, iCloud Drive, Syncthing, a network share): one data.mssb per account.
+"""Folder sync (Dropbox, iCloud Drive, Syncthing, a network share), layout 2: a snapshot plus
+small change files per account (docs/design.md "Folder sync, layout 2").
 
-`FolderSync(vault, folder).sync_now()` reads `<folder>/<AccountID>/data.mssb` if present, merges
-it (and any conflicted copies the folder's client made) into the local store, then writes the
-union back atomically — only when the file lacks something we hold. `bootstrap_from_folder`
-makes a new device from the file alone, given the Account Password and the Kit.
+`<folder>/<AccountID>/data.mssb` is the snapshot (sync/mssb.py, still readable by a Strongroom
+that knows only data.mssb); `<AccountID>/changes/*.mslog` are immutable change files
+(sync/folderlog.py). `FolderSync(vault, folder).sync_now()` reads only what is new (the snapshot
+when it was replaced, change files it has not read), merges it, then publishes what the folder
+lacks as one new change file — or compacts: a new snapshot of everything, after which the change
+files it folded are deleted. What this device knows of the folder is in sync/folderstate.py.
 
 API for the CLI / TUI (the vault must be unlocked):
 
     sync = FolderSync(vault, Path(folder))   # keep one per device: it remembers parsed envelopes
-    report = sync.sync_now()                 # FolderReport: received, wrote, merged_copies,
-                                             # retired, waiting_for_download, file_digest
+    report = sync.sync_now()                 # FolderReport: received, wrote, compacted, problems,
+                                             # merged_copies, retired, bytes_read, bytes_written, …
+    sync.fingerprint()                       # stat-only summary of the folder (the watcher's check)
+    sync.wrote(path)                         # True for a file this device wrote (its stat matches)
     vault = bootstrap_from_folder(home, folder, email, password, kit)   # kit=None: the saved key
     sync.account_key_saved / sync.save_account_key(on)   # opt-in account.key (sync/folderkey.py)
+    check_slot_current(vault, folder)        # before a password change: refuse if the folder
+                                             # already carries another one (compare-and-swap)
     reset_backup_of(home)                    # what a device kept when it met a reset elsewhere
-                                             # (signing in again: runtime/account.py)
     FolderWatcher(sync, on_change=...)       # live updates: sync/watch.py
     mssb.adopt_new_epoch(vault, path, new_password)   # after FolderPasswordChangedError
 
-Errors (all SyncError; the local vault and the bad file are left untouched): SourceUnavailable-
-Error (folder missing/unreadable), NotASyncFileError (truncated, garbage, tampered),
-ForeignSyncFileError, SyncFileVersionError (newer Strongroom), mssb.FolderPasswordChangedError
-(also vault EpochChangedError: ask for the new password), mssb.FolderAccountResetError (also
-GenerationChangedError: sign in again; this device's records were first kept as an encrypted
-backup, named in the message, once per state), folderkey.NoSavedAccountKeyError and
-DamagedAccountKeyError (sign-in without a Kit). An obsolete file (older generation) is not an error:
-it is renamed `data.obsolete-<gen>-<time>.mssb` and reported in `retired`.
-
-Rules (DESIGN.md "data.mssb"): a file of an older generation is obsolete — renamed aside, never
-merged; a newer generation or epoch means the account was reset / the password changed elsewhere
-(typed errors, the user decides); an iCloud placeholder `.data.mssb.icloud` means "not
-downloaded yet", so nothing is written over it. Conflicted copies (`data (… conflicted copy
-…).mssb`, `data.sync-conflict-….mssb`, iCloud's `data 2.mssb`) are merged and renamed
-`….merged`; unreadable or foreign ones are renamed `….not-merged` for the user to inspect.
-If another device replaces data.mssb while we save, we merge its write and save again.
+Errors (all SyncError; the local vault is left untouched): SourceUnavailableError (folder
+missing/unreadable), ForeignSyncFileError, SyncFileVersionError (newer Strongroom),
+mssb.FolderPasswordChangedError (also vault EpochChangedError: ask for the new password),
+FolderSlotConflictError (one of those: this device's own password change came second and is
+refused), mssb.FolderAccountResetError (also GenerationChangedError: sign in again; this device's
+records were first kept as an encrypted backup), folderkey.NoSavedAccountKeyError and
+DamagedAccountKeyError (sign-in without a Kit). A damaged or altered file is not an error: it is
+set aside (`data.damaged-<time>.mssb`, `changes/<name>.damaged`), reported in `report.problems` and
+`sync status`, and the device compacts (the repair). An obsolete snapshot (older generation) is
+renamed `data.obsolete-<gen>-<time>.mssb`. Conflicted copies (any provider's naming, see
+sync/foldernames.py) are merged and renamed `….merged` (unreadable ones `….not-merged`). An iCloud
+placeholder `.data.mssb.icloud` means "not downloaded yet", so nothing is written over it.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,69 +48,136 @@ from pathlib import Path
 from typing import Any
 
 from vault import keys as keymod
+from vault.durable import write_private_atomic
 from vault.envelope import Envelope
 from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
 from vault.kdf import normalize_email
 from vault.keys import KeySlot
 from vault.kitcode import KitPayload
 
-from . import folderkey, mssb
-from .errors import NotASyncFileError, ObsoleteSyncFileError, SourceUnavailableError, SyncError
-
-#: Copies that sync clients make when two devices write at once (Dropbox, Syncthing, Nextcloud, …).
-CONFLICT_COPY = re.compile(
-    r"^data(?:[ .(_-].*(?:conflict|conflicted).*| \d+)\.mssb$", re.IGNORECASE
+from . import folderkey, folderlog, mssb
+from .errors import (
+    ForeignSyncFileError,
+    NotASyncFileError,
+    ObsoleteSyncFileError,
+    SourceUnavailableError,
+    SyncError,
+    SyncFileVersionError,
 )
-PLACEHOLDER = ".data.mssb.icloud"
+from .foldernames import (
+    CHANGES,
+    CONFLICT_COPY,
+    DAMAGED_SUFFIX,
+    PLACEHOLDER,
+    change_file_name,
+    is_change_file,
+    is_snapshot_copy,
+    is_sync_file,
+)
+from .folderstate import FolderState, Problem, Stat, stat_of
+
+__all__ = [
+    "CONFLICT_COPY",
+    "FolderReport",
+    "FolderSlotConflictError",
+    "FolderSync",
+    "bootstrap_from_folder",
+    "check_slot_current",
+    "is_sync_file",
+    "reset_backup_of",
+]
+
 SEQ_KEY = "sync.folder.seq"
 RESET_BACKUP_KEY = "sync.folder.reset_backup"
 STALE_TEMP = 3600.0  # seconds: a temp file this old is left by a writer that was killed
+#: compact when the change files exceed max(MIN_COMPACT, snapshot / COMPACT_RATIO) bytes …
+MIN_COMPACT = 256 * 1024
+COMPACT_RATIO = 8
+#: … or this many files
+MAX_CHANGE_FILES = 512
+#: while a layout-1 writer was seen this recently, every change is published by compacting
+LEGACY_WINDOW = 14 * 86400.0
+
+TODO_SNAPSHOT = (
+    "it was set aside and this device wrote a new data.mssb from its records; sync your other "
+    "devices so they add anything only they had, then delete the set-aside file"
+)
+TODO_CHANGE = (
+    "it was set aside; the device that wrote it publishes its changes again after the next "
+    "compaction; delete the set-aside file once your devices have synced"
+)
+
+VKey = tuple[str, str, bytes]
+
+
+def _vkey(e: Envelope) -> VKey:
+    """Versions by content too: one vector with two contents is two versions, never 'current'."""
+    return (e.record_id, e.vv_text, e.ciphertext)
+
+
+def _versions_key(envs: list[Envelope]) -> set[VKey]:
+    return {_vkey(e) for e in envs}
+
+
+class FolderSlotConflictError(mssb.FolderPasswordChangedError):
+    """This device changed the password (or Account Key) while another device's change reached
+    the folder first: ours is refused, the folder's is adopted (with its password), as the
+    account server's epoch check does."""
+
+    #: the CLI says why before it asks for the other device's password
+    refused_change = True
 
 
 @dataclass
 class FolderReport:
     received: int = 0  # records whose state changed here
     wrote: bool = False
+    compacted: bool = False
     merged_copies: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    #: files skipped this sync (damaged, altered, newer format): "<file>: <reason>; <what to do>"
+    problems: list[str] = field(default_factory=list)
     waiting_for_download: bool = False
-    #: sha256 of the data.mssb content this sync fully merged (or wrote); None if none. The
-    #: watcher compares against it: hashing the file afterwards could record another
-    #: device's newer write as already merged.
+    #: stat-only fingerprint of the folder as this sync left it (FolderSync.fingerprint): the
+    #: watcher compares it so that only someone else's write wakes a sync.
     file_digest: str | None = None
-    #: the local change counter covered by what was written or found in the file.
+    #: the local change counter the folder is known to cover after this sync (published marker)
     local_seq: int = 0
+    bytes_read: int = 0  # folder bytes read by this sync (the bench's figure)
+    bytes_written: int = 0
 
     @property
     def detail(self) -> str:
         """What this sync did, in words (`sync now`, `sync serve`, the app)."""
         if self.waiting_for_download:
             return "the sync file is not downloaded yet (iCloud placeholder); try again shortly"
-        bits = [
-            f"{self.received} record(s) updated here",
-            "file written" if self.wrote else "file already current",
-        ]
+        if self.compacted:
+            wrote = "snapshot written"
+        elif self.wrote:
+            wrote = "changes written"
+        else:
+            wrote = "folder already current"
+        bits = [f"{self.received} record(s) updated here", wrote]
         if self.merged_copies:
             bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
+        bits.extend(self.problems)
         return "; ".join(bits)
 
 
-def _versions_key(envs: list[Envelope]) -> set[tuple[str, str, bytes]]:
-    """Versions by content too: one vector with two contents is two versions, never 'current'."""
-    return {(e.record_id, e.vv_text, e.ciphertext) for e in envs}
+def _fingerprint(snap: Stat | None, changes: dict[str, int], copies: list[str]) -> str:
+    text = repr((snap, sorted(changes.items()), sorted(copies)))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class FolderSync:
     def __init__(self, vault: Any, folder: Path) -> None:
         self.vault = vault
         self.folder = folder
-        self.codec = (
-            mssb.Codec()
-        )  # keep one FolderSync per device: repeated syncs reuse parsed envelopes
+        # keep one FolderSync per device: repeated syncs reuse parsed envelopes
+        self.codec = mssb.Codec()
         self._snapshot: dict[str, list[Envelope]] | None = None  # this store's versions, by record
         self._snapshot_seq = -1
-        #: the last data.mssb this sync wrote or fully read, as (bytes, header, versions)
-        self._known: tuple[bytes, mssb.MssbHeader, list[Envelope]] | None = None
+        self._written: dict[str, Stat | None] = {}
 
     @property
     def account_dir(self) -> Path:
@@ -117,6 +187,10 @@ class FolderSync:
     def path(self) -> Path:
         return mssb.file_path(self.folder, self.vault.slot.account_id)
 
+    @property
+    def changes_dir(self) -> Path:
+        return self.account_dir / CHANGES
+
     def check_folder(self) -> None:
         if not self.folder.is_dir():
             raise SourceUnavailableError(
@@ -124,35 +198,49 @@ class FolderSync:
                 "reconnect it or choose another with `strongroom sync folder DIR`"
             )
 
-    def _read(self, path: Path) -> tuple[bytes, mssb.MssbHeader, list[Envelope]] | None:
-        """(bytes, header, versions) of one file, authenticated for this account; None if absent."""
-        data = mssb.read_bytes(path)
-        if data is None:
-            return None
-        known = self._known
-        if known is not None and path == self.path and known[0] == data:
-            keys = (
-                self.vault.keys
-            )  # the very bytes we wrote or read last time: skip decrypting them again
-            mssb.check_for(known[1], keys.account_id, keys.generation, keys.epoch, path.name)
-            return known
-        header, envelopes = mssb.read_for(data, self.vault.keys, path.name, self.codec)
-        return data, header, envelopes
+    # -- what the watcher asks ------------------------------------------------------------------
+    def wrote(self, path: Path) -> bool:
+        """Is the file at `path` one this device wrote (and nobody replaced since)?"""
+        key = str(path)
+        return key in self._written and stat_of(path) == self._written[key]
 
-    def _apply_new(self, envelopes: list[Envelope], held: set[tuple[str, str, bytes]]) -> int:
-        """Merge only versions this store does not hold yet (the rest would change nothing)."""
-        new = [e for e in envelopes if (e.record_id, e.vv_text, e.ciphertext) not in held]
-        if not new:
-            return 0
-        held.update((e.record_id, e.vv_text, e.ciphertext) for e in new)
-        return len(self.vault.apply(new))
+    def fingerprint(self) -> str:
+        """The folder as stats and names (no file is read): equal fingerprints, nothing new."""
+        return _fingerprint(stat_of(self.path), self._list_changes(), self._copies())
 
+    def _list_changes(self) -> dict[str, int]:
+        """Change files to consider, name → size."""
+        out: dict[str, int] = {}
+        try:
+            with os.scandir(self.changes_dir) as it:
+                for entry in it:
+                    if is_change_file(entry.name):
+                        try:
+                            if entry.is_file(follow_symlinks=False):
+                                out[entry.name] = entry.stat(follow_symlinks=False).st_size
+                        except OSError:
+                            continue
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise SourceUnavailableError(
+                f"cannot list {self.changes_dir}: {exc.strerror or exc}"
+            ) from None
+        return out
+
+    def _copies(self) -> list[str]:
+        try:
+            return sorted(p.name for p in self.account_dir.iterdir() if is_snapshot_copy(p.name))
+        except OSError:
+            return []
+
+    # -- one sync --------------------------------------------------------------------------------
     def sync_now(self) -> FolderReport:
-        """Merge the folder's file (and conflicted copies) into the store, then write the union.
+        """Merge what is new in the folder into the store, then publish what the folder lacks.
 
-        Raises SourceUnavailableError (folder gone), NotASyncFileError (damaged/tampered),
-        ForeignSyncFileError, SyncFileVersionError, FolderPasswordChangedError or
-        FolderAccountResetError; in every case the local vault and the bad file are untouched.
+        Raises SourceUnavailableError (folder gone), ForeignSyncFileError, SyncFileVersionError,
+        FolderPasswordChangedError (FolderSlotConflictError) or FolderAccountResetError; in every
+        case the local vault is untouched. Damaged files are skipped and reported, not raised.
         """
         self.check_folder()
         report = FolderReport()
@@ -160,58 +248,288 @@ class FolderSync:
         if not self.path.exists() and (self.account_dir / PLACEHOLDER).exists():
             report.waiting_for_download = True
             return report
-        seq = int(self.vault.store.get_meta(SEQ_KEY) or b"0")
         self._remove_stale_temps()
-        for attempt in range(
-            5
-        ):  # merge, write; if someone replaced the file meanwhile, merge again
+        for attempt in range(5):  # another writer replaced data.mssb meanwhile: read it, again
             try:
-                got = self._read(self.path)
-            except mssb.FolderAccountResetError:
-                raise self._reset_elsewhere() from None
-            except ObsoleteSyncFileError:
-                old = mssb.read_bytes(self.path) or b""
-                report.retired.append(
-                    mssb.retire_obsolete(self.path, mssb.parse(old)[0].generation).name
-                )
-                got = None
-            before = got[0] if got is not None else None
-            report.local_seq, ours = self._ours()
-            held = _versions_key(ours)
-            applied = 0
-            if got is not None:
-                _, header, theirs = got
-                seq = max(seq, header.seq)
-                applied += self._apply_new(theirs, held)
-            applied += self._merge_copies(report, held)
-            report.received += applied
-            if applied:
-                report.local_seq, ours = self._ours()
-            if (
-                got is not None
-                and _versions_key(ours) <= _versions_key(theirs)
-                and header.epoch == self.vault.slot.epoch
-            ):
-                report.file_digest = mssb.digest(got[0])
-                self._known = got
-                break  # the file already holds everything we have
-            new_header = mssb.header_for(self.vault.slot, self.vault.device, seq + 1)
-            data = mssb.encode(new_header, self.vault.keys, ours, self.codec)
-            try:
-                mssb.write_atomic(self.path, data, partial(self._verify, data), expected=before)
+                self._sync_once(report)
+                break
             except mssb.FileChangedWhileWritingError:
                 if attempt == 4:
                     raise
-                continue
-            seq += 1
-            report.wrote = True
-            report.file_digest = mssb.digest(data)
-            self._known = (data, new_header, ours)
-            break
-        self.vault.store.set_meta(SEQ_KEY, str(seq).encode())
         folderkey.refresh(self.folder, self.vault.slot.kit)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
         return report
+
+    def _sync_once(self, report: FolderReport) -> None:
+        vault = self.vault
+        store = vault.store
+        keys = vault.keys
+        state = FolderState.load(store)
+        problems = [p for p in state.problems if (self.account_dir / p.file).exists()]
+        local_fp = mssb.local_slot_fingerprint(vault.slot)
+        seen: set[VKey] = set()  # versions the folder holds, as read by this sync
+        incoming: list[Envelope] = []
+        full = False  # a new snapshot: compare the whole store against the whole folder
+        compact: str | None = None  # why this sync writes a snapshot
+        header: mssb.MssbHeader | None = None
+
+        snap = stat_of(self.path)
+        if snap is None:
+            compact = "no snapshot"
+        elif snap != state.snap:
+            data = mssb.read_bytes(self.path)
+            if data is None:
+                raise mssb.FileChangedWhileWritingError("data.mssb went away while reading")
+            report.bytes_read += len(data)
+            try:
+                header, envs = mssb.open_snapshot(data, keys, mssb.FILE_NAME, self.codec)
+            except mssb.FolderAccountResetError:
+                raise self._reset_elsewhere() from None
+            except ObsoleteSyncFileError:
+                gen = mssb.parse(data)[0].generation
+                report.retired.append(mssb.retire_obsolete(self.path, gen).name)
+                snap, compact = None, "obsolete snapshot"
+            except (ForeignSyncFileError, SyncFileVersionError):
+                raise
+            except NotASyncFileError as exc:
+                kept = self._set_aside(self.path, snap)
+                problems.append(Problem(kept.name, str(exc), TODO_SNAPSHOT))
+                report.problems.append(f"{exc}: {TODO_SNAPSHOT} ({kept.name})")
+                snap, compact = None, "damaged snapshot"
+            else:
+                if self._check_slot(header, local_fp, state.base):
+                    compact = "publish the key slot"
+                full = True
+                incoming.extend(envs)
+                seen.update(_vkey(e) for e in envs)
+                if header.fmt < 2:
+                    state.legacy = time.time()
+                    compact = compact or "layout-1 snapshot"
+                elif header.legacy is not None:
+                    state.legacy = max(state.legacy or 0.0, header.legacy)
+        elif state.base is not None and state.base != local_fp:
+            compact = "publish the key slot"  # changed here; the folder still has our base
+
+        copies = self._merge_copies(report, incoming, seen)
+        if copies:
+            compact = compact or "conflicted copies"
+
+        listing = self._list_changes()
+        for name in sorted(listing if full else set(listing) - state.read - state.skip):
+            if name in state.skip:
+                continue
+            got, damaged = self._read_change(name, report, problems, state)
+            if got is None:
+                if damaged:
+                    compact = compact or "damaged change file"
+                if not (self.changes_dir / name).exists():
+                    listing.pop(name, None)
+                continue
+            incoming.extend(got)
+            seen.update(_vkey(e) for e in got)
+            state.read.add(name)
+        state.read &= set(listing)
+        state.skip &= set(listing)
+
+        if full or compact:
+            _, ours = self._ours()
+            held = _versions_key(ours)
+            incoming = [e for e in incoming if _vkey(e) not in held]
+        report.received += self._apply(incoming)
+
+        if full:
+            published, ours = self._ours()
+            missing = [e for e in ours if _vkey(e) not in seen]
+        else:
+            published = store.max_seq()  # read first: a write after it stays unpublished
+            missing = [e for e in store.changes_since(state.published) if _vkey(e) not in seen]
+
+        if compact is None and missing:
+            legacy = state.legacy is not None and time.time() - state.legacy < LEGACY_WINDOW
+            size = sum(listing.values()) + sum(len(e.ciphertext) + 256 for e in missing)
+            limit = max(MIN_COMPACT, (snap[1] if snap else 0) // COMPACT_RATIO)
+            if legacy:
+                compact = "a layout-1 device reads this folder"
+            elif size > limit or len(listing) + 1 > MAX_CHANGE_FILES:
+                compact = "change files grew"
+
+        if compact:
+            published = self._compact(report, state, snap, listing, local_fp)
+        else:
+            if missing:
+                self._write_change(report, state, missing, listing)
+            if header is not None:
+                state.snap = snap
+                if header.slot_fingerprint == local_fp:
+                    state.base = local_fp
+        state.published = published
+        state.problems = problems
+        state.save(store)
+        report.local_seq = published
+        report.file_digest = _fingerprint(state.snap if compact else snap, listing, [])
+
+    def _check_slot(self, header: mssb.MssbHeader, local_fp: str, base: str | None) -> bool:
+        """Compare-and-swap of key slots: True when this device's own change is to be published.
+
+        F = the folder's slot, L = ours, K = the slot we last saw in the folder (docs/design.md)."""
+        folder_fp = header.slot_fingerprint
+        if folder_fp == local_fp:
+            return False
+        mine = self.vault.slot.epoch
+        if header.epoch > mine and base in (None, local_fp):
+            raise mssb.FolderPasswordChangedError(
+                "the Account Password was changed on another device: enter the new password to keep syncing"
+            )
+        if header.epoch < mine and base in (None, folder_fp):
+            return True
+        raise FolderSlotConflictError(
+            "the Account Password (or Account Key) was also changed on another device, and that "
+            "change reached the sync folder before this device's: this device's change was refused "
+            "(the Kit saved for it no longer opens the account). Enter the password set on the "
+            "other device to keep syncing"
+        )
+
+    def _read_change(
+        self, name: str, report: FolderReport, problems: list[Problem], state: FolderState
+    ) -> tuple[list[Envelope] | None, bool]:
+        """(versions, False), or (None, damaged?) when skipped: set aside, newer, other generation."""
+        path = self.changes_dir / name
+        data = mssb.read_bytes(path)
+        if data is None:
+            return None, False
+        report.bytes_read += len(data)
+        label = f"{CHANGES}/{name}"
+        try:
+            return folderlog.decode(data, self.vault.keys, label, self.codec)[1], False
+        except (ForeignSyncFileError, folderlog.OtherGenerationChangeError):
+            state.skip.add(name)  # not this account's or generation's: never merged, never deleted
+            return None, False
+        except SyncFileVersionError as exc:
+            todo = "update Strongroom on this device; it is read then"
+            problems.append(Problem(label, str(exc), todo))
+            report.problems.append(f"{exc}: {todo}")
+            return None, False
+        except NotASyncFileError as exc:
+            try:
+                kept = self._set_aside(path, stat_of(path))
+            except mssb.FileChangedWhileWritingError:
+                return None, True  # another device set it aside first
+            rel = f"{CHANGES}/{kept.name}"
+            problems.append(Problem(rel, str(exc), TODO_CHANGE))
+            report.problems.append(f"{exc}: {TODO_CHANGE} ({rel})")
+            return None, True
+
+    def _set_aside(self, path: Path, expected: Stat | None) -> Path:
+        """Rename a damaged file aside (never deleted: it may hold what no device has)."""
+        if path.name == mssb.FILE_NAME:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            target = path.with_name(f"data.damaged-{stamp}.mssb")
+            n = 1
+            while target.exists():
+                n += 1
+                target = path.with_name(f"data.damaged-{stamp}-{n}.mssb")
+        else:
+            target = path.with_name(path.name + DAMAGED_SUFFIX)
+        if stat_of(path) != expected:
+            raise mssb.FileChangedWhileWritingError(f"{path.name} changed while reading")
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            raise mssb.FileChangedWhileWritingError(f"{path.name} went away") from None
+        except OSError as exc:
+            raise SourceUnavailableError(f"cannot rename {path}: {exc.strerror or exc}") from None
+        return target
+
+    def _apply(self, envelopes: list[Envelope]) -> int:
+        """Merge versions read from the folder into the store; returns records changed here."""
+        if not envelopes:
+            return 0
+        return len(self.vault.apply(envelopes))
+
+    def _write_change(
+        self,
+        report: FolderReport,
+        state: FolderState,
+        missing: list[Envelope],
+        listing: dict[str, int],
+    ) -> None:
+        """Publish `missing` as one new, immutable change file."""
+        writer = str(self.vault.actor)
+        name = change_file_name(writer, state.n, os.urandom(4).hex())
+        data = folderlog.encode(self.vault.keys, writer, state.n, missing, self.codec)
+        path = self.changes_dir / name
+
+        def verify(written: bytes) -> None:
+            if written != data:
+                raise NotASyncFileError(
+                    "a change file did not read back as written (disk or file system error)"
+                )
+
+        try:
+            self.changes_dir.mkdir(exist_ok=True)
+            write_private_atomic(path, data, verify=verify)
+        except OSError as exc:
+            raise SourceUnavailableError(f"cannot write {path}: {exc.strerror or exc}") from None
+        self._written[str(path)] = stat_of(path)
+        state.n += 1
+        state.read.add(name)
+        listing[name] = len(data)
+        report.wrote = True
+        report.bytes_written += len(data)
+
+    def _compact(
+        self,
+        report: FolderReport,
+        state: FolderState,
+        expected: Stat | None,
+        listing: dict[str, int],
+        local_fp: str,
+    ) -> int:
+        """Write a snapshot of every version held here, then delete the change files it folds.
+
+        The store holds the snapshot it replaces (merged now or earlier) and every change file
+        read, so nothing the folder had is dropped. Returns the change counter it covers."""
+        store = self.vault.store
+        published, ours = self._ours()
+        seq = int(store.get_meta(SEQ_KEY) or b"0") + 1
+        legacy = state.legacy
+        if legacy is not None and time.time() - legacy >= LEGACY_WINDOW:
+            legacy = state.legacy = None
+        header = mssb.header_for(
+            self.vault.slot, self.vault.device, seq, kid=mssb.key_id(self.vault.keys), legacy=legacy
+        )
+        data = mssb.encode(header, self.vault.keys, ours, self.codec)
+
+        def unchanged() -> None:
+            if stat_of(self.path) != expected:
+                raise mssb.FileChangedWhileWritingError(
+                    f"{mssb.FILE_NAME} was replaced by another device while saving"
+                )
+
+        try:
+            write_private_atomic(
+                self.path, data, verify=partial(self._verify, data), before_replace=unchanged
+            )
+        except OSError as exc:
+            raise SourceUnavailableError(
+                f"cannot write {self.path}: {exc.strerror or exc}"
+            ) from None
+        store.set_meta(SEQ_KEY, str(seq).encode())
+        state.snap = stat_of(self.path)
+        self._written[str(self.path)] = state.snap
+        state.base = local_fp
+        for name in sorted(state.read & set(listing)):  # folded: their versions are in it now
+            try:
+                (self.changes_dir / name).unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue  # read-only share: readers skip what they read; the next compaction tries again
+            state.read.discard(name)
+            listing.pop(name, None)
+        report.wrote = report.compacted = True
+        report.bytes_written += len(data)
+        return published
 
     # -- the saved account key (opt-in; see sync/folderkey.py for the trade-off) ----------------
     @property
@@ -262,7 +580,11 @@ class FolderSync:
     def _remove_stale_temps(self) -> None:
         """Temp files of writers killed mid-save (encrypted, never the real file): tidy up."""
         now = time.time()
-        for tmp in self.account_dir.glob(f".{mssb.FILE_NAME}.tmp-*"):
+        temps = [
+            *self.account_dir.glob(f".{mssb.FILE_NAME}.tmp-*"),
+            *self.changes_dir.glob(".*.tmp-*"),
+        ]
+        for tmp in temps:
             try:
                 if now - tmp.stat().st_mtime > STALE_TEMP:
                     tmp.unlink()
@@ -301,32 +623,43 @@ class FolderSync:
         self._snapshot_seq = seq
         return seq, [e for versions in self._snapshot.values() for e in versions]
 
-    def _merge_copies(self, report: FolderReport, held: set[tuple[str, str, bytes]]) -> int:
-        """Merge conflicted copies, then rename them aside; returns records changed here."""
-        changed = 0
-        for copy in sorted(self.account_dir.iterdir()):
-            if copy.name == mssb.FILE_NAME or not CONFLICT_COPY.match(copy.name):
+    def _merge_copies(
+        self, report: FolderReport, incoming: list[Envelope], seen: set[VKey]
+    ) -> bool:
+        """Read conflicted copies of data.mssb (any provider's naming), then rename them aside.
+
+        Their versions join `incoming` (and `seen`); True if there were any copies."""
+        found = False
+        for name in self._copies():
+            copy = self.account_dir / name
+            if not copy.is_file():
                 continue
+            found = True
             try:
-                got = self._read(copy)
+                data = mssb.read_bytes(copy)
+                if data is None:
+                    continue
+                report.bytes_read += len(data)
+                _, envs = mssb.open_snapshot(data, self.vault.keys, name, self.codec)
+                incoming.extend(envs)
+                seen.update(_vkey(e) for e in envs)
+                report.merged_copies.append(name)
                 suffix = "merged"
             except SyncError:
-                got = None  # foreign, obsolete, damaged or newer: set aside for the user, never merged
-                suffix = "not-merged"
-            if got is not None:
-                changed += self._apply_new(got[2], held)
-                report.merged_copies.append(copy.name)
-            target = copy.with_name(f"{copy.name}.{suffix}")
+                suffix = (
+                    "not-merged"  # foreign, obsolete, damaged or newer: for the user, never merged
+                )
+            target = copy.with_name(f"{name}.{suffix}")
             n = 1
             while target.exists():
                 n += 1
-                target = copy.with_name(f"{copy.name}.{suffix}-{n}")
+                target = copy.with_name(f"{name}.{suffix}-{n}")
             try:
                 copy.rename(target)
             except FileNotFoundError:
                 continue  # another device retired it first
             report.retired.append(target.name)
-        return changed
+        return found
 
 
 def bootstrap_from_folder(
@@ -342,9 +675,9 @@ def bootstrap_from_folder(
     if not folder.is_dir():
         raise SourceUnavailableError(f"the sync folder {folder} does not exist")
     if kit is None:
-        kit, header, container, ak, k_pw = _open_with_saved_key(folder, password)
+        kit, header, container, ak, k_pw, snap = _open_with_saved_key(folder, password)
     else:
-        header, container = _sync_file_for(folder, kit)
+        header, container, snap = _sync_file_for(folder, kit)
         keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
         ak, k_pw = keymod.open_account_key(kit, password)
     try:
@@ -353,23 +686,61 @@ def bootstrap_from_folder(
         raise WrongPasswordError(
             "this Kit and password do not open the folder's sync file"
         ) from None
+    if header.kid is not None and header.kid != mssb.key_id(keys):
+        raise mssb.FolderFileAlteredError(
+            "data.mssb was altered: it is not sealed with the key its own header names"
+        )
     envelopes = mssb.decrypt(container, keys)
     slot = KeySlot(normalize_email(email), kit, header.wrapped_vk, "")
     vault = Vault.adopt(home, slot, keys, envelopes)
     vault.update_settings(sync={"method": "folder", "folder": str(folder.resolve())})
     vault.store.set_meta(SEQ_KEY, str(header.seq).encode())
+    state = FolderState(
+        snap=snap if header.fmt >= 2 else None,  # layout 1: the first sync migrates it
+        published=vault.store.max_seq(),
+        base=header.slot_fingerprint,
+        legacy=time.time() if header.fmt < 2 else header.legacy,
+    )
+    state.save(vault.store)
+    try:  # the change files beside the snapshot (and, from a layout-1 folder, the migration)
+        FolderSync(vault, folder).sync_now()
+    except SyncError:
+        pass  # the snapshot's records are in; the first `sync now` says what is wrong
     return vault
 
 
-def _sync_file_for(folder: Path, kit: KitPayload) -> tuple[mssb.MssbHeader, Any]:
+def _sync_file_for(folder: Path, kit: KitPayload) -> tuple[mssb.MssbHeader, Any, Stat | None]:
     path = mssb.file_path(folder, kit.account_id)
+    snap = stat_of(path)
     data = mssb.read_bytes(path)
     if data is None:
         raise SourceUnavailableError(
             f"no sync file for account {kit.account_id} in {folder} "
             f"(expected {path}); is this the right folder, and has it finished syncing?"
         )
-    return mssb.parse(data)
+    header, container = mssb.parse(data)
+    return header, container, snap
+
+
+def check_slot_current(vault: Any, folder: Path) -> None:
+    """Before a password change or Account Key rotation on a folder device: refuse when the
+    folder already carries another key slot at our epoch or later (compare-and-swap; the header
+    is only looked at, unauthenticated: the sync's own check is the binding one). An unreachable
+    folder is no reason to refuse: the change is then published, or refused, at the next sync."""
+    header = mssb.read_header(mssb.file_path(folder, vault.slot.account_id))
+    slot = vault.slot
+    if (
+        header is None
+        or header.generation != slot.generation
+        or header.account_id != slot.account_id
+    ):
+        return
+    if header.slot_fingerprint != mssb.local_slot_fingerprint(slot) and header.epoch >= slot.epoch:
+        raise FolderSlotConflictError(
+            "the Account Password (or Account Key) was already changed on another device; run "
+            "`strongroom sync now` to take that change first (it asks for the new password), "
+            "then change it again if you want"
+        )
 
 
 _SAVED_KEY_STALE = {
@@ -383,7 +754,7 @@ _SAVED_KEY_STALE = {
 
 def _open_with_saved_key(
     folder: Path, password: str
-) -> tuple[KitPayload, mssb.MssbHeader, Any, bytes, bytes]:
+) -> tuple[KitPayload, mssb.MssbHeader, Any, bytes, bytes, Stat | None]:
     """Sign in with the folder's saved key: try each account that saved one (usually exactly one)."""
     paths = folderkey.find(folder)
     if not paths:
@@ -400,13 +771,13 @@ def _open_with_saved_key(
                 raise folderkey.NoSavedAccountKeyError(
                     f"{path} disappeared while signing in; try again"
                 )
-            header, container = _sync_file_for(folder, kit)
+            header, container, snap = _sync_file_for(folder, kit)
             try:
                 keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
             except KitError as exc:
                 raise KitError(exc.reason, _SAVED_KEY_STALE.get(exc.reason, exc.detail)) from None
             ak, k_pw = folderkey.open_account_key(kit, password)
-            return kit, header, container, ak, k_pw
+            return kit, header, container, ak, k_pw, snap
         except (SyncError, VaultError) as exc:
             failures.append(exc)
     if len(failures) == 1:
@@ -430,3 +801,18 @@ def reset_backup_of(home: Path) -> Path | None:
         return None
     where = Path(raw.decode().partition(" ")[2])
     return where if where.exists() else None
+
+
+def read_folder(folder: Path, keys: Any) -> list[Envelope]:
+    """Every version the account folder holds: the snapshot and every readable change file
+    (for tests, tools and the benchmark; a sync reads only what is new)."""
+    adir = mssb.account_dir(folder, keys.account_id)
+    out: list[Envelope] = []
+    data = mssb.read_bytes(adir / mssb.FILE_NAME)
+    if data is not None:
+        out.extend(mssb.open_snapshot(data, keys)[1])
+    changes = adir / CHANGES
+    for path in sorted(changes.iterdir()) if changes.is_dir() else []:
+        if is_change_file(path.name) and path.is_file():
+            out.extend(folderlog.decode(path.read_bytes(), keys, path.name)[1])
+    return out

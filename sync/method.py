@@ -84,13 +84,24 @@ def status(vault: Any) -> dict[str, Any]:
     settings = vault.settings()
     last = settings.get("last_sync")
     since = int(settings.get("last_sync_seq", 0))
+    problems = None
     if cfg["method"] == "cloud":  # the queue: everything after what the server acknowledged
         from .cloud import PUSHED_META
 
         since = int(vault.store.get_meta(PUSHED_META) or b"0")
+    if cfg["method"] == "folder":  # everything after what the folder is known to hold
+        from .folderstate import FolderState, problems_now
+        from .mssb import account_dir
+
+        if vault.store.get_meta("sync.folder.state"):
+            since = FolderState.load(vault.store).published
+        problems = problems_now(
+            vault.store, account_dir(Path(cfg["folder"]), vault.slot.account_id)
+        )
     pending = vault.store.changed_ids_since(since) if cfg["method"] != "none" else []
     conflicts = [s for s in vault.summaries() if s.conflict]
     return {
+        "folder_problems": problems,
         "method": cfg["method"],
         "folder": cfg.get("folder"),
         "server": cfg.get("server"),
@@ -201,6 +212,10 @@ def rotate_account_key(vault: Any, password: str) -> Any:
 def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
     """Store a new key slot: on the account server first when syncing there, then on this device."""
     cfg = config(vault)
+    if cfg.get("method") == "folder":
+        from .folder import check_slot_current
+
+        check_slot_current(vault, Path(cfg["folder"]))
     if cfg.get("method") == "cloud":
         from .cloud import (
             CloudSessionExpiredError,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import struct
 import time
@@ -22,7 +23,7 @@ from typing import Any
 
 from vault import kdf
 from vault import keys as keymod
-from vault.container import Container, parse_container, seal_container
+from vault.container import Container, encode_header, parse_container, seal_container
 from vault.crypto import Sealer
 from vault.durable import write_private_atomic
 from vault.envelope import MAX_ENVELOPE, Envelope
@@ -84,8 +85,24 @@ class MssbHeader:
     salt: bytes
     wrapped_vk: bytes
     account_key_in_folder: bool = False
+    #: layout 2 (docs/formats.md): 2 = written by a device that knows change files; 1 = absent
+    fmt: int = 1
+    #: base64 key id of the VK that sealed the file (layout 2); None in a layout-1 file
+    kid: str | None = None
+    #: Unix time a layout-1 writer was last seen (carried on by compaction)
+    legacy: float | None = None
 
     def to_obj(self) -> dict[str, Any]:
+        obj = self._base_obj()
+        if self.fmt >= 2:
+            obj["fmt"] = self.fmt
+        if self.kid is not None:
+            obj["kid"] = self.kid
+        if self.legacy is not None:
+            obj["legacy"] = self.legacy
+        return obj
+
+    def _base_obj(self) -> dict[str, Any]:
         return {
             "account": self.account_id,
             "gen": self.generation,
@@ -112,8 +129,11 @@ class MssbHeader:
                 base64.b64decode(o["salt"], validate=True),
                 base64.b64decode(o["wvk"], validate=True),
                 bool(o.get("akf", False)),
+                int(o.get("fmt", 1)),
+                None if o.get("kid") is None else str(o["kid"]),
+                None if o.get("legacy") is None else float(o["legacy"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise NotASyncFileError(f"this {WHAT} has a damaged header") from exc
         if h.generation < 1 or h.epoch < 1 or len(h.salt) != kdf.SALT_LEN:
             raise NotASyncFileError(f"this {WHAT} has a damaged header")
@@ -122,6 +142,30 @@ class MssbHeader:
     def unsigned_kit(self) -> KitPayload:
         """The Kit's public part as this file describes it (no EAK)."""
         return KitPayload(self.account_id, self.generation, self.epoch, self.params, self.salt, b"")
+
+    @property
+    def slot_fingerprint(self) -> str:
+        """The folder's key slot as one value (compare-and-swap of password changes)."""
+        return slot_fingerprint(self.generation, self.epoch, self.salt, self.wrapped_vk)
+
+
+def slot_fingerprint(generation: int, epoch: int, salt: bytes, wrapped_vk: bytes) -> str:
+    text = f"{generation}:{epoch}:{base64.b64encode(salt).decode()}:{base64.b64encode(wrapped_vk).decode()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def local_slot_fingerprint(slot: KeySlot) -> str:
+    k = slot.kit
+    return slot_fingerprint(k.generation, k.epoch, k.salt, slot.wrapped_vk)
+
+
+def key_id(keys: UnlockedKeys) -> str:
+    """Which VK sealed a folder file: 16 bytes of a VK sub-key (public; reveals nothing of VK)."""
+    return base64.b64encode(keys.subkey("folder key id")[:16]).decode()
+
+
+class FolderFileAlteredError(NotASyncFileError):
+    """A folder file sealed with this account's key does not open: someone changed it."""
 
 
 def account_dir(folder: Path, account_id: str) -> Path:
@@ -138,8 +182,14 @@ def digest(data: bytes) -> str:
 
 
 def header_for(
-    slot: KeySlot, device: str, seq: int, account_key_in_folder: bool = False
+    slot: KeySlot,
+    device: str,
+    seq: int,
+    account_key_in_folder: bool = False,
+    kid: str | None = None,
+    legacy: float | None = None,
 ) -> MssbHeader:
+    """A snapshot header; with `kid` (layout 2) it is marked `fmt` 2."""
     k = slot.kit
     return MssbHeader(
         k.account_id,
@@ -151,6 +201,9 @@ def header_for(
         k.salt,
         slot.wrapped_vk,
         account_key_in_folder,
+        2 if kid is not None else 1,
+        kid,
+        legacy,
     )
 
 
@@ -222,17 +275,29 @@ def encode(
 
 def parse(data: bytes, name: str = FILE_NAME) -> tuple[MssbHeader, Container]:
     """Split and check the public part (no key needed); typed SyncError on bad bytes."""
+    c = parse_sealed(data, MAGIC, VERSION, name)
     try:
-        c = parse_container(data, MAGIC, VERSION, WHAT)
-    except UnsupportedVersionError as exc:
-        if data[len(MAGIC)] > VERSION:
+        return MssbHeader.from_obj(c.header), c
+    except NotASyncFileError:
+        raise NotASyncFileError(f"{name} has a damaged header") from None
+
+
+def parse_sealed(data: bytes, magic: bytes, version: int, name: str) -> Container:
+    """A folder file's container, each failure said once with the file's name."""
+    try:
+        return parse_container(data, magic, version, "sync file")
+    except UnsupportedVersionError:
+        found = data[len(magic)]
+        if found > version:
             raise SyncFileVersionError(
-                f"{name} was written by a newer Strongroom ({exc}); update Strongroom"
+                f"{name} was written by a newer Strongroom (format {found}); update Strongroom"
             ) from None
-        raise NotASyncFileError(f"{name} is damaged ({exc})") from None
+        raise NotASyncFileError(f"{name} is damaged (unknown format {found})") from None
     except FormatError as exc:
-        raise NotASyncFileError(f"{name} is not a Strongroom sync file ({exc})") from None
-    return MssbHeader.from_obj(c.header), c
+        if not data.startswith(magic) or len(data) < len(magic) + 5:
+            raise NotASyncFileError(f"{name} is not a Strongroom sync file") from None
+        reason = str(exc).replace("sync file ", "").replace("sync file", "")
+        raise NotASyncFileError(f"{name} is damaged ({reason.strip()})") from None
 
 
 def check_for(
@@ -267,11 +332,87 @@ def read_for(
     false "password changed elsewhere". Obsolete / newer generations cannot be authenticated
     with our VK and are reported from the header alone.
     """
-    header, container = parse(data, name)
-    check_for(header, keys.account_id, keys.generation, 2**62, name)
-    envelopes = decrypt(container, keys, name, codec)
+    header, envelopes = open_snapshot(data, keys, name, codec)
     check_for(header, keys.account_id, keys.generation, keys.epoch, name)
     return header, envelopes
+
+
+def open_snapshot(
+    data: bytes, keys: UnlockedKeys, name: str = FILE_NAME, codec: Codec | None = None
+) -> tuple[MssbHeader, list[Envelope]]:
+    """Parse and authenticate a snapshot (or a copy); the epoch is left to the caller.
+
+    A file that names our key id (`kid`) was sealed with our VK: it must open, and if it does not,
+    any header claim in it (generation, epoch, account) is an alteration, never a reset. Only a
+    file under another key speaks for a reset (newer generation) or is obsolete (older). A layout-1
+    file (no `kid`) claiming another generation is tried once with our generation put back.
+    """
+    header, container = parse(data, name)
+    ours = key_id(keys)
+    if header.kid is not None and header.kid != ours:
+        if header.account_id != keys.account_id:
+            check_for(header, keys.account_id, keys.generation, 2**62, name)
+        if header.generation != keys.generation:
+            check_for(header, keys.account_id, keys.generation, 2**62, name)
+        raise FolderFileAlteredError(
+            f"{name} was altered: it claims this account and generation but is not sealed with "
+            "this account's key"
+        )
+    if header.kid is None and header.generation != keys.generation:
+        if header.account_id == keys.account_id and _opens_as_generation(
+            container, keys, keys.generation
+        ):
+            raise FolderFileAlteredError(
+                f"{name} was altered: its generation was changed (the file is this account's, "
+                "sealed before the change); this is not an account reset"
+            )
+        check_for(header, keys.account_id, keys.generation, 2**62, name)
+    try:
+        body = Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, container.prefix, WHAT)
+    except TamperError:
+        if header.kid is not None or header.account_id == keys.account_id:
+            raise FolderFileAlteredError(
+                f"{name} was altered or damaged: it does not open with this account's key "
+                "(authentication failed)"
+            ) from None
+        check_for(header, keys.account_id, keys.generation, 2**62, name)
+        raise
+    try:
+        envelopes = (codec or Codec()).unpack(body)
+    except FormatError as exc:
+        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+    check_for(header, keys.account_id, keys.generation, 2**62, name)
+    return header, envelopes
+
+
+def _opens_as_generation(container: Container, keys: UnlockedKeys, generation: int) -> bool:
+    """Does the body open once the header says `generation` (was only the generation edited)?"""
+    obj = dict(container.header)
+    obj["gen"] = generation
+    hbytes = encode_header(obj)
+    prefix = MAGIC + bytes([VERSION]) + struct.pack(">I", len(hbytes)) + hbytes
+    try:
+        Sealer(keys.subkey(SUBKEY)).open(container.sealed_body, prefix, WHAT)
+    except TamperError:
+        return False
+    return True
+
+
+def read_header(path: Path) -> MssbHeader | None:
+    """The snapshot's header without reading its body (a cheap, *unauthenticated* look, e.g.
+    before a password change); None when absent or unreadable."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(MAGIC) + 5)
+            if len(head) < len(MAGIC) + 5 or not head.startswith(MAGIC):
+                return None
+            (hlen,) = struct.unpack_from(">I", head, len(MAGIC) + 1)
+            if hlen > 64 * 1024:
+                return None
+            raw = f.read(hlen)
+        return MssbHeader.from_obj(json.loads(raw))
+    except (OSError, ValueError, NotASyncFileError):
+        return None
 
 
 def open_body(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -> bytes:

@@ -51,8 +51,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import mssb
-from .folder import CONFLICT_COPY, FolderReport, FolderSync
+from . import foldernames, mssb
+from .folder import FolderReport, FolderSync
 
 DEBOUNCE = 0.3
 MAX_DEBOUNCE = 2.0
@@ -67,9 +67,9 @@ Fingerprint = dict[str, Signature]
 
 
 def is_sync_file(name: str) -> bool:
-    """Is this name (relative to the account folder) one of its sync files? The one place that
-    says so: a folder format with more files (change files in a folder) extends it here."""
-    return name == mssb.FILE_NAME or bool(CONFLICT_COPY.match(name))
+    """Is this name (relative to the account folder) one of its sync files? Layout 2's rules
+    (data.mssb, copies of it, change files in `changes/`): sync/foldernames.py."""
+    return foldernames.is_sync_file(name)
 
 
 def wakes(event_type: str, is_directory: bool, src: str, dest: str = "") -> bool:
@@ -113,6 +113,8 @@ class FolderWatcher:
         self._handler: Any = None
         self._watch: Any = None  # the watch on the account folder
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder it watches
+        self._changes_watch: Any = None  # the watch on `changes/` (layout 2's change files)
+        self._changes_watched: tuple[int, int] | None = None
         self._thread: threading.Thread | None = None
         self._last_event = 0.0
         self._last_rescan = time.monotonic()
@@ -244,6 +246,7 @@ class FolderWatcher:
             return  # not there (yet): the next sync makes it, the next step attaches
         here = (st.st_dev, st.st_ino)
         if here == self._watched:
+            self._attach_changes()
             return
         if self._watch is not None:
             with contextlib.suppress(Exception):  # its emitter may have ended with the folder
@@ -261,6 +264,31 @@ class FolderWatcher:
         if self._watched is not None:
             self._wake.set()  # writes made before the new watch started are looked at now
         self._watched = here
+
+    def _attach_changes(self) -> None:
+        """Watch `changes/` too (not recursive, as the account folder), once it exists and again
+        whenever it was made anew."""
+        changes = self.sync.account_dir / foldernames.CHANGES
+        try:
+            st = os.stat(changes)
+        except OSError:
+            return  # no change file yet: the next step looks again
+        here = (st.st_dev, st.st_ino)
+        if here == self._changes_watched:
+            return
+        if self._changes_watch is not None:
+            with contextlib.suppress(Exception):
+                self._observer.unschedule(self._changes_watch)
+            self._changes_watch = None
+        try:
+            self._changes_watch = self._observer.schedule(
+                self._handler, str(changes), recursive=False
+            )
+        except OSError:
+            return
+        if self._changes_watched is not None or self._watched is not None:
+            self._wake.set()  # files written before the watch started are looked at now
+        self._changes_watched = here
 
     def start_background(self) -> None:
         """start() plus a daemon worker thread running run(); a first sync happens at once."""

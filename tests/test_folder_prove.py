@@ -151,7 +151,17 @@ def test_byte_capture_of_everything_in_the_folder(
             keys.vk,
             keys.x_auth,
             kdf.derive_password_key(PW, kit.salt, kit.params),
-            *(keys.subkey(p) for p in ("records", "data.mssb", "lan", "backup")),
+            *(
+                keys.subkey(p)
+                for p in (
+                    "records",
+                    "data.mssb",
+                    "lan",
+                    "backup",
+                    "folder-changes",
+                    "folder key id",
+                )
+            ),
         ]
         v.close()
     for path, data in files.items():
@@ -184,8 +194,7 @@ def test_bad_sync_file_is_refused_and_left_alone(
     path.write_bytes(bad)
     ok(a, "add", "note", "--title", "Made while the file was bad")
     r = cli(a, "sync", "now")
-    assert r.returncode == 4, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert "Traceback" not in r.stderr
     expected = {
         "truncated": "damaged",
         "garbage": "not a Strongroom sync file",
@@ -194,6 +203,21 @@ def test_bad_sync_file_is_refused_and_left_alone(
         "other-account": "belongs to account",
     }[kind]
     assert expected in r.stderr
-    assert path.read_bytes() == bad  # left for the user to inspect
+    assert "Strongroom sync file (" not in r.stderr  # the reason is said once, not doubled
+    if kind in ("future-version", "other-account"):  # not damage: refused, the file left alone
+        assert r.returncode == 4, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert path.read_bytes() == bad
+    else:  # damaged: skipped, set aside for the user, said in `sync status`, replaced
+        assert r.returncode == 0, r.stderr
+        (kept,) = path.parent.glob("data.damaged-*.mssb")
+        assert kept.read_bytes() == bad
+        st = json.loads(ok(a, "sync", "status", "--json"))
+        (problem,) = st["folder_problems"]
+        assert problem["file"] == kept.name and expected in problem["reason"]
+        assert "delete the set-aside file" in problem["todo"]
+        assert kept.name in ok(a, "sync", "status")
+        kept.unlink()  # dismissed
+        assert json.loads(ok(a, "sync", "status", "--json"))["folder_problems"] == []
     titles = {d["title"] for d in json.loads(ok(a, "ls", "--json"))}
     assert titles == {"Mail", "Made while the file was bad"}  # nothing local lost

@@ -14,9 +14,10 @@ import pytest
 from clikit import REPO, cli_env, run_cli
 
 from sync import mssb
-from sync.errors import ForeignSyncFileError, SyncError
-from sync.folder import FolderSync
+from sync.errors import ForeignSyncFileError
+from sync.folder import FolderSync, read_folder
 from sync.watch import FolderWatcher
+from vault.merge import by_record, survivors
 from vault.records import new_record
 from vault.vault import Vault
 
@@ -141,7 +142,11 @@ def test_bad_folder_and_bad_kit(two_devices: tuple[Path, Path, Path, str], tmp_p
     assert r.returncode == 4 and "missing" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_damaged_or_foreign_files_are_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+def test_damaged_files_are_set_aside_reported_and_replaced_foreign_ones_refused(
+    tmp_path: Path,
+) -> None:
+    """Any flipped byte of data.mssb: the file is skipped and set aside (never deleted), the sync
+    goes on and says so, and the device writes a good snapshot again (the repair)."""
     folder = tmp_path / "f"
     folder.mkdir()
     v = Vault.create(tmp_path / "a", "x@example.com", PW)
@@ -153,8 +158,11 @@ def test_damaged_or_foreign_files_are_refused_and_nothing_is_lost(tmp_path: Path
         bad = bytearray(good)
         bad[i] ^= 1
         s.path.write_bytes(bytes(bad))
-        with pytest.raises(SyncError):
-            s.sync_now()
+        report = s.sync_now()
+        assert report.compacted and len(report.problems) == 1, i
+        assert "Strongroom sync file (" not in report.problems[0]  # said once, not doubled
+        assert [e.record_id for e in mssb.read_for(s.path.read_bytes(), v.keys)[1]]
+        assert bytes(bad) in {p.read_bytes() for p in s.account_dir.glob("data.damaged-*.mssb")}
     assert [x.title for x in v.summaries()] == ["Keep"]
     other = Vault.create(tmp_path / "o", "o@example.com", PW)
     FolderSync(other, folder).sync_now()
@@ -369,11 +377,8 @@ def test_local_changes_are_pushed_by_the_watcher(tmp_path: Path) -> None:
     try:
         _wait_until(lambda: w._last_seq >= 0)
         a.add(new_record("note", "Pushed"))
-        path = mssb.file_path(folder, a.slot.account_id)
         _wait_until(
-            lambda: any(
-                e.record_id == a.find("Pushed") for e in mssb.read_for(path.read_bytes(), b.keys)[1]
-            )
+            lambda: any(e.record_id == a.find("Pushed") for e in read_folder(folder, b.keys))
         )
     finally:
         w.stop()
@@ -419,14 +424,13 @@ def test_killing_the_writer_at_any_point_leaves_a_readable_file_with_every_repor
         p.send_signal(signal.SIGKILL)
         out, _ = p.communicate(timeout=30)
         reported = {first.strip(), *out.split()} - {""}
-        _, envs = mssb.read_for(path.read_bytes(), b.keys)  # always a good file
-        b.apply(envs)
+        b.apply(read_folder(folder, b.keys))  # always good files
         assert reported <= _titles(b), f"round {round_}: a reported save is missing"
-    temps = list(path.parent.glob(".data.mssb.tmp-*"))
+    temps = [*path.parent.glob(".data.mssb.tmp-*"), *path.parent.glob("changes/.*.tmp-*")]
     for t in temps:  # a killed writer may leave its temp file; it is removed once stale
         os.utime(t, (time.time() - 7200, time.time() - 7200))
     FolderSync(b, folder).sync_now()
-    assert not list(path.parent.glob(".data.mssb.tmp-*"))
+    assert not [*path.parent.glob(".data.mssb.tmp-*"), *path.parent.glob("changes/.*.tmp-*")]
 
 
 def test_polling_watcher_for_network_shares(tmp_path: Path) -> None:
@@ -549,10 +553,12 @@ def test_a_kept_folder_sync_writes_exactly_the_store_after_changes_made_elsewher
     FolderSync(b, folder).sync_now()
     for step in range(2):
         s.sync_now()
-        _, in_file = mssb.read_for(s.path.read_bytes(), a.keys)
-        assert {(e.record_id, e.vv_text, e.ciphertext) for e in in_file} == {
-            (e.record_id, e.vv_text, e.ciphertext) for e in a.store.all_versions()
-        }
+        in_file = read_folder(folder, a.keys)  # snapshot + change files: their survivors
+        assert {
+            (e.record_id, e.vv_text, e.ciphertext)
+            for versions in by_record(in_file).values()
+            for e in survivors(versions)
+        } == {(e.record_id, e.vv_text, e.ciphertext) for e in a.store.all_versions()}
         if step == 0:
             other.delete(other.find("From B"))  # a tombstone supersedes the merged version
     assert _titles(a) == {"Shared", "Added through another connection"}

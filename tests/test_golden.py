@@ -257,3 +257,43 @@ def test_wifi_state_and_summary_names() -> None:
     assert p.parse_state(b'{"epoch": 4, "gen": 3, "name": "laptop"}').summaries == 1
     assert p.version_name(live) == '{"d1":2,"d2":1}#5faa4eec36115568'
     assert p.version_name(live, 1) == '{"d1":2,"d2":1}'
+
+
+def test_folder_layout2_key_id_change_file_and_snapshot_bytes(fixed_nonce: None) -> None:
+    """Folder layout 2 (docs/formats.md): the key id, an `MSLG` change file and a layout-2
+    `MSSB` snapshot header, from the golden backup's account."""
+    from sync import folderlog, mssb
+
+    header, keys, _ = backup.open_backup(
+        (GOLDEN / "backup-v1.srbk").read_bytes(), "golden password"
+    )
+    assert mssb.key_id(keys) == "z7TUQ7ech7MZJKuIHr02FQ=="
+    live = Envelope(
+        "0123456789abcdef", '{"d1":2,"d2":1}', 1700000000123, "d1", False, bytes(range(40))
+    )
+    change = folderlog.encode(keys, "d1", 7, [live])
+    assert change.startswith(
+        b'MSLG\x01\x00\x00\x00U{"account":"X3BWSY7TEA","gen":1,"kid":"z7TUQ7ech7MZJKuIHr02FQ==",'
+        b'"n":7,"writer":"d1"}' + bytes(range(12))
+    )
+    assert len(change) == 257 and crypto_sha256(change) == (
+        "57d53b54533edde6f421ac8056bc6a94874fb5603520f9201fa19728c9316e1d"
+    )
+    assert folderlog.decode(change, keys, "golden")[1] == [live]
+    h = mssb.header_for(header.slot, "d1", 3, kid=mssb.key_id(keys), legacy=1800000000.0)
+    snap = mssb.encode(h, keys, [live])
+    assert snap.startswith(
+        b'MSSB\x01\x00\x00\x01"{"account":"X3BWSY7TEA","akf":false,"device":"d1","epoch":1,'
+        b'"fmt":2,"gen":1,"kdf":{"m":256,"p":1,"t":1},"kid":"z7TUQ7ech7MZJKuIHr02FQ==",'
+        b'"legacy":1800000000.0,"salt":"kK7vJJlujk+fm3q2quaV4A==","seq":3,'
+    )
+    assert len(snap) == 462 and crypto_sha256(snap) == (
+        "c9491aae68f2decadce2c274d35d9ea3a9b6e4b5386b19b11c88172472d472e7"
+    )
+    assert mssb.read_for(snap, keys)[1] == [live]
+
+
+def crypto_sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()

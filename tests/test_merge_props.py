@@ -256,7 +256,7 @@ def _folder_devices(tmp: Path) -> tuple[Path, list[object]]:
 @given(FOLDER_OPS)
 def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int, int]]) -> None:
     from sync import mssb
-    from sync.folder import FolderSync
+    from sync.folder import FolderSync, read_folder
     from vault.records import new_record
     from vault.vault import Detail, Vault
 
@@ -292,8 +292,7 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
                 "ghost",
             ):  # what Dropbox keeps when this device wrote while offline
                 if op == "ghost":  # device 3 only ever reaches the folder through conflicted copies
-                    path = mssb.file_path(folder, v.slot.account_id)
-                    v.apply(mssb.read_for(path.read_bytes(), v.keys)[1])
+                    v.apply(read_folder(folder, v.keys))
                     if rid in {s.id for s in v.summaries()}:
                         v.update(dataclasses.replace(v.record(rid), title=f"{rid} ghost edit {n}"))
                     elif not v.store.versions(rid):
@@ -324,8 +323,8 @@ def test_devices_converge_through_a_shared_folder(ops_list: list[tuple[str, int,
         assert not [p for p in account_dir.iterdir() if p.name.endswith(").mssb")], (
             "copies not retired"
         )
-        _, in_file = mssb.read_for((account_dir / mssb.FILE_NAME).read_bytes(), vaults[0].keys)
-        assert _key(in_file) == _content(vaults[0].store)
+        in_folder = _merge(read_folder(folder, vaults[0].keys))  # snapshot + change files
+        assert _key(in_folder) == _content(vaults[0].store)
         for v in [*vaults, ghost]:
             v.close()
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sync import mssb
-from sync.folder import FolderSync, bootstrap_from_folder
+from sync.folder import FolderSync, bootstrap_from_folder, read_folder
 from sync.watch import FolderWatcher, is_sync_file, wakes
 from vault.records import new_record
 from vault.vault import Vault
@@ -108,7 +108,7 @@ def test_reading_the_folder_wakes_nothing_and_our_own_write_syncs_once(tmp_path:
         syncs, _ = _settled(w)
         assert syncs == base[0] + 1, "the echo of our own write synced again"
         assert opens.during(1.5) == 0, "the watcher keeps opening the folder's files"
-        assert a.find("Local") in {e.record_id for e in mssb.read_for(path.read_bytes(), a.keys)[1]}
+        assert a.find("Local") in {e.record_id for e in read_folder(folder, a.keys)}
     finally:
         w.stop()
         opens.stop()
@@ -130,8 +130,10 @@ def test_a_change_from_another_device_still_arrives(tmp_path: Path) -> None:
 
 def test_a_damaged_file_is_reported_once_not_on_every_event(tmp_path: Path) -> None:
     folder, a, _ = _pair(tmp_path)
-    errors: list[Exception] = []
-    w = FolderWatcher(FolderSync(a, folder), on_error=errors.append, rescan=NEVER)
+    errors: list[str] = []  # layout 2: a damaged file is a problem the sync reports, not an error
+    w = FolderWatcher(
+        FolderSync(a, folder), on_sync=lambda r: errors.extend(r.problems), rescan=NEVER
+    )
     w.start_background()
     try:
         _until(lambda: w.syncs == 1)

@@ -77,7 +77,7 @@ def test_a_deleted_sync_folder_is_waited_for_not_created_again(tmp_path: Path) -
         assert not folder.exists()  # never made behind the user's back
         folder.mkdir()  # the share is mounted again
         serve.wait_for(lambda line: line.startswith(f"Watching {folder}"))
-        serve.wait_for(lambda line: "file written" in line)
+        serve.wait_for(lambda line: "snapshot written" in line)
         assert (folder / account / "data.mssb").is_file()
         assert sum("is missing" in line for line in serve.lines) == 1  # said once, not per look
     finally:
@@ -101,7 +101,7 @@ def test_serve_says_in_words_what_it_merged_and_wrote(tmp_path: Path) -> None:
         assert said.startswith("Synced (folder): ")
         assert "From B" in ok(a, "ls")
         ok(a, "add", "note", "--title", "From A")  # a local change is pushed by the serve
-        serve.wait_for(lambda line: "0 record(s) updated here; file written" in line)
+        serve.wait_for(lambda line: "0 record(s) updated here; changes written" in line)
         ok(b, "sync", "now")
         assert "From A" in ok(b, "ls")
     finally:

@@ -316,6 +316,8 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
         try:
             outcome = sync_now(vault, download_progress())
         except EpochChangedError as refused:
+            if getattr(refused, "refused_change", False):  # this device's own change came second
+                print(f"strongroom: {refused}.", file=sys.stderr)
             new = _new_password_for_sync(ctx)
             adopt_new_password(vault, new, refused=refused)
             print(
@@ -369,6 +371,8 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
                 else "no (new devices need the Kit)"
             )
         )
+    for problem in st.get("folder_problems") or []:
+        print(f"Problem: {problem['file']}: {problem['reason']}; {problem['todo']}")
     print(f"Records in conflict: {len(st['conflicts'])}")
     for c in st["conflicts"]:
         print(f"  {c['title']} ({c['id']})")

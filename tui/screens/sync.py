@@ -230,6 +230,12 @@ class SyncScreen(Screen[None]):
             done, total = runtime.progress
             out.append("\nFirst sync      ", style="bold")
             out.append(f"{done:,} of {total:,}" if total else "in progress…")
+        for problem in st.get("folder_problems") or []:
+            out.append("\nFolder file     ", style="bold red")
+            out.append(
+                printable(f"{problem['file']}: {problem['reason']}; {problem['todo']}"),
+                style="red",
+            )
         if runtime.last_error:
             out.append("\nProblem         ", style="bold red")
             out.append(runtime.last_error, style="red")
