@@ -206,8 +206,21 @@ class Context:
         value = env_secret(env)
         if value is not None:
             return value
-        if sys.stdin.isatty():
+        if sys.stdin.isatty() and not self.password_stdin:
             return prompt_secret(prompt)
+        if (
+            self.password_stdin
+        ):  # asked for stdin, which ran out: say so, not "use --password-stdin"
+            lines = len(self._lines()) - self._values_at_end
+            given = "stdin is empty" if lines <= 0 else f"stdin has {lines} password line(s)"
+            want = (
+                "the password on line 1"
+                if index == 0
+                else f"the new password on line 2 or in {env}"
+            )
+            raise CliError(
+                f"strongroom: --password-stdin was given but {given}: put {want}", EXIT_USAGE
+            )
         raise CliError(
             f"strongroom: no password given: use {how}, or run in a terminal", EXIT_USAGE
         )

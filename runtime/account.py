@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from vault.vault import Vault
 
 MIN_PASSWORD = 8
+#: The least zxcvbn score (0-4) an Account Password must reach: 3 ("strong", about 10^8 guesses or
+#: more). Below it zxcvbn finds a common password, a word with small changes or a keyboard walk.
+MIN_STRENGTH = 3
 KIT_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".txt")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: A typed code (groups of letters and digits between dashes or spaces) or the QR text (one run).
@@ -57,11 +60,21 @@ def check_email(email: str) -> str:
 
 def new_password_problem(password: str) -> str | None:
     """What breaks the rules for a chosen Account Password (sign-up, after a reset, a password
-    change), as a sentence for the screen; None when it is acceptable."""
+    change), as a sentence for the screen; None when it is acceptable. The rules: at least
+    MIN_PASSWORD characters, no space at either end, and zxcvbn's score at least MIN_STRENGTH."""
     if len(password) < MIN_PASSWORD:
         return f"The Account Password needs at least {MIN_PASSWORD} characters."
     if password != password.strip():
         return "The Account Password must not start or end with a space."
+    from vault.strength import LABELS, estimate
+
+    strength = estimate(password)
+    if strength.score < MIN_STRENGTH:
+        why = f" ({strength.warning.rstrip('.')})" if strength.warning else ""
+        return (
+            f"The Account Password is too easy to guess: rated {strength.label}{why}. Choose one "
+            f"rated {LABELS[MIN_STRENGTH]} or better, such as four or more unrelated words."
+        )
     return None
 
 

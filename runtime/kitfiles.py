@@ -54,8 +54,15 @@ def kit_folder(folder: Path | str | None) -> Path:
 
 def write_kit(slot: KeySlot, png: Path | None = None, pdf: Path | None = None) -> list[Path]:
     """The Kit as PNG (its QR code) and/or PDF (a printable page); returns the paths written."""
+    from vault.export import check_target
     from vault.kitfile import render_pdf, render_png
 
+    for path, suffix in ((png, ".png"), (pdf, ".pdf")):
+        if path is not None:  # a folder given for a file: said before anything is written
+            try:
+                check_target(path, kit_name(slot.account_id) + suffix)
+            except InvalidInputError as exc:
+                raise KitFolderError(str(exc)) from None
     written: list[Path] = []
     for path in (png, pdf):
         if path is None:

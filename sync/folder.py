@@ -709,11 +709,27 @@ def bootstrap_from_folder(
     return vault
 
 
+def accounts_in(folder: Path) -> list[str]:
+    """The accounts whose sync file this folder holds (sorted); [] when none or unreadable."""
+    try:
+        return sorted(d.name for d in folder.iterdir() if mssb.file_path(folder, d.name).is_file())
+    except OSError:
+        return []
+
+
 def _sync_file_for(folder: Path, kit: KitPayload) -> tuple[mssb.MssbHeader, Any, Stat | None]:
     path = mssb.file_path(folder, kit.account_id)
     snap = stat_of(path)
     data = mssb.read_bytes(path)
     if data is None:
+        others = accounts_in(folder)
+        if others:  # the folder is right, the Kit is another account's
+            held = "account " + others[0] if len(others) == 1 else "accounts " + ", ".join(others)
+            raise KitError(
+                KitReason.OTHER_ACCOUNT,
+                f"it is for account {kit.account_id}; the folder {folder} holds {held} — "
+                "is it another account's Kit?",
+            )
         raise SourceUnavailableError(
             f"no sync file for account {kit.account_id} in {folder} "
             f"(expected {path}); is this the right folder, and has it finished syncing?"

@@ -110,6 +110,22 @@ def test_a_new_kit_replaces_the_old_file_whole_and_owner_only(
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 
+def test_passwd_refuses_a_weak_new_password_and_keeps_the_old_one(
+    device: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """The strength floor (zxcvbn score 3, "strong") holds for a password change too."""
+    home, _, _ = device
+    r = run_cli(
+        cli_env(home, PW, STRONGROOM_NEW_PASSWORD="password1"),
+        "passwd",
+        "--kit-dir",
+        str(tmp_path),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "too easy to guess" in r.stderr and "strong" in r.stderr
+    assert ok(home, "get", "Mail", "--field", "password") == "m1\n"  # the old password still opens
+
+
 def test_backup_create_and_list_use_the_apps_backup_folder(
     device: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
@@ -167,7 +183,11 @@ def test_signing_in_again_over_wifi_after_a_reset(
 
 @pytest.mark.parametrize(
     ("password", "words"),
-    [("short", "at least 8 characters"), (" padded password ", "start or end with a space")],
+    [
+        ("short", "at least 8 characters"),
+        (" padded password ", "start or end with a space"),
+        ("password", "too easy to guess: rated very weak"),  # long enough, but top-10 common
+    ],
 )
 def test_signup_refuses_a_password_the_app_refuses(
     tmp_path: Path, password: str, words: str

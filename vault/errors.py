@@ -64,7 +64,7 @@ class KitReason(enum.Enum):
     """Why an Authentication Kit was rejected; the CLI prints the value, the TUI shows it."""
 
     OTHER_ACCOUNT = "this Kit belongs to a different account"
-    OUTDATED = "this Kit is outdated: it was made before the last password change"
+    OUTDATED = "this Kit is outdated: it was made before the last password change or key rotation"
     BEFORE_RESET = "this Kit was issued before an account reset"
     NEWER = "this Kit is newer than this device's keys: sync this device or sign in again"
     NOT_STRONGROOM = "this is not a Strongroom code"

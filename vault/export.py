@@ -153,14 +153,17 @@ class ExportOutcome:
         return text
 
 
-def check_target(path: Path) -> Path:
+def check_target(path: Path, example: str = "") -> Path:
     """The absolute file to write, or InvalidInputError when it is a folder or its folder is missing.
 
+    One check for every file written on request (export, backup, Kit): a folder given where a
+    file is due is named as such, with `example` (a file name) to put inside it, if given.
     Whether an existing file may be replaced is the caller's question (CLI --force, TUI modal).
     """
     path = path.expanduser().absolute()
     if path.is_dir():
-        raise InvalidInputError(f"{path} is a folder; give a file name")
+        inside = f", such as {path / example}" if example else ""
+        raise InvalidInputError(f"{path} is a folder; give a file name{inside}")
     if not path.parent.is_dir():
         raise InvalidInputError(f"the folder {path.parent} does not exist")
     return path

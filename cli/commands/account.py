@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "signup",
         help="create the account on this device and write the Authentication Kit",
         description="Create the account. The Account Password comes from STRONGROOM_NEW_PASSWORD "
-        "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt. Prints the Account ID.",
+        "(or STRONGROOM_PASSWORD), --password-stdin, or a prompt; it needs at least 8 characters "
+        'and a zxcvbn rating of "strong" (score 3 of 4) or better. Prints the Account ID.',
     )
     p.add_argument("--email", required=True, metavar="E")
     p.add_argument(
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="change the Account Password; writes the new Kit",
         description="Change the Account Password: current password first (line 1 / "
         "STRONGROOM_PASSWORD), then the new one (line 2 / STRONGROOM_NEW_PASSWORD). "
-        "Every older Kit stops working.",
+        "The new one must pass the rules of signup. Every older Kit stops working.",
     )
     p.add_argument(
         "--kit-dir",

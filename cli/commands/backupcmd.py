@@ -51,11 +51,15 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.file is None:
         return _create_in_backup_folder(ctx)
-    path = Path(args.file).expanduser()
+    from vault.errors import InvalidInputError
+    from vault.export import check_target
+
+    try:  # a folder is named as one before --force is suggested
+        path = check_target(Path(args.file), "strongroom-backup.srbk")
+    except InvalidInputError as exc:
+        raise CliError(f"strongroom: {exc}", EXIT_USAGE) from None
     if path.exists() and not args.force:
         raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
-    if not path.parent.is_dir():
-        raise CliError(f"strongroom: the folder {path.parent} does not exist", EXIT_USAGE)
     vault = ctx.unlocked_vault()
     create_backup(vault, path)
     print(

@@ -64,7 +64,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--format", required=True, choices=["csv", "json"], help="csv or json (strongroom-json)"
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "file", metavar="FILE", help="the file to write; - writes to stdout (not a terminal)"
+    )
     p.add_argument("--yes", action="store_true", help="confirm writing passwords in plain text")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.set_defaults(func=cmd_export)
@@ -103,8 +105,12 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from vault.importers.common import left_out, left_out_text
 
     path = Path(args.file).expanduser()
-    if not path.is_file():
+    if not path.exists():
         raise CliError(f"strongroom: no file at {path}", EXIT_USAGE)
+    if path.is_dir():
+        raise CliError(
+            f"strongroom: {path} is a folder; give the export file in it (FILE)", EXIT_USAGE
+        )
     fmt, guessed = args.format, args.format is None
     if fmt is None:
         fmt = guess(path)
@@ -178,6 +184,8 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
             "strongroom: export writes every password in plain text; add --yes to confirm",
             EXIT_USAGE,
         )
+    if args.file == "-":
+        return _export_to_stdout(args, ctx)
     path = Path(args.file).expanduser()
     try:
         target = check_target(path)
@@ -186,4 +194,28 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     if target.exists() and not args.force:
         raise CliError(f"strongroom: {path} exists; use --force to overwrite it", EXIT_USAGE)
     print(export_vault(ctx.unlocked_vault(), args.format, target).message())
+    return EXIT_OK
+
+
+def _export_to_stdout(args: argparse.Namespace, ctx: Context) -> int:
+    """`export … -`: the document on stdout for a pipe or a redirection, never onto a terminal
+    (where it would stay in the scrollback); the summary goes to stderr."""
+    import sys
+
+    from vault.export import render, vault_records
+
+    from ..output import write_exact
+
+    if sys.stdout.isatty():
+        raise CliError(
+            "strongroom: export - writes every password to stdout, which is a terminal here; "
+            "redirect it (> FILE, | COMMAND) or give a file name",
+            EXIT_USAGE,
+        )
+    records, damaged = vault_records(ctx.unlocked_vault())
+    write_exact(render(records, args.format))
+    kind = "strongroom-json" if args.format == "json" else "CSV"
+    print(f"Exported {len(records)} record(s) to stdout ({kind}, plain text).", file=sys.stderr)
+    if damaged:
+        print(f"{damaged} record(s) could not be decrypted and were left out.", file=sys.stderr)
     return EXIT_OK

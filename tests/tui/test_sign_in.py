@@ -165,7 +165,8 @@ async def test_every_rejection_is_explained_then_the_typed_code_signs_in(
         assert "no file at" in msg and "[/b]" in msg  # shown as text, not read as markup
         typo = code[:-1] + ("A" if code[-1] != "A" else "B")
         assert "typo" in (await _sign_in(pilot, app, folder, PW, typo))
-        assert "no sync file for account" in (await _sign_in(pilot, app, folder, PW, other))
+        msg = await _sign_in(pilot, app, folder, PW, other)  # the folder holds another account
+        assert "different account" in msg and "another account's Kit" in msg
         assert "password" in (await _sign_in(pilot, app, folder, "not the password", code)).lower()
         assert await _sign_in(pilot, app, folder, PW, code) == ""
         assert await _titles(pilot, app) == ["GitHub"]
