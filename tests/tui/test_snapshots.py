@@ -140,7 +140,10 @@ def test_sign_in(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> No
 
 
 def test_lock(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(StrongroomApp(home=home), terminal_size=size)
+    async def run(pilot: Any) -> None:
+        await _typing(pilot)  # the password field's cursor: not caught mid-blink
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
 @wide
