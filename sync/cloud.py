@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from vault import kdf
+from vault import intake, kdf
 from vault import keys as keymod
 from vault.backup import keep_as_backup  # noqa: F401  (moved to vault/backup.py; the folder sync uses it too)
 from vault.envelope import Envelope
@@ -44,9 +44,9 @@ from vault.errors import (
     GenerationChangedError,
     KitError,
     KitReason,
-    VaultError,
     WrongPasswordError,
 )
+from vault.intake import Refusal
 from vault.kdf import KdfParams
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
@@ -56,6 +56,8 @@ from .server import srp6a
 from .tls import CA_FILE_ENV, Transport, check_server_url, trusted_context
 
 PUSH_BATCH_BYTES = 2 * 1024 * 1024
+#: The most changes a page may hold whatever was asked (the server's own cap is 2000).
+MAX_PAGE = 2000
 TOKEN_META = "cloud_token"
 DEVICE_HEADER = "X-Strongroom-Device"  # sync/server/app.py reads it
 PUSHED_META = "cloud_pushed_seq"
@@ -540,9 +542,16 @@ class CloudClient:
         return rev
 
     def pull(
-        self, session: CloudSession, since: int, limit: int = 2000
+        self,
+        session: CloudSession,
+        since: int,
+        limit: int = 2000,
+        refused: list[Refusal] | None = None,
     ) -> Iterator[tuple[list[Envelope], int, int]]:
-        """Pages of (envelopes, cursor after this page, server revision) changed after `since`."""
+        """Pages of (envelopes, cursor after this page, server revision) changed after `since`.
+
+        An envelope whose bytes are malformed or out of bounds is added to `refused` (with its
+        reason) and the rest go on; without that list it is a CloudError."""
         while True:
             d = self._as(
                 session,
@@ -551,12 +560,19 @@ class CloudClient:
                 {"generation": session.generation, "since": since, "limit": limit},
             )
             try:
-                envs = [Envelope.from_bytes(_unb64(e)) for e in d["envelopes"]]
-            except VaultError as exc:
-                raise CloudError(f"the server sent a damaged record envelope: {exc}") from None
-            since = int(d["next"])
-            yield envs, since, int(d["revision"])
-            if not d["more"]:
+                raws = [_unb64(e) for e in d["envelopes"]]
+                since, revision, more = int(d["next"]), int(d["revision"]), bool(d["more"])
+            except (KeyError, TypeError, ValueError):
+                raise CloudError("the server sent a malformed page of changes") from None
+            if len(raws) > max(limit, MAX_PAGE):
+                raise CloudError(f"the server sent {len(raws)} changes for a page of {limit}")
+            envs, bad = intake.parse(raws, "cloud")
+            if bad and refused is None:
+                raise CloudError(f"the server sent a damaged record envelope: {bad[0].reason}")
+            if refused is not None:
+                refused += bad
+            yield envs, since, revision
+            if not more:
                 return
 
 
@@ -579,6 +595,10 @@ class CloudReport:
     received: int
     sent: int
     revision: int
+    #: versions the server sent that this device refused (they did not open: vault/intake.py)
+    refused: int = 0
+    #: good versions sent again for records whose server copy this device refused
+    repushed: int = 0
 
 
 class CloudSync:
@@ -617,22 +637,38 @@ class CloudSync:
             self.client.push(s, pending)
         store.set_meta(PUSHED_META, str(top).encode())
         since = int(store.get_meta(REV_META) or b"0")
-        received = 0
-        for envs, cursor, revision in self.client.pull(s, since):
+        received = refused = 0
+        bad: list[Refusal] = []
+        for envs, cursor, revision in self.client.pull(s, since, refused=bad):
             # One write transaction: when nothing local was pending, the marker moves past what
             # this page stored (not echoed back) and past nothing else — a write by another
             # process waits for the commit and lands after the marker, still pending.
             with store.transaction() as db:
                 before = store.max_seq()
-                received += len(self.vault.apply(envs))
+                took = self.vault.take_in(envs, "cloud", bad)
+                received += len(took.changed)
+                refused += len(took.refused)
+                bad.clear()
                 if before == int(store.get_meta(PUSHED_META) or b"0"):
                     store.set_meta(PUSHED_META, str(store.max_seq()).encode(), db)
                 store.set_meta(REV_META, str(cursor).encode(), db)
             since = cursor
             if progress is not None:
                 progress(cursor, revision)
+        repushed = self._push_again()
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=store.max_seq())
-        return CloudReport(received, len(pending), since)
+        return CloudReport(received, len(pending), since, refused, repushed)
+
+    def _push_again(self) -> int:
+        """Send again this device's versions of every record the server offered a refused version
+        of: a forged "newer" version or tombstone made the server supersede (and, after its
+        retention period, delete) the good one, so the server holds it again after this sync and
+        a device signing in later gets it. The server stores a copy it still holds only once."""
+        ids = self.vault.store.refused_ids("cloud")
+        again = [env for rid in ids for env in self.vault.store.versions(rid)]
+        if again:
+            self.client.push(self.session, again)
+        return len(again)
 
 
 def client_for(cfg: dict[str, Any]) -> CloudClient:

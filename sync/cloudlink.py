@@ -153,7 +153,14 @@ def signin(
         vault = Vault.adopt(home, slot, keys, [])
         if kept is not None:
             vault.update_settings(**{KEPT_SETTING: str(kept)})
-        return _first_sync(vault, client, session, url, progress, transport)
+        try:
+            return _first_sync(vault, client, session, url, progress, transport)
+        except BaseException:
+            # No half-made home: this device held nothing of its own yet (what a reset replaced
+            # is kept aside above), so signing in again starts clean.
+            vault.close()
+            _remove_store(home)
+            raise
 
 
 def signin_after_reset(

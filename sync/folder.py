@@ -145,6 +145,8 @@ class FolderReport:
     local_seq: int = 0
     bytes_read: int = 0  # folder bytes read by this sync (the bench's figure)
     bytes_written: int = 0
+    #: versions read from the folder that this sync refused (vault/intake.py)
+    refused: int = 0
 
     @property
     def detail(self) -> str:
@@ -161,6 +163,11 @@ class FolderReport:
         if self.merged_copies:
             bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
         bits.extend(self.problems)
+        if self.refused:
+            bits.append(
+                f"refused {self.refused} version(s) that do not open with this account's key "
+                "(nothing was lost; see `strongroom sync status`)"
+            )
         return "; ".join(bits)
 
 
@@ -335,7 +342,7 @@ class FolderSync:
             _, ours = self._ours()
             held = _versions_key(ours)
             incoming = [e for e in incoming if _vkey(e) not in held]
-        report.received += self._apply(incoming)
+        report.received += self._apply(incoming, report)
 
         if full:
             published, ours = self._ours()
@@ -440,11 +447,15 @@ class FolderSync:
             raise SourceUnavailableError(f"cannot rename {path}: {exc.strerror or exc}") from None
         return target
 
-    def _apply(self, envelopes: list[Envelope]) -> int:
-        """Merge versions read from the folder into the store; returns records changed here."""
+    def _apply(self, envelopes: list[Envelope], report: FolderReport) -> int:
+        """Merge versions read from the folder into the store, each only once it opens under the
+        account's key (vault/intake.py; the rest are kept aside and counted); returns records
+        changed here."""
         if not envelopes:
             return 0
-        return len(self.vault.apply(envelopes))
+        took = self.vault.take_in(envelopes, "folder")
+        report.refused += len(took.refused)
+        return len(took.changed)
 
     def _write_change(
         self,
@@ -692,7 +703,7 @@ def bootstrap_from_folder(
         )
     envelopes = mssb.decrypt(container, keys)
     slot = KeySlot(normalize_email(email), kit, header.wrapped_vk, "")
-    vault = Vault.adopt(home, slot, keys, envelopes)
+    vault = Vault.adopt(home, slot, keys, envelopes, "folder")
     vault.update_settings(sync={"method": "folder", "folder": str(folder.resolve())})
     vault.store.set_meta(SEQ_KEY, str(header.seq).encode())
     state = FolderState(

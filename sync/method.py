@@ -6,7 +6,8 @@ The choice lives in the vault's (non-secret) settings: `{"sync": {"method": "non
 For the CLI and the TUI (vault unlocked; run these in a worker thread, they do network/file IO):
 
     sync_now(vault, progress=None) -> SyncOutcome      # progress(done, total): a long cloud download
-    status(vault) -> dict                              # method, server/folder, last_sync, pending, conflicts
+    status(vault) -> dict                              # method, server/folder, last_sync, pending, conflicts,
+                                                       # refused versions by source and reason
     change_password(vault, new_password, hint=None) -> KeySlot   # cloud: on the server first; write its Kit
     adopt_new_password(vault, new_password, kit=None)  # after EpochChangedError from sync_now
 
@@ -79,7 +80,8 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
 
 
 def status(vault: Any) -> dict[str, Any]:
-    """Method, last sync, changes not yet synced, records in conflict (titles need the vault unlocked)."""
+    """Method, last sync, changes not yet synced, records in conflict (titles need the vault
+    unlocked), and the incoming versions this device refused (vault/intake.py), by source and why."""
     cfg = config(vault)
     settings = vault.settings()
     last = settings.get("last_sync")
@@ -100,6 +102,15 @@ def status(vault: Any) -> dict[str, Any]:
         )
     pending = vault.store.changed_ids_since(since) if cfg["method"] != "none" else []
     conflicts = [s for s in vault.summaries() if s.conflict]
+    refused = [
+        {
+            "source": source,
+            "reason": reason,
+            "versions": n,
+            "last": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+        }
+        for source, reason, n, at in vault.store.refused_summary()
+    ]
     return {
         "folder_problems": problems,
         "method": cfg["method"],
@@ -109,6 +120,8 @@ def status(vault: Any) -> dict[str, Any]:
         "pending_changes": len(pending),
         "conflicts": [{"id": s.id, "title": s.title} for s in conflicts],
         "account_key_in_folder": _account_key_saved(vault, cfg),
+        "refused_versions": sum(r["versions"] for r in refused),
+        "refused": refused,
     }
 
 
@@ -161,6 +174,8 @@ def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
         )
     ok = len(report.synced)
     detail = f"{ok} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
+    if report.refused:
+        detail += "; " + refused_words(report.refused, "peers")
     if report.errors:
         detail += "; " + "; ".join(str(e) for e in report.errors[:3])
     return SyncOutcome("wifi", report.received, report.sent > 0, detail)
@@ -176,7 +191,17 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
         except CloudAccountResetError:
             raise reset_error(vault, url, meet_reset(vault)) from None
     detail = f"{r.received} record(s) updated here, {r.sent} change(s) sent to {url}"
+    if r.refused:
+        detail += "; " + refused_words(r.refused, "the server")
     return SyncOutcome("cloud", r.received, r.sent > 0, detail)
+
+
+def refused_words(count: int, source: str) -> str:
+    """What a sync says when it refused versions (the details are in `sync status`)."""
+    return (
+        f"refused {count} version(s) from {source} that do not open with this account's key or "
+        "are malformed (nothing was lost; see `strongroom sync status`)"
+    )
 
 
 def change_password(vault: Any, new_password: str, hint: str | None = None) -> Any:

@@ -75,7 +75,7 @@ def test_a_schema_1_store_is_migrated_with_every_row(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert sorted(store.all_versions(), key=lambda e: e.record_id) == sorted(
         rows, key=lambda e: e.record_id
     )
@@ -101,8 +101,8 @@ def test_the_folder_never_calls_a_different_version_current(tmp_path: Path) -> N
     y.close()
 
 
-def test_store_files_are_schema_2(home: Path) -> None:
+def test_store_files_are_schema_3(home: Path) -> None:
     Vault.create(home, "ann@example.com", PW).close()
     db = sqlite3.connect(home / DB_NAME)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.close()

@@ -202,7 +202,10 @@ def test_backup_header_with_weakened_kdf_cost_is_refused_before_any_kdf(
 
 
 def test_records_cannot_move_between_vaults(tmp_path: Path) -> None:
-    """A version copied from account A's store into account B's: B shows a decryption error, never A's data."""
+    """A version copied from account A's store into account B's: refused at the door (kept aside,
+    counted); one already in B's store (before open-before-merge) shows a decryption error, never
+    A's data."""
+    from vault.intake import NOT_OURS
     from vault.records import DECRYPTION_ERROR
     from vault.vault import Vault
 
@@ -210,7 +213,13 @@ def test_records_cannot_move_between_vaults(tmp_path: Path) -> None:
     b = Vault.create(tmp_path / "b", "b@example.com", PW)
     moved = a.add(new_record("note", "From A"))
     b.add(new_record("note", "B's own"))
-    b.apply([e for e in a.store.all_versions() if e.record_id == moved.id])
+    versions = [e for e in a.store.all_versions() if e.record_id == moved.id]
+    assert b.apply(versions, "folder") == []
+    assert [(src, why, n) for src, why, n, _ in b.store.refused_summary()] == [
+        ("folder", NOT_OURS, 1)
+    ]
+    assert [s.title for s in b.summaries()] == ["B's own"]
+    b.store.apply(versions)  # as if stored by a build that merged without opening
     assert sorted(s.title for s in b.summaries()) == sorted(["B's own", DECRYPTION_ERROR])
     with pytest.raises(TamperError):
         b.record(moved.id)

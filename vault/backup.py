@@ -223,7 +223,7 @@ def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Vault,
     """A device with no account yet: becomes the backup's account with its records (key slot as it
     was when the backup was made; a later sync brings any newer password)."""
     header, keys, envelopes = read_backup(path, password)
-    vault = Vault.adopt(home, header.slot, keys, envelopes)
+    vault = Vault.adopt(home, header.slot, keys, envelopes, "backup")
     return vault, header.count
 
 
@@ -303,7 +303,7 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
         else:
             kept += 1
     if writes:
-        vault.apply(writes)
+        vault.apply(writes, "backup")
     return RestoreReport(restored, kept, unchanged, skipped)
 
 

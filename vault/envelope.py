@@ -17,13 +17,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .crypto import Sealer, associated_data
-from .errors import FormatError, UnsupportedVersionError
+from .errors import BoundsError, FormatError, UnsupportedVersionError
 from .padding import pad, unpad
 from .records import Record
 
 MAGIC = b"SRE"
 VERSION = 1
 MAX_ENVELOPE = 16 * 1024 * 1024
+#: Limits of the clear header, checked wherever envelope bytes are parsed (docs/formats.md): the
+#: clock and every counter fit a signed 64-bit integer (SQLite INTEGER, the associated data's
+#: ints); ids, devices and vectors stay small enough that merging stays cheap.
+MAX_HLC = 2**63 - 1
+MAX_COUNTER = 2**63 - 1
+MAX_ID = 64
+MAX_DEVICE = 64
+MAX_VV_ENTRIES = 1024
 
 VersionVector = Mapping[str, int]
 
@@ -78,16 +86,42 @@ class Envelope:
         try:
             h = json.loads(data[6 : 6 + hlen])
             vv = {str(k): int(v) for k, v in h["vv"].items()}
-            if any(v < 0 for v in vv.values()) or not isinstance(h["id"], str) or not h["id"]:
+            if not isinstance(h["id"], str) or not h["id"] or not isinstance(h["hlc"], int):
                 raise ValueError
             env = cls(
                 h["id"], vv_key(vv), int(h["hlc"]), str(h["dev"]), bool(h["del"]), data[6 + hlen :]
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise FormatError("record envelope header is malformed") from exc
+        check_bounds(env.record_id, vv, env.hlc, env.device)
         if env.header() != data[6 : 6 + hlen]:
             raise FormatError("record envelope header is not canonical")
         return env
+
+
+def check_bounds(record_id: str, vv: VersionVector, hlc: int, device: str) -> None:
+    """BoundsError naming the value out of its limit (the clock, a counter, a size, a count)."""
+    if not 0 <= hlc <= MAX_HLC:
+        raise BoundsError(f"record envelope's clock (hlc {hlc}) is outside 0 … 2^63 − 1; refused")
+    if len(record_id) > MAX_ID:
+        raise BoundsError(f"record envelope's id is longer than {MAX_ID} characters; refused")
+    if len(device) > MAX_DEVICE:
+        raise BoundsError(
+            f"record envelope's device is longer than {MAX_DEVICE} characters; refused"
+        )
+    if len(vv) > MAX_VV_ENTRIES:
+        raise BoundsError(
+            f"record envelope's version vector has {len(vv)} entries (limit {MAX_VV_ENTRIES}); refused"
+        )
+    for k, v in vv.items():
+        if not 0 <= v <= MAX_COUNTER:
+            raise BoundsError(
+                f"record envelope's version counter {v} is outside 0 … 2^63 − 1; refused"
+            )
+        if not k or len(k) > MAX_DEVICE:
+            raise BoundsError(
+                "record envelope's version vector names an empty or too long writer; refused"
+            )
 
 
 def record_ad(account_id: str, header: bytes) -> bytes:
@@ -107,9 +141,16 @@ class RecordCipher:
     def seal(
         self, record: Record | None, record_id: str, vv: VersionVector, hlc: int, device: str
     ) -> Envelope:
-        """Encrypt a record version, padded (form 2); `None` makes a tombstone."""
+        """Encrypt a record version, padded (form 2); `None` makes a tombstone. BoundsError when a
+        value is outside what every reader accepts (it would be refused everywhere)."""
+        check_bounds(record_id, vv, hlc, device)
         stub = Envelope(record_id, vv_key(vv), hlc, device, record is None, b"")
         plaintext = pad(record.to_json() if record is not None else b"{}")
+        if len(plaintext) + 256 + len(stub.header()) > MAX_ENVELOPE:
+            raise BoundsError(
+                f"record {record_id} is larger than {MAX_ENVELOPE // (1024 * 1024)} MiB "
+                "encrypted; other devices could not take it, so it is not saved"
+            )
         return Envelope(
             stub.record_id,
             stub.vv_text,
@@ -118,6 +159,12 @@ class RecordCipher:
             stub.deleted,
             self._sealer.seal(plaintext, record_ad(self.account_id, stub.header())),
         )
+
+    def authenticate(self, env: Envelope) -> None:
+        """TamperError unless the envelope's AEAD opens under this account's record key: what every
+        incoming version must pass before it may supersede anything. (A body form this build does
+        not know still passes: a newer device wrote it, and it says "update Strongroom" when shown.)"""
+        self._sealer.open(env.ciphertext, record_ad(self.account_id, env.header()), "record")
 
     def open(self, env: Envelope) -> Record | None:
         """Decrypt either body form; None for a tombstone. Raises TamperError/FormatError on bad
@@ -142,8 +189,9 @@ def pack_envelopes(envs: Iterator[Envelope] | list[Envelope]) -> bytes:
     return bytes(out)
 
 
-def unpack_envelopes(data: bytes) -> list[Envelope]:
-    envs, pos = [], 0
+def split_envelopes(data: bytes) -> list[bytes]:
+    """The envelopes' bytes of a packed list, unparsed (FormatError when the framing is bad)."""
+    raws, pos = [], 0
     while pos < len(data):
         if pos + 4 > len(data):
             raise FormatError("envelope list is truncated")
@@ -151,6 +199,10 @@ def unpack_envelopes(data: bytes) -> list[Envelope]:
         pos += 4
         if n > MAX_ENVELOPE or pos + n > len(data):
             raise FormatError("envelope list is truncated or corrupt")
-        envs.append(Envelope.from_bytes(data[pos : pos + n]))
+        raws.append(data[pos : pos + n])
         pos += n
-    return envs
+    return raws
+
+
+def unpack_envelopes(data: bytes) -> list[Envelope]:
+    return [Envelope.from_bytes(raw) for raw in split_envelopes(data)]

@@ -20,6 +20,11 @@ class UnsupportedVersionError(FormatError):
     """A known structure with a format version this build cannot read."""
 
 
+class BoundsError(FormatError):
+    """A well-formed structure with a value outside its limits (a clock, a counter, a size, a
+    count): refused where the bytes are parsed, before any of it is stored or compared."""
+
+
 class TamperError(VaultError):
     """Authenticated decryption failed: the data was changed, swapped or the key is wrong."""
 

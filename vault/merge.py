@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .envelope import Envelope, VersionVector, vv_key
+from .envelope import MAX_HLC, Envelope, VersionVector, vv_key
 
 
 def dominates(a: VersionVector, b: VersionVector) -> bool:
@@ -157,9 +157,10 @@ def version_beside(
 
 
 def _clock(current: list[Envelope], wall_ms: int | None) -> int:
-    """Hybrid logical clock: the wall clock, but always after every version it follows."""
+    """Hybrid logical clock: the wall clock, but always after every version it follows (never past
+    the envelope's limit: at it, the vector alone orders the versions)."""
     wall = int(time.time() * 1000) if wall_ms is None else wall_ms
-    return max(wall, max((e.hlc for e in current), default=0) + 1)
+    return min(MAX_HLC, max(wall, max((e.hlc for e in current), default=0) + 1))
 
 
 __all__ = [

@@ -7,17 +7,24 @@ moment leaves every committed change readable. Saving one record touches one rec
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .envelope import Envelope
-from .errors import FormatError, UnsupportedVersionError
+from .envelope import MAX_HLC, Envelope
+from .errors import BoundsError, FormatError, UnsupportedVersionError
 from .home import create_private_file
 from .merge import by_record, merge_into
 
-SCHEMA_VERSION = 2
+if TYPE_CHECKING:
+    from .intake import Refusal
+
+SCHEMA_VERSION = 3
+#: Schema 3 adds `refused`: incoming versions that did not open (vault/intake.py), kept aside.
 #: Schema 2: no unique key on (record_id, vv) — two versions with one vector and different
 #: content (written by a reused causal identity) are both kept, as concurrent versions.
 _VERSIONS_COLUMNS = """(
@@ -35,7 +42,19 @@ CREATE TABLE IF NOT EXISTS versions {_VERSIONS_COLUMNS};
 CREATE INDEX IF NOT EXISTS versions_record ON versions (record_id, vv);
 CREATE INDEX IF NOT EXISTS versions_seq ON versions (seq);
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS refused (
+    digest BLOB PRIMARY KEY,
+    source TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    times INTEGER NOT NULL
+);
 """
+#: Refused versions kept at most (the oldest go first): a flood of forgeries cannot fill the disk.
+MAX_REFUSED = 10_000
 #: Schema 1 keyed versions by (record_id, vv); every row is kept as it is, seq included.
 _FROM_SCHEMA_1 = f"""
 CREATE TABLE versions_2 {_VERSIONS_COLUMNS};
@@ -70,6 +89,8 @@ class Store:
             self._db.executescript(_SCHEMA)
             if version == 0:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            elif version < SCHEMA_VERSION:
+                self._migrate_to_3()
         except sqlite3.DatabaseError as exc:
             raise FormatError(f"{path} is not a readable Strongroom store ({exc})") from exc
 
@@ -85,6 +106,12 @@ class Store:
                 if stmt.strip():
                     db.execute(stmt)
             db.execute("PRAGMA user_version=2")
+
+    def _migrate_to_3(self) -> None:
+        """Schema 2 → 3: the `refused` table (made above by the schema script); no row changes."""
+        with self.transaction() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] == 2:
+                db.execute("PRAGMA user_version=3")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -183,6 +210,10 @@ class Store:
                         (rid, e.vv_text, e.ciphertext),
                     )
                 for e in change.add:
+                    if (
+                        not 0 <= e.hlc <= MAX_HLC
+                    ):  # parsed envelopes were checked; this is the store's own guard
+                        raise BoundsError(f"a version's clock (hlc {e.hlc}) is out of range")
                     seq += 1
                     db.execute(
                         "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
@@ -192,3 +223,50 @@ class Store:
                 changed.append(rid)
             self.set_meta("seq", str(seq).encode(), db)
         return changed
+
+    # -- refused versions (vault/intake.py) ----------------------------------------------------
+    def refuse(self, refusals: Iterable[Refusal]) -> None:
+        """Keep incoming versions that did not open aside: counted by source and reason, never
+        merged. The same bytes refused again count once more on their row (a sync file read
+        again), not as a new row."""
+        now = int(time.time())
+        with self.transaction() as db:
+            for r in refusals:
+                db.execute(
+                    "INSERT INTO refused (digest, source, record_id, reason, raw, first_at, last_at, "
+                    "times) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (digest) DO UPDATE SET "
+                    "last_at=excluded.last_at, times=refused.times + 1",
+                    (
+                        hashlib.sha256(r.source.encode() + b"\0" + r.raw).digest(),
+                        r.source,
+                        r.record_id,
+                        r.reason,
+                        r.raw,
+                        now,
+                        now,
+                    ),
+                )
+            over = db.execute("SELECT COUNT(*) FROM refused").fetchone()[0] - MAX_REFUSED
+            if over > 0:
+                db.execute(
+                    "DELETE FROM refused WHERE digest IN "
+                    "(SELECT digest FROM refused ORDER BY last_at, digest LIMIT ?)",
+                    (over,),
+                )
+
+    def refused_summary(self) -> list[tuple[str, str, int, int]]:
+        """(source, reason, versions, last time refused) for every kind of refusal, most first."""
+        rows = self._db.execute(
+            "SELECT source, reason, COUNT(*), MAX(last_at) FROM refused GROUP BY source, reason "
+            "ORDER BY COUNT(*) DESC, source, reason"
+        )
+        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def refused_ids(self, source: str) -> list[str]:
+        """Records for which `source` offered a version this device refused."""
+        rows = self._db.execute(
+            "SELECT DISTINCT record_id FROM refused WHERE source=? AND record_id != '' "
+            "ORDER BY record_id",
+            (source,),
+        )
+        return [str(r[0]) for r in rows]

@@ -27,6 +27,7 @@ from .errors import (
 from .home import default_home as default_home
 from .home import make_private
 from .index import Head, Summary, SummaryIndex
+from .intake import Intake, Refusal, admit
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, covers, join, next_version, state, survivors, version_beside
@@ -104,9 +105,16 @@ class Vault:
 
     @classmethod
     def adopt(
-        cls, home: Path, slot: KeySlot, keys: UnlockedKeys, envelopes: Iterable[Envelope]
+        cls,
+        home: Path,
+        slot: KeySlot,
+        keys: UnlockedKeys,
+        envelopes: Iterable[Envelope],
+        source: str = "local",
+        refused: Iterable[Refusal] = (),
     ) -> Vault:
-        """Link this device to an account (sign-up, or sign-in from a sync source)."""
+        """Link this device to an account (sign-up, or sign-in from a sync source `source`;
+        `refused`: what that source sent that did not even parse, kept aside)."""
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
         store, fixes = cls._store_for(home)
@@ -118,7 +126,7 @@ class Vault:
         vault.permission_fixes = tuple(fixes)
         vault.actor = identity.establish(store, home, device)
         vault._set_keys(keys)
-        vault.apply(envelopes)
+        vault.take_in(envelopes, source, refused)
         return vault
 
     @classmethod
@@ -239,9 +247,24 @@ class Vault:
             self.lock()
 
     # -- records ----------------------------------------------------------------------------
-    def apply(self, envelopes: Iterable[Envelope]) -> list[str]:
-        """Merge envelopes from anywhere (sync, backup restore) into the store."""
-        return self.store.apply(envelopes)
+    def apply(self, envelopes: Iterable[Envelope], source: str = "local") -> list[str]:
+        """Merge versions from anywhere (sync, backup restore) into the store, each only once its
+        AEAD opens under this account's key; returns the ids whose state changed."""
+        return self.take_in(envelopes, source).changed
+
+    def take_in(
+        self, envelopes: Iterable[Envelope], source: str, refused: Iterable[Refusal] = ()
+    ) -> Intake:
+        """Open before merge (vault/intake.py): versions that open are merged, the rest — and
+        `refused`, those whose bytes did not even parse — are kept aside in the store, counted
+        by `source` and reason, and supersede nothing. LockedError when locked."""
+        good, bad = admit(self.cipher, envelopes, source)
+        bad += list(refused)
+        with self.store.transaction():
+            changed = self.store.apply(good)
+            if bad:
+                self.store.refuse(bad)
+        return Intake(changed, bad)
 
     def states(self) -> dict[str, RecordState]:
         return {rid: state(vs) for rid, vs in self.store.grouped().items()}

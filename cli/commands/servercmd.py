@@ -77,7 +77,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a device's session ends after H hours unused (each use moves it ahead; default 12); "
         "the device then signs in again by itself",
     )
+    p.add_argument(
+        "--retain",
+        type=_days,
+        default=30.0,
+        metavar="DAYS",
+        help="days to keep a version that a newer one superseded (default 30): the server cannot "
+        "open versions, so a forged 'newer' one never takes the good one away",
+    )
     p.set_defaults(func=cmd_server)
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= 36500:
+        raise argparse.ArgumentTypeError(f"--retain takes 0 to 36500, not {value!r}")
+    return days
 
 
 def _hops(value: str) -> int:
@@ -148,5 +166,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--workers", str(args.workers)]
     if args.session_hours != 12:
         argv += ["--session-hours", str(args.session_hours)]
+    if args.retain != 30:
+        argv += ["--retain", str(args.retain)]
     main(argv)
     return EXIT_OK

@@ -376,6 +376,9 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
     print(f"Records in conflict: {len(st['conflicts'])}")
     for c in st["conflicts"]:
         print(f"  {c['title']} ({c['id']})")
+    print(f"Versions refused (not merged, nothing lost): {st['refused_versions']}")
+    for r in st["refused"]:
+        print(f"  {r['versions']} from {r['source']}: {r['reason']} (last {r['last']})")
     return EXIT_OK
 
 

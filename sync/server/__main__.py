@@ -102,8 +102,18 @@ def main(argv: list[str] | None = None) -> None:
         help="and at the latest this many days after sign-in (default 30); devices then sign in "
         "again by themselves",
     )
+    ap.add_argument(
+        "--retain",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="keep (and serve) a version another supersedes this long before deleting it "
+        "(default 30): devices then still hold the good one if a forged 'newer' one arrives",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
+    if not 0 <= a.retain <= 36500:
+        ap.error("--retain takes a number of days from 0 to 36500")
     if a.ssl_keyfile and not a.ssl_certfile:
         ap.error("--tls-key needs --tls-cert")
     if a.ssl_certfile:
@@ -123,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         session_ttl_s=max(60, int(a.session_hours * 3600)),
         session_max_s=max(60, int(a.session_max_days * 86400)),
         limits=Limits().scaled(a.rate_limit_scale),
+        keep_superseded_s=int(a.retain * 86400),
     )
     serve(
         cfg,

@@ -115,6 +115,9 @@ class ServerConfig:
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-For entries count (rightmost first)
     threads: int = 40
     limits: Limits = field(default_factory=Limits)
+    #: how long a superseded version is kept (and served) before it is deleted: devices open
+    #: every version, the server cannot, so a forged "newer" one never takes the good one away
+    keep_superseded_s: int = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -647,7 +650,15 @@ class AccountService:
 
     # -- sync -------------------------------------------------------------------------------
     def push(self, s: Session, generation: int, epoch: int, blobs: list[bytes]) -> dict[str, int]:
-        """Merge envelopes with the engine's rules; compare-and-swap on the writer's keys."""
+        """Merge envelopes with the engine's rules; compare-and-swap on the writer's keys.
+
+        The server cannot open envelopes, so it cannot tell a forged "newer" version from a real
+        one: a version that another supersedes is kept (`superseded` = when) for the retention
+        period (`keep_superseded_s`) instead of deleted, and still served to pulls, so devices —
+        which open every version before merging — keep the good one. A pushed version the server
+        holds as superseded is kept again from now (a device re-pushing what it trusts); one it
+        no longer holds at all is stored again as superseded, with a new revision, so devices
+        signing in later get it."""
         envs: list[Envelope] = []
         for raw in blobs:
             try:
@@ -657,42 +668,89 @@ class AccountService:
         if any(len(env.record_id) > 64 for env in envs):
             raise BadRequestError("a record id is too long")
         groups = by_record(envs)
-        stored = 0
+        now = _now()
         with self.db.tx() as t:
             ids = list(groups)
             # The account row locked and the first 500 records' stored versions, in one query.
-            acct, bodies = t.lock_account_with_envelopes(s.account_id, ids[:500])
+            acct, rows = t.lock_account_with_envelopes(s.account_id, ids[:500])
             if acct is None:
                 raise UnauthorizedError("this account no longer exists")
             _cas(acct, s, generation, epoch)
             rev = acct.revision
             for i in range(500, len(ids), 500):  # one query per 500 records, not one per record
                 chunk = ids[i : i + 500]
-                bodies += [
-                    bytes(r[0])
+                rows += [
+                    (bytes(r[0]), r[1])
                     for r in t.all(
-                        f"SELECT body FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
+                        f"SELECT body, superseded FROM envelopes WHERE account_id=? AND record_id IN ({','.join('?' * len(chunk))})",
                         [s.account_id, *chunk],
                     )
                 ]
-            existing = by_record([Envelope.from_bytes(b) for b in bodies])
-            drop: list[tuple[str, str, str, bytes]] = []
-            add: list[tuple[str, str, str, int, bytes]] = []
+            live: list[Envelope] = []
+            kept: set[tuple[str, str, bytes]] = set()  # superseded, still held
+            for body, superseded in rows:
+                try:
+                    env = Envelope.from_bytes(body)
+                except VaultError:
+                    continue  # stored before its bounds were checked: merges with nothing
+                if superseded is None:
+                    live.append(env)
+                else:
+                    kept.add((env.record_id, env.vv_text, body))
+            existing = by_record(live)
+            drop: list[tuple[int, str, str, str, bytes]] = []
+            add: list[tuple[str, str, str, int, bytes, int | None]] = []
+            refresh: list[tuple[int, str, str, str, bytes]] = []
+            revive: list[tuple[str, str, str, bytes]] = []
             for rid, new in groups.items():
                 change = merge_into(existing.get(rid, []), new)
                 # By content too: one vector may name two versions (a reused causal identity).
-                drop += [(s.account_id, rid, e.vv_text, e.to_bytes()) for e in change.drop]
+                drop += [(now, s.account_id, rid, e.vv_text, e.to_bytes()) for e in change.drop]
+                added = {(e.vv_text, e.ciphertext) for e in change.add}
+                held = {(e.vv_text, e.ciphertext) for e in existing.get(rid, [])}
                 for e in change.add:
                     rev += 1
-                    add.append((s.account_id, rid, e.vv_text, rev, e.to_bytes()))
+                    raw = e.to_bytes()
+                    add.append((s.account_id, rid, e.vv_text, rev, raw, None))
+                    if (rid, e.vv_text, raw) in kept:  # current again: one row, not two
+                        revive.append((s.account_id, rid, e.vv_text, raw))
+                for e in new:  # superseded on arrival: kept (again) for the retention period
+                    key = (e.vv_text, e.ciphertext)
+                    if key in added or key in held:
+                        continue
+                    added.add(key)
+                    raw = e.to_bytes()
+                    if (rid, e.vv_text, raw) in kept:
+                        refresh.append((now, s.account_id, rid, e.vv_text, raw))
+                    else:
+                        rev += 1
+                        add.append((s.account_id, rid, e.vv_text, rev, raw, now))
             stored = len(add)
             t.later(
-                "DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=? AND body=?",
+                "UPDATE envelopes SET superseded=? WHERE account_id=? AND record_id=? AND vv=? "
+                "AND body=? AND superseded IS NULL",
                 drop,
             )
             t.later(
-                "INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
+                "DELETE FROM envelopes WHERE account_id=? AND record_id=? AND vv=? AND body=?",
+                revive,
+            )
+            t.later(
+                "INSERT INTO envelopes (account_id, record_id, vv, rev, body, superseded) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 add,
+            )
+            t.later(
+                "UPDATE envelopes SET superseded=? WHERE account_id=? AND record_id=? AND vv=? "
+                "AND body=? AND superseded IS NOT NULL",
+                refresh,
+            )
+            # Last, so what this push superseded or kept again (superseded = now) stays the whole
+            # retention period: the account's versions superseded longer ago go.
+            t.later(
+                "DELETE FROM envelopes WHERE account_id=? AND superseded IS NOT NULL "
+                "AND superseded<?",
+                [(s.account_id, now - self.config.keep_superseded_s)],
             )
             if rev != acct.revision:
                 t.later("UPDATE accounts SET revision=? WHERE account_id=?", [(rev, s.account_id)])

@@ -132,6 +132,12 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE srp_challenges ADD COLUMN purpose TEXT NOT NULL DEFAULT 'signin'",
         "ALTER TABLE srp_challenges ADD COLUMN device_id TEXT NOT NULL DEFAULT ''",
     ],
+    # 4: a version another supersedes is kept (and still served) until `superseded` + the
+    # server's retention period, instead of deleted at once; NULL = current. Rows kept as they are.
+    [
+        "ALTER TABLE envelopes ADD COLUMN superseded {bigint}",
+        "CREATE INDEX envelopes_superseded ON envelopes (account_id, superseded)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -298,20 +304,23 @@ class Tx:
 
     def lock_account_with_envelopes(
         self, account_id: str, record_ids: Sequence[str]
-    ) -> tuple[Account | None, list[bytes]]:
-        """`lock_account` and the stored envelopes of `record_ids`, in one statement."""
+    ) -> tuple[Account | None, list[tuple[bytes, int | None]]]:
+        """`lock_account` and the stored envelopes of `record_ids` (body, when superseded or
+        None), in one statement."""
         suffix = " FOR UPDATE OF a" if self._pg else ""
         cols = ", ".join(f"a.{c.strip()}" for c in _ACCOUNT_COLS.split(","))
         marks = ",".join("?" * len(record_ids)) or "NULL"
         rows = self.all(
-            f"SELECT {cols}, e.body FROM accounts a LEFT JOIN envelopes e "
+            f"SELECT {cols}, e.body, e.superseded FROM accounts a LEFT JOIN envelopes e "
             f"ON e.account_id = a.account_id AND e.record_id IN ({marks}) "
             f"WHERE a.account_id=?{suffix}",
             (*record_ids, account_id),
         )
         if not rows:
             return None, []
-        return _account(rows[0][:-1]), [bytes(r[-1]) for r in rows if r[-1] is not None]
+        return _account(rows[0][:-2]), [
+            (bytes(r[-2]), None if r[-1] is None else int(r[-1])) for r in rows if r[-2] is not None
+        ]
 
 
 _PG_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")

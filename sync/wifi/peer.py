@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from vault import keys as keymod
-from vault.envelope import Envelope, RecordCipher
+from vault.envelope import Envelope
 from vault.errors import AccountExistsError, KitError, VaultError, WrongPasswordError
+from vault.intake import Refusal
 from vault.kdf import normalize_email
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
@@ -68,6 +69,7 @@ class PeerResult:
     address: str
     received: int = 0  # records whose state changed here
     sent: int = 0  # envelopes sent
+    refused: int = 0  # versions received that did not open (kept aside, not merged)
     error: Exception | None = None
 
     @property
@@ -95,15 +97,26 @@ class SyncReport:
     def sent(self) -> int:
         return sum(r.sent for r in self.results)
 
+    @property
+    def refused(self) -> int:
+        return sum(r.refused for r in self.results)
 
-def _verify_and_apply(vault: Any, envelopes: list[Envelope]) -> list[str]:
-    """Apply what opens with this account's key; anything else is logged and dropped."""
-    good, bad = p.authentic(vault.cipher, envelopes)
-    if bad:
+
+def _verify_and_apply(
+    vault: Any, envelopes: list[Envelope], refused: list[Refusal], result: PeerResult | None = None
+) -> list[str]:
+    """Open before merge (vault/intake.py): what opens with this account's key is merged; the
+    rest, and `refused` (malformed), is kept aside in the store and counted (`sync status`)."""
+    took = vault.take_in(envelopes, "wifi", refused)
+    if took.refused:
         log.warning(
-            "skipped %d envelope(s) from a peer that do not open with this account's key", bad
+            "refused %d version(s) from a peer that do not open with this account's key or are "
+            "malformed",
+            len(took.refused),
         )
-    changed: list[str] = vault.apply(good)
+        if result is not None:
+            result.refused += len(took.refused)
+    changed: list[str] = took.changed
     return changed
 
 
@@ -318,8 +331,9 @@ class WifiPeer:
         mine = self.vault.store.all_versions()
         await p.send_summary(ch, p.summary_of(mine, theirs.summaries))
         their_summary = await p.recv_summary(ch)
-        incoming = await p.recv_envelopes(ch)
-        changed = _verify_and_apply(self.vault, incoming)
+        bad: list[Refusal] = []
+        incoming = await p.recv_envelopes(ch, bad)
+        changed = _verify_and_apply(self.vault, incoming, bad, result)
         outgoing = p.lacking(mine, their_summary, theirs.summaries)
         await p.send_envelopes(ch, outgoing)
         await p.expect(ch, p.DONE)
@@ -415,8 +429,9 @@ class WifiPeer:
         their_summary = await p.recv_summary(ch)
         await p.send_summary(ch, p.summary_of(mine, theirs.summaries))
         await p.send_envelopes(ch, p.lacking(mine, their_summary, theirs.summaries))
-        incoming = await p.recv_envelopes(ch)
-        changed = _verify_and_apply(self.vault, incoming)
+        bad: list[Refusal] = []
+        incoming = await p.recv_envelopes(ch, bad)
+        changed = _verify_and_apply(self.vault, incoming, bad)
         await ch.send(p.DONE, b'{"applied": %d}' % len(changed))
         self._after_sync(changed)
         if theirs.name:
@@ -519,9 +534,10 @@ async def bootstrap(
                 for address in found.addresses:
                     if progress:
                         progress(f"Found a device at {address}; downloading the vault…")
+                    refused: list[Refusal] = []
                     try:
                         slot, keys, envelopes = await _fetch(
-                            address, found.port, key, kit, ak, k_pw
+                            address, found.port, key, kit, ak, k_pw, refused
                         )
                     except (SyncError, VaultError) as exc:
                         errors.append(exc)
@@ -530,7 +546,7 @@ async def bootstrap(
                     new_slot = KeySlot(
                         slot.email or normalize_email(email), kit, slot.wrapped_vk, slot.hint
                     )
-                    vault = Vault.adopt(home, new_slot, keys, envelopes)
+                    vault = Vault.adopt(home, new_slot, keys, envelopes, "wifi", refused)
                     vault.update_settings(
                         sync={"method": "wifi", "interfaces": list(interfaces)},
                         last_sync=time.time(),
@@ -556,7 +572,13 @@ async def bootstrap(
 
 
 async def _fetch(
-    address: str, port: int, key: bytes, kit: KitPayload, ak: bytes, k_pw: bytes
+    address: str,
+    port: int,
+    key: bytes,
+    kit: KitPayload,
+    ak: bytes,
+    k_pw: bytes,
+    refused: list[Refusal],
 ) -> tuple[KeySlot, UnlockedKeys, list[Envelope]]:
     ch = await _connect(address, port, MODE_BOOTSTRAP, key)
     try:
@@ -575,13 +597,9 @@ async def _fetch(
             raise ChannelError(
                 "the peer's key slot does not open with this Kit and password"
             ) from None
-        incoming = await p.recv_envelopes(ch)
-        good, bad = p.authentic(RecordCipher(keys.account_id, keys.subkey("records")), incoming)
-        if bad:
-            log.warning(
-                "skipped %d envelope(s) from the peer that do not open with this account's key", bad
-            )
+        # Vault.adopt opens every one before merging (vault/intake.py) and keeps refusals aside.
+        incoming = await p.recv_envelopes(ch, refused)
         await ch.send(p.DONE)
-        return slot, keys, good
+        return slot, keys, incoming
     finally:
         await ch.close()

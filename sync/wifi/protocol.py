@@ -33,8 +33,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vault.envelope import Envelope, RecordCipher, pack_envelopes, unpack_envelopes
+from vault import intake
+from vault.envelope import Envelope, pack_envelopes, split_envelopes
 from vault.errors import EpochChangedError, FormatError, GenerationChangedError, VaultError
+from vault.intake import Refusal
 from vault.keys import KeySlot
 from vault.merge import dominates
 
@@ -238,8 +240,11 @@ async def send_envelopes(ch: Channel, envelopes: list[Envelope]) -> None:
     await ch.send(ENVS_END, json.dumps({"count": len(envelopes)}).encode())
 
 
-async def recv_envelopes(ch: Channel) -> list[Envelope]:
+async def recv_envelopes(ch: Channel, refused: list[Refusal] | None = None) -> list[Envelope]:
+    """The peer's envelopes. One whose bytes are malformed or out of bounds goes to `refused`
+    (with its reason) and the rest go on; without that list it is a ChannelError."""
     out: list[Envelope] = []
+    bad: list[Refusal] = []
     while True:
         msg_type, body = await ch.recv()
         if msg_type == ENVS_END:
@@ -247,29 +252,23 @@ async def recv_envelopes(ch: Channel) -> list[Envelope]:
                 count = json.loads(body)["count"]
             except (ValueError, KeyError, TypeError) as exc:
                 raise ChannelError("malformed end of envelopes") from exc
-            if count != len(out):
-                raise ChannelError(f"peer announced {count} envelopes but sent {len(out)}")
+            if count != len(out) + len(bad):
+                raise ChannelError(
+                    f"peer announced {count} envelopes but sent {len(out) + len(bad)}"
+                )
+            if refused is not None:
+                refused += bad
             return out
         if msg_type != ENVS:
             raise ChannelError(f"unexpected message {msg_type} among envelopes")
         try:
-            out.extend(unpack_envelopes(body))
+            envs, wrong = intake.parse(split_envelopes(body), "wifi")
         except VaultError as exc:
             raise ChannelError(f"malformed envelope batch ({exc})") from None
-
-
-def authentic(cipher: RecordCipher, envelopes: list[Envelope]) -> tuple[list[Envelope], int]:
-    """Envelopes that open with this account's record key, and how many did not."""
-    good: list[Envelope] = []
-    bad = 0
-    for env in envelopes:
-        try:
-            cipher.open(env)
-        except (VaultError, ValueError, KeyError, TypeError):
-            bad += 1
-            continue
-        good.append(env)
-    return good, bad
+        if wrong and refused is None:
+            raise ChannelError(f"malformed envelope batch ({wrong[0].reason})")
+        out += envs
+        bad += wrong
 
 
 def parse_slot(body: bytes) -> KeySlot:

@@ -255,6 +255,8 @@ def _schema2_with_session(db_target: tuple[str, str | None], tmp_path: Path) -> 
     now = int(time.time())
     with db.tx() as t:  # back to schema 2: drop what migration 3 added, as `sessions` had it
         t.run("DELETE FROM schema_migrations WHERE version>=3")
+        t.run("DROP INDEX envelopes_superseded")  # and what migration 4 added
+        t.run("ALTER TABLE envelopes DROP COLUMN superseded")
         rows = t.all(
             "SELECT token_hash, account_id, device_id, generation, epoch, created FROM sessions"
         )

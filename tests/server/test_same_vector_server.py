@@ -69,14 +69,19 @@ def test_a_schema_1_database_keeps_every_envelope(
         )
     old.close()
     db = Storage(*db_target)
-    assert db.schema_version() == SCHEMA_VERSION
+    assert db.schema_version() == SCHEMA_VERSION == 4
     with db.tx() as t:
         t.run(
             "INSERT INTO envelopes (account_id, record_id, vv, rev, body) VALUES (?, ?, ?, ?, ?)",
             ("ABCDEFGHJK", rid, twin.vv_text, 2, twin.to_bytes()),
         )
         rows = t.all(
-            "SELECT rev, body FROM envelopes WHERE account_id=? ORDER BY rev", ("ABCDEFGHJK",)
+            "SELECT rev, body, superseded FROM envelopes WHERE account_id=? ORDER BY rev",
+            ("ABCDEFGHJK",),
         )
-    assert [(int(r[0]), bytes(r[1])) for r in rows] == [(1, env.to_bytes()), (2, twin.to_bytes())]
+    # migration 3 keeps every row as it was, as a current version (superseded NULL)
+    assert [(int(r[0]), bytes(r[1]), r[2]) for r in rows] == [
+        (1, env.to_bytes(), None),
+        (2, twin.to_bytes(), None),
+    ]
     db.close()

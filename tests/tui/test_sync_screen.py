@@ -598,3 +598,60 @@ async def test_saved_account_key_is_explained_then_turned_on_and_off(
         await pilot.press("y")
         await until(pilot, lambda: not key_file.exists(), what="account.key removed")
         assert "no: new devices need the Kit" in _screen_text(app, "#sync-status")
+
+
+async def test_versions_refused_from_the_folder_are_shown_on_the_sync_screen(
+    devices: tuple[Path, Vault], tmp_path: Path
+) -> None:
+    """A forged 'newer' version and a forged tombstone in the folder's file (sealed with the folder
+    key, bytes inside that are no record of ours): the app keeps GitHub, and the Sync screen says
+    how many versions from which source were refused and why."""
+    import os
+
+    from sync import mssb
+    from vault.envelope import Envelope, vv_key
+    from vault.intake import NOT_OURS
+
+    home, other = devices
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    setup = Vault.open(home)
+    setup.unlock(PW)
+    configure(setup, "folder", folder=str(folder))
+    (good,) = setup.store.all_versions()
+    setup.close()
+    fakes = [
+        Envelope(
+            good.record_id,
+            vv_key({**good.vv, "f0f0f0f0": n}),
+            good.hlc + n,
+            "f0f0f0f0",
+            deleted,
+            os.urandom(len(good.ciphertext)),
+        )
+        for n, deleted in ((1, False), (2, True))
+    ]
+    mssb.file_path(folder, other.slot.account_id).parent.mkdir()
+    mssb.file_path(folder, other.slot.account_id).write_bytes(
+        mssb.encode(mssb.header_for(other.slot, other.device, 5), other.keys, [good, *fakes])
+    )
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, PW)
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, SyncScreen))
+        await pilot.press("s")
+        await until(
+            pilot,
+            lambda: "Refused" in _screen_text(app, "#sync-status"),
+            seconds=5.0,
+            what="the refused versions on the Sync screen",
+        )
+        text = " ".join(_screen_text(app, "#sync-status").split())
+        assert "2 version(s), not merged — nothing was lost" in text
+        assert f"2 from folder: {NOT_OURS}"[:60] in text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RecordListScreen))
+        assert _titles(app) == ["GitHub"]
+        assert app.vault is not None
+        assert app.vault.record(good.record_id).value("password") == "gh-secret"

@@ -158,7 +158,9 @@ async def test_fuzzed_frames_never_crash_the_listener(
                     ch.seal_frame(p.STATE, p.state_body(a.keys.generation, a.keys.epoch, "x"))
                 )
                 writer.write(ch.seal_frame(p.SUMMARY_END, b""))
+                # bytes that are no envelope: refused one by one (counted), the session goes on
                 writer.write(ch.seal_frame(p.ENVS, struct.pack(">I", 10) + rng.randbytes(10)))
+                writer.write(ch.seal_frame(p.ENVS_END, b'{"count": 1}'))
             elif kind == "forged-envelope":
                 # a member that sends an envelope which does not open with the record key
                 writer.write(
@@ -191,6 +193,10 @@ async def test_fuzzed_frames_never_crash_the_listener(
         for kind in kinds * 3:
             await misbehave(kind)
 
+        # every refused version is kept aside and counted, none merged
+        refused = a.store.refused_summary()
+        assert {src for src, *_ in refused} == {"wifi"}
+        assert sum(n for _, _, n, _ in refused) == 6  # 3 × not an envelope, 3 × forged
         # still alive and still correct: a real device syncs
         b = device_like(a, tmp_path / "b")
         async with WifiPeer(b, LOOPBACK) as pb:

@@ -226,6 +226,12 @@ class SyncScreen(Screen[None]):
             )
         out.append("\nNot yet synced  ", style="bold")
         out.append("—" if method == "none" else f"{st['pending_changes']} change(s)")
+        if st.get("refused_versions"):  # versions that did not open: kept aside, never merged
+            out.append("\nRefused         ", style="bold yellow")
+            out.append(f"{st['refused_versions']} version(s), not merged — nothing was lost")
+            for r in st["refused"][:5]:
+                out.append(f"\n                {r['versions']} from {r['source']}: ", style="dim")
+                out.append(printable(r["reason"]), style="dim")
         if runtime.progress is not None:
             done, total = runtime.progress
             out.append("\nFirst sync      ", style="bold")
