@@ -392,3 +392,33 @@ def test_change_files_never_announce_a_password_change(tmp_path: Path) -> None:
     )
     assert set(header.to_obj()) == {"account", "gen", "kid", "writer", "n"}
     assert read_folder(folder, b.keys)
+
+
+def test_account_key_rotation_is_compare_and_swap_too(tmp_path: Path) -> None:
+    """Issue 17 Build 3 names key rotation beside password changes: a rotation that reached the
+    folder first makes the other device's password change and its own rotation refused, and the
+    other way round, with nothing changed on the refused device."""
+    from sync import method
+
+    folder, a, b = _pair(tmp_path)
+    a.update_settings(sync={"method": "folder", "folder": str(folder)})
+    b.update_settings(sync={"method": "folder", "folder": str(folder)})
+    method.rotate_account_key(a, PW)
+    FolderSync(a, folder).sync_now()
+    before = b.slot
+    with pytest.raises(FolderSlotConflictError, match="already changed on another device"):
+        method.change_password(b, "B second")
+    with pytest.raises(FolderSlotConflictError, match="already changed on another device"):
+        method.rotate_account_key(b, PW)
+    assert b.slot == before  # nothing changed on B
+
+    (tmp_path / "second").mkdir()
+    folder2, c, d = _pair(tmp_path / "second")
+    c.update_settings(sync={"method": "folder", "folder": str(folder2)})
+    d.update_settings(sync={"method": "folder", "folder": str(folder2)})
+    method.change_password(c, "C changed it first")
+    FolderSync(c, folder2).sync_now()
+    before = d.slot
+    with pytest.raises(FolderSlotConflictError, match="already changed on another device"):
+        method.rotate_account_key(d, PW)
+    assert d.slot == before
