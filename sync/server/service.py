@@ -340,6 +340,23 @@ class AccountService:
             account_id, epoch = "", 0
             salt = self._fake("srp-salt", email, srp6a.SALT_LEN)
             verifier = self._fake("srp-verifier", email, srp6a.GROUP_BYTES)
+        return self._open_challenge(
+            email, salt, verifier, a_pub, account_id, epoch, purpose="signin", device_id=""
+        )
+
+    def _open_challenge(
+        self,
+        email: str,
+        salt: bytes,
+        verifier: bytes,
+        a_pub: bytes,
+        account_id: str,
+        epoch: int,
+        purpose: str,
+        device_id: str,
+    ) -> dict[str, Any]:
+        """Server half of an SRP-6a exchange, kept for challenge_ttl_s: what sign-in and a fresh
+        proof both start with (`purpose` keeps one from being finished as the other)."""
         b_secret = srp6a.new_server_secret()
         b_pub = srp6a.server_challenge(email, salt, verifier, a_pub, b_secret)
         if b_pub is None:
@@ -348,8 +365,8 @@ class AccountService:
         with self.db.tx() as t:
             t.run("DELETE FROM srp_challenges WHERE expires<?", (_now(),))
             t.run(
-                "INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, expires) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, "
+                "expires, purpose, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     challenge_id,
                     account_id,
@@ -357,6 +374,8 @@ class AccountService:
                     a_pub,
                     b_secret,
                     _now() + self.config.challenge_ttl_s,
+                    purpose,
+                    device_id,
                 ),
             )
         return {"challenge": challenge_id, "srp_salt": salt, "B": b_pub}
@@ -545,27 +564,16 @@ class AccountService:
         acct = self._account(s)
         if acct.srp_salt is None or acct.verifier is None:
             raise UnauthorizedError("this account has no keys; sign in again")
-        b_secret = srp6a.new_server_secret()
-        b_pub = srp6a.server_challenge(acct.email, acct.srp_salt, acct.verifier, a_pub, b_secret)
-        if b_pub is None:
-            raise BadRequestError("A is not acceptable (SRP-6a safety check)")
-        challenge_id = secrets.token_urlsafe(24)
-        with self.db.tx() as t:
-            t.run("DELETE FROM srp_challenges WHERE expires<?", (_now(),))
-            t.run(
-                "INSERT INTO srp_challenges (challenge_id, account_id, epoch, bytes_a, bytes_b, "
-                "expires, purpose, device_id) VALUES (?, ?, ?, ?, ?, ?, 'proof', ?)",
-                (
-                    challenge_id,
-                    acct.account_id,
-                    acct.epoch,
-                    a_pub,
-                    b_secret,
-                    _now() + self.config.challenge_ttl_s,
-                    s.device_id,
-                ),
-            )
-        return {"challenge": challenge_id, "srp_salt": acct.srp_salt, "B": b_pub}
+        return self._open_challenge(
+            acct.email,
+            acct.srp_salt,
+            acct.verifier,
+            a_pub,
+            acct.account_id,
+            acct.epoch,
+            purpose="proof",
+            device_id=s.device_id,
+        )
 
     def check_proof(self, s: Session, proof: Proof | None) -> tuple[bytes, int]:
         """(H_AMK, the epoch proven) when `proof` answers a live challenge this device asked for
