@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilotkit import until
 from textual.widgets import Static
 
 from tui.app import StrongroomApp
@@ -46,11 +47,14 @@ async def test_the_whole_qr_shows_where_it_fits(tmp_path: Path, size: tuple[int,
         screen = app.screen
         assert isinstance(screen, KitScreen)
         qr = screen.query_one(KitQR)
+        code = screen.query_one("#code", Static)
+        # the width breakpoint's class lands first and the new layout a refresh later: on a
+        # loaded machine that can take longer than one pause
+        await until(pilot, lambda: _visible(screen, code) and _visible(screen, qr), 5, "layout")
         assert qr.size.height == len(qr.lines) == 21
         assert _visible(screen, qr), "the QR's quiet zone is cut"
         assert not screen.has_class("-too-small")
         assert screen.query_one("#too-small").display is False
-        code = screen.query_one("#code", Static)
         assert _visible(screen, code)
         # every row of groups on a line of its own, never wrapped inside a group
         assert code.size.height == 1 + len(KIT.typed_code_rows())
@@ -67,6 +71,7 @@ async def test_a_small_window_says_how_big_it_must_be_and_scrolls(tmp_path: Path
         need = kit_window_size(screen.query_one(KitQR).lines)
         assert need == (42, 23)
         warning = screen.query_one("#too-small", Static)
+        await until(pilot, lambda: _visible(screen, warning), 5, "the warning's layout")
         assert warning.display and _visible(screen, warning)
         assert "too small for a scannable QR code" in str(warning.render())
         assert "42×23" in str(warning.render())
@@ -75,10 +80,8 @@ async def test_a_small_window_says_how_big_it_must_be_and_scrolls(tmp_path: Path
         assert code.region.y > screen.query_one(KitQR).region.bottom - 1  # under the QR
         assert not _visible(screen, code)
         await pilot.press("end")  # the scroll view has the focus: keys scroll it
-        await pilot.pause(0.2)
-        assert _visible(screen, code)
+        await until(pilot, lambda: _visible(screen, code), 5, "the code scrolled into view")
         press_y = screen.query("#kit-text Static").last()
         assert "Press y" in str(press_y.render()) and _visible(screen, press_y)
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
-        assert not screen.has_class("-too-small")
+        await until(pilot, lambda: not screen.has_class("-too-small"), 5, "the warning gone")
