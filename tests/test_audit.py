@@ -192,32 +192,44 @@ def test_title_and_username_count_against_strength() -> None:
     assert len(report.reused) == 1
 
 
-def test_long_passwords_do_not_crash_and_stay_fast() -> None:
+def test_long_passwords_do_not_crash_and_are_judged_by_their_start() -> None:
+    """A pasted novel is judged by its first 100 characters, so auditing it cannot freeze the app
+    (the time it takes is measured in bench/, not here)."""
     records = [login(f"Long {i}", "k9#" * 30 + str(i)) for i in range(20)] + [
         login("Huge", "x" * 5000)
     ]
-    t = time.perf_counter()
     report = audit(records, NOW)
     assert report.checked == 21
-    assert time.perf_counter() - t < 10
+    assert any(f.title == "Huge" for f in report.weak)  # 100 x's are as weak as 5,000
 
 
-def test_many_records_with_shared_passwords_are_cheap() -> None:
-    """Strength is computed once per distinct password and context, so 500 records take well under seconds."""
+def test_many_records_with_shared_passwords_run_zxcvbn_once_per_password_and_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Strength is computed once per distinct password and context, so 500 records stay cheap."""
+    import vault.strength as strength
+
+    real, has_max = strength._zxcvbn()
+    calls: list[str] = []
+
+    def counting(password: str, **kw: object) -> object:
+        calls.append(password)
+        return real(password, **kw)
+
+    monkeypatch.setattr(strength, "_zxcvbn", lambda: (counting, has_max))
     records = [login("Same site", WEAK if i % 2 else STRONG) for i in range(500)]
-    t = time.perf_counter()
     report = audit(records, NOW)
-    assert time.perf_counter() - t < 5
     assert report.checked == 500 and len(report.weak) == 250 and len(report.reused) == 2
+    assert sorted(calls) == sorted([WEAK, STRONG])
 
 
 @pytest.mark.parametrize("length", [72, 73, 100, 101, 10_000])
 def test_strength_of_long_passwords(length: int) -> None:
-    """zxcvbn refuses over 72 characters by default; estimate examines the first 100 and stays fast."""
-    t = time.perf_counter()
-    s = estimate(("Zq8!" * 3000)[:length])
-    assert time.perf_counter() - t < 2
+    """zxcvbn refuses over 72 characters by default; estimate examines only the first 100."""
+    pw = ("Zq8!" * 3000)[:length]
+    s = estimate(pw)
     assert 0 <= s.score <= 4 and s.guesses_log10 > 0
+    assert s == estimate(pw[:100])
 
 
 def test_strength_labels_and_advice() -> None:
