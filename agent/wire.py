@@ -49,7 +49,7 @@ MAX_STDIN = MAX_FRAME // 2
 _LEN_BYTES = 4  # big-endian length prefix (int.to_bytes: no `struct` import)
 
 #: Commands the agent answers for the CLI (they need the vault unlocked and touch no local path).
-AGENT_COMMANDS = frozenset({"ls", "get", "add", "edit", "rm", "totp", "audit"})
+AGENT_COMMANDS = frozenset({"ls", "get", "add", "edit", "rm", "totp", "audit", "read"})
 
 
 class WireError(Exception):

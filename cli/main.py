@@ -26,6 +26,7 @@ COMMAND_AREAS: dict[str, str] = {
     "backup": "cli.commands.backupcmd",
     **dict.fromkeys(("import", "export"), "cli.commands.transfer"),
     **dict.fromkeys(("generate", "totp", "audit"), "cli.commands.tools"),
+    **dict.fromkeys(("read", "run", "inject"), "cli.commands.secrets"),
     **dict.fromkeys(("signin", "sync"), "cli.commands.synccmd"),
     "server": "cli.commands.servercmd",
     "unlock": "cli.commands.agentcmd",

@@ -342,6 +342,37 @@ class Vault:
             )
         return hits[0]
 
+    def find_exact(self, query: str) -> str:
+        """Id of the record whose id is `query`, else whose title is exactly `query` (secret
+        references: a near match must never hand out another record's secret)."""
+        if self._index is None:
+            raise LockedError("the vault is locked")
+        titles = self._index.titles()
+        if query in titles:
+            return query
+        hits = [rid for rid, title in titles.items() if title == query]
+        if not hits:
+            raise NotFoundError(f"no record has the id or exact title {query!r}")
+        if len(hits) > 1:
+            raise AmbiguousError(
+                f"{len(hits)} records are titled {query!r}; use an id", [(r, query) for r in hits]
+            )
+        return hits[0]
+
+    def read_ref(self, text: str) -> str:
+        """The value a secret reference (`sr://RECORD/FIELD`, vault/refs.py) names."""
+        from .refs import field_or_pseudo, parse_ref
+
+        ref = parse_ref(text)
+        rec = self.record(self.find_exact(ref.record))
+        value = field_or_pseudo(rec, ref.field)
+        if value is None:
+            names = ", ".join(f.name for f in rec.fields) or "none"
+            raise NotFoundError(
+                f"{text}: {rec.display_title!r} has no field {ref.field!r} (its fields: {names})"
+            )
+        return value
+
     def search_titles(self, query: str, limit: int = 500) -> list[Summary] | None:
         """Rows whose title contains `query` (case-insensitive) or whose id is `query`, found
         through the title index; None when more than `limit` match (filter `summaries()` then)."""

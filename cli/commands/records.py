@@ -143,26 +143,14 @@ def cmd_ls(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def _field_value(record: Record, name: str) -> str | None:
-    value = record.value(name)
-    if value is not None:
-        return value
-    pseudo = {
-        "title": record.display_title,
-        "notes": record.notes,
-        "tags": ",".join(record.tags),
-        "type": record.type,
-        "id": record.id,
-    }
-    return pseudo.get(name.lower())
-
-
 def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.unlocked_vault()
     detail = vault.detail(vault.find(args.query))
     rec = detail.record
     if args.field:
-        value = _field_value(rec, args.field)
+        from vault.refs import field_or_pseudo
+
+        value = field_or_pseudo(rec, args.field)
         if value is None:
             names = ", ".join(f.name for f in rec.fields) or "none"
             print(
