@@ -49,7 +49,11 @@ MAX_STDIN = MAX_FRAME // 2
 _LEN_BYTES = 4  # big-endian length prefix (int.to_bytes: no `struct` import)
 
 #: Commands the agent answers for the CLI (they need the vault unlocked and touch no local path).
-AGENT_COMMANDS = frozenset({"ls", "get", "add", "edit", "rm", "totp", "audit", "read"})
+AGENT_COMMANDS = frozenset(
+    {"ls", "get", "add", "edit", "rm", "totp", "audit", "read", "git-credential"}
+)
+#: Commands whose stdin is their input (git's credential request): forwarded to the agent.
+STDIN_COMMANDS = frozenset({"git-credential"})
 
 
 class WireError(Exception):
@@ -219,7 +223,10 @@ def command_of(argv: list[str]) -> str | None:
 
 
 def _values_from_stdin(argv: list[str]) -> bool:
-    """Does the command read a value from stdin (`--field NAME=-`)? Then stdin goes to the agent."""
+    """Does the command read a value from stdin (`--field NAME=-`, git's request)? Then stdin
+    goes to the agent."""
+    if command_of(argv) in STDIN_COMMANDS:
+        return True
     return any(
         arg.endswith("=-") and (arg.startswith("--field=") or before == "--field")
         for before, arg in zip(["", *argv], argv, strict=False)
