@@ -22,6 +22,7 @@ from .output import OutputClosed, human_output, reader_gone
 COMMAND_AREAS: dict[str, str] = {
     **dict.fromkeys(("signup", "passwd", "reset", "lock"), "cli.commands.account"),
     **dict.fromkeys(("ls", "get", "add", "edit", "rm"), "cli.commands.records"),
+    "attach": "cli.commands.attachcmd",
     "kit": "cli.commands.kitcmd",
     "backup": "cli.commands.backupcmd",
     **dict.fromkeys(("import", "export"), "cli.commands.transfer"),

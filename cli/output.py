@@ -96,6 +96,26 @@ def write_exact(text: str) -> None:
     _write(_exact_stdout(), text)
 
 
+class _BinaryOut:
+    """stdout's bytes, with a vanished reader turned into OutputClosed."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, data: bytes) -> int:
+        try:
+            return int(self._target.write(data))
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+
+def exact_binary_stdout() -> _BinaryOut:
+    """stdout as bytes, exactly (`attach get` into a pipe): never for a terminal."""
+    text = _exact_stdout()
+    text.flush()
+    return _BinaryOut(text.buffer)
+
+
 def write_json(obj: Any) -> None:
     """One JSON document on stdout (`--json`): exact JSON, never a raw control character."""
     write_exact(json_safe(json.dumps(obj, ensure_ascii=False, indent=2)) + "\n")

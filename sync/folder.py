@@ -55,7 +55,7 @@ from vault.kdf import normalize_email
 from vault.keys import KeySlot
 from vault.kitcode import KitPayload
 
-from . import folderkey, folderlog, mssb
+from . import blobsync, folderkey, folderlog, mssb
 from .errors import (
     ForeignSyncFileError,
     NotASyncFileError,
@@ -89,6 +89,8 @@ __all__ = [
 
 SEQ_KEY = "sync.folder.seq"
 RESET_BACKUP_KEY = "sync.folder.reset_backup"
+#: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
+BLOB_MARKER = "sync.folder.blobs"
 STALE_TEMP = 3600.0  # seconds: a temp file this old is left by a writer that was killed
 #: compact when the change files exceed max(MIN_COMPACT, snapshot / COMPACT_RATIO) bytes …
 MIN_COMPACT = 256 * 1024
@@ -147,6 +149,8 @@ class FolderReport:
     bytes_written: int = 0
     #: versions read from the folder that this sync refused (vault/intake.py)
     refused: int = 0
+    #: attachment blobs sent to and fetched from the folder (sync/blobsync.py)
+    blobs: blobsync.BlobReport = field(default_factory=blobsync.BlobReport)
 
     @property
     def detail(self) -> str:
@@ -160,6 +164,8 @@ class FolderReport:
         else:
             wrote = "folder already current"
         bits = [f"{self.received} record(s) updated here", wrote]
+        if self.blobs.sent or self.blobs.received:
+            bits.append(f"{self.blobs.sent} file(s) sent, {self.blobs.received} fetched")
         if self.merged_copies:
             bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
         bits.extend(self.problems)
@@ -256,6 +262,8 @@ class FolderSync:
             report.waiting_for_download = True
             return report
         self._remove_stale_temps()
+        remote_blobs = blobsync.folder_blobs(self.account_dir)
+        blobsync.send(self.vault, remote_blobs, report.blobs)
         for attempt in range(5):  # another writer replaced data.mssb meanwhile: read it, again
             try:
                 self._sync_once(report)
@@ -263,6 +271,8 @@ class FolderSync:
             except mssb.FileChangedWhileWritingError:
                 if attempt == 4:
                     raise
+        blobsync.fetch(self.vault, remote_blobs, BLOB_MARKER, report.blobs)
+        report.problems.extend(f"attachment {p}" for p in report.blobs.problems)
         folderkey.refresh(self.folder, self.vault.slot.kit)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())
         return report

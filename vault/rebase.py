@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from .attachments import Attachment as A
 from .records import Field, Record
 
 T = TypeVar("T")
@@ -37,6 +38,7 @@ def rebase(base: Record, mine: Record, theirs: Record) -> Rebased:
         favorite=pick("favorite", base.favorite, mine.favorite, theirs.favorite),
         tags=_tags(base.tags, mine.tags, theirs.tags),
         fields=_fields(base, mine, theirs, pick),
+        attachments=_by_id(base.attachments, mine.attachments, theirs.attachments),
     )
     return Rebased(merged, tuple(pick.conflicts))
 
@@ -59,6 +61,15 @@ def _tags(base: tuple[str, ...], mine: tuple[str, ...], theirs: tuple[str, ...])
     removed = set(base) - set(mine)
     kept = [t for t in theirs if t not in removed]
     return tuple(kept + [t for t in mine if t not in base and t not in theirs])
+
+
+def _by_id(base: tuple[A, ...], mine: tuple[A, ...], theirs: tuple[A, ...]) -> tuple[A, ...]:
+    """Attachments as a set by id (a file never changes, only comes and goes): both sides'
+    additions stay, a removal on either side holds."""
+    removed = {a.id for a in base} - {a.id for a in mine}
+    kept = [a for a in theirs if a.id not in removed]
+    known = {a.id for a in base} | {a.id for a in theirs}
+    return tuple(kept + [a for a in mine if a.id not in known])
 
 
 def _keyed(rec: Record) -> dict[tuple[str, int], Field]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from .attachments import Attachment
 from .errors import FormatError, InvalidInputError
 from .templates import FieldKind, template
 
@@ -60,6 +61,8 @@ class Record:
     created: float = 0.0
     modified: float = 0.0
     history: tuple[HistoryEntry, ...] = ()
+    #: files (metadata; the bytes are in blobs): vault/attachments.py
+    attachments: tuple[Attachment, ...] = ()
 
     def __repr__(self) -> str:
         return f"Record(id={self.id!r}, type={self.type!r}, fields={len(self.fields)})"
@@ -109,7 +112,7 @@ def _fields_from_obj(obj: list[list[str]]) -> tuple[Field, ...]:
 
 
 def _record_to_obj(r: Record) -> dict[str, Any]:
-    return {
+    obj = {
         "id": r.id,
         "type": r.type,
         "title": r.title,
@@ -121,6 +124,9 @@ def _record_to_obj(r: Record) -> dict[str, Any]:
         "m": r.modified,
         "h": [[h.modified, _fields_to_obj(h.fields)] for h in r.history],
     }
+    if r.attachments:  # absent when none: a record without files seals as before
+        obj["att"] = [a.to_obj() for a in r.attachments]
+    return obj
 
 
 def _record_from_obj(o: dict[str, Any]) -> Record:
@@ -135,6 +141,7 @@ def _record_from_obj(o: dict[str, Any]) -> Record:
         created=float(o["c"]),
         modified=float(o["m"]),
         history=tuple(HistoryEntry(float(m), _fields_from_obj(fs)) for m, fs in o.get("h", ())),
+        attachments=tuple(Attachment.from_obj(a) for a in o.get("att", ())),
     )
 
 
@@ -195,6 +202,10 @@ def revise(old: Record, new: Record) -> Record:
 
 def with_history_of(record: Record, other: Record) -> Record:
     """`record` with `other`'s differing fields appended to its history (conflict losers, backups)."""
+    have = {a.id for a in record.attachments}
+    files = tuple(a for a in other.attachments if a.id not in have)
+    if files:  # a file added on the other side is kept, never dropped with it
+        record = replace(record, attachments=record.attachments + files)
     diff = tuple(f for f in other.fields if record.value(f.name) != f.value)
     if not diff:
         return record

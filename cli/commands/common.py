@@ -104,4 +104,8 @@ def record_json(r: Record, conflict: bool, others: tuple[Record, ...] = ()) -> d
         "modified": iso_or_none(r.modified),
         "conflict": conflict,
         "history": history,
+        "attachments": [
+            {"id": a.id, "name": a.name, "size": a.size, "added": iso_or_none(a.added)}
+            for a in r.attachments
+        ],
     }

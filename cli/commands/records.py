@@ -176,6 +176,8 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         print(f"  Tags: {printable(', '.join(rec.tags))}")
     if rec.notes:
         print("  Notes: " + rec.notes.replace("\n", "\n         "))
+    for a in rec.attachments:
+        print(f"  File: {printable(a.name)} ({a.size} bytes)")
     if detail.conflict:
         print(f"  In conflict: {len(detail.others)} other version(s) kept in history")
     return EXIT_OK

@@ -1,0 +1,155 @@
+"""Attachments through a real sync folder: two devices (two homes, the real CLI in its own
+processes), byte-exact round trip, nothing readable in the folder, a changed blob refused, a large
+file fetched on first ask, and a writer killed with SIGKILL mid-blob leaving nothing visible."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from clikit import cli_env, run_cli
+
+from vault.vault import Vault
+
+PW = "folder attachments password"
+BLOB_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+def ok(home: Path, *args: str) -> str:
+    r = run_cli(cli_env(home, PW), *args, cwd=home.parent)
+    assert r.returncode == 0, f"{args}: {r.stderr}"
+    return r.stdout
+
+
+def get_bytes(home: Path, query: str, name: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "attach", "get", query, name],
+        env=cli_env(home, PW),
+        capture_output=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def devices(tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    a, b, folder = tmp_path / "a", tmp_path / "b", tmp_path / "Dropbox"
+    folder.mkdir()
+    account = ok(a, "signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path)).strip()
+    ok(a, "add", "login", "--title", "GitHub")
+    ok(a, "sync", "folder", str(folder))
+    kit = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
+    ok(b, "signin", "--email", "ann@example.com", "--kit", str(kit), "--folder", str(folder))
+    return a, b, folder, account
+
+
+def _blobs(folder: Path, account: str) -> Path:
+    return folder / account / "blobs"
+
+
+def test_round_trip_and_nothing_readable_in_the_folder(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    a, b, folder, account = devices
+    data = (b"SECRET-CONTENT-" * 300_000)[:4_000_000]  # 4 MB: four chunks and padding
+    src = tmp_path / "recovery-codes-TOPNAME.pdf"
+    src.write_bytes(data)
+    ok(a, "attach", "add", "GitHub", str(src))
+    ok(a, "sync", "now")
+    names = os.listdir(_blobs(folder, account))
+    assert len(names) == 1 and BLOB_NAME.fullmatch(names[0])
+    ok(b, "sync", "now")
+    got = get_bytes(b, "GitHub", "recovery-codes-TOPNAME.pdf")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == data
+    captured = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    for clear in (b"TOPNAME", b"recovery", b"SECRET-CONTENT", b"GitHub", str(len(data)).encode()):
+        assert clear not in captured
+    # the blob's length tells a bucket, not the size
+    assert (_blobs(folder, account) / names[0]).stat().st_size > len(data) + 16 * 4
+
+
+def test_a_changed_blob_in_the_folder_is_refused_and_never_stored(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    a, b, folder, account = devices
+    src = tmp_path / "ssh.key"
+    src.write_bytes(os.urandom(50_000))
+    ok(a, "attach", "add", "GitHub", str(src))
+    ok(a, "sync", "now")
+    (blob,) = _blobs(folder, account).iterdir()
+    raw = bytearray(blob.read_bytes())
+    raw[20_000] ^= 0x01
+    blob.write_bytes(bytes(raw))
+    synced = run_cli(cli_env(b, PW), "sync", "now")
+    assert synced.returncode == 0 and "attachment" in synced.stdout + synced.stderr
+    assert not (b / "blobs").exists() or os.listdir(b / "blobs") == []
+    got = get_bytes(b, "GitHub", "ssh.key")
+    assert got.returncode == 3 and b"does not match its record" in got.stderr
+    assert got.stdout == b""
+
+
+def test_a_large_file_comes_down_on_first_ask(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    a, b, folder, account = devices
+    vault = Vault.open(b)
+    vault.update_settings(attachment_auto_mb=1)
+    vault.close()
+    data = os.urandom(1_500_000)
+    src = tmp_path / "scan.tiff"
+    src.write_bytes(data)
+    ok(a, "attach", "add", "GitHub", str(src))
+    ok(a, "sync", "now")
+    ok(b, "sync", "now")
+    listed = json.loads(ok(b, "attach", "ls", "GitHub", "--json"))
+    assert [(r["name"], r["on_device"]) for r in listed] == [("scan.tiff", False)]
+    got = get_bytes(b, "GitHub", "scan.tiff")
+    assert got.returncode == 0 and got.stdout == data
+    assert json.loads(ok(b, "attach", "ls", "GitHub", "--json"))[0]["on_device"] is True
+
+
+def test_sigkill_mid_blob_leaves_no_partial_file_and_the_next_sync_completes(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    a, b, folder, account = devices
+    data = os.urandom(24_000_000)
+    src = tmp_path / "video.mp4"
+    src.write_bytes(data)
+    ok(a, "attach", "add", "GitHub", str(src))
+    blobs = _blobs(folder, account)
+    seen_temp = False
+    for _ in range(5):  # the kill must land while the blob is being written
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "sync", "now"],
+            env=cli_env(a, PW),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if blobs.is_dir() and any(p.name.startswith(".") for p in blobs.iterdir()):
+                proc.send_signal(signal.SIGKILL)
+                seen_temp = True
+                break
+            time.sleep(0.002)
+        proc.wait()
+        if seen_temp:
+            break
+        for p in blobs.iterdir():  # finished before the kill: start over with nothing there
+            p.unlink()
+    assert seen_temp, "the writer was never caught mid-blob"
+    assert not [p for p in blobs.iterdir() if BLOB_NAME.fullmatch(p.name)]
+    ok(b, "sync", "now")  # a reader meanwhile sees nothing under a blob name
+    assert not (b / "blobs").exists() or os.listdir(b / "blobs") == []
+    ok(a, "sync", "now")
+    assert len([p for p in blobs.iterdir() if BLOB_NAME.fullmatch(p.name)]) == 1
+    ok(b, "sync", "now")
+    got = get_bytes(b, "GitHub", "video.mp4")
+    assert got.returncode == 0 and got.stdout == data

@@ -1,0 +1,240 @@
+"""Attachments: the metadata a record carries and the `SRAT` v1 blob that holds a file's bytes.
+
+The metadata (name, size, content address, wrapped file key) rides inside the record, so it is
+never in clear and syncs as records do. The bytes are encrypted under a key of their own in
+chunks, streamed, so a large file never sits whole in memory; each chunk's index and a final flag
+are in its associated data, so a reordered, dropped or truncated chunk is refused. Layout:
+docs/formats.md ("Attachment blob").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .crypto import KEY_LEN, TAG_LEN, Sealer, associated_data
+from .errors import FormatError, InvalidInputError, TamperError, UnsupportedVersionError
+from .padding import MARKER, bucket
+
+MAGIC = b"SRAT"
+VERSION = 1
+#: 1 MiB chunks: one chunk in memory at a time, and one tag per MiB (0.0015 % overhead).
+CHUNK_EXP = 20
+MIN_CHUNK_EXP, MAX_CHUNK_EXP = 8, 24
+HEADER_LEN = 6
+ENTRY_VERSION = 1
+MAX_NAME = 255
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file of a record: what the record knows of it (the bytes are in blob `blob`)."""
+
+    id: str
+    name: str
+    size: int
+    added: float
+    blob: str
+    key: str
+
+    def __repr__(self) -> str:
+        return f"Attachment(id={self.id!r}, size={self.size})"
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "v": ENTRY_VERSION,
+            "id": self.id,
+            "name": self.name,
+            "size": self.size,
+            "added": self.added,
+            "blob": self.blob,
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_obj(cls, o: dict[str, Any]) -> Attachment:
+        if o.get("v") != ENTRY_VERSION:
+            raise UnsupportedVersionError(
+                f"attachment entry version {o.get('v')} is not supported; update Strongroom"
+            )
+        att = cls(
+            str(o["id"]),
+            str(o["name"]),
+            int(o["size"]),
+            float(o["added"]),
+            str(o["blob"]),
+            str(o["key"]),
+        )
+        if not (_HEX32.fullmatch(att.id) and _HEX64.fullmatch(att.blob)) or att.size < 0:
+            raise FormatError("an attachment entry is malformed")
+        return att
+
+
+def check_name(name: str) -> str:
+    """A file name as stored: no folder part, no NUL, 1-255 characters."""
+    if not name or len(name) > MAX_NAME or "/" in name or "\0" in name or name in (".", ".."):
+        raise InvalidInputError(f"{name!r} is not a usable attachment name")
+    return name
+
+
+def new_attachment_id() -> str:
+    return os.urandom(16).hex()
+
+
+# -- file keys -------------------------------------------------------------------------------
+def _key_ad(account_id: str, attachment_id: str) -> bytes:
+    return associated_data("strongroom/attachment-key", account_id, attachment_id)
+
+
+def wrap_key(k_att: bytes, account_id: str, attachment_id: str, file_key: bytes) -> str:
+    """The file key sealed under VK's `attachments` sub-key, as base64 text for the record."""
+    sealed = Sealer(k_att).seal(file_key, _key_ad(account_id, attachment_id))
+    return base64.b64encode(sealed).decode()
+
+
+def unwrap_key(k_att: bytes, account_id: str, att: Attachment) -> bytes:
+    try:
+        sealed = base64.b64decode(att.key, validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError(f"attachment {att.name!r}: its key is malformed") from None
+    key = Sealer(k_att).open(sealed, _key_ad(account_id, att.id), f"attachment {att.name!r} key")
+    if len(key) != KEY_LEN:
+        raise FormatError(f"attachment {att.name!r}: its key is malformed")
+    return key
+
+
+# -- the blob ----------------------------------------------------------------------------------
+def header(exp: int = CHUNK_EXP) -> bytes:
+    return MAGIC + bytes([VERSION, exp])
+
+
+def padded_size(size: int) -> int:
+    """The plaintext stream's length: the file, the 0x80 marker, zeros up to a size bucket."""
+    return bucket(size + 1)
+
+
+def blob_size(size: int, exp: int = CHUNK_EXP) -> int:
+    p = padded_size(size)
+    return HEADER_LEN + p + TAG_LEN * -(-p // (1 << exp))
+
+
+def _nonce(i: int) -> bytes:
+    return i.to_bytes(12, "big")
+
+
+def _chunk_ad(account_id: str, attachment_id: str, head: bytes, i: int, final: bool) -> bytes:
+    return associated_data(
+        "strongroom/attachment-chunk", account_id, attachment_id, head, i, int(final)
+    )
+
+
+def encrypt(
+    src: BinaryIO,
+    dst: Writer,
+    size: int,
+    file_key: bytes,
+    account_id: str,
+    attachment_id: str,
+    exp: int = CHUNK_EXP,
+) -> None:
+    """Write the blob of the `size` bytes read from `src` into `dst`, one chunk at a time.
+
+    InvalidInputError when `src` does not hold exactly `size` bytes (the file changed meanwhile).
+    """
+    aead, head = AESGCM(file_key), header(exp)
+    chunk, total = 1 << exp, padded_size(size)
+    count = -(-total // chunk)
+    dst.write(head)
+    for i in range(count):
+        start = i * chunk
+        end = min(start + chunk, total)
+        real = max(0, min(end, size) - start)
+        data = _read_exactly(src, real) if real else b""
+        if len(data) < real:
+            raise InvalidInputError("the file got shorter while it was being read")
+        if start <= size < end:
+            data += bytes([MARKER])
+        data += bytes(end - start - len(data))
+        ad = _chunk_ad(account_id, attachment_id, head, i, i == count - 1)
+        dst.write(aead.encrypt(_nonce(i), data, ad))
+    if src.read(1):
+        raise InvalidInputError("the file got longer while it was being read")
+
+
+def decrypt(
+    src: BinaryIO,
+    att: Attachment,
+    file_key: bytes,
+    account_id: str,
+    out: Callable[[bytes], Any],
+) -> None:
+    """Open the blob of `att` from `src`, passing the file's bytes to `out` one chunk at a time.
+
+    TamperError at the first chunk that fails (changed, reordered, truncated, extended)."""
+    what = f"attachment {att.name!r}"
+    head = src.read(HEADER_LEN)
+    if len(head) < HEADER_LEN or head[:4] != MAGIC:
+        raise TamperError(f"{what} is not a Strongroom attachment blob")
+    if head[4] != VERSION:
+        raise UnsupportedVersionError(f"{what}: blob version {head[4]} is not supported")
+    exp = head[5]
+    if not MIN_CHUNK_EXP <= exp <= MAX_CHUNK_EXP:
+        raise TamperError(f"{what}: chunk size 2^{exp} is out of range")
+    aead, chunk, total = AESGCM(file_key), 1 << exp, padded_size(att.size)
+    count = -(-total // chunk)
+    for i in range(count):
+        start = i * chunk
+        end = min(start + chunk, total)
+        sealed = _read_exactly(src, end - start + TAG_LEN)
+        if len(sealed) < end - start + TAG_LEN:
+            raise TamperError(f"{what} is truncated (chunk {i} of {count})")
+        ad = _chunk_ad(account_id, att.id, head, i, i == count - 1)
+        try:
+            data = aead.decrypt(_nonce(i), sealed, ad)
+        except InvalidTag:
+            raise TamperError(f"{what} failed authentication at chunk {i} (changed)") from None
+        real = max(0, min(end, att.size) - start)
+        pad = data[real:]
+        if start <= att.size < end:
+            if pad[:1] != bytes([MARKER]):
+                raise TamperError(f"{what}: its padding is malformed")
+            pad = pad[1:]
+        if pad.count(0) != len(pad):
+            raise TamperError(f"{what}: its padding is malformed")
+        if real:
+            out(data[:real])
+    if src.read(1):
+        raise TamperError(f"{what} has bytes after its last chunk")
+
+
+def _read_exactly(src: BinaryIO, n: int) -> bytes:
+    data = src.read(n)
+    while len(data) < n:
+        more = src.read(n - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def digest_of(src: BinaryIO) -> str:
+    """The content address of a blob: lower-case hex SHA-256 of its bytes (streamed)."""
+    h = hashlib.sha256()
+    while block := src.read(1 << 20):
+        h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,146 @@
+"""A record's files: add, list, read, remove (the CLI's `attach` and the app's record view).
+
+The bytes are encrypted into a blob in this device's `HOME/blobs/` before the record learns of the
+file, so a record never names a blob that was not completely written here. Removing a file from a
+record keeps its blob: history, trash and other devices' versions may still name it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import attachments as fmt
+from .attachments import Attachment
+from .blobs import BlobDir
+from .errors import AmbiguousError, InvalidInputError, NotFoundError, TamperError, VaultError
+from .records import now
+
+if TYPE_CHECKING:
+    from .vault import Vault
+
+#: Per-file limit unless the setting `attachment_max_mb` says otherwise.
+DEFAULT_MAX_MB = 256
+BLOBS = "blobs"
+
+
+class BlobMissingError(VaultError):
+    """The record names a file whose bytes are not on this device yet (sync fetches them)."""
+
+    def __init__(self, att: Attachment) -> None:
+        super().__init__(
+            f"the bytes of attachment {att.name!r} are not on this device yet; "
+            "sync with a device or folder that has them"
+        )
+        self.attachment = att
+
+
+def blob_dir(vault: Vault) -> BlobDir:
+    return BlobDir(vault.home / BLOBS)
+
+
+def max_bytes(vault: Vault) -> int:
+    return int(vault.settings().get("attachment_max_mb", DEFAULT_MAX_MB)) * 1024 * 1024
+
+
+def _k_att(vault: Vault) -> bytes:
+    return vault.keys.subkey("attachments")
+
+
+def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> Attachment:
+    """Encrypt the file at `path` into a blob (streamed) and add it to the record."""
+    name = fmt.check_name(name if name is not None else path.name)
+    with open(path, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        limit = max_bytes(vault)
+        if size > limit:
+            raise InvalidInputError(
+                f"{path.name} is {_mb(size)}; an attachment may be at most {_mb(limit)} "
+                "(setting attachment_max_mb)"
+            )
+        vault.record(record_id)  # refuse an unknown record before the work
+        account, att_id, file_key = vault.keys.account_id, fmt.new_attachment_id(), os.urandom(32)
+        with blob_dir(vault).new() as w:
+            fmt.encrypt(src, w, size, file_key, account, att_id)
+    att = Attachment(
+        att_id, name, size, now(), w.name, fmt.wrap_key(_k_att(vault), account, att_id, file_key)
+    )
+    vault.edit(record_id, lambda r: replace(r, attachments=(*r.attachments, att)))
+    return att
+
+
+def listed(vault: Vault, record_id: str) -> tuple[Attachment, ...]:
+    return vault.record(record_id).attachments
+
+
+def find(vault: Vault, record_id: str, name: str) -> Attachment:
+    """The record's file named `name` (exactly, else case-insensitively), or with that id."""
+    files = listed(vault, record_id)
+    hits = [a for a in files if a.name == name or a.id == name] or [
+        a for a in files if a.name.lower() == name.lower()
+    ]
+    if not hits:
+        raise NotFoundError(f"the record has no attachment named {name!r}")
+    if len(hits) > 1:
+        raise AmbiguousError(
+            f"{len(hits)} attachments are named {name!r}; give the id instead",
+            [(a.id, a.name) for a in hits],
+        )
+    return hits[0]
+
+
+def present(vault: Vault, att: Attachment) -> bool:
+    return blob_dir(vault).has(att.blob)
+
+
+def read(vault: Vault, att: Attachment, out: Any) -> None:
+    """Write the file's bytes to `out` (a binary writer), chunk by chunk.
+
+    The blob is first hashed against the record's content address, so a changed blob is refused
+    before a byte is written; BlobMissingError when the bytes are not on this device."""
+    blobs = blob_dir(vault)
+    if not blobs.has(att.blob):
+        raise BlobMissingError(att)
+    with blobs.open(att.blob) as src:
+        if fmt.digest_of(src) != att.blob:
+            raise TamperError(
+                f"attachment {att.name!r} failed authentication (its blob was changed)"
+            )
+        src.seek(0)
+        file_key = fmt.unwrap_key(_k_att(vault), vault.keys.account_id, att)
+        fmt.decrypt(src, att, file_key, vault.keys.account_id, out.write)
+
+
+def save_to(vault: Vault, att: Attachment, path: Path) -> None:
+    """The file written to `path` (0600) completely or not at all."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            read(vault, att, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def remove(vault: Vault, record_id: str, name: str) -> Attachment:
+    att = find(vault, record_id, name)
+    vault.edit(
+        record_id,
+        lambda r: replace(r, attachments=tuple(a for a in r.attachments if a.id != att.id)),
+    )
+    return att
+
+
+def referenced(records: Any) -> dict[str, Attachment]:
+    """Blob name → attachment for every file the given records carry."""
+    return {a.blob: a for r in records for a in r.attachments}
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
