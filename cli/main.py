@@ -29,6 +29,7 @@ COMMAND_AREAS: dict[str, str] = {
     **dict.fromkeys(("generate", "totp", "audit"), "cli.commands.tools"),
     **dict.fromkeys(("read", "run", "inject"), "cli.commands.secrets"),
     "git-credential": "cli.commands.gitcred",
+    "completion": "cli.commands.completioncmd",
     **dict.fromkeys(("signin", "sync"), "cli.commands.synccmd"),
     "server": "cli.commands.servercmd",
     "unlock": "cli.commands.agentcmd",
