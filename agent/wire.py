@@ -233,6 +233,23 @@ def _values_from_stdin(argv: list[str]) -> bool:
     )
 
 
+#: Options naming a local file the agent reads: made absolute (the agent has its own cwd).
+PATH_OPTIONS = ("--breaches",)
+
+
+def _absolute_paths(argv: list[str]) -> list[str]:
+    out = []
+    for before, arg in zip(["", *argv], argv, strict=False):
+        if before in PATH_OPTIONS:
+            arg = os.path.abspath(os.path.expanduser(arg))
+        else:
+            for opt in PATH_OPTIONS:
+                if arg.startswith(opt + "="):
+                    arg = f"{opt}={os.path.abspath(os.path.expanduser(arg[len(opt) + 1 :]))}"
+        out.append(arg)
+    return out
+
+
 def try_agent(argv: list[str]) -> int | None:
     """Answer a CLI call through a running, unlocked agent; None = run it in this process.
 
@@ -249,7 +266,7 @@ def try_agent(argv: list[str]) -> int | None:
             from vault.home import default_home
 
             home = default_home_cached(default_home)
-        req: dict[str, Any] = {"op": "run", "argv": argv}
+        req: dict[str, Any] = {"op": "run", "argv": _absolute_paths(argv)}
         if _values_from_stdin(argv):
             if sys.stdin.isatty():
                 return None  # asked for with a hidden prompt in this process

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .breaches import BreachFile
 from .errors import InvalidInputError
 from .records import Record, iso
 from .strength import Strength, estimate
@@ -30,6 +31,8 @@ class Finding:
     title: str
     field: str
     detail: str
+    #: Breached passwords: how often the breach file saw it.
+    seen: int = 0
 
 
 @dataclass
@@ -40,6 +43,9 @@ class AuditReport:
     weak: list[Finding] = field(default_factory=list)
     reused: list[list[Finding]] = field(default_factory=list)
     old: list[Finding] = field(default_factory=list)
+    breached: list[Finding] = field(default_factory=list)
+    #: Whether passwords were checked against a breach file (`breached` means something).
+    breach_checked: bool = False
 
     @property
     def reused_count(self) -> int:
@@ -48,7 +54,7 @@ class AuditReport:
     @property
     def flagged(self) -> int:
         """Passwords with at least one finding (a password both weak and reused counts once)."""
-        keys = {(f.record_id, f.field) for f in self.weak + self.old}
+        keys = {(f.record_id, f.field) for f in self.weak + self.old + self.breached}
         keys |= {(f.record_id, f.field) for group in self.reused for f in group}
         return len(keys)
 
@@ -68,7 +74,7 @@ class AuditReport:
             "reused_groups": len(self.reused),
             "old": len(self.old),
             "flagged": self.flagged,
-        }
+        } | ({"breached": len(self.breached)} if self.breach_checked else {})
 
     def to_json(self) -> dict[str, Any]:
         def one(f: Finding) -> dict[str, str]:
@@ -82,7 +88,11 @@ class AuditReport:
             "weak": [one(f) for f in self.weak],
             "reused": [[one(f) for f in g] for g in self.reused],
             "old": [one(f) for f in self.old],
-        }
+        } | (
+            {"breached": [one(f) | {"seen": f.seen} for f in self.breached]}
+            if self.breach_checked
+            else {}
+        )
 
     def to_text(self) -> str:
         lines = [
@@ -95,6 +105,9 @@ class AuditReport:
             lines += [f"  group {i}: {f.title} ({f.record_id}) {f.field}" for f in g]
         lines.append(f"Old passwords (unchanged for over {self.old_days} days): {len(self.old)}")
         lines += [f"  {f.title} ({f.record_id}) {f.field}: {f.detail}" for f in self.old]
+        if self.breach_checked:
+            lines.append(f"Breached passwords (seen in known breaches): {len(self.breached)}")
+            lines += [f"  {f.title} ({f.record_id}) {f.field}: {f.detail}" for f in self.breached]
         return "\n".join(lines)
 
 
@@ -138,13 +151,21 @@ def last_changed(record: Record, name: str) -> float:
     return min(later + [record.modified])
 
 
-def audit(records: Iterable[Record | None], now: float, *, old_days: int = OLD_DAYS) -> AuditReport:
-    """Check every live record's passwords; `None` (a deleted record's tombstone) is skipped."""
+def audit(
+    records: Iterable[Record | None],
+    now: float,
+    *,
+    old_days: int = OLD_DAYS,
+    breaches: BreachFile | None = None,
+) -> AuditReport:
+    """Check every live record's passwords; `None` (a deleted record's tombstone) is skipped.
+    With `breaches`, also how often each was seen in known breaches (vault/breaches.py)."""
     if old_days < 0:
         raise InvalidInputError(
             f"the age limit for old passwords must be zero days or more, not {old_days}"
         )
-    report = AuditReport(old_days=old_days)
+    report = AuditReport(old_days=old_days, breach_checked=breaches is not None)
+    seen: dict[bytes, int] = {}  # one lookup per distinct password
     key = secrets.token_bytes(32)
     groups: dict[bytes, list[Finding]] = defaultdict(list)
     strengths: dict[
@@ -167,12 +188,21 @@ def audit(records: Iterable[Record | None], now: float, *, old_days: int = OLD_D
                     Finding(rec.id, title, name, f"{s.label}; cracked in {s.crack_time_display}")
                 )
             groups[digest].append(Finding(rec.id, title, name, ""))
+            if breaches is not None:
+                if digest not in seen:
+                    seen[digest] = breaches.count(value)
+                if seen[digest]:
+                    times = seen[digest]
+                    report.breached.append(
+                        Finding(rec.id, title, name, f"seen {times:,} times in breaches", times)
+                    )
             changed = last_changed(rec, name)
             if changed and now - changed > old_days * DAY:
                 report.old.append(
                     Finding(rec.id, title, name, f"unchanged since {iso(changed)[:10]}")
                 )
     strengths.clear()
+    seen.clear()
     for group in groups.values():
         if len({f.record_id for f in group}) < 2:
             continue  # the same value twice inside one record is not reuse across sites
@@ -185,5 +215,6 @@ def audit(records: Iterable[Record | None], now: float, *, old_days: int = OLD_D
     groups.clear()
     report.weak.sort(key=lambda f: (f.title.lower(), f.record_id))
     report.old.sort(key=lambda f: (f.title.lower(), f.record_id))
+    report.breached.sort(key=lambda f: (-f.seen, f.title.lower(), f.record_id))
     report.reused.sort(key=lambda g: (-len(g), g[0].title.lower()))
     return report

@@ -41,8 +41,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help='print {"code", "seconds_left"}')
     p.set_defaults(func=cmd_totp)
 
-    p = sub.add_parser("audit", help="Security Center: weak, reused and old passwords")
+    p = sub.add_parser(
+        "audit",
+        help="Security Center: weak, reused, old and breached passwords",
+        description="Check every password: weak, reused, old and, with --breaches, how often it "
+        "was seen in known breaches according to a local copy of Have I Been Pwned's SHA-1 "
+        "password file ('ordered by hash'; nothing is sent anywhere).",
+    )
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--breaches",
+        metavar="FILE",
+        help="the Have I Been Pwned SHA-1 'ordered by hash' file (HASH:COUNT lines) to check against",
+    )
+    p.add_argument(
+        "--remember",
+        action="store_true",
+        help="also use this --breaches file in the app's Security Center from now on",
+    )
     p.set_defaults(func=cmd_audit)
 
 
@@ -126,12 +142,27 @@ def cmd_totp(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
-    from vault.audit import audit
+BREACH_SETTING = "breach_file"
 
-    vault = ctx.unlocked_vault()
-    records = [vault.record(s.id) for s in vault.summaries() if not s.error]
-    report = audit(records, time.time())
+
+def cmd_audit(args: argparse.Namespace, ctx: Context) -> int:
+    from pathlib import Path
+
+    from vault.audit import audit
+    from vault.breaches import BreachFile
+
+    if args.remember and not args.breaches:
+        raise CliError("strongroom: --remember needs --breaches FILE", EXIT_USAGE)
+    breaches = BreachFile(Path(args.breaches).expanduser()) if args.breaches else None
+    try:
+        vault = ctx.unlocked_vault()
+        records = [vault.record(s.id) for s in vault.summaries() if not s.error]
+        report = audit(records, time.time(), breaches=breaches)
+    finally:
+        if breaches is not None:
+            breaches.close()
+    if args.remember and breaches is not None:
+        vault.update_settings(**{BREACH_SETTING: str(breaches.path.resolve())})
     if args.json:
         ctx.print_json(report.to_json())
     else:

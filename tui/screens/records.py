@@ -35,6 +35,7 @@ from ..workers import work
 from .filters import ListCommands, PickScreen
 
 if TYPE_CHECKING:
+    from vault.breaches import BreachFile
     from vault.vault import Detail, Vault
 
 
@@ -814,6 +815,7 @@ KIND_STYLES = {
     "weak": Style(color="red"),
     "reused": Style(color="yellow"),
     "old": Style(color="blue"),
+    "breached": Style(color="magenta", bold=True),
 }
 
 
@@ -825,6 +827,19 @@ class FindingsList(RecordList):
         Column("Record", 24, 0, lambda s, now: (s.title, Style())),
         Column("Reason", 0, 50, lambda s, now: (s.username or "", Style(dim=True))),
     )
+
+
+def _breach_file(path: object) -> BreachFile | None:
+    """The breach file set with `strongroom audit --breaches FILE --remember`, if it opens."""
+    from vault.breaches import BreachFile
+    from vault.errors import VaultError
+
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        return BreachFile(path)
+    except (OSError, VaultError):
+        return None
 
 
 class SecurityCenterScreen(Screen[None]):
@@ -857,20 +872,29 @@ class SecurityCenterScreen(Screen[None]):
 
         with vault.own_connection() as mine:
             records = [mine.record(s.id) for s in mine.summaries() if not s.error]
-        self.post_message(AuditReady(audit(records, time.time())))
+            breach_path = mine.settings().get("breach_file")
+        breaches = _breach_file(breach_path)
+        try:
+            report = audit(records, time.time(), breaches=breaches)
+        finally:
+            if breaches is not None:
+                breaches.close()
+        self.post_message(AuditReady(report))
 
     @on(AuditReady)
     def _show(self, event: AuditReady) -> None:
         report = event.report
         self.query_one("#summary", Static).update(
             f"[b]Security score {report.score}/100[/b] — {len(report.weak)} weak, "
-            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old."
+            f"{sum(len(g) for g in report.reused)} reused, {len(report.old)} old"
+            + (f", {len(report.breached)} breached." if report.breach_checked else ".")
         )
         rows = []
         for kind, findings in (
             ("weak", report.weak),
             ("reused", [f for g in report.reused for f in g]),
             ("old", report.old),
+            ("breached", report.breached),
         ):
             for f in findings:
                 rows.append(
