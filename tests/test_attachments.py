@@ -261,3 +261,69 @@ def test_cli_get_refuses_a_terminal_and_limits_say_so(tmp_path: Path) -> None:
     assert over.returncode == 2 and "at most 256.0 MiB" in over.stderr
     folder = run_cli(env, "attach", "add", "Keys", str(tmp_path))
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+# -- backups and export ------------------------------------------------------------------------
+def test_a_backup_carries_the_files_and_restores_them_with_the_old_password(
+    vault: Vault, tmp_path: Path
+) -> None:
+    from vault import backup
+
+    rid = vault.find("GitHub")
+    data = os.urandom(1_300_000)
+    src = tmp_path / "codes.pdf"
+    src.write_bytes(data)
+    att = attachstore.add(vault, rid, src)
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    raw = path.read_bytes()
+    assert raw[4] == 2 and b"codes.pdf" not in raw and data[:64] not in raw
+    vault.change_password("a brand new password for later")
+    restored, _ = backup.restore_into_new_home(tmp_path / "new", path, PW)
+    out = io.BytesIO()
+    attachstore.read(restored, attachstore.find(restored, rid, "codes.pdf"), out)
+    assert out.getvalue() == data
+    # restoring into the original device after losing the blob brings it back
+    attachstore.blob_dir(vault).remove(att.blob)
+    vault.unlock("a brand new password for later")
+    backup.restore_backup(vault, path, PW)
+    out = io.BytesIO()
+    attachstore.read(vault, att, out)
+    assert out.getvalue() == data
+
+
+def test_a_changed_blob_in_a_backup_is_refused_and_not_stored(vault: Vault, tmp_path: Path) -> None:
+    from vault import backup
+
+    src = tmp_path / "f.bin"
+    src.write_bytes(os.urandom(100_000))
+    attachstore.add(vault, vault.find("GitHub"), src)
+    path = tmp_path / "b.srbk"
+    backup.create_backup(vault, path)
+    raw = bytearray(path.read_bytes())
+    raw[-500] ^= 0x01  # inside the blob
+    path.write_bytes(bytes(raw))
+    with pytest.raises(TamperError, match="does not match"):
+        backup.restore_into_new_home(tmp_path / "new", path, PW)
+    assert attachstore.BLOBS not in os.listdir(tmp_path / "new") or not os.listdir(
+        tmp_path / "new" / attachstore.BLOBS
+    )
+
+
+def test_export_writes_the_files_beside_the_json(vault: Vault, tmp_path: Path) -> None:
+    from vault.export import export_vault
+
+    rid = vault.find("GitHub")
+    for name, body in (("a.txt", b"first"), ("b.bin", os.urandom(3000))):
+        (tmp_path / name).write_bytes(body)
+        attachstore.add(vault, rid, tmp_path / name)
+    out = tmp_path / "export" / "vault.json"
+    out.parent.mkdir()
+    outcome = export_vault(vault, "json", out)
+    assert outcome.files == 2 and "2 attachment(s)" in outcome.message()
+    (rec,) = json.loads(out.read_text())["records"]
+    files = {a["name"]: a["file"] for a in rec["attachments"]}
+    assert files["a.txt"] == f"vault-attachments/{rid}/a.txt"
+    for name, rel in files.items():
+        assert (out.parent / rel).read_bytes() == (tmp_path / name).read_bytes()
+        assert (out.parent / rel).stat().st_mode & 0o777 == 0o600

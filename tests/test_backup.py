@@ -112,7 +112,9 @@ def test_truncated_appended_and_foreign_files(vault: Vault, tmp_path: Path) -> N
     ):
         with pytest.raises((FormatError, TamperError)):
             backup.open_backup(bad, PW)
-    with pytest.raises(UnsupportedVersionError, match="version 2"):
+    with pytest.raises(UnsupportedVersionError, match="version 3"):
+        backup.open_backup(data[:4] + b"\x03" + data[5:], PW)
+    with pytest.raises(FormatError):  # version 2 names its body length and attachment count
         backup.open_backup(data[:4] + b"\x02" + data[5:], PW)
     with pytest.raises(InvalidInputError, match="no backup file"):
         backup.read_backup(tmp_path / "missing.srbk", PW)

@@ -10,14 +10,16 @@ under VK's "backup" sub-key; the header is associated data, so any edited byte f
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import keys as keymod
-from .container import Container, open_container, parse_container, seal_container
-from .durable import write_private_atomic
+from .backupblobs import restore_section, verify_section, write_section
+from .container import MAX_HEADER, Container, open_container, parse_container, seal_container
+from .crypto import NONCE_LEN, TAG_LEN
+from .durable import write_private_streamed
 from .envelope import Envelope, RecordCipher, pack_envelopes, unpack_envelopes
 from .errors import (
     FormatError,
@@ -34,6 +36,9 @@ from .vault import Vault
 
 MAGIC = b"SRBK"
 VERSION = 1
+#: Version 2: attachment blobs after the sealed body (vault/backupblobs.py); written only when the
+#: device holds attachment blobs, so a backup without files stays version 1.
+VERSION_BLOBS = 2
 WHAT = "backup"
 SUBKEY = "backup"
 MAX_BACKUP = 2 * 1024**3
@@ -116,23 +121,45 @@ class RestoreReport:
 
 
 def encode_backup(
-    slot: KeySlot, keys: UnlockedKeys, envelopes: list[Envelope], created: float
+    slot: KeySlot,
+    keys: UnlockedKeys,
+    envelopes: list[Envelope],
+    created: float,
+    blobs: int = 0,
 ) -> bytes:
+    """The container (version 1; version 2 when `blobs` attachment blobs follow it)."""
     live = len({e.record_id for e in envelopes if not e.deleted})
     header = BackupHeader(slot.account_id, slot.generation, slot.epoch, created, live, slot)
-    return seal_container(
-        MAGIC, VERSION, header.to_obj(), pack_envelopes(envelopes), keys.subkey(SUBKEY)
-    )
+    body = pack_envelopes(envelopes)
+    if not blobs:
+        return seal_container(MAGIC, VERSION, header.to_obj(), body, keys.subkey(SUBKEY))
+    extra = {"body": len(body) + NONCE_LEN + TAG_LEN, "blobs": blobs}
+    return seal_container(MAGIC, VERSION_BLOBS, header.to_obj() | extra, body, keys.subkey(SUBKEY))
 
 
 def create_backup(vault: Vault, path: Path) -> int:
-    """Write every stored version atomically (temp + fsync + read back and verify + rename + folder
-    fsync), owner-only, so a crash leaves either the old file or the complete new one. Returns the
+    """Write every stored version and every attachment blob on this device atomically (temp +
+    fsync + read back and verify + rename + folder fsync), owner-only, so a crash leaves either the
+    old file or the complete new one. Blobs are streamed, never whole in memory. Returns the
     number of live records."""
+    from .attachstore import blob_dir
+
     envelopes = vault.store.all_versions()
-    data = encode_backup(vault.slot, vault.keys, envelopes, time.time())
+    blobs = blob_dir(vault)
+    names = sorted(blobs.names())
+    data = encode_backup(vault.slot, vault.keys, envelopes, time.time(), len(names))
+
+    def fill(out: BinaryIO) -> None:
+        out.write(data)
+        write_section(out, blobs, names)
+
+    def verify(tmp: Path) -> None:
+        with open(tmp, "rb") as f:
+            _verify(f.read(len(data)), data, vault.keys)
+            verify_section(f, len(names))
+
     try:
-        write_private_atomic(path, data, verify=lambda written: _verify(written, data, vault.keys))
+        write_private_streamed(path, fill, verify=verify)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot write the backup to {path}: {exc.strerror or exc}"
@@ -152,9 +179,20 @@ def _verify(written: bytes, data: bytes, keys: UnlockedKeys) -> None:
 
 
 def parse_backup(data: bytes) -> tuple[BackupHeader, Container]:
-    """The public part (no password needed): which account, when, how many records."""
-    c = parse_container(data, MAGIC, VERSION, WHAT)
+    """The public part (no password needed): which account, when, how many records. `data` may
+    be the whole file or (version 2) anything from its start through the sealed body."""
+    version = data[len(MAGIC)] if len(data) > len(MAGIC) and data.startswith(MAGIC) else VERSION
+    c = parse_container(data, MAGIC, version if version == VERSION_BLOBS else VERSION, WHAT)
+    if c.version == VERSION_BLOBS:
+        body, blobs = c.header.get("body"), c.header.get("blobs")
+        if not isinstance(body, int) or not isinstance(blobs, int) or body < 0 or blobs < 1:
+            raise FormatError("the backup's header is damaged")
+        c = replace(c, sealed_body=c.sealed_body[:body])
     return BackupHeader.from_obj(c.header), c
+
+
+def blob_count(c: Container) -> int:
+    return int(c.header.get("blobs", 0)) if c.version == VERSION_BLOBS else 0
 
 
 def open_backup(data: bytes, password: str) -> tuple[BackupHeader, UnlockedKeys, list[Envelope]]:
@@ -173,11 +211,27 @@ def open_backup(data: bytes, password: str) -> tuple[BackupHeader, UnlockedKeys,
     return header, keys, unpack_envelopes(body)
 
 
+def _head_and_body(path: Path) -> bytes:
+    """The file from its start through the sealed body: all of a version 1 file; a version 2
+    file's attachment section is left on disk (streamed by the restore)."""
+    with path.open("rb") as f:
+        head = f.read(MAX_HEADER + 9)
+        if head[len(MAGIC) : len(MAGIC) + 1] != bytes([VERSION_BLOBS]):
+            return head + f.read()
+        prefix_len = len(MAGIC) + 5 + int.from_bytes(head[len(MAGIC) + 1 : len(MAGIC) + 5], "big")
+        f.seek(0)
+        prefix = f.read(prefix_len)
+        body = parse_container(prefix, MAGIC, VERSION_BLOBS, WHAT).header.get("body")
+        if not isinstance(body, int) or body < 0:
+            raise FormatError("the backup's header is damaged")
+        return prefix + f.read(body)
+
+
 def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, list[Envelope]]:
     try:
         if path.stat().st_size > MAX_BACKUP:
             raise FormatError(f"{path} is too large to be a Strongroom backup")
-        data = path.read_bytes()
+        data = _head_and_body(path)
     except FileNotFoundError:
         raise InvalidInputError(f"no backup file at {path}") from None
     except IsADirectoryError:
@@ -185,6 +239,24 @@ def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, 
     except OSError as exc:
         raise InvalidInputError(f"cannot read the backup {path}: {exc.strerror or exc}") from None
     return open_backup(data, password)
+
+
+def restore_blobs(vault: Vault, path: Path, records: Callable[[], Iterable[Record]]) -> int:
+    """Copy the attachment blobs of a version 2 backup that `records()` name into this device
+    (each hash-checked); returns how many were new here."""
+    from .attachstore import blob_dir
+
+    with path.open("rb") as f:
+        if f.read(len(MAGIC) + 1)[len(MAGIC) :] != bytes([VERSION_BLOBS]):
+            return 0
+    data = _head_and_body(path)
+    count = blob_count(parse_backup(data)[1])
+    wanted = {a.blob for r in records() for a in r.attachments}
+    if not count or not wanted:
+        return 0
+    with path.open("rb") as f:
+        f.seek(len(data))
+        return restore_section(f, count, blob_dir(vault), wanted)
 
 
 def backup_records(
@@ -224,6 +296,7 @@ def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Vault,
     was when the backup was made; a later sync brings any newer password)."""
     header, keys, envelopes = read_backup(path, password)
     vault = Vault.adopt(home, header.slot, keys, envelopes, "backup")
+    restore_blobs(vault, path, lambda: backup_records(header, keys, envelopes))
     return vault, header.count
 
 
@@ -304,6 +377,7 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
             kept += 1
     if writes:
         vault.apply(writes, "backup")
+    restore_blobs(vault, path, lambda: backup_records(header, keys, envelopes))
     return RestoreReport(restored, kept, unchanged, skipped)
 
 

@@ -16,6 +16,7 @@ import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_private_atomic(
@@ -28,21 +29,35 @@ def write_private_atomic(
     """Replace `path` with `data` (mode 0600). `verify(bytes read back)` raises to keep the old file;
     `before_replace()` runs last, just before the rename, and may raise to abandon the write.
     OSError(ELOOP) when `path` is a symbolic link."""
+    write_private_streamed(
+        path,
+        lambda out: out.write(data),
+        verify=(lambda tmp: verify(tmp.read_bytes())) if verify is not None else None,
+        before_replace=before_replace,
+    )
+
+
+def write_private_streamed(
+    path: Path,
+    fill: Callable[[BinaryIO], object],
+    *,
+    verify: Callable[[Path], None] | None = None,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
+    """`write_private_atomic` for a file written piece by piece (`fill(file)`), never whole in
+    memory (a backup with attachments); `verify(temp path)` reads it back as it likes."""
     _refuse_symlink(path)
     tmp = path.with_name(
         f".{path.name}.tmp-{os.urandom(4).hex()}"
     )  # sync/folder.py sweeps leftovers
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as out:
+            fill(out)
+            out.flush()
+            os.fsync(out.fileno())
         if verify is not None:
-            verify(tmp.read_bytes())
+            verify(tmp)
         if before_replace is not None:
             before_replace()
         _refuse_symlink(path)  # a link planted meanwhile is replaced by the rename, not followed

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .durable import write_private_atomic
 from .errors import FormatError, InvalidInputError, TamperError
@@ -44,7 +44,19 @@ CSV_COLUMNS = [
 _MAIN = {"username", "password", "url", "totp"}
 
 
-def to_json(records: Iterable[Record]) -> str:
+def _with_files(r: Record, files: Mapping[str, str]) -> dict[str, Any]:
+    """The record's JSON object; with attachments, each one's name, size and the file written
+    beside the JSON (relative to it; absent when its bytes were not on this device)."""
+    obj = record_to_obj(r)
+    if r.attachments:
+        obj["attachments"] = [
+            {"name": a.name, "size": a.size} | ({"file": files[a.id]} if a.id in files else {})
+            for a in r.attachments
+        ]
+    return obj
+
+
+def to_json(records: Iterable[Record], files: Mapping[str, str] | None = None) -> str:
     """The strongroom-json document (records sorted by title, then id), one record per line.
 
     Each record is encoded compactly by json's C encoder; `indent=` would switch every record to
@@ -54,7 +66,7 @@ def to_json(records: Iterable[Record]) -> str:
         "version": VERSION,
         "exported": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    lines = [json.dumps(record_to_obj(r), ensure_ascii=False) for r in _sorted(records)]
+    lines = [json.dumps(_with_files(r, files or {}), ensure_ascii=False) for r in _sorted(records)]
     body = "\n  " + ",\n  ".join(lines) + "\n " if lines else ""
     return f'{json.dumps(head, ensure_ascii=False)[:-1]},\n "records": [{body}]\n}}\n'
 
@@ -141,6 +153,8 @@ class ExportOutcome:
     format: str
     count: int
     damaged: int
+    files: int = 0  # attachments written beside the JSON
+    files_missing: int = 0  # attachments whose bytes were not on this device
 
     def message(self) -> str:
         kind = "strongroom-json" if self.format == "json" else "CSV"
@@ -148,6 +162,16 @@ class ExportOutcome:
             f"Exported {self.count} record(s) to {self.path} ({kind}, plain text, readable only by you). "
             "Delete it when you no longer need it."
         )
+        if self.files:
+            text += (
+                f"\n{self.files} attachment(s) written in plain form to "
+                f"{self.path.parent / (self.path.stem + '-attachments')}."
+            )
+        if self.files_missing:
+            text += (
+                f"\n{self.files_missing} attachment(s) are not on this device yet and were left "
+                "out (sync, or attach get them, first)."
+            )
         if self.damaged:
             text += f"\n{self.damaged} record(s) could not be decrypted and were left out."
         return text
@@ -175,4 +199,32 @@ def export_vault(vault: Vault, fmt: str, path: Path) -> ExportOutcome:
     if fmt not in FORMATS:  # refused before anything is decrypted
         raise InvalidInputError(f"unknown export format {fmt!r}; choose csv or json")
     records, damaged = vault_records(vault)
+    if fmt == "json" and any(r.attachments for r in records):
+        files, missing = export_files(vault, records, target)
+        written = write_private(target, to_json(records, files))
+        return ExportOutcome(written, fmt, len(records), damaged, len(files), missing)
     return ExportOutcome(export_records(records, fmt, target), fmt, len(records), damaged)
+
+
+def export_files(vault: Vault, records: list[Record], target: Path) -> tuple[dict[str, str], int]:
+    """Each attachment's bytes to `<target stem>-attachments/<record id>/<name>` (folders 0700,
+    files 0600, each written whole or not at all); returns attachment id → path relative to the
+    target's folder, and how many were left out because their bytes are not on this device."""
+    from .attachstore import present, save_to
+
+    root = target.parent / f"{target.stem}-attachments"
+    files: dict[str, str] = {}
+    missing = 0
+    for r in records:
+        used: set[str] = set()
+        for a in r.attachments:
+            if not present(vault, a):
+                missing += 1
+                continue
+            name = a.name if a.name.lower() not in used else f"{a.id[:8]}-{a.name}"
+            used.add(name.lower())
+            folder = root / r.id
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            save_to(vault, a, folder / name)
+            files[a.id] = str((folder / name).relative_to(target.parent))
+    return files, missing
