@@ -21,6 +21,7 @@ SUITES = [
     "import_screen",
     "peers",
     "soak",
+    "history",
 ]
 
 

@@ -23,6 +23,7 @@ COMMAND_AREAS: dict[str, str] = {
     **dict.fromkeys(("signup", "passwd", "reset", "lock"), "cli.commands.account"),
     **dict.fromkeys(("ls", "get", "add", "edit", "rm"), "cli.commands.records"),
     "attach": "cli.commands.attachcmd",
+    **dict.fromkeys(("history", "trash"), "cli.commands.history"),
     "kit": "cli.commands.kitcmd",
     "backup": "cli.commands.backupcmd",
     **dict.fromkeys(("import", "export"), "cli.commands.transfer"),

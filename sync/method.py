@@ -37,6 +37,11 @@ class SyncOutcome:
     received: int
     sent: bool
     detail: str
+    #: titles of records edited on one device while moved to the trash on another: kept out
+    #: of the trash (vault/trash.py), to be told
+    kept_from_trash: tuple[str, ...] = ()
+    #: records purged here because they were in the trash longer than its retention
+    purged: int = 0
 
 
 def config(vault: Any) -> dict[str, Any]:
@@ -62,15 +67,24 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
     """
     cfg = config(vault)
     method = cfg.get("method", "none")
+    if method not in ("folder", "wifi", "cloud"):
+        _no_method(method)
+    # The trash's retention runs on every device before each sync: the tombstones go out in it.
+    purged = len(vault.purge_expired())
     if method == "folder":
         from .folder import FolderSync
 
         r = FolderSync(vault, Path(cfg["folder"])).sync_now()
-        return SyncOutcome("folder", r.received, r.wrote, r.detail)
-    if method == "wifi":
-        return _wifi_now(vault, list(cfg.get("interfaces") or []))
-    if method == "cloud":
-        return _cloud_now(vault, str(cfg.get("server", "")), progress)
+        outcome = SyncOutcome("folder", r.received, r.wrote, r.detail)
+    elif method == "wifi":
+        outcome = _wifi_now(vault, list(cfg.get("interfaces") or []))
+    else:
+        outcome = _cloud_now(vault, str(cfg.get("server", "")), progress)
+    kept = tuple(s.title for s in vault.kept_from_trash())
+    return replace(outcome, kept_from_trash=kept, purged=purged)
+
+
+def _no_method(method: str) -> None:
     if method == "none":
         raise NoSyncMethodError(
             "this device syncs with nothing; choose a method with `strongroom sync folder DIR`, "
@@ -102,6 +116,7 @@ def status(vault: Any) -> dict[str, Any]:
         )
     pending = vault.store.changed_ids_since(since) if cfg["method"] != "none" else []
     conflicts = [s for s in vault.summaries() if s.conflict]
+    kept = {s.id for s in vault.kept_from_trash()} if conflicts else set()
     refused = [
         {
             "source": source,
@@ -119,6 +134,7 @@ def status(vault: Any) -> dict[str, Any]:
         "last_sync": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last else None,
         "pending_changes": len(pending),
         "conflicts": [{"id": s.id, "title": s.title} for s in conflicts],
+        "kept_from_trash": [{"id": s.id, "title": s.title} for s in conflicts if s.id in kept],
         "account_key_in_folder": _account_key_saved(vault, cfg),
         "refused_versions": sum(r["versions"] for r in refused),
         "refused": refused,

@@ -31,7 +31,7 @@ from .errors import (
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, next_version, state
-from .records import HistoryEntry, Record
+from .records import HistoryEntry, Record, Version, bare, merge_versions, same_content
 from .vault import Vault
 
 MAGIC = b"SRBK"
@@ -323,15 +323,21 @@ def _combine(current: Record, old: Record) -> Record | None:
     history += [h for h in old.history if h not in current.history]
     history.sort(key=lambda h: h.modified)
     diff = tuple(f for f in other.fields if newer.value(f.name) != f.value)
-    if diff and HistoryEntry(other.modified, diff) not in history:
+    known = {(h.modified, h.fields) for h in history}  # an entry's end time may or may not be kept
+    if diff and (other.modified, diff) not in known:
         history.append(HistoryEntry(other.modified, diff))
-    merged = replace(newer, history=tuple(history))
+    versions = merge_versions(current.versions, old.versions)
+    if not same_content(newer, other):
+        versions = merge_versions(versions, (Version(other.modified, "", bare(other)),))
+    # A restore brings back what was deleted: in the trash only when both sides are.
+    trashed = newer.trashed if current.trashed is not None and old.trashed is not None else None
+    merged = replace(newer, history=tuple(history), versions=versions, trashed=trashed)
     return None if merged == current else merged
 
 
 def _content(rec: Record) -> Record:
     """What a person sees as the record, without its history and edit time."""
-    return replace(rec, history=(), modified=0.0)
+    return replace(rec, history=(), versions=(), modified=0.0)
 
 
 def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:

@@ -22,8 +22,9 @@ from .envelope import RecordCipher
 from .errors import FormatError, TamperError
 from .merge import RecordState, state
 from .records import DECRYPTION_ERROR, Record
+from .trash import kept_out
 
-INDEX_VERSION = 2  # 2: rows carry `hint` (a card's last four digits); a v1 index is rebuilt
+INDEX_VERSION = 3  # 2: rows carry `hint` (a card's last four digits); 3: `trashed`. Older: rebuilt
 CACHE_KEY = "summary-index"
 HEAD_KEY = "summary-head"
 TITLES_KEY = "summary-titles"
@@ -48,6 +49,7 @@ class Summary(NamedTuple):
     conflict: bool
     error: bool = False
     hint: str | None = None  # what the list shows for a record without a username: "•••• 1111"
+    trashed: float | None = None  # when it was moved to the trash; None: in the list
 
 
 def hint_of(rec: Record) -> str | None:
@@ -88,6 +90,9 @@ def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None
         )
     if rec is None:
         return None
+    kept = kept_out(cipher, st, rec)
+    if kept is not None:
+        rec = kept[1]
     return Summary(
         rid,
         rec.display_title,
@@ -100,6 +105,7 @@ def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None
         st.conflict,
         False,
         hint_of(rec),
+        rec.trashed,
     )
 
 
@@ -165,7 +171,7 @@ class SummaryIndex:
             by_id.pop(rid, None)
             versions = self._store.versions(rid)
             s = summarize(rid, state(versions), self._cipher) if versions else None
-            if s is not None:
+            if s is not None and s.trashed is None:
                 by_id[rid] = s
         fresh = sorted(by_id.values(), key=title_key)
         if boundary is None:
@@ -193,7 +199,7 @@ class SummaryIndex:
         with self._lock:
             if self._rows and self._store.get_cache(TITLES_KEY) is None:
                 self._save()  # a vault from before the title blob: write it once
-            self._titles = (self._seq, {r.id: r.title for r in rows})
+            self._titles = (self._seq, {r.id: r.title for r in rows if r.trashed is None})
             return self._titles[1]
 
     def rows_of(self, ids: list[str]) -> list[Summary]:
@@ -227,7 +233,7 @@ class SummaryIndex:
             by_id.pop(rid, None)
             versions = self._store.versions(rid)
             row = summarize(rid, state(versions), self._cipher) if versions else None
-            if row is not None:
+            if row is not None and row.trashed is None:
                 by_id[rid] = row.title
         return by_id
 
@@ -265,8 +271,11 @@ class SummaryIndex:
         self._rows = {r.id: r for r in ordered}
         payload = marshal.dumps((self._seq, [tuple(r) for r in ordered]))
         self._store.set_cache(CACHE_KEY, self._sealer.seal(payload, self._ad))
-        head = marshal.dumps((self._seq, len(ordered), [tuple(r) for r in ordered[:HEAD_ROWS]]))
+        live = [
+            r for r in ordered if r.trashed is None
+        ]  # the list, the head and find: not the trash
+        head = marshal.dumps((self._seq, len(live), [tuple(r) for r in live[:HEAD_ROWS]]))
         self._store.set_cache(HEAD_KEY, self._sealer.seal(head, self._head_ad))
-        titles = marshal.dumps((self._seq, [r.id for r in ordered], [r.title for r in ordered]))
+        titles = marshal.dumps((self._seq, [r.id for r in live], [r.title for r in live]))
         self._store.set_cache(TITLES_KEY, self._sealer.seal(titles, self._titles_ad))
         self._stored_seq = self._seq

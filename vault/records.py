@@ -1,7 +1,10 @@
-"""Records: a template type, typed fields, notes, tags, favourite, times, secret history."""
+"""Records: a template type, typed fields, notes, tags, favourite, times, secret history, the
+previous versions (history format 1) and the trash mark. History lives inside the encrypted
+record, so it syncs, merges and is pruned with the version that carries it (docs/design.md)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -10,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .attachments import Attachment
-from .errors import FormatError, InvalidInputError
+from .errors import FormatError, InvalidInputError, UnsupportedVersionError
 from .templates import FieldKind, template
 
 NO_TITLE = "No Title"
@@ -43,10 +46,29 @@ class Field:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """Values that a change replaced, with the time they were last current."""
+    """Values that a change replaced: `modified` is the time of the version that held them,
+    `replaced` the time of the change that replaced them (None: written before it was kept)."""
 
     modified: float
     fields: tuple[Field, ...]
+    replaced: float | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """A previous version of a record, kept inside the record: when it was saved, by which
+    device, and the record as it was then (without its own history, versions or trash mark)."""
+
+    modified: float
+    device: str
+    snapshot: Record
+
+    @property
+    def vid(self) -> str:
+        """A short content id, the same on every device: what merging histories keys on."""
+        body = [self.modified, self.device, _snapshot_obj(self.snapshot)]
+        raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,10 @@ class Record:
     history: tuple[HistoryEntry, ...] = ()
     #: files (metadata; the bytes are in blobs): vault/attachments.py
     attachments: tuple[Attachment, ...] = ()
+    #: previous versions, oldest first (history format 1)
+    versions: tuple[Version, ...] = ()
+    #: when it was moved to the trash; None: not in the trash
+    trashed: float | None = None
 
     def __repr__(self) -> str:
         return f"Record(id={self.id!r}, type={self.type!r}, fields={len(self.fields)})"
@@ -111,8 +137,13 @@ def _fields_from_obj(obj: list[list[str]]) -> tuple[Field, ...]:
     return tuple(Field(str(n), _KIND_OF[k], str(v)) for n, k, v in obj)
 
 
-def _record_to_obj(r: Record) -> dict[str, Any]:
-    obj = {
+#: History format: the version of the "v" list (previous versions) inside a record's JSON.
+HISTORY_FORMAT = 1
+
+
+def _snapshot_obj(r: Record) -> dict[str, Any]:
+    """The parts of a record a previous version keeps: everything but its history."""
+    obj: dict[str, Any] = {
         "id": r.id,
         "type": r.type,
         "title": r.title,
@@ -122,14 +153,47 @@ def _record_to_obj(r: Record) -> dict[str, Any]:
         "fav": r.favorite,
         "c": r.created,
         "m": r.modified,
-        "h": [[h.modified, _fields_to_obj(h.fields)] for h in r.history],
     }
     if r.attachments:  # absent when none: a record without files seals as before
         obj["att"] = [a.to_obj() for a in r.attachments]
+    if r.trashed is not None:
+        obj["t"] = r.trashed
     return obj
 
 
-def _record_from_obj(o: dict[str, Any]) -> Record:
+def bare(r: Record) -> Record:
+    """`r` without its history: what a previous version keeps."""
+    return replace(r, history=(), versions=())
+
+
+def _record_to_obj(r: Record) -> dict[str, Any]:
+    obj = _snapshot_obj(r)
+    obj["h"] = [
+        [h.modified, _fields_to_obj(h.fields)] + ([h.replaced] if h.replaced is not None else [])
+        for h in r.history
+    ]
+    if r.versions:
+        obj["hv"] = HISTORY_FORMAT
+        obj["v"] = [[v.modified, v.device, _snapshot_obj(v.snapshot)] for v in r.versions]
+    return obj
+
+
+def _history_entry(raw: list[Any]) -> HistoryEntry:
+    replaced = float(raw[2]) if len(raw) > 2 and raw[2] is not None else None
+    return HistoryEntry(float(raw[0]), _fields_from_obj(raw[1]), replaced)
+
+
+def _record_from_obj(o: dict[str, Any], nested: bool = False) -> Record:
+    versions: tuple[Version, ...] = ()
+    if "v" in o and not nested:
+        if o.get("hv") != HISTORY_FORMAT:
+            raise UnsupportedVersionError(
+                f"record history format {o.get('hv')!r} is newer than this Strongroom: update it"
+            )
+        versions = tuple(
+            Version(float(m), str(d), _record_from_obj(snap, nested=True)) for m, d, snap in o["v"]
+        )
+    trashed = o.get("t")
     return Record(
         id=str(o["id"]),
         type=str(o["type"]),
@@ -140,7 +204,9 @@ def _record_from_obj(o: dict[str, Any]) -> Record:
         favorite=bool(o.get("fav")),
         created=float(o["c"]),
         modified=float(o["m"]),
-        history=tuple(HistoryEntry(float(m), _fields_from_obj(fs)) for m, fs in o.get("h", ())),
+        history=tuple(_history_entry(h) for h in o.get("h", ())),
+        versions=versions,
+        trashed=None if trashed is None else float(trashed),
         attachments=tuple(Attachment.from_obj(a) for a in o.get("att", ())),
     )
 
@@ -184,24 +250,63 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def revise(old: Record, new: Record) -> Record:
-    """`new` as the next version of `old`: keeps id/created, stamps modified, records replaced secrets."""
+def same_content(a: Record, b: Record) -> bool:
+    """True when two records differ at most in their times, history and versions."""
+    one, two = _snapshot_obj(a), _snapshot_obj(b)
+    for obj in (one, two):
+        obj.pop("m")
+    return one == two
+
+
+def merge_versions(*histories: tuple[Version, ...]) -> tuple[Version, ...]:
+    """The union of version histories, oldest first: commutative, associative and idempotent
+    (keyed by content id, ordered by time, device and id), so every device merges alike."""
+    by_id: dict[str, Version] = {}
+    for history in histories:
+        for v in history:
+            by_id.setdefault(v.vid, v)
+    return tuple(sorted(by_id.values(), key=lambda v: (v.modified, v.device, v.vid)))
+
+
+def prune_versions(
+    versions: tuple[Version, ...], keep: int, days: float, at: float
+) -> tuple[Version, ...]:
+    """The versions a retention keeps: none older than `days` before `at` (0: no age limit),
+    then the newest `keep` (0: no count limit). Pure, so the version that carries the result
+    is the same on every device."""
+    kept = [v for v in versions if days <= 0 or v.modified >= at - days * 86400]
+    return tuple(kept[-keep:] if keep > 0 else kept)
+
+
+def revise(old: Record, new: Record, device: str = "") -> Record:
+    """`new` as the next version of `old`: keeps id/created, stamps modified, records replaced
+    secrets and keeps `old` (written by `device`) as a previous version when anything changed."""
+    stamp = max(now(), old.modified)
     changed = tuple(
         f for f in old.fields if f.kind.concealed and f.value and (new.value(f.name) != f.value)
     )
-    history = old.history + ((HistoryEntry(old.modified, changed),) if changed else ())
+    history = old.history + ((HistoryEntry(old.modified, changed, stamp),) if changed else ())
+    versions = merge_versions(old.versions, new.versions)
+    if not same_content(old, new):
+        versions = merge_versions(versions, (Version(old.modified, device, bare(old)),))
     return replace(
         new,
         id=old.id,
         created=old.created,
-        modified=max(now(), old.modified),
+        modified=stamp,
         history=history,
+        versions=versions,
         tags=normalize_tags(new.tags),
     )
 
 
-def with_history_of(record: Record, other: Record) -> Record:
-    """`record` with `other`'s differing fields appended to its history (conflict losers, backups)."""
+def with_history_of(record: Record, other: Record, device: str = "") -> Record:
+    """`record` with `other` (a conflict loser written by `device`) kept: its differing fields
+    appended to the password history, its versions merged in and itself a previous version."""
+    versions = merge_versions(record.versions, other.versions)
+    if not same_content(record, other):
+        versions = merge_versions(versions, (Version(other.modified, device, bare(other)),))
+    record = replace(record, versions=versions)
     have = {a.id for a in record.attachments}
     files = tuple(a for a in other.attachments if a.id not in have)
     if files:  # a file added on the other side is kept, never dropped with it
@@ -209,4 +314,7 @@ def with_history_of(record: Record, other: Record) -> Record:
     diff = tuple(f for f in other.fields if record.value(f.name) != f.value)
     if not diff:
         return record
-    return replace(record, history=record.history + (HistoryEntry(other.modified, diff),))
+    return replace(
+        record,
+        history=record.history + (HistoryEntry(other.modified, diff, record.modified),),
+    )

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .errors import (
     TamperError,
     VaultError,
 )
+from .history import HISTORY_DAYS, HISTORY_KEEP, TRASH_DAYS, Step, find_step, steps
 from .home import default_home as default_home
 from .home import make_private
 from .index import Head, Summary, SummaryIndex
@@ -32,7 +33,8 @@ from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, covers, join, next_version, state, survivors, version_beside
 from .rebase import rebase
-from .records import Record, revise, with_history_of
+from .records import Record, now, prune_versions, revise, with_history_of
+from .trash import expired, kept_out
 
 DB_NAME = "vault.db"
 
@@ -49,6 +51,12 @@ class Detail:
     conflict: bool
     others: tuple[Record, ...]
     seen: Mapping[str, int]
+    #: the device that wrote the version shown, and those that wrote `others` (same order)
+    device: str = ""
+    other_devices: tuple[str, ...] = ()
+    #: moved to the trash on another device while edited on one: the edit is shown, out of
+    #: the trash, and the record stays in conflict until an edit or `trash restore` resolves it
+    kept_from_trash: bool = False
 
 
 class Vault:
@@ -280,7 +288,13 @@ class Vault:
         """
         if self._index is None:
             raise LockedError("the vault is locked")
-        return self._index.rows()
+        return [r for r in self._index.rows() if r.trashed is None]
+
+    def trashed(self) -> list[Summary]:
+        """The records in the trash (their `trashed` time set), from the summary index."""
+        if self._index is None:
+            raise LockedError("the vault is locked")
+        return [r for r in self._index.rows() if r.trashed is not None]
 
     def summary_head(self) -> Head | None:
         """The first rows of the list in title order, read from a small blob (≈ 5 ms at any size):
@@ -298,16 +312,25 @@ class Vault:
             raise type(exc)(f"record {record_id} cannot be decrypted ({exc})") from exc
         if rec is None:
             raise NotFoundError(f"no record with id {record_id}")
-        others = []
-        for env in st.others:
+        shown, kept = st.winner, kept_out(self.cipher, st, rec)
+        if kept is not None:
+            shown, rec = kept
+        others, devices = [], []
+        for env in (st.winner, *st.others):
+            if env is shown:
+                continue
             try:
                 other = self._open(env)
             except (TamperError, FormatError):
                 continue
             if other is not None:
                 others.append(other)
+                devices.append(env.device)
         seen = join(e.vv for e in (st.winner, *st.others))
-        return Detail(rec, st.conflict, tuple(others), seen)
+        contested = rec.trashed is None and any(o.trashed is not None for o in others)
+        return Detail(
+            rec, st.conflict, tuple(others), seen, shown.device, tuple(devices), contested
+        )
 
     def record(self, record_id: str) -> Record:
         return self.detail(record_id).record
@@ -384,13 +407,37 @@ class Vault:
             for rid, title in self._index.titles().items()
             if low in title.lower() or rid == query
         ]
-        return None if len(ids) > limit else self._index.rows_of(ids)
+        if len(ids) > limit:
+            return None
+        return [r for r in self._index.rows_of(ids) if r.trashed is None]
 
     def _write(self, record_id: str, record: Record | None) -> None:
         with self.store.transaction():
             current = self.store.versions(record_id)
             vv, hlc = next_version(current, self.actor)
-            self._store_own([self.cipher.seal(record, record_id, vv, hlc, self.device)])
+            self._store_own([self._seal(record, record_id, vv, hlc)])
+
+    def _seal(
+        self, record: Record | None, record_id: str, vv: Mapping[str, int], hlc: int
+    ) -> Envelope:
+        """A version written here: its history pruned to the retention first (so the version
+        that carries it is the same on every device)."""
+        if record is not None and record.versions:
+            keep, days = self.retention()[:2]
+            kept = prune_versions(record.versions, keep, days, record.modified)
+            if kept != record.versions:
+                record = replace(record, versions=kept)
+        return self.cipher.seal(record, record_id, dict(vv), hlc, self.device)
+
+    def retention(self) -> tuple[int, float, float]:
+        """(versions kept, days a version is kept, days in the trash) from the settings;
+        0 = no limit."""
+        cfg = self.settings()
+        return (
+            int(cfg.get("history_keep", HISTORY_KEEP)),
+            float(cfg.get("history_days", HISTORY_DAYS)),
+            float(cfg.get("trash_days", TRASH_DAYS)),
+        )
 
     def _store_own(self, envelopes: list[Envelope]) -> None:
         """Store versions written here, and mark the store's counter after them (identity.py)."""
@@ -450,9 +497,9 @@ class Vault:
             return self._rebase(record, base, unseen)
 
     def _supersede(self, record: Record, current: Detail) -> Record:
-        new = revise(current.record, record)
-        for other in current.others:
-            new = with_history_of(new, other)
+        new = revise(current.record, record, current.device)
+        for other, device in zip(current.others, current.other_devices, strict=True):
+            new = with_history_of(new, other, device)
         self._write(record.id, new)
         return new
 
@@ -465,7 +512,7 @@ class Vault:
         delete or cannot be opened. The edit then supersedes only what its editor saw and stays
         beside the rest, as a conflict, as it does when both sides changed the same part.
         """
-        merged, theirs, clean = record, base.record, True
+        merged, theirs, clean, writer = record, base.record, True, base.device
         for env in survivors(unseen):
             try:
                 other = self._open(env) if covers(env.vv, base.seen) else None
@@ -475,21 +522,94 @@ class Vault:
                 clean = False
                 continue
             rebased = rebase(base.record, merged, other)
-            merged, theirs = rebased.record, other
+            merged, theirs, writer = rebased.record, other, env.device
             clean = clean and not rebased.conflicts
-        new = revise(theirs, merged)
+        new = revise(theirs, merged, writer)
         if clean:  # later changes of its base, all merged in: it supersedes them
             self._write(record.id, new)
             return new
-        for other in base.others:  # the concurrent versions its editor saw: resolved by it
-            new = with_history_of(new, other)
+        for other, device in zip(base.others, base.other_devices, strict=True):
+            new = with_history_of(new, other, device)  # concurrent versions its editor saw
         vv, hlc = version_beside(
             base.seen, self.store.versions(record.id), f"{self.device}.{os.urandom(4).hex()}"
         )
-        self._store_own([self.cipher.seal(new, record.id, vv, hlc, self.device)])
+        self._store_own([self._seal(new, record.id, vv, hlc)])
         return new
 
     def delete(self, record_id: str) -> None:
+        """Purge: a tombstone that syncs (the record, its history and the trash entry gone).
+        What a person's delete does is `trash`."""
         with self.store.transaction():
             self._state(record_id)
             self._write(record_id, None)
+
+    # -- history and trash (vault/history.py, vault/trash.py) ------------------------------
+    def trash(self, record_id: str) -> Record:
+        """Move a record to the trash: an edit that syncs, undone by `untrash`."""
+        return self.edit(record_id, lambda rec: replace(rec, trashed=now()))
+
+    def untrash(self, record_id: str) -> Record:
+        """Bring a record back from the trash, with its history (a new edit)."""
+        return self.edit(record_id, lambda rec: replace(rec, trashed=None))
+
+    def find_trashed(self, query: str) -> str:
+        """Id of the one record in the trash matching an id or part of a title."""
+        if not query.strip():
+            raise InvalidInputError("give a record id or part of a title")
+        rows = self.trashed()
+        low = query.lower()
+        hits = [r for r in rows if r.id == query] or [r for r in rows if r.title.lower() == low]
+        hits = hits or [r for r in rows if low in r.title.lower()]
+        if not hits:
+            raise NotFoundError(f"nothing in the trash matches {query!r}")
+        if len(hits) > 1:
+            raise AmbiguousError(
+                f"{len(hits)} records in the trash match {query!r}; use an id or a longer title",
+                [(r.id, r.title) for r in hits],
+            )
+        return hits[0].id
+
+    def empty_trash(self, older_than_days: float = 0, at: float | None = None) -> list[str]:
+        """Purge the records in the trash (only those past `older_than_days`, when given):
+        tombstones that sync. Returns the ids purged."""
+        at = now() if at is None else at
+        gone = []
+        with self.store.transaction():
+            for row in self.trashed():
+                if older_than_days and not expired(row.trashed, older_than_days, at):
+                    continue
+                detail = self.detail(row.id)  # the row may be stale: purge only what is trashed
+                if detail.record.trashed is not None:
+                    self._write(row.id, None)
+                    gone.append(row.id)
+        return gone
+
+    def purge_expired(self, at: float | None = None) -> list[str]:
+        """Purge what has been in the trash longer than the retention (`trash_days`); every
+        device does this at each sync, so a record leaves every device alike."""
+        days = self.retention()[2]
+        if days <= 0 or not any(
+            expired(r.trashed, days, now() if at is None else at) for r in self.trashed()
+        ):
+            return []
+        return self.empty_trash(days, at)
+
+    def kept_from_trash(self) -> list[Summary]:
+        """Records edited on one device while moved to the trash on another: shown out of the
+        trash, in conflict until an edit or `trash restore` resolves it (the user is told)."""
+        return [s for s in self.summaries() if s.conflict and self.detail(s.id).kept_from_trash]
+
+    def history(self, record_id: str) -> list[Step]:
+        """Every kept version of a record (in the trash or not), oldest first, current last."""
+        detail = self.detail(record_id)
+        return steps(detail.record, detail.device)
+
+    def restore_version(self, record_id: str, version: str) -> Record:
+        """Save version `version` (its number or id, as `history` shows) as a new edit: the
+        current one becomes a previous version, nothing is lost."""
+
+        def back(current: Record) -> Record:
+            old = find_step(current, self.detail(record_id).device, version).record
+            return replace(old, history=current.history, versions=current.versions, trashed=None)
+
+        return self.edit(record_id, back)

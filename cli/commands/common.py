@@ -77,7 +77,9 @@ def _fields_json(fields: Any) -> list[dict[str, Any]]:
     return [{"name": f.name, "kind": f.kind.value, "value": f.value} for f in fields]
 
 
-def record_json(r: Record, conflict: bool, others: tuple[Record, ...] = ()) -> dict[str, Any]:
+def record_json(
+    r: Record, conflict: bool, others: tuple[Record, ...] = (), kept_from_trash: bool = False
+) -> dict[str, Any]:
     """`get --json`. While in conflict, the concurrent versions that did not win come first in
     `history` (marked `"conflicting": true`), so a script sees every value until it is resolved."""
     history = [
@@ -108,4 +110,6 @@ def record_json(r: Record, conflict: bool, others: tuple[Record, ...] = ()) -> d
             {"id": a.id, "name": a.name, "size": a.size, "added": iso_or_none(a.added)}
             for a in r.attachments
         ],
+        "previous_versions": len(r.versions),
+        "kept_from_trash": kept_from_trash,
     }

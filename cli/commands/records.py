@@ -103,7 +103,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser(
-        "rm", help="delete a record (a tombstone that syncs)", description="Delete a record."
+        "rm",
+        help="move a record to the trash (synced; `trash restore` brings it back)",
+        description=(
+            "Move a record to the trash. It leaves the list on every device and is purged after "
+            "the trash's retention (default 30 days); `strongroom trash restore` brings it back."
+        ),
     )
     p.add_argument("query", metavar="QUERY")
     p.set_defaults(func=cmd_rm)
@@ -161,7 +166,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         write_value(value)
         return EXIT_OK
     if args.json:
-        ctx.print_json(record_json(rec, detail.conflict, detail.others))
+        ctx.print_json(record_json(rec, detail.conflict, detail.others, detail.kept_from_trash))
         return EXIT_OK
     from vault.templates import template
 
@@ -178,9 +183,33 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         print("  Notes: " + rec.notes.replace("\n", "\n         "))
     for a in rec.attachments:
         print(f"  File: {printable(a.name)} ({a.size} bytes)")
+    _print_past_secrets(rec, args.reveal)
+    if detail.kept_from_trash:
+        print(
+            "  Kept out of the trash: it was edited on one device while deleted on another; "
+            "the edit is kept (`strongroom rm` deletes it again)"
+        )
     if detail.conflict:
         print(f"  In conflict: {len(detail.others)} other version(s) kept in history")
+    if rec.versions:
+        print(f"  History: {len(rec.versions)} previous version(s) (`strongroom history {rec.id}`)")
     return EXIT_OK
+
+
+def _print_past_secrets(rec: Record, reveal: bool) -> None:
+    """The password history: each replaced secret with the dates it was current (masked)."""
+    from vault.history import past_secrets
+
+    from .common import iso_or_none
+
+    past = past_secrets(rec)
+    if not past:
+        return
+    print("  Password history:")
+    for p in past:
+        shown = p.value if reveal else MASK
+        since = iso_or_none(p.since or 0) or "?"
+        print(f"    {printable(p.field)}: {printable(shown)}  {since} – {iso_or_none(p.until)}")
 
 
 def _generated_password() -> str:
@@ -315,7 +344,9 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.unlocked_vault()
     rid = vault.find(args.query)
-    title = vault.record(rid).display_title
-    vault.delete(rid)
-    print(f"deleted {printable(title)} ({rid})")
+    rec = vault.trash(rid)
+    print(
+        f"moved {printable(rec.display_title)} ({rid}) to the trash "
+        f"(`strongroom trash restore {rid}` brings it back)"
+    )
     return EXIT_OK

@@ -326,6 +326,14 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
             )
             outcome = sync_now(vault, download_progress())
     print(f"Synced ({outcome.method}): {outcome.detail}.", file=sys.stderr)
+    for title in outcome.kept_from_trash:
+        print(
+            f"Kept out of the trash: {title} was edited on one device while deleted on "
+            "another; the edit is kept (`strongroom rm` deletes it again).",
+            file=sys.stderr,
+        )
+    if outcome.purged:
+        print(f"Purged {outcome.purged} record(s) past the trash's retention.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -373,6 +381,8 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
         )
     for problem in st.get("folder_problems") or []:
         print(f"Problem: {problem['file']}: {problem['reason']}; {problem['todo']}")
+    for kept in st["kept_from_trash"]:
+        print(f"Kept out of the trash (edited while deleted elsewhere): {kept['title']}")
     print(f"Records in conflict: {len(st['conflicts'])}")
     for c in st["conflicts"]:
         print(f"  {c['title']} ({c['id']})")

@@ -1,0 +1,238 @@
+"""History and trash in the vault (issue 22): every change keeps the previous version, restore is
+a new edit, the password history has dates, the trash is a record state, a purge a tombstone, an
+edit concurrent with a delete stays out of the trash; all of it survives a password change, an
+Account Key rotation and a backup restore. Real SQLite stores; two devices exchange real envelopes."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from vault import backup
+from vault.errors import NotFoundError, UnsupportedVersionError
+from vault.history import past_secrets
+from vault.records import (
+    Field,
+    FieldKind,
+    HistoryEntry,
+    Record,
+    Version,
+    bare,
+    new_record,
+)
+from vault.vault import Vault
+
+PW = "history test password"
+GOLDEN = Path(__file__).parent / "data" / "golden" / "record-history-v1.json"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    v = Vault.create(tmp_path / "a", "ann@example.com", PW)
+    v.add(new_record("login", "GitHub", {"username": "ann", "password": "gh-1"}))
+    return v
+
+
+def _pw(rec: Record) -> str | None:
+    return rec.value("password")
+
+
+def golden_record() -> Record:
+    first = Record(
+        "0123456789abcdef",
+        "login",
+        "GitHub",
+        (Field("username", FieldKind.TEXT, "ann"), Field("password", FieldKind.SECRET, "gh-1")),
+        created=1700000000.0,
+        modified=1700000000.0,
+    )
+    second = replace(first, fields=(first.fields[0], Field("password", FieldKind.SECRET, "gh-2")))
+    second = replace(second, modified=1700000100.0)
+    third = replace(second, trashed=1700000200.0, modified=1700000200.0)
+    return replace(
+        third,
+        title="GitHub (old)",
+        modified=1700000300.0,
+        trashed=None,
+        history=(HistoryEntry(1700000000.0, (first.fields[1],), 1700000100.0),),
+        versions=(
+            Version(1700000000.0, "aaaa1111", bare(first)),
+            Version(1700000100.0, "bbbb2222", bare(second)),
+            Version(1700000200.0, "aaaa1111", bare(third)),
+        ),
+    )
+
+
+def test_history_golden() -> None:
+    """The record body with history format 1 and the trash mark, byte for byte, and its ids."""
+    rec = golden_record()
+    golden = json.loads(GOLDEN.read_text())
+    assert rec.to_json().decode() == golden["body"]
+    assert [v.vid for v in rec.versions] == golden["version_ids"]
+    assert Record.from_json(golden["body"].encode()) == rec
+    newer = json.loads(golden["body"]) | {"hv": 2}
+    with pytest.raises(UnsupportedVersionError, match="update"):
+        Record.from_json(json.dumps(newer).encode())
+    # a body from before issue 22 (no v, no t, two-element h entries) reads as before
+    old = json.loads(golden["body"])
+    for key in ("hv", "v"):
+        old.pop(key)
+    old["h"] = [entry[:2] for entry in old["h"]]
+    before = Record.from_json(json.dumps(old).encode())
+    assert before.versions == () and before.trashed is None and before.history[0].replaced is None
+
+
+def test_every_change_keeps_the_previous_version_and_restore_is_a_new_edit(vault: Vault) -> None:
+    rid = vault.find("GitHub")
+    vault.edit(rid, lambda r: replace(r, fields=(r.fields[0], replace(r.fields[1], value="gh-2"))))
+    vault.edit(rid, lambda r: replace(r, notes="2FA on"))
+    vault.edit(rid, lambda r: r)  # no change: no new version
+    steps = vault.history(rid)
+    assert [s.number for s in steps] == [1, 2, 3] and steps[-1].current
+    assert steps[0].changes == ("created",)
+    assert steps[1].changes == ("password changed",)  # a secret is named, never shown
+    assert steps[2].changes == ("notes changed",)
+    assert all(s.device == vault.device for s in steps)
+    restored = vault.restore_version(rid, "1")
+    assert _pw(restored) == "gh-1" and restored.notes == ""
+    after = vault.history(rid)
+    assert len(after) == 4 and [s.vid for s in after[:3]] == [s.vid for s in steps]
+    assert _pw(after[2].record) == "gh-2" and after[2].record.notes == "2FA on"
+    # the id works as well as the number
+    assert vault.restore_version(rid, steps[2].vid).notes == "2FA on"
+    with pytest.raises(NotFoundError):
+        vault.restore_version(rid, "99")
+
+
+def test_password_history_has_values_and_dates(vault: Vault) -> None:
+    rid = vault.find("GitHub")
+    for value in ("gh-2", "gh-3"):
+        time.sleep(0.01)
+        vault.edit(
+            rid, lambda r, v=value: replace(r, fields=(r.fields[0], replace(r.fields[1], value=v)))
+        )
+    rec = vault.record(rid)
+    past = past_secrets(rec)
+    assert [p.value for p in past] == ["gh-2", "gh-1"]
+    assert past[1].since == rec.created and past[1].until == past[0].since
+    assert past[0].until <= rec.modified
+
+
+def test_retention_by_count_and_age(vault: Vault) -> None:
+    rid = vault.find("GitHub")
+    vault.update_settings(history_keep=3, history_days=0)
+    for n in range(6):
+        vault.edit(rid, lambda r, n=n: replace(r, notes=f"note {n}"))
+    rec = vault.record(rid)
+    assert [v.snapshot.notes for v in rec.versions] == ["note 2", "note 3", "note 4"]
+    vault.update_settings(history_keep=0, history_days=1)
+    old = replace(
+        rec,
+        versions=(replace(rec.versions[0], modified=rec.modified - 2 * 86400),) + rec.versions[1:],
+    )
+    vault.update(old)
+    kept = vault.record(rid).versions
+    assert all(v.modified >= rec.modified - 86400 for v in kept) and len(kept) == 3
+
+
+def test_trash_is_a_state_restore_brings_history_back_and_purge_is_a_tombstone(
+    vault: Vault,
+) -> None:
+    rid = vault.find("GitHub")
+    vault.edit(rid, lambda r: replace(r, notes="keep me"))
+    vault.trash(rid)
+    assert [s.title for s in vault.summaries()] == [] and vault.search_titles("Git") == []
+    with pytest.raises(NotFoundError):
+        vault.find("GitHub")
+    assert [s.id for s in vault.trashed()] == [rid] == [vault.find_trashed("git")]
+    assert vault.states()[rid].deleted is False  # a live version: it syncs as an edit does
+    back = vault.untrash(rid)
+    assert back.trashed is None and back.notes == "keep me"
+    assert [s.changes for s in vault.history(rid)][-2:] == [
+        ("moved to the trash",),
+        ("restored from the trash",),
+    ]
+    vault.trash(rid)
+    assert vault.purge_expired() == []  # not yet 30 days
+    assert vault.purge_expired(at=time.time() + 31 * 86400) == [rid]
+    assert vault.states()[rid].deleted and vault.trashed() == []
+
+
+def _exchange(a: Vault, b: Vault) -> None:
+    """Both ways, every version each holds: what any sync method carries."""
+    from vault.merge import survivors
+
+    for src, dst in ((a, b), (b, a)):
+        dst.apply([e for vs in src.store.grouped().values() for e in survivors(vs)], "wifi")
+
+
+def _second_device(a: Vault, tmp_path: Path, name: str) -> Vault:
+    b = Vault.adopt(tmp_path / name, a.slot, a.keys, [])
+    _exchange(a, b)
+    return b
+
+
+@pytest.mark.parametrize("trash_last", [True, False])
+def test_edit_on_one_device_and_delete_on_another_keeps_the_edit(
+    vault: Vault, tmp_path: Path, trash_last: bool
+) -> None:
+    b = _second_device(vault, tmp_path, "b")
+    rid = vault.find("GitHub")
+    first, second = (vault, b) if trash_last else (b, vault)
+    if trash_last:
+        first.edit(rid, lambda r: replace(r, notes="edited on A"))
+        time.sleep(0.01)
+        second.trash(rid)
+    else:
+        second.trash(rid)
+        time.sleep(0.01)
+        first.edit(rid, lambda r: replace(r, notes="edited on B"))
+    _exchange(vault, b)
+    for v in (vault, b):
+        d = v.detail(rid)
+        assert d.record.trashed is None and d.record.notes.startswith("edited")
+        assert d.kept_from_trash and d.conflict
+        assert [s.id for s in v.summaries()] == [rid] and v.trashed() == []
+        assert [s.id for s in v.kept_from_trash()] == [rid]
+    # an edit resolves it, out of the trash, with both histories
+    done = vault.edit(rid, lambda r: replace(r, title="GitHub 2"))
+    _exchange(vault, b)
+    d = b.detail(rid)
+    assert not d.conflict and not d.kept_from_trash and d.record.title == "GitHub 2"
+    changes = [c for s in b.history(rid) for c in s.changes]
+    assert "moved to the trash" in changes and "notes changed" in changes
+    assert len(done.versions) >= 3
+
+
+def test_history_and_trash_survive_password_change_rotation_and_backup_restore(
+    vault: Vault, tmp_path: Path
+) -> None:
+    rid = vault.find("GitHub")
+    vault.edit(rid, lambda r: replace(r, notes="v2"))
+    vault.add(new_record("note", "Diary", notes="dear diary"))
+    diary = vault.find("Diary")
+    vault.trash(diary)
+    path = tmp_path / "before.srbk"
+    backup.create_backup(vault, path)
+    vault.change_password(PW + " new")
+    vault.rotate_account_key(PW + " new")
+    again = Vault.open(vault.home)
+    again.unlock(PW + " new")
+    assert len(again.history(rid)) == 2 and [s.id for s in again.trashed()] == [diary]
+    restored, _ = backup.restore_into_new_home(tmp_path / "c", path, PW)
+    assert len(restored.history(rid)) == 2 and [s.id for s in restored.trashed()] == [diary]
+    # restoring the backup over a purge brings the record back as the backup held it: in the
+    # trash, with its history, from where `trash restore` brings it to the list
+    again.empty_trash()
+    assert again.trashed() == []
+    assert backup.restore_backup(again, path, PW).restored == 1
+    assert [s.id for s in again.trashed()] == [diary]
+    assert again.untrash(diary).notes == "dear diary" and again.find("Diary") == diary
+    assert [c for s in again.history(diary) for c in s.changes][-2:] == [
+        "moved to the trash",
+        "restored from the trash",
+    ]
