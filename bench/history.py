@@ -18,7 +18,7 @@ VERSIONS = 20
 
 def run() -> None:
     from bench.common import ensure_bytecode, refuse_insecure_test_kdf
-    from vault.records import new_record
+    from vault.records import Record, new_record
     from vault.vault import Vault
 
     refuse_insecure_test_kdf()
@@ -30,12 +30,12 @@ def run() -> None:
         vault.unlock(PASSWORD)
         rec = vault.add(new_record("login", "History 20", {"username": "u", "password": "p-0"}))
         for n in range(1, VERSIONS + 1):
-            vault.edit(
-                rec.id,
-                lambda r, n=n: replace(
-                    r, fields=(r.fields[0], replace(r.fields[1], value=f"p-{n}")), notes=f"{n}"
-                ),
-            )
+
+            def change(r: Record, n: int = n) -> Record:
+                pw = replace(r.fields[1], value=f"p-{n}")
+                return replace(r, fields=(r.fields[0], pw), notes=f"{n}")
+
+            vault.edit(rec.id, change)
         plain = vault.find("Record 05000")
         kept = len(vault.record(rec.id).versions)
         size = len(vault.store.versions(rec.id)[0].ciphertext)
