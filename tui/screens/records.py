@@ -19,6 +19,7 @@ from textual.widgets import Button, Header, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
 from runtime.safe_text import printable
+from vault.history import past_secrets
 from vault.index import Head, Summary
 from vault.records import Field, Record, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
@@ -132,6 +133,7 @@ class RecordListScreen(Screen[None]):
         "records.sort",
         "records.clear_filters",
         "records.security",
+        "records.trash",
         "records.import",
         "records.sync_now",
         "records.sync",
@@ -360,6 +362,11 @@ class RecordListScreen(Screen[None]):
     def action_new(self) -> None:
         self.app.push_screen(EditRecordScreen(None))
 
+    def action_trash(self) -> None:
+        from .history import TrashScreen
+
+        self.app.push_screen(TrashScreen())
+
     def action_security(self) -> None:
         self.app.push_screen(SecurityCenterScreen())
 
@@ -408,6 +415,7 @@ def record_text(
     chosen: int | None = None,
     full_dates: bool = False,
     dates_key: str = "t",
+    history_key: str = "h",
     now: float | None = None,
 ) -> Text:
     """A record as the view and the side panel show it: title and type, then labels in one
@@ -453,12 +461,23 @@ def record_text(
             "their values are kept in history.",
             style="yellow",
         )
-    if rec.history:
+    if detail.kept_from_trash:
+        out.append(
+            "\nKept out of the trash: edited on one device while deleted on another.",
+            style="yellow",
+        )
+    past = past_secrets(rec)
+    if past:
         out.append("\n\n")
-        out.append("History of changed secrets", style="bold")
-        for h in rec.history[-5:]:
-            vals = ", ".join(f"{f.name}={f.value if revealed else MASK}" for f in h.fields)
-            out.append(f"\n  {when(h.modified)}  {printable(vals)}")
+        out.append("Password history", style="bold")
+        for p in past[:5]:
+            since = when(p.since) if p.since else "?"
+            value = p.value if revealed else MASK
+            out.append(f"\n  {printable(p.field)}  {printable(value)}  {since} – {when(p.until)}")
+    if rec.versions:
+        out.append(
+            f"\n\n{len(rec.versions)} previous version(s): {history_key} shows them", style="dim"
+        )
     return out
 
 
@@ -478,6 +497,7 @@ class RecordDetailScreen(Screen[None]):
         "record.favorite",
         "record.delete",
         "record.dates",
+        "record.history",
     )
 
     def __init__(self, record_id: str) -> None:
@@ -551,6 +571,7 @@ class RecordDetailScreen(Screen[None]):
                 chosen=self.chosen,
                 full_dates=self.full_dates,
                 dates_key=strongroom_app(self).key_of("record.dates"),
+                history_key=strongroom_app(self).key_of("record.history"),
             )
         )
 
@@ -623,6 +644,11 @@ class RecordDetailScreen(Screen[None]):
     def action_edit(self) -> None:
         self.app.push_screen(EditRecordScreen(self.record_id))
 
+    def action_history(self) -> None:
+        from .history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.record_id))
+
     def action_favorite(self) -> None:
         app = strongroom_app(self)
         assert app.vault is not None
@@ -635,12 +661,13 @@ class RecordDetailScreen(Screen[None]):
             if confirmed:
                 app = strongroom_app(self)
                 assert app.vault is not None
-                app.vault.delete(self.record_id)
-                self.notify("Record deleted.")
+                app.vault.trash(self.record_id)
+                self.notify("Moved to the trash (restore it from the trash filter).")
                 self.app.pop_screen()
 
         self.app.push_screen(
-            ConfirmScreen(f"Delete “{printable(self.record.display_title)}”? (y/n)"), done
+            ConfirmScreen(f"Move “{printable(self.record.display_title)}” to the trash? (y/n)"),
+            done,
         )
 
 

@@ -1,0 +1,181 @@
+"""The app's history and trash (issue 22), by keys only: h in a record shows its versions newest
+first with secrets masked until r, s + y restores one as a new edit; d in a record moves it to the
+trash, d in the list shows the trash, Enter + y brings it back with its history. Snapshots of both
+views at 80×24 and 60×18."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pilotkit import on_screen, unlock, until
+
+from tui.app import StrongroomApp
+from tui.screens.history import HistoryScreen, TrashScreen, VersionList
+from tui.screens.records import ConfirmScreen, RecordDetailScreen, RecordListScreen
+from vault.records import Field, HistoryEntry, Record, Version, bare
+from vault.templates import FieldKind
+from vault.vault import Vault
+
+PW = "history app password"
+T0 = 1_700_000_000.0
+S, T = FieldKind.SECRET, FieldKind.TEXT
+
+
+def _home(path: Path) -> Path:
+    """GitHub with three versions (the password changed twice, a note added), and Old bank in
+    the trash; fixed times, so pictures are stable (retention by age off: they are years old)."""
+    v = Vault.create(path, "ann@example.com", PW)
+    # fixed times years ago: no age limit here, or the first edit would prune them all
+    v.update_settings(history_days=0, trash_days=0)
+    one = Record(
+        "0000000000000001",
+        "login",
+        "GitHub",
+        (Field("username", T, "ann"), Field("password", S, "first-pw")),
+        created=T0,
+        modified=T0,
+    )
+    two = replace(
+        one, fields=(one.fields[0], Field("password", S, "second-pw")), modified=T0 + 86400
+    )
+    three = replace(two, fields=(one.fields[0], Field("password", S, "third-pw")), notes="2FA on")
+    three = replace(
+        three,
+        modified=T0 + 2 * 86400,
+        versions=(Version(T0, "aaaa1111", bare(one)), Version(T0 + 86400, "bbbb2222", bare(two))),
+        history=(
+            HistoryEntry(T0, (one.fields[1],), T0 + 86400),
+            HistoryEntry(T0 + 86400, (two.fields[1],), T0 + 2 * 86400),
+        ),
+    )
+    v.add(three)
+    v.add(
+        Record(
+            "0000000000000002",
+            "note",
+            "Old bank",
+            (),
+            notes="closed account",
+            created=T0,
+            modified=T0 + 3 * 86400,
+            trashed=T0 + 3 * 86400,
+        )
+    )
+    v.close()
+    return path
+
+
+def _vault(home: Path) -> Vault:
+    v = Vault.open(home)
+    v.unlock(PW)
+    return v
+
+
+async def test_history_masks_secrets_and_restores_a_version_as_a_new_edit(tmp_path: Path) -> None:
+    home = _home(tmp_path / "h")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: app.screen.query_one("#records").rows, what="rows")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        shown = str(app.screen.query_one("#detail").render())
+        assert "Password history" in shown and "second-pw" not in shown
+        assert "2 previous version(s)" in shown
+        await pilot.press("h")
+        await on_screen(pilot, HistoryScreen)
+        screen = app.screen
+        assert [r.id.partition(":")[0] for r in screen.query_one(VersionList).rows] == [
+            "3",
+            "2",
+            "1",
+        ]
+        text = str(screen.query_one("#version").render())
+        assert "third-pw" not in text and "••••••••" in text
+        await pilot.press("r")
+        assert "third-pw" in str(screen.query_one("#version").render())
+        await pilot.press("r", "down", "down")  # hidden again; version 1
+        text = str(screen.query_one("#version").render())
+        assert "Version 1" in text and "first-pw" not in text
+        await pilot.press("s")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, HistoryScreen)
+        await until(pilot, lambda: len(screen.query_one(VersionList).rows) == 4, what="4 versions")
+    v = _vault(home)
+    rec = v.record("0000000000000001")
+    assert rec.value("password") == "first-pw" and rec.notes == ""
+    assert [s.record.value("password") for s in v.history(rec.id)] == [
+        "first-pw",
+        "second-pw",
+        "third-pw",
+        "first-pw",
+    ]
+
+
+async def test_delete_moves_to_the_trash_and_the_trash_view_restores(tmp_path: Path) -> None:
+    home = _home(tmp_path / "h")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+        records = app.screen.query_one("#records")
+        await until(
+            pilot, lambda: [r.title for r in records.rows] == ["GitHub"], what="GitHub only"
+        )
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        await pilot.press("d")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, RecordListScreen)
+        await until(pilot, lambda: records.rows == [], what="an empty list")
+        await pilot.press("d")
+        await on_screen(pilot, TrashScreen)
+        trash = app.screen.query_one("#trash")
+        assert [r.title for r in trash.rows] == ["GitHub", "Old bank"]  # newest deletion first
+        await pilot.press("enter")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, TrashScreen)
+        await until(pilot, lambda: [r.title for r in trash.rows] == ["Old bank"], what="restored")
+        await pilot.press("escape")
+        await on_screen(pilot, RecordListScreen)
+        await until(pilot, lambda: [r.title for r in records.rows] == ["GitHub"], what="back")
+    v = _vault(home)
+    changes = [c for s in v.history("0000000000000001") for c in s.changes]
+    assert changes[-2:] == ["moved to the trash", "restored from the trash"]
+    assert len(v.history("0000000000000001")) == 5  # its three versions came back with it
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
+def test_history_view_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    home = _home(tmp_path / "h")
+
+    async def run(pilot: Any) -> None:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: pilot.app.screen.query_one("#records").rows, what="rows")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        await pilot.press("h")
+        await on_screen(pilot, HistoryScreen)
+        await pilot.press("down")
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
+def test_trash_view_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    home = _home(tmp_path / "h")
+
+    async def run(pilot: Any) -> None:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: pilot.app.screen.query_one("#records").rows, what="rows")
+        await pilot.press("d")
+        await on_screen(pilot, TrashScreen)
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
