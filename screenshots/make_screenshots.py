@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ os.environ.setdefault("STRONGROOM_INSECURE_TEST_KDF", "1")  # demo vault only: k
 
 from tui.app import StrongroomApp  # noqa: E402
 from tui.screens.account import KitScreen  # noqa: E402
-from vault.records import new_record  # noqa: E402
+from vault.records import Record, new_record  # noqa: E402
 from vault.vault import Vault  # noqa: E402
 
 PW = "demo password for screenshots"
@@ -55,7 +56,19 @@ def demo_vault(home: Path) -> None:
         )
     )
     v.add(new_record("note", "Door codes", notes="front 1234, garage 9876"))
+    # history: GitHub's password changed twice and a note added; a forum account in the trash
+    github = v.find("GitHub")
+    for new_password in ("battery-staple-7", "tr0ub4dor-and-3"):
+        v.edit(github, lambda r, pw=new_password: _with_password(r, pw))
+    v.edit(github, lambda r: replace(r, notes="2FA on; recovery codes in the safe"))
+    forum = v.add(new_record("login", "Old forum", {"username": "ann_e", "password": "hunter2"}))
+    v.trash(forum.id)
     v.close()
+
+
+def _with_password(rec: Record, password: str) -> Record:
+    fields = tuple(replace(f, value=password) if f.name == "password" else f for f in rec.fields)
+    return replace(rec, fields=fields)
 
 
 async def shoot(
@@ -127,6 +140,8 @@ async def main() -> None:
         )  # GitHub: fields, one-time code
         await shoot("record-edit", home, await press("down", "down", "enter", "e"))
         await shoot("security-center", home, await press("s"))
+        await shoot("history", home, await press("down", "down", "enter", "h", "down"))
+        await shoot("trash", home, await press("d"))
         await shoot("help", home, await press("question_mark"))
         await shoot("settings", home, await press("comma"))
 
