@@ -22,6 +22,7 @@ SUITES = [
     "peers",
     "soak",
     "history",
+    "attach",
 ]
 
 

@@ -4,9 +4,9 @@
 Up: every blob here that the other side lacks (the names tell: blobs are content-addressed and
 immutable, so no file is ever read twice or rewritten). Down: the blobs named by records that
 changed since the last exchange, when small enough (setting `attachment_auto_mb`); a larger one is
-fetched when first asked for (`fetch_if_missing`). A blob comes down only if its bytes hash to the
-name its authenticated record gives (vault/blobs.py), so a changed blob is refused, reported,
-and never stored.
+fetched when first asked for (`fetch_if_missing`). A blob comes down only once it opens in full
+under the file key its authenticated record carries (and carries its name), so a changed blob is
+refused, reported, and never stored.
 """
 
 from __future__ import annotations
@@ -64,38 +64,43 @@ def send(vault: Any, remote: BlobDir, report: BlobReport) -> None:
 
 
 def fetch(vault: Any, remote: BlobDir, marker: str, report: BlobReport) -> None:
-    """The blobs that records changed since the last fetch name, when small enough; `marker` is the
-    store meta key remembering how far records were looked at and what is still wanted."""
+    """The blobs that records changed since the last fetch name, when small enough, each kept only
+    once it opens in full under its record's key; `marker` is the store meta key remembering how
+    far records were looked at and which blobs (of which records) are still wanted."""
     local = attachstore.blob_dir(vault)
     theirs = remote.names()
     seq = vault.store.max_seq()  # read first: a record stored after it is looked at next time
     limit = auto_bytes(vault)
-    still: dict[str, int] = {}
-    for name, size in _wanted(vault, marker, local).items():
+    still: dict[str, str] = {}
+    for name, (rid, att) in _wanted(vault, marker, local).items():
         if local.has(name):
             continue
-        if size > limit or name not in theirs:
-            still[name] = size  # large (on first ask) or not there yet (another device's next sync)
+        if att.size > limit or name not in theirs:
+            still[name] = rid  # large (on first ask) or not there yet (another device's next sync)
             continue
         try:
             with remote.open(name) as src:
-                local.copy_in(src, name)
+                local.copy_in(src, name, attachstore.checker(vault, att))
         except TamperError as exc:
             report.problems.append(f"{name[:12]}: {exc}")
-            still[name] = size
+            still[name] = rid
             continue
         report.received += 1
-        report.bytes_received += size
+        report.bytes_received += att.size
     vault.store.set_meta(marker, json.dumps({"seq": seq, "want": still}).encode())
 
 
-def _wanted(vault: Any, marker: str, local: BlobDir) -> dict[str, int]:
-    """Blob name → file size for the files of records changed since the last exchange, plus those
-    still wanted from before."""
+def _wanted(vault: Any, marker: str, local: BlobDir) -> dict[str, tuple[str, Attachment]]:
+    """Blob name → (record id, attachment) for the files of records changed since the last
+    fetch, plus those still wanted from before (found again in their record's versions)."""
     raw = vault.store.get_meta(marker)
     saved: dict[str, Any] = json.loads(raw) if raw else {}
-    wanted = {str(k): int(v) for k, v in dict(saved.get("want") or {}).items()}
-    for env in vault.store.changes_since(int(saved.get("seq", 0))):
+    before = {str(k): str(v) for k, v in dict(saved.get("want") or {}).items()}
+    wanted: dict[str, tuple[str, Attachment]] = {}
+    envs = list(vault.store.changes_since(int(saved.get("seq", 0))))
+    for rid in set(before.values()):
+        envs += vault.store.versions(rid)
+    for env in envs:
         if env.deleted:
             continue
         try:
@@ -105,7 +110,7 @@ def _wanted(vault: Any, marker: str, local: BlobDir) -> dict[str, int]:
         if rec is not None:
             for a in rec.attachments:
                 if not local.has(a.blob):
-                    wanted[a.blob] = a.size
+                    wanted[a.blob] = (env.record_id, a)
     return wanted
 
 
@@ -124,6 +129,6 @@ def fetch_if_missing(vault: Any, att: Attachment) -> bool:
             raise SourceUnavailableError(f"the sync folder {cfg['folder']} is missing")
         if remote.has(att.blob):
             with remote.open(att.blob) as src:
-                local.copy_in(src, att.blob)
+                local.copy_in(src, att.blob, attachstore.checker(vault, att))
             return True
     raise attachstore.BlobMissingError(att)

@@ -91,7 +91,7 @@ def test_a_changed_blob_in_the_folder_is_refused_and_never_stored(
     assert synced.returncode == 0 and "attachment" in synced.stdout + synced.stderr
     assert not (b / "blobs").exists() or os.listdir(b / "blobs") == []
     got = get_bytes(b, "GitHub", "ssh.key")
-    assert got.returncode == 3 and b"does not match its record" in got.stderr
+    assert got.returncode == 3 and b"failed authentication" in got.stderr
     assert got.stdout == b""
 
 

@@ -151,12 +151,14 @@ def encrypt(
     account_id: str,
     attachment_id: str,
     exp: int = CHUNK_EXP,
-) -> None:
-    """Write the blob of the `size` bytes read from `src` into `dst`, one chunk at a time.
+) -> str:
+    """Write the blob of the `size` bytes read from `src` into `dst`, one chunk at a time; returns
+    its address (`address_of`).
 
     InvalidInputError when `src` does not hold exactly `size` bytes (the file changed meanwhile).
     """
     aead, head = AESGCM(file_key), header(exp)
+    address = hashlib.sha256(head)
     chunk, total = 1 << exp, padded_size(size)
     count = -(-total // chunk)
     dst.write(head)
@@ -171,9 +173,12 @@ def encrypt(
             data += bytes([MARKER])
         data += bytes(end - start - len(data))
         ad = _chunk_ad(account_id, attachment_id, head, i, i == count - 1)
-        dst.write(aead.encrypt(_nonce(i), data, ad))
+        sealed = aead.encrypt(_nonce(i), data, ad)
+        address.update(sealed[-TAG_LEN:])
+        dst.write(sealed)
     if src.read(1):
         raise InvalidInputError("the file got longer while it was being read")
+    return address.hexdigest()
 
 
 def decrypt(
@@ -232,9 +237,38 @@ def _read_exactly(src: BinaryIO, n: int) -> bytes:
     return data
 
 
-def digest_of(src: BinaryIO) -> str:
-    """The content address of a blob: lower-case hex SHA-256 of its bytes (streamed)."""
-    h = hashlib.sha256()
-    while block := src.read(1 << 20):
-        h.update(block)
+def address_of(src: BinaryIO, start: int = 0, length: int | None = None) -> str:
+    """A blob's name: lower-case hex SHA-256 of its header and every chunk's tag, in order.
+
+    Read without the key and without reading the chunks (16 bytes per MiB), yet binding: the tags
+    authenticate every ciphertext byte under the file key, so another blob under one name needs a
+    GCM forgery. A received blob is also opened in full before it is kept (`check`)."""
+    if length is None:
+        length = src.seek(0, 2) - start
+    src.seek(start)
+    head = src.read(HEADER_LEN)
+    if len(head) < HEADER_LEN or head[:4] != MAGIC or head[4] != VERSION:
+        raise TamperError("not a Strongroom attachment blob (version 1)")
+    if not MIN_CHUNK_EXP <= head[5] <= MAX_CHUNK_EXP:
+        raise TamperError("an attachment blob's chunk size is out of range")
+    step = (1 << head[5]) + TAG_LEN
+    h = hashlib.sha256(head)
+    at = HEADER_LEN
+    while at < length:
+        end = min(at + step, length)
+        if end - at <= TAG_LEN:
+            raise TamperError("an attachment blob ends inside a chunk's tag")
+        src.seek(start + end - TAG_LEN)
+        h.update(src.read(TAG_LEN))
+        at = end
+    src.seek(start)
     return h.hexdigest()
+
+
+def check(src: BinaryIO, att: Attachment, file_key: bytes, account_id: str) -> None:
+    """The blob of `att` opens in full (every chunk, the padding, the length) and carries its
+    name: TamperError otherwise. Nothing of the plaintext is kept."""
+    if address_of(src) != att.blob:
+        raise TamperError(f"attachment {att.name!r}: its blob does not match its record")
+    decrypt(src, att, file_key, account_id, lambda _: None)
+    src.seek(0)

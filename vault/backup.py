@@ -251,7 +251,9 @@ def restore_blobs(vault: Vault, path: Path, records: Callable[[], Iterable[Recor
             return 0
     data = _head_and_body(path)
     count = blob_count(parse_backup(data)[1])
-    wanted = {a.blob for r in records() for a in r.attachments}
+    from .attachstore import checker
+
+    wanted = {a.blob: checker(vault, a) for r in records() for a in r.attachments}
     if not count or not wanted:
         return 0
     with path.open("rb") as f:

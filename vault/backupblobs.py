@@ -1,17 +1,16 @@
 """The attachment section of a backup (`SRBK` v2): the blobs after the sealed body, streamed.
 
 Each entry is `name (64 ASCII hex) ‖ u64 length ‖ blob bytes`; the number of entries and where
-the section starts are in the backup's authenticated header. A blob is authenticated by its name
-(the SHA-256 of its bytes), which the backup's sealed records give: a restore stores only blobs
-that records of the backup name and that hash to their name.
+the section starts are in the backup's authenticated header. A restore stores only blobs that
+records of the backup name, each once it opens in full under the file key its record carries.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import BinaryIO
 
+from .attachments import address_of
 from .blobs import BlobDir
 from .errors import FormatError, TamperError
 
@@ -49,8 +48,9 @@ class _Part:
         return data
 
     def skip(self) -> None:
-        while self._left:
-            self.read(_COPY)
+        """Past what was not read (a truncated file shows at the next entry or the end)."""
+        self._src.seek(self._left, 1)
+        self._left = 0
 
 
 def entries(src: BinaryIO, count: int) -> Iterator[tuple[str, int, _Part]]:
@@ -71,20 +71,20 @@ def entries(src: BinaryIO, count: int) -> Iterator[tuple[str, int, _Part]]:
 
 
 def verify_section(src: BinaryIO, count: int) -> None:
-    """Every blob hashes to its name (a backup is read back like this before it replaces one)."""
-    for name, _, part in entries(src, count):
-        h = hashlib.sha256()
-        while block := part.read(_COPY):
-            h.update(block)
-        if h.hexdigest() != name:
+    """Every blob carries its name (a backup is read back like this before it replaces one)."""
+    for name, length, _ in entries(src, count):
+        if address_of(src, src.tell(), length) != name:
             raise TamperError(f"attachment blob {name[:12]} in the backup does not match its name")
 
 
-def restore_section(src: BinaryIO, count: int, into: BlobDir, wanted: set[str]) -> int:
-    """Copy in the blobs named in `wanted` (hash-checked); returns how many were new here."""
+def restore_section(
+    src: BinaryIO, count: int, into: BlobDir, wanted: Mapping[str, Callable[[BinaryIO], None]]
+) -> int:
+    """Copy in the blobs named in `wanted`, each once its check passes (it opens in full under
+    its record's key); returns how many were new here."""
     added = 0
     for name, _, part in entries(src, count):
         if name in wanted and not into.has(name):
-            into.copy_in(part, name)  # type: ignore[arg-type]
+            into.copy_in(part, name, wanted[name])  # type: ignore[arg-type]
             added += 1
     return added

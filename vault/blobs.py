@@ -1,24 +1,26 @@
 """A folder of content-addressed, immutable blobs: this device's `HOME/blobs/` and a sync folder's
 `<AccountID>/blobs/` alike.
 
-A blob appears under its name (the hex SHA-256 of its bytes) only complete: it is written to a
-dot-named temp file, flushed, hashed on the way, and renamed; a kill -9 mid-write leaves only a
+A blob appears under its name (its address: vault/attachments.py `address_of`) only complete: it
+is written to a dot-named temp file, flushed and renamed; a kill -9 mid-write leaves only a
 dot-file, which no reader looks at and `sweep` removes. A blob present is never written again.
-A blob copied in from elsewhere becomes visible only if its bytes hash to the name its (already
-authenticated) record gave: nothing unauthenticated is ever stored under a blob name.
+A blob copied in from elsewhere becomes visible only once a check passes on the complete temp
+file (its address is its name; where the record is known, it opens in full): nothing
+unauthenticated is ever stored under a blob name.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .attachments import address_of
 from .durable import fsync_dir
 from .errors import TamperError
 
@@ -29,25 +31,25 @@ STALE_TEMP_SECONDS = 3600
 
 
 class BlobWriter:
-    """A blob being written: `write` bytes, then `BlobDir.new` names it by their hash."""
+    """A blob being written: `write` bytes, set `name`, and `BlobDir.new` renames it to that."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._hash = hashlib.sha256()
         self.size = 0
-        #: the blob's name, set once it is complete
         self.name = ""
 
     def write(self, data: bytes) -> int:
-        self._hash.update(data)
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]
         self.size += len(data)
         return len(data)
 
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
+
+def check_address(f: BinaryIO, name: str) -> None:
+    """The default check of a copied blob: its address is its name."""
+    if address_of(f) != name:
+        raise TamperError("an attachment blob does not match its record (changed or damaged)")
 
 
 class BlobDir:
@@ -76,41 +78,52 @@ class BlobDir:
             yield f
 
     @contextlib.contextmanager
-    def new(self, expected: str | None = None) -> Iterator[BlobWriter]:
-        """Write a blob; on leaving the block it is flushed and renamed to its hash, which must be
-        `expected` when given (else TamperError and nothing is kept). `writer.name` after."""
+    def new(self) -> Iterator[BlobWriter]:
+        """Write a blob; on leaving the block it is flushed and renamed to `writer.name` (nothing
+        is kept when the block raises or leaves no name)."""
+        with self._temp() as (tmp, out):
+            writer = BlobWriter(out.fileno())
+            yield writer
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+            self._publish(tmp, writer.name)
+
+    def copy_in(
+        self, src: BinaryIO, name: str, check: Callable[[BinaryIO], None] | None = None
+    ) -> None:
+        """Store the blob read from `src` under `name`, only once `check(temp file)` passes on the
+        complete copy (default: its address is `name`); TamperError from the check otherwise."""
+        if self.path(name).exists():
+            return
+        with self._temp() as (tmp, out):
+            shutil.copyfileobj(src, out, _COPY_BLOCK)
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+            with open(tmp, "rb") as f:
+                (check or (lambda g: check_address(g, name)))(f)
+            self._publish(tmp, name)
+
+    @contextlib.contextmanager
+    def _temp(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new 0600 dot-file in the folder, removed on the way out unless renamed."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = self.folder / f".blob.tmp-{os.urandom(6).hex()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
-            try:
-                writer = BlobWriter(fd)
-                yield writer
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            name = writer.hexdigest()
-            if expected is not None and name != expected:
-                raise TamperError(
-                    "an attachment blob does not match its record (changed or damaged)"
-                )
-            writer.name = name
-            target = self.path(name)
-            if target.exists():
-                return  # immutable: the same bytes are already there
-            os.replace(tmp, target)
-            fsync_dir(self.folder)
+            with os.fdopen(fd, "wb") as out:
+                yield tmp, out
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def copy_in(self, src: BinaryIO, name: str) -> None:
-        """Store the blob read from `src` under `name`, only if its bytes hash to it."""
-        if self.has(name):
-            return
-        with self.new(expected=name) as w:
-            while block := src.read(_COPY_BLOCK):
-                w.write(block)
+    def _publish(self, tmp: Path, name: str) -> None:
+        target = self.path(name)
+        if target.exists():
+            return  # immutable: the same blob is already there
+        os.replace(tmp, target)
+        fsync_dir(self.folder)
 
     def remove(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
