@@ -35,7 +35,8 @@ def explain(exc: BaseException) -> tuple[int, str]:
         | e.GenerationChangedError
         | e.KdfParamsError
         | e.TamperError
-        | e.LockedError,
+        | e.LockedError
+        | e.WrongFileSecretError,
     ):
         return EXIT_AUTH, str(exc)
     cloud = sys.modules.get(

@@ -50,6 +50,7 @@ def test_every_cli_format_has_a_reader() -> None:
         "bitwarden-csv",
         "keepass-csv",
         "keepass-xml",
+        "keepass-kdbx",
         "chrome-csv",
         "firefox-csv",
     }

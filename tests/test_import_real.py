@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vault.errors import FormatError, InvalidInputError
+from vault.errors import FileSecretNeededError, FormatError, InvalidInputError
 from vault.importers import ImportReport, fingerprint, import_report, read_file, read_stream
 from vault.importers.common import left_out, left_out_text
 from vault.importers.sniff import candidates, guess_bytes
@@ -306,7 +306,8 @@ def test_firefox_account_row_is_left_out_and_counted() -> None:
 
 # -- Bitwarden ----------------------------------------------------------------------------------
 def test_password_protected_bitwarden_export_says_so() -> None:
-    with pytest.raises(FormatError, match="password-protected"):
+    """Without its export password (tests/test_import_locked.py opens it with one)."""
+    with pytest.raises(FileSecretNeededError, match="export password"):
         read_file("bitwarden-json", REAL / "keepassxc-bitwarden_encrypted_export.json")
     account = json.dumps({"encrypted": True, "encKeyValidation_DO_NOT_EDIT": "2.x", "data": "2.y"})
     with pytest.raises(FormatError, match="account"):

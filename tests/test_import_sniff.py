@@ -49,7 +49,8 @@ def test_strongroom_json_and_unknowns() -> None:
     assert guess_bytes(b"\x00\xff\xfe garbage") is None
     assert guess_bytes(b"") is None
     assert guess_format(DATA / "no-such-file") is None
-    assert set(FIXTURES.values()) | {"strongroom-json", "apple-csv"} == set(FORMATS)
+    # keepass-kdbx needs its password: guessed and read in tests/test_import_locked.py
+    assert set(FIXTURES.values()) | {"strongroom-json", "apple-csv", "keepass-kdbx"} == set(FORMATS)
 
 
 def test_apple_headers_and_ambiguous_ones() -> None:

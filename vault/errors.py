@@ -95,3 +95,17 @@ class EpochChangedError(VaultError):
 
 class GenerationChangedError(VaultError):
     """The account was reset elsewhere; this device must sign in again."""
+
+
+class FileSecretNeededError(VaultError):
+    """An import file is protected by its own password (a KeePass database, a password-protected
+    Bitwarden export) and none was given: the front end asks for it and reads the file again."""
+
+    def __init__(self, message: str, *, key_file: bool = False) -> None:
+        super().__init__(message)
+        #: Whether a key file can open it too (KeePass), so the front end offers one.
+        self.key_file = key_file
+
+
+class WrongFileSecretError(VaultError):
+    """The password (or key file) given for an import file does not open it."""

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
+
+if TYPE_CHECKING:
+    from vault.importers import ImportReport
 
 IMPORT_FORMATS = [
     "strongroom-json",
@@ -22,6 +26,7 @@ IMPORT_FORMATS = [
     "bitwarden-csv",
     "keepass-csv",
     "keepass-xml",
+    "keepass-kdbx",
     "chrome-csv",
     "firefox-csv",
     "lastpass-csv",
@@ -31,6 +36,8 @@ IMPORT_FORMATS = [
     "keeper-csv",
 ]
 SHOWN_PROBLEMS = 50
+#: The password of a file locked with its own (a .kdbx, a password-protected Bitwarden export).
+IMPORT_PASSWORD_ENV = "STRONGROOM_IMPORT_PASSWORD"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,10 +51,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "one step; rows that cannot be read are listed with their line or item number, "
         "and anything not imported (attachments, passkeys, trashed items, unknown item "
         "types) is counted and named. Entries already in the vault (same type, title, "
-        "fields and notes) are not added again.",
+        "fields and notes) are not added again. A file locked with its own password (a "
+        "KeePass .kdbx, a password-protected Bitwarden export) is opened with "
+        f"{IMPORT_PASSWORD_ENV} or, on a terminal, a hidden prompt (never an argument); a "
+        "wrong one is exit 3.",
     )
     p.add_argument("format", metavar="FORMAT", nargs="?", choices=IMPORT_FORMATS)
     p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "--key-file",
+        metavar="F",
+        help="the key file of a KeePass database (with or without its password)",
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="show what would be imported; change nothing"
     )
@@ -98,9 +113,70 @@ def guess(path: Path) -> str:
     )
 
 
+def _key_file(args: argparse.Namespace) -> bytes | None:
+    from vault.importers.secret import MAX_KEY_FILE_BYTES
+
+    if args.key_file is None:
+        return None
+    key = Path(args.key_file).expanduser()
+    if key.is_dir():
+        raise CliError(f"strongroom: the key file {key} is a folder", EXIT_USAGE)
+    try:
+        with open(key, "rb") as f:
+            data = f.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CliError(
+            f"strongroom: cannot read the key file {key}: {exc.strerror}", EXIT_USAGE
+        ) from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise CliError(f"strongroom: {key} is larger than 16 MiB: not a key file", EXIT_USAGE)
+    return data
+
+
+def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -> ImportReport:
+    """Read the file; one locked with its own password is opened with the import password
+    (environment, else a hidden prompt on a terminal). Nothing is imported on any refusal."""
+    import sys
+
+    from vault.errors import FileSecretNeededError, FormatError, WrongFileSecretError
+    from vault.importers import read_file
+    from vault.importers.secret import FileSecret
+
+    from ..invocation import EXIT_AUTH, env_secret, prompt_secret
+
+    secret = FileSecret(env_secret(IMPORT_PASSWORD_ENV), _key_file(args))
+    asked = False
+    while True:
+        try:
+            return read_file(fmt, path, secret)
+        except FileSecretNeededError as exc:
+            can_ask = (
+                not asked
+                and secret.password is None
+                and sys.stdin.isatty()
+                and not ctx.password_stdin
+            )
+            if not can_ask:
+                key = " (and --key-file F)" if exc.key_file and args.key_file is None else ""
+                raise CliError(
+                    f"strongroom: cannot import {path}: {exc}; give it in {IMPORT_PASSWORD_ENV}"
+                    f"{key} or run in a terminal to be asked; nothing was imported",
+                    EXIT_USAGE,
+                ) from None
+            asked = True
+            secret = FileSecret(prompt_secret(f"Password of {path.name}: "), secret.key_file)
+        except WrongFileSecretError as exc:
+            raise CliError(
+                f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_AUTH
+            ) from None
+        except FormatError as exc:
+            raise CliError(
+                f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE
+            ) from None
+
+
 def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-    from vault.errors import FormatError
-    from vault.importers import LABELS, import_report, read_file
+    from vault.importers import LABELS, import_report
     from vault.importers.apply import plan
     from vault.importers.common import left_out, left_out_text
 
@@ -119,12 +195,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
                 f"Reading {path.name} as {LABELS.get(fmt, fmt)} ({fmt}), guessed from its "
                 "contents; give FORMAT to choose another."
             )
-    try:
-        report = read_file(fmt, path)
-    except FormatError as exc:
-        raise CliError(
-            f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE
-        ) from None
+    report = _read_locked(fmt, path, args, ctx)
     vault = ctx.unlocked_vault()
     result = plan(vault, report) if args.dry_run else import_report(vault, report)
     counts: dict[str, int] = {}

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Header, Label, OptionList, ProgressBar, Static
+from textual.widgets import Button, Header, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -30,6 +30,7 @@ from runtime.safe_text import printable
 from vault.export import ExportOutcome
 from vault.importers import FORMATS, LABELS, ImportReport, ImportResult
 from vault.importers.common import counting, left_out_text
+from vault.importers.secret import MAX_KEY_FILE_BYTES, FileSecret
 from vault.templates import template
 
 from ..actions import bindings, scope
@@ -66,7 +67,9 @@ class _CountingFile(io.FileIO):
         return n
 
 
-def read_with_progress(fmt: str, path: Path, on_read: Callable[[int], None]) -> ImportReport:
+def read_with_progress(
+    fmt: str, path: Path, on_read: Callable[[int], None], secret: FileSecret | None = None
+) -> ImportReport:
     """`vault.importers.read_stream` over a file whose reads are counted; same errors as read_file."""
     from vault.errors import InvalidInputError
     from vault.importers import read_stream
@@ -74,7 +77,7 @@ def read_with_progress(fmt: str, path: Path, on_read: Callable[[int], None]) -> 
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
-        return read_stream(fmt, stream)
+        return read_stream(fmt, stream, secret)
 
 
 @dataclass
@@ -175,6 +178,8 @@ class ImportScreen(Screen[None]):
     ImportScreen #import-form Label { margin-top: 1; }
     ImportScreen #format { height: auto; max-height: 12; }
     ImportScreen #guess { color: $text-muted; height: auto; }
+    ImportScreen #import-secret { padding: 0 2; height: auto; }
+    ImportScreen #import-secret Label { margin-top: 1; }
     ImportScreen #import-status { padding: 0 2; height: auto; margin-top: 1; }
     ImportScreen #import-progress { padding: 0 2; }
     ImportScreen #import-preview { padding: 0 2; height: 1fr; }
@@ -193,6 +198,8 @@ class ImportScreen(Screen[None]):
         super().__init__()
         self.preview: Preview | None = None
         self.busy = False  # importing: the vault is being written, Esc waits
+        #: The format of a file that asked for its own password (read again once it is typed).
+        self.locked_format: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,6 +216,11 @@ class ImportScreen(Screen[None]):
             yield OptionList(
                 *(Option(f"{LABELS.get(f, f):<42} {f}", id=f) for f in FORMATS), id="format"
             )
+        with Vertical(id="import-secret"):
+            yield Label("", id="secret-label")
+            yield Input(password=True, id="file-password")
+            yield Label("KeePass key file (optional; tab completes)", id="key-file-label")
+            yield PathInput(id="key-file")
         yield Static("", id="import-status", markup=False)
         yield ProgressBar(id="import-progress", show_eta=False)
         with VerticalScroll(id="import-preview"):
@@ -220,7 +232,7 @@ class ImportScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Import"
-        for wid in ("#import-progress", "#import-preview", "#import-actions"):
+        for wid in ("#import-progress", "#import-preview", "#import-actions", "#import-secret"):
             self.query_one(wid).display = False
         self.query_one("#file", PathInput).focus()
 
@@ -262,7 +274,11 @@ class ImportScreen(Screen[None]):
             self._status("Give the export file first (a path above).", "red")
             self.query_one("#file", PathInput).focus()
             return
-        fmt = event.option.id or ""
+        self.locked_format = None
+        self.query_one("#import-secret").display = False
+        self._start_read(event.option.id or "", path, None)
+
+    def _start_read(self, fmt: str, path: Path, secret: FileSecret | None) -> None:
         self.preview = None
         self.query_one("#import-preview").display = False
         self.query_one("#import-actions").display = False
@@ -270,11 +286,57 @@ class ImportScreen(Screen[None]):
         bar.update(total=max(path.stat().st_size, 1), progress=0)
         bar.display = True
         self._status(f"Reading {path.name} as {LABELS.get(fmt, fmt)}…")
-        self._read(fmt, path)
+        self._read(fmt, path, secret)
+
+    # -- a file locked with its own password ------------------------------------------------
+    def _ask_secret(self, fmt: str, exc: BaseException) -> None:
+        """Show the masked password field (and the key file field for KeePass)."""
+        from vault.errors import FileSecretNeededError
+
+        self.locked_format = fmt
+        name = self._path().name
+        wrong = not isinstance(exc, FileSecretNeededError)
+        key_file = fmt == "keepass-kdbx"
+        self.query_one("#secret-label", Label).update(
+            f"Password of {printable(name)} (its own, not your Account Password; Enter reads)"
+        )
+        self.query_one("#key-file-label").display = key_file
+        self.query_one("#key-file").display = key_file
+        self.query_one("#import-secret").display = True
+        field = self.query_one("#file-password", Input)
+        field.value = ""
+        field.focus()
+        message = f"{exc}." if wrong else f"{printable(name)}: {exc}. Type its password."
+        self._status(message[:1].upper() + message[1:], "red" if wrong else "")
+
+    @on(Input.Submitted, "#file-password")
+    @on(PathInput.Submitted, "#key-file")
+    def _secret_given(self) -> None:
+        fmt, path = self.locked_format, self._path()
+        if fmt is None or not path.is_file():
+            return
+        key: bytes | None = None
+        key_path = self.query_one("#key-file", PathInput).value.strip()
+        if key_path and self.query_one("#key-file").display:
+            try:
+                with open(Path(key_path).expanduser(), "rb") as f:
+                    key = f.read(MAX_KEY_FILE_BYTES + 1)
+            except OSError as exc:
+                self._status(f"Cannot read the key file: {exc.strerror or exc}.", "red")
+                return
+            if len(key) > MAX_KEY_FILE_BYTES:
+                self._status("That key file is larger than 16 MiB: not a key file.", "red")
+                return
+        field = self.query_one("#file-password", Input)
+        password = field.value
+        if not password and key is None:
+            self._status("Type the file's password (or give its key file).", "red")
+            return
+        self._start_read(fmt, path, FileSecret(password, key))
 
     # -- reading (worker) -------------------------------------------------------------------
     @work(doing="Reading the file", group="import-read", exclusive=True, shows_errors=True)
-    def _read(self, fmt: str, path: Path) -> Preview:
+    def _read(self, fmt: str, path: Path, secret: FileSecret | None = None) -> Preview:
         from vault.importers.apply import plan
 
         worker = get_current_worker()
@@ -312,7 +374,7 @@ class ImportScreen(Screen[None]):
             report_progress()
 
         with counting(on_record):
-            report = read_with_progress(fmt, path, on_read)
+            report = read_with_progress(fmt, path, on_read, secret)
         if worker.is_cancelled:
             raise ImportCancelled
         self.post_message(
@@ -346,6 +408,12 @@ class ImportScreen(Screen[None]):
         if state is WorkerState.ERROR:
             if isinstance(worker.error, ImportCancelled):
                 return
+            from vault.errors import FileSecretNeededError, WrongFileSecretError
+
+            if isinstance(worker.error, FileSecretNeededError | WrongFileSecretError):
+                fmt = self.locked_format or self._chosen_format()
+                self._ask_secret(fmt, worker.error)
+                return
             message = failure_text(self._path(), worker.error or Exception())
             self._status(message, "red")
             self.notify(message, severity="error", markup=False)
@@ -353,6 +421,8 @@ class ImportScreen(Screen[None]):
             return
         preview = cast("Preview", worker.result)  # what _read returned
         self.preview = preview
+        self.query_one("#file-password", Input).value = ""  # the file's password: not kept
+        self.query_one("#import-secret").display = False
         self.query_one("#import-form").display = False
         self.query_one("#preview-text", Static).update(preview_text(preview))
         self.query_one("#import-preview").display = True
@@ -370,6 +440,11 @@ class ImportScreen(Screen[None]):
             f"button); {key('import.cancel')} cancels."
         )
         button.focus()
+
+    def _chosen_format(self) -> str:
+        options = self.query_one("#format", OptionList)
+        index = options.highlighted
+        return list(FORMATS)[index] if index is not None else ""
 
     # -- importing (worker) -----------------------------------------------------------------
     @on(Button.Pressed, "#do-import")

@@ -1,4 +1,4 @@
-"""Bitwarden JSON export (unencrypted; personal vault or organisation).
+"""Bitwarden JSON export (plain or password-protected; personal vault or organisation).
 
 Shape: {"encrypted": false, "folders": [{id, name}], "collections": [{id, name}]?, "items":
 [{type: 1 login | 2 secure note | 3 card | 4 identity | 5 SSH key | 6 bank account |
@@ -10,8 +10,9 @@ Parsed with json.load: the whole document is in memory (fine up to the 256 MiB c
 
 Passkeys (login.fido2Credentials), attachments, items in the trash (deletedDate) and unknown
 item types are not imported, and each is reported (see `ImportReport.lose`). A password-
-protected or account-restricted export ("encrypted": true) is refused saying which export to
-make instead.
+protected export ("encrypted": true, "passwordProtected": true) is decrypted with the file's
+password first (bitwarden_locked.py); an account-restricted one is refused saying which export
+to make instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import IO, Any
 from ..errors import FormatError
 from ..records import Field, HistoryEntry
 from ..templates import FieldKind
+from . import bitwarden_locked
 from .common import Draft, ImportReport, build, iso_time, load_json, text
 
 WHAT = "Bitwarden JSON export"
@@ -81,17 +83,8 @@ _LABELS = {
 
 def read(stream: IO[bytes]) -> ImportReport:
     doc = load_json(stream, WHAT)
-    if isinstance(doc, dict) and doc.get("passwordProtected") is True:
-        raise FormatError(
-            "this Bitwarden export is password-protected, which Strongroom cannot read yet; "
-            "export again choosing the .json format (not 'encrypted')"
-        )
-    if isinstance(doc, dict) and doc.get("encrypted") is True:
-        raise FormatError(
-            "this Bitwarden export is encrypted with your Bitwarden account's key "
-            "('account restricted'), which only Bitwarden can open; export again choosing the "
-            ".json format (not 'encrypted')"
-        )
+    if bitwarden_locked.is_locked(doc):
+        doc = bitwarden_locked.unlock(doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise FormatError(f'this is not a {WHAT}: there is no "items" list')
     names = {}

@@ -2,8 +2,9 @@
 
 Parsed as a stream with defusedxml (DTDs, entity declarations and external references are
 refused, so an entity-expansion bomb fails at once); each entry is dropped from memory once
-read. Groups become a tag (the path below the root group); entries in the recycle bin and
-entries' own History are skipped; KeePass `Tags` are kept as tags.
+read. Groups become a tag (the path below the root group); entries in the recycle bin are
+skipped; an entry's History becomes the record's secret history (each older password, and
+other concealed value, that a later version replaced); KeePass `Tags` are kept as tags.
 
 One-time passwords: KeePassXC's `otp` (an otpauth:// link) and `TOTP Seed`/`TOTP Settings`,
 and KeePass 2.47+'s `TimeOtp-Secret[-Hex|-Base32|-Base64]`, `TimeOtp-Length`,
@@ -28,6 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from ..errors import FormatError
+from ..records import Field, HistoryEntry
 from ..templates import FieldKind
 from .common import Draft, ImportReport, build, iso_time, split_tags
 
@@ -139,7 +141,7 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
             entry_no += 1
             in_bin = bool(recycle_bin) and any(g["uuid"] == recycle_bin for g in groups)
             if not in_bin:
-                _entry(
+                read_entry(
                     elem,
                     "/".join(g["name"] for g in groups[1:] if g["name"]),
                     report,
@@ -148,27 +150,20 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
             elem.clear()
 
 
-def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
+def read_entry(
+    elem: Element, group: str, report: ImportReport, where: str, *, decrypted: bool = False
+) -> None:
+    """One KeePass <Entry> → a record (with its <History> as the record's secret history).
+
+    `decrypted`: the values marked Protected are plain text already (a KDBX file opened with its
+    key); in a plain XML export they are encrypted with a key we do not have, so left out.
+    """
     draft = Draft("login")
     draft.tags.append(group)
     draft.tags += split_tags(elem.findtext("Tags") or "")
-    times = elem.find("Times")
-    if times is not None:
-        draft.created = kp_time(times.findtext("CreationTime") or "")
-        draft.modified = kp_time(times.findtext("LastModificationTime") or "")
+    draft.created, draft.modified = _times(elem)
     otp: dict[str, str] = {}
-    for s in elem.findall("String"):
-        key = (s.findtext("Key") or "").strip()
-        value_el = s.find("Value")
-        value = (value_el.text or "") if value_el is not None else ""
-        protected = value_el is not None and value_el.get("Protected", "").lower() == "true"
-        if protected and value:
-            report.note(
-                where,
-                f"the value of {key!r} is encrypted inside the XML (an inner KDBX stream); "
-                "export with KeePass's 'KeePass XML (2.x)' to get it — left out",
-            )
-            continue
+    for key, value, secret in _strings(elem, report, where, decrypted):
         low = key.lower()
         if low == "title":
             draft.title = value
@@ -179,10 +174,10 @@ def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
         elif low in _OTP_KEYS:
             otp[low] = value
         else:
-            secret = value_el is not None and value_el.get("ProtectInMemory", "").lower() == "true"
             draft.add_extra(key, value, FieldKind.SECRET if secret else FieldKind.TEXT)
     if otp:
         _otp(draft, otp, report, where)
+    draft.history = _history(elem, decrypted, draft.created)
     for b in elem.findall("Binary"):
         name = (b.findtext("Key") or "").strip()
         report.lose(
@@ -192,6 +187,68 @@ def _entry(elem: Element, group: str, report: ImportReport, where: str) -> None:
             "the rest of the entry is",
         )
     build(draft, report, where)
+
+
+def _times(elem: Element) -> tuple[float | None, float | None]:
+    times = elem.find("Times")
+    if times is None:
+        return None, None
+    return (
+        kp_time(times.findtext("CreationTime") or ""),
+        kp_time(times.findtext("LastModificationTime") or ""),
+    )
+
+
+def _strings(
+    elem: Element, report: ImportReport | None, where: str, decrypted: bool
+) -> list[tuple[str, str, bool]]:
+    """(key, value, concealed) of an entry's <String>s; a value still encrypted is left out
+    (said in `report` when one is given)."""
+    out = []
+    for s in elem.findall("String"):
+        key = (s.findtext("Key") or "").strip()
+        value_el = s.find("Value")
+        value = (value_el.text or "") if value_el is not None else ""
+        protected = value_el is not None and value_el.get("Protected", "").lower() == "true"
+        if protected and value and not decrypted:
+            if report is not None:
+                report.note(
+                    where,
+                    f"the value of {key!r} is encrypted inside the XML (an inner KDBX stream); "
+                    "export with KeePass's 'KeePass XML (2.x)' or import the .kdbx file itself "
+                    "(keepass-kdbx) to get it — left out",
+                )
+            continue
+        secret = protected or (
+            value_el is not None and value_el.get("ProtectInMemory", "").lower() == "true"
+        )
+        out.append((key, value, secret or key.lower() == "password"))
+    return out
+
+
+def _history(elem: Element, decrypted: bool, created: float | None) -> list[HistoryEntry]:
+    """An entry's <History> as the record's secret history: for each older version, its
+    concealed values that the next version replaced (what editing in Strongroom keeps)."""
+    old = elem.find("History")
+    if old is None:
+        return []
+    versions: list[tuple[float, dict[str, str]]] = []
+    for h in old.findall("Entry"):
+        when = _times(h)[1] or created or 0.0
+        secrets = {k: v for k, v, secret in _strings(h, None, "", decrypted) if secret}
+        versions.append((when, secrets))
+    current = {k: v for k, v, secret in _strings(elem, None, "", decrypted) if secret}
+    out = []
+    for i, (when, secrets) in enumerate(versions):
+        newer = versions[i + 1][1] if i + 1 < len(versions) else current
+        changed = tuple(
+            Field("password" if k.lower() == "password" else k, FieldKind.SECRET, v)
+            for k, v in secrets.items()
+            if v and newer.get(k) != v and k.lower() not in _OTP_KEYS
+        )
+        if changed:
+            out.append(HistoryEntry(when, changed))
+    return out
 
 
 def otp_link(otp: dict[str, str], title: str) -> str:

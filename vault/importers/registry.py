@@ -12,6 +12,7 @@ from . import (
     bitwarden_json,
     chrome_csv,
     firefox_csv,
+    kdbx,
     keepass_csv,
     keepass_xml,
     keeper_csv,
@@ -24,6 +25,7 @@ from . import (
     strongroom_json,
 )
 from .common import ImportReport, Reader
+from .secret import FileSecret, using
 
 FORMATS: dict[str, Reader] = {
     "strongroom-json": strongroom_json.read,
@@ -34,6 +36,7 @@ FORMATS: dict[str, Reader] = {
     "bitwarden-csv": bitwarden_csv.read,
     "keepass-csv": keepass_csv.read,
     "keepass-xml": keepass_xml.read,
+    "keepass-kdbx": kdbx.read,
     "chrome-csv": chrome_csv.read,
     "firefox-csv": firefox_csv.read,
     "lastpass-csv": lastpass_csv.read,
@@ -48,10 +51,11 @@ LABELS = {
     "msecure-csv": "mSecure 5/6 (CSV)",
     "1password-csv": "1Password (CSV)",
     "1password-1pux": "1Password (1PUX)",
-    "bitwarden-json": "Bitwarden (JSON, unencrypted)",
+    "bitwarden-json": "Bitwarden (JSON, plain or password-protected)",
     "bitwarden-csv": "Bitwarden (CSV)",
     "keepass-csv": "KeePassXC / KeePass 2 (CSV)",
     "keepass-xml": "KeePass 2 / KeePassX (XML)",
+    "keepass-kdbx": "KeePass / KeePassXC database (.kdbx)",
     "chrome-csv": "Chrome, Edge, Brave, Opera, Vivaldi (CSV)",
     "firefox-csv": "Firefox (CSV)",
     "lastpass-csv": "LastPass (CSV)",
@@ -71,18 +75,21 @@ def reader_for(fmt: str) -> Reader:
         ) from None
 
 
-def read_stream(fmt: str, stream: IO[bytes]) -> ImportReport:
-    """Parse a whole export; FormatError when it is not that format (nothing partial)."""
+def read_stream(fmt: str, stream: IO[bytes], secret: FileSecret | None = None) -> ImportReport:
+    """Parse a whole export; FormatError when it is not that format (nothing partial).
+
+    `secret` opens a file locked with its own password (see `secret.py`)."""
     reader = reader_for(fmt)
     try:
-        return reader(stream)
+        with using(secret):
+            return reader(stream)
     except RecursionError:
         raise FormatError("the file is nested too deeply to be an export") from None
 
 
-def read_file(fmt: str, path: Path) -> ImportReport:
+def read_file(fmt: str, path: Path, secret: FileSecret | None = None) -> ImportReport:
     reader_for(fmt)
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with open(path, "rb") as stream:
-        return read_stream(fmt, stream)
+        return read_stream(fmt, stream, secret)

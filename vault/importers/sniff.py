@@ -15,6 +15,9 @@ from .common import Columns, csv_candidates, sniff_delimiter
 SNIFF_BYTES = 64 * 1024
 _STRONGROOM = re.compile(rb'"format"\s*:\s*"strongroom-json"')
 _BITWARDEN = (re.compile(rb'"items"\s*:'), re.compile(rb'"(encrypted|folders|collections)"\s*:'))
+#: A password-protected or account-restricted Bitwarden export has no "items" until decrypted.
+_BITWARDEN_LOCKED = re.compile(rb'"encKeyValidation_DO_NOT_EDIT"\s*:')
+_KDBX, _KDB = bytes.fromhex("03d9a29a67fb4bb5"), bytes.fromhex("03d9a29a65fb4bb5")
 _MSECURE_ROW = re.compile(r"^[^,\n]*\|\d+,")
 
 
@@ -26,6 +29,8 @@ def guess_bytes(head: bytes) -> str | None:
 
 def candidates(head: bytes) -> list[str]:
     """Every format these leading bytes could be (one when the file gives itself away)."""
+    if head[:8] in (_KDBX, _KDB):
+        return ["keepass-kdbx"]  # KeePass's signature (a .kdb is refused by that reader, saying so)
     if head.startswith(b"PK\x03\x04"):
         return ["1password-1pux"]  # the only zip among the formats
     body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
@@ -34,7 +39,7 @@ def candidates(head: bytes) -> list[str]:
     if body.startswith(b"{"):
         if _STRONGROOM.search(body):
             return ["strongroom-json"]
-        if all(p.search(body) for p in _BITWARDEN):
+        if all(p.search(body) for p in _BITWARDEN) or _BITWARDEN_LOCKED.search(body):
             return ["bitwarden-json"]
         return []
     text = body.decode("utf-8", errors="replace")
