@@ -109,6 +109,8 @@ class Agent:
             return self._keys()
         if op == "watch":
             return {"ok": True, "unlocked": self._current_vault() is not None}
+        if op == "ssh_list" or op == "ssh_sign":
+            return self._ssh(op, req)
         if op == "run":
             argv = req.get("argv")
             try:
@@ -160,6 +162,29 @@ class Agent:
             "vk": b64(keys.vk).decode(),
             "x_auth": b64(keys.x_auth).decode(),
         }
+
+    def _ssh(self, op: str, req: dict[str, Any]) -> dict[str, Any]:
+        """The SSH agent's questions: the keys held, or a signature (agent/sshkeys_held.py)."""
+        from binascii import Error as B64Error
+
+        from .sshkeys_held import list_identities, sign
+
+        vault = self._current_vault()
+        if vault is None:
+            return {"locked": True}
+        self.last_use = time.monotonic()
+        if op == "ssh_list":
+            return {"ok": True, "keys": list_identities(vault)}
+        try:
+            blob = base64.b64decode(str(req.get("blob", "")), validate=True)
+            data = base64.b64decode(str(req.get("data", "")), validate=True)
+            flags = int(req.get("flags", 0))
+        except (B64Error, ValueError, TypeError):
+            return MALFORMED
+        signature = sign(vault, blob, data, flags)
+        if signature is None:
+            return {"ok": False}
+        return {"ok": True, "sig": base64.b64encode(signature).decode()}
 
     def _run(self, argv: list[str], stdin: bytes | None) -> dict[str, Any]:
         vault = self._current_vault()

@@ -36,13 +36,24 @@ def _c_sha256() -> Any:
 
 _sha256 = _c_sha256()
 
-VERSION = 3
+VERSION = 4
 #: The protocol version each op first appeared in: v1 the CLI's ops, v2 the TUI's (keys, watch, touch).
 #: v3: a `run` may carry the client's stdin (values given as `-`); such a run is stamped v3, and a
 #: client forwards stdin only to an agent whose ping says v >= 3 (an older agent would ignore it
 #: and its command would take the literal "-" as the value).
 STDIN_VERSION = 3
-OP_VERSION = {"ping": 1, "unlock": 1, "lock": 1, "run": 1, "keys": 2, "watch": 2, "touch": 2}
+#: v4: the SSH agent's ops (`ssh_list`, `ssh_sign`; agent/sshagent.py).
+OP_VERSION = {
+    "ping": 1,
+    "unlock": 1,
+    "lock": 1,
+    "run": 1,
+    "keys": 2,
+    "watch": 2,
+    "touch": 2,
+    "ssh_list": 4,
+    "ssh_sign": 4,
+}
 MAX_FRAME = 1 << 20
 #: stdin a client forwards for values given as `-` (base64 in one frame); also the CLI's limit.
 MAX_STDIN = MAX_FRAME // 2
@@ -233,6 +244,12 @@ def _values_from_stdin(argv: list[str]) -> bool:
     )
 
 
+def _reads_key_file(argv: list[str]) -> bool:
+    """`add ssh-key --private-key F`: decrypted here (a passphrase prompt in this terminal), then
+    handed to the agent by the CLI itself."""
+    return any(a == "--private-key" or a.startswith("--private-key=") for a in argv)
+
+
 #: Options naming a local file the agent reads: made absolute (the agent has its own cwd).
 PATH_OPTIONS = ("--breaches",)
 
@@ -258,7 +275,7 @@ def try_agent(argv: list[str]) -> int | None:
     """
     if os.name != "posix" or "-h" in argv or "--help" in argv:
         return None
-    if command_of(argv) not in AGENT_COMMANDS:
+    if command_of(argv) not in AGENT_COMMANDS or _reads_key_file(argv):
         return None
     home: str | os.PathLike[str] | None = _home_of(argv)
     try:

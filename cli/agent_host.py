@@ -29,6 +29,8 @@ def command_runner(home: Path) -> Any:
 
     def run(argv: list[str], vault: Vault, stdin: bytes | None) -> tuple[int, str, str]:
         class AgentContext(Context):
+            in_agent = True
+
             def unlocked_vault(self) -> Any:
                 return vault
 

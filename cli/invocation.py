@@ -120,6 +120,8 @@ class Context:
     _values_at_end: int = field(default=0, repr=False)
     #: Said on stderr once the command succeeded (an error stays one line).
     warnings: list[str] = field(default_factory=list, repr=False)
+    #: Running inside the unlock agent (cli/agent_host.py): never call the agent from here.
+    in_agent = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:

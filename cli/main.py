@@ -34,6 +34,7 @@ COMMAND_AREAS: dict[str, str] = {
     **dict.fromkeys(("signin", "sync"), "cli.commands.synccmd"),
     "server": "cli.commands.servercmd",
     "unlock": "cli.commands.agentcmd",
+    "ssh-agent": "cli.commands.sshcmd",
 }
 COMMAND_MODULES = list(dict.fromkeys(COMMAND_AREAS.values()))
 #: Options of the main parser that take a value (to find the command word after them).

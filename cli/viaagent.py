@@ -17,13 +17,23 @@ if TYPE_CHECKING:
     from .invocation import Context
 
 
-def agent_output(ctx: Context, argv: list[str], timeout: float = 30.0) -> str | None:
-    """stdout of `strongroom ARGV` run by this home's unlocked agent; None when there is none or
-    it is locked. A command that fails there fails here with its message and exit code."""
-    from agent.wire import WireError, call
+def agent_output(
+    ctx: Context, argv: list[str], timeout: float = 30.0, stdin: bytes | None = None
+) -> str | None:
+    """stdout of `strongroom ARGV` run by this home's unlocked agent (given `stdin`, if any);
+    None when there is none or it is locked, or when this already runs inside the agent. A
+    command that fails there fails here with its message and exit code."""
+    from base64 import b64encode
 
+    from agent.wire import STDIN_VERSION, WireError, call_raw, request
+
+    if ctx.in_agent:
+        return None
+    frame = request("run", argv=["--home", str(ctx.home), *argv])
+    if stdin is not None:
+        frame |= {"v": STDIN_VERSION, "stdin": b64encode(stdin).decode()}
     try:
-        answer = call(ctx.home, {"op": "run", "argv": ["--home", str(ctx.home), *argv]}, timeout)
+        answer = call_raw(ctx.home, frame, timeout)
     except (OSError, WireError, UnicodeError):
         return None
     if answer is None or answer.get("locked"):

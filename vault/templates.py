@@ -152,6 +152,14 @@ TEMPLATES: dict[str, Template] = {
             ("phone", K.PHONE, "Phone"),
             ("expires", K.DATE, "Expires"),
         ),
+        _t(
+            "ssh-key",
+            "SSH Key",
+            ("private-key", K.SECRET, "Private key"),
+            ("public-key", K.TEXT, "Public key"),
+            ("fingerprint", K.TEXT, "Fingerprint"),
+            ("comment", K.TEXT, "Comment"),
+        ),
         _t("custom", "Custom"),
     )
 }
@@ -168,6 +176,7 @@ ALIASES = {
     "drivers-license": "drivers-licence",
     "wi-fi": "wifi",
     "secure-note": "note",
+    "ssh": "ssh-key",
 }
 
 

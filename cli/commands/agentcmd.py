@@ -68,7 +68,12 @@ def _start_agent(ctx: Context, timeout: float) -> None:
     raise CliError("strongroom: the agent did not start; run commands with a password instead", 70)
 
 
-_SECRET_ENV = ("STRONGROOM_PASSWORD", "STRONGROOM_NEW_PASSWORD", "STRONGROOM_BACKUP_PASSWORD")
+_SECRET_ENV = (
+    "STRONGROOM_PASSWORD",
+    "STRONGROOM_NEW_PASSWORD",
+    "STRONGROOM_BACKUP_PASSWORD",
+    "STRONGROOM_SSH_PASSPHRASE",
+)
 
 
 def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:

@@ -81,6 +81,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="fill the password field with a new password",
     )
+    ssh = p.add_argument_group("ssh-key")
+    ssh.add_argument("--generate", action="store_true", help="a new Ed25519 key")
+    ssh.add_argument(
+        "--private-key",
+        metavar="FILE",
+        help="import this OpenSSH private key file (- reads it from stdin); a passphrase is "
+        "read from STRONGROOM_SSH_PASSPHRASE or asked on the terminal, never an argument",
+    )
+    ssh.add_argument("--comment", metavar="TEXT", help="the key's comment (default: the file's)")
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("edit", help="change fields of a record", description="Change a record.")
@@ -280,6 +289,14 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     from vault.templates import template
 
     tpl = template(args.type)  # unknown template → exit 2 before asking for a password
+    if tpl.key == "ssh-key":
+        from .sshkey import add_ssh_key
+
+        return add_ssh_key(args, ctx)
+    if args.generate or args.private_key or args.comment:
+        raise CliError(
+            "strongroom: --generate, --private-key and --comment are for add ssh-key", EXIT_USAGE
+        )
     values = _field_values(ctx, args.field)
     if args.generate_password:
         if tpl.spec("password") is None and tpl.key != "custom":

@@ -24,7 +24,12 @@ REFS = (
     "is written %2F, a % as %25), FIELD a field name or title, notes, tags, type, id."
 )
 #: Never handed to the program `run` starts: they unlock the whole vault.
-_OWN_SECRETS = ("STRONGROOM_PASSWORD", "STRONGROOM_NEW_PASSWORD", "STRONGROOM_BACKUP_PASSWORD")
+_OWN_SECRETS = (
+    "STRONGROOM_PASSWORD",
+    "STRONGROOM_NEW_PASSWORD",
+    "STRONGROOM_BACKUP_PASSWORD",
+    "STRONGROOM_SSH_PASSPHRASE",
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

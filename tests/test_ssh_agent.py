@@ -1,0 +1,271 @@
+"""SSH keys in the vault and the SSH agent, driven with the real OpenSSH tools: ssh-keygen
+makes and checks keys, ssh-add lists the agent's identities, ssh-keygen -Y signs through it and
+verifies, and ssh logs in to a throwaway sshd on 127.0.0.1."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clikit import account_home, cli_env, run_cli, short_runtime_dir
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None or shutil.which("ssh-add") is None,
+    reason="OpenSSH client tools are not installed (apt-get install openssh-client)",
+)
+
+PASSWORD = "ssh agent test password"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    home = account_home(tmp_path / "home", PASSWORD)
+    e = cli_env(home, XDG_RUNTIME_DIR=short_runtime_dir())
+    e.pop("SSH_AUTH_SOCK", None)
+    yield e
+    run_cli(e, "lock")
+
+
+def _unlock(env: dict[str, str]) -> None:
+    r = run_cli(env | {"STRONGROOM_PASSWORD": PASSWORD}, "unlock")
+    assert r.returncode == 0, r.stderr
+
+
+def _keygen(path: Path, kind: str, passphrase: str, comment: str) -> Path:
+    args = ["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-C", comment, "-f", str(path)]
+    subprocess.run(args + (["-b", "2048"] if kind == "rsa" else []), check=True)
+    return path
+
+
+def _fingerprint(public_line: str, tmp_path: Path) -> str:
+    pub = tmp_path / "fp.pub"
+    pub.write_text(public_line + "\n")
+    out = subprocess.run(
+        ["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()[1]
+
+
+@pytest.fixture
+def ssh_agent(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`strongroom ssh-agent` started; the environment it printed (stopped afterwards)."""
+    r = run_cli(env, "ssh-agent")
+    assert r.returncode == 0, r.stderr
+    lines = dict(
+        part.split("=", 1) for part in r.stdout.replace("\n", " ").split("; ") if "=" in part
+    )
+    assert set(lines) == {"SSH_AUTH_SOCK", "SSH_AGENT_PID"}, r.stdout
+    yield env | lines
+    try:
+        os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def test_generate_and_import_keys(env: dict[str, str], tmp_path: Path) -> None:
+    _unlock(env)  # all through the agent
+    rid = run_cli(
+        env, "add", "ssh-key", "--title", "Laptop", "--generate", "--comment", "ann@laptop"
+    )
+    assert rid.returncode == 0, rid.stderr
+    public = run_cli(env, "get", "Laptop", "--field", "public-key").stdout.strip()
+    assert public.startswith("ssh-ed25519 ") and public.endswith(" ann@laptop")
+    fp = run_cli(env, "get", "Laptop", "--field", "fingerprint").stdout.strip()
+    assert fp == _fingerprint(public, tmp_path)
+    shown = run_cli(env, "get", "Laptop").stdout
+    assert "Private key: ••••••••" in shown and "PRIVATE KEY" not in shown
+
+    key = _keygen(tmp_path / "id_work", "ed25519", "correct pass phrase", "ann@work")
+    arg = ("add", "ssh-key", "--title", "Work", "--private-key", str(key))
+    r = run_cli(env, *arg)
+    assert r.returncode == 3 and "STRONGROOM_SSH_PASSPHRASE" in r.stderr
+    r = run_cli(env | {"STRONGROOM_SSH_PASSPHRASE": "wrong"}, *arg)
+    assert r.returncode == 3 and "wrong passphrase" in r.stderr
+    r = run_cli(env | {"STRONGROOM_SSH_PASSPHRASE": "correct pass phrase"}, *arg)
+    assert r.returncode == 0, r.stderr
+    stored = run_cli(env, "get", "Work", "--field", "public-key").stdout.split()
+    assert stored[:2] == (tmp_path / "id_work.pub").read_text().split()[:2]
+    assert stored[2] == "ann@work"  # the comment of the .pub beside it
+    # the stored private key is a usable OpenSSH key without passphrase
+    pem = tmp_path / "stored"
+    pem.write_text(run_cli(env, "get", "Work", "--field", "private-key").stdout)
+    pem.chmod(0o600)
+    derived = subprocess.run(
+        ["ssh-keygen", "-y", "-P", "", "-f", str(pem)], capture_output=True, text=True
+    )
+    assert derived.stdout.split()[:2] == stored[:2], derived.stderr
+    r = run_cli(env, "add", "ssh-key", "--title", "X")
+    assert r.returncode == 2 and "--generate" in r.stderr
+
+
+def test_import_with_the_password_when_no_agent(env: dict[str, str], tmp_path: Path) -> None:
+    key = _keygen(tmp_path / "id_rsa", "rsa", "", "ann@rsa")
+    pw = env | {"STRONGROOM_PASSWORD": PASSWORD}
+    r = run_cli(
+        pw, "add", "ssh-key", "--title", "RSA", "--private-key", "-", stdin=key.read_bytes()
+    )
+    assert r.returncode == 0, r.stderr
+    public = run_cli(pw, "get", "RSA", "--field", "public-key").stdout.split()
+    assert public[:2] == (tmp_path / "id_rsa.pub").read_text().split()[:2]
+
+
+def test_agent_lists_signs_and_empties_when_locked(
+    env: dict[str, str], ssh_agent: dict[str, str], tmp_path: Path
+) -> None:
+    sock = Path(ssh_agent["SSH_AUTH_SOCK"])
+    assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    assert stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    assert listed.returncode == 1 and "no identities" in listed.stdout  # locked: none
+    _unlock(env)
+    run_cli(env, "add", "ssh-key", "--title", "Ed", "--generate", "--comment", "ed@test")
+    rsa = _keygen(tmp_path / "id_rsa", "rsa", "", "rsa@test")
+    assert (
+        run_cli(env, "add", "ssh-key", "--title", "Rsa", "--private-key", str(rsa)).returncode == 0
+    )
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    fps = {run_cli(env, "get", t, "--field", "fingerprint").stdout.strip() for t in ("Ed", "Rsa")}
+    assert (
+        listed.returncode == 0 and {line.split()[1] for line in listed.stdout.splitlines()} == fps
+    )
+
+    message = tmp_path / "message.txt"
+    message.write_text("signed through the strongroom agent\n")
+    for title in ("Ed", "Rsa"):  # ssh-keygen asks RSA keys for rsa-sha2-512
+        public = tmp_path / f"{title}.pub"
+        public.write_text(run_cli(env, "get", title, "--field", "public-key").stdout)
+        sig = Path(f"{message}.sig")
+        sig.unlink(missing_ok=True)
+        signed = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-f", str(public), "-n", "file", str(message)],
+            env=ssh_agent,
+            capture_output=True,
+            text=True,
+        )
+        assert signed.returncode == 0, signed.stderr
+        allowed = tmp_path / "allowed_signers"
+        allowed.write_text(f"ann {public.read_text()}")
+        verified = subprocess.run(
+            [
+                "ssh-keygen",
+                "-Y",
+                "verify",
+                "-f",
+                str(allowed),
+                "-I",
+                "ann",
+                "-n",
+                "file",
+                "-s",
+                str(sig),
+            ],
+            input=message.read_text(),
+            capture_output=True,
+            text=True,
+        )
+        assert verified.returncode == 0 and "Good" in verified.stdout, verified.stderr
+
+    assert run_cli(env, "lock").returncode == 0
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    assert listed.returncode == 1 and "no identities" in listed.stdout
+    sig = Path(f"{message}.sig")
+    sig.unlink(missing_ok=True)
+    refused = subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-f", str(tmp_path / "Ed.pub"), "-n", "file", str(message)],
+        env=ssh_agent,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and not sig.exists()
+    _unlock(env)  # the same SSH agent serves the keys again
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    assert len(listed.stdout.splitlines()) == 2
+    again = run_cli(env, "ssh-agent")  # already running: the same socket and pid
+    assert ssh_agent["SSH_AGENT_PID"] in again.stdout and str(sock) in again.stdout
+
+
+def test_a_socket_in_a_shared_folder_is_refused(env: dict[str, str], tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    r = run_cli(env, "ssh-agent", "--socket", str(shared / "agent.sock"))
+    assert r.returncode == 2 and "chmod 700" in r.stderr and not (shared / "agent.sock").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/usr/sbin/sshd") or os.geteuid() != 0,
+    reason="needs /usr/sbin/sshd (apt-get install openssh-server) and root to run it",
+)
+def test_ssh_logs_in_to_a_local_sshd_with_a_vault_key(
+    env: dict[str, str], ssh_agent: dict[str, str], tmp_path: Path
+) -> None:
+    _unlock(env)
+    run_cli(env, "add", "ssh-key", "--title", "Login", "--generate")
+    sshd_dir = tmp_path / "sshd"
+    sshd_dir.mkdir()
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(sshd_dir / "host")], check=True
+    )
+    (sshd_dir / "authorized_keys").write_text(
+        run_cli(env, "get", "Login", "--field", "public-key").stdout
+    )
+    port = _free_port()
+    (sshd_dir / "config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {sshd_dir / 'host'}\n"
+        f"AuthorizedKeysFile {sshd_dir / 'authorized_keys'}\nStrictModes no\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPidFile none\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)
+    sshd = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-e", "-f", str(sshd_dir / "config")], stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        ssh = [
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            f"UserKnownHostsFile={tmp_path / 'known_hosts'}",
+            "-p",
+            str(port),
+            f"{getpass.getuser()}@127.0.0.1",
+            "echo",
+            "logged-in-with-strongroom",
+        ]
+        r = subprocess.run(
+            ssh, env=ssh_agent | {"HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0 and r.stdout.strip() == "logged-in-with-strongroom", r.stderr
+        run_cli(env, "lock")
+        r = subprocess.run(
+            ssh, env=ssh_agent | {"HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode != 0 and "logged-in" not in r.stdout
+    finally:
+        sshd.terminate()
+        sshd.wait(timeout=10)

@@ -1,0 +1,190 @@
+"""SSH keys kept in records: generate (Ed25519), import an OpenSSH private key (decrypting a
+passphrase-protected one), fingerprint, and sign as the OpenSSH agent protocol asks.
+
+A record of type `ssh-key` holds the private key as unencrypted OpenSSH PEM (the vault's own
+encryption protects it), the public key line, its SHA256 fingerprint and a comment. Ed25519,
+RSA and ECDSA (P-256/384/521) keys are supported.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from .errors import InvalidInputError, WrongPasswordError
+
+#: SSH_AGENT_RSA_SHA2_256 / _512 flags of a sign request (RFC draft-miller-ssh-agent 4.5.1).
+RSA_SHA2_256 = 2
+RSA_SHA2_512 = 4
+MAX_KEY_FILE = 64 * 1024
+
+PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class SshKey:
+    private_pem: str
+    public_line: str  # "ssh-ed25519 AAAA… comment"
+    fingerprint: str  # "SHA256:…"
+    comment: str
+
+
+def _string(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def _mpint(n: int) -> bytes:
+    raw = n.to_bytes((n.bit_length() + 8) // 8, "big") if n else b""
+    return _string(raw)
+
+
+def public_blob(public_line: str) -> bytes:
+    """The wire blob of an `ssh-… AAAA…` public key line."""
+    parts = public_line.split()
+    if len(parts) < 2:
+        raise InvalidInputError("not an OpenSSH public key line")
+    try:
+        return base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        raise InvalidInputError("not an OpenSSH public key line") from None
+
+
+def fingerprint(blob: bytes) -> str:
+    """OpenSSH's SHA256 fingerprint (what `ssh-add -l` and `ssh-keygen -l` print)."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def _describe(key: PrivateKey, comment: str) -> SshKey:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    line = public.decode() + (f" {comment}" if comment else "")
+    return SshKey(pem, line, fingerprint(public_blob(line)), comment)
+
+
+def generate_ed25519(comment: str = "") -> SshKey:
+    return _describe(ed25519.Ed25519PrivateKey.generate(), comment)
+
+
+def needs_passphrase(data: bytes) -> bool:
+    """Is this OpenSSH private key file encrypted (its cipher is not "none")?"""
+    try:
+        load_private(data, None)
+    except WrongPasswordError:
+        return True
+    except InvalidInputError:
+        return False
+    return False
+
+
+def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
+    """The private key of an OpenSSH (or PEM) key file; WrongPasswordError when the passphrase
+    is missing or wrong; InvalidInputError when it is not a key we can use."""
+    if len(data) > MAX_KEY_FILE:
+        raise InvalidInputError("the file is too large to be an SSH private key")
+    pw = passphrase.encode() if passphrase else None
+    key: object
+    try:
+        if b"BEGIN OPENSSH PRIVATE KEY" in data:
+            key = serialization.load_ssh_private_key(data, pw)
+        else:
+            key = serialization.load_pem_private_key(data, pw)
+    except TypeError as exc:  # encrypted without a passphrase, or a passphrase for a plain key
+        if pw is None:
+            raise WrongPasswordError("the SSH key is protected by a passphrase") from exc
+        raise InvalidInputError("the SSH key is not protected by a passphrase") from exc
+    except ValueError as exc:
+        message = str(exc).lower()
+        if pw is not None and any(w in message for w in ("password", "decrypt", "corrupt")):
+            raise WrongPasswordError("wrong passphrase for the SSH key") from exc
+        raise InvalidInputError(f"not an SSH private key this app can use ({exc})") from exc
+    except UnsupportedAlgorithm as exc:
+        raise InvalidInputError(f"unsupported SSH key type ({exc})") from exc
+    if not isinstance(
+        key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    ):
+        raise InvalidInputError("unsupported SSH key type (use Ed25519, RSA or ECDSA)")
+    return key
+
+
+def import_private(data: bytes, passphrase: str | None, comment: str = "") -> SshKey:
+    """An SSH key record's values from a private key file (decrypted with `passphrase`)."""
+    return _describe(load_private(data, passphrase), comment or _file_comment(data, passphrase))
+
+
+def _file_comment(data: bytes, passphrase: str | None) -> str:
+    """The comment an unencrypted OpenSSH key file carries (encrypted: inside; not read)."""
+    del passphrase
+    try:
+        body = b"".join(
+            line.strip()
+            for line in data.splitlines()
+            if line.strip() and not line.startswith(b"-----")
+        )
+        raw = base64.b64decode(body)
+        if not raw.startswith(b"openssh-key-v1\0"):
+            return ""
+        pos = len(b"openssh-key-v1\0")
+        fields = []
+        for _ in range(3):  # ciphername, kdfname, kdfoptions
+            n = int.from_bytes(raw[pos : pos + 4], "big")
+            fields.append(raw[pos + 4 : pos + 4 + n])
+            pos += 4 + n
+        if fields[0] != b"none":
+            return ""
+        pos += 4  # number of keys (1)
+        n = int.from_bytes(raw[pos : pos + 4], "big")
+        pos += 4 + n  # public key
+        pos += 4  # length of the private section
+        pos += 8  # check ints
+        keytype_len = int.from_bytes(raw[pos : pos + 4], "big")
+        keytype = raw[pos + 4 : pos + 4 + keytype_len]
+        pos += 4 + keytype_len
+        count = {b"ssh-ed25519": 2, b"ssh-rsa": 6}.get(keytype)
+        if count is None and keytype.startswith(b"ecdsa-sha2-"):
+            count = 3
+        if count is None:
+            return ""
+        for _ in range(count):
+            n = int.from_bytes(raw[pos : pos + 4], "big")
+            pos += 4 + n
+        n = int.from_bytes(raw[pos : pos + 4], "big")
+        return raw[pos + 4 : pos + 4 + n].decode("utf-8", "replace")
+    except (ValueError, IndexError):
+        return ""
+
+
+def sign(private_pem: str, data: bytes, flags: int = 0) -> bytes:
+    """The agent protocol's signature blob (string algorithm, string signature) over `data`."""
+    key = load_private(private_pem.encode(), None)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return _string(b"ssh-ed25519") + _string(key.sign(data))
+    if isinstance(key, rsa.RSAPrivateKey):
+        digest: hashes.HashAlgorithm
+        if flags & RSA_SHA2_512:
+            name, digest = b"rsa-sha2-512", hashes.SHA512()
+        elif flags & RSA_SHA2_256:
+            name, digest = b"rsa-sha2-256", hashes.SHA256()
+        else:
+            name, digest = b"ssh-rsa", hashes.SHA1()  # noqa: S303 - what the old flag asks
+        return _string(name) + _string(key.sign(data, padding.PKCS1v15(), digest))
+    size = key.curve.key_size
+    digest_for: dict[int, hashes.HashAlgorithm] = {
+        256: hashes.SHA256(),
+        384: hashes.SHA384(),
+        521: hashes.SHA512(),
+    }
+    curve = {256: b"nistp256", 384: b"nistp384", 521: b"nistp521"}[size]
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest_for[size])))
+    return _string(b"ecdsa-sha2-" + curve) + _string(_mpint(r) + _mpint(s))
