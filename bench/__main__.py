@@ -12,6 +12,7 @@ from bench.common import KDF_SWITCH
 SUITES = [
     "core",
     "agent",
+    "power",
     "tui",
     "sync",
     "watch",

@@ -130,3 +130,35 @@ class ListCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+#: At most this many records are offered for one palette query.
+PALETTE_RECORDS = 20
+
+
+class RecordCommands(Provider):
+    """Records by title in the command palette (ctrl+p): choosing one opens it. Found through the
+    list's search index (the same matching as the search field), never by decrypting more."""
+
+    async def search(self, query: str) -> Hits:
+        from .records import RecordDetailScreen, RecordListScreen
+
+        screen = self.screen
+        if not isinstance(screen, RecordListScreen) or screen.index is None or not query.strip():
+            return
+        matcher = self.matcher(query)
+        app = self.app
+        for rank, row in enumerate(screen.index.search(query)[:PALETTE_RECORDS]):
+            title = printable(row.title)
+            score = max(matcher.match(title), 1.0 - rank / (PALETTE_RECORDS + 1))
+
+            def open_it(rid: str = row.id) -> None:
+                app.push_screen(RecordDetailScreen(rid))
+
+            yield Hit(
+                score,
+                matcher.highlight(title),
+                open_it,
+                text=f"Open {title}",
+                help=f"Open this record ({screen.type_name(row.type)})",
+            )

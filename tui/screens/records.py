@@ -33,7 +33,7 @@ from ..widgets.key_footer import KeyFooter
 from ..widgets.record_list import Column, ListHeader, RecordList
 from ..widgets.secret_input import SecretInput
 from ..workers import work
-from .filters import ListCommands, PickScreen
+from .filters import ListCommands, PickScreen, RecordCommands
 
 if TYPE_CHECKING:
     from vault.breaches import BreachFile
@@ -108,7 +108,7 @@ class RecordListScreen(Screen[None]):
     builds the search index in a worker; searches run in a worker too, so typing never waits.
     """
 
-    COMMANDS = {ListCommands}
+    COMMANDS = {ListCommands, RecordCommands}
     #: From 120 columns the chosen record shows beside the list, in bordered panels.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (SIDE_BY_SIDE, "-wide")]
     DEFAULT_CSS = """
