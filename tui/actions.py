@@ -64,6 +64,7 @@ SCOPES: dict[str, str] = {
     "import": "Import",
     "export": "Export",
     "help": "This help",
+    "generator": "Password generator",
 }
 
 _ALL: tuple[Action, ...] = (
@@ -123,6 +124,17 @@ _ALL: tuple[Action, ...] = (
     Action("edit.save", "ctrl+s", "save", "Save"),
     Action("edit.generate", "ctrl+g", "generate", "Generate password", "generate a password"),
     Action("edit.reveal", "ctrl+r", "reveal", "Show/hide", "show / hide the secret field"),
+    Action(
+        "edit.generator",
+        "ctrl+o",
+        "generator",
+        "Generator",
+        "password generator with every option…",
+        show=False,
+    ),
+    # -- the password generator dialog ------------------------------------------------------
+    Action("generator.again", "ctrl+n", "again", "New", "draw another value"),
+    Action("generator.use", "ctrl+s", "use", "Use", "put the value in the form"),
     # -- Security Center --------------------------------------------------------------------
     Action("security.back", "escape", "app.pop_screen", "Back"),
     Action(

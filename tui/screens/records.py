@@ -711,7 +711,9 @@ class EditRecordScreen(Screen[None]):
     """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field.
     Concealed fields are SecretInputs (no copy/cut); ctrl+r shows or hides the focused one."""
 
-    BINDINGS = bindings("edit.cancel", "edit.save", "edit.generate", "edit.reveal")
+    BINDINGS = bindings(
+        "edit.cancel", "edit.save", "edit.generate", "edit.reveal", "edit.generator"
+    )
 
     def __init__(
         self, record_id: str | None, type_key: str = "login", *, generate: bool = False
@@ -795,6 +797,29 @@ class EditRecordScreen(Screen[None]):
         field.value = generate_password()
         save = strongroom_app(self).key_of("edit.save")
         self.notify(f"New password generated (press {save} to save).", markup=False)
+
+    def action_generator(self) -> None:
+        """The generator dialog (every option of `strongroom generate`); its value goes in the
+        password field, or in the focused secret field of a template without one."""
+        from .generator import GeneratorScreen
+
+        try:
+            target: Input = self.query_one("#f-password", Input)
+        except Exception:  # noqa: BLE001 - a template without a password field
+            if not isinstance(self.focused, SecretInput):
+                self.notify("Move to a secret field (Tab) to generate into it.", severity="warning")
+                return
+            target = self.focused
+
+        def fill(value: str | None) -> None:
+            if value:
+                target.value = value
+                save = strongroom_app(self).key_of("edit.save")
+                self.notify(
+                    f"Generated value put in the form (press {save} to save).", markup=False
+                )
+
+        self.app.push_screen(GeneratorScreen(), fill)
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
