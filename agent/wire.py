@@ -61,7 +61,19 @@ _LEN_BYTES = 4  # big-endian length prefix (int.to_bytes: no `struct` import)
 
 #: Commands the agent answers for the CLI (they need the vault unlocked and touch no local path).
 AGENT_COMMANDS = frozenset(
-    {"ls", "get", "add", "edit", "rm", "totp", "audit", "read", "git-credential"}
+    {
+        "ls",
+        "get",
+        "add",
+        "edit",
+        "rm",
+        "totp",
+        "audit",
+        "read",
+        "git-credential",
+        "history",
+        "trash",
+    }
 )
 #: Commands whose stdin is their input (git's credential request): forwarded to the agent.
 STDIN_COMMANDS = frozenset({"git-credential"})

@@ -80,8 +80,13 @@ def missing_folder(folder: Path) -> Exception:
     )
 
 
-def folder_outcome(report: FolderReport) -> SyncOutcome:
-    return SyncOutcome("folder", report.received, report.wrote, report.detail)
+def folder_outcome(report: FolderReport, vault: Vault | None = None) -> SyncOutcome:
+    """A folder sync's outcome; with `vault`, the records it kept out of the trash (an edit here
+    or there concurrent with a delete), to be told, as `sync now` tells them."""
+    kept: tuple[str, ...] = ()
+    if vault is not None and report.received:
+        kept = tuple(s.title for s in vault.kept_from_trash())
+    return SyncOutcome("folder", report.received, report.wrote, report.detail, kept)
 
 
 class Runner:
@@ -192,10 +197,15 @@ class FolderRunner(Runner):
         from sync.watch import FolderWatcher
 
         assert self._vault is not None
+        self._vault.purge_expired()  # the trash's retention, as every `sync now` applies it
         watcher = FolderWatcher(
             FolderSync(self._vault, self.folder),
             on_sync=lambda r: self.report(
-                SyncEvent(synced=True, changed=r.received > 0, outcome=folder_outcome(r))
+                SyncEvent(
+                    synced=True,
+                    changed=r.received > 0,
+                    outcome=folder_outcome(r, watcher.sync.vault),
+                )
             ),
             on_error=self._failed,
         )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from runtime.runners import Runner, SyncEvent, runner_for
+from runtime.safe_text import printable
 
 if TYPE_CHECKING:
     from sync.wifi import PeerInfo
@@ -63,6 +64,7 @@ class SyncRuntime:
         self._manual_busy = False
         self.progress: tuple[int, int] | None = None
         self.last_error: str | None = None
+        self.told_kept: set[str] = set()  # titles already said kept out of the trash
 
     # -- lifecycle (UI thread) ----------------------------------------------------------------
     def follow(self, vault: Vault | None, delay: float = START_DELAY) -> None:
@@ -241,6 +243,8 @@ class SyncRuntime:
             self.app.notify("Sync works again.")
         if ev.outcome is not None and msg.manual:  # background syncs show in the list and status
             self.app.notify(f"Synced: {ev.outcome.detail}.", markup=False)
+        if ev.outcome is not None and ev.outcome.kept_from_trash:
+            self._tell_kept(ev.outcome.kept_from_trash)
         if msg.linked is not None:
             self.app.notify(
                 f"Cloud sync through {msg.linked}: this account is on the server and in sync; "
@@ -250,6 +254,20 @@ class SyncRuntime:
             self.restart()
         if ev.changed or ev.synced or ev.error is not None or ev.status is not None:
             self._refresh_screens(ev.changed)
+
+    def _tell_kept(self, titles: tuple[str, ...]) -> None:
+        """Edited on one device while deleted on another: the edit stays, out of the trash; each
+        record said once per session of the app."""
+        new = [t for t in titles if t not in self.told_kept]
+        if not new:
+            return
+        self.told_kept.update(new)
+        names = ", ".join(f"“{printable(t)}”" for t in new)
+        self.app.notify(
+            f"Kept out of the trash: {names} — edited on one device while deleted on another.",
+            severity="warning",
+            markup=False,
+        )
 
     def _password_changed(self, exc: BaseException, again: bool = False) -> bool:
         """The password was changed on another device: ask for the new one (the folder's file, the

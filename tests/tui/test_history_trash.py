@@ -179,3 +179,41 @@ def test_trash_view_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int,
         await pilot.pause(0.2)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
+
+
+async def test_an_edit_here_and_a_delete_elsewhere_keeps_the_record_and_the_app_says_so(
+    tmp_path: Path,
+) -> None:
+    """Background folder sync: GitHub edited here while another device moved it to the trash;
+    after the sync it is still in the list, out of the trash, and a notification and the record
+    view say so."""
+    from sync.folder import FolderSync
+    from sync.method import configure
+    from vault.records import new_record
+
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    a = Vault.create(tmp_path / "home", "ann@example.com", PW)
+    rid = a.add(new_record("login", "GitHub", {"username": "ann", "password": "pw"})).id
+    configure(a, "folder", folder=str(folder))
+    FolderSync(a, folder).sync_now()
+    b = Vault.adopt(tmp_path / "laptop", a.slot, a.keys, [])
+    FolderSync(b, folder).sync_now()
+    a.edit(rid, lambda r: replace(r, notes="edited here"))
+    a.close()
+    b.trash(rid)
+    FolderSync(b, folder).sync_now()
+    b.close()
+    app = StrongroomApp(home=tmp_path / "home")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+
+        def told() -> bool:
+            return any("Kept out of the trash" in str(n.message) for n in app._notifications)
+
+        await until(pilot, told, seconds=15.0, what="the notification")
+        records = app.screen.query_one("#records")
+        await until(pilot, lambda: [r.title for r in records.rows] == ["GitHub"], what="listed")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        assert "Kept out of the trash" in str(app.screen.query_one("#detail").render())
