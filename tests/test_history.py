@@ -236,3 +236,14 @@ def test_history_and_trash_survive_password_change_rotation_and_backup_restore(
         "moved to the trash",
         "restored from the trash",
     ]
+
+
+def test_export_leaves_the_trash_out(vault: Vault, tmp_path: Path) -> None:
+    from vault.export import export_vault
+
+    vault.add(new_record("note", "Diary", notes="dear diary"))
+    vault.trash(vault.find("Diary"))
+    target = tmp_path / "out.json"
+    export_vault(vault, "json", target)
+    titles = [r["title"] for r in json.loads(target.read_text())["records"]]
+    assert titles == ["GitHub"]

@@ -21,6 +21,7 @@ from .errors import FormatError, InvalidInputError, TamperError
 from .importers.strongroom_json import FORMAT, VERSION, record_to_obj
 from .merge import state
 from .records import Record, iso
+from .trash import kept_out
 
 if TYPE_CHECKING:
     from .vault import Vault
@@ -106,18 +107,22 @@ def _sorted(records: Iterable[Record]) -> list[Record]:
 
 
 def vault_records(vault: Vault) -> tuple[list[Record], int]:
-    """Every live record (the current winner of each), and how many could not be decrypted."""
+    """Every record in the list (the version shown of each: not what is in the trash), and how
+    many could not be decrypted."""
     out: list[Record] = []
     damaged = 0
     for versions in vault.store.grouped().values():
-        winner = state(versions).winner
-        if winner.deleted:
+        st = state(versions)
+        if st.winner.deleted:
             continue
         try:
-            rec = vault.cipher.open(winner)
+            rec = vault.cipher.open(st.winner)
         except (TamperError, FormatError):
             damaged += 1
             continue
+        if rec is not None and rec.trashed is not None:  # an edit kept out of it is exported
+            kept = kept_out(vault.cipher, st, rec)
+            rec = kept[1] if kept is not None else None
         if rec is not None:
             out.append(rec)
     return out, damaged

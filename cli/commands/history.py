@@ -28,10 +28,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "saves version VERSION (its number or id) as a new edit; nothing is lost."
         ),
     )
-    p.add_argument("query", metavar="QUERY", help="a record id or part of its title ('restore')")
+    p.add_argument(
+        "query",
+        metavar="QUERY",
+        help="a record id or part of its title; or 'restore' or 'retention' (then use a "
+        "record's id for a record of that title)",
+    )
     p.add_argument("rest", nargs="*", metavar="ARG", help="after 'restore': QUERY VERSION")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--reveal", action="store_true", help="show secret values of each version")
+    p.add_argument(
+        "--versions",
+        type=int,
+        metavar="N",
+        help="with 'retention': keep at most N previous versions of a record (0 = no limit)",
+    )
+    p.add_argument(
+        "--days",
+        type=int,
+        metavar="D",
+        help="with 'retention': keep previous versions D days (0 = no limit)",
+    )
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser(
@@ -60,6 +77,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     q.add_argument("--yes", action="store_true", help="confirm: purged records cannot come back")
     q.set_defaults(func=cmd_trash_empty)
+    q = tsub.add_parser(
+        "retention",
+        help="show or set how long the trash keeps records",
+        description=(
+            "Show the retention of the trash and of history (this device's settings; each "
+            "device applies its own when it writes or syncs), or set the trash's: --days D "
+            "(0 = until emptied)."
+        ),
+    )
+    q.add_argument("--days", type=int, metavar="D", help="purge records D days after deletion")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_trash_retention)
 
 
 def _device_word(device: str, here: str) -> str:
@@ -97,7 +126,44 @@ def step_json(step: Step, here: str, reveal: bool) -> dict[str, Any]:
     }
 
 
+def _limit(value: int | None, what: str, high: int) -> int | None:
+    if value is not None and not 0 <= value <= high:
+        raise CliError(f"strongroom: {what} must be from 0 (no limit) to {high}", EXIT_USAGE)
+    return value
+
+
+def _retention(ctx: Context, as_json: bool, **changes: int | None) -> int:
+    """Set the given retention values (vault settings), then show all of them."""
+    vault = ctx.unlocked_vault()
+    wanted = {k: v for k, v in changes.items() if v is not None}
+    if wanted:
+        vault.update_settings(**wanted)
+    keep, days, trash = vault.retention()
+    if as_json:
+        ctx.print_json({"history_versions": keep, "history_days": days, "trash_days": trash})
+        return EXIT_OK
+    print(f"History: {f'{keep} previous versions' if keep else 'every previous version'}", end="")
+    print(
+        f", {f'for {days:g} days' if days else 'with no age limit'} (pruned when a version is written)"
+    )
+    print(f"Trash: {f'purged {trash:g} days after deletion' if trash else 'kept until emptied'}")
+    return EXIT_OK
+
+
+def cmd_trash_retention(args: argparse.Namespace, ctx: Context) -> int:
+    return _retention(ctx, args.json, trash_days=_limit(args.days, "--days", 36500))
+
+
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
+    if args.query == "retention" and not args.rest:
+        return _retention(
+            ctx,
+            args.json,
+            history_keep=_limit(args.versions, "--versions", 100000),
+            history_days=_limit(args.days, "--days", 36500),
+        )
+    if args.versions is not None or args.days is not None:
+        raise CliError("strongroom: --versions and --days go with `history retention`", EXIT_USAGE)
     if args.query == "restore":
         if len(args.rest) != 2:
             raise CliError(

@@ -219,6 +219,38 @@ async def test_clipboard_seconds_are_saved(vault_home: Path) -> None:
     v.close()
 
 
+async def test_history_and_trash_retention_are_saved_and_used(vault_home: Path) -> None:
+    """v, h and d in Settings: versions kept, days kept, days in the trash; a bad value is
+    refused; what is saved is what the vault prunes and purges with."""
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        assert "keep the last 50 versions" in _lines(app.screen, "#overview")
+        for key, value in (("v", "3"), ("h", "0"), ("d", "7")):
+            await pilot.press(key)
+            await on_screen(pilot, NumberScreen)
+            await pilot.press("ctrl+a", "ctrl+k")
+            await typed(pilot, value)
+            await pilot.press("enter")
+            await on_screen(pilot, SettingsScreen)
+        await pilot.press("d")
+        await on_screen(pilot, NumberScreen)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await typed(pilot, "-1")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, NumberScreen)  # refused, nothing saved
+        await pilot.press("escape")
+        await on_screen(pilot, SettingsScreen)
+        overview = _lines(app.screen, "#overview")
+        assert "keep the last 3 versions" in overview and "no age limit" in overview
+        assert "purge the trash after 7 days" in overview
+    v = Vault.open(vault_home)
+    v.unlock(PW)
+    assert v.retention() == (3, 0.0, 7.0)
+    v.close()
+
+
 async def test_chosen_theme_is_kept_across_a_restart(vault_home: Path) -> None:
     app = StrongroomApp(home=vault_home)
     async with app.run_test(size=SIZE) as pilot:

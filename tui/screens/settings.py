@@ -72,10 +72,12 @@ class NumberSetting:
     low: int
     high: int
     default: int
+    zero: str = "never"  # what 0 means
+    shown: str = "after {n} {unit}"  # how a value reads in the overview
 
     def parse(self, text: str) -> int:
         """The typed value, or InvalidInputError saying exactly what is allowed."""
-        allowed = f"a whole number of {self.unit}s from {self.low} to {self.high} (0 = never)"
+        allowed = f"a whole number of {self.unit}s from {self.low} to {self.high} (0 = {self.zero})"
         typed = text.strip()
         if not re.fullmatch(r"-?[0-9]+", typed):
             raise InvalidInputError(f"{typed!r} is not {allowed}" if typed else f"Type {allowed}.")
@@ -92,7 +94,9 @@ class NumberSetting:
             return self.default
 
     def describe(self, value: int) -> str:
-        return "never" if value == 0 else f"after {value} {self.unit}{'' if value == 1 else 's'}"
+        if value == 0:
+            return self.zero
+        return self.shown.format(n=value, unit=self.unit + ("" if value == 1 else "s"))
 
 
 def _security_settings() -> tuple[NumberSetting, NumberSetting]:
@@ -119,6 +123,52 @@ def _security_settings() -> tuple[NumberSetting, NumberSetting]:
 
 
 AUTO_LOCK, CLIPBOARD = _security_settings()
+
+
+def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
+    """History and trash retention (vault/history.py defaults); each device applies its own when
+    it writes a version or syncs."""
+    from vault.history import HISTORY_DAYS, HISTORY_KEEP, TRASH_DAYS
+
+    return (
+        NumberSetting(
+            "history_keep",
+            "Keep how many previous versions of a record? (0 = no limit)",
+            "version",
+            0,
+            100_000,
+            HISTORY_KEEP,
+            "no limit",
+            "the last {n} {unit}",
+        ),
+        NumberSetting(
+            "history_days",
+            "Keep previous versions for how many days? (0 = no limit)",
+            "day",
+            0,
+            36_500,
+            HISTORY_DAYS,
+            "no age limit",
+            "for {n} {unit}",
+        ),
+        NumberSetting(
+            "trash_days",
+            "Purge deleted records after how many days in the trash? (0 = never)",
+            "day",
+            0,
+            36_500,
+            TRASH_DAYS,
+            "never",
+            "after {n} {unit}",
+        ),
+    )
+
+
+HISTORY_KEEP_SETTING, HISTORY_DAYS_SETTING, TRASH_DAYS_SETTING = _retention_settings()
+NUMBER_SETTINGS = {
+    s.key: s
+    for s in (AUTO_LOCK, CLIPBOARD, HISTORY_KEEP_SETTING, HISTORY_DAYS_SETTING, TRASH_DAYS_SETTING)
+}
 
 
 class NumberScreen(ModalScreen[None]):
@@ -592,6 +642,25 @@ class SettingsScreen(Screen[None]):
         out.append("\n")
         _row(
             out,
+            "History",
+            key("settings.history_keep"),
+            "keep " + HISTORY_KEEP_SETTING.describe(HISTORY_KEEP_SETTING.current(app)),
+        )
+        _row(
+            out,
+            "",
+            key("settings.history_days"),
+            "keep them " + HISTORY_DAYS_SETTING.describe(HISTORY_DAYS_SETTING.current(app)),
+        )
+        _row(
+            out,
+            "",
+            key("settings.trash_days"),
+            "purge the trash " + TRASH_DAYS_SETTING.describe(TRASH_DAYS_SETTING.current(app)),
+        )
+        out.append("\n")
+        _row(
+            out,
             "Theme",
             key("settings.theme"),
             f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)",
@@ -669,7 +738,7 @@ class SettingsScreen(Screen[None]):
         confirm_rotate(_app(self))
 
     def action_number(self, key: str) -> None:
-        self.app.push_screen(NumberScreen(AUTO_LOCK if key == AUTO_LOCK.key else CLIPBOARD))
+        self.app.push_screen(NumberScreen(NUMBER_SETTINGS[key]))
 
     def action_theme(self) -> None:
         choose_theme(_app(self))
@@ -730,6 +799,24 @@ def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | Non
             "Clear copied values after this many seconds",
             lambda: app.push_screen(NumberScreen(CLIPBOARD)),
             "settings.clipboard",
+        ),
+        (
+            "History: versions kept",
+            "How many previous versions of a record are kept",
+            lambda: app.push_screen(NumberScreen(HISTORY_KEEP_SETTING)),
+            "settings.history_keep",
+        ),
+        (
+            "History: days kept",
+            "How long previous versions are kept",
+            lambda: app.push_screen(NumberScreen(HISTORY_DAYS_SETTING)),
+            "settings.history_days",
+        ),
+        (
+            "Trash: days kept",
+            "Deleted records are purged after this many days, on every device",
+            lambda: app.push_screen(NumberScreen(TRASH_DAYS_SETTING)),
+            "settings.trash_days",
         ),
         (
             "Theme: choose",
