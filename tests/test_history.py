@@ -247,3 +247,22 @@ def test_export_leaves_the_trash_out(vault: Vault, tmp_path: Path) -> None:
     export_vault(vault, "json", target)
     titles = [r["title"] for r in json.loads(target.read_text())["records"]]
     assert titles == ["GitHub"]
+
+
+def test_an_edit_saved_after_a_delete_arrived_takes_the_record_out_of_the_trash(
+    vault: Vault, tmp_path: Path
+) -> None:
+    """The form was opened before another device's delete arrived: saving it rebases onto the
+    delete (issue 17) and the record comes out of the trash with the edit and both histories."""
+    b = _second_device(vault, tmp_path, "b")
+    rid = vault.find("GitHub")
+    base = vault.detail(rid)  # the app's edit form is open on this
+    b.trash(rid)
+    _exchange(vault, b)
+    assert vault.trashed()[0].id == rid
+    saved = vault.update(replace(base.record, notes="saved from the open form"), base)
+    assert saved.trashed is None and vault.find("GitHub") == rid and vault.trashed() == []
+    assert [s.changes for s in vault.history(rid)][-2:] == [
+        ("moved to the trash",),
+        ("restored from the trash", "notes changed"),
+    ]

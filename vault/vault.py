@@ -524,6 +524,8 @@ class Vault:
             rebased = rebase(base.record, merged, other)
             merged, theirs, writer = rebased.record, other, env.device
             clean = clean and not rebased.conflicts
+        if record.trashed is None and merged.trashed is not None:
+            merged = replace(merged, trashed=None)  # an edit beats a delete made meanwhile
         new = revise(theirs, merged, writer)
         if clean:  # later changes of its base, all merged in: it supersedes them
             self._write(record.id, new)
