@@ -100,6 +100,13 @@ class ListCommands(Provider):
                     lambda k=sort_key: screen.sort_by(k),
                 )
             )
+        cmds.append(
+            (
+                "Trash…",
+                hint("Deleted records: restore one with its history", "records.trash"),
+                screen.action_trash,
+            )
+        )
         index = screen.index
         if index is not None:
             for key, n in index.type_counts():
@@ -121,7 +128,7 @@ class ListCommands(Provider):
         return cmds
 
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands()[: 4 + len(SORTS)]:
+        for name, help_text, callback in self._commands()[: 5 + len(SORTS)]:
             yield DiscoveryHit(Text(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

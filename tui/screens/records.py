@@ -461,6 +461,10 @@ def record_text(
             "their values are kept in history.",
             style="yellow",
         )
+    if rec.trashed is not None:
+        out.append(
+            f"\nIn the trash since {when(rec.trashed)} (d in the list shows it).", style="yellow"
+        )
     if detail.kept_from_trash:
         out.append(
             "\nKept out of the trash: edited on one device while deleted on another.",
