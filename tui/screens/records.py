@@ -33,6 +33,7 @@ from ..widgets.key_footer import KeyFooter
 from ..widgets.record_list import Column, ListHeader, RecordList
 from ..widgets.secret_input import SecretInput
 from ..workers import work
+from .customfields import CustomFields, field_input
 from .filters import ListCommands, PickScreen, RecordCommands
 
 if TYPE_CHECKING:
@@ -704,19 +705,20 @@ def extra_fields(rec: Record) -> list[Field]:
     return extras
 
 
-def field_input(value: str, widget_id: str, kind: FieldKind) -> Input:
-    """A form row: concealed kinds (passwords, PINs, TOTP secrets) get a SecretInput."""
-    if kind.concealed:
-        return SecretInput(value=value, id=widget_id)
-    return Input(value=value, id=widget_id)
-
-
 class EditRecordScreen(Screen[None]):
     """Template-aware form. ctrl+s saves, ctrl+g puts a new generated password in the password field.
     Concealed fields are SecretInputs (no copy/cut); ctrl+r shows or hides the focused one."""
 
     BINDINGS = bindings(
-        "edit.cancel", "edit.save", "edit.generate", "edit.reveal", "edit.generator"
+        "edit.cancel",
+        "edit.save",
+        "edit.generate",
+        "edit.reveal",
+        "edit.generator",
+        "edit.add_field",
+        "edit.field_up",
+        "edit.field_down",
+        "edit.conceal",
     )
 
     def __init__(
@@ -751,9 +753,7 @@ class EditRecordScreen(Screen[None]):
                 yield field_input(
                     (rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind
                 )
-            for i, extra in enumerate(extra_fields(rec) if rec else []):
-                yield Label(printable(extra.name), markup=False)
-                yield field_input(extra.value, f"x-{i}", extra.kind)
+            yield CustomFields(extra_fields(rec) if rec else [], id="custom")
             yield Label("Tags (comma separated)")
             yield Input(value=", ".join(rec.tags) if rec else "", id="tags")
             yield Label("Notes")
@@ -801,6 +801,20 @@ class EditRecordScreen(Screen[None]):
         field.value = generate_password()
         save = strongroom_app(self).key_of("edit.save")
         self.notify(f"New password generated (press {save} to save).", markup=False)
+
+    async def action_add_field(self) -> None:
+        await self.query_one(CustomFields).add()
+
+    async def action_move_field(self, delta: int) -> None:
+        if not await self.query_one(CustomFields).move(delta):
+            self.notify("Move to a custom field (Tab) to move it.", severity="warning")
+
+    async def action_conceal(self) -> None:
+        state = await self.query_one(CustomFields).toggle_conceal()
+        if state is None:
+            self.notify("Move to a custom field (Tab) to conceal or show it.", severity="warning")
+        else:
+            self.notify("The field is concealed." if state else "The field is plain text now.")
 
     def action_generator(self) -> None:
         """The generator dialog (every option of `strongroom generate`); its value goes in the
@@ -850,12 +864,14 @@ class EditRecordScreen(Screen[None]):
         )
         notes = self.query_one("#notes", TextArea).text
         fields = tuple(Field(s.name, s.kind, values[s.name]) for s in tpl.fields if values[s.name])
-        if rec is not None:  # fields beyond the template (imports, older versions) are kept
-            extras = (
-                replace(f, value=self.query_one(f"#x-{i}", Input).value)
-                for i, f in enumerate(extra_fields(rec))
+        # fields beyond the template (custom, imported, older versions): kept, renamed, reordered
+        custom = [f for f in self.query_one(CustomFields).fields() if f.value]
+        if any(not f.name.strip() for f in custom):
+            self.query_one("#message", Static).update(
+                Text("A custom field needs a name (or an empty value to remove it).", style="red")
             )
-            fields += tuple(f for f in extras if f.value)
+            return
+        fields += tuple(replace(f, name=f.name.strip()) for f in custom)
         if rec is None:
             new = new_record(tpl.key, title, notes=notes, tags=tags)
             app.vault.add(replace(new, fields=fields))
