@@ -24,6 +24,7 @@ SUITES = [
     "soak",
     "history",
     "attach",
+    "import_scale",
 ]
 
 

@@ -220,14 +220,19 @@ def new_record(
     tags: tuple[str, ...] = (),
     favorite: bool = False,
     extra: tuple[Field, ...] = (),
+    times: tuple[float, float] | None = None,
+    history: tuple[HistoryEntry, ...] = (),
 ) -> Record:
-    """A record of a template; template fields first (in template order), then `extra` fields."""
+    """A record of a template; template fields first (in template order), then `extra` fields.
+
+    `times` (created, modified) and `history` keep an imported entry's own (default: now, none)."""
     tpl = template(type_key)
     values = {k.lower(): v for k, v in (values or {}).items()}
     fields = [Field(s.name, s.kind, values.pop(s.name)) for s in tpl.fields if s.name in values]
     if values:
         raise InvalidInputError(f"fields not in the {tpl.label} template: {', '.join(values)}")
     t = now()
+    created, modified = times if times is not None else (t, t)
     return Record(
         new_record_id(),
         tpl.key,
@@ -236,8 +241,9 @@ def new_record(
         notes,
         normalize_tags(tags),
         favorite,
-        t,
-        t,
+        created,
+        modified,
+        history,
     )
 
 

@@ -155,6 +155,18 @@ class Store:
             )
         ]
 
+    def versions_of(self, record_ids: list[str]) -> dict[str, list[Envelope]]:
+        """`versions` of many records in a few queries (an import or a pull of thousands)."""
+        out: dict[str, list[Envelope]] = {rid: [] for rid in record_ids}
+        for i in range(0, len(record_ids), 500):  # SQLite's bound-parameter limit is 999+
+            chunk = record_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._db.execute(
+                f"SELECT {_COLS} FROM versions WHERE record_id IN ({marks})", chunk
+            ):
+                out[r[0]].append(_row(r))
+        return out
+
     def all_versions(self) -> list[Envelope]:
         return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions")]
 
@@ -200,8 +212,10 @@ class Store:
         changed: list[str] = []
         with self.transaction() as db:
             seq = self.max_seq()
-            for rid, new in by_record(incoming).items():
-                change = merge_into(self.versions(rid), new)
+            groups = by_record(incoming)
+            stored = self.versions_of(list(groups))
+            for rid, new in groups.items():
+                change = merge_into(stored[rid], new)
                 if not change:
                     continue
                 for e in change.drop:

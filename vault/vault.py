@@ -37,6 +37,8 @@ from .records import Record, now, prune_versions, revise, with_history_of
 from .trash import expired, kept_out
 
 DB_NAME = "vault.db"
+#: add_many stores this many sealed versions at a time (inside its one transaction).
+ADD_BATCH = 2_000
 
 
 @dataclass(frozen=True)
@@ -459,13 +461,17 @@ class Vault:
         envelopes = []
         seen: set[str] = set()
         with self.store.transaction():
+            stored = self.store.versions_of([r.id for r in records])
             for record in records:
-                current = self.store.versions(record.id)
+                current = stored[record.id]
                 if record.id in seen or any(not e.deleted for e in current):
                     raise VaultError(f"a record with id {record.id} already exists")
                 seen.add(record.id)
                 vv, hlc = next_version(current, self.actor)
                 envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
+                if len(envelopes) >= ADD_BATCH:  # still one transaction: stored in batches, so
+                    self.store.apply(envelopes)  # 100,000 sealed versions are never all in memory
+                    envelopes = []
             self._store_own(envelopes)
         return records
 

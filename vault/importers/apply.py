@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import FormatError, TamperError
 from ..merge import state
 from ..records import Record
-from .common import ImportReport, Problem, fingerprint
+from .common import ImportReport, Problem, bulk, fingerprint
 
 if TYPE_CHECKING:
     from ..vault import Vault
@@ -71,7 +71,8 @@ def plan(vault: Vault, report: ImportReport) -> ImportResult:
 
 def import_report(vault: Vault, report: ImportReport) -> ImportResult:
     """Add the new records of `report` to `vault` in one store transaction."""
-    result = plan(vault, report)
-    if result.added:
-        vault.add_many(result.added)
+    with bulk():
+        result = plan(vault, report)
+        if result.added:
+            vault.add_many(result.added)
     return result

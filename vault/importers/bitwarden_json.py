@@ -94,8 +94,11 @@ def read(stream: IO[bytes]) -> ImportReport:
             if isinstance(f, dict) and f.get("id") is not None:
                 names[text(f["id"])] = text(f.get("name"))
     report = ImportReport("bitwarden-json")
-    for i, item in enumerate(doc["items"], 1):
-        where = f"item {i}"
+    items: list[Any] = doc["items"]
+    del doc
+    for i in range(len(items)):
+        item, items[i] = items[i], None  # each item's objects are freed once it is a record
+        where = f"item {i + 1}"
         if not isinstance(item, dict):
             report.skip(where, "not a JSON object")
             continue

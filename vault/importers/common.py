@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -49,6 +50,23 @@ def counting(on_record: Callable[[int], None]) -> Iterator[None]:
         yield
     finally:
         _ON_RECORD.reset(token)
+
+
+@contextlib.contextmanager
+def bulk() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while an import builds or stores its records.
+
+    100,000 records are millions of objects, none of them cyclic garbage, and each full
+    collection rescans all of them: a quarter of the import's time. Reference counting still
+    frees everything; a cycle made meanwhile waits for the next collection.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -114,9 +132,9 @@ class ImportReport:
         return dict(sorted(out.items()))
 
     def add(self, record: Record, where: str) -> None:
-        try:
-            record.to_json()  # what sealing will do: unpaired surrogates (JSON "\\ud800") cannot be stored
-        except UnicodeEncodeError:
+        if not _encodable(
+            record
+        ):  # sealing encodes UTF-8: unpaired surrogates (JSON "\\ud800") fail
             self.skip(where, "contains invalid Unicode text (an unpaired surrogate escape)")
             return
         self.records.append(record)
@@ -137,6 +155,22 @@ class ImportReport:
 
 
 Reader = Callable[[IO[bytes]], ImportReport]
+
+
+def _encodable(record: Record) -> bool:
+    """Whether every text of the record is valid UTF-8 once encoded (what sealing needs): one
+    encode of all of them joined, a fraction of serialising the record (100,000 imports)."""
+    parts = [record.title, record.notes, *record.tags]
+    for f in record.fields:
+        parts += (f.name, f.value)
+    for h in record.history:
+        for f in h.fields:
+            parts += (f.name, f.value)
+    try:
+        "\x00".join(parts).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- text streams ----------------------------------------------------------------------------
@@ -393,11 +427,13 @@ def load_json(stream: IO[bytes], what: str) -> Any:
             raise FormatError(f"this {what} is larger than 256 MiB; export fewer items at a time")
     data = b"".join(chunks)
     del chunks
-    text = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        return json.loads(text.decode("utf-8"))
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise FormatError(f"this is not a {what}: it is not UTF-8 text") from None
+    del data  # the bytes, the text and the parsed document are never all held at once
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"this is not a valid {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -549,6 +585,8 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
         return None
     if not values and not extra and tpl.key == "login":
         tpl = template("note")  # a login with nothing but notes is a secure note
+    created = draft.created if draft.created is not None else draft.modified
+    modified = draft.modified if draft.modified is not None else created
     try:
         rec = new_record(
             tpl.key,
@@ -558,16 +596,14 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
             tags=tuple(draft.tags),
             favorite=draft.favorite,
             extra=tuple(extra),
+            times=(min(created, modified), modified)
+            if created is not None and modified is not None
+            else None,
+            history=tuple(sorted(draft.history, key=lambda h: h.modified)),
         )
     except InvalidInputError as exc:
         report.skip(where, str(exc))
         return None
-    created = draft.created if draft.created is not None else draft.modified
-    modified = draft.modified if draft.modified is not None else created
-    if created is not None and modified is not None:
-        rec = replace(rec, created=min(created, modified), modified=modified)
-    if draft.history:
-        rec = replace(rec, history=tuple(sorted(draft.history, key=lambda h: h.modified)))
     report.add(rec, where)
     return rec
 

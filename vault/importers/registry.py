@@ -24,7 +24,7 @@ from . import (
     roboform_csv,
     strongroom_json,
 )
-from .common import ImportReport, Reader
+from .common import ImportReport, Reader, bulk
 from .secret import FileSecret, using
 
 FORMATS: dict[str, Reader] = {
@@ -81,7 +81,7 @@ def read_stream(fmt: str, stream: IO[bytes], secret: FileSecret | None = None) -
     `secret` opens a file locked with its own password (see `secret.py`)."""
     reader = reader_for(fmt)
     try:
-        with using(secret):
+        with using(secret), bulk():
             return reader(stream)
     except RecursionError:
         raise FormatError("the file is nested too deeply to be an export") from None
