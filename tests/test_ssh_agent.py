@@ -269,3 +269,21 @@ def test_ssh_logs_in_to_a_local_sshd_with_a_vault_key(
     finally:
         sshd.terminate()
         sshd.wait(timeout=10)
+
+
+def test_unlock_also_starts_the_ssh_agent(env: dict[str, str], tmp_path: Path) -> None:
+    pw = env | {"STRONGROOM_PASSWORD": PASSWORD}
+    assert run_cli(pw, "add", "ssh-key", "--title", "K", "--generate").returncode == 0
+    r = run_cli(pw, "unlock", "--ssh-agent")
+    assert r.returncode == 0, r.stderr
+    lines = dict(
+        part.split("=", 1) for part in r.stdout.replace("\n", " ").split("; ") if "=" in part
+    )
+    try:
+        listed = subprocess.run(
+            ["ssh-add", "-l"], env=env | lines, capture_output=True, text=True, timeout=30
+        )
+        fp = run_cli(env, "get", "K", "--field", "fingerprint").stdout.strip()
+        assert listed.returncode == 0 and fp in listed.stdout
+    finally:
+        os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)

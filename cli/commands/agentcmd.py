@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DURATION",
         help="idle time before the keys are forgotten (default 15m)",
     )
+    p.add_argument(
+        "--ssh-agent",
+        action="store_true",
+        help="also start the SSH agent (`strongroom ssh-agent`) and print its SSH_AUTH_SOCK= "
+        'lines: eval "$(strongroom unlock --ssh-agent)"',
+    )
     p.set_defaults(func=cmd_unlock)
 
 
@@ -104,6 +110,10 @@ def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:
         f"Unlocked until {args.timeout} without use (`strongroom lock` to lock now).",
         file=sys.stderr,
     )
+    if args.ssh_agent:
+        from .sshcmd import serve_ssh_agent
+
+        serve_ssh_agent(ctx, None)
     return EXIT_OK
 
 

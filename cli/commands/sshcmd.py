@@ -82,10 +82,17 @@ def _start(ctx: Context, path: str) -> int:
 
 
 def cmd_ssh_agent(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.open_vault().close()  # a clear error if there is no account here
+    serve_ssh_agent(ctx, args.socket)
+    return EXIT_OK
+
+
+def serve_ssh_agent(ctx: Context, socket_arg: str | None) -> None:
+    """Start the SSH agent (or find it running) and print the shell lines (also `unlock
+    --ssh-agent`)."""
     from agent.wire import MAX_SOCKET_PATH
 
-    ctx.open_vault().close()  # a clear error if there is no account here
-    path = os.path.abspath(os.path.expanduser(args.socket)) if args.socket else default_socket(ctx)
+    path = os.path.abspath(os.path.expanduser(socket_arg)) if socket_arg else default_socket(ctx)
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
         raise CliError(f"strongroom: the socket path {path} is too long for a Unix socket")
     pid = _running_pid(path) or _start(ctx, path)
@@ -93,4 +100,3 @@ def cmd_ssh_agent(args: argparse.Namespace, ctx: Context) -> int:
     write_exact(
         f"SSH_AUTH_SOCK={q}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID={pid}; export SSH_AGENT_PID;\n"
     )
-    return EXIT_OK
