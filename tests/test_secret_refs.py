@@ -53,7 +53,14 @@ def test_format_then_parse_gives_back_title_and_field(title: str, field: str) ->
 
 
 def test_malformed_references_are_refused_with_the_shape() -> None:
-    for bad in ("GitHub/password", "sr://GitHub", "sr://a/b/c", "sr:///password", "sr://x/ "):
+    for bad in (
+        "GitHub/password",
+        "sr://GitHub",
+        "sr://a/b/c",
+        "sr:///password",
+        "sr://x/ ",
+        "sr://%ff/x",
+    ):
         with pytest.raises(InvalidInputError, match="sr://"):
             parse_ref(bad)
 

@@ -44,7 +44,12 @@ def parse_ref(text: str) -> SecretRef:
             f"{text!r} is not a secret reference: expected sr://RECORD/FIELD "
             "(write a / inside a title as %2F)"
         )
-    record, field = (unquote(p, errors="strict") for p in parts)
+    try:
+        record, field = (unquote(p, errors="strict") for p in parts)
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{text!r} is not a secret reference: a %-escape is not UTF-8 (write / as %2F)"
+        ) from None
     return SecretRef(text, record, field)
 
 
