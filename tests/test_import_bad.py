@@ -35,6 +35,12 @@ FIXTURES = {
     "nordpass-csv": "real/passimport-nordpass.csv",
     "roboform-csv": "real/passimport-roboform.csv",
     "keeper-csv": "real/bitwarden-keeper.csv",
+    "keeper-json": "real/protonpass-keeper.json",
+    "dashlane-csv": "real/protonpass-dashlane-credentials.csv",
+    "dashlane-json": "real/passimport-dashlane.json",
+    "protonpass-json": "real/bitwarden-protonpass.json",
+    "enpass-json": "real/passimport-enpass.json",
+    "1password-1pif": "real/passimport-1password.1pif",
 }
 SAMPLES = {fmt: (DATA / name).read_bytes() for fmt, name in FIXTURES.items() if name}
 

@@ -37,6 +37,12 @@ def _all(vault: Vault) -> dict[str, object]:
 
 def test_every_cli_format_has_a_reader() -> None:
     assert set(FORMATS) == {
+        "keeper-json",
+        "dashlane-csv",
+        "dashlane-json",
+        "protonpass-json",
+        "enpass-json",
+        "1password-1pif",
         "lastpass-csv",
         "apple-csv",
         "nordpass-csv",

@@ -28,6 +28,12 @@ FIXTURES = {
     "real/passimport-1password6.csv": "1password-csv",
     "real/bitwarden-keeper.csv": "keeper-csv",
     "real/keepassxc-bitwarden_passkey_export.json": "bitwarden-json",
+    "real/protonpass-keeper.json": "keeper-json",
+    "real/protonpass-dashlane-payments.csv": "dashlane-csv",
+    "real/passimport-dashlane.json": "dashlane-json",
+    "real/bitwarden-protonpass.json": "protonpass-json",
+    "real/passimport-enpass.json": "enpass-json",
+    "real/passimport-1password.1pif": "1password-1pif",
 }
 
 

@@ -34,6 +34,13 @@ IMPORT_FORMATS = [
     "nordpass-csv",
     "roboform-csv",
     "keeper-csv",
+    "keeper-json",
+    "dashlane-csv",
+    "dashlane-json",
+    "protonpass-json",
+    "enpass-json",
+    "1password-1pif",
+    "pass",
 ]
 SHOWN_PROBLEMS = 50
 #: The password of a file locked with its own (a .kdbx, a password-protected Bitwarden export).
@@ -54,7 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "fields and notes) are not added again. A file locked with its own password (a "
         "KeePass .kdbx, a password-protected Bitwarden export) is opened with "
         f"{IMPORT_PASSWORD_ENV} or, on a terminal, a hidden prompt (never an argument); a "
-        "wrong one is exit 3.",
+        "wrong one is exit 3. pass reads a pass/gopass store's folder (FILE is the "
+        "folder) through your own gpg: its agent asks for the key's passphrase, or give it "
+        f"in {IMPORT_PASSWORD_ENV}.",
     )
     p.add_argument("format", metavar="FORMAT", nargs="?", choices=IMPORT_FORMATS)
     p.add_argument("file", metavar="FILE")
@@ -90,13 +99,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def guess(path: Path) -> str:
     """The format of the file at `path` from its contents; CliError (exit 2) when unsure."""
     from vault.importers import LABELS
-    from vault.importers.sniff import SNIFF_BYTES, candidates
+    from vault.importers.sniff import path_candidates
 
-    try:
-        with open(path, "rb") as f:
-            found = candidates(f.read(SNIFF_BYTES))
-    except OSError as exc:
-        raise CliError(f"strongroom: cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+    if not path.is_dir():
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise CliError(f"strongroom: cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+    found = path_candidates(path)
     if len(found) == 1:
         return found[0]
     if found:
@@ -138,7 +149,12 @@ def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -
     (environment, else a hidden prompt on a terminal). Nothing is imported on any refusal."""
     import sys
 
-    from vault.errors import FileSecretNeededError, FormatError, WrongFileSecretError
+    from vault.errors import (
+        FileSecretNeededError,
+        FormatError,
+        InvalidInputError,
+        WrongFileSecretError,
+    )
     from vault.importers import read_file
     from vault.importers.secret import FileSecret
 
@@ -169,7 +185,7 @@ def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -
             raise CliError(
                 f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_AUTH
             ) from None
-        except FormatError as exc:
+        except (FormatError, InvalidInputError) as exc:
             raise CliError(
                 f"strongroom: cannot import {path}: {exc}; nothing was imported", EXIT_USAGE
             ) from None
@@ -179,15 +195,18 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     from vault.importers import LABELS, import_report
     from vault.importers.apply import plan
     from vault.importers.common import left_out, left_out_text
+    from vault.importers.pass_store import is_store
 
     path = Path(args.file).expanduser()
     if not path.exists():
         raise CliError(f"strongroom: no file at {path}", EXIT_USAGE)
-    if path.is_dir():
-        raise CliError(
-            f"strongroom: {path} is a folder; give the export file in it (FILE)", EXIT_USAGE
-        )
     fmt, guessed = args.format, args.format is None
+    if path.is_dir() and fmt != "pass" and not (fmt is None and is_store(path)):
+        raise CliError(
+            f"strongroom: {path} is a folder; give the export file in it (FILE), or a pass "
+            "store's folder (one with a .gpg-id file)",
+            EXIT_USAGE,
+        )
     if fmt is None:
         fmt = guess(path)
         if not args.json:

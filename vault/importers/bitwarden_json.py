@@ -87,6 +87,8 @@ def read(stream: IO[bytes]) -> ImportReport:
         doc = bitwarden_locked.unlock(doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise FormatError(f'this is not a {WHAT}: there is no "items" list')
+    if any(isinstance(i, dict) and "template_type" in i for i in doc["items"][:50]):
+        raise FormatError(f"this is not a {WHAT}: it looks like an enpass-json export")
     names = {}
     for group in ("folders", "collections"):
         listed = doc.get(group)

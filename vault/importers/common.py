@@ -315,6 +315,10 @@ class Columns:
 #: Header columns that only one manager writes: (format, any of these columns).
 SIGNATURES = [
     ("bitwarden-csv", ("login_username", "login_password", "login_uri")),
+    (
+        "dashlane-csv",
+        ("username2", "otpSecret", "cc_number", "place_of_issue", "address_door_code"),
+    ),
     ("lastpass-csv", ("grouping",)),
     ("nordpass-csv", ("cardholdername", "additional_urls", "custom_fields")),
     ("roboform-csv", ("Rf_fields", "RfFieldsV2", "MatchUrl", "Pwd")),

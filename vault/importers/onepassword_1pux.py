@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
 from ..errors import FormatError
 from ..records import Field, HistoryEntry
 from ..templates import FieldKind, template
-from .common import MAX_JSON_BYTES, Draft, ImportReport, build, load_json, text
+from .common import Draft, ImportReport, build, load_json, text
+from .zipped import members
 
 WHAT = "1Password 1PUX export"
 CATEGORIES = {
@@ -115,36 +114,10 @@ def _value(v: Any) -> tuple[str, FieldKind]:
 
 
 def _export_data(stream: IO[bytes]) -> bytes:
-    try:
-        with zipfile.ZipFile(stream) as zf:
-            try:
-                info = zf.getinfo("export.data")
-            except KeyError:
-                raise FormatError(f"this is not a {WHAT}: the zip has no export.data") from None
-            if info.file_size > MAX_JSON_BYTES:
-                raise FormatError(f"this {WHAT} is larger than 256 MiB once unpacked")
-            out = io.BytesIO()
-            with zf.open(info) as member:
-                while chunk := member.read(1024 * 1024):
-                    out.write(chunk)
-                    if out.tell() > MAX_JSON_BYTES:
-                        raise FormatError(f"this {WHAT} is larger than 256 MiB once unpacked")
-            return out.getvalue()
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-        OSError,
-        ValueError,
-    ) as exc:  # RuntimeError: an encrypted member
-        if isinstance(exc, FormatError):
-            raise
-        raise FormatError(
-            f"this is not a readable {WHAT} (a damaged or truncated zip file)"
-        ) from None
+    found, _ = members(stream, WHAT, lambda name: name == "export.data")
+    if "export.data" not in found:
+        raise FormatError(f"this is not a {WHAT}: the zip has no export.data")
+    return found["export.data"]
 
 
 def read(stream: IO[bytes]) -> ImportReport:

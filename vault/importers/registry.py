@@ -11,16 +11,22 @@ from . import (
     bitwarden_csv,
     bitwarden_json,
     chrome_csv,
+    dashlane,
+    enpass_json,
     firefox_csv,
     kdbx,
     keepass_csv,
     keepass_xml,
     keeper_csv,
+    keeper_json,
     lastpass_csv,
     msecure_csv,
     nordpass_csv,
+    onepassword_1pif,
     onepassword_1pux,
     onepassword_csv,
+    pass_store,
+    protonpass,
     roboform_csv,
     strongroom_json,
 )
@@ -44,6 +50,12 @@ FORMATS: dict[str, Reader] = {
     "nordpass-csv": nordpass_csv.read,
     "roboform-csv": roboform_csv.read,
     "keeper-csv": keeper_csv.read,
+    "keeper-json": keeper_json.read,
+    "dashlane-csv": dashlane.read,
+    "dashlane-json": dashlane.read_json,
+    "protonpass-json": protonpass.read,
+    "enpass-json": enpass_json.read,
+    "1password-1pif": onepassword_1pif.read,
 }
 #: What each format is, as a person would recognise the source (the app's list, the CLI's report).
 LABELS = {
@@ -63,10 +75,21 @@ LABELS = {
     "nordpass-csv": "NordPass (CSV)",
     "roboform-csv": "RoboForm (CSV)",
     "keeper-csv": "Keeper (CSV)",
+    "keeper-json": "Keeper (JSON)",
+    "dashlane-csv": "Dashlane (CSV zip, or one of its CSVs)",
+    "dashlane-json": "Dashlane (JSON)",
+    "protonpass-json": "Proton Pass (zip or JSON, unencrypted)",
+    "enpass-json": "Enpass (JSON)",
+    "1password-1pif": "1Password 4-7 (1PIF)",
+    "pass": "pass / gopass store (a folder; your gpg decrypts)",
 }
+#: Formats read from a folder, not a file: (folder, passphrase or None) → report.
+FOLDER_FORMATS = {"pass": pass_store.read_store}
 
 
 def reader_for(fmt: str) -> Reader:
+    if fmt.strip().lower() in FOLDER_FORMATS:
+        raise InvalidInputError(f"{fmt} reads a folder, not a file: give the store's folder")
     try:
         return FORMATS[fmt.strip().lower()]
     except KeyError:
@@ -88,6 +111,13 @@ def read_stream(fmt: str, stream: IO[bytes], secret: FileSecret | None = None) -
 
 
 def read_file(fmt: str, path: Path, secret: FileSecret | None = None) -> ImportReport:
+    """Read the export at `path` (a folder for FOLDER_FORMATS: `secret`'s password unlocks the
+    key of a pass store's entries, else the user's gpg-agent asks)."""
+    folder_reader = FOLDER_FORMATS.get(fmt.strip().lower())
+    if folder_reader is not None:
+        if not path.is_dir():
+            raise InvalidInputError(f"{path} is a file; a {fmt} import reads the store's folder")
+        return folder_reader(path, secret.password if secret else None)
     reader_for(fmt)
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
