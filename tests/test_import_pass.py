@@ -5,15 +5,13 @@ passphrase, given through loopback pinentry), through the reader and the CLI."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clikit import cli_env, run_cli
+from gpgkit import GPG, gnupg_home, make_store, stop_agent, throwaway_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,69 +23,18 @@ from vault.importers.secret import FileSecret
 from vault.importers.sniff import path_candidates
 
 REAL = Path(__file__).parent / "data" / "import" / "real"
-GPG = shutil.which("gpg")
 needs_gpg = pytest.mark.skipif(GPG is None, reason="gpg is not installed")
-UID = "Strongroom Test <test@example.invalid>"
-
-
-def _gpg(home: Path, *args: str, data: bytes = b"") -> bytes:
-    done = subprocess.run(
-        [str(GPG), "--batch", "--yes", "--quiet", *args],
-        input=data,
-        capture_output=True,
-        env=os.environ | {"GNUPGHOME": str(home)},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    return done.stdout
 
 
 @pytest.fixture
 def gnupg(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A GNUPGHOME of its own (short path: the agent's socket lives in it), agent stopped after."""
-    home = Path(tempfile.mkdtemp(prefix="srg"))
-    home.chmod(0o700)
-    monkeypatch.setenv("GNUPGHOME", str(home))
-    try:
+    with gnupg_home() as home:
+        monkeypatch.setenv("GNUPGHOME", str(home))
         yield home
-    finally:
-        subprocess.run(
-            ["gpgconf", "--kill", "gpg-agent"],
-            env=os.environ | {"GNUPGHOME": str(home)},
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-        shutil.rmtree(home, ignore_errors=True)
 
 
-def _throwaway_key(home: Path, passphrase: str = "") -> str:
-    """A new key pair (ed25519 + cv25519), its fingerprint."""
-    _gpg(
-        home,
-        "--pinentry-mode",
-        "loopback",
-        "--passphrase",
-        passphrase,
-        "--quick-gen-key",
-        UID,
-        "future-default",
-        "default",
-        "never",
-    )
-    listing = _gpg(home, "--with-colons", "--list-secret-keys").decode()
-    return next(ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:"))
-
-
-def _store(home: Path, root: Path, key: str, entries: dict[str, bytes]) -> Path:
-    root.mkdir()
-    (root / ".gpg-id").write_text(key + "\n")
-    for name, content in entries.items():
-        target = root / f"{name}.gpg"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_gpg(home, "--trust-model", "always", "-r", key, "-e", data=content))
-    return root
+_throwaway_key = throwaway_key
+_store = make_store
 
 
 GOPASS_ENTRY = (
@@ -152,7 +99,6 @@ def test_throwaway_key_store_gopass_layout_folders_and_binary(gnupg: Path, tmp_p
 def test_passphrase_key_through_loopback_and_a_wrong_one(gnupg: Path, tmp_path: Path) -> None:
     key = _throwaway_key(gnupg, "correct horse battery")
     store = _store(gnupg, tmp_path / "store", key, {"site": b"pw1\nuser: ann\n"})
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, check=False)
     with pytest.raises(WrongFileSecretError, match="passphrase"):
         read_file("pass", store, FileSecret("wrong passphrase"))
     (rec,) = read_file("pass", store, FileSecret("correct horse battery")).records
@@ -165,7 +111,6 @@ def test_cli_guesses_a_store_and_reads_it_with_the_passphrase_from_the_environme
 ) -> None:
     key = _throwaway_key(gnupg, "store passphrase")
     store = _store(gnupg, tmp_path / "store", key, ENTRIES)
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, check=False)
     home = tmp_path / "home"
     env = cli_env(home, "cli pass import password", GNUPGHOME=str(gnupg))
     kit = tmp_path / "kit"
@@ -185,6 +130,7 @@ def test_cli_guesses_a_store_and_reads_it_with_the_passphrase_from_the_environme
     assert done.stdout.startswith("Reading store as pass / gopass store")
     assert "Imported 3 record(s)" in done.stdout and "s3cr3t" not in done.stdout
     assert "Not imported: 1 attachment" in done.stdout
+    stop_agent(gnupg)  # it cached the right passphrase
     wrong = run_cli(
         env | {"STRONGROOM_IMPORT_PASSWORD": "not it"}, "import", "pass", str(store), cwd=tmp_path
     )

@@ -314,3 +314,104 @@ async def test_preview_counts_and_names_what_is_not_imported(
         assert "Not imported: 2 passkeys" in shown
         assert "item 1: its passkey for webauthn.io" in shown
         assert "New, will be imported: 2" in shown
+
+
+async def test_an_ambiguous_file_shows_its_candidates_first_and_the_user_picks(
+    vault_home: Path, workdir: Path
+) -> None:
+    """pass-import's 1Password 4 CSV (lower-case title,…,url) could be 1Password or Apple: both
+    are named, listed first, and ↓ Enter reads it as the second one the user chose."""
+    from textual.widgets import OptionList
+
+    shutil.copy(DATA / "real" / "passimport-1password4.csv", workdir / "pw.csv")
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot, app)
+        await typed(pilot, "pw.csv")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        guess = _text(screen, "#guess")
+        assert "1Password (CSV) or Apple Passwords / Safari (CSV)" in guess and "pick" in guess
+        options = screen.query_one("#format", OptionList)
+        first_two = [options.get_option_at_index(i).id for i in (0, 1)]
+        assert first_two == ["1password-csv", "apple-csv"]
+        assert options.highlighted == 0
+        await pilot.press("down", "enter")
+        await until(
+            pilot,
+            lambda: (
+                screen.preview is not None or "Cannot import" in _text(screen, "#import-status")
+            ),
+        )
+        assert screen.preview is not None and screen.preview.report.format == "apple-csv"
+        assert "Apple Passwords" in _text(screen, "#preview-text")
+
+
+async def test_a_dashlane_zip_is_guessed_and_previewed(vault_home: Path, workdir: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(workdir / "dashlane.zip", "w") as zf:
+        for table, member in (("credentials", "credentials.csv"), ("payments", "payments.csv")):
+            zf.write(DATA / "real" / f"protonpass-dashlane-{table}.csv", member)
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _preview(pilot, app, "dashlane.zip")
+        assert "Dashlane (CSV zip" in _text(screen, "#guess")
+        shown = _text(screen, "#preview-text")
+        assert "Read 11 entries" in shown and "Credit Card 3" in shown
+        assert "ndnndc" not in shown  # a password of the file: titles and usernames only
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+async def test_a_pass_store_folder_is_guessed_and_read_through_gpg(
+    vault_home: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pass-import's real store, opened with its own test keyring (no passphrase): the folder
+    is accepted, guessed, and read without gpg asking anything on the app's terminal."""
+    from gpgkit import gnupg_home
+
+    shutil.copytree(DATA / "real" / "passimport-pass-store", workdir / "store")
+    with gnupg_home(DATA / "real" / "passimport-gnupg") as gnupg:
+        monkeypatch.setenv("GNUPGHOME", str(gnupg))
+        app = StrongroomApp(home=vault_home)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _preview(pilot, app, "store")
+            assert "pass / gopass store" in _text(screen, "#guess")
+            shown = _text(screen, "#preview-text")
+            assert "Read 15 entries" in shown and "Login 13" in shown
+            assert "aib" in shown and "ws5T@" not in shown  # titles, never passwords
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+async def test_a_store_whose_key_has_a_passphrase_asks_for_it_in_a_masked_field(
+    vault_home: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gpg may not prompt over the app: the screen asks for the key's passphrase itself (masked),
+    says when gpg refuses it, and reads the store with the right one."""
+    from gpgkit import gnupg_home, make_store, throwaway_key
+    from textual.widgets import Input
+
+    with gnupg_home() as gnupg:
+        monkeypatch.setenv("GNUPGHOME", str(gnupg))
+        monkeypatch.delenv("STRONGROOM_IMPORT_PASSWORD", raising=False)
+        key = throwaway_key(gnupg, "store key passphrase")
+        make_store(gnupg, workdir / "store", key, {"Mail/ann": b"mail-pw\nuser: ann\n"})
+        app = StrongroomApp(home=vault_home)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _open_import(pilot, app)
+            await typed(pilot, "store")
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            await pilot.press("enter")
+            field = screen.query_one("#file-password", Input)
+            await until(pilot, lambda: field.has_focus)
+            assert "passphrase" in _text(screen, "#import-status") and screen.preview is None
+            assert field.password  # masked
+            await typed(pilot, "not the passphrase")
+            await pilot.press("enter")
+            await until(pilot, lambda: "refused" in _text(screen, "#import-status"))
+            await typed(pilot, "store key passphrase")
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.preview is not None)
+            shown = _text(screen, "#preview-text")
+            assert "Read 1 entry" in shown and "mail-pw" not in shown

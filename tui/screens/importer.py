@@ -9,6 +9,7 @@ is `vault.importers` / `vault.export`, the same code the CLI runs.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from runtime.safe_text import printable
 from vault.export import ExportOutcome
 from vault.importers import FORMATS, LABELS, ImportReport, ImportResult
 from vault.importers.common import counting, left_out_text
+from vault.importers.pass_store import read_store
+from vault.importers.registry import FOLDER_FORMATS
 from vault.importers.secret import MAX_KEY_FILE_BYTES, FileSecret
 from vault.templates import template
 
@@ -42,9 +45,18 @@ from ..workers import work
 if TYPE_CHECKING:
     pass
 
+#: Every format the screen offers: files, then folders (a pass store).
+ALL_FORMATS = (*FORMATS, *FOLDER_FORMATS)
 SHOWN_RECORDS = 10
 SHOWN_PROBLEMS = 20
 PROGRESS_EVERY_S = 0.05
+
+
+def _options(formats: list[str], likely: tuple[str, ...] = ()) -> list[Option]:
+    """The format list's rows; `likely` (the file's candidates) first, marked."""
+    order = [f for f in likely if f in ALL_FORMATS] + [f for f in formats if f not in likely]
+    mark = {f: "? " for f in likely}
+    return [Option(f"{mark.get(f, '')}{LABELS.get(f, f):<42} {f}", id=f) for f in order]
 
 
 class ImportCancelled(Exception):
@@ -73,7 +85,13 @@ def read_with_progress(
     """`vault.importers.read_stream` over a file whose reads are counted; same errors as read_file."""
     from vault.errors import InvalidInputError
     from vault.importers import read_stream
+    from vault.importers.registry import FOLDER_FORMATS
 
+    if fmt in FOLDER_FORMATS:  # a pass store: gpg may not ask, the app owns the terminal
+        if not path.is_dir():
+            raise InvalidInputError(f"{path} is a file; a {fmt} import reads the store's folder")
+        given = secret.password if secret else os.environ.get("STRONGROOM_IMPORT_PASSWORD")
+        return read_store(path, given, pinentry=False)
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
@@ -213,9 +231,7 @@ class ImportScreen(Screen[None]):
             yield PathInput(placeholder="~/Downloads/bitwarden_export.json", id="file")
             yield Static("", id="guess", markup=False)
             yield Label("Format (Enter reads the file)")
-            yield OptionList(
-                *(Option(f"{LABELS.get(f, f):<42} {f}", id=f) for f in FORMATS), id="format"
-            )
+            yield OptionList(*_options(list(ALL_FORMATS)), id="format")
         with Vertical(id="import-secret"):
             yield Label("", id="secret-label")
             yield Input(password=True, id="file-password")
@@ -245,45 +261,63 @@ class ImportScreen(Screen[None]):
 
     @on(PathInput.Submitted, "#file")
     def _file_chosen(self) -> None:
-        from vault.importers.sniff import guess_format
+        from vault.importers.sniff import path_candidates
 
         if not self.query_one("#file", PathInput).value.strip():
             self._status("Type the path of the export file (tab completes).", "red")
             return
         path = self._path()
-        if not path.is_file():
-            what = "a folder" if path.is_dir() else "no file"
-            self._status(f"There is {what} at {path}: give the export file.", "red")
+        found = path_candidates(path)
+        if not path.is_file() and found != ["pass"]:
+            if path.is_dir():
+                self._status(
+                    f"There is a folder at {path} (not a pass store: it has no .gpg-id): "
+                    "give the export file.",
+                    "red",
+                )
+            else:
+                self._status(f"There is no file at {path}: give the export file.", "red")
             return
         self._status("")
-        guess = guess_format(path)
         options = self.query_one("#format", OptionList)
-        if guess in FORMATS:
-            options.highlighted = list(FORMATS).index(guess)
-            self.query_one("#guess", Static).update(
-                f"This looks like a {LABELS.get(guess, guess)} export: Enter reads it as that."
+        options.clear_options()
+        options.add_options(_options(list(ALL_FORMATS), tuple(found) if len(found) > 1 else ()))
+        guess = self.query_one("#guess", Static)
+        if len(found) == 1:
+            options.highlighted = list(ALL_FORMATS).index(found[0])
+            guess.update(
+                f"This looks like a {LABELS.get(found[0], found[0])} export: Enter reads it as that."
+            )
+        elif found:
+            options.highlighted = 0
+            names = " or ".join(LABELS.get(f, f) for f in found)
+            guess.update(
+                f"This could be {names}: the likely ones are first (marked ?); pick one "
+                "with ↑↓ and Enter."
             )
         else:
-            self.query_one("#guess", Static).update("Pick the manager that made this file.")
+            guess.update("Pick the manager that made this file.")
         options.focus()
 
     @on(OptionList.OptionSelected, "#format")
     def _format_chosen(self, event: OptionList.OptionSelected) -> None:
         path = self._path()
-        if not path.is_file():
-            self._status("Give the export file first (a path above).", "red")
+        fmt = event.option.id or ""
+        if not (path.is_dir() if fmt in FOLDER_FORMATS else path.is_file()):
+            what = "the store's folder" if fmt in FOLDER_FORMATS else "the export file"
+            self._status(f"Give {what} first (a path above).", "red")
             self.query_one("#file", PathInput).focus()
             return
         self.locked_format = None
         self.query_one("#import-secret").display = False
-        self._start_read(event.option.id or "", path, None)
+        self._start_read(fmt, path, None)
 
     def _start_read(self, fmt: str, path: Path, secret: FileSecret | None) -> None:
         self.preview = None
         self.query_one("#import-preview").display = False
         self.query_one("#import-actions").display = False
         bar = self.query_one("#import-progress", ProgressBar)
-        bar.update(total=max(path.stat().st_size, 1), progress=0)
+        bar.update(total=None if path.is_dir() else max(path.stat().st_size, 1), progress=0)
         bar.display = True
         self._status(f"Reading {path.name} as {LABELS.get(fmt, fmt)}…")
         self._read(fmt, path, secret)
@@ -313,7 +347,7 @@ class ImportScreen(Screen[None]):
     @on(PathInput.Submitted, "#key-file")
     def _secret_given(self) -> None:
         fmt, path = self.locked_format, self._path()
-        if fmt is None or not path.is_file():
+        if fmt is None or not (path.is_dir() if fmt in FOLDER_FORMATS else path.is_file()):
             return
         key: bytes | None = None
         key_path = self.query_one("#key-file", PathInput).value.strip()
@@ -340,7 +374,7 @@ class ImportScreen(Screen[None]):
         from vault.importers.apply import plan
 
         worker = get_current_worker()
-        total = path.stat().st_size
+        total = 0 if path.is_dir() else path.stat().st_size
         last = [0.0]
         read = [0]
         entries = [0]
@@ -443,8 +477,8 @@ class ImportScreen(Screen[None]):
 
     def _chosen_format(self) -> str:
         options = self.query_one("#format", OptionList)
-        index = options.highlighted
-        return list(FORMATS)[index] if index is not None else ""
+        index = options.highlighted  # the rows may be reordered (a file's candidates first)
+        return (options.get_option_at_index(index).id or "") if index is not None else ""
 
     # -- importing (worker) -----------------------------------------------------------------
     @on(Button.Pressed, "#do-import")

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import FormatError, WrongFileSecretError
+from ..errors import FileSecretNeededError, FormatError, WrongFileSecretError
 from ..templates import FieldKind
 from .common import Draft, ImportReport, build
 
@@ -34,6 +34,8 @@ _KNOWN = _USERNAME | _URL | _NOTES | {"otpauth", "password", "pass", "pin"}
 _FIELD = re.compile(r"^([^:\s][^:]{0,63}?)\s*:\s?(.*)$")
 #: What gpg says (on stderr) when the passphrase was wrong or missing.
 _BAD_PASSPHRASE = ("Bad passphrase", "bad passphrase", "No passphrase given", "Operation cancelled")
+#: What gpg says when it would have to ask for the passphrase and was told not to.
+_NO_PINENTRY = "No pinentry"
 
 
 def is_store(path: Path) -> bool:
@@ -55,8 +57,13 @@ def entries(root: Path) -> tuple[list[Path], list[Path]]:
     return found, other
 
 
-def decrypt(path: Path, passphrase: str | None = None) -> tuple[bytes | None, str]:
-    """(plaintext, "") or (None, gpg's reason). FormatError when gpg is not installed."""
+def decrypt(
+    path: Path, passphrase: str | None = None, *, pinentry: bool = True
+) -> tuple[bytes | None, str]:
+    """(plaintext, "") or (None, gpg's reason). FormatError when gpg is not installed.
+
+    `pinentry=False`: the agent must not ask (a full-screen app owns the terminal), so a key
+    not unlocked already fails instead."""
     gpg = shutil.which("gpg2") or shutil.which("gpg")
     if gpg is None:
         raise FormatError(
@@ -66,6 +73,8 @@ def decrypt(path: Path, passphrase: str | None = None) -> tuple[bytes | None, st
     cmd = [gpg, "--yes", "--batch", "--no-tty"]  # not --quiet: it hides "Bad passphrase"
     if passphrase is not None:
         cmd += ["--pinentry-mode", "loopback", "--passphrase-fd", "0"]
+    elif not pinentry:
+        cmd += ["--pinentry-mode", "error"]
     cmd += ["--decrypt", "--", str(path)]
     try:
         done = subprocess.run(
@@ -82,13 +91,14 @@ def decrypt(path: Path, passphrase: str | None = None) -> tuple[bytes | None, st
         return None, f"gpg could not be run ({exc.strerror})"
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-        said = [ln for ln in lines if any(s in ln for s in _BAD_PASSPHRASE)] or lines
+        said = [ln for ln in lines if any(s in ln for s in (*_BAD_PASSPHRASE, _NO_PINENTRY))]
+        said = said or lines
         return None, (said[-1] if said else f"gpg exited {done.returncode}")[:200]
     return done.stdout, ""
 
 
-def read_store(root: Path, passphrase: str | None = None) -> ImportReport:
-    """Decrypt and read every entry of the store at `root`."""
+def read_store(root: Path, passphrase: str | None = None, *, pinentry: bool = True) -> ImportReport:
+    """Decrypt and read every entry of the store at `root` (see `decrypt` for `pinentry`)."""
     if not root.is_dir():
         raise FormatError(f"this is not a {WHAT}: {root} is not a folder")
     found, other = entries(root)
@@ -107,7 +117,7 @@ def read_store(root: Path, passphrase: str | None = None) -> ImportReport:
                 skipped=True,
             )
             continue
-        plain, why = decrypt(path, passphrase)
+        plain, why = decrypt(path, passphrase, pinentry=pinentry)
         if plain is None:
             failures.append(why)
             report.skip(where, f"gpg could not decrypt it: {why}")
@@ -126,9 +136,19 @@ def read_store(root: Path, passphrase: str | None = None) -> ImportReport:
         folder = path.parent.relative_to(root).as_posix()
         build(parse(content, path.stem, "" if folder == "." else folder), report, where)
     if failures and len(failures) == len(found):
+        if not pinentry and passphrase is None and any(_NO_PINENTRY in f for f in failures):
+            raise FileSecretNeededError(
+                "the store's gpg key needs its passphrase (gpg cannot ask for it here)"
+            )
+        hint = (
+            "; here gpg cannot ask for the key's passphrase: unlock the key first (pass show "
+            "one entry) or set STRONGROOM_IMPORT_PASSWORD"
+            if not pinentry and passphrase is None
+            else ""
+        )
         raise FormatError(
             f"gpg could not decrypt any entry of this {WHAT} ({failures[0]}); is its key in "
-            "your keyring (gpg --list-secret-keys)?"
+            f"your keyring (gpg --list-secret-keys)?{hint}"
         )
     for path in other:
         report.skip(f"file {path.relative_to(root).as_posix()}", "not a .gpg entry; not read")
