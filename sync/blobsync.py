@@ -11,17 +11,19 @@ refused, reported, and never stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from vault import attachstore
 from vault.attachments import Attachment
-from vault.blobs import BlobDir
+from vault.blobs import BlobDir, check_address
 from vault.errors import FormatError, TamperError
 
-from .errors import SourceUnavailableError
+from .errors import SourceUnavailableError, SyncError
 
 #: Attachments up to this size come down with every sync; larger ones on first ask.
 DEFAULT_AUTO_MB = 16
@@ -46,40 +48,133 @@ def folder_blobs(account_dir: Path) -> BlobDir:
     return BlobDir(account_dir / BLOBS)
 
 
-def send(vault: Any, remote: BlobDir, report: BlobReport) -> None:
-    """Every blob here that `remote` lacks, copied up (before the records that name them are
-    published, so a device that reads a record mostly finds its file already there)."""
+class Place(Protocol):
+    """Where blobs are kept besides this device: a sync folder, the account server."""
+
+    def names(self) -> set[str]: ...
+
+    def put(self, name: str, src: BinaryIO) -> None: ...
+
+    def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
+
+
+class FolderPlace:
+    """`<AccountID>/blobs/` in a sync folder: each blob written once, temp + rename."""
+
+    def __init__(self, remote: BlobDir) -> None:
+        self.remote = remote
+        remote.sweep()
+
+    def names(self) -> set[str]:
+        return self.remote.names()
+
+    def put(self, name: str, src: BinaryIO) -> None:
+        self.remote.copy_in(src, name)
+
+    def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        return self.remote.open(name)
+
+
+class ServerPlace:
+    """The account server's blob endpoints (sync/server/blobstore.py): uploads in 4 MiB parts,
+    resumed where the server holds parts already, visible only once committed."""
+
+    PART = 4 * 1024 * 1024
+
+    def __init__(self, client: Any, session: Any) -> None:
+        self.client, self.session = client, session
+        self._sizes: dict[str, int] | None = None
+
+    def names(self) -> set[str]:
+        d = self.client._as(self.session, "GET", "/v1/blobs")
+        self._sizes = {str(k): int(v) for k, v in dict(d.get("blobs") or {}).items()}
+        return set(self._sizes)
+
+    def put(self, name: str, src: BinaryIO) -> None:
+        size = src.seek(0, 2)
+        parts = max(1, -(-size // self.PART))
+        for attempt in range(2):  # a mismatch drops the upload on the server: send it all again
+            held = set() if attempt else set(self._status(name).get("parts") or [])
+            for idx in range(parts):
+                if idx in held:
+                    continue  # resumed: the server has this part from an interrupted upload
+                src.seek(idx * self.PART)
+                self.client.raw(
+                    self.session, "PUT", f"/v1/blobs/{name}/parts/{idx}", src.read(self.PART)
+                )
+            try:
+                self.client._as(
+                    self.session,
+                    "POST",
+                    f"/v1/blobs/{name}/commit",
+                    {"size": size, "parts": parts},
+                )
+                return
+            except SyncError as exc:
+                if getattr(exc, "code", "") != "blob_mismatch" or attempt:
+                    raise
+
+    def _status(self, name: str) -> dict[str, Any]:
+        return dict(self.client._as(self.session, "GET", f"/v1/blobs/{name}"))
+
+    @contextlib.contextmanager
+    def reader(self, name: str) -> Iterator[BinaryIO]:
+        size = (self._sizes or {}).get(name)
+        if size is None:
+            size = int(self._status(name).get("size") or 0)
+        yield _PartsReader(self, name, size)  # type: ignore[misc]
+
+
+class _PartsReader:
+    """A blob on the server read part by part (one part in memory at a time)."""
+
+    def __init__(self, place: ServerPlace, name: str, size: int) -> None:
+        self._place, self._name, self._size = place, name, size
+        self._idx, self._buf = 0, b""
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._buf) < n) and self._idx * ServerPlace.PART < self._size:
+            self._buf += self._place.client.raw(
+                self._place.session, "GET", f"/v1/blobs/{self._name}/parts/{self._idx}"
+            )
+            self._idx += 1
+        n = len(self._buf) if n < 0 else n
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
+def send(vault: Any, place: Place, report: BlobReport) -> None:
+    """Every blob here that `place` lacks, sent (before the records that name them are published,
+    so a device that reads a record mostly finds its file already there)."""
     local = attachstore.blob_dir(vault)
     local.sweep()
-    remote.sweep()
-    for name in sorted(local.names() - remote.names()):
+    for name in sorted(local.names() - place.names()):
         try:
             with local.open(name) as src:
-                remote.copy_in(src, name)
-        except TamperError:  # our own copy changed on disk: never spread it
+                check_address(src, name)  # our own copy changed on disk: never spread it
+                place.put(name, src)
+                report.bytes_sent += src.seek(0, 2)
+        except TamperError:
             report.problems.append(f"{name[:12]}: this device's copy is damaged; not sent")
             continue
         report.sent += 1
-        report.bytes_sent += remote.path(name).stat().st_size
 
 
-def fetch(vault: Any, remote: BlobDir, marker: str, report: BlobReport) -> None:
+def fetch(vault: Any, place: Place, marker: str, report: BlobReport) -> None:
     """The blobs that records changed since the last fetch name, when small enough, each kept only
     once it opens in full under its record's key; `marker` is the store meta key remembering how
     far records were looked at and which blobs (of which records) are still wanted."""
     local = attachstore.blob_dir(vault)
-    theirs = remote.names()
-    seq = vault.store.max_seq()  # read first: a record stored after it is looked at next time
+    theirs = place.names()
     limit = auto_bytes(vault)
+    seq, want = wanted(vault, marker)
     still: dict[str, str] = {}
-    for name, (rid, att) in _wanted(vault, marker, local).items():
-        if local.has(name):
-            continue
+    for name, (rid, att) in want.items():
         if att.size > limit or name not in theirs:
             still[name] = rid  # large (on first ask) or not there yet (another device's next sync)
             continue
         try:
-            with remote.open(name) as src:
+            with place.reader(name) as src:
                 local.copy_in(src, name, attachstore.checker(vault, att))
         except TamperError as exc:
             report.problems.append(f"{name[:12]}: {exc}")
@@ -87,16 +182,19 @@ def fetch(vault: Any, remote: BlobDir, marker: str, report: BlobReport) -> None:
             continue
         report.received += 1
         report.bytes_received += att.size
-    vault.store.set_meta(marker, json.dumps({"seq": seq, "want": still}).encode())
+    remember(vault, marker, seq, still)
 
 
-def _wanted(vault: Any, marker: str, local: BlobDir) -> dict[str, tuple[str, Attachment]]:
-    """Blob name → (record id, attachment) for the files of records changed since the last
-    fetch, plus those still wanted from before (found again in their record's versions)."""
+def wanted(vault: Any, marker: str) -> tuple[int, dict[str, tuple[str, Attachment]]]:
+    """(the local change counter, read first; blob name → (record id, attachment)) for the files
+    this device lacks that records changed since the last exchange name, plus those still wanted
+    from before (found again in their record's versions)."""
+    local = attachstore.blob_dir(vault)
+    seq = vault.store.max_seq()
     raw = vault.store.get_meta(marker)
     saved: dict[str, Any] = json.loads(raw) if raw else {}
     before = {str(k): str(v) for k, v in dict(saved.get("want") or {}).items()}
-    wanted: dict[str, tuple[str, Attachment]] = {}
+    out: dict[str, tuple[str, Attachment]] = {}
     envs = list(vault.store.changes_since(int(saved.get("seq", 0))))
     for rid in set(before.values()):
         envs += vault.store.versions(rid)
@@ -110,25 +208,42 @@ def _wanted(vault: Any, marker: str, local: BlobDir) -> dict[str, tuple[str, Att
         if rec is not None:
             for a in rec.attachments:
                 if not local.has(a.blob):
-                    wanted[a.blob] = (env.record_id, a)
-    return wanted
+                    out[a.blob] = (env.record_id, a)
+    return seq, out
+
+
+def remember(vault: Any, marker: str, seq: int, still: dict[str, str]) -> None:
+    """Records up to `seq` were looked at; `still` (blob → record id) is wanted next time."""
+    vault.store.set_meta(marker, json.dumps({"seq": seq, "want": still}).encode())
 
 
 def fetch_if_missing(vault: Any, att: Attachment) -> bool:
-    """Bring the blob of `att` to this device from the sync method that keeps blobs, if it is not
-    here yet; True when it had to. BlobMissingError when no method has it."""
+    """Bring the blob of `att` to this device from the sync method that keeps blobs (folder or
+    account server), if it is not here yet; True when it had to. BlobMissingError when the
+    method does not have it (yet)."""
     local = attachstore.blob_dir(vault)
     if local.has(att.blob):
         return False
+    place = place_for(vault)
+    if place is not None and att.blob in place.names():
+        with place.reader(att.blob) as src:
+            local.copy_in(src, att.blob, attachstore.checker(vault, att))
+        return True
+    raise attachstore.BlobMissingError(att)
+
+
+def place_for(vault: Any) -> Place | None:
+    """Where this device's sync method keeps blobs; None for Wi-Fi (peers stream them) or none."""
     cfg = vault.settings().get("sync") or {}
     if cfg.get("method") == "folder":
         from .mssb import account_dir
 
-        remote = folder_blobs(account_dir(Path(cfg["folder"]), vault.slot.account_id))
-        if not remote.folder.parent.is_dir():
-            raise SourceUnavailableError(f"the sync folder {cfg['folder']} is missing")
-        if remote.has(att.blob):
-            with remote.open(att.blob) as src:
-                local.copy_in(src, att.blob, attachstore.checker(vault, att))
-            return True
-    raise attachstore.BlobMissingError(att)
+        folder = Path(cfg["folder"])
+        if not folder.is_dir():
+            raise SourceUnavailableError(f"the sync folder {folder} is missing")
+        return FolderPlace(folder_blobs(account_dir(folder, vault.slot.account_id)))
+    if cfg.get("method") == "cloud":
+        from .cloud import client_for, load_session
+
+        return ServerPlace(client_for(cfg), load_session(vault))
+    return None

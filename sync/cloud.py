@@ -51,6 +51,7 @@ from vault.kdf import KdfParams
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
 
+from .blobsync import BlobReport, ServerPlace, fetch, send
 from .errors import SourceUnavailableError, SyncError
 from .server import srp6a
 from .tls import CA_FILE_ENV, Transport, check_server_url, trusted_context
@@ -62,6 +63,8 @@ TOKEN_META = "cloud_token"
 DEVICE_HEADER = "X-Strongroom-Device"  # sync/server/app.py reads it
 PUSHED_META = "cloud_pushed_seq"
 REV_META = "cloud_rev"
+#: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
+BLOB_MARKER = "sync.cloud.blobs"
 
 
 class CloudError(SyncError):
@@ -272,6 +275,37 @@ class CloudClient:
             cls = _CODES.get(code, CloudError)
             raise cls(message, code, resp.status_code, data if isinstance(data, dict) else {})
         return data
+
+    def raw(
+        self, session: CloudSession, method: str, path: str, content: bytes | None = None
+    ) -> bytes:
+        """A request whose body or answer is raw bytes (attachment blob parts), as the device;
+        an error answer becomes the same typed error as `call`'s."""
+        headers = {"Authorization": f"Bearer {session.token}", DEVICE_HEADER: session.device_id}
+        try:
+            resp = self._http.request(method, path, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise CloudServerUnavailableError(
+                f"cannot reach the server {self.url}: {_why_unreachable(exc)}"
+            ) from None
+        if resp.status_code >= 500:
+            raise CloudServerUnavailableError(
+                f"the server {self.url} failed ({resp.status_code}); try again later"
+            )
+        if resp.status_code >= 400:
+            try:
+                data = resp.json()
+            except ValueError:
+                data = {}
+            data = data if isinstance(data, dict) else {}
+            cls = _CODES.get(str(data.get("error", "")), CloudError)
+            raise cls(
+                str(data.get("message", "request refused")),
+                str(data.get("error", "")),
+                resp.status_code,
+                data,
+            )
+        return resp.content
 
     def _as(
         self, session: CloudSession, method: str, path: str, body: dict[str, Any] | None = None
@@ -599,6 +633,8 @@ class CloudReport:
     refused: int = 0
     #: good versions sent again for records whose server copy this device refused
     repushed: int = 0
+    #: attachment blobs sent and fetched (sync/blobsync.py)
+    blobs: BlobReport = field(default_factory=BlobReport)
 
 
 class CloudSync:
@@ -630,6 +666,9 @@ class CloudSync:
             raise CloudAccountResetError(
                 "this device's keys belong to another generation of the account", "account_reset"
             )
+        blobs = BlobReport()
+        place = ServerPlace(self.client, s)
+        self._blobs(lambda: send(self.vault, place, blobs), blobs)
         pushed = int(store.get_meta(PUSHED_META) or b"0")
         top = store.max_seq()
         pending = store.changes_since(pushed)
@@ -656,8 +695,19 @@ class CloudSync:
             if progress is not None:
                 progress(cursor, revision)
         repushed = self._push_again()
+        self._blobs(lambda: fetch(self.vault, place, BLOB_MARKER, blobs), blobs)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=store.max_seq())
-        return CloudReport(received, len(pending), since, refused, repushed)
+        return CloudReport(received, len(pending), since, refused, repushed, blobs)
+
+    @staticmethod
+    def _blobs(step: Callable[[], None], report: BlobReport) -> None:
+        """Attachment bytes beside the records: a full quota is said, and the records still sync."""
+        try:
+            step()
+        except CloudError as exc:
+            if exc.code != "quota_exceeded":
+                raise
+            report.problems.append(str(exc))
 
     def _push_again(self) -> int:
         """Send again this device's versions of every record the server offered a refused version

@@ -262,7 +262,7 @@ class FolderSync:
             report.waiting_for_download = True
             return report
         self._remove_stale_temps()
-        remote_blobs = blobsync.folder_blobs(self.account_dir)
+        remote_blobs = blobsync.FolderPlace(blobsync.folder_blobs(self.account_dir))
         blobsync.send(self.vault, remote_blobs, report.blobs)
         for attempt in range(5):  # another writer replaced data.mssb meanwhile: read it, again
             try:

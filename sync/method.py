@@ -192,6 +192,12 @@ def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
     detail = f"{ok} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
     if report.refused:
         detail += "; " + refused_words(report.refused, "peers")
+    files_in = sum(r.files_received for r in report.results)
+    files_out = sum(r.files_sent for r in report.results)
+    if files_in or files_out:
+        detail += f"; {files_out} file(s) sent, {files_in} received"
+    for r in report.results:
+        detail += "".join(f"; attachment {x}" for x in r.file_problems)
     if report.errors:
         detail += "; " + "; ".join(str(e) for e in report.errors[:3])
     return SyncOutcome("wifi", report.received, report.sent > 0, detail)
@@ -209,6 +215,10 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
     detail = f"{r.received} record(s) updated here, {r.sent} change(s) sent to {url}"
     if r.refused:
         detail += "; " + refused_words(r.refused, "the server")
+    if r.blobs.sent or r.blobs.received:
+        detail += f"; {r.blobs.sent} file(s) sent, {r.blobs.received} fetched"
+    for problem in r.blobs.problems:
+        detail += f"; attachment {problem}"
     return SyncOutcome("cloud", r.received, r.sent > 0, detail)
 
 

@@ -50,6 +50,7 @@ SCOPES: dict[str, str] = {
     "edit": "Edit",
     "security": "Security Center",
     "history": "History",
+    "files": "Files",
     "trash": "Trash",
     "dialog": "Questions",
     "welcome": "Welcome",
@@ -113,12 +114,19 @@ _ALL: tuple[Action, ...] = (
     Action("record.delete", "d", "delete", "Delete"),
     Action("record.dates", "t", "dates", "Dates", "full dates / '3 days ago'", show=False),
     Action("record.history", "h", "history", "History", "previous versions"),
+    Action("record.files", "f", "files", "Files", "the record's files", show=False),
     # -- a record's history and the trash --------------------------------------------------
     Action("history.back", "escape", "app.pop_screen", "Back"),
     Action("history.reveal", "r", "reveal", "Reveal", "reveal / hide secrets"),
     Action("history.restore", "s", "restore", "Restore", "restore the chosen version"),
     Action("trash.back", "escape", "app.pop_screen", "Back"),
     Action("trash.restore", "r", "restore", "Restore", "restore the chosen record"),
+    # -- a record's files -------------------------------------------------------------------
+    Action("files.back", "escape", "app.pop_screen", "Back"),
+    Action("files.add", "a", "add", "Add", "add a file from a path"),
+    Action("files.save", "s,enter", "save", "Save", "save the chosen file to a path"),
+    Action("files.remove", "d", "remove", "Remove", "remove the chosen file"),
+    Action("files.cancel", "escape", "cancel", "Cancel"),
     # -- the edit form ----------------------------------------------------------------------
     Action("edit.cancel", "escape", "app.pop_screen", "Cancel"),
     Action("edit.save", "ctrl+s", "save", "Save"),

@@ -272,3 +272,58 @@ def check(src: BinaryIO, att: Attachment, file_key: bytes, account_id: str) -> N
         raise TamperError(f"attachment {att.name!r}: its blob does not match its record")
     decrypt(src, att, file_key, account_id, lambda _: None)
     src.seek(0)
+
+
+class Addresser:
+    """`address_of` for a blob that arrives in pieces, in order, of known total `length` (the
+    account server checks an upload's parts with it, never holding the blob whole)."""
+
+    def __init__(self, length: int) -> None:
+        self._length = length
+        self._pos = 0
+        self._head = b""
+        self._hash: Any = None
+        self._step = 0
+        self._tag_start = 0  # where the current chunk's tag begins
+
+    def update(self, data: bytes) -> None:
+        view = memoryview(data)
+        if self._hash is None:
+            need = HEADER_LEN - len(self._head)
+            self._head += bytes(view[:need])
+            view = view[need:]
+            self._pos += min(need, len(data))
+            if len(self._head) < HEADER_LEN:
+                return
+            head = self._head
+            if (
+                head[:4] != MAGIC
+                or head[4] != VERSION
+                or not (MIN_CHUNK_EXP <= head[5] <= MAX_CHUNK_EXP)
+            ):
+                raise TamperError("not a Strongroom attachment blob (version 1)")
+            self._hash = hashlib.sha256(head)
+            self._step = (1 << head[5]) + TAG_LEN
+            self._next_chunk(HEADER_LEN)
+        while view:
+            end = self._tag_start + TAG_LEN
+            if self._pos < self._tag_start:
+                skip = min(len(view), self._tag_start - self._pos)
+                view, self._pos = view[skip:], self._pos + skip
+                continue
+            take = min(len(view), end - self._pos)
+            self._hash.update(view[:take])
+            view, self._pos = view[take:], self._pos + take
+            if self._pos == end:
+                self._next_chunk(end)
+
+    def _next_chunk(self, start: int) -> None:
+        end = min(start + self._step, self._length)
+        if start < self._length and end - start <= TAG_LEN:
+            raise TamperError("an attachment blob ends inside a chunk's tag")
+        self._tag_start = end - TAG_LEN if start < self._length else self._length + 1
+
+    def hexdigest(self) -> str:
+        if self._hash is None or self._pos != self._length:
+            raise TamperError("an attachment blob is truncated")
+        return str(self._hash.hexdigest())

@@ -96,8 +96,18 @@ class BlobDir:
         complete copy (default: its address is `name`); TamperError from the check otherwise."""
         if self.path(name).exists():
             return
-        with self._temp() as (tmp, out):
+        with self.receive(name, check) as out:
             shutil.copyfileobj(src, out, _COPY_BLOCK)
+
+    @contextlib.contextmanager
+    def receive(
+        self, name: str, check: Callable[[BinaryIO], None] | None = None
+    ) -> Iterator[BinaryIO]:
+        """`copy_in` for bytes that arrive piece by piece (a Wi-Fi stream): write them to the
+        file given; on leaving the block it is flushed, checked and only then named."""
+        self.path(name)  # a bad name is refused before anything is written
+        with self._temp() as (tmp, out):
+            yield out
             out.flush()
             os.fsync(out.fileno())
             out.close()

@@ -85,6 +85,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="days to keep a version that a newer one superseded (default 30): the server cannot "
         "open versions, so a forged 'newer' one never takes the good one away",
     )
+    p.add_argument(
+        "--blob-quota-mb",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="attachment bytes one account may keep on the server, in MiB (default 1024); an "
+        "upload over it is refused with a message saying how much is used",
+    )
     p.set_defaults(func=cmd_server)
 
 
@@ -168,5 +176,7 @@ def cmd_server(args: argparse.Namespace, ctx: Context) -> int:
         argv += ["--session-hours", str(args.session_hours)]
     if args.retain != 30:
         argv += ["--retain", str(args.retain)]
+    if args.blob_quota_mb != 1024:
+        argv += ["--blob-quota-mb", str(args.blob_quota_mb)]
     main(argv)
     return EXIT_OK

@@ -110,6 +110,13 @@ def main(argv: list[str] | None = None) -> None:
         help="keep (and serve) a version another supersedes this long before deleting it "
         "(default 30): devices then still hold the good one if a forged 'newer' one arrives",
     )
+    ap.add_argument(
+        "--blob-quota-mb",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="attachment bytes one account may keep on the server, in MiB (default 1024)",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     if not 0 <= a.retain <= 36500:
@@ -134,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         session_max_s=max(60, int(a.session_max_days * 86400)),
         limits=Limits().scaled(a.rate_limit_scale),
         keep_superseded_s=int(a.retain * 86400),
+        blob_quota=max(0, a.blob_quota_mb) * 1024 * 1024,
     )
     serve(
         cfg,

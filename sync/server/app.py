@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vault.kdf import KdfParams
 
 from . import pages
+from .blobstore import BlobMismatchError
 from .errors import ApiError, BadRequestError, TooLargeError, UnauthorizedError
 from .metrics import OTHER, Metrics
 from .service import AccountService, Credentials, Proof, ServerConfig
@@ -165,6 +166,11 @@ class ServerApp:
             Route(f"{API}/devices/{{device_id}}", self.remove_device, methods=["DELETE"]),
             Route(f"{API}/sync/push", self.push, methods=["POST"]),
             Route(f"{API}/sync/pull", self.pull, methods=["POST"]),
+            Route(f"{API}/blobs", self.blob_list, methods=["GET"]),
+            Route(f"{API}/blobs/{{name}}", self.blob_status, methods=["GET"]),
+            Route(f"{API}/blobs/{{name}}/commit", self.blob_commit, methods=["POST"]),
+            Route(f"{API}/blobs/{{name}}/parts/{{idx:int}}", self.blob_put, methods=["PUT"]),
+            Route(f"{API}/blobs/{{name}}/parts/{{idx:int}}", self.blob_get, methods=["GET"]),
             Route(f"{API}/hint", self.hint, methods=["POST"]),
             Route(f"{API}/reset/request", self.reset_request, methods=["POST"]),
             Route(f"{API}/reset/setup-info", self.setup_info, methods=["POST"]),
@@ -186,6 +192,7 @@ class ServerApp:
                 config.max_body,
                 config.max_small_body,
                 large_paths=(f"{API}/sync/push",),
+                large_prefix=f"{API}/blobs/",
             ),
             routes,
             self.metrics,
@@ -434,6 +441,48 @@ class ServerApp:
             {"envelopes": r.envelopes, "next": r.next_rev, "revision": r.revision, "more": r.more}
         )
 
+    # -- attachment blobs (sync/server/blobstore.py) --------------------------------------------
+    async def blob_list(self, request: Request) -> Response:
+        _token(request)
+        return _json(await self._authed(request, self.service.blobs.listing))
+
+    async def blob_status(self, request: Request) -> Response:
+        _token(request)
+        name = request.path_params["name"]
+        return _json(await self._authed(request, self.service.blobs.status, name))
+
+    async def blob_put(self, request: Request) -> Response:
+        _token(request)
+        name, idx = request.path_params["name"], int(request.path_params["idx"])
+        data = await request.body()
+        out = await self._authed(
+            request, self.service.blobs.put_part, name, idx, data, int(time.time()), write=True
+        )
+        return _json(out)
+
+    async def blob_commit(self, request: Request) -> Response:
+        _token(request)
+        d = await _body(request)
+        name = request.path_params["name"]
+        out = await self._authed(
+            request,
+            self.service.blobs.commit,
+            name,
+            _int(d, "size"),
+            _int(d, "parts"),
+            int(time.time()),
+            write=True,
+        )
+        if not out["ok"]:  # the dropped upload is committed; now say why
+            raise BlobMismatchError("the uploaded bytes do not carry the blob's name")
+        return _json(out)
+
+    async def blob_get(self, request: Request) -> Response:
+        _token(request)
+        name, idx = request.path_params["name"], int(request.path_params["idx"])
+        data = await self._authed(request, self.service.blobs.part, name, idx)
+        return Response(data, media_type="application/octet-stream")
+
     async def hint(self, request: Request) -> Response:
         d = await _body(request)
         await run_in_threadpool(
@@ -565,14 +614,26 @@ class Measure:
 class BodyLimit:
     """Refuse bodies over the limit (413) from Content-Length or while streaming, before parsing."""
 
-    def __init__(self, app: ASGIApp, large: int, small: int, large_paths: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        large: int,
+        small: int,
+        large_paths: tuple[str, ...],
+        large_prefix: str = "",
+    ) -> None:
         self.app, self.large, self.small, self.large_paths = app, large, small, large_paths
+        self.large_prefix = large_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.large if scope["path"] in self.large_paths else self.small
+        path = scope["path"]
+        large = path in self.large_paths or (
+            bool(self.large_prefix) and path.startswith(self.large_prefix)
+        )
+        limit = self.large if large else self.small
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

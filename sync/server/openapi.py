@@ -355,6 +355,74 @@ def spec() -> dict[str, Any]:
                 errors=("400", "409"),
             )
         },
+        "/v1/blobs": {
+            "get": _op(
+                "The account's complete attachment blobs (name → size), bytes used and quota",
+                None,
+                _obj(
+                    ["blobs", "used", "quota"],
+                    blobs={"type": "object", "additionalProperties": INT},
+                    used=INT,
+                    quota=INT,
+                ),
+                auth=True,
+            )
+        },
+        "/v1/blobs/{name}": {
+            "get": {
+                **_op(
+                    "Whether a blob is complete and which parts the server holds (resume)",
+                    None,
+                    _obj(
+                        ["complete", "size", "parts"],
+                        complete={"type": "boolean"},
+                        size={"type": ["integer", "null"]},
+                        parts={"type": "array", "items": INT},
+                    ),
+                    auth=True,
+                ),
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": STR}],
+            }
+        },
+        "/v1/blobs/{name}/commit": {
+            "post": {
+                **_op(
+                    "Make an uploaded blob visible once its parts carry its name (atomic)",
+                    _obj(["size", "parts"], size=INT, parts=INT),
+                    OK,
+                    auth=True,
+                ),
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": STR}],
+            }
+        },
+        "/v1/blobs/{name}/parts/{idx}": {
+            "put": {
+                **_op(
+                    "Store one part (raw bytes, at most 4 MiB) of a blob being uploaded; "
+                    "413 quota_exceeded over the account's quota",
+                    None,
+                    _obj(["ok", "complete"], ok={"type": "boolean"}, complete={"type": "boolean"}),
+                    auth=True,
+                ),
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": STR},
+                    {"name": "idx", "in": "path", "required": True, "schema": INT},
+                ],
+            },
+            "get": {
+                **_op(
+                    "One part of a complete blob (raw bytes, application/octet-stream)",
+                    None,
+                    {"type": "string", "format": "binary"},
+                    auth=True,
+                    errors=("400", "404"),
+                ),
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": STR},
+                    {"name": "idx", "in": "path", "required": True, "schema": INT},
+                ],
+            },
+        },
         "/v1/hint": {
             "post": _op(
                 "Email the password hint (same answer for unknown emails)",

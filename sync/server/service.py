@@ -24,6 +24,7 @@ from vault.merge import by_record, merge_into
 
 from ..mail.server_notices import Mailer
 from . import srp6a
+from .blobstore import BlobStore
 from .errors import (
     AccountResetError,
     BadRequestError,
@@ -118,6 +119,8 @@ class ServerConfig:
     #: how long a superseded version is kept (and served) before it is deleted: devices open
     #: every version, the server cannot, so a forged "newer" one never takes the good one away
     keep_superseded_s: int = 30 * 24 * 3600
+    #: attachment bytes one account may keep on the server (sync/server/blobstore.py)
+    blob_quota: int = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,7 @@ class AccountService:
         self.db = storage or Storage.open(config.database, config.pg_schema, config.threads)
         self.mailer = Mailer(config.smtp_url, config.outbox)
         self._secret = self.db.server_secret()
+        self.blobs = BlobStore(self.db, config.blob_quota)
 
     def close(self) -> None:
         self.db.close()
@@ -907,6 +911,8 @@ class AccountService:
                 (acct.account_id,),
             )
             t.run("DELETE FROM envelopes WHERE account_id=?", (acct.account_id,))
+            t.run("DELETE FROM blobs WHERE account_id=?", (acct.account_id,))
+            t.run("DELETE FROM blob_parts WHERE account_id=?", (acct.account_id,))
             # Sessions stay (they now fail with "account reset", which devices must be told); devices go.
             t.run("DELETE FROM devices WHERE account_id=?", (acct.account_id,))
             t.run("DELETE FROM srp_challenges WHERE account_id=?", (acct.account_id,))

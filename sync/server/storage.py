@@ -138,6 +138,26 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE envelopes ADD COLUMN superseded {bigint}",
         "CREATE INDEX envelopes_superseded ON envelopes (account_id, superseded)",
     ],
+    # 5: attachment blobs beside the envelopes (sync/server/blobstore.py): the bytes in parts,
+    # and one row per complete blob, which is what makes it visible. No existing row changes.
+    [
+        """CREATE TABLE blob_parts (
+            account_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            data {blob} NOT NULL,
+            created {bigint} NOT NULL,
+            PRIMARY KEY (account_id, name, idx)
+        )""",
+        """CREATE TABLE blobs (
+            account_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size {bigint} NOT NULL,
+            parts INTEGER NOT NULL,
+            created {bigint} NOT NULL,
+            PRIMARY KEY (account_id, name)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -717,6 +737,8 @@ class Storage:
                 "devices",
                 "sessions",
                 "envelopes",
+                "blobs",
+                "blob_parts",
                 "srp_challenges",
                 "tokens",
                 "rate_counts",

@@ -21,6 +21,7 @@ from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
 
 from ..errors import SourceUnavailableError, SyncError
+from . import blobs as wifi_blobs
 from . import protocol as p
 from . import serving
 from .channel import (
@@ -71,6 +72,10 @@ class PeerResult:
     sent: int = 0  # envelopes sent
     refused: int = 0  # versions received that did not open (kept aside, not merged)
     error: Exception | None = None
+    files_received: int = 0  # attachment blobs streamed in (sync/wifi/blobs.py)
+    files_sent: int = 0
+    #: attachment blobs that did not open under their record's key: "<blob>: <reason>"
+    file_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -325,7 +330,7 @@ class WifiPeer:
 
     async def _client_session(self, ch: Channel, result: PeerResult) -> None:
         keys = self._keys()
-        await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name))
+        await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name, blobs=True))
         theirs = p.parse_state(await p.expect(ch, p.STATE))
         await self._check_state(ch, keys, theirs)
         mine = self.vault.store.all_versions()
@@ -338,6 +343,10 @@ class WifiPeer:
         await p.send_envelopes(ch, outgoing)
         await p.expect(ch, p.DONE)
         result.received, result.sent = len(changed), len(outgoing)
+        if theirs.blobs >= wifi_blobs.BLOB_VERSION:
+            files = await wifi_blobs.exchange(ch, self.vault, client=True)
+            result.files_received, result.files_sent = files.received, files.sent
+            result.file_problems = files.problems
         self._after_sync(changed)
 
     async def _check_state(self, ch: Channel, keys: UnlockedKeys, theirs: p.PeerState) -> None:
@@ -423,7 +432,7 @@ class WifiPeer:
     async def _serve_member(self, ch: Channel) -> None:
         keys = self._keys()
         theirs = p.parse_state(await p.expect(ch, p.STATE))
-        await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name))
+        await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name, blobs=True))
         await self._check_state(ch, keys, theirs)
         mine = self.vault.store.all_versions()
         their_summary = await p.recv_summary(ch)
@@ -433,6 +442,8 @@ class WifiPeer:
         incoming = await p.recv_envelopes(ch, bad)
         changed = _verify_and_apply(self.vault, incoming, bad)
         await ch.send(p.DONE, b'{"applied": %d}' % len(changed))
+        if theirs.blobs >= wifi_blobs.BLOB_VERSION:
+            await wifi_blobs.exchange(ch, self.vault, client=False)
         self._after_sync(changed)
         if theirs.name:
             info = self._known.setdefault(theirs.name, PeerInfo(theirs.name, ch.peer_address, 0))

@@ -8,6 +8,7 @@ MEMBER session (both devices hold VK), driven by the client:
     S → C     SUMMARY* SUMMARY_END ENVS* ENVS_END      the server's summary + what the client lacks
     C → S     ENVS* ENVS_END                           what the server lacks
     S → C     DONE {"applied": n}
+    both      the attachment blob phase, when both announced "bv" ≥ 1 (sync/wifi/blobs.py)
 
 BOOTSTRAP session (new device with Account Password + Kit):
 
@@ -60,6 +61,9 @@ Summary = dict[str, set[str]]
 
 #: The summary form this build reads (and announces in STATE); 1 = vector texts alone.
 SUMMARY_VERSION = 2
+#: The attachment blob phase this build speaks after DONE (announced in STATE as "bv"; absent =
+#: 0, a build from before it, which is never sent blob frames): sync/wifi/blobs.py.
+BLOB_VERSION = 1
 
 
 class PasswordChangedElsewhereError(EpochChangedError, WifiError):
@@ -90,25 +94,32 @@ class PeerState:
     name: str
     #: the summary form the peer reads (1: a build from before summary version 2)
     summaries: int = 1
+    #: the attachment blob phase the peer speaks (0: none; sync/wifi/blobs.py)
+    blobs: int = 0
 
 
-def state_body(generation: int, epoch: int, name: str) -> bytes:
-    return json.dumps(
-        {"gen": generation, "epoch": epoch, "name": name, "sv": SUMMARY_VERSION}, sort_keys=True
-    ).encode()
+def state_body(generation: int, epoch: int, name: str, *, blobs: bool = False) -> bytes:
+    """STATE; `blobs`: announce the attachment blob phase (a session that will speak it)."""
+    body: dict[str, Any] = {"gen": generation, "epoch": epoch, "name": name, "sv": SUMMARY_VERSION}
+    if blobs:
+        body["bv"] = BLOB_VERSION
+    return json.dumps(body, sort_keys=True).encode()
 
 
 def parse_state(body: bytes) -> PeerState:
     try:
         obj = json.loads(body)
         gen, epoch, name, sv = obj["gen"], obj["epoch"], obj["name"], obj.get("sv", 1)
+        bv = obj.get("bv", 0)
         if (
-            not all(isinstance(x, int) for x in (gen, epoch, sv))
+            not all(isinstance(x, int) for x in (gen, epoch, sv, bv))
             or not isinstance(name, str)
             or len(name) > 128
         ):
             raise ValueError
-        return PeerState(gen, epoch, name, max(1, min(sv, SUMMARY_VERSION)))
+        return PeerState(
+            gen, epoch, name, max(1, min(sv, SUMMARY_VERSION)), max(0, min(bv, BLOB_VERSION))
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ChannelError("malformed state message") from exc
 

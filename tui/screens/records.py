@@ -417,6 +417,7 @@ def record_text(
     full_dates: bool = False,
     dates_key: str = "t",
     history_key: str = "h",
+    files_key: str = "f",
     now: float | None = None,
 ) -> Text:
     """A record as the view and the side panel show it: title and type, then labels in one
@@ -479,6 +480,13 @@ def record_text(
             since = when(p.since) if p.since else "?"
             value = p.value if revealed else MASK
             out.append(f"\n  {printable(p.field)}  {printable(value)}  {since} – {when(p.until)}")
+    if rec.attachments:
+        out.append("\n\n")
+        out.append("Files", style="bold")
+        for a in rec.attachments:
+            out.append(f"\n  {printable(a.name)}  ")
+            out.append(f"{a.size:,} bytes", style="dim")
+        out.append(f"\n  ({files_key} adds, saves and removes files)", style="dim")
     if rec.versions:
         out.append(
             f"\n\n{len(rec.versions)} previous version(s): {history_key} shows them", style="dim"
@@ -503,6 +511,7 @@ class RecordDetailScreen(Screen[None]):
         "record.delete",
         "record.dates",
         "record.history",
+        "record.files",
     )
 
     def __init__(self, record_id: str) -> None:
@@ -577,6 +586,7 @@ class RecordDetailScreen(Screen[None]):
                 full_dates=self.full_dates,
                 dates_key=strongroom_app(self).key_of("record.dates"),
                 history_key=strongroom_app(self).key_of("record.history"),
+                files_key=strongroom_app(self).key_of("record.files"),
             )
         )
 
@@ -653,6 +663,11 @@ class RecordDetailScreen(Screen[None]):
         from .history import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.record_id))
+
+    def action_files(self) -> None:
+        from .files import FilesScreen
+
+        self.app.push_screen(FilesScreen(self.record_id))
 
     def action_favorite(self) -> None:
         app = strongroom_app(self)
