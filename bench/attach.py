@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -95,86 +94,177 @@ def _ten_mb(tmp: Path, repeat: int) -> None:
 
 
 _STEP = r"""
-import resource, sys, time
+import asyncio, resource, sys, time
 from pathlib import Path
-step, home, folder, arg = sys.argv[1:5]
+step, home, arg, port = sys.argv[1:5]
 from vault.vault import Vault
-from sync.folder import FolderSync
 from vault import attachstore
 from sync.blobsync import fetch_if_missing
+from sync.method import sync_now
 t0 = time.perf_counter()
 vault = Vault.open(Path(home))
 vault.unlock(PASSWORD)
-rid = vault.find("Bench")
 if step == "add":
-    attachstore.add(vault, rid, Path(arg))
-    FolderSync(vault, Path(folder)).sync_now()
+    attachstore.add(vault, vault.find("Bench"), Path(arg))
+    sync_now(vault)
+elif step == "serve":  # Wi-Fi: A answers until its stdin closes
+    from sync.wifi import WifiPeer
+
+    async def serve():
+        async with WifiPeer(vault, ["127.0.0.1"], int(port)):
+            print("ready", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+    asyncio.run(serve())
 else:
-    FolderSync(vault, Path(folder)).sync_now()
-    att = attachstore.listed(vault, rid)[0]
+    if port != "0":  # Wi-Fi: sync with A at 127.0.0.1:port
+        from sync.wifi import WifiPeer
+
+        async def once():
+            async with WifiPeer(vault, ["127.0.0.1"]) as peer:
+                r = await peer.sync_with("127.0.0.1", int(port))
+                assert r.ok and r.files_received == 1, r
+        asyncio.run(once())
+    else:
+        sync_now(vault)
+    att = attachstore.listed(vault, vault.find("Bench"))[0]
     fetch_if_missing(vault, att)
     attachstore.save_to(vault, att, Path(arg))
 took = time.perf_counter() - t0
-print(f"{took:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+print(f"{took:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", flush=True)
 """
 
 
-def _round_trip(tmp: Path, size: int) -> None:
-    from sync.folder import FolderSync, bootstrap_from_folder
-    from vault.records import new_record
-    from vault.vault import Vault
+def _step(step: str, home: Path, arg: Path, port: int = 0) -> tuple[float, float]:
+    """One device step in its own process: (seconds, peak memory in MB)."""
+    done = subprocess.run(_argv(step, home, arg, port), env=_env(), capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{step} failed: {done.stderr[-2000:]}")
+    took_s, rss_kib = done.stdout.split()[-2:]
+    return float(took_s), int(rss_kib) / 1024.0
 
-    folder = tmp / "Dropbox"
-    folder.mkdir()
+
+def _argv(step: str, home: Path, arg: Path, port: int) -> list[str]:
+    code = f"PASSWORD = {PW!r}\n" + _STEP
+    return [sys.executable, "-c", code, step, str(home), str(arg), str(port)]
+
+
+def _env() -> dict[str, str]:
+    return os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def _round_trip(tmp: Path, size: int) -> None:
     src = tmp / "big.bin"
     with open(src, "wb") as f:
         for _ in range(size // MB):
             f.write(os.urandom(MB))
+    for method in ("folder", "cloud", "wifi"):
+        rows = _one_method(tmp / method, method, src)
+        out = tmp / method / "out.bin"
+        same = _same(src, out)
+        for what, took, rss in rows:
+            verdict = "OK" if rss < 200 else "OVER"
+            memory = f", peak memory {rss:.0f} MB [target < 200 MB] {verdict}" if rss else ""
+            print(
+                f"{size / MB:.0f} MB attachment, {method}, {what}: {took * 1000:.0f} ms{memory}",
+                flush=True,
+            )
+        print(f"  {method}: round trip byte-exact: {same}", flush=True)
+        if not same:
+            raise SystemExit(f"the attachment did not round-trip byte-exact by {method}")
+        shutil.rmtree(tmp / method, ignore_errors=True)
+
+
+def _one_method(tmp: Path, method: str, src: Path) -> list[tuple[str, float, float]]:
+    """Two devices of one account syncing by `method`; A adds `src`, B saves it to out.bin."""
+    from vault.records import new_record
+    from vault.vault import Vault
+
+    tmp.mkdir()
     a = Vault.create(tmp / "a", "bench@example.com", PW)
     a.add(new_record("login", "Bench"))
-    a.update_settings(sync={"method": "folder", "folder": str(folder)})
-    FolderSync(a, folder).sync_now()
-    b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", PW, a.slot.kit)
-    b.update_settings(sync={"method": "folder", "folder": str(folder)})
+    out = tmp / "out.bin"
+    if method == "folder":
+        from sync.folder import FolderSync, bootstrap_from_folder
+
+        folder = tmp / "Dropbox"
+        folder.mkdir()
+        a.update_settings(sync={"method": "folder", "folder": str(folder)})
+        FolderSync(a, folder).sync_now()
+        b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", PW, a.slot.kit)
+        b.update_settings(sync={"method": "folder", "folder": str(folder)})
+        a.close()
+        b.close()
+        return [
+            ("add + sync on A", *_step("add", tmp / "a", src)),
+            ("sync + save on B", *_step("get", tmp / "b", out)),
+        ]
+    if method == "cloud":
+        from sync.cloud import CloudClient, save_session
+        from sync.server.runner import ServerThread
+        from sync.server.service import ServerConfig
+
+        cfg = ServerConfig(database=str(tmp / "server.db"), outbox=tmp / "outbox")
+        with ServerThread(cfg) as server:
+            client = CloudClient(server.url)
+            save_session(a, client.signup(a.slot, a.keys, a.device, "bench a"))
+            a.update_settings(sync={"method": "cloud", "server": server.url})
+            slot, keys, session = client.signin_with_kit(
+                "bench@example.com", PW, a.slot.kit, "benchb", "bench b"
+            )
+            b = Vault.adopt(tmp / "b", slot, keys, [])
+            save_session(b, session)
+            b.update_settings(sync={"method": "cloud", "server": server.url})
+            a.close()
+            b.close()
+            return [
+                ("add + sync on A", *_step("add", tmp / "a", src)),
+                ("sync + save on B", *_step("get", tmp / "b", out)),
+            ]
+    # Wi-Fi: A adds (no sync method), then serves; B syncs with it on loopback
+    b = Vault.adopt(tmp / "b", a.slot, a.keys, [])
     a.close()
     b.close()
-    out = tmp / "out.bin"
-    env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    rows: list[tuple[str, float, float]] = []
-    for step, home, arg in (("add", tmp / "a", src), ("get", tmp / "b", out)):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                f"PASSWORD = {PW!r}\n" + _STEP,
-                step,
-                str(home),
-                str(folder),
-                str(arg),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode:
-            raise SystemExit(f"{step} failed: {done.stderr[-2000:]}")
-        took_s, rss_kib = done.stdout.split()
-        rows.append((step, float(took_s), int(rss_kib) / 1024.0))
-    same = _same(src, out)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for step, took, rss in rows:
-        what = "add + folder sync on A" if step == "add" else "folder sync + save on B"
-        verdict = "OK" if rss < 200 else "OVER"
-        print(
-            f"{size / MB:.0f} MB attachment, {what}: {took * 1000:.0f} ms, peak memory "
-            f"{rss:.0f} MB [target < 200 MB] {verdict}",
-            flush=True,
-        )
-    print(f"  round trip byte-exact: {same} (bench process itself peaked at {baseline:.0f} MB)")
-    if not same:
-        raise SystemExit("the attachment did not round-trip byte-exact")
-    shutil.rmtree(tmp / "a", ignore_errors=True)
+    return _wifi(tmp, src, out)
+
+
+def _wifi(tmp: Path, src: Path, out: Path) -> list[tuple[str, float, float]]:
+    import socket
+
+    from vault import attachstore
+    from vault.vault import Vault
+
+    a = Vault.open(tmp / "a")
+    a.unlock(PW)
+    t0 = time.perf_counter()
+    attachstore.add(a, a.find("Bench"), src)
+    add_s = time.perf_counter() - t0
+    a.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen(
+        _argv("serve", tmp / "a", src, port),
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert serve.stdout is not None and serve.stdin is not None
+    if serve.stdout.readline().strip() != "ready":
+        raise SystemExit("the Wi-Fi peer did not start")
+    try:
+        got = _step("get", tmp / "b", out, port)
+    finally:
+        serve.stdin.close()
+        rest = serve.stdout.read().split()
+        serve.wait(30)
+    serve_s, serve_rss = float(rest[-2]), int(rest[-1]) / 1024.0
+    return [
+        ("add on A, in the bench process", add_s, 0.0),
+        ("serving peer A", serve_s, serve_rss),
+        ("sync + save on B", *got),
+    ]
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -152,3 +152,57 @@ def test_a_commit_of_bytes_that_do_not_carry_the_name_is_refused(
     assert err.value.code == "blob_mismatch"
     assert ServerPlace(client, sa).names() == set()
     assert ServerPlace(client, sa)._status(name)["parts"] == []
+
+
+def test_sigkill_mid_upload_leaves_nothing_visible_and_the_next_sync_completes(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from clikit import cli_env
+
+    from .helpers import PASSWORD
+
+    a, sa = sign_up(server.url, tmp_path / "a")
+    a.update_settings(sync={"method": "cloud", "server": server.url})
+    rid = add_login(a, "Bank")
+    src, data = _file(tmp_path, 16_000_000)  # four parts
+    att = attachstore.add(a, rid, src)
+    a.close()
+    db = server.app.service.db
+
+    def parts() -> int:
+        with db.tx(write=False) as t:
+            return int(t.one("SELECT COUNT(*) FROM blob_parts")[0])
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "sync", "now"],
+        env=cli_env(tmp_path / "a", PASSWORD),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and parts() == 0:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    client = CloudClient(server.url)
+    held = parts()
+    assert 1 <= held < 4, "the kill must land mid-upload"
+    assert ServerPlace(client, sa).names() == set()  # parts, but no visible blob
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "sync", "now"],
+        env=cli_env(tmp_path / "a", PASSWORD),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert ServerPlace(client, sa).names() == {att.blob}
+    a = Vault.open(tmp_path / "a")
+    a.unlock(PASSWORD)
+    b, _ = sign_in(server.url, tmp_path / "b", "alice@example.com", a.slot.kit)
+    assert _read(b, rid) == data
