@@ -90,13 +90,15 @@ def test_kdbx_3_groups_totp_attachment_and_times() -> None:
     assert {"TestAttribute1": "b", "testattribute1": "a"}.items() <= {
         f.name: f.value for f in sample.fields
     }.items()
-    assert left_out(report.problems) == {"attachment": 1}
-    assert "Sample attachment.txt" in report.problems[0].reason
+    assert not left_out(report.problems)  # the attachment comes along (imported as a file)
+    assert report.files == {sample.id: [("Sample attachment.txt", b"Sample content\n")]}
     assert sample.created == 1283804904.0 and sample.modified > sample.created
 
 
-def test_kdbx_4_protected_custom_field_is_concealed_and_attachment_named() -> None:
-    (rec,) = _kdbx("keepassxc-Format400.kdbx").records
+def test_kdbx_4_protected_custom_field_is_concealed_and_attachment_kept() -> None:
+    report = _kdbx("keepassxc-Format400.kdbx")
+    (rec,) = report.records
+    assert report.files == {rec.id: [("Format400", b"Format400\n")]}  # as KeePassXC's test says
     assert (rec.title, rec.value("username")) == ("Format400", "Format400")
     custom = {f.name: f for f in rec.fields}["Format400"]
     assert custom.value == "Format400" and custom.kind is FieldKind.SECRET
@@ -272,9 +274,31 @@ def test_cli_kdbx_with_env_password_and_key_file(home: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["imported"] == 0  # the same two entries: duplicates
-    _one_line(
-        run_cli(env, "import", str(path), "--key-file", str(REAL / "missing.key")), 2, "key file"
+
+
+def test_cli_kdbx_attachments_become_the_records_files(home: Path, tmp_path: Path) -> None:
+    env = cli_env(home, PASSWORD, STRONGROOM_IMPORT_PASSWORD="a")
+    r = run_cli(env, "import", str(REAL / "keepassxc-NewDatabase.kdbx"))
+    assert r.returncode == 0 and "Not imported" not in r.stdout, (r.stdout, r.stderr)
+    out = tmp_path / "got.txt"
+    got = run_cli(env, "attach", "get", "Sample Entry", "Sample attachment.txt", "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    assert out.read_bytes() == b"Sample content\n"
+    # over the attachment limit: the entry is imported, the file named as not imported
+    from vault.vault import Vault
+
+    vault = Vault.open(home)
+    vault.unlock(PASSWORD)
+    vault.update_settings(attachment_max_mb=0)
+    vault.close()
+    r = run_cli(
+        cli_env(home, PASSWORD, STRONGROOM_IMPORT_PASSWORD="t"),
+        "import",
+        str(REAL / "keepassxc-Format400.kdbx"),
     )
+    assert r.returncode == 0, r.stderr
+    assert "Imported 1 record(s)" in r.stdout and "Not imported: 1 attachment" in r.stdout
+    assert "attachment limit" in r.stdout
 
 
 def test_cli_asks_for_the_files_password_on_a_hidden_prompt(home: Path, tmp_path: Path) -> None:

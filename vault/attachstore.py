@@ -62,14 +62,20 @@ def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> At
                 "(setting attachment_max_mb)"
             )
         vault.record(record_id)  # refuse an unknown record before the work
-        account, att_id, file_key = vault.keys.account_id, fmt.new_attachment_id(), os.urandom(32)
-        with blob_dir(vault).new() as w:
-            w.name = fmt.encrypt(src, w, size, file_key, account, att_id)
-    att = Attachment(
-        att_id, name, size, now(), w.name, fmt.wrap_key(_k_att(vault), account, att_id, file_key)
-    )
+        att = seal(vault, src, size, name)
     vault.edit(record_id, lambda r: replace(r, attachments=(*r.attachments, att)))
     return att
+
+
+def seal(vault: Vault, src: BinaryIO, size: int, name: str) -> Attachment:
+    """Encrypt `size` bytes of `src` into a new blob of this device: the Attachment a record may
+    then name (`add`, and an import's files)."""
+    account, att_id, file_key = vault.keys.account_id, fmt.new_attachment_id(), os.urandom(32)
+    with blob_dir(vault).new() as w:
+        w.name = fmt.encrypt(src, w, size, file_key, account, att_id)
+    return Attachment(
+        att_id, name, size, now(), w.name, fmt.wrap_key(_k_att(vault), account, att_id, file_key)
+    )
 
 
 def listed(vault: Vault, record_id: str) -> tuple[Attachment, ...]:

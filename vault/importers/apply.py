@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import FormatError, TamperError
+from ..errors import FormatError, InvalidInputError, TamperError
 from ..merge import state
 from ..records import Record
 from .common import ImportReport, Problem, bulk, fingerprint
@@ -73,6 +74,44 @@ def import_report(vault: Vault, report: ImportReport) -> ImportResult:
     """Add the new records of `report` to `vault` in one store transaction."""
     with bulk():
         result = plan(vault, report)
+        if report.files:
+            wheres = dict(zip([r.id for r in report.records], report.sources, strict=True))
+            result.added = [_with_files(vault, r, report, result, wheres) for r in result.added]
         if result.added:
             vault.add_many(result.added)
     return result
+
+
+def _with_files(
+    vault: Vault, rec: Record, report: ImportReport, result: ImportResult, wheres: dict[str, str]
+) -> Record:
+    """`rec` naming its source files, each encrypted into a blob first (as `attach add` does);
+    a file over the attachment limit is left out and said."""
+    from dataclasses import replace
+
+    from ..attachments import check_name
+    from ..attachstore import max_bytes, seal
+
+    files = report.files.get(rec.id)
+    if not files:
+        return rec
+    where = wheres.get(rec.id, rec.title)
+    limit, attached = max_bytes(vault), []
+    for name, data in files:
+        if len(data) > limit:
+            result.problems.append(
+                Problem(
+                    where,
+                    f"attachment {name[:60]!r} is larger than the attachment limit "
+                    f"({limit // (1024 * 1024)} MiB, setting attachment_max_mb); not imported",
+                    skipped=False,
+                    lost="attachment",
+                )
+            )
+            continue
+        try:
+            safe = check_name(name.replace("/", "_").replace("\0", "") or "attachment")
+        except InvalidInputError:
+            safe = "attachment"
+        attached.append(seal(vault, io.BytesIO(data), len(data), safe))
+    return replace(rec, attachments=(*rec.attachments, *attached)) if attached else rec

@@ -120,6 +120,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     #: Where each record came from ("line 12", "item 3"), parallel to `records`.
     sources: list[str] = field(default_factory=list)
+    #: Files a record carries in the source (a KeePass database's attachments): record id →
+    #: (name, bytes). Stored as the record's attachments when it is imported (apply.py).
+    files: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"ImportReport(format={self.format!r}, records={len(self.records)}, problems={len(self.problems)})"
@@ -536,6 +539,8 @@ class Draft:
     modified: float | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     totp: str = ""
+    #: (name, bytes) of the entry's files, when the source holds them.
+    files: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"Draft(type={self.type!r})"
@@ -609,6 +614,8 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
         report.skip(where, str(exc))
         return None
     report.add(rec, where)
+    if draft.files and report.records and report.records[-1] is rec:
+        report.files[rec.id] = list(draft.files)
     return rec
 
 

@@ -4,7 +4,8 @@ pykeepass decrypts the file (AES-KDF or Argon2d/id; AES, ChaCha20 or Twofish; th
 values too) into KeePass's XML tree, which is read by the same entry code as a KeePass XML
 export (`keepass_xml.read_entry`): groups → a tag (the path below the root group), tags, history,
 one-time passwords (`otp`, KeePassXC's `TOTP Seed`/`TOTP Settings`, KeePass's `TimeOtp-*`),
-times; entries in the recycle bin are left out, attachments are named as not imported.
+times; entries in the recycle bin are left out; attachments come along (stored as the record's
+files when it is imported; one over the attachment limit is named as not imported).
 Field references (`{REF:P@I:uuid}`, KeePass's way to share a value between entries) are
 replaced by the value they point at, as KeePass shows them.
 
@@ -50,14 +51,23 @@ def read(stream: IO[bytes]) -> ImportReport:
         )
     if len(data) > MAX_KDBX_BYTES:
         raise FormatError(f"this {WHAT} is larger than 256 MiB")
-    tree = _open(data, current())
+    kp = _open(data, current())
     report = ImportReport("keepass-kdbx")
-    _read_tree(tree, report)
+    _read_tree(kp.tree, _binaries(kp), report)
     return report
 
 
+def _binaries(kp: Any) -> list[bytes]:
+    """The database's attachment bytes, by the index entries refer to them with."""
+    try:
+        return [bytes(b) for b in kp.binaries]
+    except Exception:  # a malformed binary pool: the entries say their files are missing
+        return []
+
+
 def _open(data: bytes, secret: FileSecret) -> Any:
-    """The decrypted XML tree (lxml) of the database, or the error a person can act on."""
+    """The opened database (pykeepass: its decrypted XML tree and binaries), or the error a
+    person can act on."""
     from pykeepass import PyKeePass  # imports lxml and construct: only when a .kdbx is read
     from pykeepass.exceptions import CredentialsError, HeaderChecksumError, PayloadChecksumError
 
@@ -96,7 +106,7 @@ def _open(data: bytes, secret: FileSecret) -> Any:
                 f"this is not a readable {WHAT} ({type(exc).__name__}): is the file complete, "
                 "and a KeePass 2 database?"
             ) from None
-        return kp.tree
+        return kp
     if secret.password is None:
         raise FileSecretNeededError(
             "the key file alone does not open this KeePass database: it needs its password too",
@@ -112,7 +122,7 @@ def _open(data: bytes, secret: FileSecret) -> Any:
     )
 
 
-def _read_tree(tree: Any, report: ImportReport) -> None:
+def _read_tree(tree: Any, binaries: list[bytes], report: ImportReport) -> None:
     root = tree.getroot()
     meta = root.find("Meta")
     recycle = (meta.findtext("RecycleBinUUID") or "").strip() if meta is not None else ""
@@ -133,7 +143,14 @@ def _read_tree(tree: Any, report: ImportReport) -> None:
                 count += 1
                 if refs:
                     _resolve(child, refs)
-                read_entry(child, "/".join(path), report, f"entry {count}", decrypted=True)
+                read_entry(
+                    child,
+                    "/".join(path),
+                    report,
+                    f"entry {count}",
+                    decrypted=True,
+                    binaries=binaries,
+                )
             elif child.tag == "Group":
                 walk(child, [*path, (child.findtext("Name") or "").strip()])
 

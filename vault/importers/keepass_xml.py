@@ -151,12 +151,20 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
 
 
 def read_entry(
-    elem: Element, group: str, report: ImportReport, where: str, *, decrypted: bool = False
+    elem: Element,
+    group: str,
+    report: ImportReport,
+    where: str,
+    *,
+    decrypted: bool = False,
+    binaries: list[bytes] | None = None,
 ) -> None:
     """One KeePass <Entry> → a record (with its <History> as the record's secret history).
 
     `decrypted`: the values marked Protected are plain text already (a KDBX file opened with its
     key); in a plain XML export they are encrypted with a key we do not have, so left out.
+    `binaries`: the database's attachment bytes (a KDBX file), which the entry's <Binary Ref>s
+    point into; without them (an XML export) attachments are named as not imported.
     """
     draft = Draft("login")
     draft.tags.append(group)
@@ -180,11 +188,20 @@ def read_entry(
     draft.history = _history(elem, decrypted, draft.created)
     for b in elem.findall("Binary"):
         name = (b.findtext("Key") or "").strip()
+        ref = b.find("Value")
+        index = ref.get("Ref", "") if ref is not None else ""
+        if binaries is not None and index.isdigit() and int(index) < len(binaries):
+            draft.files.append((name, binaries[int(index)]))
+            continue
+        why = (
+            "its bytes are not in the database"
+            if binaries is not None
+            else "export the .kdbx itself and import it as keepass-kdbx to keep attachments"
+        )
         report.lose(
             where,
             "attachment",
-            f"attachment {name[:60]!r} is not imported (attachments are not supported yet); "
-            "the rest of the entry is",
+            f"attachment {name[:60]!r} is not imported ({why}); the rest of the entry is",
         )
     build(draft, report, where)
 
