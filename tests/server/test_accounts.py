@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from sync.cloud import (
     follow_password_change,
     save_session,
 )
+from sync.server import srp6a
 from sync.server.runner import ServerThread
 from vault.errors import WrongPasswordError
 from vault.keys import create_account
@@ -65,6 +67,25 @@ def test_wrong_password_and_wrong_account_key_fail(server: ServerThread, tmp_pat
         client.signin("alice@example.com", b"\x00" * 32, "dev2", "x")
 
 
+def _shape(answer: dict[str, object]) -> dict[str, object]:
+    """What an answer reveals besides its random values: keys, types and the sizes that are fixed.
+    B is a random group element sent without leading zero bytes (so its length varies by chance,
+    for every email alike): it is shown by whether it is one (1 < B < N, at most the group's size)."""
+    out: dict[str, object] = {}
+    for key, value in answer.items():
+        if key == "B":
+            raw = base64.b64decode(str(value), validate=True)
+            number = int.from_bytes(raw, "big")
+            out[key] = ("group element", len(raw) <= srp6a.GROUP_BYTES and 1 < number < srp6a.N)
+        elif key == "srp_salt":
+            out[key] = ("bytes", len(base64.b64decode(str(value), validate=True)))
+        elif isinstance(value, str):
+            out[key] = ("str", len(value))
+        else:
+            out[key] = (type(value).__name__, value)
+    return out
+
+
 def test_prelogin_same_answer_shape_for_unknown(server: ServerThread, tmp_path: Path) -> None:
     sign_up(server.url, tmp_path / "a")
     client = CloudClient(server.url)
@@ -72,15 +93,27 @@ def test_prelogin_same_answer_shape_for_unknown(server: ServerThread, tmp_path: 
     unknown = client.prelogin("nobody@example.com")
     assert unknown == client.prelogin("nobody@example.com")  # stable
     assert known[0] == unknown[0] and len(known[1]) == len(unknown[1]) and known[1] != unknown[1]
-    r1 = httpx.post(
-        f"{server.url}/v1/signin/start", json={"email": "alice@example.com", "A": "AAE="}
-    )
-    r2 = httpx.post(
-        f"{server.url}/v1/signin/start", json={"email": "nobody@example.com", "A": "AAE="}
-    )
-    assert r1.status_code == r2.status_code == 200
-    assert set(r1.json()) == set(r2.json())
-    assert len(r1.content) == len(r2.content)
+    answers = []
+    for email in ("alice@example.com", "nobody@example.com") * 3:
+        r = httpx.post(f"{server.url}/v1/signin/start", json={"email": email, "A": "AAE="})
+        assert r.status_code == 200, r.text
+        answers.append((email, r.json(), r.headers.get("content-type")))
+    # Every answer has one shape, known or not: the same keys, types, salt and challenge sizes
+    # and a B that is a group element; the random values differ from answer to answer.
+    assert {repr(_shape(a)) for _, a, _ in answers} == {
+        repr(
+            {
+                "challenge": ("str", 32),
+                "srp_salt": ("bytes", srp6a.SALT_LEN),
+                "B": ("group element", True),
+            }
+        )
+    }
+    assert len({ctype for *_, ctype in answers}) == 1
+    assert len({a["B"] for _, a, _ in answers}) == len(answers)
+    # the salt of an unknown email is as stable as a real one's (a fresh one would tell)
+    assert len({a["srp_salt"] for email, a, _ in answers if email.startswith("nobody")}) == 1
+    assert len({a["srp_salt"] for email, a, _ in answers if email.startswith("alice")}) == 1
 
 
 def test_password_change_other_device_follows(server: ServerThread, tmp_path: Path) -> None:
