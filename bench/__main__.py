@@ -16,6 +16,7 @@ SUITES = [
     "tui",
     "sync",
     "watch",
+    "folder",
     "server",
     "wifi",
     "imports",

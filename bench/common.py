@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 #: vault.kdf's test switch (the name is repeated here so importing bench/ loads nothing of vault/).
 KDF_SWITCH = "STRONGROOM_INSECURE_TEST_KDF"
@@ -67,3 +68,16 @@ def ensure_bytecode() -> None:
     root = Path(__file__).resolve().parents[1]
     for pkg in ("vault", "sync", "tui"):
         compileall.compile_dir(str(root / pkg), quiet=1)
+
+
+def write_marked_section(path: Path, start: str, end: str, body: list[str]) -> None:
+    """Put `body` between the markers `start` and `end` in `path` (appended the first time), so
+    each suite rewrites only its own part of a shared page such as docs/benchmarks.md."""
+    section = "\n".join([start, *body, end])
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import insecure_test_kdf
+from bench.common import insecure_test_kdf, write_marked_section
 from sync.cloud import CloudClient, CloudSession, CloudSync, save_session
 from vault import keys as keymod
 from vault.envelope import Envelope, RecordCipher
@@ -569,7 +569,6 @@ def write_section(path: Path, table: list[str], clients: int, rounds: int, repea
         ).stdout.strip()
     )
     body = [
-        SECTION_START,
         "## The account server: SQLite and PostgreSQL, one and two workers",
         "",
         f"Written by `python3 -m bench.server --scale --pg URL --profile --markdown {path}` "
@@ -582,16 +581,8 @@ def write_section(path: Path, table: list[str], clients: int, rounds: int, repea
         "PostgreSQL, and the machine is shared with other work: the load average says how much.",
         "",
         *table,
-        SECTION_END,
     ]
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if SECTION_START in text and SECTION_END in text:
-        head, rest = text.split(SECTION_START, 1)
-        tail = rest.split(SECTION_END, 1)[1]
-        text = head + "\n".join(body) + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_marked_section(path, SECTION_START, SECTION_END, body)
 
 
 def run() -> None:

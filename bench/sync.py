@@ -3,9 +3,8 @@ and how long a change on one device takes to show on another with the watcher on
 
 Run: python -m bench sync  (cheap KDF inside the run: the figures are sync work, not sign-in cost).
 Targets (issue 4): write < 300 ms, 1% merge < 300 ms, visible on the other device < 2 s.
-Layout 2 (issue 19): one changed record at 10,000 and 100,000 records costs < 16 KB written to
-the folder and < 16 KB read by the other device; compaction is reported apart, amortised over
-the changes between two compactions. `python -m bench sync --quick` skips 100,000.
+Layout 2's figures (issue 19: one changed record at 10,000 and 100,000 records, compaction
+amortised, the watcher, an idle `sync serve`) are `python -m bench folder` (bench/folder.py).
 """
 
 from __future__ import annotations
@@ -36,15 +35,9 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 
 def run() -> None:
-    import sys
 
-    sizes = [10_000] if "--quick" in sys.argv else [10_000, 100_000]
-    with insecure_test_kdf():
-        for n in sizes:
-            with tempfile.TemporaryDirectory() as d:
-                _one_change(Path(d), n)
-        with tempfile.TemporaryDirectory() as d:
-            _measure(Path(d))
+    with insecure_test_kdf(), tempfile.TemporaryDirectory() as d:
+        _measure(Path(d))
 
 
 def _records(n: int) -> list:  # type: ignore[type-arg]
@@ -60,53 +53,6 @@ def _records(n: int) -> list:  # type: ignore[type-arg]
         )
         for i in range(n)
     ]
-
-
-def _one_change(tmp: Path, n: int) -> None:
-    """Bytes and time of one changed record, each side, and what a compaction costs."""
-    from sync.folder import COMPACT_RATIO, MIN_COMPACT
-
-    folder = tmp / "Dropbox"
-    folder.mkdir()
-    a = Vault.create(tmp / "a", "bench@example.com", "bench password")
-    a.add_many(_records(n))
-    first, first_ms = timed(FolderSync(a, folder).sync_now)
-    b = bootstrap_from_folder(tmp / "b", folder, "bench@example.com", "bench password", a.slot.kit)
-    snapshot = first.bytes_written
-    print(
-        f"{n:,} records: snapshot data.mssb {snapshot / 1e6:.2f} MB, written in {first_ms:.0f} ms"
-    )
-    ids = [s.id for s in a.summaries()[:5]]
-    rows = []
-    for k, rid in enumerate(ids):
-        a.update(replace(a.record(rid), notes=f"changed {k}"))
-        wa, ms_a = timed(
-            FolderSync(a, folder).sync_now
-        )  # a new process's sync: state from the store
-        rb, ms_b = timed(FolderSync(b, folder).sync_now)
-        assert rb.received == 1 and not wa.compacted
-        rows.append((wa.bytes_written, wa.bytes_read, rb.bytes_read, rb.bytes_written, ms_a, ms_b))
-    w, ra, rb_, wb, ms_a, ms_b = (max(col) for col in zip(*rows, strict=True))
-    print(
-        f"  one changed record (worst of 5): A writes {w:,} B and reads {ra:,} B ({ms_a:.0f} ms); "
-        f"B reads {rb_:,} B and writes {wb:,} B ({ms_b:.0f} ms)  [target < 16 KB each]"
-    )
-    limit = max(MIN_COMPACT, snapshot // COMPACT_RATIO)
-    per_compaction = max(1, limit // max(1, w))
-    # A compaction: A writes the whole snapshot, every other device reads it once.
-    changes = folder / a.slot.account_id / "changes"
-    (changes / "force.mslog").write_bytes(b"")  # a damaged file: compacts at once
-    c, c_ms = timed(FolderSync(a, folder).sync_now)
-    assert c.compacted
-    r, r_ms = timed(FolderSync(b, folder).sync_now)
-    print(
-        f"  compaction: writes {c.bytes_written / 1e6:.2f} MB ({c_ms:.0f} ms), the other device reads "
-        f"{r.bytes_read / 1e6:.2f} MB ({r_ms:.0f} ms); about every {per_compaction:,} such changes "
-        f"(change files > {limit / 1e3:.0f} kB): amortised {c.bytes_written / per_compaction / 1e3:.1f} kB "
-        f"written and {r.bytes_read / per_compaction / 1e3:.1f} kB read per change and device"
-    )
-    a.close()
-    b.close()
 
 
 def _measure(tmp: Path) -> None:
