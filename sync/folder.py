@@ -51,6 +51,7 @@ from vault import keys as keymod
 from vault.durable import write_private_atomic
 from vault.envelope import Envelope
 from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
+from vault.intake import Refusal
 from vault.kdf import normalize_email
 from vault.keys import KeySlot
 from vault.kitcode import KitPayload
@@ -171,8 +172,8 @@ class FolderReport:
         bits.extend(self.problems)
         if self.refused:
             bits.append(
-                f"refused {self.refused} version(s) that do not open with this account's key "
-                "(nothing was lost; see `strongroom sync status`)"
+                f"refused {self.refused} version(s) that do not open with this account's key or "
+                "are malformed (nothing was lost; see `strongroom sync status`)"
             )
         return "; ".join(bits)
 
@@ -286,6 +287,7 @@ class FolderSync:
         local_fp = mssb.local_slot_fingerprint(vault.slot)
         seen: set[VKey] = set()  # versions the folder holds, as read by this sync
         incoming: list[Envelope] = []
+        bad: list[Refusal] = []  # envelopes in the folder's files that do not even parse
         full = False  # a new snapshot: compare the whole store against the whole folder
         compact: str | None = None  # why this sync writes a snapshot
         header: mssb.MssbHeader | None = None
@@ -299,7 +301,7 @@ class FolderSync:
                 raise mssb.FileChangedWhileWritingError("data.mssb went away while reading")
             report.bytes_read += len(data)
             try:
-                header, envs = mssb.open_snapshot(data, keys, mssb.FILE_NAME, self.codec)
+                header, envs = mssb.open_snapshot(data, keys, mssb.FILE_NAME, self.codec, bad)
             except mssb.FolderAccountResetError:
                 raise self._reset_elsewhere() from None
             except ObsoleteSyncFileError:
@@ -327,7 +329,7 @@ class FolderSync:
         elif state.base is not None and state.base != local_fp:
             compact = "publish the key slot"  # changed here; the folder still has our base
 
-        copies = self._merge_copies(report, incoming, seen)
+        copies = self._merge_copies(report, incoming, seen, bad)
         if copies:
             compact = compact or "conflicted copies"
 
@@ -335,7 +337,7 @@ class FolderSync:
         for name in sorted(listing if full else set(listing) - state.read - state.skip):
             if name in state.skip:
                 continue
-            got, damaged = self._read_change(name, report, problems, state)
+            got, damaged = self._read_change(name, report, problems, state, bad)
             if got is None:
                 if damaged:
                     compact = compact or "damaged change file"
@@ -352,7 +354,9 @@ class FolderSync:
             _, ours = self._ours()
             held = _versions_key(ours)
             incoming = [e for e in incoming if _vkey(e) not in held]
-        report.received += self._apply(incoming, report)
+        report.received += self._apply(incoming, report, bad)
+        if report.refused:  # a forged or damaged envelope: the folder is rewritten without it
+            compact = compact or "refused versions"
 
         if full:
             published, ours = self._ours()
@@ -407,7 +411,12 @@ class FolderSync:
         )
 
     def _read_change(
-        self, name: str, report: FolderReport, problems: list[Problem], state: FolderState
+        self,
+        name: str,
+        report: FolderReport,
+        problems: list[Problem],
+        state: FolderState,
+        bad: list[Refusal],
     ) -> tuple[list[Envelope] | None, bool]:
         """(versions, False), or (None, damaged?) when skipped: set aside, newer, other generation."""
         path = self.changes_dir / name
@@ -417,7 +426,7 @@ class FolderSync:
         report.bytes_read += len(data)
         label = f"{CHANGES}/{name}"
         try:
-            return folderlog.decode(data, self.vault.keys, label, self.codec)[1], False
+            return folderlog.decode(data, self.vault.keys, label, self.codec, bad)[1], False
         except (ForeignSyncFileError, folderlog.OtherGenerationChangeError):
             state.skip.add(name)  # not this account's or generation's: never merged, never deleted
             return None, False
@@ -457,13 +466,13 @@ class FolderSync:
             raise SourceUnavailableError(f"cannot rename {path}: {exc.strerror or exc}") from None
         return target
 
-    def _apply(self, envelopes: list[Envelope], report: FolderReport) -> int:
+    def _apply(self, envelopes: list[Envelope], report: FolderReport, bad: list[Refusal]) -> int:
         """Merge versions read from the folder into the store, each only once it opens under the
-        account's key (vault/intake.py; the rest are kept aside and counted); returns records
-        changed here."""
-        if not envelopes:
+        account's key (vault/intake.py; the rest, and `bad`, those that did not even parse, are
+        kept aside and counted); returns records changed here."""
+        if not envelopes and not bad:
             return 0
-        took = self.vault.take_in(envelopes, "folder")
+        took = self.vault.take_in(envelopes, "folder", bad)
         report.refused += len(took.refused)
         return len(took.changed)
 
@@ -645,7 +654,7 @@ class FolderSync:
         return seq, [e for versions in self._snapshot.values() for e in versions]
 
     def _merge_copies(
-        self, report: FolderReport, incoming: list[Envelope], seen: set[VKey]
+        self, report: FolderReport, incoming: list[Envelope], seen: set[VKey], bad: list[Refusal]
     ) -> bool:
         """Read conflicted copies of data.mssb (any provider's naming), then rename them aside.
 
@@ -661,7 +670,7 @@ class FolderSync:
                 if data is None:
                     continue
                 report.bytes_read += len(data)
-                _, envs = mssb.open_snapshot(data, self.vault.keys, name, self.codec)
+                _, envs = mssb.open_snapshot(data, self.vault.keys, name, self.codec, bad)
                 incoming.extend(envs)
                 seen.update(_vkey(e) for e in envs)
                 report.merged_copies.append(name)
@@ -711,9 +720,10 @@ def bootstrap_from_folder(
         raise mssb.FolderFileAlteredError(
             "data.mssb was altered: it is not sealed with the key its own header names"
         )
-    envelopes = mssb.decrypt(container, keys)
+    refused: list[Refusal] = []
+    envelopes = mssb.decrypt(container, keys, refused=refused)
     slot = KeySlot(normalize_email(email), kit, header.wrapped_vk, "")
-    vault = Vault.adopt(home, slot, keys, envelopes, "folder")
+    vault = Vault.adopt(home, slot, keys, envelopes, "folder", refused)
     vault.update_settings(sync={"method": "folder", "folder": str(folder.resolve())})
     vault.store.set_meta(SEQ_KEY, str(header.seq).encode())
     state = FolderState(

@@ -20,7 +20,8 @@ from typing import Any
 from vault.container import seal_container
 from vault.crypto import Sealer
 from vault.envelope import Envelope
-from vault.errors import FormatError, TamperError
+from vault.errors import TamperError
+from vault.intake import Refusal
 from vault.keys import UnlockedKeys
 
 from . import mssb
@@ -80,9 +81,15 @@ def encode(
 
 
 def decode(
-    data: bytes, keys: UnlockedKeys, name: str, codec: mssb.Codec | None = None
+    data: bytes,
+    keys: UnlockedKeys,
+    name: str,
+    codec: mssb.Codec | None = None,
+    refused: list[Refusal] | None = None,
 ) -> tuple[ChangeHeader, list[Envelope]]:
-    """Authenticate and unpack a change file of this account and generation.
+    """Authenticate and unpack a change file of this account and generation (`refused`: an
+    envelope inside that does not parse goes there and the rest are returned, as
+    mssb.open_snapshot).
 
     NotASyncFileError (damaged, altered, not ours: skip it and say so), SyncFileVersionError
     (a newer Strongroom), ForeignSyncFileError, OtherGenerationChangeError."""
@@ -108,7 +115,4 @@ def decode(
         ) from None
     if header.generation != keys.generation:  # authenticated, so only a writer with our VK did it
         raise NotASyncFileError(f"{name} has an impossible generation")
-    try:
-        return header, (codec or mssb.Codec()).unpack(body)
-    except FormatError as exc:
-        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+    return header, mssb.unpack_body(body, name, codec, refused)

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vault import kdf
+from vault import intake, kdf
 from vault import keys as keymod
 from vault.container import Container, encode_header, parse_container, seal_container
 from vault.crypto import Sealer
 from vault.durable import write_private_atomic
-from vault.envelope import MAX_ENVELOPE, Envelope
+from vault.envelope import Envelope, split_envelopes
 from vault.errors import (
     EpochChangedError,
     FormatError,
@@ -37,6 +37,7 @@ from vault.errors import (
     UnsupportedVersionError,
     WrongPasswordError,
 )
+from vault.intake import Refusal
 from vault.kdf import KdfParams
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
@@ -243,26 +244,31 @@ class Codec:
         return b"".join(parts)
 
     def unpack(self, data: bytes) -> list[Envelope]:
-        """Same result and errors as vault.envelope.unpack_envelopes."""
+        """Same result and errors as vault.envelope.unpack_envelopes (one bad envelope fails all)."""
+        envs, refused = self.unpack_each(data, "folder")
+        if refused:
+            raise FormatError(f"an envelope in the list is refused ({refused[0].reason})")
+        return envs
+
+    def unpack_each(self, data: bytes, source: str) -> tuple[list[Envelope], list[Refusal]]:
+        """The envelopes of a packed list, each through the one gate's parse (vault/intake.py):
+        one that does not parse or breaks a bound is refused, with its bytes, and the rest go on.
+        Only broken framing (the list itself: truncated, a length past the end) is FormatError,
+        since nothing after it can be found."""
         envs: list[Envelope] = []
-        pos, end = 0, len(data)
-        view = memoryview(data)
-        while pos < end:
-            if pos + 4 > end:
-                raise FormatError("envelope list is truncated")
-            (n,) = struct.unpack_from(">I", data, pos)
-            pos += 4
-            if n > MAX_ENVELOPE or pos + n > end:
-                raise FormatError("envelope list is truncated or corrupt")
-            raw = bytes(view[pos : pos + n])
+        refused: list[Refusal] = []
+        for raw in split_envelopes(data):
             env = self._env_by_raw.get(raw)
             if env is None:
-                env = Envelope.from_bytes(raw)
+                good, bad = intake.parse([raw], source)
+                refused += bad
+                if not good:
+                    continue
+                env = good[0]
                 self._remember(raw, env)
             envs.append(env)
-            pos += n
         self._prune(len(envs))
-        return envs
+        return envs, refused
 
 
 def encode(
@@ -338,9 +344,16 @@ def read_for(
 
 
 def open_snapshot(
-    data: bytes, keys: UnlockedKeys, name: str = FILE_NAME, codec: Codec | None = None
+    data: bytes,
+    keys: UnlockedKeys,
+    name: str = FILE_NAME,
+    codec: Codec | None = None,
+    refused: list[Refusal] | None = None,
 ) -> tuple[MssbHeader, list[Envelope]]:
     """Parse and authenticate a snapshot (or a copy); the epoch is left to the caller.
+
+    `refused`: an envelope inside that does not parse or breaks a bound is added there (for the
+    store's quarantine) and the others are returned; without it, the file is corrupt as a whole.
 
     A file that names our key id (`kid`) was sealed with our VK: it must open, and if it does not,
     any header claim in it (generation, epoch, account) is an alteration, never a reset. Only a
@@ -377,12 +390,25 @@ def open_snapshot(
             ) from None
         check_for(header, keys.account_id, keys.generation, 2**62, name)
         raise
-    try:
-        envelopes = (codec or Codec()).unpack(body)
-    except FormatError as exc:
-        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+    envelopes = unpack_body(body, name, codec, refused)
     check_for(header, keys.account_id, keys.generation, 2**62, name)
     return header, envelopes
+
+
+def unpack_body(
+    body: bytes, name: str, codec: Codec | None = None, refused: list[Refusal] | None = None
+) -> list[Envelope]:
+    """The envelopes of an authenticated body; broken framing is NotASyncFileError. An envelope
+    that does not parse is added to `refused` when given (the rest go on), else the whole body
+    is corrupt."""
+    try:
+        if refused is None:
+            return (codec or Codec()).unpack(body)
+        envelopes, bad = (codec or Codec()).unpack_each(body, "folder")
+    except FormatError as exc:
+        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+    refused += bad
+    return envelopes
 
 
 def _opens_as_generation(container: Container, keys: UnlockedKeys, generation: int) -> bool:
@@ -426,14 +452,15 @@ def open_body(container: Container, keys: UnlockedKeys, name: str = FILE_NAME) -
 
 
 def decrypt(
-    container: Container, keys: UnlockedKeys, name: str = FILE_NAME, codec: Codec | None = None
+    container: Container,
+    keys: UnlockedKeys,
+    name: str = FILE_NAME,
+    codec: Codec | None = None,
+    refused: list[Refusal] | None = None,
 ) -> list[Envelope]:
-    """Open and unpack the body; a changed byte anywhere is NotASyncFileError."""
-    body = open_body(container, keys, name)
-    try:
-        return (codec or Codec()).unpack(body)
-    except FormatError as exc:
-        raise NotASyncFileError(f"{name} is corrupt ({exc})") from None
+    """Open and unpack the body; a changed byte anywhere is NotASyncFileError (`refused`: as
+    open_snapshot)."""
+    return unpack_body(open_body(container, keys, name), name, codec, refused)
 
 
 def read_bytes(path: Path) -> bytes | None:

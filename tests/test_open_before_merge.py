@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from sync import mssb
-from sync.folder import FolderSync, bootstrap_from_folder
+from sync import folderlog, mssb
+from sync.folder import FolderSync, bootstrap_from_folder, read_folder
+from sync.foldernames import CHANGES, change_file_name
 from sync.method import status
 from sync.wifi import WifiPeer
 from vault import intake
+from vault.container import seal_container
 from vault.envelope import (
     MAX_COUNTER,
     MAX_HLC,
@@ -198,6 +200,66 @@ def test_a_forged_version_in_the_folder_file_is_refused(vault: Vault, tmp_path: 
     new = bootstrap_from_folder(tmp_path / "c", folder, "ann@example.com", PW, vault.slot.kit)
     assert secrets_of(new) == {"Bank": "bank-pw", "Mail": "mail-pw"}
     assert new.store.refused_summary()[0][:3] == ("folder", NOT_OURS, 1)
+    for v in (other, new):
+        v.close()
+
+
+def _sealed(
+    other: Vault,
+    magic: bytes,
+    version: int,
+    header: dict[str, object],
+    subkey: str,
+    raws: list[bytes],
+) -> bytes:
+    """A folder file sealed with the account's key by a holder of it, its body any envelope bytes."""
+    body = b"".join(struct.pack(">I", len(r)) + r for r in raws)
+    return seal_container(magic, version, header, body, other.keys.subkey(subkey))
+
+
+def test_one_bad_envelope_in_a_folder_file_is_refused_and_the_rest_merge(
+    vault: Vault, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Dropbox"
+    folder.mkdir()
+    FolderSync(vault, folder).sync_now()
+    other = bootstrap_from_folder(tmp_path / "b", folder, "ann@example.com", PW, vault.slot.kit)
+    (b,) = vault.store.versions(vault.find("Bank"))
+    other.add(new_record("login", "Shop", {"username": "ann", "password": "shop-pw"}))
+    (shop,) = other.store.versions(other.find("Shop"))
+    over = forged(b, hlc=MAX_HLC + 1).to_bytes()  # out of bounds: does not parse
+    junk = raw_envelope({"del": 0, "dev": "d", "hlc": 1, "id": "r1"})  # malformed (no vector)
+    # A change file written by a holder of the account's key: one good version among a forged
+    # one (does not open) and two that do not even parse.
+    header = folderlog.ChangeHeader(
+        other.slot.account_id, other.keys.generation, mssb.key_id(other.keys), other.device, 1
+    )
+    raws = [over, shop.to_bytes(), junk, forged(b).to_bytes()]
+    changes = mssb.account_dir(folder, other.slot.account_id) / CHANGES
+    changes.mkdir(exist_ok=True)
+    name = change_file_name(other.device, 1, "0badf11e")
+    (changes / name).write_bytes(
+        _sealed(other, folderlog.MAGIC, folderlog.VERSION, header.to_obj(), folderlog.SUBKEY, raws)
+    )
+    report = FolderSync(vault, folder).sync_now()
+    assert report.received == 1 and report.refused == 3 and report.problems == []
+    assert secrets_of(vault) == {"Bank": "bank-pw", "Mail": "mail-pw", "Shop": "shop-pw"}
+    reasons = {reason.split(":")[0]: n for source, reason, n, _ in vault.store.refused_summary()}
+    assert reasons == {"out of bounds": 1, "malformed": 1, NOT_OURS: 1}
+    assert status(vault)["refused_versions"] == 3
+    # nothing was set aside; the folder was rewritten without the bad ones (compacted)
+    assert report.compacted and not any(p.name.endswith(".damaged") for p in changes.iterdir())
+    held = read_folder(folder, vault.keys)
+    assert shop in held and forged(b) not in held and len(held) == 3
+    # the same bad envelopes in the snapshot: refused at sign-in, the rest of the snapshot kept
+    snap = mssb.header_for(other.slot, other.device, 99, kid=mssb.key_id(other.keys))
+    good = [e.to_bytes() for e in other.store.all_versions()]
+    mssb.file_path(folder, other.slot.account_id).write_bytes(
+        _sealed(other, mssb.MAGIC, mssb.VERSION, snap.to_obj(), mssb.SUBKEY, [junk, *good, over])
+    )
+    new = bootstrap_from_folder(tmp_path / "c", folder, "ann@example.com", PW, vault.slot.kit)
+    assert secrets_of(new) == {"Bank": "bank-pw", "Mail": "mail-pw", "Shop": "shop-pw"}
+    assert sum(n for *_, n, _ in new.store.refused_summary()) == 2
     for v in (other, new):
         v.close()
 
