@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -65,6 +66,11 @@ PUSHED_META = "cloud_pushed_seq"
 REV_META = "cloud_rev"
 #: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
 BLOB_MARKER = "sync.cloud.blobs"
+#: record id -> when this device last pushed its versions of it again (CloudSync._push_again)
+REPUSHED_META = "cloud_repushed"
+#: how often the good versions of a record with a recorded refusal are pushed again: well inside
+#: the server's retention of superseded versions (30 days by default, `strongroom server --retain`)
+REPUSH_EVERY = 24 * 3600
 
 
 class CloudError(SyncError):
@@ -710,14 +716,32 @@ class CloudSync:
             report.problems.append(str(exc))
 
     def _push_again(self) -> int:
-        """Send again this device's versions of every record the server offered a refused version
-        of: a forged "newer" version or tombstone made the server supersede (and, after its
-        retention period, delete) the good one, so the server holds it again after this sync and
-        a device signing in later gets it. The server stores a copy it still holds only once."""
-        ids = self.vault.store.refused_ids("cloud")
-        again = [env for rid in ids for env in self.vault.store.versions(rid)]
+        """Send again this device's versions of the records the server offered a refused version
+        of: a forged "newer" version or tombstone made the server supersede the good one, which it
+        keeps only `--retain` days (30 by default) from its last push, so the server holds it
+        again after this sync and a device signing in later gets it. Once for each refusal (new,
+        or offered again), then once every REPUSH_EVERY while it is recorded, not on every sync;
+        `strongroom sync status --clear-refused` forgets refusals, and so ends this."""
+        store = self.vault.store
+        refused = store.refused_records("cloud")
+        try:
+            done = {
+                str(k): int(v)
+                for k, v in json.loads(store.get_meta(REPUSHED_META) or b"{}").items()
+            }
+        except (ValueError, TypeError, AttributeError):
+            done = {}  # unreadable: push them all once more
+        now = int(time.time())
+        due = [
+            rid
+            for rid, at in refused.items()
+            if rid not in done or at > done[rid] or now - done[rid] >= REPUSH_EVERY
+        ]
+        again = [env for rid in due for env in store.versions(rid)]
         if again:
             self.client.push(self.session, again)
+        kept = {rid: at for rid, at in done.items() if rid in refused}
+        store.set_meta(REPUSHED_META, json.dumps(kept | dict.fromkeys(due, now)).encode())
         return len(again)
 
 
@@ -728,8 +752,6 @@ def client_for(cfg: dict[str, Any]) -> CloudClient:
 
 def save_session(vault: Any, session: CloudSession) -> None:
     """Remember the session in the device's store (it grants access to ciphertext only)."""
-    import json
-
     vault.store.set_meta(
         TOKEN_META,
         json.dumps(
@@ -747,8 +769,6 @@ def save_session(vault: Any, session: CloudSession) -> None:
 
 
 def load_session(vault: Any) -> CloudSession:
-    import json
-
     raw = vault.store.get_meta(TOKEN_META)
     if raw is None:
         raise CloudAuthError(

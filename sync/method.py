@@ -8,6 +8,7 @@ For the CLI and the TUI (vault unlocked; run these in a worker thread, they do n
     sync_now(vault, progress=None) -> SyncOutcome      # progress(done, total): a long cloud download
     status(vault) -> dict                              # method, server/folder, last_sync, pending, conflicts,
                                                        # refused versions by source and reason
+    clear_refused(vault) -> int                        # forget them (`sync status --clear-refused`)
     change_password(vault, new_password, hint=None) -> KeySlot   # cloud: on the server first; write its Kit
     adopt_new_password(vault, new_password, kit=None)  # after EpochChangedError from sync_now
 
@@ -139,6 +140,13 @@ def status(vault: Any) -> dict[str, Any]:
         "refused_versions": sum(r["versions"] for r in refused),
         "refused": refused,
     }
+
+
+def clear_refused(vault: Any) -> int:
+    """Forget the versions this device refused (`sync status --clear-refused`): the person has
+    read about them. They stop counting, and cloud sync stops pushing this device's versions of
+    those records again (sync/cloud.py); nothing is merged. Returns how many were forgotten."""
+    return int(vault.store.clear_refused())
 
 
 def _account_key_saved(vault: Any, cfg: dict[str, Any]) -> bool | None:

@@ -276,6 +276,21 @@ class Store:
         )
         return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
+    def refused_records(self, source: str) -> dict[str, int]:
+        """Record id → when `source` last offered a version of it that this device refused."""
+        rows = self._db.execute(
+            "SELECT record_id, MAX(last_at) FROM refused WHERE source=? AND record_id != '' "
+            "GROUP BY record_id",
+            (source,),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def clear_refused(self) -> int:
+        """Forget every refused version (the person has read about them); how many there were.
+        Nothing is merged by this: a version offered again is refused again and counted anew."""
+        with self.transaction() as db:
+            return int(db.execute("DELETE FROM refused").rowcount)
+
     def refused_ids(self, source: str) -> list[str]:
         """Records for which `source` offered a version this device refused."""
         rows = self._db.execute(

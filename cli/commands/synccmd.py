@@ -118,8 +118,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     n.set_defaults(func=cmd_sync_none)
     now = ssub.add_parser("now", help="sync once with the chosen method")
     now.set_defaults(func=cmd_sync_now)
-    st = ssub.add_parser("status", help="method, last sync, pending changes, conflicts")
+    st = ssub.add_parser(
+        "status",
+        help="method, last sync, pending changes, conflicts, refused versions",
+        description="Method, last sync, changes not yet synced, records in conflict, and the "
+        "versions this device refused to merge (forged, damaged or out of bounds), by source and "
+        "why. While a refusal from the server is recorded, this device pushes its own good "
+        "versions of those records again (at once, then once a day), so the server keeps them.",
+    )
     st.add_argument("--json", action="store_true")
+    st.add_argument(
+        "--clear-refused",
+        action="store_true",
+        help="forget the refused versions recorded so far (once you have read about them): "
+        "they are no longer counted, and this device stops pushing its versions of those "
+        "records again; a version offered again is refused and counted anew",
+    )
     st.set_defaults(func=cmd_sync_status)
     sv = ssub.add_parser(
         "serve",
@@ -359,13 +373,16 @@ def _new_password_for_sync(ctx: Context) -> str:
 
 
 def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
-    from sync.method import status
+    from sync.method import clear_refused, status
 
     vault = ctx.unlocked_vault()
+    cleared = clear_refused(vault) if args.clear_refused else None
     st = status(vault)
     if args.json:
-        ctx.print_json(st)
+        ctx.print_json(st if cleared is None else st | {"cleared_refused": cleared})
         return EXIT_OK
+    if cleared is not None:
+        print(f"Forgot {cleared} refused version(s); any offered again is refused and counted anew")
     where = st["folder"] or st["server"] or ""
     print(f"Method: {st['method']}{' (' + where + ')' if where else ''}")
     print(f"Last sync: {st['last_sync'] or 'never'}")

@@ -15,7 +15,14 @@ from pathlib import Path
 import httpx
 from clikit import cli_env, run_cli
 
-from sync.cloud import DEVICE_HEADER, CloudClient, CloudSession, CloudSync
+from sync.cloud import (
+    DEVICE_HEADER,
+    REPUSH_EVERY,
+    REPUSHED_META,
+    CloudClient,
+    CloudSession,
+    CloudSync,
+)
 from sync.method import configure
 from sync.method import status as sync_status
 from sync.server.runner import ServerThread
@@ -212,3 +219,56 @@ def configure_home(home: Path, url: str) -> None:
         configure(v, "cloud", server=url)
     finally:
         v.close()
+
+
+def test_good_versions_are_pushed_again_once_per_refusal_until_the_refusals_are_cleared(
+    server: ServerThread, db_target: tuple[str, str | None], tmp_path: Path
+) -> None:
+    """Not on every sync: once for each refusal (and again when a record is forged anew), then
+    once a day while it is recorded; `sync status --clear-refused` forgets them and so ends it."""
+    client = CloudClient(server.url)
+    a, sa = sign_up(server.url, tmp_path / "a")
+    bank = add_login(a, "Bank", "bank-pw")
+    mail = add_login(a, "Mail", "mail-pw")
+    CloudSync(a, client, sa).sync_now()
+    (bank_now,) = a.store.versions(bank)
+    (mail_now,) = a.store.versions(mail)
+    assert push_raw(server.url, sa, [forged(bank_now).to_bytes()]).status_code == 200
+    storage = Storage(*db_target)
+
+    first = CloudSync(a, client, sa).sync_now()
+    assert first.refused == 1 and first.repushed == 1
+    assert CloudSync(a, client, sa).sync_now().repushed == 0  # nothing new: nothing sent again
+    # the server lost the good version: it has it again once a day has passed since the push
+    with storage.tx() as t:
+        t.run("DELETE FROM envelopes WHERE superseded IS NOT NULL")
+    pushed_at = json.loads(a.store.get_meta(REPUSHED_META) or b"{}")
+    assert set(pushed_at) == {bank}
+    a.store.set_meta(REPUSHED_META, json.dumps({bank: pushed_at[bank] - REPUSH_EVERY}).encode())
+    assert CloudSync(a, client, sa).sync_now().repushed == 1
+    assert bank_now.to_bytes() in server_bodies(storage)
+    # another record forged: its own versions go at once, the first record's not again
+    assert push_raw(server.url, sa, [forged(mail_now, deleted=True).to_bytes()]).status_code == 200
+    rep = CloudSync(a, client, sa).sync_now()
+    assert rep.refused == 1 and rep.repushed == 1
+    assert passwords(a) == {"Bank": "bank-pw", "Mail": "mail-pw"}
+    a.close()
+
+    env = cli_env(tmp_path / "a", PASSWORD)
+    configure_home(tmp_path / "a", server.url)
+    text = run_cli(env, "sync", "status", "--clear-refused")
+    assert text.returncode == 0, text.stderr
+    assert "Forgot 2 refused version(s)" in text.stdout
+    assert "Versions refused (not merged, nothing lost): 0" in text.stdout
+    st = json.loads(run_cli(env, "sync", "status", "--json").stdout)
+    assert st["refused_versions"] == 0 and st["refused"] == []
+    again = json.loads(run_cli(env, "sync", "status", "--clear-refused", "--json").stdout)
+    assert again["cleared_refused"] == 0
+    # cleared: no more pushes of those records, even a day later; the records stay as they are
+    a = Vault.open(tmp_path / "a")
+    a.unlock(PASSWORD)
+    a.store.set_meta(REPUSHED_META, json.dumps({bank: 0, mail: 0}).encode())
+    assert CloudSync(a, client).sync_now().repushed == 0
+    assert passwords(a) == {"Bank": "bank-pw", "Mail": "mail-pw"}
+    a.close()
+    storage.close()
