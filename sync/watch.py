@@ -15,8 +15,11 @@ Quiet by design (an idle device reads nothing from the folder):
 - the periodic rescan (RESCAN seconds, for file systems whose watchers miss events) compares
   the same fingerprint; it syncs again after an error (a damaged file is not re-read and
   re-reported on every event, only when it changes or at the rescan);
-- watchers re-attach when the account folder is deleted and made again (a watch on the
-  configured folder sees it come back; its inode is checked at every step).
+- watchers re-attach when the account folder (or `changes/`) is deleted and made again: a watch
+  on the configured folder sees it come back, and a watch is renewed whenever its folder's inode
+  changed, its folder was reported deleted or its emitter ended. The inode alone cannot tell: a
+  folder made again at once often gets the freed inode number back, while the watch died with
+  the old folder (the cause of a test that failed now and then under load).
 
 Sync clients and our own writer replace data.mssb atomically (temp + rename), which arrives as a
 *moved* event onto data.mssb. Bursts are debounced (quiet for DEBOUNCE seconds, at most
@@ -115,6 +118,8 @@ class FolderWatcher:
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder it watches
         self._changes_watch: Any = None  # the watch on `changes/` (layout 2's change files)
         self._changes_watched: tuple[int, int] | None = None
+        #: the account folder or `changes/` was deleted or moved away: renew both watches
+        self._stale = False
         self._thread: threading.Thread | None = None
         self._last_event = 0.0
         self._last_rescan = time.monotonic()
@@ -147,6 +152,13 @@ class FolderWatcher:
             except OSError:
                 pass  # the account folder (or one in it) is missing
         return out
+
+    def _nothing_written(self, now: Fingerprint) -> bool:
+        """Is every sync file there now one already merged or written (files only deleted, or
+        nothing changed)? A deletion brings nothing to merge, so it wakes no sync: the account
+        folder being deleted is not answered by writing into it while it goes."""
+        known = self._known
+        return known is not None and all(known.get(name) == sig for name, sig in now.items())
 
     def _wrote_this(self, sig: Signature, digest: str) -> bool:
         """Is the data.mssb with this signature the very file whose digest a sync reported?"""
@@ -186,12 +198,16 @@ class FolderWatcher:
     def _event(self, event_type: str, is_directory: bool, src: str, dest: str) -> None:
         here = str(self.sync.account_dir)
         src, dest = (os.path.relpath(p, here) if p else "" for p in (src, dest))
-        if event_type == "events_lost" or wakes(event_type, is_directory, src, dest):
+        if event_type in ("deleted", "moved") and src in (".", foldernames.CHANGES):
+            self._gone()  # the watched folder itself, or changes/ (its flag may say file)
+        elif event_type == "events_lost" or wakes(event_type, is_directory, src, dest):
             self._last_event = time.monotonic()
             self._wake.set()
 
     def _parent_event(self, event_type: str, is_directory: bool, src: str, dest: str) -> None:
         """The configured folder: the account folder made (or moved) there again."""
+        if event_type in ("deleted", "moved") and Path(src).name == self.sync.account_dir.name:
+            self._gone()
         landed = Path(dest if event_type == "moved" else src).name
         if (
             is_directory
@@ -199,6 +215,21 @@ class FolderWatcher:
             and landed == self.sync.account_dir.name
         ):
             self._wake.set()
+
+    def _gone(self) -> None:
+        """A watched folder went away: its watch is dead even if a folder made again gets the
+        same inode number, so the next step renews the watches and looks."""
+        self._stale = True
+        self._wake.set()
+
+    def _alive(self, watch: Any) -> bool:
+        """Does the observer still watch through `watch`? Its emitter ends when the folder it
+        watched is deleted (inotify's delete-self)."""
+        try:
+            emitters = list(self._observer.emitters)
+        except (AttributeError, RuntimeError):  # another watchdog, or changing meanwhile
+            return watch is not None
+        return any(e.watch == watch and e.should_keep_running() for e in emitters)
 
     def start(self) -> None:
         """Start the observer on the configured folder and the account folder (created inside
@@ -245,13 +276,16 @@ class FolderWatcher:
         except OSError:
             return  # not there (yet): the next sync makes it, the next step attaches
         here = (st.st_dev, st.st_ino)
-        if here == self._watched:
+        if here == self._watched and not self._stale and self._alive(self._watch):
             self._attach_changes()
             return
-        if self._watch is not None:
-            with contextlib.suppress(Exception):  # its emitter may have ended with the folder
-                self._observer.unschedule(self._watch)
-            self._watch = None
+        self._stale = False
+        for old in (self._watch, self._changes_watch):  # changes/ is a new folder too
+            if old is not None:
+                with contextlib.suppress(Exception):  # its emitter may have ended with the folder
+                    self._observer.unschedule(old)
+        self._watch = self._changes_watch = None
+        self._changes_watched = None
         try:
             # Not recursive: a recursive inotify watch whose folder was deleted could hang the
             # unschedule above (seen in tests/test_quiet_watcher.py); a format with sync files
@@ -274,7 +308,7 @@ class FolderWatcher:
         except OSError:
             return  # no change file yet: the next step looks again
         here = (st.st_dev, st.st_ino)
-        if here == self._changes_watched:
+        if here == self._changes_watched and self._alive(self._changes_watch):
             return
         if self._changes_watch is not None:
             with contextlib.suppress(Exception):
@@ -320,7 +354,7 @@ class FolderWatcher:
         seq = self.sync.vault.store.max_seq()
         before = self._fingerprint()
         if (
-            before == self._known
+            self._nothing_written(before)
             and seq == self._last_seq
             and slot == self._last_slot
             and not (retry and self._failed)
