@@ -214,27 +214,31 @@ class Store:
             seq = self.max_seq()
             groups = by_record(incoming)
             stored = self.versions_of(list(groups))
+            drops: list[tuple[str, str, bytes]] = []
+            adds: list[tuple[str, str, int, str, int, bytes, int]] = []
             for rid, new in groups.items():
                 change = merge_into(stored[rid], new)
                 if not change:
                     continue
-                for e in change.drop:
-                    db.execute(
-                        "DELETE FROM versions WHERE record_id=? AND vv=? AND body=?",
-                        (rid, e.vv_text, e.ciphertext),
-                    )
+                drops += ((rid, e.vv_text, e.ciphertext) for e in change.drop)
                 for e in change.add:
                     if (
                         not 0 <= e.hlc <= MAX_HLC
                     ):  # parsed envelopes were checked; this is the store's own guard
                         raise BoundsError(f"a version's clock (hlc {e.hlc}) is out of range")
                     seq += 1
-                    db.execute(
-                        "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq),
+                    adds.append(
+                        (rid, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq)
                     )
                 changed.append(rid)
+            # Each record's dropped versions are stored ones and its added ones are new, so all
+            # the deletes, then all the inserts, in one statement each (an import's 100,000 rows).
+            db.executemany("DELETE FROM versions WHERE record_id=? AND vv=? AND body=?", drops)
+            db.executemany(
+                "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                adds,
+            )
             self.set_meta("seq", str(seq).encode(), db)
         return changed
 

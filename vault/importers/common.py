@@ -469,6 +469,8 @@ def secret_name(name: str) -> bool:
 # -- values (converted) ----------------------------------------------------------------------
 def text(value: Any) -> str:
     """A JSON value as text: strings as-is, numbers printed, null/absent empty."""
+    if type(value) is str:  # nearly every value: first, and without isinstance's MRO walk
+        return value
     if value is None or isinstance(value, dict | list):
         return ""
     if isinstance(value, bool):
@@ -496,8 +498,8 @@ def iso_time(value: str) -> float | None:
     value = value.strip()
     if not value:
         return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:  # Python 3.11 reads a trailing Z itself; a lower-case z needs the offset written out
+        dt = datetime.fromisoformat(value if value[-1] != "z" else value[:-1] + "+00:00")
     except ValueError:
         return None
     if dt.tzinfo is None:
