@@ -257,6 +257,8 @@ def _schema2_with_session(db_target: tuple[str, str | None], tmp_path: Path) -> 
         t.run("DELETE FROM schema_migrations WHERE version>=3")
         t.run("DROP INDEX envelopes_superseded")  # and what migration 4 added
         t.run("ALTER TABLE envelopes DROP COLUMN superseded")
+        t.run("DROP TABLE blob_parts")  # and what migration 5 added
+        t.run("DROP TABLE blobs")
         rows = t.all(
             "SELECT token_hash, account_id, device_id, generation, epoch, created FROM sessions"
         )
