@@ -74,7 +74,10 @@ class AgentLink:
     every second) and reports `on_locked(why)` when the agent forgets its keys (`strongroom
     lock`, its idle timeout, the home removed). An agent that merely vanishes (killed) is not a
     lock: the app keeps working. App activity (`last_activity()` moving) is sent as `touch`, so
-    working in the app keeps the agent's unlock alive.
+    working in the app keeps the agent's unlock alive. With `on_ssh_ask`, the app also answers
+    "ask before each use" SSH keys: `on_ssh_ask(question)` when the agent asks, `answer_ssh(id,
+    allow)` sends the answer, `on_ssh_asked(id)` when a question is closed (answered elsewhere,
+    expired, locked).
     """
 
     def __init__(
@@ -84,9 +87,13 @@ class AgentLink:
         on_locked: Callable[[str], None],
         is_unlocked: Callable[[], bool],
         last_activity: Callable[[], float],
+        on_ssh_ask: Callable[[dict[str, Any]], None] | None = None,
+        on_ssh_asked: Callable[[int], None] | None = None,
     ) -> None:
         self.home = home
         self._on_locked = on_locked
+        self._on_ssh_ask = on_ssh_ask
+        self._on_ssh_asked = on_ssh_asked
         self._is_unlocked = is_unlocked
         self._last_activity = last_activity
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
@@ -111,6 +118,18 @@ class AgentLink:
     def lock(self) -> None:
         """Queue `lock` for the agent (fire and forget)."""
         self._submit(lambda: lock_agent(self.home))
+
+    def answer_ssh(self, ask_id: int, allow: bool) -> None:
+        """Queue the app's answer to an `ssh_ask` (on the watch connection that was asked)."""
+
+        def send_answer() -> None:
+            if self._watch is not None:
+                try:
+                    send(self._watch, request("ssh_answer", id=ask_id, allow=allow))
+                except _NO_AGENT:
+                    self._close_watch()
+
+        self._submit(send_answer)
 
     def keys(self, wait: float = CALL_TIMEOUT + 2.0) -> UnlockedKeys | None:
         """The agent's keys, after every request queued before; blocks the calling worker thread."""
@@ -163,8 +182,15 @@ class AgentLink:
             ready, _, _ = select.select([self._watch], [], [], 0)
             if ready:
                 event = recv(self._watch)
+                kind = event.get("event")
+                if kind == "ssh_ask" and self._on_ssh_ask and isinstance(event.get("id"), int):
+                    self._on_ssh_ask(event)
+                    return
+                if kind == "ssh_asked" and self._on_ssh_asked and isinstance(event.get("id"), int):
+                    self._on_ssh_asked(int(event["id"]))
+                    return
                 self._close_watch()
-                if event.get("event") == "locked":
+                if kind == "locked":
                     self._on_locked(str(event.get("why", "lock")))
                 return
             self._maybe_touch()
@@ -177,7 +203,10 @@ class AgentLink:
             sock = connect(self.home, CALL_TIMEOUT)
             if sock is None:
                 return
-            send(sock, request("watch"))
+            if self._on_ssh_ask is not None:
+                send(sock, request("watch", ssh_ask=True))
+            else:
+                send(sock, request("watch"))
             if not recv(sock).get("ok"):
                 sock.close()
                 return

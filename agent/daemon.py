@@ -7,6 +7,11 @@ never holds the Vault Key; hands the unlocked keys to the TUI (`keys`) and tells
 watching TUIs when it locks (`watch`). Forgets the keys after the idle timeout or on `lock`;
 exits on `lock`, when its home disappears, or after an hour locked. Only the same uid may
 connect (SO_PEERCRED). Nothing secret is written to disk, the environment or argv.
+
+An SSH key marked "ask before each use" is signed with only after a watching app that said it can
+answer (`watch` with `ssh_ask`) allowed it: the agent sends it `ssh_ask`, keeps the SSH agent's
+connection waiting, and answers it when the app sends `ssh_answer` (or refuses after ASK_WAIT,
+on lock, or at once when no such app is open).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,8 @@ from .wire import OP_VERSION, STDIN_VERSION, VERSION, WireError, recv, send, soc
 if TYPE_CHECKING:
     from vault.vault import Vault
 
+    from .sshkeys_held import HeldKey
+
 #: Runs one CLI command line on the unlocked vault: (argv, vault, the client's stdin when it
 #: forwarded it) -> (exit code, stdout, stderr).
 CommandRunner = Callable[[list[str], "Vault", bytes | None], tuple[int, str, str]]
@@ -35,6 +43,20 @@ CommandRunner = Callable[[list[str], "Vault", bytes | None], tuple[int, str, str
 MALFORMED = {"code": EXIT_USAGE, "err": "strongroom: malformed agent request\n"}
 LINGER_LOCKED = 3600.0
 CONN_TIMEOUT = 5.0
+#: How long a signature with an "ask before each use" key waits for the app's answer.
+ASK_WAIT = 60.0
+REFUSED_NO_APP = "no Strongroom app is open to ask (the key asks before each use)"
+
+
+@dataclass
+class Asking:
+    """A signature waiting for the app's answer: the SSH agent's connection stays open."""
+
+    conn: socket.socket
+    key: HeldKey
+    data: bytes
+    flags: int
+    deadline: float
 
 
 class Agent:
@@ -47,6 +69,10 @@ class Agent:
         self.running = True
         #: Why the keys were just forgotten, for the watching TUIs ("lock", "timeout", "gone").
         self.announce: str | None = None
+        #: Watching apps that answer "ask before each use" questions, and the questions open.
+        self.askers: list[socket.socket] = []
+        self.asking: dict[int, Asking] = {}
+        self._last_ask = 0
 
     # -- state --------------------------------------------------------------------------
     def forget(self, why: str | None = None) -> None:
@@ -55,6 +81,8 @@ class Agent:
             self.vault.lock()
             self.vault.close()
         self.vault = None
+        for ask_id in list(self.asking):
+            self.end_ask(ask_id, allow=False)
         if why is not None:
             self.announce = why
 
@@ -69,7 +97,11 @@ class Agent:
         return self.vault
 
     def tick(self) -> None:
-        idle = time.monotonic() - self.last_use
+        now = time.monotonic()
+        for ask_id, asking in list(self.asking.items()):
+            if now > asking.deadline:
+                self.end_ask(ask_id, allow=False)
+        idle = now - self.last_use
         if self.vault is not None and idle > self.timeout:
             self.forget("timeout")
         if self.vault is None and idle > LINGER_LOCKED:
@@ -98,7 +130,13 @@ class Agent:
             }
         if op == "ping":
             unlocked = self._current_vault() is not None
-            return {"ok": True, "unlocked": unlocked, "pid": os.getpid(), "v": VERSION}
+            return {
+                "ok": True,
+                "unlocked": unlocked,
+                "pid": os.getpid(),
+                "v": VERSION,
+                "askers": len(self.askers),  # open apps that answer "ask before each use"
+            }
         if op == "unlock":
             return self._unlock(req)
         if op == "lock":
@@ -167,7 +205,7 @@ class Agent:
         """The SSH agent's questions: the keys held, or a signature (agent/sshkeys_held.py)."""
         from binascii import Error as B64Error
 
-        from .sshkeys_held import list_identities, sign
+        from .sshkeys_held import find, list_identities, sign
 
         vault = self._current_vault()
         if vault is None:
@@ -181,10 +219,66 @@ class Agent:
             flags = int(req.get("flags", 0))
         except (B64Error, ValueError, TypeError):
             return MALFORMED
-        signature = sign(vault, blob, data, flags)
-        if signature is None:
+        key = find(vault, blob)
+        if key is None:
             return {"ok": False}
-        return {"ok": True, "sig": base64.b64encode(signature).decode()}
+        if key.ask:
+            client = req.get("client")
+            return {"_ask": (key, data, flags, client if isinstance(client, str) else "")}
+        return {"ok": True, "sig": base64.b64encode(sign(vault, key, data, flags)).decode()}
+
+    # -- "ask before each use" -----------------------------------------------------------------
+    def start_ask(
+        self, conn: socket.socket, key: HeldKey, data: bytes, flags: int, client: str
+    ) -> bool:
+        """Ask every app that answers; False (refuse now) when none could be told."""
+        self._last_ask += 1
+        ask_id = self._last_ask
+        event = {
+            "event": "ssh_ask",
+            "id": ask_id,
+            "title": key.title,
+            "fingerprint": key.fingerprint,
+            "client": client[:200],
+        }
+        told = False
+        for w in list(self.askers):
+            try:
+                send(w, event)
+                told = True
+            except (WireError, OSError):
+                self.askers.remove(w)
+        if told:
+            deadline = time.monotonic() + ASK_WAIT
+            self.asking[ask_id] = Asking(conn, key, data, flags, deadline)
+        return told
+
+    def end_ask(self, ask_id: int, *, allow: bool) -> None:
+        """Answer the waiting SSH agent (a signature only if allowed and still unlocked), and
+        tell the apps the question is closed (another app may have answered it)."""
+        from .sshkeys_held import find, sign
+
+        asking = self.asking.pop(ask_id, None)
+        if asking is None:
+            return  # answered already, or expired
+        answer: dict[str, Any] = {"ok": False, "refused": "not allowed in the app"}
+        vault = self._current_vault() if allow else None
+        if vault is not None:
+            key = find(vault, asking.key.blob)
+            if key is not None:
+                self.last_use = time.monotonic()
+                signature = sign(vault, key, asking.data, asking.flags)
+                answer = {"ok": True, "sig": base64.b64encode(signature).decode()}
+        try:
+            send(asking.conn, answer)
+        except (WireError, OSError):
+            pass
+        asking.conn.close()
+        for w in list(self.askers):
+            try:
+                send(w, {"event": "ssh_asked", "id": ask_id})
+            except (WireError, OSError):
+                self.askers.remove(w)
 
     def _run(self, argv: list[str], stdin: bytes | None) -> dict[str, Any]:
         vault = self._current_vault()
@@ -241,17 +335,31 @@ def _tell_watchers(watchers: list[socket.socket], event: dict[str, Any] | None) 
     watchers.clear()
 
 
+def _drop_watcher(agent: Agent, w: socket.socket, watchers: list[socket.socket]) -> None:
+    watchers.remove(w)
+    if w in agent.askers:
+        agent.askers.remove(w)
+    w.close()
+
+
 def _serve_watcher(agent: Agent, w: socket.socket, watchers: list[socket.socket]) -> None:
-    """A watching TUI wrote: a `touch` (activity) frame, or it hung up."""
+    """A watching TUI wrote: a `touch` (activity) frame, an answer to an `ssh_ask` (only from
+    an app that asked to answer them), or it hung up."""
     try:
         frame = recv(w)
     except (WireError, OSError):
         frame = None
-    if frame is None or frame.get("op") != "touch":
-        watchers.remove(w)
-        w.close()
+    op = frame.get("op") if frame is not None else None
+    if op == "touch":
+        agent.touch()
         return
-    agent.touch()
+    if op == "ssh_answer" and frame is not None and w in agent.askers:
+        ask_id, allow = frame.get("id"), frame.get("allow")
+        if isinstance(ask_id, int) and isinstance(allow, bool):
+            agent.touch()
+            agent.end_ask(ask_id, allow=allow)
+            return
+    _drop_watcher(agent, w, watchers)
 
 
 def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
@@ -285,6 +393,7 @@ def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
                 _accept(server, agent, watchers)
             if agent.announce is not None:
                 _tell_watchers(watchers, {"event": "locked", "why": agent.announce})
+                agent.askers.clear()
                 agent.announce = None
     finally:
         agent.forget()
@@ -311,6 +420,12 @@ def _accept(server: socket.socket, agent: Agent, watchers: list[socket.socket]) 
             _answer_bad_request(conn, exc)
             return
         answer = agent.handle(req)
+        ask = answer.pop("_ask", None)
+        if ask is not None:
+            if agent.start_ask(conn, *ask):
+                keep = True  # answered when the app answers (Agent.end_ask)
+                return
+            answer = {"ok": False, "refused": REFUSED_NO_APP}
         try:
             send(conn, answer)
         except (WireError, OSError):
@@ -318,6 +433,8 @@ def _accept(server: socket.socket, agent: Agent, watchers: list[socket.socket]) 
         keep = req.get("op") == "watch" and bool(answer.get("ok"))
         if keep:
             watchers.append(conn)
+            if req.get("ssh_ask") is True:
+                agent.askers.append(conn)
     finally:
         if not keep:
             conn.close()

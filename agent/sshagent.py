@@ -28,6 +28,9 @@ SIGN_RESPONSE = 14
 FAILURE = 5
 MAX_MESSAGE = 256 * 1024
 ASK_TIMEOUT = 10.0
+#: A signature by a key that asks before each use waits for the person at the app (the unlock
+#: agent gives up first, after its ASK_WAIT of 60 s).
+SIGN_TIMEOUT = 90.0
 
 
 class ProtocolError(Exception):
@@ -47,10 +50,10 @@ def _take_string(buf: bytes, pos: int) -> tuple[bytes, int]:
     return buf[pos + 4 : pos + 4 + n], pos + 4 + n
 
 
-def _ask(home: str, req: dict[str, Any]) -> dict[str, Any] | None:
-    """The unlock agent's answer; None when it is not running, locked or failing."""
+def _ask(home: str, req: dict[str, Any], timeout: float = ASK_TIMEOUT) -> dict[str, Any] | None:
+    """The unlock agent's answer; None when it is not running, locked, failing or refusing."""
     try:
-        answer = call(home, req, timeout=ASK_TIMEOUT)
+        answer = call(home, req, timeout=timeout)
     except (OSError, WireError):
         return None
     if answer is None or answer.get("locked") or not answer.get("ok"):
@@ -58,8 +61,21 @@ def _ask(home: str, req: dict[str, Any]) -> dict[str, Any] | None:
     return answer
 
 
-def answer(home: str, message: bytes) -> bytes:
-    """The reply (type byte + body) to one request message."""
+def client_of(conn: socket.socket) -> str:
+    """The program asking (its command line, from the peer's pid), for the app's question."""
+    try:
+        pid = _peer_pid(conn)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read(4096).rstrip(b"\0").split(b"\0")
+    except (OSError, ValueError):
+        return ""
+    words = [os.path.basename(args[0].decode(errors="replace"))]
+    words += [a.decode(errors="replace") for a in args[1:]]
+    return " ".join(words)[:200]
+
+
+def answer(home: str, message: bytes, client: str = "") -> bytes:
+    """The reply (type byte + body) to one request message; `client` names the program asking."""
     if not message:
         raise ProtocolError("empty message")
     kind, body = message[0], message[1:]
@@ -81,7 +97,9 @@ def answer(home: str, message: bytes) -> bytes:
                 "blob": base64.b64encode(blob).decode(),
                 "data": base64.b64encode(data).decode(),
                 "flags": flags,
+                "client": client,
             },
+            timeout=SIGN_TIMEOUT,
         )
         if got is None:
             return bytes([FAILURE])
@@ -101,6 +119,7 @@ def _exact(conn: socket.socket, n: int) -> bytes | None:
 
 def _serve_connection(home: str, conn: socket.socket) -> None:
     with conn:
+        client = client_of(conn)
         try:
             while True:
                 head = _exact(conn, 4)
@@ -112,15 +131,25 @@ def _serve_connection(home: str, conn: socket.socket) -> None:
                 message = _exact(conn, n)
                 if message is None:
                     return
-                reply = answer(home, message)
+                reply = answer(home, message, client)
                 conn.sendall(_string(reply))
         except (OSError, ProtocolError, KeyError, ValueError):
             return
 
 
-def _peer_uid(conn: socket.socket) -> int:
+def _peer_cred(conn: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the connected process."""
     raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", raw)[1])
+    pid, uid, gid = struct.unpack("3i", raw)
+    return int(pid), int(uid), int(gid)
+
+
+def _peer_uid(conn: socket.socket) -> int:
+    return _peer_cred(conn)[1]
+
+
+def _peer_pid(conn: socket.socket) -> int:
+    return _peer_cred(conn)[0]
 
 
 def private_folder(path: str) -> None:

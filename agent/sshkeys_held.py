@@ -7,6 +7,7 @@ process that holds the Vault Key; a locked or absent agent means no keys.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,10 +16,22 @@ if TYPE_CHECKING:
 SSH_TYPE = "ssh-key"
 
 
-def _keys(vault: Vault) -> list[tuple[bytes, str, str]]:
-    """(public blob, comment, record id) of each SSH key record, in title order."""
+@dataclass(frozen=True)
+class HeldKey:
+    """One SSH key record as the agent offers it; `ask`: the open app must allow each use."""
+
+    blob: bytes
+    comment: str
+    record_id: str
+    title: str
+    fingerprint: str
+    ask: bool
+
+
+def _keys(vault: Vault) -> list[HeldKey]:
+    """Each usable SSH key record, in title order."""
     from vault.errors import VaultError
-    from vault.sshkeys import public_blob
+    from vault.sshkeys import ASK_FIELD, asks, fingerprint, public_blob
 
     out = []
     rows = sorted(
@@ -30,25 +43,34 @@ def _keys(vault: Vault) -> list[tuple[bytes, str, str]]:
             rec = vault.record(s.id)
             line = rec.value("public-key") or ""
             comment = rec.value("comment") or rec.display_title
-            out.append((public_blob(line), comment, rec.id))
+            blob = public_blob(line)
+            out.append(
+                HeldKey(
+                    blob,
+                    comment,
+                    rec.id,
+                    rec.display_title,
+                    fingerprint(blob),
+                    asks(rec.value(ASK_FIELD)),
+                )
+            )
         except VaultError:
             continue  # a damaged or half-filled record is not offered
     return out
 
 
 def list_identities(vault: Vault) -> list[dict[str, Any]]:
-    return [
-        {"blob": base64.b64encode(blob).decode(), "comment": comment}
-        for blob, comment, _ in _keys(vault)
-    ]
+    return [{"blob": base64.b64encode(k.blob).decode(), "comment": k.comment} for k in _keys(vault)]
 
 
-def sign(vault: Vault, blob: bytes, data: bytes, flags: int) -> bytes | None:
-    """The signature blob by the key whose public blob is `blob`; None when it is not held."""
+def find(vault: Vault, blob: bytes) -> HeldKey | None:
+    """The held key whose public blob is `blob`, or None."""
+    return next((k for k in _keys(vault) if k.blob == blob), None)
+
+
+def sign(vault: Vault, key: HeldKey, data: bytes, flags: int) -> bytes:
+    """The signature blob by `key` (its record read again: it may have changed meanwhile)."""
     from vault.sshkeys import sign as sign_with
 
-    for held, _, rid in _keys(vault):
-        if held == blob:
-            pem = vault.record(rid).value("private-key") or ""
-            return sign_with(pem, data, flags)
-    return None
+    pem = vault.record(key.record_id).value("private-key") or ""
+    return sign_with(pem, data, flags)

@@ -36,13 +36,15 @@ def _c_sha256() -> Any:
 
 _sha256 = _c_sha256()
 
-VERSION = 4
+VERSION = 5
 #: The protocol version each op first appeared in: v1 the CLI's ops, v2 the TUI's (keys, watch, touch).
 #: v3: a `run` may carry the client's stdin (values given as `-`); such a run is stamped v3, and a
 #: client forwards stdin only to an agent whose ping says v >= 3 (an older agent would ignore it
 #: and its command would take the literal "-" as the value).
 STDIN_VERSION = 3
 #: v4: the SSH agent's ops (`ssh_list`, `ssh_sign`; agent/sshagent.py).
+#: v5: "ask before each use" SSH keys: `watch` may carry `ssh_ask` (this app answers), the agent
+#: sends such apps `ssh_ask`/`ssh_asked` events and they answer with `ssh_answer` on the watch.
 OP_VERSION = {
     "ping": 1,
     "unlock": 1,
@@ -53,6 +55,7 @@ OP_VERSION = {
     "touch": 2,
     "ssh_list": 4,
     "ssh_sign": 4,
+    "ssh_answer": 5,
 }
 MAX_FRAME = 1 << 20
 #: stdin a client forwards for values given as `-` (base64 in one frame); also the CLI's limit.

@@ -163,8 +163,10 @@ def test_protocol_versions_keep_old_clients_working(
         and "version 2" in answer["err"]
         and "vk" not in answer
     )
-    answer = call_raw(home, {"v": 5, "op": "ping"})
+    answer = call_raw(home, {"v": 6, "op": "ping"})
     assert answer is not None and answer["code"] == 2 and "ok" not in answer
+    answer = call_raw(home, {"v": 4, "op": "ssh_answer"})  # answering SSH questions is v5
+    assert answer is not None and answer["code"] == 2 and "version 5" in answer["err"]
     answer = call_raw(home, {"v": 3, "op": "ssh_list"})  # the SSH agent's ops are v4
     assert answer is not None and answer["code"] == 2 and "version 4" in answer["err"]
     answer = call_raw(home, {"v": 2, "op": "keys"})

@@ -287,3 +287,44 @@ def test_unlock_also_starts_the_ssh_agent(env: dict[str, str], tmp_path: Path) -
         assert listed.returncode == 0 and fp in listed.stdout
     finally:
         os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)
+
+
+def _sign(env: dict[str, str], public: Path, message: Path) -> subprocess.CompletedProcess[str]:
+    Path(f"{message}.sig").unlink(missing_ok=True)
+    return subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-f", str(public), "-n", "git", str(message)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_key_that_asks_before_each_use_is_refused_with_no_app_open(
+    env: dict[str, str], ssh_agent: dict[str, str], tmp_path: Path
+) -> None:
+    _unlock(env)
+    assert run_cli(env, "add", "ssh-key", "--title", "Asks", "--generate", "--ask").returncode == 0
+    assert run_cli(env, "add", "ssh-key", "--title", "Plain", "--generate").returncode == 0
+    assert run_cli(env, "get", "Asks", "--field", "ask").stdout.strip() == "yes"
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    assert len(listed.stdout.splitlines()) == 2, listed.stdout  # listing never asks
+    message = tmp_path / "commit.txt"
+    message.write_text("a commit\n")
+    keys = {}
+    for title in ("Asks", "Plain"):
+        keys[title] = tmp_path / f"{title}.pub"
+        keys[title].write_text(run_cli(env, "get", title, "--field", "public-key").stdout)
+    refused = _sign(ssh_agent, keys["Asks"], message)
+    assert refused.returncode != 0 and not Path(f"{message}.sig").exists()
+    assert "agent refused" in refused.stderr, refused.stderr
+    assert _sign(ssh_agent, keys["Plain"], message).returncode == 0  # the other key signs
+
+    bad = run_cli(env, "edit", "Asks", "--field", "ask=maybe")
+    assert bad.returncode == 2 and "yes or no" in bad.stderr
+    assert run_cli(env, "edit", "Asks", "--field", "ask=no").returncode == 0
+    assert run_cli(env, "get", "Asks", "--field", "ask").returncode != 0  # the field is gone
+    signed = _sign(ssh_agent, keys["Asks"], message)
+    assert signed.returncode == 0, signed.stderr
+    assert run_cli(env, "edit", "Asks", "--field", "ask=YES").returncode == 0
+    assert _sign(ssh_agent, keys["Asks"], message).returncode != 0

@@ -59,6 +59,22 @@ class AgentLocked(Message):
         self.why = why
 
 
+class SshAsk(Message):
+    """An "ask before each use" SSH key is asked to sign (from the agent link's thread)."""
+
+    def __init__(self, question: dict[str, Any]) -> None:
+        super().__init__()
+        self.question = question
+
+
+class SshAsked(Message):
+    """A question is closed elsewhere (another app answered, it expired, the vault locked)."""
+
+    def __init__(self, ask_id: int) -> None:
+        super().__init__()
+        self.ask_id = ask_id
+
+
 class StrongroomApp(App[None]):
     TITLE = "Strongroom"
     CSS_PATH = "app.tcss"
@@ -83,6 +99,8 @@ class StrongroomApp(App[None]):
             on_locked=self._post_agent_locked,
             is_unlocked=lambda: self.vault is not None,
             last_activity=lambda: self._last_input,
+            on_ssh_ask=lambda q: self._post_from_link(SshAsk(q)),
+            on_ssh_asked=lambda i: self._post_from_link(SshAsked(i)),
         )
 
     # -- account state ----------------------------------------------------------------------
@@ -238,6 +256,37 @@ class StrongroomApp(App[None]):
             self.post_message(AgentLocked(why))
         except RuntimeError:  # the event loop is already closed
             pass
+
+    def _post_from_link(self, message: Message) -> None:
+        try:
+            self.post_message(message)
+        except RuntimeError:  # the event loop is already closed
+            pass
+
+    def on_ssh_ask(self, message: SshAsk) -> None:
+        """Show the question; the answer goes back to the agent (refused if the app is locked)."""
+        from .screens.sshask import SshAskScreen
+
+        ask_id = int(message.question["id"])
+        if self.vault is None:
+            self.agent_link.answer_ssh(ask_id, False)
+            return
+
+        def answered(allow: bool | None) -> None:
+            self.agent_link.answer_ssh(ask_id, bool(allow))
+            if allow:
+                self.notify("Allowed one SSH signature.")
+
+        self.push_screen(SshAskScreen(message.question), answered)
+
+    def on_ssh_asked(self, message: SshAsked) -> None:
+        from .screens.sshask import SshAskScreen
+
+        # Only the top screen can be dismissed; one under another modal stays until answered,
+        # and the agent ignores an answer to a question it has closed.
+        screen = self.screen
+        if isinstance(screen, SshAskScreen) and screen.ask_id == message.ask_id:
+            screen.dismiss(False)
 
     def on_agent_locked(self, message: AgentLocked) -> None:
         if self.vault is None:

@@ -23,6 +23,10 @@ from .errors import InvalidInputError, WrongPasswordError
 RSA_SHA2_256 = 2
 RSA_SHA2_512 = 4
 MAX_KEY_FILE = 64 * 1024
+#: The record field that makes the SSH agent ask the open app before each signature ("yes").
+ASK_FIELD = "ask"
+_YES = frozenset({"yes", "y", "on", "true", "1"})
+_NO = frozenset({"no", "n", "off", "false", "0", ""})
 
 PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -42,6 +46,22 @@ def _string(data: bytes) -> bytes:
 def _mpint(n: int) -> bytes:
     raw = n.to_bytes((n.bit_length() + 8) // 8, "big") if n else b""
     return _string(raw)
+
+
+def ask_value(text: str) -> str:
+    """The stored form of the "ask before each use" setting: "yes" or "" (no); anything but a
+    yes/no word is refused, so a typo never silently turns the question off."""
+    low = text.strip().lower()
+    if low in _YES:
+        return "yes"
+    if low in _NO:
+        return ""
+    raise InvalidInputError(f"ask before each use: type yes or no, not {text.strip()!r}")
+
+
+def asks(value: str | None) -> bool:
+    """Does a stored "ask" value mean ask before each use?"""
+    return (value or "").strip().lower() in _YES
 
 
 def public_blob(public_line: str) -> bytes:
@@ -188,3 +208,33 @@ def sign(private_pem: str, data: bytes, flags: int = 0) -> bytes:
     curve = {256: b"nistp256", 384: b"nistp384", 521: b"nistp521"}[size]
     r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest_for[size])))
     return _string(b"ecdsa-sha2-" + curve) + _string(_mpint(r) + _mpint(s))
+
+
+def record_values(values: dict[str, str]) -> dict[str, str]:
+    """An SSH key record's fields as typed in a form, made whole: the public key line and the
+    fingerprint are derived from the private key (a pasted key cannot disagree with them), and
+    `ask` is yes or nothing. A key protected by a passphrase is refused here (the form has no
+    passphrase field): `strongroom add ssh-key --private-key FILE` decrypts it."""
+    out = dict(values)
+    out[ASK_FIELD] = ask_value(values.get(ASK_FIELD, ""))
+    pem = values.get("private-key", "").strip()
+    if not pem:
+        if values.get("public-key") or values.get("fingerprint"):
+            raise InvalidInputError("an SSH key needs its private key (ctrl+g makes a new one)")
+        return out
+    try:
+        key = import_private(pem.encode() + b"\n", None, values.get("comment", "").strip())
+    except WrongPasswordError:
+        raise InvalidInputError(
+            "this private key is protected by a passphrase: import it with "
+            "`strongroom add ssh-key --private-key FILE`, which asks for it"
+        ) from None
+    out.update(
+        {
+            "private-key": key.private_pem,
+            "public-key": key.public_line,
+            "fingerprint": key.fingerprint,
+            "comment": key.comment,
+        }
+    )
+    return out

@@ -164,6 +164,7 @@ TEMPLATES: dict[str, Template] = {
             ("public-key", K.TEXT, "Public key"),
             ("fingerprint", K.TEXT, "Fingerprint"),
             ("comment", K.TEXT, "Comment"),
+            ("ask", K.TEXT, "Ask before each use (yes/no)"),
         ),
         _t("custom", "Custom"),
     )

@@ -90,6 +90,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "read from STRONGROOM_SSH_PASSPHRASE or asked on the terminal, never an argument",
     )
     ssh.add_argument("--comment", metavar="TEXT", help="the key's comment (default: the file's)")
+    ssh.add_argument(
+        "--ask",
+        action="store_true",
+        help="ask before each use: the SSH agent signs only after the open app allows it, and "
+        "refuses when no app is open (later: edit T --field ask=yes|no)",
+    )
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("edit", help="change fields of a record", description="Change a record.")
@@ -268,6 +274,10 @@ def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
         kind = spec.kind if spec else (FieldKind.SECRET if "password" in name else FieldKind.TEXT)
         if kind is FieldKind.TOTP and value:
             parse_totp(value)  # a bad secret is refused now, not when the code is needed
+        if tpl.key == "ssh-key" and spec is not None and spec.name == "ask":
+            from vault.sshkeys import ask_value
+
+            value = ask_value(value)  # yes or no, never a typo that turns the question off
         idx = next((i for i, f in enumerate(fields) if f.name.lower() == name), None)
         if not value:
             if idx is not None:
@@ -293,9 +303,10 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
         from .sshkey import add_ssh_key
 
         return add_ssh_key(args, ctx)
-    if args.generate or args.private_key or args.comment:
+    if args.generate or args.private_key or args.comment or args.ask:
         raise CliError(
-            "strongroom: --generate, --private-key and --comment are for add ssh-key", EXIT_USAGE
+            "strongroom: --generate, --private-key, --comment and --ask are for add ssh-key",
+            EXIT_USAGE,
         )
     values = _field_values(ctx, args.field)
     if args.generate_password:

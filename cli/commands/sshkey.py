@@ -89,6 +89,7 @@ def add_ssh_key(args: argparse.Namespace, ctx: Context) -> int:
         key = import_private(data, passphrase, args.comment or _comment_of_pub(args))
         forward = ["add", "ssh-key", "--title", title, "--private-key", "-"]
         forward += ["--comment", key.comment] if key.comment else []
+        forward += ["--ask"] if args.ask else []
         forward += [x for tag in args.tag or () for x in ("--tag", tag)]
         forward += ["--notes", args.notes] if args.notes else []
         forward += ["--favorite"] if args.favorite else []
@@ -96,21 +97,17 @@ def add_ssh_key(args: argparse.Namespace, ctx: Context) -> int:
         if out is not None:
             print(out.strip())
             return EXIT_OK
+    values = {
+        "private-key": key.private_pem,
+        "public-key": key.public_line,
+        "fingerprint": key.fingerprint,
+        "comment": key.comment,
+        "ask": "yes" if args.ask else "",
+    }
     rec = new_record(
         "ssh-key",
         title,
-        {
-            "private-key": key.private_pem,
-            "public-key": key.public_line,
-            "fingerprint": key.fingerprint,
-            "comment": key.comment,
-        }
-        if key.comment
-        else {
-            "private-key": key.private_pem,
-            "public-key": key.public_line,
-            "fingerprint": key.fingerprint,
-        },
+        {k: v for k, v in values.items() if v},
         notes=args.notes or "",
         tags=tuple(args.tag or ()),
         favorite=args.favorite,

@@ -768,6 +768,14 @@ class EditRecordScreen(Screen[None]):
                 yield field_input(
                     (rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind
                 )
+            if tkey == "ssh-key":
+                yield Static(
+                    f"{strongroom_app(self).key_of('edit.generate')} makes a new Ed25519 key; "
+                    "a pasted private key fills in its public key and fingerprint on save. "
+                    "Ask before each use: yes makes the SSH agent ask the open app each time.",
+                    classes="muted",
+                    markup=False,
+                )
             yield CustomFields(extra_fields(rec) if rec else [], id="custom")
             yield Label("Tags (comma separated)")
             yield Input(value=", ".join(rec.tags) if rec else "", id="tags")
@@ -808,6 +816,10 @@ class EditRecordScreen(Screen[None]):
     def action_generate(self) -> None:
         from vault.generator import generate_password
 
+        rec = self._record()
+        if (rec.type if rec else self.type_key) == "ssh-key":
+            self._generate_ssh_key()
+            return
         try:
             field = self.query_one("#f-password", Input)
         except Exception:  # noqa: BLE001 - a template without a password field
@@ -816,6 +828,25 @@ class EditRecordScreen(Screen[None]):
         field.value = generate_password()
         save = strongroom_app(self).key_of("edit.save")
         self.notify(f"New password generated (press {save} to save).", markup=False)
+
+    def _generate_ssh_key(self) -> None:
+        """A new Ed25519 key in the form: the private key stays concealed, the public key line
+        and fingerprint show; nothing is stored until the form is saved."""
+        from vault.sshkeys import generate_ed25519
+
+        private = self.query_one("#f-private-key", Input)
+        if private.value.strip():
+            self.notify(
+                "This form holds a private key already; empty its field first to make a new one.",
+                severity="warning",
+            )
+            return
+        key = generate_ed25519(self.query_one("#f-comment", Input).value.strip())
+        private.value = key.private_pem
+        self.query_one("#f-public-key", Input).value = key.public_line
+        self.query_one("#f-fingerprint", Input).value = key.fingerprint
+        save = strongroom_app(self).key_of("edit.save")
+        self.notify(f"New Ed25519 key {key.fingerprint} (press {save} to save).", markup=False)
 
     async def action_add_field(self) -> None:
         await self.query_one(CustomFields).add()
@@ -872,6 +903,15 @@ class EditRecordScreen(Screen[None]):
             try:
                 parse_totp(totp)
             except Exception as exc:  # noqa: BLE001 - shown to the user
+                self.query_one("#message", Static).update(Text(str(exc), style="red"))
+                return
+        if tpl.key == "ssh-key":
+            from vault.errors import InvalidInputError
+            from vault.sshkeys import record_values
+
+            try:
+                values = record_values(values)
+            except InvalidInputError as exc:
                 self.query_one("#message", Static).update(Text(str(exc), style="red"))
                 return
         tags = tuple(

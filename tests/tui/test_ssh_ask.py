@@ -1,0 +1,126 @@
+"""An SSH key that asks before each use: the real `strongroom ssh-agent` and unlock agent, the
+real `ssh-keygen -Y sign` as the client, and the real app (Pilot) answering the question by keys.
+With no app open the signature is refused (tests/test_ssh_agent.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clikit import cli_env, run_cli, short_runtime_dir
+from pilotkit import on_screen, until
+
+from agent.wire import call
+from tui.app import StrongroomApp
+from tui.screens.records import RecordListScreen
+from tui.screens.sshask import SshAskScreen
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None, reason="needs ssh-keygen (apt-get install openssh-client)"
+)
+
+PW = "ssh ask test password"
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A vault with an SSH key that asks, unlocked in an agent, and an SSH agent serving it."""
+    from vault.records import new_record
+    from vault.sshkeys import generate_ed25519
+    from vault.vault import Vault
+
+    home = tmp_path / "home"
+    key = generate_ed25519("ann@laptop")
+    v = Vault.create(home, "ann@example.com", PW)
+    values = {"private-key": key.private_pem, "public-key": key.public_line, "ask": "yes"}
+    v.add(new_record("ssh-key", "Laptop", values | {"fingerprint": key.fingerprint}))
+    v.close()
+    (tmp_path / "laptop.pub").write_text(key.public_line + "\n")
+    runtime = short_runtime_dir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)  # the app finds the same agent
+    e = cli_env(home, XDG_RUNTIME_DIR=runtime)
+    e.pop("SSH_AUTH_SOCK", None)
+    assert run_cli(e | {"STRONGROOM_PASSWORD": PW}, "unlock").returncode == 0
+    r = run_cli(e, "ssh-agent")
+    assert r.returncode == 0, r.stderr
+    lines = dict(p.split("=", 1) for p in r.stdout.replace("\n", " ").split("; ") if "=" in p)
+    yield e | lines
+    run_cli(e, "lock")
+    try:
+        os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def _start_signing(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
+    message = tmp_path / "commit.txt"
+    message.write_text("a commit to sign\n")
+    Path(f"{message}.sig").unlink(missing_ok=True)
+    cmd = ["ssh-keygen", "-Y", "sign", "-f", str(tmp_path / "laptop.pub"), "-n", "git"]
+    return subprocess.Popen(
+        [*cmd, str(message)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _verified(tmp_path: Path) -> bool:
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("ann " + (tmp_path / "laptop.pub").read_text())
+    message = tmp_path / "commit.txt"
+    done = subprocess.run(
+        ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", "ann", "-n", "git", "-s"]
+        + [f"{message}.sig"],
+        input=message.read_text(),
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0 and "Good" in done.stdout
+
+
+async def test_the_open_app_allows_or_refuses_each_signature(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    home = env["STRONGROOM_HOME"]
+    app = StrongroomApp(home=Path(home))
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, RecordListScreen)  # opened with the agent's keys
+
+        def app_answers() -> bool:
+            ping = call(home, {"op": "ping"}, timeout=5)
+            return bool(ping and ping.get("askers") == 1)
+
+        await until(pilot, app_answers, 20, "the app to watch the agent")
+
+        signing = _start_signing(env, tmp_path)
+        await on_screen(pilot, SshAskScreen, seconds=30)
+        shown = str(app.screen.query_one("#ssh-ask").render())
+        assert "Laptop" in shown and "ssh-keygen -Y sign" in shown and "SHA256:" in shown
+        assert signing.poll() is None  # the SSH agent waits for the answer
+        await pilot.press("y")
+        await until(pilot, lambda: signing.poll() is not None, 30, "ssh-keygen to finish")
+        assert signing.returncode == 0, signing.stderr.read() if signing.stderr else ""
+        assert _verified(tmp_path)
+        await on_screen(pilot, RecordListScreen)
+
+        refused = _start_signing(env, tmp_path)
+        await on_screen(pilot, SshAskScreen, seconds=30)
+        await pilot.press("n")
+        await until(pilot, lambda: refused.poll() is not None, 30, "ssh-keygen to finish")
+        assert refused.returncode != 0 and not (tmp_path / "commit.txt.sig").exists()
+
+        # a question left open closes when the vault is locked, and the signature is refused
+        waiting = _start_signing(env, tmp_path)
+        await on_screen(pilot, SshAskScreen, seconds=30)
+        assert run_cli(env, "lock").returncode == 0
+        await until(pilot, lambda: waiting.poll() is not None, 30, "ssh-keygen to finish")
+        assert waiting.returncode != 0 and not (tmp_path / "commit.txt.sig").exists()
+        await until(pilot, lambda: not isinstance(app.screen, SshAskScreen), 10, "no question")
