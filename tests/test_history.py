@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from vault.records import (
     Version,
     bare,
     new_record,
+    revise,
 )
 from vault.vault import Vault
 
@@ -266,3 +268,13 @@ def test_an_edit_saved_after_a_delete_arrived_takes_the_record_out_of_the_trash(
         ("moved to the trash",),
         ("restored from the trash", "notes changed"),
     ]
+
+
+def test_edits_in_one_millisecond_keep_their_order() -> None:
+    """Times are kept to the millisecond: edits made faster than that (or after a clock step
+    back) still follow each other, so the history lists them in the order they were made."""
+    rec = replace(new_record("note", "Quick", notes="note 0"), modified=time.time() + 60)
+    for n in range(1, 6):
+        rec = revise(rec, replace(rec, notes=f"note {n}"))
+    assert [v.snapshot.notes for v in rec.versions] == [f"note {n}" for n in range(5)]
+    assert all(a.modified < b.modified for a, b in pairwise(rec.versions))

@@ -287,7 +287,9 @@ def prune_versions(
 def revise(old: Record, new: Record, device: str = "") -> Record:
     """`new` as the next version of `old`: keeps id/created, stamps modified, records replaced
     secrets and keeps `old` (written by `device`) as a previous version when anything changed."""
-    stamp = max(now(), old.modified)
+    # strictly after the version it replaces (times are to the millisecond): two quick edits in
+    # one millisecond would otherwise tie and their order in the history fall to content ids
+    stamp = max(now(), round(old.modified + 0.001, 3))
     changed = tuple(
         f for f in old.fields if f.kind.concealed and f.value and (new.value(f.name) != f.value)
     )
