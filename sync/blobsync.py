@@ -40,8 +40,13 @@ class BlobReport:
     problems: list[str] = field(default_factory=list)
 
 
+def fetch_mb(vault: Any) -> int:
+    """Files up to this many MiB come down with every sync (setting `attachment_auto_mb`)."""
+    return attachstore.setting_mb(vault, "attachment_auto_mb", DEFAULT_AUTO_MB)
+
+
 def auto_bytes(vault: Any) -> int:
-    return int(vault.settings().get("attachment_auto_mb", DEFAULT_AUTO_MB)) * 1024 * 1024
+    return fetch_mb(vault) * 1024 * 1024
 
 
 def folder_blobs(account_dir: Path) -> BlobDir:

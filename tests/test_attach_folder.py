@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from clikit import cli_env, run_cli
 
-from vault.vault import Vault
-
 PW = "folder attachments password"
 BLOB_NAME = re.compile(r"[0-9a-f]{64}")
 
@@ -98,13 +96,25 @@ def test_a_changed_blob_in_the_folder_is_refused_and_never_stored(
 def test_a_large_file_comes_down_on_first_ask(
     devices: tuple[Path, Path, Path, str], tmp_path: Path
 ) -> None:
+    """The size setting as a person sets it (attach settings): B downloads files up to 1 MiB with
+    every sync, so a 1.5 MB one comes down when first asked for; A's per-file limit refuses it
+    clearly until raised."""
     a, b, folder, account = devices
-    vault = Vault.open(b)
-    vault.update_settings(attachment_auto_mb=1)
-    vault.close()
+    shown = json.loads(ok(b, "attach", "settings", "--json"))
+    assert shown == {"fetch_mb": 16, "max_mb": 256}
+    assert json.loads(ok(b, "attach", "settings", "--fetch-mb", "1", "--json"))["fetch_mb"] == 1
+    assert "files up to 1 MiB with every sync" in ok(b, "attach", "settings")
     data = os.urandom(1_500_000)
     src = tmp_path / "scan.tiff"
     src.write_bytes(data)
+    ok(a, "attach", "settings", "--max-mb", "1")
+    over = run_cli(cli_env(a, PW), "attach", "add", "GitHub", str(src))
+    assert over.returncode == 2, over.stderr
+    assert "scan.tiff is 1.4 MiB; a file may be at most 1.0 MiB" in over.stderr
+    assert "attach settings --max-mb" in over.stderr
+    bad = run_cli(cli_env(a, PW), "attach", "settings", "--fetch-mb", "-1")
+    assert bad.returncode == 2 and "--fetch-mb must be from 0 to 65536" in bad.stderr
+    ok(a, "attach", "settings", "--max-mb", "2")
     ok(a, "attach", "add", "GitHub", str(src))
     ok(a, "sync", "now")
     ok(b, "sync", "now")

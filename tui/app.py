@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from agent.client import AgentLink
+from runtime.viewer import OpenedCopies
 from vault.vault import Vault
 
 from .actions import ACTIONS, SCOPES, bindings
@@ -94,6 +95,8 @@ class StrongroomApp(App[None]):
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
         self._secret_clipboard: SecretClipboard | None = None
+        #: plaintext copies of files handed to the system viewer: deleted on lock and quit
+        self.opened_copies = OpenedCopies()
         self.agent_link = AgentLink(
             home,
             on_locked=self._post_agent_locked,
@@ -143,6 +146,7 @@ class StrongroomApp(App[None]):
 
     def on_unmount(self) -> None:
         self.secret_clipboard.clear()  # however the app ends
+        self.opened_copies.clear()
         self.sync_runtime.stop(wait=True)
         self.agent_link.stop()
 
@@ -249,6 +253,7 @@ class StrongroomApp(App[None]):
             self.pop_screen()
         self.push_screen(LockScreen())
         self.secret_clipboard.clear()
+        self.opened_copies.clear()
 
     def _post_agent_locked(self, why: str) -> None:
         """From the link thread: post_message is thread-safe; a closed app just drops it."""

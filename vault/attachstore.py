@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: Per-file limit unless the setting `attachment_max_mb` says otherwise.
 DEFAULT_MAX_MB = 256
+#: The highest value either size setting takes (MiB): 64 GiB.
+HIGHEST_MAX_MB = 65536
 BLOBS = "blobs"
 
 
@@ -42,8 +44,22 @@ def blob_dir(vault: Vault) -> BlobDir:
     return BlobDir(vault.home / BLOBS)
 
 
+def max_mb(vault: Vault) -> int:
+    """The largest file that may be added here (setting `attachment_max_mb`), in MiB."""
+    return setting_mb(vault, "attachment_max_mb", DEFAULT_MAX_MB)
+
+
 def max_bytes(vault: Vault) -> int:
-    return int(vault.settings().get("attachment_max_mb", DEFAULT_MAX_MB)) * 1024 * 1024
+    return max_mb(vault) * 1024 * 1024
+
+
+def setting_mb(vault: Any, key: str, default: int) -> int:
+    """A size setting in MiB; the default when it is missing or unusable (hand-edited)."""
+    try:
+        value = int(vault.settings().get(key, default))
+    except (TypeError, ValueError):
+        return default
+    return value if 0 <= value <= HIGHEST_MAX_MB else default
 
 
 def _k_att(vault: Vault) -> bytes:
@@ -58,8 +74,8 @@ def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> At
         limit = max_bytes(vault)
         if size > limit:
             raise InvalidInputError(
-                f"{path.name} is {_mb(size)}; an attachment may be at most {_mb(limit)} "
-                "(setting attachment_max_mb)"
+                f"{path.name} is {_mb(size)}; a file may be at most {_mb(limit)} here "
+                "(change it with `strongroom attach settings --max-mb N` or in the app's Settings)"
             )
         vault.record(record_id)  # refuse an unknown record before the work
         att = seal(vault, src, size, name)

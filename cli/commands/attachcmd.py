@@ -53,6 +53,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_rm)
 
+    p = verbs.add_parser(
+        "settings",
+        help="show or set the size limits of files",
+        description="Show or set this device's file sizes: --fetch-mb N: files up to N MiB come "
+        "down with every sync, larger ones only when first asked for (attach get, the app's "
+        "save or open; 0 = always on first ask); --max-mb N: the largest file that may be "
+        "added or imported here (the account server has its own limit per account).",
+    )
+    p.add_argument("--fetch-mb", type=int, metavar="N", help="download files up to N MiB at once")
+    p.add_argument("--max-mb", type=int, metavar="N", help="refuse files over N MiB")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_settings)
+
 
 def attachment_json(a: Attachment, here: bool) -> dict[str, Any]:
     from vault.records import iso
@@ -123,4 +136,37 @@ def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
     vault = ctx.unlocked_vault()
     att = attachstore.remove(vault, vault.find(args.query), args.name)
     print(f"removed {printable(att.name)} ({att.id})")
+    return EXIT_OK
+
+
+def _mib(value: int | None, what: str) -> int | None:
+    from vault.attachstore import HIGHEST_MAX_MB
+
+    if value is not None and not 0 <= value <= HIGHEST_MAX_MB:
+        raise CliError(f"strongroom: {what} must be from 0 to {HIGHEST_MAX_MB} (MiB)", EXIT_USAGE)
+    return value
+
+
+def cmd_settings(args: argparse.Namespace, ctx: Context) -> int:
+    """Set the given sizes (vault settings), then show both."""
+    from sync.blobsync import fetch_mb
+    from vault.attachstore import max_mb
+
+    wanted = {
+        "attachment_auto_mb": _mib(args.fetch_mb, "--fetch-mb"),
+        "attachment_max_mb": _mib(args.max_mb, "--max-mb"),
+    }
+    vault = ctx.unlocked_vault()
+    if any(v is not None for v in wanted.values()):
+        vault.update_settings(**{k: v for k, v in wanted.items() if v is not None})
+    fetch, largest = fetch_mb(vault), max_mb(vault)
+    if args.json:
+        ctx.print_json({"fetch_mb": fetch, "max_mb": largest})
+        return EXIT_OK
+    print(
+        f"Download: files up to {fetch} MiB with every sync, larger ones when first asked for"
+        if fetch
+        else "Download: every file when first asked for (attach get, the app's save or open)"
+    )
+    print(f"Largest file added or imported here: {largest} MiB")
     return EXIT_OK

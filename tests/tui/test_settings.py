@@ -401,3 +401,41 @@ async def test_a_deleted_record_comes_back_from_a_backup_chosen_in_settings(
         await pilot.press("enter")
         await on_screen(pilot, SettingsScreen)
         assert sorted(s.title for s in vault.summaries()) == ["Door codes", "GitHub"]
+
+
+async def test_file_sizes_are_saved_and_used(vault_home: Path) -> None:
+    """f and m in Settings: which files come down with every sync, the largest one allowed; a
+    bad value is refused; what is saved is what the sync and `attach add` use."""
+    from sync.blobsync import auto_bytes
+    from vault.attachstore import max_bytes
+
+    app = StrongroomApp(home=vault_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settings(pilot)
+        overview = _lines(app.screen, "#overview")
+        assert "download up to 16 MiB with every sync" in overview
+        assert "at most 256 MiB each" in overview
+        for key, value in (("f", "0"), ("m", "64")):
+            await pilot.press(key)
+            await on_screen(pilot, NumberScreen)
+            await pilot.press("ctrl+a", "ctrl+k")
+            await typed(pilot, value)
+            await pilot.press("enter")
+            await on_screen(pilot, SettingsScreen)
+        await pilot.press("m")
+        await on_screen(pilot, NumberScreen)
+        await pilot.press("ctrl+a", "ctrl+k")
+        await typed(pilot, "70000")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, NumberScreen)  # refused, nothing saved
+        assert "out of range" in str(app.screen.query_one("#message").render())
+        await pilot.press("escape")
+        await on_screen(pilot, SettingsScreen)
+        overview = _lines(app.screen, "#overview")
+        assert "download every one when first saved or opened" in overview
+        assert "at most 64 MiB each" in overview
+    v = Vault.open(vault_home)
+    v.unlock(PW)
+    assert auto_bytes(v) == 0 and max_bytes(v) == 64 * 2**20
+    v.close()

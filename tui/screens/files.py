@@ -1,5 +1,6 @@
 """A record's files (f in the record view): the list, a to add one from a path, s to save the
-chosen one to a path, d to remove it (after y/n). The work runs in a thread worker on its own
+chosen one to a path, o to open it with the system viewer (runtime/viewer.py), d to remove it
+(after y/n). The work runs in a thread worker on its own
 connection (a 50 MB file never freezes the screen); the same vault/attachstore.py as the CLI."""
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class PathPrompt(ModalScreen[str | None]):
 
 
 class FilesScreen(Screen[None]):
-    BINDINGS = bindings("files.back", "files.add", "files.save", "files.remove")
+    BINDINGS = bindings("files.back", "files.add", "files.save", "files.open", "files.remove")
 
     def __init__(self, record_id: str) -> None:
         super().__init__()
@@ -160,6 +161,44 @@ class FilesScreen(Screen[None]):
             fetch_if_missing(vault, att)
             attachstore.save_to(vault, att, target)
         return f"Saved {att.name} to {target}."
+
+    # -- open ------------------------------------------------------------------------------
+    def action_open(self) -> None:
+        from runtime.viewer import NoViewerError, opener
+
+        att = self._chosen()
+        if att is None:
+            return
+        try:
+            opener()
+        except NoViewerError as exc:
+            save = strongroom_app(self).key_of("files.save")
+            self._status(
+                f"Cannot open {att.name}: {exc}. {save} saves it to a path instead.", "red"
+            )
+            return
+        self._status(f"Opening {att.name}…")
+        self._open(att)
+
+    @work(doing="Opening the file", group="files", exclusive=True, shows_errors=True)
+    def _open(self, att: Any) -> str:
+        from runtime.viewer import NoViewerError, show
+        from sync.blobsync import fetch_if_missing
+
+        app = strongroom_app(self)
+        assert app.vault is not None
+        with app.vault.own_connection() as vault:
+            fetch_if_missing(vault, att)
+            copy = app.opened_copies.write(vault, att)
+        try:
+            show(copy)
+        except NoViewerError:
+            copy.unlink(missing_ok=True)  # no viewer took it: no plaintext left waiting
+            raise
+        return (
+            f"Opened {att.name} with the system viewer; its temporary copy is deleted when the "
+            "app locks or quits."
+        )
 
     # -- remove ----------------------------------------------------------------------------
     def action_remove(self) -> None:

@@ -486,7 +486,7 @@ def record_text(
         for a in rec.attachments:
             out.append(f"\n  {printable(a.name)}  ")
             out.append(f"{a.size:,} bytes", style="dim")
-        out.append(f"\n  ({files_key} adds, saves and removes files)", style="dim")
+        out.append(f"\n  ({files_key} adds, saves, opens and removes files)", style="dim")
     if rec.versions:
         out.append(
             f"\n\n{len(rec.versions)} previous version(s): {history_key} shows them", style="dim"
@@ -543,7 +543,7 @@ class RecordDetailScreen(Screen[None]):
         """Render; a damaged record (listed as <decryption error>) is explained and the screen closes."""
         from vault.errors import NotFoundError, VaultError
 
-        if self.failed:
+        if self.failed or strongroom_app(self).vault is None:  # locked: leaving for the lock screen
             return False
         try:
             self.render_record()

@@ -74,10 +74,13 @@ class NumberSetting:
     default: int
     zero: str = "never"  # what 0 means
     shown: str = "after {n} {unit}"  # how a value reads in the overview
+    units: str = ""  # the plural when it is not unit + "s"
+    label: str = ""  # what the saved notice calls it, when not the key's words
 
     def parse(self, text: str) -> int:
         """The typed value, or InvalidInputError saying exactly what is allowed."""
-        allowed = f"a whole number of {self.unit}s from {self.low} to {self.high} (0 = {self.zero})"
+        units = self.units or self.unit + "s"
+        allowed = f"a whole number of {units} from {self.low} to {self.high} (0 = {self.zero})"
         typed = text.strip()
         if not re.fullmatch(r"-?[0-9]+", typed):
             raise InvalidInputError(f"{typed!r} is not {allowed}" if typed else f"Type {allowed}.")
@@ -165,9 +168,54 @@ def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
 
 
 HISTORY_KEEP_SETTING, HISTORY_DAYS_SETTING, TRASH_DAYS_SETTING = _retention_settings()
+
+
+def _file_settings() -> tuple[NumberSetting, NumberSetting]:
+    """Files' sizes (what `strongroom attach settings` sets): which come down with every sync,
+    and the largest one that may be added here."""
+    from sync.blobsync import DEFAULT_AUTO_MB
+    from vault.attachstore import DEFAULT_MAX_MB, HIGHEST_MAX_MB
+
+    return (
+        NumberSetting(
+            "attachment_auto_mb",
+            "Download files up to how many MiB at every sync? (0 = all on first ask)",
+            "MiB",
+            0,
+            HIGHEST_MAX_MB,
+            DEFAULT_AUTO_MB,
+            "every one when first saved or opened",
+            "up to {n} MiB with every sync, larger ones when first asked for",
+            "MiB",
+            "download files",
+        ),
+        NumberSetting(
+            "attachment_max_mb",
+            "Largest file that may be added or imported here, in MiB?",
+            "MiB",
+            0,
+            HIGHEST_MAX_MB,
+            DEFAULT_MAX_MB,
+            "none may be added",
+            "at most {n} MiB each",
+            "MiB",
+            "files added or imported:",
+        ),
+    )
+
+
+FILES_FETCH_SETTING, FILES_MAX_SETTING = _file_settings()
 NUMBER_SETTINGS = {
     s.key: s
-    for s in (AUTO_LOCK, CLIPBOARD, HISTORY_KEEP_SETTING, HISTORY_DAYS_SETTING, TRASH_DAYS_SETTING)
+    for s in (
+        AUTO_LOCK,
+        CLIPBOARD,
+        HISTORY_KEEP_SETTING,
+        HISTORY_DAYS_SETTING,
+        TRASH_DAYS_SETTING,
+        FILES_FETCH_SETTING,
+        FILES_MAX_SETTING,
+    )
 }
 
 
@@ -201,7 +249,8 @@ class NumberScreen(ModalScreen[None]):
             return
         assert app.vault is not None
         app.vault.update_settings(**{self.setting.key: value})
-        self.notify(f"Saved: {self.setting.key.replace('_', ' ')} {self.setting.describe(value)}.")
+        label = self.setting.label or self.setting.key.replace("_", " ")
+        self.notify(f"Saved: {label} {self.setting.describe(value)}.")
         self.dismiss(None)
 
 
@@ -661,6 +710,19 @@ class SettingsScreen(Screen[None]):
         out.append("\n")
         _row(
             out,
+            "Files",
+            key("settings.files_fetch"),
+            "download " + FILES_FETCH_SETTING.describe(FILES_FETCH_SETTING.current(app)),
+        )
+        _row(
+            out,
+            "",
+            key("settings.files_max"),
+            "add or import " + FILES_MAX_SETTING.describe(FILES_MAX_SETTING.current(app)),
+        )
+        out.append("\n")
+        _row(
+            out,
             "Theme",
             key("settings.theme"),
             f"{app.theme}  (ansi-dark / ansi-light use the terminal's colours: best over SSH)",
@@ -817,6 +879,18 @@ def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | Non
             "Deleted records are purged after this many days, on every device",
             lambda: app.push_screen(NumberScreen(TRASH_DAYS_SETTING)),
             "settings.trash_days",
+        ),
+        (
+            "Files: download at once up to",
+            "Files up to this size come down with every sync; larger ones when first asked for",
+            lambda: app.push_screen(NumberScreen(FILES_FETCH_SETTING)),
+            "settings.files_fetch",
+        ),
+        (
+            "Files: largest allowed",
+            "The largest file that may be added or imported on this device",
+            lambda: app.push_screen(NumberScreen(FILES_MAX_SETTING)),
+            "settings.files_max",
         ),
         (
             "Theme: choose",

@@ -103,7 +103,7 @@ def _with_files(
                 Problem(
                     where,
                     f"attachment {name[:60]!r} is larger than the attachment limit "
-                    f"({limit // (1024 * 1024)} MiB, setting attachment_max_mb); not imported",
+                    f"({limit // (1024 * 1024)} MiB: attach settings --max-mb); not imported",
                     skipped=False,
                     lost="attachment",
                 )
