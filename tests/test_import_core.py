@@ -18,7 +18,7 @@ from vault.export import export_records, render, vault_records
 from vault.importers import FORMATS, import_report, read_file, read_stream
 from vault.records import Field, HistoryEntry, Record, new_record, normalize_tags
 from vault.templates import TEMPLATES, FieldKind
-from vault.vault import Vault
+from vault.vault import ADD_BATCH, Vault
 
 DATA = Path(__file__).parent / "data" / "import"
 PASSWORD = "import test password"
@@ -97,6 +97,32 @@ def test_add_many_brings_back_a_tombstone(vault: Vault) -> None:
     vault.delete(rec.id)
     vault.add_many([rec])
     assert vault.record(rec.id).title == "Gone"
+
+
+def test_add_many_over_several_batches_with_a_tombstone_among_them(vault: Vault) -> None:
+    """New ids are inserted batch by batch without a merge, a tombstoned id is merged over its
+    tombstone, all in one transaction: every record opens, each new one is its first version,
+    the local counter counts every stored version, and a clash after the first batches leaves
+    the store as it was."""
+    gone = vault.add(new_record("login", "Gone", {"username": "a"}))
+    vault.delete(gone.id)
+    recs = [new_record("note", f"n{i}", notes=f"body {i}") for i in range(2 * ADD_BATCH + 500)]
+    recs.insert(ADD_BATCH + 7, gone)
+    before = vault.store.max_seq()
+    vault.add_many(recs)
+    assert vault.record(gone.id).title == "Gone"
+    assert vault.store.max_seq() == before + len(recs)
+    for rec in recs[::97]:
+        assert vault.record(rec.id) == rec
+    fresh = vault.store.versions(recs[-1].id)
+    assert [e.vv for e in fresh] == [{vault.actor: 1}]
+    assert len(vault.store.versions(gone.id)) == 1  # the tombstone superseded, not kept beside
+
+    stored = vault.store.all_versions()
+    clash = [new_record("note", f"m{i}") for i in range(ADD_BATCH + 10)] + [recs[3]]
+    with pytest.raises(VaultError):
+        vault.add_many(clash)
+    assert vault.store.all_versions() == stored
 
 
 def _rich_records() -> list:  # type: ignore[type-arg]

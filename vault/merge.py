@@ -142,6 +142,11 @@ def next_version(
     return dict(sorted(vv.items())), _clock(given, wall_ms)
 
 
+def first_version(device: str, wall_ms: int | None = None) -> tuple[dict[str, int], int]:
+    """= next_version([], device): a record's first version (an import's new records)."""
+    return {device: 1}, _clock([], wall_ms)
+
+
 def version_beside(
     seen: VersionVector, current: Iterable[Envelope], actor: str, wall_ms: int | None = None
 ) -> tuple[dict[str, int], int]:
@@ -170,6 +175,7 @@ __all__ = [
     "concurrent",
     "covers",
     "dominates",
+    "first_version",
     "join",
     "merge_into",
     "next_version",

@@ -18,6 +18,7 @@ FORM_BARE_FIRST = ord("{")  # form 1: bare JSON
 MARKER = 0x80
 SMALLEST = 256
 POWERS_UP_TO = 64 * 1024
+_FORM, _MARKER = bytes([FORM_PADDED]), bytes([MARKER])
 
 
 def bucket(n: int) -> int:
@@ -33,8 +34,8 @@ def bucket(n: int) -> int:
 
 def pad(body: bytes) -> bytes:
     """Form 2: the body framed and filled to its bucket."""
-    framed = bytes([FORM_PADDED]) + body + bytes([MARKER])
-    return framed + bytes(bucket(len(framed)) - len(framed))
+    n = len(body) + 2
+    return _FORM + body + _MARKER + bytes(bucket(n) - n)
 
 
 def unpad(plaintext: bytes) -> bytes:

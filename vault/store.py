@@ -242,6 +242,27 @@ class Store:
             self.set_meta("seq", str(seq).encode(), db)
         return changed
 
+    def insert_new(self, envelopes: list[Envelope]) -> None:
+        """Store versions of records that have no version stored — an import's new records, which
+        its caller checked inside the same transaction — with no merge to do and nothing to read.
+        Anything else goes through `apply`."""
+        with self.transaction() as db:
+            seq = self.max_seq()
+            rows = []
+            for e in envelopes:
+                if not 0 <= e.hlc <= MAX_HLC:
+                    raise BoundsError(f"a version's clock (hlc {e.hlc}) is out of range")
+                seq += 1
+                rows.append(
+                    (e.record_id, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq)
+                )
+            db.executemany(
+                "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.set_meta("seq", str(seq).encode(), db)
+
     # -- refused versions (vault/intake.py) ----------------------------------------------------
     def refuse(self, refusals: Iterable[Refusal]) -> None:
         """Keep incoming versions that did not open aside: counted by source and reason, never

@@ -35,7 +35,7 @@ def _secret(text: str) -> bytes:
     cleaned = "".join(text.split()).replace("-", "").upper().rstrip("=")
     if not cleaned:
         raise InvalidInputError("the one-time password secret is empty")
-    if any(c not in BASE32_ALPHABET for c in cleaned):
+    if not BASE32_ALPHABET.issuperset(cleaned):
         raise InvalidInputError(
             "the one-time password secret is not base32 (letters A-Z and digits 2-7)"
         )

@@ -31,7 +31,16 @@ from .index import Head, Summary, SummaryIndex
 from .intake import Intake, Refusal, admit
 from .kdf import KdfParams
 from .keys import KeySlot, UnlockedKeys
-from .merge import RecordState, covers, join, next_version, state, survivors, version_beside
+from .merge import (
+    RecordState,
+    covers,
+    first_version,
+    join,
+    next_version,
+    state,
+    survivors,
+    version_beside,
+)
 from .rebase import rebase
 from .records import Record, now, prune_versions, revise, with_history_of
 from .trash import expired, kept_out
@@ -458,21 +467,24 @@ class Vault:
 
         An id with live versions is refused; one with only a tombstone is brought back.
         """
-        envelopes = []
+        fresh: list[Envelope] = []  # ids with nothing stored: inserted, no merge needed
+        revived: list[Envelope] = []  # ids with only a tombstone: merged over it
         seen: set[str] = set()
+        seal, actor, device = self.cipher.seal, self.actor, self.device
         with self.store.transaction():
             stored = self.store.versions_of([r.id for r in records])
             for record in records:
-                current = stored[record.id]
-                if record.id in seen or any(not e.deleted for e in current):
+                current = stored.pop(record.id, None)
+                if record.id in seen or current is None or any(not e.deleted for e in current):
                     raise VaultError(f"a record with id {record.id} already exists")
                 seen.add(record.id)
-                vv, hlc = next_version(current, self.actor)
-                envelopes.append(self.cipher.seal(record, record.id, vv, hlc, self.device))
-                if len(envelopes) >= ADD_BATCH:  # still one transaction: stored in batches, so
-                    self.store.apply(envelopes)  # 100,000 sealed versions are never all in memory
-                    envelopes = []
-            self._store_own(envelopes)
+                vv, hlc = next_version(current, actor) if current else first_version(actor)
+                (revived if current else fresh).append(seal(record, record.id, vv, hlc, device))
+                if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches, so
+                    self.store.insert_new(fresh)  # 100,000 sealed versions are never all in
+                    fresh = []  # memory at once
+            self.store.insert_new(fresh)
+            self._store_own(revived)
         return records
 
     def edit(self, record_id: str, change: Callable[[Record], Record]) -> Record:

@@ -105,7 +105,6 @@ def read(stream: IO[bytes]) -> ImportReport:
             report.skip(where, "not a JSON object")
             continue
         kind = item.get("type")
-        label = _label(item)
         if isinstance(kind, bool) or not isinstance(kind, int) or kind not in _TYPES:
             shown = (
                 repr(kind)
@@ -115,13 +114,16 @@ def read(stream: IO[bytes]) -> ImportReport:
             report.lose(
                 where,
                 "item of an unknown type",
-                f"unknown Bitwarden item type {shown}{label}; not imported",
+                f"unknown Bitwarden item type {shown}{_label(item)}; not imported",
                 skipped=True,
             )
             continue
         if item.get("deletedDate"):
             report.lose(
-                where, "trashed item", f"in Bitwarden's trash{label}; not imported", skipped=True
+                where,
+                "trashed item",
+                f"in Bitwarden's trash{_label(item)}; not imported",
+                skipped=True,
             )
             continue
         try:
@@ -138,7 +140,7 @@ def read(stream: IO[bytes]) -> ImportReport:
             for cid in item.get("collectionIds") or ():
                 draft.tags.append(names.get(text(cid), ""))
             _fill(draft, kind, item)
-            _lost_parts(item, report, where, label)
+            _lost_parts(item, report, where)
         except (TypeError, AttributeError, ValueError):
             report.skip(where, "malformed item (a field has the wrong JSON type)")
             continue
@@ -152,10 +154,14 @@ def _label(item: dict[str, Any]) -> str:
     return f" ({name[:60]!r})" if name else ""
 
 
-def _lost_parts(item: dict[str, Any], report: ImportReport, where: str, label: str) -> None:
+def _lost_parts(item: dict[str, Any], report: ImportReport, where: str) -> None:
     """Passkeys and attachments of an imported item, which the record will not have."""
     login = item.get("login")
     passkeys = login.get("fido2Credentials") if isinstance(login, dict) else None
+    files = item.get("attachments")
+    if not passkeys and not files:  # nearly every item: no label to make
+        return
+    label = _label(item)
     for pk in passkeys if isinstance(passkeys, list) else ():
         rp = text(pk.get("rpId")) if isinstance(pk, dict) else ""
         report.lose(
@@ -164,7 +170,6 @@ def _lost_parts(item: dict[str, Any], report: ImportReport, where: str, label: s
             f"its passkey{' for ' + rp if rp else ''}{label} is not imported (passkeys cannot "
             "be moved between managers yet); the rest of the item is",
         )
-    files = item.get("attachments")
     for f in files if isinstance(files, list) else ():
         name = text(f.get("fileName")) if isinstance(f, dict) else ""
         report.lose(

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from ..errors import FormatError, InvalidInputError, VaultError
-from ..records import Field, HistoryEntry, Record, new_record
+from ..errors import FormatError, VaultError
+from ..records import Field, HistoryEntry, Record, record_of
 from ..templates import FieldKind, template
 from ..totp import parse_totp
 
@@ -598,23 +598,20 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
         tpl = template("note")  # a login with nothing but notes is a secure note
     created = draft.created if draft.created is not None else draft.modified
     modified = draft.modified if draft.modified is not None else created
-    try:
-        rec = new_record(
-            tpl.key,
-            draft.title.strip(),
-            values,
-            notes=draft.notes,
-            tags=tuple(draft.tags),
-            favorite=draft.favorite,
-            extra=tuple(extra),
-            times=(min(created, modified), modified)
-            if created is not None and modified is not None
-            else None,
-            history=tuple(sorted(draft.history, key=lambda h: h.modified)),
-        )
-    except InvalidInputError as exc:
-        report.skip(where, str(exc))
-        return None
+    # every name is its template's (looked up above): in template order, then the others
+    fields = [Field(s.name, s.kind, values.pop(s.name)) for s in tpl.fields if s.name in values]
+    rec = record_of(
+        tpl.key,
+        draft.title.strip(),
+        (*fields, *extra),
+        notes=draft.notes,
+        tags=draft.tags,
+        favorite=draft.favorite,
+        times=(min(created, modified), modified)
+        if created is not None and modified is not None
+        else None,
+        history=tuple(sorted(draft.history, key=lambda h: h.modified)) if draft.history else (),
+    )
     report.add(rec, where)
     if draft.files and report.records and report.records[-1] is rec:
         report.files[rec.id] = list(draft.files)
