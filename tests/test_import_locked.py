@@ -40,6 +40,8 @@ KDBX = {
     "pykeepass-test4.kdbx": ("password", "pykeepass-test4.key", 15),  # KDBX 4, binary key file
     "pykeepass-test4_keyx.kdbx": ("password", "pykeepass-test4_keyx.keyx", 1),  # .keyx v2.0
     "pykeepass-test4_argon2id.kdbx": ("password", None, 0),  # KDBX 4, Argon2id, empty
+    # pass-import's: its 14 main entries, four TOTP plugins' settings, two attachments
+    "passimport-keepass.kdbx": ("correct horse battery staple", None, 18),
 }
 BITWARDEN = [
     "keepassxc-bitwarden_encrypted_export.json",  # kdfType 0: PBKDF2-SHA256, 100,000 rounds
@@ -120,6 +122,36 @@ def test_kdbx_tags_otp_history_and_field_references() -> None:
     assert titles["foobar_entry - Clone"].value("username") == "foobar"
     assert titles["Тест"].tags == ("Работа",)
     assert titles["subentry"].tags == ("foobar_group/subgroup",)
+
+
+def test_kdbx_totp_of_four_keepass_plugins_and_two_attachments() -> None:
+    """pass-import's keepass.kdbx against its reference (tests/assets/references/
+    keepass-kdbx.yml): KeePass 2.47's, KeeWeb's and Tray TOTP's settings give the codes of the
+    reference's otpauth links; KeeTrayTOTP's Steam setting (digits "s": Steam's own 5-character
+    codes) is kept concealed and said, not dropped; aib's pass.png and tomb.jpg are its files;
+    the replaced ovh.com password is in that entry's history."""
+    report = _kdbx("passimport-keepass.kdbx")
+    titles = _titles(report)
+    at = 1_700_000_000
+    reference = {
+        "KeePass 2.47": "otpauth://totp/totp-secret?secret=JBSWY3DPEHPK3PXP&issuer=Imported&digits=6&period=30",
+        "Tray TOTP": "otpauth://totp/totp-secret?secret=giqavhvnaswlozlj457dpdsoz5tcnhov&issuer=Imported&digits=6&period=30",
+        "KeeWeb": "otpauth://totp/test?secret=vvtvjpfe6hlcoyo3dwdd3cse6xwtlwl4rmjuu3pqyc7x236jtmuvavwe&digits=6&period=30",
+    }  # fmt: skip
+    for title, link in reference.items():
+        mine = parse_totp(titles[title].value("totp") or "")
+        assert totp_code(mine, at) == totp_code(parse_totp(link), at), title
+    steam = titles["KeeTrayTOTP - Steam"]
+    kept = steam.field("one-time password (not recognised)")
+    assert kept is not None and kept.kind is FieldKind.SECRET and "JBSWY3DPEHPK3PXP" in kept.value
+    assert any("TOTP secret not recognised" in p.reason for p in report.problems)
+    files = report.files[titles["aib"].id]
+    assert [(name, data[:4], len(data)) for name, data in files] == [
+        ("pass.png", b"\x89PNG", 36235),
+        ("tomb.jpg", b"\xff\xd8\xff\xe0", 10330),
+    ]
+    ovh = [r for r in report.records if r.title == "ovh.com" and r.history]
+    assert len(ovh) == 1 and ovh[0].value("username") == "bynbyjhqjz"
 
 
 def test_kdbx_without_a_secret_asks_and_a_wrong_one_is_refused() -> None:
