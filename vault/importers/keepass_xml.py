@@ -9,7 +9,10 @@ other concealed value, that a later version replaced); KeePass `Tags` are kept a
 One-time passwords: KeePassXC's `otp` (an otpauth:// link) and `TOTP Seed`/`TOTP Settings`,
 and KeePass 2.47+'s `TimeOtp-Secret[-Hex|-Base32|-Base64]`, `TimeOtp-Length`,
 `TimeOtp-Period` and `TimeOtp-Algorithm`, become one otpauth:// link with those digits,
-period and algorithm. Attachments are not imported yet: each is named in the report.
+period and algorithm. Attachments come along as the record's files: an export's binary pool
+(`Meta/Binaries`, base64, gzip when `Compressed="True"`, as KeePass and KeePassXC write it) or a
+value inline in the entry; one whose bytes are not in the export (KeePassXC leaves a KDBX 4
+database's pool out of its XML export) is named as not imported, pointing at keepass-kdbx.
 
 KeePassX 0.4's XML (`<!DOCTYPE KEEPASSX_DATABASE>`, `<database>`, `<group>`, `<entry>` with
 `<comment>` lines separated by `<br/>`) is read too: that one bare DOCTYPE line is the only
@@ -21,6 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import zlib
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
@@ -31,7 +36,7 @@ from defusedxml.ElementTree import iterparse
 from ..errors import FormatError
 from ..records import Field, HistoryEntry
 from ..templates import FieldKind
-from .common import Draft, ImportReport, build, iso_time, split_tags
+from .common import MAX_JSON_BYTES, Draft, ImportReport, build, iso_time, split_tags
 
 WHAT = "KeePass 2 XML export"
 _STD = {"title", "username", "password", "url", "notes"}
@@ -106,9 +111,41 @@ def read(stream: IO[bytes]) -> ImportReport:
     return report
 
 
+#: An attachment's bytes, or why they cannot be had (bad base64, bad gzip, too large).
+Pool = Mapping[int, bytes | str] | Sequence[bytes]
+
+
+def binary_value(elem: Element) -> bytes | str:
+    """A <Binary> of the pool, or an inline <Value>: its bytes, or why there are none. Gzip is
+    unpacked to at most 256 MiB (a bomb stops there)."""
+    try:
+        raw = base64.b64decode("".join((elem.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        return "its bytes in the export are not valid base64"
+    if (elem.get("Compressed") or "").strip().lower() != "true":
+        return raw
+    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = unpack.decompress(raw, MAX_JSON_BYTES + 1)
+    except zlib.error:
+        return "its compressed bytes in the export are damaged"
+    if len(out) > MAX_JSON_BYTES or unpack.unconsumed_tail:
+        return "it is larger than 256 MiB unpacked"
+    if not unpack.eof:
+        return "its compressed bytes in the export are cut short"
+    return out
+
+
+def _pooled(binaries: Pool, index: int) -> bytes | str | None:
+    if isinstance(binaries, Mapping):
+        return binaries.get(index)
+    return binaries[index] if index < len(binaries) else None
+
+
 def _read(stream: _Prefixed, report: ImportReport) -> None:
     path: list[str] = []
     groups: list[dict[str, str]] = []
+    pool: dict[int, bytes | str] = {}
     recycle_bin = ""
     entry_no = 0
     events: Any = iterparse(
@@ -132,6 +169,11 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
         parent = path[-1] if path else ""
         if tag == "RecycleBinUUID" and parent == "Meta":
             recycle_bin = (elem.text or "").strip()
+        elif tag == "Binary" and parent == "Binaries" and "Meta" in path:
+            index = (elem.get("ID") or "").strip()
+            if index.isdigit():
+                pool[int(index)] = binary_value(elem)
+            elem.clear()
         elif parent == "Group" and tag in ("UUID", "Name") and groups:
             groups[-1]["uuid" if tag == "UUID" else "name"] = (elem.text or "").strip()
         elif tag == "Group":
@@ -146,6 +188,7 @@ def _read(stream: _Prefixed, report: ImportReport) -> None:
                     "/".join(g["name"] for g in groups[1:] if g["name"]),
                     report,
                     f"entry {entry_no}",
+                    binaries=pool or None,
                 )
             elem.clear()
 
@@ -157,14 +200,15 @@ def read_entry(
     where: str,
     *,
     decrypted: bool = False,
-    binaries: list[bytes] | None = None,
+    binaries: Pool | None = None,
 ) -> None:
     """One KeePass <Entry> → a record (with its <History> as the record's secret history).
 
     `decrypted`: the values marked Protected are plain text already (a KDBX file opened with its
     key); in a plain XML export they are encrypted with a key we do not have, so left out.
-    `binaries`: the database's attachment bytes (a KDBX file), which the entry's <Binary Ref>s
-    point into; without them (an XML export) attachments are named as not imported.
+    `binaries`: the attachment bytes (a KDBX file's, an XML export's pool) which the entry's
+    <Binary><Value Ref>s point into; without them (an XML export without a pool) a referenced
+    attachment is named as not imported. An inline <Value> carries its own bytes.
     """
     draft = Draft("login")
     draft.tags.append(group)
@@ -189,14 +233,22 @@ def read_entry(
     for b in elem.findall("Binary"):
         name = (b.findtext("Key") or "").strip()
         ref = b.find("Value")
-        index = ref.get("Ref", "") if ref is not None else ""
-        if binaries is not None and index.isdigit() and int(index) < len(binaries):
-            draft.files.append((name, binaries[int(index)]))
+        index = (ref.get("Ref") or "").strip() if ref is not None else ""
+        got: bytes | str | None = None
+        if ref is not None and not index and (ref.text or "").strip():
+            got = binary_value(ref)  # inline (KeePass 2.0x)
+        elif binaries is not None and index.isdigit():
+            got = _pooled(binaries, int(index))
+        if isinstance(got, bytes):
+            draft.files.append((name, got))
             continue
         why = (
-            "its bytes are not in the database"
+            got
+            if got is not None
+            else "its bytes are not in the file"
             if binaries is not None
-            else "export the .kdbx itself and import it as keepass-kdbx to keep attachments"
+            else "its bytes are not in this export: import the .kdbx itself as keepass-kdbx "
+            "to keep attachments"
         )
         report.lose(
             where,

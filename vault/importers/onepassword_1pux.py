@@ -5,8 +5,10 @@ with categoryUuid ("001" login, "002" card, …), overview {title, url, urls, ta
 passwordHistory [{value, time}]}, createdAt/updatedAt (Unix seconds), favIndex, state.
 
 The zip is read member by member with a size cap (a zip bomb stops at 256 MiB of output);
-attachments (files/, Document items, file fields) are not imported yet and each is named in
-the report, as are trashed items (`state: "deleted"`, or `trashed: true` in older exports).
+attachments (a Document item's file, a section's file field: `files/<documentId>__<fileName>` in
+the zip) come along as the record's files, read after the items and only those an item names,
+together at most 256 MiB (one past that, or missing from the zip, is named as not imported);
+trashed items are named in the report as not imported (`state: "deleted"`, or `trashed: true` in older exports).
 Vault names become tags. A field without a title is named by its kind, not its random id; two
 fields of one name (an email item's POP and SMTP "port") are told apart by their section.
 """
@@ -22,7 +24,7 @@ from ..errors import FormatError
 from ..records import Field, HistoryEntry
 from ..templates import FieldKind, template
 from .common import Draft, ImportReport, build, load_json, text
-from .zipped import members
+from .zipped import members, some_members
 
 WHAT = "1Password 1PUX export"
 CATEGORIES = {
@@ -125,6 +127,7 @@ def read(stream: IO[bytes]) -> ImportReport:
     if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
         raise FormatError(f'this is not a {WHAT}: export.data has no "accounts" list')
     report = ImportReport("1password-1pux")
+    drafts: list[tuple[Draft, str, list[tuple[str, str, str]]]] = []
     n = 0
     for account in doc["accounts"]:
         vaults = account.get("vaults") if isinstance(account, dict) else None
@@ -140,13 +143,24 @@ def read(stream: IO[bytes]) -> ImportReport:
                 if not isinstance(item, dict):
                     report.skip(where, "not a JSON object")
                     continue
+                wants: list[tuple[str, str, str]] = []
                 try:
-                    draft = _item(item, vault_name, report, where)
+                    draft = _item(item, vault_name, report, where, wants)
                 except (TypeError, AttributeError, ValueError):
                     report.skip(where, "malformed item (a field has the wrong JSON type)")
                     continue
                 if draft is not None:
-                    build(draft, report, where)
+                    drafts.append((draft, where, wants))
+    del doc
+    files = some_members(stream, WHAT, {path for _, _, w in drafts for _, path, _ in w})
+    for draft, where, wants in drafts:
+        for name, path, label in wants:
+            got = files.get(path)
+            if isinstance(got, bytes):
+                draft.files.append((name, got))
+            else:
+                _lose_file(report, where, label, name, got or "its bytes are not in the export")
+        build(draft, report, where)
     return report
 
 
@@ -188,7 +202,14 @@ def _unique(
     return name
 
 
-def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: str) -> Draft | None:
+def _item(
+    item: dict[str, Any],
+    vault_name: str,
+    report: ImportReport,
+    where: str,
+    wants: list[tuple[str, str, str]],
+) -> Draft | None:
+    """The item as a draft; `wants` gets (file name, zip member, label) for each file it has."""
     state = text(item.get("state")) or "active"
     overview = item.get("overview") or {}
     title = text(overview.get("title")) if isinstance(overview, dict) else ""
@@ -255,7 +276,7 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
             )
     document = details.get("documentAttributes")
     if isinstance(document, dict):
-        _lose_file(report, where, label, text(document.get("fileName")))
+        _want_file(document, label, wants)
     used = {f.name.casefold() for f in draft.extra}
     for section in details.get("sections") or ():
         if not isinstance(section, dict):
@@ -266,7 +287,7 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
                 continue
             raw = f.get("value")
             if isinstance(raw, dict) and isinstance(raw.get("file"), dict):
-                _lose_file(report, where, label, text(raw["file"].get("fileName")))
+                _want_file(raw["file"], label, wants)
                 continue
             value, kind = _value(raw)
             if not value.strip():
@@ -296,10 +317,14 @@ def _item(item: dict[str, Any], vault_name: str, report: ImportReport, where: st
     return draft
 
 
-def _lose_file(report: ImportReport, where: str, label: str, name: str) -> None:
+def _want_file(attrs: dict[str, Any], label: str, wants: list[tuple[str, str, str]]) -> None:
+    name, doc_id = text(attrs.get("fileName")), text(attrs.get("documentId"))
+    wants.append((name, f"files/{doc_id}__{name}" if doc_id else "", label))
+
+
+def _lose_file(report: ImportReport, where: str, label: str, name: str, why: str) -> None:
     report.lose(
         where,
         "attachment",
-        f"file {name[:60]!r}{label} is not imported (attachments are not supported yet); "
-        "the rest of the item is",
+        f"file {name[:60]!r}{label} is not imported ({why}); the rest of the item is",
     )

@@ -61,6 +61,43 @@ def members(
     return out, others
 
 
+def some_members(
+    stream: IO[bytes], what: str, names: set[str], cap: int = MAX_JSON_BYTES
+) -> dict[str, bytes | str]:
+    """The named members' bytes, read once the rest of the export is (a second pass over the
+    zip), or for each one that cannot be had, why: together they stay under `cap`, so one past
+    it is left out rather than the whole import refused. A name not in the zip is absent."""
+    out: dict[str, bytes | str] = {}
+    if not names:
+        return out
+    total = 0
+    too_many = "the export's files pass 256 MiB together; add it afterwards with attach add"
+    try:
+        stream.seek(0)
+        with zipfile.ZipFile(stream) as zf:
+            for info in zf.infolist():
+                if info.is_dir() or info.filename not in names or info.filename in out:
+                    continue
+                if total + info.file_size > cap:
+                    out[info.filename] = too_many
+                    continue
+                buf = io.BytesIO()
+                with zf.open(info) as member:
+                    while chunk := member.read(1024 * 1024):
+                        buf.write(chunk)
+                        if total + buf.tell() > cap:
+                            break
+                if total + buf.tell() > cap:
+                    out[info.filename] = too_many
+                    continue
+                total += buf.tell()
+                out[info.filename] = buf.getvalue()
+    except _DAMAGED:
+        for name in names - set(out):
+            out[name] = f"this {what} is damaged where it holds the file"
+    return out
+
+
 def is_zip(stream: IO[bytes]) -> bool:
     """Whether the stream starts like a zip (the position is kept)."""
     start = stream.tell()

@@ -1,0 +1,129 @@
+"""Importers that can bring attachments bring them (issue 22 Build 1): a KeePass XML export's
+binary pool (KeePassXC's own export of its test database; KeePass 2's gzip-compressed pool and an
+inline value made from it) and a 1Password 1PUX export's Document file (KeePassXC's 1PUX test
+export) become the records' files, byte-exact through `strongroom import` and `attach get`; what
+cannot be had (bytes not in the export, damaged base64 or gzip, past the 256 MiB the files of one
+export may take together) is named, the rest of the entry imported."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from clikit import cli_env, run_cli
+
+from vault.importers import read_file
+from vault.importers.common import left_out
+from vault.importers.sniff import candidates
+from vault.importers.zipped import some_members
+
+REAL = Path(__file__).parent / "data" / "import" / "real"
+XML = REAL / "keepassxc-NewDatabase-export.xml"
+PUX = REAL / "keepassxc-1PasswordExport.1pux"
+PNG = "files/oakiw7lqbp53fgqrxrk63su2gu__keepassxc.png"
+PASSWORD = "import attachments test password"
+
+
+def _xml_variant(tmp_path: Path, pool: str, value: str = '<Value Ref="0"/>') -> Path:
+    """KeePassXC's export with its pool's first binary and the entry's reference replaced."""
+    text = XML.read_text()
+    text = re.sub(r'<Binary ID="0">[^<]*</Binary>', pool, text, count=1)
+    text = text.replace('<Value Ref="0"/>', value, 1)
+    out = tmp_path / "variant.xml"
+    out.write_text(text)
+    return out
+
+
+def _sample_files(report: object) -> list[tuple[str, bytes]]:
+    files = report.files  # type: ignore[attr-defined]
+    (rid,) = files
+    sample = next(r for r in report.records if r.id == rid)  # type: ignore[attr-defined]
+    assert sample.title == "Sample Entry"
+    return list(files[rid])
+
+
+def test_keepassxc_xml_export_brings_its_attachment() -> None:
+    assert candidates(XML.read_bytes()[:4096])[0] == "keepass-xml"
+    report = read_file("keepass-xml", XML)
+    assert _sample_files(report) == [("Sample attachment.txt", b"Sample content\n")]
+    assert not left_out(report.problems)
+
+
+def test_keepass2_compressed_pool_and_inline_values(tmp_path: Path) -> None:
+    packed = base64.b64encode(gzip.compress(b"gzipped %PDF bytes")).decode()
+    report = read_file(
+        "keepass-xml", _xml_variant(tmp_path, f'<Binary ID="0" Compressed="True">{packed}</Binary>')
+    )
+    assert _sample_files(report) == [("Sample attachment.txt", b"gzipped %PDF bytes")]
+    inline = base64.b64encode(b"inline bytes").decode()
+    report = read_file(
+        "keepass-xml",
+        _xml_variant(tmp_path, '<Binary ID="9">AA==</Binary>', f"<Value>{inline}</Value>"),
+    )
+    assert _sample_files(report) == [("Sample attachment.txt", b"inline bytes")]
+
+
+@pytest.mark.parametrize(
+    ("pool", "why"),
+    [
+        ('<Binary ID="0">not base64!</Binary>', "not valid base64"),
+        ('<Binary ID="0" Compressed="True">AAAA</Binary>', "compressed bytes in the export are"),
+        (
+            '<Binary ID="0" Compressed="True">'
+            + base64.b64encode(gzip.compress(b"x" * 5000)[:-20]).decode()
+            + "</Binary>",
+            "cut short",
+        ),
+        ('<Binary ID="7">AA==</Binary>', "its bytes are not in the file"),
+    ],
+)
+def test_an_attachment_that_cannot_be_had_is_named_and_the_entry_imported(
+    tmp_path: Path, pool: str, why: str
+) -> None:
+    report = read_file("keepass-xml", _xml_variant(tmp_path, pool))
+    assert "Sample Entry" in {r.title for r in report.records}
+    assert left_out(report.problems) == {"attachment": 1}
+    assert any(why in p.reason and "Sample attachment.txt" in p.reason for p in report.problems)
+
+
+def test_1pux_document_comes_along_byte_exact() -> None:
+    report = read_file("1password-1pux", PUX)
+    want = zipfile.ZipFile(PUX).read(PNG)
+    (rid,) = report.files
+    logo = next(r for r in report.records if r.id == rid)
+    assert logo.title == "KeePassXC Logo"  # the entry KeePassXC's own test finds it on
+    assert report.files[rid] == [("keepassxc.png", want)] and len(want) == 18422
+    assert not left_out(report.problems)
+
+
+def test_1pux_files_past_the_cap_are_named_not_the_import_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.1pux"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("files/a__one.bin", b"1" * 600)
+        zf.writestr("files/b__two.bin", b"2" * 600)
+    with path.open("rb") as f:
+        got = some_members(f, "test export", {"files/a__one.bin", "files/b__two.bin"}, cap=1000)
+    assert got["files/a__one.bin"] == b"1" * 600
+    assert "pass 256 MiB together" in str(got["files/b__two.bin"])
+
+
+def test_cli_imports_them_and_attach_get_gives_the_bytes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = cli_env(home, PASSWORD)
+    r = run_cli(env, "signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    for path, fmt in ((XML, "keepass-xml"), (PUX, "1password-1pux")):
+        r = run_cli(env, "import", fmt, str(path))
+        assert r.returncode == 0 and "Not imported" not in r.stdout, (r.stdout, r.stderr)
+    out = tmp_path / "got.txt"
+    got = run_cli(env, "attach", "get", "Sample Entry", "Sample attachment.txt", "-o", str(out))
+    assert got.returncode == 0, got.stderr
+    assert out.read_bytes() == b"Sample content\n"
+    png = tmp_path / "logo.png"
+    got = run_cli(env, "attach", "get", "KeePassXC Logo", "keepassxc.png", "-o", str(png))
+    assert got.returncode == 0, got.stderr
+    assert png.read_bytes() == zipfile.ZipFile(PUX).read(PNG)
