@@ -106,8 +106,17 @@ _ALL: tuple[Action, ...] = (
     Action("record.previous", "up,k", "choose(-1)", "Previous field", show=False, priority=True),
     Action("record.next", "down,j", "choose(1)", "Next field", show=False, priority=True),
     Action("record.copy_field", "c,enter", "copy_field", "Copy", "copy the chosen field"),
+    # each shows only on a record that has the value (a card: number, security code, expiry);
     # footer room at 100 columns: the help lists the one-time code and favourite keys
     Action("record.copy_username", "u", "copy('username')", "Copy user", "copy the username"),
+    Action(
+        "record.copy_number",
+        "n",
+        "copy('number')",
+        "Copy number",
+        "copy the number (card, account, ID)",
+    ),
+    Action("record.copy_cvv", "v", "copy('cvv')", "Copy CVV", "copy the card's security code"),
     Action("record.copy_code", "o", "copy_totp", "Copy code", "copy the one-time code", show=False),
     Action("record.edit", "e", "edit", "Edit"),
     Action("record.favorite", "asterisk", "favorite", "Favourite", "favourite / not", show=False),
@@ -115,6 +124,7 @@ _ALL: tuple[Action, ...] = (
     Action("record.dates", "t", "dates", "Dates", "full dates / '3 days ago'", show=False),
     Action("record.history", "h", "history", "History", "previous versions"),
     Action("record.files", "f", "files", "Files", "the record's files", show=False),
+    Action("record.copy_expiry", "x", "copy('expiry')", "Copy expiry", "copy the card's expiry"),
     # -- a record's history and the trash --------------------------------------------------
     Action("history.back", "escape", "app.pop_screen", "Back"),
     Action("history.reveal", "r", "reveal", "Reveal", "reveal / hide secrets"),

@@ -32,6 +32,9 @@ class FieldSpec:
     name: str
     kind: FieldKind
     label: str
+    #: Shown masked until revealed though its kind is not a secret's (a card's number): the
+    #: stored kind stays, so records written before keep their format and still mask.
+    masked: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,27 @@ class Template:
     def spec(self, name: str) -> FieldSpec | None:
         return self._by_name.get(name.lower())
 
+    def conceals(self, name: str, kind: FieldKind) -> bool:
+        """Whether a field of this name and kind shows masked until revealed (view, form, CLI)."""
+        if kind.concealed:
+            return True
+        spec = self.spec(name)
+        return spec is not None and spec.masked
+
     @functools.cached_property
     def _by_name(self) -> dict[str, FieldSpec]:
         """Specs by name (an import looks up every field of 100,000 records)."""
         return {f.name: f for f in reversed(self.fields)}
 
 
-def _t(key: str, label: str, *fields: tuple[str, FieldKind, str]) -> Template:
-    return Template(key, label, tuple(FieldSpec(n, k, lbl) for n, k, lbl in fields))
+#: A field masked until revealed though its kind is not a secret's (see FieldSpec.masked).
+MASKED = "masked"
+
+
+def _t(
+    key: str, label: str, *fields: tuple[str, FieldKind, str] | tuple[str, FieldKind, str, str]
+) -> Template:
+    return Template(key, label, tuple(FieldSpec(f[0], f[1], f[2], MASKED in f[3:]) for f in fields))
 
 
 K = FieldKind
@@ -69,7 +85,7 @@ TEMPLATES: dict[str, Template] = {
             "credit-card",
             "Credit Card",
             ("cardholder", K.TEXT, "Cardholder"),
-            ("number", K.NUMBER, "Card number"),
+            ("number", K.NUMBER, "Card number", MASKED),
             ("expiry", K.DATE, "Expiry date"),
             ("cvv", K.PIN, "Security code"),
             ("pin", K.PIN, "PIN"),

@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="add a record of a template; prints its id",
         description="Add a record. TYPE is a template: login, credit-card, bank-account, "
         "email-account, identity, note, password, software-licence, wifi, passport, "
-        "drivers-licence, membership, insurance, custom.",
+        "drivers-licence, membership, insurance, custom. A card's expiry is MM/YY or MM/YYYY "
+        "(month 01-12, year up to 20 years ahead); a value that cannot be right (an expiry of "
+        "13/99, a one-time password secret that is not base32) is refused with exit 2.",
     )
     p.add_argument("type", metavar="TYPE")
     p.add_argument("--title", required=True, metavar="T")
@@ -98,7 +100,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("edit", help="change fields of a record", description="Change a record.")
+    p = sub.add_parser(
+        "edit",
+        help="change fields of a record",
+        description="Change a record. Values are checked as `add` checks them (exit 2).",
+    )
     p.add_argument("query", metavar="QUERY")
     p.add_argument(
         "--field",
@@ -190,7 +196,7 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
     for f in rec.fields:
         spec = tpl.spec(f.name)
         label = spec.label if spec else f.name
-        shown = MASK if f.kind.concealed and not args.reveal and f.value else f.value
+        shown = MASK if tpl.conceals(f.name, f.kind) and not args.reveal and f.value else f.value
         print(f"  {printable(label)}: {printable(shown)}")
     if rec.tags:
         print(f"  Tags: {printable(', '.join(rec.tags))}")
@@ -238,7 +244,7 @@ def _field_values(ctx: Context, items: list[str] | None) -> dict[str, str]:
     from vault.templates import TEMPLATES
 
     values = parse_assignments(items)
-    concealed = {s.name for t in TEMPLATES.values() for s in t.fields if s.kind.concealed}
+    concealed = {s.name for t in TEMPLATES.values() for s in t.fields if t.conceals(s.name, s.kind)}
     inline = [
         n for n, v in values.items() if v not in ("", "-") and (n in concealed or "password" in n)
     ]
@@ -257,9 +263,9 @@ def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
     """Set/remove fields; names must belong to the record's template (any name for `custom`)."""
     from dataclasses import replace
 
+    from vault.fieldcheck import checked_value
     from vault.records import Field
     from vault.templates import FieldKind, template
-    from vault.totp import parse_totp
 
     tpl = template(rec.type)
     fields = list(rec.fields)
@@ -272,12 +278,7 @@ def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
                 EXIT_USAGE,
             )
         kind = spec.kind if spec else (FieldKind.SECRET if "password" in name else FieldKind.TEXT)
-        if kind is FieldKind.TOTP and value:
-            parse_totp(value)  # a bad secret is refused now, not when the code is needed
-        if tpl.key == "ssh-key" and spec is not None and spec.name == "ask":
-            from vault.sshkeys import ask_value
-
-            value = ask_value(value)  # yes or no, never a typo that turns the question off
+        value = checked_value(tpl, name, kind, value)  # a TOTP secret, a card's expiry, ask
         idx = next((i for i, f in enumerate(fields) if f.name.lower() == name), None)
         if not value:
             if idx is not None:

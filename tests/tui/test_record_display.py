@@ -97,7 +97,7 @@ async def test_odd_names_and_escapes_in_a_record_are_shown_as_text(home: Path) -
         assert (
             "[b]Bank" in text and "[/b]odd name" in text and "[red]x" in text and "ann[/]" in text
         )
-        assert "line 1\nline 2 [/b]" in text and "\x1b" not in text and "\x07" not in text
+        assert "line 1\n  line 2 [/b]" in text and "\x1b" not in text and "\x07" not in text
         await pilot.press("e")
         await pilot.pause(0.2)
         assert isinstance(app.screen, EditRecordScreen)  # the odd field name did not break the form

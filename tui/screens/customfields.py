@@ -17,9 +17,10 @@ from vault.templates import FieldKind
 from ..widgets.secret_input import SecretInput
 
 
-def field_input(value: str, widget_id: str, kind: FieldKind) -> Input:
-    """A form row: concealed kinds (passwords, PINs, TOTP secrets) get a SecretInput."""
-    if kind.concealed:
+def field_input(value: str, widget_id: str, kind: FieldKind, *, masked: bool = False) -> Input:
+    """A form row: concealed kinds (passwords, PINs, TOTP secrets) and `masked` template fields
+    (a card's number) get a SecretInput, shown on request (ctrl+r)."""
+    if kind.concealed or masked:
         return SecretInput(value=value, id=widget_id)
     return Input(value=value, id=widget_id)
 

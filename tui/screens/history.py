@@ -21,6 +21,7 @@ from textual.widgets import Header, Static
 from runtime.safe_text import printable
 from vault.history import Step
 from vault.index import Summary
+from vault.templates import template
 
 from ..actions import bindings
 from ..app_access import strongroom_app
@@ -67,8 +68,9 @@ def version_text(step: Step, revealed: bool, here: str, restore_key: str, reveal
     out.append(f" — {'current, ' if step.current else ''}{who}\n", style="dim")
     out.append(printable(rec.display_title), style="bold")
     out.append("\n")
+    tpl = template(rec.type)
     for f in rec.fields:
-        shown = f.value if (revealed or not f.kind.concealed or not f.value) else MASK
+        shown = f.value if (revealed or not tpl.conceals(f.name, f.kind) or not f.value) else MASK
         out.append(f"  {printable(f.name)}: ", style="dim")
         out.append(printable(shown) + "\n")
     if rec.tags:

@@ -19,6 +19,8 @@ from textual.widgets import Button, Header, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
 from runtime.safe_text import printable
+from vault.errors import InvalidInputError
+from vault.fieldcheck import checked_value
 from vault.history import past_secrets
 from vault.index import Head, Summary
 from vault.records import Field, Record, new_record
@@ -390,14 +392,32 @@ def countdown_bar(left: int, period: int, cells: int = BAR_CELLS) -> Text:
     return bar
 
 
+#: The position `copyable_fields` gives a record's notes (a secure note's body): not a field.
+NOTES = -1
+
+
+def notes_label(rec: Record) -> str:
+    """A secure note's text is its body ("Note"); any other record's is its notes."""
+    return "Note" if rec.type == "note" else "Notes"
+
+
 def copyable_fields(rec: Record) -> list[tuple[int, str]]:
-    """The fields a record view lists and c copies: (position in the record, label)."""
+    """What a record view lists and c copies: (position in the record, label); the notes last
+    (position NOTES), so a secure note's body is copied like any field."""
     tpl = template(rec.type)
-    return [
+    out = [
         (pos, field_label(tpl, f))
         for pos, f in enumerate(rec.fields)
         if f.kind is not FieldKind.TOTP and f.value
     ]
+    return out + ([(NOTES, notes_label(rec))] if rec.notes else [])
+
+
+def copy_value(rec: Record, pos: int) -> str:
+    """The text at a position of `copyable_fields` ("" when the record no longer has it)."""
+    if pos == NOTES:
+        return rec.notes
+    return rec.fields[pos].value if 0 <= pos < len(rec.fields) else ""
 
 
 def label_width(rec: Record) -> int:
@@ -444,14 +464,24 @@ def record_text(
         out.append(printable(value), style=("reverse " if mine else "") + style)
         out.append("\n")
 
+    notes_at: int | None = None
     for i, (pos, label) in enumerate(copyable_fields(rec)):
+        if pos == NOTES:
+            notes_at = i
+            continue
         f = rec.fields[pos]
-        shown = f.value if (revealed or not f.kind.concealed) else MASK
+        shown = f.value if (revealed or not tpl.conceals(f.name, f.kind)) else MASK
         row(label, shown, mine=i == chosen)
     if rec.tags:
         row("Tags", ", ".join(rec.tags))
-    if rec.notes:
-        out.append(f"\n{printable(rec.notes, multiline=True)}\n")
+    if notes_at is not None:  # a heading row (chosen like a field), then the text under it
+        mine = notes_at == chosen
+        out.append("\n" if notes_at or rec.tags else "")
+        out.append("▸ " if mine else "  ")
+        out.append(notes_label(rec), style="reverse" if mine else "dim")
+        body = printable(rec.notes, multiline=True)
+        out.append("".join(f"\n  {line}" for line in body.split("\n")))
+        out.append("\n")
     out.append("\n")
     row("Modified", when(rec.modified), style="dim")
     row("Created", when(rec.created), style="dim")
@@ -494,9 +524,24 @@ def record_text(
     return out
 
 
+def has_secrets(rec: Record) -> bool:
+    """Whether r (reveal) shows anything on this record: a masked field or a past secret."""
+    tpl = template(rec.type)
+    return any(f.value and tpl.conceals(f.name, f.kind) for f in rec.fields) or bool(
+        past_secrets(rec)
+    )
+
+
+def quick_copy_value(rec: Record, name: str) -> str:
+    """What a quick copy key (u, n, v, x) copies from this record ("" when it has none)."""
+    return (rec.username if name == "username" else rec.value(name)) or ""
+
+
 class RecordDetailScreen(Screen[None]):
     """One record; secrets masked until revealed (r). ↑↓ choose a field and c copies it (the
-    password is chosen first); u copies the username, o the one-time code."""
+    password is chosen first; a note's text is one of them). Quick copies show only where the
+    record has the value: u the username, n the number, v a card's security code, x its
+    expiry, o the one-time code."""
 
     BINDINGS = bindings(
         "record.back",
@@ -505,6 +550,8 @@ class RecordDetailScreen(Screen[None]):
         "record.next",
         "record.copy_field",
         "record.copy_username",
+        "record.copy_number",
+        "record.copy_cvv",
         "record.copy_code",
         "record.edit",
         "record.favorite",
@@ -512,6 +559,7 @@ class RecordDetailScreen(Screen[None]):
         "record.dates",
         "record.history",
         "record.files",
+        "record.copy_expiry",
     )
 
     def __init__(self, record_id: str) -> None:
@@ -525,6 +573,23 @@ class RecordDetailScreen(Screen[None]):
         self.chosen: int | None = None  # index into self.fields
         self.full_dates = False  # "3 days ago", or the whole date (t)
         self.label_width = len("One-time code")
+        self.shown: Record | None = None  # as last drawn: which keys apply to it
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that make sense for this record: no "Copy user" on a card, no
+        "Copy code" without a one-time password, no Reveal with nothing masked."""
+        rec = self.shown
+        if rec is None:
+            return True
+        if action == "copy" and parameters:
+            return bool(quick_copy_value(rec, str(parameters[0])))
+        if action == "copy_totp":
+            return any(f.kind is FieldKind.TOTP and f.value for f in rec.fields)
+        if action == "copy_field":
+            return bool(self.fields)
+        if action == "reveal":
+            return has_secrets(rec)
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -572,10 +637,19 @@ class RecordDetailScreen(Screen[None]):
         assert app.vault is not None
         detail = app.vault.detail(self.record_id)
         rec = detail.record
+        if self.shown is None or self.shown.fields != rec.fields or self.shown.notes != rec.notes:
+            self.shown = rec
+            self.refresh_bindings()  # the footer offers what this record has
+        self.shown = rec
         self.fields = copyable_fields(rec)
         if self.chosen is None or self.chosen >= len(self.fields):
             self.chosen = next(
-                (i for i, (pos, _) in enumerate(self.fields) if rec.fields[pos].kind.concealed), 0
+                (
+                    i
+                    for i, (pos, _) in enumerate(self.fields)
+                    if pos != NOTES and rec.fields[pos].kind.concealed
+                ),
+                0,
             )
         self.label_width = label_width(rec)
         self.query_one("#detail", Static).update(
@@ -630,21 +704,23 @@ class RecordDetailScreen(Screen[None]):
             self.notify("This record has no field to copy.", severity="warning")
             return
         pos, label = self.fields[self.chosen]
-        fields = self.record.fields
-        if pos >= len(fields) or not fields[pos].value:  # changed meanwhile (a sync): show it again
+        value = copy_value(self.record, pos)
+        if not value:  # changed meanwhile (a sync): show it again
             self.render_record()
             self.notify("The record changed; choose the field again.", severity="warning")
             return
         app = strongroom_app(self)
-        app.copy_secret(fields[pos].value, printable(label))
+        app.copy_secret(value, label.lower() if pos == NOTES else printable(label))
 
     def action_copy(self, name: str) -> None:
-        value = self.record.value(name) if name != "username" else self.record.username
+        rec = self.record
+        spec = template(rec.type).spec(name)
+        what = spec.label if spec else name
+        value = quick_copy_value(rec, name)
         if not value:
-            self.notify(f"This record has no {name}.", severity="warning")
+            self.notify(f"This record has no {what.lower()}.", severity="warning")
             return
-        app = strongroom_app(self)
-        app.copy_secret(value, name)
+        strongroom_app(self).copy_secret(value, what.lower())
 
     def action_copy_totp(self) -> None:
         from vault.totp import parse_totp, totp_code
@@ -746,6 +822,13 @@ class EditRecordScreen(Screen[None]):
         self.generate_first = generate
         self.base: Detail | None = None  # the version the form started from: saved as its edit
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ctrl+g only where the template has a password field (not on a card or a note)."""
+        if action == "generate":
+            rec = self.base.record if self.base else None
+            return template(rec.type if rec else self.type_key).spec("password") is not None
+        return True
+
     def _record(self) -> Record | None:
         app = strongroom_app(self)
         if self.base is None and self.record_id and app.vault:
@@ -766,7 +849,10 @@ class EditRecordScreen(Screen[None]):
             for spec in tpl.fields:
                 yield Label(spec.label)
                 yield field_input(
-                    (rec.value(spec.name) or "") if rec else "", f"f-{spec.name}", spec.kind
+                    (rec.value(spec.name) or "") if rec else "",
+                    f"f-{spec.name}",
+                    spec.kind,
+                    masked=spec.masked,
                 )
             if tkey == "ssh-key":
                 yield Static(
@@ -870,10 +956,11 @@ class EditRecordScreen(Screen[None]):
         try:
             target: Input = self.query_one("#f-password", Input)
         except Exception:  # noqa: BLE001 - a template without a password field
-            if not isinstance(self.focused, SecretInput):
+            focused = self.focused
+            if not isinstance(focused, SecretInput) or self._masked_only(focused):
                 self.notify("Move to a secret field (Tab) to generate into it.", severity="warning")
                 return
-            target = self.focused
+            target = focused
 
         def fill(value: str | None) -> None:
             if value:
@@ -884,6 +971,12 @@ class EditRecordScreen(Screen[None]):
                 )
 
         self.app.push_screen(GeneratorScreen(), fill)
+
+    def _masked_only(self, field: Input) -> bool:
+        """A template field shown masked that is no secret to generate (a card's number)."""
+        rec = self._record()
+        spec = template(rec.type if rec else self.type_key).spec(str(field.id)[2:])
+        return bool(str(field.id).startswith("f-") and spec and spec.masked)
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
@@ -896,17 +989,17 @@ class EditRecordScreen(Screen[None]):
             self.query_one("#message", Static).update("[red]Give the record a title.[/red]")
             return
         values = {s.name: self.query_one(f"#f-{s.name}", Input).value for s in tpl.fields}
-        totp = values.get("totp")
-        if totp:
-            from vault.totp import parse_totp
-
+        for spec in tpl.fields:  # the CLI's checks: a TOTP secret that works, a card's expiry
             try:
-                parse_totp(totp)
-            except Exception as exc:  # noqa: BLE001 - shown to the user
-                self.query_one("#message", Static).update(Text(str(exc), style="red"))
+                values[spec.name] = checked_value(tpl, spec.name, spec.kind, values[spec.name])
+            except InvalidInputError as exc:
+                reason = str(exc)
+                reason = f"{reason[:1].upper()}{reason[1:]}."
+                self.query_one("#message", Static).update(Text(reason, style="red"))
+                self.notify(reason, severity="error", markup=False)  # the message may be below
+                self.query_one(f"#f-{spec.name}", Input).focus()
                 return
         if tpl.key == "ssh-key":
-            from vault.errors import InvalidInputError
             from vault.sshkeys import record_values
 
             try:
