@@ -823,10 +823,12 @@ class EditRecordScreen(Screen[None]):
         self.base: Detail | None = None  # the version the form started from: saved as its edit
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """ctrl+g only where the template has a password field (not on a card or a note)."""
+        """ctrl+g only where there is something to generate: a password field, or an SSH key
+        (not on a card or a note)."""
         if action == "generate":
             rec = self.base.record if self.base else None
-            return template(rec.type if rec else self.type_key).spec("password") is not None
+            tpl = template(rec.type if rec else self.type_key)
+            return tpl.key == "ssh-key" or tpl.spec("password") is not None
         return True
 
     def _record(self) -> Record | None:
