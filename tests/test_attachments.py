@@ -327,3 +327,25 @@ def test_export_writes_the_files_beside_the_json(vault: Vault, tmp_path: Path) -
     for name, rel in files.items():
         assert (out.parent / rel).read_bytes() == (tmp_path / name).read_bytes()
         assert (out.parent / rel).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_blob_copied_between_folders_is_byte_exact_from_any_reader(tmp_path: Path) -> None:
+    """copy_in copies a file in the kernel from where the reader stands, even when the reader
+    has read ahead and sought back inside its buffer (as the address check does), and any other
+    reader by hand; a copy whose bytes do not carry the name is refused and nothing is named."""
+    from vault.blobs import BlobDir
+
+    blob = _seal(os.urandom(3 * 4096 + 17))
+    name = fmt.address_of(io.BytesIO(blob))
+    src = tmp_path / "src.blob"
+    src.write_bytes(b"x" * 100 + blob)
+    with open(src, "rb") as f:
+        f.read(150)  # the buffer now holds more than this
+        f.seek(100)  # inside the buffer: the descriptor's own position is elsewhere
+        BlobDir(tmp_path / "a").copy_in(f, name)
+    assert (tmp_path / "a" / name).read_bytes() == blob
+    BlobDir(tmp_path / "b").copy_in(io.BytesIO(blob), name)
+    assert (tmp_path / "b" / name).read_bytes() == blob
+    with open(src, "rb") as f, pytest.raises(TamperError):
+        BlobDir(tmp_path / "c").copy_in(f, name)  # from the file's start: not the blob
+    assert [p.name for p in (tmp_path / "c").iterdir()] == []

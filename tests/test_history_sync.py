@@ -1,11 +1,12 @@
 """History and trash across real devices (issue 22), through the CLI as a person runs it: edit on
 A, delete on B, sync through a real folder and the real account server (SQLite, and PostgreSQL when
 it answers): the edit survives, out of the trash, and `sync now` says so; `trash restore` on a
-third device after syncing brings the history back."""
+third device after syncing brings the history and the record's files back."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from test_cloud_cli import Device, Server, kit_png, server  # noqa: F401 - the fixture
@@ -17,6 +18,9 @@ def test_edit_on_a_delete_on_b_through_a_folder_keeps_the_edit_and_says_so(
     tmp_path: Path,
 ) -> None:
     a, b, folder, account = two_devices
+    scan = tmp_path / "passport-scan.pdf"
+    scan.write_bytes(os.urandom(300_000))
+    ok(a, "attach", "add", "GitHub", str(scan))
     ok(a, "edit", "GitHub", "--field", "password=two")
     ok(a, "sync", "now")
     ok(b, "sync", "now")
@@ -54,6 +58,9 @@ def test_edit_on_a_delete_on_b_through_a_folder_keeps_the_edit_and_says_so(
     )
     assert [r["title"] for r in json.loads(ok(c, "trash", "ls", "--json"))] == ["GitHub"]
     ok(c, "trash", "restore", "GitHub")
+    got = tmp_path / "got.pdf"
+    ok(c, "attach", "get", "GitHub", "passport-scan.pdf", "-o", str(got))
+    assert got.read_bytes() == scan.read_bytes()  # the restored record's file, byte-exact
     history = json.loads(ok(c, "history", "GitHub", "--json"))
     changes = [ch for step in history for ch in step["changes"]]
     assert "password changed" in changes and "moved to the trash" in changes
@@ -83,6 +90,9 @@ def test_edit_on_a_delete_on_b_through_the_server_keeps_the_edit(
     a, b = Device(tmp_path / "a"), Device(tmp_path / "b")
     a.ok("signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path), "--server", server.url)
     a.ok("add", "login", "--title", "GitHub", "--field", "password=one")
+    scan = tmp_path / "passport-scan.pdf"
+    scan.write_bytes(os.urandom(300_000))
+    a.ok("attach", "add", "GitHub", str(scan))
     a.ok("sync", "now")
     b.ok(
         "signin",
@@ -112,5 +122,8 @@ def test_edit_on_a_delete_on_b_through_the_server_keeps_the_edit(
     a.ok("sync", "now")
     b.ok("sync", "now")
     assert b.ok("get", "GitHub", "--field", "username") == "edited-on-a\n"
+    got = tmp_path / "got.pdf"
+    b.ok("attach", "get", "GitHub", "passport-scan.pdf", "-o", str(got))
+    assert got.read_bytes() == scan.read_bytes()  # restored on A with its file, read on B
     steps = b.json("history", "GitHub")
     assert len(steps) >= 4  # type: ignore[arg-type]

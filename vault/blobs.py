@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,7 +98,7 @@ class BlobDir:
         if self.path(name).exists():
             return
         with self.receive(name, check) as out:
-            shutil.copyfileobj(src, out, _COPY_BLOCK)
+            _copy(src, out)
 
     @contextlib.contextmanager
     def receive(
@@ -113,7 +114,10 @@ class BlobDir:
             out.close()
             with open(tmp, "rb") as f:
                 (check or (lambda g: check_address(g, name)))(f)
-            self._publish(tmp, name)
+            # a copy: its name need not be durable at once (a crash that loses the rename only
+            # means the blob is copied again by the next sync); its bytes are (fsync above), so a
+            # name never survives a crash without them
+            self._publish(tmp, name, durable_name=False)
 
     @contextlib.contextmanager
     def _temp(self) -> Iterator[tuple[Path, BinaryIO]]:
@@ -128,12 +132,15 @@ class BlobDir:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def _publish(self, tmp: Path, name: str) -> None:
+    def _publish(self, tmp: Path, name: str, durable_name: bool = True) -> None:
+        """Rename the complete, fsynced temp file to `name`; `durable_name`: also fsync the folder,
+        so the name survives a crash (a new blob here, which a record is about to name)."""
         target = self.path(name)
         if target.exists():
             return  # immutable: the same blob is already there
         os.replace(tmp, target)
-        fsync_dir(self.folder)
+        if durable_name:
+            fsync_dir(self.folder)
 
     def remove(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -154,3 +161,31 @@ class BlobDir:
                         p.unlink()
                         gone += 1
         return gone
+
+
+def _copy(src: BinaryIO, out: BinaryIO) -> None:
+    """All of `src` from its position into `out` (a new, empty temp file): in the kernel when
+    `src` is a file (copy_file_range: no pass through Python, a clone on filesystems that share
+    extents), else 1 MiB at a time."""
+    try:
+        fin, fout = src.fileno(), out.fileno()
+        info = os.fstat(fin)
+    except (AttributeError, OSError, ValueError):
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):  # a stream, a pipe, a socket
+        shutil.copyfileobj(src, out, _COPY_BLOCK)
+        return
+    begin = pos = src.tell()  # explicit offsets: a buffered reader's fd position may differ
+    end = info.st_size
+    out.flush()
+    try:
+        while pos < end and (n := os.copy_file_range(fin, fout, end - pos, pos)):
+            pos += n
+    except OSError:  # not between these two files (older kernels, some filesystems): by hand
+        os.ftruncate(fout, 0)
+        os.lseek(fout, 0, os.SEEK_SET)
+        src.seek(begin)
+        shutil.copyfileobj(src, out, _COPY_BLOCK)
+        return
+    src.seek(pos)
+    out.seek(0, os.SEEK_END)
