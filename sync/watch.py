@@ -83,6 +83,35 @@ def wakes(event_type: str, is_directory: bool, src: str, dest: str = "") -> bool
     return is_sync_file(dest if event_type == "moved" else src)
 
 
+def _write_event_filter() -> list[type[Any]]:
+    """The events a watch asks the kernel for: writes, moves, creations and deletions. Opens and
+    closes without a write are left out, so listing our own folder (every look does) queues
+    nothing for the watcher to read: an idle watcher reads 0 bytes, event reads included."""
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirDeletedEvent,
+        DirModifiedEvent,
+        DirMovedEvent,
+        FileClosedEvent,
+        FileCreatedEvent,
+        FileDeletedEvent,
+        FileModifiedEvent,
+        FileMovedEvent,
+    )
+
+    return [
+        FileCreatedEvent,
+        FileModifiedEvent,
+        FileMovedEvent,
+        FileClosedEvent,
+        FileDeletedEvent,
+        DirCreatedEvent,
+        DirModifiedEvent,
+        DirMovedEvent,
+        DirDeletedEvent,
+    ]
+
+
 def _signature(st: os.stat_result) -> Signature:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
@@ -114,6 +143,7 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._observer: Any = None
         self._handler: Any = None
+        self._event_filter: list[type[Any]] | None = None  # set by start()
         self._watch: Any = None  # the watch on the account folder
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder it watches
         self._changes_watch: Any = None  # the watch on `changes/` (layout 2's change files)
@@ -252,12 +282,19 @@ class FolderWatcher:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 watcher._parent_event(*parts(event))
 
+        self._event_filter = _write_event_filter()
+
         self.sync.check_folder()
         self.sync.account_dir.mkdir(exist_ok=True)
         for kind in (PollingObserver,) if self._poll else (Observer, PollingObserver):
             observer = kind()
             try:
-                observer.schedule(ParentHandler(), str(self.sync.folder), recursive=False)
+                observer.schedule(
+                    ParentHandler(),
+                    str(self.sync.folder),
+                    recursive=False,
+                    event_filter=self._event_filter,
+                )
                 observer.start()
             except OSError:  # inotify watch/instance limit, unsupported file system
                 continue
@@ -291,7 +328,10 @@ class FolderWatcher:
             # unschedule above (seen in tests/test_quiet_watcher.py); a format with sync files
             # in a sub-folder watches that folder the same way.
             self._watch = self._observer.schedule(
-                self._handler, str(self.sync.account_dir), recursive=False
+                self._handler,
+                str(self.sync.account_dir),
+                recursive=False,
+                event_filter=self._event_filter,
             )
         except OSError:
             return  # gone again, or out of watches: tried again at the next step
@@ -316,7 +356,7 @@ class FolderWatcher:
             self._changes_watch = None
         try:
             self._changes_watch = self._observer.schedule(
-                self._handler, str(changes), recursive=False
+                self._handler, str(changes), recursive=False, event_filter=self._event_filter
             )
         except OSError:
             return

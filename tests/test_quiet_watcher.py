@@ -114,6 +114,40 @@ def test_reading_the_folder_wakes_nothing_and_our_own_write_syncs_once(tmp_path:
         opens.stop()
 
 
+class _CountingWatcher(FolderWatcher):
+    """The real watcher, counting every event its watches hand it (woken or not)."""
+
+    delivered = 0
+
+    def _event(self, event_type: str, is_directory: bool, src: str, dest: str) -> None:
+        self.delivered += 1
+        super()._event(event_type, is_directory, src, dest)
+
+
+def test_listing_and_reading_the_folder_hands_the_watcher_no_event(tmp_path: Path) -> None:
+    """Every look lists the account folder: the kernel must not queue those opens for the
+    watcher, or an idle `sync serve` keeps reading events about its own looks."""
+    folder, a, _ = _pair(tmp_path)
+    a.add(new_record("note", "Second"))
+    FolderSync(a, folder).sync_now()  # a change file too: changes/ is watched as well
+    w = _CountingWatcher(FolderSync(a, folder), rescan=NEVER)
+    w.start_background()
+    try:
+        _until(lambda: w.syncs == 1)
+        _settled(w)
+        before = w.delivered
+        account = folder / a.slot.account_id
+        for _ in range(20):
+            for d in (account, account / "changes"):
+                for p in d.iterdir():
+                    if p.is_file():
+                        p.read_bytes()
+        _settled(w)
+        assert w.delivered == before, "reads and listings reached the watcher"
+    finally:
+        w.stop()
+
+
 def test_a_change_from_another_device_still_arrives(tmp_path: Path) -> None:
     folder, a, b = _pair(tmp_path)
     w = FolderWatcher(FolderSync(a, folder), rescan=NEVER)
