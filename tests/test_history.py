@@ -110,6 +110,26 @@ def test_every_change_keeps_the_previous_version_and_restore_is_a_new_edit(vault
         vault.restore_version(rid, "99")
 
 
+def test_adding_and_removing_a_file_is_a_change_history_names(
+    vault: Vault, tmp_path: Path
+) -> None:
+    """A file added or removed is said by name (it was "no visible change"); restoring the
+    version before the removal brings the file back, its blob kept on the device."""
+    from vault import attachstore
+
+    rid = vault.find("GitHub")
+    src = tmp_path / "codes.pdf"
+    src.write_bytes(b"%PDF recovery codes")
+    attachstore.add(vault, rid, src)
+    attachstore.remove(vault, rid, "codes.pdf")
+    steps = vault.history(rid)
+    assert steps[-2].changes == ("file 'codes.pdf' added",)
+    assert steps[-1].changes == ("file 'codes.pdf' removed",)
+    back = vault.restore_version(rid, str(steps[-2].number))
+    assert [a.name for a in back.attachments] == ["codes.pdf"]
+    assert attachstore.present(vault, back.attachments[0])
+
+
 def test_password_history_has_values_and_dates(vault: Vault) -> None:
     rid = vault.find("GitHub")
     for value in ("gh-2", "gh-3"):

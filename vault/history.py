@@ -93,6 +93,10 @@ def changes(old: Record, new: Record) -> tuple[str, ...]:
         out.append("tags " + ", ".join(new.tags) if new.tags else "tags removed")
     if old.favorite != new.favorite:
         out.append("marked favourite" if new.favorite else "no longer favourite")
+    old_files = {a.id: a for a in old.attachments}
+    new_files = {a.id: a for a in new.attachments}
+    out.extend(f"file {a.name!r} added" for i, a in new_files.items() if i not in old_files)
+    out.extend(f"file {a.name!r} removed" for i, a in old_files.items() if i not in new_files)
     return tuple(out) or ("no visible change",)
 
 
