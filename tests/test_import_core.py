@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from vault.export import export_records, render, vault_records
 from vault.importers import FORMATS, import_report, read_file, read_stream
 from vault.records import Field, HistoryEntry, Record, new_record, normalize_tags
 from vault.templates import TEMPLATES, FieldKind
-from vault.vault import ADD_BATCH, Vault
+from vault.vault import ADD_BATCH, BULK_INDEX_MIN, Vault
 
 DATA = Path(__file__).parent / "data" / "import"
 PASSWORD = "import test password"
@@ -99,14 +100,23 @@ def test_add_many_brings_back_a_tombstone(vault: Vault) -> None:
     assert vault.record(rec.id).title == "Gone"
 
 
+def _indexes(vault: Vault) -> list[str]:
+    with sqlite3.connect(vault.store.path) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type='index' ORDER BY name")
+        return [r[0] for r in rows]
+
+
 def test_add_many_over_several_batches_with_a_tombstone_among_them(vault: Vault) -> None:
-    """New ids are inserted batch by batch without a merge, a tombstoned id is merged over its
-    tombstone, all in one transaction: every record opens, each new one is its first version,
-    the local counter counts every stored version, and a clash after the first batches leaves
-    the store as it was."""
+    """New ids are inserted batch by batch without a merge (the record index built once at the
+    end: as many records as the store holds), a tombstoned id is merged over its tombstone, all
+    in one transaction: every record opens, each new one is its first version, the local
+    counter counts every stored version, the index is there again and is used; a clash after
+    the first batches leaves the store and its indexes as they were, bulk or not."""
     gone = vault.add(new_record("login", "Gone", {"username": "a"}))
     vault.delete(gone.id)
-    recs = [new_record("note", f"n{i}", notes=f"body {i}") for i in range(2 * ADD_BATCH + 500)]
+    indexes = _indexes(vault)
+    assert "versions_record" in indexes
+    recs = [new_record("note", f"n{i}", notes=f"body {i}") for i in range(BULK_INDEX_MIN + 500)]
     recs.insert(ADD_BATCH + 7, gone)
     before = vault.store.max_seq()
     vault.add_many(recs)
@@ -117,12 +127,18 @@ def test_add_many_over_several_batches_with_a_tombstone_among_them(vault: Vault)
     fresh = vault.store.versions(recs[-1].id)
     assert [e.vv for e in fresh] == [{vault.actor: 1}]
     assert len(vault.store.versions(gone.id)) == 1  # the tombstone superseded, not kept beside
+    assert _indexes(vault) == indexes
+    with sqlite3.connect(vault.store.path) as db:
+        query = "EXPLAIN QUERY PLAN SELECT * FROM versions WHERE record_id=?"
+        assert "versions_record" in str(db.execute(query, (gone.id,)).fetchall())
 
     stored = vault.store.all_versions()
-    clash = [new_record("note", f"m{i}") for i in range(ADD_BATCH + 10)] + [recs[3]]
-    with pytest.raises(VaultError):
-        vault.add_many(clash)
-    assert vault.store.all_versions() == stored
+    for size in (ADD_BATCH + 10, 2 * len(recs)):  # into a larger store; a bulk into a smaller one
+        clash = [new_record("note", f"m{i}") for i in range(size)] + [recs[3]]
+        with pytest.raises(VaultError):
+            vault.add_many(clash)
+        assert vault.store.all_versions() == stored
+        assert _indexes(vault) == indexes
 
 
 def _rich_records() -> list:  # type: ignore[type-arg]

@@ -36,10 +36,11 @@ _VERSIONS_COLUMNS = """(
     body BLOB NOT NULL,
     seq INTEGER NOT NULL
 )"""
+_RECORD_INDEX = "CREATE INDEX IF NOT EXISTS versions_record ON versions (record_id, vv)"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS versions {_VERSIONS_COLUMNS};
-CREATE INDEX IF NOT EXISTS versions_record ON versions (record_id, vv);
+{_RECORD_INDEX};
 CREATE INDEX IF NOT EXISTS versions_seq ON versions (seq);
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS refused (
@@ -241,6 +242,22 @@ class Store:
             )
             self.set_meta("seq", str(seq).encode(), db)
         return changed
+
+    @contextmanager
+    def record_index_deferred(self) -> Iterator[None]:
+        """Inside a transaction: the versions inserted in this block are indexed by record once,
+        at its end (one sort), not one B-tree insert each — for a bulk insert into a store no
+        larger than it (100,000 imported records: about a third of the store's CPU, and far
+        fewer pages written). Until then a lookup by record scans the table; a rollback brings
+        the index back as it was."""
+        if not self._db.in_transaction:
+            raise RuntimeError("record_index_deferred needs a transaction")
+        self._db.execute("DROP INDEX IF EXISTS versions_record")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute(_RECORD_INDEX)
 
     def insert_new(self, envelopes: list[Envelope]) -> None:
         """Store versions of records that have no version stored — an import's new records, which

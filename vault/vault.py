@@ -48,6 +48,9 @@ from .trash import expired, kept_out
 DB_NAME = "vault.db"
 #: add_many stores this many sealed versions at a time (inside its one transaction).
 ADD_BATCH = 2_000
+#: add_many of at least this many records into a store no larger builds the record index once,
+#: after its inserts (Store.record_index_deferred).
+BULK_INDEX_MIN = 5_000
 
 
 @dataclass(frozen=True)
@@ -472,19 +475,24 @@ class Vault:
         seen: set[str] = set()
         seal, actor, device = self.cipher.seal, self.actor, self.device
         with self.store.transaction():
+            # one clock reading for every new id: each is the first version of its own record
+            first_vv, first_hlc = first_version(actor)
             stored = self.store.versions_of([r.id for r in records])
-            for record in records:
-                current = stored.pop(record.id, None)
-                if record.id in seen or current is None or any(not e.deleted for e in current):
-                    raise VaultError(f"a record with id {record.id} already exists")
-                seen.add(record.id)
-                vv, hlc = next_version(current, actor) if current else first_version(actor)
-                (revived if current else fresh).append(seal(record, record.id, vv, hlc, device))
-                if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches, so
-                    self.store.insert_new(fresh)  # 100,000 sealed versions are never all in
-                    fresh = []  # memory at once
-            self.store.insert_new(fresh)
-            self._store_own(revived)
+            # the store has at most as many versions as its counter has counted
+            bulk = len(records) >= BULK_INDEX_MIN and self.store.max_seq() <= len(records)
+            with self.store.record_index_deferred() if bulk else contextlib.nullcontext():
+                for record in records:
+                    current = stored.pop(record.id, None)
+                    if record.id in seen or current is None or any(not e.deleted for e in current):
+                        raise VaultError(f"a record with id {record.id} already exists")
+                    seen.add(record.id)
+                    vv, hlc = next_version(current, actor) if current else (first_vv, first_hlc)
+                    (revived if current else fresh).append(seal(record, record.id, vv, hlc, device))
+                    if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches, so
+                        self.store.insert_new(fresh)  # 100,000 sealed versions are never all
+                        fresh = []  # in memory at once
+                self.store.insert_new(fresh)
+            self._store_own(revived)  # merged over their tombstones, found by the index again
         return records
 
     def edit(self, record_id: str, change: Callable[[Record], Record]) -> Record:

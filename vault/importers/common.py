@@ -630,6 +630,6 @@ def fingerprint(record: Record) -> str:
     favourite and times do not count.
     """
     parts = [record.type, record.title.strip().casefold()]
-    parts += sorted(f"{f.name.strip().casefold()}={_lf(f.value).strip()}" for f in record.fields)
+    parts += sorted([f"{f.name.strip().casefold()}={_lf(f.value).strip()}" for f in record.fields])
     parts.append(_lf(record.notes).strip())
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
