@@ -110,9 +110,7 @@ def test_every_change_keeps_the_previous_version_and_restore_is_a_new_edit(vault
         vault.restore_version(rid, "99")
 
 
-def test_adding_and_removing_a_file_is_a_change_history_names(
-    vault: Vault, tmp_path: Path
-) -> None:
+def test_adding_and_removing_a_file_is_a_change_history_names(vault: Vault, tmp_path: Path) -> None:
     """A file added or removed is said by name (it was "no visible change"); restoring the
     version before the removal brings the file back, its blob kept on the device."""
     from vault import attachstore
