@@ -232,6 +232,14 @@ _ALL: tuple[Action, ...] = (
         show=False,
     ),
     Action(
+        "settings.reauth",
+        "e",
+        "number('reauth_minutes')",
+        "Password again",
+        "minutes before the password is asked again (show, copy, export)",
+        show=False,
+    ),
+    Action(
         "settings.history_keep",
         "v",
         "number('history_keep')",

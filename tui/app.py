@@ -37,6 +37,9 @@ log = logging.getLogger("strongroom.app")
 
 DEFAULT_AUTO_LOCK_MIN = 5
 DEFAULT_CLIPBOARD_SECONDS = 30
+#: Minutes after the Account Password was last typed (or a secret last shown) before showing,
+#: copying a secret or exporting asks for it again.
+DEFAULT_REAUTH_MIN = 5
 
 
 class StrongroomCommands(Provider):
@@ -90,6 +93,12 @@ class StrongroomApp(App[None]):
         self.home = home
         self.kit_dir = kit_dir or Path.cwd()
         self.user_keymap = read_keymap(settings_file)
+        from .screens.settings import read_file_numbers
+
+        #: [security] numbers of the settings file: they win over the values kept in the vault
+        self.file_numbers, self._file_problems = read_file_numbers(settings_file)
+        self.settings_file = settings_file
+        self._proven_at = 0.0  # when the Account Password was last typed or a secret shown
         self.sync_runtime = SyncRuntime(self)
         self._vault: Vault | None = None
         self._locked: Vault | None = None
@@ -115,6 +124,8 @@ class StrongroomApp(App[None]):
     def vault(self, vault: Vault | None) -> None:
         """Every unlock and lock goes through here: background sync runs only while unlocked."""
         self._vault = vault
+        if vault is not None:
+            self._proven_at = time.monotonic()  # an unlock (here or in the agent) just happened
         self.sync_runtime.follow(vault)
 
     def on_sync_activity(self, message: SyncActivity) -> None:
@@ -163,6 +174,37 @@ class StrongroomApp(App[None]):
     def settings(self) -> dict[str, Any]:
         return self.vault.settings() if self.vault else {}
 
+    def number_setting(self, key: str, default: int) -> int:
+        """A number setting: the settings file's [security] value, else the vault's, else
+        `default` (a stored value that is not a number counts as none)."""
+        if key in self.file_numbers:
+            return self.file_numbers[key]
+        try:
+            return int(self.settings().get(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    # -- the Account Password again before secrets are shown -------------------------------------
+    def password_is_fresh(self) -> bool:
+        minutes = self.number_setting("reauth_minutes", DEFAULT_REAUTH_MIN)
+        return minutes <= 0 or time.monotonic() - self._proven_at <= minutes * 60
+
+    def after_password(self, what: str, then: Any) -> None:
+        """Run `then()` now while the password is fresh, else once it is typed again in a modal
+        (ReauthScreen; Esc: never). Each secret shown counts as use and keeps it fresh."""
+        if self.password_is_fresh():
+            self._proven_at = time.monotonic()
+            then()
+            return
+        from .screens.reauth import ReauthScreen
+
+        def typed(ok: bool | None) -> None:
+            if ok and self.vault is not None:
+                self._proven_at = time.monotonic()
+                then()
+
+        self.push_screen(ReauthScreen(what), typed)
+
     def on_mount(self) -> None:
         from .screens.account import LockScreen, WelcomeScreen
 
@@ -184,6 +226,8 @@ class StrongroomApp(App[None]):
         vars(self)["COMMAND_PALETTE_BINDING"] = palette[0]
         for problem in self.user_keymap.problems + keys_taken(self.user_keymap.keys):
             self.notify(problem, title="Keymap", severity="error", timeout=15, markup=False)
+        for problem in self._file_problems:
+            self.notify(problem, title="Settings file", severity="error", timeout=15, markup=False)
 
     def keys_of(self, action_id: str) -> list[str]:
         """An action's keys as they are now (after the user's keymap), for people to read."""
@@ -312,7 +356,7 @@ class StrongroomApp(App[None]):
     def _check_idle(self) -> None:
         if self.vault is None:
             return
-        minutes = float(self.settings().get("auto_lock_minutes", DEFAULT_AUTO_LOCK_MIN))
+        minutes = self.number_setting("auto_lock_minutes", DEFAULT_AUTO_LOCK_MIN)
         if minutes > 0 and time.monotonic() - self._last_input > minutes * 60:
             self.action_lock()
             self.notify("Locked after being idle.")
@@ -330,7 +374,7 @@ class StrongroomApp(App[None]):
     def copy_secret(self, value: str, what: str) -> None:
         """Copy a secret; it is taken back after the clipboard seconds, on lock and on quit."""
         self.secret_clipboard.copy(value)
-        seconds = float(self.settings().get("clipboard_seconds", DEFAULT_CLIPBOARD_SECONDS))
+        seconds = self.number_setting("clipboard_seconds", DEFAULT_CLIPBOARD_SECONDS)
         self.notify(f"Copied the {what}; the clipboard clears in {seconds:.0f} s.")
         if seconds > 0:
             self.set_timer(seconds, partial(self.secret_clipboard.clear_if, value))

@@ -167,8 +167,17 @@ class HistoryScreen(Screen[None]):
         self.action_restore()
 
     def action_reveal(self) -> None:
-        self.revealed = not self.revealed
-        self.show(self.chosen.step)
+        """Hide at once; show after the Account Password again when it was typed long ago."""
+        if self.revealed:
+            self.revealed = False
+            self.show(self.chosen.step)
+            return
+
+        def show() -> None:
+            self.revealed = True
+            self.show(self.chosen.step)
+
+        strongroom_app(self).after_password("show the secrets", show)
 
     def action_restore(self) -> None:
         from .records import ConfirmScreen

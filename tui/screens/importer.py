@@ -651,10 +651,14 @@ class ExportScreen(Screen[None]):
             self._status(f"Cannot export there: {exc}.", "red")
             return
 
+        def write() -> None:
+            self._status(f"Writing {target}…")
+            self._export(self.format, target)
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self._status(f"Writing {target}…")
-                self._export(self.format, target)
+                self._status("Not exported until the Account Password is typed (Esc: never).")
+                strongroom_app(self).after_password("export every record", write)
             else:
                 self._status("Not exported: nothing was written.")
 

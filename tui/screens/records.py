@@ -690,8 +690,17 @@ class RecordDetailScreen(Screen[None]):
         self.render_record()
 
     def action_reveal(self) -> None:
-        self.revealed = not self.revealed
-        self.render_record()
+        """Hide at once; show after the Account Password again when it was typed long ago."""
+        if self.revealed:
+            self.revealed = False
+            self.render_record()
+            return
+
+        def show() -> None:
+            self.revealed = True
+            self.render_record()
+
+        strongroom_app(self).after_password("show the secrets", show)
 
     def action_choose(self, delta: int) -> None:
         if self.fields and self.chosen is not None:
@@ -710,7 +719,15 @@ class RecordDetailScreen(Screen[None]):
             self.notify("The record changed; choose the field again.", severity="warning")
             return
         app = strongroom_app(self)
-        app.copy_secret(value, label.lower() if pos == NOTES else printable(label))
+        what = label.lower() if pos == NOTES else printable(label)
+        rec = self.record
+        shown_masked = pos != NOTES and template(rec.type).conceals(
+            rec.fields[pos].name, rec.fields[pos].kind
+        )
+        if shown_masked:  # copying a secret shows it
+            app.after_password(f"copy the {what}", lambda: app.copy_secret(value, what))
+        else:
+            app.copy_secret(value, what)
 
     def action_copy(self, name: str) -> None:
         rec = self.record
@@ -720,7 +737,13 @@ class RecordDetailScreen(Screen[None]):
         if not value:
             self.notify(f"This record has no {what.lower()}.", severity="warning")
             return
-        strongroom_app(self).copy_secret(value, what.lower())
+        app = strongroom_app(self)
+        if spec is not None and template(rec.type).conceals(name, spec.kind):  # card number, CVV
+            app.after_password(
+                f"copy the {what.lower()}", lambda: app.copy_secret(value, what.lower())
+            )
+        else:
+            app.copy_secret(value, what.lower())
 
     def action_copy_totp(self) -> None:
         from vault.totp import parse_totp, totp_code
@@ -895,11 +918,17 @@ class EditRecordScreen(Screen[None]):
             self.action_generate()
 
     def action_reveal(self) -> None:
+        """Hide at once; show a stored secret after the Account Password again when it was
+        typed long ago (a value typed in this form is the person's own: shown at once)."""
         focused = self.focused
         if not isinstance(focused, SecretInput):
             self.notify("Move to a secret field (Tab) to show it.", severity="warning")
             return
-        focused.toggle_reveal()
+        rec = self._record()
+        if focused.revealed or rec is None or not focused.value:
+            focused.toggle_reveal()
+            return
+        strongroom_app(self).after_password("show the secret", focused.toggle_reveal)
 
     def action_generate(self) -> None:
         from vault.generator import generate_password

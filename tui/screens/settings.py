@@ -90,11 +90,9 @@ class NumberSetting:
         return value
 
     def current(self, app: StrongroomApp) -> int:
-        """The stored value; the default when none (or an unusable one) is stored."""
-        try:
-            return int(app.settings().get(self.key, self.default))
-        except (TypeError, ValueError):
-            return self.default
+        """The settings file's value, else the stored one; the default when none (or an unusable
+        one) is stored."""
+        return app.number_setting(self.key, self.default)
 
     def describe(self, value: int) -> str:
         if value == 0:
@@ -102,8 +100,8 @@ class NumberSetting:
         return self.shown.format(n=value, unit=self.unit + ("" if value == 1 else "s"))
 
 
-def _security_settings() -> tuple[NumberSetting, NumberSetting]:
-    from ..app import DEFAULT_AUTO_LOCK_MIN, DEFAULT_CLIPBOARD_SECONDS
+def _security_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
+    from ..app import DEFAULT_AUTO_LOCK_MIN, DEFAULT_CLIPBOARD_SECONDS, DEFAULT_REAUTH_MIN
 
     return (
         NumberSetting(
@@ -122,10 +120,55 @@ def _security_settings() -> tuple[NumberSetting, NumberSetting]:
             3600,
             DEFAULT_CLIPBOARD_SECONDS,
         ),
+        NumberSetting(
+            "reauth_minutes",
+            "Ask for the Account Password again before showing, copying a secret or exporting, "
+            "once it was last typed (or a secret last shown) how many minutes ago? (0 = never)",
+            "minute",
+            0,
+            24 * 60,
+            DEFAULT_REAUTH_MIN,
+        ),
     )
 
 
-AUTO_LOCK, CLIPBOARD = _security_settings()
+AUTO_LOCK, CLIPBOARD, REAUTH = _security_settings()
+#: The numbers the settings file's [security] table may set (they win over the app's own).
+FILE_NUMBERS = {s.key: s for s in (AUTO_LOCK, CLIPBOARD, REAUTH)}
+
+
+def read_file_numbers(path: Path | None) -> tuple[dict[str, int], list[str]]:
+    """The settings file's [security] numbers that are good, and one message per bad entry (a
+    file that cannot be read or parsed is reported with the keymap; here it is just empty)."""
+    import tomllib
+
+    if path is None:
+        return {}, []
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("security")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}, []
+    if table is None:
+        return {}, []
+    if not isinstance(table, dict):
+        return {}, [f"[security] in {path} must be a table of name = number; ignored"]
+    good: dict[str, int] = {}
+    problems = []
+    for key, value in table.items():
+        setting = FILE_NUMBERS.get(key)
+        if setting is None:
+            names = ", ".join(FILE_NUMBERS)
+            problems.append(
+                f"[security] in {path}: no setting {key!r} (there are {names}); ignored"
+            )
+            continue
+        try:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInputError(f"{value!r} is not a whole number")
+            good[key] = setting.parse(str(value))
+        except InvalidInputError as exc:
+            problems.append(f"[security] {key} in {path}: {exc}; ignored")
+    return good, problems
 
 
 def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
@@ -210,6 +253,7 @@ NUMBER_SETTINGS = {
     for s in (
         AUTO_LOCK,
         CLIPBOARD,
+        REAUTH,
         HISTORY_KEEP_SETTING,
         HISTORY_DAYS_SETTING,
         TRASH_DAYS_SETTING,
@@ -229,14 +273,24 @@ class NumberScreen(ModalScreen[None]):
         self.setting = setting
 
     def compose(self) -> ComposeResult:
+        app = _app(self)
         with Vertical(id="dialog"):
             yield Label(self.setting.question)
-            yield Input(str(self.setting.current(_app(self))), id="number")
+            if self.setting.key in app.file_numbers:
+                yield Static(
+                    f"Set to {app.file_numbers[self.setting.key]} in the settings file "
+                    f"({app.settings_file}, [security]): change it there.",
+                    markup=False,
+                )
+                yield Static("Esc closes", classes="muted")
+                return
+            yield Input(str(self.setting.current(app)), id="number")
             yield Static("", id="message")
             yield Static("Enter saves · Esc cancels", classes="muted")
 
     def on_mount(self) -> None:
-        self.query_one("#number", Input).focus()
+        if self.query("#number"):
+            self.query_one("#number", Input).focus()
 
     @on(Input.Submitted, "#number")
     def _save(self, event: Input.Submitted) -> None:
@@ -688,6 +742,14 @@ class SettingsScreen(Screen[None]):
             key("settings.clipboard"),
             f"clear copied values: {CLIPBOARD.describe(CLIPBOARD.current(app))}",
         )
+        _row(
+            out,
+            "",
+            key("settings.reauth"),
+            "ask for the password again before showing a secret or exporting: "
+            + REAUTH.describe(REAUTH.current(app))
+            + (" (settings file)" if REAUTH.key in app.file_numbers else ""),
+        )
         out.append("\n")
         _row(
             out,
@@ -861,6 +923,12 @@ def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | Non
             "Clear copied values after this many seconds",
             lambda: app.push_screen(NumberScreen(CLIPBOARD)),
             "settings.clipboard",
+        ),
+        (
+            "Password again: minutes",
+            "Ask for the Account Password again before showing a secret or exporting after this",
+            lambda: app.push_screen(NumberScreen(REAUTH)),
+            "settings.reauth",
         ),
         (
             "History: versions kept",
