@@ -59,6 +59,11 @@ def bulk() -> Iterator[None]:
     100,000 records are millions of objects, none of them cyclic garbage, and each full
     collection rescans all of them: a quarter of the import's time. Reference counting still
     frees everything; a cycle made meanwhile waits for the next collection.
+
+    At the end the objects made meanwhile go straight to the oldest generation (gc.freeze then
+    gc.unfreeze moves them there without scanning them): they are long-lived records, and the
+    first young collection after the block scanned every one of them (0.25 s for 100,000), as
+    the middle generation's did again later.
     """
     was = gc.isenabled()
     gc.disable()
@@ -66,6 +71,8 @@ def bulk() -> Iterator[None]:
         yield
     finally:
         if was:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
