@@ -22,6 +22,34 @@ async def typed(pilot: Any, text: str) -> None:
         await pilot.press(ch if ch != " " else "space")
 
 
+def keys_of(text: str) -> list[str]:
+    """The keys that type `text` (a space is the key "space")."""
+    return [ch if ch != " " else "space" for ch in text]
+
+
+def burst(pilot: Any, *keys: str) -> None:
+    """Queue every key on the app at once, as a terminal delivers a fast typist's keys or
+    `tmux send-keys` does: unlike Pilot.press, nothing waits for the app between two keys.
+    Each key is built as Pilot builds it (names such as "tab", "ctrl+s"; one character each)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
+
+
 async def until(
     pilot: Any, check: Callable[[], object], seconds: float = 10.0, what: str = ""
 ) -> float:

@@ -32,6 +32,7 @@ from .clipboard import SecretClipboard, clipboard_for
 from .keymap import current_keys, key_label, keys_taken, read_keymap
 from .messages import WorkerFailed
 from .sync_runtime import SyncActivity, SyncRuntime
+from .typeahead import KeyFence, TypeAhead, TypedEvent, follow_screens
 
 log = logging.getLogger("strongroom.app")
 
@@ -106,6 +107,7 @@ class StrongroomApp(App[None]):
         self._secret_clipboard: SecretClipboard | None = None
         #: plaintext copies of files handed to the system viewer: deleted on lock and quit
         self.opened_copies = OpenedCopies()
+        self.type_ahead = TypeAhead(self, self._deliver_key, self._key_passes)
         self.agent_link = AgentLink(
             home,
             on_locked=self._post_agent_locked,
@@ -209,6 +211,7 @@ class StrongroomApp(App[None]):
         from .screens.account import LockScreen, WelcomeScreen
 
         self.agent_link.start()
+        follow_screens(self, self.type_ahead)
         self._apply_keymap()
         if self.has_account():
             self._apply_saved_theme()
@@ -232,6 +235,12 @@ class StrongroomApp(App[None]):
     def keys_of(self, action_id: str) -> list[str]:
         """An action's keys as they are now (after the user's keymap), for people to read."""
         return [key_label(k) for k in current_keys(self.user_keymap.keys, action_id)]
+
+    def is_key_of(self, event: events.Event, action_id: str) -> bool:
+        """Whether `event` is a key of the action now (after the user's keymap)."""
+        return isinstance(event, events.Key) and event.key in current_keys(
+            self.user_keymap.keys, action_id
+        )
 
     def key_of(self, action_id: str) -> str:
         """An action's first key now, for people to read ("ctrl+r", "?")."""
@@ -348,10 +357,25 @@ class StrongroomApp(App[None]):
         self.notify(f"Locked: {reason}.")
 
     async def on_event(self, event: events.Event) -> None:
-        """Every key counts as activity, also those an Input consumes (App.on_key never sees them)."""
+        """Every key counts as activity, also those an Input consumes (App.on_key never sees them).
+        Keys and pastes from the terminal go through the type-ahead gate (tui/typeahead.py)."""
         if isinstance(event, events.Key):
             self._last_input = time.monotonic()
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            await self.type_ahead.take(event)
+            return
         await super().on_event(event)
+
+    async def _deliver_key(self, event: TypedEvent) -> None:
+        """Textual's own handling of a key: priority bindings, else to the focused widget."""
+        await super().on_event(event)
+
+    def _key_passes(self, event: TypedEvent) -> bool:
+        """Quit never waits behind held keys."""
+        return self.is_key_of(event, "app.quit")
+
+    async def on_key_fence(self, fence: KeyFence) -> None:
+        await self.type_ahead.fence_back(fence)
 
     def _check_idle(self) -> None:
         if self.vault is None:

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
+from ..typeahead import TypedEvent
 from ..widgets.key_footer import KeyFooter
 from ..widgets.kit_qr import KitQR
 from ..widgets.path_input import PathInput
@@ -105,6 +106,10 @@ class SignUpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#email", Input).focus()
 
+    def key_waits(self, event: TypedEvent) -> bool:
+        """While the account is being made, keys typed ahead wait for the Kit screen."""
+        return self.query_one("#create", Button).disabled
+
     @on(Input.Changed, "#password")
     def _strength(self, event: Input.Changed) -> None:
         self.query_one("#strength", StrengthMeter).show(event.value)
@@ -154,6 +159,7 @@ class SignUpScreen(Screen[None]):
             self.query_one("#message", Static).update(
                 Text(error_text(event.worker.error), style="red")
             )
+            strongroom_app(self).type_ahead.resume()  # keys typed ahead apply to this form
 
 
 class KitScreen(Screen[None]):
@@ -356,6 +362,10 @@ class SignInScreen(Screen[None]):
         self.query_one("#new-password").display = False
         self.query_one("#email", Input).focus()
 
+    def key_waits(self, event: TypedEvent) -> bool:
+        """While signing in, keys typed ahead wait for the record list (or the new Kit)."""
+        return self.query_one("#go", Button).disabled
+
     @on(Input.Changed, "#reset-code")
     def _reset_code(self, event: Input.Changed) -> None:
         self.query_one("#new-password").display = bool(event.value.strip())
@@ -544,10 +554,18 @@ class SignInScreen(Screen[None]):
         elif event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#go", Button).disabled = False
             self._say(Text(error_text(event.worker.error), style="red"))
+            strongroom_app(self).type_ahead.resume()  # keys typed ahead apply to this form
 
 
 class LockScreen(Screen[None]):
-    """The password prompt; skipped when this home's unlock agent is unlocked (its keys are taken)."""
+    """The password prompt; skipped when this home's unlock agent is unlocked (its keys are taken).
+
+    Keys typed while the agent is asked, or while unlocking, wait (tui/typeahead.py): they go
+    to the record list once it is shown, or to the password field when the app stays locked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asking_agent = True  # until the agent answers (no agent: at once)
 
     def compose(self) -> ComposeResult:
         from runtime.account import met_reset
@@ -584,6 +602,9 @@ class LockScreen(Screen[None]):
         self.query_one("#password", SecretInput).focus()
         self._ask_agent()
 
+    def key_waits(self, event: TypedEvent) -> bool:
+        return self.asking_agent or self.query_one("#password", SecretInput).disabled
+
     @on(Input.Submitted, "#password")
     def _submit(self, event: Input.Submitted) -> None:
         if not event.value:
@@ -616,13 +637,18 @@ class LockScreen(Screen[None]):
         field = self.query_one("#password", SecretInput)
         app = strongroom_app(self)
         if event.worker.group == "agent":
+            if not event.worker.is_finished:
+                return
             keys = event.worker.result if event.state is WorkerState.SUCCESS else None
+            self.asking_agent = False
             if (
                 keys is not None and not field.disabled and app.vault is None
             ):  # the password was not sent meanwhile
                 field.disabled = True
                 self.query_one("#message", Static).update("Unlocking with the agent…")
                 self._unlock(None, keys)
+            else:
+                app.type_ahead.resume()  # keys typed meanwhile go to the password field
             return
         if event.state is WorkerState.SUCCESS:
             from .records import RecordListScreen
@@ -637,3 +663,4 @@ class LockScreen(Screen[None]):
             self.query_one("#message", Static).update(
                 Text(error_text(event.worker.error), style="red")
             )
+            app.type_ahead.resume()  # keys typed meanwhile go to the password field

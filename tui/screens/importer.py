@@ -38,6 +38,7 @@ from vault.templates import template
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
+from ..typeahead import TypedEvent
 from ..widgets.key_footer import KeyFooter
 from ..widgets.path_input import PathInput
 from ..workers import work
@@ -216,6 +217,8 @@ class ImportScreen(Screen[None]):
         super().__init__()
         self.preview: Preview | None = None
         self.busy = False  # importing: the vault is being written, Esc waits
+        self.reading = False  # the file is being read for the preview
+        self._last_read: Worker[Preview] | None = None
         #: The format of a file that asked for its own password (read again once it is typed).
         self.locked_format: str | None = None
 
@@ -251,6 +254,13 @@ class ImportScreen(Screen[None]):
         for wid in ("#import-progress", "#import-preview", "#import-actions", "#import-secret"):
             self.query_one(wid).display = False
         self.query_one("#file", PathInput).focus()
+
+    def key_waits(self, event: TypedEvent) -> bool:
+        """Keys typed ahead wait for the preview (ctrl+s then imports what it shows) and for
+        the import; Esc cancels a read at once."""
+        if self.reading:
+            return not strongroom_app(self).is_key_of(event, "import.cancel")
+        return self.busy
 
     # -- choosing ---------------------------------------------------------------------------
     def _path(self) -> Path:
@@ -320,7 +330,8 @@ class ImportScreen(Screen[None]):
         bar.update(total=None if path.is_dir() else max(path.stat().st_size, 1), progress=0)
         bar.display = True
         self._status(f"Reading {path.name} as {LABELS.get(fmt, fmt)}…")
-        self._read(fmt, path, secret)
+        self.reading = True
+        self._last_read = self._read(fmt, path, secret)
 
     # -- a file locked with its own password ------------------------------------------------
     def _ask_secret(self, fmt: str, exc: BaseException) -> None:
@@ -432,8 +443,12 @@ class ImportScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "import-read":
             self._read_finished(event.worker, event.state)
+            if event.worker.is_finished and event.worker is self._last_read:
+                self.reading = False
         elif event.worker.group == "import-apply":
             self._apply_finished(event.worker, event.state)
+        if event.worker.is_finished:
+            strongroom_app(self).type_ahead.resume()  # after the focus the outcome set
 
     def _read_finished(self, worker: Worker[Any], state: WorkerState) -> None:
         if state not in (WorkerState.SUCCESS, WorkerState.ERROR):

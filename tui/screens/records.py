@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from rich.cells import set_cell_size
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, Label, Static, TextArea
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from runtime.safe_text import printable
 from vault.errors import InvalidInputError
@@ -31,6 +31,7 @@ from ..app_access import strongroom_app
 from ..keymap import default_key
 from ..messages import AuditReady, RowsLoaded, SearchResults
 from ..search import Filters, SearchIndex, next_sort, type_label
+from ..typeahead import TypedEvent
 from ..widgets.key_footer import KeyFooter
 from ..widgets.record_list import Column, ListHeader, RecordList
 from ..widgets.secret_input import SecretInput
@@ -155,6 +156,7 @@ class RecordListScreen(Screen[None]):
         self._shown_once = False
         self.empty_text = ""
         self.reader = ListReader()
+        self.rows_failed = False  # the last load or search failed: keys no longer wait for it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -184,6 +186,20 @@ class RecordListScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.reader.close()  # locked or gone: its keys go too
+
+    def key_waits(self, event: TypedEvent) -> bool:
+        """Keys that act on the rows wait for the rows of what was typed (the search, a
+        filter): Enter typed right after a search opens its first match, not the row shown
+        before the search ran. Text typed into the search does not wait."""
+        if self.results_for == (self.query_text, self.filters) or self.rows_failed:
+            return False
+        typing = isinstance(event, events.Paste) or event.is_printable or event.key == "backspace"
+        return not (typing and self.focused is self.query_one("#search", Input))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in ("load", "search") and event.state is WorkerState.ERROR:
+            self.rows_failed = True
+            strongroom_app(self).type_ahead.resume()
 
     def on_screen_resume(self) -> None:
         if self._shown_once:  # back from a record or a dialog: show what changed
@@ -218,6 +234,7 @@ class RecordListScreen(Screen[None]):
     # -- searching and filtering --------------------------------------------------------------
     def _refresh(self) -> None:
         if self.index is not None:
+            self.rows_failed = False
             self._search(self.index, self.query_text, self.filters)
 
     @work(doing="Searching", group="search", exclusive=True)
@@ -254,6 +271,7 @@ class RecordListScreen(Screen[None]):
             )
         self.results_for = (self.query_text, self.filters)
         self._show_counts(event.rows, event.similar_from)
+        strongroom_app(self).type_ahead.resume()  # keys typed ahead act on these rows
 
     def _show_counts(self, rows: list[Summary], similar_from: int | None) -> None:
         assert self.index is not None
@@ -1111,10 +1129,22 @@ class SecurityCenterScreen(Screen[None]):
         yield Static("", id="finding")
         yield KeyFooter()
 
+    #: The findings are shown (or the check failed): keys typed ahead no longer wait for them.
+    audited = False
+
     def on_mount(self) -> None:
         vault = strongroom_app(self).vault
         if vault is not None:
             self._audit(vault)
+
+    def key_waits(self, event: TypedEvent) -> bool:
+        """Enter typed ahead opens the first finding, once there is one; Esc leaves at once."""
+        return not self.audited and not strongroom_app(self).is_key_of(event, "security.back")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.audited = True
+            strongroom_app(self).type_ahead.resume()
 
     @work(doing="Checking the passwords", exclusive=True)
     def _audit(self, vault: Vault) -> None:
@@ -1154,6 +1184,8 @@ class SecurityCenterScreen(Screen[None]):
         lst = self.query_one("#findings", RecordList)
         lst.set_rows(rows)
         lst.focus()
+        self.audited = True
+        strongroom_app(self).type_ahead.resume()
 
     @on(RecordList.Moved)
     def _chosen(self, event: RecordList.Moved) -> None:

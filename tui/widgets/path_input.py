@@ -7,6 +7,10 @@ complete to their common prefix, and when that adds nothing the first match (sor
 so the user sees what is there. Picking a file, "folder/" leads on to its only entry; picking a
 folder (`dirs_only`), "folder/" is an answer: tab then moves on instead of descending into it. Listing a folder runs in a thread: a slow network share or a
 huge folder never freezes the screen.
+
+A key that is not text (Tab, →, Enter) waits for the completion of what is typed before it
+acts, so Tab right after typing completes what the field will show instead of moving on with
+the prefix (the completion would otherwise arrive after the focus left).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual import events
 from textual.suggester import Suggester
 from textual.widgets import Input
 
@@ -120,6 +125,18 @@ class PathInput(Input):
             disabled=disabled,
             suggester=PathSuggester(dirs_only=dirs_only, suffixes=suffixes),
         )
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Before a key that is not text is handled (here, then by the bindings), the
+        completion of the current value is there: computed now if Textual's suggestion worker
+        has not delivered it yet. Keys after it wait meanwhile (tui/typeahead.py)."""
+        if event.is_printable or not self.value or self.completion or not self.cursor_at_end:
+            return
+        assert isinstance(self.suggester, PathSuggester)
+        value = self.value
+        suggestion = await self.suggester.get_suggestion(value)
+        if suggestion and self.value == value:
+            self._suggestion = suggestion
 
     @property
     def completion(self) -> str:
