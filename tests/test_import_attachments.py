@@ -127,3 +127,97 @@ def test_cli_imports_them_and_attach_get_gives_the_bytes(tmp_path: Path) -> None
     got = run_cli(env, "attach", "get", "KeePassXC Logo", "keepassxc.png", "-o", str(png))
     assert got.returncode == 0, got.stderr
     assert png.read_bytes() == zipfile.ZipFile(PUX).read(PNG)
+
+
+# -- strongroom-json: our own export's files beside the JSON -------------------------------------
+def test_our_export_round_trips_its_files_into_a_new_vault(tmp_path: Path) -> None:
+    """export --format json writes the files beside the JSON; importing that JSON into another
+    vault brings them back byte-exact (it used to drop them without a word)."""
+    import os
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home, email in ((a, "ann@example.com"), (b, "bob@example.com")):
+        r = run_cli(cli_env(home, PASSWORD), "signup", "--email", email, "--kit-dir", str(home))
+        assert r.returncode == 0, r.stderr
+    env_a, env_b = cli_env(a, PASSWORD), cli_env(b, PASSWORD)
+    assert run_cli(env_a, "add", "login", "--title", "Bank").returncode == 0
+    data = os.urandom(200_000)
+    src = tmp_path / "statement.pdf"
+    src.write_bytes(data)
+    assert run_cli(env_a, "attach", "add", "Bank", str(src)).returncode == 0
+    out = tmp_path / "export" / "vault.json"
+    out.parent.mkdir()
+    r = run_cli(env_a, "export", "--format", "json", str(out), "--yes")
+    assert r.returncode == 0, r.stderr
+    r = run_cli(env_b, "import", "strongroom-json", str(out))
+    assert r.returncode == 0 and "Not imported" not in r.stdout, (r.stdout, r.stderr)
+    got = tmp_path / "got.pdf"
+    r = run_cli(env_b, "attach", "get", "Bank", "statement.pdf", "-o", str(got))
+    assert r.returncode == 0, r.stderr
+    assert got.read_bytes() == data
+
+
+def _our_json(tmp_path: Path, file: object) -> Path:
+    import json
+
+    entry: dict[str, object] = {"name": "codes.txt", "size": 5}
+    if file is not None:
+        entry["file"] = file
+    doc = {
+        "format": "strongroom-json",
+        "version": 1,
+        "records": [
+            {
+                "id": "0123456789abcdef",
+                "type": "login",
+                "title": "Bank",
+                "fields": [],
+                "notes": "",
+                "tags": [],
+                "favorite": False,
+                "created": 1_700_000_000,
+                "modified": 1_700_000_000,
+                "history": [],
+                "attachments": [entry],
+            }
+        ],
+    }
+    path = tmp_path / "export" / "vault.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("file", "why"),
+    [
+        ("../outside.txt", "leads out of the export's folder"),
+        ("/etc/passwd", "leads out of the export's folder"),
+        ("vault-attachments/none.txt", "is not beside the export"),
+        (None, "the exporting device did not have its bytes"),
+        ("link.txt", "leads out of the export's folder"),  # a symlink to a file outside
+    ],
+)
+def test_files_the_json_names_outside_its_folder_or_missing_are_named_not_read(
+    tmp_path: Path, file: object, why: str
+) -> None:
+    (tmp_path / "outside.txt").write_text("not yours")
+    path = _our_json(tmp_path, file)
+    (path.parent / "link.txt").symlink_to(tmp_path / "outside.txt")
+    report = read_file("strongroom-json", path)
+    assert [r.title for r in report.records] == ["Bank"] and report.files == {}
+    assert left_out(report.problems) == {"attachment": 1}
+    assert any(why in p.reason for p in report.problems)
+
+
+def test_files_beside_json_read_from_a_stream_are_named(tmp_path: Path) -> None:
+    from vault.importers import read_stream
+
+    path = _our_json(tmp_path, "codes.txt")
+    (path.parent / "codes.txt").write_text("12345")
+    assert read_file("strongroom-json", path).files == {
+        "0123456789abcdef": [("codes.txt", b"12345")]
+    }
+    with path.open("rb") as f:
+        report = read_stream("strongroom-json", f)
+    assert report.files == {} and "not read from a file" in report.problems[0].reason

@@ -96,7 +96,7 @@ def read_with_progress(
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with io.BufferedReader(_CountingFile(path, on_read), 256 * 1024) as stream:
-        return read_stream(fmt, stream, secret)
+        return read_stream(fmt, stream, secret, path)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,23 @@ csv.field_size_limit(MAX_LINE_CHARS)
 
 #: Called with the number of records built so far (see `counting`); None: nobody is watching.
 _ON_RECORD: ContextVar[Callable[[int], None] | None] = ContextVar("import_on_record", default=None)
+#: The export file being read, for a reader that finds files beside it (strongroom-json's
+#: attachments); None when the bytes come from elsewhere.
+_SOURCE: ContextVar[Path | None] = ContextVar("import_source", default=None)
+
+
+@contextlib.contextmanager
+def reading_from(path: Path | None) -> Iterator[None]:
+    """Readers run inside see the export's path through `source()`."""
+    token = _SOURCE.set(path)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+def source() -> Path | None:
+    return _SOURCE.get()
 
 
 @contextlib.contextmanager

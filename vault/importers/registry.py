@@ -30,7 +30,7 @@ from . import (
     roboform_csv,
     strongroom_json,
 )
-from .common import ImportReport, Reader, bulk
+from .common import ImportReport, Reader, bulk, reading_from
 from .secret import FileSecret, using
 
 FORMATS: dict[str, Reader] = {
@@ -98,13 +98,16 @@ def reader_for(fmt: str) -> Reader:
         ) from None
 
 
-def read_stream(fmt: str, stream: IO[bytes], secret: FileSecret | None = None) -> ImportReport:
+def read_stream(
+    fmt: str, stream: IO[bytes], secret: FileSecret | None = None, path: Path | None = None
+) -> ImportReport:
     """Parse a whole export; FormatError when it is not that format (nothing partial).
 
-    `secret` opens a file locked with its own password (see `secret.py`)."""
+    `secret` opens a file locked with its own password (see `secret.py`); `path` is where the
+    stream comes from, for files an export keeps beside it."""
     reader = reader_for(fmt)
     try:
-        with using(secret), bulk():
+        with using(secret), reading_from(path), bulk():
             return reader(stream)
     except RecursionError:
         raise FormatError("the file is nested too deeply to be an export") from None
@@ -122,4 +125,4 @@ def read_file(fmt: str, path: Path, secret: FileSecret | None = None) -> ImportR
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with open(path, "rb") as stream:
-        return read_stream(fmt, stream, secret)
+        return read_stream(fmt, stream, secret, path)

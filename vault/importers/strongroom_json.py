@@ -2,8 +2,12 @@
 
 {"format": "strongroom-json", "version": 1, "exported": ISO, "records": [{"id", "type",
 "title", "fields": [{"name", "kind", "value"}], "notes", "tags", "favorite", "created",
-"modified", "history": [{"modified", "fields"}]}]}. Times are Unix seconds (numbers, exact
-to the stored millisecond) so a round trip gives identical records; ids are kept too.
+"modified", "history": [{"modified", "fields"}], "attachments": [{"name", "size", "file"}]}]}.
+Times are Unix seconds (numbers, exact to the stored millisecond) so a round trip gives identical
+records; ids are kept too. An attachment's `file` is its bytes' path relative to the JSON (export
+writes `<name>-attachments/<record id>/<file>`); reading the JSON from a path brings them back as
+the record's files: only from inside the JSON's folder, each and all together at most 256 MiB,
+anything else named as not imported.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import IO, Any
 from ..errors import FormatError
 from ..records import Field, HistoryEntry, Record, normalize_tags
 from ..templates import TEMPLATES, FieldKind
-from .common import ImportReport, load_json
+from .common import MAX_JSON_BYTES, ImportReport, load_json, source
 
 FORMAT = "strongroom-json"
 VERSION = 1
@@ -115,6 +119,7 @@ def read(stream: IO[bytes]) -> ImportReport:
         )
     report = ImportReport(FORMAT)
     seen: set[str] = set()
+    budget = MAX_JSON_BYTES
     for i, obj in enumerate(doc["records"], 1):
         where = f"record {i}"
         try:
@@ -127,4 +132,50 @@ def read(stream: IO[bytes]) -> ImportReport:
             continue
         seen.add(rec.id)
         report.add(rec, where)
+        if report.records and report.records[-1] is rec and obj.get("attachments"):
+            budget = _files(obj["attachments"], rec.id, report, where, budget)
     return report
+
+
+def _files(entries: Any, rid: str, report: ImportReport, where: str, budget: int) -> int:
+    """The files a record's `attachments` name, read from beside the JSON into report.files;
+    returns the bytes still allowed for the export's files together."""
+    for entry in entries if isinstance(entries, list) else [entries]:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            report.lose(where, "attachment", "an attachment without a name; not imported")
+            continue
+        got = _beside(entry.get("file"), budget)
+        if isinstance(got, str):
+            report.lose(
+                where,
+                "attachment",
+                f"attachment {name[:60]!r} is not imported ({got}); the rest of the record is",
+            )
+            continue
+        budget -= len(got)
+        report.files.setdefault(rid, []).append((name, got))
+    return budget
+
+
+def _beside(rel: Any, budget: int) -> bytes | str:
+    """The bytes of the file `rel` names beside the JSON being read, or why there are none."""
+    if not isinstance(rel, str) or not rel:
+        return "the exporting device did not have its bytes"
+    json_path = source()
+    if json_path is None:
+        return "the export was not read from a file, so the files beside it cannot be found"
+    folder = json_path.resolve().parent
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder) or path == folder:
+        return "its path leads out of the export's folder"
+    try:
+        with open(path, "rb") as f:
+            data = f.read(min(budget, MAX_JSON_BYTES) + 1)
+    except FileNotFoundError:
+        return f"{rel} is not beside the export"
+    except OSError as exc:
+        return f"{rel} cannot be read ({exc.strerror or exc})"
+    if len(data) > min(budget, MAX_JSON_BYTES):
+        return "the export's files pass 256 MiB together; add it afterwards with attach add"
+    return data
