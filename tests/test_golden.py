@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,38 @@ def test_backup_v1_file_still_opens() -> None:
         rec.favorite,
         rec.created,
     ) == ("00000000000000aa", "Golden", "au-79", "shiny", ("metal",), True, 1700000000.0)
+
+
+def test_backup_v2_file_with_an_attachment_still_opens(tmp_path: Path) -> None:
+    """A backup with attachment blobs (SRBK version 2, test KDF profile; made by
+    `backup.create_backup` from a vault holding one record with one 24-byte file): its header
+    names the sealed body's length and one blob; after the body comes `name (64 hex) | u64 length
+    | blob`, the blob's address is its name; restored into a new home with the password of then,
+    the record's file comes back byte for byte."""
+    from vault import attachstore
+    from vault.attachments import address_of
+
+    path = GOLDEN / "backup-v2.srbk"
+    data = path.read_bytes()
+    assert data[:5] == b"SRBK\x02"
+    header, container = backup.parse_backup(data)
+    assert (header.account_id, header.count) == ("EWVTDFFEIX", 1)
+    head_len = int.from_bytes(data[5:9], "big")
+    fields = json.loads(data[9 : 9 + head_len])
+    assert fields["blobs"] == 1
+    rest = data[9 + head_len + fields["body"] :]
+    name, length = rest[:64].decode(), int.from_bytes(rest[64:72], "big")
+    blob = rest[72:]
+    assert len(blob) == length and address_of(io.BytesIO(blob)) == name
+    restored, count = backup.restore_into_new_home(tmp_path / "c", path, "golden password")
+    assert count == 1
+    rid = restored.find("Golden")
+    (att,) = attachstore.listed(restored, rid)
+    assert (att.name, att.size, att.blob) == ("golden.txt", 24, name)
+    out = io.BytesIO()
+    attachstore.read(restored, att, out)
+    assert out.getvalue() == b"golden attachment bytes\n"
+    restored.close()
 
 
 @pytest.fixture
