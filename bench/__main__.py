@@ -26,6 +26,7 @@ SUITES = [
     "history",
     "attach",
     "import_scale",
+    "devices",
 ]
 
 

@@ -25,6 +25,7 @@ COMMAND_AREAS: dict[str, str] = {
     "attach": "cli.commands.attachcmd",
     **dict.fromkeys(("history", "trash"), "cli.commands.history"),
     "kit": "cli.commands.kitcmd",
+    "devices": "cli.commands.devicescmd",
     "backup": "cli.commands.backupcmd",
     **dict.fromkeys(("import", "export"), "cli.commands.transfer"),
     **dict.fromkeys(("generate", "totp", "audit"), "cli.commands.tools"),

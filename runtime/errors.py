@@ -19,6 +19,7 @@ def explain(exc: BaseException) -> tuple[int, str]:
     """(exit code, one-line message) for an error from vault/ or sync/."""
     from sync.errors import SyncError, TransportSettingError
     from vault import errors as e
+    from vault import removal
 
     if isinstance(exc, e.AmbiguousError):
         lines = "; ".join(f"{rid} {title}" for rid, title in exc.candidates[:20])
@@ -36,7 +37,9 @@ def explain(exc: BaseException) -> tuple[int, str]:
         | e.KdfParamsError
         | e.TamperError
         | e.LockedError
-        | e.WrongFileSecretError,
+        | e.WrongFileSecretError
+        | removal.DeviceRemovedError
+        | removal.NoWrapForDeviceError,
     ):
         return EXIT_AUTH, str(exc)
     cloud = sys.modules.get(

@@ -39,6 +39,7 @@ placeholder `.data.mssb.icloud` means "not downloaded yet", so nothing is writte
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import time
@@ -48,9 +49,18 @@ from pathlib import Path
 from typing import Any
 
 from vault import keys as keymod
+from vault import removal
 from vault.durable import write_private_atomic
 from vault.envelope import Envelope
-from vault.errors import KitError, KitReason, VaultError, WrongPasswordError
+from vault.errors import (
+    FormatError,
+    KitError,
+    KitReason,
+    TamperError,
+    UnsupportedVersionError,
+    VaultError,
+    WrongPasswordError,
+)
 from vault.intake import Refusal
 from vault.kdf import normalize_email
 from vault.keys import KeySlot
@@ -89,6 +99,8 @@ __all__ = [
 ]
 
 SEQ_KEY = "sync.folder.seq"
+#: `<AccountID>/keys/`: key changes made by device removals (vault/removal.py)
+KEYS_DIR = "keys"
 RESET_BACKUP_KEY = "sync.folder.reset_backup"
 #: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
 BLOB_MARKER = "sync.folder.blobs"
@@ -263,6 +275,7 @@ class FolderSync:
             report.waiting_for_download = True
             return report
         self._remove_stale_temps()
+        self._follow_key_changes()
         remote_blobs = blobsync.FolderPlace(blobsync.folder_blobs(self.account_dir))
         blobsync.send(self.vault, remote_blobs, report.blobs)
         for attempt in range(5):  # another writer replaced data.mssb meanwhile: read it, again
@@ -293,6 +306,7 @@ class FolderSync:
         header: mssb.MssbHeader | None = None
 
         snap = stat_of(self.path)
+        retired = removal.retired_kids(vault)
         if snap is None:
             compact = "no snapshot"
         elif snap != state.snap:
@@ -301,7 +315,14 @@ class FolderSync:
                 raise mssb.FileChangedWhileWritingError("data.mssb went away while reading")
             report.bytes_read += len(data)
             try:
+                if retired and _snapshot_kid(data) in retired:
+                    # sealed under a key a device removal replaced: this device (which holds
+                    # everything it had) writes the snapshot under the new key
+                    raise _RetiredSnapshot
+
                 header, envs = mssb.open_snapshot(data, keys, mssb.FILE_NAME, self.codec, bad)
+            except _RetiredSnapshot:
+                compact = "key change"
             except mssb.FolderAccountResetError:
                 raise self._reset_elsewhere() from None
             except ObsoleteSyncFileError:
@@ -426,8 +447,15 @@ class FolderSync:
         report.bytes_read += len(data)
         label = f"{CHANGES}/{name}"
         try:
-            return folderlog.decode(data, self.vault.keys, label, self.codec, bad)[1], False
-        except (ForeignSyncFileError, folderlog.OtherGenerationChangeError):
+            retired = removal.retired_kids(self.vault)
+            return folderlog.decode(data, self.vault.keys, label, self.codec, bad, retired)[
+                1
+            ], False
+        except (
+            ForeignSyncFileError,
+            folderlog.OtherGenerationChangeError,
+            folderlog.RetiredKeyChangeError,
+        ):
             state.skip.add(name)  # not this account's or generation's: never merged, never deleted
             return None, False
         except SyncFileVersionError as exc:
@@ -561,6 +589,34 @@ class FolderSync:
         report.bytes_written += len(data)
         return published
 
+    # -- device removal: key changes (vault/removal.py) -----------------------------------------
+    def _follow_key_changes(self) -> list[removal.KeyChange]:
+        """Follow every key change made elsewhere from the key this device holds (a removal: the
+        new keys wrapped to this device), one after another; nothing to type. Raises
+        DeviceRemovedError when this device is the one removed."""
+        followed = []
+        moved: list[Envelope] = []
+        while True:
+            data = read_key_change(self.folder, self.vault.keys)
+            if data is None:
+                break
+            try:
+                change = removal.open_change(data, self.vault.keys)
+            except (TamperError, FormatError, UnsupportedVersionError) as exc:
+                raise KeyChangeUnreadableError(
+                    f"the folder's key change for this device's keys does not open ({exc}); "
+                    "it was damaged or forged: nothing was changed here"
+                ) from None
+            moved = removal.follow(self.vault, change)
+            followed.append(change)
+        if followed:  # every version was re-encrypted: what was parsed before is stale
+            self.codec = mssb.Codec()
+            self._snapshot = None
+            self._snapshot_seq = -1
+            # the new snapshot holds these exact bytes (deterministic re-encryption): known
+            self.codec.prime(moved)
+        return followed
+
     # -- the saved account key (opt-in; see sync/folderkey.py for the trade-off) ----------------
     @property
     def account_key_saved(self) -> bool:
@@ -692,6 +748,69 @@ class FolderSync:
         return found
 
 
+class _RetiredSnapshot(Exception):
+    """data.mssb is sealed under a Vault Key this device moved away from (internal signal)."""
+
+
+class KeyChangeUnreadableError(SyncError):
+    """The folder's key change for this device's keys does not open (damaged or forged)."""
+
+
+class KeyChangeConflictError(SyncError):
+    """Another device changed the account's keys from the same keys first."""
+
+
+def _snapshot_kid(data: bytes) -> str | None:
+    try:
+        return mssb.parse(data)[0].kid
+    except SyncError:
+        return None
+
+
+def key_change_path(folder: Path, account_id: str, kid: str) -> Path:
+    """`<AccountID>/keys/<hex of the key id moved from>.srkc` (docs/formats.md)."""
+    return mssb.account_dir(folder, account_id) / KEYS_DIR / f"{base64.b64decode(kid).hex()}.srkc"
+
+
+def read_key_change(folder: Path, keys: Any) -> bytes | None:
+    """The key change moving away from `keys`' Vault Key, if the folder holds one."""
+    return mssb.read_bytes(key_change_path(folder, keys.account_id, removal.key_id(keys)))
+
+
+def publish_key_change(folder: Path, made: removal.Removal) -> Path:
+    """Write a removal's key change first-wins: created only when no key change from the same
+    keys exists (a hard link of a written, fsynced temp file fails if the name is taken)."""
+    path = key_change_path(folder, made.old_keys.account_id, made.change.kid_from)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.urandom(4).hex()}")
+        write_private_atomic(tmp, made.sealed)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeyChangeConflictError(
+                "another device changed this account's keys first (removed a device); nothing "
+                "was changed here: run `strongroom sync now` to follow it, then try again"
+            ) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SourceUnavailableError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def removals_in(folder: Path, account_id: str) -> list[dict[str, Any]]:
+    """The public headers of the folder's key changes (for an old Kit's reason)."""
+    out = []
+    where = mssb.account_dir(folder, account_id) / KEYS_DIR
+    for path in sorted(where.glob("*.srkc")) if where.is_dir() else []:
+        try:
+            out.append(removal.read_header(path.read_bytes()))
+        except (OSError, VaultError):
+            continue
+    return out
+
+
 def bootstrap_from_folder(
     home: Path, folder: Path, email: str, password: str, kit: KitPayload | None
 ) -> Any:
@@ -708,7 +827,7 @@ def bootstrap_from_folder(
         kit, header, container, ak, k_pw, snap = _open_with_saved_key(folder, password)
     else:
         header, container, snap = _sync_file_for(folder, kit)
-        keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
+        _check_kit(folder, kit, header)
         ak, k_pw = keymod.open_account_key(kit, password)
     try:
         keys = keymod.open_vault_key(kit, ak, k_pw, header.wrapped_vk)
@@ -738,6 +857,18 @@ def bootstrap_from_folder(
     except SyncError:
         pass  # the snapshot's records are in; the first `sync now` says what is wrong
     return vault
+
+
+def _check_kit(folder: Path, kit: KitPayload, header: mssb.MssbHeader) -> None:
+    """The Kit against the folder's header; one from before a device removal is refused as
+    "replaced when device X was removed"."""
+    if (kit.account_id, kit.generation) == (header.account_id, header.generation):
+        if kit.epoch < header.epoch:
+            changes = [c for c in removals_in(folder, kit.account_id) if c["gen"] == kit.generation]
+            reason = removal.replaced_reason(kit.epoch, changes)
+            if reason:
+                raise KitError(KitReason.REPLACED, reason)
+    keymod.check_kit_against(kit, header.account_id, header.generation, header.epoch)
 
 
 def accounts_in(folder: Path) -> list[str]:

@@ -63,6 +63,11 @@ class ChangeHeader:
         return h
 
 
+class RetiredKeyChangeError(NotASyncFileError):
+    """A change file sealed under a Vault Key this device moved away from (a device removal):
+    written before the key change, or by the removed device; never merged, never damage."""
+
+
 class OtherGenerationChangeError(NotASyncFileError):
     """A change file from another generation of this account (before or after a reset): not ours
     to merge, not damage either; the snapshot says what happened."""
@@ -86,13 +91,15 @@ def decode(
     name: str,
     codec: mssb.Codec | None = None,
     refused: list[Refusal] | None = None,
+    retired: frozenset[str] = frozenset(),
 ) -> tuple[ChangeHeader, list[Envelope]]:
     """Authenticate and unpack a change file of this account and generation (`refused`: an
     envelope inside that does not parse goes there and the rest are returned, as
     mssb.open_snapshot).
 
     NotASyncFileError (damaged, altered, not ours: skip it and say so), SyncFileVersionError
-    (a newer Strongroom), ForeignSyncFileError, OtherGenerationChangeError."""
+    (a newer Strongroom), ForeignSyncFileError, OtherGenerationChangeError,
+    RetiredKeyChangeError (its key id is in `retired`: keys replaced by a device removal)."""
     if len(data) > MAX_FILE:
         raise NotASyncFileError(f"{name} is too large to be a change file")
     container = mssb.parse_sealed(data, MAGIC, VERSION, name)
@@ -100,6 +107,8 @@ def decode(
     if header.account_id != keys.account_id:
         raise ForeignSyncFileError(f"{name} belongs to account {header.account_id}")
     if header.kid != mssb.key_id(keys):
+        if header.kid in retired and header.generation == keys.generation:
+            raise RetiredKeyChangeError(f"{name} is sealed under a key retired by a device removal")
         if header.generation != keys.generation:
             raise OtherGenerationChangeError(
                 f"{name} is from generation {header.generation} of this account, not this one"

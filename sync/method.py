@@ -72,6 +72,7 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
         _no_method(method)
     # The trash's retention runs on every device before each sync: the tombstones go out in it.
     purged = len(vault.purge_expired())
+    note_seen(vault, method)
     if method == "folder":
         from .folder import FolderSync
 
@@ -83,6 +84,14 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
         outcome = _cloud_now(vault, str(cfg.get("server", "")), progress)
     kept = tuple(s.title for s in vault.kept_from_trash())
     return replace(outcome, kept_from_trash=kept, purged=purged)
+
+
+def note_seen(vault: Any, method: str) -> None:
+    """This device's entry in the device list, brought up to date so it rides this sync
+    (vault/devices.py: only when missing, its method changed or an hour passed)."""
+    from vault import devices
+
+    devices.touch(vault, method)
 
 
 def _no_method(method: str) -> None:
@@ -115,7 +124,11 @@ def status(vault: Any) -> dict[str, Any]:
         problems = problems_now(
             vault.store, account_dir(Path(cfg["folder"]), vault.slot.account_id)
         )
-    pending = vault.store.changed_ids_since(since) if cfg["method"] != "none" else []
+    pending = [
+        rid
+        for rid in (vault.store.changed_ids_since(since) if cfg["method"] != "none" else [])
+        if not rid.startswith("device-")  # this device's entry in the device list: no record
+    ]
     conflicts = [s for s in vault.summaries() if s.conflict]
     kept = {s.id for s in vault.kept_from_trash()} if conflicts else set()
     refused = [
@@ -329,4 +342,58 @@ def adopt_new_password(vault: Any, new_password: str, kit: Any = None, refused: 
     raise EpochChangedError(
         f"the password was changed on another device, and {method} sync cannot take it here; "
         "sign in again on a new --home with the new password and Kit"
+    )
+
+
+@dataclass(frozen=True)
+class RemovalOutcome:
+    """What `remove_device` did: the new key slot (write its Kit), the versions re-encrypted,
+    and what the person should know (one line each)."""
+
+    slot: Any
+    removed: str
+    rekeyed: int
+    notes: tuple[str, ...] = ()
+
+
+def remove_device(vault: Any, device: str, password: str) -> RemovalOutcome:
+    """Remove `device` from the account (vault/removal.py): new VK and Account Key, every record
+    re-encrypted, the new keys wrapped to each remaining device, the key change published
+    first-wins by this device's sync method before anything changes here.
+
+    Folder: syncs first (so nothing the folder holds is left behind), writes the key change
+    beside the snapshot (an exclusive create: a removal made elsewhere first refuses this one),
+    then re-encrypts here and writes the snapshot under the new key. The folder's saved account
+    key (opt-in) is deleted: with it, the removed device's password would open the new Kit.
+    """
+    from vault import removal
+
+    cfg = config(vault)
+    method = cfg.get("method", "none")
+    notes: list[str] = []
+    if method == "folder":
+        from .folder import FolderSync, check_slot_current, publish_key_change
+        from .folderkey import remove as remove_saved_key
+
+        folder = Path(cfg["folder"])
+        check_slot_current(vault, folder)
+        FolderSync(vault, folder).sync_now()
+        made = removal.prepare(vault, device, password)
+        publish_key_change(folder, made)
+        n = len(removal.commit(vault, made))
+        if remove_saved_key(folder, vault.slot.account_id):
+            notes.append(
+                "the account key saved in the sync folder was deleted (with it, anyone who knows "
+                "the password could open the new Kit); `sync folder DIR --store-key` saves it again"
+            )
+        try:
+            FolderSync(vault, folder).sync_now()
+        except SyncError as exc:
+            notes.append(f"the sync folder is not rewritten yet ({exc}); run `strongroom sync now`")
+        return RemovalOutcome(vault.slot, device, n, tuple(notes))
+    if method == "none":
+        _no_method(method)
+    raise SyncError(
+        f"removing a device over {method} sync is not built yet; it works on a folder-synced "
+        "account (docs/design.md)"
     )

@@ -230,6 +230,12 @@ class Codec:
         self._env_by_raw[raw] = env
         self._raw_by_env[(env.record_id, env.vv_text, env.ciphertext)] = raw
 
+    def prime(self, envelopes: list[Envelope]) -> None:
+        """Remember these envelopes' bytes (a store just re-encrypted in place: the snapshot the
+        removing device wrote holds exactly these bytes, so reading it parses nothing again)."""
+        for env in envelopes:
+            self._remember(env.to_bytes(), env)
+
     def pack(self, envelopes: list[Envelope]) -> bytes:
         """Same bytes as vault.envelope.pack_envelopes."""
         self._prune(len(envelopes))

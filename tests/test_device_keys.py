@@ -85,3 +85,94 @@ def test_device_record_round_trip() -> None:
     forged = new_record("login", "x")
     with pytest.raises(Exception, match="not a device record"):
         devices.DeviceEntry.from_record(forged)
+
+
+# -- removal formats (vault/removal.py) -------------------------------------------------------
+def test_key_bundle_v2_carries_the_new_kit_and_v1_still_opens() -> None:
+    kit = bytes(range(68))
+    raw = devices.key_bundle(bytes(range(16)), bytes(range(100, 132)), bytes(range(200, 232)), kit)
+    assert raw[0] == 2 and len(raw) == 149
+    assert devices.open_bundle_kit(raw)[3] == kit
+    assert devices.open_bundle(raw) == devices.open_bundle(bundle())
+    assert devices.open_bundle_kit(bundle())[3] == b""
+    with pytest.raises(Exception, match="version 03"):
+        devices.open_bundle_kit(b"\x03" + raw[1:])
+    with pytest.raises(Exception, match="malformed"):
+        devices.open_bundle_kit(raw[:-1])
+
+
+def _keys(epoch: int, vk: bytes) -> object:
+    from vault.keys import UnlockedKeys
+
+    return UnlockedKeys("ABCDEFGH23", 1, epoch, bytes(16), vk, bytes(32))
+
+
+def _change() -> object:
+    from vault import removal
+
+    old, new = _keys(2, bytes(range(32))), _keys(3, bytes(range(1, 33)))
+    return removal.KeyChange(
+        "ABCDEFGH23",
+        1,
+        2,
+        3,
+        removal.key_id(old),  # type: ignore[arg-type]
+        removal.key_id(new),  # type: ignore[arg-type]
+        "1a2b3c4d",
+        "5e6f7a8b",
+        "old laptop",
+        "desk",
+        1796650000.0,
+        bytes(range(60)),
+        {"5e6f7a8b": bytes(range(210)), "9c0d1e2f": bytes(range(1, 211))},
+    )
+
+
+def test_key_change_golden_vector(fixed_randomness: None) -> None:
+    from vault import removal
+
+    old = _keys(2, bytes(range(32)))
+    sealed = _change().seal(old)  # type: ignore[attr-defined]
+    expected = (GOLDEN / "key-change-v1.hex").read_text().strip()
+    assert sealed.hex() == expected
+    opened = removal.open_change(bytes.fromhex(expected), old)  # type: ignore[arg-type]
+    assert opened == _change()
+    assert removal.read_header(sealed)["removed"] == "1a2b3c4d"
+
+
+def test_key_change_opens_only_with_the_keys_it_moves_from() -> None:
+    from vault import removal
+    from vault.errors import TamperError
+
+    old = _keys(2, bytes(range(32)))
+    sealed = _change().seal(old)  # type: ignore[attr-defined]
+    with pytest.raises(TamperError):
+        removal.open_change(sealed, _keys(2, bytes(range(2, 34))))  # type: ignore[arg-type]
+    for i in range(len(sealed)):
+        flipped = sealed[:i] + bytes([sealed[i] ^ 1]) + sealed[i + 1 :]
+        with pytest.raises(Exception):  # noqa: B017 - any typed refusal: format, version or tag
+            removal.open_change(flipped, old)  # type: ignore[arg-type]
+
+
+def test_rekey_is_deterministic_so_two_devices_agree_byte_for_byte() -> None:
+    from vault import removal
+    from vault.crypto import Sealer
+    from vault.envelope import RecordCipher
+
+    old, new = _keys(2, bytes(range(32))), _keys(3, bytes(range(1, 33)))
+    rec = new_record("login", "GitHub", {"password": "gh"})
+    env = RecordCipher("ABCDEFGH23", old.subkey("records")).seal(  # type: ignore[attr-defined]
+        rec, rec.id, {"a": 1}, 5, "a"
+    )
+    args = (
+        Sealer(old.subkey("records")),  # type: ignore[attr-defined]
+        Sealer(new.subkey("records")),  # type: ignore[attr-defined]
+        new.subkey("rekey-nonce"),  # type: ignore[attr-defined]
+        "ABCDEFGH23",
+    )
+    one, two = removal.rekey_envelope(env, *args), removal.rekey_envelope(env, *args)
+    assert one == two and one != env.ciphertext
+    moved = type(env)(env.record_id, env.vv_text, env.hlc, env.device, env.deleted, one)
+    assert RecordCipher("ABCDEFGH23", new.subkey("records")).open(moved) == rec  # type: ignore[attr-defined]
+    with pytest.raises(Exception, match="authentication"):
+        RecordCipher("ABCDEFGH23", old.subkey("records")).open(moved)  # type: ignore[attr-defined]

@@ -59,6 +59,7 @@ SCOPES: dict[str, str] = {
     "path": "Path fields",
     "kit": "Kit",
     "settings": "Settings",
+    "devices": "Devices",
     "newkit": "New password, new key",
     "sync": "Sync",
     "newpassword": "Password changed elsewhere",
@@ -281,8 +282,10 @@ _ALL: tuple[Action, ...] = (
     ),
     Action("settings.theme", "t", "theme", "Theme"),
     Action("settings.sync", "y", "sync", "Sync", "sync settings", show=False),
+    Action("settings.devices", "i", "devices", "Devices", "the account's devices", show=False),
     Action("settings.backup", "b", "backup", "Back up", "back up now"),
     Action("settings.restore", "o", "restore", "Restore", "restore from a backup", show=False),
+    Action("devices.back", "escape", "app.pop_screen", "Back"),
     Action("newkit.cancel", "escape", "app.pop_screen", "Cancel"),
     Action("newkit.confirm", "ctrl+s", "submit", "Confirm"),
     # -- sync -----------------------------------------------------------------------------

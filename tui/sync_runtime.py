@@ -227,6 +227,14 @@ class SyncRuntime:
             return
         if self.app.vault is None:
             return
+        if (ev.synced or ev.changed) and self.app.vault.follow_key_change():
+            # the runner followed a device removal made elsewhere: the app's keys move with it
+            self.app.notify(
+                "A device was removed from this account on another device: this device took "
+                "the new keys (nothing to do; older Kits no longer work).",
+                markup=False,
+            )
+            self._refresh_screens(True)
         if ev.progress is not None:
             done, total = ev.progress
             self.progress = ev.progress

@@ -128,7 +128,9 @@ def encode_backup(
     blobs: int = 0,
 ) -> bytes:
     """The container (version 1; version 2 when `blobs` attachment blobs follow it)."""
-    live = len({e.record_id for e in envelopes if not e.deleted})
+    live = len(  # the user's records: device entries (vault/devices.py) are not counted
+        {e.record_id for e in envelopes if not e.deleted and not e.record_id.startswith("device-")}
+    )
     header = BackupHeader(slot.account_id, slot.generation, slot.epoch, created, live, slot)
     body = pack_envelopes(envelopes)
     if not blobs:
@@ -353,7 +355,11 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
             f"({vault.slot.account_id})"
         )
     states: dict[str, RecordState] = vault.states()
-    winners = _winners(envelopes)
+    # device entries are each device's own to write: a restore never brings one back (a removed
+    # device stays removed)
+    winners = {
+        rid: env for rid, env in _winners(envelopes).items() if not rid.startswith("device-")
+    }
     # the very same version is current here (the usual case on the device that made the backup): no
     # need to decrypt either side
     same = {rid for rid, env in winners.items() if rid in states and states[rid].winner == env}

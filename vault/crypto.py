@@ -78,6 +78,11 @@ class Sealer:
                 f"{what} failed authentication (changed, swapped or wrong key)"
             ) from None
 
+    def encrypt_with_nonce(self, nonce: bytes, plaintext: bytes, ad: bytes) -> bytes:
+        """ciphertext ‖ tag under a nonce the caller derived (a synthetic, deterministic nonce:
+        vault/removal.py; never a counter or a constant)."""
+        return self._aead.encrypt(nonce, plaintext, ad)
+
     def seal_fixed(self, plaintext: bytes, ad: bytes) -> bytes:
         """Zero-nonce seal for single-use keys; returns ciphertext ‖ tag (no nonce stored)."""
         return self._aead.encrypt(ZERO_NONCE, plaintext, ad)

@@ -8,15 +8,16 @@ format that wraps keys to one device's public key (docs/design.md "Devices and r
   `device-<device id>`) that each device writes about itself and every sync method carries like
   any record. Lists, exports, imports and audits skip them (`is_device_record`).
 - `wrap_to_device` / `unwrap_for_device` (ephemeral-static X25519 → HKDF → AES-256-GCM) carry
-  new keys to a device when a removal rotates them (later work: the removal itself).
+  new keys to a device when a removal rotates them (vault/removal.py).
+- `ensure_key`, `write_entry`, `touch`, `entries`: this device's key and entry in a `Vault`.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from .crypto import Sealer, associated_data, hkdf
 from .errors import FormatError, TamperError, UnsupportedVersionError
@@ -165,15 +166,38 @@ def unwrap_for_device(
     )
 
 
-def key_bundle(ak: bytes, vk: bytes, x_auth: bytes) -> bytes:
-    """What a removal wraps to each remaining device: version 1 ‖ AK (16) ‖ VK (32) ‖ x_auth (32)."""
-    return b"\x01" + ak + vk + x_auth
+def key_bundle(ak: bytes, vk: bytes, x_auth: bytes, kit: bytes = b"") -> bytes:
+    """What a removal wraps to each remaining device.
+
+    v1: 0x01 ‖ AK (16) ‖ VK (32) ‖ x_auth (32). v2 (what a removal writes): the same, then the new
+    Kit payload (68 bytes): its Encrypted Account Key is what lets the device unlock with the
+    password later, and it must reach only the remaining devices (with the password, it opens AK′).
+    """
+    if not kit:
+        return b"\x01" + ak + vk + x_auth
+    if len(kit) != KIT_LEN:
+        raise FormatError("a Kit payload is 68 bytes")
+    return b"\x02" + ak + vk + x_auth + kit
+
+
+KIT_LEN = 68
 
 
 def open_bundle(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """(AK, VK, x_auth) of a key bundle of either version."""
+    ak, vk, x_auth, _ = open_bundle_kit(raw)
+    return ak, vk, x_auth
+
+
+def open_bundle_kit(raw: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(AK, VK, x_auth, Kit payload or b"" for v1)."""
+    if raw[:1] == b"\x02" and len(raw) == 1 + 80 + KIT_LEN:
+        return raw[1:17], raw[17:49], raw[49:81], raw[81:]
     if len(raw) != 1 + 16 + 32 + 32 or raw[0] != 1:
+        if raw[:1] not in (b"\x01", b"\x02"):
+            raise UnsupportedVersionError(f"key bundle version {raw[:1].hex()} is not supported")
         raise FormatError("the wrapped key bundle is malformed")
-    return raw[1:17], raw[17:49], raw[49:81]
+    return raw[1:17], raw[17:49], raw[49:81], b""
 
 
 # -- the device list ------------------------------------------------------------------------------
@@ -228,8 +252,6 @@ class DeviceEntry:
             raise FormatError("a device record is malformed") from exc
 
     def seen(self, method: str, at: float | None = None) -> DeviceEntry:
-        from dataclasses import replace
-
         return replace(self, method=method, last_seen=max(at or now(), self.last_seen))
 
 
@@ -237,3 +259,86 @@ def default_name() -> str:
     import platform
 
     return platform.node() or "this device"
+
+
+# -- this device in a Vault -----------------------------------------------------------------------
+def ensure_key(vault: Any) -> bytes:
+    """This device's public key, making the key pair first when the store has none (a sign-in,
+    or a home from before device keys). The vault must be unlocked."""
+    keys = vault.keys
+    sub = keys.subkey("device-key")
+    raw = vault.store.get_meta(KEY_META)
+    if raw is not None:
+        return open_private(raw, sub, keys.account_id, vault.device)[1]
+    with vault.store.transaction():
+        raw = vault.store.get_meta(KEY_META)  # another process made it meanwhile
+        if raw is not None:
+            return open_private(raw, sub, keys.account_id, vault.device)[1]
+        private = new_private_key()
+        vault.store.set_meta(KEY_META, seal_private(private, sub, keys.account_id, vault.device))
+        return public_key(private)
+
+
+def private_key(vault: Any) -> bytes:
+    """This device's private key (unsealed with VK's device-key sub-key; vault unlocked)."""
+    ensure_key(vault)
+    keys = vault.keys
+    raw = vault.store.get_meta(KEY_META)
+    return open_private(raw or b"", keys.subkey("device-key"), keys.account_id, vault.device)[0]
+
+
+def reseal_key(vault: Any, private: bytes, keys: Any) -> None:
+    """After a key change: this device's private key sealed under the new VK (`keys`)."""
+    vault.store.set_meta(
+        KEY_META, seal_private(private, keys.subkey("device-key"), keys.account_id, vault.device)
+    )
+
+
+def entry_of(vault: Any, device: str) -> DeviceEntry | None:
+    """A device's entry as this device holds it (None: none, removed, or unreadable)."""
+    versions = vault.store.versions(record_id_of(device))
+    return _entry(vault, versions)
+
+
+def _entry(vault: Any, versions: list[Any]) -> DeviceEntry | None:
+    from .merge import state
+
+    if not versions:
+        return None
+    try:
+        rec = vault.cipher.open(state(versions).winner)
+        return None if rec is None else DeviceEntry.from_record(rec)
+    except (FormatError, TamperError, UnsupportedVersionError):
+        return None
+
+
+def entries(vault: Any) -> list[DeviceEntry]:
+    """Every device of the account this device knows of (its entries synced so far), oldest first."""
+    out = []
+    for versions in vault.store.versions_with_prefix(RECORD_PREFIX).values():
+        entry = _entry(vault, versions)
+        if entry is not None:
+            out.append(entry)
+    return sorted(out, key=lambda e: (e.first_seen, e.id))
+
+
+def touch(vault: Any, method: str | None = None, force: bool = False) -> DeviceEntry:
+    """Write this device's entry when it is missing, its method changed or its last_seen is over
+    SEEN_EVERY old (before each sync: the entry rides that sync). Returns the entry."""
+    public = ensure_key(vault)
+    with vault.store.transaction():
+        current = entry_of(vault, vault.device)
+        at = now()
+        if current is None:
+            entry = DeviceEntry(vault.device, default_name(), method or "none", at, at, public)
+        elif (
+            force
+            or current.public_key != public
+            or (method is not None and method != current.method)
+            or at - current.last_seen >= SEEN_EVERY
+        ):
+            entry = replace(current.seen(method or current.method, at), public_key=public)
+        else:
+            return current
+        vault.write_device_entry(entry.to_record())
+    return entry

@@ -71,6 +71,7 @@ class KitReason(enum.Enum):
     OTHER_ACCOUNT = "this Kit belongs to a different account"
     OUTDATED = "this Kit is outdated: it was made before the last password change or key rotation"
     BEFORE_RESET = "this Kit was issued before an account reset"
+    REPLACED = "this Kit was replaced when a device was removed from the account"
     NEWER = "this Kit is newer than this device's keys: sync this device or sign in again"
     NOT_STRONGROOM = "this is not a Strongroom code"
     TYPO = "the typed code has a typo (its check characters do not match)"

@@ -111,9 +111,9 @@ def vault_records(vault: Vault) -> tuple[list[Record], int]:
     many could not be decrypted."""
     out: list[Record] = []
     damaged = 0
-    for versions in vault.store.grouped().values():
+    for rid, versions in vault.store.grouped().items():
         st = state(versions)
-        if st.winner.deleted:
+        if st.winner.deleted or rid.startswith("device-"):  # device entries are no records
             continue
         try:
             rec = vault.cipher.open(st.winner)

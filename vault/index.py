@@ -72,7 +72,10 @@ class Head(NamedTuple):
 
 
 def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None:
-    """The list row for one record state; None when deleted; a placeholder when undecryptable."""
+    """The list row for one record state; None when deleted or a device entry (not the user's
+    record: vault/devices.py); a placeholder when undecryptable."""
+    if rid.startswith("device-"):
+        return None
     try:
         rec = cipher.open(st.winner)
     except (TamperError, FormatError):
@@ -107,6 +110,26 @@ def summarize(rid: str, st: RecordState, cipher: RecordCipher) -> Summary | None
         hint_of(rec),
         rec.trashed,
     )
+
+
+def reseal(store: Any, account_id: str, old_key: bytes, new_key: bytes) -> None:
+    """The stored index blobs moved from one index key to another (a device removal re-encrypts
+    the records in place: their rows stay right, and rebuilding 100,000 rows would cost seconds).
+    A blob that does not open is dropped (rebuilt when next read)."""
+    old, new = Sealer(old_key), Sealer(new_key)
+    for key, purpose in (
+        (CACHE_KEY, "strongroom/index"),
+        (HEAD_KEY, "strongroom/index-head"),
+        (TITLES_KEY, "strongroom/index-titles"),
+    ):
+        blob = store.get_cache(key)
+        if not blob:
+            continue
+        ad = associated_data(purpose, account_id, _FORMAT_TAG)
+        try:
+            store.set_cache(key, new.seal(old.open(blob, ad, "summary index"), ad))
+        except TamperError:
+            store.delete_cache(key)
 
 
 class SummaryIndex:

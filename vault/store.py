@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,6 +168,37 @@ class Store:
                 out[r[0]].append(_row(r))
         return out
 
+    def versions_with_prefix(self, prefix: str) -> dict[str, list[Envelope]]:
+        """Versions of the records whose id starts with `prefix` (the device list), by record."""
+        out: dict[str, list[Envelope]] = {}
+        rows = self._db.execute(
+            f"SELECT {_COLS} FROM versions WHERE record_id >= ? AND record_id < ?",
+            (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)),
+        )
+        for r in rows:
+            out.setdefault(r[0], []).append(_row(r))
+        return out
+
+    def rekey(self, change: Callable[[Envelope], bytes | None]) -> list[Envelope]:
+        """Replace each version's body by `change(version)` (None: leave it), in place, keeping
+        its vector, clock, writer and seq: a key change re-encrypts, it writes no new version.
+        Returns the versions replaced, as now stored. (The caller moves the rebuildable caches
+        to the new key.)"""
+        done: list[Envelope] = []
+        with self.transaction() as db:
+            rows = db.execute(f"SELECT rowid, {_COLS} FROM versions").fetchall()
+            updates = []
+            for r in rows:
+                env = _row(r[1:])
+                body = change(env)
+                if body is not None and body != r[6]:
+                    updates.append((body, r[0]))
+                    done.append(
+                        Envelope(env.record_id, env.vv_text, env.hlc, env.device, env.deleted, body)
+                    )
+            db.executemany("UPDATE versions SET body=? WHERE rowid=?", updates)
+        return done
+
     def all_versions(self) -> list[Envelope]:
         return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions")]
 
@@ -195,6 +226,9 @@ class Store:
     def get_cache(self, key: str) -> bytes | None:
         row = self._db.execute("SELECT value FROM cache WHERE key=?", (key,)).fetchone()
         return bytes(row[0]) if row else None
+
+    def delete_cache(self, key: str) -> None:
+        self._db.execute("DELETE FROM cache WHERE key=?", (key,))
 
     def set_cache(self, key: str, value: bytes) -> None:
         self._db.execute("INSERT OR REPLACE INTO cache (key, value) VALUES (?, ?)", (key, value))

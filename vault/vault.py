@@ -149,6 +149,7 @@ class Vault:
         vault.actor = identity.establish(store, home, device)
         vault._set_keys(keys)
         vault.take_in(envelopes, source, refused)
+        vault._ensure_device_key()  # its entry in the device list goes out with its first sync
         return vault
 
     @classmethod
@@ -220,16 +221,29 @@ class Vault:
     def unlock(self, password: str) -> None:
         """One KDF run; WrongPasswordError if the password is not this account's."""
         self._set_keys(keymod.unlock(self.slot, password))
+        self._ensure_device_key()
+
+    def _ensure_device_key(self) -> None:
+        """A home from before device keys gets its key pair at its first unlock (nothing else
+        changes; its entry in the device list is written at its next sync)."""
+        if self.store.get_meta("device_key") is None:
+            from . import devices
+
+            devices.ensure_key(self)
 
     def unlock_with_keys(self, keys: UnlockedKeys) -> None:
-        """Adopt keys unlocked elsewhere (the agent); they must belong to this account and epoch."""
-        if (keys.account_id, keys.generation, keys.epoch) != (
-            self.slot.account_id,
-            self.slot.generation,
-            self.slot.epoch,
-        ):
-            raise LockedError("those keys are not this device's current keys")
+        """Adopt keys unlocked elsewhere (the agent); they must belong to this account and epoch,
+        or be the keys a device removal made or followed here moved away from (vault/removal.py)."""
+        current = (self.slot.account_id, self.slot.generation, self.slot.epoch)
+        if (keys.account_id, keys.generation, keys.epoch) != current:
+            from .removal import keys_after
+
+            moved = keys_after(self.store, keys) if keys.epoch < self.slot.epoch else None
+            if moved is None or (moved.account_id, moved.generation, moved.epoch) != current:
+                raise LockedError("those keys are not this device's current keys")
+            keys = moved
         self._set_keys(keys)
+        self._ensure_device_key()
 
     def lock(self) -> None:
         self._keys = None
@@ -259,6 +273,24 @@ class Vault:
         self.replace_slot(slot, keys)
         return slot
 
+    def follow_key_change(self) -> bool:
+        """Another process of this device removed a device or followed a removal: take the keys
+        it moved to (from the store, sealed under the keys held here). True when they moved."""
+        if self._keys is None:
+            return False
+        raw = self.store.get_meta("slot")
+        slot = KeySlot.from_bytes(raw) if raw else self.slot
+        if slot.epoch <= self._keys.epoch:
+            return False
+        from .removal import keys_after
+
+        moved = keys_after(self.store, self._keys)
+        if moved is None or moved.epoch != slot.epoch:
+            return False
+        self.slot = slot
+        self._set_keys(moved)
+        return True
+
     def replace_slot(self, slot: KeySlot, keys: UnlockedKeys | None) -> None:
         """Store a new key slot (after a password change here or on another device)."""
         self.store.set_meta("slot", slot.to_bytes())
@@ -279,14 +311,34 @@ class Vault:
     ) -> Intake:
         """Open before merge (vault/intake.py): versions that open are merged, the rest — and
         `refused`, those whose bytes did not even parse — are kept aside in the store, counted
-        by `source` and reason, and supersede nothing. LockedError when locked."""
+        by `source` and reason, and supersede nothing. LockedError when locked. `changed` names
+        the user's records only (device entries change too, but are not records to report)."""
+        from .devices import is_device_record
+
         good, bad = admit(self.cipher, envelopes, source)
         bad += list(refused)
         with self.store.transaction():
             changed = self.store.apply(good)
             if bad:
                 self.store.refuse(bad)
-        return Intake(changed, bad)
+        return Intake([rid for rid in changed if not is_device_record(rid)], bad)
+
+    def write_device_entry(self, record: Record) -> None:
+        """Store this device's entry in the device list (vault/devices.py `touch`)."""
+        from .devices import is_device_record, record_id_of
+
+        if not is_device_record(record.id) or record.id != record_id_of(self.device):
+            raise InvalidInputError("a device writes only its own entry")
+        self._write(record.id, record)
+
+    def remove_device_entry(self, device: str) -> None:
+        """Tombstone a device's entry (a removal made here)."""
+        from .devices import record_id_of
+
+        rid = record_id_of(device)
+        with self.store.transaction():
+            if self.store.versions(rid):
+                self._write(rid, None)
 
     def states(self) -> dict[str, RecordState]:
         return {rid: state(vs) for rid, vs in self.store.grouped().items()}

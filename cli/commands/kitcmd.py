@@ -65,12 +65,13 @@ def cmd_kit(args: argparse.Namespace, ctx: Context) -> int:
 def check_kit(path: Path, ctx: Context) -> int:
     """Exit 0 when FILE is this account's current Kit; else KitError (exit 3) with the reason."""
     from vault.errors import KitError, KitReason
-    from vault.keys import check_kit_against
     from vault.kitfile import read_kit_file
+    from vault.removal import check_kit, history
 
     kit = read_kit_file(path)
-    slot = ctx.open_vault().slot
-    check_kit_against(kit, slot.account_id, slot.generation, slot.epoch)
+    vault = ctx.open_vault()
+    slot = vault.slot
+    check_kit(kit, slot, history(vault))
     if kit.to_bytes() != slot.kit.to_bytes():
         raise KitError(KitReason.OUTDATED, "it does not match this account's current Kit")
     print(f"valid: the current Authentication Kit of account {slot.account_id} ({slot.email})")

@@ -798,6 +798,12 @@ class SettingsScreen(Screen[None]):
             key("settings.sync"),
             f"method: {cfg.get('method', 'none')}{' · ' + str(where) if where else ''}",
         )
+        _row(
+            out,
+            "",
+            key("settings.devices"),
+            "the account's devices (remove one with `strongroom devices rm ID`)",
+        )
         out.append("\n")
         folder = chosen_folder(vault)
         _row(out, "Backups", key("settings.backup"), f"back up now into {tilde(folder)}")
@@ -878,6 +884,11 @@ class SettingsScreen(Screen[None]):
                 markup=False,
             )
 
+    def action_devices(self) -> None:
+        from .devices import DevicesScreen
+
+        self.app.push_screen(DevicesScreen())
+
     def action_backup(self) -> None:
         self.app.push_screen(BackupScreen())
 
@@ -889,6 +900,12 @@ class SettingsScreen(Screen[None]):
         listing.focus()
         if listing.highlighted is None:
             listing.highlighted = 0
+
+
+def _devices_screen() -> Screen[None]:
+    from .devices import DevicesScreen
+
+    return DevicesScreen()
 
 
 def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | None]]:
@@ -967,6 +984,12 @@ def settings_commands(app: StrongroomApp) -> list[tuple[str, str, Any, str | Non
             "settings.theme",
         ),
         ("Theme: terminal colours (SSH)", "ansi-dark", lambda: set_theme(app, "ansi-dark"), None),
+        (
+            "Devices",
+            "The account's devices: name, sync method, first and last seen",
+            lambda: app.push_screen(_devices_screen()),
+            "settings.devices",
+        ),
         (
             "Back up now",
             "An encrypted backup file of every record",

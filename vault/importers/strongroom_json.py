@@ -79,6 +79,8 @@ def record_from_obj(o: Any) -> Record:
     rid, type_ = _str(o, "id"), _str(o, "type")
     if not rid.strip() or len(rid) > 64:
         raise ValueError("'id' must be non-empty text of at most 64 characters")
+    if rid.startswith("device-"):  # the device list's entries (vault/devices.py)
+        raise ValueError("ids starting 'device-' are reserved for the account's device list")
     if type_ not in TEMPLATES:
         raise ValueError(f"unknown record type {type_!r}")
     tags = o.get("tags", [])
