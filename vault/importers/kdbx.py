@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import io
 import re
 from typing import IO, Any
@@ -54,6 +55,11 @@ def read(stream: IO[bytes]) -> ImportReport:
     kp = _open(data, current())
     report = ImportReport("keepass-kdbx")
     _read_tree(kp.tree, _binaries(kp), report)
+    # pykeepass's parse leaves cyclic garbage (construct's containers) that an import's paused
+    # collector (common.bulk) would keep until a full collection: freed here, a 10,000-entry
+    # database's import peaks at 135 MB instead of 201 MB
+    del kp, data
+    gc.collect()
     return report
 
 
