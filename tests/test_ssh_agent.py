@@ -328,3 +328,46 @@ def test_a_key_that_asks_before_each_use_is_refused_with_no_app_open(
     assert signed.returncode == 0, signed.stderr
     assert run_cli(env, "edit", "Asks", "--field", "ask=YES").returncode == 0
     assert _sign(ssh_agent, keys["Asks"], message).returncode != 0
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_signs_commits_with_a_vault_key(
+    env: dict[str, str], ssh_agent: dict[str, str], tmp_path: Path
+) -> None:
+    """The README's steps: gpg.format ssh, user.signingkey the record's public key, commit -S."""
+    _unlock(env)
+    assert run_cli(env, "add", "ssh-key", "--title", "Signing", "--generate").returncode == 0
+    public = run_cli(env, "get", "Signing", "--field", "public-key").stdout.strip()
+    repo = tmp_path / "repo"
+    git_env = ssh_agent | {
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], env=git_env, capture_output=True, text=True
+        )
+
+    subprocess.run(["git", "init", "-q", str(repo)], env=git_env, check=True)
+    for key, value in (
+        ("user.name", "Ann"),
+        ("user.email", "ann@example.com"),
+        ("gpg.format", "ssh"),
+        ("user.signingkey", public),
+    ):
+        assert git("config", key, value).returncode == 0
+    (repo / "file.txt").write_text("signed\n")
+    assert git("add", "file.txt").returncode == 0
+    committed = git("commit", "-S", "-q", "-m", "signed by the vault's key")
+    assert committed.returncode == 0, committed.stderr
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"ann@example.com {public}\n")
+    verified = git("-c", f"gpg.ssh.allowedSignersFile={allowed}", "verify-commit", "HEAD")
+    assert verified.returncode == 0 and 'Good "git" signature' in verified.stderr, verified.stderr
+
+    assert run_cli(env, "edit", "Signing", "--field", "ask=yes").returncode == 0
+    (repo / "file.txt").write_text("again\n")
+    refused = git("commit", "-a", "-S", "-q", "-m", "not signed: no app open to ask")
+    assert refused.returncode != 0 and "agent refused operation" in refused.stderr, refused.stderr

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from pilotkit import on_screen, typed, unlock, until
+from textual import events
 from textual.widgets import Input, Static
 
 from tui.app import StrongroomApp
 from tui.screens.records import EditRecordScreen, RecordDetailScreen, RecordListScreen
+from tui.screens.sshkeyform import KeyPassphraseScreen
 from tui.widgets.secret_input import SecretInput
 from vault.vault import Vault
 
@@ -98,7 +100,10 @@ async def test_a_pasted_private_key_fills_in_its_public_key(home: Path, tmp_path
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await _new_ssh_key_form(pilot, app)
         await typed(pilot, "Work")
-        screen.query_one("#f-private-key", Input).value = key_file.read_text()  # pasted
+        private = screen.query_one("#f-private-key", Input)
+        private.focus()
+        private.post_message(events.Paste(key_file.read_text()))  # as a terminal pastes it
+        await until(pilot, lambda: "END OPENSSH PRIVATE KEY" in private.value, what="the paste")
         screen.query_one("#f-comment", Input).focus()
         await typed(pilot, "ann@work")
         await pilot.press("ctrl+g")  # refuses to replace a key already in the form
@@ -112,3 +117,45 @@ async def test_a_pasted_private_key_fills_in_its_public_key(home: Path, tmp_path
     assert (rec.value("public-key") or "").split() == own
     assert rec.value("fingerprint") == _keygen("-lf", str(key_file)).split()[1]
     assert rec.value("private-key") and rec.value("ask") is None
+
+
+async def test_a_key_file_with_a_passphrase_is_imported_by_its_path(
+    home: Path, tmp_path: Path
+) -> None:
+    Vault.create(home, "ann@example.com", PW).close()
+    key_file = tmp_path / "id_ed25519"
+    _keygen(
+        "-q", "-t", "ed25519", "-N", "the key's own phrase", "-C", "ann@home", "-f", str(key_file)
+    )
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(100, 50)) as pilot:
+        screen = await _new_ssh_key_form(pilot, app)
+        await typed(pilot, "Home")
+        screen.query_one("#f-private-key", Input).focus()
+        await typed(pilot, str(key_file))
+        await pilot.press("ctrl+s")
+        await on_screen(pilot, KeyPassphraseScreen)
+        await typed(pilot, "not it")
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: (
+                "Wrong passphrase" in str(app.screen.query_one("#key-message", Static).render())
+            ),
+            what="the refusal",
+        )
+        await typed(pilot, "the key's own phrase")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordListScreen)
+    v = Vault.open(home)
+    v.unlock(PW)
+    rec = v.record(v.find("Home"))
+    v.close()
+    assert (rec.value("public-key") or "").split()[:2] == (
+        tmp_path / "id_ed25519.pub"
+    ).read_text().split()[:2]
+    stored = tmp_path / "stored"
+    stored.write_text(rec.value("private-key") or "")
+    stored.chmod(0o600)
+    derived = _keygen("-y", "-P", "", "-f", str(stored)).split()  # no passphrase any more
+    assert derived[:2] == (rec.value("public-key") or "").split()[:2]

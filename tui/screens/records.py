@@ -38,9 +38,11 @@ from ..widgets.secret_input import SecretInput
 from ..workers import work
 from .customfields import CustomFields, field_input
 from .filters import ListCommands, PickScreen, RecordCommands
+from .sshkeyform import KeyInput
 
 if TYPE_CHECKING:
     from vault.breaches import BreachFile
+    from vault.sshkeys import SshKey
     from vault.vault import Detail, Vault
 
 
@@ -891,16 +893,16 @@ class EditRecordScreen(Screen[None]):
             yield Input(value=rec.title if rec else "", id="title")
             for spec in tpl.fields:
                 yield Label(spec.label)
-                yield field_input(
-                    (rec.value(spec.name) or "") if rec else "",
-                    f"f-{spec.name}",
-                    spec.kind,
-                    masked=spec.masked,
-                )
+                value = (rec.value(spec.name) or "") if rec else ""
+                if tkey == "ssh-key" and spec.name == "private-key":
+                    yield KeyInput(value=value, id="f-private-key")  # a pasted key stays whole
+                else:
+                    yield field_input(value, f"f-{spec.name}", spec.kind, masked=spec.masked)
             if tkey == "ssh-key":
                 yield Static(
                     f"{strongroom_app(self).key_of('edit.generate')} makes a new Ed25519 key; "
-                    "a pasted private key fills in its public key and fingerprint on save. "
+                    "or paste a private key, or type its file's path (a passphrase is asked "
+                    "for): its public key and fingerprint are filled in on save. "
                     "Ask before each use: yes makes the SSH agent ask the open app each time.",
                     classes="muted",
                     markup=False,
@@ -963,6 +965,19 @@ class EditRecordScreen(Screen[None]):
         field.value = generate_password()
         save = strongroom_app(self).key_of("edit.save")
         self.notify(f"New password generated (press {save} to save).", markup=False)
+
+    def _decrypted(self, key: SshKey | None) -> None:
+        """The passphrase opened the key: the form holds the decrypted key, then saves."""
+        if key is None:
+            self.query_one("#message", Static).update(
+                Text("Not saved: the key's passphrase was not given.", style="red")
+            )
+            return
+        self.query_one("#f-private-key", Input).value = key.private_pem
+        self.query_one("#f-public-key", Input).value = key.public_line
+        self.query_one("#f-fingerprint", Input).value = key.fingerprint
+        self.query_one("#f-comment", Input).value = key.comment
+        self.action_save()
 
     def _generate_ssh_key(self) -> None:
         """A new Ed25519 key in the form: the private key stays concealed, the public key line
@@ -1049,9 +1064,17 @@ class EditRecordScreen(Screen[None]):
                 self.query_one(f"#f-{spec.name}", Input).focus()
                 return
         if tpl.key == "ssh-key":
-            from vault.sshkeys import record_values
+            from vault.sshkeys import needs_passphrase, record_values
+
+            from .sshkeyform import KeyPassphraseScreen, key_text
 
             try:
+                values["private-key"] = key_text(values["private-key"])  # or a key file's path
+                if needs_passphrase(values["private-key"].encode()):
+                    comment = values.get("comment", "").strip()
+                    screen = KeyPassphraseScreen(values["private-key"], comment)
+                    self.app.push_screen(screen, self._decrypted)
+                    return  # saved once the key is decrypted
                 values = record_values(values)
             except InvalidInputError as exc:
                 self.query_one("#message", Static).update(Text(str(exc), style="red"))
