@@ -713,7 +713,7 @@ class CloudSync:
         except CloudError as exc:
             if exc.code != "quota_exceeded":
                 raise
-            report.problems.append(str(exc))
+            report.problems.append(f"files not sent: {exc}")
 
     def _push_again(self) -> int:
         """Send again this device's versions of the records the server offered a refused version

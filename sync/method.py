@@ -239,7 +239,7 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
     if r.blobs.sent or r.blobs.received:
         detail += f"; {r.blobs.sent} file(s) sent, {r.blobs.received} fetched"
     for problem in r.blobs.problems:
-        detail += f"; attachment {problem}"
+        detail += f"; {problem}" if problem.startswith("files ") else f"; attachment {problem}"
     return SyncOutcome("cloud", r.received, r.sent > 0, detail)
 
 

@@ -109,6 +109,7 @@ def test_the_account_quota_says_so_and_records_still_sync(
     assert report.sent == 1
     (problem,) = report.blobs.problems
     assert "attachment space on the server is full" in problem and "1.0 MiB" in problem
+    assert problem.startswith("files not sent: ")
     b, _ = sign_in(small_server.url, tmp_path / "b", "alice@example.com", a.slot.kit)
     (att,) = attachstore.listed(b, rid)  # the metadata always comes; the bytes could not
     assert att.name == NAME and not attachstore.present(b, att)
