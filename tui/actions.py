@@ -48,6 +48,7 @@ SCOPES: dict[str, str] = {
     "list": "Lists",
     "record": "Record",
     "edit": "Edit",
+    "unsaved": "Unsaved changes",
     "security": "Security Center",
     "history": "History",
     "files": "Files",
@@ -140,7 +141,9 @@ _ALL: tuple[Action, ...] = (
     Action("files.remove", "d", "remove", "Remove", "remove the chosen file"),
     Action("files.cancel", "escape", "cancel", "Cancel"),
     # -- the edit form ----------------------------------------------------------------------
-    Action("edit.cancel", "escape", "app.pop_screen", "Cancel"),
+    Action(
+        "edit.cancel", "escape", "cancel", "Cancel", "leave the form (asks if anything changed)"
+    ),
     Action("edit.save", "ctrl+s", "save", "Save"),
     Action("edit.generate", "ctrl+g", "generate", "Generate password", "generate a password"),
     Action("edit.reveal", "ctrl+r", "reveal", "Show/hide", "show / hide the secret field"),
@@ -177,6 +180,10 @@ _ALL: tuple[Action, ...] = (
         "conceal / show the custom field",
         show=False,
     ),
+    # -- leaving a form with changes ---------------------------------------------------------
+    Action("unsaved.save", "s,ctrl+s", "choose('save')", "Save", "save the changes and leave"),
+    Action("unsaved.discard", "d", "choose('discard')", "Discard", "discard the changes"),
+    Action("unsaved.keep", "escape,k", "choose('keep')", "Keep editing", "back to the form"),
     # -- the password generator dialog ------------------------------------------------------
     Action("generator.again", "ctrl+n", "again", "New", "draw another value"),
     Action("generator.use", "ctrl+s", "use", "Use", "put the value in the form"),

@@ -188,6 +188,25 @@ def test_record_edit(snap_compare: Any, home: Path, size: tuple[int, int]) -> No
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
+def test_record_edit_unsaved(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
+    """Esc on a changed form: save, discard or keep editing."""
+
+    async def run(pilot: Any) -> None:
+        await _unlocked(pilot)
+        await pilot.press("down", "down", "enter")
+        from tui.screens.records import EditRecordScreen, RecordDetailScreen, UnsavedChangesScreen
+
+        await _on(pilot, RecordDetailScreen)
+        await pilot.press("e")
+        await _on(pilot, EditRecordScreen)
+        await _typing(pilot)
+        await pilot.press("end", "x", "escape")
+        await _on(pilot, UnsavedChangesScreen)
+        await pilot.pause(0.2)
+
+    assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
+
+
 @wide
 def test_security_center(snap_compare: Any, home: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Any) -> None:

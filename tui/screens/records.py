@@ -825,6 +825,35 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+class UnsavedChangesScreen(ModalScreen[str]):
+    """Leaving a form that holds changes: "save", "discard" or "keep" (editing)."""
+
+    BINDINGS = bindings("unsaved.save", "unsaved.discard", "unsaved.keep")
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        key = strongroom_app(self).key_of
+        with Vertical(id="dialog"):
+            yield Static(
+                Text.assemble(
+                    ("Unsaved changes", "bold"),
+                    f"\n\n{self.question}\n\n",
+                    (key("unsaved.save"), "bold"),
+                    " Save   ",
+                    (key("unsaved.discard"), "bold"),
+                    " Discard   ",
+                    (key("unsaved.keep"), "bold"),
+                    " Keep editing",
+                )
+            )
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+
 def extra_fields(rec: Record) -> list[Field]:
     """The record's fields that its template's form has no row for (custom or repeated ones)."""
     names = {spec.name.lower() for spec in template(rec.type).fields}
@@ -864,6 +893,7 @@ class EditRecordScreen(Screen[None]):
         self.type_key = type_key
         self.generate_first = generate
         self.base: Detail | None = None  # the version the form started from: saved as its edit
+        self.started: tuple[object, ...] = ()  # the form's contents when it opened
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """ctrl+g only where there is something to generate: a password field, or an SSH key
@@ -934,8 +964,43 @@ class EditRecordScreen(Screen[None]):
         self.query_one(
             "#form Input", Input
         ).focus()  # the type (new record) or the title: type at once
+        self.started = self._contents()  # Esc asks only when the form differs from this
         if self.generate_first:
             self.action_generate()
+
+    def _contents(self) -> tuple[object, ...]:
+        """What saving would store, as typed (before the checks): title, template fields, the
+        custom fields that have a value, tags, notes. An empty new row or spaces around the
+        title change nothing."""
+        rec = self._record()
+        tpl = template(rec.type if rec else self.type_key)
+        return (
+            self.query_one("#title", Input).value.strip(),
+            tuple(self.query_one(f"#f-{s.name}", Input).value for s in tpl.fields),
+            tuple(f for f in self.query_one(CustomFields).fields() if f.value),
+            tuple(t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip()),
+            self.query_one("#notes", TextArea).text,
+        )
+
+    def action_cancel(self) -> None:
+        """Leave at once when nothing changed; else ask: save, discard or keep editing."""
+        if self._contents() == self.started:
+            self.app.pop_screen()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save()  # a refused value keeps the form open, saying why
+            elif choice == "discard":
+                self.app.pop_screen()
+                self.notify("Changes discarded.")
+
+        title = printable(self.query_one("#title", Input).value.strip())
+        if self.record_id is None:
+            question = f"Save the new record “{title}”?" if title else "Save the new record?"
+        else:
+            question = f"Save your changes to “{title or 'this record'}”?"
+        self.app.push_screen(UnsavedChangesScreen(question), chosen)
 
     def action_reveal(self) -> None:
         """Hide at once; show a stored secret after the Account Password again when it was
