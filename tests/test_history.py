@@ -5,7 +5,9 @@ Account Key rotation and a backup restore. Real SQLite stores; two devices excha
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import time
 from dataclasses import replace
 from itertools import pairwise
@@ -235,6 +237,11 @@ def test_history_and_trash_survive_password_change_rotation_and_backup_restore(
     vault.edit(rid, lambda r: replace(r, notes="v2"))
     vault.add(new_record("note", "Diary", notes="dear diary"))
     diary = vault.find("Diary")
+    from vault import attachstore
+
+    scan = tmp_path / "diary-scan.png"
+    scan.write_bytes(os.urandom(70_000))
+    attachstore.add(vault, diary, scan)
     vault.trash(diary)
     path = tmp_path / "before.srbk"
     backup.create_backup(vault, path)
@@ -252,6 +259,15 @@ def test_history_and_trash_survive_password_change_rotation_and_backup_restore(
     assert backup.restore_backup(again, path, PW).restored == 1
     assert [s.id for s in again.trashed()] == [diary]
     assert again.untrash(diary).notes == "dear diary" and again.find("Diary") == diary
+    # its file came back with it, readable after the password change and the key rotation, and
+    # in the home restored from the backup made with the old password
+    for v in (again, restored):
+        if v is restored:
+            restored.untrash(diary)
+        (att,) = attachstore.listed(v, diary)
+        out = io.BytesIO()
+        attachstore.read(v, att, out)
+        assert out.getvalue() == scan.read_bytes()
     assert [c for s in again.history(diary) for c in s.changes][-2:] == [
         "moved to the trash",
         "restored from the trash",
