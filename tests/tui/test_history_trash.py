@@ -116,6 +116,45 @@ async def test_history_masks_secrets_and_restores_a_version_as_a_new_edit(tmp_pa
     ]
 
 
+async def test_history_shows_files_and_restoring_brings_a_removed_file_back(
+    tmp_path: Path,
+) -> None:
+    """A file added then removed: the newest version says so, the one before lists the file, and
+    s + y on it brings the file back (its bytes were kept on the device)."""
+    from vault import attachstore
+
+    home = _home(tmp_path / "h")
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF passport scan")
+    v = _vault(home)
+    attachstore.add(v, "0000000000000001", scan)
+    attachstore.remove(v, "0000000000000001", "scan.pdf")
+    v.close()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: app.screen.query_one("#records").rows, what="rows")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        await pilot.press("h")
+        await on_screen(pilot, HistoryScreen)
+        screen = app.screen
+        rows = screen.query_one(VersionList).rows
+        assert len(rows) == 5 and "file 'scan.pdf' removed" in str(rows[0])
+        assert "files:" not in str(screen.query_one("#version").render())
+        await pilot.press("down")
+        assert "files: scan.pdf" in str(screen.query_one("#version").render())
+        await pilot.press("s")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, HistoryScreen)
+        await until(pilot, lambda: len(screen.query_one(VersionList).rows) == 6, what="6 versions")
+    v = _vault(home)
+    (att,) = attachstore.listed(v, "0000000000000001")
+    assert att.name == "scan.pdf" and attachstore.present(v, att)
+    v.close()
+
+
 async def test_delete_moves_to_the_trash_and_the_trash_view_restores(tmp_path: Path) -> None:
     home = _home(tmp_path / "h")
     app = StrongroomApp(home=home)

@@ -75,6 +75,9 @@ def version_text(step: Step, revealed: bool, here: str, restore_key: str, reveal
         out.append(printable(shown) + "\n")
     if rec.tags:
         out.append(f"  tags: {printable(', '.join(rec.tags))}\n", style="dim")
+    if rec.attachments:  # restoring this version brings these back (their bytes are kept)
+        names = ", ".join(printable(a.name) for a in rec.attachments)
+        out.append(f"  files: {names}\n", style="dim")
     if rec.notes:
         out.append(printable(rec.notes, multiline=True) + "\n")
     hint = f"{reveal_key} reveals secrets" + ("" if step.current else f" · {restore_key} restores")
