@@ -126,6 +126,8 @@ def test_agent_lists_signs_and_empties_when_locked(
     assert stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
     listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
     assert listed.returncode == 1 and "no identities" in listed.stdout  # locked: none
+    found = run_cli(env, "ssh-agent")  # already running; says why it has no keys (stderr)
+    assert ssh_agent["SSH_AGENT_PID"] in found.stdout and "vault is locked" in found.stderr
     _unlock(env)
     run_cli(env, "add", "ssh-key", "--title", "Ed", "--generate", "--comment", "ed@test")
     rsa = _keygen(tmp_path / "id_rsa", "rsa", "", "rsa@test")
@@ -191,6 +193,7 @@ def test_agent_lists_signs_and_empties_when_locked(
     assert len(listed.stdout.splitlines()) == 2
     again = run_cli(env, "ssh-agent")  # already running: the same socket and pid
     assert ssh_agent["SSH_AGENT_PID"] in again.stdout and str(sock) in again.stdout
+    assert again.stderr == ""  # unlocked: nothing to say
 
 
 def test_a_socket_in_a_shared_folder_is_refused(env: dict[str, str], tmp_path: Path) -> None:

@@ -100,3 +100,20 @@ def serve_ssh_agent(ctx: Context, socket_arg: str | None) -> None:
     write_exact(
         f"SSH_AUTH_SOCK={q}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID={pid}; export SSH_AGENT_PID;\n"
     )
+    if not _unlocked(ctx):  # on stderr: eval "$(strongroom ssh-agent)" reads stdout only
+        print(
+            "strongroom: the vault is locked: the SSH agent offers no keys until "
+            "`strongroom unlock`",
+            file=sys.stderr,
+        )
+
+
+def _unlocked(ctx: Context) -> bool:
+    """Is this home's unlock agent running and unlocked (where the SSH agent takes its keys)?"""
+    from agent.wire import WireError, call
+
+    try:
+        ping = call(ctx.home, {"op": "ping"}, timeout=5)
+    except (OSError, WireError):
+        return False
+    return bool(ping and ping.get("unlocked"))
