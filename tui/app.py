@@ -31,6 +31,7 @@ from .app_access import strongroom_app
 from .clipboard import SecretClipboard, clipboard_for
 from .keymap import current_keys, key_label, keys_taken, read_keymap
 from .messages import WorkerFailed
+from .store_watch import StoreWatch
 from .sync_runtime import SyncActivity, SyncRuntime
 from .typeahead import KeyFence, TypeAhead, TypedEvent, follow_screens
 
@@ -102,6 +103,7 @@ class StrongroomApp(App[None]):
         self._proven_at = 0.0  # when the Account Password was last typed or a secret shown
         self.sync_runtime = SyncRuntime(self)
         self._vault: Vault | None = None
+        self.store_watch: StoreWatch | None = None
         self._locked: Vault | None = None
         self._last_input = time.monotonic()
         self._secret_clipboard: SecretClipboard | None = None
@@ -124,11 +126,30 @@ class StrongroomApp(App[None]):
 
     @vault.setter
     def vault(self, vault: Vault | None) -> None:
-        """Every unlock and lock goes through here: background sync runs only while unlocked."""
+        """Every unlock and lock goes through here: background sync runs only while unlocked,
+        and so does watching the store for changes made elsewhere."""
         self._vault = vault
         if vault is not None:
             self._proven_at = time.monotonic()  # an unlock (here or in the agent) just happened
+        self.store_watch = StoreWatch(vault) if vault is not None and vault.unlocked else None
         self.sync_runtime.follow(vault)
+
+    def records_changed(self) -> None:
+        """Records changed (a sync, or another process on this home): every screen that shows
+        them reads them again; an edit form keeps what was typed (it rebases on save)."""
+        if self.store_watch is not None:
+            self.store_watch.catch_up()
+        for screen in self.screen_stack:
+            reload = getattr(screen, "reload", None)
+            if callable(reload):
+                reload()
+
+    def _check_store(self) -> None:
+        """Once a second while unlocked (tui/store_watch.py): a commit by the CLI or another
+        connection that stored records refreshes the screens."""
+        watch = self.store_watch
+        if watch is not None and self.vault is not None and watch.changed():
+            self.records_changed()
 
     def on_sync_activity(self, message: SyncActivity) -> None:
         self.sync_runtime.handle(message)
@@ -218,7 +239,7 @@ class StrongroomApp(App[None]):
             self.push_screen(LockScreen())
         else:
             self.push_screen(WelcomeScreen())
-        self.set_interval(1.0, self._check_idle)
+        self.set_interval(1.0, self._tick)
 
     # -- keys -------------------------------------------------------------------------------
     def _apply_keymap(self) -> None:
@@ -376,6 +397,11 @@ class StrongroomApp(App[None]):
 
     async def on_key_fence(self, fence: KeyFence) -> None:
         await self.type_ahead.fence_back(fence)
+
+    def _tick(self) -> None:
+        """The app's one timer: auto-lock, and changes made elsewhere."""
+        self._check_idle()
+        self._check_store()
 
     def _check_idle(self) -> None:
         if self.vault is None:

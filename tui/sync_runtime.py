@@ -319,8 +319,8 @@ class SyncRuntime:
         self.app.notify(f"Sync failed: {text}", severity="error", timeout=10, markup=False)
 
     def _refresh_screens(self, changed: bool) -> None:
+        if changed:
+            self.app.records_changed()
         for screen in self.app.screen_stack:
-            if changed and hasattr(screen, "reload"):
-                screen.reload()
             if hasattr(screen, "sync_changed"):
                 screen.sync_changed()

@@ -216,6 +216,11 @@ class Store:
         raw = self.get_meta("seq")
         return int(raw) if raw else 0
 
+    def data_version(self) -> int:
+        """SQLite's counter of commits by other connections to this file (this connection's
+        own commits leave it unchanged): a cheap way to notice changes made elsewhere."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def changed_ids_since(self, seq: int) -> list[str]:
         # Not SELECT DISTINCT: that scans the whole table by primary key (26 ms at 10k records)
         # instead of searching the seq index; de-duplicated here, in order.

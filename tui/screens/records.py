@@ -651,6 +651,12 @@ class RecordDetailScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self._shown()
 
+    def reload(self) -> None:
+        """Records changed elsewhere (a sync, the CLI): shown as they are now. Under another
+        screen it waits for on_screen_resume (a damaged record closes the screen on top)."""
+        if self.app.screen is self:
+            self._shown()
+
     def render_record(self) -> None:
         """Built as Text, never as markup: record data may hold '[' (a password) or escapes."""
         app = strongroom_app(self)
