@@ -105,6 +105,13 @@ async def test_the_open_app_allows_or_refuses_each_signature(
         shown = str(app.screen.query_one("#ssh-ask").render())
         assert "Laptop" in shown and "ssh-keygen -Y sign" in shown and "SHA256:" in shown
         assert signing.poll() is None  # the SSH agent waits for the answer
+        question = app.screen
+        assert isinstance(question, SshAskScreen)
+        await until(pilot, lambda: question.armed, 10, "the question to take answers")
+        question.armed = False  # as in its first ARM_SECONDS on screen:
+        await pilot.press("y")  # a y typed for something else does not allow
+        assert app.screen is question and signing.poll() is None
+        question.armed = True
         await pilot.press("y")
         await until(pilot, lambda: signing.poll() is not None, 30, "ssh-keygen to finish")
         assert signing.returncode == 0, signing.stderr.read() if signing.stderr else ""

@@ -1,7 +1,9 @@
 """The question an "ask before each use" SSH key puts to the open app: may this program sign
 with this key? y allows one signature, n or Esc refuses; the SSH agent waits for the answer
 (agent/daemon.py), and the question closes by itself when it is answered in another app,
-expires or the vault locks."""
+expires or the vault locks. It pops up unasked, maybe while the person is typing a "y" into a
+form, so y counts only once the question has been on screen for ARM_SECONDS; a refusal counts
+at once."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ from runtime.safe_text import printable
 
 from ..actions import bindings
 
+#: How long the question is on screen before y can allow (a key typed for something else must
+#: not answer it).
+ARM_SECONDS = 0.5
+
 
 class SshAskScreen(ModalScreen[bool]):
     """One signature request; dismissed with True (allow) or False (refuse)."""
@@ -29,6 +35,7 @@ class SshAskScreen(ModalScreen[bool]):
         self.title_shown = printable(str(question.get("title", "")))
         self.fingerprint = printable(str(question.get("fingerprint", "")))
         self.client = printable(str(question.get("client", ""))) or "a program"
+        self.armed = False
 
     def compose(self) -> ComposeResult:
         text = Text()
@@ -41,5 +48,14 @@ class SshAskScreen(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Static(text, id="ssh-ask")
 
+    def on_mount(self) -> None:
+        self.set_timer(ARM_SECONDS, self._arm)
+
+    def _arm(self) -> None:
+        self.armed = True
+
     def action_answer(self, yes: bool) -> None:
+        if yes and not self.armed:
+            self.app.bell()  # too soon to be an answer to this question
+            return
         self.dismiss(yes)
