@@ -45,6 +45,7 @@ from vault.errors import (
     GenerationChangedError,
     KitError,
     KitReason,
+    VaultError,
     WrongPasswordError,
 )
 from vault.intake import Refusal
@@ -99,6 +100,10 @@ class CloudAccountResetError(CloudAuthError, GenerationChangedError):
     """The account was reset: keep local data as a backup, sign in again with the new password."""
 
 
+class CloudDeviceRemovedError(CloudAuthError):
+    """This device was removed from the account on another device (its sessions are revoked)."""
+
+
 class CloudSessionExpiredError(CloudAuthError):
     """The session ran out (unused for hours, or past its longest life): an unlocked device signs
     in again by itself with its own keys (`renew_session`)."""
@@ -121,7 +126,7 @@ _CODES: dict[str, type[CloudError]] = {
     "unauthorized": CloudAuthError,
     "session_expired": CloudSessionExpiredError,
     "wrong_device": CloudAuthError,
-    "device_removed": CloudAuthError,
+    "device_removed": CloudDeviceRemovedError,
     "proof_required": CloudProofError,
     "proof_failed": CloudProofError,
     "password_changed": CloudPasswordChangedError,
@@ -497,20 +502,21 @@ class CloudClient:
         new_keys: UnlockedKeys,
         *,
         current: bytes,
+        key_change: bytes | None = None,
     ) -> CloudSession:
         """Swap verifier + wrapped VK + epoch in one server operation (after keymod.change_password
-        or rotate_account_key), proven with `current`, the x_auth of the keys being replaced."""
-        self._proven(
-            session,
-            current,
-            "POST",
-            "/v1/password",
-            {
-                "epoch": session.epoch,
-                "new_epoch": new_keys.epoch,
-                "credentials": credentials(session.email, new_slot, new_keys.x_auth),
-            },
-        )
+        or rotate_account_key), proven with `current`, the x_auth of the keys being replaced.
+        `key_change`: a device removal's SRKC bytes (vault/removal.py), carried in the same
+        compare-and-swap: the server keeps it, revokes the removed device and drops the
+        envelopes sealed under the replaced key."""
+        body: dict[str, Any] = {
+            "epoch": session.epoch,
+            "new_epoch": new_keys.epoch,
+            "credentials": credentials(session.email, new_slot, new_keys.x_auth),
+        }
+        if key_change is not None:
+            body["key_change"] = _b64(key_change)
+        self._proven(session, current, "POST", "/v1/password", body)
         return CloudSession(
             session.token,
             session.account_id,
@@ -520,6 +526,17 @@ class CloudClient:
             new_keys.epoch,
             session.plan,
         )
+
+    def key_change(self, session: CloudSession, kid: str) -> bytes | None:
+        """The key change moving away from the Vault Key with key id `kid` (base64), if the
+        server holds one (a device removal made elsewhere); the session may predate it."""
+        try:
+            d = self._as(session, "GET", f"/v1/keychange/{base64.b64decode(kid).hex()}")
+        except CloudError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _unb64(d.get("key_change", ""))
 
     def request_hint(self, email: str) -> None:
         self.call("POST", "/v1/hint", {"email": kdf.normalize_email(email)})
@@ -656,14 +673,44 @@ class CloudSync:
     def sync_now(self, progress: Callable[[int, int], None] | None = None) -> CloudReport:
         """`progress(done, total)` is called per downloaded page (first sync of a large vault).
 
-        An expired session is renewed with the device's own keys and the sync run again."""
+        An expired session is renewed with the device's own keys and the sync run again; a
+        device removal made elsewhere is followed first (nothing typed), then the sync runs."""
         try:
             return self._sync(progress)
         except CloudSessionExpiredError:
             if not self.vault.unlocked:
                 raise
-        self.session = renew_session(self.vault, self.client, self.session)
+            self.session = renew_session(self.vault, self.client, self.session)
+        except CloudPasswordChangedError:
+            if not self.vault.unlocked or not self._follow_key_changes():
+                raise
         return self._sync(progress)
+
+    def _follow_key_changes(self) -> bool:
+        """Follow every key change the server holds from this device's keys (a device removal:
+        the new keys are wrapped to this device); True when the keys moved. The server dropped
+        the envelopes sealed under the old key, so everything here is pushed again (it keeps one
+        copy of each: the re-encryption is deterministic)."""
+        from vault import removal
+
+        moved = False
+        while True:
+            data = self.client.key_change(self.session, removal.key_id(self.vault.keys))
+            if data is None:
+                break
+            try:
+                change = removal.open_change(data, self.vault.keys)
+            except (VaultError, ValueError) as exc:
+                raise CloudError(
+                    f"the server's key change for this device's keys does not open ({exc}); "
+                    "it was damaged or forged: nothing was changed here"
+                ) from None
+            removal.follow(self.vault, change)
+            moved = True
+        if moved:
+            self.vault.store.set_meta(PUSHED_META, b"0")
+            self.session = renew_session(self.vault, self.client, self.session)
+        return moved
 
     def _sync(self, progress: Callable[[int, int], None] | None) -> CloudReport:
         store = self.vault.store

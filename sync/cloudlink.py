@@ -146,11 +146,10 @@ def signin(
         )
     _check_room(home, kit.account_id, kit.generation)  # before the server hears of a sign-in
     with CloudClient(url, transport=transport) as client:
-        slot, keys, session = client.signin_with_kit(
-            email, password, kit, secrets.token_hex(4), device_name()
-        )
+        device = secrets.token_hex(4)  # one id on the server and in the device list
+        slot, keys, session = client.signin_with_kit(email, password, kit, device, device_name())
         kept = _make_room(home, slot.account_id, slot.generation)
-        vault = Vault.adopt(home, slot, keys, [])
+        vault = Vault.adopt(home, slot, keys, [], device=device)
         if kept is not None:
             vault.update_settings(**{KEPT_SETTING: str(kept)})
         try:
@@ -177,11 +176,12 @@ def signin_after_reset(
     """The setup code from the reset page: new keys for the new generation, made here."""
     with CloudClient(url, transport=transport) as client:
         _check_room(home, *client.reset_setup_info(email, code))  # before the code is used up
+        device = secrets.token_hex(4)
         slot, keys, session = client.complete_reset(
-            email, code, new_password, hint, secrets.token_hex(4), device_name()
+            email, code, new_password, hint, device, device_name()
         )
         kept = _make_room(home, slot.account_id, slot.generation)
-        vault = Vault.adopt(home, slot, keys, [])
+        vault = Vault.adopt(home, slot, keys, [], device=device)
         if kept is not None:
             vault.update_settings(**{KEPT_SETTING: str(kept)})
         return _first_sync(vault, client, session, url, progress, transport)

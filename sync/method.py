@@ -365,6 +365,11 @@ def remove_device(vault: Any, device: str, password: str) -> RemovalOutcome:
     beside the snapshot (an exclusive create: a removal made elsewhere first refuses this one),
     then re-encrypts here and writes the snapshot under the new key. The folder's saved account
     key (opt-in) is deleted: with it, the removed device's password would open the new Kit.
+
+    Account server: syncs first, then the key change rides the epoch compare-and-swap of
+    `POST /v1/password` with a fresh proof (the server keeps it, revokes the removed device's
+    sessions and drops the old-key envelopes in one transaction), then this device re-encrypts
+    and pushes everything again.
     """
     from vault import removal
 
@@ -391,9 +396,53 @@ def remove_device(vault: Any, device: str, password: str) -> RemovalOutcome:
         except SyncError as exc:
             notes.append(f"the sync folder is not rewritten yet ({exc}); run `strongroom sync now`")
         return RemovalOutcome(vault.slot, device, n, tuple(notes))
+    if method == "cloud":
+        return _remove_over_cloud(vault, cfg, device, password)
     if method == "none":
         _no_method(method)
     raise SyncError(
         f"removing a device over {method} sync is not built yet; it works on a folder-synced "
         "account (docs/design.md)"
     )
+
+
+def _remove_over_cloud(
+    vault: Any, cfg: dict[str, Any], device: str, password: str
+) -> RemovalOutcome:
+    from vault import removal
+
+    from .cloud import (
+        PUSHED_META,
+        CloudSessionExpiredError,
+        CloudSync,
+        client_for,
+        load_session,
+        renew_session,
+        save_session,
+    )
+
+    with client_for(cfg) as client:
+        CloudSync(vault, client).sync_now()
+        made = removal.prepare(vault, device, password)
+        session = load_session(vault)
+        current = made.old_keys.x_auth
+        try:
+            session = client.change_password(
+                session, made.slot, made.keys, current=current, key_change=made.sealed
+            )
+        except CloudSessionExpiredError:
+            session = renew_session(vault, client, session)
+            session = client.change_password(
+                session, made.slot, made.keys, current=current, key_change=made.sealed
+            )
+        n = len(removal.commit(vault, made))
+        vault.store.set_meta(PUSHED_META, b"0")  # the server dropped the old-key copies
+        save_session(vault, session)
+        notes: list[str] = []
+        try:
+            CloudSync(vault, client, session).sync_now()
+        except SyncError as exc:
+            notes.append(
+                f"the records are not all on the server yet ({exc}); run `strongroom sync now`"
+            )
+    return RemovalOutcome(vault.slot, device, n, tuple(notes))

@@ -134,13 +134,15 @@ class Vault:
         envelopes: Iterable[Envelope],
         source: str = "local",
         refused: Iterable[Refusal] = (),
+        device: str | None = None,
     ) -> Vault:
         """Link this device to an account (sign-up, or sign-in from a sync source `source`;
-        `refused`: what that source sent that did not even parse, kept aside)."""
+        `refused`: what that source sent that did not even parse, kept aside). `device`: the id
+        a cloud sign-in gave the server, so the server and the device list name it alike."""
         if cls.exists(home):
             raise AccountExistsError(f"an account already exists in {home}")
         store, fixes = cls._store_for(home)
-        device = os.urandom(4).hex()
+        device = device or os.urandom(4).hex()
         with store.transaction() as db:
             store.set_meta("slot", slot.to_bytes(), db)
             store.set_meta("device", device.encode(), db)

@@ -83,6 +83,10 @@ def _b64(d: dict[str, Any], key: str, max_len: int = 4096) -> bytes:
     return out
 
 
+#: A device removal's key change: ~320 bytes per remaining device, plus its header.
+KEY_CHANGE_MAX = 256 * 1024
+
+
 def _creds(d: dict[str, Any]) -> Credentials:
     c = d.get("credentials")
     if not isinstance(c, dict):
@@ -163,6 +167,7 @@ class ServerApp:
             Route(f"{API}/proof/start", self.proof_start, methods=["POST"]),
             Route(f"{API}/password", self.password, methods=["POST"]),
             Route(f"{API}/devices", self.devices, methods=["GET"]),
+            Route(f"{API}/keychange/{{kid}}", self.key_change, methods=["GET"]),
             Route(f"{API}/devices/{{device_id}}", self.remove_device, methods=["DELETE"]),
             Route(f"{API}/sync/push", self.push, methods=["POST"]),
             Route(f"{API}/sync/pull", self.pull, methods=["POST"]),
@@ -373,8 +378,22 @@ class ServerApp:
             _int(d, "new_epoch"),
             _creds(d),
             _proof(d, "POST", f"{API}/password"),
+            _b64(d, "key_change", KEY_CHANGE_MAX) if d.get("key_change") is not None else None,
         )
         return _json({"epoch": epoch, "M2": h_amk})
+
+    async def key_change(self, request: Request) -> Response:
+        """A device removal's key change, for a device still holding the keys it replaced: its
+        session may predate the change (any epoch), never a revoked one."""
+        token, device = _token(request), _device(request)
+        kid = str(request.path_params["kid"])[:64]
+
+        def fetch() -> bytes:
+            s = self.service.session(token, device, any_epoch=True)
+            return self.service.key_change(s, kid)
+
+        data = await run_in_threadpool(fetch)
+        return _json({"key_change": b64(data)})
 
     async def devices(self, request: Request) -> Response:
         s, _ = await self._session(request)

@@ -279,13 +279,18 @@ def spec() -> dict[str, Any]:
         "/v1/password": {
             "post": _op(
                 "Change password or rotate the Account Key: atomic swap of verifier, KDF salt and "
-                "wrapped VK; epoch + 1; only with a fresh proof of the current credentials",
+                "wrapped VK; epoch + 1; only with a fresh proof of the current credentials. With "
+                "key_change (a device removal's SRKC bytes, docs/formats.md), in the same "
+                "transaction: the key change is kept for the remaining devices, the removed "
+                "device's sessions are revoked (device_removed) and every envelope of the account, "
+                "sealed under the replaced key, is dropped",
                 _obj(
                     ["epoch", "new_epoch", "credentials", "proof"],
                     epoch=INT,
                     new_epoch=INT,
                     credentials=CREDENTIALS,
                     proof=PROOF,
+                    key_change=B64,
                 ),
                 _obj(["epoch", "M2"], epoch=INT, M2=B64),
                 auth=True,
@@ -312,6 +317,20 @@ def spec() -> dict[str, Any]:
                 ),
                 auth=True,
             )
+        },
+        "/v1/keychange/{kid}": {
+            "get": {
+                **_op(
+                    "The key change (SRKC) moving away from the Vault Key with this key id (hex): "
+                    "a device that is behind a device removal fetches it with its session, which "
+                    "may predate the change (never a revoked one), and follows",
+                    None,
+                    _obj(["key_change"], key_change=B64),
+                    auth=True,
+                    errors=("400", "401", "404"),
+                ),
+                "parameters": [{"name": "kid", "in": "path", "required": True, "schema": STR}],
+            }
         },
         "/v1/devices/{device_id}": {
             "delete": {

@@ -7,6 +7,7 @@ salt and cost, the Vault Key wrapped under K_unlock, and encrypted envelopes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -478,10 +479,12 @@ class AccountService:
         return token, not known
 
     # -- sessions ---------------------------------------------------------------------------
-    def session(self, token: str, device: str | None) -> Session:
+    def session(self, token: str, device: str | None, any_epoch: bool = False) -> Session:
         """The session behind a bearer token sent by `device` (the X-Strongroom-Device header),
         checked against the device it was issued to, revocation, the account's generation and
-        epoch, and its expiry. Only a session made before schema 3 may come without the header."""
+        epoch, and its expiry. Only a session made before schema 3 may come without the header.
+        `any_epoch`: a session from before a password change or key change still counts (only
+        for fetching the key change that lets the device follow)."""
         if not token or len(token) > 200:
             raise UnauthorizedError("sign in first")
         with self.db.tx(write=False) as t:
@@ -494,9 +497,7 @@ class AccountService:
         if row is None:
             raise UnauthorizedError("this device is signed out; sign in again")
         if int(row[7]):
-            raise DeviceRemovedError(
-                "this device was removed from the account on another device; its session is revoked"
-            )
+            raise DeviceRemovedError(self._removed_message(str(row[0]), str(row[1])))
         legacy = bool(int(row[8]))
         if device != str(row[1]) and not (legacy and device is None):
             raise WrongDeviceError("this session belongs to another device; sign in on this device")
@@ -505,7 +506,7 @@ class AccountService:
                 "the account was reset; sign in again and choose a new password",
                 generation=int(row[5]),
             )
-        if int(row[3]) != int(row[6]):
+        if int(row[3]) != int(row[6]) and not any_epoch:
             raise PasswordChangedError(
                 "the Account Password was changed on another device; enter the new password",
                 epoch=int(row[6]),
@@ -515,6 +516,33 @@ class AccountService:
         return Session(
             str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[9]), int(row[4]), legacy
         )
+
+    def _removed_message(self, account_id: str, device_id: str) -> str:
+        with self.db.tx(write=False) as t:
+            row = t.one(
+                "SELECT removed_by FROM key_changes WHERE account_id=? AND removed=? "
+                "ORDER BY from_epoch DESC LIMIT 1",
+                (account_id, device_id),
+            )
+        if row is not None:
+            return f"this device was removed from the account by device {row[0]}"
+        return "this device was removed from the account on another device; its session is revoked"
+
+    def key_change(self, s: Session, kid_hex: str) -> bytes:
+        """The key change that moves away from the Vault Key with this key id (vault/removal.py),
+        for a device that is behind it; NotFoundError when there is none."""
+        try:
+            kid = base64.b64encode(bytes.fromhex(kid_hex)).decode()
+        except ValueError:
+            raise BadRequestError("the key id must be hexadecimal") from None
+        with self.db.tx(write=False) as t:
+            row = t.one(
+                "SELECT data FROM key_changes WHERE account_id=? AND kid_from=?",
+                (s.account_id, kid),
+            )
+        if row is None:
+            raise NotFoundError("no key change from that key")
+        return bytes(row[0])
 
     def keep_alive(self, token: str, s: Session) -> None:
         """Slide a used session's expiry `session_ttl_s` ahead (never past `session_max_s` after
@@ -800,13 +828,21 @@ class AccountService:
         new_epoch: int,
         creds: Credentials,
         proof: Proof | None,
+        key_change: bytes | None = None,
     ) -> tuple[int, bytes]:
         """One atomic swap of verifier, KDF salt/cost and wrapped VK, only with a fresh proof of
         the credentials it replaces; other sessions must re-authenticate. Returns the new epoch
-        and the server's proof (H_AMK). Password change and Account Key rotation both come here."""
+        and the server's proof (H_AMK). Password change and Account Key rotation both come here.
+
+        With `key_change` (a device removal: vault/removal.py, the SRKC bytes, which the server
+        cannot open): in the same transaction the change is kept for the remaining devices to
+        fetch, the removed device is deleted and its sessions revoked, and every envelope of the
+        account is dropped (they are sealed under the Vault Key the removal replaced; the
+        removing device pushes them again re-encrypted, and every device that follows does)."""
         check_credentials(creds)
         if new_epoch != epoch + 1:
             raise BadRequestError("the new epoch must be the current epoch plus one")
+        change = _key_change_header(key_change, s, epoch, new_epoch)
         h_amk, proven = self.check_proof(s, proof)
         with self.db.tx() as t:
             acct = t.lock_account(s.account_id)
@@ -835,6 +871,37 @@ class AccountService:
                 ),
             )
             t.run("UPDATE sessions SET epoch=? WHERE token_hash=?", (new_epoch, token_hash(token)))
+            if change is not None and key_change is not None:
+                removed = str(change["removed"])
+                if t.one(
+                    "SELECT 1 FROM key_changes WHERE account_id=? AND kid_from=?",
+                    (s.account_id, change["kid_from"]),
+                ):
+                    raise StaleKeysError(
+                        "another device changed this account's keys first", epoch=acct.epoch
+                    )
+                t.run(
+                    "INSERT INTO key_changes (account_id, kid_from, from_epoch, removed, "
+                    "removed_by, data, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        s.account_id,
+                        change["kid_from"],
+                        epoch,
+                        removed,
+                        s.device_id,
+                        key_change,
+                        _now(),
+                    ),
+                )
+                t.run(
+                    "DELETE FROM devices WHERE account_id=? AND device_id=?",
+                    (s.account_id, removed),
+                )
+                t.run(
+                    "UPDATE sessions SET revoked=? WHERE account_id=? AND device_id=? AND revoked=0",
+                    (_now(), s.account_id, removed),
+                )
+                t.run("DELETE FROM envelopes WHERE account_id=?", (s.account_id,))
         return new_epoch, h_amk
 
     # -- hint and reset ---------------------------------------------------------------------
@@ -1011,6 +1078,31 @@ def _reset_token(
 
 def _norm_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _key_change_header(
+    data: bytes | None, s: Session, epoch: int, new_epoch: int
+) -> dict[str, Any] | None:
+    """The public header of a device removal's key change, checked against the request."""
+    if data is None:
+        return None
+    from vault.errors import VaultError
+    from vault.removal import read_header
+
+    try:
+        h = read_header(data)
+    except VaultError as exc:
+        raise BadRequestError(f"'key_change' is not a key change ({exc})") from None
+    if (h["account"], h["gen"], h["from"], h["to"]) != (
+        s.account_id,
+        s.generation,
+        epoch,
+        new_epoch,
+    ):
+        raise BadRequestError("the key change names another account, generation or epoch")
+    if h["removed"] == s.device_id:
+        raise BadRequestError("a device cannot remove itself with a key change")
+    return h
 
 
 def _cas(acct: Account, s: Session, generation: int, epoch: int) -> None:

@@ -158,6 +158,22 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (account_id, name)
         )""",
     ],
+    # 6: key changes made by removing a device (issue 16; vault/removal.py): the SRKC bytes the
+    # remaining devices fetch to follow (sealed under the old Vault Key; the server cannot open
+    # them), keyed by the key id they move away from; who removed whom, for the removed device's
+    # 401. No existing row changes.
+    [
+        """CREATE TABLE key_changes (
+            account_id TEXT NOT NULL,
+            kid_from TEXT NOT NULL,
+            from_epoch INTEGER NOT NULL,
+            removed TEXT NOT NULL,
+            removed_by TEXT NOT NULL,
+            data {blob} NOT NULL,
+            created {bigint} NOT NULL,
+            PRIMARY KEY (account_id, kid_from)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -259,6 +259,7 @@ def _schema2_with_session(db_target: tuple[str, str | None], tmp_path: Path) -> 
         t.run("ALTER TABLE envelopes DROP COLUMN superseded")
         t.run("DROP TABLE blob_parts")  # and what migration 5 added
         t.run("DROP TABLE blobs")
+        t.run("DROP TABLE key_changes")  # and what migration 6 added
         rows = t.all(
             "SELECT token_hash, account_id, device_id, generation, epoch, created FROM sessions"
         )

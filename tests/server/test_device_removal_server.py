@@ -1,0 +1,111 @@
+"""Removing a device on an account synced through the real account server (issue 16 Build 2),
+on SQLite and PostgreSQL, driven by the real CLI: the key change rides the epoch compare-and-swap
+of POST /v1/password with a fresh proof, the removed device's sessions are revoked (401
+device_removed, and it says who removed it), the remaining devices follow with nothing typed,
+also one offline during the removal, and the server holds nothing the old key opens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from clikit import cli_env, run_cli
+
+from sync.cloud import DEVICE_HEADER, TOKEN_META
+from sync.server.runner import ServerThread
+from sync.server.storage import Storage
+from vault.envelope import Envelope, RecordCipher
+from vault.vault import Vault
+
+PW = "server removal password 7"
+EMAIL = "ann@example.com"
+
+
+def cli(home: Path, *args: str, password: str | None = PW):  # type: ignore[no-untyped-def]
+    return run_cli(cli_env(home, password), *args, cwd=home.parent)
+
+
+def ok(home: Path, *args: str) -> str:
+    r = cli(home, *args)
+    assert r.returncode == 0, f"{args}: {r.stderr}"
+    return r.stdout
+
+
+def this_id(home: Path) -> str:
+    return next(d["id"] for d in json.loads(ok(home, "devices", "--json")) if d["this_device"])
+
+
+def test_remove_a_device_over_the_server(
+    server: ServerThread, db_target: tuple[str, str | None], tmp_path: Path
+) -> None:
+    a, b, c = (tmp_path / n for n in "abc")
+    url = server.url
+    account = ok(a, "signup", "--email", EMAIL, "--server", url, "--kit-dir", str(tmp_path))
+    account = account.strip()
+    kit = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
+    ok(a, "add", "login", "--title", "GitHub", "--field", "password=one")
+    ok(a, "sync", "now")
+    for home in (b, c):
+        ok(home, "signin", "--email", EMAIL, "--kit", str(kit), "--server", url)
+        ok(home, "sync", "now")
+    ok(a, "sync", "now")
+    x = this_id(b)
+    assert len(json.loads(ok(a, "devices", "--json"))) == 3
+    old = Vault.open(b)
+    old.unlock(PW)
+    old_keys, session = old.keys, json.loads(old.store.get_meta(TOKEN_META) or b"{}")
+    old.close()
+
+    # c is offline from here; a removes b
+    r = cli(a, "devices", "rm", x, "--kit-dir", str(tmp_path / "new"))
+    assert r.returncode == 0, r.stderr
+    ok(a, "add", "login", "--title", "After removal", "--field", "password=two")
+    ok(a, "sync", "now")
+
+    # the removed device: 401 device_removed, naming who removed it; nothing new reaches it
+    r = cli(b, "sync", "now")
+    assert r.returncode == 3, r.stderr
+    assert f"removed from the account by device {this_id(a)}" in r.stderr
+    assert "After removal" not in ok(b, "ls")
+    got = httpx.post(
+        f"{url}/v1/sync/pull",
+        json={"generation": 1, "since": 0, "limit": 10},
+        headers={"Authorization": f"Bearer {session['token']}", DEVICE_HEADER: x},
+    )
+    assert got.status_code == 401 and got.json()["error"] == "device_removed"
+    # the server holds nothing the old key opens
+    old_cipher = RecordCipher(account, old_keys.subkey("records"))
+    with Storage(*db_target).tx() as t:
+        bodies = [bytes(r[0]) for r in t.all("SELECT body FROM envelopes")]
+    assert bodies
+    for raw in bodies:
+        env = Envelope.from_bytes(raw)
+        try:
+            old_cipher.authenticate(env)
+        except Exception:  # noqa: BLE001 - any refusal is the point
+            continue
+        raise AssertionError(f"{env.record_id} still opens with the removed device's key")
+
+    # c, offline during the removal, follows with nothing typed
+    ok(c, "sync", "now")
+    assert ok(c, "get", "After removal", "--field", "password") == "two\n"
+    assert ok(c, "get", "GitHub", "--field", "password") == "one\n"
+    assert x not in {d["id"] for d in json.loads(ok(c, "devices", "--json"))}
+    ok(c, "add", "note", "--title", "From C")
+    ok(c, "sync", "now")
+    ok(a, "sync", "now")
+    assert ok(a, "get", "From C", "--field", "title") == "From C\n"
+    # no record is shown twice or in conflict after the re-encryption
+    listed = json.loads(ok(a, "ls", "--json"))
+    assert sorted(r["title"] for r in listed) == ["After removal", "From C", "GitHub"]
+    assert not any(r.get("conflict") for r in listed)
+
+    # the old Kit and password no longer sign in; the new Kit does
+    r = cli(tmp_path / "x2", "signin", "--email", EMAIL, "--kit", str(kit), "--server", url)
+    assert r.returncode == 3, r.stderr
+    print("old Kit at the server:", r.stderr)
+    new_kit = tmp_path / "new" / f"Strongroom-Authentication-Kit-{account}.png"
+    d = tmp_path / "d"
+    ok(d, "signin", "--email", EMAIL, "--kit", str(new_kit), "--server", url)
+    assert ok(d, "get", "From C", "--field", "title") == "From C\n"
