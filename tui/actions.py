@@ -133,6 +133,7 @@ _ALL: tuple[Action, ...] = (
     Action("history.restore", "s", "restore", "Restore", "restore the chosen version"),
     Action("trash.back", "escape", "app.pop_screen", "Back"),
     Action("trash.restore", "r", "restore", "Restore", "restore the chosen record"),
+    Action("trash.empty", "x", "empty", "Empty", "purge every record in the trash now"),
     # -- a record's files -------------------------------------------------------------------
     Action("files.back", "escape", "app.pop_screen", "Back"),
     Action("files.add", "a", "add", "Add", "add a file from a path"),

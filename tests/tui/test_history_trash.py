@@ -187,6 +187,35 @@ async def test_delete_moves_to_the_trash_and_the_trash_view_restores(tmp_path: P
     changes = [c for s in v.history("0000000000000001") for c in s.changes]
     assert changes[-2:] == ["moved to the trash", "restored from the trash"]
     assert len(v.history("0000000000000001")) == 5  # its three versions came back with it
+    v.close()
+
+
+async def test_x_in_the_trash_purges_everything_after_a_yes(tmp_path: Path) -> None:
+    """x + n keeps the trash; x + y purges it (a tombstone that syncs), the list unchanged."""
+    home = _home(tmp_path / "h")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: app.screen.query_one("#records").rows, what="rows")
+        await pilot.press("d")
+        await on_screen(pilot, TrashScreen)
+        trash = app.screen.query_one("#trash")
+        assert [r.title for r in trash.rows] == ["Old bank"]
+        await pilot.press("x")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("n")
+        await on_screen(pilot, TrashScreen)
+        assert [r.title for r in trash.rows] == ["Old bank"]
+        await pilot.press("x")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, TrashScreen)
+        await until(pilot, lambda: trash.rows == [], what="an empty trash")
+        assert "The trash is empty." in str(app.screen.query_one("#trash-note").render())
+    v = _vault(home)
+    assert v.trashed() == [] and v.store.versions("0000000000000002")[0].deleted
+    assert v.find("GitHub") == "0000000000000001"
+    v.close()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])

@@ -210,7 +210,7 @@ class HistoryScreen(Screen[None]):
 class TrashScreen(Screen[None]):
     """The trash: what was deleted, when; restore brings a record back with its history."""
 
-    BINDINGS = bindings("trash.back", "trash.restore")
+    BINDINGS = bindings("trash.back", "trash.restore", "trash.empty")
     DEFAULT_CSS = """
     TrashScreen #trash { height: 1fr; }
     TrashScreen #trash-note { height: auto; padding: 0 1; color: $text-muted; }
@@ -242,8 +242,8 @@ class TrashScreen(Screen[None]):
         self.query_one(TrashList).set_rows(rows)
         keep = f"purged {days:g} days after deletion, on every device" if days else "kept"
         note = (
-            f"{app.key_of('trash.restore')} restores the chosen record with its history; records "
-            f"here are {keep}."
+            f"{app.key_of('trash.restore')} restores the chosen record with its history and "
+            f"files, {app.key_of('trash.empty')} purges them all now; records here are {keep}."
             if rows
             else "The trash is empty."
         )
@@ -272,4 +272,29 @@ class TrashScreen(Screen[None]):
 
         self.app.push_screen(
             ConfirmScreen(f"Restore “{printable(row.title)}” from the trash? (y/n)"), done
+        )
+
+    def action_empty(self) -> None:
+        """Purge everything in the trash now, after y/n: tombstones that sync to every device."""
+        from .records import ConfirmScreen
+
+        count = len(self.query_one(TrashList).rows)
+        if not count:
+            return
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            app = strongroom_app(self)
+            assert app.vault is not None
+            gone = app.vault.empty_trash()
+            self.notify(f"Purged {len(gone)} record(s) from the trash, on every device.")
+            self.load()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Purge the {count} record(s) in the trash on every device? They cannot be "
+                "brought back. (y/n)"
+            ),
+            done,
         )
