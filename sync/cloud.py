@@ -705,7 +705,7 @@ class CloudSync:
                     f"the server's key change for this device's keys does not open ({exc}); "
                     "it was damaged or forged: nothing was changed here"
                 ) from None
-            removal.follow(self.vault, change)
+            removal.follow(self.vault, change, data)
             moved = True
         if moved:
             self.vault.store.set_meta(PUSHED_META, b"0")

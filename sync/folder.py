@@ -607,7 +607,7 @@ class FolderSync:
                     f"the folder's key change for this device's keys does not open ({exc}); "
                     "it was damaged or forged: nothing was changed here"
                 ) from None
-            moved = removal.follow(self.vault, change)
+            moved = removal.follow(self.vault, change, data)
             followed.append(change)
         if followed:  # every version was re-encrypted: what was parsed before is stale
             self.codec = mssb.Codec()

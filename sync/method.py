@@ -198,11 +198,13 @@ def _wifi_now(vault: Any, configured: list[str], timeout: float = 3.0) -> SyncOu
 def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
     """A Wi-Fi `sync_with_all` report as an outcome; a password changed on a peer (ask for it)
     or no peer at all within `timeout` seconds is an error."""
+    from vault.removal import DeviceRemovedError
+
     from .errors import SourceUnavailableError
     from .wifi import PasswordChangedElsewhereError
 
     for err in report.errors:
-        if isinstance(err, PasswordChangedElsewhereError):
+        if isinstance(err, PasswordChangedElsewhereError | DeviceRemovedError):
             raise err
     if not report.results:
         raise SourceUnavailableError(
@@ -398,6 +400,17 @@ def remove_device(vault: Any, device: str, password: str) -> RemovalOutcome:
         return RemovalOutcome(vault.slot, device, n, tuple(notes))
     if method == "cloud":
         return _remove_over_cloud(vault, cfg, device, password)
+    if method == "wifi":
+        # no shared place to publish first: the key change is kept here (sealed) and handed to
+        # each peer still on the old keys when it next syncs with this device (sync/wifi)
+        made = removal.prepare(vault, device, password)
+        n = len(removal.commit(vault, made))
+        notes.append(
+            "your other devices take the new keys when they next sync over Wi-Fi while this "
+            "device (or one that already took them) is reachable: keep the app or "
+            "`strongroom sync serve` running"
+        )
+        return RemovalOutcome(vault.slot, device, n, tuple(notes))
     if method == "none":
         _no_method(method)
     raise SyncError(

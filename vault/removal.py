@@ -54,6 +54,10 @@ HISTORY_META = "key_changes"
 #: store meta prefix: the keys a key change moved to, sealed under the keys it moved from, so
 #: another process of this device still holding the old keys follows without the password
 NEXT_META = "next_keys."
+#: store meta: the latest key changes with the old keys' "lan" sub-key, sealed under the current
+#: VK, so this device hands a Wi-Fi peer still on the old keys its key change (sync/wifi)
+SERVED_META = "served_key_changes"
+SERVED_KEEP = 4
 
 
 class DeviceRemovedError(VaultError):
@@ -288,11 +292,18 @@ def commit(vault: Any, removal: Removal) -> list[Envelope]:
     slot and keys. Returns the versions re-encrypted (as now stored)."""
     with vault.store.transaction():
         vault.remove_device_entry(removal.change.removed)
-        return _move(vault, removal.old_keys, removal.keys, removal.slot, removal.change)
+        return _move(
+            vault, removal.old_keys, removal.keys, removal.slot, removal.change, removal.sealed
+        )
 
 
 def _move(
-    vault: Any, old: UnlockedKeys, new: UnlockedKeys, slot: KeySlot, change: KeyChange
+    vault: Any,
+    old: UnlockedKeys,
+    new: UnlockedKeys,
+    slot: KeySlot,
+    change: KeyChange,
+    sealed: bytes,
 ) -> list[Envelope]:
     """Re-encrypt the store from `old` to `new` and adopt `slot` (inside the caller's transaction)."""
     from .index import reseal
@@ -311,8 +322,34 @@ def _move(
             b"strongroom/next-keys",
         ),
     )
+    served = [(old.subkey("lan"), sealed)] + [
+        (lan, data) for lan, data in served_changes(store, old)
+    ]
+    store.set_meta(SERVED_META, _seal_served(new, served[:SERVED_KEEP]))
     vault.replace_slot(slot, new)
     return n
+
+
+def _seal_served(keys: UnlockedKeys, served: list[tuple[bytes, bytes]]) -> bytes:
+    raw = json.dumps(
+        [[base64.b64encode(lan).decode(), base64.b64encode(d).decode()] for lan, d in served]
+    ).encode()
+    return Sealer(keys.subkey("served-key-changes")).seal(raw, b"strongroom/served-key-changes")
+
+
+def served_changes(store: Any, keys: UnlockedKeys) -> list[tuple[bytes, bytes]]:
+    """(old "lan" sub-key, key change bytes) of the latest key changes made or followed here,
+    newest first: what this device hands a Wi-Fi peer that proves one of those old keys."""
+    raw = store.get_meta(SERVED_META)
+    if not raw:
+        return []
+    try:
+        opened = Sealer(keys.subkey("served-key-changes")).open(
+            raw, b"strongroom/served-key-changes", "served key changes"
+        )
+        return [(base64.b64decode(a), base64.b64decode(b)) for a, b in json.loads(opened)]
+    except (TamperError, ValueError, TypeError):
+        return []
 
 
 def _history(store: Any) -> list[dict[str, Any]]:
@@ -335,7 +372,7 @@ def retired_kids(vault: Any) -> frozenset[str]:
 
 
 # -- following a removal made elsewhere -------------------------------------------------------------
-def follow(vault: Any, change: KeyChange) -> list[Envelope]:
+def follow(vault: Any, change: KeyChange, sealed: bytes = b"") -> list[Envelope]:
     """Take the keys a key change wrapped to this device (nothing typed): unwrap with this
     device's key, check them against the change, re-encrypt the store, adopt the new slot.
 
@@ -373,7 +410,7 @@ def follow(vault: Any, change: KeyChange) -> list[Envelope]:
         raise TamperError("the keys wrapped to this device do not match their key change")
     slot = KeySlot(vault.slot.email, kit, change.wrapped_vk, vault.slot.hint)
     with vault.store.transaction():
-        return _move(vault, old, new, slot, change)
+        return _move(vault, old, new, slot, change, sealed)
 
 
 def keys_after(store: Any, keys: UnlockedKeys) -> UnlockedKeys | None:

@@ -31,10 +31,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rm",
         help="remove a device from the account; writes the new Kit",
         description="Remove device ID (as `strongroom devices` lists it) from the account. "
-        "Works on an account synced through a folder or the account server: the change is "
-        "published there first (if another device changed the keys first, nothing changes "
+        "Works on an account synced through a folder or the account server (the change is "
+        "published there first: if another device changed the keys first, nothing changes "
         "here; on the server it needs a fresh proof and revokes the device's sessions), then "
-        "this device re-encrypts every record and sends them again.",
+        "this device re-encrypts every record and sends them again; over Wi-Fi the other "
+        "devices take the new keys from a peer that has them when they next sync.",
     )
     q.add_argument("id", metavar="ID", help="the device's id")
     q.add_argument(

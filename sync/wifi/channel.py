@@ -53,7 +53,10 @@ READ_TIMEOUT = 30.0
 
 MODE_MEMBER = 1
 MODE_BOOTSTRAP = 2
-MODES = (MODE_MEMBER, MODE_BOOTSTRAP)
+#: A device still on keys a device removal replaced asks a peer that moved on for the key change
+#: (vault/removal.py): proven with the old keys' member key; the peer sends it and hangs up.
+MODE_KEYCHANGE = 3
+MODES = (MODE_MEMBER, MODE_BOOTSTRAP, MODE_KEYCHANGE)
 
 _C2S = b"\x01"
 _S2C = b"\x02"
@@ -129,6 +132,8 @@ class Channel:
     _send_dir: bytes = field(repr=False)
     _recv_dir: bytes = field(repr=False)
     read_timeout: float = READ_TIMEOUT
+    #: which of the listener's keys for this mode the client proved (MODE_KEYCHANGE: several)
+    key_index: int = 0
     _send_seq: int = 0
     _recv_seq: int = 0
 
@@ -238,13 +243,15 @@ async def client_handshake(
 async def server_handshake(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    keys: dict[int, bytes],
+    keys: dict[int, bytes | list[bytes]],
     timeout: float = HANDSHAKE_TIMEOUT,
 ) -> Channel:
-    """Check the client's proof for its mode's key (from `keys`); only then prove ourselves."""
+    """Check the client's proof for its mode's key (from `keys`; a list: any one of them, the
+    one proven is `Channel.key_index`); only then prove ourselves."""
     mode, cn = _parse_hello(await _read(reader, HELLO_LEN, timeout))
-    key = keys.get(mode)
-    if key is None:
+    given = keys.get(mode)
+    candidates = [given] if isinstance(given, bytes) else list(given or [])
+    if not candidates:
         raise ChannelError("this device does not accept that mode now")
     sn = secrets.token_bytes(NONCE_LEN)
     writer.write(_hello(mode, sn))
@@ -253,12 +260,21 @@ async def server_handshake(
     except OSError as exc:
         raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
     theirs = await _read(reader, PROOF_LEN, timeout)
-    if not hmac.compare_digest(theirs, _proof(key, "client", mode, cn, sn)):
+    index = next(
+        (
+            i
+            for i, k in enumerate(candidates)
+            if hmac.compare_digest(theirs, _proof(k, "client", mode, cn, sn))
+        ),
+        None,
+    )
+    if index is None:
         raise PeerAuthError("the peer could not prove it belongs to this account")
+    key = candidates[index]
     writer.write(_proof(key, "server", mode, cn, sn))
     try:
         await writer.drain()
     except OSError as exc:
         raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
     c2s, s2c = _session(key, cn, sn)
-    return Channel(reader, writer, mode, s2c, c2s, _S2C, _C2S)
+    return Channel(reader, writer, mode, s2c, c2s, _S2C, _C2S, key_index=index)

@@ -78,6 +78,8 @@ class Found:
     name: str
     addresses: tuple[str, ...]
     port: int
+    #: the TXT record as announced (tags only: nothing secret)
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 class Discovery:
@@ -231,7 +233,7 @@ class Discovery:
         addresses = tuple(info.parsed_addresses())
         if not addresses or not info.port:
             return
-        self.found[name] = Found(name, addresses, info.port)
+        self.found[name] = Found(name, addresses, info.port, tuple(sorted(props.items())))
         self.changed.set()
 
     async def wait_changed(self, timeout: float) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vault import keys as keymod
+from vault import removal
 from vault.envelope import Envelope
 from vault.errors import AccountExistsError, KitError, VaultError, WrongPasswordError
 from vault.intake import Refusal
@@ -27,6 +28,7 @@ from . import serving
 from .channel import (
     HANDSHAKE_TIMEOUT,
     MODE_BOOTSTRAP,
+    MODE_KEYCHANGE,
     MODE_MEMBER,
     Channel,
     ChannelError,
@@ -169,18 +171,32 @@ class WifiPeer:
     def _properties(self) -> dict[str, str]:
         keys = self._keys()
         lan = keys.subkey("lan")
-        return {
+        props = {
             "v": "1",
             "tag": member_tag(lan, _today()),
             "kt": kit_tag(keys.ak, keys.account_id, _today()),
         }
+        served = removal.served_changes(self.vault.store, keys)
+        if served:  # a device removal moved on from these keys: peers still on them find us
+            props["ot"] = member_tag(served[0][0], _today())
+        return props
 
     def _accept(self, props: dict[str, str]) -> bool:
         try:
             lan = self._keys().subkey("lan")
         except VaultError:
             return False
-        return props.get("tag", "") in tags_around(lambda d: member_tag(lan, d))
+        ours = tags_around(lambda d: member_tag(lan, d))
+        return props.get("tag", "") in ours or props.get("ot", "") in ours
+
+    def _moved_on(self, found: Found) -> bool:
+        """Did this peer move on from our keys (a device removal we have not followed)?"""
+        props = dict(found.properties)
+        try:
+            ours = tags_around(lambda d: member_tag(self._keys().subkey("lan"), d))
+        except VaultError:
+            return False
+        return props.get("tag", "") not in ours and props.get("ot", "") in ours
 
     async def start(self) -> None:
         """Listen on every interface (one port), announce, browse. The vault must be unlocked."""
@@ -303,6 +319,12 @@ class WifiPeer:
 
     async def _sync_found(self, found: Found) -> PeerResult:
         result = PeerResult(found.name, found.addresses[0])
+        if self._moved_on(found):
+            try:
+                await self.follow_key_change(found.addresses[0], found.port)
+            except (SyncError, VaultError) as exc:
+                result.error = exc
+                return result
         for address in found.addresses:
             result = await self.sync_with(address, found.port, found.name)
             if not isinstance(result.error, PeerGoneError):
@@ -327,6 +349,29 @@ class WifiPeer:
             return result
         info.last_sync, info.last_error = time.time(), None
         return result
+
+    async def follow_key_change(self, address: str, port: int) -> None:
+        """Ask a peer that moved on from our keys (a device removal made elsewhere) for the key
+        change, proving our current keys in MODE_KEYCHANGE, and follow it: our wrap opens with
+        this device's key, nothing typed. DeviceRemovedError when this device is the one removed."""
+        keys = self._keys()
+        ch = await _connect(address, port, MODE_KEYCHANGE, member_key(keys.subkey("lan")))
+        try:
+            data = await p.expect(ch, p.KEYCHANGE)
+        finally:
+            await ch.close()
+        try:
+            change = removal.open_change(data, keys)
+        except (VaultError, ValueError) as exc:
+            raise WifiError(
+                f"the key change a Wi-Fi peer handed over does not open ({exc}); nothing was "
+                "changed here"
+            ) from None
+        await asyncio.to_thread(removal.follow, self.vault, change, data)
+        log.info("followed a device removal made on another device (from %s)", address)
+        if self._discovery is not None:  # announce the new keys' tags at once
+            self._props = self._properties()
+            await self._discovery.update(self._props)
 
     async def _client_session(self, ch: Channel, result: PeerResult) -> None:
         keys = self._keys()
@@ -391,6 +436,8 @@ class WifiPeer:
             async with self._sem:
                 if ch.mode == MODE_MEMBER:
                     await self._serve_member(ch)
+                elif ch.mode == MODE_KEYCHANGE:
+                    await self._serve_key_change(ch)
                 else:
                     await self._serve_bootstrap(ch)
         except (SyncError, VaultError) as exc:
@@ -416,9 +463,12 @@ class WifiPeer:
             oldest.close()  # its reads end: that handshake fails and its connection goes
         try:
             keys = self._keys()
-            accepted = {
+            accepted: dict[int, bytes | list[bytes]] = {
                 MODE_MEMBER: member_key(keys.subkey("lan")),
                 MODE_BOOTSTRAP: bootstrap_key(keys.x_auth),
+                MODE_KEYCHANGE: [
+                    member_key(lan) for lan, _ in removal.served_changes(self.vault.store, keys)
+                ],
             }
             try:
                 return await asyncio.wait_for(
@@ -448,6 +498,17 @@ class WifiPeer:
         if theirs.name:
             info = self._known.setdefault(theirs.name, PeerInfo(theirs.name, ch.peer_address, 0))
             info.last_sync, info.last_error = time.time(), None
+
+    async def _serve_key_change(self, ch: Channel) -> None:
+        """A peer proved keys a device removal replaced: hand it that key change (its own wrap
+        opens only with its device key; a removed device learns only that it was removed)."""
+        served = removal.served_changes(self.vault.store, self._keys())
+        if ch.key_index >= len(served):
+            raise WifiError("the key change asked for is no longer kept")
+        await ch.send(p.KEYCHANGE, served[ch.key_index][1])
+        log.info(
+            "handed a device removal's key change to a peer on older keys (%s)", ch.peer_address
+        )
 
     async def _serve_bootstrap(self, ch: Channel) -> None:
         keys = self._keys()

@@ -52,6 +52,9 @@ ENVS = 4
 ENVS_END = 5
 SLOT = 6
 DONE = 7
+#: MODE_KEYCHANGE: the key change (SRKC bytes, vault/removal.py) moving away from the keys the
+#: client proved; the only message of that mode
+KEYCHANGE = 8
 
 #: Split summaries and envelope batches so no frame gets near MAX_FRAME.
 SUMMARY_CHUNK = 512 * 1024
