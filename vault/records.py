@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -37,6 +38,40 @@ def _json_encoder() -> Callable[[Any], str]:
 
 
 _ENCODE = _json_encoder()
+_QUOTE = json.encoder.encode_basestring  # json's own quoting of a str (ensure_ascii=False)
+_FLOAT = float.__repr__  # what json writes for a finite float
+
+
+def _plain_json(r: Record) -> str | None:
+    """The text `_ENCODE(_record_to_obj(r))` gives, written out directly for the common record
+    (no files, trash mark, history or versions; float times): twice as fast, and sealing
+    serialises every version (100,000 on an import). None for any other record."""
+    c, m = r.created, r.modified
+    if (
+        r.history
+        or r.versions
+        or r.attachments
+        or r.trashed is not None
+        or type(c) is not float
+        or type(m) is not float
+        or type(r.favorite) is not bool
+        or not (math.isfinite(c) and math.isfinite(m))
+    ):
+        return None
+    try:  # a value that is no str (never made here) is left to the general path's error
+        fields = ",".join(
+            [f"[{_QUOTE(f.name)},{_QUOTE(f.kind)},{_QUOTE(f.value)}]" for f in r.fields]
+        )
+        tags = ",".join([_QUOTE(t) for t in r.tags])
+        return (
+            f'{{"id":{_QUOTE(r.id)},"type":{_QUOTE(r.type)},"title":{_QUOTE(r.title)},'
+            f'"f":[{fields}],"notes":{_QUOTE(r.notes)},"tags":[{tags}],'
+            f'"fav":{"true" if r.favorite else "false"},"c":{_FLOAT(c)},"m":{_FLOAT(m)},"h":[]}}'
+        )
+    except TypeError:
+        return None
+
+
 DECRYPTION_ERROR = "<decryption error>"
 
 
@@ -134,7 +169,8 @@ class Record:
         return self.value("url")
 
     def to_json(self) -> bytes:
-        return _ENCODE(_record_to_obj(self)).encode()
+        text = _plain_json(self)
+        return (text if text is not None else _ENCODE(_record_to_obj(self))).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> Record:
