@@ -176,3 +176,40 @@ def test_rekey_is_deterministic_so_two_devices_agree_byte_for_byte() -> None:
     assert RecordCipher("ABCDEFGH23", new.subkey("records")).open(moved) == rec  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="authentication"):
         RecordCipher("ABCDEFGH23", old.subkey("records")).open(moved)  # type: ignore[attr-defined]
+
+
+def test_any_bytes_as_a_key_change_are_a_typed_refusal() -> None:
+    """Whatever a folder, a server or a Wi-Fi peer hands over as a key change: a typed error
+    (exit 2-4 at the CLI), never a crash (exit 70)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from vault import removal
+    from vault.errors import VaultError
+
+    old = _keys(2, bytes(range(32)))
+    sealed = _change().seal(old)  # type: ignore[attr-defined]
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.one_of(
+            st.binary(max_size=400),
+            st.builds(lambda cut: sealed[:cut], st.integers(0, len(sealed))),
+            st.builds(
+                lambda i, b: sealed[:i] + bytes([b]) + sealed[i + 1 :],
+                st.integers(0, len(sealed) - 1),
+                st.integers(0, 255),
+            ),
+        )
+    )
+    def check(data: bytes) -> None:
+        try:
+            removal.open_change(data, old)  # type: ignore[arg-type]
+        except VaultError:
+            pass
+        try:
+            removal.read_header(data)
+        except VaultError:
+            pass
+
+    check()

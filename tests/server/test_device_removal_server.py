@@ -109,3 +109,32 @@ def test_remove_a_device_over_the_server(
     d = tmp_path / "d"
     ok(d, "signin", "--email", EMAIL, "--kit", str(new_kit), "--server", url)
     assert ok(d, "get", "From C", "--field", "title") == "From C\n"
+
+
+def test_a_malformed_or_foreign_key_change_is_refused_with_400(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    """Bytes that are no key change of this account and epoch: 400 with the reason, before any
+    proof is looked at; nothing changes (never a 500)."""
+    import base64
+
+    from sync.cloud import CloudClient, credentials
+
+    from .helpers import sign_up
+
+    a, session = sign_up(server.url, tmp_path / "a")
+    body = {
+        "epoch": 1,
+        "new_epoch": 2,
+        "credentials": credentials(session.email, a.slot, a.keys.x_auth),
+    }
+    headers = {"Authorization": f"Bearer {session.token}", DEVICE_HEADER: session.device_id}
+    for junk in (b"", b"SRKC\x01", b"\x00" * 300, b"SRKC\x01\x00\x00\x00\x02{}"):
+        r = httpx.post(
+            f"{server.url}/v1/password",
+            json=body | {"key_change": base64.b64encode(junk).decode()},
+            headers=headers,
+        )
+        assert r.status_code == 400, r.text
+    assert CloudClient(server.url).prelogin(session.email)[1] == a.slot.kit.salt
+    a.close()
