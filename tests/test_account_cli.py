@@ -88,15 +88,15 @@ def test_signup_makes_a_missing_kit_folder_owner_only(tmp_path: Path) -> None:
     assert not (tmp_path / "b" / "vault.db").exists()
 
 
-def test_a_new_kit_replaces_the_old_file_whole_and_owner_only(
+def test_a_new_kit_never_replaces_the_old_file(
     device: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
-    """After `passwd` the Kit of the same name is a new owner-only file, never the old one
-    rewritten in place (which kept a world-readable mode)."""
+    """After `passwd` into the folder holding the old Kit, the old files are left as they were
+    (issue 20, item 14) and the new Kit is the numbered pair `… (2)`, new owner-only files."""
     home, _, account = device
     png = tmp_path / f"Strongroom-Authentication-Kit-{account}.png"
-    png.chmod(0o644)
-    before = png.stat().st_ino
+    pdf = png.with_suffix(".pdf")
+    old = {p: (p.stat().st_ino, p.read_bytes()) for p in (png, pdf)}
     r = run_cli(
         cli_env(home, PW, STRONGROOM_NEW_PASSWORD=NEW_PW),
         "passwd",
@@ -105,8 +105,13 @@ def test_a_new_kit_replaces_the_old_file_whole_and_owner_only(
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
-    assert mode(png) == 0o600 and png.stat().st_ino != before
-    assert "valid" in ok(home, "kit", "--check", str(png), password=None)
+    assert {p: (p.stat().st_ino, p.read_bytes()) for p in (png, pdf)} == old
+    new_png = tmp_path / f"Strongroom-Authentication-Kit-{account} (2).png"
+    new_pdf = new_png.with_suffix(".pdf")
+    assert f"Authentication Kit saved: {new_png}" in r.stderr
+    assert mode(new_png) == 0o600 and mode(new_pdf) == 0o600
+    assert "valid" in ok(home, "kit", "--check", str(new_png), password=None)
+    assert "valid" in ok(home, "kit", "--check", str(new_pdf), password=None)
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 

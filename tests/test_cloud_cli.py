@@ -289,9 +289,11 @@ def test_two_devices_sign_up_sign_in_sync_and_change_password(
         "password change",
     )
     one_error(c.run("ls", password=NEW_PW), 2, "no account")
+    assert png.read_bytes() == old_png.read_bytes()  # the old Kit's file is kept as it was
+    new_png = kits / f"Strongroom-Authentication-Kit-{account_id} (2).png"
     c.ok(
-        "signin", "--email", EMAIL, "--kit", str(png), "--server", server.url, password=NEW_PW
-    )  # the new Kit
+        "signin", "--email", EMAIL, "--kit", str(new_png), "--server", server.url, password=NEW_PW
+    )  # the new Kit, numbered beside the old one
     assert len(c.json("ls", password=NEW_PW)) == 4  # type: ignore[arg-type]
 
 

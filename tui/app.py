@@ -93,7 +93,11 @@ class StrongroomApp(App[None]):
         """`settings_file`: the user's settings.toml (keymap.settings_file()); None: defaults only."""
         super().__init__()
         self.home = home
-        self.kit_dir = kit_dir or Path.cwd()
+        if kit_dir is None:
+            from runtime.kitfiles import default_kit_folder
+
+            kit_dir = default_kit_folder()  # documents or home, never where the app was started
+        self.kit_dir = kit_dir
         self.user_keymap = read_keymap(settings_file)
         from .screens.settings import read_file_numbers
 
@@ -299,7 +303,7 @@ class StrongroomApp(App[None]):
             self.push_screen(SettingsScreen())
 
     def save_kit_files(self, vault: Vault) -> list[Path]:
-        """PNG + PDF of the Kit into kit_dir (the folder the app was started from)."""
+        """PNG + PDF of the Kit into kit_dir (documents, else home), numbered, never over a file."""
         from runtime.kitfiles import save_kit
 
         return save_kit(vault.slot, self.kit_dir)

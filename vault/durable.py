@@ -25,15 +25,18 @@ def write_private_atomic(
     *,
     verify: Callable[[bytes], None] | None = None,
     before_replace: Callable[[], None] | None = None,
+    replace: bool = True,
 ) -> None:
     """Replace `path` with `data` (mode 0600). `verify(bytes read back)` raises to keep the old file;
     `before_replace()` runs last, just before the rename, and may raise to abandon the write.
-    OSError(ELOOP) when `path` is a symbolic link."""
+    OSError(ELOOP) when `path` is a symbolic link. `replace=False`: never over an existing file
+    (FileExistsError, nothing written), for files a person keeps (the Kit)."""
     write_private_streamed(
         path,
         lambda out: out.write(data),
         verify=(lambda tmp: verify(tmp.read_bytes())) if verify is not None else None,
         before_replace=before_replace,
+        replace=replace,
     )
 
 
@@ -43,6 +46,7 @@ def write_private_streamed(
     *,
     verify: Callable[[Path], None] | None = None,
     before_replace: Callable[[], None] | None = None,
+    replace: bool = True,
 ) -> None:
     """`write_private_atomic` for a file written piece by piece (`fill(file)`), never whole in
     memory (a backup with attachments); `verify(temp path)` reads it back as it likes."""
@@ -61,11 +65,30 @@ def write_private_streamed(
         if before_replace is not None:
             before_replace()
         _refuse_symlink(path)  # a link planted meanwhile is replaced by the rename, not followed
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _rename_new(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     fsync_dir(path.parent)
+
+
+def _rename_new(tmp: Path, path: Path) -> None:
+    """Give `tmp` the name `path` only if no file has it: a hard link fails on an existing name
+    in one step (no window for another writer). Where links are not supported (FAT, some network
+    shares) the name is checked first and the file renamed."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "a file of this name exists", str(path)) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 def _refuse_symlink(path: Path) -> None:

@@ -38,17 +38,26 @@ def png_bytes(payload: KitPayload, scale: int = 8) -> bytes:
     return buf.getvalue()
 
 
-def render_png(payload: KitPayload, path: Path) -> None:
-    """The QR code alone, big enough to scan from a screen or a print."""
-    write_private_atomic(path, png_bytes(payload))
+def render_png(payload: KitPayload, path: Path, *, replace: bool = True) -> None:
+    """The QR code alone, big enough to scan from a screen or a print (`replace=False`: never
+    over an existing file)."""
+    write_private_atomic(path, png_bytes(payload), replace=replace)
 
 
 def render_pdf(
-    payload: KitPayload, path: Path, *, email: str, account_id: str, created: datetime
+    payload: KitPayload,
+    path: Path,
+    *,
+    email: str,
+    account_id: str,
+    created: datetime,
+    replace: bool = True,
 ) -> None:
     """A printable A4 page: QR, typed code, email, account id, date and what to do with it."""
     write_private_atomic(
-        path, pdf_bytes(payload, email=email, account_id=account_id, created=created)
+        path,
+        pdf_bytes(payload, email=email, account_id=account_id, created=created),
+        replace=replace,
     )
 
 

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--kit-dir",
         metavar="D",
-        help="where to write the Kit PNG and PDF (default: current folder; made if missing)",
+        help="where to write the Kit PNG and PDF (default: current folder; made if missing; never over "
+        "a file: a taken name gets the next number, … (2).pdf)",
     )
     p.add_argument("--server", metavar="URL", help="create the account on this account server")
     add_transport_flags(p)
@@ -48,7 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--kit-dir",
         metavar="D",
-        help="where to write the new Kit (default: current folder; made if missing)",
+        help="where to write the new Kit (default: current folder; made if missing; the old Kit's "
+        "files are kept: the new one is numbered, … (2).pdf)",
     )
     p.add_argument(
         "--hint",

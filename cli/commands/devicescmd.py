@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument(
         "--kit-dir",
         metavar="D",
-        help="where to write the new Kit (default: current folder; made if missing)",
+        help="where to write the new Kit (default: current folder; made if missing; never over a file: "
+        "a taken name gets the next number, … (2).pdf)",
     )
     q.add_argument("--json", action="store_true", help="print {removed, account_id, kit} as JSON")
     q.set_defaults(func=cmd_devices_rm)

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--kit-dir",
         metavar="D",
         help="with --reset-code: where to write the new Kit (default: current folder; made if "
-        "missing)",
+        "missing; never over a file: a taken name gets the next number, … (2).pdf)",
     )
     p.add_argument(
         "--hint", default="", metavar="H", help="with --reset-code: a hint for the new password"
