@@ -31,17 +31,12 @@ from .app_access import strongroom_app
 from .clipboard import SecretClipboard, clipboard_for
 from .keymap import current_keys, key_label, keys_taken, read_keymap
 from .messages import WorkerFailed
+from .numbers import DEFAULT_AUTO_LOCK_MIN, DEFAULT_CLIPBOARD_SECONDS, DEFAULT_REAUTH_MIN
 from .store_watch import StoreWatch
 from .sync_runtime import SyncActivity, SyncRuntime
 from .typeahead import KeyFence, TypeAhead, TypedEvent, follow_screens
 
 log = logging.getLogger("strongroom.app")
-
-DEFAULT_AUTO_LOCK_MIN = 5
-DEFAULT_CLIPBOARD_SECONDS = 30
-#: Minutes after the Account Password was last typed (or a secret last shown) before showing,
-#: copying a secret or exporting asks for it again.
-DEFAULT_REAUTH_MIN = 5
 
 
 class StrongroomCommands(Provider):
@@ -99,7 +94,7 @@ class StrongroomApp(App[None]):
             kit_dir = default_kit_folder()  # documents or home, never where the app was started
         self.kit_dir = kit_dir
         self.user_keymap = read_keymap(settings_file)
-        from .screens.settings import read_file_numbers
+        from .numbers import read_file_numbers
 
         #: [security] numbers of the settings file: they win over the values kept in the vault
         self.file_numbers, self._file_problems = read_file_numbers(settings_file)

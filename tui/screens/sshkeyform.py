@@ -5,6 +5,7 @@ The key is stored decrypted inside the encrypted record, as `add ssh-key --priva
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on
@@ -15,12 +16,14 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from vault.errors import InvalidInputError
-from vault.sshkeys import MAX_KEY_FILE, SshKey
 
 from ..actions import bindings
 from ..widgets.secret_input import SecretInput
 from ..workers import work
 from .account import error_text
+
+if TYPE_CHECKING:
+    from vault.sshkeys import SshKey  # not at import: cryptography's SSH parts cost ~13 ms
 
 
 class KeyInput(SecretInput):
@@ -35,6 +38,8 @@ class KeyInput(SecretInput):
 
 def key_text(value: str) -> str:
     """The private key the field holds: its text, or the contents of the key file it names."""
+    from vault.sshkeys import MAX_KEY_FILE
+
     typed = value.strip()
     if not typed or "-----BEGIN" in typed:
         return value
@@ -53,7 +58,7 @@ def key_text(value: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-class KeyPassphraseScreen(ModalScreen[SshKey | None]):
+class KeyPassphraseScreen(ModalScreen["SshKey | None"]):
     """The key file's own passphrase (not the Account Password; never stored): the decrypted
     key, or None when given up (Esc)."""
 
@@ -98,6 +103,8 @@ class KeyPassphraseScreen(ModalScreen[SshKey | None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.SUCCESS:
+            from vault.sshkeys import SshKey
+
             result = event.worker.result
             assert isinstance(result, SshKey)
             self.dismiss(result)
