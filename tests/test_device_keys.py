@@ -213,3 +213,19 @@ def test_any_bytes_as_a_key_change_are_a_typed_refusal() -> None:
             pass
 
     check()
+
+
+def test_wrapped_bundle_v2_golden_vector(fixed_randomness: None) -> None:
+    """What a removal hands each remaining device: the v1 wrap of a v2 key bundle (new Kit
+    payload included), 210 bytes."""
+    kit = bytes(range(68))
+    raw = devices.key_bundle(bytes(range(16)), bytes(range(100, 132)), bytes(range(200, 232)), kit)
+    wrapped = devices.wrap_to_device(
+        raw, devices.public_key(DEVICE_PRIVATE), "ABCDEFGH23", 1, 2, "1a2b3c4d"
+    )
+    expected = (GOLDEN / "device-wrap-bundle-v2.hex").read_text().strip()
+    assert wrapped.hex() == expected and len(wrapped) == 210
+    opened = devices.unwrap_for_device(
+        bytes.fromhex(expected), DEVICE_PRIVATE, "ABCDEFGH23", 1, 2, "1a2b3c4d"
+    )
+    assert devices.open_bundle_kit(opened)[3] == kit
