@@ -15,7 +15,7 @@ import pytest
 from clikit import cli_env, run_cli, short_runtime_dir
 from pilotkit import on_screen, until
 
-from agent.wire import call
+from agent.wire import call, connect, recv, request, send
 from tui.app import StrongroomApp
 from tui.screens.records import RecordListScreen
 from tui.screens.sshask import SshAskScreen
@@ -123,6 +123,29 @@ async def test_the_open_app_allows_or_refuses_each_signature(
         await pilot.press("n")
         await until(pilot, lambda: refused.poll() is not None, 30, "ssh-keygen to finish")
         assert refused.returncode != 0 and not (tmp_path / "commit.txt.sig").exists()
+
+        # another app answers first: its answer counts and this app's question closes
+        other = connect(home, 10)
+        assert other is not None
+        try:
+            send(other, request("watch", ssh_ask=True))
+            assert recv(other)["ok"]
+            await until(
+                pilot,
+                lambda: (call(home, {"op": "ping"}, timeout=5) or {}).get("askers") == 2,
+                20,
+                "the second app to watch",
+            )
+            elsewhere = _start_signing(env, tmp_path)
+            await on_screen(pilot, SshAskScreen, seconds=30)
+            asked = recv(other)  # the same question reached the other app
+            assert asked["event"] == "ssh_ask" and asked["title"] == "Laptop"
+            send(other, request("ssh_answer", id=asked["id"], allow=True))
+            await until(pilot, lambda: elsewhere.poll() is not None, 30, "ssh-keygen to finish")
+            assert elsewhere.returncode == 0 and _verified(tmp_path)
+            await until(pilot, lambda: not isinstance(app.screen, SshAskScreen), 10, "closed")
+        finally:
+            other.close()
 
         # a question left open closes when the vault is locked, and the signature is refused
         waiting = _start_signing(env, tmp_path)
