@@ -382,9 +382,19 @@ class StrongroomApp(App[None]):
         if isinstance(event, events.Key):
             self._last_input = time.monotonic()
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
-            await self.type_ahead.take(event)
+            await self.type_ahead.take(self._enter_from_newline(event))
             return
         await super().on_event(event)
+
+    def _enter_from_newline(self, event: TypedEvent) -> TypedEvent:
+        """A newline (ctrl+j) is Enter: what a terminal still in line mode sends for the Enter
+        of a password typed while the app starts (and some terminals always). Unless the
+        user's keymap gives ctrl+j to an action."""
+        if not isinstance(event, events.Key) or event.key != "ctrl+j":
+            return event
+        if any("ctrl+j" in keys.split(",") for keys in self.user_keymap.keys.values()):
+            return event
+        return events.Key("enter", "\r")
 
     async def _deliver_key(self, event: TypedEvent) -> None:
         """Textual's own handling of a key: priority bindings, else to the focused widget."""

@@ -7,6 +7,7 @@ letters were already given to the field it leaves; a key that pushes a screen se
 following keys to a screen not yet mounted, which drops them; a focus set with call_later
 lands after the keys that were meant for it.
 
+Keys typed while the app starts (read before its first screen is pushed) are held for it.
 The gate gives out one key at a time. After each key a fence (`KeyFence`) follows it through
 the same queues (the focused widget, its ancestors, the screen, the app). Queues are FIFO, so
 when the fence is back at the app, the key has been handled everywhere it went, and what it
@@ -140,8 +141,8 @@ class TypeAhead:
     async def _run(self) -> None:
         while self._fence is None and self._held:
             screen = self._screen()
-            if screen is None:
-                return
+            if screen is None or screen.id == "_default":
+                return  # the app's first screen is not up yet (typed while it starts): held
             if isinstance(screen, HoldsKeys) and screen.key_waits(self._held[0]):
                 return  # the screen calls resume(); a screen change does too
             event = self._held.popleft()

@@ -14,6 +14,7 @@ from pilotkit import keys_of, on_screen, typed, unlock, until
 
 import tui.app
 from tui.app import StrongroomApp
+from tui.screens.history import TrashList, TrashScreen
 from tui.screens.records import EditRecordScreen, RecordDetailScreen, RecordListScreen
 from tui.widgets.record_list import RecordList
 from vault.records import new_record
@@ -79,6 +80,19 @@ async def test_the_list_follows_the_cli_adding_editing_and_deleting(home: Path) 
         await cli(home, "rm", "GitHub (work)")
         await until(pilot, lambda: titles(app) == ["Amazon"], 30, "the record gone")
         assert isinstance(app.screen, RecordListScreen)
+
+
+async def test_the_open_trash_shows_what_the_cli_deletes(home: Path) -> None:
+    app = StrongroomApp(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: titles(app) == ["Amazon"], 20, "the list")
+        await pilot.press("d")
+        await on_screen(pilot, TrashScreen)
+        trash = app.screen.query_one(TrashList)
+        assert trash.rows == []
+        await cli(home, "rm", "Amazon")
+        await until(pilot, lambda: [s.title for s in trash.rows] == ["Amazon"], 30, "the trash")
 
 
 async def test_an_open_record_shows_the_cli_edit(home: Path) -> None:

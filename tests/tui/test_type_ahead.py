@@ -190,3 +190,12 @@ async def test_import_path_tab_enter_enter_ctrl_s_in_one_burst(
         await until(pilot, imported, 60, "the import")
         await until(pilot, lambda: not isinstance(app.screen, ImportScreen), 10, "the list")
         assert isinstance(app.screen, RecordListScreen)
+
+
+async def test_a_newline_is_enter(three: Path) -> None:
+    """A terminal still in line mode (a password typed while the app starts) sends Enter as a
+    newline (ctrl+j): it submits like Enter."""
+    app = StrongroomApp(three)
+    async with app.run_test(size=SIZE) as pilot:
+        burst(pilot, *keys_of(PW), "ctrl+j")
+        await on_screen(pilot, RecordListScreen, 60)

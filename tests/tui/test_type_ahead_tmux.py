@@ -12,10 +12,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from clikit import REPO, cli_env, run_cli, short_runtime_dir
+from clikit import REPO, account_home, cli_env, run_cli, short_runtime_dir
 
 PW = "Tangerine-Viaduct-47-Quill"
 EMAIL = "ann@example.com"
@@ -67,12 +68,11 @@ def until(check: Callable[[], object], seconds: float, what: str, pane: Pane | N
         time.sleep(0.1)
 
 
-@pytest.fixture
-def pane(tmp_path: Path) -> Iterator[Pane]:
-    """The app started on an empty home, from a folder holding a Bitwarden export (bw.json)."""
+@contextmanager
+def app_in_tmux(tmp_path: Path, *first_keys: str) -> Iterator[Pane]:
+    """The app on tmp_path/home in a private tmux at 80×24, started from tmp_path/work;
+    `first_keys` are sent in the same breath as the app is started (typed while it starts)."""
     work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(DATA / "bitwarden.json", work / "bw.json")
     home = tmp_path / "home"
     sockets = short_runtime_dir()
     server = Pane(
@@ -88,23 +88,35 @@ def pane(tmp_path: Path) -> Iterator[Pane]:
     app = f"cd {work} && exec {sys.executable} -m cli --home {home}"
     server("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", app)
     try:
+        if first_keys:
+            server.keys(*first_keys)
         yield server
     finally:
         subprocess.run(["tmux", "-L", server.socket, "kill-server"], env=server.env, check=False)
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def stored(tmp_path: Path) -> dict[str, dict[str, object]]:
-    """The records as the CLI reads them from the home: title -> `get --json` of each."""
-    env = cli_env(tmp_path / "home", PW)
-    done = run_cli(env, "ls", "--json")
+@pytest.fixture
+def pane(tmp_path: Path) -> Iterator[Pane]:
+    """The app on an empty home, started from a folder holding a Bitwarden export (bw.json)."""
+    (tmp_path / "work").mkdir()
+    shutil.copy(DATA / "bitwarden.json", tmp_path / "work" / "bw.json")
+    with app_in_tmux(tmp_path) as server:
+        yield server
+
+
+def titles(tmp_path: Path) -> list[str]:
+    """The records' titles as the CLI reads them from the home."""
+    done = run_cli(cli_env(tmp_path / "home", PW), "ls", "--json")
     assert done.returncode == 0, done.stderr
-    out = {}
-    for row in json.loads(done.stdout):
-        got = run_cli(env, "get", row["id"], "--json")
-        assert got.returncode == 0, got.stderr
-        out[row["title"]] = json.loads(got.stdout)
-    return out
+    return sorted(row["title"] for row in json.loads(done.stdout))
+
+
+def record(tmp_path: Path, title: str) -> str:
+    """`strongroom get TITLE --json`: every field of one record, values included."""
+    done = run_cli(cli_env(tmp_path / "home", PW), "get", title, "--json")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_bursts_over_tmux_land_in_order(pane: Pane, tmp_path: Path) -> None:
@@ -114,19 +126,29 @@ def test_bursts_over_tmux_land_in_order(pane: Pane, tmp_path: Path) -> None:
     pane.shows("No records yet")
     # a new record: the type field first, then title, username, password
     pane.keys("n", "Tab", "GitHub", "Tab", "ann", "Tab", "pw-1234", "C-s")
-    until(lambda: "GitHub" in stored(tmp_path), 60, "the new record:\n{screen}", pane)
-    github = stored(tmp_path)["GitHub"]
-    assert json.dumps(github).count("pw-1234") == 1 and "ann" in json.dumps(github)
+    until(lambda: titles(tmp_path) == ["GitHub"], 60, "the new record:\n{screen}", pane)
+    fields = {f["name"]: f["value"] for f in json.loads(record(tmp_path, "GitHub"))["fields"]}
+    assert (fields["username"], fields["password"]) == ("ann", "pw-1234")
     # lock; then unlock, search, open the match, edit its title at the end, save
     pane.keys("C-l")
     pane.shows("Strongroom is locked")
     pane.keys(PW, "Enter", "/", "git", "Enter", "Enter", "e", "End", "-2", "C-s")
-    until(lambda: "GitHub-2" in stored(tmp_path), 60, "the edited title:\n{screen}", pane)
+    until(lambda: titles(tmp_path) == ["GitHub-2"], 60, "the edited title:\n{screen}", pane)
     # back to the list (Escape alone: Escape then a letter is how a terminal sends alt+letter)
     pane.keys("Escape")
     pane.shows("/ Search")  # the list's footer
     # import: i, the file's first letter, Tab completes it, Enter, Enter (the guessed format),
     # ctrl+s once the preview is shown
     pane.keys("i", "b", "Tab", "Enter", "Enter", "C-s")
-    until(lambda: len(stored(tmp_path)) > 5, 60, "the imported records:\n{screen}", pane)
-    assert "GitHub-2" in stored(tmp_path)
+    until(lambda: len(titles(tmp_path)) > 5, 60, "the imported records:\n{screen}", pane)
+    assert "GitHub-2" in titles(tmp_path)
+
+
+def test_the_password_typed_while_the_app_starts_unlocks(tmp_path: Path) -> None:
+    """`strongroom` then at once the password and Enter, before anything is drawn: the keys
+    wait for the lock screen, and the Enter the terminal sent as a newline (still in line mode
+    then) submits it."""
+    account_home(tmp_path / "home", PW)
+    (tmp_path / "work").mkdir()
+    with app_in_tmux(tmp_path, PW, "Enter") as server:
+        server.shows("No records yet")

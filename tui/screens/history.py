@@ -229,6 +229,11 @@ class TrashScreen(Screen[None]):
         self.load()
         self.query_one(TrashList).focus()
 
+    def reload(self) -> None:
+        """Records changed elsewhere (a sync, the CLI): the trash as it is now."""
+        if strongroom_app(self).vault is not None:
+            self.load()
+
     def load(self) -> None:
         app = strongroom_app(self)
         vault = app.vault
