@@ -100,6 +100,10 @@ class CloudAccountResetError(CloudAuthError, GenerationChangedError):
     """The account was reset: keep local data as a backup, sign in again with the new password."""
 
 
+class CloudBehindError(CloudError):
+    """A device removal was refused: changes reached the server after this device pulled."""
+
+
 class CloudDeviceRemovedError(CloudAuthError):
     """This device was removed from the account on another device (its sessions are revoked)."""
 
@@ -131,6 +135,7 @@ _CODES: dict[str, type[CloudError]] = {
     "proof_failed": CloudProofError,
     "password_changed": CloudPasswordChangedError,
     "stale_keys": CloudPasswordChangedError,
+    "behind": CloudBehindError,
     "account_reset": CloudAccountResetError,
     "rate_limited": CloudRateLimitedError,
 }
@@ -503,12 +508,14 @@ class CloudClient:
         *,
         current: bytes,
         key_change: bytes | None = None,
+        revision: int | None = None,
     ) -> CloudSession:
         """Swap verifier + wrapped VK + epoch in one server operation (after keymod.change_password
         or rotate_account_key), proven with `current`, the x_auth of the keys being replaced.
         `key_change`: a device removal's SRKC bytes (vault/removal.py), carried in the same
         compare-and-swap: the server keeps it, revokes the removed device and drops the
-        envelopes sealed under the replaced key."""
+        envelopes sealed under the replaced key; `revision`, the server revision this device
+        pulled up to, must be the server's (else CloudBehindError: sync, then again)."""
         body: dict[str, Any] = {
             "epoch": session.epoch,
             "new_epoch": new_keys.epoch,
@@ -516,6 +523,7 @@ class CloudClient:
         }
         if key_change is not None:
             body["key_change"] = _b64(key_change)
+            body["revision"] = revision or 0
         self._proven(session, current, "POST", "/v1/password", body)
         return CloudSession(
             session.token,
@@ -689,8 +697,9 @@ class CloudSync:
     def _follow_key_changes(self) -> bool:
         """Follow every key change the server holds from this device's keys (a device removal:
         the new keys are wrapped to this device); True when the keys moved. The server dropped
-        the envelopes sealed under the old key, so everything here is pushed again (it keeps one
-        copy of each: the re-encryption is deterministic)."""
+        the envelopes sealed under the old key only once the removing device had pulled all of
+        them (its `revision`), so what this device pushed is in the remover's re-push; what it
+        has not pushed yet was re-encrypted in place and goes out as usual."""
         from vault import removal
 
         moved = False
@@ -708,7 +717,6 @@ class CloudSync:
             removal.follow(self.vault, change, data)
             moved = True
         if moved:
-            self.vault.store.set_meta(PUSHED_META, b"0")
             self.session = renew_session(self.vault, self.client, self.session)
         return moved
 

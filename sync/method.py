@@ -369,9 +369,10 @@ def remove_device(vault: Any, device: str, password: str) -> RemovalOutcome:
     key (opt-in) is deleted: with it, the removed device's password would open the new Kit.
 
     Account server: syncs first, then the key change rides the epoch compare-and-swap of
-    `POST /v1/password` with a fresh proof (the server keeps it, revokes the removed device's
-    sessions and drops the old-key envelopes in one transaction), then this device re-encrypts
-    and pushes everything again.
+    `POST /v1/password` with a fresh proof and the server revision this device has pulled up to
+    (the server keeps it, revokes the removed device's sessions and drops the old-key envelopes
+    in one transaction, or answers `behind` when another device pushed meanwhile: this device
+    pulls and tries again), then this device re-encrypts and pushes everything again.
     """
     from vault import removal
 
@@ -426,6 +427,8 @@ def _remove_over_cloud(
 
     from .cloud import (
         PUSHED_META,
+        REV_META,
+        CloudBehindError,
         CloudSessionExpiredError,
         CloudSync,
         client_for,
@@ -435,19 +438,37 @@ def _remove_over_cloud(
     )
 
     with client_for(cfg) as client:
-        CloudSync(vault, client).sync_now()
+        CloudSync(vault, client).sync_now()  # every device's entry (its public key) is here
         made = removal.prepare(vault, device, password)
-        session = load_session(vault)
         current = made.old_keys.x_auth
-        try:
-            session = client.change_password(
-                session, made.slot, made.keys, current=current, key_change=made.sealed
-            )
-        except CloudSessionExpiredError:
-            session = renew_session(vault, client, session)
-            session = client.change_password(
-                session, made.slot, made.keys, current=current, key_change=made.sealed
-            )
+        for attempt in range(3):  # another device pushed after our pull: pull it, then again
+            CloudSync(vault, client).sync_now()
+            session = load_session(vault)
+            revision = int(vault.store.get_meta(REV_META) or b"0")
+            try:
+                try:
+                    session = client.change_password(
+                        session,
+                        made.slot,
+                        made.keys,
+                        current=current,
+                        key_change=made.sealed,
+                        revision=revision,
+                    )
+                except CloudSessionExpiredError:
+                    session = renew_session(vault, client, session)
+                    session = client.change_password(
+                        session,
+                        made.slot,
+                        made.keys,
+                        current=current,
+                        key_change=made.sealed,
+                        revision=revision,
+                    )
+                break
+            except CloudBehindError:
+                if attempt == 2:
+                    raise
         n = len(removal.commit(vault, made))
         vault.store.set_meta(PUSHED_META, b"0")  # the server dropped the old-key copies
         save_session(vault, session)

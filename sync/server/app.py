@@ -379,6 +379,7 @@ class ServerApp:
             _creds(d),
             _proof(d, "POST", f"{API}/password"),
             _b64(d, "key_change", KEY_CHANGE_MAX) if d.get("key_change") is not None else None,
+            _int(d, "revision") if d.get("revision") is not None else None,
         )
         return _json({"epoch": epoch, "M2": h_amk})
 

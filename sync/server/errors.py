@@ -95,6 +95,13 @@ class ConflictError(ApiError):
     code = "conflict"
 
 
+class BehindError(ConflictError):
+    """A device removal from a device that has not pulled every change the server holds: the
+    changes would be dropped with the old-key envelopes; sync, then try again."""
+
+    code = "behind"
+
+
 class StaleKeysError(ConflictError):
     """Compare-and-swap on (generation, epoch) failed: the writer's keys are out of date."""
 

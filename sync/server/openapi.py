@@ -283,7 +283,8 @@ def spec() -> dict[str, Any]:
                 "key_change (a device removal's SRKC bytes, docs/formats.md), in the same "
                 "transaction: the key change is kept for the remaining devices, the removed "
                 "device's sessions are revoked (device_removed) and every envelope of the account, "
-                "sealed under the replaced key, is dropped",
+                "sealed under the replaced key, is dropped; revision (the server revision the "
+                "device pulled up to) must be the account's, else 409 behind",
                 _obj(
                     ["epoch", "new_epoch", "credentials", "proof"],
                     epoch=INT,
@@ -291,6 +292,7 @@ def spec() -> dict[str, Any]:
                     credentials=CREDENTIALS,
                     proof=PROOF,
                     key_change=B64,
+                    revision=INT,
                 ),
                 _obj(["epoch", "M2"], epoch=INT, M2=B64),
                 auth=True,

@@ -29,6 +29,7 @@ from .blobstore import BlobStore
 from .errors import (
     AccountResetError,
     BadRequestError,
+    BehindError,
     ConflictError,
     DeviceRemovedError,
     GoneError,
@@ -829,6 +830,7 @@ class AccountService:
         creds: Credentials,
         proof: Proof | None,
         key_change: bytes | None = None,
+        revision: int | None = None,
     ) -> tuple[int, bytes]:
         """One atomic swap of verifier, KDF salt/cost and wrapped VK, only with a fresh proof of
         the credentials it replaces; other sessions must re-authenticate. Returns the new epoch
@@ -838,7 +840,9 @@ class AccountService:
         cannot open): in the same transaction the change is kept for the remaining devices to
         fetch, the removed device is deleted and its sessions revoked, and every envelope of the
         account is dropped (they are sealed under the Vault Key the removal replaced; the
-        removing device pushes them again re-encrypted, and every device that follows does)."""
+        removing device pushes them again re-encrypted). `revision` is the server revision the
+        removing device has pulled up to: when another device pushed after it, the removal is
+        refused (409 behind), so no version only the server held is dropped."""
         check_credentials(creds)
         if new_epoch != epoch + 1:
             raise BadRequestError("the new epoch must be the current epoch plus one")
@@ -872,6 +876,11 @@ class AccountService:
             )
             t.run("UPDATE sessions SET epoch=? WHERE token_hash=?", (new_epoch, token_hash(token)))
             if change is not None and key_change is not None:
+                if revision is None or revision != acct.revision:
+                    raise BehindError(
+                        "changes reached the server after this device last pulled; sync, then "
+                        "remove the device again"
+                    )
                 removed = str(change["removed"])
                 if t.one(
                     "SELECT 1 FROM key_changes WHERE account_id=? AND kid_from=?",

@@ -138,3 +138,43 @@ def test_a_malformed_or_foreign_key_change_is_refused_with_400(
         assert r.status_code == 400, r.text
     assert CloudClient(server.url).prelogin(session.email)[1] == a.slot.kit.salt
     a.close()
+
+
+def test_a_removal_behind_the_server_is_refused_and_nothing_is_dropped(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    """Another device pushed after the remover last pulled: 409 behind, the account unchanged
+    and nothing dropped (its version would have been lost with the old-key envelopes)."""
+    import pytest
+
+    from sync.cloud import REV_META, CloudBehindError, CloudClient, CloudSync
+    from vault import devices, removal
+
+    from .helpers import PASSWORD, add_login, sign_in, sign_up
+
+    client = CloudClient(server.url)
+    a, sa = sign_up(server.url, tmp_path / "a")
+    devices.touch(a, "cloud")
+    CloudSync(a, client, sa).sync_now()
+    b, sb = sign_in(server.url, tmp_path / "b", sa.email, a.slot.kit)
+    devices.touch(b, "cloud")
+    CloudSync(b, client, sb).sync_now()
+    CloudSync(a, client, sa).sync_now()
+    made = removal.prepare(a, b.device, PASSWORD)
+    CloudSync(a, client, sa).sync_now()
+    pulled = int(a.store.get_meta(REV_META) or b"0")
+    add_login(b, "Pushed meanwhile")
+    CloudSync(b, client, sb).sync_now()
+    with pytest.raises(CloudBehindError, match="sync, then"):
+        client.change_password(
+            sa,
+            made.slot,
+            made.keys,
+            current=a.keys.x_auth,
+            key_change=made.sealed,
+            revision=pulled,
+        )
+    assert CloudClient(server.url).prelogin(sa.email)[1] == a.slot.kit.salt  # unchanged
+    assert CloudSync(b, client, sb).sync_now().sent == 0  # b's session still good, still epoch 1
+    for v in (a, b):
+        v.close()
