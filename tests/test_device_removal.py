@@ -191,3 +191,38 @@ def test_another_process_of_the_removing_device_follows_it(tmp_path: Path) -> No
         sync_now(x)
     for v in (r, x, serve):
         v.close()
+
+
+def test_files_and_history_survive_a_removal_on_every_remaining_and_new_device(
+    three: tuple[Path, Path, Path, Path, str], tmp_path: Path
+) -> None:
+    """A file's key is wrapped under the Vault Key: a removal re-wraps it with the record, in
+    the record's history too, so the files stay readable where the old VK is gone."""
+    a, b, c, folder, account = three
+    data = bytes(range(256)) * 4000  # ~1 MB
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(data)
+    ok(a, "attach", "add", "GitHub", str(src))
+    ok(a, "edit", "GitHub", "--field", "password=three")  # a version with the file in history
+    ok(a, "sync", "now")
+    ok(c, "sync", "now")
+    new_kits = tmp_path / "new-kit"
+    r = cli(a, "devices", "rm", this_id(b), "--kit-dir", str(new_kits))
+    assert r.returncode == 0, r.stderr
+    ok(a, "sync", "now")
+    ok(c, "sync", "now")
+    d = tmp_path / "d"
+    new_kit = new_kits / f"Strongroom-Authentication-Kit-{account}.png"
+    ok(d, "signin", "--email", EMAIL, "--kit", str(new_kit), "--folder", str(folder))
+    for n, home in enumerate((a, c, d)):
+        out = tmp_path / f"out{n}.pdf"
+        ok(home, "attach", "get", "GitHub", "scan.pdf", "-o", str(out))
+        assert out.read_bytes() == data
+        versions = json.loads(ok(home, "history", "GitHub", "--json"))
+        assert len(versions) >= 3
+    # restoring the version from before the last edit brings its file back, still readable
+    ok(c, "history", "restore", "GitHub", "2")
+    assert ok(c, "get", "GitHub", "--field", "password") == "one\n"
+    out = tmp_path / "restored.pdf"
+    ok(c, "attach", "get", "GitHub", "scan.pdf", "-o", str(out))
+    assert out.read_bytes() == data

@@ -97,13 +97,17 @@ def new_attachment_id() -> str:
 
 
 # -- file keys -------------------------------------------------------------------------------
-def _key_ad(account_id: str, attachment_id: str) -> bytes:
+#: the sub-key of VK that wraps file keys
+SUBKEY = "attachments"
+
+
+def key_ad(account_id: str, attachment_id: str) -> bytes:
     return associated_data("strongroom/attachment-key", account_id, attachment_id)
 
 
 def wrap_key(k_att: bytes, account_id: str, attachment_id: str, file_key: bytes) -> str:
     """The file key sealed under VK's `attachments` sub-key, as base64 text for the record."""
-    sealed = Sealer(k_att).seal(file_key, _key_ad(account_id, attachment_id))
+    sealed = Sealer(k_att).seal(file_key, key_ad(account_id, attachment_id))
     return base64.b64encode(sealed).decode()
 
 
@@ -112,7 +116,7 @@ def unwrap_key(k_att: bytes, account_id: str, att: Attachment) -> bytes:
         sealed = base64.b64decode(att.key, validate=True)
     except (binascii.Error, ValueError):
         raise FormatError(f"attachment {att.name!r}: its key is malformed") from None
-    key = Sealer(k_att).open(sealed, _key_ad(account_id, att.id), f"attachment {att.name!r} key")
+    key = Sealer(k_att).open(sealed, key_ad(account_id, att.id), f"attachment {att.name!r} key")
     if len(key) != KEY_LEN:
         raise FormatError(f"attachment {att.name!r}: its key is malformed")
     return key

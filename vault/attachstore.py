@@ -63,7 +63,7 @@ def setting_mb(vault: Any, key: str, default: int) -> int:
 
 
 def _k_att(vault: Vault) -> bytes:
-    return vault.keys.subkey("attachments")
+    return vault.keys.subkey(fmt.SUBKEY)
 
 
 def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> Attachment:

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import devices
+from . import attachments, devices
 from . import keys as keymod
 from .container import parse_container, seal_container
 from .crypto import Sealer
@@ -191,17 +191,79 @@ def _nonce_key(keys: UnlockedKeys) -> bytes:
     return keys.subkey("rekey-nonce")
 
 
+@dataclass(frozen=True)
+class FileKeys:
+    """The `attachments` sub-keys a re-encryption moves file keys between."""
+
+    old: bytes
+    new: bytes
+
+
 def rekey_envelope(
-    env: Envelope, old: Sealer, new: Sealer, nonce_key: bytes, account: str
+    env: Envelope,
+    old: Sealer,
+    new: Sealer,
+    nonce_key: bytes,
+    account: str,
+    files: FileKeys | None = None,
 ) -> bytes:
     """The envelope's body re-encrypted under the new record key: the same padded plaintext and
     associated data, nonce = HMAC-SHA256(nonce key, AD ‖ plaintext)[:12] (deterministic, so any
     device re-encrypting this version makes these exact bytes; a nonce repeats only with the
-    same plaintext and AD, which gives the same ciphertext). TamperError when it does not open."""
+    same plaintext and AD, which gives the same ciphertext). TamperError when it does not open.
+
+    With `files`, the file keys the record carries (its attachments' and its history's) are
+    re-wrapped under the new `attachments` sub-key first, each in place and as deterministically:
+    the old VK no longer opens anything a remaining device holds."""
     ad = record_ad(account, env.header())
     plaintext = old.open(env.ciphertext, ad, "record")
+    if files is not None:
+        plaintext = rewrap_file_keys(plaintext, files, nonce_key, account)
     nonce = hmac.digest(nonce_key, ad + plaintext, "sha256")[:12]
     return nonce + new.encrypt_with_nonce(nonce, plaintext, ad)
+
+
+def _attachment_entries(obj: Any) -> list[dict[str, Any]]:
+    """Every attachment entry in a record's JSON: its own (`att`) and its versions' (`v`)."""
+    found: list[dict[str, Any]] = []
+    if not isinstance(obj, dict):
+        return found
+    for entry in obj.get("att") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            found.append(entry)
+    for version in obj.get("v") or ():
+        if isinstance(version, list) and len(version) == 3:
+            found.extend(_attachment_entries(version[2]))
+    return found
+
+
+def rewrap_file_keys(plaintext: bytes, files: FileKeys, nonce_key: bytes, account: str) -> bytes:
+    """`plaintext` with each file key wrapped under `files.new` instead of `files.old`.
+
+    The wrapped key is base64 of nonce ‖ sealed key, the same length under either key, so it is
+    replaced in place: the padding and every other byte stay as they were. The new nonce is
+    HMAC(nonce key, "file-key" ‖ AD ‖ file key)[:12], so every device makes the same bytes. A key
+    that does not open under the old sub-key (already moved, or damaged) is left as it is."""
+    from .padding import unpad
+
+    try:
+        obj = json.loads(unpad(plaintext))
+    except (FormatError, UnsupportedVersionError, ValueError):
+        return plaintext  # not a record body this can read: re-encrypted as it is
+    old_s, new_s = Sealer(files.old), Sealer(files.new)
+    out = plaintext
+    for entry in _attachment_entries(obj):
+        wrapped, att_id = entry["key"], str(entry.get("id", ""))
+        ad = attachments.key_ad(account, att_id)
+        try:
+            file_key = old_s.open(base64.b64decode(wrapped, validate=True), ad, "file key")
+        except (TamperError, ValueError):
+            continue
+        nonce = hmac.digest(nonce_key, b"file-key" + ad + file_key, "sha256")[:12]
+        moved = base64.b64encode(nonce + new_s.encrypt_with_nonce(nonce, file_key, ad)).decode()
+        if len(moved) == len(wrapped):
+            out = out.replace(wrapped.encode(), moved.encode())
+    return out
 
 
 def rekey_store(store: Any, old: UnlockedKeys, new: UnlockedKeys) -> list[Envelope]:
@@ -212,10 +274,11 @@ def rekey_store(store: Any, old: UnlockedKeys, new: UnlockedKeys) -> list[Envelo
     new_s = Sealer(new.subkey("records"))
     nonce_key = _nonce_key(new)
     account = new.account_id
+    files = FileKeys(old.subkey(attachments.SUBKEY), new.subkey(attachments.SUBKEY))
 
     def change(env: Envelope) -> bytes | None:
         try:
-            return rekey_envelope(env, old_s, new_s, nonce_key, account)
+            return rekey_envelope(env, old_s, new_s, nonce_key, account, files)
         except TamperError:
             return None
 
