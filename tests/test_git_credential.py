@@ -11,6 +11,7 @@ import pytest
 from clikit import account_home, cli_env, run_cli, short_runtime_dir
 from gitserver import git_http_server
 
+from vault.errors import InvalidInputError
 from vault.gitcred import CredentialRequest, parse_request, specificity
 from vault.records import new_record
 
@@ -55,6 +56,29 @@ def served(tmp_path: Path) -> Path:
     root.mkdir()
     subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / "repo.git")], check=True)
     return root
+
+
+def test_a_malformed_url_from_git_or_a_stored_website_is_no_crash(tmp_path: Path) -> None:
+    """urlsplit raises on an unclosed IPv6 bracket: a request with such a url was exit 70, and
+    one login whose website was typed like that made every git request exit 70."""
+    home = account_home(
+        tmp_path / "home",
+        PASSWORD,
+        new_record("login", "Typo", {"url": "http://[broken", "password": "t"}),
+        new_record(
+            "login", "Forge", {"url": "https://forge.example", "username": "ann", "password": "f"}
+        ),
+    )
+    env = cli_env(home, PASSWORD)
+    r = run_cli(env, "git-credential", "get", stdin="url=http://[::1\n\n")
+    assert r.returncode == 2 and "url 'http://[::1' is malformed" in r.stderr, r.stderr
+    r = run_cli(env, "git-credential", "get", stdin="protocol=https\nhost=forge.example\n\n")
+    assert (r.returncode, r.stdout) == (0, "username=ann\npassword=f\n"), r.stderr
+    r = run_cli(env, "git-credential", "get", stdin="protocol=http\nhost=[broken\n\n")
+    assert (r.returncode, r.stdout) == (0, ""), r.stderr
+    with pytest.raises(InvalidInputError):
+        parse_request("url=https://[x\n")
+    assert specificity("http://[broken", CredentialRequest("http", "[broken")) is None
 
 
 def test_requests_match_scheme_host_port_and_path() -> None:

@@ -48,3 +48,21 @@ def test_any_reference_parses_or_is_refused(text: str) -> None:
     except InvalidInputError:
         return
     assert ref.record.strip() and ref.field.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("htps:/[]@:.x1%\n=") | st.characters(), max_size=60),
+    st.text(alphabet=st.sampled_from("htps:/[]@:.x1%") | st.characters(), max_size=60),
+)
+def test_any_credential_url_and_any_stored_website_parse_or_are_refused(
+    url: str, website: str
+) -> None:
+    """git's url= attribute and a login's website go through urlsplit, which raises ValueError
+    on an unclosed '[': a refusal for the request, no match for the website (both were exit 70)."""
+    try:
+        req = parse_request(f"url={url}\n")
+    except InvalidInputError:
+        req = parse_request("protocol=https\nhost=example.com\n")
+    score = specificity(website, req)
+    assert score is None or score >= 0

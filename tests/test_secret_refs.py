@@ -194,3 +194,50 @@ def test_read_through_the_agent_matches_read_with_the_password(env: dict[str, st
     via_agent = run_cli(env, "read", "--json", "sr://GitHub/password", "sr://GitHub/username")
     assert via_agent.returncode == 0 and via_agent.stdout == with_pw.stdout
     assert subprocess.run(["true"]).returncode == 0
+
+
+def test_run_refuses_a_nul_in_an_env_file_or_a_value_and_starts_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A NUL cannot be in an environment variable: it used to reach Popen (exit 70)."""
+    marker = tmp_path / "ran"
+    args = ("--", "touch", str(marker))
+    (tmp_path / "nul.env").write_bytes(b"# ok\nA=x\x00y\n")
+    r = run_cli(env, "run", "--env-file", str(tmp_path / "nul.env"), *args)
+    assert r.returncode == 2 and "nul.env line 2 holds a NUL character" in r.stderr, r.stderr
+    home = Path(env["STRONGROOM_HOME"])
+    from vault.vault import Vault
+
+    v = Vault.open(home)
+    v.unlock(PASSWORD)
+    v.add(new_record("login", "Nul", {"password": "a\x00b"}))
+    v.close()
+    r = run_cli(env | {"NUL": "sr://Nul/password", "STRONGROOM_PASSWORD": PASSWORD}, "run", *args)
+    assert r.returncode == 2 and "NUL: the value of sr://Nul/password holds a NUL" in r.stderr
+    assert "a\x00b" not in r.stderr and not marker.exists()
+
+
+def test_inject_and_env_files_are_bounded_and_a_template_is_not_overwritten(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """/dev/zero as a template or env file used to be read until memory ran out; -o naming the
+    template (also through a link) replaced the user's template with the secrets."""
+    r = run_cli(env, "inject", "-i", "/dev/zero", "-o", str(tmp_path / "out"))
+    assert r.returncode == 2 and "larger than 16 MiB: not a template file" in r.stderr
+    r = run_cli(env, "run", "--env-file", "/dev/zero", "--", "true")
+    assert r.returncode == 2 and "larger than 16 MiB: not an env file" in r.stderr
+    template = tmp_path / "config.tpl"
+    template.write_text("pass: {{ sr://GitHub/password }}\n")
+    (tmp_path / "alias").symlink_to(template)
+    for target in (template, tmp_path / "alias"):
+        r = run_cli(
+            env | {"STRONGROOM_PASSWORD": PASSWORD},
+            "inject",
+            "-i",
+            str(template),
+            "-o",
+            str(target),
+        )
+        assert r.returncode == 2 and "is the template itself" in r.stderr, r.stderr
+    assert template.read_text() == "pass: {{ sr://GitHub/password }}\n"
+    assert not (tmp_path / "out").exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .errors import InvalidInputError
 
@@ -42,7 +42,11 @@ def parse_request(text: str) -> CredentialRequest:
             raise InvalidInputError(f"the credential request line {line[:40]!r} is not key=value")
         attrs[key] = value
     if "url" in attrs and "host" not in attrs:
-        url = urlsplit(attrs["url"])
+        url = _split(attrs["url"])
+        if url is None:
+            raise InvalidInputError(
+                f"the credential request's url {attrs['url'][:80]!r} is malformed"
+            )
         attrs.setdefault("protocol", url.scheme)
         attrs["host"] = url.netloc.rpartition("@")[2]
         attrs.setdefault("path", url.path.lstrip("/"))
@@ -55,6 +59,14 @@ def parse_request(text: str) -> CredentialRequest:
         attrs.get("username", ""),
         attrs.get("password", ""),
     )
+
+
+def _split(url: str) -> SplitResult | None:
+    """The URL's parts; None when it cannot be split (an unclosed '[' of an IPv6 host, …)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
 
 
 def _host_port(netloc: str, scheme: str) -> tuple[str, int | None]:
@@ -71,7 +83,9 @@ def specificity(website: str, req: CredentialRequest) -> int | None:
     site = website.strip()
     if not site:
         return None
-    url = urlsplit(site if "://" in site else f"https://{site}")
+    url = _split(site if "://" in site else f"https://{site}")
+    if url is None:  # a website that is not a URL (imported as typed) answers no request
+        return None
     if url.scheme.lower() != req.protocol:
         return None
     if _host_port(url.netloc, req.protocol) != _host_port(req.host, req.protocol):

@@ -30,6 +30,8 @@ _OWN_SECRETS = (
     "STRONGROOM_BACKUP_PASSWORD",
     "STRONGROOM_SSH_PASSPHRASE",
 )
+#: The largest template or env file read (a config file is kilobytes; /dev/zero is endless).
+MAX_TEXT_FILE = 16 * 2**20
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,17 +92,34 @@ def cmd_read(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def parse_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (an optional `export `, values optionally in matching quotes)."""
+def read_text_file(path: Path, what: str) -> str:
+    """A template or env file's text: UTF-8, at most MAX_TEXT_FILE bytes (read so far and no
+    further, so a device or an endless pipe is refused instead of filling memory)."""
+    if path.is_dir():
+        raise CliError(f"strongroom: {path} is a folder, not {what}", EXIT_USAGE)
+    with path.open("rb") as f:
+        data = f.read(MAX_TEXT_FILE + 1)
+    if len(data) > MAX_TEXT_FILE:
+        raise CliError(
+            f"strongroom: {path} is larger than {MAX_TEXT_FILE // 2**20} MiB: not {what}",
+            EXIT_USAGE,
+        )
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise CliError(f"strongroom: {path} is not UTF-8 text", EXIT_USAGE) from None
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (an optional `export `, values optionally in matching quotes)."""
+    text = read_text_file(path, "an env file")
     out: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if "\0" in line:  # no environment variable can carry one (execve's strings end there)
+            raise CliError(f"strongroom: {path} line {number} holds a NUL character", EXIT_USAGE)
         key, sep, value = line.removeprefix("export ").partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key.isidentifier():
@@ -128,6 +147,13 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
         env.update(parse_env_file(Path(name).expanduser()))
     named = {key: value for key, value in env.items() if is_ref(value)}
     values = resolve_refs(ctx, sorted(set(named.values())))
+    for key, ref in sorted(named.items()):
+        if "\0" in values[ref]:
+            raise CliError(
+                f"strongroom: {key}: the value of {ref} holds a NUL character, which an "
+                "environment variable cannot carry; nothing was run",
+                EXIT_USAGE,
+            )
     env.update({key: values[ref] for key, ref in named.items()})
     secrets = [] if args.no_masking else list(values.values())
     sys.stdout.flush()
@@ -173,18 +199,26 @@ def cmd_inject(args: argparse.Namespace, ctx: Context) -> int:
 
     source = Path(args.in_file).expanduser()
     target = Path(args.out_file).expanduser()
-    if source.is_dir():
-        raise CliError(f"strongroom: {source} is a folder, not a template file", EXIT_USAGE)
     if target.is_dir():
         raise CliError(f"strongroom: {target} is a folder; give a file to write", EXIT_USAGE)
-    try:
-        template = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"strongroom: {source} is not UTF-8 text", EXIT_USAGE) from None
+    if _same_file(source, target):
+        raise CliError(
+            f"strongroom: {target} is the template itself; writing it would replace the template "
+            "with the secrets (give another -o FILE)",
+            EXIT_USAGE,
+        )
+    template = read_text_file(source, "a template file")
     values = resolve_refs(ctx, template_refs(template))
     _write_private(target, fill_template(template, values))
     print(f"wrote {target} ({len(values)} reference(s) filled in)", file=sys.stderr)
     return EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing (the target usually is): not the same file
+        return False
 
 
 def _write_private(path: Path, text: str) -> None:
