@@ -310,6 +310,65 @@ def test_a_changed_blob_in_a_backup_is_refused_and_not_stored(vault: Vault, tmp_
     )
 
 
+def _backup_with_an_old_file(tmp_path: Path) -> tuple[dict[str, str], bytes, Path]:
+    """A CLI home whose record had a file that was then removed (only a kept version names it),
+    and a second, current one; its backup."""
+    env = cli_env(_cli_home(tmp_path), PW)
+    assert run_cli(env, "add", "login", "--title", "Bank").returncode == 0
+    old, now = os.urandom(70_000), os.urandom(3000)
+    (tmp_path / "old.pdf").write_bytes(old)
+    (tmp_path / "now.txt").write_bytes(now)
+    for step in (
+        ("attach", "add", "Bank", str(tmp_path / "old.pdf")),
+        ("attach", "rm", "Bank", "old.pdf"),
+        ("attach", "add", "Bank", str(tmp_path / "now.txt")),
+        ("backup", "create"),
+    ):
+        r = run_cli(env, *step)
+        assert r.returncode == 0, r.stderr
+    (path,) = (Path(env["STRONGROOM_HOME"]) / "backups").glob("*.srbk")
+    return env, old, path
+
+
+def test_a_restored_backup_keeps_the_files_of_kept_versions(tmp_path: Path) -> None:
+    """The restore stored only the current records' files: a version's file was in the backup
+    yet lost, and restoring that version said 'not on this device yet' for good."""
+    _, old, path = _backup_with_an_old_file(tmp_path)
+    env = cli_env(tmp_path / "new", PW)
+    r = run_cli(env, "backup", "restore", str(path))
+    assert r.returncode == 0, r.stderr
+    r = run_cli(env, "history", "restore", "Bank", "2")  # created, old.pdf added, removed, now
+    assert r.returncode == 0, r.stderr
+    r = run_cli(env, "attach", "get", "Bank", "old.pdf", "-o", str(tmp_path / "back.pdf"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "back.pdf").read_bytes() == old
+
+
+def test_a_damaged_backup_restores_nothing(tmp_path: Path) -> None:
+    """A backup cut by its last byte, with a byte appended, or with one byte changed in a file's
+    ciphertext: refused before any record is written (the new home had its records and exit 3,
+    or a cut inside a file no record named restored with exit 0)."""
+    env, _, path = _backup_with_an_old_file(tmp_path)
+    raw = path.read_bytes()
+    last = raw.rfind(b"SRAT")  # the last blob's header; a chunk's ciphertext follows it
+    flipped = bytearray(raw)
+    flipped[last + 40] ^= 0x01
+    before = run_cli(env, "history", "Bank", "--json").stdout
+    for i, bad in enumerate((raw[:-1], raw + b"\0", bytes(flipped))):
+        damaged = tmp_path / f"damaged-{i}.srbk"
+        damaged.write_bytes(bad)
+        fresh = cli_env(tmp_path / f"new-{i}", PW)
+        r = run_cli(fresh, "backup", "restore", str(damaged))
+        assert r.returncode == 3, (i, r.stderr)
+        assert run_cli(fresh, "ls").returncode != 0  # no account was made there
+        r = run_cli(env, "backup", "restore", str(damaged))
+        # the changed file's good bytes are already here (it is not read again): nothing to refuse
+        assert r.returncode == (0 if i == 2 else 3), (i, r.stderr)
+        assert run_cli(env, "history", "Bank", "--json").stdout == before
+        r = run_cli(fresh, "backup", "restore", str(path))  # the good one still restores there
+        assert r.returncode == 0, r.stderr
+
+
 def test_export_writes_the_files_beside_the_json(vault: Vault, tmp_path: Path) -> None:
     from vault.export import export_vault
 

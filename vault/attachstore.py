@@ -20,6 +20,7 @@ from .errors import AmbiguousError, InvalidInputError, NotFoundError, TamperErro
 from .records import now
 
 if TYPE_CHECKING:
+    from .keys import UnlockedKeys
     from .vault import Vault
 
 #: Per-file limit unless the setting `attachment_max_mb` says otherwise.
@@ -138,8 +139,13 @@ def read(vault: Vault, att: Attachment, out: Any) -> None:
 
 def checker(vault: Vault, att: Attachment) -> Callable[[BinaryIO], None]:
     """The check a received blob of `att` must pass before it is kept: it opens in full."""
-    file_key = fmt.unwrap_key(_k_att(vault), vault.keys.account_id, att)
-    return lambda f: fmt.check(f, att, file_key, vault.keys.account_id)
+    return checker_for(vault.keys, att)
+
+
+def checker_for(keys: UnlockedKeys, att: Attachment) -> Callable[[BinaryIO], None]:
+    """`checker` from the account's keys alone (a backup's blobs, before its vault exists)."""
+    file_key = fmt.unwrap_key(keys.subkey(fmt.SUBKEY), keys.account_id, att)
+    return lambda f: fmt.check(f, att, file_key, keys.account_id)
 
 
 def save_to(vault: Vault, att: Attachment, path: Path) -> None:

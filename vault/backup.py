@@ -10,13 +10,15 @@ under VK's "backup" sub-key; the header is associated data, so any edited byte f
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import keys as keymod
+from .attachments import Attachment
 from .backupblobs import restore_section, verify_section, write_section
+from .blobs import BlobDir
 from .container import MAX_HEADER, Container, open_container, parse_container, seal_container
 from .crypto import NONCE_LEN, TAG_LEN
 from .durable import write_private_streamed
@@ -243,24 +245,47 @@ def read_backup(path: Path, password: str) -> tuple[BackupHeader, UnlockedKeys, 
     return open_backup(data, password)
 
 
-def restore_blobs(vault: Vault, path: Path, records: Callable[[], Iterable[Record]]) -> int:
-    """Copy the attachment blobs of a version 2 backup that `records()` name into this device
-    (each hash-checked); returns how many were new here."""
-    from .attachstore import blob_dir
+def _files(record: Record) -> Iterator[Attachment]:
+    """The files a record names now and in its kept versions (restoring a version brings its files
+    back, so their bytes must come back with a restore too)."""
+    yield from record.attachments
+    for version in record.versions:
+        yield from version.snapshot.attachments
+
+
+def verify_blobs(path: Path) -> None:
+    """A version 2 backup's attachment section read through before anything is restored: every
+    entry whole, carrying its name, and nothing after the last (a truncated or changed file is
+    refused with nothing written)."""
+    data = _head_and_body(path)
+    count = blob_count(parse_backup(data)[1])
+    if not count:
+        return
+    with path.open("rb") as f:
+        f.seek(len(data))
+        verify_section(f, count)
+
+
+def restore_blobs(
+    keys: UnlockedKeys, home: Path, path: Path, records: Callable[[], Iterable[Record]]
+) -> int:
+    """Copy the attachment blobs of a version 2 backup that `records()` name (now or in a kept
+    version) into the blob folder of `home`, each once it opens in full under its record's key;
+    returns how many were new here. Run before any record is written: a blob that fails leaves
+    the vault as it was (blobs are named by their content, so one kept early harms nothing)."""
+    from .attachstore import BLOBS, checker_for
 
     with path.open("rb") as f:
         if f.read(len(MAGIC) + 1)[len(MAGIC) :] != bytes([VERSION_BLOBS]):
             return 0
     data = _head_and_body(path)
     count = blob_count(parse_backup(data)[1])
-    from .attachstore import checker
-
-    wanted = {a.blob: checker(vault, a) for r in records() for a in r.attachments}
+    wanted = {a.blob: checker_for(keys, a) for r in records() for a in _files(r)}
     if not count or not wanted:
         return 0
     with path.open("rb") as f:
         f.seek(len(data))
-        return restore_section(f, count, blob_dir(vault), wanted)
+        return restore_section(f, count, BlobDir(home / BLOBS), wanted)
 
 
 def backup_records(
@@ -299,8 +324,9 @@ def restore_into_new_home(home: Path, path: Path, password: str) -> tuple[Vault,
     """A device with no account yet: becomes the backup's account with its records (key slot as it
     was when the backup was made; a later sync brings any newer password)."""
     header, keys, envelopes = read_backup(path, password)
+    verify_blobs(path)
+    restore_blobs(keys, home, path, lambda: backup_records(header, keys, envelopes))
     vault = Vault.adopt(home, header.slot, keys, envelopes, "backup")
-    restore_blobs(vault, path, lambda: backup_records(header, keys, envelopes))
     return vault, header.count
 
 
@@ -354,6 +380,7 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
             f"this backup belongs to account {header.account_id}, not to this account "
             f"({vault.slot.account_id})"
         )
+    verify_blobs(path)
     states: dict[str, RecordState] = vault.states()
     # device entries are each device's own to write: a restore never brings one back (a removed
     # device stays removed)
@@ -389,9 +416,9 @@ def restore_backup(vault: Vault, path: Path, password: str) -> RestoreReport:
             unchanged += 1
         else:
             kept += 1
+    restore_blobs(keys, vault.home, path, lambda: backup_records(header, keys, envelopes))
     if writes:
         vault.apply(writes, "backup")
-    restore_blobs(vault, path, lambda: backup_records(header, keys, envelopes))
     return RestoreReport(restored, kept, unchanged, skipped)
 
 

@@ -2,7 +2,8 @@
 
 Each entry is `name (64 ASCII hex) ‖ u64 length ‖ blob bytes`; the number of entries and where
 the section starts are in the backup's authenticated header. A restore stores only blobs that
-records of the backup name, each once it opens in full under the file key its record carries.
+records of the backup name (now or in a kept version), each once it opens in full under the file
+key its record carries, before any record is written.
 """
 
 from __future__ import annotations
