@@ -591,7 +591,11 @@ class CloudClient:
     # -- sync -----------------------------------------------------------------------------------
     def push(self, session: CloudSession, envelopes: list[Envelope]) -> int:
         """Upload envelopes in batches; returns the server revision after the last batch."""
-        rev = 0
+        return self.push_counted(session, envelopes)[0]
+
+    def push_counted(self, session: CloudSession, envelopes: list[Envelope]) -> tuple[int, int]:
+        """`push`, also returning how many versions the server stored (each took a revision)."""
+        rev = stored = 0
         for batch in _batches(envelopes):
             d = self._as(
                 session,
@@ -603,8 +607,8 @@ class CloudClient:
                     "envelopes": [_b64(e.to_bytes()) for e in batch],
                 },
             )
-            rev = int(d["revision"])
-        return rev
+            rev, stored = int(d["revision"]), stored + int(d.get("stored", 0))
+        return rev, stored
 
     def pull(
         self,

@@ -474,6 +474,11 @@ def _remove_over_cloud(
         save_session(vault, session)
         notes: list[str] = []
         try:
+            top = vault.store.max_seq()
+            rev, stored = client.push_counted(session, vault.store.all_versions())
+            vault.store.set_meta(PUSHED_META, str(top).encode())
+            if rev == revision + stored:  # nothing but ours since the wipe: no need to pull it
+                vault.store.set_meta(REV_META, str(rev).encode())
             CloudSync(vault, client, session).sync_now()
         except SyncError as exc:
             notes.append(
