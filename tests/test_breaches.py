@@ -40,7 +40,9 @@ def write_hibp(path: Path, counts: dict[str, int], filler: int = 5000) -> Path:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.dictionaries(st.binary(min_size=20, max_size=20), st.integers(1, 10**9), max_size=40),
+    st.dictionaries(
+        st.binary(min_size=20, max_size=20), st.integers(1, 10**9), min_size=1, max_size=40
+    ),
     st.lists(st.binary(min_size=20, max_size=20), max_size=10),
 )
 def test_every_listed_hash_is_found_with_its_count_and_no_other(
@@ -71,6 +73,53 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
     other.write_text("password\nletmein\n")
     with pytest.raises(InvalidInputError, match="not a Have I Been Pwned SHA-1 file"):
         BreachFile(other)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(min_size=3, max_size=3), min_size=1, max_size=30, unique=True),
+    st.integers(0, 10**6),
+)
+def test_a_cut_download_finds_every_whole_line_or_is_refused(
+    tmp_path_factory: pytest.TempPathFactory, digests: list[bytes], cut_at: int
+) -> None:
+    """A download cut anywhere: every line still whole is found with its count, nothing else is
+    (a cut last line used to sort before the hashes above it, so one listed just before it was
+    reported as never seen); a cut inside the first line is refused."""
+    rows = sorted("AB" * 17 + d.hex().upper() for d in digests)  # neighbours share a prefix
+    full = b"".join(f"{h}:{i + 1}\r\n".encode() for i, h in enumerate(rows))
+    data = full[: cut_at % (len(full) + 1)]
+    path = tmp_path_factory.mktemp("hibp") / "pwned.txt"
+    path.write_bytes(data)
+    try:
+        breaches = BreachFile(path)
+    except InvalidInputError:
+        assert len(data) < 43  # not even one whole line
+        return
+    with breaches:
+        for i, h in enumerate(rows):
+            if f"{h}:{i + 1}\r\n".encode() in data:
+                assert breaches.count_hash(h.encode()) == i + 1
+            elif f"{h}:".encode() not in data:  # (a hash whole with its count cut: either)
+                assert breaches.count_hash(h.encode()) == 0
+
+
+def test_empty_unsorted_and_endless_breach_files_are_refused(tmp_path: Path) -> None:
+    """An empty file (a failed download) answered 'seen 0 times' for every password; the
+    'ordered by prevalence' download answered wrong silently; a FIFO or /dev/zero never
+    returned."""
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(InvalidInputError, match="is empty"):
+        BreachFile(tmp_path / "empty.txt")
+    rows = {_sha1(f"p{i}"): (i * 7919) % 5000 + 1 for i in range(3000)} | {_sha1("hunter2"): 17}
+    by_count = sorted(rows.items(), key=lambda r: -r[1])
+    (tmp_path / "by-count.txt").write_bytes(b"".join(f"{h}:{c}\r\n".encode() for h, c in by_count))
+    with pytest.raises(InvalidInputError, match="ordered by prevalence"):
+        BreachFile(tmp_path / "by-count.txt")
+    os.mkfifo(tmp_path / "fifo")
+    for special in (tmp_path / "fifo", Path("/dev/zero")):
+        with pytest.raises(InvalidInputError, match="not a regular file"):
+            BreachFile(special)
 
 
 @pytest.fixture
@@ -117,6 +166,14 @@ def test_cli_reports_counts_through_the_agent_and_with_the_password(
         assert "breached" not in json.loads(plain.stdout)  # not checked: not claimed clean
         bad = run_cli(env, "audit", "--breaches", str(tmp_path))
         assert bad.returncode == 2 and "is a folder" in bad.stderr
+        cut = tmp_path / "cut.txt"  # the download stopped 10 characters into a line
+        cut.write_bytes(f"{_sha1('hunter2')}:17\r\n{_sha1('hunter2')[:10]}".encode())
+        found = run_cli(env, "audit", "--breaches", str(cut), "--json")
+        assert [(f["title"], f["seen"]) for f in json.loads(found.stdout)["breached"]] == [
+            ("Forum", 17)
+        ]
+        bad = run_cli(env, "audit", "--breaches", "/dev/zero")
+        assert bad.returncode == 2 and "not a regular file" in bad.stderr
     finally:
         run_cli(env, "lock")
 
