@@ -91,6 +91,7 @@ class ListReader:
             if self._mine is None or self._of is not vault:
                 self._close()
                 self._mine, self._of = vault.another_connection(), vault
+            self._mine.follow_key_change()  # a device removal moved this device's keys
             return self._mine.summaries()
 
     def close(self) -> None:
