@@ -262,11 +262,12 @@ def change_password(vault: Any, new_password: str, hint: str | None = None) -> A
     next folder/Wi-Fi sync carries the new epoch. `hint` replaces the local password hint.
     """
     from vault import keys as keymod
+    from vault.vault import PASSWORD_CHANGE
 
     new_slot, new_keys = keymod.change_password(vault.slot, vault.keys, new_password)
     if hint is not None:
         new_slot = replace(new_slot, hint=hint)
-    _swap_keys(vault, new_slot, new_keys)
+    _swap_keys(vault, new_slot, new_keys, PASSWORD_CHANGE)
     return new_slot
 
 
@@ -277,13 +278,14 @@ def rotate_account_key(vault: Any, password: str) -> Any:
     devices then need the new Kit with the same password (`adopt_new_password(vault, pw, kit)`).
     """
     from vault import keys as keymod
+    from vault.vault import KEY_ROTATION
 
     new_slot, new_keys = keymod.rotate_account_key(vault.slot, vault.keys, password)
-    _swap_keys(vault, new_slot, new_keys)
+    _swap_keys(vault, new_slot, new_keys, KEY_ROTATION)
     return new_slot
 
 
-def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
+def _swap_keys(vault: Any, new_slot: Any, new_keys: Any, why: str) -> None:
     """Store a new key slot: on the account server first when syncing there, then on this device."""
     cfg = config(vault)
     if cfg.get("method") == "folder":
@@ -308,7 +310,7 @@ def _swap_keys(vault: Any, new_slot: Any, new_keys: Any) -> None:
                 session = renew_session(vault, client, session)
                 session = client.change_password(session, new_slot, new_keys, current=current)
         save_session(vault, session)
-    vault.replace_slot(new_slot, new_keys)
+    vault.replace_slot(new_slot, new_keys, why=why)
 
 
 def adopt_new_password(vault: Any, new_password: str, kit: Any = None, refused: Any = None) -> None:

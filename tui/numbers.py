@@ -35,6 +35,8 @@ class NumberSetting:
     shown: str = "after {n} {unit}"  # how a value reads in the overview
     units: str = ""  # the plural when it is not unit + "s"
     label: str = ""  # what the saved notice calls it, when not the key's words
+    saved: str = ""  # the notice once saved, a sentence ({n}, {unit})
+    saved_zero: str = ""  # the notice once 0 is saved
 
     def parse(self, text: str) -> int:
         """The typed value, or InvalidInputError saying exactly what is allowed."""
@@ -53,6 +55,14 @@ class NumberSetting:
         one) is stored."""
         return app.number_setting(self.key, self.default)
 
+    def notice(self, value: int) -> str:
+        """What the app says once `value` is saved: a sentence, its unit agreeing with it."""
+        if value == 0 and self.saved_zero:
+            return self.saved_zero
+        if self.saved:
+            return self.saved.format(n=value, unit=self.unit + ("" if value == 1 else "s"))
+        return f"Saved: {self.label or self.key.replace('_', ' ')} {self.describe(value)}."
+
     def describe(self, value: int) -> str:
         if value == 0:
             return self.zero
@@ -68,6 +78,8 @@ def _security_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             0,
             24 * 60,
             DEFAULT_AUTO_LOCK_MIN,
+            saved="Saved: the app locks after {n} idle {unit}.",
+            saved_zero="Saved: the app never locks by itself.",
         ),
         NumberSetting(
             "clipboard_seconds",
@@ -76,6 +88,8 @@ def _security_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             0,
             3600,
             DEFAULT_CLIPBOARD_SECONDS,
+            saved="Saved: copied values are cleared after {n} {unit}.",
+            saved_zero="Saved: copied values are never cleared.",
         ),
         NumberSetting(
             "reauth_minutes",
@@ -85,6 +99,8 @@ def _security_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             0,
             24 * 60,
             DEFAULT_REAUTH_MIN,
+            saved="Saved: the Account Password is asked for again once it was last typed more than {n} {unit} ago.",
+            saved_zero="Saved: the Account Password is not asked for again.",
         ),
     )
 

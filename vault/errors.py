@@ -69,7 +69,12 @@ class KitReason(enum.Enum):
     """Why an Authentication Kit was rejected; the CLI prints the value, the TUI shows it."""
 
     OTHER_ACCOUNT = "this Kit belongs to a different account"
-    OUTDATED = "this Kit is outdated: it was made before the last password change or key rotation"
+    OUTDATED = (
+        "this Kit is outdated: the Account Password was changed or the Account Key rotated "
+        "after it was made"
+    )
+    PASSWORD_CHANGED = "this Kit is outdated: the Account Password was changed after it was made"
+    ROTATED = "this Kit was replaced by an Account Key rotation: use the Kit made then"
     BEFORE_RESET = "this Kit was issued before an account reset"
     REPLACED = "this Kit was replaced when a device was removed from the account"
     NEWER = "this Kit is newer than this device's keys: sync this device or sign in again"

@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -512,11 +513,23 @@ def replaced_reason(kit_epoch: int, changes: list[dict[str, Any]]) -> str | None
     return None
 
 
-def check_kit(kit: KitPayload, slot: KeySlot, changes: list[dict[str, Any]]) -> None:
-    """`keys.check_kit_against`, with an older Kit from before a removal refused as replaced."""
+def check_kit(
+    kit: KitPayload,
+    slot: KeySlot,
+    changes: list[dict[str, Any]],
+    key_changes: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """`keys.check_kit_against`, with an older Kit from before a removal refused as replaced,
+    and one from before a password change or key rotation made here said to be so
+    (`key_changes`: Vault.key_changes, the first change after the Kit's epoch is the reason)."""
     if kit.account_id == slot.account_id and kit.generation == slot.generation:
         if kit.epoch < slot.epoch:
             reason = replaced_reason(kit.epoch, changes)
             if reason:
                 raise KitError(KitReason.REPLACED, reason)
+            first = next((c for c in key_changes if c.get("from", -1) >= kit.epoch), None)
+            if first is not None and first.get("why") == "rotation":
+                raise KitError(KitReason.ROTATED)
+            if first is not None and first.get("why") == "password":
+                raise KitError(KitReason.PASSWORD_CHANGED)
     keymod.check_kit_against(kit, slot.account_id, slot.generation, slot.epoch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,6 +47,10 @@ from .records import Record, now, prune_versions, revise, with_history_of
 from .trash import expired, kept_out
 
 DB_NAME = "vault.db"
+#: Why a key slot changed on this device (Vault.key_changes): what `kit --check` tells apart.
+PASSWORD_CHANGE, KEY_ROTATION = "password", "rotation"
+KEY_CHANGES_META = "key_changes"
+MAX_KEY_CHANGES = 100
 #: add_many stores this many sealed versions at a time (inside its one transaction).
 ADD_BATCH = 2_000
 #: add_many of at least this many records into a store no larger builds the record index once,
@@ -267,13 +272,24 @@ class Vault:
     def change_password(self, new_password: str) -> KeySlot:
         """New salt, epoch + 1, new Kit; records are not re-encrypted."""
         slot, keys = keymod.change_password(self.slot, self.keys, new_password)
-        self.replace_slot(slot, keys)
+        self.replace_slot(slot, keys, why=PASSWORD_CHANGE)
         return slot
 
     def rotate_account_key(self, password: str) -> KeySlot:
         slot, keys = keymod.rotate_account_key(self.slot, self.keys, password)
-        self.replace_slot(slot, keys)
+        self.replace_slot(slot, keys, why=KEY_ROTATION)
         return slot
+
+    def key_changes(self) -> list[dict[str, Any]]:
+        """The password changes and Account Key rotations made on this device, oldest first:
+        {"from": epoch before, "to": epoch after, "why", "at"} (no keys). They let `kit --check`
+        say why an older Kit stopped working."""
+        raw = self.store.get_meta(KEY_CHANGES_META)
+        try:
+            found = json.loads(raw) if raw else []
+        except ValueError:
+            return []
+        return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
 
     def follow_key_change(self) -> bool:
         """Another process of this device removed a device or followed a removal: take the keys
@@ -293,8 +309,15 @@ class Vault:
         self._set_keys(moved)
         return True
 
-    def replace_slot(self, slot: KeySlot, keys: UnlockedKeys | None) -> None:
-        """Store a new key slot (after a password change here or on another device)."""
+    def replace_slot(
+        self, slot: KeySlot, keys: UnlockedKeys | None, *, why: str | None = None
+    ) -> None:
+        """Store a new key slot (after a password change here or on another device). `why`
+        (PASSWORD_CHANGE, KEY_ROTATION): a change made here, noted for `key_changes`."""
+        if why is not None and slot.epoch > self.slot.epoch:
+            noted = self.key_changes()[-(MAX_KEY_CHANGES - 1) :]
+            noted.append({"from": self.slot.epoch, "to": slot.epoch, "why": why, "at": time.time()})
+            self.store.set_meta(KEY_CHANGES_META, json.dumps(noted).encode())
         self.store.set_meta("slot", slot.to_bytes())
         self.slot = slot
         if keys is not None:

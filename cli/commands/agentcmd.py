@@ -106,8 +106,11 @@ def cmd_unlock(args: argparse.Namespace, ctx: Context) -> int:
     if answer.get("code"):
         sys.stderr.write(str(answer.get("err", "")))
         return int(answer["code"])
+    from vault.words import duration
+
     print(
-        f"Unlocked until {args.timeout} without use (`strongroom lock` to lock now).",
+        f"Unlocked: locks again after {duration(timeout)} without use "
+        "(`strongroom lock` locks now).",
         file=sys.stderr,
     )
     if args.ssh_agent:

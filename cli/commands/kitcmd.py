@@ -71,7 +71,7 @@ def check_kit(path: Path, ctx: Context) -> int:
     kit = read_kit_file(path)
     vault = ctx.open_vault()
     slot = vault.slot
-    check_kit(kit, slot, history(vault))
+    check_kit(kit, slot, history(vault), vault.key_changes())
     if kit.to_bytes() != slot.kit.to_bytes():
         raise KitError(KitReason.OUTDATED, "it does not match this account's current Kit")
     print(f"valid: the current Authentication Kit of account {slot.account_id} ({slot.email})")

@@ -84,7 +84,7 @@ async def test_history_masks_secrets_and_restores_a_version_as_a_new_edit(tmp_pa
         await on_screen(pilot, RecordDetailScreen)
         shown = str(app.screen.query_one("#detail").render())
         assert "Password history" in shown and "second-pw" not in shown
-        assert "2 previous version(s)" in shown
+        assert "2 previous versions" in shown
         await pilot.press("h")
         await on_screen(pilot, HistoryScreen)
         screen = app.screen

@@ -648,7 +648,7 @@ async def test_versions_refused_from_the_folder_are_shown_on_the_sync_screen(
             what="the refused versions on the Sync screen",
         )
         text = " ".join(_screen_text(app, "#sync-status").split())
-        assert "2 version(s), not merged — nothing was lost" in text
+        assert "2 versions, not merged — nothing was lost" in text
         assert f"2 from folder: {NOT_OURS}"[:60] in text
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, RecordListScreen))

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
 from runtime.safe_text import printable
+from vault.words import plural
 
 from ..actions import bindings
 from ..search import SORTS
@@ -113,7 +114,7 @@ class ListCommands(Provider):
                 cmds.append(
                     (
                         f"Show type: {screen.type_name(key)}",
-                        f"{n:,} records",
+                        plural("record", n),
                         lambda k=key: screen.set_type(k),
                     )
                 )
@@ -121,7 +122,7 @@ class ListCommands(Provider):
                 cmds.append(
                     (
                         f"Show tag: {printable(tag)}",
-                        f"{n:,} records",
+                        plural("record", n),
                         lambda t=tag: screen.set_tag(t),
                     )
                 )

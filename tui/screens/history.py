@@ -22,6 +22,7 @@ from runtime.safe_text import printable
 from vault.history import Step
 from vault.index import Summary
 from vault.templates import template
+from vault.words import plural
 
 from ..actions import bindings
 from ..app_access import strongroom_app
@@ -123,7 +124,7 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-title", Static).update(
             Text.assemble(
                 (printable(current.display_title), "bold"),
-                (f" — {len(self.steps)} version(s), newest first", "dim"),
+                (f" — {plural('version', len(self.steps))}, newest first", "dim"),
             )
         )
         rows = [
@@ -242,10 +243,14 @@ class TrashScreen(Screen[None]):
         rows = sorted(vault.trashed(), key=lambda s: -(s.trashed or 0))
         days = vault.retention()[2]
         self.query_one("#trash-title", Static).update(
-            Text.assemble(("Trash", "bold"), (f" — {len(rows)} record(s)", "dim"))
+            Text.assemble(("Trash", "bold"), (f" — {plural('record', len(rows))}", "dim"))
         )
         self.query_one(TrashList).set_rows(rows)
-        keep = f"purged {days:g} days after deletion, on every device" if days else "kept"
+        keep = (
+            f"purged {days:g} day{'' if days == 1 else 's'} after deletion, on every device"
+            if days
+            else "kept"
+        )
         note = (
             f"{app.key_of('trash.restore')} restores the chosen record with its history and "
             f"files, {app.key_of('trash.empty')} purges them all now; records here are {keep}."
@@ -293,13 +298,18 @@ class TrashScreen(Screen[None]):
             app = strongroom_app(self)
             assert app.vault is not None
             gone = app.vault.empty_trash()
-            self.notify(f"Purged {len(gone)} record(s) from the trash, on every device.")
+            self.notify(f"Purged {plural('record', len(gone))} from the trash, on every device.")
             self.load()
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Purge the {count} record(s) in the trash on every device? They cannot be "
-                "brought back. (y/n)"
+                (
+                    "Purge the record in the trash on every device? It cannot be brought back."
+                    if count == 1
+                    else f"Purge the {count:,} records in the trash on every device? They cannot "
+                    "be brought back."
+                )
+                + " (y/n)"
             ),
             done,
         )

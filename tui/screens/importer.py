@@ -35,6 +35,7 @@ from vault.importers.pass_store import read_store
 from vault.importers.registry import FOLDER_FORMATS
 from vault.importers.secret import MAX_KEY_FILE_BYTES, FileSecret
 from vault.templates import template
+from vault.words import plural
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
@@ -121,7 +122,7 @@ def preview_text(preview: Preview) -> Text:
     out = Text()
     out.append(f"{printable(preview.path.name)}", style="bold")
     out.append(f"  ({LABELS.get(report.format, report.format)})\n\n")
-    out.append(f"Read {len(report.records):,} entr{'y' if len(report.records) == 1 else 'ies'}")
+    out.append(f"Read {plural('entry', len(report.records))}")
     out.append(f": {type_counts(report.records)}\n" if report.records else "\n")
     out.append(
         f"New, will be imported: {len(plan.added):,}", style="bold green" if plan.added else "bold"
@@ -400,7 +401,7 @@ class ImportScreen(Screen[None]):
                 return
             last[0] = now
             text = f"Reading {path.name}…" + (
-                f" {entries[0]:,} entries so far" if entries[0] else ""
+                f" {plural('entry', entries[0])} so far" if entries[0] else ""
             )
             if read[0] < total:
                 self.post_message(self.Progress(text, read[0], total))
@@ -423,7 +424,9 @@ class ImportScreen(Screen[None]):
         if worker.is_cancelled:
             raise ImportCancelled
         self.post_message(
-            self.Progress(f"Checking {len(report.records):,} entries for duplicates…", None, None)
+            self.Progress(
+                f"Checking {plural('entry', len(report.records))} for duplicates…", None, None
+            )
         )
         app = strongroom_app(self)
         assert app.vault is not None
@@ -509,7 +512,7 @@ class ImportScreen(Screen[None]):
         bar = self.query_one("#import-progress", ProgressBar)
         bar.update(total=None)
         bar.display = True
-        self._status(f"Importing {len(self.preview.plan.added):,} records in one step…")
+        self._status(f"Importing {plural('record', len(self.preview.plan.added))} in one step…")
         self._apply(self.preview.report)
 
     @work(doing="Importing", group="import-apply", exclusive=True, shows_errors=True)

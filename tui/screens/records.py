@@ -25,6 +25,7 @@ from vault.history import past_secrets
 from vault.index import Head, Summary
 from vault.records import Field, Record, new_record
 from vault.templates import TEMPLATES, FieldKind, Template, template
+from vault.words import plural
 
 from ..actions import bindings
 from ..app_access import strongroom_app
@@ -231,7 +232,7 @@ class RecordListScreen(Screen[None]):
     def _show_loading(self) -> None:
         total = self.head.total if self.head else None
         self.query_one("#counts", Static).update(
-            f" {total:,} records · loading…" if total is not None else " Loading records…"
+            f" {plural('record', total)} · loading…" if total is not None else " Loading records…"
         )
 
     # -- searching and filtering --------------------------------------------------------------
@@ -282,7 +283,10 @@ class RecordListScreen(Screen[None]):
         similar = f" ({len(rows) - similar_from:,} similar)" if similar_from is not None else ""
         what = self.filters.describe()
         self.query_one("#counts", Static).update(  # one line, always: no layout pass per keystroke
-            Text(f" {len(rows):,} of {total:,} records{similar}" + (f" · {what}" if what else "")),
+            Text(
+                f" {len(rows):,} of {plural('record', total)}{similar}"
+                + (f" · {what}" if what else "")
+            ),
             layout=False,
         )
         key = strongroom_app(self).key_of
@@ -510,7 +514,7 @@ def record_text(
         out.append(f"  ({dates_key} shows the full dates)", style="dim")
     if detail.conflict:
         out.append(
-            f"\nIn conflict: {len(detail.others)} other version(s) — edit to resolve; "
+            f"\nIn conflict: {plural('other version', len(detail.others))} — edit to resolve; "
             "their values are kept in history.",
             style="yellow",
         )
@@ -540,7 +544,9 @@ def record_text(
         out.append(f"\n  ({files_key} adds, saves, opens and removes files)", style="dim")
     if rec.versions:
         out.append(
-            f"\n\n{len(rec.versions)} previous version(s): {history_key} shows them", style="dim"
+            f"\n\n{plural('previous version', len(rec.versions))}: {history_key} shows "
+            + ("it" if len(rec.versions) == 1 else "them"),
+            style="dim",
         )
     return out
 

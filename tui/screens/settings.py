@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from runtime.account import MIN_PASSWORD, new_password_problem
 from vault.errors import InvalidInputError
+from vault.words import plural
 
 from ..actions import bindings, scope
 from ..app_access import strongroom_app
@@ -75,6 +76,8 @@ def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             HISTORY_KEEP,
             "no limit",
             "the last {n} {unit}",
+            saved="Saved: each record keeps up to {n} previous {unit}.",
+            saved_zero="Saved: each record keeps every previous version.",
         ),
         NumberSetting(
             "history_days",
@@ -85,6 +88,8 @@ def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             HISTORY_DAYS,
             "no age limit",
             "for {n} {unit}",
+            saved="Saved: previous versions are kept for {n} {unit}.",
+            saved_zero="Saved: previous versions are kept however old they are.",
         ),
         NumberSetting(
             "trash_days",
@@ -95,6 +100,8 @@ def _retention_settings() -> tuple[NumberSetting, NumberSetting, NumberSetting]:
             TRASH_DAYS,
             "never",
             "after {n} {unit}",
+            saved="Saved: deleted records are purged after {n} {unit} in the trash.",
+            saved_zero="Saved: deleted records stay in the trash until it is emptied.",
         ),
     )
 
@@ -120,6 +127,8 @@ def _file_settings() -> tuple[NumberSetting, NumberSetting]:
             "up to {n} MiB with every sync, larger ones when first asked for",
             "MiB",
             "download files",
+            saved="Saved: files up to {n} MiB come down with every sync, larger ones when first asked for.",
+            saved_zero="Saved: every file comes down when first saved or opened.",
         ),
         NumberSetting(
             "attachment_max_mb",
@@ -132,6 +141,8 @@ def _file_settings() -> tuple[NumberSetting, NumberSetting]:
             "at most {n} MiB each",
             "MiB",
             "files added or imported:",
+            saved="Saved: files of up to {n} MiB each may be added or imported.",
+            saved_zero="Saved: no file may be added or imported.",
         ),
     )
 
@@ -192,8 +203,7 @@ class NumberScreen(ModalScreen[None]):
             return
         assert app.vault is not None
         app.vault.update_settings(**{self.setting.key: value})
-        label = self.setting.label or self.setting.key.replace("_", " ")
-        self.notify(f"Saved: {label} {self.setting.describe(value)}.")
+        self.notify(self.setting.notice(value))
         self.dismiss(None)
 
 
@@ -466,7 +476,7 @@ class BackupScreen(ModalScreen[Path | None]):
             result: Any = event.worker.result
             path, count = result
             self.notify(
-                f"Backup written to {tilde(path)} ({count} records). It opens with the current "
+                f"Backup written to {tilde(path)} ({plural('record', count)}). It opens with the current "
                 "Account Password.",
                 markup=False,
             )
@@ -497,7 +507,7 @@ class RestoreScreen(ModalScreen[None]):
                 Text.assemble(
                     ("Restore from a backup", "bold"),
                     f" — {self.entry.path.name}, made {made}, "
-                    f"{self.entry.count} records. Deleted or missing records come back; records "
+                    f"{plural('record', self.entry.count)}. Deleted or missing records come back; records "
                     "edited since keep their newer version (the backup's goes to their history).",
                 )
             )

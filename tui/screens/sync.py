@@ -23,6 +23,7 @@ from textual.widgets import Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from runtime.safe_text import printable
+from vault.words import plural
 
 from ..actions import scope
 from ..app_access import strongroom_app
@@ -225,10 +226,12 @@ class SyncScreen(Screen[None]):
                 else "no: new devices need the Kit"
             )
         out.append("\nNot yet synced  ", style="bold")
-        out.append("—" if method == "none" else f"{st['pending_changes']} change(s)")
+        out.append("—" if method == "none" else plural("change", st["pending_changes"]))
         if st.get("refused_versions"):  # versions that did not open: kept aside, never merged
             out.append("\nRefused         ", style="bold yellow")
-            out.append(f"{st['refused_versions']} version(s), not merged — nothing was lost")
+            out.append(
+                f"{plural('version', st['refused_versions'])}, not merged — nothing was lost"
+            )
             for r in st["refused"][:5]:
                 out.append(f"\n                {r['versions']} from {r['source']}: ", style="dim")
                 out.append(printable(r["reason"]), style="dim")

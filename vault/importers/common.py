@@ -27,6 +27,7 @@ from ..errors import FormatError, VaultError
 from ..records import Field, HistoryEntry, Record, record_of
 from ..templates import FieldKind, template
 from ..totp import parse_totp
+from ..words import plural as plural  # the importers' name for it
 
 #: One CSV line (or one field, when quoted) may not exceed this: a garbage file without
 #: newlines is refused after reading this much, not after reading all of it.
@@ -109,17 +110,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}" + ("" if self.skipped else " (imported)")
-
-
-def plural(what: str, n: int) -> str:
-    """'attachment' → '2 attachments' ('entry' → 'entries', 'item of an unknown type' →
-    'items of an unknown type')."""
-    if n == 1:
-        return f"1 {what}"
-    head, sep, tail = what.partition(" of ")
-    if head.endswith("y") and not head.endswith(("ay", "ey", "oy")):
-        head = head[:-1] + "ie"
-    return f"{n:,} {head}s{sep}{tail}"
 
 
 def left_out(problems: Iterable[Problem]) -> dict[str, int]:
