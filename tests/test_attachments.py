@@ -261,6 +261,14 @@ def test_cli_get_refuses_a_terminal_and_limits_say_so(tmp_path: Path) -> None:
     assert over.returncode == 2 and "at most 256.0 MiB" in over.stderr
     folder = run_cli(env, "attach", "add", "Keys", str(tmp_path))
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+    # a FIFO waited for a writer forever; a pipe on stdin was refused as 'got longer'
+    os.mkfifo(tmp_path / "fifo")
+    for special, stdin in ((str(tmp_path / "fifo"), b""), ("/dev/stdin", b"piped bytes")):
+        r = run_cli(env, "attach", "add", "Keys", special, "--name", "x", stdin=stdin, timeout=30)
+        assert r.returncode == 2 and "is not a regular file" in r.stderr, r.stderr
+    assert [
+        a["name"] for a in json.loads(run_cli(env, "attach", "ls", "Keys", "--json").stdout)
+    ] == ["id_ed25519"]
 
 
 # -- backups and export ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -196,6 +197,7 @@ def _our_json(tmp_path: Path, file: object) -> Path:
         ("vault-attachments/none.txt", "is not beside the export"),
         (None, "the exporting device did not have its bytes"),
         ("link.txt", "leads out of the export's folder"),  # a symlink to a file outside
+        ("fifo", "fifo is not a regular file"),  # a FIFO beside it: opening it waited forever
     ],
 )
 def test_files_the_json_names_outside_its_folder_or_missing_are_named_not_read(
@@ -204,6 +206,7 @@ def test_files_the_json_names_outside_its_folder_or_missing_are_named_not_read(
     (tmp_path / "outside.txt").write_text("not yours")
     path = _our_json(tmp_path, file)
     (path.parent / "link.txt").symlink_to(tmp_path / "outside.txt")
+    os.mkfifo(path.parent / "fifo")
     report = read_file("strongroom-json", path)
     assert [r.title for r in report.records] == ["Bank"] and report.files == {}
     assert left_out(report.problems) == {"attachment": 1}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,29 @@ def test_dry_run_json_names_every_problem_and_what_is_not_imported(cli: Cli) -> 
         )
     )
     assert sum(p["skipped"] for p in nordpass["problems"]) == 6  # the folder rows, each named
+
+
+def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
+    """A FIFO at `path` that gives `data` once, as `import <(cat FILE)` does."""
+    os.mkfifo(path)
+
+    def write() -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    return t
+
+
+def test_import_from_a_pipe_reads_it_once(cli: Cli, tmp_path: Path) -> None:
+    """Guessing the format read the pipe's first 64 KiB and the import then found it empty
+    ('this is not a Bitwarden CSV export: the file is empty'); a device was read without end."""
+    export = (DATA / "real" / "passimport-bitwarden.csv").read_bytes()
+    writer = _feed_fifo(tmp_path / "fifo", export)
+    r = cli.run("import", str(tmp_path / "fifo"), "--json")
+    writer.join(timeout=60)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["format"] == "bitwarden-csv" and report["imported"] == 14
+    _one_error_line(cli.run("import", "chrome-csv", "/dev/zero"), 2, "more than 256 MiB")

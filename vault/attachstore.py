@@ -8,6 +8,7 @@ record keeps its blob: history, trash and other devices' versions may still name
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -70,7 +71,7 @@ def _k_att(vault: Vault) -> bytes:
 def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> Attachment:
     """Encrypt the file at `path` into a blob (streamed) and add it to the record."""
     name = fmt.check_name(name if name is not None else path.name)
-    with open(path, "rb") as src:
+    with open_regular(path) as src:
         size = os.fstat(src.fileno()).st_size
         limit = max_bytes(vault)
         if size > limit:
@@ -82,6 +83,21 @@ def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> At
         att = seal(vault, src, size, name)
     vault.edit(record_id, lambda r: replace(r, attachments=(*r.attachments, att)))
     return att
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading when it is a regular file (a link to one too). A FIFO, a pipe
+    (/dev/stdin) or a device has no size to seal up front: a FIFO waited for a writer forever,
+    a pipe was read as 0 bytes and refused as 'got longer'."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInputError(
+            f"{path} is not a regular file (a pipe, a device or a socket); "
+            "save it to a file first and add that"
+        )
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def seal(vault: Vault, src: BinaryIO, size: int, name: str) -> Attachment:

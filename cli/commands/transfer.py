@@ -9,6 +9,7 @@ them. Export writes plaintext, so it needs --yes.
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,18 +97,41 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def guess(path: Path) -> str:
-    """The format of the file at `path` from its contents; CliError (exit 2) when unsure."""
-    from vault.importers import LABELS
-    from vault.importers.sniff import path_candidates
+def _read_pipe(path: Path) -> bytes | None:
+    """The whole of FILE when it is a pipe or a device (`import <(…)`, /dev/stdin): read once,
+    since guessing the format and asking for a password read it again and a pipe gives its
+    bytes only once (the guess used to eat the start: 'the file is empty'). None for a regular
+    file or a folder, which are read in place. At most the largest export accepted."""
+    from vault.importers.common import MAX_JSON_BYTES
 
-    if not path.is_dir():
+    if path.is_dir() or path.is_file():
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"strongroom: cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+    if len(data) > MAX_JSON_BYTES:
+        raise CliError(
+            f"strongroom: {path} gives more than {MAX_JSON_BYTES // 2**20} MiB: not an export",
+            EXIT_USAGE,
+        )
+    return data
+
+
+def guess(path: Path, piped: bytes | None = None) -> str:
+    """The format of the file at `path` (or of the bytes `piped` from it) from its contents;
+    CliError (exit 2) when unsure."""
+    from vault.importers import LABELS
+    from vault.importers.sniff import SNIFF_BYTES, candidates, path_candidates
+
+    if not path.is_dir() and piped is None:
         try:
             with open(path, "rb"):
                 pass
         except OSError as exc:
             raise CliError(f"strongroom: cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
-    found = path_candidates(path)
+    found = path_candidates(path) if piped is None else candidates(piped[:SNIFF_BYTES])
     if len(found) == 1:
         return found[0]
     if found:
@@ -144,7 +168,9 @@ def _key_file(args: argparse.Namespace) -> bytes | None:
     return data
 
 
-def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -> ImportReport:
+def _read_locked(
+    fmt: str, path: Path, args: argparse.Namespace, ctx: Context, piped: bytes | None = None
+) -> ImportReport:
     """Read the file; one locked with its own password is opened with the import password
     (environment, else a hidden prompt on a terminal). Nothing is imported on any refusal."""
     import sys
@@ -155,7 +181,8 @@ def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -
         InvalidInputError,
         WrongFileSecretError,
     )
-    from vault.importers import read_file
+    from vault.importers import read_file, read_stream
+    from vault.importers.registry import FOLDER_FORMATS
     from vault.importers.secret import FileSecret
 
     from ..invocation import EXIT_AUTH, env_secret, prompt_secret
@@ -164,7 +191,9 @@ def _read_locked(fmt: str, path: Path, args: argparse.Namespace, ctx: Context) -
     asked = False
     while True:
         try:
-            return read_file(fmt, path, secret)
+            if piped is None or fmt in FOLDER_FORMATS:
+                return read_file(fmt, path, secret)
+            return read_stream(fmt, io.BytesIO(piped), secret, path)
         except FileSecretNeededError as exc:
             can_ask = (
                 not asked
@@ -207,14 +236,15 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
             "store's folder (one with a .gpg-id file)",
             EXIT_USAGE,
         )
+    piped = _read_pipe(path)
     if fmt is None:
-        fmt = guess(path)
+        fmt = guess(path, piped)
         if not args.json:
             print(
                 f"Reading {path.name} as {LABELS.get(fmt, fmt)} ({fmt}), guessed from its "
                 "contents; give FORMAT to choose another."
             )
-    report = _read_locked(fmt, path, args, ctx)
+    report = _read_locked(fmt, path, args, ctx, piped)
     vault = ctx.unlocked_vault()
     result = plan(vault, report) if args.dry_run else import_report(vault, report)
     counts: dict[str, int] = {}

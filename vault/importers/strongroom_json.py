@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..errors import FormatError
+from ..errors import FormatError, InvalidInputError
 from ..records import Field, HistoryEntry, Record, normalize_tags
 from ..templates import TEMPLATES, FieldKind
 from .common import MAX_JSON_BYTES, ImportReport, load_json, source
@@ -171,13 +171,17 @@ def _beside(rel: Any, budget: int) -> bytes | str:
     path = (folder / rel).resolve()
     if not path.is_relative_to(folder) or path == folder:
         return "its path leads out of the export's folder"
+    from ..attachstore import open_regular
+
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO beside the export would wait forever
             data = f.read(min(budget, MAX_JSON_BYTES) + 1)
     except FileNotFoundError:
         return f"{rel} is not beside the export"
     except OSError as exc:
         return f"{rel} cannot be read ({exc.strerror or exc})"
+    except InvalidInputError:
+        return f"{rel} is not a regular file"
     if len(data) > min(budget, MAX_JSON_BYTES):
         return "the export's files pass 256 MiB together; add it afterwards with attach add"
     return data
