@@ -98,7 +98,7 @@ def _ten_mb(tmp: Path, repeat: int) -> None:
 
 
 _STEP = r"""
-import asyncio, resource, sys, time
+import asyncio, sys, time
 from pathlib import Path
 step, home, arg, port = sys.argv[1:5]
 from vault.vault import Vault
@@ -135,7 +135,8 @@ else:
     fetch_if_missing(vault, att)
     attachstore.save_to(vault, att, Path(arg))
 took = time.perf_counter() - t0
-print(f"{took:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", flush=True)
+from bench.common import own_peak_mb
+print(f"{took:.3f} {own_peak_mb() * 1024:.0f}", flush=True)
 """
 
 
@@ -272,7 +273,7 @@ def _wifi(tmp: Path, src: Path, out: Path) -> list[tuple[str, float, float]]:
 
 
 _APP = r"""
-import asyncio, resource, sys, time
+import asyncio, sys, time
 from pathlib import Path
 from tui.app import StrongroomApp
 from tui.screens.account import LockScreen
@@ -318,7 +319,8 @@ async def main():
         await pilot.press("enter")
         await until(pilot, lambda: "Saved" in str(files.query_one("#files-status").render()))
         saved = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from bench.common import own_peak_mb
+    peak = round(own_peak_mb() * 1024)
     print(f"{added:.3f} {saved:.3f} {peak}", flush=True)
 
 asyncio.run(main())

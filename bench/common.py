@@ -81,3 +81,17 @@ def write_marked_section(path: Path, start: str, end: str, body: list[str]) -> N
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def own_peak_mb() -> float:
+    """This process's own peak RSS in MB: VmHWM, which exec resets. ru_maxrss is not: a process
+    forked from a big one (a pytest worker, a benchmark) and then exec'd keeps that one's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -106,13 +105,9 @@ def _reset_peak() -> bool:
 
 def _peak_mb() -> float:
     """Peak RSS since the last reset (VmHWM), else since the start (ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from bench.common import own_peak_mb
+
+    return own_peak_mb()
 
 
 def run() -> None:
