@@ -3,14 +3,17 @@ refuses with its own error, never anything else (exit 70 stays unreachable)."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.sshagent import FAILURE, IDENTITIES_ANSWER, ProtocolError, answer
-from vault.errors import InvalidInputError
+from vault.errors import InvalidInputError, WrongPasswordError
 from vault.gitcred import parse_request, specificity
 from vault.refs import parse_ref
+from vault.sshkeys import _bcrypt_rounds, load_private
 
 
 @settings(max_examples=300, deadline=None)
@@ -66,3 +69,38 @@ def test_any_credential_url_and_any_stored_website_parse_or_are_refused(
         req = parse_request("protocol=https\nhost=example.com\n")
     score = specificity(website, req)
     assert score is None or score >= 0
+
+
+def _openssh_key_body() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32)).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.BestAvailableEncryption(b"pp"),
+    )
+    return base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_damaged_ssh_key_file_is_a_key_or_a_typed_refusal(data: st.DataObject) -> None:
+    """An OpenSSH key with bytes changed (its KDF's rounds too: at most MAX_KDF_ROUNDS are run),
+    cut, or any bytes at all: a key, or InvalidInputError / WrongPasswordError."""
+    body = bytearray(_openssh_key_body())
+    for _ in range(data.draw(st.integers(1, 4))):
+        body[data.draw(st.integers(0, len(body) - 1))] = data.draw(st.integers(0, 255))
+    body = body[: data.draw(st.integers(0, len(body)))]
+    armored = b"-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n"
+    text = data.draw(
+        st.sampled_from([armored % base64.b64encode(bytes(body)), bytes(body)])
+        | st.binary(max_size=400)
+    )
+    passphrase = data.draw(st.sampled_from([None, "pp", "wrong"]))
+    if passphrase and (_bcrypt_rounds(text) or 0) > 64:
+        passphrase = None  # a legal but slow KDF (up to 1000 rounds, ~14 s): not run here
+    try:
+        load_private(text, passphrase)
+    except (InvalidInputError, WrongPasswordError):
+        pass

@@ -374,3 +374,92 @@ def test_git_signs_commits_with_a_vault_key(
     (repo / "file.txt").write_text("again\n")
     refused = git("commit", "-a", "-S", "-q", "-m", "not signed: no app open to ask")
     assert refused.returncode != 0 and "agent refused operation" in refused.stderr, refused.stderr
+
+
+def _with_bcrypt_rounds(key: Path, rounds: int) -> bytes:
+    """The OpenSSH key file at `key` with its bcrypt KDF's rounds field set to `rounds`."""
+    import base64
+
+    lines = key.read_text().strip().splitlines()
+    raw = bytearray(base64.b64decode("".join(lines[1:-1])))
+    pos = len(b"openssh-key-v1\0")
+    for _ in range(2):  # ciphername, kdfname
+        pos += 4 + int.from_bytes(raw[pos : pos + 4], "big")
+    salt_at = pos + 4
+    rounds_at = salt_at + 4 + int.from_bytes(raw[salt_at : salt_at + 4], "big")
+    raw[rounds_at : rounds_at + 4] = rounds.to_bytes(4, "big")
+    body = base64.b64encode(bytes(raw)).decode()
+    return f"{lines[0]}\n{body}\n{lines[-1]}\n".encode()
+
+
+def test_wrong_key_files_are_named_and_a_hostile_kdf_is_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A .pub file, an empty file and a DSA key got the key library's text (a URL to its FAQ, a
+    deprecation warning); a protected key asking for 2**31 bcrypt rounds decrypted for hours."""
+    pw = env | {"STRONGROOM_PASSWORD": PASSWORD, "STRONGROOM_SSH_PASSPHRASE": "pp"}
+    key = _keygen(tmp_path / "id_ed25519", "ed25519", "pp", "ann@x")
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "hostile").write_bytes(_with_bcrypt_rounds(key, 2**31))
+    cases = [
+        (tmp_path / "id_ed25519.pub", "this is a public key (the .pub file)"),
+        (tmp_path / "empty", "the SSH key file is empty"),
+        (tmp_path / "hostile", "asks for 2147483648 bcrypt rounds"),
+    ]
+    if (
+        shutil.which("ssh-keygen")
+        and subprocess.run(
+            ["ssh-keygen", "-q", "-t", "dsa", "-N", "", "-f", str(tmp_path / "dsa")],
+            capture_output=True,
+        ).returncode
+        == 0
+    ):
+        cases.append((tmp_path / "dsa", "unsupported SSH key type"))
+    for path, said in cases:
+        r = run_cli(pw, "add", "ssh-key", "--title", "K", "--private-key", str(path), timeout=60)
+        assert r.returncode == 2 and said in r.stderr, (path.name, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "http" not in r.stderr, r.stderr
+    r = run_cli(pw, "add", "ssh-key", "--title", "K", "--private-key", str(key))
+    assert r.returncode == 0, r.stderr  # 16 rounds, as ssh-keygen writes
+    assert run_cli(pw, "ls", "--json").stdout.count('"title"') == 1
+
+
+def test_the_ssh_agent_survives_malformed_messages(
+    env: dict[str, str], ssh_agent: dict[str, str]
+) -> None:
+    """Lying lengths, unknown types, a huge length, a truncated sign request, a peer that hangs
+    up mid-message: each connection is answered or closed, and the agent keeps serving keys."""
+    _unlock(env)
+    assert run_cli(env, "add", "ssh-key", "--title", "Ed", "--generate").returncode == 0
+    path = ssh_agent["SSH_AUTH_SOCK"]
+
+    def exchange(raw: bytes) -> bytes:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(30)
+            s.connect(path)
+            out = b""
+            try:
+                s.sendall(raw)
+                s.shutdown(socket.SHUT_WR)
+                while chunk := s.recv(65536):
+                    out += chunk
+            except (ConnectionResetError, BrokenPipeError):  # closed with our bytes unread
+                pass
+            return out
+
+    frame = lambda body: len(body).to_bytes(4, "big") + body  # noqa: E731
+    hostile = [
+        b"\xff\xff\xff\xff",  # 4 GiB announced
+        (10**6).to_bytes(4, "big") + b"\x0b",  # over the limit, then a hang-up
+        (100).to_bytes(4, "big") + b"\x0b",  # fewer bytes than announced
+        frame(b""),  # an empty message
+        frame(b"\x7f" + os.urandom(50)),  # an unknown type
+        frame(b"\x0d\x00\x00\x10\x00abc"),  # a sign request whose key blob is cut short
+        frame(b"\x0d" + frame(b"x") + (2**31).to_bytes(4, "big")),  # data length lying
+        b"\x00\x00",  # a hang-up inside the length
+    ]
+    for raw in hostile:
+        reply = exchange(raw)
+        assert reply in (b"", frame(b"\x05")), (raw[:12], reply[:12])  # closed or FAILURE
+    listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1, listed.stderr

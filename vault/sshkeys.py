@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import warnings
 from dataclasses import dataclass
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -23,6 +24,9 @@ from .errors import InvalidInputError, WrongPasswordError
 RSA_SHA2_256 = 2
 RSA_SHA2_512 = 4
 MAX_KEY_FILE = 64 * 1024
+#: bcrypt rounds a passphrase-protected OpenSSH key may ask for: ssh-keygen writes 16 (-a N for
+#: more); each costs ~14 ms here, so a file asking for 2**31 would never finish decrypting.
+MAX_KDF_ROUNDS = 1000
 #: The record field that makes the SSH agent ask the open app before each signature ("yes").
 ASK_FIELD = "ask"
 _YES = frozenset({"yes", "y", "on", "true", "1"})
@@ -113,13 +117,23 @@ def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
     is missing or wrong; InvalidInputError when it is not a key we can use."""
     if len(data) > MAX_KEY_FILE:
         raise InvalidInputError("the file is too large to be an SSH private key")
+    _refuse_what_is_not_a_private_key(data)
     pw = passphrase.encode() if passphrase else None
+    openssh = b"BEGIN OPENSSH PRIVATE KEY" in data
+    rounds = _bcrypt_rounds(data) if openssh and pw is not None else None
+    if rounds is not None and rounds > MAX_KDF_ROUNDS:
+        raise InvalidInputError(
+            f"the SSH key's passphrase asks for {rounds} bcrypt rounds (at most {MAX_KDF_ROUNDS} "
+            "are tried: more would take hours); re-protect it with ssh-keygen -p -a 100"
+        )
     key: object
     try:
-        if b"BEGIN OPENSSH PRIVATE KEY" in data:
-            key = serialization.load_ssh_private_key(data, pw)
-        else:
-            key = serialization.load_pem_private_key(data, pw)
+        with warnings.catch_warnings():  # DSA's deprecation: refused below in our words
+            warnings.simplefilter("ignore")
+            if openssh:
+                key = serialization.load_ssh_private_key(data, pw)
+            else:
+                key = serialization.load_pem_private_key(data, pw)
     except TypeError as exc:  # encrypted without a passphrase, or a passphrase for a plain key
         if pw is None:
             raise WrongPasswordError("the SSH key is protected by a passphrase") from exc
@@ -128,7 +142,12 @@ def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
         message = str(exc).lower()
         if pw is not None and any(w in message for w in ("password", "decrypt", "corrupt")):
             raise WrongPasswordError("wrong passphrase for the SSH key") from exc
-        raise InvalidInputError(f"not an SSH private key this app can use ({exc})") from exc
+        what = "an OpenSSH private key that is damaged or cut short" if openssh else None
+        if what is None and b"PRIVATE KEY-----" in data:
+            what = "a PEM private key that is damaged, cut short or of a kind not supported"
+        raise InvalidInputError(
+            f"not an SSH private key this app can use ({what or _EXPECTED})"
+        ) from exc
     except UnsupportedAlgorithm as exc:
         raise InvalidInputError(f"unsupported SSH key type ({exc})") from exc
     if not isinstance(
@@ -136,6 +155,51 @@ def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
     ):
         raise InvalidInputError("unsupported SSH key type (use Ed25519, RSA or ECDSA)")
     return key
+
+
+_EXPECTED = "expected a file starting with -----BEGIN OPENSSH PRIVATE KEY----- or a PEM key"
+
+
+def _refuse_what_is_not_a_private_key(data: bytes) -> None:
+    """Say what a common wrong file is, rather than the key library's parse error."""
+    text = data.strip()
+    if not text:
+        raise InvalidInputError("the SSH key file is empty")
+    if text.startswith((b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-")) or (
+        b"PUBLIC KEY-----" in text and b"PRIVATE KEY-----" not in text
+    ):
+        raise InvalidInputError(
+            "this is a public key (the .pub file); give the private key file (id_ed25519, not "
+            "id_ed25519.pub)"
+        )
+
+
+def _bcrypt_rounds(data: bytes) -> int | None:
+    """The rounds an OpenSSH key file's bcrypt KDF asks for; None when not bcrypt or unreadable
+    (the key library then says what is wrong)."""
+    try:
+        body = b"".join(
+            line.strip()
+            for line in data.splitlines()
+            if line.strip() and not line.startswith(b"-----")
+        )
+        raw = base64.b64decode(body)
+        if not raw.startswith(b"openssh-key-v1\0"):
+            return None
+        pos, fields = len(b"openssh-key-v1\0"), []
+        for _ in range(3):  # ciphername, kdfname, kdfoptions
+            n = int.from_bytes(raw[pos : pos + 4], "big")
+            fields.append(raw[pos + 4 : pos + 4 + n])
+            pos += 4 + n
+        if fields[1] != b"bcrypt":
+            return None
+        opts = fields[2]
+        salt = int.from_bytes(opts[:4], "big")
+        if len(opts) < 4 + salt + 4:
+            return None
+        return int.from_bytes(opts[4 + salt : 8 + salt], "big")
+    except ValueError:  # not base64
+        return None
 
 
 def import_private(data: bytes, passphrase: str | None, comment: str = "") -> SshKey:
