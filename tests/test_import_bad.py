@@ -268,3 +268,54 @@ def test_fuzz_json_shapes(fmt: str, doc: object) -> None:
     wrapped = {"format": "strongroom-json", "version": 1, "records": [doc], "items": [doc]}
     _only_typed_errors(fmt, json.dumps(wrapped).encode())
     _only_typed_errors(fmt, json.dumps(doc).encode())
+
+
+def _kdbx_with_kdf(name: str, **values: int) -> bytes:
+    """A real .kdbx with its header's key derivation numbers set to `values` (KDBX 3: R, the
+    TransformRounds; KDBX 4: keys of the KdfParameters dictionary) and its header checksum (an
+    unkeyed SHA-256, so anyone can) made right again."""
+    import hashlib
+    import struct
+
+    d = bytearray((DATA / "real" / name).read_bytes())
+    major, pos = struct.unpack_from("<H", d, 10)[0], 12
+    while True:
+        fid = d[pos]
+        head = 5 if major >= 4 else 3
+        size = struct.unpack_from("<I" if major >= 4 else "<H", d, pos + 1)[0]
+        start = pos + head
+        if fid == 6 and major < 4:
+            d[start : start + 8] = struct.pack("<Q", values["R"])
+        if fid == 11 and major >= 4:
+            for key, value in values.items():
+                at = d.index(b"\x01\x00\x00\x00" + key.encode(), start, start + size) + 5
+                length = struct.unpack_from("<i", d, at)[0]
+                d[at + 4 : at + 4 + length] = value.to_bytes(length, "little")
+        pos = start + size
+        if fid == 0:
+            break
+    if major >= 4:
+        d[pos : pos + 32] = hashlib.sha256(bytes(d[:pos])).digest()
+    return bytes(d)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "said"),
+    [
+        ("keepassxc-Format300.kdbx", {"R": 2**50}, "AES-KDF rounds"),
+        ("keepassxc-Format400.kdbx", {"M": 2**36}, "MiB for Argon2"),
+        ("keepassxc-Format400.kdbx", {"I": 2**40}, "Argon2 iterations"),
+        ("keepassxc-Format400.kdbx", {"P": 2**20}, "Argon2 lanes"),
+    ],
+)
+def test_a_kdbx_asking_for_an_endless_key_derivation_is_refused(
+    name: str, values: dict[str, int], said: str
+) -> None:
+    """The header's checksum is unkeyed, so any file may ask for any key derivation before its
+    password is checked: 2**50 AES rounds ran forever (pykeepass loops in Python), Argon2 with
+    64 GiB would have been allocated. Refused before pykeepass sees the file, naming the number."""
+    from vault.importers.secret import FileSecret, using
+
+    data = _kdbx_with_kdf(name, **values)
+    with using(FileSecret("any password", None)), pytest.raises(FormatError, match=said):
+        read_stream("keepass-kdbx", io.BytesIO(data))

@@ -21,6 +21,7 @@ import binascii
 import gc
 import io
 import re
+import struct
 from typing import IO, Any
 
 from ..errors import FileSecretNeededError, FormatError, WrongFileSecretError
@@ -52,6 +53,7 @@ def read(stream: IO[bytes]) -> ImportReport:
         )
     if len(data) > MAX_KDBX_BYTES:
         raise FormatError(f"this {WHAT} is larger than 256 MiB")
+    _refuse_endless_kdf(data)
     kp = _open(data, current())
     report = ImportReport("keepass-kdbx")
     _read_tree(kp.tree, _binaries(kp), report)
@@ -61,6 +63,88 @@ def read(stream: IO[bytes]) -> ImportReport:
     del kp, data
     gc.collect()
     return report
+
+
+#: The key derivation a database may ask for before its password is even checked (the header's
+#: own checksum is unkeyed, so any file may ask for anything). AES-KDF runs as a Python loop in
+#: pykeepass (~2 µs a round here: the cap is a few minutes); Argon2's memory is allocated at once.
+MAX_AES_ROUNDS = 100_000_000
+MAX_ARGON2_MEMORY = 1 << 30
+MAX_ARGON2_WORK = 256 << 30  # iterations × memory (bytes): a few minutes at most
+MAX_ARGON2_LANES = 64
+_AES_KDF = bytes.fromhex("c9d9f39a628a4460bf740d08c18a4fea")
+
+
+def _refuse_endless_kdf(data: bytes) -> None:
+    """FormatError when the header asks for a key derivation that would not end (2**50 AES
+    rounds) or not fit in memory (Argon2 with terabytes); a header that does not parse is left
+    to pykeepass to refuse."""
+    try:
+        major = struct.unpack_from("<H", data, 10)[0]
+        params = _kdf_params(data, major)
+    except (struct.error, ValueError):
+        return
+    too_much = ""
+    rounds = params.get("R")
+    if isinstance(rounds, int) and rounds > MAX_AES_ROUNDS:
+        too_much = f"{rounds:,} AES-KDF rounds (at most {MAX_AES_ROUNDS:,} are run)"
+    memory, iterations, lanes = params.get("M"), params.get("I"), params.get("P")
+    if isinstance(memory, int) and memory > MAX_ARGON2_MEMORY:
+        too_much = f"{memory // 2**20:,} MiB for Argon2 (at most {MAX_ARGON2_MEMORY >> 20:,} MiB)"
+    elif isinstance(memory, int) and isinstance(iterations, int):
+        if iterations * max(memory, 1) > MAX_ARGON2_WORK:
+            too_much = f"{iterations:,} Argon2 iterations over {memory // 2**20:,} MiB"
+    if isinstance(lanes, int) and lanes > MAX_ARGON2_LANES:
+        too_much = f"{lanes:,} Argon2 lanes (at most {MAX_ARGON2_LANES})"
+    if too_much:
+        raise FormatError(
+            f"this {WHAT} asks for {too_much} to derive its key, more than this import runs: "
+            "lower it in KeePassXC (Database > Database Security > Encryption Settings) and "
+            "import again"
+        )
+
+
+def _kdf_params(data: bytes, major: int) -> dict[str, int | bytes]:
+    """The key derivation's numbers from a KDBX header: KDBX 3's TransformRounds as R, KDBX 4's
+    KdfParameters variant dictionary (R for AES-KDF; I, M, P for Argon2)."""
+    pos, out = 12, dict[str, int | bytes]()
+    while pos < len(data):
+        fid = data[pos]
+        if major >= 4:
+            (size,) = struct.unpack_from("<I", data, pos + 1)
+            pos += 5
+        else:
+            (size,) = struct.unpack_from("<H", data, pos + 1)
+            pos += 3
+        value = data[pos : pos + size]
+        pos += size
+        if fid == 0:
+            break
+        if fid == 6 and major < 4 and len(value) == 8:
+            out["R"] = struct.unpack("<Q", value)[0]
+        if fid == 11 and major >= 4:
+            out |= _variant_dict(value)
+    return out
+
+
+def _variant_dict(raw: bytes) -> dict[str, int | bytes]:
+    """KeePass's VariantDictionary: u16 version, then (type, key, value) items up to type 0."""
+    pos, out = 2, dict[str, int | bytes]()
+    while pos < len(raw) and raw[pos] != 0:
+        kind = raw[pos]
+        (klen,) = struct.unpack_from("<i", raw, pos + 1)
+        key = raw[pos + 5 : pos + 5 + klen].decode("utf-8", "replace")
+        pos += 5 + klen
+        (vlen,) = struct.unpack_from("<i", raw, pos)
+        value = raw[pos + 4 : pos + 4 + vlen]
+        pos += 4 + vlen
+        if kind in (0x04, 0x05, 0x0C, 0x0D) and len(value) in (4, 8):
+            out[key] = int.from_bytes(value, "little", signed=kind in (0x0C, 0x0D))
+        elif kind == 0x42:
+            out[key] = value
+    if out.get("$UUID") == _AES_KDF:
+        out = {"R": out["R"]} if "R" in out else {}
+    return out
 
 
 def _binaries(kp: Any) -> list[bytes]:
