@@ -261,6 +261,9 @@ def test_cli_get_refuses_a_terminal_and_limits_say_so(tmp_path: Path) -> None:
     assert over.returncode == 2 and "at most 256.0 MiB" in over.stderr
     folder = run_cli(env, "attach", "add", "Keys", str(tmp_path))
     assert folder.returncode == 2 and "is a folder" in folder.stderr
+    # -o into a folder that is not there named a temporary file ('.f.tmp-1a2b…: No such file')
+    r = run_cli(env, "attach", "get", "Keys", "id_ed25519", "-o", str(tmp_path / "no" / "f"))
+    assert r.returncode == 2 and f"the folder {tmp_path / 'no'} does not exist" in r.stderr
     # a FIFO waited for a writer forever; a pipe on stdin was refused as 'got longer'
     os.mkfifo(tmp_path / "fifo")
     for special, stdin in ((str(tmp_path / "fifo"), b""), ("/dev/stdin", b"piped bytes")):

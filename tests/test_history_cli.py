@@ -62,3 +62,21 @@ def test_history_and_trash_from_the_cli(tmp_path: Path) -> None:
     assert json.loads(_ok(home, "trash", "ls", "--json")) == []
     code, _, err = _cli(home, "trash", "restore", "Mail")
     assert code == 1 and "nothing in the trash" in err
+
+
+def test_bad_queries_and_versions_say_what_is_wrong(tmp_path: Path) -> None:
+    """A query matching nothing said 'nothing in the trash matches' (only the trash seemed
+    looked in); version numbers that are not a version of the record are exit 1, never 70."""
+    home = tmp_path / "home"
+    _ok(home, "signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path))
+    _ok(home, "add", "login", "--title", "Mail", "--field", "password=-")
+    _ok(home, "add", "note", "--title", "Other")
+    other = json.loads(_ok(home, "ls", "--json"))
+    other_id = next(r["id"] for r in other if r["title"] == "Other")
+    for args in (("history", "Nope"), ("history", "restore", "Nope", "1")):
+        code, _, err = _cli(home, *args)
+        assert code == 1 and "no record, in the list or in the trash, matches 'Nope'" in err, err
+    for version in ("0", "-1", "2", "99999999999999999999", "abc", "", "1.0", other_id, "١"):
+        code, _, err = _cli(home, "history", "restore", "Mail", version)
+        assert code == 1 and f"has no version {version!r}" in err, (version, err)
+    assert len(json.loads(_ok(home, "history", "Mail", "--json"))) == 1  # nothing was restored

@@ -240,4 +240,6 @@ def test_inject_and_env_files_are_bounded_and_a_template_is_not_overwritten(
         )
         assert r.returncode == 2 and "is the template itself" in r.stderr, r.stderr
     assert template.read_text() == "pass: {{ sr://GitHub/password }}\n"
+    r = run_cli(env, "inject", "-i", str(template), "-o", str(tmp_path / "no" / "out"))
+    assert r.returncode == 2 and f"the folder {tmp_path / 'no'} does not exist" in r.stderr
     assert not (tmp_path / "out").exists()

@@ -111,8 +111,9 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
         )
     out = Path(args.output).expanduser() if args.output else None
     if out is not None:
-        if out.is_dir():
-            raise CliError(f"strongroom: {args.output} is a folder; give a file name", EXIT_USAGE)
+        from vault.export import check_target
+
+        check_target(out)  # a folder, or a folder that is not there: said before the password
         if out.exists() and not args.force:
             raise CliError(
                 f"strongroom: {args.output} exists; use --force to overwrite it", EXIT_USAGE

@@ -205,7 +205,13 @@ def _find_any(vault: Any, query: str) -> str:
     try:
         return str(vault.find(query))
     except NotFoundError:
+        pass
+    try:
         return str(vault.find_trashed(query))
+    except (
+        NotFoundError
+    ):  # it said 'nothing in the trash matches', as if only the trash was looked in
+        raise NotFoundError(f"no record, in the list or in the trash, matches {query!r}") from None
 
 
 def _restore(ctx: Context, query: str, version: str) -> int:

@@ -199,8 +199,9 @@ def cmd_inject(args: argparse.Namespace, ctx: Context) -> int:
 
     source = Path(args.in_file).expanduser()
     target = Path(args.out_file).expanduser()
-    if target.is_dir():
-        raise CliError(f"strongroom: {target} is a folder; give a file to write", EXIT_USAGE)
+    from vault.export import check_target
+
+    check_target(target)  # a folder, or a folder that is not there
     if _same_file(source, target):
         raise CliError(
             f"strongroom: {target} is the template itself; writing it would replace the template "
