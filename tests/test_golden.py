@@ -188,6 +188,10 @@ def test_sealed_envelope_bytes(fixed_nonce: None) -> None:
     assert live.to_bytes().hex() == SEALED_ENVELOPE
     tomb = cipher.seal(None, GOLDEN_RECORD.id, {"d1": 3}, 1700000000999, "d1")
     assert tomb.to_bytes().hex() == SEALED_TOMBSTONE
+    # an import's first versions, sealed as store rows: the same bytes
+    row = cipher.row_sealer({"d1": 2}, 1700000000123, "d1")(GOLDEN_RECORD)
+    assert row[:5] == (GOLDEN_RECORD.id, '{"d1":2}', 1700000000123, "d1", 0)
+    assert Envelope(*row[:4], False, row[5]).to_bytes().hex() == SEALED_ENVELOPE
     # inside: 0x02, the body, 0x80, zeros to 256 bytes (the record JSON is 204)
     inner = crypto.Sealer(bytes(range(32))).open(
         live.ciphertext, record_ad("X3BWSY7TEA", live.header())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -178,6 +178,38 @@ class RecordCipher:
             )
         sealed = self._sealer.seal(plaintext, self._record_ad(header))
         return Envelope(record_id, vv_text, hlc, device, deleted, sealed)
+
+    def row_sealer(
+        self, vv: VersionVector, hlc: int, device: str
+    ) -> Callable[[Record], tuple[str, str, int, str, int, bytes]]:
+        """`seal(record, record.id, vv, hlc, device)` for many records sharing one vector, clock
+        and device (an import's first versions), as the store's row (record_id, vv, hlc, device,
+        deleted, ciphertext): the bounds checked and the header's fixed parts made once, no
+        Envelope object. 100,000 imported records: a third of sealing's time."""
+        check_bounds("", vv, hlc, device)
+        vv_text = vv_key(vv)
+        # = _header(False, device, hlc, record_id, vv_text) around each record's id
+        head = f'{{"del":0,"dev":{_json_str(device)},"hlc":{int(hlc)},"id":'.encode()
+        tail = f',"vv":{vv_text}}}'.encode()
+        ad_prefix, seal = self._ad, self._sealer.seal
+
+        def sealed(record: Record) -> tuple[str, str, int, str, int, bytes]:
+            rid = record.id
+            if len(rid) > MAX_ID:
+                raise BoundsError(
+                    f"record envelope's id is longer than {MAX_ID} characters; refused"
+                )
+            header = head + _json_str(rid).encode() + tail
+            plaintext = pad(record.to_json())
+            if len(plaintext) + 256 + len(header) > MAX_ENVELOPE:
+                raise BoundsError(
+                    f"record {rid} is larger than {MAX_ENVELOPE // (1024 * 1024)} MiB "
+                    "encrypted; other devices could not take it, so it is not saved"
+                )
+            ad = ad_prefix + struct.pack(">I", len(header)) + header
+            return rid, vv_text, hlc, device, 0, seal(plaintext, ad)
+
+        return sealed
 
     def authenticate(self, env: Envelope) -> None:
         """TamperError unless the envelope's AEAD opens under this account's record key: what every

@@ -302,22 +302,27 @@ class Store:
         """Store versions of records that have no version stored — an import's new records, which
         its caller checked inside the same transaction — with no merge to do and nothing to read.
         Anything else goes through `apply`."""
+        self.insert_rows(
+            [
+                (e.record_id, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext)
+                for e in envelopes
+            ]
+        )
+
+    def insert_rows(self, rows: list[tuple[str, str, int, str, int, bytes]]) -> None:
+        """`insert_new` of versions as rows (record_id, vv, hlc, device, deleted, body), as
+        `RecordCipher.row_sealer` makes them: no Envelope object for each of 100,000."""
         with self.transaction() as db:
             seq = self.max_seq()
-            rows = []
-            for e in envelopes:
-                if not 0 <= e.hlc <= MAX_HLC:
-                    raise BoundsError(f"a version's clock (hlc {e.hlc}) is out of range")
-                seq += 1
-                rows.append(
-                    (e.record_id, e.vv_text, e.hlc, e.device, int(e.deleted), e.ciphertext, seq)
-                )
+            for row in rows:
+                if not 0 <= row[2] <= MAX_HLC:
+                    raise BoundsError(f"a version's clock (hlc {row[2]}) is out of range")
             db.executemany(
                 "INSERT INTO versions (record_id, vv, hlc, device, deleted, body, seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                [(*row, n) for n, row in enumerate(rows, seq + 1)],
             )
-            self.set_meta("seq", str(seq).encode(), db)
+            self.set_meta("seq", str(seq + len(rows)).encode(), db)
 
     # -- refused versions (vault/intake.py) ----------------------------------------------------
     def refuse(self, refusals: Iterable[Refusal]) -> None:

@@ -44,7 +44,7 @@ class Template:
     fields: tuple[FieldSpec, ...]
 
     def spec(self, name: str) -> FieldSpec | None:
-        return self._by_name.get(name.lower())
+        return self.by_name.get(name.lower())
 
     def conceals(self, name: str, kind: FieldKind) -> bool:
         """Whether a field of this name and kind shows masked until revealed (view, form, CLI)."""
@@ -54,7 +54,7 @@ class Template:
         return spec is not None and spec.masked
 
     @functools.cached_property
-    def _by_name(self) -> dict[str, FieldSpec]:
+    def by_name(self) -> dict[str, FieldSpec]:
         """Specs by name (an import looks up every field of 100,000 records)."""
         return {f.name: f for f in reversed(self.fields)}
 

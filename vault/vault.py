@@ -547,13 +547,14 @@ class Vault:
 
         An id with live versions is refused; one with only a tombstone is brought back.
         """
-        fresh: list[Envelope] = []  # ids with nothing stored: inserted, no merge needed
-        revived: list[Envelope] = []  # ids with only a tombstone: merged over it
-        seen: set[str] = set()
+        fresh: list[tuple[str, str, int, str, int, bytes]] = []  # ids with nothing stored:
+        revived: list[Envelope] = []  # inserted, no merge needed; ids with only a tombstone:
+        seen: set[str] = set()  # merged over it
         seal, actor, device = self.cipher.seal, self.actor, self.device
         with self.store.transaction():
             # one clock reading for every new id: each is the first version of its own record
             first_vv, first_hlc = first_version(actor)
+            seal_first = self.cipher.row_sealer(first_vv, first_hlc, device)
             stored = self.store.versions_of([r.id for r in records])
             # the store has at most as many versions as its counter has counted
             bulk = len(records) >= BULK_INDEX_MIN and self.store.max_seq() <= len(records)
@@ -563,12 +564,15 @@ class Vault:
                     if record.id in seen or current is None or any(not e.deleted for e in current):
                         raise VaultError(f"a record with id {record.id} already exists")
                     seen.add(record.id)
-                    vv, hlc = next_version(current, actor) if current else (first_vv, first_hlc)
-                    (revived if current else fresh).append(seal(record, record.id, vv, hlc, device))
+                    if current:
+                        vv, hlc = next_version(current, actor)
+                        revived.append(seal(record, record.id, vv, hlc, device))
+                        continue
+                    fresh.append(seal_first(record))
                     if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches, so
-                        self.store.insert_new(fresh)  # 100,000 sealed versions are never all
+                        self.store.insert_rows(fresh)  # 100,000 sealed versions are never all
                         fresh = []  # in memory at once
-                self.store.insert_new(fresh)
+                self.store.insert_rows(fresh)
             self._store_own(revived)  # merged over their tombstones, found by the index again
         return records
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from ..errors import FormatError, VaultError
-from ..records import Field, HistoryEntry, Record, record_of
+from ..records import Field, HistoryEntry, Record, make_field, record_of
 from ..templates import FieldKind, template
 from ..totp import parse_totp
 from ..words import plural as plural  # the importers' name for it
@@ -508,8 +508,23 @@ def host_of(url: str) -> str:
         return url.strip()
 
 
+#: The last text `iso_time` read and its time: an item's creation and revision times are often
+#: the same text (never edited), and its history's often repeat one.
+_LAST_ISO: tuple[str, float | None] = ("", None)
+
+
 def iso_time(value: str) -> float | None:
     """ISO 8601 (`Z` or offset, optional fraction) → Unix seconds (ms precision); None if not."""
+    global _LAST_ISO
+    last = _LAST_ISO
+    if value == last[0]:
+        return last[1]
+    out = _iso_time(value)
+    _LAST_ISO = (value, out)
+    return out
+
+
+def _iso_time(value: str) -> float | None:
     value = value.strip()
     if not value:
         return None
@@ -574,7 +589,7 @@ class Draft:
         if value.strip():
             if kind is FieldKind.TEXT and secret_name(name):
                 kind = FieldKind.SECRET
-            self.extra.append(Field(name.strip() or "field", kind, value))
+            self.extra.append(make_field(name.strip() or "field", kind, value))
 
 
 def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
@@ -585,10 +600,11 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
     tpl = template(draft.type)
     values: dict[str, str] = {}
     extra = list(draft.extra)
+    specs = tpl.by_name  # = tpl.spec(name) without a call for each of 300,000 values
     for name, value in draft.values.items():
         if not value.strip():
             continue
-        spec = tpl.spec(name)
+        spec = specs.get(name) or specs.get(name.lower())
         if spec is None:
             kind = FieldKind.SECRET if secret_name(name) else FieldKind.TEXT
             extra.append(Field(name, kind, value))
@@ -614,7 +630,9 @@ def build(draft: Draft, report: ImportReport, where: str) -> Record | None:
     created = draft.created if draft.created is not None else draft.modified
     modified = draft.modified if draft.modified is not None else created
     # every name is its template's (looked up above): in template order, then the others
-    fields = [Field(s.name, s.kind, values.pop(s.name)) for s in tpl.fields if s.name in values]
+    fields = [
+        make_field(s.name, s.kind, values.pop(s.name)) for s in tpl.fields if s.name in values
+    ]
     rec = record_of(
         tpl.key,
         draft.title.strip(),
@@ -637,6 +655,18 @@ def _lf(value: str) -> str:
     return value.replace("\r\n", "\n") if "\r" in value else value
 
 
+_PRINT_NAMES: dict[str, str] = {}
+
+
+def _print_name(name: str) -> str:
+    """'Name ' → 'name=' (casefolded, trimmed, and the separator), kept for the next field so
+    named; a few thousand distinct names at most are kept."""
+    out = name.strip().casefold() + "="
+    if len(_PRINT_NAMES) < 4096:
+        _PRINT_NAMES[name] = out
+    return out
+
+
 def fingerprint(record: Record) -> str:
     """How a duplicate is recognised: same type, title, fields and notes (see docs/design.md → Import).
 
@@ -645,6 +675,13 @@ def fingerprint(record: Record) -> str:
     favourite and times do not count.
     """
     parts = [record.type, record.title.strip().casefold()]
-    parts += sorted([f"{f.name.strip().casefold()}={_lf(f.value).strip()}" for f in record.fields])
+    names = _PRINT_NAMES  # a name's compared form, made once per name (an import's 300,000)
+    parts += sorted(
+        [
+            (names.get(f.name) or _print_name(f.name))
+            + (f.value if "\r" not in f.value else _lf(f.value)).strip()
+            for f in record.fields
+        ]
+    )
     parts.append(_lf(record.notes).strip())
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
