@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -78,6 +79,30 @@ class FolderPlace:
 
     def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         return self.remote.open(name)
+
+    def copy_checked(
+        self, name: str, into: BlobDir, check: Callable[[BinaryIO], None], report: BlobReport
+    ) -> bool:
+        """The folder's blob `name` copied into this device once `check` passes. A blob that fails
+        is damaged for good (its name is its content's address and blobs are written once, temp +
+        rename): it is taken out of the folder (when still the file read), so a device holding it
+        sends it again at its next sync, instead of every device failing on it forever."""
+        try:
+            with self.remote.open(name) as src:
+                seen = os.fstat(src.fileno()).st_ino
+                try:
+                    into.copy_in(src, name, check)
+                    return True
+                except TamperError as exc:
+                    problem = f"{name[:12]}: {exc}"
+        except FileNotFoundError:  # removed since it was listed: wanted again next time
+            return False
+        with contextlib.suppress(OSError):
+            if os.stat(self.remote.path(name)).st_ino == seen:
+                self.remote.remove(name)
+                problem += "; the folder's damaged copy was removed (a device that has the file sends it again)"
+        report.problems.append(problem)
+        return False
 
 
 class ServerPlace:
@@ -178,13 +203,19 @@ def fetch(vault: Any, place: Place, marker: str, report: BlobReport) -> None:
         if att.size > limit or name not in theirs:
             still[name] = rid  # large (on first ask) or not there yet (another device's next sync)
             continue
-        try:
-            with place.reader(name) as src:
-                local.copy_in(src, name, attachstore.checker(vault, att))
-        except TamperError as exc:
-            report.problems.append(f"{name[:12]}: {exc}")
-            still[name] = rid
-            continue
+        check = attachstore.checker(vault, att)
+        if isinstance(place, FolderPlace):
+            if not place.copy_checked(name, local, check, report):
+                still[name] = rid
+                continue
+        else:
+            try:
+                with place.reader(name) as src:
+                    local.copy_in(src, name, check)
+            except TamperError as exc:
+                report.problems.append(f"{name[:12]}: {exc}")
+                still[name] = rid
+                continue
         report.received += 1
         report.bytes_received += att.size
     remember(vault, marker, seq, still)

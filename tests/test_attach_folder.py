@@ -77,8 +77,9 @@ def test_a_changed_blob_in_the_folder_is_refused_and_never_stored(
     devices: tuple[Path, Path, Path, str], tmp_path: Path
 ) -> None:
     a, b, folder, account = devices
+    data = os.urandom(50_000)
     src = tmp_path / "ssh.key"
-    src.write_bytes(os.urandom(50_000))
+    src.write_bytes(data)
     ok(a, "attach", "add", "GitHub", str(src))
     ok(a, "sync", "now")
     (blob,) = _blobs(folder, account).iterdir()
@@ -86,11 +87,39 @@ def test_a_changed_blob_in_the_folder_is_refused_and_never_stored(
     raw[20_000] ^= 0x01
     blob.write_bytes(bytes(raw))
     synced = run_cli(cli_env(b, PW), "sync", "now")
-    assert synced.returncode == 0 and "attachment" in synced.stdout + synced.stderr
+    assert synced.returncode == 0 and "failed authentication" in synced.stdout + synced.stderr
     assert not (b / "blobs").exists() or os.listdir(b / "blobs") == []
+    # damaged for good: taken out of the folder, so the device that has the file sends it again
+    # (it stayed, every device failed on it at every sync and A never sent it again)
+    assert "damaged copy was removed" in synced.stderr and not blob.exists()
     got = get_bytes(b, "GitHub", "ssh.key")
-    assert got.returncode == 3 and b"failed authentication" in got.stderr
+    assert got.returncode == 2 and b"not on this device yet" in got.stderr
     assert got.stdout == b""
+    ok(a, "sync", "now")
+    ok(b, "sync", "now")
+    assert get_bytes(b, "GitHub", "ssh.key").stdout == data
+
+
+def test_a_cut_blob_in_the_folder_is_sent_again(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    """A blob cut short in the folder (an interrupted copy by a folder sync tool), and one
+    holding another blob's bytes: the device that reads it removes it, the owner sends it again."""
+    a, b, folder, account = devices
+    files = {"one.bin": os.urandom(70_000), "two.bin": os.urandom(3_000)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        ok(a, "attach", "add", "GitHub", str(tmp_path / name))
+    ok(a, "sync", "now")
+    big, small = sorted(_blobs(folder, account).iterdir(), key=lambda p: -p.stat().st_size)
+    big.write_bytes(big.read_bytes()[:30_000])
+    small.write_bytes(big.read_bytes())  # another blob's (cut) bytes under its name
+    first = run_cli(cli_env(b, PW), "sync", "now")
+    assert first.returncode == 0 and first.stderr.count("damaged copy was removed") == 2, first
+    ok(a, "sync", "now")
+    ok(b, "sync", "now")
+    for name, data in files.items():
+        assert get_bytes(b, "GitHub", name).stdout == data
 
 
 def test_a_large_file_comes_down_on_first_ask(
