@@ -188,5 +188,34 @@ def test_store_and_erase_only_when_allowed(tmp_path: Path) -> None:
     assert run_cli(env, "git-credential", "erase", stdin=cred).returncode == 0
     r = run_cli(env, "get", "git.example.com", "--field", "password")
     assert r.returncode == 1 and "no field 'password'" in r.stderr
+    # git then asks for the password (the username filled in); an empty password= was used as the
+    # password, so git never asked and every push failed until the helper was turned off
+    ask = "protocol=https\nhost=git.example.com\n\n"
+    r = run_cli(env, "git-credential", "get", stdin=ask)
+    assert (r.returncode, r.stdout) == (0, "username=ann\n"), r.stderr
     assert run_cli(env, "git-credential", "--allow-writes", "off").returncode == 0
     assert run_cli(env, "git-credential", "store", stdin=cred).returncode == 2
+
+
+def test_after_erase_git_asks_for_the_password_again(tmp_path: Path, served: Path) -> None:
+    """The real git: a login whose password git erased answered 'password=' (empty), which git
+    used, failed with and never asked; now git asks (GIT_ASKPASS here) and the clone works."""
+    with git_http_server(served, "ann", "s3cret-for-git") as (url, _):
+        home = account_home(
+            tmp_path / "home",
+            PASSWORD,
+            new_record("login", "Git here", {"username": "ann", "password": "old", "url": url}),
+        )
+        env = cli_env(home, PASSWORD)
+        assert run_cli(env, "git-credential", "--allow-writes", "on").returncode == 0
+        askpass = tmp_path / "askpass.sh"
+        askpass.write_text("#!/bin/sh\necho s3cret-for-git\n")
+        askpass.chmod(0o700)
+        genv = _git_env(env, tmp_path) | {"GIT_ASKPASS": str(askpass)}
+        r = _git(genv, "clone", "-q", f"{url}/repo.git", str(tmp_path / "first"))
+        assert r.returncode != 0  # the stored password is wrong: git erases it
+        r = run_cli(env, "get", "Git here", "--field", "password")
+        assert r.returncode == 1 and "no field 'password'" in r.stderr
+        r = _git(genv, "clone", "-q", f"{url}/repo.git", str(tmp_path / "second"))
+        assert r.returncode == 0, r.stderr
+        assert run_cli(env, "get", "Git here", "--field", "password").stdout == "s3cret-for-git\n"

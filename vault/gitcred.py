@@ -115,8 +115,14 @@ def best_match(candidates: Iterable[tuple[str, str, str]], req: CredentialReques
 
 
 def answer(username: str, password: str) -> str:
-    """The reply git reads; values with a newline or NUL cannot be said in the protocol."""
+    """The reply git reads; values with a newline or NUL cannot be said in the protocol.
+
+    A login without a password (git's erase removed it) gives its username alone, so git asks
+    for the password: an empty `password=` was used as the password, failed, and git never asked
+    (every push 'Authentication failed' until the helper was turned off)."""
     for value in (username, password):
         if "\n" in value or "\0" in value:
             raise InvalidInputError("the login's username or password holds a line break")
+    if not password:
+        return f"username={username}\n" if username else ""
     return f"username={username}\npassword={password}\n"
