@@ -29,7 +29,7 @@ another way in: `--field NAME=-` (add, edit),
 `signin --code -` and `signin --reset-code -` read the value from stdin (a hidden prompt when
 stdin is a terminal); `server --smtp smtp://USER@HOST` takes the password from
 `STRONGROOM_SMTP_PASSWORD`. stdin is lines, in this order: with `--password-stdin` the password
-line(s) first (the Account Password; a new one second for `signup`, `passwd` and
+lines first (the Account Password; a new one second for `signup`, `passwd` and
 `signin --reset-code`), then one line for each value given as `-`, in command-line order:
 
     printf '%s\\n%s\\n' "$ACCOUNT_PASSWORD" "$NEW_SECRET" |

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.wire import MAX_STDIN
 from runtime.errors import EXIT_AUTH, EXIT_NO_MATCH, EXIT_OK, EXIT_SYNC, EXIT_USAGE, explain
+from vault.words import plural
 
 from .output import write_json
 
@@ -107,7 +108,7 @@ def prompt_secret(prompt: str) -> str:
 class Context:
     """What one command line runs with.
 
-    stdin, when it is read, is lines: with --password-stdin first the password line(s) (the
+    stdin, when it is read, is lines: with --password-stdin first the password lines (the
     Account Password; a new one on line 2 for signup, passwd and signin --reset-code), and last
     one line per value given as `-` (`--field password=-`, `--code -`), in command-line order.
     """
@@ -158,7 +159,7 @@ class Context:
         if len(lines) < before + len(names):
             expected = "the password line, then " if before else ""
             raise CliError(
-                f"strongroom: stdin has {len(lines)} line(s); expected {expected}one line for "
+                f"strongroom: stdin has {plural('line', len(lines))}; expected {expected}one line for "
                 f"each value given as - ({', '.join(names)})",
                 EXIT_USAGE,
             )
@@ -214,7 +215,9 @@ class Context:
             self.password_stdin
         ):  # asked for stdin, which ran out: say so, not "use --password-stdin"
             lines = len(self._lines()) - self._values_at_end
-            given = "stdin is empty" if lines <= 0 else f"stdin has {lines} password line(s)"
+            given = (
+                "stdin is empty" if lines <= 0 else f"stdin has {plural('password line', lines)}"
+            )
             want = (
                 "the password on line 1"
                 if index == 0

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync import method as sync_method
 from sync.method import SyncOutcome
+from vault.words import plural
 
 if TYPE_CHECKING:
     from sync.folder import FolderReport
@@ -316,7 +317,7 @@ class WifiRunner(Runner):
 
     def _received(self, ids: list[str]) -> None:
         """Records changed here in a session with a peer (either side started it)."""
-        detail = f"{len(ids)} record(s) updated here from a device of this account"
+        detail = f"{plural('record', len(ids))} updated here from a device of this account"
         self.report(SyncEvent(changed=True, outcome=SyncOutcome("wifi", len(ids), False, detail)))
 
     async def _tick(self, peer: WifiPeer) -> None:
@@ -353,7 +354,7 @@ class WifiRunner(Runner):
                 # Not the counter after the session: a local write committed while it ran was
                 # not sent. (What we received moves it too: one more session, which sends nothing.)
                 self._synced_seq[info.name] = covered
-                sent = f"{result.sent} change(s) sent to {info.name.split('.')[0]}"
+                sent = f"{plural('change', result.sent)} sent to {info.name.split('.')[0]}"
                 self.report(
                     SyncEvent(synced=True, outcome=SyncOutcome("wifi", 0, result.sent > 0, sent))
                 )

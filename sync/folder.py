@@ -65,6 +65,7 @@ from vault.intake import Refusal
 from vault.kdf import normalize_email
 from vault.keys import KeySlot
 from vault.kitcode import KitPayload
+from vault.words import plural
 
 from . import blobsync, folderkey, folderlog, mssb
 from .errors import (
@@ -176,16 +177,16 @@ class FolderReport:
             wrote = "changes written"
         else:
             wrote = "folder already current"
-        bits = [f"{self.received} record(s) updated here", wrote]
+        bits = [f"{plural('record', self.received)} updated here", wrote]
         if self.blobs.sent or self.blobs.received:
-            bits.append(f"{self.blobs.sent} file(s) sent, {self.blobs.received} fetched")
+            bits.append(f"{plural('file', self.blobs.sent)} sent, {self.blobs.received} fetched")
         if self.merged_copies:
             bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
         bits.extend(self.problems)
         if self.refused:
             bits.append(
-                f"refused {self.refused} version(s) that do not open with this account's key or "
-                "are malformed (nothing was lost; see `strongroom sync status`)"
+                f"refused {plural('version', self.refused)}: not sealed with this account's key, "
+                "or malformed (nothing was lost; see `strongroom sync status`)"
             )
         return "; ".join(bits)
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from vault.words import plural
+
 from .errors import SyncError
 
 METHODS = ("none", "folder", "wifi", "cloud")
@@ -217,13 +219,13 @@ def wifi_outcome(report: Any, timeout: float) -> SyncOutcome:
             "is another device running `strongroom sync serve` or the app?"
         )
     ok = len(report.synced)
-    detail = f"{ok} peer(s) synced, {report.received} record(s) updated here, {report.sent} sent"
+    detail = f"{plural('peer', ok)} synced, {plural('record', report.received)} updated here, {report.sent} sent"
     if report.refused:
         detail += "; " + refused_words(report.refused, "peers")
     files_in = sum(r.files_received for r in report.results)
     files_out = sum(r.files_sent for r in report.results)
     if files_in or files_out:
-        detail += f"; {files_out} file(s) sent, {files_in} received"
+        detail += f"; {plural('file', files_out)} sent, {files_in} received"
     for r in report.results:
         detail += "".join(f"; attachment {x}" for x in r.file_problems)
     if report.errors:
@@ -240,11 +242,13 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
             r = CloudSync(vault, client).sync_now(progress)
         except CloudAccountResetError:
             raise reset_error(vault, url, meet_reset(vault)) from None
-    detail = f"{r.received} record(s) updated here, {r.sent} change(s) sent to {url}"
+    detail = (
+        f"{plural('record', r.received)} updated here, {plural('change', r.sent)} sent to {url}"
+    )
     if r.refused:
         detail += "; " + refused_words(r.refused, "the server")
     if r.blobs.sent or r.blobs.received:
-        detail += f"; {r.blobs.sent} file(s) sent, {r.blobs.received} fetched"
+        detail += f"; {plural('file', r.blobs.sent)} sent, {r.blobs.received} fetched"
     for problem in r.blobs.problems:
         detail += f"; {problem}" if problem.startswith("files ") else f"; attachment {problem}"
     return SyncOutcome("cloud", r.received, r.sent > 0, detail)
@@ -253,8 +257,8 @@ def _cloud_now(vault: Any, url: str, progress: Callable[[int, int], None] | None
 def refused_words(count: int, source: str) -> str:
     """What a sync says when it refused versions (the details are in `sync status`)."""
     return (
-        f"refused {count} version(s) from {source} that do not open with this account's key or "
-        "are malformed (nothing was lost; see `strongroom sync status`)"
+        f"refused {plural('version', count)} from {source}: not sealed with this account's key, "
+        "or malformed (nothing was lost; see `strongroom sync status`)"
     )
 
 

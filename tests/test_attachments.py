@@ -390,7 +390,7 @@ def test_export_writes_the_files_beside_the_json(vault: Vault, tmp_path: Path) -
     out = tmp_path / "export" / "vault.json"
     out.parent.mkdir()
     outcome = export_vault(vault, "json", out)
-    assert outcome.files == 2 and "2 attachment(s)" in outcome.message()
+    assert outcome.files == 2 and "2 attachments" in outcome.message()
     (rec,) = json.loads(out.read_text())["records"]
     files = {a["name"]: a["file"] for a in rec["attachments"]}
     assert files["a.txt"] == f"vault-attachments/{rid}/a.txt"

@@ -47,7 +47,7 @@ def test_weak_reused_old_and_clean() -> None:
     assert "weak" in report.weak[0].detail
     assert len(report.reused) == 1
     assert sorted(f.title for f in report.reused[0]) == ["Bank", "Shop"]
-    assert all(f.detail == "same as 1 other(s)" for f in report.reused[0])
+    assert all(f.detail == "same as 1 other" for f in report.reused[0])
     assert [f.title for f in report.old] == ["Forum"]
     assert report.old[0].detail == "unchanged since " + iso(NOW - 400 * DAY)[:10]
     assert report.counts() == {
@@ -81,7 +81,7 @@ def test_reuse_groups_three_and_ignores_same_record_duplicates() -> None:
     assert report.checked == 6
     assert len(report.reused) == 1
     assert sorted(f.title for f in report.reused[0]) == ["A", "B", "C"]
-    assert all(f.detail == "same as 2 other(s)" for f in report.reused[0])
+    assert all(f.detail == "same as 2 others" for f in report.reused[0])
 
 
 def test_reuse_across_templates_and_custom_secret_fields() -> None:

@@ -66,7 +66,7 @@ def test_an_empty_stdin_for_password_stdin_says_stdin_is_empty(tmp_path: Path) -
 
 def test_passwd_with_one_stdin_line_asks_for_the_new_password_on_line_2(home: Path) -> None:
     r = run_cli(cli_env(home), "--password-stdin", "passwd", cwd=home.parent, stdin=f"{PW}\n")
-    one_line_error(r, 2, "stdin has 1 password line(s)", "line 2", "STRONGROOM_NEW_PASSWORD")
+    one_line_error(r, 2, "stdin has 1 password line", "line 2", "STRONGROOM_NEW_PASSWORD")
 
 
 def test_export_dash_writes_stdout_and_no_file_named_dash(home: Path) -> None:

@@ -487,7 +487,7 @@ def test_sync_cloud_moves_a_local_account_and_shows_download_progress(
     )
     assert r.returncode == 0, r.stderr
     assert "Downloading the vault" in r.stderr and "(100%)" in r.stderr
-    assert "2100 record(s)" in r.stderr
+    assert "2,100 records" in r.stderr
     # running it again on A signs in to the account it already has there (no second account)
     a.ok("sync", "cloud", url, password=NEW_PW)
 

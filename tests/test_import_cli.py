@@ -46,7 +46,7 @@ def cli(tmp_path: Path) -> Cli:
 
 def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> None:
     out = cli.ok("import", "bitwarden-json", str(DATA / "bitwarden.json"))
-    assert out.startswith("Imported 7 record(s) from bitwarden.json (bitwarden-json)")
+    assert out.startswith("Imported 7 records from bitwarden.json (bitwarden-json)")
     assert "item 8: unknown Bitwarden item type 99" in out
     assert "p@ss" not in out  # no secret in the report
     again = json.loads(cli.ok("import", "bitwarden-json", str(DATA / "bitwarden.json"), "--json"))
@@ -61,7 +61,7 @@ def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> No
     _one_error_line(cli.run("export", "--format", "json", str(target)), 2, "--yes", "plain text")
     assert not target.exists()
     said = cli.ok("export", "--format", "json", str(target), "--yes")
-    assert str(target) in said and "7 record(s)" in said
+    assert str(target) in said and "7 records" in said
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     _one_error_line(
         cli.run("export", "--format", "json", str(target), "--yes"), 2, "exists", "--force"
@@ -72,7 +72,7 @@ def test_import_export_round_trip_and_exit_codes(cli: Cli, tmp_path: Path) -> No
     fresh = Cli(tmp_path / "home2", tmp_path)
     (tmp_path / "kit2").mkdir()
     fresh.ok("signup", "--email", "ann@example.com", "--kit-dir", str(tmp_path / "kit2"))
-    assert fresh.ok("import", "strongroom-json", str(target)).startswith("Imported 7 record(s)")
+    assert fresh.ok("import", "strongroom-json", str(target)).startswith("Imported 7 records")
     original = {r["id"]: r for r in json.loads(cli.ok("ls", "--json"))}
     copied = {r["id"]: r for r in json.loads(fresh.ok("ls", "--json"))}
     assert original == copied
@@ -119,7 +119,7 @@ def test_import_without_format_guesses_says_so_and_refuses_when_unsure(
     out = cli.ok("import", str(REAL / "passimport-lastpass.csv"))
     first, second = out.splitlines()[:2]
     assert "as LastPass (CSV) (lastpass-csv), guessed" in first
-    assert second.startswith("Imported 14 record(s) from passimport-lastpass.csv (lastpass-csv)")
+    assert second.startswith("Imported 14 records from passimport-lastpass.csv (lastpass-csv)")
     # a header two managers write: refused, naming both
     _one_error_line(
         cli.run("import", str(REAL / "passimport-1password4.csv"), password=None),
@@ -135,7 +135,7 @@ def test_import_without_format_guesses_says_so_and_refuses_when_unsure(
     # the ambiguous one with its format given imports (its entries differ in tags only: the
     # same as the LastPass file's, so all are recognised as already there)
     given = cli.ok("import", "1password-csv", str(REAL / "passimport-1password4.csv"))
-    assert given.startswith("Imported 0 record(s)") and "14 already in the vault" in given
+    assert given.startswith("Imported 0 records") and "14 already in the vault" in given
 
 
 def test_dry_run_json_names_every_problem_and_what_is_not_imported(cli: Cli) -> None:

@@ -278,7 +278,7 @@ def test_cli_kdbx_with_env_password_and_key_file(home: Path) -> None:
     r = run_cli(env, "import", str(path), "--key-file", key)
     assert r.returncode == 0, r.stderr
     assert "KeePass / KeePassXC database (.kdbx) (keepass-kdbx), guessed" in r.stdout
-    assert "Imported 2 record(s)" in r.stdout and "a\n" not in r.stdout
+    assert "Imported 2 records" in r.stdout and "a\n" not in r.stdout
     # a wrong password: exit 3, one line, nothing imported
     wrong = cli_env(home, PASSWORD, STRONGROOM_IMPORT_PASSWORD="b")
     _one_line(run_cli(wrong, "import", str(path), "--key-file", key), 3, "do not open", "nothing")
@@ -329,7 +329,7 @@ def test_cli_kdbx_attachments_become_the_records_files(home: Path, tmp_path: Pat
         str(REAL / "keepassxc-Format400.kdbx"),
     )
     assert r.returncode == 0, r.stderr
-    assert "Imported 1 record(s)" in r.stdout and "Not imported: 1 attachment" in r.stdout
+    assert "Imported 1 record" in r.stdout and "Not imported: 1 attachment" in r.stdout
     assert "attachment limit" in r.stdout
 
 
@@ -346,7 +346,7 @@ def test_cli_asks_for_the_files_password_on_a_hidden_prompt(home: Path, tmp_path
         env, "import", str(path), answers=[("Password of mine.kdbx", secret)]
     )
     assert code == 0, drawn
-    assert "Imported 1 record(s)" in drawn and secret not in drawn
+    assert "Imported 1 record" in drawn and secret not in drawn
     code, drawn = run_on_terminal(env, "import", str(path), answers=[("Password of", "wrong")])
     assert code == 3 and "does not open" in drawn, drawn
 
@@ -354,6 +354,6 @@ def test_cli_asks_for_the_files_password_on_a_hidden_prompt(home: Path, tmp_path
 def test_cli_password_protected_bitwarden(home: Path) -> None:
     path = REAL / BITWARDEN[1]
     ok = run_cli(cli_env(home, PASSWORD, STRONGROOM_IMPORT_PASSWORD="a"), "import", str(path))
-    assert ok.returncode == 0 and "Imported 1 record(s)" in ok.stdout, ok.stderr
+    assert ok.returncode == 0 and "Imported 1 record" in ok.stdout, ok.stderr
     wrong = run_cli(cli_env(home, PASSWORD, STRONGROOM_IMPORT_PASSWORD="b"), "import", str(path))
     _one_line(wrong, 3, "does not open this Bitwarden export")

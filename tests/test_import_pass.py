@@ -128,7 +128,7 @@ def test_cli_guesses_a_store_and_reads_it_with_the_passphrase_from_the_environme
     done = run_cli(env_pw, "import", str(store), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Reading store as pass / gopass store")
-    assert "Imported 3 record(s)" in done.stdout and "s3cr3t" not in done.stdout
+    assert "Imported 3 records" in done.stdout and "s3cr3t" not in done.stdout
     assert "Not imported: 1 attachment" in done.stdout
     stop_agent(gnupg)  # it cached the right passphrase
     wrong = run_cli(

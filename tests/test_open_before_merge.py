@@ -189,7 +189,7 @@ def test_a_forged_version_in_the_folder_file_is_refused(vault: Vault, tmp_path: 
     (m,) = vault.store.versions(vault.find("Mail"))
     _write_forged_file(other, folder, [forged(b), forged(m, deleted=True)])
     report = FolderSync(vault, folder).sync_now()
-    assert report.refused == 2 and "refused 2 version(s)" in report.detail
+    assert report.refused == 2 and "refused 2 versions" in report.detail
     assert secrets_of(vault) == {"Bank": "bank-pw", "Mail": "mail-pw"}
     st = status(vault)
     assert st["refused_versions"] == 2 and st["refused"][0]["source"] == "folder"

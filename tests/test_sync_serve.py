@@ -97,11 +97,11 @@ def test_serve_says_in_words_what_it_merged_and_wrote(tmp_path: Path) -> None:
         serve.wait_for(lambda line: line.startswith(f"Watching {folder}"))
         ok(b, "add", "note", "--title", "From B")
         ok(b, "sync", "now")  # B replaces data.mssb; A's serve merges it
-        said = serve.wait_for(lambda line: "1 record(s) updated here" in line)
+        said = serve.wait_for(lambda line: "1 record updated here" in line)
         assert said.startswith("Synced (folder): ")
         assert "From B" in ok(a, "ls")
         ok(a, "add", "note", "--title", "From A")  # a local change is pushed by the serve
-        serve.wait_for(lambda line: "0 record(s) updated here; changes written" in line)
+        serve.wait_for(lambda line: "0 records updated here; changes written" in line)
         ok(b, "sync", "now")
         assert "From A" in ok(b, "ls")
     finally:

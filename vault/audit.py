@@ -19,6 +19,7 @@ from .errors import InvalidInputError
 from .records import Record, iso
 from .strength import Strength, estimate
 from .templates import FieldKind, template
+from .words import plural
 
 OLD_DAYS = 365
 WEAK_SCORE = 2  # zxcvbn score ≤ this ("very weak", "weak", "fair") is flagged
@@ -100,7 +101,9 @@ class AuditReport:
         ]
         lines.append(f"Weak passwords: {len(self.weak)}")
         lines += [f"  {f.title} ({f.record_id}) {f.field}: {f.detail}" for f in self.weak]
-        lines.append(f"Reused passwords: {self.reused_count} in {len(self.reused)} group(s)")
+        lines.append(
+            f"Reused passwords: {self.reused_count} in {plural('group', len(self.reused))}"
+        )
         for i, g in enumerate(self.reused, 1):
             lines += [f"  group {i}: {f.title} ({f.record_id}) {f.field}" for f in g]
         lines.append(f"Old passwords (unchanged for over {self.old_days} days): {len(self.old)}")
@@ -208,7 +211,7 @@ def audit(
             continue  # the same value twice inside one record is not reuse across sites
         report.reused.append(
             [
-                Finding(f.record_id, f.title, f.field, f"same as {len(group) - 1} other(s)")
+                Finding(f.record_id, f.title, f.field, f"same as {plural('other', len(group) - 1)}")
                 for f in group
             ]
         )

@@ -35,6 +35,7 @@ from .keys import KeySlot, UnlockedKeys
 from .merge import RecordState, next_version, state
 from .records import HistoryEntry, Record, Version, bare, merge_versions, same_content
 from .vault import Vault
+from .words import plural
 
 MAGIC = b"SRBK"
 VERSION = 1
@@ -112,12 +113,14 @@ class RestoreReport:
     def summary(self) -> str:
         """One sentence for a person (the CLI's stderr, the app's notification)."""
         text = (
-            f"Restored {self.restored} record(s); {self.kept_newer} edited since the backup kept their newer "
-            f"version (the backup's is in their history); {self.unchanged} unchanged."
+            f"Restored {plural('record', self.restored)}; {self.kept_newer} edited since the backup "
+            "kept their newer version (the backup's is in their history); "
+            f"{self.unchanged} unchanged."
         )
         if self.skipped:
             text += (
-                f" {self.skipped} record(s) in the backup could not be decrypted and were skipped."
+                f" {plural('record', self.skipped)} in the backup could not be decrypted and "
+                + ("was skipped." if self.skipped == 1 else "were skipped.")
             )
         return text
 

@@ -22,6 +22,7 @@ from .importers.strongroom_json import FORMAT, VERSION, record_to_obj
 from .merge import state
 from .records import Record, iso
 from .trash import kept_out
+from .words import plural
 
 if TYPE_CHECKING:
     from .vault import Vault
@@ -164,21 +165,24 @@ class ExportOutcome:
     def message(self) -> str:
         kind = "strongroom-json" if self.format == "json" else "CSV"
         text = (
-            f"Exported {self.count} record(s) to {self.path} ({kind}, plain text, readable only by you). "
+            f"Exported {plural('record', self.count)} to {self.path} ({kind}, plain text, readable only by you). "
             "Delete it when you no longer need it."
         )
         if self.files:
             text += (
-                f"\n{self.files} attachment(s) written in plain form to "
+                f"\n{plural('attachment', self.files)} written in plain form to "
                 f"{self.path.parent / (self.path.stem + '-attachments')}."
             )
         if self.files_missing:
             text += (
-                f"\n{self.files_missing} attachment(s) are not on this device yet and were left "
-                "out (sync, or attach get them, first)."
+                f"\n{plural('attachment', self.files_missing)} "
+                + ("is" if self.files_missing == 1 else "are")
+                + " not on this device yet and left out (sync, or attach get, first)."
             )
         if self.damaged:
-            text += f"\n{self.damaged} record(s) could not be decrypted and were left out."
+            text += f"\n{plural('record', self.damaged)} could not be decrypted and " + (
+                "was left out." if self.damaged == 1 else "were left out."
+            )
         return text
 
 

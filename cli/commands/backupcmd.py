@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from vault.words import plural
+
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context, env_secret, prompt_secret
 
 
@@ -135,7 +137,9 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
             "Password in force when the backup was made: "
         )
         _, count = restore_into_new_home(ctx.home, path, backup_password)
-        print(f"Restored {count} record(s) into a new vault at {ctx.home}.", file=sys.stderr)
+        print(
+            f"Restored {plural('record', count)} into a new vault at {ctx.home}.", file=sys.stderr
+        )
         return EXIT_OK
     password = ctx.password()
     vault = ctx.open_vault()

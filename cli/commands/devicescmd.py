@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from runtime.safe_text import printable
+from vault.words import plural
 
 from ..invocation import EXIT_OK, Context
 from .common import iso_or_none
@@ -103,7 +104,7 @@ def cmd_devices_rm(args: argparse.Namespace, ctx: Context) -> int:
             }
         )
     print(
-        f"Device {args.id} was removed: {outcome.rekeyed} version(s) re-encrypted under a new "
+        f"Device {args.id} was removed: {plural('version', outcome.rekeyed)} re-encrypted under a new "
         "Vault Key. Older Authentication Kits no longer work; your other devices follow at "
         "their next sync.",
         file=sys.stderr,

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from runtime.safe_text import printable
+from vault.words import plural
 
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 from .common import iso_or_none, summary_json
@@ -182,7 +183,9 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([step_json(s, vault.device, args.reveal) for s in steps])
         return EXIT_OK
-    print(f"{printable(steps[-1].record.display_title)}  (id {rid}): {len(steps)} version(s)")
+    print(
+        f"{printable(steps[-1].record.display_title)}  (id {rid}): {plural('version', len(steps))}"
+    )
     for s in steps:
         mark = "  (current)" if s.current else ""
         print(
@@ -274,5 +277,5 @@ def cmd_trash_empty(args: argparse.Namespace, ctx: Context) -> int:
         )
     vault = ctx.unlocked_vault()
     gone = vault.empty_trash()
-    print(f"purged {len(gone)} record(s) from the trash")
+    print(f"purged {plural('record', len(gone))} from the trash")
     return EXIT_OK

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from runtime.safe_text import printable
+from vault.words import plural
 
 from ..invocation import (
     EXIT_NO_MATCH,
@@ -211,9 +212,11 @@ def cmd_get(args: argparse.Namespace, ctx: Context) -> int:
             "the edit is kept (`strongroom rm` deletes it again)"
         )
     if detail.conflict:
-        print(f"  In conflict: {len(detail.others)} other version(s) kept in history")
+        print(f"  In conflict: {plural('other version', len(detail.others))} kept in history")
     if rec.versions:
-        print(f"  History: {len(rec.versions)} previous version(s) (`strongroom history {rec.id}`)")
+        print(
+            f"  History: {plural('previous version', len(rec.versions))} (`strongroom history {rec.id}`)"
+        )
     return EXIT_OK
 
 

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vault.words import plural
+
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 from ..output import write_value
 
@@ -211,7 +213,7 @@ def cmd_inject(args: argparse.Namespace, ctx: Context) -> int:
     template = read_text_file(source, "a template file")
     values = resolve_refs(ctx, template_refs(template))
     _write_private(target, fill_template(template, values))
-    print(f"wrote {target} ({len(values)} reference(s) filled in)", file=sys.stderr)
+    print(f"wrote {target} ({plural('reference', len(values))} filled in)", file=sys.stderr)
     return EXIT_OK
 
 

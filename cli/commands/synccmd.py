@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vault.words import plural
+
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 from .common import add_transport_flags, transport_of
 
@@ -179,7 +181,7 @@ def cmd_signin(args: argparse.Namespace, ctx: Context) -> int:
     vault = account.vault
     count = len(vault.summaries())
     print(
-        f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {count} record(s) on this device.",
+        f"Signed in to account {vault.slot.account_id} ({vault.slot.email}); {plural('record', count)} on this device.",
         file=sys.stderr,
     )
     if account.kept is not None:
@@ -347,7 +349,10 @@ def cmd_sync_now(args: argparse.Namespace, ctx: Context) -> int:
             file=sys.stderr,
         )
     if outcome.purged:
-        print(f"Purged {outcome.purged} record(s) past the trash's retention.", file=sys.stderr)
+        print(
+            f"Purged {plural('record', outcome.purged)} past the trash's retention.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -382,7 +387,9 @@ def cmd_sync_status(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print_json(st if cleared is None else st | {"cleared_refused": cleared})
         return EXIT_OK
     if cleared is not None:
-        print(f"Forgot {cleared} refused version(s); any offered again is refused and counted anew")
+        print(
+            f"Forgot {plural('refused version', cleared)}; any offered again is refused and counted anew"
+        )
     where = st["folder"] or st["server"] or ""
     print(f"Method: {st['method']}{' (' + where + ')' if where else ''}")
     print(f"Last sync: {st['last_sync'] or 'never'}")

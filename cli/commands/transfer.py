@@ -13,6 +13,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vault.words import plural
+
 from ..invocation import EXIT_OK, EXIT_USAGE, CliError, Context
 
 if TYPE_CHECKING:
@@ -270,7 +272,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     verb = "Would import" if args.dry_run else "Imported"
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
     print(
-        f"{verb} {len(result.added)} record(s) from {path.name} ({fmt})"
+        f"{verb} {plural('record', len(result.added))} from {path.name} ({fmt})"
         + (f": {kinds}" if kinds else "")
     )
     if result.duplicates:
@@ -335,7 +337,14 @@ def _export_to_stdout(args: argparse.Namespace, ctx: Context) -> int:
     records, damaged = vault_records(ctx.unlocked_vault())
     write_exact(render(records, args.format))
     kind = "strongroom-json" if args.format == "json" else "CSV"
-    print(f"Exported {len(records)} record(s) to stdout ({kind}, plain text).", file=sys.stderr)
+    print(
+        f"Exported {plural('record', len(records))} to stdout ({kind}, plain text).",
+        file=sys.stderr,
+    )
     if damaged:
-        print(f"{damaged} record(s) could not be decrypted and were left out.", file=sys.stderr)
+        print(
+            f"{plural('record', damaged)} could not be decrypted and "
+            + ("was left out." if damaged == 1 else "were left out."),
+            file=sys.stderr,
+        )
     return EXIT_OK

@@ -20,6 +20,7 @@ from vault.intake import Refusal
 from vault.kdf import normalize_email
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
+from vault.words import plural
 
 from ..errors import SourceUnavailableError, SyncError
 from . import blobs as wifi_blobs
@@ -117,9 +118,8 @@ def _verify_and_apply(
     took = vault.take_in(envelopes, "wifi", refused)
     if took.refused:
         log.warning(
-            "refused %d version(s) from a peer that do not open with this account's key or are "
-            "malformed",
-            len(took.refused),
+            "refused %s from a peer: not sealed with this account's key, or malformed",
+            plural("version", len(took.refused)),
         )
         if result is not None:
             result.refused += len(took.refused)
@@ -630,7 +630,7 @@ async def bootstrap(
         await discovery.stop()
     if any(isinstance(e, PeerAuthError) for e in errors):
         raise PeerAuthError(
-            f"found {len(tried)} device(s) of this account, but none accepted this Kit and "
+            f"found {plural('device', len(tried))} of this account, but none accepted this Kit and "
             "password: was the password changed since this Kit was made? Use the newest "
             "Kit and password, with the other device unlocked"
         )

@@ -205,7 +205,7 @@ def test_hlc_2_63_is_refused_with_a_clear_message_and_sync_goes_on(
         configure_home(tmp_path / "a", server.url)
         done = run_cli(env, "sync", "now")
         assert done.returncode == 0, done.stderr
-        assert "refused 1 version(s)" in done.stderr
+        assert "refused 1 version" in done.stderr
         status = run_cli(env, "sync", "status")
         assert "hlc 9223372036854775808" in status.stdout
         c, _ = sign_in(server.url, tmp_path / "c", "alice@example.com", a.slot.kit)
@@ -258,7 +258,7 @@ def test_good_versions_are_pushed_again_once_per_refusal_until_the_refusals_are_
     configure_home(tmp_path / "a", server.url)
     text = run_cli(env, "sync", "status", "--clear-refused")
     assert text.returncode == 0, text.stderr
-    assert "Forgot 2 refused version(s)" in text.stdout
+    assert "Forgot 2 refused versions" in text.stdout
     assert "Versions refused (not merged, nothing lost): 0" in text.stdout
     st = json.loads(run_cli(env, "sync", "status", "--json").stdout)
     assert st["refused_versions"] == 0 and st["refused"] == []

@@ -88,3 +88,24 @@ def test_counts_and_durations_in_words() -> None:
         "90 minutes",
         "1 day",
     ]
+
+
+def test_no_message_says_s_in_brackets() -> None:
+    """Every string of the program's code: "record(s)" is written with plural() instead."""
+    import io
+    import re
+    import tokenize
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("vault", "sync", "runtime", "agent", "cli", "tui"):
+        for path in (root / package).rglob("*.py"):
+            tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+            for tok in tokens:
+                is_text = tok.type == tokenize.STRING or tok.type == getattr(
+                    tokenize, "FSTRING_MIDDLE", -1
+                )
+                if is_text and re.search(r"[a-z]\(s\)", tok.string):
+                    found.append(f"{path.relative_to(root)}:{tok.start[0]}")
+    allowed = {"vault/words.py"}  # its docstring names what it replaces
+    assert [f for f in found if f.split(":")[0] not in allowed] == []

@@ -73,7 +73,7 @@ def test_sync_now_next_to_a_running_serve_on_this_home_does_not_count_it(
         other = _serving(phone, [])
         try:
             outcome = sync_now(account)  # on the caller's connection, beside the serve
-            assert outcome.detail.startswith("1 peer(s) synced"), outcome.detail
+            assert outcome.detail.startswith("1 peer synced"), outcome.detail
         finally:
             other.stop()
     finally:

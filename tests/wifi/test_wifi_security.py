@@ -214,7 +214,7 @@ async def test_fuzzed_frames_never_crash_the_listener(
         "could not prove",
     ):
         assert reason in log, reason
-    assert "do not open with this account's key" in log
+    assert "not sealed with this account's key" in log
     assert not any(s.decode() in log for s in secrets_of(a) if s != b"ann")
 
 
