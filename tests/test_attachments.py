@@ -378,6 +378,10 @@ def test_a_damaged_backup_restores_nothing(tmp_path: Path) -> None:
         assert run_cli(env, "history", "Bank", "--json").stdout == before
         r = run_cli(fresh, "backup", "restore", str(path))  # the good one still restores there
         assert r.returncode == 0, r.stderr
+    r = run_cli(env, "backup", "restore", "/dev/zero")  # said 'no backup file at /dev/zero'
+    assert r.returncode == 2 and "is not a regular file" in r.stderr, r.stderr
+    r = run_cli(env, "backup", "restore", str(tmp_path))
+    assert r.returncode == 2 and "is a folder, not a backup file" in r.stderr, r.stderr
 
 
 def test_export_writes_the_files_beside_the_json(vault: Vault, tmp_path: Path) -> None:

@@ -223,3 +223,20 @@ def test_pdf_page_says_what_it_is(kit: KitPayload, tmp_path: Path) -> None:
     assert (
         read_kit_text(" ".join(line for line in text.splitlines() if line.count("-") >= 3)) == kit
     )
+
+
+def test_a_device_or_an_endless_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    """/dev/zero says its size is 0, so the size check passed and kit --check or signin --kit read
+    it until memory ran out; now at most MAX_KIT_FILE + 1 bytes are read."""
+    from clikit import account_home, cli_env, run_cli
+
+    from vault.kitfile import read_kit_file
+
+    with pytest.raises(KitError) as caught:
+        read_kit_file(Path("/dev/zero"))
+    assert caught.value.reason is KitReason.UNREADABLE and "far too big" in str(caught.value)
+    env = cli_env(
+        account_home(tmp_path / "home", "kit device test password"), "kit device test password"
+    )
+    r = run_cli(env, "kit", "--check", "/dev/zero", timeout=60)
+    assert r.returncode == 2 and "over 50 MB, far too big for a Kit" in r.stderr, r.stderr

@@ -147,11 +147,13 @@ def read_kit_file(path: Path) -> KitPayload:
     """The Kit in a PNG/JPEG/other image, a PDF, or a text file holding the code."""
     try:
         size = path.stat().st_size
-        if size > MAX_KIT_FILE:
+        with path.open("rb") as f:  # read so far and no further: /dev/zero says its size is 0
+            data = f.read(MAX_KIT_FILE + 1)
+        if max(size, len(data)) > MAX_KIT_FILE:
             raise KitError(
-                KitReason.UNREADABLE, f"{path} is {size // 2**20} MB, far too big for a Kit"
+                KitReason.UNREADABLE,
+                f"{path} is over {MAX_KIT_FILE // 2**20} MB, far too big for a Kit",
             )
-        data = path.read_bytes()
     except FileNotFoundError:
         raise KitError(KitReason.UNREADABLE, f"no file at {path}; check the path") from None
     except IsADirectoryError:

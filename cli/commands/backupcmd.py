@@ -130,6 +130,14 @@ def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     from vault.vault import Vault
 
     path = Path(args.file).expanduser()
+    if path.is_dir():
+        raise CliError(f"strongroom: {path} is a folder, not a backup file", EXIT_USAGE)
+    if path.exists() and not path.is_file():  # it said 'no backup file at /dev/zero'
+        raise CliError(
+            f"strongroom: {path} is not a regular file (a pipe or a device); a backup is read "
+            "twice (records, then files), so give the .srbk file itself",
+            EXIT_USAGE,
+        )
     if not path.is_file():
         raise CliError(f"strongroom: no backup file at {path}", EXIT_USAGE)
     if not Vault.exists(ctx.home):
