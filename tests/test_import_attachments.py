@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from clikit import cli_env, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vault.importers import read_file
 from vault.importers.common import left_out
@@ -156,6 +158,47 @@ def test_our_export_round_trips_its_files_into_a_new_vault(tmp_path: Path) -> No
     r = run_cli(env_b, "attach", "get", "Bank", "statement.pdf", "-o", str(got))
     assert r.returncode == 0, r.stderr
     assert got.read_bytes() == data
+
+
+def test_files_with_long_names_export_and_come_back(tmp_path: Path) -> None:
+    """An attachment name may be 255 characters; 200 '€' are 600 bytes, over the 255 a file name
+    may take, and the whole JSON export failed ('File name too long', no JSON). Now the file
+    beside the export is named shorter and the name itself comes back on import."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home, email in ((a, "ann@example.com"), (b, "bob@example.com")):
+        r = run_cli(cli_env(home, PASSWORD), "signup", "--email", email, "--kit-dir", str(home))
+        assert r.returncode == 0, r.stderr
+    env_a, env_b = cli_env(a, PASSWORD), cli_env(b, PASSWORD)
+    assert run_cli(env_a, "add", "login", "--title", "Bank").returncode == 0
+    names = {"€" * 200 + ".pdf": os.urandom(1000), "é" * 254: os.urandom(10), "x.pdf": b"1"}
+    for name, data in names.items():
+        (tmp_path / "src").write_bytes(data)
+        r = run_cli(env_a, "attach", "add", "Bank", str(tmp_path / "src"), "--name", name)
+        assert r.returncode == 0, r.stderr
+    out = tmp_path / "export" / "vault.json"
+    out.parent.mkdir()
+    r = run_cli(env_a, "export", "--format", "json", str(out), "--yes")
+    assert r.returncode == 0, r.stderr
+    on_disk = [p.name for p in (out.parent / "vault-attachments").rglob("*") if p.is_file()]
+    assert len(on_disk) == 3 and all(len(n.encode()) <= 200 for n in on_disk), on_disk
+    assert any(n.endswith("€.pdf") for n in on_disk)  # shortened, its extension kept
+    r = run_cli(env_b, "import", "strongroom-json", str(out))
+    assert r.returncode == 0 and "Not imported" not in r.stdout, (r.stdout, r.stderr)
+    for i, (name, data) in enumerate(names.items()):
+        got = tmp_path / f"got{i}"
+        r = run_cli(env_b, "attach", "get", "Bank", name, "-o", str(got))
+        assert r.returncode == 0, r.stderr
+        assert got.read_bytes() == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=255), st.sets(st.text(max_size=20), max_size=5))
+def test_a_disk_name_always_fits(name: str, used: set[str]) -> None:
+    from vault.export import MAX_NAME_BYTES, _disk_name
+
+    got = _disk_name(name, "0123456789abcdef", {u.lower() for u in used})
+    assert got and len(got.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES
+    assert got.lower() not in {u.lower() for u in used} or got.startswith("01234567-")
 
 
 def _our_json(tmp_path: Path, file: object) -> Path:

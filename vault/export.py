@@ -215,6 +215,29 @@ def export_vault(vault: Vault, fmt: str, path: Path) -> ExportOutcome:
     return ExportOutcome(export_records(records, fmt, target), fmt, len(records), damaged)
 
 
+#: Bytes of a file name written beside an export: filesystems allow 255 and the temporary name it
+#: is written under first adds 14; an attachment's name may be 255 characters (765 bytes).
+MAX_NAME_BYTES = 200
+
+
+def _disk_name(name: str, attachment_id: str, used: set[str]) -> str:
+    """The file name for an attachment beside an export: its own name when free and short enough,
+    else prefixed with its id's start (one of two files named alike) and, when still too long,
+    shortened keeping its extension (a name of 200 '€' made the whole export fail: 'File name
+    too long', the JSON never written)."""
+    if name.lower() not in used and len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    candidate = f"{attachment_id[:8]}-{name}"
+    raw = candidate.encode()
+    if len(raw) <= MAX_NAME_BYTES:
+        return candidate
+    _, dot, ext = name.rpartition(".")
+    suffix = f".{ext}" if dot and 0 < len(ext.encode()) <= 16 else ""
+    budget = MAX_NAME_BYTES - len(suffix.encode())
+    stem = raw[: len(raw) - len(suffix.encode())][:budget].decode("utf-8", "ignore")
+    return stem + suffix
+
+
 def export_files(vault: Vault, records: list[Record], target: Path) -> tuple[dict[str, str], int]:
     """Each attachment's bytes to `<target stem>-attachments/<record id>/<name>` (folders 0700,
     files 0600, each written whole or not at all); returns attachment id → path relative to the
@@ -230,7 +253,7 @@ def export_files(vault: Vault, records: list[Record], target: Path) -> tuple[dic
             if not present(vault, a):
                 missing += 1
                 continue
-            name = a.name if a.name.lower() not in used else f"{a.id[:8]}-{a.name}"
+            name = _disk_name(a.name, a.id, used)
             used.add(name.lower())
             folder = root / r.id
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
