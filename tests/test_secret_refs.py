@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from clikit import account_home, cli_env, run_cli, short_runtime_dir
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli.masking import MASK, Masker
@@ -243,3 +243,30 @@ def test_inject_and_env_files_are_bounded_and_a_template_is_not_overwritten(
     r = run_cli(env, "inject", "-i", str(template), "-o", str(tmp_path / "no" / "out"))
     assert r.returncode == 2 and f"the folder {tmp_path / 'no'} does not exist" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("AB_=#'\" \t\x00\r\x0bexport") | st.characters())
+        | st.binary(max_size=8).map(lambda b: b.decode("latin-1")),
+        max_size=8,
+    )
+)
+def test_any_env_file_parses_to_usable_variables_or_is_refused(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str]
+) -> None:
+    """Whatever an env file holds: variables execve can take (identifier names, no NUL), or a
+    CliError with exit 2 naming the file; a NUL reached Popen as ValueError (exit 70)."""
+    from cli.commands.secrets import parse_env_file
+    from cli.invocation import EXIT_USAGE, CliError
+
+    path = tmp_path_factory.mktemp("env") / "app.env"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass"))
+    try:
+        found = parse_env_file(path)
+    except CliError as exc:
+        assert exc.code == EXIT_USAGE and str(path) in str(exc)
+        return
+    for key, value in found.items():
+        assert key.isidentifier() and "\0" not in key + value and "=" not in key
