@@ -259,6 +259,10 @@ def test_cli_get_refuses_a_terminal_and_limits_say_so(tmp_path: Path) -> None:
         f.truncate(300 * 1024 * 1024)  # sparse: over the default 256 MiB, never read
     over = run_cli(env, "attach", "add", "Keys", str(big))
     assert over.returncode == 2 and "at most 256.0 MiB" in over.stderr
+    assert run_cli(env, "attach", "settings", "--max-mb", "0").returncode == 0
+    none = run_cli(env, "attach", "add", "Keys", str(src))  # read '0.0 MiB; at most 0.0 MiB'
+    assert none.returncode == 2 and "files cannot be added here" in none.stderr, none.stderr
+    assert run_cli(env, "attach", "settings", "--max-mb", "256").returncode == 0
     folder = run_cli(env, "attach", "add", "Keys", str(tmp_path))
     assert folder.returncode == 2 and "is a folder" in folder.stderr
     # -o into a folder that is not there named a temporary file ('.f.tmp-1a2b…: No such file')

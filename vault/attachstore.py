@@ -74,6 +74,11 @@ def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> At
     with open_regular(path) as src:
         size = os.fstat(src.fileno()).st_size
         limit = max_bytes(vault)
+        if size > limit and limit == 0:
+            raise InvalidInputError(
+                "files cannot be added here: the largest file setting is 0 MiB (change it with "
+                "`strongroom attach settings --max-mb N` or in the app's Settings)"
+            )
         if size > limit:
             raise InvalidInputError(
                 f"{path.name} is {_mb(size)}; a file may be at most {_mb(limit)} here "
@@ -194,4 +199,6 @@ def referenced(records: Any) -> dict[str, Attachment]:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB"
+    """A size as people read it: MiB with one decimal, bytes below a tenth of one (a 6-byte
+    file over a 0 MiB limit read '0.0 MiB; at most 0.0 MiB')."""
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 // 10 else f"{n:,} bytes"
