@@ -297,6 +297,62 @@ def test_wifi_state_and_summary_names() -> None:
     assert p.version_name(live, 1) == '{"d1":2,"d2":1}'
 
 
+def test_wifi_handshake_v2_proofs() -> None:
+    """Wi-Fi protocol 2 (formats.md): each PROOF is the masked claims (generation, key epoch,
+    device id) ‖ HMAC over role, account id, version, mode, both nonces and the claims; the file
+    pins the bytes, and the MAC is recomputed here from the documented transcript."""
+    import hashlib
+    import hmac
+    import struct
+
+    from sync.wifi.channel import (
+        MODE_MEMBER,
+        Claims,
+        client_proof,
+        member_key,
+        server_proof,
+        session_keys,
+    )
+
+    pinned = dict(
+        line.split(" ", 1)
+        for line in (GOLDEN / "wifi-handshake-v2.hex").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    key = member_key(bytes(range(32)))
+    cn, sn = bytes(range(32)), bytes(range(32, 64))
+    c = Claims("ABCDEFGH23", 1, 2, "0a1b2c3d")
+    s = Claims("ABCDEFGH23", 1, 3, "deadbeef")
+    assert key.hex() == pinned["member_key"]
+    assert client_proof(key, MODE_MEMBER, cn, sn, c).hex() == pinned["client_proof"]
+    assert server_proof(key, MODE_MEMBER, cn, sn, c, s).hex() == pinned["server_proof"]
+    assert session_keys(key, MODE_MEMBER, cn, sn, c, s).hex() == pinned["session_keys"]
+
+    raw_c = struct.pack(">II", 1, 2) + b"0a1b2c3d".ljust(64, b"\0")
+    raw_s = struct.pack(">II", 1, 3) + b"deadbeef".ljust(64, b"\0")
+    mask = crypto.hkdf(key, "strongroom wifi claims v2", salt=cn + sn, length=144)
+
+    def mac(role: str, server: bytes) -> str:
+        msg = crypto.associated_data(
+            "strongroom/wifi/proof v2", role, "ABCDEFGH23", 2, 1, cn, sn, raw_c, server
+        )
+        return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+    xor = bytes(a ^ b for a, b in zip(raw_c + raw_s, mask, strict=True))
+    assert pinned["client_proof"] == xor[:72].hex() + mac("client", b"")
+    assert pinned["server_proof"] == xor[72:].hex() + mac("server", raw_s)
+    # another epoch or device claimed with the same key and nonces: another MAC
+    for other in (Claims("ABCDEFGH23", 1, 3, "0a1b2c3d"), Claims("ABCDEFGH23", 1, 2, "0a1b2c3e")):
+        assert (
+            client_proof(key, MODE_MEMBER, cn, sn, other)[72:]
+            != client_proof(key, MODE_MEMBER, cn, sn, c)[72:]
+        )
+    assert (
+        client_proof(key, MODE_MEMBER, cn, sn, Claims("ABCDEFGH24", 1, 2, "0a1b2c3d"))[72:]
+        != client_proof(key, MODE_MEMBER, cn, sn, c)[72:]
+    )
+
+
 def test_folder_layout2_key_id_change_file_and_snapshot_bytes(fixed_nonce: None) -> None:
     """Folder layout 2 (docs/formats.md): the key id, an `MSLG` change file and a layout-2
     `MSSB` snapshot header, from the golden backup's account."""

@@ -31,7 +31,9 @@ holds one `PeerResult` per peer (`received` records changed here, `sent` envelop
 - `PeerOnOldPasswordError`: the other device needs the new password.
 - `AccountResetElsewhereError` (also a vault `GenerationChangedError`) / `PeerBeforeResetError`.
 - `PeerAuthError`: the peer is not a device of this account; `ChannelError`: it broke the
-  protocol; `PeerGoneError` (a `SourceUnavailableError`): unreachable or timed out.
+  protocol; `PeerGoneError` (a `SourceUnavailableError`): unreachable or timed out;
+  `PeerVersionError`: it speaks another Wi-Fi protocol version ("update Strongroom on the
+  other device" / "on this device").
 
 All are `WifiError`, a `sync.errors.SyncError`. `bootstrap` raises `WrongPasswordError` /
 `KdfParamsError` (the Kit does not open, before any network use), `PeerAuthError` (peers of the
@@ -44,7 +46,7 @@ Tests bind to ["127.0.0.1"] only; never pass 0.0.0.0 or all interfaces in a test
 
 from __future__ import annotations
 
-from .channel import ChannelError, PeerAuthError, PeerGoneError, WifiError
+from .channel import ChannelError, PeerAuthError, PeerGoneError, PeerVersionError, WifiError
 from .discovery import SERVICE_TYPE, lan_addresses
 from .peer import PeerInfo, PeerResult, SyncReport, WifiPeer, adopt_offered_slot, bootstrap
 from .protocol import (
@@ -62,6 +64,7 @@ __all__ = [
     "PeerAuthError",
     "PeerBeforeResetError",
     "PeerGoneError",
+    "PeerVersionError",
     "PeerInfo",
     "PeerOnOldPasswordError",
     "PeerResult",

@@ -1,18 +1,27 @@
 """The Wi-Fi channel: a mutual challenge-response over TCP, then AES-256-GCM frames.
 
-Handshake (clear text, fixed sizes, so nothing is parsed before authentication):
+Handshake, protocol version 2 (fixed sizes, so nothing is parsed before authentication):
 
     client → server   HELLO  "SRW" | version u8 | mode u8 | client nonce (32)
     server → client   HELLO  "SRW" | version u8 | mode u8 | server nonce (32)
-    client → server   PROOF  HMAC-SHA256(auth key, "client" ‖ mode ‖ both nonces)
-    server → client   PROOF  HMAC-SHA256(auth key, "server" ‖ mode ‖ both nonces)
+    client → server   PROOF  mask_c(client claims) ‖ HMAC(auth key, transcript "client")
+    server → client   PROOF  mask_s(server claims) ‖ HMAC(auth key, transcript "server")
+
+Claims (72 bytes) = generation u32 | key epoch u32 | device id (ASCII, zero-padded to 64). The
+transcript binds the role, the account id (never sent), the version, the mode, both nonces and
+the claims (the server's proof: both ends' claims), so a peer cannot claim another generation,
+epoch or device than the one it proved, and a changed byte on the way fails the MAC. The claims
+travel masked (HKDF of the auth key and both nonces), so a stranger learns no device id.
+formats.md has the exact bytes; a peer speaking version 1 gets `PeerVersionError` ("update
+Strongroom on the other device"), never a silent drop.
 
 The auth key depends on the mode: MEMBER uses VK's "lan" sub-key (devices already linked to
 the account), BOOTSTRAP uses HKDF(x_auth, "wifi-bootstrap") (a new device that has the Account
 Password and the Kit but no VK yet). The client proves first, so a stranger who connects to a
 listener receives nothing but a random nonce before the connection is dropped.
 
-Session keys (one per direction) come from HKDF(auth key, salt = both nonces). A frame is
+Session keys (one per direction) come from HKDF(auth key, salt = SHA-256 of the transcript). A
+frame is
 
     length u32 | sequence u64 | AES-GCM(nonce = direction ‖ 0 0 0 ‖ sequence, AD = direction ‖ sequence)
 
@@ -40,10 +49,14 @@ from ..errors import SourceUnavailableError, SyncError
 log = logging.getLogger("sync.wifi")
 
 MAGIC = b"SRW"
-VERSION = 1
+#: 2: the proof binds account, generation, key epoch and both device ids (issue 16 Build 2)
+VERSION = 2
 NONCE_LEN = 32
 HELLO_LEN = len(MAGIC) + 2 + NONCE_LEN
-PROOF_LEN = 32
+DEVICE_LEN = 64
+CLAIMS_LEN = 8 + DEVICE_LEN
+MAC_LEN = 32
+PROOF_LEN = CLAIMS_LEN + MAC_LEN
 TAG_LEN = 16
 #: Largest frame accepted (length field value): room for the largest record envelope (16 MiB).
 MAX_FRAME = 17 * 1024 * 1024
@@ -78,6 +91,55 @@ class PeerGoneError(WifiError, SourceUnavailableError):
     """The peer closed the connection, timed out or could not be reached."""
 
 
+class PeerVersionError(WifiError):
+    """The peer speaks another Wi-Fi protocol version (an older or newer Strongroom)."""
+
+
+def version_refusal(theirs: int) -> PeerVersionError:
+    """The words for a peer on Wi-Fi protocol `theirs`: which device needs the update."""
+    if theirs < VERSION:
+        return PeerVersionError(
+            f"the other device runs an older Strongroom (Wi-Fi protocol {theirs}, this device "
+            f"speaks {VERSION}); update Strongroom on the other device"
+        )
+    return PeerVersionError(
+        f"the other device runs a newer Strongroom (Wi-Fi protocol {theirs}, this device speaks "
+        f"{VERSION}); update Strongroom on this device"
+    )
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Who one end of a handshake says it is; bound into its proof. The account id is in the
+    MAC but never sent (both ends know it, a stranger must not learn it)."""
+
+    account_id: str
+    generation: int
+    epoch: int
+    #: the device id ("" for a new device that has none yet: BOOTSTRAP)
+    device: str
+
+    def to_bytes(self) -> bytes:
+        try:
+            dev = self.device.encode("ascii")
+        except UnicodeEncodeError:
+            raise WifiError(f"device id {self.device!r} cannot go on the wire") from None
+        if len(dev) > DEVICE_LEN or b"\0" in dev:
+            raise WifiError(f"device id {self.device!r} cannot go on the wire")
+        if not (0 <= self.generation < 2**32 and 0 <= self.epoch < 2**32):
+            raise WifiError("generation or epoch out of range for the Wi-Fi handshake")
+        return struct.pack(">II", self.generation, self.epoch) + dev.ljust(DEVICE_LEN, b"\0")
+
+    @classmethod
+    def from_bytes(cls, account_id: str, raw: bytes) -> Claims:
+        """Claims from authenticated bytes (call only after the MAC checked)."""
+        generation, epoch = struct.unpack_from(">II", raw)
+        dev = raw[8:CLAIMS_LEN].rstrip(b"\0")
+        if b"\0" in dev or not all(0x21 <= c < 0x7F for c in dev):
+            raise ChannelError("malformed device id in the handshake")
+        return cls(account_id, generation, epoch, dev.decode("ascii"))
+
+
 def member_key(lan_subkey: bytes) -> bytes:
     """The MEMBER auth key from VK's "lan" sub-key (`UnlockedKeys.subkey("lan")`)."""
     return hkdf(lan_subkey, "strongroom wifi member v1")
@@ -88,9 +150,65 @@ def bootstrap_key(x_auth: bytes) -> bytes:
     return hkdf(x_auth, "strongroom wifi-bootstrap v1")
 
 
-def _proof(key: bytes, role: str, mode: int, cn: bytes, sn: bytes) -> bytes:
-    msg = associated_data("strongroom/wifi/proof", role, mode, cn, sn)
+def _transcript(
+    account_id: str, mode: int, cn: bytes, sn: bytes, client: bytes, server: bytes
+) -> list[bytes | str | int]:
+    return [account_id, VERSION, mode, cn, sn, client, server]
+
+
+def _mac(
+    key: bytes, role: str, account_id: str, mode: int, cn: bytes, sn: bytes, c: bytes, s: bytes
+) -> bytes:
+    parts = _transcript(account_id, mode, cn, sn, c, s)
+    msg = associated_data("strongroom/wifi/proof v2", role, *parts)
     return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def _masks(key: bytes, cn: bytes, sn: bytes) -> tuple[bytes, bytes]:
+    raw = hkdf(key, "strongroom wifi claims v2", salt=cn + sn, length=2 * CLAIMS_LEN)
+    return raw[:CLAIMS_LEN], raw[CLAIMS_LEN:]
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+def client_proof(key: bytes, mode: int, cn: bytes, sn: bytes, client: Claims) -> bytes:
+    """The client's PROOF: its masked claims ‖ HMAC over the transcript so far."""
+    raw = client.to_bytes()
+    mac = _mac(key, "client", client.account_id, mode, cn, sn, raw, b"")
+    return _xor(raw, _masks(key, cn, sn)[0]) + mac
+
+
+def server_proof(
+    key: bytes, mode: int, cn: bytes, sn: bytes, client: Claims, server: Claims
+) -> bytes:
+    """The server's PROOF: its masked claims ‖ HMAC over both ends' claims."""
+    c, s = client.to_bytes(), server.to_bytes()
+    mac = _mac(key, "server", server.account_id, mode, cn, sn, c, s)
+    return _xor(s, _masks(key, cn, sn)[1]) + mac
+
+
+def _open_proof(
+    key: bytes,
+    role: str,
+    account_id: str,
+    mode: int,
+    cn: bytes,
+    sn: bytes,
+    proof: bytes,
+    client: Claims | None = None,
+) -> Claims | None:
+    """The claims in `proof` when its MAC checks under `key`, else None (nothing parsed)."""
+    masks = _masks(key, cn, sn)
+    raw = _xor(proof[:CLAIMS_LEN], masks[0] if role == "client" else masks[1])
+    if client is None:
+        c, s = raw, b""
+    else:
+        c, s = client.to_bytes(), raw
+    if not hmac.compare_digest(proof[CLAIMS_LEN:], _mac(key, role, account_id, mode, cn, sn, c, s)):
+        return None
+    return Claims.from_bytes(account_id, raw)
 
 
 def _hello(mode: int, nonce: bytes) -> bytes:
@@ -101,9 +219,7 @@ def _parse_hello(raw: bytes) -> tuple[int, bytes]:
     if len(raw) != HELLO_LEN or raw[:3] != MAGIC:
         raise ChannelError("not a Strongroom peer (bad hello)")
     if raw[3] != VERSION:
-        raise ChannelError(
-            f"peer speaks Wi-Fi protocol version {raw[3]}; this device speaks {VERSION}"
-        )
+        raise version_refusal(raw[3])
     if raw[4] not in MODES:
         raise ChannelError("peer asked for an unknown mode")
     return raw[4], raw[5:]
@@ -132,6 +248,8 @@ class Channel:
     _send_dir: bytes = field(repr=False)
     _recv_dir: bytes = field(repr=False)
     read_timeout: float = READ_TIMEOUT
+    #: what the other end proved it is (account, generation, key epoch, device)
+    peer: Claims | None = None
     #: which of the listener's keys for this mode the client proved (MODE_KEYCHANGE: several)
     key_index: int = 0
     _send_seq: int = 0
@@ -199,9 +317,27 @@ class Channel:
             pass
 
 
-def _session(key: bytes, cn: bytes, sn: bytes) -> tuple[AESGCM, AESGCM]:
-    raw = hkdf(key, "strongroom wifi session v1", salt=cn + sn, length=64)
+def session_keys(
+    key: bytes, mode: int, cn: bytes, sn: bytes, client: Claims, server: Claims
+) -> bytes:
+    """64 bytes: the client→server key, then the server→client key."""
+    parts = _transcript(client.account_id, mode, cn, sn, client.to_bytes(), server.to_bytes())
+    salt = hashlib.sha256(associated_data("strongroom/wifi/session v2", *parts)).digest()
+    return hkdf(key, "strongroom wifi session v2", salt=salt, length=64)
+
+
+def _session(
+    key: bytes, mode: int, cn: bytes, sn: bytes, client: Claims, server: Claims
+) -> tuple[AESGCM, AESGCM]:
+    raw = session_keys(key, mode, cn, sn, client, server)
     return AESGCM(raw[:32]), AESGCM(raw[32:])
+
+
+async def _drain(writer: asyncio.StreamWriter) -> None:
+    try:
+        await writer.drain()
+    except OSError as exc:
+        raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
 
 
 async def client_handshake(
@@ -209,23 +345,19 @@ async def client_handshake(
     writer: asyncio.StreamWriter,
     mode: int,
     key: bytes,
+    me: Claims,
     timeout: float = HANDSHAKE_TIMEOUT,
 ) -> Channel:
-    """Prove we hold `key`, check that the listener does too; PeerAuthError if it does not."""
+    """Prove we hold `key` and are `me`, check that the listener holds it too; PeerAuthError if
+    it does not. The listener's proven claims are `Channel.peer`."""
     cn = secrets.token_bytes(NONCE_LEN)
     writer.write(_hello(mode, cn))
-    try:
-        await writer.drain()
-    except OSError as exc:
-        raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
+    await _drain(writer)
     smode, sn = _parse_hello(await _read(reader, HELLO_LEN, timeout))
     if smode != mode:
         raise ChannelError("peer answered in another mode")
-    writer.write(_proof(key, "client", mode, cn, sn))
-    try:
-        await writer.drain()
-    except OSError as exc:
-        raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
+    writer.write(client_proof(key, mode, cn, sn, me))
+    await _drain(writer)
     try:
         theirs = await _read(reader, PROOF_LEN, timeout)
     except PeerGoneError:
@@ -234,47 +366,48 @@ async def client_handshake(
             "the peer refused us: it is not a device of this account, or it is on "
             "other keys (another password or an account reset)"
         ) from None
-    if not hmac.compare_digest(theirs, _proof(key, "server", mode, cn, sn)):
+    peer = _open_proof(key, "server", me.account_id, mode, cn, sn, theirs, client=me)
+    if peer is None:
         raise PeerAuthError("the peer could not prove it belongs to this account")
-    c2s, s2c = _session(key, cn, sn)
-    return Channel(reader, writer, mode, c2s, s2c, _C2S, _S2C)
+    c2s, s2c = _session(key, mode, cn, sn, me, peer)
+    return Channel(reader, writer, mode, c2s, s2c, _C2S, _S2C, peer=peer)
 
 
 async def server_handshake(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     keys: dict[int, bytes | list[bytes]],
+    me: Claims,
     timeout: float = HANDSHAKE_TIMEOUT,
 ) -> Channel:
     """Check the client's proof for its mode's key (from `keys`; a list: any one of them, the
-    one proven is `Channel.key_index`); only then prove ourselves."""
-    mode, cn = _parse_hello(await _read(reader, HELLO_LEN, timeout))
+    one proven is `Channel.key_index`); only then prove ourselves (as `me`). A client on another
+    protocol version gets our hello (an older build names both versions) and PeerVersionError."""
+    raw = await _read(reader, HELLO_LEN, timeout)
+    if raw[:3] == MAGIC and raw[3] != VERSION:
+        writer.write(_hello(raw[4] if raw[4] in MODES else MODE_MEMBER, secrets.token_bytes(32)))
+        await _drain(writer)
+        raise version_refusal(raw[3])
+    mode, cn = _parse_hello(raw)
     given = keys.get(mode)
     candidates = [given] if isinstance(given, bytes) else list(given or [])
     if not candidates:
         raise ChannelError("this device does not accept that mode now")
     sn = secrets.token_bytes(NONCE_LEN)
     writer.write(_hello(mode, sn))
-    try:
-        await writer.drain()
-    except OSError as exc:
-        raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
+    await _drain(writer)
     theirs = await _read(reader, PROOF_LEN, timeout)
-    index = next(
-        (
-            i
-            for i, k in enumerate(candidates)
-            if hmac.compare_digest(theirs, _proof(k, "client", mode, cn, sn))
-        ),
-        None,
-    )
-    if index is None:
+    proven = [
+        (i, k, c)
+        for i, k in enumerate(candidates)
+        if (c := _open_proof(k, "client", me.account_id, mode, cn, sn, theirs)) is not None
+    ]
+    if not proven:
         raise PeerAuthError("the peer could not prove it belongs to this account")
-    key = candidates[index]
-    writer.write(_proof(key, "server", mode, cn, sn))
-    try:
-        await writer.drain()
-    except OSError as exc:
-        raise PeerGoneError(f"connection error: {exc.strerror or type(exc).__name__}") from None
-    c2s, s2c = _session(key, cn, sn)
-    return Channel(reader, writer, mode, s2c, c2s, _S2C, _C2S, key_index=index)
+    index, key, peer = proven[0]
+    if mode != MODE_BOOTSTRAP and not peer.device:
+        raise ChannelError("the peer named no device")
+    writer.write(server_proof(key, mode, cn, sn, peer, me))
+    await _drain(writer)
+    c2s, s2c = _session(key, mode, cn, sn, peer, me)
+    return Channel(reader, writer, mode, s2c, c2s, _S2C, _C2S, peer=peer, key_index=index)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +32,19 @@ from .channel import (
     MODE_BOOTSTRAP,
     MODE_KEYCHANGE,
     MODE_MEMBER,
+    VERSION,
     Channel,
     ChannelError,
+    Claims,
     PeerAuthError,
     PeerGoneError,
+    PeerVersionError,
     WifiError,
     bootstrap_key,
     client_handshake,
     member_key,
     server_handshake,
+    version_refusal,
 )
 from .discovery import Discovery, Found, kit_tag, member_tag, tags_around
 
@@ -168,11 +173,16 @@ class WifiPeer:
         keys: UnlockedKeys = self.vault.keys  # LockedError (a VaultError) when locked
         return keys
 
+    def _claims(self, keys: UnlockedKeys) -> Claims:
+        """What this device proves in a handshake: account, generation, key epoch, device."""
+        return Claims(keys.account_id, keys.generation, keys.epoch, self.vault.device)
+
     def _properties(self) -> dict[str, str]:
         keys = self._keys()
         lan = keys.subkey("lan")
         props = {
             "v": "1",
+            "p": str(VERSION),
             "tag": member_tag(lan, _today()),
             "kt": kit_tag(keys.ak, keys.account_id, _today()),
         }
@@ -319,6 +329,10 @@ class WifiPeer:
 
     async def _sync_found(self, found: Found) -> PeerResult:
         result = PeerResult(found.name, found.addresses[0])
+        older = _announced_version(found)
+        if older is not None:
+            result.error = older
+            return result
         if self._moved_on(found):
             try:
                 await self.follow_key_change(found.addresses[0], found.port)
@@ -337,7 +351,10 @@ class WifiPeer:
         result = PeerResult(name, address)
         info = self._known.setdefault(name, PeerInfo(name, address, port))
         try:
-            ch = await _connect(address, port, MODE_MEMBER, member_key(self._keys().subkey("lan")))
+            keys = self._keys()
+            ch = await _connect(
+                address, port, MODE_MEMBER, member_key(keys.subkey("lan")), self._claims(keys)
+            )
             try:
                 await self._client_session(ch, result)
             finally:
@@ -355,7 +372,9 @@ class WifiPeer:
         change, proving our current keys in MODE_KEYCHANGE, and follow it: our wrap opens with
         this device's key, nothing typed. DeviceRemovedError when this device is the one removed."""
         keys = self._keys()
-        ch = await _connect(address, port, MODE_KEYCHANGE, member_key(keys.subkey("lan")))
+        ch = await _connect(
+            address, port, MODE_KEYCHANGE, member_key(keys.subkey("lan")), self._claims(keys)
+        )
         try:
             data = await p.expect(ch, p.KEYCHANGE)
         finally:
@@ -376,7 +395,7 @@ class WifiPeer:
     async def _client_session(self, ch: Channel, result: PeerResult) -> None:
         keys = self._keys()
         await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name, blobs=True))
-        theirs = p.parse_state(await p.expect(ch, p.STATE))
+        theirs = p.proven_state(ch, await p.expect(ch, p.STATE))
         await self._check_state(ch, keys, theirs)
         mine = self.vault.store.all_versions()
         await p.send_summary(ch, p.summary_of(mine, theirs.summaries))
@@ -472,7 +491,8 @@ class WifiPeer:
             }
             try:
                 return await asyncio.wait_for(
-                    server_handshake(reader, writer, accepted), HANDSHAKE_TIMEOUT
+                    server_handshake(reader, writer, accepted, self._claims(keys)),
+                    HANDSHAKE_TIMEOUT,
                 )
             except TimeoutError:
                 raise PeerGoneError("the peer did not finish its handshake in time") from None
@@ -481,7 +501,7 @@ class WifiPeer:
 
     async def _serve_member(self, ch: Channel) -> None:
         keys = self._keys()
-        theirs = p.parse_state(await p.expect(ch, p.STATE))
+        theirs = p.proven_state(ch, await p.expect(ch, p.STATE))
         await ch.send(p.STATE, p.state_body(keys.generation, keys.epoch, self.name, blobs=True))
         await self._check_state(ch, keys, theirs)
         mine = self.vault.store.all_versions()
@@ -519,6 +539,14 @@ class WifiPeer:
         log.info("a new device of this account was set up from this one (%s)", ch.peer_address)
 
 
+def _announced_version(found: Found) -> PeerVersionError | None:
+    """A peer announcing another Wi-Fi protocol version in its TXT `p` (absent: 1, a build from
+    before it): the refusal, without connecting (an older build drops our hello silently)."""
+    raw = dict(found.properties).get("p", "1")
+    theirs = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else VERSION + 1
+    return None if theirs == VERSION else version_refusal(theirs)
+
+
 def _today() -> int:
     from .discovery import day_number
 
@@ -547,7 +575,7 @@ def _open_slot(slot: KeySlot, password: str) -> UnlockedKeys:
         raise WrongPasswordError("that password does not open the other device's keys") from None
 
 
-async def _connect(address: str, port: int, mode: int, key: bytes) -> Channel:
+async def _connect(address: str, port: int, mode: int, key: bytes, me: Claims) -> Channel:
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(address, port), CONNECT_TIMEOUT
@@ -555,7 +583,7 @@ async def _connect(address: str, port: int, mode: int, key: bytes) -> Channel:
     except (OSError, TimeoutError) as exc:
         raise PeerGoneError(f"cannot reach the peer at {address}:{port}") from exc
     try:
-        return await client_handshake(reader, writer, mode, key, HANDSHAKE_TIMEOUT)
+        return await client_handshake(reader, writer, mode, key, me, HANDSHAKE_TIMEOUT)
     except BaseException:
         writer.close()
         raise
@@ -592,6 +620,7 @@ async def bootstrap(
             f"Looking for a device of this account on {', '.join(interfaces)} (up to {timeout:g} s)…"
         )
     wanted = tags_around(lambda d: kit_tag(ak, kit.account_id, d))
+    device = os.urandom(4).hex()  # this device's id, chosen now: the handshake binds it
     discovery = Discovery(interfaces, lambda props: props.get("kt", "") in wanted)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -603,13 +632,17 @@ async def bootstrap(
             fresh = [f for n, f in discovery.found.items() if n not in tried]
             for found in fresh:
                 tried.add(found.name)
+                older = _announced_version(found)
+                if older is not None:
+                    errors.append(older)
+                    continue
                 for address in found.addresses:
                     if progress:
                         progress(f"Found a device at {address}; downloading the vault…")
                     refused: list[Refusal] = []
                     try:
                         slot, keys, envelopes = await _fetch(
-                            address, found.port, key, kit, ak, k_pw, refused
+                            address, found.port, key, kit, ak, k_pw, refused, device
                         )
                     except (SyncError, VaultError) as exc:
                         errors.append(exc)
@@ -618,7 +651,9 @@ async def bootstrap(
                     new_slot = KeySlot(
                         slot.email or normalize_email(email), kit, slot.wrapped_vk, slot.hint
                     )
-                    vault = Vault.adopt(home, new_slot, keys, envelopes, "wifi", refused)
+                    vault = Vault.adopt(
+                        home, new_slot, keys, envelopes, "wifi", refused, device=device
+                    )
                     vault.update_settings(
                         sync={"method": "wifi", "interfaces": list(interfaces)},
                         last_sync=time.time(),
@@ -651,10 +686,12 @@ async def _fetch(
     ak: bytes,
     k_pw: bytes,
     refused: list[Refusal],
+    device: str,
 ) -> tuple[KeySlot, UnlockedKeys, list[Envelope]]:
-    ch = await _connect(address, port, MODE_BOOTSTRAP, key)
+    me = Claims(kit.account_id, kit.generation, kit.epoch, device)
+    ch = await _connect(address, port, MODE_BOOTSTRAP, key, me)
     try:
-        state = p.parse_state(await p.expect(ch, p.STATE))
+        state = p.proven_state(ch, await p.expect(ch, p.STATE))
         slot = p.parse_slot(await p.expect(ch, p.SLOT))
         if (slot.account_id, slot.generation, slot.epoch) != (
             kit.account_id,

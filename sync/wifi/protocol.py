@@ -127,6 +127,17 @@ def parse_state(body: bytes) -> PeerState:
         raise ChannelError("malformed state message") from exc
 
 
+def proven_state(ch: Channel, body: bytes) -> PeerState:
+    """The peer's STATE, which must name the generation and epoch its handshake proved."""
+    state = parse_state(body)
+    proven = ch.peer
+    if proven is None or (proven.generation, proven.epoch) != (state.generation, state.epoch):
+        raise ChannelError(
+            "the peer's state names another generation or key epoch than its handshake proved"
+        )
+    return state
+
+
 def refusal(mine: tuple[int, int], theirs: PeerState) -> WifiError | None:
     """The error this side reports when the two devices are on different account keys."""
     gen, epoch = mine

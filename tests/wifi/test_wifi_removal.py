@@ -10,7 +10,7 @@ from wifihelp import LOOPBACK, PW, device_like, titles
 
 from sync.method import configure, remove_device
 from sync.wifi import WifiPeer
-from sync.wifi.channel import MODE_MEMBER, PeerAuthError, member_key
+from sync.wifi.channel import MODE_MEMBER, Claims, PeerAuthError, member_key
 from sync.wifi.peer import _connect
 from vault import devices
 from vault.records import new_record
@@ -34,6 +34,7 @@ async def test_remove_a_device_over_wifi(account: Vault, tmp_path) -> None:  # t
         await pc.sync_with_all(timeout=5.0, expect=1)
     assert {e.id for e in devices.entries(a)} == {a.device, b.device, c.device}
     old_member = member_key(b.keys.subkey("lan"))
+    old_claims = Claims(b.keys.account_id, b.keys.generation, b.keys.epoch, b.device)
 
     # c is offline; a removes b
     outcome = remove_device(a, b.device, PW)
@@ -43,7 +44,7 @@ async def test_remove_a_device_over_wifi(account: Vault, tmp_path) -> None:  # t
     async with WifiPeer(a, LOOPBACK) as pa:
         # the removed device: a stale peer is refused in member mode, and learns it was removed
         with pytest.raises(PeerAuthError):
-            await _connect("127.0.0.1", pa.port, MODE_MEMBER, old_member)
+            await _connect("127.0.0.1", pa.port, MODE_MEMBER, old_member, old_claims)
         async with WifiPeer(b, LOOPBACK) as pb:
             report = await pb.sync_with_all(timeout=5.0, expect=1)
         assert any(isinstance(e, DeviceRemovedError) for e in report.errors), report.errors

@@ -27,6 +27,7 @@ from sync.wifi.channel import (
     MODE_BOOTSTRAP,
     MODE_MEMBER,
     VERSION,
+    Claims,
     client_handshake,
     member_key,
 )
@@ -59,7 +60,7 @@ async def test_stranger_learns_nothing_and_cannot_inject(account: Vault, tmp_pat
                 break
             await asyncio.sleep(0.02)
         await snoop.stop()
-        assert seen and set(seen[0]) == {"v", "tag", "kt"}
+        assert seen and set(seen[0]) == {"v", "p", "tag", "kt"}
         txt = repr(seen).encode()
         assert not any(s in txt for s in secrets_of(a))
 
@@ -92,7 +93,8 @@ async def _authenticated(
     port: int, a: Vault
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, object]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    ch = await client_handshake(reader, writer, MODE_MEMBER, member_key(a.keys.subkey("lan")))
+    me = Claims(a.keys.account_id, a.keys.generation, a.keys.epoch, a.device)
+    ch = await client_handshake(reader, writer, MODE_MEMBER, member_key(a.keys.subkey("lan")), me)
     return reader, writer, ch
 
 
