@@ -171,6 +171,8 @@ def recv(sock: _socket.socket) -> dict[str, Any]:
         obj = json.loads(_exact(sock, n))
     except ValueError:
         raise WireError("message is not JSON") from None
+    except RecursionError:  # '[' nested 100,000 deep: it ended the unlock agent's loop
+        raise WireError("message is nested too deeply") from None
     if not isinstance(obj, dict):
         raise WireError("message is not a JSON object")
     return obj

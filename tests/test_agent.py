@@ -92,6 +92,9 @@ def test_malformed_and_oversized_requests_are_refused(agent_env: dict[str, str])
         struct.pack(">I", 1 << 30),
         struct.pack(">I", 2) + b"[]",
         struct.pack(">I", 20) + b'{"v": 9, "op": "run"}'[:20],
+        # JSON nested 100,000 deep: RecursionError left the agent's loop and it exited
+        struct.pack(">I", 200_000) + b"[" * 100_000 + b"]" * 100_000,
+        struct.pack(">I", 300_000) + b'{"a":' * 60_000 + b"1" + b"}" * 60_000,
     ):
         s = socket.socket(socket.AF_UNIX)
         s.settimeout(10)
@@ -101,6 +104,8 @@ def test_malformed_and_oversized_requests_are_refused(agent_env: dict[str, str])
         answer = s.recv(1 << 16)
         s.close()
         assert b"code" in answer or answer == b""
+        if len(payload) > 100_000:
+            assert b"nested too deeply" in answer, answer
     r = _cli(agent_env, "get", "GitHub", "--field", "password")
     assert r.stdout == "gh-secret-1\n"
 

@@ -104,3 +104,30 @@ def test_any_damaged_ssh_key_file_is_a_key_or_a_typed_refusal(data: st.DataObjec
         load_private(text, passphrase)
     except (InvalidInputError, WrongPasswordError):
         pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=200)
+    | st.integers(1, 200_000).map(lambda n: b"[" * n + b"]" * n)
+    | st.integers(1, 100_000).map(lambda n: b'{"a":' * n + b"0" + b"}" * n)
+)
+def test_any_unlock_agent_frame_is_an_object_or_a_wire_error(body: bytes) -> None:
+    """What the unlock agent reads from its socket: a JSON object or WireError (which it answers
+    as a bad request); deep nesting raised RecursionError, which ended the agent."""
+    import socket
+    import threading
+
+    from agent.wire import WireError, recv
+
+    a, b = socket.socketpair()
+    with a, b:
+        b.settimeout(10)
+        frame = len(body).to_bytes(4, "big") + body
+        writer = threading.Thread(target=a.sendall, args=(frame,), daemon=True)
+        writer.start()  # a frame larger than the socket buffer is written while it is read
+        try:
+            assert isinstance(recv(b), dict)
+        except WireError:
+            pass
+        writer.join(timeout=10)
