@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -126,3 +127,27 @@ def test_a_bulk_sealed_id_too_long_is_refused() -> None:
     seal = RecordCipher("X3BWSY7TEA", bytes(range(32))).row_sealer({"d": 1}, 5, "d")
     with pytest.raises(BoundsError):
         seal(Record("x" * (MAX_ID + 1), "note", "t"))
+
+
+@given(
+    st.datetimes(timezones=st.timezones()),
+    st.integers(0, 999) | st.integers(0, 999_999),
+    st.sampled_from(["Z", "", "z"]),
+)
+def test_an_import_reads_a_time_to_the_rounded_millisecond(
+    when: datetime, micro: int, zone: str
+) -> None:
+    """iso_time skips round() for whole milliseconds: the same double as rounding gives."""
+    from vault.importers.common import _iso_time
+
+    when = when.replace(microsecond=micro * 1000 if micro < 1000 else micro)
+    if zone:
+        when = when.astimezone(UTC)
+        text = when.replace(tzinfo=None).isoformat() + zone
+    else:
+        text = when.isoformat()
+    try:
+        expected: float | None = round(when.timestamp(), 3)
+    except (OverflowError, OSError, ValueError):
+        expected = None
+    assert _iso_time(text) == expected

@@ -535,9 +535,12 @@ def _iso_time(value: str) -> float | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     try:
-        return round(dt.timestamp(), 3)
+        ts = dt.timestamp()
     except (OverflowError, OSError, ValueError):
         return None
+    # whole milliseconds (nearly every export): the timestamp is already the double nearest
+    # to them (an exact division of microseconds), so rounding would give it back, slowly
+    return ts if dt.microsecond % 1000 == 0 else round(ts, 3)
 
 
 def unix_ms(value: str) -> float | None:
