@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from vault import intake, kdf
+from vault import intake, kdf, safejson
 from vault import keys as keymod
 from vault.backup import keep_as_backup  # noqa: F401  (moved to vault/backup.py; the folder sync uses it too)
 from vault.envelope import Envelope
@@ -276,7 +276,7 @@ class CloudClient:
                 f"the server {self.url} failed ({resp.status_code}); try again later"
             )
         try:
-            data = resp.json()
+            data = safejson.loads(resp.content)
         except ValueError:
             raise CloudError(
                 f"the server {self.url} sent an unexpected answer ({resp.status_code})"
@@ -310,7 +310,7 @@ class CloudClient:
             )
         if resp.status_code >= 400:
             try:
-                data = resp.json()
+                data = safejson.loads(resp.content)
             except ValueError:
                 data = {}
             data = data if isinstance(data, dict) else {}
@@ -786,7 +786,7 @@ class CloudSync:
         try:
             done = {
                 str(k): int(v)
-                for k, v in json.loads(store.get_meta(REPUSHED_META) or b"{}").items()
+                for k, v in safejson.loads(store.get_meta(REPUSHED_META) or b"{}").items()
             }
         except (ValueError, TypeError, AttributeError):
             done = {}  # unreadable: push them all once more
@@ -835,7 +835,7 @@ def load_session(vault: Any) -> CloudSession:
             "with its own keys",
             "unauthorized",
         )
-    d = json.loads(raw)
+    d = safejson.loads(raw)
     return CloudSession(
         d["token"],
         d["account_id"],

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vault import safejson
+
 KEY = "sync.folder.state"
 
 Stat = tuple[int, int, int]
@@ -61,7 +63,7 @@ class FolderState:
         if not raw:
             return cls()
         try:
-            o = json.loads(raw)
+            o = safejson.loads(raw)
             if not isinstance(o, dict):
                 raise ValueError
             snap = o.get("snap")

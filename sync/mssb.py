@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import struct
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vault import intake, kdf
+from vault import intake, kdf, safejson
 from vault import keys as keymod
 from vault.container import Container, encode_header, parse_container, seal_container
 from vault.crypto import Sealer
@@ -442,7 +441,7 @@ def read_header(path: Path) -> MssbHeader | None:
             if hlen > 64 * 1024:
                 return None
             raw = f.read(hlen)
-        return MssbHeader.from_obj(json.loads(raw))
+        return MssbHeader.from_obj(safejson.loads(raw))
     except (OSError, ValueError, NotASyncFileError):
         return None
 

@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from . import safejson
 from .crypto import Sealer
 from .errors import FormatError, UnsupportedVersionError
 
@@ -58,7 +59,7 @@ def parse_container(data: bytes, magic: bytes, version: int, what: str) -> Conta
         raise FormatError(f"{what} is truncated or corrupt")
     raw = data[start : start + hlen]
     try:
-        header = json.loads(raw)
+        header = safejson.loads(raw)
         if not isinstance(header, dict):
             raise ValueError
     except ValueError as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from . import safejson
 from .crypto import Sealer, associated_data
 from .errors import BoundsError, FormatError, UnsupportedVersionError
 from .padding import pad, unpad
@@ -72,7 +73,7 @@ class Envelope:
 
     @cached_property
     def vv(self) -> dict[str, int]:
-        return dict(json.loads(self.vv_text))
+        return dict(safejson.loads(self.vv_text))
 
     def header(self) -> bytes:
         """Canonical JSON, keys sorted (del, dev, hlc, id, vv), compact. Built from pieces: vv_text
@@ -98,7 +99,7 @@ class Envelope:
         if 6 + hlen > len(data):
             raise FormatError("record envelope is truncated")
         try:
-            h = json.loads(data[6 : 6 + hlen])
+            h = safejson.loads(data[6 : 6 + hlen])
             vv = {str(k): int(v) for k, v in h["vv"].items()}
             if not isinstance(h["id"], str) or not h["id"] or not isinstance(h["hlc"], int):
                 raise ValueError

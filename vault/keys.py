@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from . import kdf
+from . import kdf, safejson
 from .crypto import Sealer, associated_data, hkdf
 from .errors import (
     FormatError,
@@ -79,7 +79,9 @@ class KeySlot:
     @classmethod
     def from_bytes(cls, raw: bytes) -> KeySlot:
         try:
-            obj = json.loads(raw)
+            obj = safejson.loads(raw)
+            if not isinstance(obj, dict):  # '[]' read .get of a list: AttributeError, exit 70
+                raise ValueError("not a JSON object")
             if obj.get("v") != SLOT_VERSION:
                 raise UnsupportedVersionError(f"key slot version {obj.get('v')} is not supported")
             return cls(

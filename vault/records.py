@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from . import safejson
 from .attachments import Attachment
 from .errors import FormatError, InvalidInputError, UnsupportedVersionError
 from .templates import FieldKind, template
@@ -175,7 +176,7 @@ class Record:
     @classmethod
     def from_json(cls, raw: bytes) -> Record:
         try:
-            return _record_from_obj(json.loads(raw))
+            return _record_from_obj(safejson.loads(raw))
         except (ValueError, KeyError, TypeError) as exc:
             raise FormatError("record contents are malformed") from exc
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import attachments, devices
+from . import attachments, devices, safejson
 from . import keys as keymod
 from .container import parse_container, seal_container
 from .crypto import Sealer
@@ -165,7 +165,7 @@ def open_change(data: bytes, old: UnlockedKeys) -> KeyChange:
     h = read_header(data)
     body = Sealer(old.subkey(SUBKEY)).open(c.sealed_body, c.prefix, "the key change")
     try:
-        b = json.loads(body)
+        b = safejson.loads(body)
         if b.get("v") != VERSION:
             raise UnsupportedVersionError(f"key change body version {b.get('v')} is not supported")
         return KeyChange(
@@ -248,7 +248,7 @@ def rewrap_file_keys(plaintext: bytes, files: FileKeys, nonce_key: bytes, accoun
     from .padding import unpad
 
     try:
-        obj = json.loads(unpad(plaintext))
+        obj = safejson.loads(unpad(plaintext))
     except (FormatError, UnsupportedVersionError, ValueError):
         return plaintext  # not a record body this can read: re-encrypted as it is
     old_s, new_s = Sealer(files.old), Sealer(files.new)
@@ -411,7 +411,7 @@ def served_changes(store: Any, keys: UnlockedKeys) -> list[tuple[bytes, bytes]]:
         opened = Sealer(keys.subkey("served-key-changes")).open(
             raw, b"strongroom/served-key-changes", "served key changes"
         )
-        return [(base64.b64decode(a), base64.b64decode(b)) for a, b in json.loads(opened)]
+        return [(base64.b64decode(a), base64.b64decode(b)) for a, b in safejson.loads(opened)]
     except (TamperError, ValueError, TypeError):
         return []
 
@@ -419,7 +419,7 @@ def served_changes(store: Any, keys: UnlockedKeys) -> list[tuple[bytes, bytes]]:
 def _history(store: Any) -> list[dict[str, Any]]:
     raw = store.get_meta(HISTORY_META)
     try:
-        out = json.loads(raw) if raw else []
+        out = safejson.loads(raw) if raw else []
         return [c for c in out if isinstance(c, dict)]
     except ValueError:
         return []

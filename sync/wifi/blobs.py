@@ -24,7 +24,7 @@ import asyncio
 import json
 from typing import Any
 
-from vault import attachstore
+from vault import attachstore, safejson
 from vault.errors import TamperError
 
 from .. import blobsync
@@ -46,7 +46,7 @@ QUIET_SECONDS = 30.0
 
 def _names(body: bytes) -> list[str]:
     try:
-        names = json.loads(body)
+        names = safejson.loads(body)
         if not isinstance(names, list) or len(names) > MAX_NAMES:
             raise ValueError
         return [n for n in names if isinstance(n, str) and len(n) == 64]
@@ -114,7 +114,7 @@ async def _receive(ch: Channel, vault: Any, wanted: _Wanted, report: blobsync.Bl
         if msg != BLOB:
             raise ChannelError(f"unexpected message {msg} among blobs")
         try:
-            head = json.loads(body)
+            head = safejson.loads(body)
             name, size = str(head["name"]), int(head["size"])
         except (ValueError, KeyError, TypeError):
             raise ChannelError("malformed blob header") from None

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vault import intake
+from vault import intake, safejson
 from vault.envelope import Envelope, pack_envelopes, split_envelopes
 from vault.errors import EpochChangedError, FormatError, GenerationChangedError, VaultError
 from vault.intake import Refusal
@@ -111,7 +111,7 @@ def state_body(generation: int, epoch: int, name: str, *, blobs: bool = False) -
 
 def parse_state(body: bytes) -> PeerState:
     try:
-        obj = json.loads(body)
+        obj = safejson.loads(body)
         gen, epoch, name, sv = obj["gen"], obj["epoch"], obj["name"], obj.get("sv", 1)
         bv = obj.get("bv", 0)
         if (
@@ -209,7 +209,7 @@ async def recv_summary(ch: Channel) -> Summary:
         if msg_type != SUMMARY:
             raise ChannelError(f"unexpected message {msg_type} in a summary")
         try:
-            for rid, vvs in json.loads(body):
+            for rid, vvs in safejson.loads(body):
                 if (
                     not isinstance(rid, str)
                     or not isinstance(vvs, list)
@@ -240,7 +240,7 @@ def lacking(
             for name in have:
                 text = name.rpartition("#")[0] if form >= 2 else name
                 try:
-                    vvs.append({str(k): int(v) for k, v in json.loads(text).items()})
+                    vvs.append({str(k): int(v) for k, v in safejson.loads(text).items()})
                 except (ValueError, TypeError, AttributeError):
                     continue  # a peer's odd vector text only means we send a little more
             parsed[env.record_id] = vvs
@@ -274,7 +274,7 @@ async def recv_envelopes(ch: Channel, refused: list[Refusal] | None = None) -> l
         msg_type, body = await ch.recv()
         if msg_type == ENVS_END:
             try:
-                count = json.loads(body)["count"]
+                count = safejson.loads(body)["count"]
             except (ValueError, KeyError, TypeError) as exc:
                 raise ChannelError("malformed end of envelopes") from exc
             if count != len(out) + len(bad):

@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+from vault import safejson
 from vault.durable import write_private_atomic
 
 FOLDER = "wifi-serving"
@@ -67,7 +68,7 @@ def own_names(home: Path) -> set[str]:
         return names
     for path in entries:
         try:
-            body = json.loads(path.read_bytes())
+            body = safejson.loads(path.read_bytes())
             if body["home"] != here:
                 continue  # copied from another home along with it
             if not _alive(int(body["pid"])):
