@@ -141,40 +141,6 @@ def test_add_many_over_several_batches_with_a_tombstone_among_them(vault: Vault)
         assert _indexes(vault) == indexes
 
 
-def test_rows_inserted_by_a_thread_are_all_stored_or_none(vault: Vault) -> None:
-    """add_many's batches are inserted by a thread while the next are sealed: every batch is in
-    when the block ends, in order (seq); an error in the thread is raised to the caller and the
-    transaction rolled back; the caller's own error waits for the thread and is the one raised."""
-    from vault.errors import BoundsError
-
-    store = vault.store
-    before = store.all_versions()
-    seq = store.max_seq()
-    rows = [(f"r{i:05d}", '{"d":1}', 5, "d", 0, b"x" * 40) for i in range(3 * 1000)]
-    with store.transaction(), store.inserting_meanwhile() as put:
-        for i in range(0, len(rows), 1000):
-            put(rows[i : i + 1000])
-    stored = {e.record_id for e in store.all_versions()} - {e.record_id for e in before}
-    assert stored == {r[0] for r in rows} and store.max_seq() == seq + len(rows)
-    with sqlite3.connect(store.path) as db:
-        order = db.execute("SELECT record_id FROM versions WHERE seq > ? ORDER BY seq", (seq,))
-        assert [r[0] for r in order] == [r[0] for r in rows]
-
-    before, seq = store.all_versions(), store.max_seq()
-    bad = [(f"s{i}", '{"d":1}', -1, "d", 0, b"x") for i in range(3)]  # a clock out of range
-    with pytest.raises(BoundsError), store.transaction(), store.inserting_meanwhile() as put:
-        put([(f"ok{i}", '{"d":1}', 5, "d", 0, b"x") for i in range(10)])
-        put(bad)
-    assert store.all_versions() == before and store.max_seq() == seq
-    with pytest.raises(KeyError), store.transaction(), store.inserting_meanwhile() as put:
-        put([(f"ok{i}", '{"d":1}', 5, "d", 0, b"x") for i in range(10)])
-        raise KeyError("the caller's")
-    assert store.all_versions() == before and store.max_seq() == seq
-    with pytest.raises(RuntimeError):  # outside a transaction: refused
-        with store.inserting_meanwhile():
-            pass
-
-
 def _rich_records() -> list:  # type: ignore[type-arg]
     a = new_record(
         "login",

@@ -11,7 +11,6 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -313,33 +312,6 @@ class Store:
                 for e in envelopes
             ]
         )
-
-    @contextmanager
-    def inserting_meanwhile(self) -> Iterator[Callable[[list[Row]], None]]:
-        """Inside a transaction: `put(rows)` has a thread of its own `insert_rows` them while the
-        caller makes the next rows. SQLite lets go of Python's lock while it writes, so an import
-        seals on one core while the other stores. One batch in flight (memory stays bounded);
-        the caller must not use the store inside the block; at its end every batch is stored,
-        or the first error is raised (the caller's own error first: the thread is waited for)."""
-        if not self._db.in_transaction:
-            raise RuntimeError("inserting_meanwhile needs a transaction")
-        pending: Future[None] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="store-insert") as pool:
-
-            def put(rows: list[Row]) -> None:
-                nonlocal pending
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(self.insert_rows, rows)
-
-            try:
-                yield put
-            except BaseException:
-                if pending is not None:
-                    pending.exception()  # waited for; the caller's error is the one raised
-                raise
-            if pending is not None:
-                pending.result()
 
     def insert_rows(self, rows: list[Row]) -> None:
         """`insert_new` of versions as rows (record_id, vv, hlc, device, deleted, body), as

@@ -558,10 +558,7 @@ class Vault:
             stored = self.store.versions_of([r.id for r in records])
             # the store has at most as many versions as its counter has counted
             bulk = len(records) >= BULK_INDEX_MIN and self.store.max_seq() <= len(records)
-            with (
-                self.store.record_index_deferred() if bulk else contextlib.nullcontext(),
-                self.store.inserting_meanwhile() as put,
-            ):
+            with self.store.record_index_deferred() if bulk else contextlib.nullcontext():
                 for record in records:
                     current = stored.pop(record.id, None)
                     if record.id in seen or current is None or any(not e.deleted for e in current):
@@ -572,11 +569,10 @@ class Vault:
                         revived.append(seal(record, record.id, vv, hlc, device))
                         continue
                     fresh.append(seal_first(record))
-                    if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches (by
-                        put(fresh)  # a thread, while the next are sealed), so 100,000 sealed
-                        fresh = []  # versions are never all in memory at once
-                if fresh:
-                    put(fresh)
+                    if len(fresh) >= ADD_BATCH:  # still one transaction: stored in batches, so
+                        self.store.insert_rows(fresh)  # 100,000 sealed versions are never all
+                        fresh = []  # in memory at once
+                self.store.insert_rows(fresh)
             self._store_own(revived)  # merged over their tombstones, found by the index again
         return records
 
