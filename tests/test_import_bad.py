@@ -319,3 +319,23 @@ def test_a_kdbx_asking_for_an_endless_key_derivation_is_refused(
     data = _kdbx_with_kdf(name, **values)
     with using(FileSecret("any password", None)), pytest.raises(FormatError, match=said):
         read_stream("keepass-kdbx", io.BytesIO(data))
+
+
+def test_a_device_or_a_fifo_is_read_once_and_bounded(tmp_path: Path) -> None:
+    """read_file (the app's import screen) on /dev/zero: the 1PUX reader's zip looked for its end
+    by reading everything (MemoryError after gigabytes); a FIFO is read once, like a file."""
+    import threading
+
+    with pytest.raises(InvalidInputError, match="more than 256 MiB"):
+        read_file("1password-1pux", Path("/dev/zero"))
+    fifo = tmp_path / "export.1pux"
+    os.mkfifo(fifo)
+    data = (DATA / "1password.1pux").read_bytes()
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data), daemon=True)
+    writer.start()
+    report = read_file("1password-1pux", fifo)
+    writer.join(timeout=30)
+    same = read_stream("1password-1pux", io.BytesIO(data))
+    assert report.records and [(r.type, r.title) for r in report.records] == [
+        (r.type, r.title) for r in same.records
+    ]  # (ids are new each read)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import IO
 
@@ -30,7 +31,7 @@ from . import (
     roboform_csv,
     strongroom_json,
 )
-from .common import ImportReport, Reader, bulk, reading_from
+from .common import MAX_JSON_BYTES, ImportReport, Reader, bulk, reading_from
 from .secret import FileSecret, using
 
 FORMATS: dict[str, Reader] = {
@@ -125,4 +126,11 @@ def read_file(fmt: str, path: Path, secret: FileSecret | None = None) -> ImportR
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder, not an export file")
     with open(path, "rb") as stream:
-        return read_stream(fmt, stream, secret, path)
+        if path.is_file():
+            return read_stream(fmt, stream, secret, path)
+        # a device or a pipe: read once and at most the largest export (a zip reader looks for
+        # its end by reading everything: /dev/zero filled memory through the app's import)
+        data = stream.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise InvalidInputError(f"{path} gives more than 256 MiB: not an export")
+    return read_stream(fmt, io.BytesIO(data), secret, path)
