@@ -463,3 +463,14 @@ def test_the_ssh_agent_survives_malformed_messages(
         assert reply in (b"", frame(b"\x05")), (raw[:12], reply[:12])  # closed or FAILURE
     listed = subprocess.run(["ssh-add", "-l"], env=ssh_agent, capture_output=True, text=True)
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1, listed.stderr
+
+
+def test_editing_a_private_key_to_garbage_is_refused(env: dict[str, str]) -> None:
+    """edit --field private-key=garbage was stored, and the SSH agent then left the key out of
+    its list without a word; now refused with exit 2 and the key kept."""
+    pw = env | {"STRONGROOM_PASSWORD": PASSWORD}
+    assert run_cli(pw, "add", "ssh-key", "--title", "K", "--generate").returncode == 0
+    before = run_cli(pw, "get", "K", "--field", "private-key").stdout
+    r = run_cli(pw, "edit", "K", "--field", "private-key=garbage")
+    assert r.returncode == 2 and "not an SSH private key" in r.stderr, r.stderr
+    assert run_cli(pw, "get", "K", "--field", "private-key").stdout == before

@@ -262,6 +262,22 @@ def _field_values(ctx: Context, items: list[str] | None) -> dict[str, str]:
     return values | dict(zip(wanted, ctx.stdin_values(wanted), strict=True))
 
 
+def _check_private_key(value: str) -> None:
+    """An SSH key record's private key set with --field must be one the agent can use: 'garbage'
+    was stored and the SSH agent then left the key out of its list without a word. (The app's
+    form takes a path or a protected key there and reads it itself.)"""
+    from vault.errors import InvalidInputError, WrongPasswordError
+    from vault.sshkeys import load_private
+
+    try:
+        load_private(value.encode(), None)
+    except WrongPasswordError:
+        raise InvalidInputError(
+            "this private key is protected by a passphrase; add it with `strongroom add ssh-key "
+            "--private-key FILE`, which asks for it once"
+        ) from None
+
+
 def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
     """Set/remove fields; names must belong to the record's template (any name for `custom`)."""
     from dataclasses import replace
@@ -282,6 +298,8 @@ def _apply_fields(rec: Record, values: dict[str, str]) -> Record:
             )
         kind = spec.kind if spec else (FieldKind.SECRET if "password" in name else FieldKind.TEXT)
         value = checked_value(tpl, name, kind, value)  # a TOTP secret, a card's expiry, ask
+        if tpl.key == "ssh-key" and name.lower() == "private-key" and value:
+            _check_private_key(value)
         idx = next((i for i, f in enumerate(fields) if f.name.lower() == name), None)
         if not value:
             if idx is not None:
