@@ -40,7 +40,7 @@ from .cloud import (
     save_session,
 )
 from .errors import SyncError
-from .method import configure
+from .method import configure, note_seen
 from .tls import Transport
 
 #: `progress(done, total)`: server revisions downloaded so far, out of the server's revision.
@@ -272,8 +272,10 @@ def reset_error(vault: Vault, url: str, backup: Path) -> CloudAccountResetError:
 
 
 def _configure(vault: Vault, url: str, transport: Transport | None) -> None:
-    """Sync with this server from now on, with the TLS settings it was reached with."""
+    """Sync with this server from now on, with the TLS settings it was reached with; this
+    device's entry in the device list says so in the first sync, which follows at once."""
     configure(vault, "cloud", server=url, **(transport or Transport()).settings())
+    note_seen(vault, "cloud")
 
 
 def _first_sync(

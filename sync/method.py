@@ -57,11 +57,6 @@ def configure(vault: Any, method: str, **options: Any) -> dict[str, Any]:
         raise SyncError(f"unknown sync method {method!r}; choose one of {', '.join(METHODS)}")
     cfg = {"method": method, **options}
     vault.update_settings(sync=cfg)
-    # the device list says how this device syncs from now on: the entry rides the first sync,
-    # which for `sync cloud`/`sync folder` comes at once and not through sync_now (a locked
-    # vault, as at a sign-in's start, writes it at its first sync_now instead)
-    if vault.unlocked:
-        note_seen(vault, method)
     return cfg
 
 
