@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -363,7 +363,11 @@ class SignInScreen(Screen[None]):
         self.query_one("#email", Input).focus()
 
     def key_waits(self, event: TypedEvent) -> bool:
-        """While signing in, keys typed ahead wait for the record list (or the new Kit)."""
+        """While signing in, keys typed ahead wait for the record list (or the new Kit); Esc
+        does not: it is answered at once (wait for the sign-in), never applied after it ended,
+        where it would leave the screen and its message unseen."""
+        if isinstance(event, events.Key) and event.key == "escape":
+            return False
         return self.query_one("#go", Button).disabled
 
     @on(Input.Changed, "#reset-code")
