@@ -847,6 +847,20 @@ def load_session(vault: Any) -> CloudSession:
     )
 
 
+def with_renewal(
+    vault: Any,
+    client: CloudClient,
+    session: CloudSession,
+    call: Callable[[CloudSession], CloudSession],
+) -> CloudSession:
+    """`call(session)`, and once more with a renewed session (`renew_session`) if the server
+    says this one expired: a credential change made after hours of idle works at once."""
+    try:
+        return call(session)
+    except CloudSessionExpiredError:
+        return call(renew_session(vault, client, session))
+
+
 def renew_session(vault: Any, client: CloudClient, expired: CloudSession) -> CloudSession:
     """Sign in again as the same device with the unlocked vault's own x_auth (nothing typed) after
     the session expired; the new session is saved. A password changed on another device meanwhile

@@ -297,22 +297,16 @@ def _swap_keys(vault: Any, new_slot: Any, new_keys: Any, why: str) -> None:
 
         check_slot_current(vault, Path(cfg["folder"]))
     if cfg.get("method") == "cloud":
-        from .cloud import (
-            CloudSessionExpiredError,
-            client_for,
-            load_session,
-            renew_session,
-            save_session,
-        )
+        from .cloud import client_for, load_session, save_session, with_renewal
 
         current = vault.keys.x_auth  # the server asks for a fresh proof made with it
         with client_for(cfg) as client:
-            session = load_session(vault)
-            try:
-                session = client.change_password(session, new_slot, new_keys, current=current)
-            except CloudSessionExpiredError:
-                session = renew_session(vault, client, session)
-                session = client.change_password(session, new_slot, new_keys, current=current)
+            session = with_renewal(
+                vault,
+                client,
+                load_session(vault),
+                lambda s: client.change_password(s, new_slot, new_keys, current=current),
+            )
         save_session(vault, session)
     vault.replace_slot(new_slot, new_keys, why=why)
 
@@ -435,12 +429,12 @@ def _remove_over_cloud(
         PUSHED_META,
         REV_META,
         CloudBehindError,
-        CloudSessionExpiredError,
+        CloudSession,
         CloudSync,
         client_for,
         load_session,
-        renew_session,
         save_session,
+        with_renewal,
     )
 
     with client_for(cfg) as client:
@@ -449,28 +443,15 @@ def _remove_over_cloud(
         current = made.old_keys.x_auth
         for attempt in range(3):  # another device pushed after our pull: pull it, then again
             CloudSync(vault, client).sync_now()
-            session = load_session(vault)
             revision = int(vault.store.get_meta(REV_META) or b"0")
+
+            def publish(s: CloudSession, rev: int = revision) -> CloudSession:
+                return client.change_password(
+                    s, made.slot, made.keys, current=current, key_change=made.sealed, revision=rev
+                )
+
             try:
-                try:
-                    session = client.change_password(
-                        session,
-                        made.slot,
-                        made.keys,
-                        current=current,
-                        key_change=made.sealed,
-                        revision=revision,
-                    )
-                except CloudSessionExpiredError:
-                    session = renew_session(vault, client, session)
-                    session = client.change_password(
-                        session,
-                        made.slot,
-                        made.keys,
-                        current=current,
-                        key_change=made.sealed,
-                        revision=revision,
-                    )
+                session = with_renewal(vault, client, load_session(vault), publish)
                 break
             except CloudBehindError:
                 if attempt == 2:

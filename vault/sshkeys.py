@@ -174,32 +174,40 @@ def _refuse_what_is_not_a_private_key(data: bytes) -> None:
         )
 
 
+_OPENSSH_MAGIC = b"openssh-key-v1\0"
+
+
+def _openssh_header(data: bytes) -> tuple[bytes, list[bytes], int] | None:
+    """An OpenSSH key file's decoded body, its first three strings (cipher name, KDF name, KDF
+    options) and the offset after them; None when the file is no OpenSSH key (PEM, not base64)."""
+    body = b"".join(
+        line.strip() for line in data.splitlines() if line.strip() and not line.startswith(b"-----")
+    )
+    try:
+        raw = base64.b64decode(body)
+    except ValueError:
+        return None
+    if not raw.startswith(_OPENSSH_MAGIC):
+        return None
+    pos, fields = len(_OPENSSH_MAGIC), []
+    for _ in range(3):
+        n = int.from_bytes(raw[pos : pos + 4], "big")
+        fields.append(raw[pos + 4 : pos + 4 + n])
+        pos += 4 + n
+    return raw, fields, pos
+
+
 def _bcrypt_rounds(data: bytes) -> int | None:
     """The rounds an OpenSSH key file's bcrypt KDF asks for; None when not bcrypt or unreadable
     (the key library then says what is wrong)."""
-    try:
-        body = b"".join(
-            line.strip()
-            for line in data.splitlines()
-            if line.strip() and not line.startswith(b"-----")
-        )
-        raw = base64.b64decode(body)
-        if not raw.startswith(b"openssh-key-v1\0"):
-            return None
-        pos, fields = len(b"openssh-key-v1\0"), []
-        for _ in range(3):  # ciphername, kdfname, kdfoptions
-            n = int.from_bytes(raw[pos : pos + 4], "big")
-            fields.append(raw[pos + 4 : pos + 4 + n])
-            pos += 4 + n
-        if fields[1] != b"bcrypt":
-            return None
-        opts = fields[2]
-        salt = int.from_bytes(opts[:4], "big")
-        if len(opts) < 4 + salt + 4:
-            return None
-        return int.from_bytes(opts[4 + salt : 8 + salt], "big")
-    except ValueError:  # not base64
+    head = _openssh_header(data)
+    if head is None or head[1][1] != b"bcrypt":
         return None
+    opts = head[1][2]
+    salt = int.from_bytes(opts[:4], "big")
+    if len(opts) < 4 + salt + 4:
+        return None
+    return int.from_bytes(opts[4 + salt : 8 + salt], "big")
 
 
 def import_private(data: bytes, passphrase: str | None, comment: str = "") -> SshKey:
@@ -210,23 +218,11 @@ def import_private(data: bytes, passphrase: str | None, comment: str = "") -> Ss
 def _file_comment(data: bytes, passphrase: str | None) -> str:
     """The comment an unencrypted OpenSSH key file carries (encrypted: inside; not read)."""
     del passphrase
+    head = _openssh_header(data)
+    if head is None or head[1][0] != b"none":
+        return ""
+    raw, _, pos = head
     try:
-        body = b"".join(
-            line.strip()
-            for line in data.splitlines()
-            if line.strip() and not line.startswith(b"-----")
-        )
-        raw = base64.b64decode(body)
-        if not raw.startswith(b"openssh-key-v1\0"):
-            return ""
-        pos = len(b"openssh-key-v1\0")
-        fields = []
-        for _ in range(3):  # ciphername, kdfname, kdfoptions
-            n = int.from_bytes(raw[pos : pos + 4], "big")
-            fields.append(raw[pos + 4 : pos + 4 + n])
-            pos += 4 + n
-        if fields[0] != b"none":
-            return ""
         pos += 4  # number of keys (1)
         n = int.from_bytes(raw[pos : pos + 4], "big")
         pos += 4 + n  # public key
