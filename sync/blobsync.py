@@ -41,6 +41,26 @@ class BlobReport:
     problems: list[str] = field(default_factory=list)
 
 
+def mirrors(vault: Any) -> tuple[BlobDir, ...]:
+    """Where a new file's blob is also written, in the same pass, as it is added: the sync
+    folder's `<AccountID>/blobs/` when this device syncs through a folder it has synced with (the
+    next sync then finds the file there and copies nothing). Nothing for the other methods, whose
+    copies go over a network, nor for a folder not there now (the sync says why)."""
+    cfg = vault.settings().get("sync") or {}
+    if cfg.get("method") != "folder" or not cfg.get("folder"):
+        return ()
+    from .mssb import account_dir as folder_account_dir
+
+    account_dir = folder_account_dir(Path(str(cfg["folder"])), vault.slot.account_id)
+    return (folder_blobs(account_dir),) if account_dir.is_dir() else ()
+
+
+def add_file(vault: Any, record_id: str, path: Path, name: str | None = None) -> Attachment:
+    """`attachstore.add`, with the file written to the sync folder in the same pass (`mirrors`):
+    the CLI's `attach add` and the app's files screen."""
+    return attachstore.add(vault, record_id, path, name, mirrors(vault))
+
+
 def fetch_mb(vault: Any) -> int:
     """Files up to this many MiB come down with every sync (setting `attachment_auto_mb`)."""
     return attachstore.setting_mb(vault, "attachment_auto_mb", DEFAULT_AUTO_MB)

@@ -181,7 +181,7 @@ class FolderReport:
         if self.blobs.sent or self.blobs.received:
             bits.append(f"{plural('file', self.blobs.sent)} sent, {self.blobs.received} fetched")
         if self.merged_copies:
-            bits.append(f"merged {len(self.merged_copies)} conflicted copy(ies)")
+            bits.append(f"merged {plural('conflicted copy', len(self.merged_copies))}")
         bits.extend(self.problems)
         if self.refused:
             bits.append(

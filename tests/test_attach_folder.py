@@ -192,3 +192,99 @@ def test_sigkill_mid_blob_leaves_no_partial_file_and_the_next_sync_completes(
     ok(b, "sync", "now")
     got = get_bytes(b, "GitHub", "video.mp4")
     assert got.returncode == 0 and got.stdout == data
+
+
+def _named(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if BLOB_NAME.fullmatch(p.name)] if folder.is_dir() else []
+
+
+def test_attach_add_writes_the_folder_copy_in_the_same_pass(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    """With folder sync on, `attach add` leaves the file's blob in the folder at once, identical to
+    this device's, so the sync that follows copies nothing; the other device gets it from there."""
+    a, b, folder, account = devices
+    data = os.urandom(3_000_000)
+    src = tmp_path / "passport.jpg"
+    src.write_bytes(data)
+    ok(a, "attach", "add", "GitHub", str(src))
+    (mine,) = _named(a / "blobs")
+    (theirs,) = _named(_blobs(folder, account))
+    assert theirs.name == mine.name and theirs.read_bytes() == mine.read_bytes()
+    assert theirs.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in _blobs(folder, account).iterdir() if p.name.startswith(".")]
+    said = ok(a, "sync", "now")
+    assert "sent" not in said or "0 files sent" in said, said
+    ok(b, "sync", "now")
+    got = get_bytes(b, "GitHub", "passport.jpg")
+    assert got.returncode == 0 and got.stdout == data
+
+
+def test_a_folder_away_during_add_gets_the_file_at_the_next_sync(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    """The folder copy is best effort: with the sync folder unplugged (renamed away) or its blobs
+    folder unusable, the add still succeeds here, and the next sync with the folder back copies it."""
+    a, b, folder, account = devices
+    data = os.urandom(2_000_000)
+    src = tmp_path / "keys.tar"
+    src.write_bytes(data)
+    away = tmp_path / "unplugged"
+    folder.rename(away)
+    ok(a, "attach", "add", "GitHub", str(src), "--name", "one.tar")
+    away.rename(folder)
+    blobs = _blobs(folder, account)
+    blobs.parent.mkdir(exist_ok=True)
+    if blobs.is_dir():
+        os.rmdir(blobs)
+    blobs.write_bytes(b"not a folder")  # the blobs folder cannot be made: the copy is left out
+    ok(a, "attach", "add", "GitHub", str(src), "--name", "two.tar")
+    assert len(_named(a / "blobs")) == 2
+    blobs.unlink()
+    ok(a, "sync", "now")
+    assert len(_named(blobs)) == 2
+    ok(b, "sync", "now")
+    for name in ("one.tar", "two.tar"):
+        got = get_bytes(b, "GitHub", name)
+        assert got.returncode == 0 and got.stdout == data
+
+
+def test_sigkill_mid_add_leaves_no_named_blob_anywhere(
+    devices: tuple[Path, Path, Path, str], tmp_path: Path
+) -> None:
+    """`attach add` killed while it writes both copies: no blob name here or in the folder, the
+    record names no file, and adding again works."""
+    a, b, folder, account = devices
+    data = os.urandom(40_000_000)
+    src = tmp_path / "disk.img"
+    src.write_bytes(data)
+    blobs = _blobs(folder, account)
+    caught = False
+    for _ in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "attach", "add", "GitHub", str(src)],
+            env=cli_env(a, PW),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if blobs.is_dir() and any(p.name.startswith(".") for p in blobs.iterdir()):
+                proc.send_signal(signal.SIGKILL)
+                caught = True
+                break
+            time.sleep(0.002)
+        proc.wait()
+        if caught:
+            break
+        ok(a, "attach", "rm", "GitHub", "disk.img")  # finished first: start over
+        for p in _named(blobs) + _named(a / "blobs"):
+            p.unlink()
+    assert caught, "the add was never caught mid-write"
+    assert _named(blobs) == [] and _named(a / "blobs") == []
+    assert json.loads(ok(a, "attach", "ls", "GitHub", "--json")) == []
+    ok(a, "attach", "add", "GitHub", str(src))
+    ok(a, "sync", "now")
+    ok(b, "sync", "now")
+    got = get_bytes(b, "GitHub", "disk.img")
+    assert got.returncode == 0 and got.stdout == data

@@ -38,7 +38,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class Writer(Protocol):
-    def write(self, data: bytes, /) -> Any: ...
+    def write(self, data: bytes | memoryview, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,9 @@ def encrypt(
     exp: int = CHUNK_EXP,
 ) -> str:
     """Write the blob of the `size` bytes read from `src` into `dst`, one chunk at a time; returns
-    its address (`address_of`).
+    its address (`address_of`). `dst` is handed each sealed chunk as a view of one reused buffer
+    and must use it before returning (a file's write does): two buffers for the whole file instead
+    of fresh megabytes per chunk, which the allocator maps and the kernel zeroes page by page.
 
     InvalidInputError when `src` does not hold exactly `size` bytes (the file changed meanwhile).
     """
@@ -165,24 +167,38 @@ def encrypt(
     address = hashlib.sha256(head)
     chunk, total = 1 << exp, padded_size(size)
     count = -(-total // chunk)
+    plain, sealed = bytearray(min(chunk, total)), bytearray(min(chunk, total) + TAG_LEN)
     dst.write(head)
     for i in range(count):
         start = i * chunk
         end = min(start + chunk, total)
         real = max(0, min(end, size) - start)
-        data = _read_exactly(src, real) if real else b""
-        if len(data) < real:
+        if _read_into(src, memoryview(plain)[:real]) < real:
             raise InvalidInputError("the file got shorter while it was being read")
         if start <= size < end:
-            data += bytes([MARKER])
-        data += bytes(end - start - len(data))
+            plain[real] = MARKER
+            plain[real + 1 : end - start] = bytes(end - start - real - 1)
+        elif real < end - start:
+            plain[: end - start] = bytes(end - start)
         ad = _chunk_ad(account_id, attachment_id, head, i, i == count - 1)
-        sealed = aead.encrypt(_nonce(i), data, ad)
-        address.update(sealed[-TAG_LEN:])
-        dst.write(sealed)
+        out = memoryview(sealed)[: end - start + TAG_LEN]
+        aead.encrypt_into(_nonce(i), memoryview(plain)[: end - start], ad, out)
+        address.update(out[-TAG_LEN:])
+        dst.write(out)
     if src.read(1):
         raise InvalidInputError("the file got longer while it was being read")
     return address.hexdigest()
+
+
+def _read_into(src: BinaryIO, view: memoryview) -> int:
+    """Fill `view` from `src` (short reads continued); how many bytes came before the end."""
+    got = 0
+    while got < len(view):
+        n = src.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
 
 
 def decrypt(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -68,8 +68,15 @@ def _k_att(vault: Vault) -> bytes:
     return vault.keys.subkey(fmt.SUBKEY)
 
 
-def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> Attachment:
-    """Encrypt the file at `path` into a blob (streamed) and add it to the record."""
+def add(
+    vault: Vault,
+    record_id: str,
+    path: Path,
+    name: str | None = None,
+    mirrors: Sequence[BlobDir] = (),
+) -> Attachment:
+    """Encrypt the file at `path` into a blob (streamed) and add it to the record; `mirrors`:
+    blob folders given the same bytes in the same pass (a sync folder's: `BlobDir.new`)."""
     name = fmt.check_name(name if name is not None else path.name)
     with open_regular(path) as src:
         size = os.fstat(src.fileno()).st_size
@@ -85,7 +92,7 @@ def add(vault: Vault, record_id: str, path: Path, name: str | None = None) -> At
                 "(change it with `strongroom attach settings --max-mb N` or in the app's Settings)"
             )
         vault.record(record_id)  # refuse an unknown record before the work
-        att = seal(vault, src, size, name)
+        att = seal(vault, src, size, name, mirrors)
     vault.edit(record_id, lambda r: replace(r, attachments=(*r.attachments, att)))
     return att
 
@@ -105,11 +112,13 @@ def open_regular(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def seal(vault: Vault, src: BinaryIO, size: int, name: str) -> Attachment:
+def seal(
+    vault: Vault, src: BinaryIO, size: int, name: str, mirrors: Sequence[BlobDir] = ()
+) -> Attachment:
     """Encrypt `size` bytes of `src` into a new blob of this device: the Attachment a record may
     then name (`add`, and an import's files)."""
     account, att_id, file_key = vault.keys.account_id, fmt.new_attachment_id(), os.urandom(32)
-    with blob_dir(vault).new() as w:
+    with blob_dir(vault).new(mirrors) as w:
         w.name = fmt.encrypt(src, w, size, file_key, account, att_id)
     return Attachment(
         att_id, name, size, now(), w.name, fmt.wrap_key(_k_att(vault), account, att_id, file_key)

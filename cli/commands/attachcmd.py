@@ -74,13 +74,13 @@ def attachment_json(a: Attachment, here: bool) -> dict[str, Any]:
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
-    from vault import attachstore
+    from sync.blobsync import add_file
 
     path = Path(args.file).expanduser()
     if path.is_dir():
         raise CliError(f"strongroom: {args.file} is a folder; give a file", EXIT_USAGE)
     vault = ctx.unlocked_vault()
-    att = attachstore.add(vault, vault.find(args.query), path, args.name)
+    att = add_file(vault, vault.find(args.query), path, args.name)
     print(f"added {printable(att.name)} ({att.size} bytes, id {att.id})")
     return EXIT_OK
 

@@ -121,12 +121,12 @@ class FilesScreen(Screen[None]):
 
     @work(doing="Adding the file", group="files", exclusive=True, shows_errors=True)
     def _add(self, path: Path) -> str:
-        from vault import attachstore
+        from sync.blobsync import add_file
 
         app = strongroom_app(self)
         assert app.vault is not None
         with app.vault.own_connection() as vault:
-            return f"Added {attachstore.add(vault, self.record_id, path).name}."
+            return f"Added {add_file(vault, self.record_id, path).name}."
 
     # -- save ------------------------------------------------------------------------------
     def action_save(self) -> None:
