@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from vault.errors import FormatError, TamperError
 
 from .errors import SourceUnavailableError, SyncError
 
+#: blob names in one request to forget them (the server's limit)
+MAX_FORGET = 500
 #: Attachments up to this size come down with every sync; larger ones on first ask.
 DEFAULT_AUTO_MB = 16
 BLOBS = "blobs"
@@ -83,6 +86,16 @@ class Place(Protocol):
 
     def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
 
+    def forget(self, names: list[str]) -> int:
+        """Delete these blobs, each only when it was stored more than a grace period ago (its
+        records may still be on their way); how many went."""
+        ...
+
+
+#: a place keeps a blob at least this long after it came, however unnamed: a device sends a
+#: file's blob before the records that name it (the server applies its own, the same by default)
+FORGET_GRACE_S = 24 * 3600
+
 
 class FolderPlace:
     """`<AccountID>/blobs/` in a sync folder: each blob written once, temp + rename."""
@@ -99,6 +112,19 @@ class FolderPlace:
 
     def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         return self.remote.open(name)
+
+    def forget(self, names: list[str]) -> int:
+        """The folder's blobs `names` removed, each once its file is FORGET_GRACE_S old (by its
+        change time here: when it was written or downloaded into this folder)."""
+        cutoff = time.time() - FORGET_GRACE_S
+        gone = 0
+        for name in names:
+            with contextlib.suppress(OSError):
+                path = self.remote.path(name)
+                if path.lstat().st_ctime < cutoff:
+                    path.unlink()
+                    gone += 1
+        return gone
 
     def copy_checked(
         self, name: str, into: BlobDir, check: Callable[[BinaryIO], None], report: BlobReport
@@ -163,6 +189,23 @@ class ServerPlace:
             except SyncError as exc:
                 if getattr(exc, "code", "") != "blob_mismatch" or attempt:
                     raise
+
+    def forget(self, names: list[str]) -> int:
+        """Ask the server to delete these blobs, MAX_FORGET at a time; it keeps those uploaded
+        within its grace period (sync/server/blobstore.py `forget`). A server without the call
+        (older than this client) forgets nothing."""
+        gone = 0
+        for at in range(0, max(len(names), 1), MAX_FORGET):  # none: still drops stale uploads
+            try:
+                d = self.client._as(
+                    self.session, "POST", "/v1/blobs/forget", {"names": names[at : at + MAX_FORGET]}
+                )
+            except SyncError as exc:
+                if getattr(exc, "status", None) in (404, 405):
+                    return gone
+                raise
+            gone += len(d.get("forgotten") or [])
+        return gone
 
     def _status(self, name: str) -> dict[str, Any]:
         return dict(self.client._as(self.session, "GET", f"/v1/blobs/{name}"))

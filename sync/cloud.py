@@ -279,7 +279,8 @@ class CloudClient:
             data = safejson.loads(resp.content)
         except ValueError:
             raise CloudError(
-                f"the server {self.url} sent an unexpected answer ({resp.status_code})"
+                f"the server {self.url} sent an unexpected answer ({resp.status_code})",
+                status=resp.status_code,
             ) from None
         if resp.status_code >= 400:
             code = str(data.get("error", "")) if isinstance(data, dict) else ""

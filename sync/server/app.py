@@ -172,6 +172,7 @@ class ServerApp:
             Route(f"{API}/sync/push", self.push, methods=["POST"]),
             Route(f"{API}/sync/pull", self.pull, methods=["POST"]),
             Route(f"{API}/blobs", self.blob_list, methods=["GET"]),
+            Route(f"{API}/blobs/forget", self.blob_forget, methods=["POST"]),
             Route(f"{API}/blobs/{{name}}", self.blob_status, methods=["GET"]),
             Route(f"{API}/blobs/{{name}}/commit", self.blob_commit, methods=["POST"]),
             Route(f"{API}/blobs/{{name}}/parts/{{idx:int}}", self.blob_put, methods=["PUT"]),
@@ -495,6 +496,17 @@ class ServerApp:
         )
         if not out["ok"]:  # the dropped upload is committed; now say why
             raise BlobMismatchError("the uploaded bytes do not carry the blob's name")
+        return _json(out)
+
+    async def blob_forget(self, request: Request) -> Response:
+        _token(request)
+        d = await _body(request)
+        names = d.get("names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise BadRequestError("names: a list of blob names")
+        out = await self._authed(
+            request, self.service.blobs.forget, names, int(time.time()), write=True
+        )
         return _json(out)
 
     async def blob_get(self, request: Request) -> Response:

@@ -8,6 +8,12 @@ commits; only the commit, after the server has checked that the parts in order c
 name (its address, vault/attachments.py: the server needs no key for that), makes the blob
 visible. A blob is never rewritten. The server cannot open a blob; devices open it in full before
 they keep it. Each account may hold at most `quota` bytes of blobs, uploads in progress included.
+
+Space comes back when a device that holds every record version of the account asks the server to
+`forget` the blobs none of them names (a file removed and its history pruned, a purged record):
+only blobs uploaded more than `grace` seconds ago go (records follow their blobs), with any upload
+abandoned for longer than STALE_UPLOAD_S. The server cannot tell which blobs are named; the
+devices can, and a device whose record names a forgotten blob still holds it and sends it again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from .errors import ApiError, BadRequestError, NotFoundError, UnauthorizedError
 
 PART_BYTES = 4 * 1024 * 1024
 MAX_PARTS = 1024  # 4 GiB: beyond any per-file limit a device sets
+#: blob names one `forget` request may carry
+MAX_FORGET = 500
+#: parts of an upload never committed are dropped this long after the last one came
+STALE_UPLOAD_S = 7 * 24 * 3600
 _NAME = re.compile(r"[0-9a-f]{64}")
 
 
@@ -43,9 +53,10 @@ def _mib(n: int) -> str:
 class BlobStore:
     """The blob endpoints' work; each call runs inside the caller's transaction (`db.tx`)."""
 
-    def __init__(self, db: Any, quota: int) -> None:
+    def __init__(self, db: Any, quota: int, grace: int = 24 * 3600) -> None:
         self.db = db
         self.quota = quota
+        self.grace = grace
 
     def _used(self, t: Any, account_id: str) -> int:
         row = t.one(
@@ -150,6 +161,42 @@ class BlobStore:
             else:  # dropped, so the device sends every part again
                 t.run("DELETE FROM blob_parts WHERE account_id=? AND name=?", (s.account_id, name))
         return {"ok": ok}  # not ok: the endpoint answers blob_mismatch once this has committed
+
+    def forget(self, s: Any, names: list[str], now: int) -> dict[str, Any]:
+        """Delete the account's blobs `names` uploaded more than `grace` seconds ago, and its
+        uploads abandoned for STALE_UPLOAD_S; which were forgotten, and which kept (too young, or
+        not there), and the bytes used after."""
+        if len(names) > MAX_FORGET:
+            raise BadRequestError(f"forget at most {MAX_FORGET} blobs at a time")
+        for name in names:
+            check_name(name)
+        forgotten: list[str] = []
+        kept: list[str] = []
+        with self.db.tx() as t:
+            if t.lock_account(s.account_id) is None:
+                raise UnauthorizedError("this account no longer exists")
+            for name in dict.fromkeys(names):
+                row = t.one(
+                    "SELECT created FROM blobs WHERE account_id=? AND name=?", (s.account_id, name)
+                )
+                if row is None or now - int(row[0]) < self.grace:
+                    kept.append(name)
+                    continue
+                t.run("DELETE FROM blobs WHERE account_id=? AND name=?", (s.account_id, name))
+                t.run("DELETE FROM blob_parts WHERE account_id=? AND name=?", (s.account_id, name))
+                forgotten.append(name)
+            stale = t.all(
+                "SELECT name FROM blob_parts p WHERE account_id=? AND NOT EXISTS (SELECT 1 FROM "
+                "blobs b WHERE b.account_id = p.account_id AND b.name = p.name) GROUP BY name "
+                "HAVING MAX(created) < ?",
+                (s.account_id, now - STALE_UPLOAD_S),
+            )
+            for row in stale:
+                t.run(
+                    "DELETE FROM blob_parts WHERE account_id=? AND name=?", (s.account_id, row[0])
+                )
+            used = self._used(t, s.account_id)
+        return {"forgotten": forgotten, "kept": kept, "used": used}
 
     def part(self, s: Any, name: str, idx: int) -> bytes:
         check_name(name)

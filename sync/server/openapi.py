@@ -389,6 +389,21 @@ def spec() -> dict[str, Any]:
                 auth=True,
             )
         },
+        "/v1/blobs/forget": {
+            "post": _op(
+                "Delete blobs no record names any more (at most 500 names); only those uploaded "
+                "more than the server's grace period ago (24 h by default) go, with uploads "
+                "abandoned for 7 days",
+                _obj(["names"], names={"type": "array", "items": STR}),
+                _obj(
+                    ["forgotten", "kept", "used"],
+                    forgotten={"type": "array", "items": STR},
+                    kept={"type": "array", "items": STR},
+                    used=INT,
+                ),
+                auth=True,
+            )
+        },
         "/v1/blobs/{name}": {
             "get": {
                 **_op(

@@ -123,6 +123,10 @@ class ServerConfig:
     keep_superseded_s: int = 30 * 24 * 3600
     #: attachment bytes one account may keep on the server (sync/server/blobstore.py)
     blob_quota: int = 1024 * 1024 * 1024
+    #: a blob a device asks to forget is kept this long after its upload: a device uploads a
+    #: file's blob before the records naming it, so a younger one may be named by records still
+    #: on their way (sync/server/blobstore.py `forget`)
+    blob_grace_s: int = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,7 @@ class AccountService:
         self.db = storage or Storage.open(config.database, config.pg_schema, config.threads)
         self.mailer = Mailer(config.smtp_url, config.outbox)
         self._secret = self.db.server_secret()
-        self.blobs = BlobStore(self.db, config.blob_quota)
+        self.blobs = BlobStore(self.db, config.blob_quota, config.blob_grace_s)
 
     def close(self) -> None:
         self.db.close()

@@ -22,6 +22,7 @@ from .conftest import make_config
 from .helpers import sign_up
 
 FIELDS = [
+    "names",
     "email",
     "A",
     "M",
@@ -63,6 +64,7 @@ ENDPOINTS = [
     "/v1/reset/request",
     "/v1/reset/setup-info",
     "/v1/reset/complete",
+    "/v1/blobs/forget",
 ]
 
 b64s = st.binary(max_size=80).map(lambda b: base64.b64encode(b).decode())
