@@ -117,10 +117,20 @@ def main(argv: list[str] | None = None) -> None:
         metavar="MB",
         help="attachment bytes one account may keep on the server, in MiB (default 1024)",
     )
+    ap.add_argument(
+        "--blob-grace-hours",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="keep a blob at least this long after its upload, even when a device asks the "
+        "server to forget it (default 24): the records naming a new file follow its blob",
+    )
     ap.add_argument("--log-level", default="info")
     a = ap.parse_args(argv)
     if not 0 <= a.retain <= 36500:
         ap.error("--retain takes a number of days from 0 to 36500")
+    if not 0 <= a.blob_grace_hours <= 24 * 365:
+        ap.error("--blob-grace-hours takes a number of hours from 0 to 8760")
     if a.ssl_keyfile and not a.ssl_certfile:
         ap.error("--tls-key needs --tls-cert")
     if a.ssl_certfile:
@@ -142,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         limits=Limits().scaled(a.rate_limit_scale),
         keep_superseded_s=int(a.retain * 86400),
         blob_quota=max(0, a.blob_quota_mb) * 1024 * 1024,
+        blob_grace_s=int(a.blob_grace_hours * 3600),
     )
     serve(
         cfg,
