@@ -4,12 +4,15 @@ refuses with its own error, never anything else (exit 70 stays unreachable)."""
 from __future__ import annotations
 
 import base64
+import functools
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.sshagent import FAILURE, IDENTITIES_ANSWER, ProtocolError, answer
+from vault import sshkeys
 from vault.errors import InvalidInputError, WrongPasswordError
 from vault.gitcred import parse_request, specificity
 from vault.refs import parse_ref
@@ -104,6 +107,40 @@ def test_any_damaged_ssh_key_file_is_a_key_or_a_typed_refusal(data: st.DataObjec
         load_private(text, passphrase)
     except (InvalidInputError, WrongPasswordError):
         pass
+
+
+@functools.cache
+def _pkcs8_der() -> bytes:
+    """An Ed25519 key as PKCS#8 DER under PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC; passphrase pp)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pem = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32)).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pp"),
+    )
+    return base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_damaged_encrypted_pem_key_is_a_key_or_a_typed_refusal(data: st.DataObject) -> None:
+    """An encrypted PKCS#8 PEM key with bytes of its DER changed or cut (its PBKDF2 iterations,
+    lengths, algorithm identifiers): a key, or InvalidInputError / WrongPasswordError, never an
+    error of the key library's own. The cap is lowered here so that a damaged count is derived
+    in milliseconds, or refused."""
+    der = bytearray(_pkcs8_der())
+    for _ in range(data.draw(st.integers(1, 3))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    der = der[: data.draw(st.integers(len(der) // 2, len(der)))]
+    body = base64.encodebytes(bytes(der))
+    text = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n%s-----END ENCRYPTED PRIVATE KEY-----\n" % body
+    with mock.patch.object(sshkeys, "MAX_PEM_ITERATIONS", 100_000):
+        try:
+            load_private(text, data.draw(st.sampled_from([None, "pp", "wrong"])))
+        except (InvalidInputError, WrongPasswordError):
+            pass
 
 
 @settings(max_examples=300, deadline=None)

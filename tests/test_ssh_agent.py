@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from clikit import account_home, cli_env, run_cli, short_runtime_dir
+from pemkit import encrypted_pem, openssl_pem, with_kdf_numbers
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh-keygen") is None or shutil.which("ssh-add") is None,
@@ -419,9 +420,76 @@ def test_wrong_key_files_are_named_and_a_hostile_kdf_is_refused(
         r = run_cli(pw, "add", "ssh-key", "--title", "K", "--private-key", str(path), timeout=60)
         assert r.returncode == 2 and said in r.stderr, (path.name, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and "http" not in r.stderr, r.stderr
+    no_passphrase = env | {"STRONGROOM_PASSWORD": PASSWORD}  # refused before one is asked for
+    r = run_cli(no_passphrase, "add", "ssh-key", "--title", "K", "--private-key", str(cases[2][0]))
+    assert r.returncode == 2 and cases[2][1] in r.stderr, r.stderr
     r = run_cli(pw, "add", "ssh-key", "--title", "K", "--private-key", str(key))
     assert r.returncode == 0, r.stderr  # 16 rounds, as ssh-keygen writes
     assert run_cli(pw, "ls", "--json").stdout.count('"title"') == 1
+
+
+def test_a_pem_key_asking_for_endless_key_derivation_is_refused_at_once(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """An encrypted PKCS#8 PEM key asking for 2**31 PBKDF2 iterations kept the key library
+    deriving for minutes to hours; now it is refused from its DER before any passphrase is asked
+    (exit 2, nothing stored), as are PBES1 and scrypt asking too much. The timeouts only guard
+    against the hang: the refusal takes no key derivation at all."""
+    pw = env | {"STRONGROOM_PASSWORD": PASSWORD}
+    protected = encrypted_pem(b"pp")
+    files = {"pbkdf2": with_kdf_numbers(protected, 2**31)}
+    said = {"pbkdf2": "asks for 2,147,483,648 PBKDF2 iterations (at most 10,000,000 are run"}
+    v1 = openssl_pem(tmp_path, "pp", "-v1", "PBE-SHA1-3DES")
+    if v1 is not None:
+        files["pbes1"] = with_kdf_numbers(v1, 2**40)
+        said["pbes1"] = "asks for 1,099,511,627,776 PBE iterations"
+        scrypt = openssl_pem(tmp_path, "pp", "-scrypt")
+        assert scrypt is not None
+        files["scrypt"] = with_kdf_numbers(scrypt, 1024, 8, 2**31 - 1)
+        said["scrypt"] = "asks for scrypt with N=1,024, r=8, p=2,147,483,647"
+        asn1 = subprocess.run(
+            ["openssl", "asn1parse", "-i"], input=files["pbkdf2"], capture_output=True
+        )
+        assert b"INTEGER           :80000000" in asn1.stdout, asn1  # real ASN.1, 2**31
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        for passphrase in ({"STRONGROOM_SSH_PASSPHRASE": "pp"}, {}):
+            r = run_cli(
+                pw | passphrase, "add", "ssh-key", "--title", "K", "--private-key",
+                str(tmp_path / name), timeout=30,
+            )  # fmt: skip
+            assert r.returncode == 2 and said[name] in r.stderr, (name, r.stderr)
+            assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        r = run_cli(pw, "add", "ssh-key", "--title", "K", "--private-key", "-", stdin=data)
+        assert r.returncode == 2 and said[name] in r.stderr, (name, r.stderr)
+    if v1 is not None:  # scrypt numbers OpenSSL refuses raised the key library's InternalError
+        (tmp_path / "n3").write_bytes(with_kdf_numbers(scrypt, 3, 8, 1))
+        arg = ("add", "ssh-key", "--title", "K", "--private-key", str(tmp_path / "n3"))
+        r = run_cli(pw | {"STRONGROOM_SSH_PASSPHRASE": "pp"}, *arg)
+        assert r.returncode == 2 and "passphrase protection is damaged" in r.stderr, r.stderr
+    assert run_cli(pw, "ls", "--json").stdout.count('"title"') == 0  # nothing stored
+
+    # set as a record's private key: refused the same way, the key kept
+    assert run_cli(pw, "add", "ssh-key", "--title", "K", "--generate").returncode == 0
+    before = run_cli(pw, "get", "K", "--field", "private-key").stdout
+    r = run_cli(pw, "edit", "K", "--field", "private-key=" + files["pbkdf2"].decode(), timeout=30)
+    assert r.returncode == 2 and said["pbkdf2"] in r.stderr, r.stderr
+    assert run_cli(pw, "get", "K", "--field", "private-key").stdout == before
+
+    # the same keys asking for sane numbers still import, legacy Proc-Type PEM too
+    keys = {"pkcs8": protected, "legacy": encrypted_pem(b"pp", traditional=True)}
+    keys |= {"pbes1-ok": v1, "scrypt-ok": scrypt} if v1 is not None else {}
+    for name, data in keys.items():
+        assert data is not None
+        path = tmp_path / f"{name}.pem"
+        path.write_bytes(data)
+        arg = ("add", "ssh-key", "--title", name, "--private-key", str(path))
+        r = run_cli(pw | {"STRONGROOM_SSH_PASSPHRASE": "wrong"}, *arg)
+        assert r.returncode == 3 and "wrong passphrase" in r.stderr, (name, r.stderr)
+        r = run_cli(pw | {"STRONGROOM_SSH_PASSPHRASE": "pp"}, *arg)
+        assert r.returncode == 0, (name, r.stderr)
+        public = run_cli(pw, "get", name, "--field", "public-key").stdout.strip()
+        assert public.startswith(("ssh-ed25519 ", "ssh-rsa ")), public
 
 
 def test_the_ssh_agent_survives_malformed_messages(

@@ -4,16 +4,21 @@ passphrase-protected one), fingerprint, and sign as the OpenSSH agent protocol a
 A record of type `ssh-key` holds the private key as unencrypted OpenSSH PEM (the vault's own
 encryption protects it), the public key line, its SHA256 fingerprint and a comment. Ed25519,
 RSA and ECDSA (P-256/384/521) keys are supported.
+
+A protected key file asking for more key derivation than would end in seconds (bcrypt rounds of
+an OpenSSH key; PBKDF2 iterations or scrypt cost of an encrypted PKCS#8 PEM key, read from its
+DER) is refused with the numbers before the key library sees it or a passphrase is asked for.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -27,6 +32,14 @@ MAX_KEY_FILE = 64 * 1024
 #: bcrypt rounds a passphrase-protected OpenSSH key may ask for: ssh-keygen writes 16 (-a N for
 #: more); each costs ~14 ms here, so a file asking for 2**31 would never finish decrypting.
 MAX_KDF_ROUNDS = 1000
+#: PBKDF2 (PBES2) or PKCS#12-PBE iterations an encrypted PEM key (BEGIN ENCRYPTED PRIVATE KEY)
+#: may ask for: OpenSSL writes 2,048 (-iter N for more); 10 million take 1.5 s here with
+#: HMAC-SHA256, 5 s with SHA-512, 8 s with PKCS#12's SHA-1, and 2**31 would run for minutes to
+#: hours (the count is any DER integer).
+MAX_PEM_ITERATIONS = 10_000_000
+#: scrypt's N × r × p for such a key: OpenSSL writes 16384 × 8 × 1 (0.06 s); the cap is 64 times
+#: that (~2-4 s, at most 1 GiB of memory).
+MAX_SCRYPT_WORK = 1 << 23
 #: The record field that makes the SSH agent ask the open app before each signature ("yes").
 ASK_FIELD = "ask"
 _YES = frozenset({"yes", "y", "on", "true", "1"})
@@ -120,11 +133,18 @@ def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
     _refuse_what_is_not_a_private_key(data)
     pw = passphrase.encode() if passphrase else None
     openssh = b"BEGIN OPENSSH PRIVATE KEY" in data
-    rounds = _bcrypt_rounds(data) if openssh and pw is not None else None
+    # a key derivation that would not end is refused before any passphrase is asked for
+    rounds = _bcrypt_rounds(data) if openssh else None
     if rounds is not None and rounds > MAX_KDF_ROUNDS:
         raise InvalidInputError(
             f"the SSH key's passphrase asks for {rounds} bcrypt rounds (at most {MAX_KDF_ROUNDS} "
             "are tried: more would take hours); re-protect it with ssh-keygen -p -a 100"
+        )
+    too_much = None if openssh else _pem_kdf_too_costly(data)
+    if too_much:
+        raise InvalidInputError(
+            f"the SSH key's passphrase asks for {too_much[0]} ({too_much[1]}: more would take "
+            "minutes or hours); re-protect it with ssh-keygen -p -a 100"
         )
     key: object
     try:
@@ -150,6 +170,10 @@ def load_private(data: bytes, passphrase: str | None) -> PrivateKey:
         ) from exc
     except UnsupportedAlgorithm as exc:
         raise InvalidInputError(f"unsupported SSH key type ({exc})") from exc
+    except InternalError as exc:  # OpenSSL refusing KDF parameters (scrypt N=3, r=0)
+        raise InvalidInputError(
+            "not an SSH private key this app can use (its passphrase protection is damaged)"
+        ) from exc
     if not isinstance(
         key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     ):
@@ -208,6 +232,99 @@ def _bcrypt_rounds(data: bytes) -> int | None:
     if len(opts) < 4 + salt + 4:
         return None
     return int.from_bytes(opts[4 + salt : 8 + salt], "big")
+
+
+_ENCRYPTED_PEM = re.compile(
+    rb"-----BEGIN ENCRYPTED PRIVATE KEY-----(.*?)-----END ENCRYPTED PRIVATE KEY-----", re.DOTALL
+)
+_PBES2 = bytes.fromhex("2a864886f70d01050d")  # 1.2.840.113549.1.5.13
+_PBKDF2 = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
+_SCRYPT = bytes.fromhex("2b06010401da47040b")  # 1.3.6.1.4.1.11591.4.11
+_SEQUENCE, _INTEGER, _OID = 0x30, 0x02, 0x06
+
+
+def _pem_kdf_too_costly(data: bytes) -> tuple[str, str] | None:
+    """What an encrypted PKCS#8 PEM key's key derivation asks for and the cap, when it is more
+    than is run ("2,147,483,648 PBKDF2 iterations", "at most 10,000,000 are run"); read from the
+    DER before the key library sees it (it would derive the key for as long as asked). A block
+    that does not parse is left to the key library to refuse."""
+    for block in _ENCRYPTED_PEM.finditer(data):
+        try:
+            der = base64.b64decode(b"".join(block.group(1).split()), validate=True)
+            too_much = _pkcs8_kdf_too_costly(der)
+        except (ValueError, IndexError):
+            continue
+        if too_much:
+            return too_much
+    return None
+
+
+def _pkcs8_kdf_too_costly(der: bytes) -> tuple[str, str] | None:
+    """EncryptedPrivateKeyInfo (RFC 5958): SEQUENCE { AlgorithmIdentifier, OCTET STRING }; its
+    algorithm PBES2 (RFC 8018) with PBKDF2 { salt, iterations, … } or scrypt (RFC 7914)
+    { salt, N, r, p, … }, or PBES1 / PKCS#12 PBE { salt, iterations }."""
+    info = _der_children(_der_one(der, _SEQUENCE))
+    algorithm = _der_children(_der_one(info[0], _SEQUENCE))
+    oid, params = _der_one(algorithm[0], _OID), algorithm[1] if len(algorithm) > 1 else b""
+    if oid != _PBES2:
+        fields = _der_children(_der_one(params, _SEQUENCE))
+        return _too_many_iterations(_der_int(fields[1]), "PBE ")
+    kdf = _der_children(_der_one(_der_children(_der_one(params, _SEQUENCE))[0], _SEQUENCE))
+    kdf_oid, kdf_fields = _der_one(kdf[0], _OID), _der_children(_der_one(kdf[1], _SEQUENCE))
+    if kdf_oid == _PBKDF2:
+        return _too_many_iterations(_der_int(kdf_fields[1]), "PBKDF2 ")
+    if kdf_oid == _SCRYPT:
+        n, r, p = (_der_int(f) for f in kdf_fields[1:4])
+        if min(n, r, p) > 0 and n * r * p > MAX_SCRYPT_WORK:
+            asked = f"scrypt with N={n:,}, r={r:,}, p={p:,}"
+            return asked, f"at most N × r × p = {MAX_SCRYPT_WORK:,} is run"
+    return None
+
+
+def _too_many_iterations(count: int, kind: str) -> tuple[str, str] | None:
+    if count <= MAX_PEM_ITERATIONS:
+        return None
+    return f"{count:,} {kind}iterations", f"at most {MAX_PEM_ITERATIONS:,} are run"
+
+
+def _der_tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """The tag, start and end of the DER element at `pos` (low tag numbers, definite lengths;
+    anything else raises ValueError)."""
+    tag, size = der[pos], der[pos + 1]
+    pos += 2
+    if tag & 0x1F == 0x1F or size == 0x80:
+        raise ValueError("not DER")
+    if size & 0x80:
+        width = size & 0x7F
+        if width > 4 or pos + width > len(der):
+            raise ValueError("not DER")
+        size = int.from_bytes(der[pos : pos + width], "big")
+        pos += width
+    if pos + size > len(der):
+        raise ValueError("cut short")
+    return tag, pos, pos + size
+
+
+def _der_one(der: bytes, tag: int) -> bytes:
+    """The contents of the element `der` is, which must carry `tag`."""
+    found, start, end = _der_tlv(der, 0)
+    if found != tag:
+        raise ValueError(f"expected tag {tag:#x}, found {found:#x}")
+    return der[start:end]
+
+
+def _der_children(content: bytes) -> list[bytes]:
+    """The elements (tag, length and contents each) a constructed element's contents hold."""
+    out, pos = [], 0
+    while pos < len(content):
+        _, _, end = _der_tlv(content, pos)
+        out.append(content[pos:end])
+        pos = end
+    return out
+
+
+def _der_int(element: bytes) -> int:
+    return int.from_bytes(_der_one(element, _INTEGER), "big", signed=True)
 
 
 def import_private(data: bytes, passphrase: str | None, comment: str = "") -> SshKey:

@@ -159,3 +159,44 @@ async def test_a_key_file_with_a_passphrase_is_imported_by_its_path(
     stored.chmod(0o600)
     derived = _keygen("-y", "-P", "", "-f", str(stored)).split()  # no passphrase any more
     assert derived[:2] == (rec.value("public-key") or "").split()[:2]
+
+
+async def test_a_pem_key_file_asking_for_endless_pbkdf2_is_refused_in_the_form(
+    home: Path, tmp_path: Path
+) -> None:
+    """A PKCS#8 PEM key file asking for 2**31 PBKDF2 iterations: the form says so before any
+    passphrase is asked (the key library derived for minutes to hours); the same kind of key
+    asking for OpenSSL's 2,048 is decrypted in the passphrase dialog and saved."""
+    from pemkit import encrypted_pem, with_kdf_numbers
+
+    Vault.create(home, "ann@example.com", PW).close()
+    protected = encrypted_pem(b"pp")
+    (tmp_path / "hostile.pem").write_bytes(with_kdf_numbers(protected, 2**31))
+    (tmp_path / "id.pem").write_bytes(protected)
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(100, 50)) as pilot:
+        screen = await _new_ssh_key_form(pilot, app)
+        await typed(pilot, "Pem")
+        private = screen.query_one("#f-private-key", Input)
+        private.focus()
+        await typed(pilot, str(tmp_path / "hostile.pem"))
+        await pilot.press("ctrl+s")
+        message = screen.query_one("#message", Static)
+        await until(
+            pilot,
+            lambda: "2,147,483,648 PBKDF2 iterations" in str(message.render()),
+            what="the refusal",
+        )
+        assert app.screen is screen and "at most 10,000,000" in str(message.render())
+        private.value = str(tmp_path / "id.pem")
+        await pilot.press("ctrl+s")
+        await on_screen(pilot, KeyPassphraseScreen)
+        await typed(pilot, "pp")
+        await pilot.press("enter")
+        await on_screen(pilot, RecordListScreen)
+    v = Vault.open(home)
+    v.unlock(PW)
+    titles = [s.title for s in v.summaries()]
+    rec = v.record(v.find("Pem"))
+    v.close()
+    assert titles == ["Pem"] and (rec.value("public-key") or "").startswith("ssh-ed25519 ")
