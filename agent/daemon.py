@@ -11,7 +11,7 @@ connect (SO_PEERCRED). Nothing secret is written to disk, the environment or arg
 An SSH key marked "ask before each use" is signed with only after a watching app that said it can
 answer (`watch` with `ssh_ask`) allowed it: the agent sends it `ssh_ask`, keeps the SSH agent's
 connection waiting, and answers it when the app sends `ssh_answer` (or refuses after ASK_WAIT,
-on lock, or at once when no such app is open).
+telling the apps to close the question; on lock; or at once when no such app is open).
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ CommandRunner = Callable[[list[str], "Vault", bytes | None], tuple[int, str, str
 MALFORMED = {"code": EXIT_USAGE, "err": "strongroom: malformed agent request\n"}
 LINGER_LOCKED = 3600.0
 CONN_TIMEOUT = 5.0
-#: How long a signature with an "ask before each use" key waits for the app's answer.
+#: How long a signature with an "ask before each use" key waits for the app's answer (then it is
+#: refused and the app's question closes); Agent's and serve's `ask_wait`.
 ASK_WAIT = 60.0
+#: The longest the serving loop sleeps between its checks (idle timeout, home gone).
+TICK = 1.0
 REFUSED_NO_APP = "no Strongroom app is open to ask (the key asks before each use)"
 
 
@@ -60,10 +63,13 @@ class Asking:
 
 
 class Agent:
-    def __init__(self, home: Path, timeout: float, run_command: CommandRunner) -> None:
+    def __init__(
+        self, home: Path, timeout: float, run_command: CommandRunner, ask_wait: float = ASK_WAIT
+    ) -> None:
         self.home = home
         self.run_command = run_command
         self.timeout = timeout
+        self.ask_wait = ask_wait
         self.vault: Vault | None = None
         self.last_use = time.monotonic()
         self.running = True
@@ -99,7 +105,7 @@ class Agent:
     def tick(self) -> None:
         now = time.monotonic()
         for ask_id, asking in list(self.asking.items()):
-            if now > asking.deadline:
+            if now >= asking.deadline:
                 self.end_ask(ask_id, allow=False)
         idle = now - self.last_use
         if self.vault is not None and idle > self.timeout:
@@ -109,6 +115,12 @@ class Agent:
         if not (self.home / "vault.db").exists():
             self.forget("gone")
             self.running = False
+
+    def next_tick(self) -> float:
+        """Seconds until the next check is due: TICK, or sooner when a question expires."""
+        now = time.monotonic()
+        due = [a.deadline - now for a in self.asking.values()]
+        return max(0.0, min([TICK, *due]))
 
     def touch(self) -> None:
         """A watching TUI is in use: that counts as use of the unlock (not of a locked agent)."""
@@ -249,7 +261,7 @@ class Agent:
             except (WireError, OSError):
                 self.askers.remove(w)
         if told:
-            deadline = time.monotonic() + ASK_WAIT
+            deadline = time.monotonic() + self.ask_wait
             self.asking[ask_id] = Asking(conn, key, data, flags, deadline)
         return told
 
@@ -362,7 +374,9 @@ def _serve_watcher(agent: Agent, w: socket.socket, watchers: list[socket.socket]
     _drop_watcher(agent, w, watchers)
 
 
-def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
+def serve(
+    home: Path, timeout: float, run_command: CommandRunner, ask_wait: float = ASK_WAIT
+) -> int:
     path = socket_path(home)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -380,11 +394,11 @@ def serve(home: Path, timeout: float, run_command: CommandRunner) -> int:
         os.umask(old_umask)
     os.chmod(path, 0o600)
     server.listen(16)
-    agent = Agent(home, timeout, run_command)
+    agent = Agent(home, timeout, run_command, ask_wait)
     watchers: list[socket.socket] = []  # TUIs told when the keys go (see `watch`)
     try:
         while agent.running:
-            ready, _, _ = select.select([server, *watchers], [], [], 1.0)
+            ready, _, _ = select.select([server, *watchers], [], [], agent.next_tick())
             agent.tick()
             for w in ready:
                 if w is not server and w in watchers:

@@ -8,7 +8,10 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,9 +31,8 @@ PW = "ssh ask test password"
 SIZE = (100, 30)
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """A vault with an SSH key that asks, unlocked in an agent, and an SSH agent serving it."""
+def _home_with_asking_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A vault with an SSH key that asks (its public key in tmp_path/laptop.pub): the CLI's env."""
     from vault.records import new_record
     from vault.sshkeys import generate_ed25519
     from vault.vault import Vault
@@ -46,16 +48,34 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)  # the app finds the same agent
     e = cli_env(home, XDG_RUNTIME_DIR=runtime)
     e.pop("SSH_AUTH_SOCK", None)
-    assert run_cli(e | {"STRONGROOM_PASSWORD": PW}, "unlock").returncode == 0
+    return e
+
+
+@contextmanager
+def _ssh_agent(e: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`strongroom ssh-agent` serving the home: the env with its SSH_AUTH_SOCK."""
     r = run_cli(e, "ssh-agent")
     assert r.returncode == 0, r.stderr
     lines = dict(p.split("=", 1) for p in r.stdout.replace("\n", " ").split("; ") if "=" in p)
-    yield e | lines
-    run_cli(e, "lock")
     try:
-        os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+        yield e | lines
+    finally:
+        try:
+            os.kill(int(lines["SSH_AGENT_PID"]), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A vault with an SSH key that asks, unlocked in an agent, and an SSH agent serving it."""
+    e = _home_with_asking_key(tmp_path, monkeypatch)
+    assert run_cli(e | {"STRONGROOM_PASSWORD": PW}, "unlock").returncode == 0
+    try:
+        with _ssh_agent(e) as with_sock:
+            yield with_sock
+    finally:
+        run_cli(e, "lock")
 
 
 def _start_signing(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
@@ -154,3 +174,74 @@ async def test_the_open_app_allows_or_refuses_each_signature(
         await until(pilot, lambda: waiting.poll() is not None, 30, "ssh-keygen to finish")
         assert waiting.returncode != 0 and not (tmp_path / "commit.txt.sig").exists()
         await until(pilot, lambda: not isinstance(app.screen, SshAskScreen), 10, "no question")
+
+
+#: The unlock agent's wait for an answer in test_an_unanswered_question_is_refused_when_it_expires.
+ASK_WAIT = 1.5
+
+
+@pytest.fixture
+def quick_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """As `env`, but the unlock agent (agent.daemon.serve, as `strongroom unlock` runs it) serves
+    from a thread here with an ASK_WAIT-second wait for answers instead of 60."""
+    from agent.daemon import serve
+    from cli.agent_host import command_runner
+
+    e = _home_with_asking_key(tmp_path, monkeypatch)
+    home = Path(e["STRONGROOM_HOME"])
+    agent = threading.Thread(
+        target=serve, args=(home, 900.0, command_runner(home)), kwargs={"ask_wait": ASK_WAIT}
+    )
+    agent.start()
+    try:
+        deadline = time.monotonic() + 30
+        while call(home, {"op": "ping"}, timeout=5) is None:
+            assert time.monotonic() < deadline and agent.is_alive(), "the agent did not start"
+            time.sleep(0.02)
+        assert (call(home, {"op": "unlock", "password": PW}) or {}).get("ok")
+        with _ssh_agent(e) as with_sock:
+            yield with_sock
+    finally:
+        call(home, {"op": "lock"}, timeout=5)
+        agent.join(30)
+        assert not agent.is_alive()
+
+
+async def test_an_unanswered_question_is_refused_when_it_expires(
+    quick_env: dict[str, str], tmp_path: Path
+) -> None:
+    """No answer in the app: the signature is refused once the agent's wait ends (60 s; here
+    ASK_WAIT), not before, the question closes by itself, and the next signature is asked
+    again and allowed."""
+    env = quick_env
+    home = env["STRONGROOM_HOME"]
+    app = StrongroomApp(home=Path(home))
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, RecordListScreen)
+        await until(
+            pilot,
+            lambda: (call(home, {"op": "ping"}, timeout=5) or {}).get("askers") == 1,
+            20,
+            "the app to watch the agent",
+        )
+        started = time.monotonic()
+        unanswered = _start_signing(env, tmp_path)
+        await on_screen(pilot, SshAskScreen, seconds=30)
+        question = app.screen
+        assert unanswered.poll() is None  # waiting for an answer nobody gives
+        await until(pilot, lambda: unanswered.poll() is not None, 30, "ssh-keygen to finish")
+        assert time.monotonic() - started >= ASK_WAIT  # refused at the end of the wait
+        err = unanswered.stderr.read() if unanswered.stderr else ""
+        assert unanswered.returncode != 0 and "agent refused operation" in err, err
+        assert not (tmp_path / "commit.txt.sig").exists()
+        await until(pilot, lambda: app.screen is not question, 10, "the question to close")
+        assert isinstance(app.screen, RecordListScreen)
+
+        again = _start_signing(env, tmp_path)  # the agent and the app still ask and answer
+        await on_screen(pilot, SshAskScreen, seconds=30)
+        second = app.screen
+        assert isinstance(second, SshAskScreen) and second is not question
+        await until(pilot, lambda: second.armed, 10, "the question to take answers")
+        await pilot.press("y")
+        await until(pilot, lambda: again.poll() is not None, 30, "ssh-keygen to finish")
+        assert again.returncode == 0 and _verified(tmp_path)
