@@ -250,6 +250,8 @@ def send(vault: Any, place: Place, report: BlobReport) -> None:
         except TamperError:
             report.problems.append(f"{name[:12]}: this device's copy is damaged; not sent")
             continue
+        except FileNotFoundError:  # collected since listed: no version here names it any more
+            continue
         report.sent += 1
 
 

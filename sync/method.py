@@ -84,6 +84,8 @@ def sync_now(vault: Any, progress: Callable[[int, int], None] | None = None) -> 
         outcome = _wifi_now(vault, list(cfg.get("interfaces") or []))
     else:
         outcome = _cloud_now(vault, str(cfg.get("server", "")), progress)
+    if outcome.received:  # versions from elsewhere may name files no more (a purge, a prune):
+        vault.blobs_released()  # their bytes leave this device (never the folder or the server)
     kept = tuple(s.title for s in vault.kept_from_trash())
     return replace(outcome, kept_from_trash=kept, purged=purged)
 

@@ -153,8 +153,6 @@ def create_backup(vault: Vault, path: Path) -> int:
 
     envelopes = vault.store.all_versions()
     blobs = blob_dir(vault)
-    names = sorted(blobs.names())
-    data = encode_backup(vault.slot, vault.keys, envelopes, time.time(), len(names))
 
     def fill(out: BinaryIO) -> None:
         out.write(data)
@@ -166,7 +164,10 @@ def create_backup(vault: Vault, path: Path) -> int:
             verify_section(f, len(names))
 
     try:
-        write_private_streamed(path, fill, verify=verify)
+        with blobs.reading():  # no blob listed here is collected before it is written
+            names = sorted(blobs.names())
+            data = encode_backup(vault.slot, vault.keys, envelopes, time.time(), len(names))
+            write_private_streamed(path, fill, verify=verify)
     except OSError as exc:
         raise InvalidInputError(
             f"cannot write the backup to {path}: {exc.strerror or exc}"

@@ -12,6 +12,7 @@ unauthenticated is ever stored under a blob name.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -188,6 +189,71 @@ class BlobDir:
     def remove(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(name).unlink()
+
+    def older_than(self, cutoff: float) -> dict[str, os.stat_result]:
+        """Blobs last modified before `cutoff` (a time), each with its stat: one listing of the
+        folder, no blob opened."""
+        out: dict[str, os.stat_result] = {}
+        try:
+            with os.scandir(self.folder) as entries:
+                for e in entries:
+                    if _NAME.fullmatch(e.name):
+                        with contextlib.suppress(OSError):
+                            st = e.stat(follow_symlinks=False)
+                            if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                                out[e.name] = st
+        except FileNotFoundError:
+            pass
+        return out
+
+    def remove_if_unchanged(self, name: str, seen: os.stat_result) -> bool:
+        """Remove the blob `name` when it is still the file `seen` (same inode, same mtime): one
+        written again meanwhile (removed and fetched back) is kept. True when removed."""
+        path = self.path(name)
+        try:
+            now = os.stat(path, follow_symlinks=False)
+            if (now.st_ino, now.st_dev, now.st_mtime_ns) != (
+                seen.st_ino,
+                seen.st_dev,
+                seen.st_mtime_ns,
+            ):
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Held while a reader lists the folder and then reads what it listed (a backup): blobs
+        are not collected meanwhile (`collecting`), so none listed disappears before it is read.
+        A shared lock on the folder (flock), so readers do not exclude each other."""
+        with self._flock(fcntl.LOCK_SH):
+            yield
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[bool]:
+        """Held while unnamed blobs are removed: True when no reader holds `reading` (the
+        collection then goes ahead), False when one does (it is left for the next time)."""
+        with self._flock(fcntl.LOCK_EX | fcntl.LOCK_NB) as held:
+            yield held
+
+    @contextlib.contextmanager
+    def _flock(self, how: int) -> Iterator[bool]:
+        try:
+            fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            yield True  # no folder: nothing to read or remove
+            return
+        try:
+            try:
+                fcntl.flock(fd, how)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
 
     def sweep(self, older_than: float = STALE_TEMP_SECONDS) -> int:
         """Remove temp files left by killed writers; returns how many."""

@@ -218,12 +218,14 @@ class RecordCipher:
         not know still passes: a newer device wrote it, and it says "update Strongroom" when shown.)"""
         self._sealer.open(env.ciphertext, self._record_ad(env.header()), "record")
 
+    def body(self, env: Envelope) -> bytes:
+        """The record's JSON (either body form), unparsed; TamperError/FormatError on bad data."""
+        return unpad(self._sealer.open(env.ciphertext, self._record_ad(env.header()), "record"))
+
     def open(self, env: Envelope) -> Record | None:
         """Decrypt either body form; None for a tombstone. Raises TamperError/FormatError on bad
         data."""
-        plaintext = unpad(
-            self._sealer.open(env.ciphertext, self._record_ad(env.header()), "record")
-        )
+        plaintext = self.body(env)
         if env.deleted:
             return None
         record = Record.from_json(plaintext)

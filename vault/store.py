@@ -78,6 +78,8 @@ def _row(r: tuple[str, str, int, str, int, bytes]) -> Envelope:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: run once the outermost transaction commits (`after_commit`)
+        self._after_commit: list[Callable[[], None]] = []
         try:
             create_private_file(path)  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -138,8 +140,24 @@ class Store:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
+            self._after_commit.clear()
             raise
         self._db.execute("COMMIT")
+        while self._after_commit:
+            self._after_commit.pop(0)()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the transaction now open commits (once however often it is asked for;
+        never when it rolls back), or at once when none is open: work that must see only committed
+        state and must not hold a caller's transaction open (attachment blobs' collection)."""
+        if not self._db.in_transaction:
+            fn()
+        elif fn not in self._after_commit:
+            self._after_commit.append(fn)
 
     # -- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> bytes | None:
@@ -202,6 +220,11 @@ class Store:
                     )
             db.executemany("UPDATE versions SET body=? WHERE rowid=?", updates)
         return done
+
+    def live_versions(self) -> Iterator[Envelope]:
+        """Every stored version that is not a tombstone, read as it is used (not all at once)."""
+        for r in self._db.execute(f"SELECT {_COLS} FROM versions WHERE deleted=0"):
+            yield _row(r)
 
     def all_versions(self) -> list[Envelope]:
         return [_row(r) for r in self._db.execute(f"SELECT {_COLS} FROM versions")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -43,7 +44,7 @@ from .merge import (
     version_beside,
 )
 from .rebase import rebase
-from .records import Record, now, prune_versions, revise, with_history_of
+from .records import Record, Version, now, prune_versions, revise, with_history_of
 from .trash import expired, kept_out
 
 DB_NAME = "vault.db"
@@ -513,12 +514,29 @@ class Vault:
     ) -> Envelope:
         """A version written here: its history pruned to the retention first (so the version
         that carries it is the same on every device)."""
-        if record is not None and record.versions:
+        if record is None:
+            self.blobs_released()  # a purge: its files and its history's may be named no more
+        elif record.versions:
             keep, days = self.retention()[:2]
             kept = prune_versions(record.versions, keep, days, record.modified)
             if kept != record.versions:
+                if _files_dropped(record, kept):
+                    self.blobs_released()
                 record = replace(record, versions=kept)
         return self.cipher.seal(record, record_id, dict(vv), hlc, self.device)
+
+    def blobs_released(self) -> None:
+        """Some attachment blob may be named by no version here any more (a purge, a file taken
+        off, a previous version pruned): collect what nothing names (vault/attachstore.py
+        `collect_garbage`) once the change now being written commits, or at once outside one."""
+        self.store.after_commit(self._collect_blobs)
+
+    def _collect_blobs(self) -> None:
+        from .attachstore import collect_garbage
+
+        # the change that released them is saved already: a failure here only leaves the bytes
+        with contextlib.suppress(OSError, VaultError, sqlite3.Error):
+            collect_garbage(self)
 
     def retention(self) -> tuple[int, float, float]:
         """(versions kept, days a version is kept, days in the trash) from the settings;
@@ -722,3 +740,15 @@ class Vault:
             return replace(old, history=current.history, versions=current.versions, trashed=None)
 
         return self.edit(record_id, back)
+
+
+def _files_dropped(record: Record, kept: tuple[Version, ...]) -> bool:
+    """True when the previous versions the retention drops from `record` name a file that
+    neither the record nor a version it keeps still names."""
+    still = {id(v) for v in kept}
+    gone = {a.blob for v in record.versions if id(v) not in still for a in v.snapshot.attachments}
+    if not gone:
+        return False
+    gone -= {a.blob for a in record.attachments}
+    gone -= {a.blob for v in kept for a in v.snapshot.attachments}
+    return bool(gone)

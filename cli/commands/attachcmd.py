@@ -47,7 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_get)
 
     p = verbs.add_parser(
-        "rm", help="remove a file from a record", description="Remove a file from a record."
+        "rm",
+        help="remove a file from a record",
+        description="Remove a file from a record. Its bytes leave this device once no version "
+        "kept here names it (the record's history keeps it until the retention prunes that "
+        "version); a sync folder's or the account server's copy stays for other devices.",
     )
     p.add_argument("query", metavar="QUERY")
     p.add_argument("name", metavar="NAME")
