@@ -127,13 +127,16 @@ _ALL: tuple[Action, ...] = (
     Action("record.history", "h", "history", "History", "previous versions"),
     Action("record.files", "f", "files", "Files", "the record's files", show=False),
     Action("record.copy_expiry", "x", "copy('expiry')", "Copy expiry", "copy the card's expiry"),
-    # -- a record's history and the trash --------------------------------------------------
+    # -- a record's history ---------------------------------------------------------------
     Action("history.back", "escape", "app.pop_screen", "Back"),
     Action("history.reveal", "r", "reveal", "Reveal", "reveal / hide secrets"),
     Action("history.restore", "s", "restore", "Restore", "restore the chosen version"),
-    Action("trash.back", "escape", "app.pop_screen", "Back"),
-    Action("trash.restore", "r", "restore", "Restore", "restore the chosen record"),
-    Action("trash.empty", "x", "empty", "Empty", "purge every record in the trash now"),
+    # -- the record list's trash filter (d): Enter restores too; x or Esc leave it as well -----
+    Action(
+        "trash.restore", "r", "restore", "Restore", "restore the chosen record (Enter does too)"
+    ),
+    Action("trash.empty", "E", "empty", "Empty", "purge every record in the trash now"),
+    Action("trash.leave", "d", "leave_trash", "Records", "back to the records"),
     # -- a record's files -------------------------------------------------------------------
     Action("files.back", "escape", "app.pop_screen", "Back"),
     Action("files.add", "a", "add", "Add", "add a file from a path"),

@@ -36,11 +36,13 @@ class WorkerFailed(Message):
 
 
 class RowsLoaded(Message):
-    """Every row of the vault, indexed for search (the record list's loader)."""
+    """Every row of the vault, indexed for search (the record list's loader): the records, and
+    the trash's own index (the list's trash filter searches it)."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, trash: SearchIndex) -> None:
         super().__init__()
         self.index = index
+        self.trash = trash
 
 
 class SearchResults(Message):

@@ -27,24 +27,38 @@ FUZZY_CUTOFF = 80
 FUZZY_SLICE = 5_000  # titles scored per slice (≈ 1 ms each)
 #: Sort keys and how the list's header names them.
 SORTS = {"title": "title", "modified": "recently changed", "type": "type"}
+#: The trash's sorts, its own order first: what was deleted last on top.
+TRASH_SORTS = {"deleted": "recently deleted", "title": "title", "type": "type"}
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the list shows besides the search text."""
+    """What the list shows besides the search text: the records or the trash (the records
+    deleted, shown by the same list), and within either a type, a tag, favourites, a sort."""
 
     favorites: bool = False
     type: str | None = None  # a template key
     tag: str | None = None
     sort: str = "title"
+    trash: bool = False
+
+    @classmethod
+    def of_trash(cls) -> Filters:
+        """The trash as it opens: every deleted record, the last deleted first."""
+        return cls(sort="deleted", trash=True)
 
     @property
     def narrowing(self) -> bool:
-        """True when some rows may be hidden (sort hides none)."""
+        """True when some rows of the records (or of the trash) may be hidden (sort hides none)."""
         return self.favorites or self.type is not None or self.tag is not None
 
-    def describe(self) -> str:
-        """For the header: 'Login · tag work · favourites · by recently changed'."""
+    @property
+    def sorts(self) -> dict[str, str]:
+        """The sorts offered here (the trash has its own first one)."""
+        return TRASH_SORTS if self.trash else SORTS
+
+    def parts(self) -> list[str]:
+        """What narrows or orders the rows, for people: ['Login', 'favourites', 'by type']."""
         parts = []
         if self.type is not None:
             parts.append(type_label(self.type))
@@ -52,9 +66,14 @@ class Filters:
             parts.append(f"tagged “{printable(self.tag)}”")
         if self.favorites:
             parts.append("favourites")
-        if self.sort != "title":
-            parts.append(f"by {SORTS[self.sort]}")
-        return " · ".join(parts)
+        if self.sort != next(iter(self.sorts)):
+            parts.append(f"by {self.sorts.get(self.sort, self.sort)}")
+        return parts
+
+    def describe(self) -> str:
+        """For the header: 'Login · tag work · favourites · by recently changed', or
+        'trash · Login' in the trash."""
+        return " · ".join((["trash"] if self.trash else []) + self.parts())
 
 
 def type_label(key: str) -> str:
@@ -62,9 +81,9 @@ def type_label(key: str) -> str:
     return tpl.label if tpl else key
 
 
-def next_sort(sort: str) -> str:
-    keys = list(SORTS)
-    return keys[(keys.index(sort) + 1) % len(keys)]
+def next_sort(sort: str, trash: bool = False) -> str:
+    keys = list(TRASH_SORTS if trash else SORTS)
+    return keys[(keys.index(sort) + 1) % len(keys)] if sort in keys else keys[0]
 
 
 class SearchIndex:
@@ -92,6 +111,8 @@ class SearchIndex:
             rows = self.rows
             if sort == "modified":
                 order = sorted(range(len(rows)), key=lambda i: -rows[i].modified)
+            elif sort == "deleted":  # the trash: the last deleted first
+                order = sorted(range(len(rows)), key=lambda i: -(rows[i].trashed or 0.0))
             elif sort == "type":  # stable: titles stay in order within a type
                 order = sorted(range(len(rows)), key=lambda i: type_label(rows[i].type).lower())
             else:

@@ -14,7 +14,6 @@ from pilotkit import keys_of, on_screen, typed, unlock, until
 
 import tui.app
 from tui.app import StrongroomApp
-from tui.screens.history import TrashList, TrashScreen
 from tui.screens.records import EditRecordScreen, RecordDetailScreen, RecordListScreen
 from tui.widgets.record_list import RecordList
 from vault.records import new_record
@@ -65,6 +64,12 @@ def titles(app: StrongroomApp) -> list[str]:
     return [title for title, _ in rows(app)]
 
 
+def counts(app: StrongroomApp) -> str:
+    """The list's header line: "1 of 1 record", "Trash — 1 record"."""
+    (screen,) = [s for s in app.screen_stack if isinstance(s, RecordListScreen)]
+    return str(screen.query_one("#counts").render())
+
+
 async def test_the_list_follows_the_cli_adding_editing_and_deleting(home: Path) -> None:
     app = StrongroomApp(home)
     async with app.run_test(size=SIZE) as pilot:
@@ -82,17 +87,26 @@ async def test_the_list_follows_the_cli_adding_editing_and_deleting(home: Path) 
         assert isinstance(app.screen, RecordListScreen)
 
 
-async def test_the_open_trash_shows_what_the_cli_deletes(home: Path) -> None:
+async def test_the_trash_filter_shows_what_the_cli_deletes_and_restores(home: Path) -> None:
+    """The list's trash filter follows the CLI: a record it deletes appears there, one it
+    restores leaves it; the note says how long deleted records stay (30 days by default)."""
     app = StrongroomApp(home)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot, PW)
         await until(pilot, lambda: titles(app) == ["Amazon"], 20, "the list")
         await pilot.press("d")
-        await on_screen(pilot, TrashScreen)
-        trash = app.screen.query_one(TrashList)
-        assert trash.rows == []
+        await until(pilot, lambda: "Trash — 0 records" in counts(app), 10, "the trash")
+        assert titles(app) == []
+        assert "The trash is empty." in str(app.screen.query_one("#empty").render())
+        note = str(app.screen.query_one("#trash-note").render())
+        assert "purged 30 days after deletion, on every device" in note
         await cli(home, "rm", "Amazon")
-        await until(pilot, lambda: [s.title for s in trash.rows] == ["Amazon"], 30, "the trash")
+        await until(pilot, lambda: titles(app) == ["Amazon"], 30, "the deleted record")
+        assert "Trash — 1 record" in counts(app)
+        await cli(home, "trash", "restore", "Amazon")
+        await until(pilot, lambda: titles(app) == [], 30, "the restored record gone")
+        await pilot.press("d")
+        await until(pilot, lambda: titles(app) == ["Amazon"], 10, "back in the list")
 
 
 async def test_an_open_record_shows_the_cli_edit(home: Path) -> None:

@@ -1,7 +1,9 @@
 """The app's history and trash (issue 22), by keys only: h in a record shows its versions newest
 first with secrets masked until r, s + y restores one as a new edit; d in a record moves it to the
-trash, d in the list shows the trash, Enter + y brings it back with its history. Snapshots of both
-views at 80×24 and 60×18."""
+trash, d in the list shows the trash as a filter of the list (deleted when, searchable), Enter + y
+brings a record back with its history and files, E + y empties it, d, x or Esc go back to the
+records. Snapshots of the history at 80×24 and 60×18, of the trash filter at 80×24, 60×18 and
+160×48."""
 
 from __future__ import annotations
 
@@ -10,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilotkit import on_screen, unlock, until
+from pilotkit import on_screen, typed, unlock, until
+from textual.command import CommandPalette
+from textual.widgets._footer import FooterKey
 
 from tui.app import StrongroomApp
-from tui.screens.history import HistoryScreen, TrashScreen, VersionList
-from tui.screens.records import ConfirmScreen, RecordDetailScreen, RecordListScreen
+from tui.screens.history import HistoryScreen, VersionList
+from tui.screens.records import (
+    ConfirmScreen,
+    RecordDetailScreen,
+    RecordListScreen,
+    trash_note,
+)
+from tui.widgets.record_list import RecordList
 from vault.records import Field, HistoryEntry, Record, Version, bare
 from vault.templates import FieldKind
 from vault.vault import Vault
@@ -155,67 +165,216 @@ async def test_history_shows_files_and_restoring_brings_a_removed_file_back(
     v.close()
 
 
-async def test_delete_moves_to_the_trash_and_the_trash_view_restores(tmp_path: Path) -> None:
+def titles(app: StrongroomApp) -> list[str]:
+    return [r.title for r in app.screen.query_one(RecordList).rows]
+
+
+def shown(app: StrongroomApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def row_text(app: StrongroomApp, y: int) -> str:
+    """The list's row `y` as drawn (its columns)."""
+    return app.screen.query_one(RecordList).render_line(y).text
+
+
+def footer(app: StrongroomApp) -> list[str]:
+    return [k.description for k in app.screen.query(FooterKey)]
+
+
+def told(app: StrongroomApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def test_delete_then_d_shows_it_in_the_trash_filter_and_enter_y_restores_it(
+    tmp_path: Path,
+) -> None:
+    """Deleted in the record view, GitHub is in the trash filter with when it was deleted (the
+    last deleted first); Enter + y brings it back with its history and its file."""
+    from vault import attachstore
+
     home = _home(tmp_path / "h")
+    scan = tmp_path / "codes.pdf"
+    scan.write_bytes(b"%PDF recovery codes")
+    v = _vault(home)
+    attachstore.add(v, "0000000000000001", scan)
+    versions = len(v.history("0000000000000001"))
+    v.close()
     app = StrongroomApp(home=home)
     async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot, PW)
-        records = app.screen.query_one("#records")
-        await until(
-            pilot, lambda: [r.title for r in records.rows] == ["GitHub"], what="GitHub only"
-        )
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="GitHub only")
         await pilot.press("enter")
         await on_screen(pilot, RecordDetailScreen)
         await pilot.press("d")
         await on_screen(pilot, ConfirmScreen)
         await pilot.press("y")
         await on_screen(pilot, RecordListScreen)
-        await until(pilot, lambda: records.rows == [], what="an empty list")
+        assert "restore it from the trash filter" in told(app)
+        await until(pilot, lambda: titles(app) == [], what="an empty list")
         await pilot.press("d")
-        await on_screen(pilot, TrashScreen)
-        trash = app.screen.query_one("#trash")
-        assert [r.title for r in trash.rows] == ["GitHub", "Old bank"]  # newest deletion first
+        await until(pilot, lambda: titles(app) == ["GitHub", "Old bank"], what="the trash")
+        assert isinstance(app.screen, RecordListScreen)  # the same list, filtered
+        assert shown(app, "#counts").strip() == "Trash — 2 records"
+        assert app.screen.filters.describe() == "trash"
+        assert "Deleted" in app.screen.query_one("#records-header").render_line(0).text
+        assert "just now" in row_text(app, 0) and "17 Nov 2023" in row_text(app, 1)
+        note = shown(app, "#trash-note")
+        assert "Enter or r restores the chosen record with its history and files" in note
+        assert "E purges them all now" in note
+        keys = footer(app)
+        assert {"Restore", "Empty", "Records"} <= set(keys) and "New" not in keys
         await pilot.press("enter")
         await on_screen(pilot, ConfirmScreen)
+        assert "Restore “GitHub” from the trash?" in app.screen.question
         await pilot.press("y")
-        await on_screen(pilot, TrashScreen)
-        await until(pilot, lambda: [r.title for r in trash.rows] == ["Old bank"], what="restored")
-        await pilot.press("escape")
         await on_screen(pilot, RecordListScreen)
-        await until(pilot, lambda: [r.title for r in records.rows] == ["GitHub"], what="back")
+        await until(pilot, lambda: titles(app) == ["Old bank"], what="restored")
+        assert "“GitHub” is back in the list." in told(app)
+        await pilot.press("d")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="back in the list")
+        assert "Trash" not in shown(app, "#counts")
+        assert not app.screen.query_one("#trash-note").display
+        await pilot.press("enter")
+        await on_screen(pilot, RecordDetailScreen)
+        detail = shown(app, "#detail")
+        assert "codes.pdf" in detail and "In the trash" not in detail
+        await pilot.press("h")
+        await on_screen(pilot, HistoryScreen)
+        assert len(app.screen.query_one(VersionList).rows) == versions + 2
     v = _vault(home)
     changes = [c for s in v.history("0000000000000001") for c in s.changes]
     assert changes[-2:] == ["moved to the trash", "restored from the trash"]
-    assert len(v.history("0000000000000001")) == 5  # its three versions came back with it
+    (att,) = attachstore.listed(v, "0000000000000001")
+    assert att.name == "codes.pdf" and attachstore.present(v, att)
     v.close()
 
 
-async def test_x_in_the_trash_purges_everything_after_a_yes(tmp_path: Path) -> None:
-    """x + n keeps the trash; x + y purges it (a tombstone that syncs), the list unchanged."""
+async def test_r_restores_too_and_n_keeps_it_in_the_trash(tmp_path: Path) -> None:
+    home = _home(tmp_path / "h")
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(60, 18)) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="the list")
+        await pilot.press("d")
+        await until(pilot, lambda: titles(app) == ["Old bank"], what="the trash")
+        await pilot.press("r")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("n")
+        await on_screen(pilot, RecordListScreen)
+        await pilot.pause(0.2)
+        assert titles(app) == ["Old bank"]
+        await pilot.press("r")
+        await on_screen(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await on_screen(pilot, RecordListScreen)
+        await until(pilot, lambda: titles(app) == [], what="an empty trash")
+        assert shown(app, "#empty").startswith("The trash is empty.")
+        await pilot.press("escape")  # nothing searched: back to the records
+        await until(pilot, lambda: titles(app) == ["GitHub", "Old bank"], what="both back")
+    v = _vault(home)
+    assert v.trashed() == []
+    v.close()
+
+
+async def test_capital_e_in_the_trash_purges_everything_after_a_yes(tmp_path: Path) -> None:
+    """E + n keeps the trash; E + y purges it (a tombstone that syncs), the list unchanged."""
     home = _home(tmp_path / "h")
     app = StrongroomApp(home=home)
     async with app.run_test(size=(80, 24)) as pilot:
         await unlock(pilot, PW)
-        await until(pilot, lambda: app.screen.query_one("#records").rows, what="rows")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="the list")
+        await pilot.press("E")  # not the trash: nothing to purge from here
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RecordListScreen)
         await pilot.press("d")
-        await on_screen(pilot, TrashScreen)
-        trash = app.screen.query_one("#trash")
-        assert [r.title for r in trash.rows] == ["Old bank"]
-        await pilot.press("x")
+        await until(pilot, lambda: titles(app) == ["Old bank"], what="the trash")
+        await pilot.press("E")
         await on_screen(pilot, ConfirmScreen)
+        assert "Purge the record in the trash on every device?" in app.screen.question
         await pilot.press("n")
-        await on_screen(pilot, TrashScreen)
-        assert [r.title for r in trash.rows] == ["Old bank"]
-        await pilot.press("x")
+        await on_screen(pilot, RecordListScreen)
+        await pilot.pause(0.2)
+        assert titles(app) == ["Old bank"]
+        await pilot.press("E")
         await on_screen(pilot, ConfirmScreen)
         await pilot.press("y")
-        await on_screen(pilot, TrashScreen)
-        await until(pilot, lambda: trash.rows == [], what="an empty trash")
-        assert "The trash is empty." in str(app.screen.query_one("#trash-note").render())
+        await on_screen(pilot, RecordListScreen)
+        await until(pilot, lambda: titles(app) == [], what="an empty trash")
+        assert "Purged 1 record from the trash, on every device." in told(app)
+        assert shown(app, "#counts").strip() == "Trash — 0 records"
+        assert shown(app, "#empty") == "The trash is empty. d shows the records."
+        assert "until the trash is emptied" in shown(app, "#trash-note")
+        await pilot.press("x")  # clear filters: the records
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="the records")
     v = _vault(home)
     assert v.trashed() == [] and v.store.versions("0000000000000002")[0].deleted
     assert v.find("GitHub") == "0000000000000001"
     v.close()
+
+
+async def test_search_sort_and_the_way_back_in_the_trash_filter(tmp_path: Path) -> None:
+    """/ searches the trash only; o sorts it; x, d, Esc and the palette go back to the records,
+    and the palette shows the trash; n there says why it adds nothing."""
+    from vault.records import new_record
+
+    home = _home(tmp_path / "h")
+    v = _vault(home)
+    forum = v.add(new_record("login", "Old forum", {"username": "ann_e", "password": "pw"}))
+    v.trash(forum.id)
+    v.close()
+    app = StrongroomApp(home=home)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot, PW)
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="the list")
+        await pilot.press("d")
+        await until(pilot, lambda: titles(app) == ["Old forum", "Old bank"], what="the trash")
+        await pilot.press("slash")
+        await typed(pilot, "for")
+        await until(pilot, lambda: titles(app) == ["Old forum"], what="the search in the trash")
+        assert shown(app, "#counts").strip() == "Trash — 1 of 2 records"
+        await typed(pilot, "zz")
+        await until(pilot, lambda: titles(app) == [], what="no match")
+        assert shown(app, "#empty") == (
+            "No records in the trash match “forzz”. Esc clears the search · d shows the records."
+        )
+        await pilot.press("escape")  # clears the search, stays in the trash
+        await until(pilot, lambda: titles(app) == ["Old forum", "Old bank"], what="all again")
+        await pilot.press("slash")
+        await typed(pilot, "git")  # GitHub is no match here: it is not in the trash
+        await until(pilot, lambda: "0 of 2" in shown(app, "#counts"), what="no match")
+        await pilot.press("escape", "o")
+        await until(pilot, lambda: titles(app) == ["Old bank", "Old forum"], what="by title")
+        assert shown(app, "#counts").strip() == "Trash — 2 records · by title"
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert "The trash holds deleted records: d shows the records, where n adds one." in told(
+            app
+        )
+        await pilot.press("x")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="x: the records")
+        await pilot.press("d", "d")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="d twice: the records")
+        await pilot.press("d", "escape")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="Esc: the records")
+        await pilot.press("ctrl+p")
+        await on_screen(pilot, CommandPalette)
+        await typed(pilot, "Show the trash")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: titles(app) == ["Old forum", "Old bank"], what="the palette")
+        await pilot.press("ctrl+p")
+        await on_screen(pilot, CommandPalette)
+        await typed(pilot, "Show the records")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: titles(app) == ["GitHub"], what="the records again")
+
+
+def test_the_trash_note_says_how_long_records_stay() -> None:
+    assert "purged 30 days after deletion, on every device" in trash_note(2, 30)
+    assert trash_note(0, 1) == "Deleted records are purged 1 day after deletion, on every device."
+    assert "until the trash is emptied" in trash_note(0, 0)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
@@ -235,15 +394,29 @@ def test_history_view_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[in
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 18)], ids=["80x24", "60x18"])
-def test_trash_view_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (60, 18), (160, 48)], ids=["80x24", "60x18", "160x48"])
+def test_trash_filter_snapshot(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Two records in the trash, the last deleted first; at 160×48 the chosen one beside."""
     home = _home(tmp_path / "h")
+    v = _vault(home)
+    v.add(
+        Record(
+            "0000000000000003",
+            "credit-card",
+            "Old Visa",
+            (Field("number", FieldKind.NUMBER, "4111 1111 1111 1111"),),
+            created=T0,
+            modified=T0 + 5 * 86400,
+            trashed=T0 + 5 * 86400,
+        )
+    )
+    v.close()
 
     async def run(pilot: Any) -> None:
         await unlock(pilot, PW)
         await until(pilot, lambda: pilot.app.screen.query_one("#records").rows, what="rows")
         await pilot.press("d")
-        await on_screen(pilot, TrashScreen)
+        await until(pilot, lambda: len(titles(pilot.app)) == 2, what="the trash")
         await pilot.pause(0.2)
 
     assert snap_compare(StrongroomApp(home=home), run_before=run, terminal_size=size)

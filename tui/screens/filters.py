@@ -1,4 +1,4 @@
-"""The record list's filter picker (type, tag) and its command-palette entries."""
+"""The record list's filter picker (type, tag) and its command-palette entries (the trash too)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from runtime.safe_text import printable
 from vault.words import plural
 
 from ..actions import bindings
-from ..search import SORTS
 
 
 class PickScreen(ModalScreen[str | None]):
@@ -71,7 +70,27 @@ class ListCommands(Provider):
         def hint(text: str, action_id: str) -> str:
             return app.with_key(text, action_id, screen)
 
-        cmds: list[tuple[str, str, Any]] = [
+        trash = screen.filters.trash
+        cmds: list[tuple[str, str, Any]] = []
+        if trash:  # the trash filter's own commands first
+            cmds += [
+                (
+                    "Restore the chosen record",
+                    hint("Back from the trash with its history and files", "trash.restore"),
+                    screen.action_restore,
+                ),
+                (
+                    "Empty the trash…",
+                    hint("Purge every record in the trash now, on every device", "trash.empty"),
+                    screen.action_empty,
+                ),
+                (
+                    "Show the records",
+                    hint("Leave the trash: back to the records", "trash.leave"),
+                    screen.action_leave_trash,
+                ),
+            ]
+        cmds += [
             (
                 "Filter by type…",
                 hint("Show one kind of record", "records.type"),
@@ -93,7 +112,7 @@ class ListCommands(Provider):
                 screen.action_clear_filters,
             ),
         ]
-        for sort_key, name in SORTS.items():
+        for sort_key, name in screen.filters.sorts.items():
             cmds.append(
                 (
                     f"Sort by {name}",
@@ -101,14 +120,18 @@ class ListCommands(Provider):
                     lambda k=sort_key: screen.sort_by(k),
                 )
             )
-        cmds.append(
-            (
-                "Trash…",
-                hint("Deleted records: restore one with its history", "records.trash"),
-                screen.action_trash,
+        if not trash:
+            cmds.append(
+                (
+                    "Show the trash",
+                    hint(
+                        "Deleted records, in this list: restore one with its history",
+                        "records.trash",
+                    ),
+                    screen.action_trash,
+                )
             )
-        )
-        index = screen.index
+        index = screen.index_of(screen.filters)
         if index is not None:
             for key, n in index.type_counts():
                 cmds.append(
@@ -129,7 +152,9 @@ class ListCommands(Provider):
         return cmds
 
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands()[: 5 + len(SORTS)]:
+        for name, help_text, callback in self._commands():
+            if name.startswith(("Show type: ", "Show tag: ")):
+                break  # the filters, sorts and trash commands; types and tags when searched
             yield DiscoveryHit(Text(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

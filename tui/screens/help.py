@@ -46,7 +46,8 @@ def help_sections(
     rows: dict[str, HelpRow] = {}  # by action id (or class and action when there is no id)
     scope_of: dict[str, str] = {}
     for cls in bound_classes():
-        found = BindingsMap(cls.__dict__["BINDINGS"])
+        declared = cls.__dict__["BINDINGS"]
+        found = BindingsMap(declared)
         found.apply_keymap(keymap)
         keys_of: dict[str, list[str]] = {}
         bound: dict[str, Binding] = {}
@@ -55,7 +56,10 @@ def help_sections(
                 ident = b.id or f"{cls.__name__}:{b.action}"
                 keys_of.setdefault(ident, []).append(key)
                 bound.setdefault(ident, b)
-        for ident, b in bound.items():
+        # in the order the class declares them (Textual groups bindings by key: two actions of
+        # one key, such as d for the trash and back to the records, would come out together)
+        position = {getattr(b, "id", None): i for i, b in enumerate(declared)}
+        for ident, b in sorted(bound.items(), key=lambda kv: position.get(kv[0], len(position))):
             action = ACTIONS.get(b.id or "")
             if ident not in rows:
                 text = action.text if action else b.description or b.action

@@ -1,9 +1,8 @@
-"""A record's history (h in the record view) and the trash (d in the list).
+"""A record's history (h in the record view).
 
-History: the kept versions, newest first — when, which device, what changed — and under the list
-the chosen version as it was (secrets masked until r); s saves it as a new edit, after a y/n.
-Trash: the records moved there, when; Enter or r brings the chosen one back with its history.
-Both read through `vault.history` and `vault.trashed`, as the CLI does.
+The kept versions, newest first — when, which device, what changed — and under the list the
+chosen version as it was (secrets masked until r); s saves it as a new edit, after a y/n. Read
+through `vault.history`, as the CLI does. (The trash is a filter of the record list: d there.)
 """
 
 from __future__ import annotations
@@ -42,16 +41,6 @@ class VersionList(RecordList):
         Column("When", 14, 0, lambda s, now: (ago(s.modified, now), MUTED)),
         Column("Device", 13, 44, lambda s, now: (s.type, Style())),
         Column("Changes", 0, 0, lambda s, now: (s.title, Style())),
-    )
-
-
-class TrashList(RecordList):
-    """The records in the trash: title, type, when deleted."""
-
-    columns = (
-        Column("Title", 0, 0, lambda s, now: (s.title, Style())),
-        Column("Type", 13, 36, lambda s, now: (s.type, MUTED)),
-        Column("Deleted", 14, 0, lambda s, now: (ago(s.trashed or s.modified, now), MUTED)),
     )
 
 
@@ -205,111 +194,4 @@ class HistoryScreen(Screen[None]):
 
         self.app.push_screen(
             ConfirmScreen(f"Restore version {step.number} as a new edit? (y/n)"), done
-        )
-
-
-class TrashScreen(Screen[None]):
-    """The trash: what was deleted, when; restore brings a record back with its history."""
-
-    BINDINGS = bindings("trash.back", "trash.restore", "trash.empty")
-    DEFAULT_CSS = """
-    TrashScreen #trash { height: 1fr; }
-    TrashScreen #trash-note { height: auto; padding: 0 1; color: $text-muted; }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="trash-title")
-        trash = TrashList(id="trash")
-        yield ListHeader(trash)
-        yield trash
-        yield Static("", id="trash-note")
-        yield KeyFooter()
-
-    def on_mount(self) -> None:
-        self.load()
-        self.query_one(TrashList).focus()
-
-    def reload(self) -> None:
-        """Records changed elsewhere (a sync, the CLI): the trash as it is now."""
-        if strongroom_app(self).vault is not None:
-            self.load()
-
-    def load(self) -> None:
-        app = strongroom_app(self)
-        vault = app.vault
-        assert vault is not None
-        vault.purge_expired()
-        rows = sorted(vault.trashed(), key=lambda s: -(s.trashed or 0))
-        days = vault.retention()[2]
-        self.query_one("#trash-title", Static).update(
-            Text.assemble(("Trash", "bold"), (f" — {plural('record', len(rows))}", "dim"))
-        )
-        self.query_one(TrashList).set_rows(rows)
-        keep = (
-            f"purged {days:g} day{'' if days == 1 else 's'} after deletion, on every device"
-            if days
-            else "kept"
-        )
-        note = (
-            f"{app.key_of('trash.restore')} restores the chosen record with its history and "
-            f"files, {app.key_of('trash.empty')} purges them all now; records here are {keep}."
-            if rows
-            else "The trash is empty."
-        )
-        self.query_one("#trash-note", Static).update(note)
-
-    @on(RecordList.Opened)
-    def _opened(self, event: RecordList.Opened) -> None:
-        self.action_restore()
-
-    def action_restore(self) -> None:
-        from .records import ConfirmScreen
-
-        lst = self.query_one(TrashList)
-        if not lst.rows:
-            return
-        row = lst.rows[min(lst.cursor, len(lst.rows) - 1)]
-
-        def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            app = strongroom_app(self)
-            assert app.vault is not None
-            app.vault.untrash(row.id)
-            self.notify(f"“{printable(row.title)}” is back in the list.", markup=False)
-            self.load()
-
-        self.app.push_screen(
-            ConfirmScreen(f"Restore “{printable(row.title)}” from the trash? (y/n)"), done
-        )
-
-    def action_empty(self) -> None:
-        """Purge everything in the trash now, after y/n: tombstones that sync to every device."""
-        from .records import ConfirmScreen
-
-        count = len(self.query_one(TrashList).rows)
-        if not count:
-            return
-
-        def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            app = strongroom_app(self)
-            assert app.vault is not None
-            gone = app.vault.empty_trash()
-            self.notify(f"Purged {plural('record', len(gone))} from the trash, on every device.")
-            self.load()
-
-        self.app.push_screen(
-            ConfirmScreen(
-                (
-                    "Purge the record in the trash on every device? It cannot be brought back."
-                    if count == 1
-                    else f"Purge the {count:,} records in the trash on every device? They cannot "
-                    "be brought back."
-                )
-                + " (y/n)"
-            ),
-            done,
         )

@@ -34,7 +34,13 @@ from ..messages import AuditReady, RowsLoaded, SearchResults
 from ..search import Filters, SearchIndex, next_sort, type_label
 from ..typeahead import TypedEvent
 from ..widgets.key_footer import KeyFooter
-from ..widgets.record_list import Column, ListHeader, RecordList
+from ..widgets.record_list import (
+    RECORD_COLUMNS,
+    TRASH_COLUMNS,
+    Column,
+    ListHeader,
+    RecordList,
+)
 from ..widgets.secret_input import SecretInput
 from ..workers import work
 from .customfields import CustomFields, field_input
@@ -55,6 +61,8 @@ def empty_message(
 ) -> str:
     """What an empty list says, naming what hides the records and the key that shows them again
     (`key`: an action id's key as the user's keymap has it)."""
+    if filters.trash:
+        return empty_trash_message(query, filters, total, key)
     if not total:
         return f"No records yet. Press {key('records.new')} to add your first one."
     q = query.strip()
@@ -75,6 +83,39 @@ def empty_message(
     return f"{text} {' · '.join(hints)}."
 
 
+def empty_trash_message(
+    query: str, filters: Filters, total: int, key: Callable[[str], str] = default_key
+) -> str:
+    """What the list's trash filter says when it shows nothing."""
+    back = f"{key('trash.leave')} shows the records"
+    if not total:
+        return f"The trash is empty. {back}."
+    q = query.strip()
+    what = f"{type_label(filters.type)} records" if filters.type else "records"
+    if filters.tag is not None:
+        what += f" tagged “{printable(filters.tag)}”"
+    if filters.favorites:
+        what += " among your favourites"
+    text = f"No {what} in the trash match “{printable(q)}”." if q else f"No {what} in the trash."
+    hints = [f"{key('records.clear_search')} clears the search"] if q else []
+    return f"{text} {' · '.join([*hints, back])}."
+
+
+def trash_note(total: int, days: float, key: Callable[[str], str] = default_key) -> str:
+    """Under the list's trash filter: the keys that act on it and how long records stay."""
+    keep = (
+        f"purged {days:g} day{'' if days == 1 else 's'} after deletion, on every device"
+        if days
+        else "kept until the trash is emptied"
+    )
+    if not total:
+        return f"Deleted records are {keep}."
+    return (
+        f"{key('list.open')} or {key('trash.restore')} restores the chosen record with its "
+        f"history and files, {key('trash.empty')} purges them all now; records here are {keep}."
+    )
+
+
 class ListReader:
     """The record list's own SQLite connection for its loading workers, kept while the list
     lives: the summary index on it stays warm, so a reload after an edit decrypts only what
@@ -86,14 +127,15 @@ class ListReader:
         self._mine: Vault | None = None
         self._of: Vault | None = None  # the app's vault it was made from
 
-    def summaries(self, vault: Vault) -> list[Summary]:
-        """Every row of `vault`, read on the reader's connection (from a worker thread)."""
+    def rows(self, vault: Vault) -> tuple[list[Summary], list[Summary]]:
+        """Every row of `vault`, read on the reader's connection (from a worker thread): the
+        records, and the records in the trash."""
         with self._lock:
             if self._mine is None or self._of is not vault:
                 self._close()
                 self._mine, self._of = vault.another_connection(), vault
             self._mine.follow_key_change()  # a device removal moved this device's keys
-            return self._mine.summaries()
+            return self._mine.summaries(), self._mine.trashed()
 
     def close(self) -> None:
         with self._lock:
@@ -110,10 +152,12 @@ SIDE_BY_SIDE = 120
 
 
 class RecordListScreen(Screen[None]):
-    """The virtual record list: search, filters (type, tag, favourites), sort, counts.
+    """The virtual record list: search, filters (type, tag, favourites), sort, counts; and the
+    trash, as a filter of the same list (d): the records deleted, when, restored with Enter.
 
     It paints the first screenful from the vault's small summary head, then loads every row and
-    builds the search index in a worker; searches run in a worker too, so typing never waits.
+    builds the search indexes (the records', the trash's) in a worker; searches run in a worker
+    too, so typing never waits.
     """
 
     COMMANDS = {ListCommands, RecordCommands}
@@ -131,8 +175,14 @@ class RecordListScreen(Screen[None]):
     RecordListScreen.-wide #list-pane:focus-within, RecordListScreen.-wide #record-pane:focus {
         border: round $accent; border-title-color: $accent; border-title-style: bold;
     }
+    RecordListScreen #trash-note { display: none; height: auto; padding: 0 1; color: $text-muted; }
+    RecordListScreen.-trash #trash-note { display: block; }
     """
     BINDINGS = bindings(
+        # the trash filter's keys, first in its footer (each answers only there)
+        "trash.restore",
+        "trash.empty",
+        "trash.leave",
         "records.search",
         "records.new",
         "records.favorites",
@@ -154,7 +204,9 @@ class RecordListScreen(Screen[None]):
         super().__init__()
         self.head = head
         self.index: SearchIndex | None = None
+        self.trash_index: SearchIndex | None = None  # the records in the trash
         self.filters = Filters()
+        self.before_trash = Filters()  # the filters d in the trash goes back to
         self.query_text = ""
         self.results_for: tuple[str, Filters] | None = None  # what the list shows now
         self._shown_once = False
@@ -173,6 +225,7 @@ class RecordListScreen(Screen[None]):
                 yield ListHeader(records, id="records-header")
                 yield records
                 yield Static("", id="empty")
+                yield Static("", id="trash-note")
             with VerticalScroll(id="record-pane") as side:
                 side.border_title = "Record"
                 yield Static("", id="preview")
@@ -205,6 +258,19 @@ class RecordListScreen(Screen[None]):
             self.rows_failed = True
             strongroom_app(self).type_ahead.resume()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The trash filter's keys (restore, empty, back to the records) answer only there;
+        d shows the trash from the records and the records from the trash."""
+        if action in ("restore", "empty", "leave_trash"):
+            return self.filters.trash
+        if action == "trash":
+            return not self.filters.trash
+        return True
+
+    def footer_leaves_out(self) -> tuple[str, ...]:
+        """In the trash the footer does not offer New (n says why) nor Favourites."""
+        return ("new", "favorites") if self.filters.trash else ()
+
     def on_screen_resume(self) -> None:
         if self._shown_once:  # back from a record or a dialog: show what changed
             self.reload()
@@ -215,19 +281,28 @@ class RecordListScreen(Screen[None]):
 
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
-        """Read every row again (after an edit or a sync), off the UI thread."""
+        """Read every row again (after an edit or a sync), off the UI thread; the trash filter
+        first purges what has been there past the retention, as the trash always did."""
         app = strongroom_app(self)
         if app.vault is not None and app.vault.unlocked:
+            if self.filters.trash:
+                app.vault.purge_expired()
             self._load(app.vault)
 
     @work(doing="Loading the records", group="load", exclusive=True)
     def _load(self, vault: Vault) -> None:
-        self.post_message(RowsLoaded(SearchIndex(self.reader.summaries(vault))))
+        live, trashed = self.reader.rows(vault)
+        self.post_message(RowsLoaded(SearchIndex(live), SearchIndex(trashed)))
 
     @on(RowsLoaded)
     def _loaded(self, event: RowsLoaded) -> None:
         self.index = event.index
+        self.trash_index = event.trash
         self._refresh()
+
+    def index_of(self, filters: Filters) -> SearchIndex | None:
+        """The index these filters search: the trash's or the records'."""
+        return self.trash_index if filters.trash else self.index
 
     def _show_loading(self) -> None:
         total = self.head.total if self.head else None
@@ -237,9 +312,10 @@ class RecordListScreen(Screen[None]):
 
     # -- searching and filtering --------------------------------------------------------------
     def _refresh(self) -> None:
-        if self.index is not None:
+        index = self.index_of(self.filters)
+        if index is not None:
             self.rows_failed = False
-            self._search(self.index, self.query_text, self.filters)
+            self._search(index, self.query_text, self.filters)
 
     @work(doing="Searching", group="search", exclusive=True)
     def _search(self, index: SearchIndex, query: str, filters: Filters) -> None:
@@ -259,11 +335,12 @@ class RecordListScreen(Screen[None]):
 
     @on(SearchResults)
     def _results(self, event: SearchResults) -> None:
-        if event.key != (self.index, self.query_text, self.filters):
+        if event.key != (self.index_of(self.filters), self.query_text, self.filters):
             event.drawn.set()
             return  # the query or the filters changed meanwhile
         self.call_after_refresh(event.drawn.set)
         lst = self.query_one(RecordList)
+        lst.show_columns(TRASH_COLUMNS if self.filters.trash else RECORD_COLUMNS)
         current = lst.current
         same = self.results_for == (self.query_text, self.filters)
         lst.set_rows(event.rows, similar_from=event.similar_from)
@@ -278,22 +355,28 @@ class RecordListScreen(Screen[None]):
         strongroom_app(self).type_ahead.resume()  # keys typed ahead act on these rows
 
     def _show_counts(self, rows: list[Summary], similar_from: int | None) -> None:
-        assert self.index is not None
-        total = len(self.index)
+        index = self.index_of(self.filters)
+        assert index is not None
+        total = len(index)
         similar = f" ({len(rows) - similar_from:,} similar)" if similar_from is not None else ""
-        what = self.filters.describe()
+        shown = f"{len(rows):,} of {plural('record', total)}{similar}"
+        if self.filters.trash:  # "Trash — 3 records", "Trash — 1 of 3 records · Login"
+            whole = not self.query_text.strip() and not self.filters.narrowing
+            shown = f"Trash — {plural('record', total) if whole else shown}"
+        what = " · ".join(self.filters.parts())
         self.query_one("#counts", Static).update(  # one line, always: no layout pass per keystroke
-            Text(
-                f" {len(rows):,} of {plural('record', total)}{similar}"
-                + (f" · {what}" if what else "")
-            ),
+            Text(f" {shown}" + (f" · {what}" if what else "")),
             layout=False,
         )
-        key = strongroom_app(self).key_of
+        app = strongroom_app(self)
+        key = app.key_of
         message = empty_message(self.query_text, self.filters, total, key) if not rows else ""
         if message != self.empty_text:
             self.empty_text = message
             self.query_one("#empty", Static).update(Text(message))
+        if self.filters.trash and app.vault is not None:
+            note = trash_note(total, app.vault.retention()[2], key)
+            self.query_one("#trash-note", Static).update(Text(note))
 
     @on(Input.Changed, "#search")
     def _typed(self, event: Input.Changed) -> None:
@@ -301,8 +384,23 @@ class RecordListScreen(Screen[None]):
         self._refresh()
 
     def _set_filters(self, filters: Filters) -> None:
+        trash = filters.trash != self.filters.trash
         self.filters = filters
+        if trash:
+            self._show_where()
         self._refresh()
+
+    def _show_where(self) -> None:
+        """The records or the trash: the pane's title, the search's placeholder, the note under
+        the list, the footer's keys (the rows and their columns follow with the results)."""
+        trash = self.filters.trash
+        self.set_class(trash, "-trash")
+        self.query_one("#list-pane").border_title = "Trash" if trash else "Records"
+        search = self.query_one("#search", Input)
+        search.placeholder = "Search the trash (/)" if trash else "Search (/)"
+        if trash and self.trash_index is None:  # still loading: the header says so
+            self.query_one("#counts", Static).update(" Trash — loading…")
+        self.refresh_bindings()
 
     def set_type(self, key: str | None) -> None:
         self._set_filters(replace(self.filters, type=key))
@@ -319,6 +417,9 @@ class RecordListScreen(Screen[None]):
 
     @on(RecordList.Opened)
     def _open(self, event: RecordList.Opened) -> None:
+        if self.filters.trash:  # a record in the trash is restored, not opened
+            self.action_restore()
+            return
         self.app.push_screen(RecordDetailScreen(event.record_id))
 
     @on(RecordList.Moved)
@@ -342,7 +443,11 @@ class RecordListScreen(Screen[None]):
             pane.update(Text(f"This record cannot be shown: {exc}", style="red"))
             return
         text = record_text(detail, dates_key=app.key_of("record.dates"))
-        text.append(f"\n\n{app.key_of('list.open')} opens it: copy, reveal, edit.", style="dim")
+        if self.filters.trash:
+            hint = f"{app.key_of('list.open')} restores it with its history and files."
+        else:
+            hint = f"{app.key_of('list.open')} opens it: copy, reveal, edit."
+        text.append(f"\n\n{hint}", style="dim")
         pane.update(text)
 
     def on_resize(self) -> None:
@@ -352,48 +457,128 @@ class RecordListScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_clear_search(self) -> None:
-        self.query_one("#search", Input).value = ""
+        """Clear the search; in the trash with nothing searched, back to the records."""
+        search = self.query_one("#search", Input)
+        if self.filters.trash and not search.value:
+            self.action_leave_trash()
+        search.value = ""
         self.query_one(RecordList).focus()
 
     def action_favorites(self) -> None:
         self._set_filters(replace(self.filters, favorites=not self.filters.favorites))
 
     def action_cycle_sort(self) -> None:
-        self.sort_by(next_sort(self.filters.sort))  # the header names the order
+        # the header names the order
+        self.sort_by(next_sort(self.filters.sort, self.filters.trash))
 
     def action_clear_filters(self) -> None:
-        self._set_filters(Filters())
+        self._set_filters(Filters())  # from the trash too: back to every record
 
     def action_pick_type(self) -> None:
-        if self.index is None:
+        index = self.index_of(self.filters)
+        if index is None:
             self.notify("Still loading the records…")
             return
-        choices = [(key, type_label(key), n) for key, n in self.index.type_counts()]
+        choices = [(key, type_label(key), n) for key, n in index.type_counts()]
+        where = "in the trash " if self.filters.trash else ""
         self.app.push_screen(
-            PickScreen("Show records of type", "All types", choices, self.filters.type),
+            PickScreen(f"Show records {where}of type", "All types", choices, self.filters.type),
             lambda key: self.set_type(key or None) if key is not None else None,
         )
 
     def action_pick_tag(self) -> None:
-        if self.index is None:
+        index = self.index_of(self.filters)
+        if index is None:
             self.notify("Still loading the records…")
             return
-        choices = [(tag, tag, n) for tag, n in self.index.tag_counts()]
+        choices = [(tag, tag, n) for tag, n in index.tag_counts()]
+        where = "in the trash " if self.filters.trash else ""
         if not choices:
-            self.notify("No record has a tag yet (edit a record to add some).")
+            self.notify(f"No record {where}has a tag yet (edit a record to add some).")
             return
         self.app.push_screen(
-            PickScreen("Show records tagged", "All tags", choices, self.filters.tag),
+            PickScreen(f"Show records {where}tagged", "All tags", choices, self.filters.tag),
             lambda tag: self.set_tag(tag or None) if tag is not None else None,
         )
 
     def action_new(self) -> None:
+        if self.filters.trash:
+            key = strongroom_app(self).key_of
+            self.notify(
+                f"The trash holds deleted records: {key('trash.leave')} shows the records, "
+                f"where {key('records.new')} adds one.",
+                markup=False,
+            )
+            return
         self.app.push_screen(EditRecordScreen(None))
 
+    # -- the trash filter ---------------------------------------------------------------------
     def action_trash(self) -> None:
-        from .history import TrashScreen
+        """The trash, in this list: what was deleted and when, the last deleted first."""
+        if self.filters.trash:
+            self.action_leave_trash()
+            return
+        app = strongroom_app(self)
+        if app.vault is not None and app.vault.purge_expired():  # past the retention: gone
+            self.reload()
+        self.before_trash = self.filters
+        self._set_filters(Filters.of_trash())
 
-        self.app.push_screen(TrashScreen())
+    def action_leave_trash(self) -> None:
+        """Back to the records, filtered as they were before the trash."""
+        if self.filters.trash:
+            self._set_filters(self.before_trash)
+
+    def action_restore(self) -> None:
+        """Bring the chosen record back from the trash with its history and files, after y/n."""
+        row = self.query_one(RecordList).current
+        if not self.filters.trash or row is None:
+            return
+        title = printable(row.title)
+
+        def done(yes: bool | None) -> None:
+            from vault.errors import VaultError
+
+            app = strongroom_app(self)
+            if not yes or app.vault is None:
+                return
+            try:
+                app.vault.untrash(row.id)
+            except VaultError as exc:
+                self.notify(f"“{title}” cannot be restored: {exc}", severity="error", markup=False)
+            else:
+                self.notify(f"“{title}” is back in the list.", markup=False)
+            self.reload()
+
+        self.app.push_screen(ConfirmScreen(f"Restore “{title}” from the trash? (y/n)"), done)
+
+    def action_empty(self) -> None:
+        """Purge everything in the trash now, after y/n: tombstones that sync to every device."""
+        count = len(self.trash_index) if self.trash_index is not None else 0
+        if not self.filters.trash or not count:
+            self.notify("The trash is empty.")
+            return
+
+        def done(yes: bool | None) -> None:
+            app = strongroom_app(self)
+            if not yes or app.vault is None:
+                return
+            gone = app.vault.empty_trash()
+            self.notify(f"Purged {plural('record', len(gone))} from the trash, on every device.")
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                (
+                    "Purge the record in the trash on every device? It cannot be brought back."
+                    if count == 1
+                    else f"Purge the {count:,} records in the trash on every device? They cannot "
+                    "be brought back."
+                )
+                + " (y/n)"
+            ),
+            done,
+        )
 
     def action_security(self) -> None:
         self.app.push_screen(SecurityCenterScreen())

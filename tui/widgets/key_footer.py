@@ -4,7 +4,9 @@ Textual's footer lays the keys out in one row and lets the last ones fall off th
 narrow window Help and Quit were the first to go. This one keeps Help and Quit (and Lock where
 it applies) always, drops the screen's least important keys first (the last ones it declares:
 the help screen lists them all), shows each label once (the welcome screen's `q Quit` and the
-app's `ctrl+q Quit` are one entry) and shows the palette key only when there is room.
+app's `ctrl+q Quit` are one entry) and shows the palette key only when there is room. A screen
+may leave some of its keys out for a while (`footer_leaves_out`: the record list's trash filter
+does not offer New), while the keys themselves still answer.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class KeyFooter(Footer):
         if len(keys) != len(list(made)):  # binding groups: leave Textual's layout alone
             yield from made
             return
+        leaves_out = getattr(self.screen, "footer_leaves_out", None)
+        out = set(leaves_out()) if callable(leaves_out) else set()
+        keys = [k for k in keys if k.action not in out]
         yield from fitted(keys, self.size.width or self.app.size.width)
 
     def on_resize(self, event: events.Resize) -> None:

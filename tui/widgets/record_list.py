@@ -81,6 +81,15 @@ RECORD_COLUMNS = (
 )
 
 
+#: The list's trash filter: what was deleted and when (the username only on wide lists).
+TRASH_COLUMNS = (
+    Column("Title", 0, 0, lambda s, now: (s.title, NORMAL)),
+    Column("Type", 13, 36, _type_cell),
+    Column("Username", 0, 72, lambda s, now: (s.username or s.hint or "", NORMAL)),
+    Column("Deleted", 14, 0, lambda s, now: (ago(s.trashed or s.modified, now), MUTED)),
+)
+
+
 def fit_columns(columns: tuple[Column, ...], width: int) -> list[tuple[Column, int]]:
     """The columns a list of `width` cells shows, with their widths: fixed ones as declared,
     the rest share what is left (the first one gets the odd cell)."""
@@ -129,6 +138,14 @@ class RecordList(ScrollView, can_focus=True):
         self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         self.refresh()
         self.post_message(self.Moved(self.current))
+
+    def show_columns(self, columns: tuple[Column, ...]) -> None:
+        """Draw the rows in these columns from now on (the record list's trash filter)."""
+        if columns is not self.columns:
+            self.columns = columns
+            self.refresh()
+            for header in self.screen.query(ListHeader):
+                header.refresh()
 
     @property
     def current(self) -> Summary | None:
