@@ -40,6 +40,8 @@ class BlobReport:
     received: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+    #: blobs the place was asked to forget and did (no version names them: `tidy`)
+    forgotten: int = 0
     #: blobs refused (did not match their record): "<blob>: <reason>"
     problems: list[str] = field(default_factory=list)
 
@@ -86,9 +88,9 @@ class Place(Protocol):
 
     def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
 
-    def forget(self, names: list[str]) -> int:
+    def forget(self, names: list[str]) -> list[str]:
         """Delete these blobs, each only when it was stored more than a grace period ago (its
-        records may still be on their way); how many went."""
+        records may still be on their way); those that went."""
         ...
 
 
@@ -100,8 +102,9 @@ FORGET_GRACE_S = 24 * 3600
 class FolderPlace:
     """`<AccountID>/blobs/` in a sync folder: each blob written once, temp + rename."""
 
-    def __init__(self, remote: BlobDir) -> None:
+    def __init__(self, remote: BlobDir, grace: float = FORGET_GRACE_S) -> None:
         self.remote = remote
+        self.grace = grace
         remote.sweep()
 
     def names(self) -> set[str]:
@@ -113,17 +116,18 @@ class FolderPlace:
     def reader(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
         return self.remote.open(name)
 
-    def forget(self, names: list[str]) -> int:
-        """The folder's blobs `names` removed, each once its file is FORGET_GRACE_S old (by its
-        change time here: when it was written or downloaded into this folder)."""
-        cutoff = time.time() - FORGET_GRACE_S
-        gone = 0
+    def forget(self, names: list[str]) -> list[str]:
+        """The folder's blobs `names` removed, each once its file is `grace` seconds old (by its
+        change time here: when it was written or downloaded into this folder, which a sync
+        client's copy of the writer's modification time does not move back)."""
+        cutoff = time.time() - self.grace
+        gone = []
         for name in names:
             with contextlib.suppress(OSError):
                 path = self.remote.path(name)
                 if path.lstat().st_ctime < cutoff:
                     path.unlink()
-                    gone += 1
+                    gone.append(name)
         return gone
 
     def copy_checked(
@@ -190,11 +194,11 @@ class ServerPlace:
                 if getattr(exc, "code", "") != "blob_mismatch" or attempt:
                     raise
 
-    def forget(self, names: list[str]) -> int:
+    def forget(self, names: list[str]) -> list[str]:
         """Ask the server to delete these blobs, MAX_FORGET at a time; it keeps those uploaded
         within its grace period (sync/server/blobstore.py `forget`). A server without the call
         (older than this client) forgets nothing."""
-        gone = 0
+        gone: list[str] = []
         for at in range(0, max(len(names), 1), MAX_FORGET):  # none: still drops stale uploads
             try:
                 d = self.client._as(
@@ -204,7 +208,7 @@ class ServerPlace:
                 if getattr(exc, "status", None) in (404, 405):
                     return gone
                 raise
-            gone += len(d.get("forgotten") or [])
+            gone.extend(str(n) for n in d.get("forgotten") or [])
         return gone
 
     def _status(self, name: str) -> dict[str, Any]:
@@ -253,6 +257,34 @@ def send(vault: Any, place: Place, report: BlobReport) -> None:
         except FileNotFoundError:  # collected since listed: no version here names it any more
             continue
         report.sent += 1
+
+
+#: how often a device looks for blobs no version names where it syncs (`tidy`)
+TIDY_EVERY_S = 24 * 3600
+
+
+def tidy(vault: Any, place: Place, marker: str, report: BlobReport, *, now: bool = False) -> None:
+    """Ask `place` to forget the blobs no version held here names (a file removed and its
+    history pruned, a purged record), so its space comes back; call it only right after a full
+    sync, when this device holds every version the place has. At the first sync after such a
+    change here or received, else once every TIDY_EVERY_S (`marker`: the store meta key of the
+    last time), or `now` (the place said it is full). Nothing when a
+    version here cannot be read (what it names is unknown). The place keeps what came within its
+    grace period, and a device whose version names a forgotten blob still holds it and sends it
+    again (blobs are sent before the records naming them)."""
+    last = float(vault.store.get_meta(marker) or b"0")
+    released = attachstore.released_at(vault) >= last  # a purge or a prune since the last time
+    if not (now or released) and 0 <= time.time() - last < TIDY_EVERY_S:
+        return
+    named = attachstore.named_blobs(vault)
+    if named is None:
+        return
+    gone = place.forget(sorted(place.names() - named))
+    report.forgotten += len(gone)
+    vault.store.set_meta(marker, str(time.time()).encode())
+    # this device's copies go too, or its next sync would send them straight back; they are
+    # older than the place's grace period, so none is a blob another process just sealed
+    attachstore.collect_garbage(vault, min_age=0, only=set(gone))
 
 
 def fetch(vault: Any, place: Place, marker: str, report: BlobReport) -> None:

@@ -53,7 +53,7 @@ from vault.kdf import KdfParams
 from vault.keys import KeySlot, UnlockedKeys
 from vault.kitcode import KitPayload
 
-from .blobsync import BlobReport, ServerPlace, fetch, send
+from .blobsync import BlobReport, ServerPlace, fetch, send, tidy
 from .errors import SourceUnavailableError, SyncError
 from .server import srp6a
 from .tls import CA_FILE_ENV, Transport, check_server_url, trusted_context
@@ -67,6 +67,10 @@ PUSHED_META = "cloud_pushed_seq"
 REV_META = "cloud_rev"
 #: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
 BLOB_MARKER = "sync.cloud.blobs"
+#: store meta: when this device last asked the server to forget blobs nothing names
+TIDY_MARKER = "sync.cloud.blobs.tidied"
+#: how a sync reports files the server had no room for
+QUOTA_PROBLEM = "files not sent: "
 #: record id -> when this device last pushed its versions of it again (CloudSync._push_again)
 REPUSHED_META = "cloud_repushed"
 #: how often the good versions of a record with a recorded refusal are pushed again: well inside
@@ -762,6 +766,11 @@ class CloudSync:
                 progress(cursor, revision)
         repushed = self._push_again()
         self._blobs(lambda: fetch(self.vault, place, BLOB_MARKER, blobs), blobs)
+        full = any(p.startswith(QUOTA_PROBLEM) for p in blobs.problems)
+        self._blobs(lambda: tidy(self.vault, place, TIDY_MARKER, blobs, now=full), blobs)
+        if full and blobs.forgotten:  # space came back: the files that did not fit, again
+            blobs.problems = [p for p in blobs.problems if not p.startswith(QUOTA_PROBLEM)]
+            self._blobs(lambda: send(self.vault, place, blobs), blobs)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=store.max_seq())
         return CloudReport(received, len(pending), since, refused, repushed, blobs)
 
@@ -773,7 +782,7 @@ class CloudSync:
         except CloudError as exc:
             if exc.code != "quota_exceeded":
                 raise
-            report.problems.append(f"files not sent: {exc}")
+            report.problems.append(f"{QUOTA_PROBLEM}{exc}")
 
     def _push_again(self) -> int:
         """Send again this device's versions of the records the server offered a refused version

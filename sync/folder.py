@@ -105,6 +105,8 @@ KEYS_DIR = "keys"
 RESET_BACKUP_KEY = "sync.folder.reset_backup"
 #: store meta: how far records were looked at for attachment blobs to fetch (sync/blobsync.py)
 BLOB_MARKER = "sync.folder.blobs"
+#: store meta: when this device last asked the folder to forget blobs nothing names
+TIDY_MARKER = "sync.folder.blobs.tidied"
 STALE_TEMP = 3600.0  # seconds: a temp file this old is left by a writer that was killed
 #: compact when the change files exceed max(MIN_COMPACT, snapshot / COMPACT_RATIO) bytes …
 MIN_COMPACT = 256 * 1024
@@ -197,6 +199,10 @@ def _fingerprint(snap: Stat | None, changes: dict[str, int], copies: list[str]) 
 
 
 class FolderSync:
+    #: a blob in the folder is kept at least this long after it came, however unnamed
+    #: (sync/blobsync.py `tidy`)
+    blob_grace_s: float = blobsync.FORGET_GRACE_S
+
     def __init__(self, vault: Any, folder: Path) -> None:
         self.vault = vault
         self.folder = folder
@@ -277,7 +283,9 @@ class FolderSync:
             return report
         self._remove_stale_temps()
         self._follow_key_changes()
-        remote_blobs = blobsync.FolderPlace(blobsync.folder_blobs(self.account_dir))
+        remote_blobs = blobsync.FolderPlace(
+            blobsync.folder_blobs(self.account_dir), self.blob_grace_s
+        )
         blobsync.send(self.vault, remote_blobs, report.blobs)
         for attempt in range(5):  # another writer replaced data.mssb meanwhile: read it, again
             try:
@@ -287,6 +295,7 @@ class FolderSync:
                 if attempt == 4:
                     raise
         blobsync.fetch(self.vault, remote_blobs, BLOB_MARKER, report.blobs)
+        blobsync.tidy(self.vault, remote_blobs, TIDY_MARKER, report.blobs)
         report.problems.extend(f"attachment {p}" for p in report.blobs.problems)
         folderkey.refresh(self.folder, self.vault.slot.kit)
         self.vault.update_settings(last_sync=time.time(), last_sync_seq=self.vault.store.max_seq())

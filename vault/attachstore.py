@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -247,7 +247,22 @@ def named_blobs(vault: Vault) -> set[str] | None:
     return named
 
 
-def collect_garbage(vault: Vault, min_age: float = GC_MIN_AGE) -> tuple[int, int]:
+#: store meta: when blobs were last released here (a purge, a file taken off, a prune), so the
+#: sync places are asked to forget theirs at the next sync (sync/blobsync.py `tidy`)
+RELEASED_META = "attachments.released"
+
+
+def released_at(vault: Vault) -> float:
+    """When a change here last left some blob named by nothing (0: never)."""
+    try:
+        return float(vault.store.get_meta(RELEASED_META) or b"0")
+    except ValueError:
+        return 0.0
+
+
+def collect_garbage(
+    vault: Vault, min_age: float = GC_MIN_AGE, only: Collection[str] | None = None
+) -> tuple[int, int]:
     """Remove the blobs in this device's `HOME/blobs/` that no version held here names (see
     `named_blobs`) and that were written at least `min_age` seconds ago; returns (how many, their
     bytes). Only here: a sync folder's or the account server's copies stay, for other devices.
@@ -258,13 +273,16 @@ def collect_garbage(vault: Vault, min_age: float = GC_MIN_AGE) -> tuple[int, int
     later by a version from another device is fetched again by the sync (sync/blobsync.py). Left
     for next time while a reader (a backup) holds the folder (`BlobDir.reading`), and when the
     vault is locked. Temp files are `BlobDir.sweep`'s. Call it with no transaction open
-    (`Vault.blobs_released` waits for the commit)."""
+    (`Vault.blobs_released` waits for the commit). `only`: look at these blobs alone (those a sync
+    place just forgot, which are older than its grace period: sync/blobsync.py `tidy`)."""
     if vault.store.in_transaction:
         raise VaultError("collect_garbage runs outside a transaction (use Vault.blobs_released)")
     if not vault.unlocked:
         return 0, 0
     blobs = blob_dir(vault)
     old = blobs.older_than(time.time() - min_age)
+    if only is not None:
+        old = {name: st for name, st in old.items() if name in only}
     if not old:
         return 0, 0
     count = size = 0

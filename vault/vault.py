@@ -532,10 +532,11 @@ class Vault:
         self.store.after_commit(self._collect_blobs)
 
     def _collect_blobs(self) -> None:
-        from .attachstore import collect_garbage
+        from .attachstore import RELEASED_META, collect_garbage
 
         # the change that released them is saved already: a failure here only leaves the bytes
         with contextlib.suppress(OSError, VaultError, sqlite3.Error):
+            self.store.set_meta(RELEASED_META, repr(time.time()).encode())  # for the sync places
             collect_garbage(self)
 
     def retention(self) -> tuple[int, float, float]:

@@ -108,7 +108,9 @@ class BlobStore:
             if used + len(data) > self.quota:
                 raise QuotaExceededError(
                     f"this account's attachment space on the server is full: {_mib(used)} used "
-                    f"of {_mib(self.quota)}; remove attachments or ask the server's operator",
+                    f"of {_mib(self.quota)}; remove files you no longer need (their space "
+                    "comes back once no record or kept history version has them, a day after "
+                    "their upload at the earliest) or ask the server's operator",
                     used=used,
                     quota=self.quota,
                 )
