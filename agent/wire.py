@@ -76,8 +76,13 @@ AGENT_COMMANDS = frozenset(
         "git-credential",
         "history",
         "trash",
+        "attach",
     }
 )
+#: Of those with verbs, the verbs the agent answers: a file's bytes go to and from the caller's
+#: paths or its stdout, never through a text frame, so `attach add|get|settings` run in the
+#: caller's process (with the password).
+AGENT_VERBS = {"attach": frozenset({"ls", "rm"})}
 #: Commands whose stdin is their input (git's credential request): forwarded to the agent.
 STDIN_COMMANDS = frozenset({"git-credential"})
 
@@ -261,6 +266,22 @@ def _values_from_stdin(argv: list[str]) -> bool:
     )
 
 
+def agent_answers(command: str | None, verb: str | None) -> bool:
+    """Whether the agent runs `command` (`verb`, for a command with verbs)."""
+    if command not in AGENT_COMMANDS:
+        return False
+    verbs = AGENT_VERBS.get(command)
+    return verbs is None or verb in verbs
+
+
+def _verb_of(argv: list[str], command: str | None) -> str | None:
+    """The word after the command word (`attach ls …` → "ls"), options skipped."""
+    words = [a for a in argv if not a.startswith("-")]
+    if command in words and words.index(command) + 1 < len(words):
+        return words[words.index(command) + 1]
+    return None
+
+
 def _reads_key_file(argv: list[str]) -> bool:
     """`add ssh-key --private-key F`: decrypted here (a passphrase prompt in this terminal), then
     handed to the agent by the CLI itself."""
@@ -292,7 +313,8 @@ def try_agent(argv: list[str]) -> int | None:
     """
     if os.name != "posix" or "-h" in argv or "--help" in argv:
         return None
-    if command_of(argv) not in AGENT_COMMANDS or _reads_key_file(argv):
+    command = command_of(argv)
+    if not agent_answers(command, _verb_of(argv, command)) or _reads_key_file(argv):
         return None
     home: str | os.PathLike[str] | None = _home_of(argv)
     try:

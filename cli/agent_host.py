@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.daemon import serve
-from agent.wire import AGENT_COMMANDS
+from agent.wire import AGENT_VERBS, agent_answers
 
 from .invocation import EXIT_AUTH, EXIT_USAGE, CliError, Context
 from .main import build_parser, execute
@@ -42,10 +42,14 @@ def command_runner(home: Path) -> Any:
             ctx.stdin_data = stdin if stdin is not None else b""  # never the agent's own stdin
             if ctx.home.expanduser().resolve() != home.resolve():
                 raise CliError("strongroom: the agent serves another home", EXIT_USAGE)
-            if args.command not in AGENT_COMMANDS:
-                raise CliError(
-                    f"strongroom: {args.command} does not run through the agent", EXIT_USAGE
+            verb = getattr(args, "verb", None)
+            if not agent_answers(args.command, verb):
+                what = (
+                    f"{args.command} {verb}"
+                    if verb and args.command in AGENT_VERBS
+                    else args.command
                 )
+                raise CliError(f"strongroom: {what} does not run through the agent", EXIT_USAGE)
             return ctx
 
         out, err = io.StringIO(), io.StringIO()

@@ -222,3 +222,38 @@ def test_default_home_reaches_the_agent_without_importing_platformdirs(tmp_path:
         assert r.returncode != 0 and r.stdout == ""
     finally:
         _cli(env, "lock")
+
+
+def test_attach_ls_and_rm_go_through_the_agent_and_file_bytes_stay_local(
+    agent_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the agent unlocked, `attach ls` and `attach rm` need no password; `attach add` and
+    `attach get` move a file's bytes to and from this process's paths and stdout, so they run
+    here, with the password, and the agent refuses them if asked directly (exit 2, never 70)."""
+    from agent.wire import call_raw
+
+    src = tmp_path / "codes.txt"
+    src.write_bytes(b"recovery codes\n")
+    with_pw = agent_env | {"STRONGROOM_PASSWORD": PASSWORD}
+    assert _cli(with_pw, "unlock", "--timeout", "5m").returncode == 0
+    r = _cli(agent_env, "attach", "add", "GitHub", str(src))
+    assert r.returncode == 2 and "password" in r.stderr  # not through the agent: asks
+    assert _cli(with_pw, "attach", "add", "GitHub", str(src)).returncode == 0
+    r = _cli(agent_env, "attach", "ls", "GitHub", "--json")
+    assert r.returncode == 0 and '"name": "codes.txt"' in r.stdout, r.stderr
+    got = subprocess.run(
+        [sys.executable, "-m", "cli", "attach", "get", "GitHub", "codes.txt"],
+        env=with_pw,
+        capture_output=True,
+        check=False,
+    )
+    assert got.returncode == 0 and got.stdout == b"recovery codes\n"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", agent_env["XDG_RUNTIME_DIR"])
+    home = agent_env["STRONGROOM_HOME"]
+    for argv in (["attach", "get", "GitHub", "codes.txt"], ["attach", "add", "GitHub", str(src)]):
+        answer = call_raw(home, {"v": 1, "op": "run", "argv": argv})
+        assert answer is not None and answer["code"] == 2, answer
+        assert f"attach {argv[1]} does not run through the agent" in answer["err"]
+    r = _cli(agent_env, "attach", "rm", "GitHub", "codes.txt")
+    assert r.returncode == 0, r.stderr
+    assert _cli(agent_env, "attach", "ls", "GitHub").stdout == ""
