@@ -257,6 +257,19 @@ class RecordListScreen(Screen[None]):
         if event.worker.group in ("load", "search") and event.state is WorkerState.ERROR:
             self.rows_failed = True
             strongroom_app(self).type_ahead.resume()
+        if event.worker.group == "empty-trash" and event.state is WorkerState.SUCCESS:
+            gone = int(event.worker.result or 0)
+            self.notify(f"Purged {plural('record', gone)} from the trash, on every device.")
+            self.reload()
+
+    @work(doing="Emptying the trash", group="empty-trash", exclusive=True, shows_errors=True)
+    def _empty_trash(self) -> int:
+        """The purge off the screen's thread: a thousand records and their files' collection
+        take seconds, and a vault busy in another process is said, not a crash."""
+        app = strongroom_app(self)
+        assert app.vault is not None
+        with app.vault.own_connection() as vault:
+            return len(vault.empty_trash())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The trash filter's keys (restore, empty, back to the records) answer only there;
@@ -560,12 +573,8 @@ class RecordListScreen(Screen[None]):
             return
 
         def done(yes: bool | None) -> None:
-            app = strongroom_app(self)
-            if not yes or app.vault is None:
-                return
-            gone = app.vault.empty_trash()
-            self.notify(f"Purged {plural('record', len(gone))} from the trash, on every device.")
-            self.reload()
+            if yes and strongroom_app(self).vault is not None:
+                self._empty_trash()
 
         self.app.push_screen(
             ConfirmScreen(
