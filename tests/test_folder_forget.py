@@ -75,3 +75,23 @@ def test_a_device_that_still_names_the_file_sends_it_again(tmp_path: Path) -> No
     out = tmp_path / "back.txt"
     attachstore.save_to(a, back, out)
     assert out.read_bytes() == src.read_bytes()
+
+
+def test_a_purge_received_by_the_background_sync_frees_the_bytes_here(tmp_path: Path) -> None:
+    """The folder watcher (`sync serve`, the app) syncs through FolderSync directly, not through
+    `sync now`: a purge it brings in still frees this device's copy of the record's files."""
+    a, b, folder, rid = _devices(tmp_path)
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(os.urandom(100_000))
+    att = attachstore.add(a, rid, src)
+    _sync(a, folder, grace=3600)
+    _sync(b, folder, grace=3600)
+    mine = attachstore.blob_dir(b).path(att.blob)
+    hour_ago = mine.stat().st_mtime - 2 * 3600
+    os.utime(mine, (hour_ago, hour_ago))  # older than the safety age of a blob just sealed
+    a.trash(rid)
+    a.empty_trash()
+    _sync(a, folder, grace=3600)
+    _sync(b, folder, grace=3600)
+    assert not mine.exists()
+    assert folder_blobs(FolderSync(b, folder).account_dir).names() == {att.blob}  # grace: stays

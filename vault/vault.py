@@ -347,6 +347,9 @@ class Vault:
             changed = self.store.apply(good)
             if bad:
                 self.store.refuse(bad)
+            purged = {e.record_id for e in good if e.deleted}
+            if purged and not purged.isdisjoint(changed):
+                self.blobs_released()  # a purge made elsewhere: its files' bytes may go here
         return Intake([rid for rid in changed if not is_device_record(rid)], bad)
 
     def write_device_entry(self, record: Record) -> None:
