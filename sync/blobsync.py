@@ -51,8 +51,8 @@ def mirrors(vault: Any) -> tuple[BlobDir, ...]:
     folder's `<AccountID>/blobs/` when this device syncs through a folder it has synced with (the
     next sync then finds the file there and copies nothing). Nothing for the other methods, whose
     copies go over a network, nor for a folder not there now (the sync says why)."""
-    cfg = vault.settings().get("sync") or {}
-    if cfg.get("method") != "folder" or not cfg.get("folder"):
+    cfg = vault.settings().get("sync")
+    if not isinstance(cfg, dict) or cfg.get("method") != "folder" or not cfg.get("folder"):
         return ()
     from .mssb import account_dir as folder_account_dir
 
