@@ -53,10 +53,17 @@ def burst(pilot: Any, *keys: str) -> None:
 async def until(
     pilot: Any, check: Callable[[], object], seconds: float = 10.0, what: str = ""
 ) -> float:
-    """Keep the app running until check() holds; the seconds it took (fails after `seconds`)."""
+    """Keep the app running until check() holds; the seconds it took (fails after `seconds`).
+    A widget check() looks for that is not there yet (a screen still composing) means not yet."""
+    from textual.css.query import NoMatches
+
     start = time.monotonic()
     while True:
-        if check():
+        try:
+            held = check()
+        except NoMatches:
+            held = False
+        if held:
             return time.monotonic() - start
         if time.monotonic() - start >= seconds:
             raise AssertionError(
