@@ -142,6 +142,7 @@ class FolderWatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._observer: Any = None
+        self._stopping = threading.Lock()
         self._handler: Any = None
         self._event_filter: list[type[Any]] | None = None  # set by start()
         self._watch: Any = None  # the watch on the account folder
@@ -306,7 +307,8 @@ class FolderWatcher:
     def _attach(self) -> None:
         """Watch the account folder that is there now (again, after it was deleted and made
         again: a watch dies with its folder's inode); a fresh watch looks at the folder once."""
-        if self._observer is None:
+        observer = self._observer  # None once stopped, maybe by another thread meanwhile
+        if observer is None:
             return
         try:
             st = os.stat(self.sync.account_dir)
@@ -320,14 +322,14 @@ class FolderWatcher:
         for old in (self._watch, self._changes_watch):  # changes/ is a new folder too
             if old is not None:
                 with contextlib.suppress(Exception):  # its emitter may have ended with the folder
-                    self._observer.unschedule(old)
+                    observer.unschedule(old)
         self._watch = self._changes_watch = None
         self._changes_watched = None
         try:
             # Not recursive: a recursive inotify watch whose folder was deleted could hang the
             # unschedule above (seen in tests/test_quiet_watcher.py); a format with sync files
             # in a sub-folder watches that folder the same way.
-            self._watch = self._observer.schedule(
+            self._watch = observer.schedule(
                 self._handler,
                 str(self.sync.account_dir),
                 recursive=False,
@@ -342,6 +344,9 @@ class FolderWatcher:
     def _attach_changes(self) -> None:
         """Watch `changes/` too (not recursive, as the account folder), once it exists and again
         whenever it was made anew."""
+        observer = self._observer  # None once stopped, maybe by another thread meanwhile
+        if observer is None:
+            return
         changes = self.sync.account_dir / foldernames.CHANGES
         try:
             st = os.stat(changes)
@@ -352,10 +357,10 @@ class FolderWatcher:
             return
         if self._changes_watch is not None:
             with contextlib.suppress(Exception):
-                self._observer.unschedule(self._changes_watch)
+                observer.unschedule(self._changes_watch)
             self._changes_watch = None
         try:
-            self._changes_watch = self._observer.schedule(
+            self._changes_watch = observer.schedule(
                 self._handler, str(changes), recursive=False, event_filter=self._event_filter
             )
         except OSError:
@@ -378,11 +383,18 @@ class FolderWatcher:
         self._wake.set()
 
     def stop(self) -> None:
+        """Stop watching; safe to call from several threads at once (the runner's own loop ends
+        with a stop while the app or `sync serve` stops the runner): the observer is stopped
+        once. Two stops of watchdog's observer raced on its inotify descriptor and the second
+        raised EBADF, reported as a sync error at shutdown."""
         self._stop.set()
         self._wake.set()
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout=5)
+        with self._stopping:
+            observer, self._observer = self._observer, None
+        if observer is not None:
+            with contextlib.suppress(OSError):  # the watch is going away either way
+                observer.stop()
+            observer.join(timeout=5)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 

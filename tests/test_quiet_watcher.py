@@ -214,3 +214,41 @@ def test_the_watcher_reattaches_when_the_account_folder_comes_back(tmp_path: Pat
             _until(lambda r=round_: f"Then {r}" in _titles(a))  # type: ignore[misc]
     finally:
         w.stop()
+
+
+def test_stopping_from_several_threads_at_once_stops_the_observer_once(tmp_path: Path) -> None:
+    """The runner's loop ends with a stop while the app (or `sync serve`) stops the runner: both
+    stop the watcher at once. watchdog's observer stopped twice at once raced on its inotify
+    descriptor, and the second stop raised EBADF, reported as a sync error at shutdown. The
+    observer's own stop is slowed here (watchdog's, not ours) so the stops surely overlap."""
+    import threading
+
+    folder, a, _ = _pair(tmp_path)
+    w = FolderWatcher(FolderSync(a, folder), rescan=NEVER)
+    w.start_background()
+    _until(lambda: w.syncs >= 1)
+    observer, calls = w._observer, []
+    real_stop = observer.stop
+
+    def slow_stop() -> None:
+        calls.append(1)
+        time.sleep(0.3)
+        real_stop()
+
+    observer.stop = slow_stop
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            w.stop()
+        except BaseException as exc:  # noqa: BLE001 - the point of the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stop) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, [repr(e) for e in errors]
+    assert len(calls) == 1
+    assert not observer.is_alive()
