@@ -154,6 +154,26 @@ def test_a_large_file_comes_down_on_first_ask(
     assert json.loads(ok(b, "attach", "ls", "GitHub", "--json"))[0]["on_device"] is True
 
 
+def _killed_mid_blob(home: Path, blobs: Path, *args: str) -> bool:
+    """Run `strongroom ARGS` and SIGKILL it the moment a blob's temp file shows in `blobs`; True
+    when it was caught there, False when it finished first."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
+        env=cli_env(home, PW),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if blobs.is_dir() and any(p.name.startswith(".") for p in blobs.iterdir()):
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.002)
+    proc.wait()
+    return False
+
+
 def test_sigkill_mid_blob_leaves_no_partial_file_and_the_next_sync_completes(
     devices: tuple[Path, Path, Path, str], tmp_path: Path
 ) -> None:
@@ -165,20 +185,7 @@ def test_sigkill_mid_blob_leaves_no_partial_file_and_the_next_sync_completes(
     blobs = _blobs(folder, account)
     seen_temp = False
     for _ in range(5):  # the kill must land while the blob is being written
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "sync", "now"],
-            env=cli_env(a, PW),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            if blobs.is_dir() and any(p.name.startswith(".") for p in blobs.iterdir()):
-                proc.send_signal(signal.SIGKILL)
-                seen_temp = True
-                break
-            time.sleep(0.002)
-        proc.wait()
+        seen_temp = _killed_mid_blob(a, blobs, "sync", "now")
         if seen_temp:
             break
         for p in blobs.iterdir():  # finished before the kill: start over with nothing there
@@ -255,26 +262,13 @@ def test_sigkill_mid_add_leaves_no_named_blob_anywhere(
     """`attach add` killed while it writes both copies: no blob name here or in the folder, the
     record names no file, and adding again works."""
     a, b, folder, account = devices
-    data = os.urandom(40_000_000)
+    data = os.urandom(24_000_000)
     src = tmp_path / "disk.img"
     src.write_bytes(data)
     blobs = _blobs(folder, account)
     caught = False
     for _ in range(5):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "attach", "add", "GitHub", str(src)],
-            env=cli_env(a, PW),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            if blobs.is_dir() and any(p.name.startswith(".") for p in blobs.iterdir()):
-                proc.send_signal(signal.SIGKILL)
-                caught = True
-                break
-            time.sleep(0.002)
-        proc.wait()
+        caught = _killed_mid_blob(a, blobs, "attach", "add", "GitHub", str(src))
         if caught:
             break
         ok(a, "attach", "rm", "GitHub", "disk.img")  # finished first: start over
