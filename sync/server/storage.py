@@ -513,7 +513,7 @@ class Storage:
         try:
             lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
             lite.execute("PRAGMA busy_timeout=30000")
-            lite.execute("PRAGMA journal_mode=WAL")
+            _wal(lite)
             lite.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{path} is not a usable server database ({exc})") from None
@@ -773,3 +773,18 @@ class Storage:
             with self.tx() as t:
                 t.run(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
         self.close()
+
+
+def _wal(lite: sqlite3.Connection, seconds: float = 30.0) -> None:
+    """Put the database in WAL mode. Switching a fresh file answers "database is locked" at once,
+    without waiting on the busy timeout, while another process is making it (six server
+    processes started together: tests/server/test_scale.py), so it is tried again until then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            lite.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
