@@ -110,8 +110,10 @@ async def test_name_collision_is_resolved_and_peers_still_sync(
 
     # Probing at the library's real pace: on one host the answer to a probe (a unicast reply to
     # port 5353) may reach another process's socket, so the conflict is found through the
-    # browser's multicast answers, which need a few tens of milliseconds.
-    monkeypatch.setattr(core, "_CHECK_TIME", 250)
+    # browser's multicast answers, which need a few tens of milliseconds; on a loaded machine
+    # (a full parallel test run) hundreds, so the probes are spaced 500 ms apart (they missed the
+    # answer once at 250 ms).
+    monkeypatch.setattr(core, "_CHECK_TIME", 500)
     monkeypatch.setattr(discovery.secrets, "token_hex", lambda n=8: "c0ffee")
     a = account
     b = device_like(a, tmp_path / "b")
