@@ -210,17 +210,24 @@ class FilesScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                from vault import attachstore
-
-                app = strongroom_app(self)
-                assert app.vault is not None
-                attachstore.remove(app.vault, self.record_id, att.id)
-                self.refresh_files()
-                self._status(f"Removed {att.name}.")
+                self._status(f"Removing {att.name}…")
+                self._remove(att)
 
         self.app.push_screen(
             ConfirmScreen(f"Remove “{printable(att.name)}” from this record? (y/n)"), confirmed
         )
+
+    @work(doing="Removing the file", group="files", exclusive=True, shows_errors=True)
+    def _remove(self, att: Any) -> str:
+        """Off the screen's thread, as adding and saving are: the edit, then the collection of
+        bytes nothing names any more (vault/attachstore.py), which reads the whole store."""
+        from vault import attachstore
+
+        app = strongroom_app(self)
+        assert app.vault is not None
+        with app.vault.own_connection() as vault:
+            attachstore.remove(vault, self.record_id, att.id)
+        return f"Removed {att.name}."
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "files":
