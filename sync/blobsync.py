@@ -208,7 +208,9 @@ class ServerPlace:
                 if getattr(exc, "status", None) in (404, 405):
                     return gone
                 raise
-            gone.extend(str(n) for n in d.get("forgotten") or [])
+            said = d.get("forgotten") if isinstance(d, dict) else None
+            if isinstance(said, list):  # anything else from a server: nothing was forgotten
+                gone.extend(n for n in said if isinstance(n, str))
         return gone
 
     def _status(self, name: str) -> dict[str, Any]:
@@ -279,12 +281,14 @@ def tidy(vault: Any, place: Place, marker: str, report: BlobReport, *, now: bool
     named = attachstore.named_blobs(vault)
     if named is None:
         return
-    gone = place.forget(sorted(place.names() - named))
+    asked = sorted(place.names() - named)
+    gone = set(place.forget(asked)) & set(asked)  # a place cannot make this device drop others
     report.forgotten += len(gone)
     vault.store.set_meta(marker, str(time.time()).encode())
-    # this device's copies go too, or its next sync would send them straight back; they are
-    # older than the place's grace period, so none is a blob another process just sealed
-    attachstore.collect_garbage(vault, min_age=0, only=set(gone))
+    # this device's copies go too, or its next sync would send them straight back; with the usual
+    # safety age of a blob here, whatever the place's grace (a place's word alone never removes a
+    # blob another process sealed a moment ago, before the edit naming it was saved)
+    attachstore.collect_garbage(vault, only=gone)
 
 
 def fetch(vault: Any, place: Place, marker: str, report: BlobReport) -> None:

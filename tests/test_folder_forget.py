@@ -28,6 +28,12 @@ def _devices(tmp_path: Path) -> tuple[Vault, Vault, Path, str]:
     return a, b, folder, rid
 
 
+def _age(path: Path, seconds: float = 2 * 3600) -> None:
+    """A blob written `seconds` ago (its mtime), as the collection's safety age reads it."""
+    then = path.stat().st_mtime - seconds
+    os.utime(path, (then, then))
+
+
 def _sync(vault: Vault, folder: Path, grace: float = 0) -> FolderSync:
     sync = FolderSync(vault, folder)
     sync.blob_grace_s = grace
@@ -47,6 +53,7 @@ def test_a_purged_records_file_leaves_the_folder_but_not_before_the_grace(tmp_pa
     a.empty_trash()
     _sync(a, folder, grace=3600)  # the copy came into the folder a moment ago: it stays
     assert blobs.names() == {att.blob}
+    _age(attachstore.blob_dir(a).path(att.blob))  # past the safety age of a blob just sealed
     a.trash(a.add(new_record("login", "Other")).id)
     a.empty_trash()  # another purge: the next sync looks again
     _sync(a, folder)
@@ -87,11 +94,41 @@ def test_a_purge_received_by_the_background_sync_frees_the_bytes_here(tmp_path: 
     _sync(a, folder, grace=3600)
     _sync(b, folder, grace=3600)
     mine = attachstore.blob_dir(b).path(att.blob)
-    hour_ago = mine.stat().st_mtime - 2 * 3600
-    os.utime(mine, (hour_ago, hour_ago))  # older than the safety age of a blob just sealed
+    _age(mine)  # older than the safety age of a blob just sealed
     a.trash(rid)
     a.empty_trash()
     _sync(a, folder, grace=3600)
     _sync(b, folder, grace=3600)
     assert not mine.exists()
     assert folder_blobs(FolderSync(b, folder).account_dir).names() == {att.blob}  # grace: stays
+
+
+class _LyingPlace:
+    """A place (a hostile server) that says it forgot blobs this device did not ask it to forget:
+    one a record here still names, one just sealed by another process."""
+
+    def __init__(self, claims: list[str]) -> None:
+        self.claims = claims
+
+    def names(self) -> set[str]:
+        return set()
+
+    def forget(self, names: list[str]) -> list[str]:
+        return self.claims
+
+
+def test_a_place_cannot_make_this_device_drop_a_blob(tmp_path: Path) -> None:
+    from sync.blobsync import BlobReport, tidy
+
+    a, _, folder, rid = _devices(tmp_path)
+    src = tmp_path / "keep.pdf"
+    src.write_bytes(os.urandom(10_000))
+    named = attachstore.add(a, rid, src)
+    _age(attachstore.blob_dir(a).path(named.blob))
+    with attachstore.blob_dir(a).new() as w:  # sealed, its record not saved yet
+        w.write(b"SRAT\x01\x14")
+        w.name = "ab" * 32
+    report = BlobReport()
+    tidy(a, _LyingPlace([named.blob, "ab" * 32]), "test.tidied", report, now=True)  # type: ignore[arg-type]
+    assert report.forgotten == 0
+    assert attachstore.blob_dir(a).has(named.blob) and attachstore.blob_dir(a).has("ab" * 32)
